@@ -1,0 +1,218 @@
+/**
+ * Builds the HTTP application: a Fastify instance with validation, authentication,
+ * problem+json errors, metrics, OpenAPI and every route. Built by a function so tests
+ * drive it with `inject()` and no port.
+ *
+ * ```ts
+ * const app = await buildApp({ services, store, bodyLimit: 1 << 20, logLevel: 'silent' });
+ * const res = await app.inject({ method: 'GET', url: '/livez' });
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import FindMyWay from 'find-my-way';
+import { AppError } from '../domain/errors.ts';
+import type { Store } from '../store/store.ts';
+import type { Services } from '../services/index.ts';
+import { requireRight } from '../services/actor.ts';
+import type { Metrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
+import { sendProblem, toAppError } from './problem.ts';
+import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
+import { setActor } from './request-context.ts';
+import { registerOperationsRoutes } from './routes/operations.ts';
+import { NATIVE_ROUTES } from './routes/index.ts';
+import { COMPAT_PROFILES } from './compat/index.ts';
+
+export interface AppOptions {
+  services: Services;
+  store: Store;
+  metrics?: Metrics;
+  bodyLimit?: number;
+  logLevel?: string;
+  /** Readiness checks beyond the store (e.g. the access index built). */
+  readiness?: () => Promise<string | null>;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    removeAdditional: false,
+    useDefaults: true,
+    coerceTypes: coerce ? 'array' : false,
+    strict: false,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+/** Secrets never reach the log. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  '*.client_secret',
+  '*.password',
+  '*.secret',
+  '*.key',
+];
+
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+export async function buildApp(options: AppOptions): Promise<App> {
+  const metrics = options.metrics ?? createMetrics();
+  const logger: FastifyServerOptions['logger'] =
+    options.logLevel === 'silent' || !options.logLevel
+      ? false
+      : { level: options.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } };
+
+  const app = Fastify({
+    logger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only (vendor profiles add what their documents need); other bodies are a 415.
+  app.removeContentTypeParser('text/plain');
+
+  // Bodies are validated strictly (a string is not a number); query strings and params
+  // arrive as text and are coerced to the declared types.
+  const bodyAjv = makeAjv(false);
+  const textAjv = makeAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object),
+  );
+
+  // Route table: every route declares its auth; a router mirror answers 405 vs 404.
+  const routeTable: RouteTableEntry[] = [];
+  const mirror = FindMyWay();
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) return;
+    const auth = routeAuthOf(route.config);
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!auth) throw new Error(`route ${methods.join(',')} ${route.url} declares no auth (config.auth)`);
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      routeTable.push({ method, url: route.url, auth });
+      mirror.on(method as 'GET', route.url, () => undefined);
+    }
+  });
+  app.decorate('routeTable', routeTable);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Grantory API',
+        version: '1',
+        description:
+          'Grantory keeps who has access to what, why and since when. Native API under /api/v1; ' +
+          'vendor compatibility profiles under their documented paths. Errors are RFC 9457 problem details.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key or an OAuth 2.0 access token' },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const auth = routeAuthOf(request.routeOptions.config);
+    if (!auth || auth.kind === 'public') return;
+    const caller = await options.services.authenticate(request.headers.authorization);
+    const origin = request.headers['cxorigin'];
+    const actor = {
+      caller,
+      meta: {
+        requestId: request.id,
+        sourceIp: request.ip,
+        userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+        origin: typeof origin === 'string' ? origin.slice(0, 200) : null,
+      },
+    };
+    setActor(request, actor);
+    if (auth.kind === 'rights') requireRight(actor, ...auth.rights);
+    void reply;
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const { appError, unexpected } = toAppError(error);
+    if (unexpected) request.log.error({ err: error }, 'unexpected error');
+    return sendProblem(reply, request, appError);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = HTTP_METHODS.filter((m) => m !== 'HEAD' && mirror.find(m as 'GET', path));
+    if (allowed.length) {
+      if (allowed.includes('GET')) allowed.push('HEAD');
+      reply.header('Allow', allowed.join(', '));
+      return sendProblem(reply, request, new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`));
+    }
+    return sendProblem(reply, request, new AppError('route_not_found', `no route ${request.method} ${path}`));
+  });
+
+  const deps = { services: options.services, store: options.store, metrics, readiness: options.readiness };
+  await app.register(async (scope) => registerOperationsRoutes(scope, deps));
+  for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: '/api/v1' });
+  for (const register of COMPAT_PROFILES) await app.register(async (scope) => register(scope, deps));
+
+  await app.ready();
+  return app;
+}
+
+export interface RouteDeps {
+  services: Services;
+  store: Store;
+  metrics: Metrics;
+  readiness: (() => Promise<string | null>) | undefined;
+}
+
+export type RouteRegistrar = (app: App, deps: RouteDeps) => Promise<void> | void;
+
+/** The declared routes of a built app (for the authorization tests). */
+export function routeTableOf(app: App): RouteTableEntry[] {
+  return (app as unknown as { routeTable: RouteTableEntry[] }).routeTable;
+}

@@ -1,0 +1,7 @@
+/**
+ * Vendor compatibility profiles: one folder each, a thin translator from the vendor's
+ * documented routes and shapes onto the same services. Each registers at its own paths.
+ */
+import type { RouteRegistrar } from '../app.ts';
+
+export const COMPAT_PROFILES: RouteRegistrar[] = [];

@@ -1,0 +1,28 @@
+/** The authenticated actor of each request, kept beside the request rather than on it. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../domain/errors.ts';
+import type { Actor } from '../services/actor.ts';
+
+const actors = new WeakMap<FastifyRequest, Actor>();
+
+export function setActor(request: FastifyRequest, actor: Actor): void {
+  actors.set(request, actor);
+}
+
+/** The request's actor; throws `unauthenticated` on a route that did not authenticate. */
+export function actorOf(request: FastifyRequest): Actor {
+  const actor = actors.get(request);
+  if (!actor) throw new AppError('unauthenticated', 'this route needs credentials');
+  return actor;
+}
+
+export function maybeActorOf(request: FastifyRequest): Actor | undefined {
+  return actors.get(request);
+}
+
+export const REVISION_HEADER = 'grantory-revision';
+
+/** Sends the result of a write: its body and the revision it committed as. */
+export function sendWritten<T extends object>(reply: FastifyReply, status: number, body: T, revision: number): FastifyReply {
+  return reply.status(status).header(REVISION_HEADER, String(revision)).send({ ...body, revision });
+}

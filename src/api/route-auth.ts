@@ -1,0 +1,38 @@
+/**
+ * Every route declares who may call it, in its `config.auth`:
+ *
+ * ```ts
+ * app.get('/api/v1/identities', { config: needs('manage-users'), schema }, handler);
+ * app.get('/livez', { config: PUBLIC }, handler);
+ * ```
+ *
+ * The app refuses to start with a route that has no declaration, and the declarations
+ * form the route table that the authorization tests are generated from.
+ */
+import type { Right } from '../domain/rights.ts';
+
+export type RouteAuth =
+  | { kind: 'public' }
+  /** Any authenticated caller; the service decides further (e.g. GET /me). */
+  | { kind: 'authenticated' }
+  /** The caller must hold at least one of `rights`. */
+  | { kind: 'rights'; rights: readonly Right[] };
+
+export const PUBLIC = { auth: { kind: 'public' } satisfies RouteAuth };
+export const AUTHENTICATED = { auth: { kind: 'authenticated' } satisfies RouteAuth };
+
+/** The caller needs at least one of these rights. */
+export function needs(...rights: Right[]): { auth: RouteAuth } {
+  return { auth: { kind: 'rights', rights } };
+}
+
+export function routeAuthOf(config: unknown): RouteAuth | undefined {
+  const auth = (config as { auth?: RouteAuth } | undefined)?.auth;
+  return auth && typeof auth === 'object' && 'kind' in auth ? auth : undefined;
+}
+
+export interface RouteTableEntry {
+  method: string;
+  url: string;
+  auth: RouteAuth;
+}

@@ -1,0 +1,76 @@
+/** `/api-keys`: API keys that act as an identity. The secret is in the create response only. */
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../app.ts';
+import { createApiKey, deleteApiKey, listApiKeys } from '../../services/api-keys.ts';
+import { actorOf, sendWritten } from '../request-context.ts';
+import { needs } from '../route-auth.ts';
+
+const ApiKey = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  identityId: Type.String(),
+  prefix: Type.String({ description: 'The first characters of the secret, to recognise it' }),
+  scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+});
+
+const CreateApiKey = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    identityId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Defaults to the caller's identity" })),
+    scopes: Type.Optional(
+      Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 }), Type.Null()], {
+        description: 'Narrow the key to these scopes (e.g. grantory:manage-users); null keeps every right of the identity',
+      }),
+    ),
+    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export function registerApiKeyRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+  app.post(
+    '/api-keys',
+    {
+      config: needs('manage-clients'),
+      schema: {
+        tags: ['credentials'],
+        summary: 'Create an API key (the secret is shown once)',
+        body: CreateApiKey,
+        response: { 201: Type.Intersect([ApiKey, Type.Object({ secret: Type.String(), revision: Type.Integer() })]) },
+      },
+    },
+    async (request, reply) => {
+      const { key, revision } = await createApiKey(sd, actorOf(request), request.body);
+      return sendWritten(reply, 201, key, revision);
+    },
+  );
+  app.get(
+    '/api-keys',
+    {
+      config: needs('manage-clients'),
+      schema: { tags: ['credentials'], summary: 'List API keys (never their secrets)', response: { 200: Type.Object({ items: Type.Array(ApiKey) }) } },
+    },
+    async (request) => ({ items: await listApiKeys(sd, actorOf(request)) }),
+  );
+  app.delete(
+    '/api-keys/:id',
+    {
+      config: needs('manage-clients'),
+      schema: {
+        tags: ['credentials'],
+        summary: 'Delete an API key; it stops working on the next request',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Object({ revision: Type.Integer() }) },
+      },
+    },
+    async (request, reply) => {
+      const { revision } = await deleteApiKey(sd, actorOf(request), request.params.id);
+      return sendWritten(reply, 200, {}, revision);
+    },
+  );
+}

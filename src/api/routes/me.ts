@@ -1,0 +1,39 @@
+/** `GET /me`: who the caller is and what it may do. */
+import { Type } from '@sinclair/typebox';
+import type { App } from '../app.ts';
+import { actorOf } from '../request-context.ts';
+import { AUTHENTICATED } from '../route-auth.ts';
+
+export const Me = Type.Object({
+  tenantId: Type.String(),
+  kind: Type.String({ description: 'api_key, client, app_key' }),
+  credentialId: Type.String(),
+  name: Type.String(),
+  identityId: Type.Union([Type.String(), Type.Null()]),
+  applicationId: Type.Union([Type.String(), Type.Null()]),
+  scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  rights: Type.Array(Type.String(), { description: "The caller's effective Grantory rights" }),
+});
+
+export function registerMeRoutes(app: App): void {
+  app.get(
+    '/me',
+    {
+      config: AUTHENTICATED,
+      schema: { tags: ['credentials'], summary: 'The caller: credential, identity, scopes and effective rights', response: { 200: Me } },
+    },
+    async (request) => {
+      const { caller } = actorOf(request);
+      return {
+        tenantId: caller.tenantId,
+        kind: caller.kind,
+        credentialId: caller.id,
+        name: caller.name,
+        identityId: caller.identityId,
+        applicationId: caller.applicationId,
+        scopes: caller.scopes ? [...caller.scopes] : null,
+        rights: [...caller.rights].sort(),
+      };
+    },
+  );
+}

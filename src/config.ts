@@ -1,0 +1,117 @@
+/**
+ * Configuration from environment variables and command-line flags (flags win), validated
+ * before anything starts. A bad value is a {@link ConfigError} naming the setting; the CLI
+ * prints it as one line and exits non-zero.
+ *
+ * | setting | flag | default |
+ * | --- | --- | --- |
+ * | GRANTORY_PORT | --port | 8080 |
+ * | GRANTORY_HOST | --host | 0.0.0.0 |
+ * | GRANTORY_DATA_DIR | --data-dir | ./data |
+ * | DATABASE_URL | --database-url | (embedded SQLite) |
+ * | GRANTORY_BOOTSTRAP_ADMIN_KEY | — | (generated on first start) |
+ * | GRANTORY_LOG_LEVEL | --log-level | info |
+ * | GRANTORY_BODY_LIMIT | --body-limit | 1048576 (bytes) |
+ * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  bootstrapAdminKey: string | undefined;
+  logLevel: LogLevel;
+  bodyLimit: number;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+  }
+}
+
+const FLAGS: Record<string, string> = {
+  '--port': 'GRANTORY_PORT',
+  '--host': 'GRANTORY_HOST',
+  '--data-dir': 'GRANTORY_DATA_DIR',
+  '--database-url': 'DATABASE_URL',
+  '--log-level': 'GRANTORY_LOG_LEVEL',
+  '--body-limit': 'GRANTORY_BODY_LIMIT',
+};
+
+/** Reads `--flag value` / `--flag=value` pairs into setting names; other arguments are returned. */
+export function parseFlags(argv: readonly string[]): { settings: Record<string, string>; rest: string[] } {
+  const settings: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const setting = FLAGS[flag];
+    if (!setting) {
+      rest.push(arg);
+      continue;
+    }
+    const value = inline ?? argv[i + 1];
+    if (value === undefined) throw new ConfigError(setting, `${flag} needs a value`);
+    if (inline === undefined) i += 1;
+    settings[setting] = value;
+  }
+  return { settings, rest };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string> = {}): Config {
+  const get = (name: string): string | undefined => {
+    const v = flags[name] ?? env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+
+  const portText = get('GRANTORY_PORT') ?? '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+    throw new ConfigError('GRANTORY_PORT', `"${portText}" is not a port number (1-65535)`);
+  }
+
+  const logLevel = (get('GRANTORY_LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('GRANTORY_LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const bodyText = get('GRANTORY_BODY_LIMIT') ?? '1048576';
+  const bodyLimit = Number(bodyText);
+  if (!/^\d+$/.test(bodyText) || bodyLimit < 1024 || bodyLimit > 1024 * 1024 * 1024) {
+    throw new ConfigError('GRANTORY_BODY_LIMIT', `"${bodyText}" is not a byte count between 1024 and 1073741824`);
+  }
+
+  const databaseUrl = get('DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite store)');
+  }
+
+  const bootstrapAdminKey = get('GRANTORY_BOOTSTRAP_ADMIN_KEY');
+  if (bootstrapAdminKey !== undefined && (bootstrapAdminKey.length < 32 || bootstrapAdminKey.length > 512 || /\s/.test(bootstrapAdminKey))) {
+    throw new ConfigError('GRANTORY_BOOTSTRAP_ADMIN_KEY', 'must be 32 to 512 characters without spaces');
+  }
+
+  const sync = (get('GRANTORY_SQLITE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
+  if (sync !== 'FULL' && sync !== 'NORMAL') {
+    throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${sync}" is not FULL or NORMAL`);
+  }
+
+  return {
+    port,
+    host: get('GRANTORY_HOST') ?? '0.0.0.0',
+    dataDir: get('GRANTORY_DATA_DIR') ?? './data',
+    databaseUrl,
+    bootstrapAdminKey,
+    logLevel,
+    bodyLimit,
+    sqliteSynchronous: sync,
+  };
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.ts';
+
+/** The hash that precedes the first event of every tenant's chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The fields of an audit event that the chain protects (everything but `hash`). */
+export interface ChainedAuditEvent {
+  tenantId: string;
+  seq: number;
+  id: string;
+  time: string;
+  revision: number;
+  actorType: string;
+  actorId: string | null;
+  actorName: string | null;
+  onBehalfOfId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  before: string | null;
+  after: string | null;
+  requestId: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+  origin: string | null;
+  prevHash: string;
+}
+
+/** SHA-256 over the previous hash and the event in canonical JSON, hex encoded. */
+export function hashAuditEvent(event: ChainedAuditEvent): string {
+  return createHash('sha256').update(event.prevHash).update('\n').update(canonicalJson(event)).digest('hex');
+}
+
+export type ChainProblem =
+  | { kind: 'hash_mismatch'; seq: number; message: string }
+  | { kind: 'broken_link'; seq: number; message: string }
+  | { kind: 'gap'; seq: number; message: string };
+
+/**
+ * Walks events in `seq` order and reports the first broken link: an edited event (its hash
+ * no longer matches), a deleted or reordered one (sequence gap or a `prevHash` that is not
+ * the previous event's hash). Returns `null` when the chain is intact.
+ */
+export class ChainVerifier {
+  private expectedSeq = 1;
+  private lastHash = GENESIS_HASH;
+  count = 0;
+
+  /** Feeds the next event; returns the first problem found, or null. */
+  push(event: ChainedAuditEvent & { hash: string }): ChainProblem | null {
+    const { hash, ...rest } = event;
+    if (event.seq !== this.expectedSeq) {
+      return {
+        kind: 'gap',
+        seq: event.seq,
+        message: `expected event #${this.expectedSeq} but found #${event.seq} (an event was deleted or reordered)`,
+      };
+    }
+    if (event.prevHash !== this.lastHash) {
+      return {
+        kind: 'broken_link',
+        seq: event.seq,
+        message: `event #${event.seq} does not link to the hash of event #${event.seq - 1}`,
+      };
+    }
+    if (hashAuditEvent(rest) !== hash) {
+      return { kind: 'hash_mismatch', seq: event.seq, message: `event #${event.seq} was altered after it was written` };
+    }
+    this.expectedSeq += 1;
+    this.lastHash = hash;
+    this.count += 1;
+    return null;
+  }
+
+  get headHash(): string {
+    return this.lastHash;
+  }
+
+  get lastSeq(): number {
+    return this.expectedSeq - 1;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Grantory's own administrative rights. They are the permissions of the built-in
+ * application `grantory`; a caller holds a right when its identity effectively holds that
+ * permission (and its credential's scopes, if any, allow it).
+ */
+export const GRANTORY_APPLICATION = 'grantory';
+
+export const RIGHTS = [
+  'manage-users',
+  'manage-roles',
+  'manage-applications',
+  'manage-clients',
+  'manage-system-settings',
+  'read-audit',
+  'read-permissions-any-application',
+  'read-permissions-my-application',
+  'approve-requests',
+  'manage-imports',
+  'manage-personnel-events',
+] as const;
+
+export type Right = (typeof RIGHTS)[number];
+
+export const RIGHT_DESCRIPTIONS: Record<Right, string> = {
+  'manage-users': 'Create, change and delete identities and organization units',
+  'manage-roles': 'Create, change and delete roles',
+  'manage-applications': 'Create, change and delete applications and their permissions',
+  'manage-clients': 'Manage API keys, OAuth clients and application keys',
+  'manage-system-settings': 'Change system settings',
+  'read-audit': 'Read and export the audit trail',
+  'read-permissions-any-application': 'Read the permissions of any application',
+  'read-permissions-my-application': "Read the permissions of the caller's own application",
+  'approve-requests': 'Approve or reject access requests',
+  'manage-imports': 'Stage, upload, approve and cancel application imports',
+  'manage-personnel-events': 'Create and process personnel events',
+};
+
+export const ADMIN_ROLE = 'Admin';
+
+export const isRight = (s: string): s is Right => (RIGHTS as readonly string[]).includes(s);

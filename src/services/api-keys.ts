@@ -1,0 +1,123 @@
+/**
+ * API keys: credentials that act as an identity. The secret is returned once, by
+ * `createApiKey`, and stored only as a hash. Nobody may create a key for rights beyond
+ * their own: the key's identity's rights, narrowed by its scopes, must be held by the
+ * creator.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError, notFound } from '../domain/errors.ts';
+import { RIGHTS, type Right } from '../domain/rights.ts';
+import { generateSecret, hashSecret } from '../domain/secret-format.ts';
+import type { Database } from '../store/schema.ts';
+import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { API_KEY_PREFIX, narrowRights } from './authentication.ts';
+import type { ServiceDeps } from './index.ts';
+import { resolveGrantoryRights } from './rights.ts';
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  identityId: string;
+  prefix: string;
+  scopes: string[] | null;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+  createdBy: string | null;
+}
+
+export interface CreateApiKeyInput {
+  name: string;
+  identityId?: string | undefined;
+  scopes?: string[] | null | undefined;
+  expiresAt?: string | null | undefined;
+}
+
+export function toApiKeyView(row: Database['api_keys']): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    identityId: row.identity_id,
+    prefix: row.prefix,
+    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
+
+export async function createApiKey(
+  deps: ServiceDeps,
+  actor: Actor,
+  input: CreateApiKeyInput,
+): Promise<{ key: ApiKeyView & { secret: string }; revision: number }> {
+  requireRight(actor, 'manage-clients');
+  const { tenantId } = actor.caller;
+  const identityId = input.identityId ?? actor.caller.identityId;
+  if (!identityId) throw new AppError('validation_failed', 'identityId is required', { errors: [{ field: 'identityId', message: 'is required' }] });
+  const now = deps.now().toISOString();
+  if (input.expiresAt && input.expiresAt <= now) {
+    throw new AppError('validation_failed', 'expiresAt must be in the future', { errors: [{ field: 'expiresAt', message: 'must be in the future' }] });
+  }
+  const scope = deps.store.read(tenantId);
+  const identity = await scope.db
+    .selectFrom('identities')
+    .select(['id'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', identityId)
+    .executeTakeFirst();
+  if (!identity) throw notFound('identity', identityId);
+
+  const scopes = input.scopes ?? null;
+  const keyRights = narrowRights(await resolveGrantoryRights(scope, identityId, now), scopes);
+  const beyond = RIGHTS.filter((r: Right) => keyRights.has(r) && !actor.caller.rights.has(r));
+  if (beyond.length) {
+    throw new AppError('forbidden', `the key would hold rights the caller does not hold: ${beyond.join(', ')}`, {
+      details: { rightsBeyondCaller: beyond },
+    });
+  }
+
+  const secret = generateSecret(API_KEY_PREFIX);
+  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+    const row: Database['api_keys'] = {
+      id: randomUUID(),
+      tenant_id: tenantId,
+      name: input.name,
+      identity_id: identityId,
+      key_hash: hashSecret(secret),
+      prefix: secret.slice(0, 8),
+      scopes: scopes === null ? null : JSON.stringify(scopes),
+      expires_at: input.expiresAt ?? null,
+      last_used_at: null,
+      created_at: tx.now,
+      created_by: actor.caller.id,
+    };
+    await tx.db.insertInto('api_keys').values(row).execute();
+    const view = toApiKeyView(row);
+    tx.audit({ action: 'api_key.create', targetType: 'api_key', targetId: row.id, after: view });
+    tx.change('api_key', row.id, 'create');
+    return view;
+  });
+  return { key: { ...value, secret }, revision };
+}
+
+export async function listApiKeys(deps: ServiceDeps, actor: Actor): Promise<ApiKeyView[]> {
+  requireRight(actor, 'manage-clients');
+  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  const rows = await db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').limit(1000).execute();
+  return rows.map(toApiKeyView);
+}
+
+export async function deleteApiKey(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
+  requireRight(actor, 'manage-clients');
+  const { tenantId } = actor.caller;
+  const { revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+    const row = await tx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('API key', id);
+    await tx.db.deleteFrom('api_keys').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    tx.audit({ action: 'api_key.delete', targetType: 'api_key', targetId: id, before: toApiKeyView(row) });
+    tx.change('api_key', id, 'delete');
+  });
+  return { revision };
+}

@@ -1,0 +1,34 @@
+/**
+ * The service layer, assembled from its dependencies. Routes, the CLI and jobs call these;
+ * nothing above this layer touches the store directly.
+ */
+import type { Store } from '../store/store.ts';
+import type { Caller } from './actor.ts';
+import { authenticateApiKey } from './authentication.ts';
+import { AppError } from '../domain/errors.ts';
+
+export interface ServiceDeps {
+  store: Store;
+  /** The clock every service reads; tests may pass a fixed one. */
+  now: () => Date;
+}
+
+export interface Services {
+  deps: ServiceDeps;
+  /** Resolves an `Authorization` header value to a caller; throws `unauthenticated`. */
+  authenticate(authorization: string | undefined): Promise<Caller>;
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  return {
+    deps,
+    async authenticate(authorization) {
+      if (!authorization) throw new AppError('unauthenticated', 'send credentials in the Authorization header (Bearer <API key>)');
+      const match = /^(\S+)\s+(\S+)$/.exec(authorization.trim());
+      if (!match) throw new AppError('unauthenticated', 'the Authorization header is malformed');
+      const [, scheme, credential] = match as unknown as [string, string, string];
+      if (scheme.toLowerCase() === 'bearer') return authenticateApiKey(deps.store, credential, deps.now());
+      throw new AppError('unauthenticated', `the authorization scheme "${scheme}" is not supported`);
+    },
+  };
+}

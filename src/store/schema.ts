@@ -1,0 +1,193 @@
+/**
+ * Row types of every table, as Kysely sees them. Conventions that hold on both backends:
+ * ids are strings, timestamps are ISO 8601 UTC strings (they sort as text), booleans are
+ * 0/1 integers, JSON values are canonical JSON text, and every row carries `tenant_id`.
+ */
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  revision: number;
+  audit_seq: number;
+  audit_head_hash: string;
+  created_at: string;
+}
+
+export interface CountersTable {
+  tenant_id: string;
+  name: string;
+  value: number;
+}
+
+export interface AuditEventsTable {
+  tenant_id: string;
+  seq: number;
+  id: string;
+  time: string;
+  revision: number;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  on_behalf_of_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  before: string | null;
+  after: string | null;
+  request_id: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  origin: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ChangesTable {
+  tenant_id: string;
+  revision: number;
+  entity: string;
+  entity_id: string;
+  op: string;
+}
+
+interface Versioned {
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface IdentitiesTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  subject: string;
+  username: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  display_name: string | null;
+  employee_number: string | null;
+  type: string;
+  status: string;
+  manager_id: string | null;
+  org_unit_id: string | null;
+  attributes: string;
+}
+
+export interface OrgUnitsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  name: string;
+  parent_id: string | null;
+  external_id: string | null;
+  path: string;
+}
+
+export interface ApplicationsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  name: string;
+  kind: string;
+  description: string | null;
+  owner_ids: string;
+  priority: string;
+  archived: number;
+  builtin: number;
+  connector: string | null;
+}
+
+export interface PermissionsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  application_id: string;
+  name: string;
+  category: string | null;
+  description: string | null;
+  risk: string;
+  requestable: number;
+  delegable: number;
+}
+
+export interface RolesTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  name: string;
+  description: string | null;
+  system: number;
+}
+
+export interface RolePermissionsTable {
+  tenant_id: string;
+  role_id: string;
+  permission_id: string;
+}
+
+export interface RoleIncludesTable {
+  tenant_id: string;
+  role_id: string;
+  included_role_id: string;
+}
+
+export interface AssignmentsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  assignee_type: string;
+  assignee_id: string;
+  resource_type: string;
+  resource_id: string;
+  context_type: string;
+  context_id: string | null;
+  source: string;
+  state: string;
+  valid_from: string | null;
+  valid_to: string | null;
+  delegated_from_id: string | null;
+  rule_id: string | null;
+  reason: string | null;
+  created_by: string | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  identity_id: string;
+  key_hash: string;
+  prefix: string;
+  scopes: string | null;
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+  created_by: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  tenant_id: string;
+  caller_id: string;
+  key: string;
+  request_hash: string;
+  status: number;
+  response: string;
+  created_at: string;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  counters: CountersTable;
+  audit_events: AuditEventsTable;
+  changes: ChangesTable;
+  identities: IdentitiesTable;
+  org_units: OrgUnitsTable;
+  applications: ApplicationsTable;
+  permissions: PermissionsTable;
+  roles: RolesTable;
+  role_permissions: RolePermissionsTable;
+  role_includes: RoleIncludesTable;
+  assignments: AssignmentsTable;
+  api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
+}

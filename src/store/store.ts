@@ -1,0 +1,406 @@
+/**
+ * The store contract: one Kysely database over SQLite (embedded default) or PostgreSQL,
+ * migrations, and the write protocol every service uses. Every query is made through a
+ * {@link TenantDb} or a {@link WriteTx}, both of which carry the tenant, so no code path
+ * reads or writes rows without one.
+ *
+ * ```ts
+ * const store = await openStore({ dataDir: './data' });
+ * await store.migrate();
+ * const { value, revision } = await store.write(tenantId, meta, async (tx) => {
+ *   await tx.db.insertInto('roles').values({...}).execute();
+ *   tx.audit({ action: 'role.create', targetType: 'role', targetId: id, after: role });
+ *   return role;
+ * });
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
+import { join, resolve } from 'node:path';
+import SQLiteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type LogEvent,
+  type Transaction,
+} from 'kysely';
+import { canonicalJson } from '../domain/canonical-json.ts';
+import { GENESIS_HASH, hashAuditEvent, type ChainedAuditEvent } from '../domain/audit-chain.ts';
+import { AppError } from '../domain/errors.ts';
+import { migrationProvider } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface StoreOptions {
+  /** `postgres://...` selects PostgreSQL; otherwise SQLite under `dataDir`. */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** PostgreSQL schema to use (tests give each app its own). Created when missing. */
+  pgSchema?: string | undefined;
+  /** SQLite `synchronous` pragma; FULL (the default) makes every commit durable. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL' | undefined;
+  /** Called with each query's duration in milliseconds (metrics). */
+  onQuery?: ((ms: number, failed: boolean) => void) | undefined;
+}
+
+/** Who did a write and from where: recorded on its audit event. */
+export interface WriteMeta {
+  actorType: 'identity' | 'api_key' | 'client' | 'app_key' | 'system' | 'anonymous';
+  actorId: string | null;
+  actorName: string | null;
+  onBehalfOfId?: string | null;
+  requestId?: string | null;
+  sourceIp?: string | null;
+  userAgent?: string | null;
+  origin?: string | null;
+}
+
+export interface AuditInput {
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** A read scope: the tenant and the database handle every repository call receives. */
+export interface TenantDb {
+  readonly tenantId: string;
+  readonly db: Kysely<Database> | Transaction<Database>;
+}
+
+/** The scope of one write transaction. */
+export interface WriteTx extends TenantDb {
+  readonly db: Transaction<Database>;
+  /** The revision this write will commit as. */
+  readonly revision: number;
+  /** The transaction's wall-clock time, ISO 8601 UTC; use it for every timestamp written. */
+  readonly now: string;
+  /** Appends an audit event (committed with the change, hash-chained). */
+  audit(event: AuditInput): void;
+  /** Records a change-feed entry for an entity (followers such as the access index read these). */
+  change(entity: string, entityId: string, op: 'create' | 'update' | 'delete'): void;
+  /** The next per-tenant integer for `name` (e.g. the `number` of identities). */
+  nextNumber(name: string): Promise<number>;
+}
+
+export interface Store {
+  readonly dialect: Dialect;
+  /** Migrations that exist in code but are not applied yet. */
+  pendingMigrations(): Promise<string[]>;
+  migrate(): Promise<string[]>;
+  ping(): Promise<void>;
+  read(tenantId: string): TenantDb;
+  write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }>;
+  /** Tenants are the one table read without a tenant: it is how a tenant is found. */
+  findTenantByName(name: string): Promise<{ id: string; name: string; revision: number } | undefined>;
+  listTenants(): Promise<{ id: string; name: string; revision: number }[]>;
+  createTenant(name: string, now: string): Promise<string>;
+  /**
+   * Finds an API key by the hash of its secret, in any tenant: authentication is how a
+   * request's tenant is learnt, so this is the one credential read made without a tenant.
+   */
+  findApiKeyByHash(keyHash: string): Promise<Database['api_keys'] | undefined>;
+  /** Records that a key was used (at most once a minute per key; usage metadata, not audited). */
+  touchApiKey(tenantId: string, keyId: string, now: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A configuration or environment problem found while opening the store. */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const url = options.databaseUrl;
+  const isPg = !!url && /^postgres(ql)?:\/\//.test(url);
+  const log = options.onQuery
+    ? (e: LogEvent) => options.onQuery?.(e.queryDurationMillis, e.level === 'error')
+    : undefined;
+  let db: Kysely<Database>;
+  let dialect: Dialect;
+  if (isPg) {
+    dialect = 'postgres';
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      // bigint columns hold revisions and sequence numbers well below 2^53.
+      types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
+      ...(options.pgSchema ? { options: `-c search_path=${quoteIdent(options.pgSchema)}` } : {}),
+    });
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it on next use.
+    });
+    try {
+      const client = await pool.connect();
+      try {
+        if (options.pgSchema) await client.query(`create schema if not exists ${quoteIdent(options.pgSchema)}`);
+      } finally {
+        client.release();
+      }
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      const where = safeUrl(url);
+      throw new StoreOpenError('DATABASE_URL', `cannot connect to PostgreSQL at ${where}: ${(e as Error).message}`);
+    }
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
+  } else {
+    if (url) throw new StoreOpenError('DATABASE_URL', `unsupported database URL (expected postgres://...): ${safeUrl(url)}`);
+    dialect = 'sqlite';
+    const dir = resolve(options.dataDir);
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, fsConstants.W_OK);
+    } catch (e) {
+      throw new StoreOpenError('GRANTORY_DATA_DIR', `${dir} is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    let sqlite: SQLiteDatabase.Database;
+    try {
+      sqlite = new SQLiteDatabase(join(dir, 'grantory.db'));
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
+      sqlite.pragma('foreign_keys = ON');
+      sqlite.pragma('busy_timeout = 5000');
+    } catch (e) {
+      throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
+    }
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
+  }
+  return new KyselyStore(db, dialect);
+}
+
+class KyselyStore implements Store {
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+  ) {}
+
+  private migrator(): Migrator {
+    return new Migrator({ db: this.db, provider: migrationProvider });
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const all = await this.migrator().getMigrations();
+    return all.filter((m) => !m.executedAt).map((m) => m.name);
+  }
+
+  async migrate(): Promise<string[]> {
+    const { error, results } = await this.migrator().migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  read(tenantId: string): TenantDb {
+    return { tenantId, db: this.db };
+  }
+
+  async findTenantByName(name: string) {
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).where('name', '=', name).executeTakeFirst();
+  }
+
+  async listTenants() {
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').execute();
+  }
+
+  async createTenant(name: string, now: string): Promise<string> {
+    const id = randomUUID();
+    await this.db
+      .insertInto('tenants')
+      .values({ id, name, revision: 0, audit_seq: 0, audit_head_hash: GENESIS_HASH, created_at: now })
+      .execute();
+    return id;
+  }
+
+  async findApiKeyByHash(keyHash: string) {
+    return this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+  }
+
+  async touchApiKey(tenantId: string, keyId: string, now: string): Promise<void> {
+    const staleBefore = new Date(Date.parse(now) - 60_000).toISOString();
+    await this.db
+      .updateTable('api_keys')
+      .set({ last_used_at: now })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', keyId)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
+      .execute();
+  }
+
+  async write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {
+    return this.db.transaction().execute(async (trx) => {
+      // Bumping the tenant's revision first takes the tenant's row lock (PostgreSQL) or the
+      // write lock (SQLite): writes of one tenant are serialized, so revisions, numbers and
+      // the audit chain advance without gaps or forks.
+      const head = await trx
+        .updateTable('tenants')
+        .set((eb) => ({ revision: eb('revision', '+', 1) }))
+        .where('id', '=', tenantId)
+        .returning(['revision', 'audit_seq', 'audit_head_hash'])
+        .executeTakeFirst();
+      if (!head) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
+      const now = new Date().toISOString();
+      const audits: AuditInput[] = [];
+      const changes = new Map<string, { entity: string; entityId: string; op: string }>();
+      const tx: WriteTx = {
+        tenantId,
+        db: trx,
+        revision: head.revision,
+        now,
+        audit: (e) => void audits.push(e),
+        change: (entity, entityId, op) => void changes.set(`${entity}\u0000${entityId}`, { entity, entityId, op }),
+        nextNumber: async (name) => {
+          const row = await trx
+            .insertInto('counters')
+            .values({ tenant_id: tenantId, name, value: 1 })
+            .onConflict((oc) => oc.columns(['tenant_id', 'name']).doUpdateSet((eb) => ({ value: eb('counters.value', '+', 1) })))
+            .returning('value')
+            .executeTakeFirstOrThrow();
+          return row.value;
+        },
+      };
+      const value = await fn(tx);
+      if (audits.length === 0) throw new Error('every write must record an audit event');
+
+      let seq = head.audit_seq;
+      let prevHash = head.audit_head_hash;
+      const rows = audits.map((a) => {
+        seq += 1;
+        const event: ChainedAuditEvent = {
+          tenantId,
+          seq,
+          id: randomUUID(),
+          time: now,
+          revision: head.revision,
+          actorType: meta.actorType,
+          actorId: meta.actorId,
+          actorName: meta.actorName,
+          onBehalfOfId: meta.onBehalfOfId ?? null,
+          action: a.action,
+          targetType: a.targetType,
+          targetId: a.targetId,
+          before: a.before === undefined ? null : canonicalJson(a.before),
+          after: a.after === undefined ? null : canonicalJson(a.after),
+          requestId: meta.requestId ?? null,
+          sourceIp: meta.sourceIp ?? null,
+          userAgent: meta.userAgent ?? null,
+          origin: meta.origin ?? null,
+          prevHash,
+        };
+        const hash = hashAuditEvent(event);
+        prevHash = hash;
+        return toAuditRow(event, hash);
+      });
+      await trx.insertInto('audit_events').values(rows).execute();
+      if (changes.size > 0) {
+        await trx
+          .insertInto('changes')
+          .values(
+            [...changes.values()].map((c) => ({
+              tenant_id: tenantId,
+              revision: head.revision,
+              entity: c.entity,
+              entity_id: c.entityId,
+              op: c.op,
+            })),
+          )
+          .execute();
+      }
+      await trx
+        .updateTable('tenants')
+        .set({ audit_seq: seq, audit_head_hash: prevHash })
+        .where('id', '=', tenantId)
+        .execute();
+      return { value, revision: head.revision };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+function toAuditRow(e: ChainedAuditEvent, hash: string): Database['audit_events'] {
+  return {
+    tenant_id: e.tenantId,
+    seq: e.seq,
+    id: e.id,
+    time: e.time,
+    revision: e.revision,
+    actor_type: e.actorType,
+    actor_id: e.actorId,
+    actor_name: e.actorName,
+    on_behalf_of_id: e.onBehalfOfId,
+    action: e.action,
+    target_type: e.targetType,
+    target_id: e.targetId,
+    before: e.before,
+    after: e.after,
+    request_id: e.requestId,
+    source_ip: e.sourceIp,
+    user_agent: e.userAgent,
+    origin: e.origin,
+    prev_hash: e.prevHash,
+    hash,
+  };
+}
+
+/** Maps a stored audit row back to the chained event (for verification and reads). */
+export function fromAuditRow(r: Database['audit_events']): ChainedAuditEvent & { hash: string } {
+  return {
+    tenantId: r.tenant_id,
+    seq: Number(r.seq),
+    id: r.id,
+    time: r.time,
+    revision: Number(r.revision),
+    actorType: r.actor_type,
+    actorId: r.actor_id,
+    actorName: r.actor_name,
+    onBehalfOfId: r.on_behalf_of_id,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    before: r.before,
+    after: r.after,
+    requestId: r.request_id,
+    sourceIp: r.source_ip,
+    userAgent: r.user_agent,
+    origin: r.origin,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/** True when `e` is a unique-constraint violation on either backend. */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string };
+  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function quoteIdent(s: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(s)) throw new StoreOpenError('pgSchema', `invalid schema name ${s}`);
+  return `"${s}"`;
+}
+
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}

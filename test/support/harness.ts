@@ -1,0 +1,106 @@
+/**
+ * Test harness: a Grantory app on the backend chosen for this run, with a known
+ * administrator key. `GRANTORY_TEST_DATABASE=postgres` (with `GRANTORY_TEST_DATABASE_URL`,
+ * default postgres://postgres@127.0.0.1:5432/test) runs on PostgreSQL, each app in a fresh schema;
+ * otherwise SQLite in a fresh temporary directory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { buildApp, type App } from '../../src/api/app.ts';
+import { bootstrap } from '../../src/services/bootstrap.ts';
+import { createServices, type Services } from '../../src/services/index.ts';
+import { openStore, type Dialect, type Store } from '../../src/store/store.ts';
+
+export type Backend = Dialect;
+
+export const TEST_BACKEND: Backend = process.env.GRANTORY_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+export const TEST_PG_URL = process.env.GRANTORY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Backends a contract suite loops over: SQLite always, PostgreSQL on a PostgreSQL run. */
+export const CONTRACT_BACKENDS: Backend[] = TEST_BACKEND === 'postgres' ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
+
+export interface TestStore {
+  store: Store;
+  backend: Backend;
+  /** For SQLite: the data directory; for PostgreSQL: the URL and schema. */
+  dataDir: string | null;
+  pgSchema: string | null;
+  databaseUrl: string | null;
+  dispose(): Promise<void>;
+}
+
+export async function openTestStore(backend: Backend = TEST_BACKEND): Promise<TestStore> {
+  if (backend === 'postgres') {
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    const store = await openStore({ databaseUrl: TEST_PG_URL, pgSchema: schema, dataDir: '' });
+    return {
+      store,
+      backend,
+      dataDir: null,
+      pgSchema: schema,
+      databaseUrl: TEST_PG_URL,
+      async dispose() {
+        await store.close();
+        await dropSchema(schema);
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'grantory-test-'));
+  const store = await openStore({ dataDir: dir });
+  return {
+    store,
+    backend,
+    dataDir: dir,
+    pgSchema: null,
+    databaseUrl: null,
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestApp extends TestStore {
+  app: App;
+  services: Services;
+  tenantId: string;
+  adminKey: string;
+  /** Authorization header for the administrator. */
+  auth: { authorization: string };
+  close(): Promise<void>;
+}
+
+export async function createTestApp(options: { backend?: Backend; now?: () => Date; bodyLimit?: number } = {}): Promise<TestApp> {
+  const ts = await openTestStore(options.backend);
+  await ts.store.migrate();
+  const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY });
+  const services = createServices({ store: ts.store, now: options.now ?? (() => new Date()) });
+  const app = await buildApp({ services, store: ts.store, logLevel: 'silent', bodyLimit: options.bodyLimit });
+  return {
+    ...ts,
+    app,
+    services,
+    tenantId: boot.tenantId,
+    adminKey: ADMIN_KEY,
+    auth: { authorization: `Bearer ${ADMIN_KEY}` },
+    async close() {
+      await app.close();
+      await ts.dispose();
+    },
+  };
+}
