@@ -5,7 +5,7 @@
  *
  * | setting | flag | default |
  * | --- | --- | --- |
- * | GRANTORY_PORT | --port | 8080 |
+ * | GRANTORY_PORT | --port | 8080 (0 picks a free port) |
  * | GRANTORY_HOST | --host | 0.0.0.0 |
  * | GRANTORY_DATA_DIR | --data-dir | ./data |
  * | DATABASE_URL | --database-url | (embedded SQLite) |
@@ -74,8 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
 
   const portText = get('GRANTORY_PORT') ?? '8080';
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    throw new ConfigError('GRANTORY_PORT', `"${portText}" is not a port number (1-65535)`);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new ConfigError('GRANTORY_PORT', `"${portText}" is not a port number (0-65535; 0 picks a free port)`);
   }
 
   const logLevel = (get('GRANTORY_LOG_LEVEL') ?? 'info') as LogLevel;
