@@ -175,6 +175,13 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface TenantSecretsTable {
+  tenant_id: string;
+  name: string;
+  value: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   counters: CountersTable;
@@ -190,4 +197,5 @@ export interface Database {
   assignments: AssignmentsTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
+  tenant_secrets: TenantSecretsTable;
 }
