@@ -182,6 +182,16 @@ describe('Checkmarx profile: /Roles', () => {
     expect(escalate.json().messageDetails).toContain('manage-users');
   });
 
+  it('shows direct permissions only, and a PUT keeps the native included roles', async () => {
+    const inner = (await call(t, 'POST', '/api/v1/roles', { name: 'Native inner' })).json();
+    const outer = (await call(t, 'POST', '/api/v1/roles', { name: 'Native outer', includedRoleIds: [inner.id] })).json();
+    const put = await cx('PUT', `/Roles/${outer.number}`, { body: { name: 'Native outer', permissionIds: [] } });
+    expect(put.statusCode).toBe(204);
+    const native = (await call(t, 'GET', `/api/v1/roles/${outer.id}`)).json();
+    expect(native.includedRoleIds).toEqual([inner.id]);
+    expect(native.permissionIds).toEqual([]);
+  });
+
   it('rejects unknown fields and bad ids; 404 for unknown roles', async () => {
     const extra = await cx('POST', '/Roles', { body: { name: 'Extra', colour: 'red' } });
     expect(extra.statusCode).toBe(400);

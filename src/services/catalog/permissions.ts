@@ -275,6 +275,11 @@ export async function permissionNumbersOfIds(deps: ServiceDeps, actor: Actor, id
   requireRight(actor, ...CATALOG_READ_RIGHTS);
   if (!ids.length) return new Map();
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const rows = await db.selectFrom('permissions').select(['id', 'number']).where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
-  return new Map(rows.map((r) => [r.id, Number(r.number)]));
+  const numbers = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const part = ids.slice(i, i + 500);
+    const rows = await db.selectFrom('permissions').select(['id', 'number']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute();
+    for (const r of rows) numbers.set(r.id, Number(r.number));
+  }
+  return numbers;
 }
