@@ -67,6 +67,18 @@ describe('first start', () => {
     expect(second.stdout()).toBe(`Grantory listening on ${second.url} (store: SQLite in ${dir})\n`);
   });
 
+  it('generates no key in a first start that cannot bind its port; the next start does', async () => {
+    const dir = dataDir('port-taken');
+    const blocker = await startServer({ GRANTORY_DATA_DIR: dataDir('blocker'), GRANTORY_BOOTSTRAP_ADMIN_KEY: CHOSEN_KEY });
+    const port = new URL(blocker.url).port;
+    const failed = await runCli(['serve'], { GRANTORY_DATA_DIR: dir, GRANTORY_PORT: port, GRANTORY_HOST: '127.0.0.1' });
+    expect(failed).toEqual({ code: 2, signal: null, stdout: '', stderr: `grantory: GRANTORY_PORT: port ${port} is already in use\n` });
+    const next = await startServer({ GRANTORY_DATA_DIR: dir });
+    await next.waitForStderr(GENERATED_KEY);
+    const [key] = next.stderr().match(GENERATED_KEY)!;
+    expect((await get(next, '/api/v1/me', key)).status).toBe(200);
+  });
+
   it('honours GRANTORY_BOOTSTRAP_ADMIN_KEY and generates nothing', async () => {
     const server = await startServer({ GRANTORY_DATA_DIR: dataDir('chosen-key'), GRANTORY_BOOTSTRAP_ADMIN_KEY: CHOSEN_KEY });
     const me = await get(server, '/api/v1/me', CHOSEN_KEY);
