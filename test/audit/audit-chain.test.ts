@@ -8,7 +8,7 @@ import { canonicalJson } from '../../src/domain/canonical-json.ts';
 import { ChainVerifier, GENESIS_HASH, hashAuditEvent, type ChainedAuditEvent } from '../../src/domain/audit-chain.ts';
 import { verifyAuditTrail } from '../../src/services/audit.ts';
 import { fromAuditRow } from '../../src/store/store.ts';
-import { runCli } from '../support/cli.ts';
+import { PROCESS_TIMEOUT, runCli } from '../support/cli.ts';
 import { createTestApp, createThrowawayDatabase, TEST_BACKEND, type TestApp, type ThrowawayDatabase } from '../support/harness.ts';
 
 describe('canonicalJson', () => {
@@ -151,7 +151,7 @@ describe('hashAuditEvent and ChainVerifier', () => {
   });
 });
 
-describe(`audit trail of a real app, tampered in its ${TEST_BACKEND} database`, () => {
+describe(`audit trail of a real app, tampered in its ${TEST_BACKEND} database`, PROCESS_TIMEOUT, () => {
   let t: TestApp;
   let database: ThrowawayDatabase | null = null;
   let storeEnv: Record<string, string>;

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseFlags } from '../../src/config.ts';
-import { runCli, tempDir } from '../support/cli.ts';
+import { PROCESS_TIMEOUT, runCli, tempDir } from '../support/cli.ts';
 
 let dir: ReturnType<typeof tempDir>;
 let occupied: Server;
@@ -86,7 +86,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('grantory serve with a bad setting', () => {
+describe('grantory serve with a bad setting', PROCESS_TIMEOUT, () => {
   it.concurrent.each(cases)('$name: one line naming it, exit 2', async ({ env, args, stderr }) => {
     const settings = env();
     const result = await runCli(['serve', ...(args ?? [])], settings);

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RIGHTS } from '../../src/domain/rights.ts';
 import { openStore } from '../../src/store/store.ts';
-import { killAllServers, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
+import { killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
 import { createThrowawayDatabase, TEST_BACKEND, type Backend } from '../support/harness.ts';
 
 const CHOSEN_KEY = 'ops-chosen-admin-key-0123456789abcdefghij';
@@ -37,7 +37,7 @@ async function stop(server: ServerProcess): Promise<{ code: number | null; signa
   return server.exited;
 }
 
-describe('first start', () => {
+describe('first start', PROCESS_TIMEOUT, () => {
   it('prints a generated administrator key once; it works; a second start prints none', async () => {
     const dir = dataDir('first-start');
     const first = await startServer({ GRANTORY_DATA_DIR: dir });
@@ -126,7 +126,7 @@ async function writeUntilKilled(server: ServerProcess, killAfter: number): Promi
 
 const crashBackends: Backend[] = TEST_BACKEND === 'postgres' ? ['sqlite', 'postgres'] : ['sqlite'];
 
-describe.each(crashBackends)('crash safety on %s', (backend) => {
+describe.each(crashBackends)('crash safety on %s', PROCESS_TIMEOUT, (backend) => {
   it('keeps every acknowledged write and an intact audit trail after kill -9', async () => {
     let env: Record<string, string>;
     if (backend === 'postgres') {
@@ -173,7 +173,7 @@ describe.each(crashBackends)('crash safety on %s', (backend) => {
   });
 });
 
-describe('graceful shutdown', () => {
+describe('graceful shutdown', PROCESS_TIMEOUT, () => {
   it('finishes a request in flight on SIGTERM, refuses new ones, and exits 0', async () => {
     // Logging at info shows on stdout when the request has arrived (its headers are parsed).
     const server = await startServer({ GRANTORY_DATA_DIR: dataDir('shutdown'), GRANTORY_BOOTSTRAP_ADMIN_KEY: CHOSEN_KEY, GRANTORY_LOG_LEVEL: 'info' });
@@ -215,7 +215,7 @@ describe('graceful shutdown', () => {
   });
 });
 
-describe('operations endpoints', () => {
+describe('operations endpoints', PROCESS_TIMEOUT, () => {
   it('answers /livez and /readyz, and counts requests and store queries in /metrics', async () => {
     const server = await startServer({ GRANTORY_DATA_DIR: dataDir('operations'), GRANTORY_BOOTSTRAP_ADMIN_KEY: CHOSEN_KEY });
     const livez = await get(server, '/livez');
@@ -243,7 +243,7 @@ describe('operations endpoints', () => {
   });
 });
 
-describe('grantory migrate', () => {
+describe('grantory migrate', PROCESS_TIMEOUT, () => {
   it('applies the migrations to a fresh data directory, then reports it up to date', async () => {
     const dir = dataDir('migrate');
     expect(await runCli(['migrate'], { GRANTORY_DATA_DIR: dir })).toEqual({ code: 0, signal: null, stdout: 'applied: 0001-foundation\n', stderr: '' });

@@ -9,6 +9,13 @@ import { join, resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../../bin/grantory.js');
 
+/**
+ * Test options for suites that spawn processes. A start takes about a second on an idle
+ * machine; the generous bound keeps a busy shared machine from failing tests that are only
+ * slow, while a hung process still fails.
+ */
+export const PROCESS_TIMEOUT = { timeout: 120_000 };
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
