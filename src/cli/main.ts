@@ -12,11 +12,9 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseFlags } from '../config.ts';
-
 // Everything else is imported by the command that needs it, after the settings are checked:
 // a bad setting is reported at once, without loading the HTTP stack and database drivers,
 // and `migrate` or `audit verify` never load Fastify.
-const loadServer = () => import('../server.ts');
 
 const USAGE = `usage: grantory <command>
   serve           start the server (default command)
@@ -66,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function serve(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
-  const { startServer } = await loadServer();
+  const { startServer } = await import('../server.ts');
   // Listen for signals before starting: once "listening" is printed a supervisor may send
   // SIGTERM at any moment, and a signal without a listener kills the process on the spot.
   // A signal that arrives during startup stops the server as soon as it is up.
