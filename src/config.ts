@@ -99,9 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     throw new ConfigError('GRANTORY_BOOTSTRAP_ADMIN_KEY', 'must be 32 to 512 characters without spaces');
   }
 
-  const sync = (get('GRANTORY_SQLITE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
+  const syncText = get('GRANTORY_SQLITE_SYNCHRONOUS') ?? 'FULL';
+  const sync = syncText.toUpperCase();
   if (sync !== 'FULL' && sync !== 'NORMAL') {
-    throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${sync}" is not FULL or NORMAL`);
+    throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${syncText}" is not FULL or NORMAL`);
   }
 
   return {
