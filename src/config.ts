@@ -14,6 +14,8 @@
  * | GRANTORY_BODY_LIMIT | --body-limit | 1048576 (bytes) |
  * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
  */
+import { hasValidChecksum } from './domain/secret-format.ts';
+
 export interface Config {
   port: number;
   host: string;
@@ -97,6 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
   const bootstrapAdminKey = get('GRANTORY_BOOTSTRAP_ADMIN_KEY');
   if (bootstrapAdminKey !== undefined && (bootstrapAdminKey.length < 32 || bootstrapAdminKey.length > 512 || /\s/.test(bootstrapAdminKey))) {
     throw new ConfigError('GRANTORY_BOOTSTRAP_ADMIN_KEY', 'must be 32 to 512 characters without spaces');
+  }
+  // A key in Grantory's own format is refused at use unless its checksum holds; say so now.
+  if (bootstrapAdminKey?.startsWith('gty_') && !hasValidChecksum(bootstrapAdminKey, 'gty')) {
+    throw new ConfigError('GRANTORY_BOOTSTRAP_ADMIN_KEY', 'starts with gty_ but its checksum is wrong (copy the whole key, or choose a key without the gty_ prefix)');
   }
 
   const syncText = get('GRANTORY_SQLITE_SYNCHRONOUS') ?? 'FULL';
