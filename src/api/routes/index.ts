@@ -1,6 +1,8 @@
 /** The native API's route modules, registered under `/api/v1`. */
 import type { RouteRegistrar } from '../app.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
+import { registerIdentityRoutes } from './identities.ts';
 import { registerMeRoutes } from './me.ts';
+import { registerOrgUnitRoutes } from './org-units.ts';
 
-export const NATIVE_ROUTES: RouteRegistrar[] = [registerMeRoutes, registerApiKeyRoutes];
+export const NATIVE_ROUTES: RouteRegistrar[] = [registerMeRoutes, registerApiKeyRoutes, registerIdentityRoutes, registerOrgUnitRoutes];
