@@ -102,6 +102,8 @@ export function registerIdentityRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Create an identity',
+        description:
+          'Needs manage-users. 201 with ETag and Location. 400 naming invalid or unknown fields (also a managerId/orgUnitId that does not exist, or a subject starting with "grantory:"); 409 naming a subject, username or employeeNumber already in use, or a manager cycle. Idempotency-Key makes retries safe.',
         headers: IdempotencyHeaders,
         body: CreateIdentity,
         response: { 201: { ...Written(Identity), headers: Etag } },
@@ -120,6 +122,7 @@ export function registerIdentityRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'List identities in number order (cursor-paged)',
+        description: 'Filters combine with AND. A cursor is bound to the list and its filters: a forged one or one from another filter is a 400 invalid_cursor.',
         querystring: ListIdentitiesQuery,
         response: { 200: PageOf(Identity) },
       },
@@ -130,7 +133,7 @@ export function registerIdentityRoutes(app: App, deps: RouteDeps): void {
     '/identities/:id',
     {
       config: needs('manage-users'),
-      schema: { tags: TAGS, summary: 'Get an identity (with its ETag)', params: IdParams, response: { 200: { ...Identity, headers: Etag } } },
+      schema: { tags: TAGS, summary: 'Get an identity (with its ETag)', description: '404 for an unknown id (or one of another tenant).', params: IdParams, response: { 200: { ...Identity, headers: Etag } } },
     },
     async (request, reply) => {
       const { identity, version } = await getIdentity(sd, actorOf(request), request.params.id);
@@ -144,6 +147,7 @@ export function registerIdentityRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Change an identity (If-Match: 412 when it changed since read)',
+        description: 'Absent fields are kept, null clears a field, attributes replaces the whole map. Same 400/409 rules as create; 412 precondition_failed when If-Match does not match the current ETag.',
         params: IdParams,
         headers: IfMatchHeaders,
         body: PatchIdentity,
@@ -163,6 +167,7 @@ export function registerIdentityRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Delete an identity (409 naming what still refers to it)',
+        description: 'Refused with 409 and `blockers` while assignments, API keys, managed reports or owned applications refer to it (set status terminated instead to keep the history). 412 on a stale If-Match.',
         params: IdParams,
         headers: IfMatchHeaders,
         response: { 200: RevisionOnly },

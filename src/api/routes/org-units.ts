@@ -52,7 +52,14 @@ export function registerOrgUnitRoutes(app: App, deps: RouteDeps): void {
     '/org-units',
     {
       config: needs('manage-users'),
-      schema: { tags: TAGS, summary: 'Create an organization unit', headers: IdempotencyHeaders, body: CreateOrgUnit, response: { 201: { ...Written(OrgUnit), headers: Etag } } },
+      schema: {
+        tags: TAGS,
+        summary: 'Create an organization unit',
+        description: 'Needs manage-users. path is computed from the parent. 400 naming invalid or unknown fields (or a parentId that does not exist); 409 when a sibling has the same name or another unit the same externalId, or the tree would exceed 20 levels.',
+        headers: IdempotencyHeaders,
+        body: CreateOrgUnit,
+        response: { 201: { ...Written(OrgUnit), headers: Etag } },
+      },
     },
     async (request, reply) => {
       const { unit, version, revision } = await createOrgUnit(sd, actorOf(request), request.body);
@@ -64,7 +71,13 @@ export function registerOrgUnitRoutes(app: App, deps: RouteDeps): void {
     '/org-units',
     {
       config: needs('manage-users'),
-      schema: { tags: TAGS, summary: 'List organization units in number order (cursor-paged)', querystring: ListOrgUnitsQuery, response: { 200: PageOf(OrgUnit) } },
+      schema: {
+        tags: TAGS,
+        summary: 'List organization units in number order (cursor-paged)',
+        description: 'Filters combine with AND. A cursor is bound to the list and its filters: a forged one or one from another filter is a 400 invalid_cursor.',
+        querystring: ListOrgUnitsQuery,
+        response: { 200: PageOf(OrgUnit) },
+      },
     },
     async (request) => listOrgUnits(sd, actorOf(request), request.query),
   );
@@ -72,7 +85,7 @@ export function registerOrgUnitRoutes(app: App, deps: RouteDeps): void {
     '/org-units/:id',
     {
       config: needs('manage-users'),
-      schema: { tags: TAGS, summary: 'Get an organization unit (with its ETag)', params: IdParams, response: { 200: { ...OrgUnit, headers: Etag } } },
+      schema: { tags: TAGS, summary: 'Get an organization unit (with its ETag)', description: '404 for an unknown id (or one of another tenant).', params: IdParams, response: { 200: { ...OrgUnit, headers: Etag } } },
     },
     async (request, reply) => {
       const { unit, version } = await getOrgUnit(sd, actorOf(request), request.params.id);
@@ -86,6 +99,7 @@ export function registerOrgUnitRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Rename or move an organization unit (409 on a cycle; If-Match: 412 when it changed since read)',
+        description: 'The paths of the whole subtree follow in the same write (their ETags change too). 409 naming the cycle when the new parent is the unit or one of its descendants.',
         params: IdParams,
         headers: IfMatchHeaders,
         body: PatchOrgUnit,
@@ -105,6 +119,7 @@ export function registerOrgUnitRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Delete an organization unit (409 while it has child units, members or assignments)',
+        description: 'Refused with 409 and `blockers` (type, count, ids, description) while child units, members or assignments refer to it. 412 on a stale If-Match.',
         params: IdParams,
         headers: IfMatchHeaders,
         response: { 200: RevisionOnly },
