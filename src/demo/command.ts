@@ -10,7 +10,8 @@
  * set): the demo is for a laptop, never for real data.
  */
 import { loadConfig } from '../config.ts';
-import { openConfiguredStore, startServer } from '../server.ts';
+import { openConfiguredStore } from '../configured-store.ts';
+import { startServer } from '../server.ts';
 import { systemActor } from '../services/actor.ts';
 import { bootstrap } from '../services/bootstrap.ts';
 import { createServices } from '../services/index.ts';
@@ -58,15 +59,18 @@ export async function demo(settings: Record<string, string>, args: string[], io:
     await store.close();
   }
 
+  // Listen for signals before starting (as `grantory serve` does): one that arrives during
+  // startup stops the server as soon as it is up.
+  const stopSignal = new Promise<string>((resolveSignal) => {
+    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+    process.once('SIGINT', () => resolveSignal('SIGINT'));
+  });
   const server = await startServer(config, io);
   if (config.bootstrapAdminKey === DEMO_ADMIN_KEY) {
     io.out(`demo administrator key: ${DEMO_ADMIN_KEY}`);
     io.out(`try: curl -H "Authorization: Bearer ${DEMO_ADMIN_KEY}" "${server.url}/api/v1/identities?q=ada&limit=5"`);
   }
-  await new Promise<void>((resolveStop) => {
-    const stop = () => void server.close().finally(resolveStop);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  io.err(`grantory: ${await stopSignal} received, stopping the demo`);
+  await server.close();
   return 0;
 }

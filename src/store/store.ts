@@ -219,7 +219,7 @@ class KyselyStore implements Store {
   }
 
   async listTenants() {
-    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').execute();
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').orderBy('id').execute();
   }
 
   async createTenant(name: string, now: string): Promise<string> {
