@@ -6,11 +6,14 @@ import type { Store } from '../store/store.ts';
 import type { Caller } from './actor.ts';
 import { authenticateApiKey } from './authentication.ts';
 import { AppError } from '../domain/errors.ts';
+import type { DirectoryHooks } from './directory-hooks.ts';
 
 export interface ServiceDeps {
   store: Store;
   /** The clock every service reads; tests may pass a fixed one. */
   now: () => Date;
+  /** Listeners run inside identity / organization-unit writes (e.g. assignment rules). */
+  directoryHooks?: DirectoryHooks;
 }
 
 export interface Services {

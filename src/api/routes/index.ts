@@ -2,13 +2,17 @@
 import type { RouteRegistrar } from '../app.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
 import { registerApplicationRoutes } from './applications.ts';
+import { registerIdentityRoutes } from './identities.ts';
 import { registerMeRoutes } from './me.ts';
+import { registerOrgUnitRoutes } from './org-units.ts';
 import { registerPermissionRoutes } from './permissions.ts';
 import { registerRoleRoutes } from './roles.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
   registerApiKeyRoutes,
+  registerIdentityRoutes,
+  registerOrgUnitRoutes,
   registerApplicationRoutes,
   registerPermissionRoutes,
   registerRoleRoutes,
