@@ -204,9 +204,16 @@ class KyselyStore implements Store {
   }
 
   async migrate(): Promise<string[]> {
-    const { error, results } = await this.migrator().migrateToLatest();
-    if (error) throw error instanceof Error ? error : new Error(String(error));
-    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's migrator introspects every schema of the database; a schema dropped by
+    // someone else at that moment (code 3F000 / 42P01) fails the introspection, not our
+    // migration. Migrations run in a transaction on PostgreSQL, so trying again is safe.
+    for (let attempt = 1; ; attempt += 1) {
+      const { error, results } = await this.migrator().migrateToLatest();
+      if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      const code = (error as { code?: string }).code;
+      if (this.dialect === 'postgres' && attempt < 3 && (code === '3F000' || code === '42P01')) continue;
+      throw error instanceof Error ? error : new Error(String(error));
+    }
   }
 
   async ping(): Promise<void> {
