@@ -9,6 +9,7 @@ import { buildApp, type App } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
 import { bootstrap } from './services/bootstrap.ts';
 import { createServices } from './services/index.ts';
+import { AccessEngine } from './engine/engine.ts';
 import { openStore, StoreOpenError, type Store } from './store/store.ts';
 
 export interface RunningServer {
@@ -45,11 +46,22 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       io.err(`  ${boot.generatedKey}`);
       io.err('  use it as: Authorization: Bearer <key>');
     }
-    const services = createServices({ store, now: () => new Date() });
-    const app = await buildApp({ services, store, metrics, bodyLimit: config.bodyLimit, logLevel: config.logLevel });
+    // The access index is built in the background; /readyz answers 503 until it is.
+    const access = new AccessEngine(store, { clock: () => Date.now() });
+    access.start().catch((e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
+    const services = createServices({ store, now: () => new Date(), access });
+    const app = await buildApp({
+      services,
+      store,
+      metrics,
+      bodyLimit: config.bodyLimit,
+      logLevel: config.logLevel,
+      readiness: async () => access.notReadyReason(),
+    });
     try {
       await app.listen({ port: config.port, host: config.host });
     } catch (e) {
+      access.stop();
       await app.close();
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ConfigError('GRANTORY_PORT', `port ${config.port} is already in use`);
@@ -68,6 +80,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       store,
       url,
       close: () => (closing ??= (async () => {
+        access.stop();
         await app.close();
         await store.close();
       })()),

@@ -2,5 +2,7 @@
 import type { RouteRegistrar } from '../app.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
 import { registerMeRoutes } from './me.ts';
+import { registerAccessRoutes } from './access.ts';
+import { registerAssignmentRoutes } from './assignments.ts';
 
-export const NATIVE_ROUTES: RouteRegistrar[] = [registerMeRoutes, registerApiKeyRoutes];
+export const NATIVE_ROUTES: RouteRegistrar[] = [registerMeRoutes, registerApiKeyRoutes, registerAssignmentRoutes, registerAccessRoutes];
