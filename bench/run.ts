@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     const sqlSamples: number[] = [];
     const db = store.read(tenantId).db;
     const nowIso = new Date(now).toISOString();
-    const sqlN = sizeName === 'L' ? 200 : 500;
+    const sqlN = sizeName === 'S' ? 500 : sizeName === 'M' ? 100 : 30;
     for (let k = 0; k < sqlN; k += 1) {
       const a = ns();
       await naiveSqlCheck(db, tenantId, index.identities.get(qi[k]!).id, index.perms.get(qp[k]!).id, nowIso);
@@ -291,6 +291,15 @@ async function httpBench(
   const { buildApp } = await import('../src/api/app.ts');
   const { createServices } = await import('../src/services/index.ts');
   const services = createServices({ store, now: () => new Date(), access: engine });
+  // What every request pays before the route runs: API key lookup, SQL rights resolution, usage touch.
+  const authSamples: number[] = [];
+  for (let k = 0; k < 300; k += 1) {
+    const a = ns();
+    await services.authenticate(`Bearer ${ADMIN_KEY}`);
+    authSamples.push(ns() - a);
+  }
+  const auth = stats(authSamples);
+  log(`authenticate: p50 ${Math.round(auth.p50 / 1000)} µs, p99 ${Math.round(auth.p99 / 1000)} µs`);
   const app = await buildApp({ services, store, logLevel: 'silent' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const bare = Fastify({ logger: false });
@@ -324,6 +333,8 @@ async function httpBench(
     checkP99ms: checkResult.latency.p99,
     checkNon2xx: checkResult.non2xx,
     ratio: Math.round((checkResult.requests.average / bareResult.requests.average) * 100) / 100,
+    authenticateP50us: Math.round(auth.p50 / 1000),
+    authenticateP99us: Math.round(auth.p99 / 1000),
   };
   log(`http: ${JSON.stringify(res)}`);
   return res;

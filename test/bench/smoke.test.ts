@@ -65,7 +65,7 @@ describe('benchmark smoke (S dataset)', () => {
     expect(d.roleIncludes.some((inc) => inc.length > 0)).toBe(true);
   });
 
-  it('the index built from it agrees with the reference rules', async () => {
+  it('the index built from it agrees with the reference rules', { timeout: 120_000 }, async () => {
     const { index } = await engine.at(tenantId);
     const model = referenceModel();
     const r = rng(3);

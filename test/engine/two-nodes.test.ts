@@ -107,7 +107,7 @@ pgOnly('two nodes on one PostgreSQL', () => {
     await dropSchema(schema);
   });
 
-  it('a write through one node is visible through the other', async () => {
+  it('a write through one node is visible through the other', { timeout: 60_000 }, async () => {
     const tenant = await store.findTenantByName('default');
     const fx = new AccessFixtures(store, tenant!.id);
     const appId = await fx.application({ name: 'shared app' });
