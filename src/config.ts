@@ -14,6 +14,8 @@
  * | GRANTORY_BODY_LIMIT | --body-limit | 1048576 (bytes) |
  * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
  */
+import { hasValidChecksum } from './domain/secret-format.ts';
+
 export interface Config {
   port: number;
   host: string;
@@ -98,10 +100,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
   if (bootstrapAdminKey !== undefined && (bootstrapAdminKey.length < 32 || bootstrapAdminKey.length > 512 || /\s/.test(bootstrapAdminKey))) {
     throw new ConfigError('GRANTORY_BOOTSTRAP_ADMIN_KEY', 'must be 32 to 512 characters without spaces');
   }
+  // A key in Grantory's own format is refused at use unless its checksum holds; say so now.
+  if (bootstrapAdminKey?.startsWith('gty_') && !hasValidChecksum(bootstrapAdminKey, 'gty')) {
+    throw new ConfigError('GRANTORY_BOOTSTRAP_ADMIN_KEY', 'starts with gty_ but its checksum is wrong (copy the whole key, or choose a key without the gty_ prefix)');
+  }
 
-  const sync = (get('GRANTORY_SQLITE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
+  const syncText = get('GRANTORY_SQLITE_SYNCHRONOUS') ?? 'FULL';
+  const sync = syncText.toUpperCase();
   if (sync !== 'FULL' && sync !== 'NORMAL') {
-    throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${sync}" is not FULL or NORMAL`);
+    throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${syncText}" is not FULL or NORMAL`);
   }
 
   return {

@@ -1,6 +1,6 @@
 /**
- * Starts a Grantory node: open the store, apply migrations, bootstrap, build the app,
- * listen, and shut down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight
+ * Starts a Grantory node: open the store, apply migrations, build the app, listen, then
+ * bootstrap; shut down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight
  * requests, close the store).
  */
 import type { Config } from './config.ts';
@@ -10,7 +10,8 @@ import { createMetrics } from './api/metrics.ts';
 import { bootstrap } from './services/bootstrap.ts';
 import { createServices } from './services/index.ts';
 import { AccessEngine } from './engine/engine.ts';
-import { openStore, StoreOpenError, type Store } from './store/store.ts';
+import { openConfiguredStore } from './configured-store.ts';
+import type { Store } from './store/store.ts';
 
 export interface RunningServer {
   app: App;
@@ -19,73 +20,68 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the store for a configuration; translates opening problems into ConfigErrors. */
-export async function openConfiguredStore(config: Config, onQuery?: (ms: number, failed: boolean) => void): Promise<Store> {
-  try {
-    return await openStore({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.dataDir,
-      sqliteSynchronous: config.sqliteSynchronous,
-      onQuery,
-    });
-  } catch (e) {
-    if (e instanceof StoreOpenError) throw new ConfigError(e.setting, e.message);
-    throw e;
-  }
-}
-
 export async function startServer(config: Config, io: { out: (line: string) => void; err: (line: string) => void }): Promise<RunningServer> {
   const metrics = createMetrics({ defaultMetrics: true });
   const store = await openConfiguredStore(config, metrics.observeQuery);
+  let app: App | undefined;
+  let access: AccessEngine | undefined;
   try {
     const applied = await store.migrate();
-    if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
-    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey });
-    if (boot.generatedKey) {
-      io.err('grantory: generated the administrator API key (shown once; store it now):');
-      io.err(`  ${boot.generatedKey}`);
-      io.err('  use it as: Authorization: Bearer <key>');
-    }
-    // The access index is built in the background; /readyz answers 503 until it is.
-    const access = new AccessEngine(store, { clock: () => Date.now() });
-    access.start().catch((e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
-    const services = createServices({ store, now: () => new Date(), access });
-    const app = await buildApp({
+    let bootstrapped = false;
+    // The access index is built in the background (after bootstrap, below); /readyz answers
+    // 503 until it is.
+    access = new AccessEngine(store, { clock: () => Date.now() });
+    const engine = access;
+    const services = createServices({ store, now: () => new Date(), access: engine });
+    app = await buildApp({
       services,
       store,
       metrics,
       bodyLimit: config.bodyLimit,
       logLevel: config.logLevel,
-      readiness: async () => access.notReadyReason(),
+      readiness: async () => (bootstrapped ? engine.notReadyReason() : 'the first-start setup is not finished'),
     });
     try {
       await app.listen({ port: config.port, host: config.host });
     } catch (e) {
-      access.stop();
-      await app.close();
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ConfigError('GRANTORY_PORT', `port ${config.port} is already in use`);
       if (code === 'EACCES') throw new ConfigError('GRANTORY_PORT', `not allowed to listen on port ${config.port}`);
       if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('GRANTORY_HOST', `cannot listen on host ${config.host}`);
       throw e;
     }
+    // Bootstrap only once the port is bound: a generated administrator key is shown once,
+    // so it must be shown by a start that goes on serving, not by one that then fails
+    // (after which the key would exist but nobody could have kept it).
+    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey });
+    bootstrapped = true;
+    engine.start().catch((e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
+    if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
+    if (boot.generatedKey) {
+      io.err('grantory: generated the administrator API key (shown once; store it now):');
+      io.err(`  ${boot.generatedKey}`);
+      io.err('  use it as: Authorization: Bearer <key>');
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${shownHost}:${port}`;
     io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
+    const running = app;
     let closing: Promise<void> | null = null;
     return {
-      app,
+      app: running,
       store,
       url,
       close: () => (closing ??= (async () => {
-        access.stop();
-        await app.close();
+        engine.stop();
+        await running.close();
         await store.close();
       })()),
     };
   } catch (e) {
+    access?.stop();
+    await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
   }

@@ -12,11 +12,9 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseFlags } from '../config.ts';
-import { openConfiguredStore, startServer } from '../server.ts';
-import { verifyAuditTrail } from '../services/audit.ts';
-import { buildApp } from '../api/app.ts';
-import { createServices } from '../services/index.ts';
-import { openStore } from '../store/store.ts';
+// Everything else is imported by the command that needs it, after the settings are checked:
+// a bad setting is reported at once, without loading the HTTP stack and database drivers,
+// and `migrate` or `audit verify` never load Fastify.
 
 const USAGE = `usage: grantory <command>
   serve           start the server (default command)
@@ -66,23 +64,29 @@ export async function main(argv: string[]): Promise<number> {
 
 async function serve(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
-  const server = await startServer(config, { out, err });
-  await new Promise<void>((resolveStop) => {
-    const stop = (signal: string) => {
-      err(`grantory: ${signal} received, finishing in-flight requests`);
-      server.close().then(resolveStop, (e: unknown) => {
-        err(`grantory: shutdown failed: ${(e as Error).message}`);
-        resolveStop();
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  const { startServer } = await import('../server.ts');
+  // Listen for signals before starting: once "listening" is printed a supervisor may send
+  // SIGTERM at any moment, and a signal without a listener kills the process on the spot.
+  // A signal that arrives during startup stops the server as soon as it is up.
+  const stopSignal = new Promise<string>((resolveSignal) => {
+    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+    process.once('SIGINT', () => resolveSignal('SIGINT'));
   });
+  const server = await startServer(config, { out, err });
+  const signal = await stopSignal;
+  err(`grantory: ${signal} received, finishing in-flight requests`);
+  try {
+    await server.close();
+  } catch (e) {
+    err(`grantory: shutdown failed: ${(e as Error).message}`);
+    return 1;
+  }
   return 0;
 }
 
 async function migrate(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
+  const { openConfiguredStore } = await import('../configured-store.ts');
   const store = await openConfiguredStore(config);
   try {
     const applied = await store.migrate();
@@ -95,6 +99,7 @@ async function migrate(settings: Record<string, string>): Promise<number> {
 
 async function auditVerify(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
+  const [{ openConfiguredStore }, { verifyAuditTrail }] = await Promise.all([import('../configured-store.ts'), import('../services/audit.ts')]);
   const store = await openConfiguredStore(config);
   try {
     const pending = await store.pendingMigrations();
@@ -119,6 +124,11 @@ async function auditVerify(settings: Record<string, string>): Promise<number> {
 
 /** Renders the OpenAPI document of the app as built from the code. */
 export async function renderOpenApi(): Promise<string> {
+  const [{ buildApp }, { createServices }, { openStore }] = await Promise.all([
+    import('../api/app.ts'),
+    import('../services/index.ts'),
+    import('../store/store.ts'),
+  ]);
   const dir = mkdtempSync(join(tmpdir(), 'grantory-openapi-'));
   const store = await openStore({ dataDir: dir });
   try {

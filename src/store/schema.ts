@@ -216,6 +216,13 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface TenantSecretsTable {
+  tenant_id: string;
+  name: string;
+  value: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   counters: CountersTable;
@@ -234,4 +241,5 @@ export interface Database {
   grants: GrantsTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
+  tenant_secrets: TenantSecretsTable;
 }

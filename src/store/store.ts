@@ -14,7 +14,7 @@
  * });
  * ```
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SQLiteDatabase from 'better-sqlite3';
@@ -106,6 +106,11 @@ export interface Store {
    * request's tenant is learnt, so this is the one credential read made without a tenant.
    */
   findApiKeyByHash(keyHash: string): Promise<Database['api_keys'] | undefined>;
+  /**
+   * A per-tenant random secret (32 bytes, base64url) named `name`, created on first use and
+   * the same for every node. Key material, not business data: not audited.
+   */
+  tenantSecret(tenantId: string, name: string): Promise<Buffer>;
   /** Records that a key was used (at most once a minute per key; usage metadata, not audited). */
   touchApiKey(tenantId: string, keyId: string, now: string): Promise<void>;
   close(): Promise<void>;
@@ -129,6 +134,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     : undefined;
   let db: Kysely<Database>;
   let dialect: Dialect;
+  let migrationSchema: string | undefined;
   if (isPg) {
     dialect = 'postgres';
     const pool = new pg.Pool({
@@ -146,6 +152,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       const client = await pool.connect();
       try {
         if (options.pgSchema) await client.query(`create schema if not exists ${quoteIdent(options.pgSchema)}`);
+        // Kysely looks for its migration tables in every schema unless told which one: name
+        // the schema this connection works in, so stores in sibling schemas never mix them up.
+        const current = await client.query<{ schema: string | null }>('select current_schema() as schema');
+        migrationSchema = current.rows[0]?.schema ?? undefined;
       } finally {
         client.release();
       }
@@ -177,17 +187,18 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
   }
-  return new KyselyStore(db, dialect);
+  return new KyselyStore(db, dialect, migrationSchema);
 }
 
 class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    private readonly migrationSchema?: string,
   ) {}
 
   private migrator(): Migrator {
-    return new Migrator({ db: this.db, provider: migrationProvider });
+    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.migrationSchema ? { migrationTableSchema: this.migrationSchema } : {}) });
   }
 
   async pendingMigrations(): Promise<string[]> {
@@ -214,7 +225,7 @@ class KyselyStore implements Store {
   }
 
   async listTenants() {
-    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').execute();
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').orderBy('id').execute();
   }
 
   async createTenant(name: string, now: string): Promise<string> {
@@ -228,6 +239,28 @@ class KyselyStore implements Store {
 
   async findApiKeyByHash(keyHash: string) {
     return this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+  }
+
+  private readonly secrets = new Map<string, Buffer>();
+
+  async tenantSecret(tenantId: string, name: string): Promise<Buffer> {
+    const cacheKey = `${tenantId}\u0000${name}`;
+    const cached = this.secrets.get(cacheKey);
+    if (cached) return cached;
+    await this.db
+      .insertInto('tenant_secrets')
+      .values({ tenant_id: tenantId, name, value: randomBytes(32).toString('base64url'), created_at: new Date().toISOString() })
+      .onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('tenant_secrets')
+      .select('value')
+      .where('tenant_id', '=', tenantId)
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+    const secret = Buffer.from(row.value, 'base64url');
+    this.secrets.set(cacheKey, secret);
+    return secret;
   }
 
   async touchApiKey(tenantId: string, keyId: string, now: string): Promise<void> {
