@@ -3,6 +3,7 @@
  * nothing above this layer touches the store directly.
  */
 import type { Store } from '../store/store.ts';
+import type { AccessEngine } from '../engine/engine.ts';
 import type { Caller } from './actor.ts';
 import { authenticateApiKey } from './authentication.ts';
 import { AppError } from '../domain/errors.ts';
@@ -14,6 +15,8 @@ export interface ServiceDeps {
   now: () => Date;
   /** Listeners run inside identity / organization-unit writes (e.g. assignment rules). */
   directoryHooks?: DirectoryHooks;
+  /** The in-memory access index (check, list, holders, explain, drift; see src/engine). */
+  access?: AccessEngine;
 }
 
 export interface Services {

@@ -134,6 +134,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     : undefined;
   let db: Kysely<Database>;
   let dialect: Dialect;
+  let migrationSchema: string | undefined;
   if (isPg) {
     dialect = 'postgres';
     const pool = new pg.Pool({
@@ -151,6 +152,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       const client = await pool.connect();
       try {
         if (options.pgSchema) await client.query(`create schema if not exists ${quoteIdent(options.pgSchema)}`);
+        // Kysely looks for its migration tables in every schema unless told which one: name
+        // the schema this connection works in, so stores in sibling schemas never mix them up.
+        const current = await client.query<{ schema: string | null }>('select current_schema() as schema');
+        migrationSchema = current.rows[0]?.schema ?? undefined;
       } finally {
         client.release();
       }
@@ -182,20 +187,18 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
   }
-  return new KyselyStore(db, dialect, isPg ? options.pgSchema : undefined);
+  return new KyselyStore(db, dialect, migrationSchema);
 }
 
 class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-    private readonly pgSchema?: string | undefined,
+    private readonly migrationSchema?: string,
   ) {}
 
   private migrator(): Migrator {
-    // Without a schema, Kysely looks for its migration tables in every schema of the
-    // database and finds another schema's (parallel test apps, several deployments).
-    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.pgSchema ? { migrationTableSchema: this.pgSchema } : {}) });
+    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.migrationSchema ? { migrationTableSchema: this.migrationSchema } : {}) });
   }
 
   async pendingMigrations(): Promise<string[]> {

@@ -7,6 +7,8 @@ import { registerMeRoutes } from './me.ts';
 import { registerOrgUnitRoutes } from './org-units.ts';
 import { registerPermissionRoutes } from './permissions.ts';
 import { registerRoleRoutes } from './roles.ts';
+import { registerAccessRoutes } from './access.ts';
+import { registerAssignmentRoutes } from './assignments.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
@@ -16,4 +18,6 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerApplicationRoutes,
   registerPermissionRoutes,
   registerRoleRoutes,
+  registerAssignmentRoutes,
+  registerAccessRoutes,
 ];
