@@ -8,6 +8,7 @@ import type { Caller } from './actor.ts';
 import { authenticateApiKey } from './authentication.ts';
 import { AppError } from '../domain/errors.ts';
 import type { DirectoryHooks } from './directory-hooks.ts';
+import { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';
 
 export interface ServiceDeps {
   store: Store;
@@ -25,7 +26,9 @@ export interface Services {
   authenticate(authorization: string | undefined): Promise<Caller>;
 }
 
-export function createServices(deps: ServiceDeps): Services {
+export function createServices(given: ServiceDeps): Services {
+  // Assignment rules follow directory changes unless a caller wires its own hooks.
+  const deps: ServiceDeps = { ...given, directoryHooks: given.directoryHooks ?? RULE_DIRECTORY_HOOKS };
   return {
     deps,
     async authenticate(authorization) {
