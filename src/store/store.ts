@@ -177,17 +177,20 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
   }
-  return new KyselyStore(db, dialect);
+  return new KyselyStore(db, dialect, isPg ? options.pgSchema : undefined);
 }
 
 class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    private readonly pgSchema?: string | undefined,
   ) {}
 
   private migrator(): Migrator {
-    return new Migrator({ db: this.db, provider: migrationProvider });
+    // Without a schema, Kysely looks for its migration tables in every schema of the
+    // database and finds another schema's (parallel test apps, several deployments).
+    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.pgSchema ? { migrationTableSchema: this.pgSchema } : {}) });
   }
 
   async pendingMigrations(): Promise<string[]> {
