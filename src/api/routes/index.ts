@@ -2,6 +2,7 @@
 import type { RouteRegistrar } from '../app.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
 import { registerAuditRoutes } from './audit.ts';
+import { registerExportRoutes } from './exports.ts';
 import { registerMeRoutes } from './me.ts';
 
-export const NATIVE_ROUTES: RouteRegistrar[] = [registerMeRoutes, registerApiKeyRoutes, registerAuditRoutes];
+export const NATIVE_ROUTES: RouteRegistrar[] = [registerMeRoutes, registerApiKeyRoutes, registerAuditRoutes, registerExportRoutes];
