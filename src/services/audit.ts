@@ -337,3 +337,73 @@ export async function verifyAuditTrail(store: Store, options: { checkpointFiles?
   }
   return results;
 }
+
+// ---------------------------------------------------------------------------------------
+// Numbered pages (vendor profiles that page by number) and authentication events
+
+/** A numbered page of the filtered trail (oldest first), with the total count. */
+export async function pageAuditEvents(deps: ServiceDeps, actor: Actor, input: { filter: AuditFilter; pageNumber: number; pageSize: number }): Promise<{ items: AuditEventView[]; totalCount: number }> {
+  requireRight(actor, 'read-audit');
+  const tenantId = actor.caller.tenantId;
+  const filter = normalizeAuditFilter(input.filter);
+  const { db } = deps.store.read(tenantId);
+  const total = await whereAuditFilter(db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')), tenantId, filter).executeTakeFirstOrThrow();
+  const rows = await whereAuditFilter(db.selectFrom('audit_events').selectAll(), tenantId, filter)
+    .orderBy('seq')
+    .limit(input.pageSize)
+    .offset(input.pageNumber * input.pageSize)
+    .execute();
+  return { items: rows.map(toAuditEventView), totalCount: Number(total.n) };
+}
+
+/** A cursor page of the filtered trail for a vendor profile's own list (`list` binds the cursor). */
+export async function cursorPageAuditEvents(deps: ServiceDeps, actor: Actor, list: string, input: AuditPageInput): Promise<AuditPage> {
+  requireRight(actor, 'read-audit');
+  const { rows, nextCursor } = await readAuditPage(deps, actor.caller.tenantId, list, input);
+  return { items: rows.map(toAuditEventView), nextCursor };
+}
+
+export interface AuthenticationEventView {
+  time: string;
+  action: string;
+  success: boolean;
+  /** The credential type (api_key, client, app_key, access_token...). */
+  credentialType: string;
+  /** The e-mail of the identity the credential acts for, when known. */
+  email: string | null;
+}
+
+/**
+ * Authentication events of the trail (`auth.*`: failed authentications are recorded as
+ * `auth.failure`), newest last, a numbered page at a time, with the total count.
+ */
+export async function pageAuthenticationEvents(deps: ServiceDeps, actor: Actor, input: { filter: AuditFilter; pageNumber: number; pageSize: number }): Promise<{ items: AuthenticationEventView[]; totalCount: number }> {
+  requireRight(actor, 'read-audit');
+  const { items, totalCount } = await pageAuditEvents(deps, actor, { ...input, filter: { ...input.filter, action: 'auth.*' } });
+  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  const keyIds = [...new Set(items.map((e) => e.actor.id).filter((id): id is string => !!id))];
+  const emails = new Map<string, string | null>();
+  if (keyIds.length) {
+    const rows = await db
+      .selectFrom('api_keys')
+      .innerJoin('identities', 'identities.id', 'api_keys.identity_id')
+      .select(['api_keys.id as keyId', 'identities.email as email'])
+      .where('api_keys.tenant_id', '=', tenantId)
+      .where('api_keys.id', 'in', keyIds)
+      .execute();
+    for (const r of rows) emails.set(r.keyId, r.email);
+  }
+  return {
+    totalCount,
+    items: items.map((e) => {
+      const after = (e.after ?? {}) as { credentialType?: unknown };
+      return {
+        time: e.time,
+        action: e.action,
+        success: !/fail/.test(e.action),
+        credentialType: typeof after.credentialType === 'string' ? after.credentialType : e.targetType,
+        email: (e.actor.id && emails.get(e.actor.id)) ?? null,
+      };
+    }),
+  };
+}
