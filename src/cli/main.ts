@@ -30,7 +30,8 @@ const USAGE = `usage: grantory <command>
   openapi         print the OpenAPI document (--out FILE writes it, --check FILE compares)
 settings: GRANTORY_PORT, GRANTORY_HOST, GRANTORY_DATA_DIR, DATABASE_URL,
   GRANTORY_BOOTSTRAP_ADMIN_KEY, GRANTORY_LOG_LEVEL, GRANTORY_BODY_LIMIT (or --port, --host,
-  --data-dir, --database-url, --log-level, --body-limit)`;
+  --data-dir, --database-url, --log-level, --body-limit), GRANTORY_AUDIT_CHECKPOINT_INTERVAL
+  (seconds), GRANTORY_DELIVERY_INTERVAL (milliseconds)`;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);

@@ -15,28 +15,12 @@
  * | anything else | 6003 API Activity | by the action's verb |
  */
 
+import type { AuditEventView } from './audit-event.ts';
+
 export const OCSF_VERSION = '1.3.0';
 
-/** The audit event fields the mapping reads (the shape of the API's AuditEvent). */
-export interface OcsfSource {
-  id: string;
-  seq: number;
-  time: string;
-  revision: number;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  actor: { type: string; id: string | null; name: string | null };
-  onBehalfOfId: string | null;
-  requestId: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  origin: string | null;
-  before: unknown;
-  after: unknown;
-  prevHash: string;
-  hash: string;
-}
+/** The audit event the mapping reads. */
+export type OcsfSource = AuditEventView;
 
 const CLASSES: Record<number, { name: string; category: string }> = {
   3001: { name: 'Account Change', category: 'Identity & Access Management' },

@@ -12,6 +12,7 @@
  */
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import { ChainVerifier, type ChainProblem } from '../domain/audit-chain.ts';
+import type { AuditEventView } from '../domain/audit-event.ts';
 import { verifyCheckpointSignature, type SignedCheckpoint } from '../domain/checkpoint.ts';
 import { AppError } from '../domain/errors.ts';
 import { openCursor, sealCursor, type CursorBinding } from '../domain/signed-cursor.ts';
@@ -22,26 +23,7 @@ import { requireRight, writeMeta, type Actor } from './actor.ts';
 import { cursorKey } from './audit-keys.ts';
 import type { ServiceDeps } from './index.ts';
 
-export interface AuditEventView {
-  id: string;
-  seq: number;
-  time: string;
-  revision: number;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  actor: { type: string; id: string | null; name: string | null };
-  onBehalfOfId: string | null;
-  requestId: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  /** The caller-supplied origin label (`cxOrigin`). */
-  origin: string | null;
-  before: unknown;
-  after: unknown;
-  prevHash: string;
-  hash: string;
-}
+export type { AuditEventView };
 
 export interface AuditFilter {
   /** Inclusive lower bound on `time` (ISO 8601). */
@@ -189,9 +171,7 @@ export async function readAuditPage(deps: ServiceDeps, tenantId: string, list: s
 }
 
 export async function listAuditEvents(deps: ServiceDeps, actor: Actor, input: AuditPageInput): Promise<AuditPage> {
-  requireRight(actor, 'read-audit');
-  const { rows, nextCursor } = await readAuditPage(deps, actor.caller.tenantId, 'audit-events', input);
-  return { items: rows.map(toAuditEventView), nextCursor };
+  return cursorPageAuditEvents(deps, actor, 'audit-events', input);
 }
 
 export interface Denial {
