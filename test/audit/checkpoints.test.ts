@@ -7,7 +7,9 @@ import { hashAuditEvent } from '../../src/domain/audit-chain.ts';
 import { generateCheckpointKey, signCheckpoint } from '../../src/domain/checkpoint.ts';
 import { systemActor } from '../../src/services/actor.ts';
 import { verifyAuditTrail, type CheckpointFile } from '../../src/services/audit.ts';
-import { createCheckpoint, listCheckpoints } from '../../src/services/checkpoints.ts';
+import { checkpointIfChanged, createCheckpoint, listCheckpoints } from '../../src/services/checkpoints.ts';
+import { startJobs } from '../../src/jobs/index.ts';
+import { until } from '../support/receivers.ts';
 import { fromAuditRow } from '../../src/store/store.ts';
 import { createTestApp, ADMIN_KEY, type TestApp } from '../support/harness.ts';
 
@@ -140,6 +142,21 @@ describe('signed checkpoints and tamper detection', () => {
     // A forged export (signed by another key under the exported key id) is refused.
     const tampered: CheckpointFile = { ...exported, items: exported.items.map((c) => ({ ...c, hash: 'f'.repeat(64) })) };
     expect((await verifyAuditTrail(app.store, { checkpointFiles: [tampered] }))[0]!.problem).toMatchObject({ kind: 'bad_checkpoint' });
+  });
+
+  it('the scheduled job signs a changed head once, and a quiet tenant gets no new checkpoint', async () => {
+    const app = await setup(1);
+    expect(await checkpointIfChanged(app.services.deps, app.tenantId)).not.toBeNull();
+    expect(await checkpointIfChanged(app.services.deps, app.tenantId)).toBeNull();
+    const jobs = startJobs(app.services.deps, { checkpointIntervalMs: 20, deliveryIntervalMs: 0 });
+    try {
+      await app.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: app.auth, payload: { name: 'later' } });
+      const head = await headSeq(app);
+      await until(async () => (await listCheckpoints(app.services.deps, systemActor(app.tenantId), { limit: 1 })).items[0]!.seq >= head, 'the job signs the new head');
+    } finally {
+      await jobs.stop();
+    }
+    expect((await verifyAuditTrail(app.store))[0]!.problem).toBeNull();
   });
 
   it('lists newest first, bounded', async () => {
