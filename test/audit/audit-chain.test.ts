@@ -203,9 +203,9 @@ describe(`audit trail of a real app, tampered in its ${TEST_BACKEND} database`, 
   it('verifies an intact trail (exit 0)', async () => {
     const [result] = await verifyAuditTrail(t.store);
     const head = await events().selectFrom('tenants').select('audit_head_hash').where('id', '=', t.tenantId).executeTakeFirstOrThrow();
-    expect(result).toEqual({ tenant: 'default', events: total, headHash: head.audit_head_hash, problem: null });
+    expect(result).toMatchObject({ tenant: 'default', tenantId: t.tenantId, events: total, headHash: head.audit_head_hash, problem: null, checkpoints: 0 });
     const cli = await runCli(['audit', 'verify'], storeEnv);
-    expect(cli).toEqual({ code: 0, signal: null, stdout: `tenant default: ok, ${total} events, head ${head.audit_head_hash}\n`, stderr: '' });
+    expect(cli).toEqual({ code: 0, signal: null, stdout: `tenant default: ok, ${total} events, 0 checkpoints matched, head ${head.audit_head_hash}\n`, stderr: '' });
   });
 
   it('finds a field edited in a middle event', async () => {

@@ -131,6 +131,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       bodyLimit: 1048576,
       sqliteSynchronous: 'FULL',
+      auditCheckpointIntervalMs: 3_600_000,
+      deliveryIntervalMs: 1000,
     });
   });
 

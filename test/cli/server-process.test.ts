@@ -170,7 +170,7 @@ describe.each(crashBackends)('crash safety on %s', PROCESS_TIMEOUT, (backend) =>
       await store.close();
     }
     const verify = await runCli(['audit', 'verify'], env);
-    expect(verify.stdout).toMatch(/^tenant default: ok, \d+ events, head [0-9a-f]{64}\n$/);
+    expect(verify.stdout).toMatch(/^tenant default: ok, \d+ events, \d+ checkpoints matched, head [0-9a-f]{64}\n$/);
     expect(verify.stderr).toBe('');
     expect(verify.code).toBe(0);
   });
