@@ -10,6 +10,7 @@ import { createMetrics } from './api/metrics.ts';
 import { bootstrap } from './services/bootstrap.ts';
 import { createServices } from './services/index.ts';
 import { AccessEngine } from './engine/engine.ts';
+import { assignmentRuleHooks } from './services/assignment-rules.ts';
 import { openConfiguredStore } from './configured-store.ts';
 import type { Store } from './store/store.ts';
 
@@ -32,7 +33,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     // 503 until it is.
     access = new AccessEngine(store, { clock: () => Date.now() });
     const engine = access;
-    const services = createServices({ store, now: () => new Date(), access: engine });
+    const services = createServices({ store, now: () => new Date(), access: engine, directoryHooks: assignmentRuleHooks() });
     app = await buildApp({
       services,
       store,

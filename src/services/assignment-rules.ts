@@ -22,6 +22,7 @@ import { isUniqueViolation, type WriteTx } from '../store/store.ts';
 import { requireRight, writeMeta, type Actor } from './actor.ts';
 import { afterWrite, invalid, normalizeContext, requireHoldsRightsOf, requireResource } from './access-common.ts';
 import { insertAssignment, setState } from './assignments.ts';
+import type { DirectoryHooks } from './directory-hooks.ts';
 import type { ServiceDeps } from './index.ts';
 
 export interface RuleCondition {
@@ -352,4 +353,34 @@ async function reconcile(tx: WriteTx, rule: RuleRow, matching: string[], existin
     }
   }
   return { created, revoked };
+}
+
+/**
+ * The directory hooks that keep rule assignments current: an identity created, changed or
+ * deleted is re-evaluated against every rule; a unit moved or deleted re-evaluates the rules
+ * that select a unit subtree (membership below a unit may have changed).
+ *
+ * ```ts
+ * createServices({ store, now, access, directoryHooks: assignmentRuleHooks() });
+ * ```
+ */
+export function assignmentRuleHooks(): DirectoryHooks {
+  return {
+    afterIdentityChange: [
+      async (tx, change) => {
+        const id = change.after?.id ?? change.before?.id;
+        if (id) await reevaluateRulesForIdentity(tx, id);
+      },
+    ],
+    afterOrgUnitChange: [
+      async (tx, change) => {
+        const moved = change.before === null || change.after === null || change.before.parentId !== change.after.parentId;
+        if (!moved) return;
+        const rules = await tx.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tx.tenantId).execute();
+        for (const rule of rules) {
+          if ((JSON.parse(rule.condition) as RuleCondition).orgUnitSubtree !== undefined) await reevaluateRule(tx, rule);
+        }
+      },
+    ],
+  };
 }

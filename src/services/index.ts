@@ -7,6 +7,7 @@ import type { AccessEngine } from '../engine/engine.ts';
 import type { Caller } from './actor.ts';
 import { authenticateApiKey } from './authentication.ts';
 import { AppError } from '../domain/errors.ts';
+import type { DirectoryHooks } from './directory-hooks.ts';
 
 export interface ServiceDeps {
   store: Store;
@@ -14,6 +15,8 @@ export interface ServiceDeps {
   now: () => Date;
   /** The in-memory access index (check, list, holders, explain, drift; see src/engine). */
   access?: AccessEngine;
+  /** Listeners run inside identity / organization-unit writes (e.g. assignment rules). */
+  directoryHooks?: DirectoryHooks;
 }
 
 export interface Services {

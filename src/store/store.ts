@@ -134,7 +134,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     : undefined;
   let db: Kysely<Database>;
   let dialect: Dialect;
-  let migrationSchema: string | undefined;
   if (isPg) {
     dialect = 'postgres';
     const pool = new pg.Pool({
@@ -152,10 +151,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       const client = await pool.connect();
       try {
         if (options.pgSchema) await client.query(`create schema if not exists ${quoteIdent(options.pgSchema)}`);
-        // Kysely looks for its migration tables in every schema unless told which one: name
-        // the schema this connection works in, so stores in sibling schemas never mix them up.
-        const current = await client.query<{ schema: string | null }>('select current_schema() as schema');
-        migrationSchema = current.rows[0]?.schema ?? undefined;
       } finally {
         client.release();
       }
@@ -187,18 +182,20 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
   }
-  return new KyselyStore(db, dialect, migrationSchema);
+  return new KyselyStore(db, dialect, isPg ? options.pgSchema : undefined);
 }
 
 class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-    private readonly migrationSchema?: string,
+    private readonly pgSchema?: string | undefined,
   ) {}
 
   private migrator(): Migrator {
-    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.migrationSchema ? { migrationTableSchema: this.migrationSchema } : {}) });
+    // Without a schema, Kysely looks for its migration tables in every schema of the
+    // database and finds another schema's (parallel test apps, several deployments).
+    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.pgSchema ? { migrationTableSchema: this.pgSchema } : {}) });
   }
 
   async pendingMigrations(): Promise<string[]> {

@@ -3,6 +3,7 @@
  * documented routes and shapes onto the same services. Each registers at its own paths.
  */
 import type { RouteRegistrar } from '../app.ts';
+import { registerCheckmarxProfile } from './checkmarx/index.ts';
 import { registerCoreOneRoutes } from './coreone/index.ts';
 
-export const COMPAT_PROFILES: RouteRegistrar[] = [registerCoreOneRoutes];
+export const COMPAT_PROFILES: RouteRegistrar[] = [registerCheckmarxProfile, registerCoreOneRoutes];

@@ -1,0 +1,69 @@
+/** `GET /Permissions`, `GET /Permissions/{id}`: the permission catalog, Checkmarx-shaped. */
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../../app.ts';
+import type { Actor } from '../../../services/actor.ts';
+import type { ServiceDeps } from '../../../services/index.ts';
+import { getApplication, listApplications } from '../../../services/catalog/applications.ts';
+import { getPermissionByNumber, listPermissions, type PermissionView } from '../../../services/catalog/permissions.ts';
+import { actorOf } from '../../request-context.ts';
+import { needs } from '../../route-auth.ts';
+import { Nullable } from '../../schemas.ts';
+import { CxIdParams, collectAll, cxDescription, tags } from './shared.ts';
+
+export const CxPermission = Type.Object({
+  id: Type.Integer({ description: 'The permission number' }),
+  serviceProviderId: Type.Integer({ description: "The application's number (Grantory's own rights: the built-in application's)" }),
+  name: Type.String(),
+  category: Nullable(Type.String()),
+});
+
+const toCx = (p: PermissionView, appNumber: number) => ({ id: p.number, serviceProviderId: appNumber, name: p.name, category: p.category });
+
+async function applicationNumbers(deps: ServiceDeps, actor: Actor): Promise<Map<string, number>> {
+  const apps = await collectAll((page) => listApplications(deps, actor, {}, page));
+  return new Map(apps.map((a) => [a.id, a.number]));
+}
+
+export function registerCxPermissionRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+  const readRights = needs('manage-roles', 'manage-users');
+
+  app.get(
+    '/Permissions',
+    {
+      config: readRights,
+      schema: {
+        tags,
+        summary: 'Checkmarx: get all permissions',
+        description: cxDescription('Every permission of every application, in id order. Needs manage-roles or manage-users.'),
+        response: { 200: Type.Array(CxPermission) },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const numbers = await applicationNumbers(sd, actor);
+      const permissions = await collectAll((page) => listPermissions(sd, actor, {}, page));
+      return permissions.map((p) => toCx(p, numbers.get(p.applicationId) ?? 0));
+    },
+  );
+
+  app.get(
+    '/Permissions/:id',
+    {
+      config: readRights,
+      schema: {
+        tags,
+        summary: 'Checkmarx: get a permission by id',
+        description: cxDescription('200 with the permission; 404 for an unknown id; 400 for a non-integer id. Needs manage-roles or manage-users.'),
+        params: CxIdParams,
+        response: { 200: CxPermission },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const permission = await getPermissionByNumber(sd, actor, request.params.id);
+      const application = await getApplication(sd, actor, permission.applicationId);
+      return toCx(permission, application.value.number);
+    },
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * Helpers for the catalog tests: callers with narrowed rights (real API keys, narrowed by
+ * scopes through the API), and assignments written through the store (the assignments
+ * API comes with the access engine).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Right } from '../../src/domain/rights.ts';
+import { systemActor, writeMeta } from '../../src/services/actor.ts';
+import type { TestApp } from './harness.ts';
+
+/** Sends a request as `auth` (the administrator by default). */
+export async function call(
+  t: TestApp,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
+  return t.app.inject({
+    method,
+    url,
+    headers: { ...t.auth, ...headers },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+}
+
+/** An API key of the administrator narrowed to `rights` (none: a key with no right at all). */
+export async function callerWith(t: TestApp, rights: Right[]): Promise<{ authorization: string }> {
+  const scopes = rights.length ? rights.map((r) => `grantory:${r}`) : ['none'];
+  const res = await call(t, 'POST', '/api/v1/api-keys', { name: `key ${randomUUID()}`, scopes });
+  if (res.statusCode !== 201) throw new Error(`creating a key failed: ${res.body}`);
+  return { authorization: `Bearer ${res.json().secret as string}` };
+}
+
+/** Writes an assignment of a permission or role to the bootstrap administrator. */
+export async function assignToAdmin(
+  t: TestApp,
+  resource: { type: 'permission' | 'role'; id: string },
+  state: 'active' | 'paused' | 'revoked' = 'active',
+): Promise<string> {
+  const { value } = await t.store.write(t.tenantId, writeMeta(systemActor(t.tenantId, 'test')), async (tx) => {
+    const admin = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tx.tenantId).where('subject', '=', 'grantory:admin').executeTakeFirstOrThrow();
+    const id = randomUUID();
+    await tx.db
+      .insertInto('assignments')
+      .values({
+        id,
+        tenant_id: tx.tenantId,
+        assignee_type: 'identity',
+        assignee_id: admin.id,
+        resource_type: resource.type,
+        resource_id: resource.id,
+        context_type: 'all',
+        context_id: null,
+        source: 'direct',
+        state,
+        valid_from: null,
+        valid_to: null,
+        delegated_from_id: null,
+        rule_id: null,
+        reason: 'test',
+        created_by: null,
+        created_at: tx.now,
+        updated_at: tx.now,
+        version: 1,
+      })
+      .execute();
+    tx.audit({ action: 'assignment.create', targetType: 'assignment', targetId: id });
+    return id;
+  });
+  return value;
+}
+
+/** Every Grantory right as a permission of the built-in application: name → id. */
+export async function rightIds(t: TestApp): Promise<Map<string, string>> {
+  const res = await call(t, 'GET', '/api/v1/permissions?limit=500');
+  const items = res.json().items as { id: string; name: string; builtin: boolean }[];
+  return new Map(items.filter((p) => p.builtin).map((p) => [p.name, p.id]));
+}
