@@ -13,6 +13,8 @@
  * | GRANTORY_LOG_LEVEL | --log-level | info |
  * | GRANTORY_BODY_LIMIT | --body-limit | 1048576 (bytes) |
  * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
+ * | GRANTORY_AUDIT_CHECKPOINT_INTERVAL | — | 3600 (seconds between signed audit checkpoints; 0 disables) |
+ * | GRANTORY_DELIVERY_INTERVAL | — | 1000 (milliseconds between event-sink delivery passes; 0 disables) |
  */
 import { hasValidChecksum } from './domain/secret-format.ts';
 
@@ -25,6 +27,8 @@ export interface Config {
   logLevel: LogLevel;
   bodyLimit: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  auditCheckpointIntervalMs: number;
+  deliveryIntervalMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -111,6 +115,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${syncText}" is not FULL or NORMAL`);
   }
 
+  const integer = (name: string, fallback: string, max: number): number => {
+    const text = get(name) ?? fallback;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value > max) throw new ConfigError(name, `"${text}" is not a whole number between 0 and ${max}`);
+    return value;
+  };
+  const auditCheckpointIntervalMs = integer('GRANTORY_AUDIT_CHECKPOINT_INTERVAL', '3600', 31_536_000) * 1000;
+  const deliveryIntervalMs = integer('GRANTORY_DELIVERY_INTERVAL', '1000', 3_600_000);
+
   return {
     port,
     host: get('GRANTORY_HOST') ?? '0.0.0.0',
@@ -120,5 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     logLevel,
     bodyLimit,
     sqliteSynchronous: sync,
+    auditCheckpointIntervalMs,
+    deliveryIntervalMs,
   };
 }

@@ -7,10 +7,10 @@ import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { buildApp, type App } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
+import { startJobs } from './jobs/index.ts';
 import { bootstrap } from './services/bootstrap.ts';
 import { createServices } from './services/index.ts';
 import { AccessEngine } from './engine/engine.ts';
-import { assignmentRuleHooks } from './services/assignment-rules.ts';
 import { openConfiguredStore } from './configured-store.ts';
 import type { Store } from './store/store.ts';
 
@@ -33,7 +33,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     // 503 until it is.
     access = new AccessEngine(store, { clock: () => Date.now() });
     const engine = access;
-    const services = createServices({ store, now: () => new Date(), access: engine, directoryHooks: assignmentRuleHooks() });
+    const services = createServices({ store, now: () => new Date(), access: engine });
     app = await buildApp({
       services,
       store,
@@ -67,16 +67,22 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${shownHost}:${port}`;
-    io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
     const running = app;
+    const jobs = startJobs(services.deps, {
+      checkpointIntervalMs: config.auditCheckpointIntervalMs,
+      deliveryIntervalMs: config.deliveryIntervalMs,
+      onError: (job, e) => running.log.error({ err: e, job }, 'background job failed'),
+    });
+    io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
     let closing: Promise<void> | null = null;
     return {
       app: running,
       store,
       url,
       close: () => (closing ??= (async () => {
-        engine.stop();
         await running.close();
+        await jobs.stop();
+        engine.stop();
         await store.close();
       })()),
     };

@@ -27,6 +27,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Services } from '../services/index.ts';
 import { requireRight } from '../services/actor.ts';
+import { recordDenial } from '../services/audit.ts';
 import type { Metrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
@@ -169,7 +170,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
       },
     };
     setActor(request, actor);
-    if (auth.kind === 'rights') requireRight(actor, ...auth.rights);
+    if (auth.kind === 'rights') {
+      try {
+        requireRight(actor, ...auth.rights);
+      } catch (e) {
+        // Every denial is audited; failing to record it must not turn the 403 into a 500.
+        await recordDenial(options.services.deps, actor, { method: request.method, route: request.routeOptions.url ?? request.url, requiredRights: auth.rights })
+          .catch((recordError: unknown) => request.log.error({ err: recordError }, 'could not record a denied request'));
+        throw e;
+      }
+    }
     void reply;
   });
 

@@ -3,7 +3,8 @@
  *
  *   grantory serve [--port N] [--host H] [--data-dir D] [--database-url URL] [--log-level L]
  *   grantory migrate
- *   grantory audit verify
+ *   grantory audit verify [--checkpoints FILE]...
+ *   grantory audit checkpoint
  *   grantory openapi [--out FILE | --check FILE]
  *   grantory demo [--seed N] [--identities N]
  *
@@ -16,16 +17,20 @@ import { ConfigError, loadConfig, parseFlags } from '../config.ts';
 // Everything else is imported by the command that needs it, after the settings are checked:
 // a bad setting is reported at once, without loading the HTTP stack and database drivers,
 // and `migrate` or `audit verify` never load Fastify.
+import type { CheckpointFile } from '../services/audit.ts';
 
 const USAGE = `usage: grantory <command>
   serve           start the server (default command)
   migrate         apply pending database migrations
-  audit verify    check the audit trail's hash chain
+  audit verify    check the audit trail's hash chain and signed checkpoints
+                  (--checkpoints FILE: also against an exported GET /api/v1/audit-checkpoints)
+  audit checkpoint  sign a checkpoint of every tenant's chain head now
   openapi         print the OpenAPI document (--out FILE writes it, --check FILE compares)
   demo            start with a seeded demo tenant in ./data-demo (--seed N, --identities N)
 settings: GRANTORY_PORT, GRANTORY_HOST, GRANTORY_DATA_DIR, DATABASE_URL,
   GRANTORY_BOOTSTRAP_ADMIN_KEY, GRANTORY_LOG_LEVEL, GRANTORY_BODY_LIMIT (or --port, --host,
-  --data-dir, --database-url, --log-level, --body-limit)`;
+  --data-dir, --database-url, --log-level, --body-limit), GRANTORY_AUDIT_CHECKPOINT_INTERVAL
+  (seconds), GRANTORY_DELIVERY_INTERVAL (milliseconds)`;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -40,7 +45,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'migrate':
         return await migrate(settings);
       case 'audit':
-        if (args[0] === 'verify') return await auditVerify(settings);
+        if (args[0] === 'verify') return await auditVerify(settings, args.slice(1));
+        if (args[0] === 'checkpoint') return await auditCheckpoint(settings);
         err(USAGE);
         return 2;
       case 'openapi':
@@ -103,7 +109,29 @@ async function migrate(settings: Record<string, string>): Promise<number> {
   }
 }
 
-async function auditVerify(settings: Record<string, string>): Promise<number> {
+function readCheckpointFiles(args: string[]): CheckpointFile[] | string {
+  const files: CheckpointFile[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    const path = arg === '--checkpoints' ? args[++i] : arg.startsWith('--checkpoints=') ? arg.slice('--checkpoints='.length) : null;
+    if (!path) return `unexpected argument "${arg}" (usage: grantory audit verify [--checkpoints FILE]...)`;
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<CheckpointFile>;
+      if (!parsed.tenant?.id || !Array.isArray(parsed.publicKeys) || !Array.isArray(parsed.items)) return `${path} is not an exported checkpoint list (GET /api/v1/audit-checkpoints)`;
+      files.push(parsed as CheckpointFile);
+    } catch (e) {
+      return `cannot read ${path}: ${(e as Error).message}`;
+    }
+  }
+  return files;
+}
+
+async function auditVerify(settings: Record<string, string>, args: string[]): Promise<number> {
+  const checkpointFiles = readCheckpointFiles(args);
+  if (typeof checkpointFiles === 'string') {
+    err(`grantory: ${checkpointFiles}`);
+    return 2;
+  }
   const config = loadConfig(process.env, settings);
   const [{ openConfiguredStore }, { verifyAuditTrail }] = await Promise.all([import('../configured-store.ts'), import('../services/audit.ts')]);
   const store = await openConfiguredStore(config);
@@ -114,15 +142,43 @@ async function auditVerify(settings: Record<string, string>): Promise<number> {
       return 2;
     }
     let broken = false;
-    for (const result of await verifyAuditTrail(store)) {
+    const results = await verifyAuditTrail(store, { checkpointFiles });
+    for (const file of checkpointFiles) {
+      if (!results.some((r) => r.tenantId === file.tenant.id)) {
+        broken = true;
+        out(`tenant ${file.tenant.name ?? file.tenant.id}: BROKEN: the exported checkpoints name a tenant that is not in the database`);
+      }
+    }
+    for (const result of results) {
+      for (const note of result.notes) out(`tenant ${result.tenant}: note: ${note}`);
       if (result.problem) {
         broken = true;
         out(`tenant ${result.tenant}: BROKEN at event #${result.problem.seq}: ${result.problem.message}`);
       } else {
-        out(`tenant ${result.tenant}: ok, ${result.events} events, head ${result.headHash}`);
+        out(`tenant ${result.tenant}: ok, ${result.events} events, ${result.checkpoints} checkpoints matched, head ${result.headHash}`);
       }
     }
     return broken ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function auditCheckpoint(settings: Record<string, string>): Promise<number> {
+  const config = loadConfig(process.env, settings);
+  const [{ openConfiguredStore }, { createCheckpoint }, { systemActor }] = await Promise.all([
+    import('../configured-store.ts'),
+    import('../services/checkpoints.ts'),
+    import('../services/actor.ts'),
+  ]);
+  const store = await openConfiguredStore(config);
+  try {
+    const deps = { store, now: () => new Date() };
+    for (const tenant of await store.listTenants()) {
+      const { checkpoint } = await createCheckpoint(deps, systemActor(tenant.id, 'grantory audit checkpoint'));
+      out(`tenant ${tenant.name}: checkpoint at event #${checkpoint.seq}, hash ${checkpoint.hash}`);
+    }
+    return 0;
   } finally {
     await store.close();
   }

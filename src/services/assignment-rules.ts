@@ -6,8 +6,8 @@
  * gain the resources, identities that no longer match lose them (the assignments are
  * revoked, not deleted). Every such change is audited with the rule as its cause.
  *
- * For the identity write path (src/services/identities.ts): call, inside the same write,
- * after the identity row is inserted or updated,
+ * The identity and unit write paths call these through the directory hooks
+ * (src/services/rule-hooks.ts, wired by default in `createServices`):
  *
  * ```ts
  * await reevaluateRulesForIdentity(tx, identityId);
@@ -22,7 +22,6 @@ import { isUniqueViolation, type WriteTx } from '../store/store.ts';
 import { requireRight, writeMeta, type Actor } from './actor.ts';
 import { afterWrite, invalid, normalizeContext, requireHoldsRightsOf, requireResource } from './access-common.ts';
 import { insertAssignment, setState } from './assignments.ts';
-import type { DirectoryHooks } from './directory-hooks.ts';
 import type { ServiceDeps } from './index.ts';
 
 export interface RuleCondition {
@@ -355,32 +354,3 @@ async function reconcile(tx: WriteTx, rule: RuleRow, matching: string[], existin
   return { created, revoked };
 }
 
-/**
- * The directory hooks that keep rule assignments current: an identity created, changed or
- * deleted is re-evaluated against every rule; a unit moved or deleted re-evaluates the rules
- * that select a unit subtree (membership below a unit may have changed).
- *
- * ```ts
- * createServices({ store, now, access, directoryHooks: assignmentRuleHooks() });
- * ```
- */
-export function assignmentRuleHooks(): DirectoryHooks {
-  return {
-    afterIdentityChange: [
-      async (tx, change) => {
-        const id = change.after?.id ?? change.before?.id;
-        if (id) await reevaluateRulesForIdentity(tx, id);
-      },
-    ],
-    afterOrgUnitChange: [
-      async (tx, change) => {
-        const moved = change.before === null || change.after === null || change.before.parentId !== change.after.parentId;
-        if (!moved) return;
-        const rules = await tx.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tx.tenantId).execute();
-        for (const rule of rules) {
-          if ((JSON.parse(rule.condition) as RuleCondition).orgUnitSubtree !== undefined) await reevaluateRule(tx, rule);
-        }
-      },
-    ],
-  };
-}

@@ -223,6 +223,56 @@ export interface TenantSecretsTable {
   created_at: string;
 }
 
+/** Per-tenant keys of the audit trail (`purpose`: `checkpoint` Ed25519, `cursor` HMAC). */
+export interface AuditKeysTable {
+  tenant_id: string;
+  purpose: string;
+  id: string;
+  /** SPKI PEM for asymmetric keys. */
+  public_key: string | null;
+  /** PKCS#8 PEM private key or base64 HMAC key (to be encrypted at rest with GRANTORY_SECRET_KEY). */
+  secret: string;
+  created_at: string;
+}
+
+export interface AuditCheckpointsTable {
+  tenant_id: string;
+  seq: number;
+  hash: string;
+  time: string;
+  key_id: string;
+  signature: string;
+}
+
+export interface EventSinksTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  name: string;
+  kind: string;
+  format: string;
+  config: string;
+  secret: string | null;
+  status: string;
+  cursor_seq: number;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  last_delivered_at: string | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+}
+
+export interface EventSinkDeadLettersTable {
+  tenant_id: string;
+  sink_id: string;
+  seq: number;
+  event_id: string;
+  error: string;
+  attempts: number;
+  requeued: number;
+  failed_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   counters: CountersTable;
@@ -242,4 +292,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   tenant_secrets: TenantSecretsTable;
+  audit_keys: AuditKeysTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  event_sinks: EventSinksTable;
+  event_sink_dead_letters: EventSinkDeadLettersTable;
 }

@@ -13,7 +13,6 @@ import { buildApp, type App } from '../../src/api/app.ts';
 import { bootstrap } from '../../src/services/bootstrap.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
 import { AccessEngine } from '../../src/engine/engine.ts';
-import { assignmentRuleHooks } from '../../src/services/assignment-rules.ts';
 import { openStore, type Dialect, type Store } from '../../src/store/store.ts';
 
 export type Backend = Dialect;
@@ -106,7 +105,7 @@ export async function createTestApp(
   const now = options.now ?? (() => new Date());
   const access = new AccessEngine(ts.store, { clock: () => now().getTime() });
   await access.start();
-  const services = createServices({ store: ts.store, now, access, directoryHooks: assignmentRuleHooks() });
+  const services = createServices({ store: ts.store, now, access });
   const app = await buildApp({ services, store: ts.store, logLevel: 'silent', bodyLimit: options.bodyLimit, readiness: async () => access.notReadyReason() });
   return {
     ...ts,

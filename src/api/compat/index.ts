@@ -3,7 +3,8 @@
  * documented routes and shapes onto the same services. Each registers at its own paths.
  */
 import type { RouteRegistrar } from '../app.ts';
+import { registerCelonisProfile } from './celonis/index.ts';
 import { registerCheckmarxProfile } from './checkmarx/index.ts';
 import { registerCoreOneRoutes } from './coreone/index.ts';
 
-export const COMPAT_PROFILES: RouteRegistrar[] = [registerCheckmarxProfile, registerCoreOneRoutes];
+export const COMPAT_PROFILES: RouteRegistrar[] = [registerCheckmarxProfile, registerCoreOneRoutes, registerCelonisProfile];

@@ -3,6 +3,9 @@ import type { RouteRegistrar } from '../app.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
 import { registerApplicationRoutes } from './applications.ts';
 import { registerIdentityRoutes } from './identities.ts';
+import { registerAuditRoutes } from './audit.ts';
+import { registerEventSinkRoutes } from './event-sinks.ts';
+import { registerExportRoutes } from './exports.ts';
 import { registerMeRoutes } from './me.ts';
 import { registerOrgUnitRoutes } from './org-units.ts';
 import { registerPermissionRoutes } from './permissions.ts';
@@ -20,4 +23,7 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerRoleRoutes,
   registerAssignmentRoutes,
   registerAccessRoutes,
+  registerAuditRoutes,
+  registerExportRoutes,
+  registerEventSinkRoutes,
 ];

@@ -1,0 +1,72 @@
+/**
+ * Grantory → Celonis shapes. Choices where the vendor's documents are silent (docs/siem.md):
+ * subjectType `USER` for an identity and `GROUP` for an organization unit; `groups` the
+ * holder's unit path(s) joined by `, `; objectType `ALL`, `ORGANIZATION_UNIT`, `USER` or
+ * `OBJECT` from the assignment's context; audit `userId` the identity acted for (else the
+ * credential), `userRole` the credential kind in capitals, `diffPayload` the JSON text of
+ * `{before, after}`; authenticationEventType the credential kind in capitals.
+ */
+import type { AssignmentGrantView } from '../../../services/assignment-grants.ts';
+import type { AuditEventView, AuthenticationEventView } from '../../../services/audit.ts';
+import type { MemberView } from '../../../services/members.ts';
+
+const OBJECT_TYPES: Record<string, string> = { all: 'ALL', orgUnit: 'ORGANIZATION_UNIT', identity: 'USER', object: 'OBJECT' };
+
+export function toPermissionItem(g: AssignmentGrantView) {
+  return {
+    subjectName: g.holder.name,
+    subjectType: g.holder.type === 'identity' ? 'USER' : 'GROUP',
+    subjectId: g.holder.id,
+    groups: g.holder.unitPaths.join(', '),
+    role: g.role?.name ?? '',
+    service: g.application.name,
+    objectName: g.context.name,
+    objectType: OBJECT_TYPES[g.context.type] ?? g.context.type.toUpperCase(),
+    objectId: g.context.id ?? '',
+    actions: g.permissions,
+  };
+}
+
+export function toAuditItem(e: AuditEventView) {
+  return {
+    userId: e.onBehalfOfId ?? e.actor.id ?? '',
+    userRole: e.actor.type.toUpperCase(),
+    event: e.action,
+    timestamp: e.time,
+    message: {
+      id: e.id,
+      seq: e.seq,
+      targetType: e.targetType,
+      targetId: e.targetId,
+      actorType: e.actor.type,
+      actorId: e.actor.id,
+      actorName: e.actor.name,
+      requestId: e.requestId,
+      userAgent: e.userAgent,
+      origin: e.origin,
+      revision: e.revision,
+      hash: e.hash,
+      prevHash: e.prevHash,
+    },
+    ipAddress: e.sourceIp,
+    port: null,
+    diffPayload: e.before === null && e.after === null ? null : JSON.stringify({ before: e.before, after: e.after }),
+  };
+}
+
+export function toAuthenticationItem(e: AuthenticationEventView) {
+  return { authenticationEventType: e.credentialType.toUpperCase(), email: e.email, success: e.success, timestamp: e.time };
+}
+
+export function toMemberItem(m: MemberView) {
+  return {
+    id: m.id,
+    email: m.email,
+    name: m.displayName ?? ([m.firstName, m.lastName].filter(Boolean).join(' ') || m.username || m.subject),
+    username: m.username,
+    firstName: m.firstName,
+    lastName: m.lastName,
+    active: m.status === 'active',
+    internal: m.internal,
+  };
+}

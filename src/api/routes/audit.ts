@@ -1,0 +1,115 @@
+/** `/audit-events` (the filtered, cursor-paged trail) and `/audit-checkpoints` (signed heads). */
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../app.ts';
+import { listAuditEvents } from '../../services/audit.ts';
+import { createCheckpoint, listCheckpoints } from '../../services/checkpoints.ts';
+import { actorOf, sendWritten } from '../request-context.ts';
+import { needs } from '../route-auth.ts';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const AuditEvent = Type.Object({
+  id: Type.String({ description: 'Unique event id (use it to de-duplicate deliveries)' }),
+  seq: Type.Integer({ description: "Position in the tenant's hash chain, from 1" }),
+  time: Type.String({ format: 'date-time' }),
+  revision: Type.Integer({ description: 'The write (change-feed revision) that recorded it' }),
+  action: Type.String({ description: 'e.g. identity.create, assignment.revoke, access.denied, auth.failure' }),
+  targetType: Type.String(),
+  targetId: Nullable(Type.String()),
+  actor: Type.Object({
+    type: Type.String({ description: 'api_key, client, app_key, system, anonymous' }),
+    id: Nullable(Type.String()),
+    name: Nullable(Type.String({ description: 'The credential or token name' })),
+  }),
+  onBehalfOfId: Nullable(Type.String({ description: 'The identity the credential acts for' })),
+  requestId: Nullable(Type.String()),
+  sourceIp: Nullable(Type.String()),
+  userAgent: Nullable(Type.String()),
+  origin: Nullable(Type.String({ description: 'The caller-supplied cxOrigin header' })),
+  before: Type.Unknown({ description: 'The object before the change (parsed JSON), or null' }),
+  after: Type.Unknown({ description: 'The object after the change (parsed JSON), or null' }),
+  prevHash: Type.String({ description: 'Hash of the previous event (64 zeros for the first)' }),
+  hash: Type.String({ description: 'SHA-256 over prevHash and this event in canonical JSON' }),
+});
+
+export const AuditFilterQuery = {
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'Events at or after this time' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'Events before this time' })),
+  actorId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  action: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Exact action, or a prefix ending in * (identity.*)' })),
+  targetType: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  targetId: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+};
+
+export const Checkpoint = Type.Object({
+  tenant: Type.String(),
+  seq: Type.Integer(),
+  hash: Type.String(),
+  time: Type.String({ format: 'date-time' }),
+  keyId: Type.String(),
+  signature: Type.String({ description: 'Base64 Ed25519 signature over canonical JSON {hash, seq, tenant, time}' }),
+});
+
+export const CheckpointList = Type.Object({
+  tenant: Type.Object({ id: Type.String(), name: Type.String() }),
+  publicKeys: Type.Array(Type.Object({ keyId: Type.String(), algorithm: Type.String(), publicKey: Type.String({ description: 'SPKI PEM' }) })),
+  items: Type.Array(Checkpoint),
+});
+
+export function registerAuditRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+  app.get(
+    '/audit-events',
+    {
+      config: needs('read-audit'),
+      schema: {
+        tags: ['audit'],
+        summary: 'The audit trail, filtered and cursor-paged (oldest first unless order=desc)',
+        querystring: Type.Object({
+          ...AuditFilterQuery,
+          order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' })),
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+          cursor: Type.Optional(Type.String({ maxLength: 2048, description: 'The nextCursor of the previous page' })),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(AuditEvent), nextCursor: Nullable(Type.String()) }) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, order, ...filter } = request.query;
+      return listAuditEvents(sd, actorOf(request), { filter, limit, cursor, order });
+    },
+  );
+
+  app.get(
+    '/audit-checkpoints',
+    {
+      config: needs('read-audit'),
+      schema: {
+        tags: ['audit'],
+        summary: 'Signed checkpoints of the audit chain (newest first) with the public key; save it for `grantory audit verify --checkpoints`',
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
+          beforeSeq: Type.Optional(Type.Integer({ minimum: 1 })),
+        }),
+        response: { 200: CheckpointList },
+      },
+    },
+    async (request) => listCheckpoints(sd, actorOf(request), request.query),
+  );
+
+  app.post(
+    '/audit-checkpoints',
+    {
+      config: needs('read-audit'),
+      schema: {
+        tags: ['audit'],
+        summary: "Sign and keep a checkpoint of the chain's head now",
+        response: { 201: Type.Intersect([Checkpoint, Type.Object({ revision: Type.Integer() })]) },
+      },
+    },
+    async (request, reply) => {
+      const { checkpoint, revision } = await createCheckpoint(sd, actorOf(request));
+      return sendWritten(reply, 201, checkpoint, revision);
+    },
+  );
+}

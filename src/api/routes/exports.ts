@@ -1,0 +1,101 @@
+/**
+ * `/exports/...`: streamed exports. `format` (ndjson, csv, json) or the Accept header picks
+ * the representation; the body starts at once and is sent as it is read.
+ */
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App, RouteDeps } from '../app.ts';
+import { AppError } from '../../domain/errors.ts';
+import { EXPORT_FORMATS, negotiateExportFormat, type ExportFormat } from '../../domain/export-format.ts';
+import { exportAuditEvents, exportEffectivePermissions, exportPermissionConfiguration, type ExportStream } from '../../services/exports.ts';
+import { actorOf } from '../request-context.ts';
+import { needs } from '../route-auth.ts';
+import { AuditFilterQuery } from './audit.ts';
+
+const Format = Type.Optional(Type.Union(EXPORT_FORMATS.map((f) => Type.Literal(f)), { description: 'Wins over the Accept header; default ndjson' }));
+
+const streamed = (description: string) => ({
+  200: {
+    description,
+    content: {
+      'application/x-ndjson': { schema: { type: 'string' } },
+      'text/csv': { schema: { type: 'string' } },
+      'application/json': { schema: { type: 'string' } },
+    },
+  },
+});
+
+function formatOf(request: FastifyRequest, format: string | undefined, allowed?: readonly ExportFormat[]): ExportFormat {
+  const picked = negotiateExportFormat(format, request.headers.accept, allowed);
+  if (!picked) throw new AppError('not_acceptable', `send format=${(allowed ?? EXPORT_FORMATS).join('|')} or an Accept header naming one`);
+  return picked;
+}
+
+function send(reply: FastifyReply, stream: ExportStream): FastifyReply {
+  return reply
+    .type(stream.contentType)
+    .header('content-disposition', `attachment; filename="${stream.filename}"`)
+    .header('cache-control', 'no-store')
+    .send(Readable.from(stream.chunks));
+}
+
+export function registerExportRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+  app.get(
+    '/exports/audit-events',
+    {
+      config: needs('read-audit'),
+      schema: {
+        tags: ['exports'],
+        summary: 'Export the audit events of a time range, with the signed checkpoints that cover them (NDJSON, CSV or JSON)',
+        querystring: Type.Object({ ...AuditFilterQuery, format: Format }),
+        response: streamed('NDJSON: event lines (recordType "event") then checkpoint lines; JSON: {tenant, filter, events, checkpoints, publicKeys}; CSV: events'),
+      },
+    },
+    async (request, reply) => {
+      const { format, ...filter } = request.query;
+      return send(reply, await exportAuditEvents(sd, actorOf(request), { filter, format: formatOf(request, format) }));
+    },
+  );
+
+  app.get(
+    '/exports/permission-configuration',
+    {
+      config: needs('read-permissions-any-application', 'manage-roles', 'manage-applications'),
+      schema: {
+        tags: ['exports'],
+        summary: 'Export applications, permissions, roles and assignment rules (NDJSON or JSON)',
+        querystring: Type.Object({ format: Format }),
+        response: streamed('Records with recordType application, permission, role, assignmentRule'),
+      },
+    },
+    async (request, reply) => {
+      const format = formatOf(request, request.query.format, ['ndjson', 'json']);
+      return send(reply, await exportPermissionConfiguration(sd, actorOf(request), { format }));
+    },
+  );
+
+  app.get(
+    '/exports/effective-permissions',
+    {
+      config: needs('read-permissions-any-application'),
+      schema: {
+        tags: ['exports'],
+        summary: 'Export effective permissions per identity (assigned space), whole tenant or filtered',
+        querystring: Type.Object({
+          space: Type.Union([Type.Literal('assigned'), Type.Literal('provisioned')], { default: 'assigned' }),
+          applicationId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          orgUnitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Members of this unit and its descendants' })),
+          identityId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          format: Format,
+        }),
+        response: streamed('One row per identity, permission and context, with the assignments behind it (via)'),
+      },
+    },
+    async (request, reply) => {
+      const { space, format, ...filter } = request.query;
+      return send(reply, await exportEffectivePermissions(sd, actorOf(request), { filter, space, format: formatOf(request, format) }));
+    },
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * Streamed export formats: NDJSON (one JSON object a line), CSV (RFC 4180, formula-safe)
+ * and JSON (one array, or an object with a streamed array member). Rows are rendered as
+ * they arrive and sent in chunks, so an export of any size starts at once and runs in
+ * constant memory.
+ *
+ * ```ts
+ * const chunks = renderExport(rows, 'csv', { columns: [{ name: 'id', value: (r) => r.id }], toJson: (r) => r });
+ * reply.type(EXPORT_CONTENT_TYPES.csv).send(Readable.from(chunks));
+ * ```
+ */
+
+export const EXPORT_FORMATS = ['ndjson', 'csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
+
+export type CellValue = string | number | boolean | null | undefined;
+
+export interface Column<T> {
+  name: string;
+  value: (row: T) => CellValue;
+}
+
+/**
+ * One CSV cell. A cell that a spreadsheet would read as a formula (starting with `=`, `+`,
+ * `-`, `@`, TAB or CR) gets a leading apostrophe; cells with a quote, comma or line break
+ * are quoted, quotes doubled.
+ */
+export function csvCell(value: CellValue): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvLine(cells: readonly CellValue[]): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+/** Picks the format from `format` (wins) or the Accept header; `null` when neither names a known one. */
+export function negotiateExportFormat(format: string | undefined, accept: string | undefined, allowed: readonly ExportFormat[] = EXPORT_FORMATS): ExportFormat | null {
+  if (format) return (allowed as readonly string[]).includes(format) ? (format as ExportFormat) : null;
+  if (!accept || /(^|,)\s*\*\/\*/.test(accept)) return allowed[0] ?? null;
+  for (const part of accept.split(',')) {
+    const type = part.split(';')[0]!.trim().toLowerCase();
+    const picked: ExportFormat | null =
+      type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl'
+        ? 'ndjson'
+        : type === 'text/csv'
+          ? 'csv'
+          : type === 'application/json'
+            ? 'json'
+            : null;
+    if (picked && allowed.includes(picked)) return picked;
+  }
+  return null;
+}
+
+export interface RenderOptions<T> {
+  /** CSV columns (required for CSV). */
+  columns?: readonly Column<T>[];
+  /** The JSON form of a row (NDJSON line, JSON array element). */
+  toJson: (row: T) => unknown;
+  /**
+   * JSON only: wrap the array as member `arrayKey` of an object, with `head` members before
+   * it and the members `tail()` returns (read after the last row) after it.
+   */
+  envelope?: { arrayKey: string; head?: Record<string, unknown>; tail?: () => Promise<Record<string, unknown>> };
+  /** NDJSON only: lines appended after the rows. */
+  ndjsonTail?: () => AsyncIterable<unknown>;
+}
+
+const CHUNK = 64 * 1024;
+
+/** Renders rows in `format`, yielding chunks of about 64 KiB. */
+export async function* renderExport<T>(rows: AsyncIterable<T>, format: ExportFormat, options: RenderOptions<T>): AsyncGenerator<string> {
+  let buffer = '';
+  if (format === 'csv') {
+    const columns = options.columns ?? [];
+    buffer += csvLine(columns.map((c) => c.name));
+    for await (const row of rows) {
+      buffer += csvLine(columns.map((c) => c.value(row)));
+      if (buffer.length >= CHUNK) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+  } else if (format === 'ndjson') {
+    for await (const row of rows) {
+      buffer += `${JSON.stringify(options.toJson(row))}\n`;
+      if (buffer.length >= CHUNK) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    if (options.ndjsonTail) for await (const line of options.ndjsonTail()) buffer += `${JSON.stringify(line)}\n`;
+  } else {
+    const envelope = options.envelope;
+    if (envelope) {
+      const head = Object.entries(envelope.head ?? {}).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)},`).join('');
+      buffer += `{${head}${JSON.stringify(envelope.arrayKey)}:[`;
+    } else {
+      buffer += '[';
+    }
+    let first = true;
+    for await (const row of rows) {
+      buffer += `${first ? '' : ','}\n${JSON.stringify(options.toJson(row))}`;
+      first = false;
+      if (buffer.length >= CHUNK) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    buffer += first ? ']' : '\n]';
+    if (envelope) {
+      const tail = envelope.tail ? await envelope.tail() : {};
+      buffer += `${Object.entries(tail).map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`).join('')}}`;
+    }
+    buffer += '\n';
+  }
+  if (buffer) yield buffer;
+}

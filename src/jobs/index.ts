@@ -1,0 +1,86 @@
+/**
+ * Background jobs of a Grantory node: signed audit checkpoints at an interval and event
+ * delivery to sinks. Each job runs, then waits its interval (never two runs of one job at
+ * once); a failed run is reported and the job goes on. `stop()` waits for running work.
+ *
+ * ```ts
+ * const jobs = startJobs(services.deps, { checkpointIntervalMs: 3_600_000, deliveryIntervalMs: 1000 });
+ * await jobs.stop();
+ * ```
+ */
+import type { ServiceDeps } from '../services/index.ts';
+import { checkpointIfChanged } from '../services/checkpoints.ts';
+import { DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/delivery.ts';
+
+export interface JobsOptions {
+  /** 0 disables scheduled checkpoints. */
+  checkpointIntervalMs: number;
+  /** 0 disables delivery to event sinks. */
+  deliveryIntervalMs: number;
+  delivery?: Partial<DeliveryOptions>;
+  onError?: (job: string, e: unknown) => void;
+}
+
+export interface Jobs {
+  stop(): Promise<void>;
+}
+
+/** Runs `work` every `intervalMs` after each run ends (the first run now if `immediate`), until stopped. */
+export function every(intervalMs: number, work: () => Promise<unknown>, onError: (e: unknown) => void, immediate = true): Jobs {
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  const run = () => {
+    timer = null;
+    running = work()
+      .then(() => undefined, onError)
+      .finally(() => {
+        running = null;
+        if (!stopped) {
+          timer = setTimeout(run, intervalMs);
+          timer.unref();
+        }
+      });
+  };
+  timer = setTimeout(run, immediate ? 0 : intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+export function startJobs(deps: ServiceDeps, options: JobsOptions): Jobs {
+  const report = (job: string) => (e: unknown) => options.onError?.(job, e);
+  const jobs: Jobs[] = [];
+  if (options.checkpointIntervalMs > 0) {
+    jobs.push(
+      every(
+        options.checkpointIntervalMs,
+        async () => {
+          for (const tenant of await deps.store.listTenants()) {
+            try {
+              await checkpointIfChanged(deps, tenant.id);
+            } catch (e) {
+              report('audit-checkpoint')(e);
+            }
+          }
+        },
+        report('audit-checkpoint'),
+        false,
+      ),
+    );
+  }
+  if (options.deliveryIntervalMs > 0) {
+    const delivery = { ...DEFAULT_DELIVERY_OPTIONS, ...options.delivery };
+    jobs.push(every(options.deliveryIntervalMs, () => deliverPending(deps, delivery, report('event-delivery')), report('event-delivery')));
+  }
+  return {
+    async stop() {
+      await Promise.all(jobs.map((j) => j.stop()));
+    },
+  };
+}

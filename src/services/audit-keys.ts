@@ -1,0 +1,67 @@
+/**
+ * The audit trail's per-tenant keys, created on first use: the Ed25519 key that signs
+ * checkpoints and the HMAC key that seals list cursors. Created through an audited write
+ * (`audit_key.create`, recording the public key id, never the secret).
+ *
+ * The secrets are stored as they are in `audit_keys.secret`; when encryption at rest with
+ * GRANTORY_SECRET_KEY lands (the security issue), it is to be applied there too.
+ */
+import { randomBytes } from 'node:crypto';
+import { generateCheckpointKey, type CheckpointKey } from '../domain/checkpoint.ts';
+import type { Database } from '../store/schema.ts';
+import { systemActor, writeMeta } from './actor.ts';
+import type { ServiceDeps } from './index.ts';
+
+type Purpose = 'checkpoint' | 'cursor';
+
+async function findKey(deps: ServiceDeps, tenantId: string, purpose: Purpose): Promise<Database['audit_keys'] | undefined> {
+  const { db } = deps.store.read(tenantId);
+  return db.selectFrom('audit_keys').selectAll().where('tenant_id', '=', tenantId).where('purpose', '=', purpose).executeTakeFirst();
+}
+
+async function ensureKey(deps: ServiceDeps, tenantId: string, purpose: Purpose): Promise<Database['audit_keys']> {
+  const existing = await findKey(deps, tenantId, purpose);
+  if (existing) return existing;
+  const { value } = await deps.store.write(tenantId, writeMeta(systemActor(tenantId, 'audit')), async (tx) => {
+    // Writes of a tenant are serialized: a key created by a concurrent first use is seen here.
+    const again = await tx.db.selectFrom('audit_keys').selectAll().where('tenant_id', '=', tenantId).where('purpose', '=', purpose).executeTakeFirst();
+    if (again) {
+      tx.audit({ action: 'audit_key.use', targetType: 'audit_key', targetId: again.id });
+      return again;
+    }
+    let row: Database['audit_keys'];
+    if (purpose === 'checkpoint') {
+      const key = generateCheckpointKey();
+      row = { tenant_id: tenantId, purpose, id: key.keyId, public_key: key.publicKeyPem, secret: key.privateKeyPem, created_at: tx.now };
+    } else {
+      const secret = randomBytes(32);
+      row = { tenant_id: tenantId, purpose, id: randomBytes(8).toString('hex'), public_key: null, secret: secret.toString('base64'), created_at: tx.now };
+    }
+    await tx.db.insertInto('audit_keys').values(row).execute();
+    tx.audit({
+      action: 'audit_key.create',
+      targetType: 'audit_key',
+      targetId: row.id,
+      after: { purpose, keyId: row.id, ...(row.public_key ? { publicKey: row.public_key } : {}) },
+    });
+    return row;
+  });
+  return value;
+}
+
+/** The tenant's HMAC key for sealing cursors. */
+export async function cursorKey(deps: ServiceDeps, tenantId: string): Promise<Buffer> {
+  return Buffer.from((await ensureKey(deps, tenantId, 'cursor')).secret, 'base64');
+}
+
+/** The tenant's checkpoint signing key. */
+export async function checkpointKey(deps: ServiceDeps, tenantId: string): Promise<CheckpointKey> {
+  const row = await ensureKey(deps, tenantId, 'checkpoint');
+  return { keyId: row.id, publicKeyPem: row.public_key ?? '', privateKeyPem: row.secret };
+}
+
+/** The tenant's checkpoint public key, if one was created (verification never creates one). */
+export async function checkpointPublicKey(deps: ServiceDeps, tenantId: string): Promise<{ keyId: string; publicKeyPem: string } | null> {
+  const row = await findKey(deps, tenantId, 'checkpoint');
+  return row?.public_key ? { keyId: row.id, publicKeyPem: row.public_key } : null;
+}
