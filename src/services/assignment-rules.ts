@@ -6,8 +6,8 @@
  * gain the resources, identities that no longer match lose them (the assignments are
  * revoked, not deleted). Every such change is audited with the rule as its cause.
  *
- * For the identity write path (src/services/identities.ts): call, inside the same write,
- * after the identity row is inserted or updated,
+ * The identity and unit write paths call these through the directory hooks
+ * (src/services/rule-hooks.ts, wired by default in `createServices`):
  *
  * ```ts
  * await reevaluateRulesForIdentity(tx, identityId);
@@ -353,3 +353,4 @@ async function reconcile(tx: WriteTx, rule: RuleRow, matching: string[], existin
   }
   return { created, revoked };
 }
+

@@ -5,12 +5,10 @@
  * PostgreSQL runs only (SQLite is one process's embedded file).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { AccessFixtures } from '../support/access-fixtures.ts';
-import { dropSchema, openTestStore, TEST_BACKEND, TEST_PG_URL } from '../support/harness.ts';
+import { createThrowawayDatabase, openTestStore, TEST_BACKEND, type ThrowawayDatabase } from '../support/harness.ts';
 import { AccessEngine } from '../../src/engine/engine.ts';
 import { askContext, checkSlots } from '../../src/engine/queries.ts';
 
@@ -84,27 +82,24 @@ describe('two access engines on one store', () => {
 const pgOnly = TEST_BACKEND === 'postgres' ? describe : () => undefined;
 
 pgOnly('two nodes on one PostgreSQL', () => {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const url = `${TEST_PG_URL}${TEST_PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  let db: ThrowawayDatabase;
   let a: { proc: ChildProcess; base: string };
   let b: { proc: ChildProcess; base: string };
   let store: Store;
 
   beforeAll(async () => {
-    const client = new pg.Client({ connectionString: TEST_PG_URL });
-    await client.connect();
-    await client.query(`create schema "${schema}"`);
-    await client.end();
-    a = await startNode(url);
-    b = await startNode(url);
+    // A database of its own: a server process knows no schema option.
+    db = await createThrowawayDatabase();
+    a = await startNode(db.url);
+    b = await startNode(db.url);
     await Promise.all([ready(a.base), ready(b.base)]);
-    store = await openStore({ databaseUrl: TEST_PG_URL, pgSchema: schema, dataDir: '' });
+    store = await openStore({ databaseUrl: db.url, dataDir: '' });
   }, 60_000);
 
   afterAll(async () => {
     for (const n of [a, b]) n?.proc.kill('SIGTERM');
     await store?.close();
-    await dropSchema(schema);
+    await db?.drop();
   });
 
   it('a write through one node is visible through the other', { timeout: 60_000 }, async () => {
