@@ -9,6 +9,7 @@ import { buildApp, type App } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
 import { bootstrap } from './services/bootstrap.ts';
 import { createServices } from './services/index.ts';
+import { AccessEngine } from './engine/engine.ts';
 import { openConfiguredStore } from './configured-store.ts';
 import type { Store } from './store/store.ts';
 
@@ -23,17 +24,22 @@ export async function startServer(config: Config, io: { out: (line: string) => v
   const metrics = createMetrics({ defaultMetrics: true });
   const store = await openConfiguredStore(config, metrics.observeQuery);
   let app: App | undefined;
+  let access: AccessEngine | undefined;
   try {
     const applied = await store.migrate();
     let bootstrapped = false;
-    const services = createServices({ store, now: () => new Date() });
+    // The access index is built in the background (after bootstrap, below); /readyz answers
+    // 503 until it is.
+    access = new AccessEngine(store, { clock: () => Date.now() });
+    const engine = access;
+    const services = createServices({ store, now: () => new Date(), access: engine });
     app = await buildApp({
       services,
       store,
       metrics,
       bodyLimit: config.bodyLimit,
       logLevel: config.logLevel,
-      readiness: async () => (bootstrapped ? null : 'the first-start setup is not finished'),
+      readiness: async () => (bootstrapped ? engine.notReadyReason() : 'the first-start setup is not finished'),
     });
     try {
       await app.listen({ port: config.port, host: config.host });
@@ -49,6 +55,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     // (after which the key would exist but nobody could have kept it).
     const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey });
     bootstrapped = true;
+    engine.start().catch((e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
     if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
     if (boot.generatedKey) {
       io.err('grantory: generated the administrator API key (shown once; store it now):');
@@ -67,11 +74,13 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       store,
       url,
       close: () => (closing ??= (async () => {
+        engine.stop();
         await running.close();
         await store.close();
       })()),
     };
   } catch (e) {
+    access?.stop();
     await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;

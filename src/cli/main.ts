@@ -5,6 +5,7 @@
  *   grantory migrate
  *   grantory audit verify
  *   grantory openapi [--out FILE | --check FILE]
+ *   grantory demo [--seed N] [--identities N]
  *
  * Exit codes: 0 success, 1 failure (e.g. a broken audit chain), 2 bad configuration or usage.
  */
@@ -21,6 +22,7 @@ const USAGE = `usage: grantory <command>
   migrate         apply pending database migrations
   audit verify    check the audit trail's hash chain
   openapi         print the OpenAPI document (--out FILE writes it, --check FILE compares)
+  demo            start with a seeded demo tenant in ./data-demo (--seed N, --identities N)
 settings: GRANTORY_PORT, GRANTORY_HOST, GRANTORY_DATA_DIR, DATABASE_URL,
   GRANTORY_BOOTSTRAP_ADMIN_KEY, GRANTORY_LOG_LEVEL, GRANTORY_BODY_LIMIT (or --port, --host,
   --data-dir, --database-url, --log-level, --body-limit)`;
@@ -43,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       case 'openapi':
         return await openapi(args);
+      case 'demo': {
+        const { demo } = await import('../demo/command.ts');
+        return await demo(settings, args, { out, err });
+      }
       case 'help':
       case '--help':
       case '-h':

@@ -3,14 +3,21 @@
  * nothing above this layer touches the store directly.
  */
 import type { Store } from '../store/store.ts';
+import type { AccessEngine } from '../engine/engine.ts';
 import type { Caller } from './actor.ts';
 import { authenticateApiKey } from './authentication.ts';
 import { AppError } from '../domain/errors.ts';
+import type { DirectoryHooks } from './directory-hooks.ts';
+import { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';
 
 export interface ServiceDeps {
   store: Store;
   /** The clock every service reads; tests may pass a fixed one. */
   now: () => Date;
+  /** Listeners run inside identity / organization-unit writes (e.g. assignment rules). */
+  directoryHooks?: DirectoryHooks;
+  /** The in-memory access index (check, list, holders, explain, drift; see src/engine). */
+  access?: AccessEngine;
 }
 
 export interface Services {
@@ -19,7 +26,9 @@ export interface Services {
   authenticate(authorization: string | undefined): Promise<Caller>;
 }
 
-export function createServices(deps: ServiceDeps): Services {
+export function createServices(given: ServiceDeps): Services {
+  // Assignment rules follow directory changes unless a caller wires its own hooks.
+  const deps: ServiceDeps = { ...given, directoryHooks: given.directoryHooks ?? RULE_DIRECTORY_HOOKS };
   return {
     deps,
     async authenticate(authorization) {

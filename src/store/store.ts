@@ -134,6 +134,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     : undefined;
   let db: Kysely<Database>;
   let dialect: Dialect;
+  let migrationSchema: string | undefined;
   if (isPg) {
     dialect = 'postgres';
     const pool = new pg.Pool({
@@ -151,6 +152,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       const client = await pool.connect();
       try {
         if (options.pgSchema) await client.query(`create schema if not exists ${quoteIdent(options.pgSchema)}`);
+        // Kysely looks for its migration tables in every schema unless told which one: name
+        // the schema this connection works in, so stores in sibling schemas never mix them up.
+        const current = await client.query<{ schema: string | null }>('select current_schema() as schema');
+        migrationSchema = current.rows[0]?.schema ?? undefined;
       } finally {
         client.release();
       }
@@ -182,20 +187,18 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
   }
-  return new KyselyStore(db, dialect, isPg ? options.pgSchema : undefined);
+  return new KyselyStore(db, dialect, migrationSchema);
 }
 
 class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-    private readonly pgSchema?: string | undefined,
+    private readonly migrationSchema?: string,
   ) {}
 
   private migrator(): Migrator {
-    // Without a schema, Kysely looks for its migration tables in every schema of the
-    // database and finds another schema's (parallel test apps, several deployments).
-    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.pgSchema ? { migrationTableSchema: this.pgSchema } : {}) });
+    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.migrationSchema ? { migrationTableSchema: this.migrationSchema } : {}) });
   }
 
   async pendingMigrations(): Promise<string[]> {
@@ -204,9 +207,16 @@ class KyselyStore implements Store {
   }
 
   async migrate(): Promise<string[]> {
-    const { error, results } = await this.migrator().migrateToLatest();
-    if (error) throw error instanceof Error ? error : new Error(String(error));
-    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's migrator introspects every schema of the database; a schema dropped by
+    // someone else at that moment (code 3F000 / 42P01) fails the introspection, not our
+    // migration. Migrations run in a transaction on PostgreSQL, so trying again is safe.
+    for (let attempt = 1; ; attempt += 1) {
+      const { error, results } = await this.migrator().migrateToLatest();
+      if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      const code = (error as { code?: string }).code;
+      if (this.dialect === 'postgres' && attempt < 3 && (code === '3F000' || code === '42P01')) continue;
+      throw error instanceof Error ? error : new Error(String(error));
+    }
   }
 
   async ping(): Promise<void> {

@@ -10,6 +10,9 @@ import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { openStore } from '../../src/store/store.ts';
 import { killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
 import { createThrowawayDatabase, TEST_BACKEND, type Backend } from '../support/harness.ts';
+import { MIGRATIONS } from '../../src/store/migrations/index.ts';
+
+const ALL_MIGRATIONS = Object.keys(MIGRATIONS).sort().join(', ');
 
 const CHOSEN_KEY = 'ops-chosen-admin-key-0123456789abcdefghij';
 const GENERATED_KEY = /gty_[0-9A-Za-z]{38}/g;

@@ -4,5 +4,6 @@
  */
 import type { RouteRegistrar } from '../app.ts';
 import { registerCheckmarxProfile } from './checkmarx/index.ts';
+import { registerCoreOneRoutes } from './coreone/index.ts';
 
-export const COMPAT_PROFILES: RouteRegistrar[] = [registerCheckmarxProfile];
+export const COMPAT_PROFILES: RouteRegistrar[] = [registerCheckmarxProfile, registerCoreOneRoutes];

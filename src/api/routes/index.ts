@@ -2,14 +2,22 @@
 import type { RouteRegistrar } from '../app.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
 import { registerApplicationRoutes } from './applications.ts';
+import { registerIdentityRoutes } from './identities.ts';
 import { registerMeRoutes } from './me.ts';
+import { registerOrgUnitRoutes } from './org-units.ts';
 import { registerPermissionRoutes } from './permissions.ts';
 import { registerRoleRoutes } from './roles.ts';
+import { registerAccessRoutes } from './access.ts';
+import { registerAssignmentRoutes } from './assignments.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
   registerApiKeyRoutes,
+  registerIdentityRoutes,
+  registerOrgUnitRoutes,
   registerApplicationRoutes,
   registerPermissionRoutes,
   registerRoleRoutes,
+  registerAssignmentRoutes,
+  registerAccessRoutes,
 ];

@@ -1,0 +1,105 @@
+/**
+ * What keeps an identity or an organization unit from being deleted. Deleting either while
+ * something still refers to it is refused with `conflict` (409) naming every blocker — in
+ * words in `detail`, and as `blockers: [{type, count, ids, description}]` for scripts (the
+ * same shape the catalog's delete checks use).
+ *
+ * Each later table that refers to identities or units adds one entry to the lists below
+ * (e.g. access requests, personnel events):
+ *
+ * ```ts
+ * { type: 'accessRequest', noun: ['open access request', 'open access requests'],
+ *   find: (s, id) => findRefs(s, 'access_requests', (q) => q.where('requester_id', '=', id).where('state', '=', 'open')) },
+ * ```
+ */
+import type { SelectQueryBuilder } from 'kysely';
+import { AppError } from '../domain/errors.ts';
+import type { Database } from '../store/schema.ts';
+import type { TenantDb } from '../store/store.ts';
+
+/** Up to this many ids of each kind of blocker are named. */
+const SAMPLE = 5;
+
+export interface Blocker {
+  /** What kind of object blocks: `assignment`, `apiKey`, ... */
+  type: string;
+  count: number;
+  /** Up to 5 of their ids. */
+  ids: string[];
+  /** Human-readable, e.g. `2 API keys`. */
+  description: string;
+}
+
+export interface DeleteBlocker {
+  type: string;
+  /** Singular and plural noun for the description. */
+  noun: readonly [string, string];
+  /** The rows that still refer to the object `id`. */
+  find(scope: TenantDb, id: string): Promise<{ count: number; ids: string[] }>;
+}
+
+/** Tables whose rows have an `id` and a `tenant_id`. */
+type RefTable = 'identities' | 'org_units' | 'assignments' | 'api_keys' | 'applications';
+type Filter<TB extends RefTable> = (q: SelectQueryBuilder<Database, TB, object>) => SelectQueryBuilder<Database, TB, object>;
+
+/** Counts the tenant's rows of `table` that `filter` keeps, and names a few of them. */
+export async function findRefs<TB extends RefTable>(scope: TenantDb, table: TB, filter: Filter<TB>): Promise<{ count: number; ids: string[] }> {
+  const base = () => filter(scope.db.selectFrom(table as RefTable).where('tenant_id', '=', scope.tenantId) as unknown as SelectQueryBuilder<Database, TB, object>);
+  const counted = await base()
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirst();
+  const count = Number(counted?.n ?? 0);
+  if (!count) return { count, ids: [] };
+  const sample = (await (base() as unknown as SelectQueryBuilder<Database, RefTable, object>).select('id').orderBy('id').limit(SAMPLE).execute()) as { id: string }[];
+  return { count, ids: sample.map((r) => r.id) };
+}
+
+export const IDENTITY_DELETE_BLOCKERS: readonly DeleteBlocker[] = [
+  {
+    // Any state: revoked assignments are the identity's access history.
+    type: 'assignment',
+    noun: ['assignment', 'assignments'],
+    find: (s, id) => findRefs(s, 'assignments', (q) => q.where('assignee_type', '=', 'identity').where('assignee_id', '=', id)),
+  },
+  {
+    type: 'assignmentContext',
+    noun: ['assignment in its context', 'assignments in its context'],
+    find: (s, id) => findRefs(s, 'assignments', (q) => q.where('context_type', '=', 'identity').where('context_id', '=', id)),
+  },
+  { type: 'apiKey', noun: ['API key', 'API keys'], find: (s, id) => findRefs(s, 'api_keys', (q) => q.where('identity_id', '=', id)) },
+  { type: 'report', noun: ['managed report', 'managed reports'], find: (s, id) => findRefs(s, 'identities', (q) => q.where('manager_id', '=', id)) },
+  {
+    // owner_ids is a JSON array of identity ids (UUIDs: no LIKE wildcards in them).
+    type: 'application',
+    noun: ['owned application', 'owned applications'],
+    find: (s, id) => findRefs(s, 'applications', (q) => q.where('owner_ids', 'like', `%"${id}"%`)),
+  },
+];
+
+export const ORG_UNIT_DELETE_BLOCKERS: readonly DeleteBlocker[] = [
+  { type: 'orgUnit', noun: ['child unit', 'child units'], find: (s, id) => findRefs(s, 'org_units', (q) => q.where('parent_id', '=', id)) },
+  { type: 'member', noun: ['member', 'members'], find: (s, id) => findRefs(s, 'identities', (q) => q.where('org_unit_id', '=', id)) },
+  {
+    type: 'assignment',
+    noun: ['assignment', 'assignments'],
+    find: (s, id) => findRefs(s, 'assignments', (q) => q.where('assignee_type', '=', 'orgUnit').where('assignee_id', '=', id)),
+  },
+  {
+    type: 'assignmentContext',
+    noun: ['assignment in its context', 'assignments in its context'],
+    find: (s, id) => findRefs(s, 'assignments', (q) => q.where('context_type', '=', 'orgUnit').where('context_id', '=', id)),
+  },
+];
+
+/** Throws `conflict` naming every blocker that still refers to `id`. */
+export async function assertNotBlocked(scope: TenantDb, blockers: readonly DeleteBlocker[], label: string, id: string): Promise<void> {
+  const found: Blocker[] = [];
+  for (const blocker of blockers) {
+    const { count, ids } = await blocker.find(scope, id);
+    if (count > 0) found.push({ type: blocker.type, count, ids, description: `${count} ${blocker.noun[count === 1 ? 0 : 1]}` });
+  }
+  if (!found.length) return;
+  throw new AppError('conflict', `${label} cannot be deleted: it still has ${found.map((b) => b.description).join(', ')}`, {
+    details: { blockers: found },
+  });
+}

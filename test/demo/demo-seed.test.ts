@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemActor } from '../../src/services/actor.ts';
+import { generateDirectory } from '../../src/demo/generator.ts';
+import { DEMO_MARKER, seedDemoTenant, seedDirectoryStep, type SeedStep } from '../../src/demo/seed.ts';
+import { createTestApp, type TestApp } from '../support/harness.ts';
+
+describe('demo directory generator', () => {
+  it('is reproducible: the same seed gives the same plan, another seed another one', () => {
+    const a = generateDirectory({ seed: 7, identities: 120 });
+    expect(generateDirectory({ seed: 7, identities: 120 })).toEqual(a);
+    expect(generateDirectory({ seed: 8, identities: 120 }).identities.map((i) => i.username)).not.toEqual(a.identities.map((i) => i.username));
+  });
+
+  it('builds a company → divisions → departments tree with managers before their reports', () => {
+    const plan = generateDirectory({ seed: 1, identities: 300 });
+    expect(plan.identities).toHaveLength(300);
+    const units = new Map(plan.units.map((u) => [u.key, u]));
+    expect(plan.units.filter((u) => u.parentKey === null).map((u) => u.key)).toEqual([DEMO_MARKER]);
+    const depth = (key: string): number => (units.get(key)!.parentKey ? 1 + depth(units.get(key)!.parentKey!) : 1);
+    expect(new Set(plan.units.map((u) => depth(u.key)))).toEqual(new Set([1, 2, 3]));
+    const seen = new Set<string>();
+    for (const p of plan.identities) {
+      if (p.managerKey) expect(seen.has(p.managerKey)).toBe(true);
+      expect(units.has(p.unitKey)).toBe(true);
+      expect(Object.keys(p.attributes)).toEqual(expect.arrayContaining(['department', 'title', 'location']));
+      seen.add(p.key);
+    }
+    for (const field of ['subject', 'username', 'employeeNumber'] as const) {
+      expect(new Set(plan.identities.map((p) => p[field])).size).toBe(300);
+    }
+    expect(plan.identities.filter((p) => p.managerKey === null)).toHaveLength(1);
+  });
+});
+
+describe('seeding a demo tenant', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  it('creates the plan through the services, runs extra steps in order, and seeds only once', async () => {
+    const actor = systemActor(t.tenantId, 'demo');
+    const order: string[] = [];
+    const extra: SeedStep = {
+      name: 'catalog',
+      async run(ctx) {
+        order.push(`catalog saw ${ctx.ids.size} ids`);
+        ctx.report.push('catalog step ran');
+      },
+    };
+    const report = await seedDemoTenant(t.services.deps, actor, { seed: 3, identities: 40, steps: [seedDirectoryStep, extra] });
+    expect(report).toEqual(['24 organization units, 40 identities', 'catalog step ran']);
+    expect(order).toEqual(['catalog saw 64 ids']);
+
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/identities?limit=500', headers: t.auth });
+    const plan = generateDirectory({ seed: 3, identities: 40 });
+    const subjects = (list.json().items as { subject: string }[]).map((i) => i.subject);
+    expect(subjects).toEqual(expect.arrayContaining(plan.identities.map((p) => p.subject)));
+    const units = await t.app.inject({ method: 'GET', url: '/api/v1/org-units?limit=500', headers: t.auth });
+    expect(units.json().items.map((u: { path: string }) => u.path)).toContain('/Acme Corporation/Technology/Information Security');
+
+    expect(await seedDemoTenant(t.services.deps, actor, { seed: 3, identities: 40 })).toBeNull();
+  });
+
+});
+
+describe('seeding a tenant with data', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  it('refuses to seed a tenant that already holds other organization units', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/org-units', headers: t.auth, payload: { name: 'Real Co' } });
+    expect(res.statusCode).toBe(201);
+    await expect(seedDemoTenant(t.services.deps, systemActor(t.tenantId, 'demo'), { identities: 30 })).rejects.toMatchObject({ code: 'conflict' });
+  });
+});
