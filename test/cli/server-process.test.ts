@@ -6,7 +6,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RIGHTS } from '../../src/domain/rights.ts';
-import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { openStore } from '../../src/store/store.ts';
 import { killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
 import { createThrowawayDatabase, TEST_BACKEND, type Backend } from '../support/harness.ts';
@@ -16,8 +15,6 @@ const ALL_MIGRATIONS = Object.keys(MIGRATIONS).sort().join(', ');
 
 const CHOSEN_KEY = 'ops-chosen-admin-key-0123456789abcdefghij';
 const GENERATED_KEY = /gty_[0-9A-Za-z]{38}/g;
-/** Every migration, as a fresh store applies them (other features add theirs). */
-const ALL_MIGRATIONS = Object.keys(MIGRATIONS).join(', ');
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
