@@ -41,6 +41,20 @@ describe('catalog routes declare the rights they need', () => {
     ['DELETE', '/cxrestapi/auth/Roles/:id', ['manage-roles']],
     ['GET', '/cxrestapi/auth/ServiceProviders', ['manage-roles', 'manage-users']],
     ['GET', '/cxrestapi/auth/ServiceProviders/:id', ['manage-roles', 'manage-users']],
+    ['GET', '/cxrestapi/auth/Users', ['manage-users']],
+    ['POST', '/cxrestapi/auth/Users', ['manage-users']],
+    ['GET', '/cxrestapi/auth/Users/:id', ['manage-users']],
+    ['PUT', '/cxrestapi/auth/Users/:id', ['manage-users']],
+    ['DELETE', '/cxrestapi/auth/Users/:id', ['manage-users']],
+    ['GET', '/cxrestapi/auth/Teams', ['manage-users']],
+    ['POST', '/cxrestapi/auth/Teams', ['manage-users']],
+    ['GET', '/cxrestapi/auth/Teams/:id', ['manage-users']],
+    ['PUT', '/cxrestapi/auth/Teams/:id', ['manage-users']],
+    ['DELETE', '/cxrestapi/auth/Teams/:id', ['manage-users']],
+    ['GET', '/cxrestapi/auth/Teams/:id/Users', ['manage-users']],
+    ['PUT', '/cxrestapi/auth/Teams/:id/Users', ['manage-users']],
+    ['POST', '/cxrestapi/auth/Teams/:teamId/Users/:userId', ['manage-users']],
+    ['DELETE', '/cxrestapi/auth/Teams/:teamId/Users/:userId', ['manage-users']],
   ])('%s %s needs %j', (method, url, rights) => {
     expect(rightsOf(method, url)).toEqual(rights);
   });

@@ -316,3 +316,27 @@ export async function deleteRole(deps: ServiceDeps, actor: Actor, id: string, if
   });
   return { revision };
 }
+
+/** Translates role `number`s to ids (vendor profiles send numbers); unknown numbers are a 400 naming `field`. */
+export async function roleIdsOfNumbers(deps: ServiceDeps, actor: Actor, numbers: readonly number[], field: string): Promise<string[]> {
+  requireRight(actor, ...ROLE_READ_RIGHTS);
+  if (!numbers.length) return [];
+  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  const rows = await db.selectFrom('roles').select(['id', 'number']).where('tenant_id', '=', tenantId).where('number', 'in', [...numbers]).execute();
+  const byNumber = new Map(rows.map((r) => [Number(r.number), r.id]));
+  const missing = numbers.filter((n) => !byNumber.has(n));
+  if (missing.length) throw invalidField(field, `names roles that do not exist: ${missing.join(', ')}`);
+  return numbers.map((n) => byNumber.get(n)!);
+}
+
+/** The `number` of each role id given (ids that do not exist are left out). */
+export async function roleNumbersOfIds(deps: ServiceDeps, actor: Actor, ids: readonly string[]): Promise<Map<string, number>> {
+  requireRight(actor, ...ROLE_READ_RIGHTS);
+  const numbers = new Map<string, number>();
+  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.selectFrom('roles').select(['id', 'number']).where('tenant_id', '=', tenantId).where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (const r of rows) numbers.set(r.id, Number(r.number));
+  }
+  return numbers;
+}

@@ -17,6 +17,8 @@ import { CX_LATEST, acceptedVersion, bodyVersion, cxContentType, type CxVersion 
 import { registerCxPermissionRoutes } from './permissions.ts';
 import { registerCxRoleRoutes } from './roles.ts';
 import { registerCxServiceProviderRoutes } from './service-providers.ts';
+import { registerCxTeamRoutes } from './teams.ts';
+import { registerCxUserRoutes } from './users.ts';
 
 export const CX_PREFIX = '/cxrestapi/auth';
 
@@ -60,6 +62,8 @@ export async function registerCheckmarxProfile(app: App, deps: RouteDeps): Promi
       registerCxPermissionRoutes(cx, deps);
       registerCxRoleRoutes(cx, deps);
       registerCxServiceProviderRoutes(cx, deps);
+      registerCxUserRoutes(cx, deps);
+      registerCxTeamRoutes(cx, deps);
     },
     { prefix: CX_PREFIX },
   );
