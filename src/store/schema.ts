@@ -149,6 +149,47 @@ export interface AssignmentsTable extends Versioned {
   rule_id: string | null;
   reason: string | null;
   created_by: string | null;
+  /** The identity that delegated (source = delegation); added by 0003-access. */
+  delegator_id?: string | null;
+}
+
+/** Assignment rules (birthright access); 0003-access. */
+export interface AssignmentRulesTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string | null;
+  /** Canonical JSON of the rule's condition. */
+  condition: string;
+  /** Canonical JSON list of `{type, id}` resources. */
+  resources: string;
+  context_type: string;
+  context_id: string | null;
+  enabled: number;
+}
+
+/** An identity's account in an application (the provisioned space); 0003-access. */
+export interface AccountsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  application_id: string;
+  name: string;
+  identity_id: string | null;
+  status: string;
+  observed_at: string;
+  import_id: string | null;
+}
+
+/** A permission an account actually holds in its application; 0003-access. */
+export interface GrantsTable {
+  id: string;
+  tenant_id: string;
+  account_id: string;
+  permission_id: string;
+  context_type: string;
+  context_id: string | null;
+  observed_at: string;
+  import_id: string | null;
 }
 
 export interface ApiKeysTable {
@@ -195,6 +236,9 @@ export interface Database {
   role_permissions: RolePermissionsTable;
   role_includes: RoleIncludesTable;
   assignments: AssignmentsTable;
+  assignment_rules: AssignmentRulesTable;
+  accounts: AccountsTable;
+  grants: GrantsTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   tenant_secrets: TenantSecretsTable;

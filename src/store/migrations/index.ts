@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.ts';
+import * as m0003 from './0003-access.ts';
 import * as m0005 from './0005-directory.ts';
 
 /**
@@ -8,6 +9,7 @@ import * as m0005 from './0005-directory.ts';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': m0001,
+  '0003-access': m0003,
   '0005-directory': m0005,
 };
 

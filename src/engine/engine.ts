@@ -1,0 +1,226 @@
+/**
+ * The access engine: one {@link TenantIndex} per tenant, built from the store at start and
+ * kept current by following the change feed. Each sync reads the tenant's committed
+ * revision, then the change-feed entries after the applied revision up to it, and re-reads
+ * only the entities they name. Syncs run on a timer (other nodes' writes), on demand when a
+ * read asks for a `minRevision` this node has not applied yet (read-your-writes across
+ * nodes), and after this node's own writes.
+ *
+ * ```ts
+ * const engine = new AccessEngine(store, { clock: () => Date.now() });
+ * await engine.start();
+ * const { index, revision } = await engine.at(tenantId, minRevision);
+ * checkSlots(index, index.identities.find(id), permSlot, askContext(index, undefined), engine.now(), 'assigned');
+ * ```
+ */
+import { AppError } from '../domain/errors.ts';
+import { isRight, type Right } from '../domain/rights.ts';
+import type { Store } from '../store/store.ts';
+import { followedEntity, loadAll, reloadEntities, type FollowedEntity } from './loader.ts';
+import { NONE } from './nodes.ts';
+import { TenantIndex } from './tenant-index.ts';
+
+export interface AccessEngineOptions {
+  /** Milliseconds since the epoch; validity windows are judged against it. */
+  clock?: () => number;
+  /** How often to follow the change feed for writes made through other nodes (ms; 0 = never). */
+  pollIntervalMs?: number;
+  /** Above this many changed entities in one sync, the tenant's index is rebuilt instead. */
+  rebuildThreshold?: number;
+}
+
+interface TenantState {
+  tenantId: string;
+  index: TenantIndex;
+  applied: number;
+  running: Promise<void> | null;
+  queued: Promise<void> | null;
+}
+
+/** Order in which changed entities are re-read (referenced things first). */
+const RELOAD_ORDER: FollowedEntity[] = ['unit', 'application', 'permission', 'role', 'identity', 'assignment', 'account'];
+
+export const DEFAULT_WAIT_MS = 5000;
+
+export class AccessEngine {
+  private readonly tenants = new Map<string, TenantState>();
+  private readonly building = new Map<string, Promise<TenantState>>();
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  readonly clock: () => number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: AccessEngineOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => Date.now());
+  }
+
+  /** Builds every tenant's index, then follows the change feed. */
+  async start(): Promise<void> {
+    for (const t of await this.store.listTenants()) await this.tenantState(t.id);
+    this.started = true;
+    const every = this.options.pollIntervalMs ?? 200;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.syncAll().catch(() => undefined), every);
+      this.timer.unref();
+    }
+  }
+
+  /** Readiness: null when every known tenant's index is built, else why not. */
+  notReadyReason(): string | null {
+    return this.started ? null : 'the access index is being built';
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  /** The tenant's index once it has applied `minRevision` (waiting up to `timeoutMs`). */
+  async at(tenantId: string, minRevision?: number, timeoutMs = DEFAULT_WAIT_MS): Promise<{ index: TenantIndex; revision: number }> {
+    const t = await this.tenantState(tenantId);
+    if (minRevision !== undefined && t.applied < minRevision) await this.waitForRevision(tenantId, minRevision, timeoutMs);
+    return { index: t.index, revision: t.applied };
+  }
+
+  /** The revision this node has applied for the tenant. */
+  async appliedRevision(tenantId: string): Promise<number> {
+    return (await this.tenantState(tenantId)).applied;
+  }
+
+  /**
+   * Waits until the index has applied `min`; throws `not_ready` (503, Retry-After) after
+   * `timeoutMs`.
+   */
+  async waitForRevision(tenantId: string, min: number, timeoutMs = DEFAULT_WAIT_MS): Promise<number> {
+    const t = await this.tenantState(tenantId);
+    const deadline = Date.now() + timeoutMs;
+    while (t.applied < min) {
+      await this.sync(t);
+      if (t.applied >= min) break;
+      if (Date.now() >= deadline) {
+        throw new AppError('not_ready', `this node has applied revision ${t.applied}, not yet ${min}; retry shortly`, {
+          details: { appliedRevision: t.applied, retryAfter: 1 },
+        });
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return t.applied;
+  }
+
+  /** Catches up with every write committed so far (one small query when nothing changed). */
+  async syncNow(tenantId: string): Promise<number> {
+    const t = await this.tenantState(tenantId);
+    await this.sync(t);
+    return t.applied;
+  }
+
+  /** Grantory rights an identity holds (permissions of the built-in application, context `all`). */
+  rightsOf(index: TenantIndex, identityId: string): Set<Right> {
+    const rights = new Set<Right>();
+    const identity = index.identities.find(identityId);
+    if (identity === NONE) return rights;
+    const eff = index.effective(identity, this.now());
+    for (const p of eff.allContext) {
+      const perm = index.perms.get(p);
+      if (perm.app !== NONE && index.apps.get(perm.app).builtin && isRight(perm.name)) rights.add(perm.name);
+    }
+    return rights;
+  }
+
+  private async syncAll(): Promise<void> {
+    for (const t of this.tenants.values()) await this.sync(t);
+  }
+
+  private async tenantState(tenantId: string): Promise<TenantState> {
+    const known = this.tenants.get(tenantId);
+    if (known) return known;
+    let pending = this.building.get(tenantId);
+    if (!pending) {
+      pending = this.build(tenantId).finally(() => this.building.delete(tenantId));
+      this.building.set(tenantId, pending);
+    }
+    return pending;
+  }
+
+  private async build(tenantId: string): Promise<TenantState> {
+    const { index, revision } = await this.buildIndex(tenantId);
+    const t: TenantState = { tenantId, index, applied: revision, running: null, queued: null };
+    this.tenants.set(tenantId, t);
+    return t;
+  }
+
+  private async buildIndex(tenantId: string): Promise<{ index: TenantIndex; revision: number }> {
+    // The revision is read first: everything committed up to it is in the rows read after;
+    // later writes are re-applied from the change feed (re-reading an entity is idempotent).
+    const revision = await this.headRevision(tenantId);
+    if (revision === null) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
+    const index = new TenantIndex(tenantId);
+    await loadAll(this.store.read(tenantId), index);
+    return { index, revision };
+  }
+
+  private async headRevision(tenantId: string): Promise<number | null> {
+    const row = await this.store.read(tenantId).db.selectFrom('tenants').select('revision').where('id', '=', tenantId).executeTakeFirst();
+    return row ? Number(row.revision) : null;
+  }
+
+  /** Coalesced: callers that arrive before a queued sync starts share it. */
+  private sync(t: TenantState): Promise<void> {
+    if (t.queued) return t.queued;
+    const previous = t.running ?? Promise.resolve();
+    const p: Promise<void> = previous
+      .catch(() => undefined)
+      .then(async () => {
+        if (t.queued === p) t.queued = null;
+        t.running = p;
+        try {
+          await this.runSync(t);
+        } finally {
+          if (t.running === p) t.running = null;
+        }
+      });
+    t.queued = p;
+    return p;
+  }
+
+  private async runSync(t: TenantState): Promise<void> {
+    const head = await this.headRevision(t.tenantId);
+    if (head === null || head <= t.applied) return;
+    const limit = this.options.rebuildThreshold ?? 100_000;
+    const scope = this.store.read(t.tenantId);
+    const rows = await scope.db
+      .selectFrom('changes')
+      .select(['entity', 'entity_id'])
+      .where('tenant_id', '=', t.tenantId)
+      .where('revision', '>', t.applied)
+      .where('revision', '<=', head)
+      .orderBy('revision')
+      .limit(limit + 1)
+      .execute();
+    if (rows.length > limit) {
+      const rebuilt = await this.buildIndex(t.tenantId);
+      t.index = rebuilt.index;
+      t.applied = rebuilt.revision;
+      return;
+    }
+    const byEntity = new Map<FollowedEntity, Set<string>>();
+    for (const r of rows) {
+      const entity = followedEntity(r.entity);
+      if (!entity) continue;
+      let ids = byEntity.get(entity);
+      if (!ids) byEntity.set(entity, (ids = new Set()));
+      ids.add(r.entity_id);
+    }
+    for (const entity of RELOAD_ORDER) {
+      const ids = byEntity.get(entity);
+      if (ids) await reloadEntities(scope, t.index, entity, [...ids]);
+    }
+    t.applied = head;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The node types of the in-memory access index. Every entity is interned as an integer
+ * slot the first time it is seen (even as a forward reference, e.g. an assignment that
+ * names an identity loaded later): slots are never reused, `exists` says whether the row
+ * is currently in the store.
+ */
+import type { ContextType } from '../domain/access.ts';
+
+export const NONE = -1;
+
+export class UnitNode {
+  exists = false;
+  number = 0;
+  name = '';
+  externalId: string | null = null;
+  parent = NONE;
+  readonly children = new Set<number>();
+  /** Identities whose primary unit this is. */
+  readonly members = new Set<number>();
+  /** Assignments whose assignee is this unit. */
+  readonly assignments = new Set<number>();
+  constructor(
+    readonly idx: number,
+    readonly id: string,
+  ) {}
+}
+
+/** Effective (assigned) access of one identity, valid while `epoch` matches and lo <= now < hi. */
+export interface EffectiveCache {
+  epoch: number;
+  lo: number;
+  hi: number;
+  /** permission slot -> assignment slots that give it now */
+  perms: Map<number, number[]>;
+  /** permissions held in context `all` */
+  allContext: Set<number>;
+}
+
+export class IdentityNode {
+  exists = false;
+  active = false;
+  status = '';
+  number = 0;
+  subject = '';
+  username: string | null = null;
+  email: string | null = null;
+  displayName: string | null = null;
+  unit = NONE;
+  readonly assignments = new Set<number>();
+  readonly accounts = new Set<number>();
+  cache: EffectiveCache | null = null;
+  constructor(
+    readonly idx: number,
+    readonly id: string,
+  ) {}
+}
+
+export class ApplicationNode {
+  exists = false;
+  name = '';
+  number = 0;
+  /** `managed`: assigned is provisioned; `connected`: provisioned is what accounts hold. */
+  managed = true;
+  /** Grantory's own application (its permissions are Grantory's rights). */
+  builtin = false;
+  readonly permissions = new Set<number>();
+  constructor(
+    readonly idx: number,
+    readonly id: string,
+  ) {}
+}
+
+export class PermissionNode {
+  exists = false;
+  name = '';
+  number = 0;
+  app = NONE;
+  delegable = false;
+  /** Roles that list this permission directly. */
+  readonly roles = new Set<number>();
+  /** Assignments whose resource is this permission. */
+  readonly assignments = new Set<number>();
+  /** Accounts holding a grant of this permission. */
+  readonly accounts = new Set<number>();
+  constructor(
+    readonly idx: number,
+    readonly id: string,
+  ) {}
+}
+
+export class RoleNode {
+  exists = false;
+  name = '';
+  readonly permissions = new Set<number>();
+  readonly includes = new Set<number>();
+  readonly includedBy = new Set<number>();
+  readonly assignments = new Set<number>();
+  closureEpoch = -1;
+  closurePermissions: Set<number> = new Set();
+  closureRoles: Set<number> = new Set();
+  constructor(
+    readonly idx: number,
+    readonly id: string,
+  ) {}
+}
+
+export class AssignmentNode {
+  exists = false;
+  assigneeIsUnit = false;
+  assignee = NONE;
+  resourceIsRole = false;
+  resource = NONE;
+  contextType: ContextType = 'all';
+  contextId: string | null = null;
+  state = '';
+  active = false;
+  source = '';
+  validFrom = -Infinity;
+  validTo = Infinity;
+  delegatedFrom = NONE;
+  delegator = NONE;
+  ruleId: string | null = null;
+  constructor(
+    readonly idx: number,
+    readonly id: string,
+  ) {}
+}
+
+export interface GrantEntry {
+  permission: number;
+  contextType: ContextType;
+  contextId: string | null;
+}
+
+export class AccountNode {
+  exists = false;
+  app = NONE;
+  name = '';
+  identity = NONE;
+  status = '';
+  active = false;
+  observedAt = '';
+  importId: string | null = null;
+  grants: GrantEntry[] = [];
+  constructor(
+    readonly idx: number,
+    readonly id: string,
+  ) {}
+}
+
+/** An interning table: id -> slot, slot -> node. */
+export class Table<N extends { readonly idx: number; readonly id: string }> {
+  readonly nodes: N[] = [];
+  readonly byId = new Map<string, number>();
+  constructor(private readonly make: (idx: number, id: string) => N) {}
+
+  intern(id: string): number {
+    let idx = this.byId.get(id);
+    if (idx === undefined) {
+      idx = this.nodes.length;
+      this.nodes.push(this.make(idx, id));
+      this.byId.set(id, idx);
+    }
+    return idx;
+  }
+
+  find(id: string): number {
+    return this.byId.get(id) ?? NONE;
+  }
+
+  get(idx: number): N {
+    return this.nodes[idx]!;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Queries over a {@link TenantIndex}: check, list of an identity's access, holders of a
+ * permission, explain and drift, in the assigned (IAM) or provisioned (IdP) space.
+ *
+ * Provisioned space: for a `managed` application what counts as assigned is provisioned at
+ * once (a paused assignment is not); for a `connected` application it is what the
+ * identity's active accounts hold (grants), whatever the identity's status — that is the
+ * observed truth, and drift shows where it differs from what is assigned.
+ */
+import type { AccessContext, AccessSpace, ContextType } from '../domain/access.ts';
+import { NONE, type AccountNode, type AssignmentNode } from './nodes.ts';
+import { contextMapKey, type TenantIndex } from './tenant-index.ts';
+
+/** A context asked about, resolved against the index once. */
+export interface AskedContext {
+  type: ContextType;
+  id: string | null;
+  unit: number;
+}
+
+export function askContext(index: TenantIndex, c: AccessContext | undefined): AskedContext {
+  if (!c || c.type === 'all') return { type: 'all', id: null, unit: NONE };
+  return { type: c.type, id: c.id, unit: c.type === 'orgUnit' && c.id !== null ? index.units.find(c.id) : NONE };
+}
+
+/** Whether the identity holds the permission in the context (hot path: no allocation when cached). */
+export function checkSlots(index: TenantIndex, identity: number, permission: number, asked: AskedContext, now: number, space: AccessSpace): boolean {
+  if (identity === NONE || permission === NONE) return false;
+  const perm = index.perms.get(permission);
+  if (!perm.exists) return false;
+  if (space === 'provisioned' && perm.app !== NONE && !index.apps.get(perm.app).managed) {
+    for (const accIdx of index.identities.get(identity).accounts) {
+      const acc = index.accounts.get(accIdx);
+      if (!acc.exists || !acc.active || acc.app !== perm.app) continue;
+      for (const g of acc.grants) {
+        if (g.permission === permission && index.covers(g.contextType, g.contextId, asked.type, asked.id, asked.unit)) return true;
+      }
+    }
+    return false;
+  }
+  const eff = index.effective(identity, now);
+  if (asked.type === 'all') return eff.allContext.has(permission);
+  const list = eff.perms.get(permission);
+  if (list === undefined) return false;
+  for (let i = 0; i < list.length; i += 1) {
+    const a = index.assignments.get(list[i]!);
+    if (index.covers(a.contextType, a.contextId, asked.type, asked.id, asked.unit)) return true;
+  }
+  return false;
+}
+
+/** Why an identity holds a permission: one assignment or one account grant. */
+export type HeldVia =
+  | {
+      kind: 'assignment';
+      assignmentId: string;
+      source: string;
+      assignee: { type: 'identity' | 'orgUnit'; id: string };
+      resource: { type: 'permission' | 'role'; id: string };
+      context: AccessContext;
+      delegatedFromId: string | null;
+      ruleId: string | null;
+    }
+  | { kind: 'account'; accountId: string; accountName: string; context: AccessContext; observedAt: string; importId: string | null };
+
+export interface HeldPermission {
+  permissionId: string;
+  permissionName: string;
+  applicationId: string;
+  applicationName: string;
+  via: HeldVia[];
+}
+
+export function viaAssignment(index: TenantIndex, a: AssignmentNode): HeldVia {
+  return {
+    kind: 'assignment',
+    assignmentId: a.id,
+    source: a.source,
+    assignee: a.assigneeIsUnit ? { type: 'orgUnit', id: index.units.get(a.assignee).id } : { type: 'identity', id: index.identities.get(a.assignee).id },
+    resource: a.resourceIsRole ? { type: 'role', id: index.roles.get(a.resource).id } : { type: 'permission', id: index.perms.get(a.resource).id },
+    context: { type: a.contextType, id: a.contextId },
+    delegatedFromId: a.delegatedFrom === NONE ? null : index.assignments.get(a.delegatedFrom).id,
+    ruleId: a.ruleId,
+  };
+}
+
+function viaAccount(acc: AccountNode, g: { contextType: ContextType; contextId: string | null }): HeldVia {
+  return { kind: 'account', accountId: acc.id, accountName: acc.name, context: { type: g.contextType, id: g.contextId }, observedAt: acc.observedAt, importId: acc.importId };
+}
+
+/**
+ * Every (permission -> why) the identity holds now in the space, optionally for one
+ * application. Internal slots; see {@link listAccess} for the rendered form.
+ */
+export function heldSlots(index: TenantIndex, identity: number, now: number, space: AccessSpace, app = NONE): Map<number, HeldVia[]> {
+  const held = new Map<number, HeldVia[]>();
+  if (identity === NONE) return held;
+  const push = (p: number, v: HeldVia) => {
+    const list = held.get(p);
+    if (list === undefined) held.set(p, [v]);
+    else list.push(v);
+  };
+  const eff = index.effective(identity, now);
+  for (const [p, list] of eff.perms) {
+    const perm = index.perms.get(p);
+    if (app !== NONE && perm.app !== app) continue;
+    if (space === 'provisioned' && perm.app !== NONE && !index.apps.get(perm.app).managed) continue;
+    for (const aIdx of list) push(p, viaAssignment(index, index.assignments.get(aIdx)));
+  }
+  if (space === 'provisioned') {
+    for (const accIdx of index.identities.get(identity).accounts) {
+      const acc = index.accounts.get(accIdx);
+      if (!acc.exists || !acc.active || (app !== NONE && acc.app !== app)) continue;
+      if (acc.app !== NONE && index.apps.get(acc.app).managed) continue;
+      for (const g of acc.grants) if (index.perms.get(g.permission).exists) push(g.permission, viaAccount(acc, g));
+    }
+  }
+  return held;
+}
+
+export function listAccess(index: TenantIndex, identity: number, now: number, space: AccessSpace, app = NONE): HeldPermission[] {
+  const out: HeldPermission[] = [];
+  for (const [p, via] of heldSlots(index, identity, now, space, app)) {
+    const perm = index.perms.get(p);
+    const application = index.apps.get(perm.app);
+    out.push({ permissionId: perm.id, permissionName: perm.name, applicationId: application.id, applicationName: application.name, via });
+  }
+  out.sort((a, b) => (a.applicationName === b.applicationName ? cmp(a.permissionName, b.permissionName) : cmp(a.applicationName, b.applicationName)));
+  return out;
+}
+
+/** Roles that give the permission (directly or through included roles). */
+export function rolesGiving(index: TenantIndex, permission: number): Set<number> {
+  const found = new Set<number>();
+  const stack = [...index.perms.get(permission).roles];
+  while (stack.length) {
+    const r = stack.pop()!;
+    if (found.has(r)) continue;
+    const role = index.roles.get(r);
+    if (!role.exists) continue;
+    found.add(r);
+    for (const parent of role.includedBy) stack.push(parent);
+  }
+  return found;
+}
+
+/** Identities that may hold the permission: reached by an assignment of it or a role giving it, or holding a grant. */
+export function holderCandidates(index: TenantIndex, permission: number, space: AccessSpace): Set<number> {
+  const candidates = new Set<number>();
+  const perm = index.perms.get(permission);
+  if (!perm.exists) return candidates;
+  const connected = perm.app !== NONE && !index.apps.get(perm.app).managed;
+  if (space === 'provisioned' && connected) {
+    for (const accIdx of perm.accounts) {
+      const acc = index.accounts.get(accIdx);
+      if (acc.exists && acc.identity !== NONE) candidates.add(acc.identity);
+    }
+    return candidates;
+  }
+  const addAssignee = (aIdx: number) => {
+    const a = index.assignments.get(aIdx);
+    if (!a.exists || !a.active) return;
+    if (!a.assigneeIsUnit) {
+      candidates.add(a.assignee);
+      return;
+    }
+    const stack = [a.assignee];
+    const seen = new Set<number>();
+    while (stack.length) {
+      const u = stack.pop()!;
+      if (seen.has(u)) continue;
+      seen.add(u);
+      const unit = index.units.get(u);
+      for (const m of unit.members) candidates.add(m);
+      for (const c of unit.children) stack.push(c);
+    }
+  };
+  for (const aIdx of perm.assignments) addAssignee(aIdx);
+  for (const r of rolesGiving(index, permission)) for (const aIdx of index.roles.get(r).assignments) addAssignee(aIdx);
+  return candidates;
+}
+
+export interface HoldersPage {
+  items: { identity: number; via: HeldVia[] }[];
+  /** The last identity id of the page when more may follow. */
+  nextAfter: string | null;
+}
+
+/** Holders of a permission (any context), ordered by identity id, after the cursor id. */
+export function holders(index: TenantIndex, permission: number, now: number, space: AccessSpace, after: string | null, limit: number): HoldersPage {
+  if (permission === NONE) return { items: [], nextAfter: null };
+  const ids = [...holderCandidates(index, permission, space)]
+    .map((i) => index.identities.get(i))
+    .filter((n) => n.exists && (after === null || n.id > after))
+    .sort((a, b) => cmp(a.id, b.id));
+  const items: HoldersPage['items'] = [];
+  for (const node of ids) {
+    const via = heldSlots(index, node.idx, now, space, index.perms.get(permission).app).get(permission);
+    if (!via || via.length === 0) continue;
+    if (items.length === limit) return { items, nextAfter: index.identities.get(items[items.length - 1]!.identity).id };
+    items.push({ identity: node.idx, via });
+  }
+  return { items, nextAfter: null };
+}
+
+/** Holders of a permission held in exactly the context `(type, id)` (CoreOne's context queries). */
+export function holdersInContext(index: TenantIndex, type: ContextType, id: string, now: number, space: AccessSpace): { identity: number; permission: number; via: HeldVia }[] {
+  const out: { identity: number; permission: number; via: HeldVia }[] = [];
+  const key = contextMapKey(type, id);
+  for (const aIdx of index.assignmentsByContext.get(key) ?? []) {
+    const a = index.assignments.get(aIdx);
+    if (!a.exists || !a.active) continue;
+    const reached = a.assigneeIsUnit ? [...holderCandidatesOfUnit(index, a.assignee)] : [a.assignee];
+    for (const i of reached) {
+      const eff = index.effective(i, now);
+      for (const p of index.assignmentPermissions(a)) {
+        if (space === 'provisioned') {
+          const perm = index.perms.get(p);
+          if (perm.app !== NONE && !index.apps.get(perm.app).managed) continue;
+        }
+        if (eff.perms.get(p)?.includes(aIdx)) out.push({ identity: i, permission: p, via: viaAssignment(index, a) });
+      }
+    }
+  }
+  if (space === 'provisioned') {
+    for (const accIdx of index.accountsByContext.get(key) ?? []) {
+      const acc = index.accounts.get(accIdx);
+      if (!acc.exists || !acc.active || acc.identity === NONE) continue;
+      if (acc.app !== NONE && index.apps.get(acc.app).managed) continue;
+      for (const g of acc.grants) {
+        if (g.contextType === type && g.contextId === id && index.perms.get(g.permission).exists) {
+          out.push({ identity: acc.identity, permission: g.permission, via: viaAccount(acc, g) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function holderCandidatesOfUnit(index: TenantIndex, unit: number): Set<number> {
+  const out = new Set<number>();
+  const stack = [unit];
+  const seen = new Set<number>();
+  while (stack.length) {
+    const u = stack.pop()!;
+    if (seen.has(u)) continue;
+    seen.add(u);
+    const node = index.units.get(u);
+    for (const m of node.members) out.add(m);
+    for (const c of node.children) stack.push(c);
+  }
+  return out;
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
