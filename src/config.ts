@@ -13,6 +13,9 @@
  * | GRANTORY_LOG_LEVEL | --log-level | info |
  * | GRANTORY_BODY_LIMIT | --body-limit | 1048576 (bytes) |
  * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
+ * | GRANTORY_IMPORT_DIR | --import-dir | ./data/imports |
+ * | GRANTORY_IMPORT_UPLOAD_LIMIT | — | 1073741824 (bytes per uploaded file) |
+ * | GRANTORY_IMPORT_LEASE_SECONDS | — | 30 (PostgreSQL: a Running import silent this long is failed) |
  */
 export interface Config {
   port: number;
@@ -23,6 +26,9 @@ export interface Config {
   logLevel: LogLevel;
   bodyLimit: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  importDir: string;
+  importUploadLimit: number;
+  importLeaseSeconds: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -44,6 +50,7 @@ const FLAGS: Record<string, string> = {
   '--database-url': 'DATABASE_URL',
   '--log-level': 'GRANTORY_LOG_LEVEL',
   '--body-limit': 'GRANTORY_BODY_LIMIT',
+  '--import-dir': 'GRANTORY_IMPORT_DIR',
 };
 
 /** Reads `--flag value` / `--flag=value` pairs into setting names; other arguments are returned. */
@@ -104,14 +111,29 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${sync}" is not FULL or NORMAL`);
   }
 
+  const uploadText = get('GRANTORY_IMPORT_UPLOAD_LIMIT') ?? String(1024 * 1024 * 1024);
+  const importUploadLimit = Number(uploadText);
+  if (!/^\d+$/.test(uploadText) || importUploadLimit < 1024) {
+    throw new ConfigError('GRANTORY_IMPORT_UPLOAD_LIMIT', `"${uploadText}" is not a byte count of at least 1024`);
+  }
+  const leaseText = get('GRANTORY_IMPORT_LEASE_SECONDS') ?? '30';
+  const importLeaseSeconds = Number(leaseText);
+  if (!/^\d+$/.test(leaseText) || importLeaseSeconds < 1 || importLeaseSeconds > 3600) {
+    throw new ConfigError('GRANTORY_IMPORT_LEASE_SECONDS', `"${leaseText}" is not a number of seconds between 1 and 3600`);
+  }
+  const dataDir = get('GRANTORY_DATA_DIR') ?? './data';
+
   return {
     port,
     host: get('GRANTORY_HOST') ?? '0.0.0.0',
-    dataDir: get('GRANTORY_DATA_DIR') ?? './data',
+    dataDir,
     databaseUrl,
     bootstrapAdminKey,
     logLevel,
     bodyLimit,
     sqliteSynchronous: sync,
+    importDir: get('GRANTORY_IMPORT_DIR') ?? `${dataDir.replace(/\/+$/, '')}/imports`,
+    importUploadLimit,
+    importLeaseSeconds,
   };
 }
