@@ -9,6 +9,7 @@ import { buildApp, type App } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
 import { bootstrap } from './services/bootstrap.ts';
 import { createServices } from './services/index.ts';
+import { createImportWorker } from './jobs/import-worker.ts';
 import { openStore, StoreOpenError, type Store } from './store/store.ts';
 
 export interface RunningServer {
@@ -45,7 +46,21 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       io.err(`  ${boot.generatedKey}`);
       io.err('  use it as: Authorization: Bearer <key>');
     }
-    const services = createServices({ store, now: () => new Date() });
+    // Services tell the worker about new imports; the worker needs the services' deps: tie the knot.
+    let kickImports = (): void => undefined;
+    const services = createServices({
+      store,
+      now: () => new Date(),
+      imports: { importDir: config.importDir, uploadLimit: config.importUploadLimit, notify: () => kickImports() },
+    });
+    const importWorker = createImportWorker({
+      deps: services.deps,
+      leaseMs: config.importLeaseSeconds * 1000,
+      // One process owns an SQLite file: an import Running at start was interrupted.
+      failRunningOnStart: store.dialect === 'sqlite',
+      onError: (e) => io.err(`grantory: import worker: ${(e as Error).message}`),
+    });
+    kickImports = () => importWorker.kick();
     const app = await buildApp({ services, store, metrics, bodyLimit: config.bodyLimit, logLevel: config.logLevel });
     try {
       await app.listen({ port: config.port, host: config.host });
@@ -61,6 +76,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${shownHost}:${port}`;
+    importWorker.start();
     io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
     let closing: Promise<void> | null = null;
     return {
@@ -69,6 +85,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       url,
       close: () => (closing ??= (async () => {
         await app.close();
+        await importWorker.stop();
         await store.close();
       })()),
     };

@@ -11,6 +11,15 @@ export interface ServiceDeps {
   store: Store;
   /** The clock every service reads; tests may pass a fixed one. */
   now: () => Date;
+  /** Application imports: the import directory and upload limit (defaults: ./data/imports, 1 GiB). */
+  imports?: ImportSettings;
+}
+
+export interface ImportSettings {
+  importDir: string;
+  uploadLimit: number;
+  /** Called after an import is queued, so this node's worker starts it without waiting for its next poll. */
+  notify?: () => void;
 }
 
 export interface Services {

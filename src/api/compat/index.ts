@@ -3,5 +3,6 @@
  * documented routes and shapes onto the same services. Each registers at its own paths.
  */
 import type { RouteRegistrar } from '../app.ts';
+import { registerPermissionAssist } from './permission-assist/index.ts';
 
-export const COMPAT_PROFILES: RouteRegistrar[] = [];
+export const COMPAT_PROFILES: RouteRegistrar[] = [registerPermissionAssist];

@@ -1,6 +1,7 @@
 /** The native API's route modules, registered under `/api/v1`. */
 import type { RouteRegistrar } from '../app.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
+import { registerImportRoutes } from './imports.ts';
 import { registerMeRoutes } from './me.ts';
 
-export const NATIVE_ROUTES: RouteRegistrar[] = [registerMeRoutes, registerApiKeyRoutes];
+export const NATIVE_ROUTES: RouteRegistrar[] = [registerMeRoutes, registerApiKeyRoutes, registerImportRoutes];

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.ts';
 import * as m0003 from './0003-access.ts';
 import * as m0005 from './0005-directory.ts';
+import * as m0006 from './0006-imports.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -11,6 +12,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0003-access': m0003,
   '0005-directory': m0005,
+  '0006-imports': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {
