@@ -9,6 +9,7 @@ import { buildApp, type App } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
 import { bootstrap } from './services/bootstrap.ts';
 import { createServices } from './services/index.ts';
+import { AccessEngine } from './engine/engine.ts';
 import { createImportWorker } from './jobs/import-worker.ts';
 import { openStore, StoreOpenError, type Store } from './store/store.ts';
 
@@ -46,11 +47,15 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       io.err(`  ${boot.generatedKey}`);
       io.err('  use it as: Authorization: Bearer <key>');
     }
+    // The access index is built in the background; /readyz answers 503 until it is.
+    const access = new AccessEngine(store, { clock: () => Date.now() });
+    access.start().catch((e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
     // Services tell the worker about new imports; the worker needs the services' deps: tie the knot.
     let kickImports = (): void => undefined;
     const services = createServices({
       store,
       now: () => new Date(),
+      access,
       imports: { importDir: config.importDir, uploadLimit: config.importUploadLimit, notify: () => kickImports() },
     });
     const importWorker = createImportWorker({
@@ -61,10 +66,18 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       onError: (e) => io.err(`grantory: import worker: ${(e as Error).message}`),
     });
     kickImports = () => importWorker.kick();
-    const app = await buildApp({ services, store, metrics, bodyLimit: config.bodyLimit, logLevel: config.logLevel });
+    const app = await buildApp({
+      services,
+      store,
+      metrics,
+      bodyLimit: config.bodyLimit,
+      logLevel: config.logLevel,
+      readiness: async () => access.notReadyReason(),
+    });
     try {
       await app.listen({ port: config.port, host: config.host });
     } catch (e) {
+      access.stop();
       await app.close();
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ConfigError('GRANTORY_PORT', `port ${config.port} is already in use`);
@@ -84,6 +97,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       store,
       url,
       close: () => (closing ??= (async () => {
+        access.stop();
         await app.close();
         await importWorker.stop();
         await store.close();

@@ -94,5 +94,6 @@ export function problemOf(appError: AppError, request: FastifyRequest): Problem 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, appError: AppError): FastifyReply {
   const problem = problemOf(appError, request);
   if (appError.code === 'unauthenticated') reply.header('WWW-Authenticate', 'Bearer realm="grantory"');
+  if (appError.code === 'not_ready') reply.header('Retry-After', String(appError.details?.retryAfter ?? 1));
   return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }

@@ -195,12 +195,28 @@ export function holders(index: TenantIndex, permission: number, now: number, spa
     .sort((a, b) => cmp(a.id, b.id));
   const items: HoldersPage['items'] = [];
   for (const node of ids) {
-    const via = heldSlots(index, node.idx, now, space, index.perms.get(permission).app).get(permission);
-    if (!via || via.length === 0) continue;
+    const via = heldVia(index, node.idx, permission, now, space);
+    if (via.length === 0) continue;
     if (items.length === limit) return { items, nextAfter: index.identities.get(items[items.length - 1]!.identity).id };
     items.push({ identity: node.idx, via });
   }
   return { items, nextAfter: null };
+}
+
+/** Why the identity holds one permission now (empty when it does not). */
+export function heldVia(index: TenantIndex, identity: number, permission: number, now: number, space: AccessSpace): HeldVia[] {
+  const perm = index.perms.get(permission);
+  if (space === 'provisioned' && perm.app !== NONE && !index.apps.get(perm.app).managed) {
+    const out: HeldVia[] = [];
+    for (const accIdx of index.identities.get(identity).accounts) {
+      const acc = index.accounts.get(accIdx);
+      if (!acc.exists || !acc.active || acc.app !== perm.app) continue;
+      for (const g of acc.grants) if (g.permission === permission) out.push(viaAccount(acc, g));
+    }
+    return out;
+  }
+  const list = index.effective(identity, now).perms.get(permission);
+  return list === undefined ? [] : list.map((a) => viaAssignment(index, index.assignments.get(a)));
 }
 
 /** Holders of a permission held in exactly the context `(type, id)` (CoreOne's context queries). */

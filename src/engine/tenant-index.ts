@@ -125,7 +125,23 @@ export class TenantIndex {
   readonly delegationsBySource = new Map<number, Set<number>>();
   readonly delegationsByDelegator = new Map<number, Set<number>>();
 
-  constructor(readonly tenantId: string) {}
+  /** Identities whose effective access is cached, oldest first (a ring, bounded by `maxCached`). */
+  private readonly cachedRing: number[] = [];
+  private cachedRingStart = 0;
+
+  /**
+   * @param maxCached how many identities' effective access to keep cached; the oldest entries
+   * are dropped beyond it (they are recomputed on their next use).
+   */
+  constructor(
+    readonly tenantId: string,
+    readonly maxCached = 50_000,
+  ) {}
+
+  /** An existing identity by subject, else by username; NONE when neither matches. */
+  identitySlotByKey(key: string): number {
+    return this.identityBySubject.get(key) ?? this.identityByUsername.get(key) ?? NONE;
+  }
 
   // ---- maintenance -------------------------------------------------------------------
 
@@ -517,8 +533,22 @@ export class TenantIndex {
     const cached = node.cache;
     if (cached !== null && cached.epoch === this.epoch && now >= cached.lo && now < cached.hi) return cached;
     const fresh = this.computeEffective(node, now);
+    if (cached === null) this.remember(identity);
     node.cache = fresh;
     return fresh;
+  }
+
+  private remember(identity: number): void {
+    this.cachedRing.push(identity);
+    if (this.cachedRing.length - this.cachedRingStart > this.maxCached) {
+      const oldest = this.cachedRing[this.cachedRingStart]!;
+      this.cachedRingStart += 1;
+      if (oldest !== identity) this.identities.get(oldest).cache = null;
+      if (this.cachedRingStart > 4096 && this.cachedRingStart * 2 > this.cachedRing.length) {
+        this.cachedRing.splice(0, this.cachedRingStart);
+        this.cachedRingStart = 0;
+      }
+    }
   }
 
   private computeEffective(node: IdentityNode, now: number): EffectiveCache {

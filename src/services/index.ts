@@ -3,6 +3,7 @@
  * nothing above this layer touches the store directly.
  */
 import type { Store } from '../store/store.ts';
+import type { AccessEngine } from '../engine/engine.ts';
 import type { Caller } from './actor.ts';
 import { authenticateApiKey } from './authentication.ts';
 import { AppError } from '../domain/errors.ts';
@@ -11,6 +12,8 @@ export interface ServiceDeps {
   store: Store;
   /** The clock every service reads; tests may pass a fixed one. */
   now: () => Date;
+  /** The in-memory access index (check, list, holders, explain, drift; see src/engine). */
+  access?: AccessEngine;
   /** Application imports: the import directory and upload limit (defaults: ./data/imports, 1 GiB). */
   imports?: ImportSettings;
 }

@@ -82,7 +82,7 @@ for (const backend of CONTRACT_BACKENDS) {
       await ts.dispose();
     });
 
-    it('gives the reference answers for check, list, explain and holders after every write', async () => {
+    it('gives the reference answers for check, list, explain and holders after every write', { timeout: 300_000 }, async () => {
       await fc.assert(
         fc.asyncProperty(scenarioArb, async (scenario) => {
           run += 1;

@@ -11,12 +11,14 @@ const META: WriteMeta = { actorType: 'system', actorId: null, actorName: 'test f
 
 export interface UnitInput {
   id?: string;
+  number?: number;
   name?: string;
   parentId?: string | null;
   externalId?: string | null;
 }
 export interface IdentityInput {
   id?: string;
+  number?: number;
   subject?: string;
   username?: string | null;
   email?: string | null;
@@ -77,7 +79,7 @@ export class AccessFixtures {
           .values({
             id,
             tenant_id: t.tenantId,
-            number: await t.nextNumber('org_units'),
+            number: input.number ?? (await t.nextNumber('org_units')),
             name: input.name ?? `unit ${id.slice(0, 6)}`,
             parent_id: input.parentId ?? null,
             external_id: input.externalId ?? null,
@@ -110,7 +112,7 @@ export class AccessFixtures {
           .where('id', '=', id)
           .execute();
       } else {
-        const number = await t.nextNumber('identities');
+        const number = input.number ?? (await t.nextNumber('identities'));
         await t.db
           .insertInto('identities')
           .values({

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { buildApp, type App } from '../../src/api/app.ts';
 import { bootstrap } from '../../src/services/bootstrap.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
+import { AccessEngine } from '../../src/engine/engine.ts';
 import { openStore, type Dialect, type Store } from '../../src/store/store.ts';
 
 export type Backend = Dialect;
@@ -80,6 +81,8 @@ export interface TestApp extends TestStore {
   services: Services;
   tenantId: string;
   adminKey: string;
+  /** The app's access index (follows the change feed). */
+  access: AccessEngine;
   /** Authorization header for the administrator. */
   auth: { authorization: string };
   close(): Promise<void>;
@@ -89,8 +92,11 @@ export async function createTestApp(options: { backend?: Backend; now?: () => Da
   const ts = await openTestStore(options.backend);
   await ts.store.migrate();
   const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY });
-  const services = createServices({ store: ts.store, now: options.now ?? (() => new Date()) });
-  const app = await buildApp({ services, store: ts.store, logLevel: 'silent', bodyLimit: options.bodyLimit });
+  const now = options.now ?? (() => new Date());
+  const access = new AccessEngine(ts.store, { clock: () => now().getTime() });
+  await access.start();
+  const services = createServices({ store: ts.store, now, access });
+  const app = await buildApp({ services, store: ts.store, logLevel: 'silent', bodyLimit: options.bodyLimit, readiness: async () => access.notReadyReason() });
   return {
     ...ts,
     app,
@@ -98,7 +104,9 @@ export async function createTestApp(options: { backend?: Backend; now?: () => Da
     tenantId: boot.tenantId,
     adminKey: ADMIN_KEY,
     auth: { authorization: `Bearer ${ADMIN_KEY}` },
+    access,
     async close() {
+      access.stop();
       await app.close();
       await ts.dispose();
     },

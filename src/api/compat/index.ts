@@ -3,6 +3,7 @@
  * documented routes and shapes onto the same services. Each registers at its own paths.
  */
 import type { RouteRegistrar } from '../app.ts';
+import { registerCoreOneRoutes } from './coreone/index.ts';
 import { registerPermissionAssist } from './permission-assist/index.ts';
 
-export const COMPAT_PROFILES: RouteRegistrar[] = [registerPermissionAssist];
+export const COMPAT_PROFILES: RouteRegistrar[] = [registerCoreOneRoutes, registerPermissionAssist];

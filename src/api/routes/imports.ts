@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.ts';
 import { ConnectorSchema } from '../../domain/connector.ts';
 import { AppError } from '../../domain/errors.ts';
-import { listApplicationAccounts, listOrphans, resolveAccount } from '../../services/imports/accounts.ts';
+import { listOrphans, resolveAccount } from '../../services/imports/accounts.ts';
 import {
   cancelImport,
   getConnector,
@@ -91,17 +91,6 @@ const ChangeSchema = Type.Object({
   grantsRemoved: Type.Array(GrantRef),
 });
 
-const MatchingStates = ['matched', 'linked', 'service', 'ignored', 'orphan', 'ambiguous', 'unmatched'] as const;
-const AccountSchema = Type.Object({
-  id: Type.String(),
-  applicationId: Type.String(),
-  name: Type.String(),
-  identityId: Nullable(Type.String()),
-  status: Type.String(),
-  matching: Type.Object({ state: Type.String({ description: MatchingStates.join(', ') }), candidates: Type.Array(Type.String()), note: Nullable(Type.String()) }),
-  observedAt: Type.String(),
-  importId: Nullable(Type.String()),
-});
 const OrphanSchema = Type.Object({
   applicationId: Type.String(),
   accountName: Type.String(),
@@ -307,24 +296,6 @@ export async function registerImportRoutes(app: App, deps: RouteDeps): Promise<v
     async (request, reply) => {
       const { value, revision } = await setConnector(sd, actorOf(request), request.params.id, request.body);
       return sendWritten(reply, 200, { connector: value }, revision);
-    },
-  );
-
-  app.get(
-    '/applications/:id/accounts',
-    {
-      config: needs('manage-imports', 'read-permissions-any-application'),
-      schema: {
-        tags,
-        summary: "The application's accounts with their matching state",
-        params: IdParams,
-        querystring: Type.Object({ ...ListQuery, state: Type.Optional(Type.Union(MatchingStates.map((s) => Type.Literal(s)))) }),
-        response: { 200: PageOf(AccountSchema) },
-      },
-    },
-    async (request) => {
-      const { cursor, limit, state } = request.query;
-      return listApplicationAccounts(sd, actorOf(request), request.params.id, { state }, { cursor, limit });
     },
   );
 

@@ -13,19 +13,13 @@ import { writeMeta, requireRight, type Actor } from '../actor.ts';
 import type { ServiceDeps } from '../index.ts';
 import { openPager, type Page } from '../pagination.ts';
 import { findApplication } from './imports.ts';
+import { accountView, type AccountView } from '../accounts.ts';
 
-export type MatchingState = 'matched' | 'linked' | 'service' | 'ignored' | 'orphan' | 'ambiguous' | 'unmatched';
+export const MATCHING_STATES = ['matched', 'linked', 'service', 'ignored', 'orphan', 'ambiguous', 'unmatched'] as const;
+export type MatchingState = (typeof MATCHING_STATES)[number];
 
-export interface AccountView {
-  id: string;
-  applicationId: string;
-  name: string;
-  identityId: string | null;
-  status: string;
-  matching: { state: MatchingState; candidates: string[]; note: string | null };
-  observedAt: string;
-  importId: string | null;
-}
+/** An account (as the access service shows it) with how imports matched it. */
+export type AccountWithMatching = AccountView & { matching: { state: MatchingState; candidates: string[]; note: string | null } };
 
 export async function listApplicationAccounts(
   deps: ServiceDeps,
@@ -33,7 +27,7 @@ export async function listApplicationAccounts(
   applicationId: string,
   filter: { state?: MatchingState | undefined },
   page: { cursor?: string | undefined; limit?: number | undefined },
-): Promise<Page<AccountView>> {
+): Promise<Page<AccountWithMatching>> {
   requireRight(actor, 'manage-imports', 'read-permissions-any-application');
   const scope = deps.store.read(actor.caller.tenantId);
   if (!(await findApplication(scope, applicationId))) throw notFound('application', applicationId);
@@ -47,19 +41,8 @@ export async function listApplicationAccounts(
     .leftJoin('account_resolutions as r', (j) =>
       j.onRef('r.tenant_id', '=', 'accounts.tenant_id').onRef('r.application_id', '=', 'accounts.application_id').onRef('r.account_name', '=', 'accounts.name'),
     )
-    .select([
-      'accounts.id',
-      'accounts.application_id',
-      'accounts.name',
-      'accounts.identity_id',
-      'accounts.status',
-      'accounts.observed_at',
-      'accounts.import_id',
-      'u.state as unmatched_state',
-      'u.candidates',
-      'r.resolution',
-      'r.note',
-    ])
+    .selectAll('accounts')
+    .select(['u.state as unmatched_state', 'u.candidates', 'r.resolution', 'r.note'])
     .where('accounts.tenant_id', '=', tenantId)
     .where('accounts.application_id', '=', applicationId);
   const state = filter.state;
@@ -69,29 +52,24 @@ export async function listApplicationAccounts(
   else if (state === 'unmatched') q = q.where('r.resolution', 'is', null).where('u.state', 'is', null).where('accounts.identity_id', 'is', null);
   if (pager.after !== null) q = q.where('accounts.name', '>', pager.after);
   const rows = await q.orderBy('accounts.name').limit(pager.limit + 1).execute();
-  return pager.page(
+  const found = pager.page(
     rows,
     (r) => r.name,
-    (r) => {
-      const matchState: MatchingState = r.resolution
-        ? (r.resolution as MatchingState)
-        : r.unmatched_state
-          ? (r.unmatched_state as MatchingState)
-          : r.identity_id
-            ? 'matched'
-            : 'unmatched';
-      return {
-        id: r.id,
-        applicationId: r.application_id,
-        name: r.name,
-        identityId: r.identity_id,
-        status: r.status,
-        matching: { state: matchState, candidates: r.candidates ? (JSON.parse(r.candidates) as string[]) : [], note: r.note ?? null },
-        observedAt: r.observed_at,
-        importId: r.import_id,
-      };
-    },
+    (r) => r,
   );
+  const items: AccountWithMatching[] = [];
+  for (const r of found.items) {
+    const { unmatched_state, candidates, resolution, note, ...row } = r;
+    const state: MatchingState = resolution
+      ? (resolution as MatchingState)
+      : unmatched_state
+        ? (unmatched_state as MatchingState)
+        : row.identity_id
+          ? 'matched'
+          : 'unmatched';
+    items.push({ ...(await accountView(scope, row)), matching: { state, candidates: candidates ? (JSON.parse(candidates) as string[]) : [], note: note ?? null } });
+  }
+  return { items, nextCursor: found.nextCursor };
 }
 
 export interface OrphanView {

@@ -199,6 +199,8 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
       if (outcome.kind === 'applied') tx.change('application', app.id, 'update');
       return { canceled: false as const };
     });
+    // Let this node's access index catch up at once (others follow the change feed).
+    await deps.access?.syncNow(tenantId).catch(() => undefined);
     if (result.value.canceled) {
       await finish(deps, started, 'Canceled', 'canceled before applying; nothing was applied', 'warn');
       return 'Canceled';
@@ -264,6 +266,7 @@ export async function approveImport(deps: ServiceDeps, actor: Actor, id: string,
     tx.change('application', app.id, 'update');
     return toImportView(next);
   });
+  await deps.access?.syncNow(actor.caller.tenantId).catch(() => undefined);
   importSettings(deps).notify?.();
   return result;
 }

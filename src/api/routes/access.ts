@@ -1,0 +1,227 @@
+/**
+ * Reads of effective access (`/check`, `/check/batch`, `/identities/{id}/access`,
+ * `/permissions/{id}/holders`, `/access/explain`, `/access/drift`) and the provisioned space
+ * of connected applications (`/applications/{id}/accounts`).
+ */
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../app.ts';
+import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from '../../services/access.ts';
+import { deleteAccount, putAccount } from '../../services/accounts.ts';
+import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/accounts.ts';
+import { ListQuery, PageOf } from '../schemas.ts';
+import type { ContextType as ContextTypeValue } from '../../domain/access.ts';
+import { actorOf, sendWritten } from '../request-context.ts';
+import { AUTHENTICATED, needs } from '../route-auth.ts';
+import { Account, CheckBody, Context, ContextType, HeldPermission, HeldVia, Id, MinRevision, Revision, Space } from './access-schemas.ts';
+
+const ExplainChain = Type.Object({
+  via: HeldVia,
+  unitPath: Type.Array(Type.String()),
+  rolePath: Type.Array(Type.String()),
+  delegatedFrom: Type.Array(Type.Object({ assignmentId: Type.String(), delegatorId: Type.Union([Type.String(), Type.Null()]) })),
+});
+
+const DriftEntry = Type.Object({ identityId: Type.Union([Type.String(), Type.Null()]), permissionId: Type.String(), accountName: Type.Optional(Type.String()) });
+
+export function registerAccessRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+  const revisionQuery = Type.Object({ minRevision: MinRevision });
+
+  app.post(
+    '/check',
+    {
+      // Any authenticated caller; the service asks for read-permissions-any-application, or
+      // read-permissions-my-application for a check about the caller's own application.
+      config: AUTHENTICATED,
+      schema: {
+        tags: ['access'],
+        summary: 'Does the identity hold the permission (in the context)?',
+        querystring: revisionQuery,
+        body: CheckBody,
+        response: { 200: Type.Object({ allowed: Type.Boolean(), revision: Revision }) },
+      },
+    },
+    async (request) => checkAccess(sd, actorOf(request), request.body, { minRevision: request.query.minRevision }),
+  );
+  app.post(
+    '/check/batch',
+    {
+      config: AUTHENTICATED,
+      schema: {
+        tags: ['access'],
+        summary: 'Up to 1,000 checks in one call, answered at one revision',
+        querystring: revisionQuery,
+        body: Type.Object({ checks: Type.Array(CheckBody, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ results: Type.Array(Type.Object({ allowed: Type.Boolean() })), revision: Revision }) },
+      },
+    },
+    async (request) => checkAccessBatch(sd, actorOf(request), request.body.checks, { minRevision: request.query.minRevision }),
+  );
+  app.get(
+    '/identities/:id/access',
+    {
+      config: needs('read-permissions-any-application'),
+      schema: {
+        tags: ['access'],
+        summary: "An identity's effective permissions, each with the assignments (or account grants) behind it",
+        params: Type.Object({ id: Id }),
+        querystring: Type.Object({ applicationId: Type.Optional(Id), space: Type.Optional(Space), minRevision: MinRevision }),
+        response: { 200: Type.Object({ identityId: Type.String(), space: Space, items: Type.Array(HeldPermission), revision: Revision }) },
+      },
+    },
+    async (request) => identityAccess(sd, actorOf(request), request.params.id, request.query),
+  );
+  app.get(
+    '/permissions/:id/holders',
+    {
+      config: needs('read-permissions-any-application'),
+      schema: {
+        tags: ['access'],
+        summary: 'Every identity that holds the permission, with why (cursor-paged, ordered by identity id)',
+        params: Type.Object({ id: Id }),
+        querystring: Type.Object({
+          space: Type.Optional(Space),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          cursor: Type.Optional(Type.String({ maxLength: 400 })),
+          minRevision: MinRevision,
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                identity: Type.Object({ id: Type.String(), subject: Type.String(), username: Type.Union([Type.String(), Type.Null()]), displayName: Type.Union([Type.String(), Type.Null()]), status: Type.String() }),
+                via: Type.Array(HeldVia),
+              }),
+            ),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+            revision: Revision,
+          }),
+        },
+      },
+    },
+    async (request) => permissionHolders(sd, actorOf(request), request.params.id, request.query),
+  );
+  app.get(
+    '/access/explain',
+    {
+      config: needs('read-permissions-any-application'),
+      schema: {
+        tags: ['access'],
+        summary: 'Why does the identity hold (or not hold) the permission? The chains of assignments behind it',
+        querystring: Type.Object({
+          identity: Type.String({ minLength: 1, maxLength: 200 }),
+          permission: Type.String({ minLength: 1, maxLength: 200 }),
+          application: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          contextType: Type.Optional(ContextType),
+          contextId: Type.Optional(Id),
+          space: Type.Optional(Space),
+          minRevision: MinRevision,
+        }),
+        response: {
+          200: Type.Object({
+            identityId: Type.String(),
+            permissionId: Type.String(),
+            allowed: Type.Boolean(),
+            chains: Type.Array(ExplainChain),
+            notCounting: Type.Array(Type.Object({ assignmentId: Type.Union([Type.String(), Type.Null()]), reason: Type.String() })),
+            revision: Revision,
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const context = q.contextType ? { type: q.contextType as ContextTypeValue, id: q.contextId ?? null } : undefined;
+      return explainAccess(sd, actorOf(request), { identity: q.identity, permission: q.permission, application: q.application, context }, { space: q.space, minRevision: q.minRevision });
+    },
+  );
+  app.get(
+    '/access/drift',
+    {
+      config: needs('read-permissions-any-application'),
+      schema: {
+        tags: ['access'],
+        summary: 'Assigned but not provisioned, and provisioned but not assigned, per connected application',
+        querystring: Type.Object({ applicationId: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })), minRevision: MinRevision }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                applicationId: Type.String(),
+                applicationName: Type.String(),
+                assignedNotProvisioned: Type.Array(DriftEntry),
+                provisionedNotAssigned: Type.Array(DriftEntry),
+                truncated: Type.Boolean(),
+              }),
+            ),
+            revision: Revision,
+          }),
+        },
+      },
+    },
+    async (request) => accessDrift(sd, actorOf(request), request.query),
+  );
+
+  // ---- provisioned space of connected applications ----
+  const AccountParams = Type.Object({ id: Id, accountName: Type.String({ minLength: 1, maxLength: 300 }) });
+  app.put(
+    '/applications/:id/accounts/:accountName',
+    {
+      config: needs('manage-imports'),
+      schema: {
+        tags: ['access'],
+        summary: "Record an account of a connected application and the grants it holds (replaces the account's grants)",
+        params: AccountParams,
+        body: Type.Object(
+          {
+            identityId: Type.Optional(Type.Union([Id, Type.Null()], { description: 'The identity the account belongs to; null for an orphan' })),
+            status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+            grants: Type.Array(
+              Type.Object({ permission: Type.String({ minLength: 1, maxLength: 200, description: 'Permission id or name' }), context: Type.Optional(Context) }, { additionalProperties: false }),
+              { maxItems: 5000 },
+            ),
+            importId: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+            observedAt: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Intersect([Account, Type.Object({ revision: Revision })]), 201: Type.Intersect([Account, Type.Object({ revision: Revision })]) },
+      },
+    },
+    async (request, reply) => {
+      const { account, created, revision } = await putAccount(sd, actorOf(request), request.params.id, request.params.accountName, request.body);
+      return sendWritten(reply, created ? 201 : 200, account, revision);
+    },
+  );
+  app.get(
+    '/applications/:id/accounts',
+    {
+      config: needs('manage-imports', 'read-permissions-any-application'),
+      schema: {
+        tags: ['access'],
+        summary: "A connected application's accounts and grants, with how imports matched each to an identity",
+        params: Type.Object({ id: Id }),
+        querystring: Type.Object({
+          ...ListQuery,
+          state: Type.Optional(Type.Union(MATCHING_STATES.map((m) => Type.Literal(m)), { description: 'Only accounts in this matching state' })),
+        }),
+        response: { 200: PageOf(Account) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, state } = request.query;
+      return listApplicationAccounts(sd, actorOf(request), request.params.id, { state }, { limit, cursor });
+    },
+  );
+  app.delete(
+    '/applications/:id/accounts/:accountName',
+    {
+      config: needs('manage-imports'),
+      schema: { tags: ['access'], summary: 'Remove an account and its grants', params: AccountParams, response: { 200: Type.Object({ revision: Revision }) } },
+    },
+    async (request, reply) => {
+      const { revision } = await deleteAccount(sd, actorOf(request), request.params.id, request.params.accountName);
+      return sendWritten(reply, 200, {}, revision);
+    },
+  );
+}

@@ -1,0 +1,159 @@
+/**
+ * The CoreOne profile: every call of the seed document (coreone-permission-api.md) replayed
+ * against Grantory — by user context (a user id given as a number), by organization-unit
+ * context, and by user subject with an application name containing spaces — on both
+ * endpoints, reading the provisioned space only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../src/api/app.ts';
+import type { Services } from '../../src/services/index.ts';
+import { AccessFixtures } from '../support/access-fixtures.ts';
+import { createTestApp, type TestApp } from '../support/harness.ts';
+
+let t: TestApp;
+let fx: AccessFixtures;
+/** The same store and services, but every caller is a client of `trusteeApp` (caller.applicationId). */
+let clientApp: App;
+const ids = {} as Record<'company' | 'jdoe' | 'asmith' | 'trustee' | 'trusteeTest' | 'addBill' | 'view' | 'reader' | 'ouAssignment' | 'pausedAssignment', string>;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  fx = new AccessFixtures(t.store, t.tenantId);
+  await fx.batch(async (tx) => {
+    ids.company = await fx.unit({ name: 'Trustee Ltd', number: 5445 }, tx);
+    ids.jdoe = await fx.identity({ number: 17173, subject: 'c1s:17173', username: 'jdoe', email: 'jdoe@example.com' }, tx);
+    ids.asmith = await fx.identity({ number: 17175, subject: 'c1s:17175', username: 'asmith', email: 'asmith@example.com' }, tx);
+    ids.trustee = await fx.application({ name: 'trusteeApp' }, tx);
+    ids.trusteeTest = await fx.application({ name: 'Trustee Test Application', kind: 'connected' }, tx);
+    ids.addBill = await fx.permission({ applicationId: ids.trustee, name: 'TrusteeApp_AddBill' }, tx);
+    ids.view = await fx.permission({ applicationId: ids.trustee, name: 'TrusteeApp_View' }, tx);
+    ids.reader = await fx.permission({ applicationId: ids.trusteeTest, name: 'Reader' }, tx);
+    // jdoe may add bills for company 5445 only, and view what concerns user 17175.
+    ids.ouAssignment = await fx.assignment({ assigneeId: ids.jdoe, resourceId: ids.addBill, contextType: 'orgUnit', contextId: ids.company }, tx);
+    await fx.assignment({ assigneeId: ids.jdoe, resourceId: ids.view, contextType: 'identity', contextId: ids.asmith }, tx);
+    await fx.assignment({ assigneeId: ids.asmith, resourceId: ids.addBill, contextType: 'identity', contextId: ids.asmith }, tx);
+    // Assigned (IAM space) but paused: not provisioned, never returned.
+    ids.pausedAssignment = await fx.assignment({ assigneeId: ids.jdoe, resourceId: ids.view, state: 'paused' }, tx);
+  });
+  const put = await t.app.inject({
+    method: 'PUT',
+    url: `/api/v1/applications/${ids.trusteeTest}/accounts/jdoe`,
+    headers: t.auth,
+    payload: { identityId: ids.jdoe, grants: [{ permission: 'Reader' }] },
+  });
+  expect(put.statusCode, put.body).toBe(201);
+  await t.access.syncNow(t.tenantId);
+  const services: Services = {
+    ...t.services,
+    authenticate: async (header) => ({ ...(await t.services.authenticate(header)), applicationId: ids.trustee }),
+  };
+  clientApp = await buildApp({ services, store: t.store, logLevel: 'silent' });
+});
+afterAll(async () => {
+  await clientApp.close();
+  await t.close();
+});
+
+const row = (over: Record<string, unknown>) => ({ application: 'trusteeApp', userEmail: expect.anything(), ...over });
+const call = (url: string, app: App = t.app, headers: Record<string, string> = t.auth) => app.inject({ method: 'GET', url, headers });
+
+async function keyWith(scopes: string[] | null, rolePermissionNames: string[]): Promise<Record<string, string>> {
+  const identity = await fx.identity({ subject: `c1s:client-${Math.random()}` });
+  const db = t.store.read(t.tenantId).db;
+  for (const name of rolePermissionNames) {
+    const p = await db.selectFrom('permissions').select('id').where('tenant_id', '=', t.tenantId).where('name', '=', name).executeTakeFirstOrThrow();
+    await fx.assignment({ assigneeId: identity, resourceId: p.id });
+  }
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: t.auth, payload: { name: `client ${identity}`, identityId: identity, scopes } });
+  expect(res.statusCode, res.body).toBe(201);
+  return { authorization: `Bearer ${(res.json() as { secret: string }).secret}` };
+}
+
+describe('CoreOne /api/permission (seed calls)', () => {
+  it('by user context, the user id given as a number', async () => {
+    const res = await call('/api/permission?contextType=User&contextObjectIdentifier=17175&application=trusteeApp');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual([
+      row({ username: 'jdoe', userId: 17173, userEmail: 'jdoe@example.com', role: 'TrusteeApp_View', contextType: 'User', contextObjectIdentifier: '17175' }),
+      row({ username: 'asmith', userId: 17175, userEmail: 'asmith@example.com', role: 'TrusteeApp_AddBill', contextType: 'User', contextObjectIdentifier: '17175' }),
+    ]);
+  });
+
+  it('by organization-unit context', async () => {
+    const res = await call('/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=5445&application=trusteeApp');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual([row({ username: 'jdoe', userId: 17173, role: 'TrusteeApp_AddBill', contextType: 'OrganizationUnit', contextObjectIdentifier: '5445' })]);
+  });
+
+  it('by user subject, with an application name containing spaces', async () => {
+    for (const url of [
+      '/api/permission?application=Trustee%20Test%20Application&userSubject=c1s:17173',
+      '/api/permission?application=Trustee+Test+Application&userSubject=c1s%3A17173',
+    ]) {
+      const res = await call(url);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual([row({ username: 'jdoe', userId: 17173, role: 'Reader', application: 'Trustee Test Application', contextType: 'All', contextObjectIdentifier: null })]);
+    }
+  });
+
+  it('reads the provisioned space: a paused assignment does not show, resumed it does', async () => {
+    const all = await call('/api/permission?userSubject=c1s:17173');
+    const roles = (all.json() as { role: string; contextType: string }[]).map((r) => `${r.role}@${r.contextType}`).sort();
+    expect(roles).toEqual(['Reader@All', 'TrusteeApp_AddBill@OrganizationUnit', 'TrusteeApp_View@User']);
+    await fx.setAssignmentState(ids.pausedAssignment, 'active');
+    await t.access.syncNow(t.tenantId);
+    expect((await call('/api/permission?userSubject=c1s:17173&application=trusteeApp')).json()).toContainEqual(row({ role: 'TrusteeApp_View', contextType: 'All', contextObjectIdentifier: null, username: 'jdoe', userId: 17173 }));
+    await fx.setAssignmentState(ids.pausedAssignment, 'paused');
+    await fx.setAssignmentState(ids.ouAssignment, 'paused');
+    await t.access.syncNow(t.tenantId);
+    expect((await call('/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=5445&application=trusteeApp')).json()).toEqual([]);
+    await fx.setAssignmentState(ids.ouAssignment, 'active');
+    await t.access.syncNow(t.tenantId);
+  });
+
+  it('returns userEmail only with the email scope', async () => {
+    const plain = await keyWith(['grantory:read-permissions-any-application', 'cos_auth_api'], ['read-permissions-any-application']);
+    const noEmail = await call('/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=5445', t.app, plain);
+    expect(noEmail.statusCode, noEmail.body).toBe(200);
+    expect(noEmail.json()).toEqual([{ username: 'jdoe', userId: 17173, role: 'TrusteeApp_AddBill', application: 'trusteeApp', contextType: 'OrganizationUnit', contextObjectIdentifier: '5445' }]);
+    const withEmail = await keyWith(['grantory:read-permissions-any-application', 'cos_auth_api', 'email'], ['read-permissions-any-application']);
+    expect((await call('/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=5445', t.app, withEmail)).json()).toEqual([
+      expect.objectContaining({ userEmail: 'jdoe@example.com' }),
+    ]);
+  });
+
+  it('enforces the rights and validates the query', async () => {
+    const none = await keyWith(null, []);
+    expect((await call('/api/permission?userSubject=c1s:17173', t.app, none)).statusCode).toBe(403);
+    const mine = await keyWith(null, ['read-permissions-my-application']);
+    expect((await call('/api/permission?userSubject=c1s:17173', t.app, mine)).statusCode).toBe(403);
+    expect((await call('/api/permission')).statusCode).toBe(400);
+    expect((await call('/api/permission?contextType=User')).statusCode).toBe(400);
+    expect((await call('/api/permission?contextType=Planet&contextObjectIdentifier=1')).statusCode).toBe(400);
+    expect((await call('/api/permission?contextType=User&contextObjectIdentifier=99999')).json()).toEqual([]);
+    // Unit and user found by other unique attributes too.
+    expect((await call(`/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=${ids.company}`)).json()).toHaveLength(1);
+    expect((await call('/api/permission?contextType=User&contextObjectIdentifier=c1s:17175&application=trusteeApp')).json()).toHaveLength(2);
+  });
+});
+
+describe('CoreOne /api/permission/myapplication (seed calls)', () => {
+  it("returns only the calling client's application", async () => {
+    const byUser = await call('/api/permission/myapplication?contextType=User&contextObjectIdentifier=17175', clientApp);
+    expect(byUser.statusCode, byUser.body).toBe(200);
+    expect((byUser.json() as { role: string }[]).map((r) => r.role)).toEqual(['TrusteeApp_View', 'TrusteeApp_AddBill']);
+    const byUnit = await call('/api/permission/myapplication?contextType=OrganizationUnit&contextObjectIdentifier=5445', clientApp);
+    expect(byUnit.json()).toEqual([row({ username: 'jdoe', userId: 17173, role: 'TrusteeApp_AddBill', contextType: 'OrganizationUnit', contextObjectIdentifier: '5445' })]);
+    const bySubject = await call('/api/permission/myapplication?userSubject=c1s:17173', clientApp);
+    const rows = bySubject.json() as { application: string; role: string }[];
+    expect(rows.map((r) => r.application)).toEqual(['trusteeApp', 'trusteeApp']);
+    expect(rows.map((r) => r.role).sort()).toEqual(['TrusteeApp_AddBill', 'TrusteeApp_View']);
+    // `application` is not a parameter of this endpoint.
+    expect((await call('/api/permission/myapplication?userSubject=c1s:17173&application=Trustee%20Test%20Application', clientApp)).statusCode).toBe(200);
+  });
+
+  it('refuses a credential that is not bound to an application', async () => {
+    const res = await call('/api/permission/myapplication?userSubject=c1s:17173');
+    expect(res.statusCode).toBe(403);
+  });
+});
