@@ -30,6 +30,8 @@ const CHUNK = 1000;
 
 let lastMs = 0;
 let sequence = 0;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
 /**
  * A time-ordered UUID (version 7 layout): rows inserted by one import land next to each
  * other in the primary-key index instead of at a million random places.
@@ -46,7 +48,13 @@ export function timeOrderedId(): string {
       sequence = 0;
     }
   }
-  const bytes = randomBytes(16);
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(16 * 4096);
+    poolAt = 0;
+  }
+  // Random bytes come from a pool: one system call per 4096 ids instead of one per id.
+  const bytes = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
   bytes.writeUIntBE(lastMs, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
