@@ -86,7 +86,7 @@ async function importOf(server: Server, id: string): Promise<ImportView> {
 }
 
 /** Polls (no timing assertion: only a bound on how long to keep looking). */
-async function until<T>(what: string, probe: () => Promise<T | null>, tries = 3000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | null>, tries = 20000): Promise<T> {
   if (process.env.CRASH_DEBUG) console.error(new Date().toISOString(), 'waiting for', what);
   for (let i = 0; i < tries; i += 1) {
     const v = await probe();
@@ -228,5 +228,5 @@ describe(`kill -9 during imports (${TEST_BACKEND})`, () => {
     const verify = spawnSync(process.execPath, [join(ROOT, 'bin/grantory.js'), 'audit', 'verify'], { env: env(), encoding: 'utf8' });
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/tenant default: ok/);
-  }, 120_000);
+  }, 300_000);
 });
