@@ -15,6 +15,9 @@
  * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
  * | GRANTORY_AUDIT_CHECKPOINT_INTERVAL | — | 3600 (seconds between signed audit checkpoints; 0 disables) |
  * | GRANTORY_DELIVERY_INTERVAL | — | 1000 (milliseconds between event-sink delivery passes; 0 disables) |
+ * | GRANTORY_IMPORT_DIR | --import-dir | ./data/imports |
+ * | GRANTORY_IMPORT_UPLOAD_LIMIT | — | 1073741824 (bytes per uploaded file) |
+ * | GRANTORY_IMPORT_LEASE_SECONDS | — | 30 (PostgreSQL: a Running import silent this long is failed) |
  */
 import { hasValidChecksum } from './domain/secret-format.ts';
 
@@ -29,6 +32,9 @@ export interface Config {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   auditCheckpointIntervalMs: number;
   deliveryIntervalMs: number;
+  importDir: string;
+  importUploadLimit: number;
+  importLeaseSeconds: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -50,6 +56,7 @@ const FLAGS: Record<string, string> = {
   '--database-url': 'DATABASE_URL',
   '--log-level': 'GRANTORY_LOG_LEVEL',
   '--body-limit': 'GRANTORY_BODY_LIMIT',
+  '--import-dir': 'GRANTORY_IMPORT_DIR',
 };
 
 /** Reads `--flag value` / `--flag=value` pairs into setting names; other arguments are returned. */
@@ -124,10 +131,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
   const auditCheckpointIntervalMs = integer('GRANTORY_AUDIT_CHECKPOINT_INTERVAL', '3600', 31_536_000) * 1000;
   const deliveryIntervalMs = integer('GRANTORY_DELIVERY_INTERVAL', '1000', 3_600_000);
 
+  const uploadText = get('GRANTORY_IMPORT_UPLOAD_LIMIT') ?? String(1024 * 1024 * 1024);
+  const importUploadLimit = Number(uploadText);
+  if (!/^\d+$/.test(uploadText) || importUploadLimit < 1024) {
+    throw new ConfigError('GRANTORY_IMPORT_UPLOAD_LIMIT', `"${uploadText}" is not a byte count of at least 1024`);
+  }
+  const leaseText = get('GRANTORY_IMPORT_LEASE_SECONDS') ?? '30';
+  const importLeaseSeconds = Number(leaseText);
+  if (!/^\d+$/.test(leaseText) || importLeaseSeconds < 1 || importLeaseSeconds > 3600) {
+    throw new ConfigError('GRANTORY_IMPORT_LEASE_SECONDS', `"${leaseText}" is not a number of seconds between 1 and 3600`);
+  }
+  const dataDir = get('GRANTORY_DATA_DIR') ?? './data';
+
   return {
     port,
     host: get('GRANTORY_HOST') ?? '0.0.0.0',
-    dataDir: get('GRANTORY_DATA_DIR') ?? './data',
+    dataDir,
     databaseUrl,
     bootstrapAdminKey,
     logLevel,
@@ -135,5 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     sqliteSynchronous: sync,
     auditCheckpointIntervalMs,
     deliveryIntervalMs,
+    importDir: get('GRANTORY_IMPORT_DIR') ?? `${dataDir.replace(/\/+$/, '')}/imports`,
+    importUploadLimit,
+    importLeaseSeconds,
   };
 }

@@ -12,6 +12,7 @@ import { bootstrap } from './services/bootstrap.ts';
 import { createServices } from './services/index.ts';
 import { AccessEngine } from './engine/engine.ts';
 import { openConfiguredStore } from './configured-store.ts';
+import { createImportWorker } from './jobs/import-worker.ts';
 import type { Store } from './store/store.ts';
 
 export interface RunningServer {
@@ -33,7 +34,22 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     // 503 until it is.
     access = new AccessEngine(store, { clock: () => Date.now() });
     const engine = access;
-    const services = createServices({ store, now: () => new Date(), access: engine });
+    // Services tell the worker about new imports; the worker needs the services' deps: tie the knot.
+    let kickImports = (): void => undefined;
+    const services = createServices({
+      store,
+      now: () => new Date(),
+      access: engine,
+      imports: { importDir: config.importDir, uploadLimit: config.importUploadLimit, notify: () => kickImports() },
+    });
+    const importWorker = createImportWorker({
+      deps: services.deps,
+      leaseMs: config.importLeaseSeconds * 1000,
+      // One process owns an SQLite file: an import Running at start was interrupted.
+      failRunningOnStart: store.dialect === 'sqlite',
+      onError: (e) => io.err(`grantory: import worker: ${(e as Error).message}`),
+    });
+    kickImports = () => importWorker.kick();
     app = await buildApp({
       services,
       store,
@@ -73,6 +89,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       deliveryIntervalMs: config.deliveryIntervalMs,
       onError: (job, e) => running.log.error({ err: e, job }, 'background job failed'),
     });
+    importWorker.start();
     io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
     let closing: Promise<void> | null = null;
     return {
@@ -81,6 +98,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       url,
       close: () => (closing ??= (async () => {
         await running.close();
+        await importWorker.stop();
         await jobs.stop();
         engine.stop();
         await store.close();

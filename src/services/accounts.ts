@@ -143,7 +143,7 @@ export async function putAccount(
   return { account: value.view, created: value.created, revision };
 }
 
-async function accountView(tx: TenantDb, row: Database['accounts']): Promise<AccountView> {
+export async function accountView(tx: TenantDb, row: Database['accounts']): Promise<AccountView> {
   const grants = await tx.db
     .selectFrom('grants')
     .innerJoin('permissions', 'permissions.id', 'grants.permission_id')

@@ -18,6 +18,15 @@ export interface ServiceDeps {
   directoryHooks?: DirectoryHooks;
   /** The in-memory access index (check, list, holders, explain, drift; see src/engine). */
   access?: AccessEngine;
+  /** Application imports: the import directory and upload limit (defaults: ./data/imports, 1 GiB). */
+  imports?: ImportSettings;
+}
+
+export interface ImportSettings {
+  importDir: string;
+  uploadLimit: number;
+  /** Called after an import is queued, so this node's worker starts it without waiting for its next poll. */
+  notify?: () => void;
 }
 
 export interface Services {

@@ -273,6 +273,87 @@ export interface EventSinkDeadLettersTable {
   failed_at: string;
 }
 
+/** An application import (0006-imports). JSON columns hold canonical JSON text. */
+export interface ImportsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  application_id: string;
+  /** Scheduled, Manual, API */
+  type: string;
+  /** stage (the import directory) or upload */
+  source: string;
+  /** Pending, Running, Held, Finished, Failed, Canceling, Canceled */
+  status: string;
+  dry_run: number;
+  /** parse, match, apply while Running */
+  phase: string | null;
+  created_by: string;
+  created_by_id: string | null;
+  scheduled_for: string | null;
+  build_start: string | null;
+  build_end: string | null;
+  heartbeat_at: string | null;
+  files: string;
+  log: string;
+  metrics: string | null;
+  rows_read: number;
+  rows_total: number | null;
+  bytes_read: number;
+  bytes_total: number | null;
+  error: string | null;
+  held_reason: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+}
+
+/** One account's change in an import: the stored per-account diff (0006-imports). */
+export interface ImportChangesTable {
+  tenant_id: string;
+  import_id: string;
+  seq: number;
+  account_name: string;
+  /** add, remove, update */
+  op: string;
+  match_state: string;
+  match_rule: string | null;
+  identity_before: string | null;
+  identity_after: string | null;
+  status_before: string | null;
+  status_after: string | null;
+  /** JSON list of {permission, context} */
+  grants_added: string;
+  grants_removed: string;
+}
+
+/** Accounts the last import could not match (orphan) or matched to several identities (0006-imports). */
+export interface UnmatchedAccountsTable {
+  tenant_id: string;
+  application_id: string;
+  account_name: string;
+  /** orphan, ambiguous */
+  state: string;
+  /** JSON list of candidate identity ids */
+  candidates: string;
+  import_id: string;
+  first_seen_at: string;
+  updated_at: string;
+}
+
+/** A person's resolution of an orphan or ambiguous account; survives imports (0006-imports). */
+export interface AccountResolutionsTable {
+  tenant_id: string;
+  application_id: string;
+  account_name: string;
+  /** linked, service, ignored */
+  resolution: string;
+  identity_id: string | null;
+  note: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   counters: CountersTable;
@@ -296,4 +377,8 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   event_sinks: EventSinksTable;
   event_sink_dead_letters: EventSinkDeadLettersTable;
+  imports: ImportsTable;
+  import_changes: ImportChangesTable;
+  unmatched_accounts: UnmatchedAccountsTable;
+  account_resolutions: AccountResolutionsTable;
 }

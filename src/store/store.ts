@@ -345,21 +345,17 @@ class KyselyStore implements Store {
         prevHash = hash;
         return toAuditRow(event, hash);
       });
-      await trx.insertInto('audit_events').values(rows).execute();
-      if (changes.size > 0) {
-        await trx
-          .insertInto('changes')
-          .values(
-            [...changes.values()].map((c) => ({
-              tenant_id: tenantId,
-              revision: head.revision,
-              entity: c.entity,
-              entity_id: c.entityId,
-              op: c.op,
-            })),
-          )
-          .execute();
-      }
+      // Inserted in chunks: a large write (an import touching 100k accounts) would exceed
+      // the bound-parameter limits of both backends in one statement.
+      for (let i = 0; i < rows.length; i += 500) await trx.insertInto('audit_events').values(rows.slice(i, i + 500)).execute();
+      const changeRows = [...changes.values()].map((c) => ({
+        tenant_id: tenantId,
+        revision: head.revision,
+        entity: c.entity,
+        entity_id: c.entityId,
+        op: c.op,
+      }));
+      for (let i = 0; i < changeRows.length; i += 2000) await trx.insertInto('changes').values(changeRows.slice(i, i + 2000)).execute();
       await trx
         .updateTable('tenants')
         .set({ audit_seq: seq, audit_head_hash: prevHash })

@@ -6,5 +6,6 @@ import type { RouteRegistrar } from '../app.ts';
 import { registerCelonisProfile } from './celonis/index.ts';
 import { registerCheckmarxProfile } from './checkmarx/index.ts';
 import { registerCoreOneRoutes } from './coreone/index.ts';
+import { registerPermissionAssist } from './permission-assist/index.ts';
 
-export const COMPAT_PROFILES: RouteRegistrar[] = [registerCheckmarxProfile, registerCoreOneRoutes, registerCelonisProfile];
+export const COMPAT_PROFILES: RouteRegistrar[] = [registerCheckmarxProfile, registerCoreOneRoutes, registerCelonisProfile, registerPermissionAssist];

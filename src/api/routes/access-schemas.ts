@@ -137,4 +137,14 @@ export const Account = Type.Object({
   grants: Type.Array(Type.Object({ permissionId: Type.String(), permissionName: Type.String(), context: ContextOut })),
   createdAt: DateTime,
   updatedAt: DateTime,
+  matching: Type.Optional(
+    Type.Object(
+      {
+        state: Type.String({ description: 'matched, linked, service, ignored, orphan, ambiguous or unmatched (see docs/imports.md)' }),
+        candidates: Type.Array(Type.String(), { description: 'Identity ids an ambiguous account matched' }),
+        note: Type.Union([Type.String(), Type.Null()]),
+      },
+      { description: 'How imports matched the account to an identity' },
+    ),
+  ),
 });

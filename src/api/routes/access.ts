@@ -6,7 +6,9 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from '../../services/access.ts';
-import { deleteAccount, listAccounts, putAccount } from '../../services/accounts.ts';
+import { deleteAccount, putAccount } from '../../services/accounts.ts';
+import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/accounts.ts';
+import { ListQuery, PageOf } from '../schemas.ts';
 import type { ContextType as ContextTypeValue } from '../../domain/access.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { AUTHENTICATED, needs } from '../route-auth.ts';
@@ -195,9 +197,21 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     '/applications/:id/accounts',
     {
       config: needs('manage-imports', 'read-permissions-any-application'),
-      schema: { tags: ['access'], summary: "A connected application's accounts and grants", params: Type.Object({ id: Id }), response: { 200: Type.Object({ items: Type.Array(Account) }) } },
+      schema: {
+        tags: ['access'],
+        summary: "A connected application's accounts and grants, with how imports matched each to an identity",
+        params: Type.Object({ id: Id }),
+        querystring: Type.Object({
+          ...ListQuery,
+          state: Type.Optional(Type.Union(MATCHING_STATES.map((m) => Type.Literal(m)), { description: 'Only accounts in this matching state' })),
+        }),
+        response: { 200: PageOf(Account) },
+      },
     },
-    async (request) => ({ items: await listAccounts(sd, actorOf(request), request.params.id) }),
+    async (request) => {
+      const { limit, cursor, state } = request.query;
+      return listApplicationAccounts(sd, actorOf(request), request.params.id, { state }, { limit, cursor });
+    },
   );
   app.delete(
     '/applications/:id/accounts/:accountName',

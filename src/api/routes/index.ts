@@ -6,6 +6,7 @@ import { registerIdentityRoutes } from './identities.ts';
 import { registerAuditRoutes } from './audit.ts';
 import { registerEventSinkRoutes } from './event-sinks.ts';
 import { registerExportRoutes } from './exports.ts';
+import { registerImportRoutes } from './imports.ts';
 import { registerMeRoutes } from './me.ts';
 import { registerOrgUnitRoutes } from './org-units.ts';
 import { registerPermissionRoutes } from './permissions.ts';
@@ -26,4 +27,5 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerAuditRoutes,
   registerExportRoutes,
   registerEventSinkRoutes,
+  registerImportRoutes,
 ];

@@ -1,0 +1,137 @@
+/**
+ * Permission Assist shapes (COMPAT.md §2) from Grantory's objects, and its error envelope.
+ * Where Grantory has no column for a Permission Assist field, the identity's attribute of
+ * the same name is used (title, company, division, department, office, firstSeenDate,
+ * inactivatedDate).
+ */
+import { randomUUID } from 'node:crypto';
+import { storedConnector, connectorDocument } from '../../../domain/connector.ts';
+import { ERROR_CATALOGUE, type AppError, type ErrorCode } from '../../../domain/errors.ts';
+import type { ApplicationRecord, IdentityRecord } from '../../../services/imports/directory-reads.ts';
+import { toImportView, type ImportView } from '../../../services/imports/views.ts';
+import type { Database } from '../../../store/schema.ts';
+
+export const PA_PAGE_SIZE = 50;
+
+const IDENTITY_TYPES: Record<string, string> = {
+  employee: 'Employee',
+  serviceaccount: 'Service Account',
+  service: 'Service Account',
+  vendor: 'Vendor',
+  shared: 'Shared',
+  mailbox: 'Mailbox',
+  client: 'Client',
+  temporary: 'Temporary',
+  administrator: 'Administrator',
+  admin: 'Administrator',
+  auditor: 'Auditor',
+};
+
+export const paIdentityType = (type: string): string => IDENTITY_TYPES[type.toLowerCase().replace(/[\s_-]/g, '')] ?? 'Unknown';
+
+const STATUS: Record<string, string> = { active: 'Active', on_leave: 'Disabled', terminated: 'Removed' };
+
+export function toPaIdentity({ row, managerName }: IdentityRecord) {
+  const attrs = JSON.parse(row.attributes) as Record<string, string>;
+  const attr = (k: string): string | null => (typeof attrs[k] === 'string' && attrs[k] !== '' ? attrs[k] : null);
+  return {
+    id: row.id,
+    kind: 'Identity',
+    number: Number(row.number),
+    firstName: row.first_name,
+    lastName: row.last_name,
+    emailAddress: row.email,
+    type: paIdentityType(row.type),
+    title: attr('title'),
+    company: attr('company'),
+    division: attr('division'),
+    department: attr('department'),
+    office: attr('office') ?? attr('location'),
+    supervisorName: managerName,
+    createdDate: row.created_at,
+    updatedDate: row.updated_at,
+    firstSeenDate: attr('firstSeenDate') ?? row.created_at,
+    inactivatedDate: attr('inactivatedDate') ?? (row.status === 'active' ? null : row.updated_at),
+    status: STATUS[row.status] ?? 'Active',
+  };
+}
+
+const PRIORITIES = ['None', 'Low', 'Medium', 'High', 'Critical'];
+const paPriority = (p: string): string => PRIORITIES.find((x) => x.toLowerCase() === p.toLowerCase()) ?? 'None';
+
+/** Held imports wait for a person: shown as Pending (the vendor has no Held status), with `held: true`. */
+export const paStatus = (status: string): string => (status === 'Held' ? 'Pending' : status);
+
+export function toPaApplicationSummary({ row }: ApplicationRecord) {
+  return { id: row.id, kind: 'Application', name: row.name, priority: paPriority(row.priority), isArchived: row.archived === 1, lastUpdated: row.updated_at };
+}
+
+export function toPaApplication(record: ApplicationRecord) {
+  const connector = storedConnector(record.row.connector);
+  const last = record.lastImport ? toImportView(record.lastImport) : null;
+  return {
+    ...toPaApplicationSummary(record),
+    number: Number(record.row.number),
+    description: record.row.description,
+    type: record.row.kind === 'connected' ? 'Connected' : 'Managed',
+    connectorConfiguration: connector ? connectorDocument(connector) : null,
+    lastImport: last
+      ? { id: last.id, number: last.number, type: last.type, status: paStatus(last.status), buildStart: last.buildStart, buildEnd: last.buildEnd }
+      : null,
+    lastImportStatus: last ? paStatus(last.status) : null,
+  };
+}
+
+export function toPaImport(view: ImportView, app: Pick<Database['applications'], 'id' | 'name'> | null) {
+  return {
+    id: view.id,
+    kind: 'Application Import',
+    number: view.number,
+    type: view.type,
+    status: paStatus(view.status),
+    held: view.status === 'Held',
+    heldReason: view.heldReason,
+    dryRun: view.dryRun,
+    createdBy: view.createdBy,
+    createdDate: view.createdAt,
+    buildStart: view.buildStart,
+    buildEnd: view.buildEnd,
+    progress: view.progress,
+    log: view.log.map((l) => `${l.time} ${l.level.toUpperCase()} ${l.message}`).join('\n'),
+    files: view.files.map((f) => ({ id: f.id, fileGroupId: f.fileGroupId, fileGroup: f.fileGroup, name: f.name })),
+    metrics: view.status === 'Finished' ? view.metrics : null,
+    application: app ? { id: app.id, kind: 'Application', name: app.name } : { id: view.applicationId, kind: 'Application', name: null },
+  };
+}
+
+export function paPage<T>(items: T[], total: number, page: number, pageSize: number) {
+  return { items, totalCount: total, page, pageSize, totalPages: Math.max(1, Math.ceil(total / pageSize)) };
+}
+
+const PA_CODES: Partial<Record<ErrorCode, [string, number]>> = {
+  validation_failed: ['validation_error', 400],
+  malformed_json: ['validation_error', 400],
+  invalid_cursor: ['validation_error', 400],
+  payload_too_large: ['validation_error', 400],
+  unsupported_media_type: ['validation_error', 400],
+  unauthenticated: ['unauthorized', 401],
+  forbidden: ['forbidden', 403],
+  not_found: ['not_found', 404],
+  route_not_found: ['not_found', 404],
+  conflict: ['conflict', 409],
+  precondition_failed: ['conflict', 409],
+  unprocessable: ['unprocessable_entity', 422],
+  idempotency_mismatch: ['unprocessable_entity', 422],
+};
+
+/** The correlation id: the request id's 32 hex digits when it is a UUID, else fresh ones. */
+export function correlationIdOf(requestId: string): string {
+  const hex = requestId.replace(/-/g, '');
+  return /^[0-9a-f]{32}$/i.test(hex) ? hex.toLowerCase() : randomUUID().replace(/-/g, '');
+}
+
+export function paError(error: AppError, requestId: string, creating: boolean): { status: number; body: { error: string; message: string; correlationId: string; errors: { field: string; message: string }[] } } {
+  const mapped = PA_CODES[error.code];
+  const [code, status] = mapped ?? (error.code === 'internal_error' ? [creating ? 'creation_failed' : 'server_error', 500] : [error.code, ERROR_CATALOGUE[error.code].status]);
+  return { status, body: { error: code, message: error.message, correlationId: correlationIdOf(requestId), errors: error.errors ?? [] } };
+}
