@@ -8,7 +8,9 @@ import { ConfigError } from './config.ts';
 import { buildApp, type App } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
 import { bootstrap } from './services/bootstrap.ts';
-import { createServices } from './services/index.ts';
+import { createServices, DEFAULT_SECURITY, EXTERNAL_ALGORITHMS, type SecuritySettings } from './services/index.ts';
+import { createServerSecrets } from './domain/server-secrets.ts';
+import { resolveSecretKey } from './secret-key.ts';
 import { openStore, StoreOpenError, type Store } from './store/store.ts';
 
 export interface RunningServer {
@@ -39,14 +41,27 @@ export async function startServer(config: Config, io: { out: (line: string) => v
   try {
     const applied = await store.migrate();
     if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
-    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey });
+    const { secretKey, generatedFile } = resolveSecretKey(config);
+    if (generatedFile) io.err(`grantory: generated the server secret key into ${generatedFile} (back it up with the database)`);
+    const secrets = createServerSecrets(secretKey);
+    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey, secrets });
     if (boot.generatedKey) {
       io.err('grantory: generated the administrator API key (shown once; store it now):');
       io.err(`  ${boot.generatedKey}`);
       io.err('  use it as: Authorization: Bearer <key>');
     }
-    const services = createServices({ store, now: () => new Date() });
-    const app = await buildApp({ services, store, metrics, bodyLimit: config.bodyLimit, logLevel: config.logLevel });
+    // The token issuer is the public URL, or the URL this node listens on once it is known.
+    let issuer = config.publicUrl ?? `http://localhost:${config.port}`;
+    const security: SecuritySettings = {
+      ...DEFAULT_SECURITY,
+      issuer: () => issuer,
+      audience: config.tokenAudience,
+      accessTokenTtlSeconds: config.tokenTtlSeconds,
+      keyRing: { ...DEFAULT_SECURITY.keyRing, rotationDays: config.signingKeyRotationDays },
+      externalIssuer: config.externalIssuer ? { ...config.externalIssuer, algorithms: EXTERNAL_ALGORITHMS } : null,
+    };
+    const services = createServices({ store, now: () => new Date(), secrets, security });
+    const app = await buildApp({ services, store, metrics, bodyLimit: config.bodyLimit, logLevel: config.logLevel, rateLimits: config.rateLimits });
     try {
       await app.listen({ port: config.port, host: config.host });
     } catch (e) {
@@ -61,6 +76,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${shownHost}:${port}`;
+    if (!config.publicUrl) issuer = url;
     io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
     let closing: Promise<void> | null = null;
     return {

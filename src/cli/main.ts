@@ -17,6 +17,7 @@ import { verifyAuditTrail } from '../services/audit.ts';
 import { buildApp } from '../api/app.ts';
 import { createServices } from '../services/index.ts';
 import { openStore } from '../store/store.ts';
+import { createServerSecrets, generateSecretKey } from '../domain/server-secrets.ts';
 
 const USAGE = `usage: grantory <command>
   serve           start the server (default command)
@@ -122,7 +123,8 @@ export async function renderOpenApi(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'grantory-openapi-'));
   const store = await openStore({ dataDir: dir });
   try {
-    const app = await buildApp({ services: createServices({ store, now: () => new Date() }), store });
+    const secrets = createServerSecrets(generateSecretKey());
+    const app = await buildApp({ services: createServices({ store, now: () => new Date(), secrets }), store });
     const doc = `${JSON.stringify(app.swagger(), null, 2)}\n`;
     await app.close();
     return doc;

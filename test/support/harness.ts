@@ -11,7 +11,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildApp, type App } from '../../src/api/app.ts';
 import { bootstrap } from '../../src/services/bootstrap.ts';
-import { createServices, type Services } from '../../src/services/index.ts';
+import { createServices, type SecuritySettings, type Services } from '../../src/services/index.ts';
+import { createServerSecrets } from '../../src/domain/server-secrets.ts';
+import type { RateLimitConfig } from '../../src/config.ts';
 import { openStore, type Dialect, type Store } from '../../src/store/store.ts';
 
 export type Backend = Dialect;
@@ -23,6 +25,8 @@ export const TEST_PG_URL = process.env.GRANTORY_TEST_DATABASE_URL ?? 'postgres:/
 export const CONTRACT_BACKENDS: Backend[] = TEST_BACKEND === 'postgres' ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
+export const TEST_SECRET_KEY = 'test-server-secret-0123456789abcdefghijklmnop';
+export const TEST_ISSUER = 'http://grantory.test';
 
 export interface TestStore {
   store: Store;
@@ -85,12 +89,26 @@ export interface TestApp extends TestStore {
   close(): Promise<void>;
 }
 
-export async function createTestApp(options: { backend?: Backend; now?: () => Date; bodyLimit?: number } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  backend?: Backend;
+  now?: () => Date;
+  bodyLimit?: number;
+  security?: Partial<SecuritySettings>;
+  rateLimits?: RateLimitConfig;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const ts = await openTestStore(options.backend);
   await ts.store.migrate();
-  const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY });
-  const services = createServices({ store: ts.store, now: options.now ?? (() => new Date()) });
-  const app = await buildApp({ services, store: ts.store, logLevel: 'silent', bodyLimit: options.bodyLimit });
+  const secrets = createServerSecrets(TEST_SECRET_KEY);
+  const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets });
+  const services = createServices({
+    store: ts.store,
+    now: options.now ?? (() => new Date()),
+    secrets,
+    security: { issuer: () => TEST_ISSUER, ...options.security },
+  });
+  const app = await buildApp({ services, store: ts.store, logLevel: 'silent', bodyLimit: options.bodyLimit, rateLimits: options.rateLimits });
   return {
     ...ts,
     app,

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.ts';
+import * as m0002 from './0002-security.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -7,6 +8,7 @@ import * as m0001 from './0001-foundation.ts';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': m0001,
+  '0002-security': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {
