@@ -185,17 +185,20 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
   }
-  return new KyselyStore(db, dialect);
+  return new KyselyStore(db, dialect, isPg ? options.pgSchema : undefined);
 }
 
 class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    private readonly pgSchema?: string | undefined,
   ) {}
 
   private migrator(): Migrator {
-    return new Migrator({ db: this.db, provider: migrationProvider });
+    // With a schema of its own, the migration tables must be looked for in that schema:
+    // Kysely's existence check would otherwise see another schema's tables of the same name.
+    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.pgSchema ? { migrationTableSchema: this.pgSchema } : {}) });
   }
 
   async pendingMigrations(): Promise<string[]> {
