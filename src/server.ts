@@ -57,7 +57,11 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       issuer: () => issuer,
       audience: config.tokenAudience,
       accessTokenTtlSeconds: config.tokenTtlSeconds,
-      keyRing: { ...DEFAULT_SECURITY.keyRing, rotationDays: config.signingKeyRotationDays },
+      keyRing: {
+        ...DEFAULT_SECURITY.keyRing,
+        rotationDays: config.signingKeyRotationDays,
+        retiredKeyTtlSeconds: Math.max(DEFAULT_SECURITY.keyRing.retiredKeyTtlSeconds, config.tokenTtlSeconds + DEFAULT_SECURITY.clockToleranceSeconds),
+      },
       externalIssuer: config.externalIssuer ? { ...config.externalIssuer, algorithms: EXTERNAL_ALGORITHMS } : null,
     };
     const services = createServices({ store, now: () => new Date(), secrets, security });

@@ -4,6 +4,7 @@
  *   grantory serve [--port N] [--host H] [--data-dir D] [--database-url URL] [--log-level L]
  *   grantory migrate
  *   grantory audit verify
+ *   grantory keys rotate
  *   grantory openapi [--out FILE | --check FILE]
  *
  * Exit codes: 0 success, 1 failure (e.g. a broken audit chain), 2 bad configuration or usage.
@@ -15,7 +16,11 @@ import { ConfigError, loadConfig, parseFlags } from '../config.ts';
 import { openConfiguredStore, startServer } from '../server.ts';
 import { verifyAuditTrail } from '../services/audit.ts';
 import { buildApp } from '../api/app.ts';
-import { createServices } from '../services/index.ts';
+import { createServices, DEFAULT_SECURITY } from '../services/index.ts';
+import { systemActor } from '../services/actor.ts';
+import { DEFAULT_TENANT } from '../services/bootstrap.ts';
+import { rotateSigningKey } from '../services/signing-keys.ts';
+import { resolveSecretKey } from '../secret-key.ts';
 import { openStore } from '../store/store.ts';
 import { createServerSecrets, generateSecretKey } from '../domain/server-secrets.ts';
 
@@ -23,9 +28,10 @@ const USAGE = `usage: grantory <command>
   serve           start the server (default command)
   migrate         apply pending database migrations
   audit verify    check the audit trail's hash chain
+  keys rotate     make a new token-signing key the active one (earlier keys keep verifying)
   openapi         print the OpenAPI document (--out FILE writes it, --check FILE compares)
-settings: GRANTORY_PORT, GRANTORY_HOST, GRANTORY_DATA_DIR, DATABASE_URL,
-  GRANTORY_BOOTSTRAP_ADMIN_KEY, GRANTORY_LOG_LEVEL, GRANTORY_BODY_LIMIT (or --port, --host,
+settings: GRANTORY_PORT, GRANTORY_HOST, GRANTORY_DATA_DIR, DATABASE_URL, GRANTORY_SECRET_KEY,
+  GRANTORY_PUBLIC_URL, GRANTORY_BOOTSTRAP_ADMIN_KEY, GRANTORY_LOG_LEVEL, GRANTORY_BODY_LIMIT (or --port, --host,
   --data-dir, --database-url, --log-level, --body-limit)`;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -42,6 +48,10 @@ export async function main(argv: string[]): Promise<number> {
         return await migrate(settings);
       case 'audit':
         if (args[0] === 'verify') return await auditVerify(settings);
+        err(USAGE);
+        return 2;
+      case 'keys':
+        if (args[0] === 'rotate') return await rotateKeys(settings);
         err(USAGE);
         return 2;
       case 'openapi':
@@ -113,6 +123,28 @@ async function auditVerify(settings: Record<string, string>): Promise<number> {
       }
     }
     return broken ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function rotateKeys(settings: Record<string, string>): Promise<number> {
+  const config = loadConfig(process.env, settings);
+  const store = await openConfiguredStore(config);
+  try {
+    if ((await store.pendingMigrations()).length) {
+      err('grantory: the database has pending migrations; run `grantory migrate` first');
+      return 2;
+    }
+    const tenant = await store.findTenantByName(DEFAULT_TENANT);
+    if (!tenant) {
+      err('grantory: no default tenant yet; start the server once first');
+      return 2;
+    }
+    const secrets = createServerSecrets(resolveSecretKey(config).secretKey);
+    const { kid } = await rotateSigningKey({ store, now: () => new Date(), secrets }, systemActor(tenant.id, 'grantory keys rotate'), DEFAULT_SECURITY.keyRing);
+    out(`new signing key ${kid}; earlier keys keep verifying until their tokens expire (nodes pick it up within ${DEFAULT_SECURITY.keyRing.reloadSeconds} s)`);
+    return 0;
   } finally {
     await store.close();
   }
