@@ -172,7 +172,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     try {
       caller = await options.services.authenticate(request.headers.authorization, meta);
     } catch (e) {
-      if (e instanceof AppError && e.code === 'unauthenticated') limiters.authFailuresPerIp.hit(request.ip);
+      if (e instanceof AppError && e.code === 'unauthenticated' && request.headers.authorization) limiters.authFailuresPerIp.hit(request.ip);
       throw e;
     }
     const limit = limiters.perCredential.hit(`${caller.tenantId}\u0000${caller.kind}\u0000${caller.id}`);

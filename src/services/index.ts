@@ -78,7 +78,8 @@ export function createServices(deps: ServiceDeps): Services {
       try {
         return await authenticateHeader(authorization);
       } catch (e) {
-        if (e instanceof CredentialRejected && meta) authFailures.record({ ...e.failure, meta });
+        // A request without any credential is not a failed authentication (nothing was tried).
+        if (e instanceof CredentialRejected && meta && e.failure.credentialType !== 'none') authFailures.record({ ...e.failure, meta });
         throw e;
       }
     },
