@@ -26,6 +26,8 @@
  * | GRANTORY_TOKEN_RATE_LIMIT | — | 60 token requests per client id per window |
  * | GRANTORY_AUTH_FAILURE_LIMIT | — | 30 failed authentications per IP address per window |
  */
+import { hasValidChecksum } from './domain/secret-format.ts';
+
 export interface Config {
   port: number;
   host: string;
@@ -135,10 +137,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
   if (bootstrapAdminKey !== undefined && (bootstrapAdminKey.length < 32 || bootstrapAdminKey.length > 512 || /\s/.test(bootstrapAdminKey))) {
     throw new ConfigError('GRANTORY_BOOTSTRAP_ADMIN_KEY', 'must be 32 to 512 characters without spaces');
   }
+  // A key in Grantory's own format is refused at use unless its checksum holds; say so now.
+  if (bootstrapAdminKey?.startsWith('gty_') && !hasValidChecksum(bootstrapAdminKey, 'gty')) {
+    throw new ConfigError('GRANTORY_BOOTSTRAP_ADMIN_KEY', 'starts with gty_ but its checksum is wrong (copy the whole key, or choose a key without the gty_ prefix)');
+  }
 
-  const sync = (get('GRANTORY_SQLITE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
+  const syncText = get('GRANTORY_SQLITE_SYNCHRONOUS') ?? 'FULL';
+  const sync = syncText.toUpperCase();
   if (sync !== 'FULL' && sync !== 'NORMAL') {
-    throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${sync}" is not FULL or NORMAL`);
+    throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${syncText}" is not FULL or NORMAL`);
   }
 
   const int = (name: string, fallback: number, min: number, max: number): number => {

@@ -1,6 +1,6 @@
 /**
- * Starts a Grantory node: open the store, apply migrations, bootstrap, build the app,
- * listen, and shut down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight
+ * Starts a Grantory node: open the store, apply migrations, build the app, listen, then
+ * bootstrap; shut down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight
  * requests, close the store).
  */
 import type { Config } from './config.ts';
@@ -11,7 +11,8 @@ import { bootstrap } from './services/bootstrap.ts';
 import { createServices, DEFAULT_SECURITY, EXTERNAL_ALGORITHMS, type SecuritySettings } from './services/index.ts';
 import { createServerSecrets } from './domain/server-secrets.ts';
 import { resolveSecretKey } from './secret-key.ts';
-import { openStore, StoreOpenError, type Store } from './store/store.ts';
+import { openConfiguredStore } from './configured-store.ts';
+import type { Store } from './store/store.ts';
 
 export interface RunningServer {
   app: App;
@@ -20,36 +21,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the store for a configuration; translates opening problems into ConfigErrors. */
-export async function openConfiguredStore(config: Config, onQuery?: (ms: number, failed: boolean) => void): Promise<Store> {
-  try {
-    return await openStore({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.dataDir,
-      sqliteSynchronous: config.sqliteSynchronous,
-      onQuery,
-    });
-  } catch (e) {
-    if (e instanceof StoreOpenError) throw new ConfigError(e.setting, e.message);
-    throw e;
-  }
-}
-
 export async function startServer(config: Config, io: { out: (line: string) => void; err: (line: string) => void }): Promise<RunningServer> {
   const metrics = createMetrics({ defaultMetrics: true });
   const store = await openConfiguredStore(config, metrics.observeQuery);
+  let app: App | undefined;
   try {
     const applied = await store.migrate();
-    if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
+    let bootstrapped = false;
     const { secretKey, generatedFile } = resolveSecretKey(config);
-    if (generatedFile) io.err(`grantory: generated the server secret key into ${generatedFile} (back it up with the database)`);
     const secrets = createServerSecrets(secretKey);
-    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey, secrets });
-    if (boot.generatedKey) {
-      io.err('grantory: generated the administrator API key (shown once; store it now):');
-      io.err(`  ${boot.generatedKey}`);
-      io.err('  use it as: Authorization: Bearer <key>');
-    }
     // The token issuer is the public URL, or the URL this node listens on once it is known.
     let issuer = config.publicUrl ?? `http://localhost:${config.port}`;
     const security: SecuritySettings = {
@@ -65,16 +45,35 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       externalIssuer: config.externalIssuer ? { ...config.externalIssuer, algorithms: EXTERNAL_ALGORITHMS } : null,
     };
     const services = createServices({ store, now: () => new Date(), secrets, security });
-    const app = await buildApp({ services, store, metrics, bodyLimit: config.bodyLimit, logLevel: config.logLevel, rateLimits: config.rateLimits });
+    app = await buildApp({
+      services,
+      store,
+      metrics,
+      bodyLimit: config.bodyLimit,
+      logLevel: config.logLevel,
+      rateLimits: config.rateLimits,
+      readiness: async () => (bootstrapped ? null : 'the first-start setup is not finished'),
+    });
     try {
       await app.listen({ port: config.port, host: config.host });
     } catch (e) {
-      await app.close();
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ConfigError('GRANTORY_PORT', `port ${config.port} is already in use`);
       if (code === 'EACCES') throw new ConfigError('GRANTORY_PORT', `not allowed to listen on port ${config.port}`);
       if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('GRANTORY_HOST', `cannot listen on host ${config.host}`);
       throw e;
+    }
+    // Bootstrap only once the port is bound: a generated administrator key is shown once,
+    // so it must be shown by a start that goes on serving, not by one that then fails
+    // (after which the key would exist but nobody could have kept it).
+    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey, secrets });
+    bootstrapped = true;
+    if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
+    if (generatedFile) io.err(`grantory: generated the server secret key into ${generatedFile} (back it up with the database)`);
+    if (boot.generatedKey) {
+      io.err('grantory: generated the administrator API key (shown once; store it now):');
+      io.err(`  ${boot.generatedKey}`);
+      io.err('  use it as: Authorization: Bearer <key>');
     }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -82,17 +81,19 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     const url = `http://${shownHost}:${port}`;
     if (!config.publicUrl) issuer = url;
     io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
+    const running = app;
     let closing: Promise<void> | null = null;
     return {
-      app,
+      app: running,
       store,
       url,
       close: () => (closing ??= (async () => {
-        await app.close();
+        await running.close();
         await store.close();
       })()),
     };
   } catch (e) {
+    await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
   }

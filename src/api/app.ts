@@ -32,7 +32,13 @@ import type { Metrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
-import { setActor } from './request-context.ts';
+import { maybeActorOf, setActor } from './request-context.ts';
+import {
+  findIdempotentResponse,
+  requestFingerprint,
+  saveIdempotentResponse,
+  validIdempotencyKey,
+} from '../services/idempotency.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
 import { createRateLimiters, rateLimited, setRateLimitHeaders, type RateLimiters } from './rate-limit.ts';
@@ -187,8 +193,39 @@ export async function buildApp(options: AppOptions): Promise<App> {
     await options.services.authFailures.flush();
   });
 
-  app.addHook('onSend', async (request, reply) => {
+  // Idempotency-Key on POST: a retry with the same key and request gets the first response.
+  const pendingIdempotency = new WeakMap<object, { key: string; fingerprint: string }>();
+  app.addHook('preHandler', async (request, reply) => {
+    const key = request.headers['idempotency-key'];
+    const actor = maybeActorOf(request);
+    if (request.method !== 'POST' || typeof key !== 'string' || !actor) return;
+    if (!validIdempotencyKey(key)) throw new AppError('validation_failed', 'Idempotency-Key must be 1-255 visible ASCII characters');
+    const fingerprint = requestFingerprint(request.method, request.url, request.body);
+    const now = options.services.deps.now();
+    const stored = await findIdempotentResponse(options.store, actor.caller, key, fingerprint, now);
+    if (stored) {
+      return reply.status(stored.status).type(stored.contentType).header('idempotent-replayed', 'true').send(stored.body);
+    }
+    pendingIdempotency.set(request, { key, fingerprint });
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
+    const pending = pendingIdempotency.get(request);
+    const actor = maybeActorOf(request);
+    if (pending && actor && reply.statusCode < 500 && typeof payload === 'string') {
+      pendingIdempotency.delete(request);
+      const contentType = String(reply.getHeader('content-type') ?? 'application/json');
+      await saveIdempotentResponse(
+        options.store,
+        actor.caller,
+        pending.key,
+        pending.fingerprint,
+        { status: reply.statusCode, body: payload, contentType },
+        options.services.deps.now(),
+      );
+    }
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {

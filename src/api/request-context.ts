@@ -26,3 +26,8 @@ export const REVISION_HEADER = 'grantory-revision';
 export function sendWritten<T extends object>(reply: FastifyReply, status: number, body: T, revision: number): FastifyReply {
   return reply.status(status).header(REVISION_HEADER, String(revision)).send({ ...body, revision });
 }
+
+/** Sends an object with its ETag (from the row's version). */
+export function sendWithEtag<T extends object>(reply: FastifyReply, body: T, version: number): FastifyReply {
+  return reply.header('etag', `"${version}"`).send(body);
+}

@@ -13,16 +13,9 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseFlags } from '../config.ts';
-import { openConfiguredStore, startServer } from '../server.ts';
-import { verifyAuditTrail } from '../services/audit.ts';
-import { buildApp } from '../api/app.ts';
-import { createServices, DEFAULT_SECURITY } from '../services/index.ts';
-import { systemActor } from '../services/actor.ts';
-import { DEFAULT_TENANT } from '../services/bootstrap.ts';
-import { rotateSigningKey } from '../services/signing-keys.ts';
-import { resolveSecretKey } from '../secret-key.ts';
-import { openStore } from '../store/store.ts';
-import { createServerSecrets, generateSecretKey } from '../domain/server-secrets.ts';
+// Everything else is imported by the command that needs it, after the settings are checked:
+// a bad setting is reported at once, without loading the HTTP stack and database drivers,
+// and `migrate` or `audit verify` never load Fastify.
 
 const USAGE = `usage: grantory <command>
   serve           start the server (default command)
@@ -77,23 +70,29 @@ export async function main(argv: string[]): Promise<number> {
 
 async function serve(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
-  const server = await startServer(config, { out, err });
-  await new Promise<void>((resolveStop) => {
-    const stop = (signal: string) => {
-      err(`grantory: ${signal} received, finishing in-flight requests`);
-      server.close().then(resolveStop, (e: unknown) => {
-        err(`grantory: shutdown failed: ${(e as Error).message}`);
-        resolveStop();
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  const { startServer } = await import('../server.ts');
+  // Listen for signals before starting: once "listening" is printed a supervisor may send
+  // SIGTERM at any moment, and a signal without a listener kills the process on the spot.
+  // A signal that arrives during startup stops the server as soon as it is up.
+  const stopSignal = new Promise<string>((resolveSignal) => {
+    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+    process.once('SIGINT', () => resolveSignal('SIGINT'));
   });
+  const server = await startServer(config, { out, err });
+  const signal = await stopSignal;
+  err(`grantory: ${signal} received, finishing in-flight requests`);
+  try {
+    await server.close();
+  } catch (e) {
+    err(`grantory: shutdown failed: ${(e as Error).message}`);
+    return 1;
+  }
   return 0;
 }
 
 async function migrate(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
+  const { openConfiguredStore } = await import('../configured-store.ts');
   const store = await openConfiguredStore(config);
   try {
     const applied = await store.migrate();
@@ -106,6 +105,7 @@ async function migrate(settings: Record<string, string>): Promise<number> {
 
 async function auditVerify(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
+  const [{ openConfiguredStore }, { verifyAuditTrail }] = await Promise.all([import('../configured-store.ts'), import('../services/audit.ts')]);
   const store = await openConfiguredStore(config);
   try {
     const pending = await store.pendingMigrations();
@@ -130,6 +130,15 @@ async function auditVerify(settings: Record<string, string>): Promise<number> {
 
 async function rotateKeys(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
+  const [{ openConfiguredStore }, { DEFAULT_SECURITY }, { systemActor }, { DEFAULT_TENANT }, { rotateSigningKey }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
+    import('../configured-store.ts'),
+    import('../services/index.ts'),
+    import('../services/actor.ts'),
+    import('../services/bootstrap.ts'),
+    import('../services/signing-keys.ts'),
+    import('../secret-key.ts'),
+    import('../domain/server-secrets.ts'),
+  ]);
   const store = await openConfiguredStore(config);
   try {
     if ((await store.pendingMigrations()).length) {
@@ -152,9 +161,16 @@ async function rotateKeys(settings: Record<string, string>): Promise<number> {
 
 /** Renders the OpenAPI document of the app as built from the code. */
 export async function renderOpenApi(): Promise<string> {
+  const [{ buildApp }, { createServices }, { openStore }, { createServerSecrets, generateSecretKey }] = await Promise.all([
+    import('../api/app.ts'),
+    import('../services/index.ts'),
+    import('../store/store.ts'),
+    import('../domain/server-secrets.ts'),
+  ]);
   const dir = mkdtempSync(join(tmpdir(), 'grantory-openapi-'));
   const store = await openStore({ dataDir: dir });
   try {
+    // Any secret renders the same document.
     const secrets = createServerSecrets(generateSecretKey());
     const app = await buildApp({ services: createServices({ store, now: () => new Date(), secrets }), store });
     const doc = `${JSON.stringify(app.swagger(), null, 2)}\n`;

@@ -51,10 +51,11 @@ export class ChainVerifier {
   push(event: ChainedAuditEvent & { hash: string }): ChainProblem | null {
     const { hash, ...rest } = event;
     if (event.seq !== this.expectedSeq) {
+      // The first broken link is the missing event, as for a truncated tail.
       return {
         kind: 'gap',
-        seq: event.seq,
-        message: `expected event #${this.expectedSeq} but found #${event.seq} (an event was deleted or reordered)`,
+        seq: this.expectedSeq,
+        message: `event #${this.expectedSeq} is missing: the next event is #${event.seq} (an event was deleted or reordered)`,
       };
     }
     if (event.prevHash !== this.lastHash) {

@@ -9,7 +9,7 @@ import { canonicalJson } from '../domain/canonical-json.ts';
 import { ADMIN_ROLE, GRANTORY_APPLICATION, RIGHTS, RIGHT_DESCRIPTIONS } from '../domain/rights.ts';
 import { generateSecret, hashSecret } from '../domain/secret-format.ts';
 import type { ServerSecrets } from '../domain/server-secrets.ts';
-import type { Store, WriteTx } from '../store/store.ts';
+import { isUniqueViolation, type Store, type WriteTx } from '../store/store.ts';
 import { systemActor, writeMeta } from './actor.ts';
 import { API_KEY_PREFIX } from './authentication.ts';
 
@@ -29,19 +29,35 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
   let tenant = await store.findTenantByName(DEFAULT_TENANT);
   let createdTenant = false;
   if (!tenant) {
-    const id = await store.createTenant(DEFAULT_TENANT, now);
-    await store.write(id, writeMeta(systemActor(id, 'bootstrap')), (tx) => seedTenant(tx));
-    tenant = { id, name: DEFAULT_TENANT, revision: 0 };
-    createdTenant = true;
+    // Two nodes starting at once on one database may both get here: the loser of the
+    // unique name uses the winner's tenant.
+    try {
+      await store.createTenant(DEFAULT_TENANT, now);
+      createdTenant = true;
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+    }
+    tenant = await store.findTenantByName(DEFAULT_TENANT);
+    if (!tenant) throw new Error(`tenant ${DEFAULT_TENANT} was neither created nor found`);
   }
   const tenantId = tenant.id;
   const scope = store.read(tenantId);
-  const admin = await scope.db
-    .selectFrom('identities')
-    .select('id')
-    .where('tenant_id', '=', tenantId)
-    .where('subject', '=', ADMIN_SUBJECT)
-    .executeTakeFirstOrThrow();
+  const findAdmin = () =>
+    scope.db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('subject', '=', ADMIN_SUBJECT).executeTakeFirst();
+  // Creating the tenant and seeding it are two transactions (a write needs its tenant row),
+  // so a start that stopped between them left a tenant without its seed: seed it now.
+  let admin = await findAdmin();
+  if (!admin) {
+    try {
+      await store.write(tenantId, writeMeta(systemActor(tenantId, 'bootstrap')), (tx) => seedTenant(tx));
+    } catch (e) {
+      // Another node seeded it meanwhile (the built-in application's name is unique).
+      if (!isUniqueViolation(e)) throw e;
+    }
+    admin = await findAdmin();
+    if (!admin) throw new Error(`tenant ${DEFAULT_TENANT} has no administrator identity`);
+  }
+  const adminId = admin.id;
 
   let generatedKey: string | null = null;
   let key = options.adminKey;
@@ -65,7 +81,7 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
         id,
         tenant_id: tenantId,
         name: BOOTSTRAP_KEY_NAME,
-        identity_id: admin.id,
+        identity_id: adminId,
         key_hash: options.secrets.hashCredential(secret),
         hash_scheme: 'hmac-sha256',
         prefix: secret.slice(0, 8),
@@ -80,9 +96,12 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
         action: 'api_key.create',
         targetType: 'api_key',
         targetId: id,
-        after: { id, name: BOOTSTRAP_KEY_NAME, identityId: admin.id, prefix: row.prefix },
+        after: { id, name: BOOTSTRAP_KEY_NAME, identityId: adminId, prefix: row.prefix },
       });
       tx.change('api_key', id, 'create');
+    }).catch((e: unknown) => {
+      // The operator's key was registered by another node starting at the same time.
+      if (generatedKey || !isUniqueViolation(e)) throw e;
     });
   }
   return { tenantId, createdTenant, generatedKey };

@@ -227,6 +227,13 @@ export interface SigningKeysTable {
   retired_at: string | null;
 }
 
+export interface TenantSecretsTable {
+  tenant_id: string;
+  name: string;
+  value: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   counters: CountersTable;
@@ -246,4 +253,5 @@ export interface Database {
   application_keys: ApplicationKeysTable;
   revoked_tokens: RevokedTokensTable;
   signing_keys: SigningKeysTable;
+  tenant_secrets: TenantSecretsTable;
 }

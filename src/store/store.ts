@@ -14,7 +14,7 @@
  * });
  * ```
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SQLiteDatabase from 'better-sqlite3';
@@ -106,6 +106,11 @@ export interface Store {
    * request's tenant is learnt, so this is the one credential read made without a tenant.
    */
   findApiKeyByHash(keyHash: string): Promise<Database['api_keys'] | undefined>;
+  /**
+   * A per-tenant random secret (32 bytes, base64url) named `name`, created on first use and
+   * the same for every node. Key material, not business data: not audited.
+   */
+  tenantSecret(tenantId: string, name: string): Promise<Buffer>;
   /** Records that a key was used (at most once a minute per key; usage metadata, not audited). */
   touchApiKey(tenantId: string, keyId: string, now: string): Promise<void>;
   /** Finds an OAuth client by its public `client_id`, in any tenant (how a token request's tenant is learnt). */
@@ -225,7 +230,7 @@ class KyselyStore implements Store {
   }
 
   async listTenants() {
-    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').execute();
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').orderBy('id').execute();
   }
 
   async createTenant(name: string, now: string): Promise<string> {
@@ -239,6 +244,28 @@ class KyselyStore implements Store {
 
   async findApiKeyByHash(keyHash: string) {
     return this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+  }
+
+  private readonly secrets = new Map<string, Buffer>();
+
+  async tenantSecret(tenantId: string, name: string): Promise<Buffer> {
+    const cacheKey = `${tenantId}\u0000${name}`;
+    const cached = this.secrets.get(cacheKey);
+    if (cached) return cached;
+    await this.db
+      .insertInto('tenant_secrets')
+      .values({ tenant_id: tenantId, name, value: randomBytes(32).toString('base64url'), created_at: new Date().toISOString() })
+      .onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('tenant_secrets')
+      .select('value')
+      .where('tenant_id', '=', tenantId)
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+    const secret = Buffer.from(row.value, 'base64url');
+    this.secrets.set(cacheKey, secret);
+    return secret;
   }
 
   async touchApiKey(tenantId: string, keyId: string, now: string): Promise<void> {

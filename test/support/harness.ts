@@ -38,7 +38,15 @@ export interface TestStore {
   dispose(): Promise<void>;
 }
 
-export async function openTestStore(backend: Backend = TEST_BACKEND): Promise<TestStore> {
+/**
+ * Opens a fresh store on `backend`. With `databaseUrl` (PostgreSQL), the store uses that
+ * database's default schema instead of a schema of its own; the caller owns the database.
+ */
+export async function openTestStore(backend: Backend = TEST_BACKEND, options: { databaseUrl?: string } = {}): Promise<TestStore> {
+  if (backend === 'postgres' && options.databaseUrl) {
+    const store = await openStore({ databaseUrl: options.databaseUrl, dataDir: '' });
+    return { store, backend, dataDir: null, pgSchema: null, databaseUrl: options.databaseUrl, dispose: () => store.close() };
+  }
   if (backend === 'postgres') {
     const schema = `t_${randomBytes(6).toString('hex')}`;
     const store = await openStore({ databaseUrl: TEST_PG_URL, pgSchema: schema, dataDir: '' });
@@ -93,12 +101,13 @@ export interface TestAppOptions {
   backend?: Backend;
   now?: () => Date;
   bodyLimit?: number;
+  databaseUrl?: string;
   security?: Partial<SecuritySettings>;
   rateLimits?: RateLimitConfig;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const ts = await openTestStore(options.backend);
+  const ts = await openTestStore(options.backend, options.databaseUrl ? { databaseUrl: options.databaseUrl } : {});
   await ts.store.migrate();
   const secrets = createServerSecrets(TEST_SECRET_KEY);
   const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets });
@@ -119,6 +128,38 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await app.close();
       await ts.dispose();
+    },
+  };
+}
+
+/** A PostgreSQL database of its own (for processes such as the CLI that know no schema option). */
+export interface ThrowawayDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database on the test server; `drop()` removes it, closing its connections. */
+export async function createThrowawayDatabase(): Promise<ThrowawayDatabase> {
+  const name = `grantory_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: TEST_PG_URL });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await client.end();
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.ts';
 import * as m0002 from './0002-security.ts';
+import * as m0005 from './0005-directory.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -9,6 +10,7 @@ import * as m0002 from './0002-security.ts';
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-security': m0002,
+  '0005-directory': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,254 @@
+/**
+ * The audit hash chain: canonical JSON and the chain verifier as pure functions, then the
+ * trail of a real app tampered with directly in its database, checked both by
+ * `verifyAuditTrail` and by the real `grantory audit verify` command.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/domain/canonical-json.ts';
+import { ChainVerifier, GENESIS_HASH, hashAuditEvent, type ChainedAuditEvent } from '../../src/domain/audit-chain.ts';
+import { verifyAuditTrail } from '../../src/services/audit.ts';
+import { fromAuditRow } from '../../src/store/store.ts';
+import { PROCESS_TIMEOUT, runCli } from '../support/cli.ts';
+import { createTestApp, createThrowawayDatabase, TEST_BACKEND, type TestApp, type ThrowawayDatabase } from '../support/harness.ts';
+
+describe('canonicalJson', () => {
+  it('sorts object keys at every depth and leaves out whitespace', () => {
+    expect(canonicalJson({ b: 1, a: [true, null], c: { z: 'z', y: { x: 1, w: 2 } } })).toBe('{"a":[true,null],"b":1,"c":{"y":{"w":2,"x":1},"z":"z"}}');
+  });
+
+  it('gives equal values the same text whatever the key order', () => {
+    expect(canonicalJson({ id: 'k', name: 'n', scopes: ['a'] })).toBe(canonicalJson({ scopes: ['a'], name: 'n', id: 'k' }));
+  });
+
+  it('drops undefined members, writes undefined array items and a bare undefined as null', () => {
+    expect(canonicalJson({ a: undefined, b: 2 })).toBe('{"b":2}');
+    expect(canonicalJson([1, undefined, 3])).toBe('[1,null,3]');
+    expect(canonicalJson(undefined)).toBe('null');
+  });
+
+  it('escapes strings and keys as JSON does', () => {
+    expect(canonicalJson({ 'quote"key': 'line\nbreak "and" \\ \u0001' })).toBe('{"quote\\"key":"line\\nbreak \\"and\\" \\\\ \\u0001"}');
+    expect(canonicalJson('é€😀')).toBe('"é€😀"');
+  });
+
+  it('sorts keys by UTF-16 code units, as RFC 8785 does', () => {
+    // U+FF5E sorts after the surrogate pair of U+1F600 in UTF-16 order, before it by code point.
+    expect(canonicalJson({ '\uff5e': 1, '😀': 2, B: 3, a: 4 })).toBe('{"B":3,"a":4,"😀":2,"～":1}');
+  });
+
+  it('writes values with a toJSON (such as dates) as JSON.stringify does', () => {
+    expect(canonicalJson({ at: new Date('2026-11-25T10:00:00.000Z') })).toBe('{"at":"2026-11-25T10:00:00.000Z"}');
+  });
+
+  it('refuses numbers JSON cannot hold', () => {
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow('non-finite number');
+    expect(() => canonicalJson([Number.POSITIVE_INFINITY])).toThrow('non-finite number');
+  });
+
+  it('refuses values that have no JSON form instead of writing invalid text', () => {
+    expect(() => canonicalJson({ f: () => 1 })).toThrow('cannot write a function');
+    expect(() => canonicalJson([Symbol('s')])).toThrow('cannot write a symbol');
+    expect(() => canonicalJson({ n: 10n })).toThrow('cannot write a bigint');
+  });
+});
+
+/** A valid chain of `n` events, built the way the store builds them. */
+function chain(n: number): (ChainedAuditEvent & { hash: string })[] {
+  const events: (ChainedAuditEvent & { hash: string })[] = [];
+  let prevHash = GENESIS_HASH;
+  for (let seq = 1; seq <= n; seq += 1) {
+    const event: ChainedAuditEvent = {
+      tenantId: 'tenant-1',
+      seq,
+      id: `event-${seq}`,
+      time: `2026-11-25T10:00:0${seq}.000Z`,
+      revision: seq,
+      actorType: 'system',
+      actorId: null,
+      actorName: 'unit test',
+      onBehalfOfId: null,
+      action: 'role.create',
+      targetType: 'role',
+      targetId: `role-${seq}`,
+      before: null,
+      after: canonicalJson({ name: `role ${seq}` }),
+      requestId: null,
+      sourceIp: null,
+      userAgent: null,
+      origin: null,
+      prevHash,
+    };
+    const hash = hashAuditEvent(event);
+    events.push({ ...event, hash });
+    prevHash = hash;
+  }
+  return events;
+}
+
+function firstProblem(events: (ChainedAuditEvent & { hash: string })[]) {
+  const verifier = new ChainVerifier();
+  for (const event of events) {
+    const problem = verifier.push(event);
+    if (problem) return { problem, verifier };
+  }
+  return { problem: null, verifier };
+}
+
+describe('hashAuditEvent and ChainVerifier', () => {
+  it('hashes deterministically, as SHA-256 hex, and over every field', () => {
+    const [event] = chain(1);
+    const { hash, ...fields } = event!;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashAuditEvent({ ...fields })).toBe(hash);
+    expect(hashAuditEvent({ ...fields, sourceIp: '10.0.0.1' })).not.toBe(hash);
+    expect(hashAuditEvent({ ...fields, prevHash: 'f'.repeat(64) })).not.toBe(hash);
+  });
+
+  it('accepts an intact chain and reports its length and head', () => {
+    const events = chain(5);
+    const { problem, verifier } = firstProblem(events);
+    expect(problem).toBeNull();
+    expect(verifier.count).toBe(5);
+    expect(verifier.lastSeq).toBe(5);
+    expect(verifier.headHash).toBe(events[4]!.hash);
+  });
+
+  it('starts from the genesis hash', () => {
+    const verifier = new ChainVerifier();
+    expect(verifier.headHash).toBe(GENESIS_HASH);
+    expect(verifier.lastSeq).toBe(0);
+    const [first] = chain(1);
+    expect(verifier.push({ ...first!, prevHash: 'a'.repeat(64) })).toMatchObject({ kind: 'broken_link', seq: 1 });
+  });
+
+  it('reports an edited event as altered', () => {
+    const events = chain(5);
+    events[2] = { ...events[2]!, actorName: 'someone else' };
+    expect(firstProblem(events).problem).toEqual({ kind: 'hash_mismatch', seq: 3, message: 'event #3 was altered after it was written' });
+  });
+
+  it('reports an edited and re-hashed event at the next link', () => {
+    const events = chain(5);
+    const { hash: _old, ...fields } = events[2]!;
+    const forged = { ...fields, after: canonicalJson({ name: 'forged' }) };
+    events[2] = { ...forged, hash: hashAuditEvent(forged) };
+    expect(firstProblem(events).problem).toEqual({ kind: 'broken_link', seq: 4, message: 'event #4 does not link to the hash of event #3' });
+  });
+
+  it('reports a deleted event by the number of the missing event', () => {
+    const events = chain(5);
+    events.splice(1, 1);
+    expect(firstProblem(events).problem).toMatchObject({ kind: 'gap', seq: 2 });
+  });
+
+  it('reports two events swapped in order at the first of them', () => {
+    const events = chain(5);
+    const third = events[2]!;
+    const fourth = events[3]!;
+    events[2] = { ...fourth, seq: 3 };
+    events[3] = { ...third, seq: 4 };
+    expect(firstProblem(events).problem).toMatchObject({ kind: 'broken_link', seq: 3 });
+  });
+});
+
+describe(`audit trail of a real app, tampered in its ${TEST_BACKEND} database`, PROCESS_TIMEOUT, () => {
+  let t: TestApp;
+  let database: ThrowawayDatabase | null = null;
+  let storeEnv: Record<string, string>;
+  /** Events bootstrap wrote before this test's own writes. */
+  let bootstrapEvents: number;
+  let total: number;
+
+  beforeEach(async () => {
+    if (TEST_BACKEND === 'postgres') {
+      // The CLI knows no per-test schema, so the app gets a database of its own.
+      database = await createThrowawayDatabase();
+      t = await createTestApp({ databaseUrl: database.url });
+      storeEnv = { DATABASE_URL: database.url };
+    } else {
+      t = await createTestApp();
+      storeEnv = { GRANTORY_DATA_DIR: t.dataDir! };
+    }
+    bootstrapEvents = await countEvents();
+    for (let i = 1; i <= 4; i += 1) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: t.auth, payload: { name: `ci key ${i}` } });
+      expect(res.statusCode).toBe(201);
+    }
+    total = bootstrapEvents + 4;
+    expect(await countEvents()).toBe(total);
+  });
+
+  afterEach(async () => {
+    await t.close();
+    await database?.drop();
+    database = null;
+  });
+
+  const events = () => t.store.read(t.tenantId).db;
+
+  async function countEvents(): Promise<number> {
+    const rows = await events().selectFrom('audit_events').select('seq').where('tenant_id', '=', t.tenantId).execute();
+    return rows.length;
+  }
+
+  async function expectBroken(kind: string, seq: number): Promise<void> {
+    const [result] = await verifyAuditTrail(t.store);
+    expect(result).toMatchObject({ tenant: 'default', problem: { kind, seq } });
+    const cli = await runCli(['audit', 'verify'], storeEnv);
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toBe(`tenant default: BROKEN at event #${seq}: ${result!.problem!.message}\n`);
+    expect(cli.code).toBe(1);
+  }
+
+  it('verifies an intact trail (exit 0)', async () => {
+    const [result] = await verifyAuditTrail(t.store);
+    const head = await events().selectFrom('tenants').select('audit_head_hash').where('id', '=', t.tenantId).executeTakeFirstOrThrow();
+    expect(result).toEqual({ tenant: 'default', events: total, headHash: head.audit_head_hash, problem: null });
+    const cli = await runCli(['audit', 'verify'], storeEnv);
+    expect(cli).toEqual({ code: 0, signal: null, stdout: `tenant default: ok, ${total} events, head ${head.audit_head_hash}\n`, stderr: '' });
+  });
+
+  it('finds a field edited in a middle event', async () => {
+    const middle = bootstrapEvents + 2;
+    await events().updateTable('audit_events').set({ actor_name: 'someone else' }).where('tenant_id', '=', t.tenantId).where('seq', '=', middle).execute();
+    await expectBroken('hash_mismatch', middle);
+  });
+
+  it('finds a middle event edited and re-hashed, at the next link', async () => {
+    const middle = bootstrapEvents + 2;
+    const row = await events().selectFrom('audit_events').selectAll().where('tenant_id', '=', t.tenantId).where('seq', '=', middle).executeTakeFirstOrThrow();
+    const { hash: _old, ...fields } = fromAuditRow(row);
+    const forged = { ...fields, after: canonicalJson({ name: 'forged' }) };
+    await events()
+      .updateTable('audit_events')
+      .set({ after: forged.after, hash: hashAuditEvent(forged) })
+      .where('tenant_id', '=', t.tenantId)
+      .where('seq', '=', middle)
+      .execute();
+    await expectBroken('broken_link', middle + 1);
+  });
+
+  it('finds a deleted middle event', async () => {
+    const middle = bootstrapEvents + 2;
+    await events().deleteFrom('audit_events').where('tenant_id', '=', t.tenantId).where('seq', '=', middle).execute();
+    await expectBroken('gap', middle);
+  });
+
+  it('finds two events whose seq were swapped', async () => {
+    const a = bootstrapEvents + 2;
+    const b = a + 1;
+    // (tenant_id, seq) is the primary key, so the swap goes through a free number.
+    const swap = async (from: number, to: number) =>
+      events().updateTable('audit_events').set({ seq: to }).where('tenant_id', '=', t.tenantId).where('seq', '=', from).execute();
+    await swap(a, -1);
+    await swap(b, a);
+    await swap(-1, b);
+    await expectBroken('broken_link', a);
+  });
+
+  it('finds the newest events deleted (a truncated tail)', async () => {
+    await events().deleteFrom('audit_events').where('tenant_id', '=', t.tenantId).where('seq', '>', total - 2).execute();
+    expect(await countEvents()).toBe(total - 2);
+    await expectBroken('gap', total - 1);
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * Bad settings stop `grantory serve` with exit code 2 and exactly one line on stderr that
+ * names the setting — no stack trace, no half-started server, no secret echoed.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseFlags } from '../../src/config.ts';
+import { PROCESS_TIMEOUT, runCli, tempDir } from '../support/cli.ts';
+
+let dir: ReturnType<typeof tempDir>;
+let occupied: Server;
+let occupiedPort: number;
+
+beforeAll(async () => {
+  dir = tempDir('config');
+  writeFileSync(join(dir.path, 'a-file'), 'not a directory\n');
+  occupied = createServer();
+  await new Promise<void>((resolveListen) => occupied.listen(0, '127.0.0.1', () => resolveListen()));
+  const address = occupied.address();
+  if (!address || typeof address !== 'object') throw new Error('no port');
+  occupiedPort = address.port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolveClose) => occupied.close(() => resolveClose()));
+  dir.remove();
+});
+
+/** A data directory of its own for each case, so that a case that wrongly starts shows it. */
+const dataDir = (name: string) => join(dir.path, name);
+
+interface Case {
+  name: string;
+  env: () => Record<string, string>;
+  args?: string[];
+  stderr: () => RegExp | string;
+}
+
+const cases: Case[] = [
+  {
+    name: 'GRANTORY_PORT not a number',
+    env: () => ({ GRANTORY_PORT: 'abc', GRANTORY_DATA_DIR: dataDir('port-abc') }),
+    stderr: () => 'grantory: GRANTORY_PORT: "abc" is not a port number (0-65535; 0 picks a free port)\n',
+  },
+  {
+    name: 'GRANTORY_PORT in use',
+    env: () => ({ GRANTORY_PORT: String(occupiedPort), GRANTORY_HOST: '127.0.0.1', GRANTORY_DATA_DIR: dataDir('port-in-use') }),
+    stderr: () => `grantory: GRANTORY_PORT: port ${occupiedPort} is already in use\n`,
+  },
+  {
+    name: 'GRANTORY_HOST that does not resolve',
+    env: () => ({ GRANTORY_PORT: '0', GRANTORY_HOST: 'no-such-host.invalid', GRANTORY_DATA_DIR: dataDir('host') }),
+    stderr: () => 'grantory: GRANTORY_HOST: cannot listen on host no-such-host.invalid\n',
+  },
+  {
+    name: 'GRANTORY_DATA_DIR under a regular file',
+    env: () => ({ GRANTORY_DATA_DIR: join(dir.path, 'a-file', 'data') }),
+    stderr: () => `grantory: GRANTORY_DATA_DIR: ${join(dir.path, 'a-file', 'data')} is not a writable directory (ENOTDIR)\n`,
+  },
+  {
+    name: 'DATABASE_URL unreachable',
+    env: () => ({ DATABASE_URL: 'postgres://postgres:s3cret-password@127.0.0.1:1/x' }),
+    stderr: () => /^grantory: DATABASE_URL: cannot connect to PostgreSQL at 127\.0\.0\.1:1\/x: connect ECONNREFUSED 127\.0\.0\.1:1\n$/,
+  },
+  {
+    name: 'DATABASE_URL not a PostgreSQL URL',
+    env: () => ({ DATABASE_URL: 'mysql://root:s3cret-password@127.0.0.1/x' }),
+    stderr: () => 'grantory: DATABASE_URL: must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite store)\n',
+  },
+  {
+    name: 'GRANTORY_BOOTSTRAP_ADMIN_KEY too short',
+    env: () => ({ GRANTORY_BOOTSTRAP_ADMIN_KEY: 's3cret-password', GRANTORY_DATA_DIR: dataDir('short-key') }),
+    stderr: () => 'grantory: GRANTORY_BOOTSTRAP_ADMIN_KEY: must be 32 to 512 characters without spaces\n',
+  },
+  {
+    name: 'GRANTORY_LOG_LEVEL unknown',
+    env: () => ({ GRANTORY_LOG_LEVEL: 'loud', GRANTORY_DATA_DIR: dataDir('log-level') }),
+    stderr: () => 'grantory: GRANTORY_LOG_LEVEL: "loud" is not one of fatal, error, warn, info, debug, trace, silent\n',
+  },
+  {
+    name: 'GRANTORY_BODY_LIMIT not a byte count',
+    env: () => ({ GRANTORY_BODY_LIMIT: '1mb', GRANTORY_DATA_DIR: dataDir('body-limit') }),
+    stderr: () => 'grantory: GRANTORY_BODY_LIMIT: "1mb" is not a byte count between 1024 and 1073741824\n',
+  },
+];
+
+describe('grantory serve with a bad setting', PROCESS_TIMEOUT, () => {
+  it.concurrent.each(cases)('$name: one line naming it, exit 2', async ({ env, args, stderr }) => {
+    const settings = env();
+    const result = await runCli(['serve', ...(args ?? [])], settings);
+    const expected = stderr();
+    if (typeof expected === 'string') expect(result.stderr).toBe(expected);
+    else expect(result.stderr).toMatch(expected);
+    expect(result.stderr).not.toContain('s3cret-password');
+    expect(result.stdout).toBe('');
+    expect(result.code).toBe(2);
+    // Settings are checked before the store is opened: nothing is created for a bad value.
+    const data = settings.GRANTORY_DATA_DIR;
+    if (data && !/port-in-use|host/.test(data)) expect(existsSync(data)).toBe(false);
+  });
+
+  it('an unknown command is a usage error (exit 2)', async () => {
+    const result = await runCli(['serv'], {});
+    expect(result.stderr.split('\n')[0]).toBe('grantory: unknown command "serv"');
+    expect(result.stdout).toBe('');
+    expect(result.code).toBe(2);
+  });
+});
+
+/** The rest of the settings' rules, checked in-process (the spawned cases above show the rendering). */
+describe('loadConfig', () => {
+  const settingOf = (env: Record<string, string>, flags: Record<string, string> = {}) => {
+    try {
+      loadConfig(env, flags);
+      return null;
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return `${(e as ConfigError).setting} | ${(e as ConfigError).message}`;
+    }
+  };
+
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: './data',
+      databaseUrl: undefined,
+      bootstrapAdminKey: undefined,
+      logLevel: 'info',
+      bodyLimit: 1048576,
+      sqliteSynchronous: 'FULL',
+      secretKey: undefined,
+      publicUrl: undefined,
+      tokenTtlSeconds: 900,
+      tokenAudience: 'urn:grantory:api',
+      signingKeyRotationDays: 90,
+      externalIssuer: undefined,
+      rateLimits: { windowSeconds: 60, perCredential: 600, tokenPerClient: 60, authFailuresPerIp: 30 },
+    });
+  });
+
+  it('takes flags over the environment, and treats an empty variable as unset', () => {
+    const { settings, rest } = parseFlags(['serve', '--port', '9090', '--data-dir=/srv/grantory', '--log-level', 'warn']);
+    expect(rest).toEqual(['serve']);
+    expect(loadConfig({ GRANTORY_PORT: '7070', GRANTORY_DATA_DIR: '', GRANTORY_BODY_LIMIT: '2048' }, settings)).toMatchObject({
+      port: 9090,
+      dataDir: '/srv/grantory',
+      logLevel: 'warn',
+      bodyLimit: 2048,
+    });
+    expect(loadConfig({ GRANTORY_PORT: '0', GRANTORY_SQLITE_SYNCHRONOUS: 'normal' })).toMatchObject({ port: 0, sqliteSynchronous: 'NORMAL' });
+  });
+
+  it('names the setting of each bad value', () => {
+    expect(settingOf({ GRANTORY_PORT: '70000' })).toBe('GRANTORY_PORT | GRANTORY_PORT: "70000" is not a port number (0-65535; 0 picks a free port)');
+    expect(settingOf({ GRANTORY_PORT: '80.5' })).toMatch(/^GRANTORY_PORT \| /);
+    expect(settingOf({}, { GRANTORY_PORT: '-1' })).toMatch(/^GRANTORY_PORT \| /);
+    expect(settingOf({ GRANTORY_BODY_LIMIT: '10' })).toBe('GRANTORY_BODY_LIMIT | GRANTORY_BODY_LIMIT: "10" is not a byte count between 1024 and 1073741824');
+    expect(settingOf({ GRANTORY_SQLITE_SYNCHRONOUS: 'off' })).toBe('GRANTORY_SQLITE_SYNCHRONOUS | GRANTORY_SQLITE_SYNCHRONOUS: "off" is not FULL or NORMAL');
+    expect(settingOf({ GRANTORY_BOOTSTRAP_ADMIN_KEY: `${'k'.repeat(20)} ${'k'.repeat(20)}` })).toMatch(/^GRANTORY_BOOTSTRAP_ADMIN_KEY \| /);
+    expect(settingOf({ GRANTORY_BOOTSTRAP_ADMIN_KEY: 'k'.repeat(513) })).toMatch(/^GRANTORY_BOOTSTRAP_ADMIN_KEY \| /);
+    expect(settingOf({ GRANTORY_BOOTSTRAP_ADMIN_KEY: 'k'.repeat(32) })).toBeNull();
+    expect(settingOf({ DATABASE_URL: 'postgres://' })).toMatch(/^DATABASE_URL \| /);
+    expect(settingOf({ DATABASE_URL: 'postgresql://db.internal/grantory' })).toBeNull();
+    expect(() => parseFlags(['--port'])).toThrow('GRANTORY_PORT: --port needs a value');
+  });
+});
