@@ -18,6 +18,18 @@
  * | GRANTORY_IMPORT_DIR | --import-dir | ./data/imports |
  * | GRANTORY_IMPORT_UPLOAD_LIMIT | — | 1073741824 (bytes per uploaded file) |
  * | GRANTORY_IMPORT_LEASE_SECONDS | — | 30 (PostgreSQL: a Running import silent this long is failed) |
+ * | GRANTORY_SECRET_KEY | — | SQLite: generated into `<data dir>/secret.key`; PostgreSQL: required |
+ * | GRANTORY_PUBLIC_URL | — | the listening URL (the `iss` of access tokens) |
+ * | GRANTORY_TOKEN_TTL | — | 900 (seconds) |
+ * | GRANTORY_TOKEN_AUDIENCE | — | urn:grantory:api |
+ * | GRANTORY_SIGNING_KEY_ROTATION_DAYS | — | 90 (0: rotate only on demand) |
+ * | GRANTORY_OIDC_ISSUER, GRANTORY_OIDC_AUDIENCE | — | (no external issuer) |
+ * | GRANTORY_OIDC_JWKS_URL or GRANTORY_OIDC_JWKS_FILE | — | — |
+ * | GRANTORY_OIDC_TENANT, GRANTORY_OIDC_SUBJECT_CLAIM | — | default, sub |
+ * | GRANTORY_RATE_LIMIT | — | 600 requests per credential per window (0: off) |
+ * | GRANTORY_RATE_LIMIT_WINDOW | — | 60 (seconds) |
+ * | GRANTORY_TOKEN_RATE_LIMIT | — | 60 token requests per client id per window |
+ * | GRANTORY_AUTH_FAILURE_LIMIT | — | 30 failed authentications per IP address per window |
  */
 import { hasValidChecksum } from './domain/secret-format.ts';
 
@@ -35,6 +47,31 @@ export interface Config {
   importDir: string;
   importUploadLimit: number;
   importLeaseSeconds: number;
+  /** The server secret (credential hashes, signing-key encryption); see src/secret-key.ts for its default. */
+  secretKey: string | undefined;
+  publicUrl: string | undefined;
+  tokenTtlSeconds: number;
+  tokenAudience: string;
+  signingKeyRotationDays: number;
+  externalIssuer: ExternalIssuerConfig | undefined;
+  rateLimits: RateLimitConfig;
+}
+
+export interface ExternalIssuerConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl: string | undefined;
+  jwksFile: string | undefined;
+  tenant: string;
+  subjectClaim: string;
+}
+
+/** In-memory, per node; `0` turns a limit off. */
+export interface RateLimitConfig {
+  windowSeconds: number;
+  perCredential: number;
+  tokenPerClient: number;
+  authFailuresPerIp: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -122,14 +159,44 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     throw new ConfigError('GRANTORY_SQLITE_SYNCHRONOUS', `"${syncText}" is not FULL or NORMAL`);
   }
 
-  const integer = (name: string, fallback: string, max: number): number => {
-    const text = get(name) ?? fallback;
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value > max) throw new ConfigError(name, `"${text}" is not a whole number between 0 and ${max}`);
-    return value;
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const text = get(name) ?? String(fallback);
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) throw new ConfigError(name, `"${text}" is not a whole number between ${min} and ${max}`);
+    return n;
   };
-  const auditCheckpointIntervalMs = integer('GRANTORY_AUDIT_CHECKPOINT_INTERVAL', '3600', 31_536_000) * 1000;
-  const deliveryIntervalMs = integer('GRANTORY_DELIVERY_INTERVAL', '1000', 3_600_000);
+
+  const secretKey = get('GRANTORY_SECRET_KEY');
+  if (secretKey !== undefined && (secretKey.length < 32 || secretKey.length > 512)) {
+    throw new ConfigError('GRANTORY_SECRET_KEY', 'must be 32 to 512 characters (e.g. `openssl rand -base64 32`)');
+  }
+  const url = (name: string): string | undefined => {
+    const v = get(name);
+    if (v !== undefined && !/^https?:\/\/[^\s]+$/.test(v)) throw new ConfigError(name, `"${v}" is not an http(s) URL`);
+    return v;
+  };
+  const publicUrl = url('GRANTORY_PUBLIC_URL')?.replace(/\/+$/, '');
+
+  let externalIssuer: ExternalIssuerConfig | undefined;
+  const oidcIssuer = get('GRANTORY_OIDC_ISSUER');
+  if (oidcIssuer !== undefined) {
+    const audience = get('GRANTORY_OIDC_AUDIENCE');
+    if (!audience) throw new ConfigError('GRANTORY_OIDC_AUDIENCE', 'is required with GRANTORY_OIDC_ISSUER (the audience its tokens carry for Grantory)');
+    const jwksUrl = url('GRANTORY_OIDC_JWKS_URL');
+    const jwksFile = get('GRANTORY_OIDC_JWKS_FILE');
+    if (!jwksUrl === !jwksFile) throw new ConfigError('GRANTORY_OIDC_JWKS_URL', 'set exactly one of GRANTORY_OIDC_JWKS_URL and GRANTORY_OIDC_JWKS_FILE with GRANTORY_OIDC_ISSUER');
+    externalIssuer = {
+      issuer: oidcIssuer,
+      audience,
+      jwksUrl,
+      jwksFile,
+      tenant: get('GRANTORY_OIDC_TENANT') ?? 'default',
+      subjectClaim: get('GRANTORY_OIDC_SUBJECT_CLAIM') ?? 'sub',
+    };
+  }
+
+  const auditCheckpointIntervalMs = int('GRANTORY_AUDIT_CHECKPOINT_INTERVAL', 3600, 0, 31_536_000) * 1000;
+  const deliveryIntervalMs = int('GRANTORY_DELIVERY_INTERVAL', 1000, 0, 3_600_000);
 
   const uploadText = get('GRANTORY_IMPORT_UPLOAD_LIMIT') ?? String(1024 * 1024 * 1024);
   const importUploadLimit = Number(uploadText);
@@ -144,6 +211,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
   const dataDir = get('GRANTORY_DATA_DIR') ?? './data';
 
   return {
+    secretKey,
+    publicUrl,
+    tokenTtlSeconds: int('GRANTORY_TOKEN_TTL', 900, 60, 86_400),
+    tokenAudience: get('GRANTORY_TOKEN_AUDIENCE') ?? 'urn:grantory:api',
+    signingKeyRotationDays: int('GRANTORY_SIGNING_KEY_ROTATION_DAYS', 90, 0, 3650),
+    externalIssuer,
+    rateLimits: {
+      windowSeconds: int('GRANTORY_RATE_LIMIT_WINDOW', 60, 1, 86_400),
+      perCredential: int('GRANTORY_RATE_LIMIT', 600, 0, 1_000_000),
+      tokenPerClient: int('GRANTORY_TOKEN_RATE_LIMIT', 60, 0, 1_000_000),
+      authFailuresPerIp: int('GRANTORY_AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
+    },
     port,
     host: get('GRANTORY_HOST') ?? '0.0.0.0',
     dataDir,

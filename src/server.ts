@@ -9,8 +9,10 @@ import { buildApp, type App } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
 import { startJobs } from './jobs/index.ts';
 import { bootstrap } from './services/bootstrap.ts';
-import { createServices } from './services/index.ts';
+import { createServices, DEFAULT_SECURITY, EXTERNAL_ALGORITHMS, type SecuritySettings } from './services/index.ts';
 import { AccessEngine } from './engine/engine.ts';
+import { createServerSecrets } from './domain/server-secrets.ts';
+import { resolveSecretKey } from './secret-key.ts';
 import { openConfiguredStore } from './configured-store.ts';
 import { createImportWorker } from './jobs/import-worker.ts';
 import type { Store } from './store/store.ts';
@@ -30,6 +32,22 @@ export async function startServer(config: Config, io: { out: (line: string) => v
   try {
     const applied = await store.migrate();
     let bootstrapped = false;
+    const { secretKey, generatedFile } = resolveSecretKey(config);
+    const secrets = createServerSecrets(secretKey);
+    // The token issuer is the public URL, or the URL this node listens on once it is known.
+    let issuer = config.publicUrl ?? `http://localhost:${config.port}`;
+    const security: SecuritySettings = {
+      ...DEFAULT_SECURITY,
+      issuer: () => issuer,
+      audience: config.tokenAudience,
+      accessTokenTtlSeconds: config.tokenTtlSeconds,
+      keyRing: {
+        ...DEFAULT_SECURITY.keyRing,
+        rotationDays: config.signingKeyRotationDays,
+        retiredKeyTtlSeconds: Math.max(DEFAULT_SECURITY.keyRing.retiredKeyTtlSeconds, config.tokenTtlSeconds + DEFAULT_SECURITY.clockToleranceSeconds),
+      },
+      externalIssuer: config.externalIssuer ? { ...config.externalIssuer, algorithms: EXTERNAL_ALGORITHMS } : null,
+    };
     // The access index is built in the background (after bootstrap, below); /readyz answers
     // 503 until it is.
     access = new AccessEngine(store, { clock: () => Date.now() });
@@ -39,6 +57,8 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     const services = createServices({
       store,
       now: () => new Date(),
+      secrets,
+      security,
       access: engine,
       imports: { importDir: config.importDir, uploadLimit: config.importUploadLimit, notify: () => kickImports() },
     });
@@ -56,6 +76,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       metrics,
       bodyLimit: config.bodyLimit,
       logLevel: config.logLevel,
+      rateLimits: config.rateLimits,
       readiness: async () => (bootstrapped ? engine.notReadyReason() : 'the first-start setup is not finished'),
     });
     try {
@@ -70,10 +91,11 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     // Bootstrap only once the port is bound: a generated administrator key is shown once,
     // so it must be shown by a start that goes on serving, not by one that then fails
     // (after which the key would exist but nobody could have kept it).
-    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey });
+    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey, secrets });
     bootstrapped = true;
     engine.start().catch((e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
     if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
+    if (generatedFile) io.err(`grantory: generated the server secret key into ${generatedFile} (back it up with the database)`);
     if (boot.generatedKey) {
       io.err('grantory: generated the administrator API key (shown once; store it now):');
       io.err(`  ${boot.generatedKey}`);
@@ -83,6 +105,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const url = `http://${shownHost}:${port}`;
+    if (!config.publicUrl) issuer = url;
     const running = app;
     const jobs = startJobs(services.deps, {
       checkpointIntervalMs: config.auditCheckpointIntervalMs,

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyRequest,
   type FastifyServerOptions,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -26,7 +27,7 @@ import FindMyWay from 'find-my-way';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Services } from '../services/index.ts';
-import { requireRight } from '../services/actor.ts';
+import { requireRight, type RequestMeta } from '../services/actor.ts';
 import { recordDenial } from '../services/audit.ts';
 import type { Metrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
@@ -40,6 +41,9 @@ import {
   validIdempotencyKey,
 } from '../services/idempotency.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
+import { registerOAuthRoutes } from './routes/oauth.ts';
+import { createRateLimiters, rateLimited, setRateLimitHeaders, type RateLimiters } from './rate-limit.ts';
+import type { RateLimitConfig } from '../config.ts';
 import { NATIVE_ROUTES } from './routes/index.ts';
 import { COMPAT_PROFILES } from './compat/index.ts';
 
@@ -51,6 +55,8 @@ export interface AppOptions {
   logLevel?: string;
   /** Readiness checks beyond the store (e.g. the access index built). */
   readiness?: () => Promise<string | null>;
+  /** Per-node rate limits (see rate-limit.ts); defaults apply when absent. */
+  rateLimits?: RateLimitConfig;
 }
 
 export type App = FastifyInstance<
@@ -148,27 +154,38 @@ export async function buildApp(options: AppOptions): Promise<App> {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An API key or an OAuth 2.0 access token' },
+          appKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'An application key: `AppKey <key>`' },
+          oauth2: {
+            type: 'oauth2',
+            description: 'Client credentials; see docs/authentication.md for the scopes',
+            flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: { 'grantory:*': "Every right of the client's identity" } } },
+          },
         },
       },
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { oauth2: [] }, { appKey: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
+  const limiters = createRateLimiters(options.rateLimits);
   app.addHook('onRequest', async (request, reply) => {
     const auth = routeAuthOf(request.routeOptions.config);
-    if (!auth || auth.kind === 'public') return;
-    const caller = await options.services.authenticate(request.headers.authorization);
-    const origin = request.headers['cxorigin'];
-    const actor = {
-      caller,
-      meta: {
-        requestId: request.id,
-        sourceIp: request.ip,
-        userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
-        origin: typeof origin === 'string' ? origin.slice(0, 200) : null,
-      },
-    };
+    // Client-authenticated routes (OAuth endpoints) authenticate and limit in their handlers.
+    if (!auth || auth.kind === 'public' || auth.kind === 'client') return;
+    const meta = requestMetaOf(request);
+    const blocked = limiters.authFailuresPerIp.peek(request.ip);
+    if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
+    let caller;
+    try {
+      caller = await options.services.authenticate(request.headers.authorization, meta);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'unauthenticated' && request.headers.authorization) limiters.authFailuresPerIp.hit(request.ip);
+      throw e;
+    }
+    const limit = limiters.perCredential.hit(`${caller.tenantId}\u0000${caller.kind}\u0000${caller.id}`);
+    if (!limit.allowed) throw rateLimited(reply, limit, 'too many requests with this credential');
+    setRateLimitHeaders(reply, limit);
+    const actor = { caller, meta };
     setActor(request, actor);
     if (auth.kind === 'rights') {
       try {
@@ -180,7 +197,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
         throw e;
       }
     }
-    void reply;
+  });
+
+  app.addHook('onClose', async () => {
+    await options.services.authFailures.flush();
   });
 
   // Idempotency-Key on POST: a retry with the same key and request gets the first response.
@@ -241,8 +261,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return sendProblem(reply, request, new AppError('route_not_found', `no route ${request.method} ${path}`));
   });
 
-  const deps = { services: options.services, store: options.store, metrics, readiness: options.readiness };
+  const deps: RouteDeps = { services: options.services, store: options.store, metrics, readiness: options.readiness, rateLimiters: limiters };
   await app.register(async (scope) => registerOperationsRoutes(scope, deps));
+  await app.register(async (scope) => registerOAuthRoutes(scope, deps));
   for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: '/api/v1' });
   for (const register of COMPAT_PROFILES) await app.register(async (scope) => register(scope, deps));
 
@@ -255,6 +276,18 @@ export interface RouteDeps {
   store: Store;
   metrics: Metrics;
   readiness: (() => Promise<string | null>) | undefined;
+  rateLimiters: RateLimiters;
+}
+
+/** Where a request came from, for the audit trail. */
+export function requestMetaOf(request: FastifyRequest): RequestMeta {
+  const origin = request.headers['cxorigin'];
+  return {
+    requestId: request.id,
+    sourceIp: request.ip,
+    userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+    origin: typeof origin === 'string' ? origin.slice(0, 200) : null,
+  };
 }
 
 export type RouteRegistrar = (app: App, deps: RouteDeps) => Promise<void> | void;

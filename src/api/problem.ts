@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../domain/errors.ts';
+import { CredentialRejected } from '../services/authentication.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -93,7 +94,9 @@ export function problemOf(appError: AppError, request: FastifyRequest): Problem 
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, appError: AppError): FastifyReply {
   const problem = problemOf(appError, request);
-  if (appError.code === 'unauthenticated') reply.header('WWW-Authenticate', 'Bearer realm="grantory"');
+  if (appError.code === 'unauthenticated') {
+    reply.header('WWW-Authenticate', appError instanceof CredentialRejected ? appError.challenge : 'Bearer realm="grantory"');
+  }
   if (appError.code === 'not_ready') reply.header('Retry-After', String(appError.details?.retryAfter ?? 1));
   return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }

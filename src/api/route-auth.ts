@@ -16,10 +16,16 @@ export type RouteAuth =
   /** Any authenticated caller; the service decides further (e.g. GET /me). */
   | { kind: 'authenticated' }
   /** The caller must hold at least one of `rights`. */
-  | { kind: 'rights'; rights: readonly Right[] };
+  | { kind: 'rights'; rights: readonly Right[] }
+  /**
+   * An OAuth 2.0 client authenticates itself in the request (HTTP Basic or client_id and
+   * client_secret in the form): the token, introspection and revocation endpoints.
+   */
+  | { kind: 'client' };
 
 export const PUBLIC = { auth: { kind: 'public' } satisfies RouteAuth };
 export const AUTHENTICATED = { auth: { kind: 'authenticated' } satisfies RouteAuth };
+export const CLIENT_AUTH = { auth: { kind: 'client' } satisfies RouteAuth };
 
 /** The caller needs at least one of these rights. */
 export function needs(...rights: Right[]): { auth: RouteAuth } {

@@ -5,6 +5,7 @@
  *   grantory migrate
  *   grantory audit verify [--checkpoints FILE]...
  *   grantory audit checkpoint
+ *   grantory keys rotate
  *   grantory openapi [--out FILE | --check FILE]
  *   grantory demo [--seed N] [--identities N]
  *
@@ -25,12 +26,15 @@ const USAGE = `usage: grantory <command>
   audit verify    check the audit trail's hash chain and signed checkpoints
                   (--checkpoints FILE: also against an exported GET /api/v1/audit-checkpoints)
   audit checkpoint  sign a checkpoint of every tenant's chain head now
+  keys rotate     make a new token-signing key the active one (earlier keys keep verifying)
   openapi         print the OpenAPI document (--out FILE writes it, --check FILE compares)
   demo            start with a seeded demo tenant in ./data-demo (--seed N, --identities N)
-settings: GRANTORY_PORT, GRANTORY_HOST, GRANTORY_DATA_DIR, DATABASE_URL,
-  GRANTORY_BOOTSTRAP_ADMIN_KEY, GRANTORY_LOG_LEVEL, GRANTORY_BODY_LIMIT (or --port, --host,
+settings: GRANTORY_PORT, GRANTORY_HOST, GRANTORY_DATA_DIR, DATABASE_URL, GRANTORY_SECRET_KEY,
+  GRANTORY_PUBLIC_URL, GRANTORY_BOOTSTRAP_ADMIN_KEY, GRANTORY_LOG_LEVEL, GRANTORY_BODY_LIMIT (or --port, --host,
   --data-dir, --database-url, --log-level, --body-limit), GRANTORY_AUDIT_CHECKPOINT_INTERVAL
-  (seconds), GRANTORY_DELIVERY_INTERVAL (milliseconds)`;
+  (seconds), GRANTORY_DELIVERY_INTERVAL (milliseconds), GRANTORY_TOKEN_TTL, GRANTORY_TOKEN_AUDIENCE,
+  GRANTORY_SIGNING_KEY_ROTATION_DAYS, GRANTORY_OIDC_*, GRANTORY_RATE_LIMIT*, GRANTORY_AUTH_FAILURE_LIMIT,
+  GRANTORY_IMPORT_DIR, GRANTORY_IMPORT_UPLOAD_LIMIT, GRANTORY_IMPORT_LEASE_SECONDS`;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -47,6 +51,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'audit':
         if (args[0] === 'verify') return await auditVerify(settings, args.slice(1));
         if (args[0] === 'checkpoint') return await auditCheckpoint(settings);
+        err(USAGE);
+        return 2;
+      case 'keys':
+        if (args[0] === 'rotate') return await rotateKeys(settings);
         err(USAGE);
         return 2;
       case 'openapi':
@@ -184,17 +192,51 @@ async function auditCheckpoint(settings: Record<string, string>): Promise<number
   }
 }
 
+async function rotateKeys(settings: Record<string, string>): Promise<number> {
+  const config = loadConfig(process.env, settings);
+  const [{ openConfiguredStore }, { DEFAULT_SECURITY }, { systemActor }, { DEFAULT_TENANT }, { rotateSigningKey }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
+    import('../configured-store.ts'),
+    import('../services/index.ts'),
+    import('../services/actor.ts'),
+    import('../services/bootstrap.ts'),
+    import('../services/signing-keys.ts'),
+    import('../secret-key.ts'),
+    import('../domain/server-secrets.ts'),
+  ]);
+  const store = await openConfiguredStore(config);
+  try {
+    if ((await store.pendingMigrations()).length) {
+      err('grantory: the database has pending migrations; run `grantory migrate` first');
+      return 2;
+    }
+    const tenant = await store.findTenantByName(DEFAULT_TENANT);
+    if (!tenant) {
+      err('grantory: no default tenant yet; start the server once first');
+      return 2;
+    }
+    const secrets = createServerSecrets(resolveSecretKey(config).secretKey);
+    const { kid } = await rotateSigningKey({ store, now: () => new Date(), secrets }, systemActor(tenant.id, 'grantory keys rotate'), DEFAULT_SECURITY.keyRing);
+    out(`new signing key ${kid}; earlier keys keep verifying until their tokens expire (nodes pick it up within ${DEFAULT_SECURITY.keyRing.reloadSeconds} s)`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 /** Renders the OpenAPI document of the app as built from the code. */
 export async function renderOpenApi(): Promise<string> {
-  const [{ buildApp }, { createServices }, { openStore }] = await Promise.all([
+  const [{ buildApp }, { createServices }, { openStore }, { createServerSecrets, generateSecretKey }] = await Promise.all([
     import('../api/app.ts'),
     import('../services/index.ts'),
     import('../store/store.ts'),
+    import('../domain/server-secrets.ts'),
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'grantory-openapi-'));
   const store = await openStore({ dataDir: dir });
   try {
-    const app = await buildApp({ services: createServices({ store, now: () => new Date() }), store });
+    // Any secret renders the same document.
+    const secrets = createServerSecrets(generateSecretKey());
+    const app = await buildApp({ services: createServices({ store, now: () => new Date(), secrets }), store });
     const doc = `${JSON.stringify(app.swagger(), null, 2)}\n`;
     await app.close();
     return doc;

@@ -7,7 +7,8 @@ import { AppError } from '../domain/errors.ts';
 import { RIGHTS, type Right } from '../domain/rights.ts';
 import type { WriteMeta } from '../store/store.ts';
 
-export type CallerKind = 'api_key' | 'client' | 'app_key' | 'system';
+/** `identity`: a person or service account signed in through the configured external issuer. */
+export type CallerKind = 'api_key' | 'client' | 'app_key' | 'identity' | 'system';
 
 export interface Caller {
   tenantId: string;

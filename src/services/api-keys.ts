@@ -1,16 +1,17 @@
 /**
  * API keys: credentials that act as an identity. The secret is returned once, by
- * `createApiKey`, and stored only as a hash. Nobody may create a key for rights beyond
+ * `createApiKey`, and stored only as a keyed hash (HMAC with the server secret). Nobody may create a key for rights beyond
  * their own: the key's identity's rights, narrowed by its scopes, must be held by the
  * creator.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../domain/errors.ts';
 import { RIGHTS, type Right } from '../domain/rights.ts';
-import { generateSecret, hashSecret } from '../domain/secret-format.ts';
+import { generateSecret } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
 import { requireRight, writeMeta, type Actor } from './actor.ts';
-import { API_KEY_PREFIX, narrowRights } from './authentication.ts';
+import { validateScopes } from './application-keys.ts';
+import { API_KEY_PREFIX, narrowRights, secretLabel } from './authentication.ts';
 import type { ServiceDeps } from './index.ts';
 import { resolveGrantoryRights } from './rights.ts';
 
@@ -70,6 +71,7 @@ export async function createApiKey(
   if (!identity) throw notFound('identity', identityId);
 
   const scopes = input.scopes ?? null;
+  validateScopes(scopes);
   const keyRights = narrowRights(await resolveGrantoryRights(scope, identityId, now), scopes);
   const beyond = RIGHTS.filter((r: Right) => keyRights.has(r) && !actor.caller.rights.has(r));
   if (beyond.length) {
@@ -85,8 +87,9 @@ export async function createApiKey(
       tenant_id: tenantId,
       name: input.name,
       identity_id: identityId,
-      key_hash: hashSecret(secret),
-      prefix: secret.slice(0, 8),
+      key_hash: deps.secrets.hashCredential(secret),
+      hash_scheme: 'hmac-sha256',
+      prefix: secretLabel(secret),
       scopes: scopes === null ? null : JSON.stringify(scopes),
       expires_at: input.expiresAt ?? null,
       last_used_at: null,

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { ADMIN_ROLE, GRANTORY_APPLICATION, RIGHTS, RIGHT_DESCRIPTIONS } from '../domain/rights.ts';
 import { generateSecret, hashSecret } from '../domain/secret-format.ts';
+import type { ServerSecrets } from '../domain/server-secrets.ts';
 import { isUniqueViolation, type Store, type WriteTx } from '../store/store.ts';
 import { systemActor, writeMeta } from './actor.ts';
 import { API_KEY_PREFIX } from './authentication.ts';
@@ -23,7 +24,7 @@ export interface BootstrapResult {
   generatedKey: string | null;
 }
 
-export async function bootstrap(store: Store, options: { adminKey?: string | undefined } = {}): Promise<BootstrapResult> {
+export async function bootstrap(store: Store, options: { adminKey?: string | undefined; secrets: ServerSecrets }): Promise<BootstrapResult> {
   const now = new Date().toISOString();
   let tenant = await store.findTenantByName(DEFAULT_TENANT);
   let createdTenant = false;
@@ -61,7 +62,8 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
   let generatedKey: string | null = null;
   let key = options.adminKey;
   if (key) {
-    if (await store.findApiKeyByHash(hashSecret(key))) key = undefined;
+    // Already registered (also as a key stored before hashes were keyed).
+    if ((await store.findApiKeyByHash(options.secrets.hashCredential(key))) || (await store.findApiKeyByHash(hashSecret(key)))) key = undefined;
   } else {
     const existing = await scope.db
       .selectFrom('api_keys')
@@ -80,7 +82,8 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
         tenant_id: tenantId,
         name: BOOTSTRAP_KEY_NAME,
         identity_id: adminId,
-        key_hash: hashSecret(secret),
+        key_hash: options.secrets.hashCredential(secret),
+        hash_scheme: 'hmac-sha256',
         prefix: secret.slice(0, 8),
         scopes: null,
         expires_at: null,
@@ -104,7 +107,8 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
   return { tenantId, createdTenant, generatedKey };
 }
 
-async function seedTenant(tx: WriteTx): Promise<void> {
+/** Seeds a new tenant: the `grantory` application and its rights, the Admin role, an administrator. */
+export async function seedTenant(tx: WriteTx): Promise<void> {
   const { db, tenantId, now } = tx;
   const stamps = { created_at: now, updated_at: now, version: 1 };
 

@@ -2,18 +2,52 @@
  * The service layer, assembled from its dependencies. Routes, the CLI and jobs call these;
  * nothing above this layer touches the store directly.
  */
+import { decodeJwt } from 'jose';
+import { AppError } from '../domain/errors.ts';
+import type { ServerSecrets } from '../domain/server-secrets.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessEngine } from '../engine/engine.ts';
-import type { Caller } from './actor.ts';
-import { authenticateApiKey } from './authentication.ts';
-import { AppError } from '../domain/errors.ts';
 import type { DirectoryHooks } from './directory-hooks.ts';
 import { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';
+import type { Caller, RequestMeta } from './actor.ts';
+import { authenticateApplicationKey } from './application-keys.ts';
+import { createAuthFailureRecorder, type AuthFailureRecorder } from './auth-failures.ts';
+import { authenticateApiKey, CredentialRejected } from './authentication.ts';
+import { createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalIssuerSettings, type ExternalTokenVerifier } from './external-tokens.ts';
+import { authenticateAccessToken } from './oauth-tokens.ts';
+import { createKeyRing, type KeyRing, type KeyRingSettings } from './signing-keys.ts';
+
+export interface SecuritySettings {
+  /** The `iss` of Grantory's access tokens (its public base URL); read when a token is made or checked. */
+  issuer: () => string;
+  /** The `aud` of Grantory's access tokens. */
+  audience: string;
+  accessTokenTtlSeconds: number;
+  /** Allowed clock difference when checking `exp`, `nbf` and `iat`. */
+  clockToleranceSeconds: number;
+  keyRing: KeyRingSettings;
+  /** Accept tokens from this external issuer too (null: only Grantory's own). */
+  externalIssuer: ExternalIssuerSettings | null;
+}
+
+export const DEFAULT_SECURITY: Omit<SecuritySettings, 'issuer'> = {
+  audience: 'urn:grantory:api',
+  accessTokenTtlSeconds: 900,
+  clockToleranceSeconds: 30,
+  keyRing: { rotationDays: 90, retiredKeyTtlSeconds: 86_400, reloadSeconds: 300 },
+  externalIssuer: null,
+};
+
+export { EXTERNAL_ALGORITHMS };
 
 export interface ServiceDeps {
   store: Store;
   /** The clock every service reads; tests may pass a fixed one. */
   now: () => Date;
+  /** Keys derived from the server secret: credential hashing and signing-key encryption. */
+  secrets: ServerSecrets;
+  /** Token settings; defaults to {@link DEFAULT_SECURITY} with issuer `http://localhost`. */
+  security?: Partial<SecuritySettings> | undefined;
   /** Listeners run inside identity / organization-unit writes (e.g. assignment rules). */
   directoryHooks?: DirectoryHooks;
   /** The in-memory access index (check, list, holders, explain, drift; see src/engine). */
@@ -31,22 +65,74 @@ export interface ImportSettings {
 
 export interface Services {
   deps: ServiceDeps;
-  /** Resolves an `Authorization` header value to a caller; throws `unauthenticated`. */
-  authenticate(authorization: string | undefined): Promise<Caller>;
+  settings: SecuritySettings;
+  keyRing: KeyRing;
+  authFailures: AuthFailureRecorder;
+  /**
+   * Resolves an `Authorization` header value to a caller; throws `unauthenticated` (a
+   * {@link CredentialRejected}), after recording the failure for the audit trail.
+   */
+  authenticate(authorization: string | undefined, meta?: RequestMeta): Promise<Caller>;
 }
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export function createServices(given: ServiceDeps): Services {
   // Assignment rules follow directory changes unless a caller wires its own hooks.
   const deps: ServiceDeps = { ...given, directoryHooks: given.directoryHooks ?? RULE_DIRECTORY_HOOKS };
-  return {
+  const settings: SecuritySettings = { ...DEFAULT_SECURITY, issuer: () => 'http://localhost', ...deps.security };
+  const keyRing = createKeyRing(deps, settings.keyRing);
+  const authFailures = createAuthFailureRecorder(deps);
+  const external: ExternalTokenVerifier | null = settings.externalIssuer
+    ? createExternalTokenVerifier(deps, settings.externalIssuer, settings.clockToleranceSeconds)
+    : null;
+
+  const services: Services = {
     deps,
-    async authenticate(authorization) {
-      if (!authorization) throw new AppError('unauthenticated', 'send credentials in the Authorization header (Bearer <API key>)');
-      const match = /^(\S+)\s+(\S+)$/.exec(authorization.trim());
-      if (!match) throw new AppError('unauthenticated', 'the Authorization header is malformed');
-      const [, scheme, credential] = match as unknown as [string, string, string];
-      if (scheme.toLowerCase() === 'bearer') return authenticateApiKey(deps.store, credential, deps.now());
-      throw new AppError('unauthenticated', `the authorization scheme "${scheme}" is not supported`);
+    settings,
+    keyRing,
+    authFailures,
+    async authenticate(authorization, meta) {
+      try {
+        return await authenticateHeader(authorization);
+      } catch (e) {
+        // A request without any credential is not a failed authentication (nothing was tried).
+        if (e instanceof CredentialRejected && meta && e.failure.credentialType !== 'none') authFailures.record({ ...e.failure, meta });
+        throw e;
+      }
     },
   };
+
+  async function authenticateHeader(authorization: string | undefined): Promise<Caller> {
+    const none = { tenantId: null, credentialType: 'none' as const, credentialId: null, label: null };
+    if (!authorization) throw new CredentialRejected('send credentials in the Authorization header (Bearer <token or API key>, or AppKey <key>)', none);
+    const match = /^(\S+)\s+(\S+)$/.exec(authorization.trim());
+    if (!match) throw new CredentialRejected('the Authorization header is malformed', { ...none, credentialType: 'api_key' });
+    const [, scheme, credential] = match as unknown as [string, string, string];
+    switch (scheme.toLowerCase()) {
+      case 'appkey':
+        return authenticateApplicationKey(deps, credential);
+      case 'bearer':
+        if (!JWT_SHAPE.test(credential)) return authenticateApiKey(deps, credential);
+        return authenticateJwt(credential);
+      default:
+        throw new CredentialRejected(`the authorization scheme "${scheme.slice(0, 20)}" is not supported`, { ...none, credentialType: 'api_key' });
+    }
+  }
+
+  async function authenticateJwt(token: string): Promise<Caller> {
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      issuer = undefined;
+    }
+    if (external && issuer === external.issuer) return external.authenticate(token);
+    // Everything else is checked as Grantory's own token (and refused when its issuer differs).
+    return authenticateAccessToken(services, token);
+  }
+
+  return services;
 }
+
+export { AppError };

@@ -204,6 +204,8 @@ export interface ApiKeysTable {
   last_used_at: string | null;
   created_at: string;
   created_by: string | null;
+  /** `hmac-sha256` (keyed with the server secret) or `sha256` (written before 0002, upgraded on use). */
+  hash_scheme: string;
 }
 
 export interface IdempotencyKeysTable {
@@ -214,6 +216,56 @@ export interface IdempotencyKeysTable {
   status: number;
   response: string;
   created_at: string;
+}
+
+export interface OAuthClientsTable {
+  id: string;
+  tenant_id: string;
+  /** The public `client_id` of RFC 6749. */
+  client_id: string;
+  name: string;
+  secret_hash: string;
+  /** JSON array of the scopes the client may ask for. */
+  scopes: string;
+  application_id: string | null;
+  identity_id: string | null;
+  last_used_at: string | null;
+  created_at: string;
+  created_by: string | null;
+}
+
+export interface ApplicationKeysTable {
+  id: string;
+  tenant_id: string;
+  application_id: string;
+  name: string;
+  key_hash: string;
+  prefix: string;
+  scopes: string | null;
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+  created_by: string | null;
+}
+
+export interface RevokedTokensTable {
+  tenant_id: string;
+  jti: string;
+  client_id: string;
+  expires_at: string;
+  revoked_at: string;
+}
+
+/** Token-signing keys: server-wide (no tenant), private key encrypted with the server secret. */
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_key: string;
+  /** `active` (signs new tokens; the newest active key is used) or `retired` (verifies only, until dropped). */
+  state: string;
+  created_at: string;
+  retired_at: string | null;
 }
 
 export interface TenantSecretsTable {
@@ -372,6 +424,10 @@ export interface Database {
   grants: GrantsTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
+  oauth_clients: OAuthClientsTable;
+  application_keys: ApplicationKeysTable;
+  revoked_tokens: RevokedTokensTable;
+  signing_keys: SigningKeysTable;
   tenant_secrets: TenantSecretsTable;
   audit_keys: AuditKeysTable;
   audit_checkpoints: AuditCheckpointsTable;

@@ -113,6 +113,14 @@ export interface Store {
   tenantSecret(tenantId: string, name: string): Promise<Buffer>;
   /** Records that a key was used (at most once a minute per key; usage metadata, not audited). */
   touchApiKey(tenantId: string, keyId: string, now: string): Promise<void>;
+  /** Finds an OAuth client by its public `client_id`, in any tenant (how a token request's tenant is learnt). */
+  findClientByClientId(clientId: string): Promise<Database['oauth_clients'] | undefined>;
+  /** Finds an application key by the hash of its secret, in any tenant. */
+  findApplicationKeyByHash(keyHash: string): Promise<Database['application_keys'] | undefined>;
+  /** Records that a credential was used (at most once a minute; usage metadata, not audited). */
+  touchCredential(table: 'api_keys' | 'application_keys' | 'oauth_clients', tenantId: string, id: string, now: string): Promise<void>;
+  /** The server's token-signing keys (server-wide, not per tenant), oldest first. */
+  listSigningKeys(): Promise<Database['signing_keys'][]>;
   close(): Promise<void>;
 }
 
@@ -271,14 +279,30 @@ class KyselyStore implements Store {
   }
 
   async touchApiKey(tenantId: string, keyId: string, now: string): Promise<void> {
+    await this.touchCredential('api_keys', tenantId, keyId, now);
+  }
+
+  async findClientByClientId(clientId: string) {
+    return this.db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+  }
+
+  async findApplicationKeyByHash(keyHash: string) {
+    return this.db.selectFrom('application_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+  }
+
+  async touchCredential(table: 'api_keys' | 'application_keys' | 'oauth_clients', tenantId: string, id: string, now: string): Promise<void> {
     const staleBefore = new Date(Date.parse(now) - 60_000).toISOString();
     await this.db
-      .updateTable('api_keys')
+      .updateTable(table)
       .set({ last_used_at: now })
       .where('tenant_id', '=', tenantId)
-      .where('id', '=', keyId)
+      .where('id', '=', id)
       .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
       .execute();
+  }
+
+  async listSigningKeys() {
+    return this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
   }
 
   async write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {

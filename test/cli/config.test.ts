@@ -133,6 +133,13 @@ describe('loadConfig', () => {
       sqliteSynchronous: 'FULL',
       auditCheckpointIntervalMs: 3_600_000,
       deliveryIntervalMs: 1000,
+      secretKey: undefined,
+      publicUrl: undefined,
+      tokenTtlSeconds: 900,
+      tokenAudience: 'urn:grantory:api',
+      signingKeyRotationDays: 90,
+      externalIssuer: undefined,
+      rateLimits: { windowSeconds: 60, perCredential: 600, tokenPerClient: 60, authFailuresPerIp: 30 },
     });
   });
 

@@ -6,8 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/services/audit.ts';
 import { ADMIN_SUBJECT, bootstrap, DEFAULT_TENANT } from '../../src/services/bootstrap.ts';
 import { createServices } from '../../src/services/index.ts';
-import { hashSecret } from '../../src/domain/secret-format.ts';
-import { ADMIN_KEY, CONTRACT_BACKENDS, openTestStore, type TestStore } from '../support/harness.ts';
+import { createServerSecrets } from '../../src/domain/server-secrets.ts';
+import { ADMIN_KEY, CONTRACT_BACKENDS, openTestStore, TEST_SECRET_KEY, type TestStore } from '../support/harness.ts';
+
+const secrets = createServerSecrets(TEST_SECRET_KEY);
+const adminKeyHash = secrets.hashCredential(ADMIN_KEY);
 
 describe.each(CONTRACT_BACKENDS)('bootstrap on %s', (backend) => {
   let ts: TestStore;
@@ -27,28 +30,28 @@ describe.each(CONTRACT_BACKENDS)('bootstrap on %s', (backend) => {
   }
 
   it('is idempotent: a second run changes nothing', async () => {
-    const first = await bootstrap(ts.store, { adminKey: ADMIN_KEY });
+    const first = await bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets });
     const revision = (await ts.store.findTenantByName(DEFAULT_TENANT))!.revision;
-    const second = await bootstrap(ts.store, { adminKey: ADMIN_KEY });
+    const second = await bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets });
     expect(first).toMatchObject({ createdTenant: true, generatedKey: null });
     expect(second).toEqual({ tenantId: first.tenantId, createdTenant: false, generatedKey: null });
     expect((await ts.store.findTenantByName(DEFAULT_TENANT))!.revision).toBe(revision);
-    expect(await summary()).toEqual({ tenant: DEFAULT_TENANT, otherTenants: 0, admins: 1, keys: [hashSecret(ADMIN_KEY)], problem: null });
+    expect(await summary()).toEqual({ tenant: DEFAULT_TENANT, otherTenants: 0, admins: 1, keys: [adminKeyHash], problem: null });
   });
 
   it('seeds a tenant left unseeded by a start that stopped after creating it', async () => {
     await ts.store.createTenant(DEFAULT_TENANT, new Date().toISOString());
-    const result = await bootstrap(ts.store, { adminKey: ADMIN_KEY });
+    const result = await bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets });
     expect(result.createdTenant).toBe(false);
-    expect(await summary()).toEqual({ tenant: DEFAULT_TENANT, otherTenants: 0, admins: 1, keys: [hashSecret(ADMIN_KEY)], problem: null });
-    const caller = await createServices({ store: ts.store, now: () => new Date() }).authenticate(`Bearer ${ADMIN_KEY}`);
+    expect(await summary()).toEqual({ tenant: DEFAULT_TENANT, otherTenants: 0, admins: 1, keys: [adminKeyHash], problem: null });
+    const caller = await createServices({ store: ts.store, now: () => new Date(), secrets }).authenticate(`Bearer ${ADMIN_KEY}`);
     expect(caller.rights.size).toBeGreaterThan(0);
   });
 
   it('lets two nodes start at once: one tenant, one administrator, one key', async () => {
-    const results = await Promise.all([bootstrap(ts.store, { adminKey: ADMIN_KEY }), bootstrap(ts.store, { adminKey: ADMIN_KEY })]);
+    const results = await Promise.all([bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets }), bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets })]);
     expect(results[0].tenantId).toBe(results[1].tenantId);
     expect(results.filter((r) => r.createdTenant)).toHaveLength(1);
-    expect(await summary()).toEqual({ tenant: DEFAULT_TENANT, otherTenants: 0, admins: 1, keys: [hashSecret(ADMIN_KEY)], problem: null });
+    expect(await summary()).toEqual({ tenant: DEFAULT_TENANT, otherTenants: 0, admins: 1, keys: [adminKeyHash], problem: null });
   });
 });

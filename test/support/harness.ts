@@ -11,8 +11,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildApp, type App } from '../../src/api/app.ts';
 import { bootstrap } from '../../src/services/bootstrap.ts';
-import { createServices, type Services } from '../../src/services/index.ts';
+import { createServices, type SecuritySettings, type Services } from '../../src/services/index.ts';
 import { AccessEngine } from '../../src/engine/engine.ts';
+import { createServerSecrets } from '../../src/domain/server-secrets.ts';
+import type { RateLimitConfig } from '../../src/config.ts';
 import { openStore, type Dialect, type Store } from '../../src/store/store.ts';
 
 export type Backend = Dialect;
@@ -24,6 +26,8 @@ export const TEST_PG_URL = process.env.GRANTORY_TEST_DATABASE_URL ?? 'postgres:/
 export const CONTRACT_BACKENDS: Backend[] = TEST_BACKEND === 'postgres' ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
+export const TEST_SECRET_KEY = 'test-server-secret-0123456789abcdefghijklmnop';
+export const TEST_ISSUER = 'http://grantory.test';
 
 export interface TestStore {
   store: Store;
@@ -96,17 +100,38 @@ export interface TestApp extends TestStore {
   close(): Promise<void>;
 }
 
-export async function createTestApp(
-  options: { backend?: Backend; now?: () => Date; bodyLimit?: number; databaseUrl?: string } = {},
-): Promise<TestApp> {
+export interface TestAppOptions {
+  backend?: Backend;
+  now?: () => Date;
+  bodyLimit?: number;
+  databaseUrl?: string;
+  security?: Partial<SecuritySettings>;
+  rateLimits?: RateLimitConfig;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const ts = await openTestStore(options.backend, options.databaseUrl ? { databaseUrl: options.databaseUrl } : {});
   await ts.store.migrate();
-  const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY });
+  const secrets = createServerSecrets(TEST_SECRET_KEY);
+  const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets });
   const now = options.now ?? (() => new Date());
   const access = new AccessEngine(ts.store, { clock: () => now().getTime() });
   await access.start();
-  const services = createServices({ store: ts.store, now, access });
-  const app = await buildApp({ services, store: ts.store, logLevel: 'silent', bodyLimit: options.bodyLimit, readiness: async () => access.notReadyReason() });
+  const services = createServices({
+    store: ts.store,
+    now,
+    secrets,
+    security: { issuer: () => TEST_ISSUER, ...options.security },
+    access,
+  });
+  const app = await buildApp({
+    services,
+    store: ts.store,
+    logLevel: 'silent',
+    bodyLimit: options.bodyLimit,
+    rateLimits: options.rateLimits,
+    readiness: async () => access.notReadyReason(),
+  });
   return {
     ...ts,
     app,

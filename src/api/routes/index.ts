@@ -7,6 +7,8 @@ import { registerAuditRoutes } from './audit.ts';
 import { registerEventSinkRoutes } from './event-sinks.ts';
 import { registerExportRoutes } from './exports.ts';
 import { registerImportRoutes } from './imports.ts';
+import { registerApplicationKeyRoutes } from './application-keys.ts';
+import { registerClientRoutes } from './clients.ts';
 import { registerMeRoutes } from './me.ts';
 import { registerOrgUnitRoutes } from './org-units.ts';
 import { registerPermissionRoutes } from './permissions.ts';
@@ -17,6 +19,8 @@ import { registerAssignmentRoutes } from './assignments.ts';
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
   registerApiKeyRoutes,
+  registerClientRoutes,
+  registerApplicationKeyRoutes,
   registerIdentityRoutes,
   registerOrgUnitRoutes,
   registerApplicationRoutes,

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-foundation.ts';
+import * as m0002 from './0002-security.ts';
 import * as m0003 from './0003-access.ts';
 import * as m0004 from './0004-audit.ts';
 import * as m0005 from './0005-directory.ts';
@@ -11,6 +12,7 @@ import * as m0006 from './0006-imports.ts';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': m0001,
+  '0002-security': m0002,
   '0003-access': m0003,
   '0004-audit': m0004,
   '0005-directory': m0005,

@@ -1,0 +1,83 @@
+/** `/applications/{id}/keys`: application keys for `Authorization: AppKey <key>`. The secret is in the create response only. */
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../app.ts';
+import { createApplicationKey, deleteApplicationKey, listApplicationKeys } from '../../services/application-keys.ts';
+import { actorOf, sendWritten } from '../request-context.ts';
+import { needs } from '../route-auth.ts';
+
+const ApplicationKey = Type.Object({
+  id: Type.String(),
+  applicationId: Type.String(),
+  name: Type.String(),
+  prefix: Type.String({ description: 'The first characters of the secret, to recognise it' }),
+  scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+});
+
+const CreateApplicationKey = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    scopes: Type.Optional(
+      Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 }), Type.Null()], {
+        description: 'Narrow the key further (e.g. add email to see e-mail addresses where a profile offers them); null: not narrowed',
+      }),
+    ),
+    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+const AppParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export function registerApplicationKeyRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+  app.post(
+    '/applications/:id/keys',
+    {
+      config: needs('manage-clients'),
+      schema: {
+        tags: ['credentials'],
+        summary: "Create an application key (the secret is shown once); it reads its application's permissions",
+        params: AppParams,
+        body: CreateApplicationKey,
+        response: { 201: Type.Intersect([ApplicationKey, Type.Object({ secret: Type.String(), revision: Type.Integer() })]) },
+      },
+    },
+    async (request, reply) => {
+      const { key, revision } = await createApplicationKey(sd, actorOf(request), request.params.id, request.body);
+      return sendWritten(reply, 201, key, revision);
+    },
+  );
+  app.get(
+    '/applications/:id/keys',
+    {
+      config: needs('manage-clients'),
+      schema: {
+        tags: ['credentials'],
+        summary: "List an application's keys (never their secrets)",
+        params: AppParams,
+        response: { 200: Type.Object({ items: Type.Array(ApplicationKey) }) },
+      },
+    },
+    async (request) => ({ items: await listApplicationKeys(sd, actorOf(request), request.params.id) }),
+  );
+  app.delete(
+    '/applications/:id/keys/:keyId',
+    {
+      config: needs('manage-clients'),
+      schema: {
+        tags: ['credentials'],
+        summary: 'Delete an application key; it stops working on the next request',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }), keyId: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Object({ revision: Type.Integer() }) },
+      },
+    },
+    async (request, reply) => {
+      const { revision } = await deleteApplicationKey(sd, actorOf(request), request.params.id, request.params.keyId);
+      return sendWritten(reply, 200, {}, revision);
+    },
+  );
+}

@@ -1,0 +1,82 @@
+/** `/clients`: OAuth 2.0 clients for the client credentials grant. The secret is in the create response only. */
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../app.ts';
+import { createClient, deleteClient, listClients } from '../../services/oauth-clients.ts';
+import { actorOf, sendWritten } from '../request-context.ts';
+import { needs } from '../route-auth.ts';
+
+const Client = Type.Object({
+  id: Type.String(),
+  clientId: Type.String({ description: 'The client_id to authenticate with at POST /oauth/token' }),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  applicationId: Type.Union([Type.String(), Type.Null()]),
+  identityId: Type.Union([Type.String(), Type.Null()]),
+  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+});
+
+const CreateClient = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    scopes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        minItems: 1,
+        maxItems: 50,
+        description: 'Scopes the client may ask for (grantory:*, grantory:<right>, or a vendor scope such as cos_auth_api); default grantory:*',
+      }),
+    ),
+    applicationId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], { description: 'The application that "my application" reads mean' })),
+    identityId: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], {
+        description: "Whose rights the client uses; defaults to the caller's identity; null for a client bound only to its application",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export function registerClientRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+  app.post(
+    '/clients',
+    {
+      config: needs('manage-clients'),
+      schema: {
+        tags: ['credentials'],
+        summary: 'Create an OAuth 2.0 client (the secret is shown once)',
+        body: CreateClient,
+        response: { 201: Type.Intersect([Client, Type.Object({ clientSecret: Type.String(), revision: Type.Integer() })]) },
+      },
+    },
+    async (request, reply) => {
+      const { client, revision } = await createClient(sd, actorOf(request), request.body);
+      return sendWritten(reply, 201, client, revision);
+    },
+  );
+  app.get(
+    '/clients',
+    {
+      config: needs('manage-clients'),
+      schema: { tags: ['credentials'], summary: 'List OAuth 2.0 clients (never their secrets)', response: { 200: Type.Object({ items: Type.Array(Client) }) } },
+    },
+    async (request) => ({ items: await listClients(sd, actorOf(request)) }),
+  );
+  app.delete(
+    '/clients/:id',
+    {
+      config: needs('manage-clients'),
+      schema: {
+        tags: ['credentials'],
+        summary: 'Delete an OAuth 2.0 client (by id or client_id); its tokens stop working on the next request',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Object({ revision: Type.Integer() }) },
+      },
+    },
+    async (request, reply) => {
+      const { revision } = await deleteClient(sd, actorOf(request), request.params.id);
+      return sendWritten(reply, 200, {}, revision);
+    },
+  );
+}

@@ -1,0 +1,295 @@
+/**
+ * The OAuth 2.0 endpoints for machine clients, at Grantory's paths and the vendor paths
+ * scripts already use (COMPAT.md): the token endpoint (client credentials), introspection
+ * (RFC 7662), revocation (RFC 7009), the key set and the discovery documents. Requests are
+ * form-encoded (`application/x-www-form-urlencoded`; JSON is accepted too); answers use the
+ * OAuth error format `{error, error_description}`.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.ts';
+import { SUPPORTED_SCOPES } from '../../domain/scopes.ts';
+import type { Actor } from '../../services/actor.ts';
+import type { Services } from '../../services/index.ts';
+import {
+  authenticateClient,
+  clientCredentialsOf,
+  introspectToken,
+  issueToken,
+  OAuthError,
+  revokeToken,
+} from '../../services/oauth-tokens.ts';
+import { SIGNING_ALG } from '../../services/signing-keys.ts';
+import type { Database } from '../../store/schema.ts';
+import { requestMetaOf, type App, type RouteDeps } from '../app.ts';
+import { rateLimited, setRateLimitHeaders } from '../rate-limit.ts';
+import { CLIENT_AUTH, PUBLIC } from '../route-auth.ts';
+
+export const TOKEN_PATHS = ['/oauth/token', '/oauth2/token', '/connect/token', '/cxrestapi/auth/identity/connect/token'];
+export const INTROSPECTION_PATHS = ['/oauth/introspect', '/connect/introspect'];
+export const REVOCATION_PATHS = ['/oauth/revoke', '/connect/revocation'];
+
+const FORM = 'application/x-www-form-urlencoded';
+type Form = Record<string, string | undefined>;
+
+const FormBody = Type.Record(Type.String({ maxLength: 100 }), Type.Union([Type.String({ maxLength: 8192 }), Type.Array(Type.String({ maxLength: 8192 }), { maxItems: 10 })]), {
+  description: 'Form parameters (application/x-www-form-urlencoded)',
+});
+
+const OAuthErrorBody = Type.Object({ error: Type.String(), error_description: Type.Optional(Type.String()) });
+
+const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  scope: Type.String(),
+});
+
+const Introspection = Type.Object({
+  active: Type.Boolean(),
+  scope: Type.Optional(Type.String()),
+  client_id: Type.Optional(Type.String()),
+  sub: Type.Optional(Type.String()),
+  aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  iss: Type.Optional(Type.String()),
+  exp: Type.Optional(Type.Integer()),
+  iat: Type.Optional(Type.Integer()),
+  jti: Type.Optional(Type.String()),
+  token_type: Type.Optional(Type.String()),
+});
+
+/** RFC 6749 §3.2: a parameter sent twice is an invalid request. */
+function formOf(body: unknown): Form {
+  const form: Form = {};
+  if (!body || typeof body !== 'object') return form;
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (Array.isArray(v)) throw new OAuthError('invalid_request', `the parameter ${k} is repeated`);
+    if (typeof v === 'string') form[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') form[k] = String(v);
+  }
+  return form;
+}
+
+function sendOAuthError(reply: FastifyReply, e: OAuthError): FastifyReply {
+  if (e.basicChallenge) reply.header('WWW-Authenticate', 'Basic realm="grantory"');
+  return reply.status(e.status).header('cache-control', 'no-store').send({ error: e.error, error_description: e.description });
+}
+
+function clientActor(client: Database['oauth_clients'], request: FastifyRequest): Actor {
+  return {
+    caller: {
+      tenantId: client.tenant_id,
+      kind: 'client',
+      id: client.id,
+      name: `OAuth client ${client.name}`,
+      identityId: client.identity_id,
+      scopes: JSON.parse(client.scopes) as string[],
+      rights: new Set(),
+      applicationId: client.application_id,
+    },
+    meta: requestMetaOf(request),
+  };
+}
+
+export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
+  const { services, rateLimiters } = deps;
+
+  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+    const form: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(body as string)) {
+      const seen = form[k];
+      form[k] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v];
+    }
+    done(null, form);
+  });
+
+  /** Client authentication with the per-address failure limit and the per-client token limit. */
+  async function authenticateClientRequest(request: FastifyRequest, reply: FastifyReply, form: Form, countTowardsTokenLimit: boolean) {
+    const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+    if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
+    const credentials = clientCredentialsOf(request.headers.authorization, form);
+    if (credentials && countTowardsTokenLimit) {
+      const limit = rateLimiters.tokenPerClient.hit(credentials.clientId.slice(0, 200));
+      if (!limit.allowed) throw rateLimited(reply, limit, 'too many token requests for this client');
+      setRateLimitHeaders(reply, limit);
+    }
+    try {
+      return await authenticateClient(services, credentials, requestMetaOf(request));
+    } catch (e) {
+      if (e instanceof OAuthError && e.error === 'invalid_client') rateLimiters.authFailuresPerIp.hit(request.ip);
+      throw e;
+    }
+  }
+
+  /** Introspection and revocation accept client authentication or a Bearer credential. */
+  async function callerOf(request: FastifyRequest, reply: FastifyReply, form: Form) {
+    const header = request.headers.authorization ?? '';
+    const usesClientAuth = /^basic\s/i.test(header.trim()) || form.client_secret !== undefined || !header;
+    if (usesClientAuth) {
+      const client = await authenticateClientRequest(request, reply, form, false);
+      return { actor: clientActor(client, request), isClient: true, clientId: client.client_id, canManageClients: false };
+    }
+    const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+    if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
+    const meta = requestMetaOf(request);
+    let caller;
+    try {
+      caller = await services.authenticate(header, meta);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'unauthenticated') rateLimiters.authFailuresPerIp.hit(request.ip);
+      throw e;
+    }
+    return {
+      actor: { caller, meta },
+      isClient: caller.kind === 'client',
+      clientId: null,
+      canManageClients: caller.rights.has('manage-clients'),
+    };
+  }
+
+  for (const path of TOKEN_PATHS) {
+    app.post(
+      path,
+      {
+        config: CLIENT_AUTH,
+        schema: {
+          tags: ['oauth'],
+          summary: path === '/oauth/token' ? 'Get an access token (client credentials grant)' : `Get an access token (alias of /oauth/token)`,
+          description:
+            'RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form ' +
+            '(client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.',
+          consumes: [FORM, 'application/json'],
+          security: [],
+          body: FormBody,
+          response: { 200: TokenResponse, 400: OAuthErrorBody, 401: OAuthErrorBody },
+        },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+        try {
+          const form = formOf(request.body);
+          const client = await authenticateClientRequest(request, reply, form, true);
+          return await issueToken(services, client, { grant_type: form.grant_type, scope: form.scope }, requestMetaOf(request));
+        } catch (e) {
+          if (e instanceof OAuthError) return sendOAuthError(reply, e);
+          throw e;
+        }
+      },
+    );
+  }
+
+  for (const path of INTROSPECTION_PATHS) {
+    app.post(
+      path,
+      {
+        config: CLIENT_AUTH,
+        schema: {
+          tags: ['oauth'],
+          summary: 'Introspect an access token (RFC 7662)',
+          description: 'Authenticate as a client of the token\'s tenant (HTTP Basic or form), or with a Bearer credential holding manage-clients.',
+          consumes: [FORM, 'application/json'],
+          body: FormBody,
+          response: { 200: Introspection, 400: OAuthErrorBody, 401: OAuthErrorBody },
+        },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'no-store');
+        try {
+          const form = formOf(request.body);
+          const caller = await callerOf(request, reply, form);
+          if (!form.token) throw new OAuthError('invalid_request', 'token is required');
+          return await introspectToken(services, { tenantId: caller.actor.caller.tenantId, isClient: caller.isClient, canManageClients: caller.canManageClients }, form.token);
+        } catch (e) {
+          if (e instanceof OAuthError) return sendOAuthError(reply, e);
+          throw e;
+        }
+      },
+    );
+  }
+
+  for (const path of REVOCATION_PATHS) {
+    app.post(
+      path,
+      {
+        config: CLIENT_AUTH,
+        schema: {
+          tags: ['oauth'],
+          summary: 'Revoke an access token (RFC 7009)',
+          description: 'A client revokes its own tokens; a Bearer caller with manage-clients any token of its tenant. Unknown or expired tokens answer 200 too.',
+          consumes: [FORM, 'application/json'],
+          body: FormBody,
+          response: { 200: Type.Object({}), 400: OAuthErrorBody, 401: OAuthErrorBody },
+        },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'no-store');
+        try {
+          const form = formOf(request.body);
+          const caller = await callerOf(request, reply, form);
+          if (!form.token) throw new OAuthError('invalid_request', 'token is required');
+          await revokeToken(services, caller.actor, { clientId: caller.clientId, canManageClients: caller.canManageClients }, form.token);
+          return {};
+        } catch (e) {
+          if (e instanceof OAuthError) return sendOAuthError(reply, e);
+          throw e;
+        }
+      },
+    );
+  }
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      config: PUBLIC,
+      schema: {
+        tags: ['oauth'],
+        summary: 'The public keys access tokens are signed with (JWKS)',
+        security: [],
+        response: { 200: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }) },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      // Make sure a key exists before it is first asked for.
+      await services.keyRing.signingKey();
+      return services.keyRing.jwks();
+    },
+  );
+
+  for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+    app.get(
+      path,
+      {
+        config: PUBLIC,
+        schema: {
+          tags: ['oauth'],
+          summary: path.endsWith('openid-configuration') ? 'Discovery document (OpenID Connect Discovery form)' : 'Discovery document (RFC 8414)',
+          security: [],
+          response: { 200: Type.Record(Type.String(), Type.Unknown()) },
+        },
+      },
+      async () => discoveryDocument(services),
+    );
+  }
+}
+
+export function discoveryDocument(services: Services): Record<string, unknown> {
+  const issuer = services.settings.issuer();
+  const authMethods = ['client_secret_basic', 'client_secret_post'];
+  return {
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    grant_types_supported: ['client_credentials'],
+    response_types_supported: ['token'],
+    token_endpoint_auth_methods_supported: authMethods,
+    introspection_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_methods_supported: authMethods,
+    scopes_supported: SUPPORTED_SCOPES,
+    access_token_signing_alg_values_supported: [SIGNING_ALG],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [SIGNING_ALG],
+  };
+}
