@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { systemActor, writeMeta } from '../src/services/actor.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
+import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
 import { createServices } from '../src/services/index.ts';
 import { setConnector, stageImport } from '../src/services/imports/imports.ts';
 import { createImportWorker } from '../src/jobs/import-worker.ts';
@@ -98,10 +99,11 @@ async function main(): Promise<void> {
   const store = await openStore({ dataDir: join(dir, 'data'), databaseUrl });
   try {
     await store.migrate();
-    const { tenantId } = await bootstrap(store, { adminKey: 'bench-admin-key-0123456789abcdefghijklmnop' });
+    const secrets = createServerSecrets(generateSecretKey());
+    const { tenantId } = await bootstrap(store, { adminKey: 'bench-admin-key-0123456789abcdefghijklmnop', secrets });
     const importDir = join(dir, 'imports');
     mkdirSync(join(importDir, 'bench'), { recursive: true });
-    const services = createServices({ store, now: () => new Date(), imports: { importDir, uploadLimit: 1 << 30 } });
+    const services = createServices({ store, now: () => new Date(), secrets, imports: { importDir, uploadLimit: 1 << 30 } });
     const deps = services.deps;
     const actor = systemActor(tenantId, 'bench');
     const appId = randomUUID();

@@ -18,6 +18,10 @@ import { AccessEngine } from '../src/engine/engine.ts';
 import { askContext, checkSlots, holders, listAccess } from '../src/engine/queries.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
+import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
+
+/** One server secret per bench run: bootstrap and the services must hash API keys alike. */
+const BENCH_SECRETS = createServerSecrets(generateSecretKey());
 import { generate, idOf, load, rng, SIZES, type Dataset } from './dataset.ts';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdefghijklmnopqrstu';
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
   const { store, dispose } = await openBenchStore(backend);
   try {
     await store.migrate();
-    const boot = await bootstrap(store, { adminKey: ADMIN_KEY });
+    const boot = await bootstrap(store, { adminKey: ADMIN_KEY, secrets: BENCH_SECRETS });
     const tenantId = boot.tenantId;
     const d = generate(size, 42);
     let t0 = Date.now();
@@ -290,7 +294,7 @@ async function httpBench(
   const Fastify = (await import('fastify')).default;
   const { buildApp } = await import('../src/api/app.ts');
   const { createServices } = await import('../src/services/index.ts');
-  const services = createServices({ store, now: () => new Date(), access: engine });
+  const services = createServices({ store, now: () => new Date(), secrets: BENCH_SECRETS, access: engine });
   // What every request pays before the route runs: API key lookup, SQL rights resolution, usage touch.
   const authSamples: number[] = [];
   for (let k = 0; k < 300; k += 1) {

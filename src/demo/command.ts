@@ -14,6 +14,8 @@ import { openConfiguredStore } from '../configured-store.ts';
 import { startServer } from '../server.ts';
 import { systemActor } from '../services/actor.ts';
 import { bootstrap } from '../services/bootstrap.ts';
+import { createServerSecrets } from '../domain/server-secrets.ts';
+import { resolveSecretKey } from '../secret-key.ts';
 import { createServices } from '../services/index.ts';
 import { DEFAULT_DEMO_IDENTITIES, DEFAULT_DEMO_SEED } from './generator.ts';
 import { seedDemoTenant } from './seed.ts';
@@ -48,9 +50,11 @@ export async function demo(settings: Record<string, string>, args: string[], io:
   const store = await openConfiguredStore(config);
   try {
     await store.migrate();
-    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey });
+    // The same secret the server started below resolves (the data directory's key file or GRANTORY_SECRET_KEY).
+    const secrets = createServerSecrets(resolveSecretKey(config).secretKey);
+    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey, secrets });
     if (boot.generatedKey) io.err(`grantory: generated the administrator API key (shown once): ${boot.generatedKey}`);
-    const services = createServices({ store, now: () => new Date() });
+    const services = createServices({ store, now: () => new Date(), secrets });
     const started = Date.now();
     const report = await seedDemoTenant(services.deps, systemActor(boot.tenantId, 'demo'), { seed, identities });
     if (report) io.err(`grantory: seeded the demo tenant (seed ${seed}) in ${Date.now() - started} ms: ${report.join('; ')}`);

@@ -14,12 +14,12 @@ import type { ServiceDeps } from './index.ts';
 
 type Purpose = 'checkpoint' | 'cursor';
 
-async function findKey(deps: ServiceDeps, tenantId: string, purpose: Purpose): Promise<Database['audit_keys'] | undefined> {
+async function findKey(deps: Pick<ServiceDeps, 'store' | 'now'>, tenantId: string, purpose: Purpose): Promise<Database['audit_keys'] | undefined> {
   const { db } = deps.store.read(tenantId);
   return db.selectFrom('audit_keys').selectAll().where('tenant_id', '=', tenantId).where('purpose', '=', purpose).executeTakeFirst();
 }
 
-async function ensureKey(deps: ServiceDeps, tenantId: string, purpose: Purpose): Promise<Database['audit_keys']> {
+async function ensureKey(deps: Pick<ServiceDeps, 'store' | 'now'>, tenantId: string, purpose: Purpose): Promise<Database['audit_keys']> {
   const existing = await findKey(deps, tenantId, purpose);
   if (existing) return existing;
   const { value } = await deps.store.write(tenantId, writeMeta(systemActor(tenantId, 'audit')), async (tx) => {
@@ -50,18 +50,18 @@ async function ensureKey(deps: ServiceDeps, tenantId: string, purpose: Purpose):
 }
 
 /** The tenant's HMAC key for sealing cursors. */
-export async function cursorKey(deps: ServiceDeps, tenantId: string): Promise<Buffer> {
+export async function cursorKey(deps: Pick<ServiceDeps, 'store' | 'now'>, tenantId: string): Promise<Buffer> {
   return Buffer.from((await ensureKey(deps, tenantId, 'cursor')).secret, 'base64');
 }
 
 /** The tenant's checkpoint signing key. */
-export async function checkpointKey(deps: ServiceDeps, tenantId: string): Promise<CheckpointKey> {
+export async function checkpointKey(deps: Pick<ServiceDeps, 'store' | 'now'>, tenantId: string): Promise<CheckpointKey> {
   const row = await ensureKey(deps, tenantId, 'checkpoint');
   return { keyId: row.id, publicKeyPem: row.public_key ?? '', privateKeyPem: row.secret };
 }
 
 /** The tenant's checkpoint public key, if one was created (verification never creates one). */
-export async function checkpointPublicKey(deps: ServiceDeps, tenantId: string): Promise<{ keyId: string; publicKeyPem: string } | null> {
+export async function checkpointPublicKey(deps: Pick<ServiceDeps, 'store' | 'now'>, tenantId: string): Promise<{ keyId: string; publicKeyPem: string } | null> {
   const row = await findKey(deps, tenantId, 'checkpoint');
   return row?.public_key ? { keyId: row.id, publicKeyPem: row.public_key } : null;
 }

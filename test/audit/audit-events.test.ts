@@ -4,7 +4,8 @@ import { systemActor } from '../../src/services/actor.ts';
 import { listAuditEvents, type AuditEventView } from '../../src/services/audit.ts';
 import { createServices } from '../../src/services/index.ts';
 import type { Store } from '../../src/store/store.ts';
-import { createTestApp, type TestApp } from '../support/harness.ts';
+import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../support/harness.ts';
+import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 
 let t: TestApp;
 
@@ -140,7 +141,7 @@ describe('GET /api/v1/audit-events', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     }) as Store;
-    const app = await buildApp({ services: createServices({ store: failingStore, now: () => new Date() }), store: failingStore, logLevel: 'silent' });
+    const app = await buildApp({ services: createServices({ store: failingStore, now: () => new Date(), secrets: createServerSecrets(TEST_SECRET_KEY) }), store: failingStore, logLevel: 'silent' });
     try {
       const res = await app.inject({ method: 'GET', url: '/api/v1/audit-events', headers: { authorization: `Bearer ${limited.secret}` } });
       expect(res.statusCode).toBe(403);

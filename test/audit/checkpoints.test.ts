@@ -11,7 +11,8 @@ import { checkpointIfChanged, createCheckpoint, listCheckpoints } from '../../sr
 import { startJobs } from '../../src/jobs/index.ts';
 import { until } from '../support/receivers.ts';
 import { fromAuditRow } from '../../src/store/store.ts';
-import { createTestApp, ADMIN_KEY, type TestApp } from '../support/harness.ts';
+import { createTestApp, ADMIN_KEY, TEST_SECRET_KEY, type TestApp } from '../support/harness.ts';
+import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -185,12 +186,12 @@ describe('grantory audit verify --checkpoints FILE', () => {
   it('exits 0 on an intact trail and 1 once the newest events are deleted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grantory-verify-'));
     try {
-      const env = { GRANTORY_DATA_DIR: dir, DATABASE_URL: '', GRANTORY_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY };
+      const env = { GRANTORY_DATA_DIR: dir, DATABASE_URL: '', GRANTORY_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY, GRANTORY_SECRET_KEY: TEST_SECRET_KEY };
       const { openStore } = await import('../../src/store/store.ts');
       const { bootstrap } = await import('../../src/services/bootstrap.ts');
       const store = await openStore({ dataDir: dir });
       await store.migrate();
-      await bootstrap(store, { adminKey: ADMIN_KEY });
+      await bootstrap(store, { adminKey: ADMIN_KEY, secrets: createServerSecrets(TEST_SECRET_KEY) });
       const [tenant] = await store.listTenants();
       await createCheckpoint({ store, now: () => new Date() }, systemActor(tenant!.id));
       const file = await listCheckpoints({ store, now: () => new Date() }, systemActor(tenant!.id), { limit: 100 });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import { systemActor } from '../../src/services/actor.ts';
 import { createServices } from '../../src/services/index.ts';
-import { createTestApp, type TestApp } from '../support/harness.ts';
+import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../support/harness.ts';
+import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 import { LEDGER_MODEL, seedModel, type Model } from '../support/model.ts';
 
 let t: TestApp;
@@ -56,7 +57,7 @@ describe('Celonis: GET /api/authorization/external/permissions', () => {
 
   it('answers 204 when the team has no permission', async () => {
     const empty = await t.store.createTenant('empty-team', new Date().toISOString());
-    const real = createServices({ store: t.store, now: () => new Date() });
+    const real = createServices({ store: t.store, now: () => new Date(), secrets: createServerSecrets(TEST_SECRET_KEY) });
     const services = { ...real, authenticate: async () => systemActor(empty).caller };
     const app = await buildApp({ services, store: t.store, logLevel: 'silent' });
     try {

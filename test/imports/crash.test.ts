@@ -13,7 +13,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportView } from '../../src/services/imports/views.ts';
 import { openStore } from '../../src/store/store.ts';
-import { ADMIN_KEY, TEST_BACKEND, TEST_PG_URL } from '../support/harness.ts';
+import { ADMIN_KEY, TEST_BACKEND, TEST_PG_URL, TEST_SECRET_KEY } from '../support/harness.ts';
+import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 import { createApplication, createIdentity } from '../support/imports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -32,6 +33,7 @@ function env(): NodeJS.ProcessEnv {
     GRANTORY_DATA_DIR: dataDir,
     GRANTORY_IMPORT_DIR: importDir,
     GRANTORY_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
+    GRANTORY_SECRET_KEY: TEST_SECRET_KEY,
     GRANTORY_IMPORT_LEASE_SECONDS: '1',
     GRANTORY_LOG_LEVEL: 'silent',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }),
@@ -139,7 +141,7 @@ beforeAll(async () => {
   const store = await openStore({ dataDir, databaseUrl });
   await store.migrate();
   const { bootstrap } = await import('../../src/services/bootstrap.ts');
-  const boot = await bootstrap(store, { adminKey: ADMIN_KEY });
+  const boot = await bootstrap(store, { adminKey: ADMIN_KEY, secrets: createServerSecrets(TEST_SECRET_KEY) });
   appId = await createApplication(store, boot.tenantId, { name: 'CRM' });
   await createIdentity(store, boot.tenantId, { subject: 's:0', employeeNumber: 'E0' });
   await store.close();

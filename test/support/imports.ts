@@ -14,7 +14,8 @@ import { bootstrap } from '../../src/services/bootstrap.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
 import type { ImportView } from '../../src/services/imports/views.ts';
 import type { Store } from '../../src/store/store.ts';
-import { ADMIN_KEY, openTestStore, type Backend, type TestStore } from './harness.ts';
+import { ADMIN_KEY, openTestStore, TEST_SECRET_KEY, type Backend, type TestStore } from './harness.ts';
+import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 
 export interface ImportTestApp extends TestStore {
   app: App;
@@ -29,11 +30,13 @@ export interface ImportTestApp extends TestStore {
 export async function createImportTestApp(options: { backend?: Backend; uploadLimit?: number; now?: () => Date } = {}): Promise<ImportTestApp> {
   const ts = await openTestStore(options.backend);
   await ts.store.migrate();
-  const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY });
+  const secrets = createServerSecrets(TEST_SECRET_KEY);
+  const boot = await bootstrap(ts.store, { adminKey: ADMIN_KEY, secrets });
   const importDir = mkdtempSync(join(tmpdir(), 'grantory-imports-'));
   const holder: { worker: ImportWorker | null } = { worker: null };
   const services = createServices({
     store: ts.store,
+    secrets,
     now: options.now ?? (() => new Date()),
     imports: { importDir, uploadLimit: options.uploadLimit ?? 10 * 1024 * 1024, notify: () => holder.worker?.kick() },
   });
