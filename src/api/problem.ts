@@ -92,11 +92,14 @@ export function problemOf(appError: AppError, request: FastifyRequest): Problem 
   };
 }
 
+/** The `WWW-Authenticate` challenge of a 401 (the compatibility profiles send it too). */
+export function challengeOf(appError: AppError): string {
+  return appError instanceof CredentialRejected ? appError.challenge : 'Bearer realm="grantory"';
+}
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, appError: AppError): FastifyReply {
   const problem = problemOf(appError, request);
-  if (appError.code === 'unauthenticated') {
-    reply.header('WWW-Authenticate', appError instanceof CredentialRejected ? appError.challenge : 'Bearer realm="grantory"');
-  }
+  if (appError.code === 'unauthenticated') reply.header('WWW-Authenticate', challengeOf(appError));
   if (appError.code === 'not_ready') reply.header('Retry-After', String(appError.details?.retryAfter ?? 1));
   return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }

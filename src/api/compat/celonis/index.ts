@@ -18,7 +18,7 @@ import { renderExport } from '../../../domain/export-format.ts';
 import { cursorPageAuditEvents, pageAuditEvents, pageAuthenticationEvents, type AuditFilter } from '../../../services/audit.ts';
 import { streamAssignmentGrants } from '../../../services/assignment-grants.ts';
 import { streamMembers } from '../../../services/members.ts';
-import { toAppError } from '../../problem.ts';
+import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { toAuditItem, toAuthenticationItem, toMemberItem, toPermissionItem } from './mapping.ts';
@@ -89,7 +89,7 @@ function sendVendorError(reply: FastifyReply, error: unknown): FastifyReply {
     const key = typeof appError.details?.frontendErrorKey === 'string' ? appError.details.frontendErrorKey : appError.code === 'invalid_cursor' ? 'INVALID_PAGE_TOKEN' : 'BAD_REQUEST';
     return reply.status(400).type('application/json').send({ frontendErrorKey: key, errorInformation: appError.message });
   }
-  if (appError.code === 'unauthenticated') reply.header('WWW-Authenticate', 'Bearer realm="grantory"');
+  if (appError.code === 'unauthenticated') reply.header('WWW-Authenticate', challengeOf(appError));
   const status = [401, 403, 404, 406].includes(appError.status) ? appError.status : 500;
   return reply.status(status).send();
 }

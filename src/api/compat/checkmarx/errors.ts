@@ -11,6 +11,7 @@
  * `messageCode` is the HTTP status times 100 plus a per-code index (table below); codes
  * added to the catalogue later fall back to the status times 100.
  */
+import { challengeOf } from '../../problem.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, type AppError, type ErrorCode, type FieldError } from '../../../domain/errors.ts';
 
@@ -54,6 +55,6 @@ export function cxErrorOf(error: AppError): CxError {
 }
 
 export function sendCxError(reply: FastifyReply, _request: FastifyRequest, error: AppError, contentType: string): FastifyReply {
-  if (error.code === 'unauthenticated') reply.header('WWW-Authenticate', 'Bearer realm="grantory"');
+  if (error.code === 'unauthenticated') reply.header('WWW-Authenticate', challengeOf(error));
   return reply.status(ERROR_CATALOGUE[error.code].status).type(contentType).send(cxErrorOf(error));
 }

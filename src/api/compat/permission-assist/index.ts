@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { toAppError } from '../../problem.ts';
+import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { registerUploadParsing, uploadParts } from '../../routes/imports.ts';
@@ -42,7 +42,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
     const { appError, unexpected } = toAppError(error);
     if (unexpected) request.log.error({ err: error }, 'unexpected error');
     const { status, body } = paError(appError, request.id, request.method === 'POST');
-    if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
+    if (status === 401) reply.header('WWW-Authenticate', challengeOf(appError));
     return reply.status(status).type('application/json').send(body);
   });
   await registerUploadParsing(app, deps);
