@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { AccessFixtures } from '../support/access-fixtures.ts';
-import { createThrowawayDatabase, openTestStore, TEST_BACKEND, type ThrowawayDatabase } from '../support/harness.ts';
+import { createThrowawayDatabase, openTestStore, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
 import { AccessEngine } from '../../src/engine/engine.ts';
 import { askContext, checkSlots } from '../../src/engine/queries.ts';
 
@@ -17,7 +17,7 @@ const KEY = 'two-nodes-admin-key-0123456789abcdefghijkl';
 function startNode(url: string): Promise<{ proc: ChildProcess; base: string }> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['bin/grantory.js', 'serve'], {
-      env: { ...process.env, DATABASE_URL: url, GRANTORY_PORT: '0', GRANTORY_HOST: '127.0.0.1', GRANTORY_BOOTSTRAP_ADMIN_KEY: KEY, GRANTORY_LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATABASE_URL: url, GRANTORY_SECRET_KEY: TEST_SECRET_KEY, GRANTORY_PORT: '0', GRANTORY_HOST: '127.0.0.1', GRANTORY_BOOTSTRAP_ADMIN_KEY: KEY, GRANTORY_LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
