@@ -133,6 +133,9 @@ describe('loadConfig', () => {
       sqliteSynchronous: 'FULL',
       auditCheckpointIntervalMs: 3_600_000,
       deliveryIntervalMs: 1000,
+      importDir: './data/imports',
+      importUploadLimit: 1073741824,
+      importLeaseSeconds: 30,
     });
   });
 
