@@ -9,6 +9,7 @@
  * ```
  */
 import { AppError } from '../domain/errors.ts';
+import { seedCatalogStep } from './catalog.ts';
 import type { Actor } from '../services/actor.ts';
 import { createIdentity } from '../services/identities.ts';
 import type { ServiceDeps } from '../services/index.ts';
@@ -70,7 +71,7 @@ export const seedDirectoryStep: SeedStep = {
  * catalogs, roles) appends its step here, e.g. `seedCatalogStep`, using `ctx.random` and
  * `ctx.ids` (identity keys for application owners); assignments follow after it.
  */
-export const DEMO_SEED_STEPS: readonly SeedStep[] = [seedDirectoryStep];
+export const DEMO_SEED_STEPS: readonly SeedStep[] = [seedDirectoryStep, seedCatalogStep];
 
 export interface SeedOptions extends Partial<DirectoryOptions> {
   steps?: readonly SeedStep[];

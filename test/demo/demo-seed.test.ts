@@ -78,3 +78,36 @@ describe('seeding a tenant with data', () => {
     await expect(seedDemoTenant(t.services.deps, systemActor(t.tenantId, 'demo'), { identities: 30 })).rejects.toMatchObject({ code: 'conflict' });
   });
 });
+
+describe('the default demo steps', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  it('seeds applications, roles and unit assignments that the access engine answers', async () => {
+    const report = await seedDemoTenant(t.services.deps, systemActor(t.tenantId, 'demo'), { seed: 5, identities: 80 });
+    expect(report).toEqual(['24 organization units, 80 identities', expect.stringMatching(/^8 applications, 32 permissions, 10 roles, \d+ assignments$/)]);
+    const apps = await t.app.inject({ method: 'GET', url: '/api/v1/applications?limit=50', headers: t.auth });
+    expect(apps.json().items.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['Core Banking', 'Trustee App', 'Data Warehouse']));
+
+    // A member of Treasury holds payments.approve through Treasurer, and ledger.post through
+    // the Accountant role that Treasurer includes; a Marketing member holds neither.
+    const plan = generateDirectory({ seed: 5, identities: 80 });
+    const member = (department: string) => plan.identities.find((p) => p.status === 'active' && p.attributes.department === department)!;
+    const check = async (subject: string, permission: string) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/check',
+        headers: t.auth,
+        payload: { identity: subject, application: 'Core Banking', permission },
+      });
+      expect(res.statusCode).toBe(200);
+      return res.json().allowed as boolean;
+    };
+    expect(await check(member('Treasury').subject, 'payments.approve')).toBe(true);
+    expect(await check(member('Treasury').subject, 'ledger.post')).toBe(true);
+    expect(await check(member('Marketing').subject, 'payments.approve')).toBe(false);
+  });
+});
