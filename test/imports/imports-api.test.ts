@@ -94,6 +94,36 @@ describe('connector configuration', () => {
     const got = await t.app.inject({ method: 'GET', url: `/api/v1/applications/${appId}/connector`, headers: t.auth });
     expect((got.json() as { connector: { fileGroups: { id: string }[] } }).connector.fileGroups[0]!.id).toBe(groupId);
   });
+
+  it('validates the connector the same way when an application is created or updated', async () => {
+    const post = (payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: '/api/v1/applications', headers: t.auth, payload });
+    const fileGroups = [{ name: 'grants', pattern: 'grants.csv', columns: { accountName: 'login', employeeNumber: 'emp', permission: 'entitlement' } }];
+    const fieldsOf = (res: { json(): unknown }) => (res.json() as { errors: { field: string }[] }).errors.map((e) => e.field).sort();
+
+    const bad = await post({ name: 'Bad Connector', connector: { type: 'file', directory: '../escape', fileGroups: [{ ...fileGroups[0], pattern: 'a/b.csv' }], matching: ['email'], schedule: '61 * * * *' } });
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(fieldsOf(bad)).toEqual(['connector.directory', 'connector.fileGroups.0.pattern', 'connector.matching.0', 'connector.schedule']);
+    const missing = await post({ name: 'Bad Connector', connector: { type: 'file', directory: 'x' } });
+    expect(missing.statusCode, missing.body).toBe(400);
+    expect(fieldsOf(missing)[0]).toMatch(/^connector/);
+    const { db } = t.store.read(t.tenantId);
+    expect(await db.selectFrom('applications').select('id').where('tenant_id', '=', t.tenantId).where('name', '=', 'Bad Connector').executeTakeFirst()).toBeUndefined();
+
+    const good = await post({ name: 'Good Connector', connector: { type: 'file', directory: 'good', fileGroups, matching: ['employeeNumber'] } });
+    expect(good.statusCode, good.body).toBe(201);
+    const created = good.json() as { id: string; connector: { fileGroups: { id: string; required: boolean }[]; maxBadRows: number } };
+    // Stored normalised, as the import reads it: defaults filled in, a GUID per file group.
+    expect(created.connector.fileGroups[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.connector).toMatchObject({ maxBadRows: 100, unknownPermissions: 'report' });
+    const connectorRoute = await t.app.inject({ method: 'GET', url: `/api/v1/applications/${created.id}/connector`, headers: t.auth });
+    expect((connectorRoute.json() as { connector: { fileGroups: { id: string }[] } }).connector.fileGroups[0]!.id).toBe(created.connector.fileGroups[0]!.id);
+
+    const patch = await t.app.inject({ method: 'PATCH', url: `/api/v1/applications/${created.id}`, headers: t.auth, payload: { connector: { type: 'file', fileGroups, matching: ['employeeNumber'], thresholds: { maxRemovedPercent: 150 } } } });
+    expect(patch.statusCode, patch.body).toBe(400);
+    expect(fieldsOf(patch)).toEqual(['connector.thresholds.maxRemovedPercent']);
+    const after = await t.app.inject({ method: 'GET', url: `/api/v1/applications/${created.id}`, headers: t.auth });
+    expect((after.json() as { connector: { directory: string } }).connector.directory).toBe('good');
+  });
 });
 
 describe('stage, process and apply', () => {

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
+import { validatedConnectorDocument } from '../../domain/connector.ts';
 import { assertIfMatch } from '../../domain/etag.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
@@ -95,13 +96,16 @@ export function toApplicationView(row: ApplicationRow): ApplicationView {
   };
 }
 
+/**
+ * The stored form of a connector: validated and normalised exactly as an import reads it
+ * (a bad configuration is a 400 naming the field), with its defaults and file group ids.
+ */
 function connectorText(connector: Connector | null): string | null {
   if (connector === null) return null;
-  const text = canonicalJson(connector);
-  if (Buffer.byteLength(text) > CONNECTOR_MAX_BYTES) {
+  if (Buffer.byteLength(canonicalJson(connector)) > CONNECTOR_MAX_BYTES) {
     throw invalidField('connector', `must be at most ${CONNECTOR_MAX_BYTES} bytes of JSON`);
   }
-  return text;
+  return JSON.stringify(validatedConnectorDocument(connector));
 }
 
 async function assertOwnersExist(scope: TenantDb, ownerIds: readonly string[]): Promise<void> {

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectorDocument, normalizeConnector, storedConnector, type Connector, type ConnectorInput } from '../../domain/connector.ts';
+import { connectorDocument, storedConnector, validatedConnectorDocument, type Connector, type ConnectorInput } from '../../domain/connector.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
@@ -87,9 +87,7 @@ export async function setConnector(
   input: unknown,
 ): Promise<{ value: ConnectorInput; revision: number }> {
   requireRight(actor, 'manage-imports', 'manage-applications');
-  const { connector, errors } = normalizeConnector(input);
-  if (!connector) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
-  const doc = connectorDocument(connector);
+  const doc = validatedConnectorDocument(input);
   return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
     const app = await requireApplication(tx, applicationId, 'id');
     if (app.builtin === 1) throw new AppError('validation_failed', 'the built-in application has no connector', { errors: [{ field: 'id', message: 'is built in' }] });
