@@ -142,6 +142,7 @@ async function insertImport(
     bytes_total: fields.files.reduce((n, f) => n + f.size, 0),
     error: null,
     held_reason: null,
+    base_state: null,
     decided_by: null,
     decided_at: null,
     created_at: tx.now,

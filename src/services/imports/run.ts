@@ -13,7 +13,7 @@ import { buildIdentityIndex, matchAccount, normalizeKey } from '../../domain/mat
 import type { Database } from '../../store/schema.ts';
 import type { WriteMeta } from '../../store/store.ts';
 import type { ServiceDeps } from '../index.ts';
-import { applyChanges, decideAndApply, loadStoredChanges, updateUnmatchedFromChanges, type Prepared } from './apply.ts';
+import { accountsState, applyChanges, decideAndApply, loadStoredChanges, updateUnmatchedFromChanges, type Prepared } from './apply.ts';
 import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './import-dir.ts';
 import { findApplication, folderNameOf, importSettings, updateImport, uploadFolder } from './imports.ts';
 import { buildSnapshot, ImportCanceled, ImportFailure, type SnapshotFile } from './snapshot.ts';
@@ -187,6 +187,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
         rows_read: snapshot.rowsRead,
         metrics: JSON.stringify(outcome.metrics),
         held_reason: outcome.heldReason,
+        base_state: outcome.baseState,
         log: appendLog(current.log, [...problems, ...outcome.log, { time: tx.now, level: 'info', message: summary }, { time: tx.now, level: 'info', message: timing }]),
       });
       tx.audit({
@@ -236,6 +237,16 @@ export async function approveImport(deps: ServiceDeps, actor: Actor, id: string,
     const app = await tx.db.selectFrom('applications').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', row.application_id).executeTakeFirst();
     const connector = app ? storedConnector(app.connector) : null;
     if (!app || !connector) throw new AppError('conflict', 'the application or its connector is gone; reject the import instead');
+    // The reviewed diff is only right against the state it was computed from: if the
+    // application's accounts changed since (another import applied, an account was written),
+    // applying it would mix two snapshots. Refused; a new import computes a fresh diff.
+    if (row.base_state === null || row.base_state !== (await accountsState(tx, app.id))) {
+      throw new AppError(
+        'conflict',
+        `import #${row.number} was held against an earlier state of the application's accounts, which have changed since (another import applied or an account was written); its diff is stale. Reject it and run a new import.`,
+        { errors: [{ field: 'id', message: 'the held diff is stale' }] },
+      );
+    }
     const codes = new GrantCodes();
     const changes = await loadStoredChanges(tx, id, codes);
     if (connector.unknownPermissions === 'create') {
