@@ -213,6 +213,44 @@ describe('stage, process and apply', () => {
     expect((await accounts()).find((a) => a.name === 'bob')!.status).toBe('disabled');
   });
 
+  it('re-imports compare grant fingerprints, and compare in full an account written since', async () => {
+    const SAME = `${HEADER}ann,E-1,ann@x.org,active,read\nbob,E-2,bob@x.org,disabled,read\nbob,E-2,bob@x.org,disabled,audit\nsvc-backup,,,active,admin\nshared,,shared@x.org,active,read\n`;
+    const unchanged = await stageAndRun(SAME);
+    expect(unchanged.metrics).toMatchObject({ accountsAdded: 0, accountsRemoved: 0, accountsUpdated: 0, grantsAdded: 0, grantsRemoved: 0 });
+    const { db } = t.store.read(t.tenantId);
+    const fingerprints = await db
+      .selectFrom('accounts')
+      .innerJoin('import_fingerprints as f', 'f.account_id', 'accounts.id')
+      .select(['accounts.name', 'accounts.version', 'f.account_version', 'f.grant_count'])
+      .where('accounts.tenant_id', '=', t.tenantId)
+      .where('accounts.application_id', '=', appId)
+      .orderBy('accounts.name')
+      .execute();
+    expect(fingerprints.map((f) => [f.name, Number(f.grant_count), Number(f.account_version) === Number(f.version)])).toEqual([
+      ['ann', 1, true],
+      ['bob', 2, true],
+      ['shared', 1, true],
+      ['svc-backup', 1, true],
+    ]);
+
+    // Written outside the import: bob loses a grant. The version changed, so the next import
+    // reads bob's grants again instead of trusting the fingerprint, and restores the file's.
+    const put = await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${appId}/accounts/bob`, headers: t.auth, payload: { identityId: ids.bob, status: 'disabled', grants: [{ permission: 'read' }] } });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(await grantsOf('bob')).toEqual(['read']);
+    const restored = await stageAndRun(SAME);
+    expect(restored.metrics).toMatchObject({ accountsUpdated: 1, grantsAdded: 1, grantsRemoved: 0 });
+    expect(await grantsOf('bob')).toEqual(['audit', 'read']);
+
+    // Same grants, another status: an update without reading or rewriting grants.
+    const enabled = await stageAndRun(SAME.replace(/bob,E-2,bob@x.org,disabled/g, 'bob,E-2,bob@x.org,active'));
+    expect(enabled.metrics).toMatchObject({ accountsUpdated: 1, grantsAdded: 0, grantsRemoved: 0 });
+    expect((await accounts()).find((a) => a.name === 'bob')!.status).toBe('active');
+    const back = await stageAndRun(SAME);
+    expect(back.metrics).toMatchObject({ accountsUpdated: 1, accountsDisabled: 1, grantsAdded: 0, grantsRemoved: 0 });
+    expect(await grantsOf('bob')).toEqual(['audit', 'read']);
+  });
+
   it('a dry run computes the full result and applies nothing', async () => {
     const before = await accounts();
     const done = await stageAndRun(`${HEADER}ann,E-1,ann@x.org,active,read\n`, { dryRun: true });
@@ -259,6 +297,34 @@ describe('stage, process and apply', () => {
     expect((await accounts()).map((a) => a.name)).toEqual(['ann']);
     expect((await auditActions(held2.id)).map((a) => a.action)).toEqual(['import.stage', 'import.start', 'import.held', 'import.approve']);
     expect((await putConnector({ thresholds: {} })).statusCode).toBe(200);
+  });
+});
+
+describe('a stale held import', () => {
+  it('refuses (409) to approve a diff computed against accounts that changed since; rejecting still works', async () => {
+    expect((await stageAndRun(FIRST)).status).toBe('Finished');
+    expect((await putConnector({ thresholds: { maxRemoved: 1 } })).statusCode).toBe(200);
+    const held = await stageAndRun(`${HEADER}ann,E-1,ann@x.org,active,read\n`);
+    expect(held.status).toBe('Held');
+    // The application's accounts change after the diff was computed.
+    const put = await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${appId}/accounts/late-account`, headers: t.auth, payload: { grants: [{ permission: 'read' }] } });
+    expect(put.statusCode, put.body).toBe(201);
+    const before = await accounts();
+
+    const approve = await t.app.inject({ method: 'POST', url: `/api/v1/imports/${held.id}/approve`, headers: t.auth, payload: {} });
+    expect(approve.statusCode, approve.body).toBe(409);
+    expect(approve.body).toMatch(/stale/);
+    expect(await accounts()).toEqual(before);
+    expect((await getImport(t, held.id)).status).toBe('Held');
+    expect((await auditActions(held.id)).map((a) => a.action)).not.toContain('import.approve');
+
+    const reject = await t.app.inject({ method: 'POST', url: `/api/v1/imports/${held.id}/reject`, headers: t.auth, payload: { reason: 'stale' } });
+    expect(reject.statusCode, reject.body).toBe(200);
+    expect((await putConnector({ thresholds: {} })).statusCode).toBe(200);
+    // A fresh import computes its diff against the current state, late-account included.
+    const fresh = await stageAndRun(FIRST);
+    expect(fresh.metrics).toMatchObject({ accountsRemoved: 1, accountsAdded: 0 });
+    expect((await accounts()).map((a) => a.name)).toEqual(['ann', 'bob', 'shared', 'svc-backup']);
   });
 });
 
