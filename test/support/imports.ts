@@ -11,7 +11,7 @@ import { buildApp, type App } from '../../src/api/app.ts';
 import { createImportWorker, type ImportWorker } from '../../src/jobs/import-worker.ts';
 import { systemActor, writeMeta } from '../../src/services/actor.ts';
 import { bootstrap } from '../../src/services/bootstrap.ts';
-import { createServices, type Services } from '../../src/services/index.ts';
+import { createServices, type ImportSettings, type Services } from '../../src/services/index.ts';
 import type { ImportView } from '../../src/services/imports/views.ts';
 import type { Store } from '../../src/store/store.ts';
 import { ADMIN_KEY, openTestStore, TEST_SECRET_KEY, type Backend, type TestStore } from './harness.ts';
@@ -27,7 +27,7 @@ export interface ImportTestApp extends TestStore {
   close(): Promise<void>;
 }
 
-export async function createImportTestApp(options: { backend?: Backend; uploadLimit?: number; now?: () => Date } = {}): Promise<ImportTestApp> {
+export async function createImportTestApp(options: { backend?: Backend; uploadLimit?: number; now?: () => Date; onCheckpoint?: ImportSettings['onCheckpoint'] } = {}): Promise<ImportTestApp> {
   const ts = await openTestStore(options.backend);
   await ts.store.migrate();
   const secrets = createServerSecrets(TEST_SECRET_KEY);
@@ -38,7 +38,7 @@ export async function createImportTestApp(options: { backend?: Backend; uploadLi
     store: ts.store,
     secrets,
     now: options.now ?? (() => new Date()),
-    imports: { importDir, uploadLimit: options.uploadLimit ?? 10 * 1024 * 1024, notify: () => holder.worker?.kick() },
+    imports: { importDir, uploadLimit: options.uploadLimit ?? 10 * 1024 * 1024, notify: () => holder.worker?.kick(), ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}) },
   });
   const worker = createImportWorker({ deps: services.deps, leaseMs: 60_000, failRunningOnStart: false, onError: (e) => console.error('import worker', e) });
   holder.worker = worker;

@@ -213,6 +213,16 @@ export async function accountsState(tx: WriteTx, applicationId: string): Promise
   return `${Number(row.n)}:${Number(row.versions ?? 0)}:${row.updated ?? ''}`;
 }
 
+export interface ApplyOptions {
+  dryRun: boolean;
+  /**
+   * A cancel point, awaited between chunks of the diff and of the apply: it throws
+   * {@link ImportCanceled} on a cancel, which rolls the whole transaction back (the old
+   * snapshot stays).
+   */
+  checkpoint?: ((where: string) => Promise<void>) | undefined;
+}
+
 /**
  * SQLite page cache for the import's transaction (negative: KiB): the grants table and its
  * indexes grow by hundreds of megabytes, and a cache of the default 2 MB spills and re-reads
@@ -221,7 +231,7 @@ export async function accountsState(tx: WriteTx, applicationId: string): Promise
 const SQLITE_IMPORT_CACHE_KIB = 96 * 1024;
 
 /** Computes the diff, decides, and (unless held or a dry run) applies it. */
-export async function decideAndApply(tx: WriteTx, importRow: Database['imports'], prepared: Prepared, options: { dryRun: boolean }): Promise<Outcome> {
+export async function decideAndApply(tx: WriteTx, importRow: Database['imports'], prepared: Prepared, options: ApplyOptions): Promise<Outcome> {
   const previous = tx.sqlite?.pragma('cache_size', -SQLITE_IMPORT_CACHE_KIB);
   try {
     return await diffAndApply(tx, importRow, prepared, options);
@@ -230,12 +240,8 @@ export async function decideAndApply(tx: WriteTx, importRow: Database['imports']
   }
 }
 
-async function diffAndApply(
-  tx: WriteTx,
-  importRow: Database['imports'],
-  prepared: Prepared,
-  options: { dryRun: boolean },
-): Promise<Outcome> {
+async function diffAndApply(tx: WriteTx, importRow: Database['imports'], prepared: Prepared, options: ApplyOptions): Promise<Outcome> {
+  const checkpoint = options.checkpoint ?? (async () => undefined);
   const { snapshot, matches, connector, applicationId } = prepared;
   const codes = snapshot.codes;
   const catalog = await loadCatalog(tx, applicationId);
@@ -280,6 +286,7 @@ async function diffAndApply(
   const seen = new Set<string>();
   const current = { accounts: 0, grants: 0 };
   for await (const chunk of currentAccountRows(tx, applicationId)) {
+    await checkpoint('while comparing with the current accounts');
     const toRead: CurrentRow[] = [];
     for (const row of chunk) {
       current.accounts += 1;
@@ -327,8 +334,10 @@ async function diffAndApply(
     return { kind: 'held', metrics, heldReason: breach, log, changedAccounts: changes.length, baseState: await accountsState(tx, applicationId) };
   }
 
+  await checkpoint('before applying');
   if (unknown.size && connector.unknownPermissions === 'create') await createPermissions(tx, applicationId, [...unknown].sort(), catalog);
-  const applied = await applyChanges(tx, applicationId, importRow.id, changes, codes, { catalog, existing: changed });
+  const applied = await applyChanges(tx, applicationId, importRow.id, changes, codes, { catalog, existing: changed, checkpoint });
+  await checkpoint('while applying');
   // Every observed account now holds exactly its observed grants: fingerprint the ones
   // written and the unchanged ones that had no valid fingerprint.
   const written = bulkInsert(tx, 'import_fingerprints', ['tenant_id', 'account_id', 'account_version', 'grants_hash', 'grant_count'], {
@@ -440,7 +449,7 @@ export async function applyChanges(
   importId: string,
   changes: AccountChange[],
   codes: GrantCodes,
-  known: { catalog?: Catalog; existing?: Map<string, ExistingAccount> } = {},
+  known: { catalog?: Catalog; existing?: Map<string, ExistingAccount>; checkpoint?: ((where: string) => Promise<void>) | undefined } = {},
 ): Promise<{ id: string; name: string; version: number }[]> {
   const cat = known.catalog ?? (await loadCatalog(tx, applicationId));
   const now = tx.now;
@@ -457,6 +466,7 @@ export async function applyChanges(
     }
   };
   for (let i = 0; i < changes.length; i += CHUNK) {
+    await known.checkpoint?.('while applying');
     const chunk = changes.slice(i, i + CHUNK);
     let existing = known.existing;
     if (!existing) {

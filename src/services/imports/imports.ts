@@ -19,6 +19,7 @@ import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, writeMeta, type Actor } from '../actor.ts';
 import type { ImportSettings, ServiceDeps } from '../index.ts';
 import { openPager, type Page } from '../pagination.ts';
+import { signalCancel } from './cancel.ts';
 import { findFiles, importRoot, PathEscapeError, resolveApplicationFolder, type ApplicationFolder } from './import-dir.ts';
 import {
   appendLog,
@@ -348,10 +349,17 @@ export async function updateImport(tx: WriteTx, row: Database['imports'], change
 
 export async function cancelImport(deps: ServiceDeps, actor: Actor, id: string, field = 'id'): Promise<{ value: ImportView; revision: number }> {
   requireRight(actor, 'manage-imports');
+  // Stop a run of this process now: its apply transaction may hold the database, and this
+  // request's write would otherwise wait for it to commit.
+  const signaled = signalCancel(actor.caller.tenantId, id);
   return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
     const row = await lockImport(tx, id, field);
     const status = row.status as ImportStatus;
-    if (status === 'Canceling') return toImportView(row);
+    // Asked again, or already ended by this request's signal: the same answer, recorded.
+    if (status === 'Canceling' || (status === 'Canceled' && signaled)) {
+      tx.audit({ action: 'import.cancel', targetType: 'import', targetId: row.id, before: { status }, after: { status } });
+      return toImportView(row);
+    }
     if (status !== 'Pending' && status !== 'Running' && status !== 'Held') {
       throw new AppError('conflict', `import #${row.number} is ${status}; only a Pending, Running or Held import can be canceled`, {
         errors: [{ field, message: `the import is ${status}` }],

@@ -14,6 +14,7 @@ import type { Database } from '../../store/schema.ts';
 import type { WriteMeta } from '../../store/store.ts';
 import type { ServiceDeps } from '../index.ts';
 import { accountsState, applyChanges, decideAndApply, loadStoredChanges, updateUnmatchedFromChanges, type Prepared } from './apply.ts';
+import { checkCanceled, trackRunning, untrackRunning } from './cancel.ts';
 import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './import-dir.ts';
 import { findApplication, folderNameOf, importSettings, updateImport, uploadFolder } from './imports.ts';
 import { buildSnapshot, ImportCanceled, ImportFailure, type SnapshotFile } from './snapshot.ts';
@@ -134,7 +135,14 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
   let row = await readRow(deps, tenantId, importId);
   if (!row) return 'missing';
   const started = row;
-  const isCanceling = async () => (await readRow(deps, tenantId, importId))?.status === 'Canceling';
+  // Canceled here (a request to this process) or on another node (the stored status).
+  const signal = trackRunning(tenantId, importId);
+  const isCanceling = async () => signal.aborted || (await readRow(deps, tenantId, importId))?.status === 'Canceling';
+  const hook = importSettings(deps).onCheckpoint;
+  const checkpoint = async (where: string) => {
+    await hook?.({ tenantId, importId, where, signal });
+    await checkCanceled(signal, where);
+  };
   try {
     const app = await findApplication(deps.store.read(tenantId), row.application_id);
     if (!app) throw new ImportFailure('the application no longer exists');
@@ -160,7 +168,11 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
     const t0 = Date.now();
     const snapshot = await buildSnapshot(files, connector, {
       onProgress: (rowsRead, bytesRead) => recordProgress(deps, tenantId, importId, { rows_read: rowsRead, bytes_read: bytesRead }),
-      shouldStop: isCanceling,
+      shouldStop: async () => {
+        await hook?.({ tenantId, importId, where: 'while reading the files', signal });
+        return isCanceling();
+      },
+      signal,
     });
     await recordProgress(deps, tenantId, importId, { phase: 'match', rows_read: snapshot.rowsRead });
     const t1 = Date.now();
@@ -175,7 +187,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
       if (!current || current.status === 'Failed') throw new ImportFailure('the import was marked failed while it ran');
       if (current.status === 'Canceling') return { canceled: true as const };
       const t3 = Date.now();
-      const outcome = await decideAndApply(tx, current, prepared, { dryRun: current.dry_run === 1 });
+      const outcome = await decideAndApply(tx, current, prepared, { dryRun: current.dry_run === 1, checkpoint });
       const timing = `read ${snapshot.rowsRead} rows in ${((t1 - t0) / 1000).toFixed(1)} s, matched ${snapshot.accounts.size} accounts in ${((t2 - t1) / 1000).toFixed(1)} s, diff and apply in ${((Date.now() - t3) / 1000).toFixed(1)} s`;
       const problems: LogEntry[] = snapshot.problems.map((p) => ({ time: tx.now, level: 'warn', message: `${p.file}, line ${p.line}: ${p.message}` }));
       const status = outcome.kind === 'held' ? 'Held' : 'Finished';
@@ -217,6 +229,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
     await finish(deps, started, 'Failed', message, 'error');
     return 'Failed';
   } finally {
+    untrackRunning(tenantId, importId);
     if (started.source === 'upload') {
       const current = await readRow(deps, tenantId, importId);
       // Uploaded files are kept only while the import may still need them.

@@ -35,6 +35,8 @@ export interface SnapshotOptions {
   /** Checked every `checkEvery` rows; true stops with {@link ImportCanceled}. */
   shouldStop?: () => Promise<boolean> | boolean;
   checkEvery?: number;
+  /** Checked after every batch of rows: aborted stops with {@link ImportCanceled}. */
+  signal?: AbortSignal;
 }
 
 const MAX_LOGGED_PROBLEMS = 100;
@@ -76,6 +78,7 @@ export async function buildSnapshot(files: SnapshotFile[], connector: Connector,
           if (v.subject !== undefined) account.keys.subject ??= v.subject;
           if (v.permission !== undefined) account.grants.add(snapshot.codes.intern(v.permission, v.context ?? null));
         }
+        if (options.signal?.aborted) throw new ImportCanceled('canceled while reading the files');
         if (snapshot.rowsRead - lastCheck >= checkEvery) {
           lastCheck = snapshot.rowsRead;
           await options.onProgress?.(snapshot.rowsRead, bytesRead);
