@@ -228,7 +228,7 @@ export interface ApplyOptions {
  * indexes grow by hundreds of megabytes, and a cache of the default 2 MB spills and re-reads
  * index pages over and over. Given back when the transaction's work is done.
  */
-const SQLITE_IMPORT_CACHE_KIB = 96 * 1024;
+const SQLITE_IMPORT_CACHE_KIB = 64 * 1024;
 
 /** Computes the diff, decides, and (unless held or a dry run) applies it. */
 export async function decideAndApply(tx: WriteTx, importRow: Database['imports'], prepared: Prepared, options: ApplyOptions): Promise<Outcome> {
