@@ -10,7 +10,7 @@ import { verifyAuditTrail } from '../../src/services/audit.ts';
 import { cancelImport } from '../../src/services/imports/imports.ts';
 import type { ImportView } from '../../src/services/imports/views.ts';
 import { TEST_BACKEND } from '../support/harness.ts';
-import { createApplication, createImportTestApp, drain, dropFile, getImport, type ImportTestApp } from '../support/imports.ts';
+import { createApplication, createImportTestApp, drain, dropFile, getImport, putGrantsConnector, type ImportTestApp } from '../support/imports.ts';
 
 type Point = { importId: string; where: string; signal: AbortSignal };
 let t: ImportTestApp;
@@ -53,13 +53,7 @@ const cancelOverHttp = (id: string) => t.app.inject({ method: 'POST', url: `/api
 beforeAll(async () => {
   t = await createImportTestApp({ onCheckpoint: (point) => atCheckpoint?.(point) });
   appId = await createApplication(t.store, t.tenantId, { name: 'Cancelable' });
-  const put = await t.app.inject({
-    method: 'PUT',
-    url: `/api/v1/applications/${appId}/connector`,
-    headers: t.auth,
-    payload: { type: 'file', directory: 'cancelable', fileGroups: [{ name: 'grants', pattern: 'grants.csv', columns: { accountName: 'login', permission: 'entitlement' } }], matching: [], unknownPermissions: 'create' },
-  });
-  expect(put.statusCode, put.body).toBe(200);
+  await putGrantsConnector(t, appId, 'cancelable');
   dropFile(t.importDir, 'cancelable', 'grants.csv', csv(5, 2, 'old'));
   const first = await stage();
   await drain(t);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImportWorker } from '../../src/jobs/import-worker.ts';
 import type { ImportView } from '../../src/services/imports/views.ts';
-import { createApplication, createImportTestApp, dropFile, getImport, type ImportTestApp } from '../support/imports.ts';
+import { createApplication, createImportTestApp, dropFile, getImport, putGrantsConnector, type ImportTestApp } from '../support/imports.ts';
 
 let t: ImportTestApp;
 let appId: string;
@@ -24,13 +24,7 @@ beforeAll(async () => {
     },
   });
   appId = await createApplication(t.store, t.tenantId, { name: 'Busy' });
-  const put = await t.app.inject({
-    method: 'PUT',
-    url: `/api/v1/applications/${appId}/connector`,
-    headers: t.auth,
-    payload: { type: 'file', directory: 'busy', fileGroups: [{ name: 'grants', pattern: 'grants.csv', columns: { accountName: 'login', permission: 'entitlement' } }], matching: [], unknownPermissions: 'create' },
-  });
-  expect(put.statusCode, put.body).toBe(200);
+  await putGrantsConnector(t, appId, 'busy');
 });
 afterAll(async () => {
   await t?.close();

@@ -171,3 +171,14 @@ export function multipartBody(parts: { name: string; value?: string; filename?: 
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
+
+/** Gives the application a one-file connector (`grants.csv`: login, entitlement; unknown permissions created). */
+export async function putGrantsConnector(t: ImportTestApp, applicationId: string, directory: string): Promise<void> {
+  const res = await t.app.inject({
+    method: 'PUT',
+    url: `/api/v1/applications/${applicationId}/connector`,
+    headers: t.auth,
+    payload: { type: 'file', directory, fileGroups: [{ name: 'grants', pattern: 'grants.csv', columns: { accountName: 'login', permission: 'entitlement' } }], matching: [], unknownPermissions: 'create' },
+  });
+  if (res.statusCode !== 200) throw new Error(`PUT connector ${res.statusCode}: ${res.body}`);
+}
