@@ -6,6 +6,7 @@
  * status is an audited write naming the credential that queued the import.
  */
 import { open, rm } from 'node:fs/promises';
+import { sql } from 'kysely';
 import { join } from 'node:path';
 import { storedConnector, type Connector } from '../../domain/connector.ts';
 import { GrantCodes, type AccountMatch } from '../../domain/import-diff.ts';
@@ -96,14 +97,25 @@ async function resolveFiles(deps: ServiceDeps, row: ImportRow, app: { id: string
 
 async function matchAll(deps: ServiceDeps, tenantId: string, applicationId: string, connector: Connector, names: Iterable<[string, { keys: Partial<Record<string, string>> }]>): Promise<Map<string, AccountMatch>> {
   const { db } = deps.store.read(tenantId);
+  // Only the keys the connector matches on are read and indexed (memory: 100k identities).
+  const uses = new Set(connector.matching);
   const identities = await db
     .selectFrom('identities')
-    .select(['id', 'employee_number', 'email', 'username', 'subject'])
+    .select([
+      'id',
+      uses.has('employeeNumber') ? 'employee_number' : sql<string | null>`null`.as('employee_number'),
+      uses.has('email') ? 'email' : sql<string | null>`null`.as('email'),
+      uses.has('username') ? 'username' : sql<string | null>`null`.as('username'),
+      uses.has('subject') ? 'subject' : sql<string | null>`null`.as('subject'),
+    ])
     .where('tenant_id', '=', tenantId)
     .execute();
   const index = buildIdentityIndex(
-    identities.map((i) => ({ id: i.id, employeeNumber: i.employee_number, email: i.email, username: i.username, subject: i.subject })),
+    (function* () {
+      for (const i of identities) yield { id: i.id, employeeNumber: i.employee_number, email: i.email, username: i.username, subject: i.subject };
+    })(),
   );
+  identities.length = 0;
   const resolutions = new Map(
     (
       await db
