@@ -13,7 +13,7 @@ import { requireRight, writeMeta, type Actor } from './actor.ts';
 import { validateScopes } from './application-keys.ts';
 import { API_KEY_PREFIX, narrowRights, secretLabel } from './authentication.ts';
 import type { ServiceDeps } from './index.ts';
-import { resolveGrantoryRights } from './rights.ts';
+import { grantoryRights } from './rights.ts';
 
 export interface ApiKeyView {
   id: string;
@@ -72,7 +72,7 @@ export async function createApiKey(
 
   const scopes = input.scopes ?? null;
   validateScopes(scopes);
-  const keyRights = narrowRights(await resolveGrantoryRights(scope, identityId, now), scopes);
+  const keyRights = narrowRights(await grantoryRights(deps, tenantId, identityId, now), scopes);
   const beyond = RIGHTS.filter((r: Right) => keyRights.has(r) && !actor.caller.rights.has(r));
   if (beyond.length) {
     throw new AppError('forbidden', `the key would hold rights the caller does not hold: ${beyond.join(', ')}`, {

@@ -43,6 +43,7 @@ export async function createIdentityWithRights(store: Store, tenantId: string, s
       })
       .execute();
     tx.audit({ action: 'identity.create', targetType: 'identity', targetId: id, after: { subject } });
+    tx.change('identity', id, 'create');
     if (rights.length) {
       const perms = await tx.db
         .selectFrom('permissions')
@@ -77,6 +78,7 @@ export async function createIdentityWithRights(store: Store, tenantId: string, s
           })
           .execute();
         tx.audit({ action: 'assignment.create', targetType: 'assignment', targetId: assignmentId, after: { permission: p.name } });
+        tx.change('assignment', assignmentId, 'create');
       }
     }
     return id;
@@ -107,6 +109,7 @@ export async function createApplication(store: Store, tenantId: string, name: st
       })
       .execute();
     tx.audit({ action: 'application.create', targetType: 'application', targetId: id, after: { name } });
+    tx.change('application', id, 'create');
     return id;
   });
   return value;
