@@ -26,7 +26,7 @@ const Connector = Nullable(
       additionalProperties: true,
       maxProperties: 50,
       description:
-        'Import configuration (see the imports documentation); stored as given, at most 64 KiB of JSON. Validated in full once imports exist.',
+        'Import configuration (see the imports documentation), at most 64 KiB of JSON: validated as imports read it (a 400 names each bad field) and stored normalised, with defaults and file group ids.',
     },
   ),
 );
