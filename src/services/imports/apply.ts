@@ -274,7 +274,7 @@ async function diffAndApply(tx: WriteTx, importRow: Database['imports'], prepare
       log.push({ time: tx.now, level: 'warn', message: `${names.length} permission(s) not in the catalog were reported and left out: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', ...' : ''}` });
     }
   }
-  if (dropped.size) for (const account of snapshot.accounts.values()) for (const code of dropped) account.grants.delete(code);
+  if (dropped.size) for (const account of snapshot.accounts.values()) account.grants = account.grants.filter((code) => !dropped.has(code));
 
   // The diff, one chunk of current accounts at a time. An account whose fingerprint is
   // still valid (same version) and equal to the observed grants' has the same grants: only
@@ -346,7 +346,7 @@ async function diffAndApply(tx: WriteTx, importRow: Database['imports'], prepare
   for (const account of [...applied, ...unfingerprinted]) {
     const observed = snapshot.accounts.get(account.name);
     const hash = observed ? fingerprints.hash(observed.grants) : null;
-    if (observed && hash !== null) await written.push([tx.tenantId, account.id, account.version, hash, observed.grants.size]);
+    if (observed && hash !== null) await written.push([tx.tenantId, account.id, account.version, hash, observed.grants.length]);
   }
   await written.end();
   await replaceUnmatched(tx, applicationId, importRow.id, matches);
