@@ -249,6 +249,17 @@ describe('stage, process and apply', () => {
     const back = await stageAndRun(SAME);
     expect(back.metrics).toMatchObject({ accountsUpdated: 1, accountsDisabled: 1, grantsAdded: 0, grantsRemoved: 0 });
     expect(await grantsOf('bob')).toEqual(['audit', 'read']);
+
+    // Deleted outside the import: its fingerprint goes with the next import, which adds it back.
+    const bobId = (await db.selectFrom('accounts').select('id').where('tenant_id', '=', t.tenantId).where('application_id', '=', appId).where('name', '=', 'bob').executeTakeFirstOrThrow()).id;
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/applications/${appId}/accounts/bob`, headers: t.auth });
+    expect(del.statusCode, del.body).toBe(200);
+    const readded = await stageAndRun(SAME);
+    expect(readded.metrics).toMatchObject({ accountsAdded: 1, grantsAdded: 2 });
+    expect(await grantsOf('bob')).toEqual(['audit', 'read']);
+    expect(await db.selectFrom('import_fingerprints').select('account_id').where('account_id', '=', bobId).execute()).toEqual([]);
+    const count = await db.selectFrom('import_fingerprints as f').innerJoin('accounts', 'accounts.id', 'f.account_id').select((eb) => eb.fn.countAll<number>().as('n')).where('accounts.application_id', '=', appId).executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(4);
   });
 
   it('a dry run computes the full result and applies nothing', async () => {

@@ -349,6 +349,12 @@ async function diffAndApply(tx: WriteTx, importRow: Database['imports'], prepare
     if (observed && hash !== null) await written.push([tx.tenantId, account.id, account.version, hash, observed.grants.length]);
   }
   await written.end();
+  // Fingerprints of accounts deleted outside imports (the accounts API) go too.
+  await tx.db
+    .deleteFrom('import_fingerprints')
+    .where('tenant_id', '=', tx.tenantId)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('accounts').select('accounts.id').whereRef('accounts.id', '=', 'import_fingerprints.account_id'))))
+    .execute();
   await replaceUnmatched(tx, applicationId, importRow.id, matches);
   return { kind: 'applied', metrics, heldReason: null, log, changedAccounts: changes.length, baseState: null };
 }

@@ -115,7 +115,7 @@ async function matchAll(deps: ServiceDeps, tenantId: string, applicationId: stri
       for (const i of identities) yield { id: i.id, employeeNumber: i.employee_number, email: i.email, username: i.username, subject: i.subject };
     })(),
   );
-  identities.length = 0;
+  identities.length = 0; // not needed while the accounts are matched: let it be collected
   const resolutions = new Map(
     (
       await db
