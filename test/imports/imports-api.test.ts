@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -390,6 +390,23 @@ describe('upload', () => {
     expect(queued).toMatchObject({ source: 'upload', status: 'Pending', files: [expect.objectContaining({ fileGroupId: groupId, name: 'export.csv', size: FIRST.length })] });
     await drain(t);
     expect((await getImport(t, queued.id)).status).toBe('Finished');
+  });
+
+  it('never writes an uploaded file where its file name points (.., absolute)', async () => {
+    for (const filename of ['../../escaped.csv', '/tmp/absolute-escape.csv']) {
+      const res = await upload([
+        { name: 'applicationId', value: appId },
+        { name: groupId, filename, content: FIRST },
+      ]);
+      expect(res.statusCode, res.body).toBe(201);
+      const queued = res.json() as ImportView;
+      expect(queued.files[0]!.name).not.toContain('/');
+      await drain(t);
+      expect((await getImport(t, queued.id)).status).toBe('Finished');
+    }
+    expect(existsSync(join(t.importDir, '..', 'escaped.csv'))).toBe(false);
+    expect(existsSync(join(t.importDir, '..', '..', 'escaped.csv'))).toBe(false);
+    expect(existsSync('/tmp/absolute-escape.csv')).toBe(false);
   });
 
   it('refuses a missing, empty or unknown part naming the field', async () => {
