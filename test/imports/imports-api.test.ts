@@ -140,6 +140,11 @@ describe('stage, process and apply', () => {
     expect(done.buildStart).not.toBeNull();
     expect(done.buildEnd).not.toBeNull();
     expect(done.progress).toMatchObject({ rowsRead: 5, rowsTotal: 5 });
+    // The application shows its most recent import, on its own page and in the list.
+    const app = await t.app.inject({ method: 'GET', url: `/api/v1/applications/${appId}`, headers: t.auth });
+    expect(app.json().lastImport).toEqual({ id: queued.id, number: done.number, status: 'Finished', dryRun: false, createdAt: done.createdAt, updatedAt: done.updatedAt });
+    const listed = await t.app.inject({ method: 'GET', url: '/api/v1/applications?kind=connected', headers: t.auth });
+    expect((listed.json().items as { id: string; lastImport: unknown }[]).find((a) => a.id === appId)?.lastImport).toMatchObject({ id: queued.id, status: 'Finished' });
     expect(done.metrics).toMatchObject({
       rowsRead: 5,
       accountsObserved: 4,
