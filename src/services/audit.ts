@@ -15,7 +15,7 @@ import { ChainVerifier, type ChainProblem } from '../domain/audit-chain.ts';
 import type { AuditEventView } from '../domain/audit-event.ts';
 import { verifyCheckpointSignature, type SignedCheckpoint } from '../domain/checkpoint.ts';
 import { AppError } from '../domain/errors.ts';
-import { openCursor, sealCursor, type CursorBinding } from '../domain/signed-cursor.ts';
+import { openCursor, sealCursor, type CursorBinding } from './pagination.ts';
 import type { Right } from '../domain/rights.ts';
 import type { Database } from '../store/schema.ts';
 import { fromAuditRow, type Store, type TenantDb } from '../store/store.ts';
