@@ -8,6 +8,7 @@ let m: Model;
 beforeAll(async () => {
   t = await createTestApp();
   m = await seedModel(t.store, t.tenantId, LEDGER_MODEL);
+  await t.access.syncNow(t.tenantId);
 });
 afterAll(async () => t.close());
 
@@ -90,14 +91,28 @@ describe('GET /api/v1/exports/effective-permissions (assigned space)', () => {
     expect(JSON.parse(json.body)).toHaveLength(expected().length);
   });
 
-  it('filters by unit subtree and identity, and refuses the provisioned space for now', async () => {
+  it('filters by unit subtree and identity; refuses unknown filter ids before streaming', async () => {
     const unit = ndjson((await get(`/api/v1/exports/effective-permissions?orgUnitId=${m.units.Acme}&applicationId=${m.applicationId}`)).body);
     expect(new Set(unit.map((r) => r.identityId))).toEqual(new Set([m.identities.alice]));
     const bob = ndjson((await get(`/api/v1/exports/effective-permissions?identityId=${m.identities.bob}`)).body);
     expect(bob.map((r) => r.permission).sort()).toEqual(['=SUM(A1)', 'approve']);
-    const provisioned = await get('/api/v1/exports/effective-permissions?space=provisioned');
-    expect(provisioned.statusCode).toBe(422);
+    for (const filter of ['applicationId', 'orgUnitId', 'identityId']) {
+      const res = await get(`/api/v1/exports/effective-permissions?${filter}=no-such-id`);
+      expect(res.statusCode, filter).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
     expect((await get('/api/v1/exports/effective-permissions', { accept: 'application/xml' })).statusCode).toBe(406);
+  });
+});
+
+describe('GET /api/v1/exports/effective-permissions (provisioned space)', () => {
+  it('exports what a managed application provisions: the counting assignments', async () => {
+    const assigned = ndjson((await get(`/api/v1/exports/effective-permissions?applicationId=${m.applicationId}`)).body);
+    const res = await get(`/api/v1/exports/effective-permissions?applicationId=${m.applicationId}&space=provisioned`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-disposition']).toContain('effective-permissions-provisioned.ndjson');
+    expect(Number(res.headers['x-grantory-revision'])).toBeGreaterThan(0);
+    expect(ndjson(res.body)).toEqual(assigned);
   });
 });
 

@@ -45,6 +45,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
       const path = parent ? `${(await tx.db.selectFrom('org_units').select('path').where('id', '=', parentId!).executeTakeFirstOrThrow()).path}/${name}` : `/${name}`;
       await tx.db.insertInto('org_units').values({ id, tenant_id: tenantId, number: await tx.nextNumber('org_units'), name, parent_id: parentId, external_id: null, path, ...stamps }).execute();
       model.units[name] = id;
+      tx.change('org_unit', id, 'create');
     }
     for (const i of spec.identities) {
       const id = randomUUID();
@@ -70,12 +71,14 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
         })
         .execute();
       model.identities[i.name] = id;
+      tx.change('identity', id, 'create');
     }
     model.applicationId = randomUUID();
     await tx.db
       .insertInto('applications')
       .values({ id: model.applicationId, tenant_id: tenantId, number: await tx.nextNumber('applications'), name: spec.application, kind: 'managed', description: null, owner_ids: '[]', priority: 'High', archived: 0, builtin: 0, connector: null, ...stamps })
       .execute();
+    tx.change('application', model.applicationId, 'create');
     for (const name of spec.permissions) {
       const id = randomUUID();
       await tx.db
@@ -83,6 +86,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
         .values({ id, tenant_id: tenantId, number: await tx.nextNumber('permissions'), application_id: model.applicationId, name, category: 'test', description: null, risk: 'low', requestable: 1, delegable: 1, ...stamps })
         .execute();
       model.permissions[name] = id;
+      tx.change('permission', id, 'create');
     }
     for (const r of spec.roles) {
       const id = randomUUID();
@@ -92,12 +96,16 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
     }
     for (const r of spec.roles) {
       for (const inc of r.includes ?? []) await tx.db.insertInto('role_includes').values({ tenant_id: tenantId, role_id: model.roles[r.name]!, included_role_id: model.roles[inc]! }).execute();
+      tx.change('role', model.roles[r.name]!, 'create');
     }
     for (const a of spec.assignments) {
       const id = randomUUID();
       const [assigneeType, assigneeName] = a.assignee;
       const [resourceType, resourceName] = a.resource;
       const [contextType, contextName] = a.context ?? ['all', null];
+      // A delegation is made by the holder of its source assignment.
+      const source = a.delegatedFrom ? spec.assignments.find((s) => s.name === a.delegatedFrom) : undefined;
+      const delegatorId = source?.assignee[0] === 'identity' ? model.identities[source.assignee[1]]! : null;
       await tx.db
         .insertInto('assignments')
         .values({
@@ -114,6 +122,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
           valid_from: null,
           valid_to: a.validTo ?? null,
           delegated_from_id: a.delegatedFrom ? model.assignments[a.delegatedFrom]! : null,
+          delegator_id: delegatorId,
           rule_id: null,
           reason: null,
           created_by: null,
@@ -121,6 +130,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
         })
         .execute();
       model.assignments[a.name] = id;
+      tx.change('assignment', id, 'create');
     }
     tx.audit({ action: 'test.seed', targetType: 'tenant', targetId: tenantId, after: { units: spec.units.length, identities: spec.identities.length } });
     return model;
