@@ -28,7 +28,7 @@ import type { Database } from '../store/schema.ts';
 import type { TenantDb } from '../store/store.ts';
 import { systemActor, writeMeta } from './actor.ts';
 import { toAuditEventView, type AuditEventView } from './audit.ts';
-import { sinkConfigOf, type SinkConfig, type SyslogConfig } from './event-sinks.ts';
+import { sinkConfigOf, sinkSecret, type SinkConfig, type SyslogConfig } from './event-sinks.ts';
 import type { ServiceDeps } from './index.ts';
 
 export interface DeliveryOptions {
@@ -240,8 +240,9 @@ async function claim(scope: TenantDb, sink: SinkRow, options: DeliveryOptions, n
 async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow, options: DeliveryOptions): Promise<number> {
   const { db, tenantId } = scope;
   const now = () => deps.now();
+  const secret = sinkSecret(deps, initial);
   if (!(await claim(scope, initial, options, now()))) return 0;
-  const sink = { ...initial };
+  const sink = { ...initial, secret };
   const config = sinkConfigOf(sink);
   let delivered = 0;
   let stop = false;
