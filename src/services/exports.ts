@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { contextKey, type AccessSpace } from '../domain/access.ts';
 import { AppError, notFound } from '../domain/errors.ts';
 import { CHECKPOINT_ALGORITHM } from '../domain/checkpoint.ts';
-import { EXPORT_CONTENT_TYPES, renderExport, type Column, type ExportFormat } from '../domain/export-format.ts';
+import { EXPORT_CONTENT_TYPES, renderExport, renderExportBatches, type Column, type ExportFormat } from '../domain/export-format.ts';
 import { NONE } from '../engine/nodes.ts';
 import { listAccess, type HeldVia } from '../engine/queries.ts';
 import type { TenantIndex } from '../engine/tenant-index.ts';
@@ -296,10 +296,6 @@ async function* iterateEffectiveAccess(index: TenantIndex, scope: { identity: nu
   }
 }
 
-async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
-  for await (const batch of batches) yield* batch;
-}
-
 /**
  * Effective permissions, one row per identity, permission and context, in the assigned or
  * the provisioned space, read from the access engine: the same answers as the check API.
@@ -325,7 +321,7 @@ export async function exportEffectivePermissions(
     unit: found(index.units, orgUnitId, 'organization unit'),
     app: found(index.apps, applicationId, 'application'),
   };
-  const rows = flatten(iterateEffectiveAccess(index, scope, engine.now(), input.space));
-  const chunks = renderExport(rows, input.format, { columns: ACCESS_COLUMNS, toJson: (r) => r });
+  const batches = iterateEffectiveAccess(index, scope, engine.now(), input.space);
+  const chunks = renderExportBatches(batches, input.format, { columns: ACCESS_COLUMNS, toJson: (r) => r });
   return { contentType: EXPORT_CONTENT_TYPES[input.format], filename: `effective-permissions-${input.space}.${extension(input.format)}`, chunks, revision };
 }

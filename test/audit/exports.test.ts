@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvCell, negotiateExportFormat } from '../../src/domain/export-format.ts';
+import { csvCell, EXPORT_FORMATS, negotiateExportFormat, renderExport, renderExportBatches } from '../../src/domain/export-format.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 import { LEDGER_MODEL, seedModel, type Model } from '../support/model.ts';
 
@@ -49,6 +49,27 @@ describe('export formats', () => {
     expect(['=1+1', '+1', '-1', '@x', '\tx', '\rx', 'plain', 'a,b', 'say "hi"', null].map(csvCell)).toEqual([
       "'=1+1", "'+1", "'-1", "'@x", "'\tx", `"'\rx"`, 'plain', '"a,b"', '"say ""hi"""', '',
     ]);
+  });
+
+  it('renders rows that arrive in batches exactly as rows that arrive one by one', async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ n: i, text: i % 7 ? `row ${i}` : `=cmd ${i}, "quoted"` }));
+    const options = { columns: [{ name: 'n', value: (r: (typeof rows)[number]) => r.n }, { name: 'text', value: (r: (typeof rows)[number]) => r.text }], toJson: (r: (typeof rows)[number]) => r };
+    async function* one() {
+      yield* rows;
+    }
+    async function* batches() {
+      for (let i = 0; i < rows.length; i += 250) yield rows.slice(i, i + 250);
+    }
+    const collect = async (chunks: AsyncIterable<string>) => {
+      let out = '';
+      for await (const c of chunks) out += c;
+      return out;
+    };
+    for (const format of EXPORT_FORMATS) {
+      const expected = await collect(renderExport(one(), format, options));
+      expect(await collect(renderExportBatches(batches(), format, options)), format).toBe(expected);
+      expect(expected.length).toBeGreaterThan(64 * 1024);
+    }
   });
 
   it('negotiates from format, then Accept', () => {
