@@ -75,12 +75,14 @@ async function timeExport(port: number, format: 'ndjson' | 'csv', space: string,
   const cpu0 = process.cpuUsage();
   const started = process.hrtime.bigint();
   let ttfbMs = -1;
+  let headersMs = -1;
   let lines = 0;
   let bytes = 0;
   await new Promise<void>((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port, path: `/api/v1/exports/effective-permissions?format=${format}&space=${space}${filter}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } },
       (res) => {
+        headersMs = Number(process.hrtime.bigint() - started) / 1e6;
         if (res.statusCode !== 200) reject(new Error(`export answered ${res.statusCode}`));
         res.on('data', (chunk: Buffer) => {
           if (ttfbMs < 0) ttfbMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -95,6 +97,7 @@ async function timeExport(port: number, format: 'ndjson' | 'csv', space: string,
     req.end();
   });
   const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+  console.error(`  ${format} ${space}${filter}: headers after ${headersMs.toFixed(0)} ms, first body byte after ${ttfbMs.toFixed(0)} ms`);
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);

@@ -77,6 +77,13 @@ export interface RenderOptions<T> {
 
 const CHUNK = 64 * 1024;
 
+/**
+ * After each chunk: let the event loop run (socket writes, other requests) before rendering
+ * more. Without it, rows that are ready in memory render in one long run of microtasks, the
+ * first bytes wait in the socket until it ends, and other requests wait with them.
+ */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Renders rows in `format`, yielding chunks of about 64 KiB. */
 export function renderExport<T>(rows: AsyncIterable<T>, format: ExportFormat, options: RenderOptions<T>): AsyncGenerator<string> {
   return renderExportBatches(oneByOne(rows), format, options);
@@ -100,6 +107,7 @@ export async function* renderExportBatches<T>(batches: AsyncIterable<readonly T[
       if (buffer.length >= CHUNK) {
         yield buffer;
         buffer = '';
+        await breathe();
       }
     }
   } else if (format === 'ndjson') {
@@ -108,6 +116,7 @@ export async function* renderExportBatches<T>(batches: AsyncIterable<readonly T[
       if (buffer.length >= CHUNK) {
         yield buffer;
         buffer = '';
+        await breathe();
       }
     }
     if (options.ndjsonTail) for await (const line of options.ndjsonTail()) buffer += `${JSON.stringify(line)}\n`;
@@ -128,6 +137,7 @@ export async function* renderExportBatches<T>(batches: AsyncIterable<readonly T[
       if (buffer.length >= CHUNK) {
         yield buffer;
         buffer = '';
+        await breathe();
       }
     }
     buffer += first ? ']' : '\n]';
