@@ -3,8 +3,9 @@
  *
  * 1. Whole-tenant effective-permission export (`GET /api/v1/exports/effective-permissions`)
  *    of a generated dataset (bench/dataset.ts, S, M or L) over a real HTTP connection, as
- *    NDJSON and CSV: rows/s, time to first byte, and the RSS the export adds (sampled every
- *    20 ms; the access index itself is built before and reported apart).
+ *    NDJSON and CSV: rows/s, time to first byte, and the server's RSS before and during the
+ *    export (sampled every 20 ms; the access index is built before). The client is another
+ *    process.
  * 2. Webhook delivery throughput: `--events` audit events delivered to a local receiver
  *    (a separate process answering 204) by the delivery job's pass, signed per Standard
  *    Webhooks: events/s.
@@ -33,8 +34,9 @@ import { createEventSink } from '../src/services/event-sinks.ts';
 import { createServices } from '../src/services/index.ts';
 import { openStore } from '../src/store/store.ts';
 
-// The receiver: a child process of this file, answering every POST with 204.
-if (process.argv[2] === '--receiver') {
+// The helper process (a child of this file): the webhook receiver, answering every POST with
+// 204, and the export client, so that neither shares the server's event loop or memory.
+if (process.argv[2] === '--helper') {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -42,8 +44,34 @@ if (process.argv[2] === '--receiver') {
       res.end();
     });
   });
-  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port));
+  server.listen(0, '127.0.0.1', () => process.send?.({ receiverPort: (server.address() as { port: number }).port }));
+  process.on('message', (m: { port: number; path: string; key: string }) => {
+    void fetchExport(m.port, m.path, m.key).then((r) => process.send?.(r), (e: unknown) => process.send?.({ error: String(e) }));
+  });
   process.on('disconnect', () => server.close());
+}
+
+/** GETs an export, counting lines; times the first body byte and the end. */
+async function fetchExport(port: number, path: string, key: string): Promise<{ ttfbMs: number; wallMs: number; lines: number; bytes: number }> {
+  const started = process.hrtime.bigint();
+  let ttfbMs = -1;
+  let lines = 0;
+  let bytes = 0;
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${key}` } }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`export answered ${res.statusCode}`));
+      res.on('data', (chunk: Buffer) => {
+        if (ttfbMs < 0) ttfbMs = Number(process.hrtime.bigint() - started) / 1e6;
+        bytes += chunk.length;
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
+      });
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  return { ttfbMs, wallMs: Number(process.hrtime.bigint() - started) / 1e6, lines, bytes };
 }
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdefghijklmnop';
@@ -64,8 +92,8 @@ interface ExportResult {
   load: string;
 }
 
-/** One export over HTTP: counts rows as lines, samples RSS every 20 ms. */
-async function timeExport(port: number, format: 'ndjson' | 'csv', space: string, filter = ''): Promise<ExportResult> {
+/** One export over HTTP, fetched by the helper process; this process's RSS is sampled every 20 ms. */
+async function timeExport(helper: ChildProcess, port: number, format: 'ndjson' | 'csv', space: string, filter = ''): Promise<ExportResult> {
   gc();
   const rssBefore = process.memoryUsage().rss;
   let rssPeak = rssBefore;
@@ -73,35 +101,14 @@ async function timeExport(port: number, format: 'ndjson' | 'csv', space: string,
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   }, 20);
   const cpu0 = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  let ttfbMs = -1;
-  let headersMs = -1;
-  let lines = 0;
-  let bytes = 0;
-  await new Promise<void>((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: `/api/v1/exports/effective-permissions?format=${format}&space=${space}${filter}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } },
-      (res) => {
-        headersMs = Number(process.hrtime.bigint() - started) / 1e6;
-        if (res.statusCode !== 200) reject(new Error(`export answered ${res.statusCode}`));
-        res.on('data', (chunk: Buffer) => {
-          if (ttfbMs < 0) ttfbMs = Number(process.hrtime.bigint() - started) / 1e6;
-          bytes += chunk.length;
-          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
-        });
-        res.on('end', () => resolve());
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-  const wallS = Number(process.hrtime.bigint() - started) / 1e9;
-  console.error(`  ${format} ${space}${filter}: headers after ${headersMs.toFixed(0)} ms, first body byte after ${ttfbMs.toFixed(0)} ms`);
+  helper.send({ port, path: `/api/v1/exports/effective-permissions?format=${format}&space=${space}${filter}`, key: ADMIN_KEY });
+  const [r] = (await once(helper, 'message')) as [{ ttfbMs: number; wallMs: number; lines: number; bytes: number; error?: string }];
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
+  if (r.error) throw new Error(r.error);
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-  return { format, space, rows: format === 'csv' ? lines - 1 : lines, bytes, ttfbMs, wallS, cpuS: (cpu.user + cpu.system) / 1e6, rssBefore, rssPeak, load: load1() };
+  const wallS = r.wallMs / 1000;
+  return { format, space, rows: format === 'csv' ? r.lines - 1 : r.lines, bytes: r.bytes, ttfbMs: r.ttfbMs, wallS, cpuS: (cpu.user + cpu.system) / 1e6, rssBefore, rssPeak, load: load1() };
 }
 
 async function main(): Promise<void> {
@@ -113,7 +120,7 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'grantory-bench-exports-'));
   const store = await openStore({ dataDir: dir });
-  let receiver: ChildProcess | null = null;
+  let helper: ChildProcess | null = null;
   try {
     await store.migrate();
     const secrets = createServerSecrets(generateSecretKey());
@@ -130,21 +137,23 @@ async function main(): Promise<void> {
     const build = process.cpuUsage(cpuBuild);
     console.error(`  index built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${((build.user + build.system) / 1e6).toFixed(1)} s CPU)`);
 
+    helper = fork(fileURLToPath(import.meta.url), ['--helper'], { execArgv: ['--import', 'tsx'] });
+    const [{ receiverPort }] = (await once(helper, 'message')) as [{ receiverPort: number }];
     const services = createServices({ store, now: () => new Date(), secrets, access });
     const app = await buildApp({ services, store, logLevel: 'silent' });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as { port: number }).port;
 
     // A warm-up export (first touch computes each identity's effective set), then the timed ones.
-    const warm = await timeExport(port, 'ndjson', 'assigned');
+    const warm = await timeExport(helper, port, 'ndjson', 'assigned');
     warm.space = 'assigned, warm-up (first touch of every identity)';
     console.error(`  warm-up (first touch): ${warm.rows} rows in ${warm.wallS.toFixed(1)} s`);
     // The fixed cost of a request (authentication, routing): one identity's export.
-    const one = await timeExport(port, 'ndjson', 'assigned', '&identityId=i-00000000');
+    const one = await timeExport(helper, port, 'ndjson', 'assigned', '&identityId=i-00000000');
     one.space = 'assigned, one identity (fixed cost of a request)';
     const exports: ExportResult[] = [warm, one];
     for (const [format, space] of [['ndjson', 'assigned'], ['csv', 'assigned'], ['ndjson', 'provisioned']] as const) {
-      exports.push(await timeExport(port, format, space));
+      exports.push(await timeExport(helper, port, format, space));
       console.error(`  ${format} ${space}: done`);
     }
     await app.close();
@@ -158,8 +167,6 @@ async function main(): Promise<void> {
         for (let j = i; j < Math.min(EVENTS, i + 500); j += 1) tx.audit({ action: 'bench.event', targetType: 'bench', targetId: String(j), after: { n: j, note: 'x'.repeat(64) } });
       });
     }
-    receiver = fork(fileURLToPath(import.meta.url), ['--receiver'], { execArgv: ['--import', 'tsx'] });
-    const [receiverPort] = (await once(receiver, 'message')) as [number];
     const { sink } = await createEventSink(services.deps, actor, { name: 'bench', type: 'webhook', webhook: { url: `http://127.0.0.1:${receiverPort}/hook` }, startAt: 'now' });
     await store.read(tenantId).db.updateTable('event_sinks').set({ cursor_seq: Number(head.audit_seq) }).where('id', '=', sink.id).execute();
     const options = { ...DEFAULT_DELIVERY_OPTIONS, batchSize: 500 };
@@ -189,12 +196,12 @@ async function main(): Promise<void> {
     console.log('\n| delivery | events | wall | events/s (wall) | CPU (sender) | load average 1/5/15 |');
     console.log('| --- | --- | --- | --- | --- | --- |');
     const cpuS = (deliveryCpu.user + deliveryCpu.system) / 1e6;
-    console.log(`| webhook, one sink, batch 500, receiver in its own process | ${delivered.toLocaleString('en')} | ${deliveryWall.toFixed(1)} s | ${Math.round(delivered / deliveryWall).toLocaleString('en')} | ${cpuS.toFixed(1)} s | ${deliveryLoad} |`);
+    console.log(`| webhook, one sink, batch 500, receiver in another process | ${delivered.toLocaleString('en')} | ${deliveryWall.toFixed(1)} s | ${Math.round(delivered / deliveryWall).toLocaleString('en')} | ${cpuS.toFixed(1)} s | ${deliveryLoad} |`);
   } finally {
-    receiver?.kill();
+    helper?.kill();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] !== '--receiver') await main();
+if (process.argv[2] !== '--helper') await main();
