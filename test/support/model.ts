@@ -44,6 +44,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
       const parentId = parent ? model.units[parent]! : null;
       const path = parent ? `${(await tx.db.selectFrom('org_units').select('path').where('id', '=', parentId!).executeTakeFirstOrThrow()).path}/${name}` : `/${name}`;
       await tx.db.insertInto('org_units').values({ id, tenant_id: tenantId, number: await tx.nextNumber('org_units'), name, parent_id: parentId, external_id: null, path, ...stamps }).execute();
+      tx.change('org_unit', id, 'create');
       model.units[name] = id;
       tx.change('org_unit', id, 'create');
     }
@@ -92,6 +93,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
       const id = randomUUID();
       await tx.db.insertInto('roles').values({ id, tenant_id: tenantId, number: await tx.nextNumber('roles'), name: r.name, description: null, system: 0, ...stamps }).execute();
       model.roles[r.name] = id;
+      tx.change('role', id, 'create');
       for (const p of r.permissions) await tx.db.insertInto('role_permissions').values({ tenant_id: tenantId, role_id: id, permission_id: model.permissions[p]! }).execute();
     }
     for (const r of spec.roles) {
