@@ -46,7 +46,6 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
       await tx.db.insertInto('org_units').values({ id, tenant_id: tenantId, number: await tx.nextNumber('org_units'), name, parent_id: parentId, external_id: null, path, ...stamps }).execute();
       tx.change('org_unit', id, 'create');
       model.units[name] = id;
-      tx.change('org_unit', id, 'create');
     }
     for (const i of spec.identities) {
       const id = randomUUID();
@@ -98,7 +97,6 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
     }
     for (const r of spec.roles) {
       for (const inc of r.includes ?? []) await tx.db.insertInto('role_includes').values({ tenant_id: tenantId, role_id: model.roles[r.name]!, included_role_id: model.roles[inc]! }).execute();
-      tx.change('role', model.roles[r.name]!, 'create');
     }
     for (const a of spec.assignments) {
       const id = randomUUID();
