@@ -62,10 +62,15 @@ describe('Celonis profile: authentication', () => {
     describe(route.url.split('?')[0]!, () => {
       for (const scope of route.scopes) {
         it(`answers an OAuth token with scope ${scope}`, async () => {
-          const res = await get(route.url, `Bearer ${await token(scope)}`);
+          const bearer = `Bearer ${await token(scope)}`;
+          // Refused credentials of earlier tests are recorded in the background: settle them,
+          // so that both reads below see the same trail.
+          await t.services.authFailures.flush();
+          const viaKey = await get(route.url, t.auth.authorization);
+          const res = await get(route.url, bearer);
           expect(res.statusCode, res.body).toBe(200);
           expect(res.headers['content-type']).toMatch(/^application\/json/);
-          expect(res.json()).toEqual((await get(route.url, t.auth.authorization)).json());
+          expect(res.json()).toEqual(viaKey.json());
         });
       }
 
