@@ -25,6 +25,7 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import FindMyWay from 'find-my-way';
 import { AppError } from '../domain/errors.ts';
+import type { Right } from '../domain/rights.ts';
 import type { Store } from '../store/store.ts';
 import type { Services } from '../services/index.ts';
 import { requireRight, type RequestMeta } from '../services/actor.ts';
@@ -187,16 +188,31 @@ export async function buildApp(options: AppOptions): Promise<App> {
     setRateLimitHeaders(reply, limit);
     const actor = { caller, meta };
     setActor(request, actor);
-    if (auth.kind === 'rights') {
-      try {
-        requireRight(actor, ...auth.rights);
-      } catch (e) {
-        // Every denial is audited; failing to record it must not turn the 403 into a 500.
-        await recordDenial(options.services.deps, actor, { method: request.method, route: request.routeOptions.url ?? request.url, requiredRights: auth.rights })
-          .catch((recordError: unknown) => request.log.error({ err: recordError }, 'could not record a denied request'));
-        throw e;
-      }
-    }
+    // A denial is recorded with every other 403 (below).
+    if (auth.kind === 'rights') requireRight(actor, ...auth.rights);
+  });
+
+  // Every 403 answer of an authenticated request is an `access.denied` audit event, recorded
+  // once, whether the route check or a service refused it (and whichever profile renders it).
+  const refusals = new WeakMap<object, AppError>();
+  app.addHook('onError', async (request, _reply, error) => {
+    if (error instanceof AppError && error.code === 'forbidden') refusals.set(request, error);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const actor = maybeActorOf(request);
+    if (reply.statusCode !== 403 || !actor) return payload;
+    const refusal = refusals.get(request);
+    const auth = routeAuthOf(request.routeOptions.config);
+    const required = refusal?.details?.requiredRights;
+    const denial = {
+      method: request.method,
+      route: request.routeOptions.url ?? request.url,
+      requiredRights: Array.isArray(required) ? (required as Right[]) : auth?.kind === 'rights' ? auth.rights : [],
+      reason: refusal?.message ?? null,
+    };
+    // Failing to record it must not turn the 403 into a 500.
+    await recordDenial(options.services.deps, actor, denial).catch((recordError: unknown) => request.log.error({ err: recordError }, 'could not record a denied request'));
+    return payload;
   });
 
   app.addHook('onClose', async () => {

@@ -174,14 +174,17 @@ async function auditVerify(settings: Record<string, string>, args: string[]): Pr
 
 async function auditCheckpoint(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
-  const [{ openConfiguredStore }, { createCheckpoint }, { systemActor }] = await Promise.all([
+  const [{ openConfiguredStore }, { createCheckpoint }, { systemActor }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
     import('../configured-store.ts'),
     import('../services/checkpoints.ts'),
     import('../services/actor.ts'),
+    import('../secret-key.ts'),
+    import('../domain/server-secrets.ts'),
   ]);
   const store = await openConfiguredStore(config);
   try {
-    const deps = { store, now: () => new Date() };
+    // The checkpoint signing key is stored encrypted with the server secret.
+    const deps = { store, now: () => new Date(), secrets: createServerSecrets(resolveSecretKey(config).secretKey) };
     for (const tenant of await store.listTenants()) {
       const { checkpoint } = await createCheckpoint(deps, systemActor(tenant.id, 'grantory audit checkpoint'));
       out(`tenant ${tenant.name}: checkpoint at event #${checkpoint.seq}, hash ${checkpoint.hash}`);

@@ -77,25 +77,46 @@ export interface RenderOptions<T> {
 
 const CHUNK = 64 * 1024;
 
+/**
+ * After each chunk: let the event loop run (socket writes, other requests) before rendering
+ * more. Without it, rows that are ready in memory render in one long run of microtasks, the
+ * first bytes wait in the socket until it ends, and other requests wait with them.
+ */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Renders rows in `format`, yielding chunks of about 64 KiB. */
-export async function* renderExport<T>(rows: AsyncIterable<T>, format: ExportFormat, options: RenderOptions<T>): AsyncGenerator<string> {
+export function renderExport<T>(rows: AsyncIterable<T>, format: ExportFormat, options: RenderOptions<T>): AsyncGenerator<string> {
+  return renderExportBatches(oneByOne(rows), format, options);
+}
+
+async function* oneByOne<T>(rows: AsyncIterable<T>): AsyncGenerator<readonly T[]> {
+  for await (const row of rows) yield [row];
+}
+
+/**
+ * {@link renderExport} for rows that arrive in batches (e.g. one identity's rows at a time):
+ * the same output, one asynchronous step per batch instead of per row.
+ */
+export async function* renderExportBatches<T>(batches: AsyncIterable<readonly T[]>, format: ExportFormat, options: RenderOptions<T>): AsyncGenerator<string> {
   let buffer = '';
   if (format === 'csv') {
     const columns = options.columns ?? [];
     buffer += csvLine(columns.map((c) => c.name));
-    for await (const row of rows) {
-      buffer += csvLine(columns.map((c) => c.value(row)));
+    for await (const batch of batches) {
+      for (const row of batch) buffer += csvLine(columns.map((c) => c.value(row)));
       if (buffer.length >= CHUNK) {
         yield buffer;
         buffer = '';
+        await breathe();
       }
     }
   } else if (format === 'ndjson') {
-    for await (const row of rows) {
-      buffer += `${JSON.stringify(options.toJson(row))}\n`;
+    for await (const batch of batches) {
+      for (const row of batch) buffer += `${JSON.stringify(options.toJson(row))}\n`;
       if (buffer.length >= CHUNK) {
         yield buffer;
         buffer = '';
+        await breathe();
       }
     }
     if (options.ndjsonTail) for await (const line of options.ndjsonTail()) buffer += `${JSON.stringify(line)}\n`;
@@ -108,12 +129,15 @@ export async function* renderExport<T>(rows: AsyncIterable<T>, format: ExportFor
       buffer += '[';
     }
     let first = true;
-    for await (const row of rows) {
-      buffer += `${first ? '' : ','}\n${JSON.stringify(options.toJson(row))}`;
-      first = false;
+    for await (const batch of batches) {
+      for (const row of batch) {
+        buffer += `${first ? '' : ','}\n${JSON.stringify(options.toJson(row))}`;
+        first = false;
+      }
       if (buffer.length >= CHUNK) {
         yield buffer;
         buffer = '';
+        await breathe();
       }
     }
     buffer += first ? ']' : '\n]';

@@ -1,18 +1,12 @@
 /**
- * The assigned space (IAM) walked directly in SQL, for exports, until the access engine
- * (src/engine, the access issue) is on main; the exports then read the engine instead and
- * gain the provisioned space.
+ * Counting assignments walked in SQL, per assignment rather than per identity (the access
+ * engine answers per identity): {@link iterateAssignmentGrants} yields each assignment that
+ * counts now (active, within its window, a delegation only while the delegator's assignment
+ * counts) with the permissions it gives, grouped by application; the holder is the identity
+ * or unit it was assigned to. The Celonis permissions export is built from it.
  *
- * Two walks:
- * - {@link iterateAssignedAccess}: effective permissions per identity (rules 1-6 of
- *   DESIGN.md: active and within its window, delegations only while the delegator's
- *   assignment counts, unit assignments reach members of the unit and its descendants,
- *   roles give their permissions transitively, only `active` identities hold access).
- * - {@link iterateAssignmentGrants}: each counting assignment with the permissions it gives,
- *   grouped by application (the holder is the identity or unit it was assigned to).
- *
- * The catalog (units, roles, permissions, applications) is held in memory; identities and
- * assignments are read a page at a time.
+ * The catalog (units, roles, permissions, applications) is held in memory; assignments are
+ * read a page at a time.
  */
 import type { Database } from '../store/schema.ts';
 import type { TenantDb } from '../store/store.ts';
@@ -127,97 +121,7 @@ export function permissionsOf(catalog: Catalog, a: { resource_type: string; reso
   return new Set();
 }
 
-export interface AccessFilter {
-  identityId?: string | undefined;
-  /** Identities that are members of this unit or its descendants. */
-  orgUnitId?: string | undefined;
-  applicationId?: string | undefined;
-}
-
-export interface AssignedAccessRow {
-  identityId: string;
-  subject: string;
-  username: string | null;
-  email: string | null;
-  applicationId: string;
-  application: string;
-  permissionId: string;
-  permission: string;
-  contextType: string;
-  contextId: string | null;
-  /** The assignments that give it. */
-  via: string[];
-}
-
 const PAGE = 500;
-
-export async function* iterateAssignedAccess(scope: TenantDb, filter: AccessFilter, now: string): AsyncGenerator<AssignedAccessRow> {
-  const { db, tenantId } = scope;
-  const catalog = await loadCatalog(scope);
-  const inSubtree = (unitId: string | null) => !filter.orgUnitId || unitChain(catalog, unitId).includes(filter.orgUnitId);
-  let after = '';
-  for (;;) {
-    let query = db
-      .selectFrom('identities')
-      .select(['id', 'subject', 'username', 'email', 'org_unit_id'])
-      .where('tenant_id', '=', tenantId)
-      .where('status', '=', 'active')
-      .where('id', '>', after);
-    if (filter.identityId) query = query.where('id', '=', filter.identityId);
-    const identities = await query.orderBy('id').limit(PAGE).execute();
-    if (!identities.length) return;
-    after = identities[identities.length - 1]!.id;
-    const members = identities.filter((i) => inSubtree(i.org_unit_id));
-    if (members.length) {
-      const chains = new Map(members.map((i) => [i.id, unitChain(catalog, i.org_unit_id)]));
-      const unitIds = [...new Set([...chains.values()].flat())];
-      const rows = await db
-        .selectFrom('assignments')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('state', '=', 'active')
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('assignee_type', '=', 'identity'), eb('assignee_id', 'in', members.map((i) => i.id))]),
-            ...(unitIds.length ? [eb.and([eb('assignee_type', '=', 'orgUnit'), eb('assignee_id', 'in', unitIds)])] : []),
-          ]),
-        )
-        .orderBy('id')
-        .execute();
-      const live = await counting(scope, rows, now);
-      for (const identity of members) {
-        const chain = new Set(chains.get(identity.id));
-        const mine = live.filter((a) => (a.assignee_type === 'identity' ? a.assignee_id === identity.id : chain.has(a.assignee_id)));
-        const grants = new Map<string, AssignedAccessRow>();
-        for (const a of mine) {
-          for (const permissionId of permissionsOf(catalog, a)) {
-            const permission = catalog.permissions.get(permissionId)!;
-            if (filter.applicationId && permission.applicationId !== filter.applicationId) continue;
-            const key = `${permissionId}\u0000${a.context_type}\u0000${a.context_id ?? ''}`;
-            const row = grants.get(key);
-            if (row) row.via.push(a.id);
-            else
-              grants.set(key, {
-                identityId: identity.id,
-                subject: identity.subject,
-                username: identity.username,
-                email: identity.email,
-                applicationId: permission.applicationId,
-                application: catalog.applications.get(permission.applicationId)?.name ?? '',
-                permissionId,
-                permission: permission.name,
-                contextType: a.context_type,
-                contextId: a.context_id,
-                via: [a.id],
-              });
-          }
-        }
-        yield* [...grants.values()].sort((x, y) => (x.application + x.permission).localeCompare(y.application + y.permission));
-      }
-    }
-    if (identities.length < PAGE) return;
-  }
-}
 
 export interface AssignmentGrant {
   assignment: AssignmentRow;

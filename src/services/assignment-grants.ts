@@ -17,8 +17,15 @@ export interface AssignmentGrantView {
   permissions: string[];
 }
 
+/**
+ * With `read-permissions-any-application`, every application's; a credential bound to an
+ * application (an application key, a client of an application) with only
+ * `read-permissions-my-application` gets its own application's.
+ */
 export async function* streamAssignmentGrants(deps: ServiceDeps, actor: Actor): AsyncGenerator<AssignmentGrantView> {
-  requireRight(actor, 'read-permissions-any-application');
+  const { rights, applicationId } = actor.caller;
+  const onlyApplication = rights.has('read-permissions-any-application') ? null : rights.has('read-permissions-my-application') ? applicationId : null;
+  if (onlyApplication === null) requireRight(actor, 'read-permissions-any-application');
   const scope = deps.store.read(actor.caller.tenantId);
   const { db, tenantId } = scope;
   const catalog = await loadCatalog(scope);
@@ -33,6 +40,7 @@ export async function* streamAssignmentGrants(deps: ServiceDeps, actor: Actor): 
     return value;
   };
   for await (const grant of iterateAssignmentGrants(scope, deps.now().toISOString(), catalog)) {
+    if (onlyApplication !== null && grant.applicationId !== onlyApplication) continue;
     const a = grant.assignment;
     let holder: AssignmentGrantView['holder'];
     if (a.assignee_type === 'identity') {

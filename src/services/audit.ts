@@ -15,7 +15,7 @@ import { ChainVerifier, type ChainProblem } from '../domain/audit-chain.ts';
 import type { AuditEventView } from '../domain/audit-event.ts';
 import { verifyCheckpointSignature, type SignedCheckpoint } from '../domain/checkpoint.ts';
 import { AppError } from '../domain/errors.ts';
-import { openCursor, sealCursor, type CursorBinding } from '../domain/signed-cursor.ts';
+import { openCursor, sealCursor, type CursorBinding } from './pagination.ts';
 import type { Right } from '../domain/rights.ts';
 import type { Database } from '../store/schema.ts';
 import { fromAuditRow, type Store, type TenantDb } from '../store/store.ts';
@@ -179,6 +179,8 @@ export interface Denial {
   /** The route pattern (e.g. `/api/v1/audit-events`). */
   route: string;
   requiredRights: readonly Right[];
+  /** Why it was refused (the error message), when known. */
+  reason?: string | null;
 }
 
 /** Records a denied request as an `access.denied` audit event of the caller's tenant. */
@@ -188,7 +190,13 @@ export async function recordDenial(deps: ServiceDeps, actor: Actor, denial: Deni
       action: 'access.denied',
       targetType: 'route',
       targetId: `${denial.method} ${denial.route}`.slice(0, 300),
-      after: { method: denial.method, route: denial.route, requiredRights: [...denial.requiredRights], heldRights: [...actor.caller.rights].sort() },
+      after: {
+        method: denial.method,
+        route: denial.route,
+        requiredRights: [...denial.requiredRights],
+        heldRights: [...actor.caller.rights].sort(),
+        ...(denial.reason ? { reason: denial.reason } : {}),
+      },
     });
   });
 }

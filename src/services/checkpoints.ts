@@ -18,7 +18,7 @@ export type CheckpointList = CheckpointFile & {
 };
 
 /** Signs and stores a checkpoint of the tenant's current head. */
-export async function createCheckpoint(deps: Pick<ServiceDeps, 'store' | 'now'>, actor: Actor): Promise<{ checkpoint: SignedCheckpoint; revision: number }> {
+export async function createCheckpoint(deps: Pick<ServiceDeps, 'store' | 'now' | 'secrets'>, actor: Actor): Promise<{ checkpoint: SignedCheckpoint; revision: number }> {
   requireRight(actor, 'read-audit');
   const { tenantId } = actor.caller;
   const key = await checkpointKey(deps, tenantId);
@@ -40,7 +40,7 @@ export async function createCheckpoint(deps: Pick<ServiceDeps, 'store' | 'now'>,
  * Creates a checkpoint when events other than checkpoints were recorded since the last one
  * (the scheduled job; a quiet tenant gets no new checkpoint). Returns it, or null.
  */
-export async function checkpointIfChanged(deps: Pick<ServiceDeps, 'store' | 'now'>, tenantId: string): Promise<SignedCheckpoint | null> {
+export async function checkpointIfChanged(deps: Pick<ServiceDeps, 'store' | 'now' | 'secrets'>, tenantId: string): Promise<SignedCheckpoint | null> {
   const { db } = deps.store.read(tenantId);
   const last = await db.selectFrom('audit_checkpoints').select('seq').where('tenant_id', '=', tenantId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   const fresh = await db

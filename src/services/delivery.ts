@@ -5,8 +5,9 @@
  * 1. claims the sink with a lease (several nodes may run the job; one delivers a sink),
  * 2. re-tries its re-queued dead letters once each,
  * 3. sends the events after its cursor in `seq` order, a batch at a time, moving the
- *    durable cursor after each success (at-least-once: a crash between a send and the
- *    cursor update re-sends that event, which carries its id for de-duplication),
+ *    cursor past each accepted event and storing it every 100 accepted events, at the end
+ *    of each batch and before a failure is recorded (at-least-once: a crash before the
+ *    cursor is stored re-sends those events, which carry their ids for de-duplication),
  * 4. on a failure the receiver may recover from (network, timeout, 5xx, 408, 429) keeps
  *    the cursor and retries later with exponential backoff; after `maxAttempts` failures
  *    in a row the sink is suspended (an audited `event_sink.suspend`), nothing skipped,
@@ -28,7 +29,7 @@ import type { Database } from '../store/schema.ts';
 import type { TenantDb } from '../store/store.ts';
 import { systemActor, writeMeta } from './actor.ts';
 import { toAuditEventView, type AuditEventView } from './audit.ts';
-import { sinkConfigOf, type SinkConfig, type SyslogConfig } from './event-sinks.ts';
+import { sinkConfigOf, sinkSecret, type SinkConfig, type SyslogConfig } from './event-sinks.ts';
 import type { ServiceDeps } from './index.ts';
 
 export interface DeliveryOptions {
@@ -68,6 +69,9 @@ export class DeliveryError extends Error {
 }
 
 type SinkRow = Database['event_sinks'];
+
+/** The cursor is stored after this many accepted events, and at the end of each batch. */
+const CURSOR_SAVE_EVERY = 100;
 
 /** The exponential backoff after `attempts` failures, with ±20 % jitter, capped. */
 export function backoffMs(attempts: number, options: Pick<DeliveryOptions, 'baseBackoffMs' | 'maxBackoffMs'>): number {
@@ -240,12 +244,20 @@ async function claim(scope: TenantDb, sink: SinkRow, options: DeliveryOptions, n
 async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow, options: DeliveryOptions): Promise<number> {
   const { db, tenantId } = scope;
   const now = () => deps.now();
+  const secret = sinkSecret(deps, initial);
   if (!(await claim(scope, initial, options, now()))) return 0;
-  const sink = { ...initial };
+  const sink = { ...initial, secret };
   const config = sinkConfigOf(sink);
   let delivered = 0;
   let stop = false;
   const update = (set: Partial<SinkRow>) => db.updateTable('event_sinks').set(set).where('tenant_id', '=', tenantId).where('id', '=', sink.id).execute();
+  // Events the receiver accepted whose cursor is not stored yet (a crash re-sends them).
+  let unsaved = 0;
+  const saveCursor = async () => {
+    if (!unsaved) return;
+    unsaved = 0;
+    await update({ cursor_seq: sink.cursor_seq, attempts: 0, status: 'active', next_attempt_at: null, last_error: null, last_delivered_at: now().toISOString() });
+  };
 
   try {
     // Re-queued dead letters: one more try each.
@@ -294,13 +306,15 @@ async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow,
       }
       await sendBatch(sink, config, events, options, {
         delivered: async (seq) => {
-          delivered += events.filter((e) => e.seq > Number(sink.cursor_seq) && e.seq <= seq).length;
+          const accepted = events.filter((e) => e.seq > Number(sink.cursor_seq) && e.seq <= seq).length;
+          delivered += accepted;
+          unsaved += accepted;
           sink.cursor_seq = seq;
           sink.attempts = 0;
-          const at = now().toISOString();
-          await update({ cursor_seq: seq, attempts: 0, status: 'active', next_attempt_at: null, last_error: null, last_delivered_at: at });
+          if (unsaved >= CURSOR_SAVE_EVERY) await saveCursor();
         },
         deadLetter: async (event, error, attempts) => {
+          await saveCursor();
           await db
             .insertInto('event_sink_dead_letters')
             .values({ tenant_id: tenantId, sink_id: sink.id, seq: event.seq, event_id: event.id, error, attempts, requeued: 0, failed_at: now().toISOString() })
@@ -311,6 +325,7 @@ async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow,
           await update({ cursor_seq: event.seq, attempts: 0, last_error: error });
         },
         failed: async (error) => {
+          await saveCursor();
           stop = true;
           const attempts = sink.attempts + 1;
           if (attempts >= options.maxAttempts) {
@@ -320,9 +335,12 @@ async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow,
           }
         },
       }, now);
+      await saveCursor();
       if (rows.length < options.batchSize) break;
     }
   } finally {
+    // What the receiver accepted stays accepted, even when this pass ends in an error.
+    await saveCursor().catch(() => undefined);
     await update({ lease_owner: null, lease_until: null });
   }
   return delivered;

@@ -5,8 +5,7 @@
  * delivery job (src/jobs/delivery.ts, {@link ./delivery.ts}) advances after commit.
  *
  * A webhook's `whsec_` secret is returned once, by {@link createEventSink}. It is stored
- * as it is (signing needs it); encryption at rest with GRANTORY_SECRET_KEY (the security
- * issue) is to be applied to `event_sinks.secret`.
+ * encrypted with the server secret (signing needs it back: {@link sinkSecret}).
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../domain/errors.ts';
@@ -145,7 +144,7 @@ export async function createEventSink(deps: ServiceDeps, actor: Actor, input: Cr
         kind: config.type,
         format: input.format ?? 'grantory',
         config: JSON.stringify(config.type === 'webhook' ? config.webhook : config.syslog),
-        secret,
+        secret: secret === null ? null : deps.secrets.encrypt(secret),
         status: 'active',
         // Events of this very write come after the head read here: `now` includes them.
         cursor_seq: input.startAt === 'beginning' ? 0 : Number(head.audit_seq),
@@ -244,4 +243,14 @@ export async function retryEventSink(deps: ServiceDeps, actor: Actor, id: string
     return count;
   });
   return { revision, requeued: value };
+}
+
+/** A sink's webhook secret, decrypted; a clear error when the server secret changed. */
+export function sinkSecret(deps: Pick<ServiceDeps, 'secrets'>, sink: Pick<Database['event_sinks'], 'id' | 'secret'>): string | null {
+  if (sink.secret === null) return null;
+  try {
+    return deps.secrets.decrypt(sink.secret);
+  } catch {
+    throw new Error(`the secret of event sink ${sink.id} cannot be decrypted: GRANTORY_SECRET_KEY is not the one it was stored with`);
+  }
 }

@@ -1,18 +1,22 @@
 /**
  * Streamed exports: the audit trail (with the checkpoints that cover it), the permission
  * configuration (enough to rebuild the catalog), and effective permissions of the
- * assigned space. Each returns the chunks to send and their content type; nothing is
+ * assigned or provisioned space (from the access engine). Each returns the chunks to send and their content type; nothing is
  * collected in memory.
  */
 import { sql } from 'kysely';
-import { AppError } from '../domain/errors.ts';
+import { contextKey, type AccessSpace } from '../domain/access.ts';
+import { AppError, notFound } from '../domain/errors.ts';
 import { CHECKPOINT_ALGORITHM } from '../domain/checkpoint.ts';
-import { EXPORT_CONTENT_TYPES, renderExport, type Column, type ExportFormat } from '../domain/export-format.ts';
+import { EXPORT_CONTENT_TYPES, renderExport, renderExportBatches, type Column, type ExportFormat } from '../domain/export-format.ts';
+import { NONE } from '../engine/nodes.ts';
+import { listAccess, type HeldVia } from '../engine/queries.ts';
+import type { TenantIndex } from '../engine/tenant-index.ts';
 import type { Database } from '../store/schema.ts';
 import type { TenantDb } from '../store/store.ts';
 import { requireRight, type Actor } from './actor.ts';
+import { engineOf } from './access-common.ts';
 import { checkpointPublicKey } from './audit-keys.ts';
-import { iterateAssignedAccess, type AccessFilter, type AssignedAccessRow } from './assigned-access.ts';
 import { iterateAuditEvents, normalizeAuditFilter, toAuditEventView, type AuditEventView, type AuditFilter } from './audit.ts';
 import type { ServiceDeps } from './index.ts';
 
@@ -21,6 +25,8 @@ export interface ExportStream {
   /** A file name for Content-Disposition. */
   filename: string;
   chunks: AsyncIterable<string>;
+  /** The tenant revision the export reflects, when it is read at one. */
+  revision?: number;
 }
 
 const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
@@ -200,7 +206,31 @@ export async function exportPermissionConfiguration(deps: ServiceDeps, actor: Ac
   return { contentType: EXPORT_CONTENT_TYPES[input.format], filename: `permission-configuration.${extension(input.format)}`, chunks };
 }
 
-const ACCESS_COLUMNS: Column<AssignedAccessRow>[] = [
+/** Which identities and applications an effective-permission export covers (ids). */
+export interface AccessFilter {
+  identityId?: string | undefined;
+  /** Identities that are members of this unit or its descendants. */
+  orgUnitId?: string | undefined;
+  applicationId?: string | undefined;
+}
+
+/** One exported row: an identity holds a permission in a context, and why. */
+export interface EffectiveAccessRow {
+  identityId: string;
+  subject: string;
+  username: string | null;
+  email: string | null;
+  applicationId: string;
+  application: string;
+  permissionId: string;
+  permission: string;
+  contextType: string;
+  contextId: string | null;
+  /** The assignments (or, in the provisioned space of a connected application, the accounts) behind it. */
+  via: string[];
+}
+
+const ACCESS_COLUMNS: Column<EffectiveAccessRow>[] = [
   { name: 'identityId', value: (r) => r.identityId },
   { name: 'subject', value: (r) => r.subject },
   { name: 'username', value: (r) => r.username },
@@ -214,21 +244,84 @@ const ACCESS_COLUMNS: Column<AssignedAccessRow>[] = [
   { name: 'via', value: (r) => r.via.join(' ') },
 ];
 
+const viaId = (v: HeldVia): string => (v.kind === 'assignment' ? v.assignmentId : v.accountId);
+
+/** The rows of one identity: its held permissions, one row per distinct context. */
+function identityRows(index: TenantIndex, slot: number, now: number, space: AccessSpace, app: number): EffectiveAccessRow[] {
+  const identity = index.identities.get(slot);
+  const rows: EffectiveAccessRow[] = [];
+  for (const held of listAccess(index, slot, now, space, app)) {
+    const byContext = new Map<string, EffectiveAccessRow>();
+    for (const via of held.via) {
+      const key = contextKey(via.context);
+      const row = byContext.get(key);
+      if (row) {
+        if (!row.via.includes(viaId(via))) row.via.push(viaId(via));
+        continue;
+      }
+      const created: EffectiveAccessRow = {
+        identityId: identity.id,
+        subject: identity.subject,
+        username: identity.username,
+        email: identity.email,
+        applicationId: held.applicationId,
+        application: held.applicationName,
+        permissionId: held.permissionId,
+        permission: held.permissionName,
+        contextType: via.context.type,
+        contextId: via.context.id,
+        via: [viaId(via)],
+      };
+      byContext.set(key, created);
+      rows.push(created);
+    }
+  }
+  return rows;
+}
+
 /**
- * Effective permissions, one row per identity, permission and context. The assigned space
- * is computed by a SQL walk; the provisioned space needs the access engine (not yet here).
+ * Streams the effective permissions the access engine answers for: each identity in turn
+ * (only the filtered one, or the members of the unit subtree), its held permissions in the
+ * space. Memory holds one identity's rows at a time.
+ */
+async function* iterateEffectiveAccess(index: TenantIndex, scope: { identity: number; unit: number; app: number }, now: number, space: AccessSpace): AsyncGenerator<EffectiveAccessRow[]> {
+  const slots = scope.identity === NONE ? index.identities.nodes.length : 1;
+  for (let i = 0; i < slots; i += 1) {
+    const slot = scope.identity === NONE ? i : scope.identity;
+    const node = index.identities.get(slot);
+    if (!node.exists) continue;
+    if (scope.unit !== NONE && (node.unit === NONE || !index.unitWithin(node.unit, scope.unit))) continue;
+    const rows = identityRows(index, slot, now, space, scope.app);
+    if (rows.length) yield rows;
+  }
+}
+
+/**
+ * Effective permissions, one row per identity, permission and context, in the assigned or
+ * the provisioned space, read from the access engine: the same answers as the check API.
+ * Unknown filter ids are refused (404) before anything is sent.
  */
 export async function exportEffectivePermissions(
   deps: ServiceDeps,
   actor: Actor,
-  input: { filter: AccessFilter; space: 'assigned' | 'provisioned'; format: ExportFormat },
+  input: { filter: AccessFilter; space: AccessSpace; format: ExportFormat; minRevision?: number | undefined },
 ): Promise<ExportStream> {
   requireRight(actor, 'read-permissions-any-application');
-  if (input.space === 'provisioned') {
-    throw new AppError('unprocessable', 'the provisioned space is exported once the access engine is available; use space=assigned');
-  }
-  const scope = deps.store.read(actor.caller.tenantId);
-  const rows = iterateAssignedAccess(scope, input.filter, deps.now().toISOString());
-  const chunks = renderExport(rows, input.format, { columns: ACCESS_COLUMNS, toJson: (r) => r });
-  return { contentType: EXPORT_CONTENT_TYPES[input.format], filename: `effective-permissions-${input.space}.${extension(input.format)}`, chunks };
+  const engine = engineOf(deps);
+  const { index, revision } = await engine.at(actor.caller.tenantId, input.minRevision);
+  const { identityId, orgUnitId, applicationId } = input.filter;
+  const found = (table: { find(id: string): number; get(slot: number): { exists: boolean } }, id: string | undefined, what: string): number => {
+    if (id === undefined) return NONE;
+    const slot = table.find(id);
+    if (slot === NONE || !table.get(slot).exists) throw notFound(what, id);
+    return slot;
+  };
+  const scope = {
+    identity: found(index.identities, identityId, 'identity'),
+    unit: found(index.units, orgUnitId, 'organization unit'),
+    app: found(index.apps, applicationId, 'application'),
+  };
+  const batches = iterateEffectiveAccess(index, scope, engine.now(), input.space);
+  const chunks = renderExportBatches(batches, input.format, { columns: ACCESS_COLUMNS, toJson: (r) => r });
+  return { contentType: EXPORT_CONTENT_TYPES[input.format], filename: `effective-permissions-${input.space}.${extension(input.format)}`, chunks, revision };
 }

@@ -1,8 +1,12 @@
 /**
- * Cursor pagination. A cursor is opaque to callers: the position after the last item of a
- * page, bound to the list and its filter, and signed with a per-tenant key, so a forged,
- * altered or foreign cursor (another list, another filter, another tenant) is refused with
- * `invalid_cursor` instead of becoming a query.
+ * Cursor pagination, the one implementation of list cursors. A cursor is opaque to callers:
+ * the position after the last item of a page, bound to the tenant, the list and its filter
+ * by an HMAC-SHA256 with a per-tenant key, so a forged, altered or foreign cursor (another
+ * list, another filter, another tenant) is refused with `invalid_cursor` instead of
+ * becoming a query.
+ *
+ * {@link sealCursor} / {@link openCursor} seal and open a position; {@link openPager} pages a
+ * keyset-ordered list with them:
  *
  * ```ts
  * const pager = await openPager(deps.store, tenantId, 'identities', { status }, query.cursor);
@@ -12,7 +16,7 @@
  * return pager.page(rows.map(toView), (row) => row.number);
  * ```
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/store.ts';
@@ -34,11 +38,49 @@ export interface Pager<K extends string | number> {
   page<R, T>(rows: R[], keyOf: (row: R) => K, view: (row: R) => T): Page<T>;
 }
 
-const CURSOR_SECRET = 'cursor';
-
-function sign(key: Buffer, payload: string): string {
-  return createHmac('sha256', key).update(payload).digest().subarray(0, 18).toString('base64url');
+export interface CursorBinding {
+  tenantId: string;
+  /** Which list the cursor pages (e.g. `audit-events`). */
+  list: string;
+  /** The list's filters; a cursor only continues the same query. */
+  filter: unknown;
 }
+
+export type CursorPosition = Record<string, string | number>;
+
+function bindingDigest(binding: CursorBinding): string {
+  return createHash('sha256').update(canonicalJson(binding)).digest('base64url').slice(0, 22);
+}
+
+function mac(key: Buffer, payload: string): Buffer {
+  return createHmac('sha256', key).update(payload).digest();
+}
+
+export function sealCursor(key: Buffer, binding: CursorBinding, position: CursorPosition): string {
+  const payload = Buffer.from(canonicalJson({ b: bindingDigest(binding), p: position })).toString('base64url');
+  return `${payload}.${mac(key, payload).toString('base64url')}`;
+}
+
+/** The position sealed in `token`, or `null` when it was not sealed with this key for this binding. */
+export function openCursor(key: Buffer, binding: CursorBinding, token: string): CursorPosition | null {
+  const parts = token.split('.');
+  if (parts.length !== 2 || token.length > 2048) return null;
+  const [payload, signature] = parts as [string, string];
+  const expected = mac(key, payload);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  const { b, p } = (decoded ?? {}) as { b?: unknown; p?: unknown };
+  if (b !== bindingDigest(binding) || typeof p !== 'object' || p === null) return null;
+  return p as CursorPosition;
+}
+
+const CURSOR_SECRET = 'cursor';
 
 export async function openPager<K extends string | number>(
   store: Store,
@@ -49,21 +91,12 @@ export async function openPager<K extends string | number>(
 ): Promise<Pager<K>> {
   const limit = Math.min(Math.max(request.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
   const key = await store.tenantSecret(tenantId, CURSOR_SECRET);
-  const binding = canonicalJson({ list, filter });
+  const binding: CursorBinding = { tenantId, list, filter };
   let after: K | null = null;
   if (request.cursor !== undefined) {
-    const invalid = new AppError('invalid_cursor', 'the cursor is not valid for this list and filter; start again without a cursor');
-    const [payload, signature] = request.cursor.split('.');
-    if (!payload || !signature || request.cursor.length > 1024) throw invalid;
-    const expected = Buffer.from(sign(key, `${binding}\n${payload}`));
-    const given = Buffer.from(signature);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid;
-    try {
-      after = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as K;
-    } catch {
-      throw invalid;
-    }
-    if (typeof after !== 'string' && typeof after !== 'number') throw invalid;
+    const k = openCursor(key, binding, request.cursor)?.k;
+    if (typeof k !== 'string' && typeof k !== 'number') throw new AppError('invalid_cursor', 'the cursor is not valid for this list and filter; start again without a cursor');
+    after = k as K;
   }
   return {
     limit,
@@ -72,10 +105,7 @@ export async function openPager<K extends string | number>(
       const more = rows.length > limit;
       const pageRows = more ? rows.slice(0, limit) : rows;
       let nextCursor: string | null = null;
-      if (more && pageRows.length) {
-        const payload = Buffer.from(JSON.stringify(keyOf(pageRows[pageRows.length - 1]!))).toString('base64url');
-        nextCursor = `${payload}.${sign(key, `${binding}\n${payload}`)}`;
-      }
+      if (more && pageRows.length) nextCursor = sealCursor(key, binding, { k: keyOf(pageRows[pageRows.length - 1]!) });
       return { items: pageRows.map(view), nextCursor };
     },
   };

@@ -133,6 +133,32 @@ describe('GET /api/v1/audit-events', () => {
     });
   });
 
+  it('records a 403 decided inside a service (after the route check) once, with its reason', async () => {
+    // POST /check admits any authenticated caller; the service asks for a read right.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/check',
+      headers: { authorization: `Bearer ${limited.secret}` },
+      payload: { identity: 'nobody', permission: 'nothing' },
+    });
+    expect(res.statusCode).toBe(403);
+    const events = await all(`action=access.denied&actorId=${limited.id}&targetId=${encodeURIComponent('POST /api/v1/check')}`);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      targetType: 'route',
+      after: { method: 'POST', route: '/api/v1/check', requiredRights: ['read-permissions-any-application'], heldRights: ['manage-clients'], reason: expect.stringContaining('read-permissions-any-application') },
+    });
+  });
+
+  it('records a bodiless 403 of a vendor profile', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/log/api/external/audit', headers: { authorization: `Bearer ${limited.secret}` } });
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toBe('');
+    const events = await all(`action=access.denied&actorId=${limited.id}&targetId=${encodeURIComponent('GET /log/api/external/audit')}`);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.after).toMatchObject({ requiredRights: ['read-audit'] });
+  });
+
   it('still answers 403 when the denial cannot be recorded', async () => {
     const failingStore = new Proxy(t.store, {
       get(target, prop, receiver) {

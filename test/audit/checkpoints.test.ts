@@ -193,7 +193,7 @@ describe('grantory audit verify --checkpoints FILE', () => {
       await store.migrate();
       await bootstrap(store, { adminKey: ADMIN_KEY, secrets: createServerSecrets(TEST_SECRET_KEY) });
       const [tenant] = await store.listTenants();
-      await createCheckpoint({ store, now: () => new Date() }, systemActor(tenant!.id));
+      await createCheckpoint({ store, now: () => new Date(), secrets: createServerSecrets(TEST_SECRET_KEY) }, systemActor(tenant!.id));
       const file = await listCheckpoints({ store, now: () => new Date() }, systemActor(tenant!.id), { limit: 100 });
       const path = join(dir, 'checkpoints.json');
       writeFileSync(path, JSON.stringify(file));

@@ -161,6 +161,31 @@ describe('webhook delivery', () => {
     expect(ocsf.find((e) => e.class_uid === 3004)).toMatchObject({ type_uid: 300401 });
   });
 
+  it('stores the cursor in steps, and past every accepted event before a failure is recorded', async () => {
+    const t = await app();
+    const r = await receiver();
+    const sink = await createSink(t, { name: 'siem', type: 'webhook', webhook: { url: r.url } });
+    const start = (await sinkState(t, sink.id)).cursor;
+    await t.store.write(t.tenantId, { actorType: 'system', actorId: null, actorName: 'test' }, async (tx) => {
+      for (let i = 0; i < 250; i += 1) tx.audit({ action: 'test.event', targetType: 'test', targetId: String(i) });
+    });
+    r.failAfterAccepted = 180;
+    await deliverPending(t.services.deps, { ...DEFAULT_DELIVERY_OPTIONS, ...FAST, batchSize: 500 });
+    const expected = await trail(t, start);
+    expect(r.accepted).toHaveLength(180);
+    expect(await sinkState(t, sink.id)).toMatchObject({ status: 'retrying', attempts: 1, cursor: expected[179]!.seq, lastError: expect.stringMatching(/503/) });
+
+    r.failAfterAccepted = null;
+    await deliverPending(t.services.deps, { ...DEFAULT_DELIVERY_OPTIONS, ...FAST, batchSize: 500 }).catch(() => undefined);
+    // Not due yet (backoff): a later pass delivers the rest, each event once.
+    await until(async () => {
+      await deliverPending({ ...t.services.deps, now: () => new Date(Date.now() + 60_000) }, { ...DEFAULT_DELIVERY_OPTIONS, ...FAST, batchSize: 500 });
+      return (await sinkState(t, sink.id)).cursor === expected[expected.length - 1]!.seq;
+    }, 'the rest is delivered');
+    expect(deduplicated(r, sink.secret!).map((g) => g.event.seq)).toEqual(expected.map((e) => e.seq));
+    expect(r.accepted).toHaveLength(expected.length);
+  });
+
   it('a slow sink never holds up a write', async () => {
     const t = await app();
     const r = await receiver();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvCell, negotiateExportFormat } from '../../src/domain/export-format.ts';
+import { csvCell, EXPORT_FORMATS, negotiateExportFormat, renderExport, renderExportBatches } from '../../src/domain/export-format.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 import { LEDGER_MODEL, seedModel, type Model } from '../support/model.ts';
 
@@ -8,6 +8,7 @@ let m: Model;
 beforeAll(async () => {
   t = await createTestApp();
   m = await seedModel(t.store, t.tenantId, LEDGER_MODEL);
+  await t.access.syncNow(t.tenantId);
 });
 afterAll(async () => t.close());
 
@@ -50,6 +51,27 @@ describe('export formats', () => {
     ]);
   });
 
+  it('renders rows that arrive in batches exactly as rows that arrive one by one', async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ n: i, text: i % 7 ? `row ${i}` : `=cmd ${i}, "quoted"` }));
+    const options = { columns: [{ name: 'n', value: (r: (typeof rows)[number]) => r.n }, { name: 'text', value: (r: (typeof rows)[number]) => r.text }], toJson: (r: (typeof rows)[number]) => r };
+    async function* one() {
+      yield* rows;
+    }
+    async function* batches() {
+      for (let i = 0; i < rows.length; i += 250) yield rows.slice(i, i + 250);
+    }
+    const collect = async (chunks: AsyncIterable<string>) => {
+      let out = '';
+      for await (const c of chunks) out += c;
+      return out;
+    };
+    for (const format of EXPORT_FORMATS) {
+      const expected = await collect(renderExport(one(), format, options));
+      expect(await collect(renderExportBatches(batches(), format, options)), format).toBe(expected);
+      expect(expected.length).toBeGreaterThan(64 * 1024);
+    }
+  });
+
   it('negotiates from format, then Accept', () => {
     expect(negotiateExportFormat(undefined, undefined)).toBe('ndjson');
     expect(negotiateExportFormat(undefined, 'text/csv')).toBe('csv');
@@ -90,14 +112,28 @@ describe('GET /api/v1/exports/effective-permissions (assigned space)', () => {
     expect(JSON.parse(json.body)).toHaveLength(expected().length);
   });
 
-  it('filters by unit subtree and identity, and refuses the provisioned space for now', async () => {
+  it('filters by unit subtree and identity; refuses unknown filter ids before streaming', async () => {
     const unit = ndjson((await get(`/api/v1/exports/effective-permissions?orgUnitId=${m.units.Acme}&applicationId=${m.applicationId}`)).body);
     expect(new Set(unit.map((r) => r.identityId))).toEqual(new Set([m.identities.alice]));
     const bob = ndjson((await get(`/api/v1/exports/effective-permissions?identityId=${m.identities.bob}`)).body);
     expect(bob.map((r) => r.permission).sort()).toEqual(['=SUM(A1)', 'approve']);
-    const provisioned = await get('/api/v1/exports/effective-permissions?space=provisioned');
-    expect(provisioned.statusCode).toBe(422);
+    for (const filter of ['applicationId', 'orgUnitId', 'identityId']) {
+      const res = await get(`/api/v1/exports/effective-permissions?${filter}=no-such-id`);
+      expect(res.statusCode, filter).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
     expect((await get('/api/v1/exports/effective-permissions', { accept: 'application/xml' })).statusCode).toBe(406);
+  });
+});
+
+describe('GET /api/v1/exports/effective-permissions (provisioned space)', () => {
+  it('exports what a managed application provisions: the counting assignments', async () => {
+    const assigned = ndjson((await get(`/api/v1/exports/effective-permissions?applicationId=${m.applicationId}`)).body);
+    const res = await get(`/api/v1/exports/effective-permissions?applicationId=${m.applicationId}&space=provisioned`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-disposition']).toContain('effective-permissions-provisioned.ndjson');
+    expect(Number(res.headers['x-grantory-revision'])).toBeGreaterThan(0);
+    expect(ndjson(res.body)).toEqual(assigned);
   });
 });
 

@@ -103,6 +103,9 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
       const [assigneeType, assigneeName] = a.assignee;
       const [resourceType, resourceName] = a.resource;
       const [contextType, contextName] = a.context ?? ['all', null];
+      // A delegation is made by the holder of its source assignment.
+      const source = a.delegatedFrom ? spec.assignments.find((s) => s.name === a.delegatedFrom) : undefined;
+      const delegatorId = source?.assignee[0] === 'identity' ? model.identities[source.assignee[1]]! : null;
       await tx.db
         .insertInto('assignments')
         .values({
@@ -119,6 +122,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
           valid_from: null,
           valid_to: a.validTo ?? null,
           delegated_from_id: a.delegatedFrom ? model.assignments[a.delegatedFrom]! : null,
+          delegator_id: delegatorId,
           rule_id: null,
           reason: null,
           created_by: null,

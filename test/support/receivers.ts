@@ -26,6 +26,8 @@ export interface WebhookReceiver {
   mode: WebhookMode;
   /** Answers 400 to bodies that contain this text (a poison payload). */
   refuseBodiesContaining: string | null;
+  /** Once this many requests were accepted, answers 503 (a receiver that goes down). */
+  failAfterAccepted: number | null;
   /** Answers every held request with 200 (they count as accepted). */
   release(): void;
   close(): Promise<void>;
@@ -40,6 +42,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     pending: 0,
     mode: { kind: 'accept' },
     refuseBodiesContaining: null,
+    failAfterAccepted: null,
     release() {
       for (const h of held.splice(0)) {
         receiver.accepted.push(h.received);
@@ -62,6 +65,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const mode = receiver.mode;
       if (receiver.refuseBodiesContaining && received.body.includes(receiver.refuseBodiesContaining)) return void res.writeHead(400).end('poison');
       if (mode.kind === 'status') return void res.writeHead(mode.status).end();
+      if (receiver.failAfterAccepted !== null && receiver.accepted.length >= receiver.failAfterAccepted) return void res.writeHead(503).end();
       if (mode.kind === 'hang') {
         held.push({ res, received });
         receiver.pending = held.length;

@@ -11,6 +11,7 @@ import { EXPORT_FORMATS, negotiateExportFormat, type ExportFormat } from '../../
 import { exportAuditEvents, exportEffectivePermissions, exportPermissionConfiguration, type ExportStream } from '../../services/exports.ts';
 import { actorOf } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
+import { MinRevision } from './access-schemas.ts';
 import { AuditFilterQuery } from './audit.ts';
 
 const Format = Type.Optional(Type.Union(EXPORT_FORMATS.map((f) => Type.Literal(f)), { description: 'Wins over the Accept header; default ndjson' }));
@@ -33,6 +34,7 @@ function formatOf(request: FastifyRequest, format: string | undefined, allowed?:
 }
 
 function send(reply: FastifyReply, stream: ExportStream): FastifyReply {
+  if (stream.revision !== undefined) reply.header('x-grantory-revision', String(stream.revision));
   return reply
     .type(stream.contentType)
     .header('content-disposition', `attachment; filename="${stream.filename}"`)
@@ -82,20 +84,21 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
       config: needs('read-permissions-any-application'),
       schema: {
         tags: ['exports'],
-        summary: 'Export effective permissions per identity (assigned space), whole tenant or filtered',
+        summary: 'Export effective permissions per identity (assigned or provisioned space, as the check API answers), whole tenant or filtered',
         querystring: Type.Object({
           space: Type.Union([Type.Literal('assigned'), Type.Literal('provisioned')], { default: 'assigned' }),
           applicationId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
           orgUnitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Members of this unit and its descendants' })),
           identityId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          minRevision: MinRevision,
           format: Format,
         }),
-        response: streamed('One row per identity, permission and context, with the assignments behind it (via)'),
+        response: streamed('One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision it reflects'),
       },
     },
     async (request, reply) => {
-      const { space, format, ...filter } = request.query;
-      return send(reply, await exportEffectivePermissions(sd, actorOf(request), { filter, space, format: formatOf(request, format) }));
+      const { space, format, minRevision, ...filter } = request.query;
+      return send(reply, await exportEffectivePermissions(sd, actorOf(request), { filter, space, minRevision, format: formatOf(request, format) }));
     },
   );
 }

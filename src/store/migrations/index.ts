@@ -6,6 +6,7 @@ import * as m0004 from './0004-audit.ts';
 import * as m0005 from './0005-directory.ts';
 import * as m0006 from './0006-imports.ts';
 import * as m0007 from './0007-import-fingerprints.ts';
+import * as m0008 from './0008-encrypt-audit-secrets.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -19,6 +20,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005-directory': m0005,
   '0006-imports': m0006,
   '0007-import-fingerprints': m0007,
+  '0008-encrypt-audit-secrets': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,9 +5,9 @@
  * and the Members API (`/api/external/members`), translated onto Grantory's services.
  *
  * Errors follow the vendor: 400 with `{frontendErrorKey, errorInformation}`; 401, 403,
- * 404 and 500 with no body. Authentication is the app's: `Authorization: Bearer <API key>`
- * today; OAuth tokens (scopes `authorization.permissions[:read]`, `audit.log[:read]`) and
- * `AppKey` arrive with the security issue and reach these routes through the same rights.
+ * 404 and 500 with no body. Authentication is the app's: a Bearer API key, a Bearer OAuth
+ * token (scopes `authorization.permissions[:read]` keep the read-permission rights,
+ * `audit.log[:read]` keep `read-audit`), or `AppKey <key>` (its application's permissions).
  */
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
@@ -86,7 +86,15 @@ function timeRange(query: { from?: string | undefined; to?: string | undefined }
 function sendVendorError(reply: FastifyReply, error: unknown): FastifyReply {
   const { appError } = toAppError(error);
   if (appError.status === 400) {
-    const key = typeof appError.details?.frontendErrorKey === 'string' ? appError.details.frontendErrorKey : appError.code === 'invalid_cursor' ? 'INVALID_PAGE_TOKEN' : 'BAD_REQUEST';
+    // A query parameter out of its range or shape (named field errors) is INVALID_PARAMETER.
+    const key =
+      typeof appError.details?.frontendErrorKey === 'string'
+        ? appError.details.frontendErrorKey
+        : appError.code === 'invalid_cursor'
+          ? 'INVALID_PAGE_TOKEN'
+          : appError.errors?.length
+            ? 'INVALID_PARAMETER'
+            : 'BAD_REQUEST';
     return reply.status(400).type('application/json').send({ frontendErrorKey: key, errorInformation: appError.message });
   }
   if (appError.code === 'unauthenticated') reply.header('WWW-Authenticate', challengeOf(appError));
@@ -106,10 +114,10 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
   app.get(
     '/api/authorization/external/permissions',
     {
-      config: needs('read-permissions-any-application'),
+      config: needs('read-permissions-any-application', 'read-permissions-my-application'),
       schema: {
         tags: ['Celonis profile'],
-        summary: 'Every permission of the team, from assignments (assigned space); 204 when there is none',
+        summary: 'Every permission of the team (an application key: of its application), from assignments (assigned space); 204 when there is none',
         response: {
           // Streamed: documented here, not serialized by the schema.
           200: { description: 'The permissions', content: { 'application/json': { schema: Type.Object({ permissions: Type.Array(PermissionExportItem) }) } } },
