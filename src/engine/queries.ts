@@ -131,15 +131,59 @@ export function heldSlots(index: TenantIndex, identity: number, now: number, spa
 }
 
 export function listAccess(index: TenantIndex, identity: number, now: number, space: AccessSpace, app = NONE): HeldPermission[] {
-  const out: HeldPermission[] = [];
-  for (const [p, via] of heldSlots(index, identity, now, space, app)) {
-    const perm = index.perms.get(p);
-    const application = index.apps.get(perm.app);
-    out.push({ permissionId: perm.id, permissionName: perm.name, applicationId: application.id, applicationName: application.name, via });
+  if (space === 'assigned' && identity !== NONE) return listAssigned(index, identity, now, app);
+  const rank = index.permissionOrder();
+  const held = heldSlots(index, identity, now, space, app);
+  // Sort by the catalog's display order (application name, permission name), precomputed.
+  const keys = new Float64Array(held.size);
+  const slots: number[] = [];
+  const vias: HeldVia[][] = [];
+  for (const [p, via] of held) {
+    keys[slots.length] = rank[p]! * RANK_SPAN + slots.length;
+    slots.push(p);
+    vias.push(via);
   }
-  out.sort((a, b) => (a.applicationName === b.applicationName ? cmp(a.permissionName, b.permissionName) : cmp(a.applicationName, b.applicationName)));
+  keys.sort();
+  const out: HeldPermission[] = new Array<HeldPermission>(keys.length);
+  for (let i = 0; i < keys.length; i += 1) {
+    const k = keys[i]! % RANK_SPAN;
+    out[i] = heldPermission(index, slots[k]!, vias[k]!);
+  }
   return out;
 }
+
+/** {@link listAccess} in the assigned space, straight from the identity's effective set. */
+function listAssigned(index: TenantIndex, identity: number, now: number, app: number): HeldPermission[] {
+  const rank = index.permissionOrder();
+  const data = index.effective(identity, now).data;
+  const n = permCount(data);
+  const keys = new Float64Array(n);
+  let count = 0;
+  for (let k = 0; k < n; k += 1) {
+    const p = permAt(data, k);
+    if (app !== NONE && index.perms.get(p).app !== app) continue;
+    keys[count++] = rank[p]! * RANK_SPAN + k;
+  }
+  const sorted = keys.subarray(0, count).sort();
+  const out: HeldPermission[] = new Array<HeldPermission>(count);
+  for (let i = 0; i < count; i += 1) {
+    const k = sorted[i]! % RANK_SPAN;
+    const { from, to } = viaRange(data, k);
+    const via: HeldVia[] = new Array<HeldVia>(to - from);
+    for (let j = from; j < to; j += 1) via[j - from] = viaAssignment(index, index.assignments.get(data[j]!));
+    out[i] = heldPermission(index, permAt(data, k), via);
+  }
+  return out;
+}
+
+function heldPermission(index: TenantIndex, p: number, via: HeldVia[]): HeldPermission {
+  const perm = index.perms.get(p);
+  const application = index.apps.get(perm.app);
+  return { permissionId: perm.id, permissionName: perm.name, applicationId: application.id, applicationName: application.name, via };
+}
+
+/** Positions in a list are below this (keys are `rank * RANK_SPAN + position`, exact doubles). */
+const RANK_SPAN = 2 ** 24;
 
 /** Roles that give the permission (directly or through included roles). */
 export function rolesGiving(index: TenantIndex, permission: number): Set<number> {

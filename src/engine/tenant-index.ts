@@ -136,6 +136,8 @@ export class TenantIndex {
   /** Bytes taken by the cached identity sets. */
   cachedBytes = 0;
   private readonly builder = new EffectiveBuilder();
+  /** Display rank of each permission slot; null once a catalog name changes. */
+  private permRank: Int32Array | null = null;
   private readonly everywhere = (a: number): boolean => this.assignments.get(a).contextType === 'all';
 
   /**
@@ -235,6 +237,7 @@ export class TenantIndex {
   }
 
   applyApplication(row: ApplicationRow): void {
+    this.permRank = null;
     const idx = this.apps.intern(row.id);
     const node = this.apps.get(idx);
     if (node.exists && this.appByName.get(node.name) === idx) this.appByName.delete(node.name);
@@ -253,6 +256,7 @@ export class TenantIndex {
   }
 
   removeApplication(id: string): void {
+    this.permRank = null;
     const idx = this.apps.find(id);
     if (idx === NONE) return;
     const node = this.apps.get(idx);
@@ -261,6 +265,7 @@ export class TenantIndex {
   }
 
   applyPermission(row: PermissionRow): void {
+    this.permRank = null;
     const idx = this.perms.intern(row.id);
     const node = this.perms.get(idx);
     const wasExisting = node.exists;
@@ -276,6 +281,7 @@ export class TenantIndex {
   }
 
   removePermission(id: string): void {
+    this.permRank = null;
     const idx = this.perms.find(id);
     if (idx === NONE) return;
     const node = this.perms.get(idx);
@@ -427,6 +433,28 @@ export class TenantIndex {
       if (g.contextType !== 'all') removeFrom(this.accountsByContext, contextMapKey(g.contextType, g.contextId), node.idx);
     }
     node.grants = [];
+  }
+
+  /**
+   * The display rank of every permission slot: ordered by application name, then permission
+   * name (as lists are shown). Recomputed after a catalog change, on first use.
+   */
+  permissionOrder(): Int32Array {
+    if (this.permRank !== null && this.permRank.length === this.perms.nodes.length) return this.permRank;
+    const nodes = this.perms.nodes;
+    const appName = (p: number) => (nodes[p]!.app === NONE ? '' : this.apps.get(nodes[p]!.app).name);
+    const order = Array.from({ length: nodes.length }, (_, p) => p).sort((x, y) => {
+      const ax = appName(x);
+      const ay = appName(y);
+      if (ax !== ay) return ax < ay ? -1 : 1;
+      const nx = nodes[x]!.name;
+      const ny = nodes[y]!.name;
+      return nx < ny ? -1 : nx > ny ? 1 : x - y;
+    });
+    const rank = new Int32Array(nodes.length);
+    order.forEach((p, i) => (rank[p] = i));
+    this.permRank = rank;
+    return rank;
   }
 
   // ---- invalidation ------------------------------------------------------------------

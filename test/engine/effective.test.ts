@@ -156,6 +156,19 @@ describe('TenantIndex effective sets', () => {
     expect(index.cachedBytes).toBeLessThan(both);
   });
 
+  it('lists in display order (application name, then permission name) and re-ranks after a rename', () => {
+    const index = smallIndex(1);
+    index.applyApplication({ id: 'app0', number: 2, name: 'Zeta', kind: 'managed' });
+    index.applyPermission({ id: 'p9', number: 9, application_id: 'app0', name: 'aaa', delegable: 1 });
+    index.applyAssignment(assignment('toP9', 'identity', 'i0', 'permission', 'p9'));
+    expect(held(index, 'i0')).toEqual(['perm0', 'perm1', 'perm2', 'aaa']);
+    index.applyPermission({ id: 'p0', number: 0, application_id: 'app', name: 'zzz', delegable: 1 });
+    expect(held(index, 'i0')).toEqual(['perm1', 'perm2', 'zzz', 'aaa']);
+    index.applyApplication({ id: 'app0', number: 2, name: 'Alpha', kind: 'managed' });
+    expect(held(index, 'i0')).toEqual(['aaa', 'perm1', 'perm2', 'zzz']);
+    expect(listAccess(index, index.identities.find('i0'), NOW, 'provisioned').map((h) => h.permissionName)).toEqual(['aaa', 'perm1', 'perm2', 'zzz']);
+  });
+
   it('renders an assignment once and renders it anew after it changes', () => {
     const index = smallIndex(1);
     const [first] = listAccess(index, index.identities.find('i0'), NOW, 'assigned');
