@@ -163,7 +163,7 @@ export class AccessEngine {
     const revision = await this.headRevision(tenantId);
     if (revision === null) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
     const index = new TenantIndex(tenantId, this.options.cacheBytes ?? DEFAULT_CACHE_BYTES);
-    await loadAll(this.store.read(tenantId), index);
+    await loadAll(this.store, tenantId, index);
     return { index, revision };
   }
 

@@ -191,7 +191,8 @@ export class TenantIndex {
     if (parent !== NONE) this.units.get(parent).children.add(node.idx);
   }
 
-  applyIdentity(row: IdentityRow): void {
+  /** `initial`: while the index is first filled (nothing is cached yet, nothing to invalidate). */
+  applyIdentity(row: IdentityRow, initial = false): void {
     const idx = this.identities.intern(row.id);
     const node = this.identities.get(idx);
     this.unindexIdentity(node);
@@ -208,7 +209,7 @@ export class TenantIndex {
     if (node.username !== null) this.identityByUsername.set(node.username, idx);
     const unit = row.org_unit_id === null ? NONE : this.units.intern(row.org_unit_id);
     this.setIdentityUnit(node, unit);
-    this.invalidateIdentity(idx, new Set());
+    if (!initial) this.invalidateIdentity(idx, new Set());
   }
 
   removeIdentity(id: string): void {
@@ -337,7 +338,8 @@ export class TenantIndex {
     this.epoch += 1;
   }
 
-  applyAssignment(row: AssignmentRow): void {
+  /** `initial`: while the index is first filled (nothing is cached yet, nothing to invalidate). */
+  applyAssignment(row: AssignmentRow, initial = false): void {
     const idx = this.assignments.intern(row.id);
     const node = this.assignments.get(idx);
     if (node.exists) {
@@ -361,7 +363,11 @@ export class TenantIndex {
     node.ruleId = row.rule_id;
     node.view = null;
     this.attachAssignment(node);
-    this.invalidateAssignment(idx, new Set());
+    if (initial) {
+      if (node.assigneeIsUnit) this.epoch += 1;
+    } else {
+      this.invalidateAssignment(idx, new Set());
+    }
   }
 
   removeAssignment(id: string): void {
