@@ -11,41 +11,22 @@ import { generateSecret } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
 import { requireRight, writeMeta, type Actor } from './actor.ts';
 import { validateScopes } from './application-keys.ts';
-import { API_KEY_PREFIX, narrowRights, secretLabel } from './authentication.ts';
+import { API_KEY_PREFIX, narrowRights } from './authentication.ts';
 import type { ServiceDeps } from './index.ts';
-import { resolveGrantoryRights } from './rights.ts';
+import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
+import { grantoryRights } from './rights.ts';
 
-export interface ApiKeyView {
+export interface ApiKeyView extends KeySecretView {
   id: string;
-  name: string;
   identityId: string;
-  prefix: string;
-  scopes: string[] | null;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  createdAt: string;
-  createdBy: string | null;
 }
 
-export interface CreateApiKeyInput {
-  name: string;
+export interface CreateApiKeyInput extends KeySecretInput {
   identityId?: string | undefined;
-  scopes?: string[] | null | undefined;
-  expiresAt?: string | null | undefined;
 }
 
 export function toApiKeyView(row: Database['api_keys']): ApiKeyView {
-  return {
-    id: row.id,
-    name: row.name,
-    identityId: row.identity_id,
-    prefix: row.prefix,
-    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
+  return { id: row.id, identityId: row.identity_id, ...keySecretView(row) };
 }
 
 export async function createApiKey(
@@ -72,7 +53,7 @@ export async function createApiKey(
 
   const scopes = input.scopes ?? null;
   validateScopes(scopes);
-  const keyRights = narrowRights(await resolveGrantoryRights(scope, identityId, now), scopes);
+  const keyRights = narrowRights(await grantoryRights(deps, tenantId, identityId, now), scopes);
   const beyond = RIGHTS.filter((r: Right) => keyRights.has(r) && !actor.caller.rights.has(r));
   if (beyond.length) {
     throw new AppError('forbidden', `the key would hold rights the caller does not hold: ${beyond.join(', ')}`, {
@@ -85,16 +66,9 @@ export async function createApiKey(
     const row: Database['api_keys'] = {
       id: randomUUID(),
       tenant_id: tenantId,
-      name: input.name,
       identity_id: identityId,
-      key_hash: deps.secrets.hashCredential(secret),
       hash_scheme: 'hmac-sha256',
-      prefix: secretLabel(secret),
-      scopes: scopes === null ? null : JSON.stringify(scopes),
-      expires_at: input.expiresAt ?? null,
-      last_used_at: null,
-      created_at: tx.now,
-      created_by: actor.caller.id,
+      ...newKeySecretRow(deps, tx, actor, secret, input),
     };
     await tx.db.insertInto('api_keys').values(row).execute();
     const view = toApiKeyView(row);

@@ -19,40 +19,20 @@ import type { Database } from '../store/schema.ts';
 import { requireRight, writeMeta, type Actor, type Caller } from './actor.ts';
 import { CredentialRejected, secretLabel } from './authentication.ts';
 import type { ServiceDeps } from './index.ts';
+import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
 
 export const APP_KEY_PREFIX = 'gtya';
 export const APP_KEY_RIGHTS: ReadonlySet<Right> = new Set<Right>(['read-permissions-my-application']);
 
-export interface ApplicationKeyView {
+export interface ApplicationKeyView extends KeySecretView {
   id: string;
   applicationId: string;
-  name: string;
-  prefix: string;
-  scopes: string[] | null;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  createdAt: string;
-  createdBy: string | null;
 }
 
-export interface CreateApplicationKeyInput {
-  name: string;
-  scopes?: string[] | null | undefined;
-  expiresAt?: string | null | undefined;
-}
+export type CreateApplicationKeyInput = KeySecretInput;
 
 function toView(row: Database['application_keys']): ApplicationKeyView {
-  return {
-    id: row.id,
-    applicationId: row.application_id,
-    name: row.name,
-    prefix: row.prefix,
-    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
+  return { id: row.id, applicationId: row.application_id, ...keySecretView(row) };
 }
 
 export function validateScopes(scopes: readonly string[] | null | undefined, field = 'scopes'): void {
@@ -95,20 +75,12 @@ export async function createApplicationKey(
     });
   }
   const secret = generateSecret(APP_KEY_PREFIX);
-  const scopes = input.scopes ?? null;
   const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
     const row: Database['application_keys'] = {
       id: randomUUID(),
       tenant_id: tenantId,
       application_id: applicationId,
-      name: input.name,
-      key_hash: deps.secrets.hashCredential(secret),
-      prefix: secretLabel(secret),
-      scopes: scopes === null ? null : JSON.stringify(scopes),
-      expires_at: input.expiresAt ?? null,
-      last_used_at: null,
-      created_at: tx.now,
-      created_by: actor.caller.id,
+      ...newKeySecretRow(deps, tx, actor, secret, input),
     };
     await tx.db.insertInto('application_keys').values(row).execute();
     const view = toView(row);

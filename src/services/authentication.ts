@@ -20,7 +20,7 @@ import type { Database } from '../store/schema.ts';
 import { systemActor, type Caller } from './actor.ts';
 import type { AuthFailure } from './auth-failures.ts';
 import type { ServiceDeps } from './index.ts';
-import { resolveGrantoryRights } from './rights.ts';
+import { grantoryRights } from './rights.ts';
 
 export { narrowRights };
 
@@ -70,9 +70,8 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   if (!key) return reject('the API key is not valid');
   const nowIso = deps.now().toISOString();
   if (key.expires_at && key.expires_at <= nowIso) reject('the API key has expired', key.tenant_id, key.id);
-  const scope = deps.store.read(key.tenant_id);
   const scopes = key.scopes === null ? null : (JSON.parse(key.scopes) as string[]);
-  const rights = narrowRights(await resolveGrantoryRights(scope, key.identity_id, nowIso), scopes);
+  const rights = narrowRights(await grantoryRights(deps, key.tenant_id, key.identity_id, nowIso), scopes);
   await deps.store.touchCredential('api_keys', key.tenant_id, key.id, nowIso);
   return {
     tenantId: key.tenant_id,

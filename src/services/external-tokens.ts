@@ -13,7 +13,7 @@ import { isKnownScope, narrowRights, parseScopeParam } from '../domain/scopes.ts
 import type { Caller } from './actor.ts';
 import { CredentialRejected } from './authentication.ts';
 import type { ServiceDeps } from './index.ts';
-import { resolveGrantoryRights } from './rights.ts';
+import { grantoryRights } from './rights.ts';
 
 export interface ExternalIssuerSettings {
   issuer: string;
@@ -79,7 +79,7 @@ export function createExternalTokenVerifier(deps: ServiceDeps, settings: Externa
         .executeTakeFirst();
       if (!identity) return reject('the token names no known identity');
       const scopes = scopesOf(payload);
-      const rights = narrowRights(await resolveGrantoryRights(scope, identity.id, deps.now().toISOString()), scopes);
+      const rights = narrowRights(await grantoryRights(deps, tenantId, identity.id, deps.now().toISOString()), scopes);
       return {
         tenantId,
         kind: 'identity',

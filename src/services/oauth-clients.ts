@@ -13,11 +13,10 @@ import { RIGHTS, type Right } from '../domain/rights.ts';
 import { ALL_RIGHTS_SCOPE, narrowRights } from '../domain/scopes.ts';
 import { generateSecret } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
-import type { TenantDb } from '../store/store.ts';
 import { requireRight, writeMeta, type Actor } from './actor.ts';
 import { APP_KEY_RIGHTS, validateScopes } from './application-keys.ts';
 import type { ServiceDeps } from './index.ts';
-import { resolveGrantoryRights } from './rights.ts';
+import { grantoryRights } from './rights.ts';
 
 export const CLIENT_SECRET_PREFIX = 'gtyc';
 
@@ -57,8 +56,13 @@ export function toClientView(row: Database['oauth_clients']): ClientView {
 }
 
 /** The rights a client's tokens carry before token scopes narrow them further. */
-export async function clientBaseRights(scope: TenantDb, client: Pick<Database['oauth_clients'], 'identity_id' | 'application_id'>, now: string): Promise<Set<Right>> {
-  if (client.identity_id) return resolveGrantoryRights(scope, client.identity_id, now);
+export async function clientBaseRights(
+  deps: ServiceDeps,
+  tenantId: string,
+  client: Pick<Database['oauth_clients'], 'identity_id' | 'application_id'>,
+  now: string,
+): Promise<Set<Right>> {
+  if (client.identity_id) return grantoryRights(deps, tenantId, client.identity_id, now);
   if (client.application_id) return new Set(APP_KEY_RIGHTS);
   return new Set();
 }
@@ -91,7 +95,7 @@ export async function createClient(
     if (!app) throw notFound('application', applicationId);
   }
   const now = deps.now().toISOString();
-  const clientRights = narrowRights(await clientBaseRights(scope, { identity_id: identityId, application_id: applicationId }, now), scopes);
+  const clientRights = narrowRights(await clientBaseRights(deps, tenantId, { identity_id: identityId, application_id: applicationId }, now), scopes);
   const beyond = RIGHTS.filter((r) => clientRights.has(r) && !actor.caller.rights.has(r));
   if (beyond.length) {
     throw new AppError('forbidden', `the client would hold rights the caller does not hold: ${beyond.join(', ')}`, {

@@ -236,7 +236,7 @@ export async function authenticateAccessToken(services: Services, token: string)
   const { claims, client } = inspection;
   const now = services.deps.now().toISOString();
   const scopes = parseScopeParam(claims.scope);
-  const base = await clientBaseRights(services.deps.store.read(client.tenant_id), client, now);
+  const base = await clientBaseRights(services.deps, client.tenant_id, client, now);
   return {
     tenantId: client.tenant_id,
     kind: 'client',

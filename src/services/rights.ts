@@ -7,6 +7,7 @@
 import { GRANTORY_APPLICATION, isRight, type Right } from '../domain/rights.ts';
 import type { TenantDb } from '../store/store.ts';
 import type { AccessEngine } from '../engine/engine.ts';
+import type { Store } from '../store/store.ts';
 
 export async function resolveGrantoryRights(scope: TenantDb, identityId: string, now: string): Promise<Set<Right>> {
   const { db, tenantId } = scope;
@@ -87,10 +88,25 @@ export async function resolveGrantoryRights(scope: TenantDb, identityId: string,
 /**
  * The same rights, answered by the access index instead of SQL: the engine first applies
  * every write committed so far (one small query when nothing changed), so the answer is as
- * fresh as {@link resolveGrantoryRights}'s. Swap it in where an engine is at hand.
+ * fresh as {@link resolveGrantoryRights}'s.
  */
 export async function resolveGrantoryRightsFromIndex(engine: AccessEngine, tenantId: string, identityId: string): Promise<Set<Right>> {
   await engine.syncNow(tenantId);
   const { index } = await engine.at(tenantId);
   return engine.rightsOf(index, identityId);
+}
+
+/**
+ * An identity's Grantory rights as every credential check needs them: from the access
+ * index when the server runs one (two small queries fewer than a handful per request), else
+ * from SQL. Both answers are equally fresh: the index applies every committed write first.
+ */
+export async function grantoryRights(
+  deps: { store: Store; access?: AccessEngine | undefined },
+  tenantId: string,
+  identityId: string,
+  now: string,
+): Promise<Set<Right>> {
+  if (deps.access) return resolveGrantoryRightsFromIndex(deps.access, tenantId, identityId);
+  return resolveGrantoryRights(deps.store.read(tenantId), identityId, now);
 }

@@ -236,6 +236,7 @@ describe('organization units: invariants', () => {
           })
           .execute();
         tx.audit({ action: 'assignment.create', targetType: 'assignment', targetId: id });
+        tx.change('assignment', id, 'create');
       });
     const a1 = crypto.randomUUID();
     const a2 = crypto.randomUUID();

@@ -1,15 +1,20 @@
 /**
- * The authorization matrix: every route of the app × every kind of caller. Generated from
- * the app's route table, so a route added without a row here fails the "every route has a
- * row" test, and a row whose route is gone fails too.
+ * The authorization matrix: every route of the app × every kind of caller × the caller's
+ * relation to the object. Generated from the app's route table, so a route added without a
+ * row here fails the "every route has a row" test, and a row whose route is gone fails too.
  *
  * Callers: no credential; the administrator; an identity without rights; an identity with
- * only the route's declared right; the administrator of another tenant. Expectations follow
- * from the route's declared auth:
+ * only the route's declared right; the administrator of another tenant. Relations: the
+ * caller itself, a colleague of its organization unit, an identity of another unit, and an
+ * object of another tenant. Expectations follow from the route's declared auth:
  * - public: nobody gets 401 or 403;
- * - authenticated: no credential → 401 with WWW-Authenticate; every credential allowed;
- * - rights: no credential → 401; no rights → 403; the declared right or admin → allowed;
- *   another tenant → allowed on collections, 404 on an object of this tenant (never 403);
+ * - authenticated: no credential → 401 with WWW-Authenticate; every credential allowed,
+ *   except on self-service routes (an assignment's holder or a delegation's delegator):
+ *   the holder is served without any right, a colleague or someone of another unit gets 403;
+ * - rights: no credential → 401; no rights → 403; the declared right or admin → allowed,
+ *   whatever the relation (rights are tenant-wide);
+ * - an object of the tenant named in the path (real objects, created through the API): this
+ *   tenant's administrator does not get 404, another tenant's gets 404 — never 403;
  * - client (OAuth endpoints): no client credentials → 401; a wrong secret → 401; the client → allowed.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,6 +23,7 @@ import type { Right } from '../../src/domain/rights.ts';
 import { routeTableOf } from '../../src/api/app.ts';
 import type { RouteTableEntry } from '../../src/api/route-auth.ts';
 import { createTestApp } from '../support/harness.ts';
+import { multipartBody } from '../support/imports.ts';
 import {
   apiKeyFor,
   appKeyFor,
@@ -38,16 +44,131 @@ const noRightsIdentity = await createIdentityWithRights(t.store, t.tenantId, 'ma
 const noRightsKey = await apiKeyFor(t.services, t.tenantId, noRightsIdentity);
 const client = await clientFor(t.services, t.tenantId, { identityId: noRightsIdentity });
 
-const keysByRights = new Map<string, string>();
-async function keyHolding(rights: readonly Right[]): Promise<string> {
-  const name = [...rights].sort().join(',');
-  let key = keysByRights.get(name);
-  if (!key) {
-    const identity = await createIdentityWithRights(t.store, t.tenantId, `matrix:${name}`, rights);
-    key = (await apiKeyFor(t.services, t.tenantId, identity)).secret;
-    keysByRights.set(name, key);
+/** Objects of this tenant, created through the API by its administrator. */
+interface Obj {
+  id: string;
+  number: number;
+  [field: string]: unknown;
+}
+async function asAdmin(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object): Promise<Obj> {
+  const res = await t.app.inject({ method, url, headers: t.auth, ...(payload ? { payload } : {}) });
+  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
+  return res.json() as Obj;
+}
+const get = (url: string) => asAdmin('GET', url);
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+};
+
+/** A connected application whose connector takes one uploaded CSV file group. */
+const IMPORT_CONNECTOR = {
+  type: 'file',
+  directory: 'matrix',
+  fileGroups: [{ name: 'grants', pattern: 'grants*.csv', required: true, format: 'csv', columns: { accountName: 'login', username: 'login', permission: 'entitlement' } }],
+  matching: ['username'],
+};
+const importTarget = once(async () => {
+  const app = await make.application('connected');
+  const configured = await asAdmin('PUT', `/api/v1/applications/${app.id}/connector`, IMPORT_CONNECTOR);
+  return { applicationId: app.id, groupId: (configured.connector as { fileGroups: { id: string }[] }).fileGroups[0]!.id };
+});
+
+const make = {
+  unit: () => asAdmin('POST', '/api/v1/org-units', { name: unique('matrix-unit') }),
+  identity: (orgUnitId: string | null = null) => {
+    const name = unique('matrix-person');
+    return asAdmin('POST', '/api/v1/identities', { subject: `matrix:${name}`, username: name, orgUnitId });
+  },
+  application: (kind: 'managed' | 'connected' = 'managed') => asAdmin('POST', '/api/v1/applications', { name: unique('matrix-app'), kind }),
+  permission: () => asAdmin('POST', `/api/v1/applications/${applicationId}/permissions`, { name: unique('matrix-permission'), delegable: true }),
+  role: () => asAdmin('POST', '/api/v1/roles', { name: unique('matrix-role') }),
+  assignment: async (identityId: string) =>
+    asAdmin('POST', '/api/v1/assignments', { assignee: { type: 'identity', id: identityId }, resource: { type: 'permission', id: (await make.permission()).id } }),
+  rule: async () =>
+    asAdmin('POST', '/api/v1/assignment-rules', {
+      name: unique('matrix-rule'),
+      condition: { attributes: [{ name: 'department', equals: 'matrix' }] },
+      resources: [{ type: 'permission', id: (await make.permission()).id }],
+    }),
+  sink: () => asAdmin('POST', '/api/v1/event-sinks', { name: unique('matrix-sink'), type: 'webhook', webhook: { url: 'http://127.0.0.1:9/matrix' } }),
+  /** A Pending import (nothing runs imports in this app), uploaded as the administrator. */
+  import: async () => {
+    const { applicationId: appId, groupId } = await importTarget();
+    const { payload, headers } = multipartBody([
+      { name: 'applicationId', value: appId },
+      { name: groupId, filename: 'grants.csv', content: 'login,entitlement\nmatrix,read\n' },
+    ]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/imports/upload', headers: { ...t.auth, ...headers }, payload });
+    if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
+    return res.json() as Obj;
+  },
+};
+/** A fresh account (no grants) of the matrix application, recorded directly. */
+async function account(): Promise<string> {
+  const name = unique('matrix-account');
+  await asAdmin('PUT', `/api/v1/applications/${applicationId}/accounts/${name}`, { grants: [] });
+  return name;
+}
+const unitA = once(make.unit);
+const unitB = once(make.unit);
+const rule = once(make.rule);
+const sink = once(make.sink);
+const permission = once(make.permission);
+const role = once(make.role);
+
+/**
+ * The relations of the matrix: an identity without Grantory rights in unit A that holds a
+ * delegable permission (self), a colleague in unit A, and an identity in unit B.
+ */
+const holder = once(async () => {
+  const [a, b] = [await unitA(), await unitB()];
+  const person = (name: string, unitId: string) => createIdentityWithRights(t.store, t.tenantId, unique(`matrix:${name}`), [], { orgUnitId: unitId });
+  const ids = { self: await person('holder', a.id), sameUnit: await person('colleague', a.id), otherUnit: await person('stranger', b.id) };
+  const keyOf = async (identityId: string) => `Bearer ${(await apiKeyFor(t.services, t.tenantId, identityId)).secret}`;
+  const keys = { self: await keyOf(ids.self), sameUnit: await keyOf(ids.sameUnit), otherUnit: await keyOf(ids.otherUnit) };
+  return { ids, keys, assignmentId: (await make.assignment(ids.self)).id };
+});
+type Relation = 'self' | 'sameUnit' | 'otherUnit';
+const RELATIONS: Relation[] = ['self', 'sameUnit', 'otherUnit'];
+
+/** A fresh delegation by the holder (to a new identity), paused when asked. */
+async function delegation(state: 'active' | 'paused' = 'active'): Promise<string> {
+  const h = await holder();
+  const as = { authorization: h.keys.self };
+  const res = await t.app.inject({ method: 'POST', url: `/api/v1/assignments/${h.assignmentId}/delegate`, headers: as, payload: { assigneeId: (await make.identity()).id } });
+  if (res.statusCode !== 201) throw new Error(`delegate: ${res.statusCode} ${res.body}`);
+  const id = (res.json() as Obj).id;
+  if (state === 'paused') {
+    const paused = await t.app.inject({ method: 'POST', url: `/api/v1/assignments/${id}/pause`, headers: as, payload: {} });
+    if (paused.statusCode !== 200) throw new Error(`pause: ${paused.statusCode} ${paused.body}`);
   }
-  return key;
+  return id;
+}
+
+/** A key per set of rights, its identity in unit A (so relations to it can be drawn). */
+const keysByRights = new Map<string, Promise<{ key: string; identityId: string }>>();
+async function callerHolding(rights: readonly Right[]): Promise<{ key: string; identityId: string }> {
+  const name = [...rights].sort().join(',');
+  let made = keysByRights.get(name);
+  if (!made) {
+    made = (async () => {
+      const identityId = await createIdentityWithRights(t.store, t.tenantId, `matrix:${name}`, rights, { orgUnitId: (await unitA()).id });
+      return { key: (await apiKeyFor(t.services, t.tenantId, identityId)).secret, identityId };
+    })();
+    keysByRights.set(name, made);
+  }
+  return made;
+}
+async function keyHolding(rights: readonly Right[]): Promise<string> {
+  return (await callerHolding(rights)).key;
+}
+
+/** The identity a relation names, seen from `self` (another identity of the same unit, or of unit B). */
+async function related(relation: Relation, self: string): Promise<string> {
+  if (relation === 'self') return self;
+  return (await make.identity(relation === 'sameUnit' ? (await unitA()).id : (await unitB()).id)).id;
 }
 
 async function tokenOf(c: { clientId: string; clientSecret: string }): Promise<string> {
@@ -69,18 +190,31 @@ interface MatrixRequest {
 
 interface Row {
   /** Builds a valid request; called once per caller, so deletions get a fresh object each time. */
-  request: () => Promise<MatrixRequest> | MatrixRequest;
-  /** The route names an object of the tenant in its path: another tenant must get 404. */
+  request?: () => Promise<MatrixRequest> | MatrixRequest;
+  /**
+   * The route names an object of this tenant in its path: this tenant's administrator does
+   * not get 404, another tenant's administrator does (never 403).
+   */
   tenantObject?: boolean;
+  /**
+   * The route names an identity: it is called for the caller itself, a colleague of its unit
+   * and an identity of another unit; the outcome depends on the caller's rights only.
+   */
+  identityTarget?: (identityId: string) => Promise<MatrixRequest> | MatrixRequest;
+  /**
+   * A self-service route on an assignment or delegation of the holder: the holder (self) is
+   * served without any right; a colleague of its unit and an identity of another unit are
+   * refused (403) unless they hold manage-users.
+   */
+  selfService?: () => Promise<MatrixRequest> | MatrixRequest;
+  /** Only the holder may call it; even the administrator is refused (403). */
+  holderOnly?: boolean;
   /**
    * Rights the "declared right" caller also needs because the service refuses to grant what
    * the caller does not hold (e.g. an application key reads permissions).
    */
   alsoHolds?: Right[];
 }
-
-/** An id no object has: the routes answer 400 or 404 once authorization lets the request through. */
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 const fixed = (url: string, payload?: unknown): Row['request'] => () => ({ url, ...(payload === undefined ? {} : { payload }) });
 const tokenRow = (url: string): Row => ({ request: () => ({ url, form: 'grant_type=client_credentials' }) });
@@ -125,105 +259,110 @@ const MATRIX: Record<string, Row> = {
     tenantObject: true,
     request: async () => ({ url: `/api/v1/applications/${applicationId}/keys/${(await appKeyFor(t.services, t.tenantId, applicationId)).id}` }),
   },
-  // The routes main added (directory, access, audit, exports, event sinks, imports and the
-  // compatibility profiles): an object the route names that does not exist, or an empty body,
-  // is enough here — a 400 or 404 still shows that authorization let the request through.
-  'DELETE /api/v1/applications/:id': {
-    request: async () => ({ url: `/api/v1/applications/${await createApplication(t.store, t.tenantId, `matrix-delete-${randomUUID()}`)}` }),
+  'DELETE /api/v1/applications/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/applications/${(await make.application()).id}` }) },
+  'DELETE /api/v1/applications/:id/accounts/:accountName': { tenantObject: true, request: async () => ({ url: `/api/v1/applications/${applicationId}/accounts/${await account()}` }) },
+  'DELETE /api/v1/assignment-rules/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/assignment-rules/${(await make.rule()).id}` }) },
+  'DELETE /api/v1/event-sinks/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/event-sinks/${(await make.sink()).id}` }) },
+  'DELETE /api/v1/identities/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/identities/${(await make.identity()).id}` }) },
+  'DELETE /api/v1/org-units/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/org-units/${(await make.unit()).id}` }) },
+  'DELETE /api/v1/permissions/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/permissions/${(await make.permission()).id}` }) },
+  'DELETE /api/v1/roles/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/roles/${(await make.role()).id}` }) },
+  'DELETE /cxrestapi/auth/Roles/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Roles/${(await make.role()).number}` }) },
+  'DELETE /cxrestapi/auth/Teams/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Teams/${(await make.unit()).number}` }) },
+  'DELETE /cxrestapi/auth/Teams/:teamId/Users/:userId': {
+    tenantObject: true,
+    request: async () => {
+      const unit = await make.unit();
+      return { url: `/cxrestapi/auth/Teams/${unit.number}/Users/${(await make.identity(unit.id)).number}` };
+    },
   },
-  'DELETE /api/v1/applications/:id/accounts/:accountName': { request: fixed(`/api/v1/applications/${applicationId}/accounts/matrix-nobody`) },
-  'DELETE /api/v1/assignment-rules/:id': { request: fixed(`/api/v1/assignment-rules/${MISSING_ID}`) },
-  'DELETE /api/v1/event-sinks/:id': { request: fixed(`/api/v1/event-sinks/${MISSING_ID}`) },
-  'DELETE /api/v1/identities/:id': { request: fixed(`/api/v1/identities/${MISSING_ID}`) },
-  'DELETE /api/v1/org-units/:id': { request: fixed(`/api/v1/org-units/${MISSING_ID}`) },
-  'DELETE /api/v1/permissions/:id': { request: fixed(`/api/v1/permissions/${MISSING_ID}`) },
-  'DELETE /api/v1/roles/:id': { request: fixed(`/api/v1/roles/${MISSING_ID}`) },
-  'DELETE /cxrestapi/auth/Roles/:id': { request: fixed(`/cxrestapi/auth/Roles/${MISSING_ID}`) },
-  'DELETE /cxrestapi/auth/Teams/:id': { request: fixed(`/cxrestapi/auth/Teams/${MISSING_ID}`) },
-  'DELETE /cxrestapi/auth/Teams/:teamId/Users/:userId': { request: fixed(`/cxrestapi/auth/Teams/${MISSING_ID}/Users/${MISSING_ID}`) },
-  'DELETE /cxrestapi/auth/Users/:id': { request: fixed(`/cxrestapi/auth/Users/${MISSING_ID}`) },
+  'DELETE /cxrestapi/auth/Users/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Users/${(await make.identity()).number}` }) },
   'GET /api/application-imports': { request: fixed(`/api/application-imports`) },
-  'GET /api/application-imports/:id': { request: fixed(`/api/application-imports/${MISSING_ID}`) },
+  'GET /api/application-imports/:id': { tenantObject: true, request: async () => ({ url: `/api/application-imports/${(await make.import()).id}` }) },
   'GET /api/applications': { request: fixed(`/api/applications`) },
-  'GET /api/applications/:id': { request: fixed(`/api/applications/${applicationId}`) },
+  'GET /api/applications/:id': { tenantObject: true, request: fixed(`/api/applications/${applicationId}`) },
   'GET /api/authorization/external/permissions': { request: fixed(`/api/authorization/external/permissions`) },
   'GET /api/external/authentication-events': { request: fixed(`/api/external/authentication-events`) },
   'GET /api/external/members': { request: fixed(`/api/external/members`) },
   'GET /api/identities': { request: fixed(`/api/identities`) },
-  'GET /api/identities/:id': { request: fixed(`/api/identities/${MISSING_ID}`) },
+  'GET /api/identities/:id': { tenantObject: true, identityTarget: (id) => ({ url: `/api/identities/${id}` }) },
   'GET /api/permission': { request: fixed(`/api/permission`) },
   'GET /api/permission/myapplication': { request: fixed(`/api/permission/myapplication`) },
   'GET /api/v1/access/drift': { request: fixed(`/api/v1/access/drift`) },
   'GET /api/v1/access/explain': { request: fixed(`/api/v1/access/explain`) },
   'GET /api/v1/applications': { request: fixed(`/api/v1/applications`) },
-  'GET /api/v1/applications/:id': { request: fixed(`/api/v1/applications/${applicationId}`) },
-  'GET /api/v1/applications/:id/accounts': { request: fixed(`/api/v1/applications/${applicationId}/accounts`) },
-  'GET /api/v1/applications/:id/connector': { request: fixed(`/api/v1/applications/${applicationId}/connector`) },
-  'GET /api/v1/applications/:id/permissions': { request: fixed(`/api/v1/applications/${applicationId}/permissions`) },
+  'GET /api/v1/applications/:id': { tenantObject: true, request: fixed(`/api/v1/applications/${applicationId}`) },
+  'GET /api/v1/applications/:id/accounts': { tenantObject: true, request: fixed(`/api/v1/applications/${applicationId}/accounts`) },
+  'GET /api/v1/applications/:id/connector': { tenantObject: true, request: fixed(`/api/v1/applications/${applicationId}/connector`) },
+  'GET /api/v1/applications/:id/permissions': { tenantObject: true, request: fixed(`/api/v1/applications/${applicationId}/permissions`) },
   'GET /api/v1/assignment-rules': { request: fixed(`/api/v1/assignment-rules`) },
-  'GET /api/v1/assignment-rules/:id': { request: fixed(`/api/v1/assignment-rules/${MISSING_ID}`) },
+  'GET /api/v1/assignment-rules/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/assignment-rules/${(await rule()).id}` }) },
   'GET /api/v1/assignments': { request: fixed(`/api/v1/assignments`) },
-  'GET /api/v1/assignments/:id': { request: fixed(`/api/v1/assignments/${MISSING_ID}`) },
+  'GET /api/v1/assignments/:id': { tenantObject: true, selfService: async () => ({ url: `/api/v1/assignments/${await delegation()}` }) },
   'GET /api/v1/audit-checkpoints': { request: fixed(`/api/v1/audit-checkpoints`) },
   'GET /api/v1/audit-events': { request: fixed(`/api/v1/audit-events`) },
   'GET /api/v1/event-sinks': { request: fixed(`/api/v1/event-sinks`) },
-  'GET /api/v1/event-sinks/:id': { request: fixed(`/api/v1/event-sinks/${MISSING_ID}`) },
+  'GET /api/v1/event-sinks/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/event-sinks/${(await sink()).id}` }) },
   'GET /api/v1/exports/audit-events': { request: fixed(`/api/v1/exports/audit-events`) },
   'GET /api/v1/exports/effective-permissions': { request: fixed(`/api/v1/exports/effective-permissions`) },
   'GET /api/v1/exports/permission-configuration': { request: fixed(`/api/v1/exports/permission-configuration`) },
   'GET /api/v1/identities': { request: fixed(`/api/v1/identities`) },
-  'GET /api/v1/identities/:id': { request: fixed(`/api/v1/identities/${MISSING_ID}`) },
-  'GET /api/v1/identities/:id/access': { request: fixed(`/api/v1/identities/${MISSING_ID}/access`) },
+  'GET /api/v1/identities/:id': { tenantObject: true, identityTarget: (id) => ({ url: `/api/v1/identities/${id}` }) },
+  'GET /api/v1/identities/:id/access': { tenantObject: true, identityTarget: (id) => ({ url: `/api/v1/identities/${id}/access` }) },
   'GET /api/v1/imports': { request: fixed(`/api/v1/imports`) },
-  'GET /api/v1/imports/:id': { request: fixed(`/api/v1/imports/${MISSING_ID}`) },
-  'GET /api/v1/imports/:id/changes': { request: fixed(`/api/v1/imports/${MISSING_ID}/changes`) },
+  'GET /api/v1/imports/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/imports/${(await make.import()).id}` }) },
+  'GET /api/v1/imports/:id/changes': { tenantObject: true, request: async () => ({ url: `/api/v1/imports/${(await make.import()).id}/changes` }) },
   'GET /api/v1/org-units': { request: fixed(`/api/v1/org-units`) },
-  'GET /api/v1/org-units/:id': { request: fixed(`/api/v1/org-units/${MISSING_ID}`) },
+  'GET /api/v1/org-units/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/org-units/${(await unitA()).id}` }) },
   'GET /api/v1/orphans': { request: fixed(`/api/v1/orphans`) },
   'GET /api/v1/permissions': { request: fixed(`/api/v1/permissions`) },
-  'GET /api/v1/permissions/:id': { request: fixed(`/api/v1/permissions/${MISSING_ID}`) },
-  'GET /api/v1/permissions/:id/holders': { request: fixed(`/api/v1/permissions/${MISSING_ID}/holders`) },
+  'GET /api/v1/permissions/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/permissions/${(await permission()).id}` }) },
+  'GET /api/v1/permissions/:id/holders': { tenantObject: true, request: async () => ({ url: `/api/v1/permissions/${(await permission()).id}/holders` }) },
   'GET /api/v1/roles': { request: fixed(`/api/v1/roles`) },
-  'GET /api/v1/roles/:id': { request: fixed(`/api/v1/roles/${MISSING_ID}`) },
+  'GET /api/v1/roles/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/roles/${(await role()).id}` }) },
   'GET /cxrestapi/auth/Permissions': { request: fixed(`/cxrestapi/auth/Permissions`) },
-  'GET /cxrestapi/auth/Permissions/:id': { request: fixed(`/cxrestapi/auth/Permissions/${MISSING_ID}`) },
+  'GET /cxrestapi/auth/Permissions/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Permissions/${(await permission()).number}` }) },
   'GET /cxrestapi/auth/Roles': { request: fixed(`/cxrestapi/auth/Roles`) },
-  'GET /cxrestapi/auth/Roles/:id': { request: fixed(`/cxrestapi/auth/Roles/${MISSING_ID}`) },
+  'GET /cxrestapi/auth/Roles/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Roles/${(await role()).number}` }) },
   'GET /cxrestapi/auth/ServiceProviders': { request: fixed(`/cxrestapi/auth/ServiceProviders`) },
-  'GET /cxrestapi/auth/ServiceProviders/:id': { request: fixed(`/cxrestapi/auth/ServiceProviders/${MISSING_ID}`) },
+  'GET /cxrestapi/auth/ServiceProviders/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/ServiceProviders/${(await make.application()).number}` }) },
   'GET /cxrestapi/auth/Teams': { request: fixed(`/cxrestapi/auth/Teams`) },
-  'GET /cxrestapi/auth/Teams/:id': { request: fixed(`/cxrestapi/auth/Teams/${MISSING_ID}`) },
-  'GET /cxrestapi/auth/Teams/:id/Users': { request: fixed(`/cxrestapi/auth/Teams/${MISSING_ID}/Users`) },
+  'GET /cxrestapi/auth/Teams/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Teams/${(await unitA()).number}` }) },
+  'GET /cxrestapi/auth/Teams/:id/Users': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Teams/${(await unitA()).number}/Users` }) },
   'GET /cxrestapi/auth/Users': { request: fixed(`/cxrestapi/auth/Users`) },
-  'GET /cxrestapi/auth/Users/:id': { request: fixed(`/cxrestapi/auth/Users/${MISSING_ID}`) },
+  'GET /cxrestapi/auth/Users/:id': { tenantObject: true, identityTarget: async (id) => ({ url: `/cxrestapi/auth/Users/${(await get(`/api/v1/identities/${id}`)).number}` }) },
   'GET /log/api/external/audit': { request: fixed(`/log/api/external/audit`) },
   'GET /log/api/external/v2/audit': { request: fixed(`/log/api/external/v2/audit`) },
-  'PATCH /api/v1/applications/:id': { request: fixed(`/api/v1/applications/${applicationId}`, {}) },
-  'PATCH /api/v1/assignment-rules/:id': { request: fixed(`/api/v1/assignment-rules/${MISSING_ID}`, {}) },
-  'PATCH /api/v1/identities/:id': { request: fixed(`/api/v1/identities/${MISSING_ID}`, {}) },
-  'PATCH /api/v1/org-units/:id': { request: fixed(`/api/v1/org-units/${MISSING_ID}`, {}) },
-  'PATCH /api/v1/permissions/:id': { request: fixed(`/api/v1/permissions/${MISSING_ID}`, {}) },
-  'PATCH /api/v1/roles/:id': { request: fixed(`/api/v1/roles/${MISSING_ID}`, {}) },
+  'PATCH /api/v1/applications/:id': { tenantObject: true, request: fixed(`/api/v1/applications/${applicationId}`, { description: 'matrix' }) },
+  'PATCH /api/v1/assignment-rules/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/assignment-rules/${(await rule()).id}`, payload: { description: 'matrix' } }) },
+  'PATCH /api/v1/identities/:id': { tenantObject: true, identityTarget: (id) => ({ url: `/api/v1/identities/${id}`, payload: { displayName: 'Matrix' } }) },
+  'PATCH /api/v1/org-units/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/org-units/${(await unitA()).id}`, payload: { externalId: 'matrix' } }) },
+  'PATCH /api/v1/permissions/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/permissions/${(await permission()).id}`, payload: { description: 'matrix' } }) },
+  'PATCH /api/v1/roles/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/roles/${(await role()).id}`, payload: { description: 'matrix' } }) },
   'POST /api/application-imports/cancel': { request: fixed(`/api/application-imports/cancel`, {}) },
   'POST /api/application-imports/stage': { request: fixed(`/api/application-imports/stage`, {}) },
   'POST /api/application-imports/upload': { request: fixed(`/api/application-imports/upload`, {}) },
   'POST /api/v1/applications': { request: fixed(`/api/v1/applications`, {}) },
-  'POST /api/v1/applications/:id/permissions': { request: fixed(`/api/v1/applications/${applicationId}/permissions`, {}) },
+  'POST /api/v1/applications/:id/permissions': { tenantObject: true, request: () => ({ url: `/api/v1/applications/${applicationId}/permissions`, payload: { name: unique('matrix-permission') } }) },
   'POST /api/v1/assignment-rules': { request: fixed(`/api/v1/assignment-rules`, {}) },
   'POST /api/v1/assignments': { request: fixed(`/api/v1/assignments`, {}) },
-  'POST /api/v1/assignments/:id/delegate': { request: fixed(`/api/v1/assignments/${MISSING_ID}/delegate`, {}) },
-  'POST /api/v1/assignments/:id/pause': { request: fixed(`/api/v1/assignments/${MISSING_ID}/pause`, {}) },
-  'POST /api/v1/assignments/:id/resume': { request: fixed(`/api/v1/assignments/${MISSING_ID}/resume`, {}) },
-  'POST /api/v1/assignments/:id/revoke': { request: fixed(`/api/v1/assignments/${MISSING_ID}/revoke`, {}) },
+  'POST /api/v1/assignments/:id/delegate': {
+    tenantObject: true,
+    holderOnly: true,
+    selfService: async () => ({ url: `/api/v1/assignments/${(await holder()).assignmentId}/delegate`, payload: { assigneeId: (await make.identity()).id } }),
+  },
+  'POST /api/v1/assignments/:id/pause': { tenantObject: true, selfService: async () => ({ url: `/api/v1/assignments/${await delegation()}/pause`, payload: {} }) },
+  'POST /api/v1/assignments/:id/resume': { tenantObject: true, selfService: async () => ({ url: `/api/v1/assignments/${await delegation('paused')}/resume`, payload: {} }) },
+  'POST /api/v1/assignments/:id/revoke': { tenantObject: true, selfService: async () => ({ url: `/api/v1/assignments/${await delegation()}/revoke`, payload: {} }) },
   'POST /api/v1/audit-checkpoints': { request: fixed(`/api/v1/audit-checkpoints`, {}) },
   'POST /api/v1/check': { request: fixed(`/api/v1/check`, {}) },
   'POST /api/v1/check/batch': { request: fixed(`/api/v1/check/batch`, {}) },
   'POST /api/v1/event-sinks': { request: fixed(`/api/v1/event-sinks`, {}) },
-  'POST /api/v1/event-sinks/:id/retry': { request: fixed(`/api/v1/event-sinks/${MISSING_ID}/retry`, {}) },
+  'POST /api/v1/event-sinks/:id/retry': { tenantObject: true, request: async () => ({ url: `/api/v1/event-sinks/${(await sink()).id}/retry`, payload: {} }) },
   'POST /api/v1/identities': { request: fixed(`/api/v1/identities`, {}) },
-  'POST /api/v1/imports/:id/approve': { request: fixed(`/api/v1/imports/${MISSING_ID}/approve`, {}) },
-  'POST /api/v1/imports/:id/cancel': { request: fixed(`/api/v1/imports/${MISSING_ID}/cancel`, {}) },
-  'POST /api/v1/imports/:id/reject': { request: fixed(`/api/v1/imports/${MISSING_ID}/reject`, {}) },
+  'POST /api/v1/imports/:id/approve': { tenantObject: true, request: async () => ({ url: `/api/v1/imports/${(await make.import()).id}/approve`, payload: {} }) },
+  'POST /api/v1/imports/:id/cancel': { tenantObject: true, request: async () => ({ url: `/api/v1/imports/${(await make.import()).id}/cancel`, payload: {} }) },
+  'POST /api/v1/imports/:id/reject': { tenantObject: true, request: async () => ({ url: `/api/v1/imports/${(await make.import()).id}/reject`, payload: {} }) },
   'POST /api/v1/imports/dry-run': { request: fixed(`/api/v1/imports/dry-run`, {}) },
   'POST /api/v1/imports/stage': { request: fixed(`/api/v1/imports/stage`, {}) },
   'POST /api/v1/imports/upload': { request: fixed(`/api/v1/imports/upload`, {}) },
@@ -231,22 +370,41 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/roles': { request: fixed(`/api/v1/roles`, {}) },
   'POST /cxrestapi/auth/Roles': { request: fixed(`/cxrestapi/auth/Roles`, {}) },
   'POST /cxrestapi/auth/Teams': { request: fixed(`/cxrestapi/auth/Teams`, {}) },
-  'POST /cxrestapi/auth/Teams/:teamId/Users/:userId': { request: fixed(`/cxrestapi/auth/Teams/${MISSING_ID}/Users/${MISSING_ID}`, {}) },
+  'POST /cxrestapi/auth/Teams/:teamId/Users/:userId': {
+    tenantObject: true,
+    request: async () => ({ url: `/cxrestapi/auth/Teams/${(await make.unit()).number}/Users/${(await make.identity()).number}`, payload: {} }),
+  },
   'POST /cxrestapi/auth/Users': { request: fixed(`/cxrestapi/auth/Users`, {}) },
-  'PUT /api/v1/applications/:id/account-resolutions/:accountName': { request: fixed(`/api/v1/applications/${applicationId}/account-resolutions/matrix-nobody`, {}) },
-  'PUT /api/v1/applications/:id/accounts/:accountName': { request: fixed(`/api/v1/applications/${applicationId}/accounts/matrix-nobody`, {}) },
-  'PUT /api/v1/applications/:id/connector': { request: fixed(`/api/v1/applications/${applicationId}/connector`, {}) },
-  'PUT /cxrestapi/auth/Roles/:id': { request: fixed(`/cxrestapi/auth/Roles/${MISSING_ID}`, {}) },
-  'PUT /cxrestapi/auth/Teams/:id': { request: fixed(`/cxrestapi/auth/Teams/${MISSING_ID}`, {}) },
-  'PUT /cxrestapi/auth/Teams/:id/Users': { request: fixed(`/cxrestapi/auth/Teams/${MISSING_ID}/Users`, {}) },
-  'PUT /cxrestapi/auth/Users/:id': { request: fixed(`/cxrestapi/auth/Users/${MISSING_ID}`, {}) },
+  'PUT /api/v1/applications/:id/account-resolutions/:accountName': {
+    tenantObject: true,
+    request: async () => ({ url: `/api/v1/applications/${applicationId}/account-resolutions/${await account()}`, payload: { resolution: 'service' } }),
+  },
+  'PUT /api/v1/applications/:id/accounts/:accountName': { tenantObject: true, request: () => ({ url: `/api/v1/applications/${applicationId}/accounts/${unique('matrix-account')}`, payload: { grants: [] } }) },
+  'PUT /api/v1/applications/:id/connector': { tenantObject: true, request: async () => ({ url: `/api/v1/applications/${(await make.application('connected')).id}/connector`, payload: IMPORT_CONNECTOR }) },
+  'PUT /cxrestapi/auth/Roles/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Roles/${(await role()).number}`, payload: { name: (await role()).name } }) },
+  'PUT /cxrestapi/auth/Teams/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Teams/${(await unitA()).number}`, payload: { name: (await unitA()).name } }) },
+  'PUT /cxrestapi/auth/Teams/:id/Users': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Teams/${(await make.unit()).number}/Users`, payload: { userIds: [] } }) },
+  'PUT /cxrestapi/auth/Users/:id': {
+    tenantObject: true,
+    identityTarget: async (id) => {
+      const url = `/cxrestapi/auth/Users/${(await get(`/api/v1/identities/${id}`)).number}`;
+      return { url, payload: { userName: (await get(url)).userName } };
+    },
+  },
 };
 
 const routes: RouteTableEntry[] = routeTableOf(t.app);
 const keyOf = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
 
-async function call(row: Row, method: string, authorization: string | null): Promise<{ status: number; headers: Record<string, unknown> }> {
-  const req = await row.request();
+/** The row's request: its own, or its identity / self-service request for an identity of unit B. */
+async function requestOf(row: Row): Promise<MatrixRequest> {
+  if (row.request) return row.request();
+  if (row.identityTarget) return row.identityTarget(await related('otherUnit', (await holder()).ids.self));
+  if (row.selfService) return row.selfService();
+  throw new Error('a matrix row needs request, identityTarget or selfService');
+}
+
+async function send(req: MatrixRequest, method: string, authorization: string | null): Promise<{ status: number; headers: Record<string, unknown> }> {
   const headers: Record<string, string> = {};
   if (authorization) headers.authorization = authorization;
   if (req.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -258,6 +416,8 @@ async function call(row: Row, method: string, authorization: string | null): Pro
   });
   return { status: res.statusCode, headers: res.headers };
 }
+
+const call = async (row: Row, method: string, authorization: string | null) => send(await requestOf(row), method, authorization);
 
 const allowed = (status: number) => {
   expect(status, `status ${status}`).not.toBe(401);
@@ -311,14 +471,49 @@ describe('authorization matrix', () => {
       expect(res.status).toBe(401);
       expect(String(res.headers['www-authenticate'])).toMatch(/^Bearer realm="grantory"/);
     });
-    it('serves the administrator', async () => {
-      allowed((await call(row, method, t.auth.authorization)).status);
-    });
+    if (row.holderOnly) {
+      it('refuses the administrator, who is not the holder (403)', async () => {
+        expect((await call(row, method, t.auth.authorization)).status).toBe(403);
+      });
+    } else {
+      it('serves the administrator', async () => {
+        const { status } = await call(row, method, t.auth.authorization);
+        allowed(status);
+        if (row.tenantObject) expect(status, 'the object the row names exists in this tenant').not.toBe(404);
+      });
+    }
+    if (row.tenantObject) {
+      it("answers 404 to another tenant's administrator (never 403)", async () => {
+        expect((await call(row, method, `Bearer ${otherAdminKey.secret}`)).status).toBe(404);
+      });
+    }
+
+    if (row.selfService) {
+      const selfService = row.selfService;
+      it.each(RELATIONS)('%s: served for the holder only, without any right', async (relation) => {
+        const h = await holder();
+        const { status } = await send(await selfService(), method, h.keys[relation]);
+        if (relation === 'self') allowed(status);
+        else expect(status).toBe(403);
+      });
+      return;
+    }
 
     if (auth.kind === 'authenticated') {
       it('serves any authenticated caller', async () => {
         allowed((await call(row, method, `Bearer ${noRightsKey.secret}`)).status);
-        allowed((await call(row, method, `Bearer ${otherAdminKey.secret}`)).status);
+        if (!row.tenantObject) allowed((await call(row, method, `Bearer ${otherAdminKey.secret}`)).status);
+      });
+      return;
+    }
+
+    if (row.identityTarget) {
+      const target = row.identityTarget;
+      it.each(RELATIONS)(`%s: refused without ${auth.rights[0]} (403), served with it`, async (relation) => {
+        const without = await callerHolding([]);
+        expect((await send(await target(await related(relation, without.identityId)), method, `Bearer ${without.key}`)).status).toBe(403);
+        const holding = await callerHolding([auth.rights[0]!, ...(row.alsoHolds ?? [])]);
+        allowed((await send(await target(await related(relation, holding.identityId)), method, `Bearer ${holding.key}`)).status);
       });
       return;
     }
@@ -330,11 +525,7 @@ describe('authorization matrix', () => {
       const key = await keyHolding([auth.rights[0]!, ...(row.alsoHolds ?? [])]);
       allowed((await call(row, method, `Bearer ${key}`)).status);
     });
-    if (row.tenantObject) {
-      it("answers 404 to another tenant's administrator", async () => {
-        expect((await call(row, method, `Bearer ${otherAdminKey.secret}`)).status).toBe(404);
-      });
-    } else {
+    if (!row.tenantObject) {
       it("serves another tenant's administrator (its own tenant's data)", async () => {
         allowed((await call(row, method, `Bearer ${otherAdminKey.secret}`)).status);
       });

@@ -60,6 +60,9 @@ describe('rate limits', () => {
     if (!refused) return expect.fail(`no 429 in ${results.map((r) => r.statusCode).join(',')}`);
     expect(refused.headers['x-ratelimit-reset']).toMatch(/^[1-9]\d*$/);
     expect(refused.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    // An OAuth client reads the OAuth error format (RFC 6749 §5.2), also when limited.
+    expect(refused.headers['content-type']).toMatch(/^application\/json/);
+    expect(refused.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/too many token requests for this client; retry after \d+ s/) });
     await nextWindow(Number(refused.headers['retry-after']));
     expect((await token()).statusCode).toBe(200);
   });

@@ -66,6 +66,7 @@ export async function assignToAdmin(
       })
       .execute();
     tx.audit({ action: 'assignment.create', targetType: 'assignment', targetId: id });
+    tx.change('assignment', id, 'create');
     return id;
   });
   return value;

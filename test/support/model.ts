@@ -44,6 +44,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
       const parentId = parent ? model.units[parent]! : null;
       const path = parent ? `${(await tx.db.selectFrom('org_units').select('path').where('id', '=', parentId!).executeTakeFirstOrThrow()).path}/${name}` : `/${name}`;
       await tx.db.insertInto('org_units').values({ id, tenant_id: tenantId, number: await tx.nextNumber('org_units'), name, parent_id: parentId, external_id: null, path, ...stamps }).execute();
+      tx.change('org_unit', id, 'create');
       model.units[name] = id;
     }
     for (const i of spec.identities) {
@@ -70,12 +71,14 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
         })
         .execute();
       model.identities[i.name] = id;
+      tx.change('identity', id, 'create');
     }
     model.applicationId = randomUUID();
     await tx.db
       .insertInto('applications')
       .values({ id: model.applicationId, tenant_id: tenantId, number: await tx.nextNumber('applications'), name: spec.application, kind: 'managed', description: null, owner_ids: '[]', priority: 'High', archived: 0, builtin: 0, connector: null, ...stamps })
       .execute();
+    tx.change('application', model.applicationId, 'create');
     for (const name of spec.permissions) {
       const id = randomUUID();
       await tx.db
@@ -83,11 +86,13 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
         .values({ id, tenant_id: tenantId, number: await tx.nextNumber('permissions'), application_id: model.applicationId, name, category: 'test', description: null, risk: 'low', requestable: 1, delegable: 1, ...stamps })
         .execute();
       model.permissions[name] = id;
+      tx.change('permission', id, 'create');
     }
     for (const r of spec.roles) {
       const id = randomUUID();
       await tx.db.insertInto('roles').values({ id, tenant_id: tenantId, number: await tx.nextNumber('roles'), name: r.name, description: null, system: 0, ...stamps }).execute();
       model.roles[r.name] = id;
+      tx.change('role', id, 'create');
       for (const p of r.permissions) await tx.db.insertInto('role_permissions').values({ tenant_id: tenantId, role_id: id, permission_id: model.permissions[p]! }).execute();
     }
     for (const r of spec.roles) {
@@ -121,6 +126,7 @@ export async function seedModel(store: Store, tenantId: string, spec: ModelSpec)
         })
         .execute();
       model.assignments[a.name] = id;
+      tx.change('assignment', id, 'create');
     }
     tx.audit({ action: 'test.seed', targetType: 'tenant', targetId: tenantId, after: { units: spec.units.length, identities: spec.identities.length } });
     return model;

@@ -17,7 +17,13 @@ import type { Store } from '../../src/store/store.ts';
 const sys = (_tenantId: string) => ({ actorType: 'system' as const, actorId: null, actorName: 'test fixture' });
 
 /** An active identity holding exactly `rights` (direct assignments of the grantory permissions). */
-export async function createIdentityWithRights(store: Store, tenantId: string, subject: string, rights: readonly Right[]): Promise<string> {
+export async function createIdentityWithRights(
+  store: Store,
+  tenantId: string,
+  subject: string,
+  rights: readonly Right[],
+  options: { orgUnitId?: string | null } = {},
+): Promise<string> {
   const { value } = await store.write(tenantId, sys(tenantId), async (tx) => {
     const id = randomUUID();
     const stamps = { created_at: tx.now, updated_at: tx.now, version: 1 };
@@ -37,12 +43,13 @@ export async function createIdentityWithRights(store: Store, tenantId: string, s
         type: 'service',
         status: 'active',
         manager_id: null,
-        org_unit_id: null,
+        org_unit_id: options.orgUnitId ?? null,
         attributes: canonicalJson({}),
         ...stamps,
       })
       .execute();
     tx.audit({ action: 'identity.create', targetType: 'identity', targetId: id, after: { subject } });
+    tx.change('identity', id, 'create');
     if (rights.length) {
       const perms = await tx.db
         .selectFrom('permissions')
@@ -77,6 +84,7 @@ export async function createIdentityWithRights(store: Store, tenantId: string, s
           })
           .execute();
         tx.audit({ action: 'assignment.create', targetType: 'assignment', targetId: assignmentId, after: { permission: p.name } });
+        tx.change('assignment', assignmentId, 'create');
       }
     }
     return id;
@@ -107,6 +115,7 @@ export async function createApplication(store: Store, tenantId: string, name: st
       })
       .execute();
     tx.audit({ action: 'application.create', targetType: 'application', targetId: id, after: { name } });
+    tx.change('application', id, 'create');
     return id;
   });
   return value;

@@ -4,29 +4,15 @@ import type { App, RouteDeps } from '../app.ts';
 import { createApiKey, deleteApiKey, listApiKeys } from '../../services/api-keys.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
+import { CreatedKey, KEY_FIELDS, keyCreateFields } from './key-schemas.ts';
 
-const ApiKey = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  identityId: Type.String(),
-  prefix: Type.String({ description: 'The first characters of the secret, to recognise it' }),
-  scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
-  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-  createdBy: Type.Union([Type.String(), Type.Null()]),
-});
+const { name, ...keyFields } = KEY_FIELDS;
+const ApiKey = Type.Object({ id: Type.String(), name, identityId: Type.String(), ...keyFields });
 
 const CreateApiKey = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    ...keyCreateFields('Narrow the key to these scopes (e.g. grantory:manage-users); null keeps every right of the identity'),
     identityId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Defaults to the caller's identity" })),
-    scopes: Type.Optional(
-      Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 }), Type.Null()], {
-        description: 'Narrow the key to these scopes (e.g. grantory:manage-users); null keeps every right of the identity',
-      }),
-    ),
-    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -41,7 +27,7 @@ export function registerApiKeyRoutes(app: App, deps: RouteDeps): void {
         tags: ['credentials'],
         summary: 'Create an API key (the secret is shown once)',
         body: CreateApiKey,
-        response: { 201: Type.Intersect([ApiKey, Type.Object({ secret: Type.String(), revision: Type.Integer() })]) },
+        response: { 201: CreatedKey(ApiKey) },
       },
     },
     async (request, reply) => {

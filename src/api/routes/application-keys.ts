@@ -4,29 +4,13 @@ import type { App, RouteDeps } from '../app.ts';
 import { createApplicationKey, deleteApplicationKey, listApplicationKeys } from '../../services/application-keys.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
+import { CreatedKey, KEY_FIELDS, keyCreateFields } from './key-schemas.ts';
 
-const ApplicationKey = Type.Object({
-  id: Type.String(),
-  applicationId: Type.String(),
-  name: Type.String(),
-  prefix: Type.String({ description: 'The first characters of the secret, to recognise it' }),
-  scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
-  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-  createdBy: Type.Union([Type.String(), Type.Null()]),
-});
+const { name, ...keyFields } = KEY_FIELDS;
+const ApplicationKey = Type.Object({ id: Type.String(), applicationId: Type.String(), name, ...keyFields });
 
 const CreateApplicationKey = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    scopes: Type.Optional(
-      Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 }), Type.Null()], {
-        description: 'Narrow the key further (e.g. add email to see e-mail addresses where a profile offers them); null: not narrowed',
-      }),
-    ),
-    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-  },
+  keyCreateFields('Narrow the key further (e.g. add email to see e-mail addresses where a profile offers them); null: not narrowed'),
   { additionalProperties: false },
 );
 
@@ -43,7 +27,7 @@ export function registerApplicationKeyRoutes(app: App, deps: RouteDeps): void {
         summary: "Create an application key (the secret is shown once); it reads its application's permissions",
         params: AppParams,
         body: CreateApplicationKey,
-        response: { 201: Type.Intersect([ApplicationKey, Type.Object({ secret: Type.String(), revision: Type.Integer() })]) },
+        response: { 201: CreatedKey(ApplicationKey) },
       },
     },
     async (request, reply) => {

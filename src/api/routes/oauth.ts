@@ -75,6 +75,19 @@ function sendOAuthError(reply: FastifyReply, e: OAuthError): FastifyReply {
   return reply.status(e.status).header('cache-control', 'no-store').send({ error: e.error, error_description: e.description });
 }
 
+/**
+ * The OAuth endpoints answer in the OAuth error format (RFC 6749 §5.2), rate limits
+ * included: a 429 with Retry-After and `temporarily_unavailable` (the code RFC 6749
+ * §4.1.2.1 gives a server that cannot serve the request for now). Anything else is rethrown.
+ */
+function sendOAuthFailure(reply: FastifyReply, e: unknown): FastifyReply {
+  if (e instanceof OAuthError) return sendOAuthError(reply, e);
+  if (e instanceof AppError && e.code === 'rate_limited') {
+    return reply.status(429).header('cache-control', 'no-store').send({ error: 'temporarily_unavailable', error_description: e.message });
+  }
+  throw e;
+}
+
 function clientActor(client: Database['oauth_clients'], request: FastifyRequest): Actor {
   return {
     caller: {
@@ -161,7 +174,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
           consumes: [FORM, 'application/json'],
           security: [],
           body: FormBody,
-          response: { 200: TokenResponse, 400: OAuthErrorBody, 401: OAuthErrorBody },
+          response: { 200: TokenResponse, 400: OAuthErrorBody, 401: OAuthErrorBody, 429: OAuthErrorBody },
         },
       },
       async (request, reply) => {
@@ -171,8 +184,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
           const client = await authenticateClientRequest(request, reply, form, true);
           return await issueToken(services, client, { grant_type: form.grant_type, scope: form.scope }, requestMetaOf(request));
         } catch (e) {
-          if (e instanceof OAuthError) return sendOAuthError(reply, e);
-          throw e;
+          return sendOAuthFailure(reply, e);
         }
       },
     );
@@ -189,7 +201,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
           description: 'Authenticate as a client of the token\'s tenant (HTTP Basic or form), or with a Bearer credential holding manage-clients.',
           consumes: [FORM, 'application/json'],
           body: FormBody,
-          response: { 200: Introspection, 400: OAuthErrorBody, 401: OAuthErrorBody },
+          response: { 200: Introspection, 400: OAuthErrorBody, 401: OAuthErrorBody, 429: OAuthErrorBody },
         },
       },
       async (request, reply) => {
@@ -200,8 +212,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
           if (!form.token) throw new OAuthError('invalid_request', 'token is required');
           return await introspectToken(services, { tenantId: caller.actor.caller.tenantId, isClient: caller.isClient, canManageClients: caller.canManageClients }, form.token);
         } catch (e) {
-          if (e instanceof OAuthError) return sendOAuthError(reply, e);
-          throw e;
+          return sendOAuthFailure(reply, e);
         }
       },
     );
@@ -218,7 +229,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
           description: 'A client revokes its own tokens; a Bearer caller with manage-clients any token of its tenant. Unknown or expired tokens answer 200 too.',
           consumes: [FORM, 'application/json'],
           body: FormBody,
-          response: { 200: Type.Object({}), 400: OAuthErrorBody, 401: OAuthErrorBody },
+          response: { 200: Type.Object({}), 400: OAuthErrorBody, 401: OAuthErrorBody, 429: OAuthErrorBody },
         },
       },
       async (request, reply) => {
@@ -230,8 +241,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
           await revokeToken(services, caller.actor, { clientId: caller.clientId, canManageClients: caller.canManageClients }, form.token);
           return {};
         } catch (e) {
-          if (e instanceof OAuthError) return sendOAuthError(reply, e);
-          throw e;
+          return sendOAuthFailure(reply, e);
         }
       },
     );
