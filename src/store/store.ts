@@ -224,8 +224,9 @@ class KyselyStore implements Store {
   async scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize = SCAN_BATCH): Promise<void> {
     const raw = this.raw;
     if ('sqlite' in raw) {
-      // Holding Kysely's (single) connection keeps every other query out while the
-      // statement iterates; the iteration itself is synchronous.
+      // Holding Kysely's (single) connection keeps every other query waiting while the
+      // statement iterates (better-sqlite3 refuses other statements meanwhile); between
+      // batches the event loop runs, so requests that need no query are answered.
       await this.db.connection().execute(async () => {
         const stmt = raw.sqlite.prepare(query.sql).raw(true);
         let rows: unknown[][] = [];
@@ -234,6 +235,7 @@ class KyselyStore implements Store {
           if (rows.length === batchSize) {
             onRows(rows);
             rows = [];
+            await new Promise((resolve) => setImmediate(resolve));
           }
         }
         if (rows.length > 0) onRows(rows);

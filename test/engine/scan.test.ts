@@ -33,6 +33,29 @@ for (const backend of CONTRACT_BACKENDS) {
       expect(rows[24]).toEqual(['u24', 'u00']);
     });
 
+    it('lets other work run between batches, and queries made meanwhile wait for the scan', async () => {
+      const db = ts.store.read(tenantId).db;
+      const events: string[] = [];
+      let query: Promise<unknown> | null = null;
+      await ts.store.scan(
+        db.selectFrom('org_units').select('id').where('tenant_id', '=', tenantId).orderBy('id').compile(),
+        (rows) => {
+          events.push(`batch ${rows.length}`);
+          if (query === null) {
+            setImmediate(() => events.push('timer'));
+            query = db.selectFrom('org_units').select('id').where('tenant_id', '=', tenantId).execute().then((r) => events.push(`query ${r.length}`));
+          }
+        },
+        10,
+      );
+      await query;
+      expect(events.slice(0, 2)).toEqual(['batch 10', 'timer']);
+      expect(events.filter((e) => e.startsWith('batch'))).toEqual(['batch 10', 'batch 10', 'batch 5']);
+      // SQLite has one connection: the query waits for the scan. PostgreSQL's pool runs it beside.
+      if (backend === 'sqlite') expect(events[events.length - 1]).toBe('query 25');
+      else expect(events).toContain('query 25');
+    });
+
     it('calls back no batch for no rows, and the store keeps working after a failed scan', async () => {
       const db = ts.store.read(tenantId).db;
       let calls = 0;
