@@ -104,8 +104,9 @@ export class EffectiveBuilder {
       pairs.set(this.pairs);
       this.pairs = pairs;
     }
-    // Both are non-negative slots below 2^31, so `p * 2^31 + a` is an exact double and a
-    // numeric sort of these keys is the (permission, assignment) order.
+    // `p * 2^31 + a` is an exact double (below 2^53) for permission slots below 2^22 and
+    // assignment slots below 2^31, and a numeric sort of these keys is the pair order.
+    if (permission >= MAX_PERMISSION_SLOT || assignment >= PAIR) throw new RangeError(`slot out of range: permission ${permission}, assignment ${assignment}`);
     this.pairs[this.length] = permission * PAIR + assignment;
     this.length += 1;
   }
@@ -178,6 +179,8 @@ export class EffectiveBuilder {
 }
 
 const PAIR = 2147483648;
+/** 4,194,304 permission slots per tenant: far above any catalog, and keeps pair keys exact. */
+export const MAX_PERMISSION_SLOT = 4194304;
 const NO_SLOT = 2147483647;
 
 /** Scratch sizes grow by powers of two. */

@@ -3,7 +3,7 @@
  * inherited set, the shared per-unit sets, and the memory bound of the identity cache.
  */
 import { describe, expect, it } from 'vitest';
-import { EffectiveBuilder, EMPTY_DATA, findPerm, holdsEverywhere, permAt, permCount, viaRange } from '../../src/engine/effective.ts';
+import { EffectiveBuilder, EMPTY_DATA, MAX_PERMISSION_SLOT, findPerm, holdsEverywhere, permAt, permCount, viaRange } from '../../src/engine/effective.ts';
 import { askContext, checkSlots, listAccess } from '../../src/engine/queries.ts';
 import { TenantIndex, type AssignmentRow } from '../../src/engine/tenant-index.ts';
 
@@ -46,6 +46,19 @@ describe('EffectiveBuilder', () => {
     expect(findPerm(merged, 9)).toBe(3);
     b.reset();
     expect(contents(b.build(EMPTY_DATA, () => false))).toEqual([]);
+  });
+
+  it('keeps pairs exact up to the largest slots and refuses larger ones', () => {
+    const b = new EffectiveBuilder();
+    b.add(MAX_PERMISSION_SLOT - 1, 2 ** 31 - 1);
+    b.add(MAX_PERMISSION_SLOT - 1, 2 ** 31 - 2);
+    b.add(MAX_PERMISSION_SLOT - 2, 0);
+    expect(contents(b.build(EMPTY_DATA, () => false))).toEqual([
+      [MAX_PERMISSION_SLOT - 2, [0]],
+      [MAX_PERMISSION_SLOT - 1, [2 ** 31 - 2, 2 ** 31 - 1]],
+    ]);
+    expect(() => b.add(MAX_PERMISSION_SLOT, 0)).toThrow(RangeError);
+    expect(() => b.add(0, 2 ** 31)).toThrow(RangeError);
   });
 
   it('grows past its initial scratch space', () => {
