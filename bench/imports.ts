@@ -1,15 +1,16 @@
 /**
  * Import benchmark: a generated CSV of `--accounts` accounts with `--grants` grants each
  * (default 100,000 × 10 = 1,000,000 rows) imported into an empty application, then a
- * re-import with 1% of the accounts changed. Reports wall time, rows/s and the process's
- * peak RSS for each. Identities for 90% of the accounts exist (matched by employee number).
+ * re-import with 1% of the accounts changed. Reports wall time, rows/s, the process's
+ * peak RSS and CPU time for each, and the machine's load average (other work on it shows
+ * as wall time well above CPU time). Identities for 90% of the accounts exist (matched by employee number).
  *
  *   npx tsx bench/imports.ts                       # SQLite in a temporary directory
  *   npx tsx bench/imports.ts --backend postgres    # a throwaway database on GRANTORY_TEST_DATABASE_URL's server
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import pg from 'pg';
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
     await seedIdentities(store, tenantId);
     const worker = createImportWorker({ deps, leaseMs: 600_000, failRunningOnStart: false });
 
+    const load = () => loadavg().map((l) => l.toFixed(2)).join(' / ');
+    const loadAtStart = load();
     const results: string[] = [];
     for (const [label, changedEvery] of [['initial import', null], ['re-import, 1% changed', 100]] as const) {
       const rows = await writeCsv(join(importDir, 'bench', 'grants.csv'), changedEvery);
@@ -148,7 +151,8 @@ async function main(): Promise<void> {
       console.error(results[results.length - 1]);
     }
     await worker.stop();
-    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z`);
+    console.log(`load average (1 / 5 / 15 min): ${loadAtStart} at the start, ${load()} at the end`);
     console.log('| backend | run | rows | wall time | rows/s | peak RSS | CPU time | result |');
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of results) console.log(r);

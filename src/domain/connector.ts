@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { CronError, parseCron } from './cron.ts';
-import type { FieldError } from './errors.ts';
+import { AppError, type FieldError } from './errors.ts';
 
 /** Identity keys an account can be matched on, in the order the connector lists them. */
 export const MATCH_KEYS = ['employeeNumber', 'email', 'username', 'subject'] as const;
@@ -226,6 +226,22 @@ export function connectorDocument(c: Connector): ConnectorInput {
     maxBadRows: c.maxBadRows,
     schedule: c.schedule,
   };
+}
+
+/**
+ * Validates a connector as every writer of `applications.connector` must (the connector
+ * route, application create and update): the same {@link normalizeConnector} the import
+ * uses, so a configuration an import could not run is refused when it is written. Returns
+ * the document to store (defaults filled in, file group ids generated); throws a
+ * `validation_failed` error naming each bad field (`connector.fileGroups.0.pattern`, ...).
+ */
+export function validatedConnectorDocument(input: unknown): ConnectorInput {
+  const { connector, errors } = normalizeConnector(input);
+  if (!connector) {
+    const list = errors.length ? errors : [{ field: 'connector', message: 'is not a valid connector configuration' }];
+    throw new AppError('validation_failed', list.map((e) => `${e.field} ${e.message}`).join('; '), { errors: list });
+  }
+  return connectorDocument(connector);
 }
 
 /** Reads the connector stored in `applications.connector`; null when none or not valid. */

@@ -164,6 +164,7 @@ export function createImportWorker(options: ImportWorkerOptions): ImportWorker {
             bytes_total: files.reduce((n, f) => n + f.size, 0),
             error: failure,
             held_reason: null,
+            base_state: null,
             decided_by: null,
             decided_at: null,
             created_at: tx.now,

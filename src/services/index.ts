@@ -61,6 +61,12 @@ export interface ImportSettings {
   uploadLimit: number;
   /** Called after an import is queued, so this node's worker starts it without waiting for its next poll. */
   notify?: () => void;
+  /**
+   * Called at each cancel point of a running import (while reading its files, and between
+   * chunks of its apply transaction), before the cancel is checked: for instrumentation and
+   * for tests that act at an exact point of an import.
+   */
+  onCheckpoint?: (point: { tenantId: string; importId: string; where: string; signal: AbortSignal }) => Promise<void> | void;
 }
 
 export interface Services {

@@ -357,6 +357,8 @@ export interface ImportsTable extends Versioned {
   held_reason: string | null;
   decided_by: string | null;
   decided_at: string | null;
+  /** Held imports: the state of the application's accounts the diff was computed against (0007). */
+  base_state: string | null;
 }
 
 /** One account's change in an import: the stored per-account diff (0006-imports). */
@@ -406,6 +408,16 @@ export interface AccountResolutionsTable {
   updated_at: string;
 }
 
+/** Hash of the grants an import left an account with, valid while the account keeps that version (0007-import-fingerprints). */
+export interface ImportFingerprintsTable {
+  tenant_id: string;
+  account_id: string;
+  account_version: number;
+  /** base64 SHA-256 of the account's sorted (permission id, context) pairs */
+  grants_hash: string;
+  grant_count: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   counters: CountersTable;
@@ -437,4 +449,5 @@ export interface Database {
   import_changes: ImportChangesTable;
   unmatched_accounts: UnmatchedAccountsTable;
   account_resolutions: AccountResolutionsTable;
+  import_fingerprints: ImportFingerprintsTable;
 }

@@ -20,7 +20,7 @@ async function adminIdentityId(): Promise<string> {
 describe('applications', () => {
   it('creates, reads with an ETag, and lists an application', async () => {
     const owner = await adminIdentityId();
-    const res = await create({ name: 'Core Banking', kind: 'connected', description: 'Ledger', ownerIds: [owner], priority: 'High', connector: { type: 'file', directory: 'core' } });
+    const res = await create({ name: 'Core Banking', kind: 'connected', description: 'Ledger', ownerIds: [owner], priority: 'High', connector: { type: 'file', directory: 'core', fileGroups: [{ name: 'grants', pattern: '*.csv', columns: { accountName: 'login', employeeNumber: 'emp', permission: 'entitlement' } }], matching: ['employeeNumber'] } });
     expect(res.statusCode).toBe(201);
     const app = res.json();
     expect(app).toMatchObject({
@@ -31,7 +31,7 @@ describe('applications', () => {
       priority: 'High',
       archived: false,
       builtin: false,
-      connector: { type: 'file', directory: 'core' },
+      connector: { type: 'file', directory: 'core', fileGroups: [{ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'grants', pattern: '*.csv', required: true, format: 'csv' }], matching: ['employeeNumber'], unknownPermissions: 'report' },
       lastImport: null,
       revision: expect.any(Number),
       number: expect.any(Number),

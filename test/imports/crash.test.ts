@@ -193,18 +193,28 @@ describe(`kill -9 during imports (${TEST_BACKEND})`, () => {
 
       // 2. During apply: the old snapshot and Failed, or (if the commit won) the new one and Finished.
       const applying = (await call(server, 'POST', '/api/v1/imports/stage', { applicationId: appId })).json as ImportView;
-      // (On SQLite a read waits while the apply transaction holds the database: it may only see the end.)
-      await until('applying', async () => {
-        const v = await importOf(server, applying.id);
-        return v.phase === 'apply' || v.status === 'Finished' ? true : null;
-      });
-      await kill9(server);
+      // Watched from the database itself, not through the server: on SQLite the server's own
+      // reads wait while its apply transaction holds its connection, another connection does not.
+      const watcher = await openStore({ dataDir, databaseUrl });
+      let seenApply = false;
+      try {
+        await until('applying', async () => {
+          const v = await watcher.read('').db.selectFrom('imports').select(['phase', 'status']).where('id', '=', applying.id).executeTakeFirst();
+          seenApply = v?.phase === 'apply';
+          return seenApply || v?.status === 'Finished' ? true : null;
+        });
+        await kill9(server);
+      } finally {
+        await watcher.close();
+      }
+      if (process.env.CRASH_DEBUG) console.error('killed with the import in phase apply:', seenApply);
       const afterApply = await snapshot();
       server = await startServer();
       const ended = await until('the import killed during apply to end', async () => {
         const v = await importOf(server, applying.id);
         return v.status === 'Failed' || v.status === 'Finished' ? v : null;
       });
+      if (process.env.CRASH_DEBUG) console.error('the import killed during apply ended', ended.status);
       if (ended.status === 'Failed') {
         expect(ended.error).toBe('interrupted');
         expect(afterApply).toEqual(SMALL);

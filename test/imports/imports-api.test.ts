@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,36 @@ describe('connector configuration', () => {
     const got = await t.app.inject({ method: 'GET', url: `/api/v1/applications/${appId}/connector`, headers: t.auth });
     expect((got.json() as { connector: { fileGroups: { id: string }[] } }).connector.fileGroups[0]!.id).toBe(groupId);
   });
+
+  it('validates the connector the same way when an application is created or updated', async () => {
+    const post = (payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: '/api/v1/applications', headers: t.auth, payload });
+    const fileGroups = [{ name: 'grants', pattern: 'grants.csv', columns: { accountName: 'login', employeeNumber: 'emp', permission: 'entitlement' } }];
+    const fieldsOf = (res: { json(): unknown }) => (res.json() as { errors: { field: string }[] }).errors.map((e) => e.field).sort();
+
+    const bad = await post({ name: 'Bad Connector', connector: { type: 'file', directory: '../escape', fileGroups: [{ ...fileGroups[0], pattern: 'a/b.csv' }], matching: ['email'], schedule: '61 * * * *' } });
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(fieldsOf(bad)).toEqual(['connector.directory', 'connector.fileGroups.0.pattern', 'connector.matching.0', 'connector.schedule']);
+    const missing = await post({ name: 'Bad Connector', connector: { type: 'file', directory: 'x' } });
+    expect(missing.statusCode, missing.body).toBe(400);
+    expect(fieldsOf(missing)[0]).toMatch(/^connector/);
+    const { db } = t.store.read(t.tenantId);
+    expect(await db.selectFrom('applications').select('id').where('tenant_id', '=', t.tenantId).where('name', '=', 'Bad Connector').executeTakeFirst()).toBeUndefined();
+
+    const good = await post({ name: 'Good Connector', connector: { type: 'file', directory: 'good', fileGroups, matching: ['employeeNumber'] } });
+    expect(good.statusCode, good.body).toBe(201);
+    const created = good.json() as { id: string; connector: { fileGroups: { id: string; required: boolean }[]; maxBadRows: number } };
+    // Stored normalised, as the import reads it: defaults filled in, a GUID per file group.
+    expect(created.connector.fileGroups[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.connector).toMatchObject({ maxBadRows: 100, unknownPermissions: 'report' });
+    const connectorRoute = await t.app.inject({ method: 'GET', url: `/api/v1/applications/${created.id}/connector`, headers: t.auth });
+    expect((connectorRoute.json() as { connector: { fileGroups: { id: string }[] } }).connector.fileGroups[0]!.id).toBe(created.connector.fileGroups[0]!.id);
+
+    const patch = await t.app.inject({ method: 'PATCH', url: `/api/v1/applications/${created.id}`, headers: t.auth, payload: { connector: { type: 'file', fileGroups, matching: ['employeeNumber'], thresholds: { maxRemovedPercent: 150 } } } });
+    expect(patch.statusCode, patch.body).toBe(400);
+    expect(fieldsOf(patch)).toEqual(['connector.thresholds.maxRemovedPercent']);
+    const after = await t.app.inject({ method: 'GET', url: `/api/v1/applications/${created.id}`, headers: t.auth });
+    expect((after.json() as { connector: { directory: string } }).connector.directory).toBe('good');
+  });
 });
 
 describe('stage, process and apply', () => {
@@ -110,6 +140,11 @@ describe('stage, process and apply', () => {
     expect(done.buildStart).not.toBeNull();
     expect(done.buildEnd).not.toBeNull();
     expect(done.progress).toMatchObject({ rowsRead: 5, rowsTotal: 5 });
+    // The application shows its most recent import, on its own page and in the list.
+    const app = await t.app.inject({ method: 'GET', url: `/api/v1/applications/${appId}`, headers: t.auth });
+    expect(app.json().lastImport).toEqual({ id: queued.id, number: done.number, status: 'Finished', dryRun: false, createdAt: done.createdAt, updatedAt: done.updatedAt });
+    const listed = await t.app.inject({ method: 'GET', url: '/api/v1/applications?kind=connected', headers: t.auth });
+    expect((listed.json().items as { id: string; lastImport: unknown }[]).find((a) => a.id === appId)?.lastImport).toMatchObject({ id: queued.id, status: 'Finished' });
     expect(done.metrics).toMatchObject({
       rowsRead: 5,
       accountsObserved: 4,
@@ -183,6 +218,55 @@ describe('stage, process and apply', () => {
     expect((await accounts()).find((a) => a.name === 'bob')!.status).toBe('disabled');
   });
 
+  it('re-imports compare grant fingerprints, and compare in full an account written since', async () => {
+    const SAME = `${HEADER}ann,E-1,ann@x.org,active,read\nbob,E-2,bob@x.org,disabled,read\nbob,E-2,bob@x.org,disabled,audit\nsvc-backup,,,active,admin\nshared,,shared@x.org,active,read\n`;
+    const unchanged = await stageAndRun(SAME);
+    expect(unchanged.metrics).toMatchObject({ accountsAdded: 0, accountsRemoved: 0, accountsUpdated: 0, grantsAdded: 0, grantsRemoved: 0 });
+    const { db } = t.store.read(t.tenantId);
+    const fingerprints = await db
+      .selectFrom('accounts')
+      .innerJoin('import_fingerprints as f', 'f.account_id', 'accounts.id')
+      .select(['accounts.name', 'accounts.version', 'f.account_version', 'f.grant_count'])
+      .where('accounts.tenant_id', '=', t.tenantId)
+      .where('accounts.application_id', '=', appId)
+      .orderBy('accounts.name')
+      .execute();
+    expect(fingerprints.map((f) => [f.name, Number(f.grant_count), Number(f.account_version) === Number(f.version)])).toEqual([
+      ['ann', 1, true],
+      ['bob', 2, true],
+      ['shared', 1, true],
+      ['svc-backup', 1, true],
+    ]);
+
+    // Written outside the import: bob loses a grant. The version changed, so the next import
+    // reads bob's grants again instead of trusting the fingerprint, and restores the file's.
+    const put = await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${appId}/accounts/bob`, headers: t.auth, payload: { identityId: ids.bob, status: 'disabled', grants: [{ permission: 'read' }] } });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(await grantsOf('bob')).toEqual(['read']);
+    const restored = await stageAndRun(SAME);
+    expect(restored.metrics).toMatchObject({ accountsUpdated: 1, grantsAdded: 1, grantsRemoved: 0 });
+    expect(await grantsOf('bob')).toEqual(['audit', 'read']);
+
+    // Same grants, another status: an update without reading or rewriting grants.
+    const enabled = await stageAndRun(SAME.replace(/bob,E-2,bob@x.org,disabled/g, 'bob,E-2,bob@x.org,active'));
+    expect(enabled.metrics).toMatchObject({ accountsUpdated: 1, grantsAdded: 0, grantsRemoved: 0 });
+    expect((await accounts()).find((a) => a.name === 'bob')!.status).toBe('active');
+    const back = await stageAndRun(SAME);
+    expect(back.metrics).toMatchObject({ accountsUpdated: 1, accountsDisabled: 1, grantsAdded: 0, grantsRemoved: 0 });
+    expect(await grantsOf('bob')).toEqual(['audit', 'read']);
+
+    // Deleted outside the import: its fingerprint goes with the next import, which adds it back.
+    const bobId = (await db.selectFrom('accounts').select('id').where('tenant_id', '=', t.tenantId).where('application_id', '=', appId).where('name', '=', 'bob').executeTakeFirstOrThrow()).id;
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/applications/${appId}/accounts/bob`, headers: t.auth });
+    expect(del.statusCode, del.body).toBe(200);
+    const readded = await stageAndRun(SAME);
+    expect(readded.metrics).toMatchObject({ accountsAdded: 1, grantsAdded: 2 });
+    expect(await grantsOf('bob')).toEqual(['audit', 'read']);
+    expect(await db.selectFrom('import_fingerprints').select('account_id').where('account_id', '=', bobId).execute()).toEqual([]);
+    const count = await db.selectFrom('import_fingerprints as f').innerJoin('accounts', 'accounts.id', 'f.account_id').select((eb) => eb.fn.countAll<number>().as('n')).where('accounts.application_id', '=', appId).executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(4);
+  });
+
   it('a dry run computes the full result and applies nothing', async () => {
     const before = await accounts();
     const done = await stageAndRun(`${HEADER}ann,E-1,ann@x.org,active,read\n`, { dryRun: true });
@@ -229,6 +313,34 @@ describe('stage, process and apply', () => {
     expect((await accounts()).map((a) => a.name)).toEqual(['ann']);
     expect((await auditActions(held2.id)).map((a) => a.action)).toEqual(['import.stage', 'import.start', 'import.held', 'import.approve']);
     expect((await putConnector({ thresholds: {} })).statusCode).toBe(200);
+  });
+});
+
+describe('a stale held import', () => {
+  it('refuses (409) to approve a diff computed against accounts that changed since; rejecting still works', async () => {
+    expect((await stageAndRun(FIRST)).status).toBe('Finished');
+    expect((await putConnector({ thresholds: { maxRemoved: 1 } })).statusCode).toBe(200);
+    const held = await stageAndRun(`${HEADER}ann,E-1,ann@x.org,active,read\n`);
+    expect(held.status).toBe('Held');
+    // The application's accounts change after the diff was computed.
+    const put = await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${appId}/accounts/late-account`, headers: t.auth, payload: { grants: [{ permission: 'read' }] } });
+    expect(put.statusCode, put.body).toBe(201);
+    const before = await accounts();
+
+    const approve = await t.app.inject({ method: 'POST', url: `/api/v1/imports/${held.id}/approve`, headers: t.auth, payload: {} });
+    expect(approve.statusCode, approve.body).toBe(409);
+    expect(approve.body).toMatch(/stale/);
+    expect(await accounts()).toEqual(before);
+    expect((await getImport(t, held.id)).status).toBe('Held');
+    expect((await auditActions(held.id)).map((a) => a.action)).not.toContain('import.approve');
+
+    const reject = await t.app.inject({ method: 'POST', url: `/api/v1/imports/${held.id}/reject`, headers: t.auth, payload: { reason: 'stale' } });
+    expect(reject.statusCode, reject.body).toBe(200);
+    expect((await putConnector({ thresholds: {} })).statusCode).toBe(200);
+    // A fresh import computes its diff against the current state, late-account included.
+    const fresh = await stageAndRun(FIRST);
+    expect(fresh.metrics).toMatchObject({ accountsRemoved: 1, accountsAdded: 0 });
+    expect((await accounts()).map((a) => a.name)).toEqual(['ann', 'bob', 'shared', 'svc-backup']);
   });
 });
 
@@ -283,6 +395,23 @@ describe('upload', () => {
     expect(queued).toMatchObject({ source: 'upload', status: 'Pending', files: [expect.objectContaining({ fileGroupId: groupId, name: 'export.csv', size: FIRST.length })] });
     await drain(t);
     expect((await getImport(t, queued.id)).status).toBe('Finished');
+  });
+
+  it('never writes an uploaded file where its file name points (.., absolute)', async () => {
+    for (const filename of ['../../escaped.csv', '/tmp/absolute-escape.csv']) {
+      const res = await upload([
+        { name: 'applicationId', value: appId },
+        { name: groupId, filename, content: FIRST },
+      ]);
+      expect(res.statusCode, res.body).toBe(201);
+      const queued = res.json() as ImportView;
+      expect(queued.files[0]!.name).not.toContain('/');
+      await drain(t);
+      expect((await getImport(t, queued.id)).status).toBe('Finished');
+    }
+    expect(existsSync(join(t.importDir, '..', 'escaped.csv'))).toBe(false);
+    expect(existsSync(join(t.importDir, '..', '..', 'escaped.csv'))).toBe(false);
+    expect(existsSync('/tmp/absolute-escape.csv')).toBe(false);
   });
 
   it('refuses a missing, empty or unknown part naming the field', async () => {

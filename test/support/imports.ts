@@ -11,7 +11,7 @@ import { buildApp, type App } from '../../src/api/app.ts';
 import { createImportWorker, type ImportWorker } from '../../src/jobs/import-worker.ts';
 import { systemActor, writeMeta } from '../../src/services/actor.ts';
 import { bootstrap } from '../../src/services/bootstrap.ts';
-import { createServices, type Services } from '../../src/services/index.ts';
+import { createServices, type ImportSettings, type Services } from '../../src/services/index.ts';
 import type { ImportView } from '../../src/services/imports/views.ts';
 import type { Store } from '../../src/store/store.ts';
 import { ADMIN_KEY, openTestStore, TEST_SECRET_KEY, type Backend, type TestStore } from './harness.ts';
@@ -27,7 +27,7 @@ export interface ImportTestApp extends TestStore {
   close(): Promise<void>;
 }
 
-export async function createImportTestApp(options: { backend?: Backend; uploadLimit?: number; now?: () => Date } = {}): Promise<ImportTestApp> {
+export async function createImportTestApp(options: { backend?: Backend; uploadLimit?: number; now?: () => Date; onCheckpoint?: ImportSettings['onCheckpoint'] } = {}): Promise<ImportTestApp> {
   const ts = await openTestStore(options.backend);
   await ts.store.migrate();
   const secrets = createServerSecrets(TEST_SECRET_KEY);
@@ -38,7 +38,7 @@ export async function createImportTestApp(options: { backend?: Backend; uploadLi
     store: ts.store,
     secrets,
     now: options.now ?? (() => new Date()),
-    imports: { importDir, uploadLimit: options.uploadLimit ?? 10 * 1024 * 1024, notify: () => holder.worker?.kick() },
+    imports: { importDir, uploadLimit: options.uploadLimit ?? 10 * 1024 * 1024, notify: () => holder.worker?.kick(), ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}) },
   });
   const worker = createImportWorker({ deps: services.deps, leaseMs: 60_000, failRunningOnStart: false, onError: (e) => console.error('import worker', e) });
   holder.worker = worker;
@@ -170,4 +170,15 @@ export function multipartBody(parts: { name: string; value?: string; filename?: 
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/** Gives the application a one-file connector (`grants.csv`: login, entitlement; unknown permissions created). */
+export async function putGrantsConnector(t: ImportTestApp, applicationId: string, directory: string): Promise<void> {
+  const res = await t.app.inject({
+    method: 'PUT',
+    url: `/api/v1/applications/${applicationId}/connector`,
+    headers: t.auth,
+    payload: { type: 'file', directory, fileGroups: [{ name: 'grants', pattern: 'grants.csv', columns: { accountName: 'login', permission: 'entitlement' } }], matching: [], unknownPermissions: 'create' },
+  });
+  if (res.statusCode !== 200) throw new Error(`PUT connector ${res.statusCode}: ${res.body}`);
 }

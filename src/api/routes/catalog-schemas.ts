@@ -26,7 +26,7 @@ const Connector = Nullable(
       additionalProperties: true,
       maxProperties: 50,
       description:
-        'Import configuration (see the imports documentation); stored as given, at most 64 KiB of JSON. Validated in full once imports exist.',
+        'Import configuration (see the imports documentation), at most 64 KiB of JSON: validated as imports read it (a 400 names each bad field) and stored normalised, with defaults and file group ids.',
     },
   ),
 );
@@ -42,7 +42,20 @@ export const Application = Type.Object({
   archived: Type.Boolean(),
   builtin: Type.Boolean({ description: "The built-in `grantory` application (Grantory's own rights); read-only" }),
   connector: Connector,
-  lastImport: Type.Null({ description: 'Status of the last import (set once imports exist)' }),
+  lastImport: Type.Union(
+    [
+      Type.Object({
+        id: Type.String(),
+        number: Type.Integer(),
+        status: Type.String({ description: 'Pending, Running, Held, Finished, Failed, Canceling or Canceled' }),
+        dryRun: Type.Boolean(),
+        createdAt: Type.String({ format: 'date-time' }),
+        updatedAt: Type.String({ format: 'date-time' }),
+      }),
+      Type.Null(),
+    ],
+    { description: "The application's most recent import; null before its first" },
+  ),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

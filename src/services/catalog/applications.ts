@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
+import { validatedConnectorDocument } from '../../domain/connector.ts';
 import { assertIfMatch } from '../../domain/etag.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
@@ -51,8 +52,18 @@ export interface ApplicationView {
   /** The built-in `grantory` application: read-only. */
   builtin: boolean;
   connector: Connector | null;
-  /** The last import's status; set by imports (a later feature), null until then. */
-  lastImport: null;
+  /** The application's most recent import (null before its first, and in audit events). */
+  lastImport: LastImportSummary | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LastImportSummary {
+  id: string;
+  number: number;
+  /** Pending, Running, Held, Finished, Failed, Canceling or Canceled. */
+  status: string;
+  dryRun: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -77,7 +88,7 @@ export interface ApplicationFilter {
 
 type ApplicationRow = Database['applications'];
 
-export function toApplicationView(row: ApplicationRow): ApplicationView {
+export function toApplicationView(row: ApplicationRow, lastImport: Database['imports'] | null = null): ApplicationView {
   return {
     id: row.id,
     number: Number(row.number),
@@ -89,19 +100,29 @@ export function toApplicationView(row: ApplicationRow): ApplicationView {
     archived: bool(row.archived),
     builtin: bool(row.builtin),
     connector: row.connector === null ? null : (JSON.parse(row.connector) as Connector),
-    lastImport: null,
+    lastImport: lastImport && {
+      id: lastImport.id,
+      number: Number(lastImport.number),
+      status: lastImport.status,
+      dryRun: bool(lastImport.dry_run),
+      createdAt: lastImport.created_at,
+      updatedAt: lastImport.updated_at,
+    },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
+/**
+ * The stored form of a connector: validated and normalised exactly as an import reads it
+ * (a bad configuration is a 400 naming the field), with its defaults and file group ids.
+ */
 function connectorText(connector: Connector | null): string | null {
   if (connector === null) return null;
-  const text = canonicalJson(connector);
-  if (Buffer.byteLength(text) > CONNECTOR_MAX_BYTES) {
+  if (Buffer.byteLength(canonicalJson(connector)) > CONNECTOR_MAX_BYTES) {
     throw invalidField('connector', `must be at most ${CONNECTOR_MAX_BYTES} bytes of JSON`);
   }
-  return text;
+  return JSON.stringify(validatedConnectorDocument(connector));
 }
 
 async function assertOwnersExist(scope: TenantDb, ownerIds: readonly string[]): Promise<void> {
@@ -180,8 +201,37 @@ export async function createApplication(
 
 export async function getApplication(deps: ServiceDeps, actor: Actor, id: string): Promise<Versioned<ApplicationView>> {
   requireRight(actor, ...CATALOG_READ_RIGHTS);
-  const row = await findApplicationRow(deps.store.read(actor.caller.tenantId), id);
-  return { value: toApplicationView(row), version: row.version };
+  const scope = deps.store.read(actor.caller.tenantId);
+  const row = await findApplicationRow(scope, id);
+  const last = await lastImportsOf(scope, [row.id]);
+  return { value: toApplicationView(row, last.get(row.id) ?? null), version: row.version };
+}
+
+/** The most recent import (highest number) of each of these applications that has one. */
+export async function lastImportsOf(scope: TenantDb, appIds: string[]): Promise<Map<string, Database['imports']>> {
+  const out = new Map<string, Database['imports']>();
+  if (!appIds.length) return out;
+  const { db, tenantId } = scope;
+  const latest = await db
+    .selectFrom('imports')
+    .select(['application_id', (eb) => eb.fn.max('number').as('number')])
+    .where('tenant_id', '=', tenantId)
+    .where('application_id', 'in', appIds)
+    .groupBy('application_id')
+    .execute();
+  if (!latest.length) return out;
+  const rows = await db
+    .selectFrom('imports')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where(
+      'number',
+      'in',
+      latest.map((l) => Number(l.number)),
+    )
+    .execute();
+  for (const r of rows) out.set(r.application_id, r);
+  return out;
 }
 
 /** The application with this integer `number` (vendor profiles address applications by it). */
@@ -208,7 +258,8 @@ export async function listApplications(
   if (filter.archived !== undefined) q = q.where('archived', '=', flag(filter.archived));
   if (pager.after !== null) q = q.where('number', '>', pager.after);
   const rows = await q.orderBy('number').limit(pager.limit + 1).execute();
-  return pager.page(rows, (r) => Number(r.number), toApplicationView);
+  const last = await lastImportsOf(deps.store.read(tenantId), rows.map((r) => r.id));
+  return pager.page(rows, (r) => Number(r.number), (r) => toApplicationView(r, last.get(r.id) ?? null));
 }
 
 export async function updateApplication(

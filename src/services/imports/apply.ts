@@ -6,7 +6,7 @@
  * caller's `store.write`, so readers see the old state or the new one, and a crash leaves
  * the old one. Reads are chunked by account so memory stays bounded by the changes.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Connector } from '../../domain/connector.ts';
 import {
   countChange,
@@ -23,6 +23,7 @@ import {
 } from '../../domain/import-diff.ts';
 import type { Database } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
+import { bulkInsert } from './bulk.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { LogEntry } from './views.ts';
 
@@ -77,6 +78,8 @@ export interface Outcome {
   heldReason: string | null;
   log: LogEntry[];
   changedAccounts: number;
+  /** Held: the {@link accountsState} the diff was computed against. */
+  baseState: string | null;
 }
 
 interface Catalog {
@@ -91,32 +94,53 @@ async function loadCatalog(tx: WriteTx, applicationId: string): Promise<Catalog>
 
 const grantContext = (g: { context_type: string; context_id: string | null }): string | null => (g.context_type === 'object' ? g.context_id : null);
 
-/** Current accounts of the application with their grants, in chunks of names. */
-async function* currentAccounts(tx: WriteTx, applicationId: string, catalog: Catalog, codes: GrantCodes): AsyncGenerator<CurrentAccount[]> {
+interface CurrentRow {
+  id: string;
+  name: string;
+  identity_id: string | null;
+  status: string;
+  version: number;
+  fingerprint_version: number | null;
+  grants_hash: string | null;
+  grant_count: number | null;
+}
+
+/** Current accounts of the application with their fingerprints, in chunks of names. */
+async function* currentAccountRows(tx: WriteTx, applicationId: string): AsyncGenerator<CurrentRow[]> {
   let after: string | null = null;
   for (;;) {
     let q = tx.db
       .selectFrom('accounts')
-      .select(['id', 'name', 'identity_id', 'status'])
-      .where('tenant_id', '=', tx.tenantId)
-      .where('application_id', '=', applicationId);
-    if (after !== null) q = q.where('name', '>', after);
-    const rows = await q.orderBy('name').limit(CHUNK).execute();
+      .leftJoin('import_fingerprints as f', (j) => j.onRef('f.tenant_id', '=', 'accounts.tenant_id').onRef('f.account_id', '=', 'accounts.id'))
+      .select([
+        'accounts.id',
+        'accounts.name',
+        'accounts.identity_id',
+        'accounts.status',
+        'accounts.version',
+        'f.account_version as fingerprint_version',
+        'f.grants_hash',
+        'f.grant_count',
+      ])
+      .where('accounts.tenant_id', '=', tx.tenantId)
+      .where('accounts.application_id', '=', applicationId);
+    if (after !== null) q = q.where('accounts.name', '>', after);
+    const rows: CurrentRow[] = await q.orderBy('accounts.name').limit(5 * CHUNK).execute();
     if (!rows.length) return;
     after = rows[rows.length - 1]!.name;
-    yield await withGrants(tx, rows, catalog, codes);
-    if (rows.length < CHUNK) return;
+    yield rows;
+    if (rows.length < 5 * CHUNK) return;
   }
 }
 
 async function withGrants(
   tx: WriteTx,
-  rows: { id: string; name: string; identity_id: string | null; status: string }[],
+  rows: { id: string; name: string; identity_id: string | null; status: string; version: number }[],
   catalog: Catalog,
   codes: GrantCodes,
-): Promise<CurrentAccount[]> {
-  const accounts = new Map<string, CurrentAccount>(
-    rows.map((r) => [r.id, { id: r.id, name: r.name, identityId: r.identity_id, status: r.status, grants: new Map() }]),
+): Promise<ExistingAccount[]> {
+  const accounts = new Map<string, ExistingAccount>(
+    rows.map((r) => [r.id, { id: r.id, name: r.name, identityId: r.identity_id, status: r.status, version: Number(r.version), grants: new Map() }]),
   );
   if (rows.length) {
     const grants = await tx.db
@@ -138,13 +162,86 @@ async function withGrants(
   return [...accounts.values()];
 }
 
+/** An account as it is now, with its version (grant map empty when its grants were not read). */
+interface ExistingAccount extends CurrentAccount {
+  version: number;
+}
+
+/**
+ * The fingerprint of a set of grants: SHA-256 over the sorted (permission id, context)
+ * pairs. Ids, not names: a renamed permission changes the fingerprint. Null when a
+ * permission is not in the catalog yet (such an account is compared in full).
+ */
+class GrantFingerprints {
+  private readonly keys: (string | undefined)[] = [];
+
+  constructor(
+    private readonly codes: GrantCodes,
+    private readonly catalog: Catalog,
+  ) {}
+
+  hash(grants: Iterable<number>): string | null {
+    const keys: string[] = [];
+    for (const code of grants) {
+      let key = this.keys[code];
+      if (key === undefined) {
+        const ref = this.codes.decode(code);
+        const permissionId = this.catalog.byName.get(ref.permission);
+        if (permissionId === undefined) return null;
+        key = `${permissionId}\u0001${ref.context ?? ''}`;
+        this.keys[code] = key;
+      }
+      keys.push(key);
+    }
+    keys.sort();
+    return createHash('sha256').update(keys.join('\n')).digest('base64');
+  }
+}
+
+/**
+ * A token for the state of the application's accounts: any write to one of them (an
+ * import, the accounts API, a resolution) adds, removes or bumps the version of a row, so
+ * the token changes. A held import keeps the token it was computed against.
+ */
+export async function accountsState(tx: WriteTx, applicationId: string): Promise<string> {
+  const row = await tx.db
+    .selectFrom('accounts')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('version').as('versions'), eb.fn.max('updated_at').as('updated')])
+    .where('tenant_id', '=', tx.tenantId)
+    .where('application_id', '=', applicationId)
+    .executeTakeFirstOrThrow();
+  return `${Number(row.n)}:${Number(row.versions ?? 0)}:${row.updated ?? ''}`;
+}
+
+export interface ApplyOptions {
+  dryRun: boolean;
+  /**
+   * A cancel point, awaited between chunks of the diff and of the apply: it throws
+   * {@link ImportCanceled} on a cancel, which rolls the whole transaction back (the old
+   * snapshot stays).
+   */
+  checkpoint?: ((where: string) => Promise<void>) | undefined;
+}
+
+/**
+ * SQLite page cache for the import's transaction (negative: KiB): the grants table and its
+ * indexes grow by hundreds of megabytes, and a cache of the default 2 MB spills and re-reads
+ * index pages over and over. Given back when the transaction's work is done.
+ */
+const SQLITE_IMPORT_CACHE_KIB = 64 * 1024;
+
 /** Computes the diff, decides, and (unless held or a dry run) applies it. */
-export async function decideAndApply(
-  tx: WriteTx,
-  importRow: Database['imports'],
-  prepared: Prepared,
-  options: { dryRun: boolean },
-): Promise<Outcome> {
+export async function decideAndApply(tx: WriteTx, importRow: Database['imports'], prepared: Prepared, options: ApplyOptions): Promise<Outcome> {
+  const previous = tx.sqlite?.pragma('cache_size', -SQLITE_IMPORT_CACHE_KIB);
+  try {
+    return await diffAndApply(tx, importRow, prepared, options);
+  } finally {
+    if (tx.sqlite && typeof previous === 'number') tx.sqlite.pragma('cache_size', previous);
+  }
+}
+
+async function diffAndApply(tx: WriteTx, importRow: Database['imports'], prepared: Prepared, options: ApplyOptions): Promise<Outcome> {
+  const checkpoint = options.checkpoint ?? (async () => undefined);
   const { snapshot, matches, connector, applicationId } = prepared;
   const codes = snapshot.codes;
   const catalog = await loadCatalog(tx, applicationId);
@@ -177,20 +274,46 @@ export async function decideAndApply(
       log.push({ time: tx.now, level: 'warn', message: `${names.length} permission(s) not in the catalog were reported and left out: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', ...' : ''}` });
     }
   }
-  if (dropped.size) for (const account of snapshot.accounts.values()) for (const code of dropped) account.grants.delete(code);
+  if (dropped.size) for (const account of snapshot.accounts.values()) account.grants = account.grants.filter((code) => !dropped.has(code));
 
-  // The diff, one chunk of current accounts at a time.
+  // The diff, one chunk of current accounts at a time. An account whose fingerprint is
+  // still valid (same version) and equal to the observed grants' has the same grants: only
+  // its identity and status are compared, its grants are not read.
+  const fingerprints = new GrantFingerprints(codes, catalog);
   const changes: AccountChange[] = [];
+  const changed = new Map<string, ExistingAccount>();
+  const unfingerprinted: { id: string; name: string; version: number }[] = [];
   const seen = new Set<string>();
   const current = { accounts: 0, grants: 0 };
-  for await (const chunk of currentAccounts(tx, applicationId, catalog, codes)) {
-    for (const account of chunk) {
+  for await (const chunk of currentAccountRows(tx, applicationId)) {
+    await checkpoint('while comparing with the current accounts');
+    const toRead: CurrentRow[] = [];
+    for (const row of chunk) {
       current.accounts += 1;
-      current.grants += account.grants.size;
-      seen.add(account.name);
-      const observed = snapshot.accounts.get(account.name);
-      const change = diffAccount(account, observed, observed ? (matches.get(account.name) ?? { state: 'orphan' }) : null);
-      if (change) changes.push(change);
+      seen.add(row.name);
+      const observed = snapshot.accounts.get(row.name);
+      const valid = row.fingerprint_version !== null && Number(row.fingerprint_version) === Number(row.version);
+      if (!observed || !valid || fingerprints.hash(observed.grants) !== row.grants_hash) {
+        toRead.push(row);
+        continue;
+      }
+      current.grants += Number(row.grant_count);
+      const match = matches.get(row.name) ?? { state: 'orphan' };
+      const identityAfter = identityOfMatch(match);
+      if (identityAfter === row.identity_id && observed.status === row.status) continue;
+      changes.push({ accountName: row.name, op: 'update', match, identityBefore: row.identity_id, identityAfter, statusBefore: row.status, statusAfter: observed.status, grantsAdded: [], grantsRemoved: [] });
+      changed.set(row.name, { id: row.id, name: row.name, identityId: row.identity_id, status: row.status, version: Number(row.version), grants: new Map() });
+    }
+    for (let i = 0; i < toRead.length; i += CHUNK) {
+      for (const account of await withGrants(tx, toRead.slice(i, i + CHUNK), catalog, codes)) {
+        current.grants += account.grants.size;
+        const observed = snapshot.accounts.get(account.name);
+        const change = diffAccount(account, observed, observed ? (matches.get(account.name) ?? { state: 'orphan' }) : null);
+        if (change) {
+          changes.push(change);
+          changed.set(account.name, account);
+        } else unfingerprinted.push(account);
+      }
     }
   }
   for (const [name, observed] of snapshot.accounts) {
@@ -198,49 +321,96 @@ export async function decideAndApply(
     const change = diffAccount(undefined, observed, matches.get(name) ?? { state: 'orphan' });
     if (change) changes.push(change);
   }
+  seen.clear();
   changes.sort((a, b) => (a.accountName < b.accountName ? -1 : a.accountName > b.accountName ? 1 : 0));
   for (const c of changes) countChange(metrics, c);
 
   const breach = thresholdBreach(connector.thresholds, { accounts: metrics.accountsRemoved, grants: metrics.grantsRemoved }, current);
   await storeChanges(tx, importRow.id, changes, codes);
   if (breach && options.dryRun) log.push({ time: tx.now, level: 'warn', message: `a real import would be held: ${breach}` });
-  if (options.dryRun) return { kind: 'dry-run', metrics, heldReason: null, log, changedAccounts: changes.length };
+  if (options.dryRun) return { kind: 'dry-run', metrics, heldReason: null, log, changedAccounts: changes.length, baseState: null };
   if (breach) {
     log.push({ time: tx.now, level: 'warn', message: `held for approval: ${breach}` });
-    return { kind: 'held', metrics, heldReason: breach, log, changedAccounts: changes.length };
+    return { kind: 'held', metrics, heldReason: breach, log, changedAccounts: changes.length, baseState: await accountsState(tx, applicationId) };
   }
 
+  await checkpoint('before applying');
   if (unknown.size && connector.unknownPermissions === 'create') await createPermissions(tx, applicationId, [...unknown].sort(), catalog);
-  await applyChanges(tx, applicationId, importRow.id, changes, codes, catalog);
+  const applied = await applyChanges(tx, applicationId, importRow.id, changes, codes, { catalog, existing: changed, checkpoint });
+  await checkpoint('while applying');
+  // Every observed account now holds exactly its observed grants: fingerprint the ones
+  // written and the unchanged ones that had no valid fingerprint.
+  const written = bulkInsert(tx, 'import_fingerprints', ['tenant_id', 'account_id', 'account_version', 'grants_hash', 'grant_count'], {
+    onConflict: 'on conflict (tenant_id, account_id) do update set account_version = excluded.account_version, grants_hash = excluded.grants_hash, grant_count = excluded.grant_count',
+  });
+  for (const account of [...applied, ...unfingerprinted]) {
+    const observed = snapshot.accounts.get(account.name);
+    const hash = observed ? fingerprints.hash(observed.grants) : null;
+    if (observed && hash !== null) await written.push([tx.tenantId, account.id, account.version, hash, observed.grants.length]);
+  }
+  await written.end();
+  // Fingerprints of accounts deleted outside imports (the accounts API) go too.
+  await tx.db
+    .deleteFrom('import_fingerprints')
+    .where('tenant_id', '=', tx.tenantId)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('accounts').select('accounts.id').whereRef('accounts.id', '=', 'import_fingerprints.account_id'))))
+    .execute();
   await replaceUnmatched(tx, applicationId, importRow.id, matches);
-  return { kind: 'applied', metrics, heldReason: null, log, changedAccounts: changes.length };
+  return { kind: 'applied', metrics, heldReason: null, log, changedAccounts: changes.length, baseState: null };
+}
+
+/** Per-code JSON of grant references, built once per import. */
+function refsJson(codes: GrantCodes): (list: number[]) => string {
+  const parts: string[] = [];
+  return (list) => {
+    let out = '[';
+    for (let i = 0; i < list.length; i += 1) {
+      const code = list[i]!;
+      parts[code] ??= JSON.stringify(codes.decode(code));
+      out += (i ? ',' : '') + parts[code];
+    }
+    return `${out}]`;
+  };
 }
 
 async function storeChanges(tx: WriteTx, importId: string, changes: AccountChange[], codes: GrantCodes): Promise<void> {
   await tx.db.deleteFrom('import_changes').where('tenant_id', '=', tx.tenantId).where('import_id', '=', importId).execute();
-  const refs = (list: number[]): string => JSON.stringify(list.map((c) => codes.decode(c)));
-  for (let i = 0; i < changes.length; i += 500) {
-    await tx.db
-      .insertInto('import_changes')
-      .values(
-        changes.slice(i, i + 500).map((c, j) => ({
-          tenant_id: tx.tenantId,
-          import_id: importId,
-          seq: i + j + 1,
-          account_name: c.accountName,
-          op: c.op,
-          match_state: c.match?.state ?? 'removed',
-          match_rule: c.match?.state === 'matched' ? c.match.rule : null,
-          identity_before: c.identityBefore,
-          identity_after: c.identityAfter,
-          status_before: c.statusBefore,
-          status_after: c.statusAfter,
-          grants_added: refs(c.grantsAdded),
-          grants_removed: refs(c.grantsRemoved),
-        })),
-      )
-      .execute();
+  const refs = refsJson(codes);
+  const rows = bulkInsert(tx, 'import_changes', [
+    'tenant_id',
+    'import_id',
+    'seq',
+    'account_name',
+    'op',
+    'match_state',
+    'match_rule',
+    'identity_before',
+    'identity_after',
+    'status_before',
+    'status_after',
+    'grants_added',
+    'grants_removed',
+  ]);
+  let seq = 0;
+  for (const c of changes) {
+    seq += 1;
+    await rows.push([
+      tx.tenantId,
+      importId,
+      seq,
+      c.accountName,
+      c.op,
+      c.match?.state ?? 'removed',
+      c.match?.state === 'matched' ? c.match.rule : null,
+      c.identityBefore,
+      c.identityAfter,
+      c.statusBefore,
+      c.statusAfter,
+      refs(c.grantsAdded),
+      refs(c.grantsRemoved),
+    ]);
   }
+  await rows.end();
 }
 
 async function createPermissions(tx: WriteTx, applicationId: string, names: string[], catalog: Catalog): Promise<void> {
@@ -270,9 +440,14 @@ async function createPermissions(tx: WriteTx, applicationId: string, names: stri
   }
 }
 
+const ACCOUNT_COLUMNS = ['id', 'tenant_id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id', 'created_at', 'updated_at', 'version'];
+const GRANT_COLUMNS = ['id', 'tenant_id', 'account_id', 'permission_id', 'context_type', 'context_id', 'observed_at', 'import_id'];
+
 /**
- * Applies changes by account name. Accounts and grants are looked up again by name and
- * (permission, context), so a stored diff (an approved held import) applies the same way.
+ * Applies changes by account name. Without `existing` (an approved held import's stored
+ * diff), accounts and grants are looked up again by name and (permission, context), so a
+ * stored diff applies the same way. Returns the accounts added or updated, with the
+ * version they now have; removed accounts lose their fingerprint.
  */
 export async function applyChanges(
   tx: WriteTx,
@@ -280,46 +455,42 @@ export async function applyChanges(
   importId: string,
   changes: AccountChange[],
   codes: GrantCodes,
-  catalog?: Catalog,
-): Promise<void> {
-  const cat = catalog ?? (await loadCatalog(tx, applicationId));
+  known: { catalog?: Catalog; existing?: Map<string, ExistingAccount>; checkpoint?: ((where: string) => Promise<void>) | undefined } = {},
+): Promise<{ id: string; name: string; version: number }[]> {
+  const cat = known.catalog ?? (await loadCatalog(tx, applicationId));
   const now = tx.now;
+  const applied: { id: string; name: string; version: number }[] = [];
+  const accountRows = bulkInsert(tx, 'accounts', ACCOUNT_COLUMNS);
+  // A grant is written only after its account: flushing grants flushes accounts first.
+  const grantRows = bulkInsert(tx, 'grants', GRANT_COLUMNS, { after: accountRows });
+  const addGrants = async (accountId: string, list: number[]) => {
+    for (const code of list) {
+      const ref: GrantRef = codes.decode(code);
+      const permissionId = cat.byName.get(ref.permission);
+      if (!permissionId) continue;
+      await grantRows.push([timeOrderedId(), tx.tenantId, accountId, permissionId, ref.context === null ? 'all' : 'object', ref.context, now, importId]);
+    }
+  };
   for (let i = 0; i < changes.length; i += CHUNK) {
+    await known.checkpoint?.('while applying');
     const chunk = changes.slice(i, i + CHUNK);
-    const rows = await tx.db
-      .selectFrom('accounts')
-      .select(['id', 'name', 'identity_id', 'status', 'version'])
-      .where('tenant_id', '=', tx.tenantId)
-      .where('application_id', '=', applicationId)
-      .where(
-        'name',
-        'in',
-        chunk.map((c) => c.accountName),
-      )
-      .execute();
-    const existing = new Map((await withGrants(tx, rows, cat, codes)).map((a) => [a.name, a]));
-    const versions = new Map(rows.map((r) => [r.id, r.version]));
-    const grantRows: Database['grants'][] = [];
+    let existing = known.existing;
+    if (!existing) {
+      const rows = await tx.db
+        .selectFrom('accounts')
+        .select(['id', 'name', 'identity_id', 'status', 'version'])
+        .where('tenant_id', '=', tx.tenantId)
+        .where('application_id', '=', applicationId)
+        .where(
+          'name',
+          'in',
+          chunk.map((c) => c.accountName),
+        )
+        .execute();
+      existing = new Map((await withGrants(tx, rows, cat, codes)).map((a) => [a.name, a]));
+    }
     const deleteGrantIds: string[] = [];
     const deleteAccountIds: string[] = [];
-    const newAccounts: Database['accounts'][] = [];
-    const addGrants = (accountId: string, list: number[]) => {
-      for (const code of list) {
-        const ref: GrantRef = codes.decode(code);
-        const permissionId = cat.byName.get(ref.permission);
-        if (!permissionId) continue;
-        grantRows.push({
-          id: timeOrderedId(),
-          tenant_id: tx.tenantId,
-          account_id: accountId,
-          permission_id: permissionId,
-          context_type: ref.context === null ? 'all' : 'object',
-          context_id: ref.context,
-          observed_at: now,
-          import_id: importId,
-        });
-      }
-    };
     for (const change of chunk) {
       const account = existing.get(change.accountName);
       if (change.op === 'remove') {
@@ -331,55 +502,57 @@ export async function applyChanges(
       }
       if (!account) {
         const id = timeOrderedId();
-        newAccounts.push({
-          id,
-          tenant_id: tx.tenantId,
-          application_id: applicationId,
-          name: change.accountName,
-          identity_id: change.identityAfter,
-          status: change.statusAfter ?? 'active',
-          observed_at: now,
-          import_id: importId,
-          created_at: now,
-          updated_at: now,
-          version: 1,
-        });
-        addGrants(id, change.grantsAdded);
+        await accountRows.push([id, tx.tenantId, applicationId, change.accountName, change.identityAfter, change.statusAfter ?? 'active', now, importId, now, now, 1]);
+        await addGrants(id, change.grantsAdded);
         tx.change('account', id, 'create');
+        applied.push({ id, name: change.accountName, version: 1 });
         continue;
       }
-      await tx.db
-        .updateTable('accounts')
-        .set({
-          identity_id: change.identityAfter,
-          status: change.statusAfter ?? account.status,
-          observed_at: now,
-          import_id: importId,
-          updated_at: now,
-          version: (versions.get(account.id) ?? 1) + 1,
-        })
-        .where('tenant_id', '=', tx.tenantId)
-        .where('id', '=', account.id)
-        .execute();
+      const version = account.version + 1;
+      const status = change.statusAfter ?? account.status;
+      if (tx.sqlite) {
+        tx.sqlite.run('update accounts set identity_id = ?, status = ?, observed_at = ?, import_id = ?, updated_at = ?, version = ? where tenant_id = ? and id = ?', [change.identityAfter, status, now, importId, now, version, tx.tenantId, account.id]);
+      } else {
+        await tx.db
+          .updateTable('accounts')
+          .set({ identity_id: change.identityAfter, status, observed_at: now, import_id: importId, updated_at: now, version })
+          .where('tenant_id', '=', tx.tenantId)
+          .where('id', '=', account.id)
+          .execute();
+      }
       for (const code of change.grantsRemoved) {
         const grantId = account.grants.get(code);
         if (grantId) deleteGrantIds.push(grantId);
       }
-      addGrants(
+      await addGrants(
         account.id,
         change.grantsAdded.filter((code) => !account.grants.has(code)),
       );
       tx.change('account', account.id, 'update');
+      applied.push({ id: account.id, name: change.accountName, version });
     }
-    for (let j = 0; j < deleteGrantIds.length; j += CHUNK) {
-      await tx.db.deleteFrom('grants').where('tenant_id', '=', tx.tenantId).where('id', 'in', deleteGrantIds.slice(j, j + CHUNK)).execute();
-    }
+    await deleteByIds(tx, 'grants', deleteGrantIds);
     for (let j = 0; j < deleteAccountIds.length; j += CHUNK) {
-      await tx.db.deleteFrom('accounts').where('tenant_id', '=', tx.tenantId).where('id', 'in', deleteAccountIds.slice(j, j + CHUNK)).execute();
+      await tx.db.deleteFrom('import_fingerprints').where('tenant_id', '=', tx.tenantId).where('account_id', 'in', deleteAccountIds.slice(j, j + CHUNK)).execute();
     }
-    for (let j = 0; j < newAccounts.length; j += 500) await tx.db.insertInto('accounts').values(newAccounts.slice(j, j + 500)).execute();
-    for (let j = 0; j < grantRows.length; j += 1000) await tx.db.insertInto('grants').values(grantRows.slice(j, j + 1000)).execute();
+    await deleteByIds(tx, 'accounts', deleteAccountIds);
   }
+  await grantRows.end();
+  await accountRows.end();
+  return applied;
+}
+
+/**
+ * Deletes rows by primary key. On SQLite one prepared statement a row: without statistics
+ * its planner takes `tenant_id = ? and id in (...)` with more than a few ids for a scan of
+ * the tenant's rows (through the tenant-led index), a full pass over a million grants.
+ */
+async function deleteByIds(tx: WriteTx, table: 'grants' | 'accounts', ids: string[]): Promise<void> {
+  if (tx.sqlite) {
+    for (const id of ids) tx.sqlite.run(`delete from ${table} where id = ? and tenant_id = ?`, [id, tx.tenantId]);
+    return;
+  }
+  for (let j = 0; j < ids.length; j += CHUNK) await tx.db.deleteFrom(table).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids.slice(j, j + CHUNK)).execute();
 }
 
 /** The application's orphan and ambiguous accounts become those of this import. */

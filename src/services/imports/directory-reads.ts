@@ -6,6 +6,7 @@
 import { notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { requireRight, type Actor } from '../actor.ts';
+import { lastImportsOf } from '../catalog/applications.ts';
 import type { ServiceDeps } from '../index.ts';
 
 export interface IdentityRecord {
@@ -54,38 +55,12 @@ export interface ApplicationRecord {
   lastImport: Database['imports'] | null;
 }
 
-async function lastImports(deps: ServiceDeps, tenantId: string, appIds: string[]): Promise<Map<string, Database['imports']>> {
-  const out = new Map<string, Database['imports']>();
-  if (!appIds.length) return out;
-  const { db } = deps.store.read(tenantId);
-  const latest = await db
-    .selectFrom('imports')
-    .select(['application_id', (eb) => eb.fn.max('number').as('number')])
-    .where('tenant_id', '=', tenantId)
-    .where('application_id', 'in', appIds)
-    .groupBy('application_id')
-    .execute();
-  if (!latest.length) return out;
-  const rows = await db
-    .selectFrom('imports')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where(
-      'number',
-      'in',
-      latest.map((l) => Number(l.number)),
-    )
-    .execute();
-  for (const r of rows) out.set(r.application_id, r);
-  return out;
-}
-
 export async function listApplicationsByPage(deps: ServiceDeps, actor: Actor, offset: number, limit: number): Promise<{ items: ApplicationRecord[]; total: number }> {
   requireRight(actor, 'manage-applications', 'manage-imports');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
   const total = await db.selectFrom('applications').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
   const rows = await db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId).orderBy('number').limit(limit).offset(offset).execute();
-  const last = await lastImports(deps, tenantId, rows.map((r) => r.id));
+  const last = await lastImportsOf(deps.store.read(tenantId), rows.map((r) => r.id));
   return { items: rows.map((row) => ({ row, lastImport: last.get(row.id) ?? null })), total: Number(total.n) };
 }
 
@@ -94,6 +69,6 @@ export async function getApplicationRecord(deps: ServiceDeps, actor: Actor, id: 
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
   const row = await db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('application', id);
-  const last = await lastImports(deps, tenantId, [row.id]);
+  const last = await lastImportsOf(deps.store.read(tenantId), [row.id]);
   return { row, lastImport: last.get(row.id) ?? null };
 }

@@ -12,13 +12,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectorDocument, normalizeConnector, storedConnector, type Connector, type ConnectorInput } from '../../domain/connector.ts';
+import { connectorDocument, storedConnector, validatedConnectorDocument, type Connector, type ConnectorInput } from '../../domain/connector.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, writeMeta, type Actor } from '../actor.ts';
 import type { ImportSettings, ServiceDeps } from '../index.ts';
 import { openPager, type Page } from '../pagination.ts';
+import { signalCancel } from './cancel.ts';
 import { findFiles, importRoot, PathEscapeError, resolveApplicationFolder, type ApplicationFolder } from './import-dir.ts';
 import {
   appendLog,
@@ -87,9 +88,7 @@ export async function setConnector(
   input: unknown,
 ): Promise<{ value: ConnectorInput; revision: number }> {
   requireRight(actor, 'manage-imports', 'manage-applications');
-  const { connector, errors } = normalizeConnector(input);
-  if (!connector) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
-  const doc = connectorDocument(connector);
+  const doc = validatedConnectorDocument(input);
   return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
     const app = await requireApplication(tx, applicationId, 'id');
     if (app.builtin === 1) throw new AppError('validation_failed', 'the built-in application has no connector', { errors: [{ field: 'id', message: 'is built in' }] });
@@ -144,6 +143,7 @@ async function insertImport(
     bytes_total: fields.files.reduce((n, f) => n + f.size, 0),
     error: null,
     held_reason: null,
+    base_state: null,
     decided_by: null,
     decided_at: null,
     created_at: tx.now,
@@ -349,10 +349,17 @@ export async function updateImport(tx: WriteTx, row: Database['imports'], change
 
 export async function cancelImport(deps: ServiceDeps, actor: Actor, id: string, field = 'id'): Promise<{ value: ImportView; revision: number }> {
   requireRight(actor, 'manage-imports');
+  // Stop a run of this process now: its apply transaction may hold the database, and this
+  // request's write would otherwise wait for it to commit.
+  const signaled = signalCancel(actor.caller.tenantId, id);
   return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
     const row = await lockImport(tx, id, field);
     const status = row.status as ImportStatus;
-    if (status === 'Canceling') return toImportView(row);
+    // Asked again, or already ended by this request's signal: the same answer, recorded.
+    if (status === 'Canceling' || (status === 'Canceled' && signaled)) {
+      tx.audit({ action: 'import.cancel', targetType: 'import', targetId: row.id, before: { status }, after: { status } });
+      return toImportView(row);
+    }
     if (status !== 'Pending' && status !== 'Running' && status !== 'Held') {
       throw new AppError('conflict', `import #${row.number} is ${status}; only a Pending, Running or Held import can be canceled`, {
         errors: [{ field, message: `the import is ${status}` }],

@@ -6,6 +6,7 @@
  * status is an audited write naming the credential that queued the import.
  */
 import { open, rm } from 'node:fs/promises';
+import { sql } from 'kysely';
 import { join } from 'node:path';
 import { storedConnector, type Connector } from '../../domain/connector.ts';
 import { GrantCodes, type AccountMatch } from '../../domain/import-diff.ts';
@@ -13,7 +14,8 @@ import { buildIdentityIndex, matchAccount, normalizeKey } from '../../domain/mat
 import type { Database } from '../../store/schema.ts';
 import type { WriteMeta } from '../../store/store.ts';
 import type { ServiceDeps } from '../index.ts';
-import { applyChanges, decideAndApply, loadStoredChanges, updateUnmatchedFromChanges, type Prepared } from './apply.ts';
+import { accountsState, applyChanges, decideAndApply, loadStoredChanges, updateUnmatchedFromChanges, type Prepared } from './apply.ts';
+import { checkCanceled, trackRunning, untrackRunning } from './cancel.ts';
 import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './import-dir.ts';
 import { findApplication, folderNameOf, importSettings, updateImport, uploadFolder } from './imports.ts';
 import { buildSnapshot, ImportCanceled, ImportFailure, type SnapshotFile } from './snapshot.ts';
@@ -95,14 +97,25 @@ async function resolveFiles(deps: ServiceDeps, row: ImportRow, app: { id: string
 
 async function matchAll(deps: ServiceDeps, tenantId: string, applicationId: string, connector: Connector, names: Iterable<[string, { keys: Partial<Record<string, string>> }]>): Promise<Map<string, AccountMatch>> {
   const { db } = deps.store.read(tenantId);
+  // Only the keys the connector matches on are read and indexed (memory: 100k identities).
+  const uses = new Set(connector.matching);
   const identities = await db
     .selectFrom('identities')
-    .select(['id', 'employee_number', 'email', 'username', 'subject'])
+    .select([
+      'id',
+      uses.has('employeeNumber') ? 'employee_number' : sql<string | null>`null`.as('employee_number'),
+      uses.has('email') ? 'email' : sql<string | null>`null`.as('email'),
+      uses.has('username') ? 'username' : sql<string | null>`null`.as('username'),
+      uses.has('subject') ? 'subject' : sql<string | null>`null`.as('subject'),
+    ])
     .where('tenant_id', '=', tenantId)
     .execute();
   const index = buildIdentityIndex(
-    identities.map((i) => ({ id: i.id, employeeNumber: i.employee_number, email: i.email, username: i.username, subject: i.subject })),
+    (function* () {
+      for (const i of identities) yield { id: i.id, employeeNumber: i.employee_number, email: i.email, username: i.username, subject: i.subject };
+    })(),
   );
+  identities.length = 0; // not needed while the accounts are matched: let it be collected
   const resolutions = new Map(
     (
       await db
@@ -134,7 +147,14 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
   let row = await readRow(deps, tenantId, importId);
   if (!row) return 'missing';
   const started = row;
-  const isCanceling = async () => (await readRow(deps, tenantId, importId))?.status === 'Canceling';
+  // Canceled here (a request to this process) or on another node (the stored status).
+  const signal = trackRunning(tenantId, importId);
+  const isCanceling = async () => signal.aborted || (await readRow(deps, tenantId, importId))?.status === 'Canceling';
+  const hook = importSettings(deps).onCheckpoint;
+  const checkpoint = async (where: string) => {
+    await hook?.({ tenantId, importId, where, signal });
+    await checkCanceled(signal, where);
+  };
   try {
     const app = await findApplication(deps.store.read(tenantId), row.application_id);
     if (!app) throw new ImportFailure('the application no longer exists');
@@ -160,7 +180,11 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
     const t0 = Date.now();
     const snapshot = await buildSnapshot(files, connector, {
       onProgress: (rowsRead, bytesRead) => recordProgress(deps, tenantId, importId, { rows_read: rowsRead, bytes_read: bytesRead }),
-      shouldStop: isCanceling,
+      shouldStop: async () => {
+        await hook?.({ tenantId, importId, where: 'while reading the files', signal });
+        return isCanceling();
+      },
+      signal,
     });
     await recordProgress(deps, tenantId, importId, { phase: 'match', rows_read: snapshot.rowsRead });
     const t1 = Date.now();
@@ -175,7 +199,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
       if (!current || current.status === 'Failed') throw new ImportFailure('the import was marked failed while it ran');
       if (current.status === 'Canceling') return { canceled: true as const };
       const t3 = Date.now();
-      const outcome = await decideAndApply(tx, current, prepared, { dryRun: current.dry_run === 1 });
+      const outcome = await decideAndApply(tx, current, prepared, { dryRun: current.dry_run === 1, checkpoint });
       const timing = `read ${snapshot.rowsRead} rows in ${((t1 - t0) / 1000).toFixed(1)} s, matched ${snapshot.accounts.size} accounts in ${((t2 - t1) / 1000).toFixed(1)} s, diff and apply in ${((Date.now() - t3) / 1000).toFixed(1)} s`;
       const problems: LogEntry[] = snapshot.problems.map((p) => ({ time: tx.now, level: 'warn', message: `${p.file}, line ${p.line}: ${p.message}` }));
       const status = outcome.kind === 'held' ? 'Held' : 'Finished';
@@ -187,6 +211,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
         rows_read: snapshot.rowsRead,
         metrics: JSON.stringify(outcome.metrics),
         held_reason: outcome.heldReason,
+        base_state: outcome.baseState,
         log: appendLog(current.log, [...problems, ...outcome.log, { time: tx.now, level: 'info', message: summary }, { time: tx.now, level: 'info', message: timing }]),
       });
       tx.audit({
@@ -216,6 +241,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
     await finish(deps, started, 'Failed', message, 'error');
     return 'Failed';
   } finally {
+    untrackRunning(tenantId, importId);
     if (started.source === 'upload') {
       const current = await readRow(deps, tenantId, importId);
       // Uploaded files are kept only while the import may still need them.
@@ -236,6 +262,16 @@ export async function approveImport(deps: ServiceDeps, actor: Actor, id: string,
     const app = await tx.db.selectFrom('applications').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', row.application_id).executeTakeFirst();
     const connector = app ? storedConnector(app.connector) : null;
     if (!app || !connector) throw new AppError('conflict', 'the application or its connector is gone; reject the import instead');
+    // The reviewed diff is only right against the state it was computed from: if the
+    // application's accounts changed since (another import applied, an account was written),
+    // applying it would mix two snapshots. Refused; a new import computes a fresh diff.
+    if (row.base_state === null || row.base_state !== (await accountsState(tx, app.id))) {
+      throw new AppError(
+        'conflict',
+        `import #${row.number} was held against an earlier state of the application's accounts, which have changed since (another import applied or an account was written); its diff is stale. Reject it and run a new import.`,
+        { errors: [{ field: 'id', message: 'the held diff is stale' }] },
+      );
+    }
     const codes = new GrantCodes();
     const changes = await loadStoredChanges(tx, id, codes);
     if (connector.unknownPermissions === 'create') {

@@ -35,15 +35,33 @@ export interface SnapshotOptions {
   /** Checked every `checkEvery` rows; true stops with {@link ImportCanceled}. */
   shouldStop?: () => Promise<boolean> | boolean;
   checkEvery?: number;
+  /** Checked after every batch of rows: aborted stops with {@link ImportCanceled}. */
+  signal?: AbortSignal;
 }
 
 const MAX_LOGGED_PROBLEMS = 100;
+
+const LARGE = 32;
+
+/** Adds a grant code to the account's list unless it is there already. */
+function addGrant(account: ObservedAccount, code: number, large: Map<ObservedAccount, Set<number>>): void {
+  const grants = account.grants;
+  // Rows of one account usually come together: the last code is the likeliest repeat.
+  if (grants[grants.length - 1] === code) return;
+  const index = large.get(account);
+  if (index ? index.has(code) : grants.includes(code)) return;
+  grants.push(code);
+  if (index) index.add(code);
+  else if (grants.length >= LARGE) large.set(account, new Set(grants));
+}
 
 export async function buildSnapshot(files: SnapshotFile[], connector: Connector, options: SnapshotOptions = {}): Promise<Snapshot> {
   const groups = new Map<string, FileGroup>(connector.fileGroups.map((g) => [g.id, g]));
   const disabled = new Set(connector.disabledStatuses);
   const snapshot: Snapshot = { accounts: new Map(), codes: new GrantCodes(), rowsRead: 0, badRows: 0, problems: [] };
   const checkEvery = options.checkEvery ?? 5000;
+  // Accounts with many grants get a set beside their list for the duplicate check (while reading only).
+  const large = new Map<ObservedAccount, Set<number>>();
   let bytesRead = 0;
   let lastCheck = 0;
   const onBytes = (n: number) => void (bytesRead += n);
@@ -66,7 +84,7 @@ export async function buildSnapshot(files: SnapshotFile[], connector: Connector,
           const name = v.accountName!;
           let account = snapshot.accounts.get(name);
           if (!account) {
-            account = { name, status: 'active', keys: {}, grants: new Set() };
+            account = { name, status: 'active', keys: {}, grants: [] };
             snapshot.accounts.set(name, account);
           }
           if (v.accountStatus !== undefined && disabled.has(v.accountStatus.toLowerCase())) account.status = 'disabled';
@@ -74,8 +92,9 @@ export async function buildSnapshot(files: SnapshotFile[], connector: Connector,
           if (v.email !== undefined) account.keys.email ??= v.email;
           if (v.username !== undefined) account.keys.username ??= v.username;
           if (v.subject !== undefined) account.keys.subject ??= v.subject;
-          if (v.permission !== undefined) account.grants.add(snapshot.codes.intern(v.permission, v.context ?? null));
+          if (v.permission !== undefined) addGrant(account, snapshot.codes.intern(v.permission, v.context ?? null), large);
         }
+        if (options.signal?.aborted) throw new ImportCanceled('canceled while reading the files');
         if (snapshot.rowsRead - lastCheck >= checkEvery) {
           lastCheck = snapshot.rowsRead;
           await options.onProgress?.(snapshot.rowsRead, bytesRead);

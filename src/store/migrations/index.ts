@@ -5,6 +5,7 @@ import * as m0003 from './0003-access.ts';
 import * as m0004 from './0004-audit.ts';
 import * as m0005 from './0005-directory.ts';
 import * as m0006 from './0006-imports.ts';
+import * as m0007 from './0007-import-fingerprints.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -17,6 +18,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-audit': m0004,
   '0005-directory': m0005,
   '0006-imports': m0006,
+  '0007-import-fingerprints': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {
