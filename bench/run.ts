@@ -43,13 +43,21 @@ const cpuSeconds = () => {
   return (u.user + u.system) / 1e6;
 };
 
-async function openBenchStore(backend: string): Promise<{ store: Store; dispose: () => Promise<void> }> {
+interface BenchStore {
+  store: Store;
+  /** Opens another store (connection pool) on the same database: a second node. */
+  openSecond: () => Promise<Store>;
+  dispose: () => Promise<void>;
+}
+
+async function openBenchStore(backend: string): Promise<BenchStore> {
   if (backend === 'postgres') {
     const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const store = await openStore({ databaseUrl: url, pgSchema: schema, dataDir: '' });
     return {
       store,
+      openSecond: () => openStore({ databaseUrl: url, pgSchema: schema, dataDir: '' }),
       dispose: async () => {
         await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.read('').db).catch(() => undefined);
         await store.close();
@@ -58,7 +66,11 @@ async function openBenchStore(backend: string): Promise<{ store: Store; dispose:
   }
   const dir = mkdtempSync(join(tmpdir(), 'grantory-bench-'));
   const store = await openStore({ dataDir: dir, sqliteSynchronous: 'NORMAL' });
-  return { store, dispose: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    store,
+    openSecond: () => openStore({ dataDir: dir, sqliteSynchronous: 'NORMAL' }),
+    dispose: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); },
+  };
 }
 
 async function main(): Promise<void> {
@@ -71,7 +83,7 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { size: sizeName, backend, node: process.version, date: new Date().toISOString(), loadAverageAtStart: (await import('node:os')).loadavg() };
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
-  const { store, dispose } = await openBenchStore(backend);
+  const { store, openSecond, dispose } = await openBenchStore(backend);
   try {
     await store.migrate();
     const boot = await bootstrap(store, { adminKey: ADMIN_KEY, secrets: BENCH_SECRETS });
@@ -180,12 +192,18 @@ async function main(): Promise<void> {
     out.naiveSql = { ...sqlStats, checks: sqlN, throughputPerSec: Math.round(1e9 / sqlStats.mean), engineRatio: Math.round(throughput / (1e9 / sqlStats.mean)) };
     log(`naive SQL: ${JSON.stringify(out.naiveSql)}`);
 
+    gc?.();
+    out.rssAfterQueriesMB = mb(process.memoryUsage().rss);
+    out.effectiveCacheMB = mb(index.cachedBytes);
+    out.twoNodes = await twoNodesBench(store, openSecond, tenantId, d, log);
     if (withCasbin) out.casbin = await casbinBench(d, now, qi, qp, index, throughput, log);
     if (withHttp) out.http = await httpBench(store, engine, tenantId, index, qi, qp, log);
     engine.stop();
   } finally {
     await dispose();
   }
+  out.loadAverageAtEnd = (await import('node:os')).loadavg();
+  out.cpuSecondsTotal = cpuSeconds();
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${sizeName}-${backend}.json`, `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -220,6 +238,77 @@ async function naiveSqlCheck(db: Db, tenantId: string, identityId: string, permi
        or exists (select 1 from role_permissions rp join roles on rp.role_id = roles.id where rp.tenant_id = ${tenantId} and rp.permission_id = ${permissionId})
   `.execute(db);
   return result.rows.length > 0;
+}
+
+/**
+ * Write-to-visible latency across two nodes on one database: node A writes (an assignment,
+ * through the store's write protocol as the assignment service does), node B — its own
+ * store connection and access engine — sees it. Two ways B learns of it: by itself (its
+ * engine follows the change feed every 200 ms, the server default) and when a read names
+ * the write's revision (`minRevision`: B syncs on demand). Time from A's commit.
+ */
+async function twoNodesBench(store: Store, openSecond: () => Promise<Store>, tenantId: string, d: Dataset, log: (s: string) => void): Promise<Record<string, unknown>> {
+  const { insertAssignment } = await import('../src/services/assignments.ts');
+  const storeB = await openSecond();
+  const nodeB = new AccessEngine(storeB, { pollIntervalMs: 200 });
+  try {
+    const t0 = Date.now();
+    await nodeB.start();
+    const buildSeconds = (Date.now() - t0) / 1000;
+    const meta = { actorType: 'system' as const, actorId: null, actorName: 'bench two nodes' };
+    const r = rng(11);
+    const writeMs: number[] = [];
+    const byItselfMs: number[] = [];
+    const minRevisionMs: number[] = [];
+    const N = 100;
+    for (let k = 0; k < 2 * N; k += 1) {
+      // A permission the identity cannot hold yet: a new one per write (no role gives it).
+      // An active identity (the dataset puts every 50th on leave).
+      const identityId = idOf.identity(Math.floor(r() * (d.size.identities / 50)) * 50);
+      const permissionId = `bench-visible-${k}`;
+      await store.write(tenantId, meta, async (tx) => {
+        await tx.db
+          .insertInto('permissions')
+          .values({ id: permissionId, tenant_id: tenantId, number: 9_000_000 + k, application_id: idOf.app(0), name: permissionId, category: null, description: null, risk: 'low', requestable: 1, delegable: 0, created_at: tx.now, updated_at: tx.now, version: 1 })
+          .execute();
+        tx.change('permission', permissionId, 'create');
+        tx.audit({ action: 'permission.create', targetType: 'permission', targetId: permissionId });
+      });
+      // Writes at a random phase of node B's 200 ms follow timer, as they come in real use.
+      await new Promise((res) => setTimeout(res, Math.floor(r() * 200)));
+      const w0 = ns();
+      const { revision } = await store.write(tenantId, meta, (tx) =>
+        insertAssignment(tx, {
+          assignee: { type: 'identity', id: identityId }, resource: { type: 'permission', id: permissionId }, context: { type: 'all', id: null },
+          source: 'direct', validFrom: null, validTo: null, reason: 'bench two nodes', createdBy: null, delegatedFromId: null, delegatorId: null, ruleId: null,
+        }),
+      );
+      const committed = ns();
+      writeMs.push((committed - w0) / 1e6);
+      const visible = async () => {
+        const { index } = await nodeB.at(tenantId);
+        return checkSlots(index, index.identities.find(identityId), index.perms.find(permissionId), askContext(index, undefined), nodeB.now(), 'assigned');
+      };
+      if (k % 2 === 0) {
+        while (!(await visible())) {
+          if (ns() - committed > 10e9) throw new Error(`node B did not see revision ${revision} within 10 s`);
+          await new Promise((res) => setTimeout(res, 1));
+        }
+        byItselfMs.push((ns() - committed) / 1e6);
+      } else {
+        await nodeB.at(tenantId, revision);
+        if (!(await visible())) throw new Error('node B applied the revision but does not see the write');
+        minRevisionMs.push((ns() - committed) / 1e6);
+      }
+    }
+    const ms = (s: number[]) => { const x = stats(s); return { p50: Math.round(x.p50 * 100) / 100, p99: Math.round(x.p99 * 100) / 100 }; };
+    const res = { nodeBBuildSeconds: buildSeconds, writes: 2 * N, writeMs: ms(writeMs), visibleByItselfMs: ms(byItselfMs), visibleWithMinRevisionMs: ms(minRevisionMs), pollIntervalMs: 200 };
+    log(`two nodes: ${JSON.stringify(res)}`);
+    return res;
+  } finally {
+    nodeB.stop();
+    await storeB.close();
+  }
 }
 
 async function casbinBench(
@@ -304,7 +393,9 @@ async function httpBench(
   }
   const auth = stats(authSamples);
   log(`authenticate: p50 ${Math.round(auth.p50 / 1000)} µs, p99 ${Math.round(auth.p99 / 1000)} µs`);
-  const app = await buildApp({ services, store, logLevel: 'silent' });
+  // The per-credential rate limit (600 a minute by default) would answer most of the run with
+  // 429: off for the benchmark, which measures the check route itself.
+  const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const bare = Fastify({ logger: false });
   bare.post('/check', async () => ({ allowed: true, revision: 1 }));

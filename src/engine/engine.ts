@@ -17,8 +17,9 @@ import { AppError } from '../domain/errors.ts';
 import { isRight, type Right } from '../domain/rights.ts';
 import type { Store } from '../store/store.ts';
 import { followedEntity, loadAll, reloadEntities, type FollowedEntity } from './loader.ts';
+import { everywherePerms } from './effective.ts';
 import { NONE } from './nodes.ts';
-import { TenantIndex } from './tenant-index.ts';
+import { DEFAULT_CACHE_BYTES, TenantIndex } from './tenant-index.ts';
 
 export interface AccessEngineOptions {
   /** Milliseconds since the epoch; validity windows are judged against it. */
@@ -27,6 +28,8 @@ export interface AccessEngineOptions {
   pollIntervalMs?: number;
   /** Above this many changed entities in one sync, the tenant's index is rebuilt instead. */
   rebuildThreshold?: number;
+  /** Memory for each tenant's cached effective sets (bytes; default {@link DEFAULT_CACHE_BYTES}). */
+  cacheBytes?: number;
 }
 
 interface TenantState {
@@ -125,8 +128,7 @@ export class AccessEngine {
     const rights = new Set<Right>();
     const identity = index.identities.find(identityId);
     if (identity === NONE) return rights;
-    const eff = index.effective(identity, this.now());
-    for (const p of eff.allContext) {
+    for (const p of everywherePerms(index.effective(identity, this.now()).data)) {
       const perm = index.perms.get(p);
       if (perm.app !== NONE && index.apps.get(perm.app).builtin && isRight(perm.name)) rights.add(perm.name);
     }
@@ -160,8 +162,8 @@ export class AccessEngine {
     // later writes are re-applied from the change feed (re-reading an entity is idempotent).
     const revision = await this.headRevision(tenantId);
     if (revision === null) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
-    const index = new TenantIndex(tenantId);
-    await loadAll(this.store.read(tenantId), index);
+    const index = new TenantIndex(tenantId, this.options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    await loadAll(this.store, tenantId, index);
     return { index, revision };
   }
 

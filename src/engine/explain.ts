@@ -5,6 +5,7 @@
  * count. `drift` compares the assigned and provisioned spaces of connected applications.
  */
 import type { AccessSpace } from '../domain/access.ts';
+import { findPerm } from './effective.ts';
 import { NONE, type AssignmentNode } from './nodes.ts';
 import { checkSlots, heldSlots, holderCandidates, type AskedContext, type HeldVia } from './queries.ts';
 import type { TenantIndex } from './tenant-index.ts';
@@ -151,7 +152,7 @@ export function drift(index: TenantIndex, now: number, app: number, limit: numbe
       const perm = index.perms.get(p);
       if (!perm.exists) continue;
       const assigned = new Set<number>();
-      for (const i of holderCandidates(index, p, 'assigned')) if (index.effective(i, now).perms.has(p)) assigned.add(i);
+      for (const i of holderCandidates(index, p, 'assigned')) if (findPerm(index.effective(i, now).data, p) >= 0) assigned.add(i);
       const provisioned = new Set<number>();
       for (const accIdx of perm.accounts) {
         const acc = index.accounts.get(accIdx);

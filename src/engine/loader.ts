@@ -1,11 +1,12 @@
 /**
- * Reads the store into a {@link TenantIndex}: everything at once (bulk, keyset-paged) when an
- * index is built, or only the entities named by change-feed entries afterwards.
+ * Reads the store into a {@link TenantIndex}: everything at once (streamed with the raw
+ * driver) when an index is built, or only the entities named by change-feed entries
+ * afterwards.
  */
-import type { TenantDb } from '../store/store.ts';
+import type { Compilable } from 'kysely';
+import type { Store, TenantDb } from '../store/store.ts';
 import type { AccountRow, AssignmentRow, TenantIndex } from './tenant-index.ts';
 
-const PAGE = 20_000;
 const IN_CHUNK = 500;
 
 /** The entity kinds the index follows, by the names services record in `tx.change(...)`. */
@@ -45,92 +46,84 @@ const ASSIGNMENT_COLUMNS = [
   'rule_id',
 ] as const;
 
-/** Pages through a table by id; `fetch(after)` returns the next page ordered by id. */
-async function eachPage<R extends { id: string }>(fetch: (after: string | null) => Promise<R[]>, apply: (row: R) => void): Promise<void> {
-  let after: string | null = null;
-  for (;;) {
-    const rows = await fetch(after);
-    for (const r of rows) apply(r);
-    if (rows.length < PAGE) return;
-    after = rows[rows.length - 1]!.id;
-  }
-}
+type Row = unknown[];
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
 
-export async function loadAll(scope: TenantDb, index: TenantIndex): Promise<void> {
-  const { db, tenantId } = scope;
-  await eachPage(
-    (after) => {
-      let q = db.selectFrom('org_units').select(['id', 'number', 'name', 'parent_id', 'external_id']).where('tenant_id', '=', tenantId);
-      if (after !== null) q = q.where('id', '>', after);
-      return q.orderBy('id').limit(PAGE).execute();
-    },
-    (r) => index.applyUnit(r),
+/**
+ * Builds the whole index: every followed table streamed once with the raw driver
+ * (`Store.scan`: arrays of column values, no paging), in the order references need.
+ * Nothing is cached yet while the index is filled, so rows are applied without the
+ * invalidation a change-feed update does.
+ */
+export async function loadAll(store: Store, tenantId: string, index: TenantIndex): Promise<void> {
+  const db = store.read(tenantId).db;
+  const scan = (query: Compilable, apply: (r: Row) => void) =>
+    store.scan(query.compile(), (rows) => {
+      for (const r of rows as Row[]) apply(r);
+    });
+  await scan(db.selectFrom('org_units').select(['id', 'number', 'name', 'parent_id', 'external_id']).where('tenant_id', '=', tenantId), (r) =>
+    index.applyUnit({ id: str(r[0]), number: Number(r[1]), name: str(r[2]), parent_id: strOrNull(r[3]), external_id: strOrNull(r[4]) }),
   );
-  await eachPage(
-    (after) => {
-      let q = db.selectFrom('applications').select(['id', 'number', 'name', 'kind', 'builtin']).where('tenant_id', '=', tenantId);
-      if (after !== null) q = q.where('id', '>', after);
-      return q.orderBy('id').limit(PAGE).execute();
-    },
-    (r) => index.applyApplication(r),
+  await scan(db.selectFrom('applications').select(['id', 'number', 'name', 'kind', 'builtin']).where('tenant_id', '=', tenantId), (r) =>
+    index.applyApplication({ id: str(r[0]), number: Number(r[1]), name: str(r[2]), kind: str(r[3]), builtin: Number(r[4]) }),
   );
-  await eachPage(
-    (after) => {
-      let q = db.selectFrom('permissions').select(['id', 'number', 'application_id', 'name', 'delegable']).where('tenant_id', '=', tenantId);
-      if (after !== null) q = q.where('id', '>', after);
-      return q.orderBy('id').limit(PAGE).execute();
-    },
-    (r) => index.applyPermission(r),
+  await scan(db.selectFrom('permissions').select(['id', 'number', 'application_id', 'name', 'delegable']).where('tenant_id', '=', tenantId), (r) =>
+    index.applyPermission({ id: str(r[0]), number: Number(r[1]), application_id: str(r[2]), name: str(r[3]), delegable: Number(r[4]) }),
   );
   const rolePerms = new Map<string, string[]>();
   const roleIncludes = new Map<string, string[]>();
-  for (const r of await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId).execute()) {
-    push(rolePerms, r.role_id, r.permission_id);
-  }
-  for (const r of await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).execute()) {
-    push(roleIncludes, r.role_id, r.included_role_id);
-  }
-  await eachPage(
-    (after) => {
-      let q = db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId);
-      if (after !== null) q = q.where('id', '>', after);
-      return q.orderBy('id').limit(PAGE).execute();
-    },
-    (r) => index.applyRole({ id: r.id, name: r.name, permissionIds: rolePerms.get(r.id) ?? [], includedRoleIds: roleIncludes.get(r.id) ?? [] }),
+  await scan(db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId), (r) => push(rolePerms, str(r[0]), str(r[1])));
+  await scan(db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId), (r) => push(roleIncludes, str(r[0]), str(r[1])));
+  await scan(db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId), (r) =>
+    index.applyRole({ id: str(r[0]), name: str(r[1]), permissionIds: rolePerms.get(str(r[0])) ?? [], includedRoleIds: roleIncludes.get(str(r[0])) ?? [] }),
   );
-  await eachPage(
-    (after) => {
-      let q = db
-        .selectFrom('identities')
-        .select(['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id'])
-        .where('tenant_id', '=', tenantId);
-      if (after !== null) q = q.where('id', '>', after);
-      return q.orderBy('id').limit(PAGE).execute();
-    },
-    (r) => index.applyIdentity(r),
+  await scan(
+    db.selectFrom('identities').select(['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id']).where('tenant_id', '=', tenantId),
+    (r) =>
+      index.applyIdentity(
+        { id: str(r[0]), number: Number(r[1]), subject: str(r[2]), username: strOrNull(r[3]), email: strOrNull(r[4]), display_name: strOrNull(r[5]), status: str(r[6]), org_unit_id: strOrNull(r[7]) },
+        true,
+      ),
   );
-  await eachPage(
-    (after) => {
-      let q = db.selectFrom('assignments').select(ASSIGNMENT_COLUMNS).where('tenant_id', '=', tenantId);
-      if (after !== null) q = q.where('id', '>', after);
-      return q.orderBy('id').limit(PAGE).execute() as Promise<AssignmentRow[]>;
-    },
-    (r) => index.applyAssignment(r),
+  await scan(db.selectFrom('assignments').select(ASSIGNMENT_COLUMNS).where('tenant_id', '=', tenantId), (r) =>
+    index.applyAssignment(
+      {
+        id: str(r[0]),
+        assignee_type: str(r[1]),
+        assignee_id: str(r[2]),
+        resource_type: str(r[3]),
+        resource_id: str(r[4]),
+        context_type: str(r[5]),
+        context_id: strOrNull(r[6]),
+        source: str(r[7]),
+        state: str(r[8]),
+        valid_from: strOrNull(r[9]),
+        valid_to: strOrNull(r[10]),
+        delegated_from_id: strOrNull(r[11]),
+        delegator_id: strOrNull(r[12]),
+        rule_id: strOrNull(r[13]),
+      },
+      true,
+    ),
   );
   const grants = new Map<string, AccountRow['grants'][number][]>();
-  for (const g of await db.selectFrom('grants').select(['account_id', 'permission_id', 'context_type', 'context_id']).where('tenant_id', '=', tenantId).execute()) {
-    push(grants, g.account_id, g);
-  }
-  await eachPage(
-    (after) => {
-      let q = db
-        .selectFrom('accounts')
-        .select(['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id'])
-        .where('tenant_id', '=', tenantId);
-      if (after !== null) q = q.where('id', '>', after);
-      return q.orderBy('id').limit(PAGE).execute();
-    },
-    (r) => index.applyAccount({ ...r, grants: grants.get(r.id) ?? [] }),
+  await scan(db.selectFrom('grants').select(['account_id', 'permission_id', 'context_type', 'context_id']).where('tenant_id', '=', tenantId), (r) =>
+    push(grants, str(r[0]), { permission_id: str(r[1]), context_type: str(r[2]), context_id: strOrNull(r[3]) }),
+  );
+  await scan(
+    db.selectFrom('accounts').select(['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id']).where('tenant_id', '=', tenantId),
+    (r) =>
+      index.applyAccount({
+        id: str(r[0]),
+        application_id: str(r[1]),
+        name: str(r[2]),
+        identity_id: strOrNull(r[3]),
+        status: str(r[4]),
+        observed_at: str(r[5]),
+        import_id: strOrNull(r[6]),
+        grants: grants.get(str(r[0])) ?? [],
+      }),
   );
 }
 

@@ -5,6 +5,7 @@
  * is currently in the store.
  */
 import type { ContextType } from '../domain/access.ts';
+import type { EffectiveSet } from './effective.ts';
 
 export const NONE = -1;
 
@@ -19,21 +20,12 @@ export class UnitNode {
   readonly members = new Set<number>();
   /** Assignments whose assignee is this unit. */
   readonly assignments = new Set<number>();
+  /** What every member of this unit inherits from it and its ancestors (cached). */
+  inherited: EffectiveSet | null = null;
   constructor(
     readonly idx: number,
     readonly id: string,
   ) {}
-}
-
-/** Effective (assigned) access of one identity, valid while `epoch` matches and lo <= now < hi. */
-export interface EffectiveCache {
-  epoch: number;
-  lo: number;
-  hi: number;
-  /** permission slot -> assignment slots that give it now */
-  perms: Map<number, number[]>;
-  /** permissions held in context `all` */
-  allContext: Set<number>;
 }
 
 export class IdentityNode {
@@ -48,7 +40,10 @@ export class IdentityNode {
   unit = NONE;
   readonly assignments = new Set<number>();
   readonly accounts = new Set<number>();
-  cache: EffectiveCache | null = null;
+  /** Effective assigned access, when cached. */
+  cache: EffectiveSet | null = null;
+  /** Whether the identity is in the cache's eviction queue. */
+  queued = false;
   constructor(
     readonly idx: number,
     readonly id: string,
@@ -97,6 +92,8 @@ export class RoleNode {
   readonly assignments = new Set<number>();
   closureEpoch = -1;
   closurePermissions: Set<number> = new Set();
+  /** The same permissions as an array (for expanding assignments). */
+  closurePermList: Int32Array = new Int32Array(0) as Int32Array;
   closureRoles: Set<number> = new Set();
   constructor(
     readonly idx: number,
@@ -120,6 +117,8 @@ export class AssignmentNode {
   delegatedFrom = NONE;
   delegator = NONE;
   ruleId: string | null = null;
+  /** The rendered form of this assignment in answers (built on first use, dropped on change). */
+  view: object | null = null;
   constructor(
     readonly idx: number,
     readonly id: string,

@@ -8,6 +8,7 @@
  * observed truth, and drift shows where it differs from what is assigned.
  */
 import type { AccessContext, AccessSpace, ContextType } from '../domain/access.ts';
+import { findPerm, holdsEverywhere, permAt, permCount, viaRange } from './effective.ts';
 import { NONE, type AccountNode, type AssignmentNode } from './nodes.ts';
 import { contextMapKey, type TenantIndex } from './tenant-index.ts';
 
@@ -38,12 +39,12 @@ export function checkSlots(index: TenantIndex, identity: number, permission: num
     }
     return false;
   }
-  const eff = index.effective(identity, now);
-  if (asked.type === 'all') return eff.allContext.has(permission);
-  const list = eff.perms.get(permission);
-  if (list === undefined) return false;
-  for (let i = 0; i < list.length; i += 1) {
-    const a = index.assignments.get(list[i]!);
+  const data = index.effective(identity, now).data;
+  if (asked.type === 'all') return holdsEverywhere(data, permission);
+  const k = findPerm(data, permission);
+  if (k < 0) return false;
+  for (let { from: i, to } = viaRange(data, k); i < to; i += 1) {
+    const a = index.assignments.get(data[i]!);
     if (index.covers(a.contextType, a.contextId, asked.type, asked.id, asked.unit)) return true;
   }
   return false;
@@ -71,17 +72,24 @@ export interface HeldPermission {
   via: HeldVia[];
 }
 
+/**
+ * The rendered assignment (built once per version of the assignment and shared by every
+ * answer that names it, hence frozen).
+ */
 export function viaAssignment(index: TenantIndex, a: AssignmentNode): HeldVia {
-  return {
+  if (a.view !== null) return a.view as HeldVia;
+  const view: HeldVia = Object.freeze({
     kind: 'assignment',
     assignmentId: a.id,
     source: a.source,
-    assignee: a.assigneeIsUnit ? { type: 'orgUnit', id: index.units.get(a.assignee).id } : { type: 'identity', id: index.identities.get(a.assignee).id },
-    resource: a.resourceIsRole ? { type: 'role', id: index.roles.get(a.resource).id } : { type: 'permission', id: index.perms.get(a.resource).id },
-    context: { type: a.contextType, id: a.contextId },
+    assignee: Object.freeze(a.assigneeIsUnit ? { type: 'orgUnit', id: index.units.get(a.assignee).id } : { type: 'identity', id: index.identities.get(a.assignee).id }),
+    resource: Object.freeze(a.resourceIsRole ? { type: 'role', id: index.roles.get(a.resource).id } : { type: 'permission', id: index.perms.get(a.resource).id }),
+    context: Object.freeze({ type: a.contextType, id: a.contextId }),
     delegatedFromId: a.delegatedFrom === NONE ? null : index.assignments.get(a.delegatedFrom).id,
     ruleId: a.ruleId,
-  };
+  } as const);
+  a.view = view;
+  return view;
 }
 
 function viaAccount(acc: AccountNode, g: { contextType: ContextType; contextId: string | null }): HeldVia {
@@ -100,12 +108,16 @@ export function heldSlots(index: TenantIndex, identity: number, now: number, spa
     if (list === undefined) held.set(p, [v]);
     else list.push(v);
   };
-  const eff = index.effective(identity, now);
-  for (const [p, list] of eff.perms) {
+  const data = index.effective(identity, now).data;
+  for (let k = 0, n = permCount(data); k < n; k += 1) {
+    const p = permAt(data, k);
     const perm = index.perms.get(p);
     if (app !== NONE && perm.app !== app) continue;
     if (space === 'provisioned' && perm.app !== NONE && !index.apps.get(perm.app).managed) continue;
-    for (const aIdx of list) push(p, viaAssignment(index, index.assignments.get(aIdx)));
+    const { from, to } = viaRange(data, k);
+    const via: HeldVia[] = new Array<HeldVia>(to - from);
+    for (let i = from; i < to; i += 1) via[i - from] = viaAssignment(index, index.assignments.get(data[i]!));
+    held.set(p, via);
   }
   if (space === 'provisioned') {
     for (const accIdx of index.identities.get(identity).accounts) {
@@ -119,15 +131,59 @@ export function heldSlots(index: TenantIndex, identity: number, now: number, spa
 }
 
 export function listAccess(index: TenantIndex, identity: number, now: number, space: AccessSpace, app = NONE): HeldPermission[] {
-  const out: HeldPermission[] = [];
-  for (const [p, via] of heldSlots(index, identity, now, space, app)) {
-    const perm = index.perms.get(p);
-    const application = index.apps.get(perm.app);
-    out.push({ permissionId: perm.id, permissionName: perm.name, applicationId: application.id, applicationName: application.name, via });
+  if (space === 'assigned' && identity !== NONE) return listAssigned(index, identity, now, app);
+  const rank = index.permissionOrder();
+  const held = heldSlots(index, identity, now, space, app);
+  // Sort by the catalog's display order (application name, permission name), precomputed.
+  const keys = new Float64Array(held.size);
+  const slots: number[] = [];
+  const vias: HeldVia[][] = [];
+  for (const [p, via] of held) {
+    keys[slots.length] = rank[p]! * RANK_SPAN + slots.length;
+    slots.push(p);
+    vias.push(via);
   }
-  out.sort((a, b) => (a.applicationName === b.applicationName ? cmp(a.permissionName, b.permissionName) : cmp(a.applicationName, b.applicationName)));
+  keys.sort();
+  const out: HeldPermission[] = new Array<HeldPermission>(keys.length);
+  for (let i = 0; i < keys.length; i += 1) {
+    const k = keys[i]! % RANK_SPAN;
+    out[i] = heldPermission(index, slots[k]!, vias[k]!);
+  }
   return out;
 }
+
+/** {@link listAccess} in the assigned space, straight from the identity's effective set. */
+function listAssigned(index: TenantIndex, identity: number, now: number, app: number): HeldPermission[] {
+  const rank = index.permissionOrder();
+  const data = index.effective(identity, now).data;
+  const n = permCount(data);
+  const keys = new Float64Array(n);
+  let count = 0;
+  for (let k = 0; k < n; k += 1) {
+    const p = permAt(data, k);
+    if (app !== NONE && index.perms.get(p).app !== app) continue;
+    keys[count++] = rank[p]! * RANK_SPAN + k;
+  }
+  const sorted = keys.subarray(0, count).sort();
+  const out: HeldPermission[] = new Array<HeldPermission>(count);
+  for (let i = 0; i < count; i += 1) {
+    const k = sorted[i]! % RANK_SPAN;
+    const { from, to } = viaRange(data, k);
+    const via: HeldVia[] = new Array<HeldVia>(to - from);
+    for (let j = from; j < to; j += 1) via[j - from] = viaAssignment(index, index.assignments.get(data[j]!));
+    out[i] = heldPermission(index, permAt(data, k), via);
+  }
+  return out;
+}
+
+function heldPermission(index: TenantIndex, p: number, via: HeldVia[]): HeldPermission {
+  const perm = index.perms.get(p);
+  const application = index.apps.get(perm.app);
+  return { permissionId: perm.id, permissionName: perm.name, applicationId: application.id, applicationName: application.name, via };
+}
+
+/** Positions in a list are below this (keys are `rank * RANK_SPAN + position`, exact doubles). */
+const RANK_SPAN = 2 ** 24;
 
 /** Roles that give the permission (directly or through included roles). */
 export function rolesGiving(index: TenantIndex, permission: number): Set<number> {
@@ -215,8 +271,16 @@ export function heldVia(index: TenantIndex, identity: number, permission: number
     }
     return out;
   }
-  const list = index.effective(identity, now).perms.get(permission);
-  return list === undefined ? [] : list.map((a) => viaAssignment(index, index.assignments.get(a)));
+  return assignmentsGiving(index, identity, permission, now).map((a) => viaAssignment(index, index.assignments.get(a)));
+}
+
+/** The assignment slots through which the identity holds the permission now (assigned space). */
+export function assignmentsGiving(index: TenantIndex, identity: number, permission: number, now: number): number[] {
+  const data = index.effective(identity, now).data;
+  const k = findPerm(data, permission);
+  if (k < 0) return [];
+  const { from, to } = viaRange(data, k);
+  return Array.from(data.subarray(from, to));
 }
 
 /** Holders of a permission held in exactly the context `(type, id)` (CoreOne's context queries). */
@@ -228,13 +292,12 @@ export function holdersInContext(index: TenantIndex, type: ContextType, id: stri
     if (!a.exists || !a.active) continue;
     const reached = a.assigneeIsUnit ? [...holderCandidatesOfUnit(index, a.assignee)] : [a.assignee];
     for (const i of reached) {
-      const eff = index.effective(i, now);
       for (const p of index.assignmentPermissions(a)) {
         if (space === 'provisioned') {
           const perm = index.perms.get(p);
           if (perm.app !== NONE && !index.apps.get(perm.app).managed) continue;
         }
-        if (eff.perms.get(p)?.includes(aIdx)) out.push({ identity: i, permission: p, via: viaAssignment(index, a) });
+        if (assignmentsGiving(index, i, p, now).includes(aIdx)) out.push({ identity: i, permission: p, via: viaAssignment(index, a) });
       }
     }
   }

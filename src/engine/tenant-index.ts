@@ -1,10 +1,13 @@
 /**
  * One tenant's in-memory access index: the directory, catalog, assignments and accounts as
  * integer-slotted nodes, kept current by `apply*` calls (from the bulk load and from the
- * change feed). Effective access is computed per identity on first use and cached; a cache
- * entry is valid while nothing it depends on has changed (per-identity invalidation, or the
- * global `epoch` for unit-tree and role edits) and while `now` stays inside the validity
- * bounds it was computed for, so a validity window crossing "now" is honoured without a write.
+ * change feed). Effective access is computed per identity on first use and cached as a
+ * compact set (`effective.ts`); what a unit's members inherit from it and its ancestors is
+ * computed once per unit and shared. A cache entry is valid while nothing it depends on has
+ * changed (per-identity invalidation, or the global `epoch` for unit-tree, unit-assignment
+ * and role edits) and while `now` stays inside the validity bounds it was computed for, so a
+ * validity window crossing "now" is honoured without a write. The identity cache is bounded
+ * by memory (`cacheBytes`): beyond it the entries cached first are dropped.
  *
  * Queries are in `queries.ts`; this file holds the state and its maintenance.
  */
@@ -20,9 +23,9 @@ import {
   RoleNode,
   Table,
   UnitNode,
-  type EffectiveCache,
   type GrantEntry,
 } from './nodes.ts';
+import { EffectiveBuilder, EMPTY_DATA, effectiveBytes, type EffectiveSet } from './effective.ts';
 
 export interface UnitRow {
   id: string;
@@ -89,6 +92,8 @@ export interface AccountRow {
 }
 
 const MAX_DEPTH = 256;
+/** Default memory for cached identity sets: L (100k identities, ~230 permissions each) fits. */
+export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
 
 function asContextType(t: string): ContextType {
   return t === 'orgUnit' || t === 'identity' || t === 'object' ? t : 'all';
@@ -125,17 +130,23 @@ export class TenantIndex {
   readonly delegationsBySource = new Map<number, Set<number>>();
   readonly delegationsByDelegator = new Map<number, Set<number>>();
 
-  /** Identities whose effective access is cached, oldest first (a ring, bounded by `maxCached`). */
-  private readonly cachedRing: number[] = [];
-  private cachedRingStart = 0;
+  /** Identities whose effective access is cached, oldest first (bounded by `cacheBytes`). */
+  private readonly cachedQueue: number[] = [];
+  private cachedQueueStart = 0;
+  /** Bytes taken by the cached identity sets. */
+  cachedBytes = 0;
+  private readonly builder = new EffectiveBuilder();
+  /** Display rank of each permission slot; null once a catalog name changes. */
+  private permRank: Int32Array | null = null;
+  private readonly everywhere = (a: number): boolean => this.assignments.get(a).contextType === 'all';
 
   /**
-   * @param maxCached how many identities' effective access to keep cached; the oldest entries
-   * are dropped beyond it (they are recomputed on their next use).
+   * @param cacheBytes how much memory the cached identity sets may take; beyond it the
+   * entries cached first are dropped (and recomputed on their next use).
    */
   constructor(
     readonly tenantId: string,
-    readonly maxCached = 50_000,
+    readonly cacheBytes = DEFAULT_CACHE_BYTES,
   ) {}
 
   /** An existing identity by subject, else by username; NONE when neither matches. */
@@ -180,7 +191,8 @@ export class TenantIndex {
     if (parent !== NONE) this.units.get(parent).children.add(node.idx);
   }
 
-  applyIdentity(row: IdentityRow): void {
+  /** `initial`: while the index is first filled (nothing is cached yet, nothing to invalidate). */
+  applyIdentity(row: IdentityRow, initial = false): void {
     const idx = this.identities.intern(row.id);
     const node = this.identities.get(idx);
     this.unindexIdentity(node);
@@ -197,7 +209,7 @@ export class TenantIndex {
     if (node.username !== null) this.identityByUsername.set(node.username, idx);
     const unit = row.org_unit_id === null ? NONE : this.units.intern(row.org_unit_id);
     this.setIdentityUnit(node, unit);
-    this.invalidateIdentity(idx, new Set());
+    if (!initial) this.invalidateIdentity(idx, new Set());
   }
 
   removeIdentity(id: string): void {
@@ -226,6 +238,7 @@ export class TenantIndex {
   }
 
   applyApplication(row: ApplicationRow): void {
+    this.permRank = null;
     const idx = this.apps.intern(row.id);
     const node = this.apps.get(idx);
     if (node.exists && this.appByName.get(node.name) === idx) this.appByName.delete(node.name);
@@ -244,6 +257,7 @@ export class TenantIndex {
   }
 
   removeApplication(id: string): void {
+    this.permRank = null;
     const idx = this.apps.find(id);
     if (idx === NONE) return;
     const node = this.apps.get(idx);
@@ -252,6 +266,7 @@ export class TenantIndex {
   }
 
   applyPermission(row: PermissionRow): void {
+    this.permRank = null;
     const idx = this.perms.intern(row.id);
     const node = this.perms.get(idx);
     const wasExisting = node.exists;
@@ -267,6 +282,7 @@ export class TenantIndex {
   }
 
   removePermission(id: string): void {
+    this.permRank = null;
     const idx = this.perms.find(id);
     if (idx === NONE) return;
     const node = this.perms.get(idx);
@@ -322,7 +338,8 @@ export class TenantIndex {
     this.epoch += 1;
   }
 
-  applyAssignment(row: AssignmentRow): void {
+  /** `initial`: while the index is first filled (nothing is cached yet, nothing to invalidate). */
+  applyAssignment(row: AssignmentRow, initial = false): void {
     const idx = this.assignments.intern(row.id);
     const node = this.assignments.get(idx);
     if (node.exists) {
@@ -344,8 +361,13 @@ export class TenantIndex {
     node.delegatedFrom = row.delegated_from_id ? this.assignments.intern(row.delegated_from_id) : NONE;
     node.delegator = row.delegator_id ? this.identities.intern(row.delegator_id) : NONE;
     node.ruleId = row.rule_id;
+    node.view = null;
     this.attachAssignment(node);
-    this.invalidateAssignment(idx, new Set());
+    if (initial) {
+      if (node.assigneeIsUnit) this.epoch += 1;
+    } else {
+      this.invalidateAssignment(idx, new Set());
+    }
   }
 
   removeAssignment(id: string): void {
@@ -419,10 +441,32 @@ export class TenantIndex {
     node.grants = [];
   }
 
+  /**
+   * The display rank of every permission slot: ordered by application name, then permission
+   * name (as lists are shown). Recomputed after a catalog change, on first use.
+   */
+  permissionOrder(): Int32Array {
+    if (this.permRank !== null && this.permRank.length === this.perms.nodes.length) return this.permRank;
+    const nodes = this.perms.nodes;
+    const appName = (p: number) => (nodes[p]!.app === NONE ? '' : this.apps.get(nodes[p]!.app).name);
+    const order = Array.from({ length: nodes.length }, (_, p) => p).sort((x, y) => {
+      const ax = appName(x);
+      const ay = appName(y);
+      if (ax !== ay) return ax < ay ? -1 : 1;
+      const nx = nodes[x]!.name;
+      const ny = nodes[y]!.name;
+      return nx < ny ? -1 : nx > ny ? 1 : x - y;
+    });
+    const rank = new Int32Array(nodes.length);
+    order.forEach((p, i) => (rank[p] = i));
+    this.permRank = rank;
+    return rank;
+  }
+
   // ---- invalidation ------------------------------------------------------------------
 
   private invalidateIdentity(idx: number, seen: Set<number>): void {
-    this.identities.get(idx).cache = null;
+    this.dropCache(this.identities.get(idx));
     const delegations = this.delegationsByDelegator.get(idx);
     if (delegations) for (const d of delegations) this.invalidateAssignment(d, seen);
   }
@@ -467,6 +511,7 @@ export class TenantIndex {
       for (const inc of rn.includes) stack.push(inc);
     }
     node.closurePermissions = permissions;
+    node.closurePermList = Int32Array.from(permissions) as Int32Array;
     node.closureRoles = roles;
     node.closureEpoch = this.roleEpoch;
   }
@@ -528,55 +573,119 @@ export class TenantIndex {
   }
 
   /** The identity's effective assigned access at `now` (cached). */
-  effective(identity: number, now: number): EffectiveCache {
+  effective(identity: number, now: number): EffectiveSet {
     const node = this.identities.get(identity);
     const cached = node.cache;
     if (cached !== null && cached.epoch === this.epoch && now >= cached.lo && now < cached.hi) return cached;
     const fresh = this.computeEffective(node, now);
-    if (cached === null) this.remember(identity);
+    this.dropCache(node);
     node.cache = fresh;
+    this.cachedBytes += effectiveBytes(fresh);
+    if (!node.queued) {
+      node.queued = true;
+      this.cachedQueue.push(identity);
+    }
+    if (this.cachedBytes > this.cacheBytes) this.evict(identity);
     return fresh;
   }
 
-  private remember(identity: number): void {
-    this.cachedRing.push(identity);
-    if (this.cachedRing.length - this.cachedRingStart > this.maxCached) {
-      const oldest = this.cachedRing[this.cachedRingStart]!;
-      this.cachedRingStart += 1;
-      if (oldest !== identity) this.identities.get(oldest).cache = null;
-      if (this.cachedRingStart > 4096 && this.cachedRingStart * 2 > this.cachedRing.length) {
-        this.cachedRing.splice(0, this.cachedRingStart);
-        this.cachedRingStart = 0;
+  private dropCache(node: IdentityNode): void {
+    if (node.cache === null) return;
+    this.cachedBytes -= effectiveBytes(node.cache);
+    node.cache = null;
+  }
+
+  /** Drops the entries cached first until the cache fits its memory (keeping `keep`'s). */
+  private evict(keep: number): void {
+    const queue = this.cachedQueue;
+    while (this.cachedBytes > this.cacheBytes && queue.length - this.cachedQueueStart > 1) {
+      const oldest = queue[this.cachedQueueStart]!;
+      this.cachedQueueStart += 1;
+      if (oldest === keep) {
+        queue.push(oldest);
+        continue;
+      }
+      const node = this.identities.get(oldest);
+      node.queued = false;
+      this.dropCache(node);
+    }
+    if (this.cachedQueueStart > 4096 && this.cachedQueueStart * 2 > queue.length) {
+      queue.splice(0, this.cachedQueueStart);
+      this.cachedQueueStart = 0;
+    }
+  }
+
+  private computeEffective(node: IdentityNode, now: number): EffectiveSet {
+    if (!node.exists || !node.active) return { epoch: this.epoch, lo: -Infinity, hi: Infinity, data: EMPTY_DATA };
+    const bounds = { lo: -Infinity, hi: Infinity };
+    let base = EMPTY_DATA;
+    if (node.unit !== NONE) {
+      const inherited = this.inherited(node.unit, now);
+      base = inherited.data;
+      bounds.lo = inherited.lo;
+      bounds.hi = inherited.hi;
+    }
+    const builder = this.builder;
+    builder.reset();
+    this.collect(builder, node.assignments, now, bounds);
+    return { epoch: this.epoch, lo: bounds.lo, hi: bounds.hi, data: builder.build(base, this.everywhere) };
+  }
+
+  /** Adds the pairs (permission, assignment) of the assignments that count at `now`. */
+  private collect(builder: EffectiveBuilder, assignments: Set<number>, now: number, bounds: { lo: number; hi: number }): void {
+    for (const aIdx of assignments) {
+      const a = this.assignments.get(aIdx);
+      if (!this.counts(a, now, bounds)) continue;
+      if (a.resourceIsRole) {
+        this.closeRole(a.resource);
+        const list = this.roles.get(a.resource).closurePermList;
+        for (let i = 0; i < list.length; i += 1) builder.add(list[i]!, aIdx);
+      } else if (this.perms.get(a.resource).exists) {
+        builder.add(a.resource, aIdx);
       }
     }
   }
 
-  private computeEffective(node: IdentityNode, now: number): EffectiveCache {
-    const result: EffectiveCache = { epoch: this.epoch, lo: -Infinity, hi: Infinity, perms: new Map(), allContext: new Set() };
-    if (!node.exists || !node.active) return result;
-    const bounds = { lo: -Infinity, hi: Infinity };
-    const take = (set: Set<number>) => {
-      for (const aIdx of set) {
-        const a = this.assignments.get(aIdx);
-        if (!this.counts(a, now, bounds)) continue;
-        for (const p of this.assignmentPermissions(a)) {
-          const list = result.perms.get(p);
-          if (list === undefined) result.perms.set(p, [aIdx]);
-          else list.push(aIdx);
-          if (a.contextType === 'all') result.allContext.add(p);
-        }
-      }
-    };
-    take(node.assignments);
-    let u = node.unit;
-    for (let depth = 0; u !== NONE && depth < MAX_DEPTH; depth += 1) {
-      const unit = this.units.get(u);
-      if (unit.exists) take(unit.assignments);
-      u = unit.parent;
+  /**
+   * What members of `unit` inherit at `now`: the assignments of the unit and its ancestors
+   * that count. Computed once per unit (from its parent's) and shared by all its members.
+   */
+  inherited(unit: number, now: number): EffectiveSet {
+    const chain: number[] = [];
+    const seen = new Set<number>();
+    for (let u = unit; u !== NONE && chain.length < MAX_DEPTH; u = this.units.get(u).parent) {
+      if (seen.has(u)) return this.inheritedFlat(chain, now);
+      seen.add(u);
+      const cached = this.units.get(u).inherited;
+      chain.push(u);
+      if (cached !== null && cached.epoch === this.epoch && now >= cached.lo && now < cached.hi) break;
     }
-    result.lo = bounds.lo;
-    result.hi = bounds.hi;
-    return result;
+    let parent = null as EffectiveSet | null;
+    for (let i = chain.length - 1; i >= 0; i -= 1) {
+      const node = this.units.get(chain[i]!);
+      const cached = node.inherited;
+      if (cached !== null && cached.epoch === this.epoch && now >= cached.lo && now < cached.hi) {
+        parent = cached;
+        continue;
+      }
+      const bounds: { lo: number; hi: number } = { lo: parent?.lo ?? -Infinity, hi: parent?.hi ?? Infinity };
+      this.builder.reset();
+      if (node.exists) this.collect(this.builder, node.assignments, now, bounds);
+      parent = { epoch: this.epoch, lo: bounds.lo, hi: bounds.hi, data: this.builder.build(parent?.data ?? EMPTY_DATA, this.everywhere) };
+      node.inherited = parent;
+    }
+    return parent ?? { epoch: this.epoch, lo: -Infinity, hi: Infinity, data: EMPTY_DATA };
+  }
+
+  /** A unit chain that loops (only while a move is half applied): every unit once, not cached. */
+  private inheritedFlat(chain: number[], now: number): EffectiveSet {
+    const bounds = { lo: -Infinity, hi: Infinity };
+    this.builder.reset();
+    for (const u of chain) {
+      const node = this.units.get(u);
+      if (node.exists) this.collect(this.builder, node.assignments, now, bounds);
+    }
+    return { epoch: this.epoch, lo: bounds.lo, hi: bounds.hi, data: this.builder.build(EMPTY_DATA, this.everywhere) };
   }
 
   /** Rule 5: whether an assignment or grant held in (type, id) covers the asked context. */

@@ -25,6 +25,7 @@ import {
   PostgresDialect,
   SqliteDialect,
   sql,
+  type CompiledQuery,
   type LogEvent,
   type Transaction,
 } from 'kysely';
@@ -135,6 +136,12 @@ export interface Store {
   touchCredential(table: 'api_keys' | 'application_keys' | 'oauth_clients', tenantId: string, id: string, now: string): Promise<void>;
   /** The server's token-signing keys (server-wide, not per tenant), oldest first. */
   listSigningKeys(): Promise<Database['signing_keys'][]>;
+  /**
+   * Streams the rows of a (compiled) read query as arrays of column values, in batches, from
+   * one consistent snapshot, with the driver's raw row mode: no object per row and no
+   * paging. For bulk reads (building the access index), not for request paths.
+   */
+  scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -157,6 +164,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: Dialect;
   let migrationSchema: string | undefined;
+  let raw: RawDriver;
   let statements: SqliteStatements | null = null;
   if (isPg) {
     dialect = 'postgres';
@@ -188,6 +196,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new StoreOpenError('DATABASE_URL', `cannot connect to PostgreSQL at ${where}: ${(e as Error).message}`);
     }
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
+    raw = { pool };
   } else {
     if (url) throw new StoreOpenError('DATABASE_URL', `unsupported database URL (expected postgres://...): ${safeUrl(url)}`);
     dialect = 'sqlite';
@@ -209,9 +218,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
+    raw = { sqlite };
     statements = sqliteStatements(sqlite);
   }
-  return new KyselyStore(db, dialect, migrationSchema, statements);
+  return new KyselyStore(db, dialect, raw, migrationSchema, statements);
 }
 
 /**
@@ -238,13 +248,61 @@ function sqliteStatements(sqlite: SQLiteDatabase.Database): SqliteStatements {
   };
 }
 
+/** The driver under Kysely, for {@link Store.scan}. */
+type RawDriver = { sqlite: SQLiteDatabase.Database } | { pool: pg.Pool };
+
+const SCAN_BATCH = 10_000;
+
 class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    private readonly raw: RawDriver,
     private readonly migrationSchema?: string,
     private readonly statements: SqliteStatements | null = null,
   ) {}
+
+  async scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize = SCAN_BATCH): Promise<void> {
+    const raw = this.raw;
+    if ('sqlite' in raw) {
+      // Holding Kysely's (single) connection keeps every other query waiting while the
+      // statement iterates (better-sqlite3 refuses other statements meanwhile); between
+      // batches the event loop runs, so requests that need no query are answered.
+      await this.db.connection().execute(async () => {
+        const stmt = raw.sqlite.prepare(query.sql).raw(true);
+        let rows: unknown[][] = [];
+        for (const row of stmt.iterate(...query.parameters) as Iterable<unknown[]>) {
+          rows.push(row);
+          if (rows.length === batchSize) {
+            onRows(rows);
+            rows = [];
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+        if (rows.length > 0) onRows(rows);
+      });
+      return;
+    }
+    // PostgreSQL: a cursor in a read-only repeatable-read transaction (one snapshot).
+    const client = await raw.pool.connect();
+    let failed = false;
+    try {
+      await client.query('begin isolation level repeatable read read only');
+      await client.query({ text: `declare grantory_scan no scroll cursor for ${query.sql}`, values: query.parameters as unknown[] });
+      for (;;) {
+        const result = await client.query<unknown[]>({ text: `fetch ${Math.max(1, Math.floor(batchSize))} from grantory_scan`, rowMode: 'array' });
+        if (result.rows.length > 0) onRows(result.rows);
+        if (result.rows.length < batchSize) break;
+      }
+      await client.query('commit');
+    } catch (e) {
+      failed = true;
+      await client.query('rollback').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release(failed);
+    }
+  }
 
   private migrator(): Migrator {
     return new Migrator({ db: this.db, provider: migrationProvider, ...(this.migrationSchema ? { migrationTableSchema: this.migrationSchema } : {}) });

@@ -15,6 +15,8 @@ let ts: TestStore;
 let engine: AccessEngine;
 let tenantId: string;
 let d: Dataset;
+/** An engine started before the load: it reaches the data only through the change feed. */
+let follower: AccessEngine;
 const now = Date.parse('2026-11-25T12:00:00.000Z');
 
 beforeAll(async () => {
@@ -22,12 +24,15 @@ beforeAll(async () => {
   await ts.store.migrate();
   tenantId = await ts.store.createTenant('bench-smoke', new Date().toISOString());
   d = generate(SIZES.S, 42);
+  follower = new AccessEngine(ts.store, { pollIntervalMs: 0, clock: () => now, rebuildThreshold: 1_000_000 });
+  await follower.start();
   await load(ts.store, tenantId, d);
   engine = new AccessEngine(ts.store, { pollIntervalMs: 0, clock: () => now });
   await engine.start();
 }, 120_000);
 afterAll(async () => {
   engine?.stop();
+  follower?.stop();
   await ts?.dispose();
 });
 
@@ -86,5 +91,23 @@ describe('benchmark smoke (S dataset)', () => {
     const permissionId = idOf.perm(Math.floor(r() * d.size.permissions));
     const page = holders(index, index.perms.find(permissionId), now, 'assigned', null, 100_000);
     expect(page.items.map((h) => index.identities.get(h.identity).id)).toEqual(permissionHolders(model, permissionId, now));
+  });
+
+  it('loads through the write protocol: one audit event per write, and a follower of the change feed reaches the same answers', { timeout: 120_000 }, async () => {
+    const db = ts.store.read(tenantId).db;
+    const { revision } = await db.selectFrom('tenants').select('revision').where('id', '=', tenantId).executeTakeFirstOrThrow();
+    const audits = await db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+    expect(Number(audits.n)).toBe(Number(revision));
+    const changed = await db.selectFrom('changes').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).where('entity', '=', 'assignment').executeTakeFirstOrThrow();
+    expect(Number(changed.n)).toBe(d.assignments.length);
+    expect(await follower.syncNow(tenantId)).toBe(Number(revision));
+    const built = (await engine.at(tenantId)).index;
+    const followed = (await follower.at(tenantId)).index;
+    const r = rng(5);
+    for (let k = 0; k < 100; k += 1) {
+      const identityId = idOf.identity(Math.floor(r() * d.size.identities));
+      const render = (index: typeof built) => listAccess(index, index.identities.find(identityId), now, 'assigned').map((h) => [h.permissionId, h.via.map((v) => (v.kind === 'assignment' ? v.assignmentId : '')).sort()]);
+      expect(render(followed)).toEqual(render(built));
+    }
   });
 });

@@ -69,6 +69,8 @@ for (const backend of CONTRACT_BACKENDS) {
   describe(`access engine vs reference rules (${backend})`, () => {
     let ts: TestStore;
     let engine: AccessEngine;
+    /** The same engine with an identity cache of one byte: every answer recomputes (eviction). */
+    let uncached: AccessEngine;
     let clock = T0;
     let run = 0;
     beforeAll(async () => {
@@ -76,9 +78,12 @@ for (const backend of CONTRACT_BACKENDS) {
       await ts.store.migrate();
       engine = new AccessEngine(ts.store, { clock: () => clock, pollIntervalMs: 0 });
       await engine.start();
+      uncached = new AccessEngine(ts.store, { clock: () => clock, pollIntervalMs: 0, cacheBytes: 1 });
+      await uncached.start();
     });
     afterAll(async () => {
       engine.stop();
+      uncached.stop();
       await ts.dispose();
     });
 
@@ -172,7 +177,9 @@ for (const backend of CONTRACT_BACKENDS) {
 
       async function compare(tenantId: string, model: MutableModel): Promise<void> {
         await engine.syncNow(tenantId);
+        await uncached.syncNow(tenantId);
         const { index } = await engine.at(tenantId);
+        const small = (await uncached.at(tenantId)).index;
         const ref: ReferenceModel = model;
         const contexts: AccessContext[] = [
           { type: 'all', id: null },
@@ -187,6 +194,7 @@ for (const backend of CONTRACT_BACKENDS) {
               const asked = askContext(index, context);
               const expected = checkAccess(ref, identityId, permissionId, context, clock);
               const actual = checkSlots(index, slot, permSlot, asked, clock, 'assigned');
+              expect(checkSlots(small, small.identities.find(identityId), small.perms.find(permissionId), askContext(small, context), clock, 'assigned')).toBe(expected);
               if (actual !== expected) {
                 throw new Error(`check(${identityId}, ${permissionId}, ${JSON.stringify(context)}) at ${new Date(clock).toISOString()}: engine ${actual}, reference ${expected}\n${JSON.stringify({ ...model, identities: [...model.identities], units: [...model.units], roles: [...model.roles] })}`);
               }
