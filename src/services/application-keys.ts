@@ -16,6 +16,7 @@ import type { Right } from '../domain/rights.ts';
 import { isKnownScope, narrowRights } from '../domain/scopes.ts';
 import { digestsEqual, generateSecret, hasValidChecksum } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
+import { credentialUsageIsStale } from '../store/store.ts';
 import { requireRight, writeMeta, type Actor, type Caller } from './actor.ts';
 import { CredentialRejected, secretLabel } from './authentication.ts';
 import type { ServiceDeps } from './index.ts';
@@ -139,7 +140,7 @@ export async function authenticateApplicationKey(deps: ServiceDeps, presented: s
   const nowIso = deps.now().toISOString();
   if (key.expires_at && key.expires_at <= nowIso) reject('the application key has expired', key.tenant_id, key.id);
   const scopes = key.scopes === null ? null : (JSON.parse(key.scopes) as string[]);
-  await deps.store.touchCredential('application_keys', key.tenant_id, key.id, nowIso);
+  if (credentialUsageIsStale(key.last_used_at, nowIso)) await deps.store.touchCredential('application_keys', key.tenant_id, key.id, nowIso);
   return {
     tenantId: key.tenant_id,
     kind: 'app_key',

@@ -17,6 +17,7 @@ import { AppError } from '../domain/errors.ts';
 import { narrowRights } from '../domain/scopes.ts';
 import { digestsEqual, hasValidChecksum, hashSecret } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
+import { credentialUsageIsStale } from '../store/store.ts';
 import { systemActor, type Caller } from './actor.ts';
 import type { AuthFailure } from './auth-failures.ts';
 import type { ServiceDeps } from './index.ts';
@@ -71,8 +72,8 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   const nowIso = deps.now().toISOString();
   if (key.expires_at && key.expires_at <= nowIso) reject('the API key has expired', key.tenant_id, key.id);
   const scopes = key.scopes === null ? null : (JSON.parse(key.scopes) as string[]);
-  const rights = narrowRights(await grantoryRights(deps, key.tenant_id, key.identity_id, nowIso), scopes);
-  await deps.store.touchCredential('api_keys', key.tenant_id, key.id, nowIso);
+  const rights = narrowRights(await grantoryRights(deps, key.tenant_id, key.identity_id, nowIso, key.tenant_revision), scopes);
+  if (credentialUsageIsStale(key.last_used_at, nowIso)) await deps.store.touchCredential('api_keys', key.tenant_id, key.id, nowIso);
   return {
     tenantId: key.tenant_id,
     kind: 'api_key',
@@ -85,7 +86,7 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   };
 }
 
-async function upgradeLegacyHash(deps: ServiceDeps, key: Database['api_keys'], digest: string): Promise<Database['api_keys']> {
+async function upgradeLegacyHash<K extends Database['api_keys']>(deps: ServiceDeps, key: K, digest: string): Promise<K> {
   await deps.store.write(key.tenant_id, { ...writeMetaOfSystem(key.tenant_id) }, async (tx) => {
     await tx.db
       .updateTable('api_keys')

@@ -61,8 +61,9 @@ export async function clientBaseRights(
   tenantId: string,
   client: Pick<Database['oauth_clients'], 'identity_id' | 'application_id'>,
   now: string,
+  knownRevision?: number,
 ): Promise<Set<Right>> {
-  if (client.identity_id) return grantoryRights(deps, tenantId, client.identity_id, now);
+  if (client.identity_id) return grantoryRights(deps, tenantId, client.identity_id, now, knownRevision);
   if (client.application_id) return new Set(APP_KEY_RIGHTS);
   return new Set();
 }

@@ -13,6 +13,7 @@ import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { isKnownScope, narrowRights, parseScopeParam, ALL_RIGHTS_SCOPE } from '../domain/scopes.ts';
 import { digestsEqual, hasValidChecksum } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
+import type { WithTenantRevision } from '../store/store.ts';
 import { writeMeta, type Actor, type Caller, type RequestMeta } from './actor.ts';
 import { CredentialRejected } from './authentication.ts';
 import { CLIENT_SECRET_PREFIX, clientBaseRights } from './oauth-clients.ts';
@@ -159,7 +160,7 @@ interface AccessTokenClaims extends JWTPayload {
 }
 
 type Inspection =
-  | { ok: true; claims: AccessTokenClaims; client: Database['oauth_clients'] }
+  | { ok: true; claims: AccessTokenClaims; client: WithTenantRevision<Database['oauth_clients']> }
   | { ok: false; reason: string; expired: boolean; claims: AccessTokenClaims | null; client: Database['oauth_clients'] | null };
 
 function describeJoseError(e: unknown): { reason: string; expired: boolean } {
@@ -236,7 +237,7 @@ export async function authenticateAccessToken(services: Services, token: string)
   const { claims, client } = inspection;
   const now = services.deps.now().toISOString();
   const scopes = parseScopeParam(claims.scope);
-  const base = await clientBaseRights(services.deps, client.tenant_id, client, now);
+  const base = await clientBaseRights(services.deps, client.tenant_id, client, now, client.tenant_revision);
   return {
     tenantId: client.tenant_id,
     kind: 'client',

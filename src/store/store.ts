@@ -104,6 +104,21 @@ export interface SqliteStatements {
   pragma(name: string, value?: string | number): unknown;
 }
 
+/**
+ * A credential row with its tenant's revision read in the same query: everything committed
+ * up to it is what the caller's rights must reflect (the access index waits for it), so a
+ * request needs no separate read of the revision.
+ */
+export type WithTenantRevision<T> = T & { tenant_revision: number };
+
+/** `lastUsedAt` is kept to the minute: a credential used within the last minute is not written again. */
+const USAGE_RESOLUTION_MS = 60_000;
+
+/** Whether a use at `now` should be recorded (saves the write on every other request). */
+export function credentialUsageIsStale(lastUsedAt: string | null, now: string): boolean {
+  return lastUsedAt === null || Date.parse(lastUsedAt) < Date.parse(now) - USAGE_RESOLUTION_MS;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   /** Migrations that exist in code but are not applied yet. */
@@ -120,7 +135,7 @@ export interface Store {
    * Finds an API key by the hash of its secret, in any tenant: authentication is how a
    * request's tenant is learnt, so this is the one credential read made without a tenant.
    */
-  findApiKeyByHash(keyHash: string): Promise<Database['api_keys'] | undefined>;
+  findApiKeyByHash(keyHash: string): Promise<WithTenantRevision<Database['api_keys']> | undefined>;
   /**
    * A per-tenant random secret (32 bytes, base64url) named `name`, created on first use and
    * the same for every node. Key material, not business data: not audited.
@@ -129,7 +144,7 @@ export interface Store {
   /** Records that a key was used (at most once a minute per key; usage metadata, not audited). */
   touchApiKey(tenantId: string, keyId: string, now: string): Promise<void>;
   /** Finds an OAuth client by its public `client_id`, in any tenant (how a token request's tenant is learnt). */
-  findClientByClientId(clientId: string): Promise<Database['oauth_clients'] | undefined>;
+  findClientByClientId(clientId: string): Promise<WithTenantRevision<Database['oauth_clients']> | undefined>;
   /** Finds an application key by the hash of its secret, in any tenant. */
   findApplicationKeyByHash(keyHash: string): Promise<Database['application_keys'] | undefined>;
   /** Records that a credential was used (at most once a minute; usage metadata, not audited). */
@@ -352,7 +367,14 @@ class KyselyStore implements Store {
   }
 
   async findApiKeyByHash(keyHash: string) {
-    return this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('api_keys')
+      .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
+      .selectAll('api_keys')
+      .select('tenants.revision as tenant_revision')
+      .where('api_keys.key_hash', '=', keyHash)
+      .executeTakeFirst();
+    return row && { ...row, tenant_revision: Number(row.tenant_revision) };
   }
 
   private readonly secrets = new Map<string, Buffer>();
@@ -382,7 +404,14 @@ class KyselyStore implements Store {
   }
 
   async findClientByClientId(clientId: string) {
-    return this.db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('oauth_clients')
+      .innerJoin('tenants', 'tenants.id', 'oauth_clients.tenant_id')
+      .selectAll('oauth_clients')
+      .select('tenants.revision as tenant_revision')
+      .where('oauth_clients.client_id', '=', clientId)
+      .executeTakeFirst();
+    return row && { ...row, tenant_revision: Number(row.tenant_revision) };
   }
 
   async findApplicationKeyByHash(keyHash: string) {
@@ -390,7 +419,7 @@ class KyselyStore implements Store {
   }
 
   async touchCredential(table: 'api_keys' | 'application_keys' | 'oauth_clients', tenantId: string, id: string, now: string): Promise<void> {
-    const staleBefore = new Date(Date.parse(now) - 60_000).toISOString();
+    const staleBefore = new Date(Date.parse(now) - USAGE_RESOLUTION_MS).toISOString();
     await this.db
       .updateTable(table)
       .set({ last_used_at: now })

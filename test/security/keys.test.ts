@@ -109,6 +109,26 @@ describe('API keys', () => {
     expect(list.items.find((k) => k.id === id)?.lastUsedAt).toEqual(expect.any(String));
   });
 
+  it('keeps lastUsedAt to the minute: a use within a minute of the last is not written again', async () => {
+    const start = now;
+    try {
+      const identity = await createIdentityWithRights(t.store, t.tenantId, 'k:minute', []);
+      const { id, secret } = await apiKeyFor(t.services, t.tenantId, identity);
+      const lastUsed = async () => (await t.store.read(t.tenantId).db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow()).last_used_at;
+      expect((await me(`Bearer ${secret}`)).statusCode).toBe(200);
+      const first = await lastUsed();
+      expect(first).toBe(new Date(start).toISOString());
+      now = start + 30_000;
+      expect((await me(`Bearer ${secret}`)).statusCode).toBe(200);
+      expect(await lastUsed()).toBe(first);
+      now = start + 61_000;
+      expect((await me(`Bearer ${secret}`)).statusCode).toBe(200);
+      expect(await lastUsed()).toBe(new Date(start + 61_000).toISOString());
+    } finally {
+      now = start;
+    }
+  });
+
   it('narrows rights by scopes, including vendor scopes', async () => {
     const identity = await createIdentityWithRights(t.store, t.tenantId, 'k:scoped', ['read-audit', 'manage-users', 'read-permissions-any-application']);
     const cases: [string[], string[]][] = [
