@@ -232,11 +232,43 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     } catch (e) {
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }), ...(log ? { log } : {}) });
     raw = { sqlite };
     statements = sqliteStatements(sqlite);
   }
   return new KyselyStore(db, dialect, raw, migrationSchema, statements);
+}
+
+/** How many compiled statements Kysely's SQLite connection keeps (least recently used go first). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The database as Kysely's SQLite driver sees it, with compiled statements kept by their SQL
+ * text: the driver prepares every query anew, and compiling is as costly as running the
+ * small queries a request makes (the credential lookup, a check's reads). Sharing a
+ * statement is safe because the driver runs one query at a time on its one connection
+ * (a streamed query holds the connection until it ends), and SQLite recompiles a statement
+ * by itself after a schema change.
+ */
+function cachingStatements(sqlite: SQLiteDatabase.Database): { prepare(sql: string): SQLiteDatabase.Statement; close(): void } {
+  const cache = new Map<string, SQLiteDatabase.Statement>();
+  return {
+    prepare(text) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = sqlite.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
+  };
 }
 
 /**
