@@ -133,22 +133,31 @@ describe('secrets at rest', () => {
     expect(await rawSecrets(t.store)).toEqual(raw);
   });
 
-  it.skipIf(TEST_BACKEND !== 'sqlite')('migration 0008 on embedded SQLite reads the secret.key beside the database, and refuses to guess without one', async () => {
+  it('migration 0008 finds the server secret as the server does (secret.key beside an SQLite database, else GRANTORY_SECRET_KEY), and refuses to guess without one', async () => {
     const t = owned(await createTestApp());
     const webhookSecret = generateWebhookSecret();
     const sinkId = await plaintextRows(t, generateCheckpointKey(), randomBytes(32).toString('base64'), webhookSecret, 'http://127.0.0.1:9/');
     const previous = process.env.GRANTORY_SECRET_KEY;
     delete process.env.GRANTORY_SECRET_KEY;
     try {
-      await expect(t.store.migrate()).rejects.toThrow(/cannot read .*secret\.key/);
+      if (TEST_BACKEND === 'sqlite') {
+        await expect(t.store.migrate()).rejects.toThrow(/cannot read .*secret\.key/);
+      } else {
+        await expect(t.store.migrate()).rejects.toThrow(/set GRANTORY_SECRET_KEY/);
+      }
       expect((await rawSecrets(t.store)).sinks.find((s) => s.id === sinkId)!.secret).toBe(webhookSecret);
 
-      const file = join(t.dataDir!, 'secret.key');
-      writeFileSync(file, `${TEST_SECRET_KEY}\n`, { mode: 0o600 });
-      cleanups.push(() => rmSync(file, { force: true }));
+      if (TEST_BACKEND === 'sqlite') {
+        const file = join(t.dataDir!, 'secret.key');
+        writeFileSync(file, `${TEST_SECRET_KEY}\n`, { mode: 0o600 });
+        cleanups.push(() => rmSync(file, { force: true }));
+      } else {
+        process.env.GRANTORY_SECRET_KEY = TEST_SECRET_KEY;
+      }
       expect(await t.store.migrate()).toEqual([MIGRATION]);
     } finally {
-      if (previous !== undefined) process.env.GRANTORY_SECRET_KEY = previous;
+      if (previous === undefined) delete process.env.GRANTORY_SECRET_KEY;
+      else process.env.GRANTORY_SECRET_KEY = previous;
     }
     const stored = (await rawSecrets(t.store)).sinks.find((s) => s.id === sinkId)!.secret!;
     expect(createServerSecrets(TEST_SECRET_KEY).decrypt(stored)).toBe(webhookSecret);
