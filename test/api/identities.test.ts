@@ -3,6 +3,7 @@ import { systemActor } from '../../src/services/actor.ts';
 import { createIdentity, findIdentityByIdOrSubject, findIdentityByNumber, getIdentityByNumber, setIdentityUnit } from '../../src/services/identities.ts';
 import type { IdentityView } from '../../src/services/identities.ts';
 import type { Change } from '../../src/services/directory-hooks.ts';
+import { v1Calls } from '../support/catalog.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 
 let t: TestApp;
@@ -20,18 +21,7 @@ type Json = Record<string, unknown>;
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${++seq}-${Date.now().toString(36)}`;
 
-async function post(url: string, payload: unknown, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { ...t.auth, ...headers }, payload: payload as Json });
-}
-async function get(url: string, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: { ...t.auth, ...headers } });
-}
-async function patch(url: string, payload: unknown, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'PATCH', url: `/api/v1${url}`, headers: { ...t.auth, ...headers }, payload: payload as Json });
-}
-async function del(url: string, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'DELETE', url: `/api/v1${url}`, headers: { ...t.auth, ...headers } });
-}
+const { get, post, patch, del } = v1Calls(() => t);
 async function newIdentity(fields: Json = {}): Promise<IdentityView & { revision: number }> {
   const res = await post('/identities', { username: unique('user'), ...fields });
   expect(res.statusCode, res.body).toBe(201);

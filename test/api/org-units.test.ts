@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../src/services/actor.ts';
 import { setUnitMembers } from '../../src/services/identities.ts';
 import { findOrgUnitByExternalId, getOrgUnitByNumber, listSubtreeUnitIds, listUnitMembers, MAX_DEPTH } from '../../src/services/org-units.ts';
+import { v1Calls } from '../support/catalog.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 
 let t: TestApp;
@@ -28,18 +29,7 @@ interface Unit {
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${++seq}-${Date.now().toString(36)}`;
 
-async function post(url: string, payload: unknown, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { ...t.auth, ...headers }, payload: payload as Json });
-}
-async function get(url: string, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: { ...t.auth, ...headers } });
-}
-async function patch(url: string, payload: unknown, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'PATCH', url: `/api/v1${url}`, headers: { ...t.auth, ...headers }, payload: payload as Json });
-}
-async function del(url: string, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'DELETE', url: `/api/v1${url}`, headers: { ...t.auth, ...headers } });
-}
+const { get, post, patch, del } = v1Calls(() => t);
 async function newUnit(name: string = unique('Unit'), parentId: string | null = null, externalId?: string): Promise<Unit> {
   const res = await post('/org-units', { name, parentId, ...(externalId ? { externalId } : {}) });
   expect(res.statusCode, res.body).toBe(201);

@@ -24,6 +24,22 @@ export async function call(
   });
 }
 
+type Headers = Record<string, string>;
+
+/**
+ * `get`, `post`, `patch` and `del` on `/api/v1`, as the administrator unless `headers` say
+ * otherwise; `app` is read at each call (test apps are made in `beforeAll`).
+ */
+export function v1Calls(app: () => TestApp) {
+  const at = (url: string) => `/api/v1${url}`;
+  return {
+    get: (url: string, headers: Headers = {}) => call(app(), 'GET', at(url), undefined, headers),
+    post: (url: string, payload: unknown, headers: Headers = {}) => call(app(), 'POST', at(url), payload, headers),
+    patch: (url: string, payload: unknown, headers: Headers = {}) => call(app(), 'PATCH', at(url), payload, headers),
+    del: (url: string, headers: Headers = {}) => call(app(), 'DELETE', at(url), undefined, headers),
+  };
+}
+
 /** An API key of the administrator narrowed to `rights` (none: a key with no right at all). */
 export async function callerWith(t: TestApp, rights: Right[]): Promise<{ authorization: string }> {
   const scopes = rights.length ? rights.map((r) => `grantory:${r}`) : [];
