@@ -9,6 +9,7 @@
  */
 import type { Store, WriteMeta } from '../src/store/store.ts';
 import type { Database } from '../src/store/schema.ts';
+import { seededRandom } from '../src/demo/generator.ts';
 
 export interface DatasetSize {
   identities: number;
@@ -26,17 +27,8 @@ export const SIZES: Record<'S' | 'M' | 'L', DatasetSize> = {
   L: { identities: 100_000, units: 5_000, depth: 6, applications: 200, permissions: 20_000, roles: 2_000, assignments: 1_000_000 },
 };
 
-/** mulberry32: a small, fast, seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the demo uses too (mulberry32): same seed, same dataset. */
+export const rng = seededRandom;
 
 const pad = (n: number) => String(n).padStart(8, '0');
 export const idOf = {
