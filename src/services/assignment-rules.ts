@@ -91,6 +91,19 @@ export function ruleMatches(condition: RuleCondition, identity: IdentityFacts): 
   return true;
 }
 
+/** The stored columns a rule's input decides (creation and change alike). */
+function ruleColumns(input: RuleInput, context: AccessContext) {
+  return {
+    name: input.name,
+    description: input.description ?? null,
+    condition: canonicalJson(input.condition),
+    resources: canonicalJson(dedupe(input.resources)),
+    context_type: context.type,
+    context_id: context.id,
+    enabled: input.enabled === false ? 0 : 1,
+  };
+}
+
 async function validateRule(deps: ServiceDeps, actor: Actor, input: RuleInput): Promise<AccessContext> {
   const scope = deps.store.read(actor.caller.tenantId);
   const c = input.condition;
@@ -118,13 +131,7 @@ export async function createAssignmentRule(deps: ServiceDeps, actor: Actor, inpu
       const row: Database['assignment_rules'] = {
         id: randomUUID(),
         tenant_id: tenantId,
-        name: input.name,
-        description: input.description ?? null,
-        condition: canonicalJson(input.condition),
-        resources: canonicalJson(dedupe(input.resources)),
-        context_type: context.type,
-        context_id: context.id,
-        enabled: input.enabled === false ? 0 : 1,
+        ...ruleColumns(input, context),
         created_at: tx.now,
         updated_at: tx.now,
         version: 1,
@@ -168,13 +175,7 @@ export async function updateAssignmentRule(
       if (!row) throw notFound('assignment rule', id);
       const updated: Database['assignment_rules'] = {
         ...row,
-        name: merged.name,
-        description: merged.description ?? null,
-        condition: canonicalJson(merged.condition),
-        resources: canonicalJson(dedupe(merged.resources)),
-        context_type: context.type,
-        context_id: context.id,
-        enabled: merged.enabled === false ? 0 : 1,
+        ...ruleColumns(merged, context),
         updated_at: tx.now,
         version: Number(row.version) + 1,
       };
