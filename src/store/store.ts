@@ -141,8 +141,6 @@ export interface Store {
    * the same for every node. Key material, not business data: not audited.
    */
   tenantSecret(tenantId: string, name: string): Promise<Buffer>;
-  /** Records that a key was used (at most once a minute per key; usage metadata, not audited). */
-  touchApiKey(tenantId: string, keyId: string, now: string): Promise<void>;
   /** Finds an OAuth client by its public `client_id`, in any tenant (how a token request's tenant is learnt). */
   findClientByClientId(clientId: string): Promise<WithTenantRevision<Database['oauth_clients']> | undefined>;
   /** Finds an application key by the hash of its secret, in any tenant. */
@@ -429,10 +427,6 @@ class KyselyStore implements Store {
     const secret = Buffer.from(row.value, 'base64url');
     this.secrets.set(cacheKey, secret);
     return secret;
-  }
-
-  async touchApiKey(tenantId: string, keyId: string, now: string): Promise<void> {
-    await this.touchCredential('api_keys', tenantId, keyId, now);
   }
 
   async findClientByClientId(clientId: string) {
