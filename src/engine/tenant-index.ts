@@ -363,11 +363,8 @@ export class TenantIndex {
     node.ruleId = row.rule_id;
     node.view = null;
     this.attachAssignment(node);
-    if (initial) {
-      if (node.assigneeIsUnit) this.epoch += 1;
-    } else {
-      this.invalidateAssignment(idx, new Set());
-    }
+    // Nothing is cached while the index is first filled: only later changes invalidate.
+    if (!initial) this.invalidateAssignment(idx, new Set());
   }
 
   removeAssignment(id: string): void {

@@ -3,8 +3,8 @@
  * checkpoints and the HMAC key that seals list cursors. Created through an audited write
  * (`audit_key.create`, recording the public key id, never the secret).
  *
- * The secrets are stored as they are in `audit_keys.secret`; when encryption at rest with
- * GRANTORY_SECRET_KEY lands (the security issue), it is to be applied there too.
+ * The secrets are stored in `audit_keys.secret` encrypted with the server secret
+ * (GRANTORY_SECRET_KEY); migration 0008 encrypted rows written before that.
  */
 import { randomBytes } from 'node:crypto';
 import { generateCheckpointKey, type CheckpointKey } from '../domain/checkpoint.ts';

@@ -282,7 +282,7 @@ export interface AuditKeysTable {
   id: string;
   /** SPKI PEM for asymmetric keys. */
   public_key: string | null;
-  /** PKCS#8 PEM private key or base64 HMAC key (to be encrypted at rest with GRANTORY_SECRET_KEY). */
+  /** PKCS#8 PEM private key or base64 HMAC key (encrypted with the server secret). */
   secret: string;
   created_at: string;
 }

@@ -89,7 +89,6 @@ async function importOf(server: Server, id: string): Promise<ImportView> {
 
 /** Polls (no timing assertion: only a bound on how long to keep looking). */
 async function until<T>(what: string, probe: () => Promise<T | null>, tries = 20000): Promise<T> {
-  if (process.env.CRASH_DEBUG) console.error(new Date().toISOString(), 'waiting for', what);
   for (let i = 0; i < tries; i += 1) {
     const v = await probe();
     if (v !== null) return v;
@@ -207,14 +206,12 @@ describe(`kill -9 during imports (${TEST_BACKEND})`, () => {
       } finally {
         await watcher.close();
       }
-      if (process.env.CRASH_DEBUG) console.error('killed with the import in phase apply:', seenApply);
       const afterApply = await snapshot();
       server = await startServer();
       const ended = await until('the import killed during apply to end', async () => {
         const v = await importOf(server, applying.id);
         return v.status === 'Failed' || v.status === 'Finished' ? v : null;
       });
-      if (process.env.CRASH_DEBUG) console.error('the import killed during apply ended', ended.status);
       if (ended.status === 'Failed') {
         expect(ended.error).toBe('interrupted');
         expect(afterApply).toEqual(SMALL);

@@ -9,8 +9,7 @@ type Db = Kysely<unknown>;
  * and the sinks' dead letters. Also indexes for the audit query's filters.
  */
 export async function up(db: Db): Promise<void> {
-  // Private keys and HMAC secrets are stored as they are for now; encryption at rest with
-  // GRANTORY_SECRET_KEY (the security issue) is to be applied to `secret` here as well.
+  // `secret` holds private keys and HMAC secrets; migration 0008 encrypts them at rest.
   await db.schema
     .createTable('audit_keys')
     .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
