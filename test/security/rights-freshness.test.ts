@@ -4,6 +4,8 @@
  * closes it again, resuming reopens it — for an API key and for an OAuth client's token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessEngine } from '../../src/engine/engine.ts';
+import { createServices } from '../../src/services/index.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 import { apiKeyFor, clientFor, createIdentityWithRights } from '../support/security-fixtures.ts';
 import { rightIds } from '../support/catalog.ts';
@@ -57,5 +59,28 @@ describe('rights follow assignment changes on the next request', () => {
     expect(await auditStatus()).toEqual([200, 200]);
     await act('revoke');
     expect(await auditStatus()).toEqual([403, 403]);
+  });
+
+  it('holds on a second node that does not follow the change feed by itself: the revision read with the credential makes it catch up', async () => {
+    // Node B: its own access index over the same database, never started (no timer).
+    const engineB = new AccessEngine(t.store, { clock: () => Date.now() });
+    const nodeB = createServices({ ...t.services.deps, access: engineB });
+    const identityId = await createIdentityWithRights(t.store, t.tenantId, 'svc:second-node', []);
+    const key = await apiKeyFor(t.services, t.tenantId, identityId);
+    const client = await clientFor(t.services, t.tenantId, { identityId, scopes: ['grantory:*'] });
+    const token = await tokenFor(client.clientId, client.clientSecret);
+    const rightsOnB = async () =>
+      Promise.all([`Bearer ${key.secret}`, `Bearer ${token}`].map(async (authorization) => [...(await nodeB.authenticate(authorization)).rights]));
+    expect(await rightsOnB()).toEqual([[], []]); // B has built its index now
+
+    const readAudit = (await rightIds(t)).get('read-audit')!;
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/assignments',
+      headers: admin(),
+      payload: { assignee: { type: 'identity', id: identityId }, resource: { type: 'permission', id: readAudit } },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(await rightsOnB()).toEqual([['read-audit'], ['read-audit']]);
   });
 });
