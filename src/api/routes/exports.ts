@@ -93,7 +93,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
           minRevision: MinRevision,
           format: Format,
         }),
-        response: streamed('One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision it reflects'),
+        response: streamed('One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision the export starts at (rows of identities exported after a later write show it)'),
       },
     },
     async (request, reply) => {
