@@ -15,6 +15,12 @@ export interface ChainedAuditEvent {
   actorId: string | null;
   actorName: string | null;
   onBehalfOfId: string | null;
+  /**
+   * The identity on whose authority a credential acted, when it is not `onBehalfOfId`
+   * (added by migration 0009). Hashed only when set, so events without one — every event
+   * written before it existed — hash exactly as they always did.
+   */
+  authorityId: string | null;
   action: string;
   targetType: string;
   targetId: string | null;
@@ -27,9 +33,14 @@ export interface ChainedAuditEvent {
   prevHash: string;
 }
 
-/** SHA-256 over the previous hash and the event in canonical JSON, hex encoded. */
+/**
+ * SHA-256 over the previous hash and the event in canonical JSON, hex encoded. A null
+ * `authorityId` is left out of the JSON (see {@link ChainedAuditEvent.authorityId}).
+ */
 export function hashAuditEvent(event: ChainedAuditEvent): string {
-  return createHash('sha256').update(event.prevHash).update('\n').update(canonicalJson(event)).digest('hex');
+  const { authorityId, ...rest } = event;
+  const hashed = authorityId === null ? rest : event;
+  return createHash('sha256').update(event.prevHash).update('\n').update(canonicalJson(hashed)).digest('hex');
 }
 
 export type ChainProblem =

@@ -10,6 +10,8 @@ export interface AuditEventView {
   actor: { type: string; id: string | null; name: string | null };
   /** The identity the credential acts for. */
   onBehalfOfId: string | null;
+  /** The identity on whose authority the credential acted, when it is not `onBehalfOfId`. */
+  authorityId: string | null;
   requestId: string | null;
   sourceIp: string | null;
   userAgent: string | null;

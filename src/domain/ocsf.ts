@@ -133,6 +133,7 @@ export function toOcsf(e: OcsfSource, product: { version: string }): Record<stri
         targetId: e.targetId,
         actorType: e.actor.type,
         actorId: e.actor.id,
+        authorityId: e.authorityId,
         origin: e.origin,
         revision: e.revision,
         before: e.before,

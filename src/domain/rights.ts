@@ -17,6 +17,8 @@ export const RIGHTS = [
   'approve-requests',
   'manage-imports',
   'manage-personnel-events',
+  // New rights go last: a tenant's permission numbers (the Checkmarx permission ids) follow this order.
+  'manage-credentials-of-others',
 ] as const;
 
 export type Right = (typeof RIGHTS)[number];
@@ -33,8 +35,33 @@ export const RIGHT_DESCRIPTIONS: Record<Right, string> = {
   'approve-requests': 'Approve or reject access requests',
   'manage-imports': 'Stage, upload, approve and cancel application imports',
   'manage-personnel-events': 'Create and process personnel events',
+  'manage-credentials-of-others':
+    'Create API keys and OAuth clients that act as another identity (besides manage-clients); their rights stay capped by the creator\'s own',
 };
 
 export const ADMIN_ROLE = 'Admin';
 
 export const isRight = (s: string): s is Right => (RIGHTS as readonly string[]).includes(s);
+
+/**
+ * The rights of `rights` that `held` covers: each right covers itself, and
+ * `read-permissions-any-application` also covers `read-permissions-my-application` (reading
+ * every application's permissions includes reading one's own).
+ *
+ * ```ts
+ * rightsCoveredBy(new Set(['read-permissions-my-application', 'manage-users']), new Set(['read-permissions-any-application']))
+ * // Set {'read-permissions-my-application'}
+ * ```
+ */
+export function rightsCoveredBy(rights: ReadonlySet<Right>, held: ReadonlySet<Right>): Set<Right> {
+  return new Set(RIGHTS.filter((r) => rights.has(r) && coversRight(held, r)));
+}
+
+/** The rights of `rights` that `held` does not cover (see {@link rightsCoveredBy}), in RIGHTS order. */
+export function rightsBeyond(rights: ReadonlySet<Right>, held: ReadonlySet<Right>): Right[] {
+  return RIGHTS.filter((r) => rights.has(r) && !coversRight(held, r));
+}
+
+function coversRight(held: ReadonlySet<Right>, right: Right): boolean {
+  return held.has(right) || (right === 'read-permissions-my-application' && held.has('read-permissions-any-application'));
+}

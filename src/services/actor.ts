@@ -19,6 +19,12 @@ export interface Caller {
   name: string;
   /** The identity whose rights the caller uses, if any. */
   identityId: string | null;
+  /**
+   * The identity on whose authority the credential was created, whose current rights cap
+   * the caller's (see credential-authority.ts); `null` when nothing caps it beyond its own
+   * identity (a credential the system made, an external token, an application key).
+   */
+  authorityId: string | null;
   /** The credential's scopes; `null` means not narrowed. */
   scopes: readonly string[] | null;
   /** Grantory rights the caller effectively holds (identity rights narrowed by scopes). */
@@ -49,6 +55,7 @@ export function systemActor(tenantId: string, name = 'system'): Actor {
       id: 'system',
       name,
       identityId: null,
+      authorityId: null,
       scopes: null,
       rights: new Set(RIGHTS),
       applicationId: null,
@@ -72,6 +79,8 @@ export function writeMeta(actor: Actor): WriteMeta {
     actorId: caller.kind === 'system' ? null : caller.id,
     actorName: caller.name,
     onBehalfOfId: caller.identityId,
+    // Named only when someone other than the identity acted for answers for the act.
+    authorityId: caller.authorityId !== caller.identityId ? caller.authorityId : null,
     requestId: meta.requestId,
     sourceIp: meta.sourceIp,
     userAgent: meta.userAgent,

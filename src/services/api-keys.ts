@@ -1,17 +1,19 @@
 /**
  * API keys: credentials that act as an identity. The secret is returned once, by
- * `createApiKey`, and stored only as a keyed hash (HMAC with the server secret). Nobody may create a key for rights beyond
- * their own: the key's identity's rights, narrowed by its scopes, must be held by the
- * creator.
+ * `createApiKey`, and stored only as a keyed hash (HMAC with the server secret). Nobody may
+ * create a key for rights beyond their own: the key's identity's rights, narrowed by its
+ * scopes, must be held by the creator. A key for another identity needs
+ * `manage-credentials-of-others`, and every key stays capped by the current rights of the
+ * identity on whose authority it was made (credential-authority.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../domain/errors.ts';
-import { RIGHTS, type Right } from '../domain/rights.ts';
 import { generateSecret } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
 import { requireRight, writeMeta, type Actor } from './actor.ts';
 import { validateScopes } from './application-keys.ts';
 import { API_KEY_PREFIX, narrowRights } from './authentication.ts';
+import { authorityOfNewCredential, requireActingAsRight, requireWithinCaller } from './credential-authority.ts';
 import type { ServiceDeps } from './index.ts';
 import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
 import { grantoryRights } from './rights.ts';
@@ -19,6 +21,8 @@ import { grantoryRights } from './rights.ts';
 export interface ApiKeyView extends KeySecretView {
   id: string;
   identityId: string;
+  /** The identity whose current rights cap the key's; null: not capped (made by the system). */
+  authorityId: string | null;
 }
 
 export interface CreateApiKeyInput extends KeySecretInput {
@@ -26,7 +30,7 @@ export interface CreateApiKeyInput extends KeySecretInput {
 }
 
 export function toApiKeyView(row: Database['api_keys']): ApiKeyView {
-  return { id: row.id, identityId: row.identity_id, ...keySecretView(row) };
+  return { id: row.id, identityId: row.identity_id, authorityId: row.authority_id, ...keySecretView(row) };
 }
 
 export async function createApiKey(
@@ -38,6 +42,7 @@ export async function createApiKey(
   const { tenantId } = actor.caller;
   const identityId = input.identityId ?? actor.caller.identityId;
   if (!identityId) throw new AppError('validation_failed', 'identityId is required', { errors: [{ field: 'identityId', message: 'is required' }] });
+  requireActingAsRight(actor, identityId);
   const now = deps.now().toISOString();
   if (input.expiresAt && input.expiresAt <= now) {
     throw new AppError('validation_failed', 'expiresAt must be in the future', { errors: [{ field: 'expiresAt', message: 'must be in the future' }] });
@@ -53,13 +58,7 @@ export async function createApiKey(
 
   const scopes = input.scopes ?? null;
   validateScopes(scopes);
-  const keyRights = narrowRights(await grantoryRights(deps, tenantId, identityId, now), scopes);
-  const beyond = RIGHTS.filter((r: Right) => keyRights.has(r) && !actor.caller.rights.has(r));
-  if (beyond.length) {
-    throw new AppError('forbidden', `the key would hold rights the caller does not hold: ${beyond.join(', ')}`, {
-      details: { rightsBeyondCaller: beyond },
-    });
-  }
+  requireWithinCaller(actor, narrowRights(await grantoryRights(deps, tenantId, identityId, now), scopes), 'key');
 
   const secret = generateSecret(API_KEY_PREFIX);
   const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
@@ -69,6 +68,7 @@ export async function createApiKey(
       identity_id: identityId,
       hash_scheme: 'hmac-sha256',
       ...newKeySecretRow(deps, tx, actor, secret, input),
+      authority_id: authorityOfNewCredential(actor.caller),
     };
     await tx.db.insertInto('api_keys').values(row).execute();
     const view = toApiKeyView(row);

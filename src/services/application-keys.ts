@@ -147,6 +147,7 @@ export async function authenticateApplicationKey(deps: ServiceDeps, presented: s
     id: key.id,
     name: `application key ${key.name}`,
     identityId: null,
+    authorityId: null,
     scopes,
     rights: narrowRights(APP_KEY_RIGHTS, scopes),
     applicationId: key.application_id,

@@ -31,6 +31,8 @@ export interface AuditFilter {
   /** Exclusive upper bound on `time`. */
   to?: string | undefined;
   actorId?: string | undefined;
+  /** Events of credentials acting on this identity's authority for another identity. */
+  authorityId?: string | undefined;
   /** An exact action, or a prefix ending in `*` (e.g. `identity.*`). */
   action?: string | undefined;
   targetType?: string | undefined;
@@ -52,6 +54,7 @@ export function toAuditEventView(row: Database['audit_events']): AuditEventView 
     targetId: row.target_id,
     actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
     onBehalfOfId: row.on_behalf_of_id,
+    authorityId: row.authority_id,
     requestId: row.request_id,
     sourceIp: row.source_ip,
     userAgent: row.user_agent,
@@ -77,7 +80,7 @@ export function normalizeAuditFilter(filter: AuditFilter): AuditFilter {
   const to = time('to');
   if (from) out.from = from;
   if (to) out.to = to;
-  for (const key of ['actorId', 'action', 'targetType', 'targetId'] as const) if (filter[key] !== undefined) out[key] = filter[key];
+  for (const key of ['actorId', 'authorityId', 'action', 'targetType', 'targetId'] as const) if (filter[key] !== undefined) out[key] = filter[key];
   return out;
 }
 
@@ -89,6 +92,7 @@ export function whereAuditFilter<Q extends AuditQuery>(query: Q, tenantId: strin
   if (filter.from) q = q.where('audit_events.time', '>=', filter.from) as Q;
   if (filter.to) q = q.where('audit_events.time', '<', filter.to) as Q;
   if (filter.actorId) q = q.where('audit_events.actor_id', '=', filter.actorId) as Q;
+  if (filter.authorityId) q = q.where('audit_events.authority_id', '=', filter.authorityId) as Q;
   if (filter.targetType) q = q.where('audit_events.target_type', '=', filter.targetType) as Q;
   if (filter.targetId) q = q.where('audit_events.target_id', '=', filter.targetId) as Q;
   if (filter.action) {

@@ -5,7 +5,8 @@
  * - `Bearer <API key>`: an identity's key (`gty_...`). Keys Grantory generated carry a
  *   checksum, so a mistyped or invented key is refused without a store lookup; the key is
  *   found by its keyed hash (HMAC with the server secret), checked for expiry, and gives its
- *   identity's rights narrowed by its scopes.
+ *   identity's rights narrowed by its scopes and capped by its authority's current rights
+ *   (credential-authority.ts).
  * - `AppKey <application key>`: bound to one application (`gtya_...`); see application-keys.ts.
  * - `Bearer <JWT>`: an access token from `POST /oauth/token` (see oauth-tokens.ts) or from
  *   the configured external issuer (see external-tokens.ts).
@@ -20,6 +21,7 @@ import type { Database } from '../store/schema.ts';
 import { credentialUsageIsStale } from '../store/store.ts';
 import { systemActor, type Caller } from './actor.ts';
 import type { AuthFailure } from './auth-failures.ts';
+import { capByAuthority } from './credential-authority.ts';
 import type { ServiceDeps } from './index.ts';
 import { grantoryRights } from './rights.ts';
 
@@ -72,7 +74,9 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   const nowIso = deps.now().toISOString();
   if (key.expires_at && key.expires_at <= nowIso) reject('the API key has expired', key.tenant_id, key.id);
   const scopes = key.scopes === null ? null : (JSON.parse(key.scopes) as string[]);
-  const rights = narrowRights(await grantoryRights(deps, key.tenant_id, key.identity_id, nowIso, key.tenant_revision), scopes);
+  const narrowed = narrowRights(await grantoryRights(deps, key.tenant_id, key.identity_id, nowIso, key.tenant_revision), scopes);
+  const credential = { identityId: key.identity_id, authorityId: key.authority_id };
+  const rights = await capByAuthority(deps, key.tenant_id, narrowed, credential, nowIso, key.tenant_revision);
   if (credentialUsageIsStale(key.last_used_at, nowIso)) await deps.store.touchCredential('api_keys', key.tenant_id, key.id, nowIso);
   return {
     tenantId: key.tenant_id,
@@ -80,6 +84,7 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
     id: key.id,
     name: `API key ${key.name}`,
     identityId: key.identity_id,
+    authorityId: key.authority_id,
     scopes,
     rights,
     applicationId: null,

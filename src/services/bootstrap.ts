@@ -90,6 +90,8 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
         last_used_at: null,
         created_at: tx.now,
         created_by: null,
+        // Made by the system: acts as the administrator with no cap beyond its rights.
+        authority_id: null,
       };
       await tx.db.insertInto('api_keys').values(row).execute();
       tx.audit({

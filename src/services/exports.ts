@@ -42,6 +42,7 @@ const AUDIT_COLUMNS: Column<AuditEventView>[] = [
   { name: 'actorId', value: (e) => e.actor.id },
   { name: 'actorName', value: (e) => e.actor.name },
   { name: 'onBehalfOfId', value: (e) => e.onBehalfOfId },
+  { name: 'authorityId', value: (e) => e.authorityId },
   { name: 'requestId', value: (e) => e.requestId },
   { name: 'sourceIp', value: (e) => e.sourceIp },
   { name: 'userAgent', value: (e) => e.userAgent },

@@ -86,6 +86,7 @@ export function createExternalTokenVerifier(deps: ServiceDeps, settings: Externa
         id: identity.id,
         name: identity.display_name ?? identity.subject,
         identityId: identity.id,
+        authorityId: null,
         scopes,
         rights,
         applicationId: null,

@@ -2,19 +2,22 @@
  * OAuth 2.0 clients for machine callers (client credentials grant). A client uses the rights
  * of its identity (`identityId`) or, without one, those of an application key for its
  * application (`applicationId`: `read-permissions-my-application`); either way narrowed by
- * its scopes. The secret (`gtyc_...`, prefix plus checksum) is returned once by
- * {@link createClient} and stored as a keyed hash. Nobody may create a client holding
- * rights beyond their own. Deleting a client makes its tokens stop working on the next
- * request (every token check finds its client).
+ * its scopes and capped by the current rights of the identity on whose authority it was
+ * made (credential-authority.ts). The secret (`gtyc_...`, prefix plus checksum) is returned
+ * once by {@link createClient} and stored as a keyed hash. Nobody may create a client
+ * holding rights beyond their own; one acting as another identity needs
+ * `manage-credentials-of-others`. Deleting a client makes its tokens stop working on the
+ * next request (every token check finds its client).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../domain/errors.ts';
-import { RIGHTS, type Right } from '../domain/rights.ts';
+import type { Right } from '../domain/rights.ts';
 import { ALL_RIGHTS_SCOPE, narrowRights } from '../domain/scopes.ts';
 import { generateSecret } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
 import { requireRight, writeMeta, type Actor } from './actor.ts';
 import { APP_KEY_RIGHTS, validateScopes } from './application-keys.ts';
+import { authorityOfNewCredential, capByAuthority, requireActingAsRight, requireWithinCaller } from './credential-authority.ts';
 import type { ServiceDeps } from './index.ts';
 import { grantoryRights } from './rights.ts';
 
@@ -27,6 +30,8 @@ export interface ClientView {
   scopes: string[];
   applicationId: string | null;
   identityId: string | null;
+  /** The identity whose current rights cap the client's; null: not capped (made by the system). */
+  authorityId: string | null;
   lastUsedAt: string | null;
   createdAt: string;
   createdBy: string | null;
@@ -37,7 +42,10 @@ export interface CreateClientInput {
   /** The scopes the client may ask for; default `grantory:*` (every right of its identity). */
   scopes?: string[] | undefined;
   applicationId?: string | null | undefined;
-  /** Whose rights the client uses; default the caller's identity; `null` for an application-bound client. */
+  /**
+   * Whose rights the client uses; `null` for a client bound only to its application. Default:
+   * none when `applicationId` is given, else the caller's identity.
+   */
   identityId?: string | null | undefined;
 }
 
@@ -49,13 +57,14 @@ export function toClientView(row: Database['oauth_clients']): ClientView {
     scopes: JSON.parse(row.scopes) as string[],
     applicationId: row.application_id,
     identityId: row.identity_id,
+    authorityId: row.authority_id,
     lastUsedAt: row.last_used_at,
     createdAt: row.created_at,
     createdBy: row.created_by,
   };
 }
 
-/** The rights a client's tokens carry before token scopes narrow them further. */
+/** The rights a client's tokens carry before token scopes narrow them (and its authority caps them). */
 export async function clientBaseRights(
   deps: ServiceDeps,
   tenantId: string,
@@ -68,6 +77,18 @@ export async function clientBaseRights(
   return new Set();
 }
 
+/** The rights of a token with `scopes` of `client`: its base rights, narrowed, capped by its authority. */
+export async function clientRights(
+  deps: ServiceDeps,
+  client: Pick<Database['oauth_clients'], 'tenant_id' | 'identity_id' | 'application_id' | 'authority_id'>,
+  scopes: readonly string[],
+  now: string,
+  knownRevision?: number,
+): Promise<Set<Right>> {
+  const narrowed = narrowRights(await clientBaseRights(deps, client.tenant_id, client, now, knownRevision), scopes);
+  return capByAuthority(deps, client.tenant_id, narrowed, { identityId: client.identity_id, authorityId: client.authority_id }, now, knownRevision);
+}
+
 export async function createClient(
   deps: ServiceDeps,
   actor: Actor,
@@ -75,8 +96,9 @@ export async function createClient(
 ): Promise<{ client: ClientView & { clientSecret: string }; revision: number }> {
   requireRight(actor, 'manage-clients');
   const { tenantId } = actor.caller;
-  const identityId = input.identityId === undefined ? actor.caller.identityId : input.identityId;
   const applicationId = input.applicationId ?? null;
+  // A client bound to an application acts as no identity unless one is named.
+  const identityId = input.identityId !== undefined ? input.identityId : applicationId ? null : actor.caller.identityId;
   if (!identityId && !applicationId) {
     throw new AppError('validation_failed', 'a client needs an identityId (whose rights it uses) or an applicationId', {
       errors: [{ field: 'identityId', message: 'is required when applicationId is not given' }],
@@ -85,6 +107,7 @@ export async function createClient(
   const scopes = input.scopes ?? [ALL_RIGHTS_SCOPE];
   validateScopes(scopes);
   if (!scopes.length) throw new AppError('validation_failed', 'scopes must not be empty', { errors: [{ field: 'scopes', message: 'must not be empty' }] });
+  requireActingAsRight(actor, identityId);
 
   const scope = deps.store.read(tenantId);
   if (identityId) {
@@ -96,13 +119,7 @@ export async function createClient(
     if (!app) throw notFound('application', applicationId);
   }
   const now = deps.now().toISOString();
-  const clientRights = narrowRights(await clientBaseRights(deps, tenantId, { identity_id: identityId, application_id: applicationId }, now), scopes);
-  const beyond = RIGHTS.filter((r) => clientRights.has(r) && !actor.caller.rights.has(r));
-  if (beyond.length) {
-    throw new AppError('forbidden', `the client would hold rights the caller does not hold: ${beyond.join(', ')}`, {
-      details: { rightsBeyondCaller: beyond },
-    });
-  }
+  requireWithinCaller(actor, narrowRights(await clientBaseRights(deps, tenantId, { identity_id: identityId, application_id: applicationId }, now), scopes), 'client');
 
   const clientSecret = generateSecret(CLIENT_SECRET_PREFIX);
   const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
@@ -118,6 +135,7 @@ export async function createClient(
       last_used_at: null,
       created_at: tx.now,
       created_by: actor.caller.id,
+      authority_id: authorityOfNewCredential(actor.caller),
     };
     await tx.db.insertInto('oauth_clients').values(row).execute();
     const view = toClientView(row);

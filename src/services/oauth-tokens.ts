@@ -10,13 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { isKnownScope, narrowRights, parseScopeParam, ALL_RIGHTS_SCOPE } from '../domain/scopes.ts';
+import { isKnownScope, parseScopeParam, ALL_RIGHTS_SCOPE } from '../domain/scopes.ts';
 import { digestsEqual, hasValidChecksum } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
 import type { WithTenantRevision } from '../store/store.ts';
 import { writeMeta, type Actor, type Caller, type RequestMeta } from './actor.ts';
 import { CredentialRejected } from './authentication.ts';
-import { CLIENT_SECRET_PREFIX, clientBaseRights } from './oauth-clients.ts';
+import { CLIENT_SECRET_PREFIX, clientRights } from './oauth-clients.ts';
 import type { Services } from './index.ts';
 import { SIGNING_ALG } from './signing-keys.ts';
 
@@ -138,14 +138,10 @@ export async function issueToken(
     .setExpirationTime(exp)
     .setJti(jti)
     .sign(key);
-  await deps.store.write(
-    client.tenant_id,
-    { actorType: 'client', actorId: client.id, actorName: `OAuth client ${client.name}`, onBehalfOfId: client.identity_id, ...meta },
-    async (tx) => {
-      await tx.db.updateTable('oauth_clients').set({ last_used_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('id', '=', client.id).execute();
-      tx.audit({ action: 'oauth_token.issue', targetType: 'client', targetId: client.id, after: { jti, scope, expiresAt: new Date(exp * 1000).toISOString() } });
-    },
-  );
+  await deps.store.write(client.tenant_id, writeMeta(clientActor(client, meta)), async (tx) => {
+    await tx.db.updateTable('oauth_clients').set({ last_used_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('id', '=', client.id).execute();
+    tx.audit({ action: 'oauth_token.issue', targetType: 'client', targetId: client.id, after: { jti, scope, expiresAt: new Date(exp * 1000).toISOString() } });
+  });
   return { access_token: accessToken, token_type: 'Bearer', expires_in: settings.accessTokenTtlSeconds, scope };
 }
 
@@ -237,17 +233,28 @@ export async function authenticateAccessToken(services: Services, token: string)
   const { claims, client } = inspection;
   const now = services.deps.now().toISOString();
   const scopes = parseScopeParam(claims.scope);
-  const base = await clientBaseRights(services.deps, client.tenant_id, client, now, client.tenant_revision);
+  const rights = await clientRights(services.deps, client, scopes, now, client.tenant_revision);
+  return { ...clientCaller(client, scopes), rights };
+}
+
+/** A client as a caller, with no rights yet (the token endpoints act as the client itself). */
+function clientCaller(client: Database['oauth_clients'], scopes: readonly string[]): Caller {
   return {
     tenantId: client.tenant_id,
     kind: 'client',
     id: client.id,
     name: `OAuth client ${client.name}`,
     identityId: client.identity_id,
+    authorityId: client.authority_id,
     scopes,
-    rights: narrowRights(base, scopes),
+    rights: new Set(),
     applicationId: client.application_id,
   };
+}
+
+/** The actor of what a client does at the token endpoints (issuing, revoking its tokens). */
+export function clientActor(client: Database['oauth_clients'], meta: RequestMeta): Actor {
+  return { caller: clientCaller(client, JSON.parse(client.scopes) as string[]), meta };
 }
 
 export interface IntrospectionResponse {

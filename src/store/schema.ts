@@ -29,6 +29,8 @@ export interface AuditEventsTable {
   actor_id: string | null;
   actor_name: string | null;
   on_behalf_of_id: string | null;
+  /** The identity on whose authority the credential acted, when it is not `on_behalf_of_id` (0009). */
+  authority_id: string | null;
   action: string;
   target_type: string;
   target_id: string | null;
@@ -206,6 +208,8 @@ export interface ApiKeysTable {
   created_by: string | null;
   /** `hmac-sha256` (keyed with the server secret) or `sha256` (written before 0002, upgraded on use). */
   hash_scheme: string;
+  /** The identity whose current rights cap the key's (0009); null: not capped (made by the system). */
+  authority_id: string | null;
 }
 
 export interface IdempotencyKeysTable {
@@ -232,6 +236,8 @@ export interface OAuthClientsTable {
   last_used_at: string | null;
   created_at: string;
   created_by: string | null;
+  /** The identity whose current rights cap the client's (0009); null: not capped (made by the system). */
+  authority_id: string | null;
 }
 
 export interface ApplicationKeysTable {

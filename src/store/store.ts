@@ -55,6 +55,8 @@ export interface WriteMeta {
   actorId: string | null;
   actorName: string | null;
   onBehalfOfId?: string | null;
+  /** The identity on whose authority a credential acts, when it is not `onBehalfOfId`. */
+  authorityId?: string | null;
   requestId?: string | null;
   sourceIp?: string | null;
   userAgent?: string | null;
@@ -509,6 +511,7 @@ class KyselyStore implements Store {
           actorId: meta.actorId,
           actorName: meta.actorName,
           onBehalfOfId: meta.onBehalfOfId ?? null,
+          authorityId: meta.authorityId ?? null,
           action: a.action,
           targetType: a.targetType,
           targetId: a.targetId,
@@ -560,6 +563,7 @@ function toAuditRow(e: ChainedAuditEvent, hash: string): Database['audit_events'
     actor_id: e.actorId,
     actor_name: e.actorName,
     on_behalf_of_id: e.onBehalfOfId,
+    authority_id: e.authorityId,
     action: e.action,
     target_type: e.targetType,
     target_id: e.targetId,
@@ -586,6 +590,7 @@ export function fromAuditRow(r: Database['audit_events']): ChainedAuditEvent & {
     actorId: r.actor_id,
     actorName: r.actor_name,
     onBehalfOfId: r.on_behalf_of_id,
+    authorityId: r.authority_id,
     action: r.action,
     targetType: r.target_type,
     targetId: r.target_id,

@@ -3,6 +3,7 @@
  * trail of a real app tampered with directly in its database, checked both by
  * `verifyAuditTrail` and by the real `grantory audit verify` command.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/domain/canonical-json.ts';
 import { ChainVerifier, GENESIS_HASH, hashAuditEvent, type ChainedAuditEvent } from '../../src/domain/audit-chain.ts';
@@ -67,6 +68,7 @@ function chain(n: number): (ChainedAuditEvent & { hash: string })[] {
       actorId: null,
       actorName: 'unit test',
       onBehalfOfId: null,
+      authorityId: null,
       action: 'role.create',
       targetType: 'role',
       targetId: `role-${seq}`,
@@ -102,6 +104,17 @@ describe('hashAuditEvent and ChainVerifier', () => {
     expect(hashAuditEvent({ ...fields })).toBe(hash);
     expect(hashAuditEvent({ ...fields, sourceIp: '10.0.0.1' })).not.toBe(hash);
     expect(hashAuditEvent({ ...fields, prevHash: 'f'.repeat(64) })).not.toBe(hash);
+    expect(hashAuditEvent({ ...fields, authorityId: 'identity-1' })).not.toBe(hash);
+  });
+
+  it('hashes an event without an authority as events were hashed before the field existed', () => {
+    const [event] = chain(1);
+    const { hash, authorityId: _none, ...before0009 } = event!;
+    const legacy = createHash('sha256').update(before0009.prevHash).update('\n').update(canonicalJson(before0009)).digest('hex');
+    expect(hash).toBe(legacy);
+    const withAuthority = { ...before0009, authorityId: 'identity-1' };
+    const expected = createHash('sha256').update(withAuthority.prevHash).update('\n').update(canonicalJson(withAuthority)).digest('hex');
+    expect(hashAuditEvent(withAuthority)).toBe(expected);
   });
 
   it('accepts an intact chain and reports its length and head', () => {

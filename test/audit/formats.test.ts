@@ -5,7 +5,7 @@ import { generateWebhookSecret, signWebhook, verifyWebhookSignature, webhookHead
 
 const base: OcsfSource = {
   id: 'e1', seq: 7, time: '2026-11-25T10:00:00.000Z', revision: 3, action: 'identity.create', targetType: 'identity', targetId: 'i1',
-  actor: { type: 'api_key', id: 'k1', name: 'API key ops' }, onBehalfOfId: 'admin', requestId: 'r1', sourceIp: '10.0.0.1', userAgent: 'curl',
+  actor: { type: 'api_key', id: 'k1', name: 'API key ops' }, onBehalfOfId: 'admin', authorityId: null, requestId: 'r1', sourceIp: '10.0.0.1', userAgent: 'curl',
   origin: null, before: null, after: { username: 'alice' }, prevHash: '0'.repeat(64), hash: 'a'.repeat(64),
 };
 

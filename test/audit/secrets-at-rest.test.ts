@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateCheckpointKey, verifyCheckpointSignature } from '../../src/domain/checkpoint.ts';
 import { createServerSecrets } from '../../src/domain/server-secrets.ts';
@@ -16,6 +16,7 @@ import { listAuditEvents, verifyAuditTrail } from '../../src/services/audit.ts';
 import { createCheckpoint } from '../../src/services/checkpoints.ts';
 import { DEFAULT_DELIVERY_OPTIONS, deliverPending } from '../../src/services/delivery.ts';
 import { createServices } from '../../src/services/index.ts';
+import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createTestApp, TEST_BACKEND, TEST_SECRET_KEY, type TestApp } from '../support/harness.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.ts';
@@ -107,7 +108,7 @@ describe('secrets at rest', () => {
     const previous = process.env.GRANTORY_SECRET_KEY;
     process.env.GRANTORY_SECRET_KEY = TEST_SECRET_KEY;
     try {
-      expect(await t.store.migrate()).toEqual([MIGRATION]);
+      await runMigration(t.store);
     } finally {
       if (previous === undefined) delete process.env.GRANTORY_SECRET_KEY;
       else process.env.GRANTORY_SECRET_KEY = previous;
@@ -128,8 +129,7 @@ describe('secrets at rest', () => {
     expect(deliveredIds(r, webhookSecret).length).toBeGreaterThan(0);
 
     // Running it again changes nothing (already encrypted rows are left alone).
-    await forgetMigration(t.store);
-    await t.store.migrate();
+    await runMigration(t.store);
     expect(await rawSecrets(t.store)).toEqual(raw);
   });
 
@@ -141,9 +141,9 @@ describe('secrets at rest', () => {
     delete process.env.GRANTORY_SECRET_KEY;
     try {
       if (TEST_BACKEND === 'sqlite') {
-        await expect(t.store.migrate()).rejects.toThrow(/cannot read .*secret\.key/);
+        await expect(runMigration(t.store)).rejects.toThrow(/cannot read .*secret\.key/);
       } else {
-        await expect(t.store.migrate()).rejects.toThrow(/set GRANTORY_SECRET_KEY/);
+        await expect(runMigration(t.store)).rejects.toThrow(/set GRANTORY_SECRET_KEY/);
       }
       expect((await rawSecrets(t.store)).sinks.find((s) => s.id === sinkId)!.secret).toBe(webhookSecret);
 
@@ -154,7 +154,7 @@ describe('secrets at rest', () => {
       } else {
         process.env.GRANTORY_SECRET_KEY = TEST_SECRET_KEY;
       }
-      expect(await t.store.migrate()).toEqual([MIGRATION]);
+      await runMigration(t.store);
     } finally {
       if (previous === undefined) delete process.env.GRANTORY_SECRET_KEY;
       else process.env.GRANTORY_SECRET_KEY = previous;
@@ -164,12 +164,16 @@ describe('secrets at rest', () => {
   });
 });
 
-/** Marks migration 0008 as not run, so that the next migrate runs it again. */
-async function forgetMigration(store: Store): Promise<void> {
-  await sql`delete from kysely_migration where name = ${MIGRATION}`.execute(store.read('').db);
+/**
+ * Runs migration 0008 on the database as `grantory migrate` would on one written before it
+ * (called directly: later migrations have run on the test's database, and the migrator
+ * runs migrations in order only).
+ */
+async function runMigration(store: Store): Promise<void> {
+  await MIGRATIONS[MIGRATION]!.up(store.read('').db as unknown as Kysely<unknown>);
 }
 
-/** Writes plaintext audit keys and a plaintext webhook sink, and forgets migration 0008. */
+/** Writes plaintext audit keys and a plaintext webhook sink, as stored before migration 0008. */
 async function plaintextRows(t: TestApp, key: ReturnType<typeof generateCheckpointKey>, cursorSecret: string, webhookSecret: string, url: string): Promise<string> {
   const { db } = t.store.read(t.tenantId);
   const now = new Date().toISOString();
@@ -206,6 +210,5 @@ async function plaintextRows(t: TestApp, key: ReturnType<typeof generateCheckpoi
       version: 1,
     })
     .execute();
-  await forgetMigration(t.store);
   return sinkId;
 }

@@ -227,7 +227,7 @@ describe('application keys', () => {
 
 describe('OAuth clients', () => {
   it('cannot be created with rights beyond the creator', async () => {
-    const creator = await createIdentityWithRights(t.store, t.tenantId, 'k:creator', ['manage-clients']);
+    const creator = await createIdentityWithRights(t.store, t.tenantId, 'k:creator', ['manage-clients', 'manage-credentials-of-others']);
     const { secret } = await apiKeyFor(t.services, t.tenantId, creator);
     const admin = await t.store.read(t.tenantId).db.selectFrom('identities').select('id').where('subject', '=', 'grantory:admin').executeTakeFirstOrThrow();
     const auth = { authorization: `Bearer ${secret}` };

@@ -4,15 +4,17 @@ import type { App, RouteDeps } from '../app.ts';
 import { createApiKey, deleteApiKey, listApiKeys } from '../../services/api-keys.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
-import { CreatedKey, KEY_FIELDS, keyCreateFields } from './key-schemas.ts';
+import { AUTHORITY_ID, CreatedKey, KEY_FIELDS, keyCreateFields } from './key-schemas.ts';
 
 const { name, ...keyFields } = KEY_FIELDS;
-const ApiKey = Type.Object({ id: Type.String(), name, identityId: Type.String(), ...keyFields });
+const ApiKey = Type.Object({ id: Type.String(), name, identityId: Type.String(), authorityId: AUTHORITY_ID, ...keyFields });
 
 const CreateApiKey = Type.Object(
   {
     ...keyCreateFields('Narrow the key to these scopes (e.g. grantory:manage-users); null keeps every right of the identity'),
-    identityId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Defaults to the caller's identity" })),
+    identityId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: "Defaults to the caller's identity; another identity needs manage-credentials-of-others" }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -22,6 +22,9 @@ export const AuditEvent = Type.Object({
     name: Nullable(Type.String({ description: 'The credential or token name' })),
   }),
   onBehalfOfId: Nullable(Type.String({ description: 'The identity the credential acts for' })),
+  authorityId: Nullable(
+    Type.String({ description: 'The identity on whose authority the credential acts (its creator), when it is not onBehalfOfId; null otherwise' }),
+  ),
   requestId: Nullable(Type.String()),
   sourceIp: Nullable(Type.String()),
   userAgent: Nullable(Type.String()),
@@ -36,6 +39,7 @@ export const AuditFilterQuery = {
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Events at or after this time' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Events before this time' })),
   actorId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  authorityId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Events of credentials acting for another identity on this identity\'s authority' })),
   action: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Exact action, or a prefix ending in * (identity.*)' })),
   targetType: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   targetId: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),

@@ -4,6 +4,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { createClient, deleteClient, listClients } from '../../services/oauth-clients.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
+import { AUTHORITY_ID } from './key-schemas.ts';
 
 const Client = Type.Object({
   id: Type.String(),
@@ -12,6 +13,7 @@ const Client = Type.Object({
   scopes: Type.Array(Type.String()),
   applicationId: Type.Union([Type.String(), Type.Null()]),
   identityId: Type.Union([Type.String(), Type.Null()]),
+  authorityId: AUTHORITY_ID,
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   createdBy: Type.Union([Type.String(), Type.Null()]),
@@ -30,7 +32,8 @@ const CreateClient = Type.Object(
     applicationId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], { description: 'The application that "my application" reads mean' })),
     identityId: Type.Optional(
       Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], {
-        description: "Whose rights the client uses; defaults to the caller's identity; null for a client bound only to its application",
+        description:
+          "Whose rights the client uses; another identity than the caller's needs manage-credentials-of-others. Default: none when applicationId is given (the client acts as no identity, with read-permissions-my-application), else the caller's identity",
       }),
     ),
   },

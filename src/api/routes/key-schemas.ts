@@ -1,6 +1,11 @@
 /** Schemas API keys and application keys share: their listed fields and their create body. */
 import { Type, type TSchema } from '@sinclair/typebox';
 
+/** The identity on whose authority a key or client was made (its current rights cap the credential's). */
+export const AUTHORITY_ID = Type.Union([Type.String(), Type.Null()], {
+  description: "The identity on whose authority it was made: its current rights cap the credential's on every request (null: made by the system, not capped)",
+});
+
 /** The fields of a listed key (never its secret). */
 export const KEY_FIELDS = {
   name: Type.String(),

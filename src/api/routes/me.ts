@@ -10,6 +10,9 @@ export const Me = Type.Object({
   credentialId: Type.String(),
   name: Type.String(),
   identityId: Type.Union([Type.String(), Type.Null()]),
+  authorityId: Type.Union([Type.String(), Type.Null()], {
+    description: "The identity on whose authority the credential was made: its current rights cap the caller's (null: no cap beyond the identity's own)",
+  }),
   applicationId: Type.Union([Type.String(), Type.Null()]),
   scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
   rights: Type.Array(Type.String(), { description: "The caller's effective Grantory rights" }),
@@ -30,6 +33,7 @@ export function registerMeRoutes(app: App): void {
         credentialId: caller.id,
         name: caller.name,
         identityId: caller.identityId,
+        authorityId: caller.authorityId,
         applicationId: caller.applicationId,
         scopes: caller.scopes ? [...caller.scopes] : null,
         rights: [...caller.rights].sort(),

@@ -9,10 +9,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { SUPPORTED_SCOPES } from '../../domain/scopes.ts';
-import type { Actor } from '../../services/actor.ts';
 import type { Services } from '../../services/index.ts';
 import {
   authenticateClient,
+  clientActor,
   clientCredentialsOf,
   introspectToken,
   issueToken,
@@ -20,7 +20,6 @@ import {
   revokeToken,
 } from '../../services/oauth-tokens.ts';
 import { SIGNING_ALG } from '../../services/signing-keys.ts';
-import type { Database } from '../../store/schema.ts';
 import { requestMetaOf, type App, type RouteDeps } from '../app.ts';
 import { rateLimited, setRateLimitHeaders } from '../rate-limit.ts';
 import { CLIENT_AUTH, PUBLIC } from '../route-auth.ts';
@@ -88,22 +87,6 @@ function sendOAuthFailure(reply: FastifyReply, e: unknown): FastifyReply {
   throw e;
 }
 
-function clientActor(client: Database['oauth_clients'], request: FastifyRequest): Actor {
-  return {
-    caller: {
-      tenantId: client.tenant_id,
-      kind: 'client',
-      id: client.id,
-      name: `OAuth client ${client.name}`,
-      identityId: client.identity_id,
-      scopes: JSON.parse(client.scopes) as string[],
-      rights: new Set(),
-      applicationId: client.application_id,
-    },
-    meta: requestMetaOf(request),
-  };
-}
-
 export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
   const { services, rateLimiters } = deps;
 
@@ -140,7 +123,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
     const usesClientAuth = /^basic\s/i.test(header.trim()) || form.client_secret !== undefined || !header;
     if (usesClientAuth) {
       const client = await authenticateClientRequest(request, reply, form, false);
-      return { actor: clientActor(client, request), isClient: true, clientId: client.client_id, canManageClients: false };
+      return { actor: clientActor(client, requestMetaOf(request)), isClient: true, clientId: client.client_id, canManageClients: false };
     }
     const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
     if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');

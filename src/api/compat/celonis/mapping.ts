@@ -41,6 +41,7 @@ export function toAuditItem(e: AuditEventView) {
       actorType: e.actor.type,
       actorId: e.actor.id,
       actorName: e.actor.name,
+      authorityId: e.authorityId,
       requestId: e.requestId,
       userAgent: e.userAgent,
       origin: e.origin,
