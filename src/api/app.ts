@@ -35,6 +35,7 @@ import { createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
 import { maybeActorOf, setActor } from './request-context.ts';
+import { badUrlEncoding, registerTextGuard, utf8Parser } from './text-guard.ts';
 import {
   findIdempotentResponse,
   requestFingerprint,
@@ -112,11 +113,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // A path whose percent-escapes are not UTF-8 never reaches routing: same 400 as the query's.
+    frameworkErrors: (error, request, reply) => {
+      const appError = error.code === 'FST_ERR_BAD_URL' ? badUrlEncoding('path') : toAppError(error).appError;
+      return sendProblem(reply, request, appError);
+    },
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only (vendor profiles add what their documents need); other bodies are a 415.
+  // Bodies that are not UTF-8 are refused, not decoded with replacement characters.
   app.removeContentTypeParser('text/plain');
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8Parser(json));
+  registerTextGuard(app);
 
   // Bodies are validated strictly (a string is not a number); query strings and params
   // arrive as text and are coerced to the declared types.
