@@ -36,6 +36,7 @@ import { sendProblem, toAppError } from './problem.ts';
 import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
 import { maybeActorOf, setActor } from './request-context.ts';
 import { badUrlEncoding, registerTextGuard, utf8Parser } from './text-guard.ts';
+import { registerQueryGuard } from './query-guard.ts';
 import {
   findIdempotentResponse,
   requestFingerprint,
@@ -95,6 +96,8 @@ export const LOG_REDACT = [
   '*.key',
 ];
 
+const NATIVE_PREFIX = '/api/v1';
+
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
 export async function buildApp(options: AppOptions): Promise<App> {
@@ -128,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8Parser(json));
   registerTextGuard(app);
+  registerQueryGuard(app, (url) => url.startsWith(`${NATIVE_PREFIX}/`));
 
   // Bodies are validated strictly (a string is not a number); query strings and params
   // arrive as text and are coerced to the declared types.
@@ -291,7 +295,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const deps: RouteDeps = { services: options.services, store: options.store, metrics, readiness: options.readiness, rateLimiters: limiters };
   await app.register(async (scope) => registerOperationsRoutes(scope, deps));
   await app.register(async (scope) => registerOAuthRoutes(scope, deps));
-  for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: '/api/v1' });
+  for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: NATIVE_PREFIX });
   for (const register of COMPAT_PROFILES) await app.register(async (scope) => register(scope, deps));
 
   await app.ready();
