@@ -35,6 +35,8 @@ import { createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
 import { maybeActorOf, setActor } from './request-context.ts';
+import { badUrlEncoding, registerTextGuard, utf8Parser } from './text-guard.ts';
+import { registerQueryGuard } from './query-guard.ts';
 import {
   findIdempotentResponse,
   requestFingerprint,
@@ -94,6 +96,8 @@ export const LOG_REDACT = [
   '*.key',
 ];
 
+const NATIVE_PREFIX = '/api/v1';
+
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
 export async function buildApp(options: AppOptions): Promise<App> {
@@ -112,11 +116,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // A path whose percent-escapes are not UTF-8 never reaches routing: same 400 as the query's.
+    frameworkErrors: (error, request, reply) => {
+      const appError = error.code === 'FST_ERR_BAD_URL' ? badUrlEncoding('path') : toAppError(error).appError;
+      return sendProblem(reply, request, appError);
+    },
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only (vendor profiles add what their documents need); other bodies are a 415.
+  // Bodies that are not UTF-8 are refused, not decoded with replacement characters.
   app.removeContentTypeParser('text/plain');
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8Parser(json));
+  registerTextGuard(app);
+  registerQueryGuard(app, (url) => url.startsWith(`${NATIVE_PREFIX}/`));
 
   // Bodies are validated strictly (a string is not a number); query strings and params
   // arrive as text and are coerced to the declared types.
@@ -280,7 +295,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const deps: RouteDeps = { services: options.services, store: options.store, metrics, readiness: options.readiness, rateLimiters: limiters };
   await app.register(async (scope) => registerOperationsRoutes(scope, deps));
   await app.register(async (scope) => registerOAuthRoutes(scope, deps));
-  for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: '/api/v1' });
+  for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: NATIVE_PREFIX });
   for (const register of COMPAT_PROFILES) await app.register(async (scope) => register(scope, deps));
 
   await app.ready();

@@ -97,20 +97,31 @@ export class AccessEngine {
   }
 
   /**
-   * Waits until the index has applied `min`; throws `not_ready` (503, Retry-After) after
-   * `timeoutMs`.
+   * Waits until the index has applied `min`; throws `unprocessable` (422) at once when `min`
+   * is beyond every revision the tenant has committed (waiting would never end), and
+   * `not_ready` (503, Retry-After) when this node has not caught up after `timeoutMs`.
    */
   async waitForRevision(tenantId: string, min: number, timeoutMs = DEFAULT_WAIT_MS): Promise<number> {
     const t = await this.tenantState(tenantId);
+    if (t.applied >= min) return t.applied;
+    const head = (await this.headRevision(tenantId)) ?? 0;
+    if (head < min) {
+      const message = `minRevision ${min} is beyond the tenant's head revision ${head}: no such revision has been committed`;
+      throw new AppError('unprocessable', message, { errors: [{ field: 'minRevision', message: `is beyond the head revision ${head}` }], details: { headRevision: head } });
+    }
     const deadline = Date.now() + timeoutMs;
+    const notReady = () =>
+      new AppError('not_ready', `this node has applied revision ${t.applied}, not yet ${min}; retry shortly`, {
+        details: { appliedRevision: t.applied, retryAfter: 1 },
+      });
     while (t.applied < min) {
-      await this.sync(t);
+      const left = deadline - Date.now();
+      if (left <= 0) throw notReady();
+      // A slow sync does not stretch the wait past the deadline (it goes on in the background).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.sync(t), new Promise((r) => (timer = setTimeout(r, left)))]).finally(() => clearTimeout(timer));
       if (t.applied >= min) break;
-      if (Date.now() >= deadline) {
-        throw new AppError('not_ready', `this node has applied revision ${t.applied}, not yet ${min}; retry shortly`, {
-          details: { appliedRevision: t.applied, retryAfter: 1 },
-        });
-      }
+      if (Date.now() >= deadline) throw notReady();
       await new Promise((r) => setTimeout(r, 25));
     }
     return t.applied;

@@ -135,11 +135,28 @@ describe('assignments and check', () => {
     expect((await post('/api/v1/assignments', { assignee: { type: 'identity', id: ids.bob }, resource: { type: 'permission', id: ids.addBill } }, noRights)).statusCode).toBe(403);
   });
 
-  it('waits for minRevision, then answers 503 with Retry-After', async () => {
-    const ahead = await post('/api/v1/check?minRevision=999999', { identity: ids.alice, permission: ids.addBill });
-    expect(ahead.statusCode).toBe(503);
-    expect(ahead.headers['retry-after']).toBe('1');
-    expect(ahead.json()).toMatchObject({ code: 'not_ready' });
+  it('answers 422 naming the head revision for a minRevision that was never committed, on every route that takes it', async () => {
+    const head = Number((await t.store.read(t.tenantId).db.selectFrom('tenants').select('revision').where('id', '=', t.tenantId).executeTakeFirstOrThrow()).revision);
+    const beyond = head + 1000;
+    const reads = [
+      () => post(`/api/v1/check?minRevision=${beyond}`, { identity: ids.alice, permission: ids.addBill }),
+      () => post(`/api/v1/check/batch?minRevision=${beyond}`, { checks: [{ identity: ids.alice, permission: ids.addBill }] }),
+      () => get(`/api/v1/identities/${ids.alice}/access?minRevision=${beyond}`),
+      () => get(`/api/v1/permissions/${ids.addBill}/holders?minRevision=${beyond}`),
+      () => get(`/api/v1/access/explain?identity=${ids.alice}&permission=${ids.addBill}&minRevision=${beyond}`),
+      () => get(`/api/v1/access/drift?minRevision=${beyond}`),
+      () => get(`/api/v1/exports/effective-permissions?minRevision=${beyond}`),
+      () => get(`/api/permission?userSubject=c1s:1&minRevision=${beyond}`),
+    ];
+    for (const read of reads) {
+      const res = await read();
+      expect(res.statusCode, res.body).toBe(422);
+      expect(res.headers['retry-after']).toBeUndefined();
+      expect(res.json()).toMatchObject({ code: 'unprocessable', headRevision: expect.any(Number), errors: [{ field: 'minRevision' }] });
+      expect((res.json() as { detail: string }).detail).toMatch(new RegExp(`^minRevision ${beyond} is beyond the tenant's head revision \\d+`));
+    }
+    // The head itself is answered at once.
+    expect((await post(`/api/v1/check?minRevision=${head}`, { identity: ids.alice, permission: ids.addBill })).statusCode).toBe(200);
   });
 
   it('nobody assigns a Grantory right they do not hold', async () => {

@@ -70,7 +70,17 @@ describe('two access engines on one store', () => {
       const head = await second.syncNow(tenantId);
       const { index } = await second.at(tenantId);
       expect(checkSlots(index, index.identities.find(identityId), index.perms.find(permId), askContext(index, undefined), Date.now(), 'assigned')).toBe(true);
-      await expect(second.waitForRevision(tenantId, head + 1, 100)).rejects.toMatchObject({ code: 'not_ready' });
+      // Beyond what the tenant has committed: refused at once, not waited for.
+      await expect(second.waitForRevision(tenantId, head + 1, 100)).rejects.toMatchObject({ code: 'unprocessable', details: { headRevision: head } });
+      // A committed revision this node is slow to apply: 503 (retry), not 422.
+      await fx.setAssignmentState(assignmentId, 'paused');
+      const slow = second as unknown as { runSync: (t: unknown) => Promise<void> };
+      const runSync = slow.runSync.bind(second);
+      slow.runSync = async (t) => {
+        await new Promise((r) => setTimeout(r, 300));
+        return runSync(t);
+      };
+      await expect(second.waitForRevision(tenantId, head + 1, 50)).rejects.toMatchObject({ code: 'not_ready', details: { retryAfter: 1 } });
       first.stop();
       second.stop();
     } finally {

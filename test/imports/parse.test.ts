@@ -105,8 +105,10 @@ describe('the streaming parser', () => {
   });
 
   it('reads other delimiters and quoted fields with line breaks', async () => {
-    const got = rows(await read('login;mail;entitlement;status\n"ann;x";"a@x.org";"multi\nline";active\n', group({ delimiter: ';' })));
-    expect(got[0]).toMatchObject({ accountName: 'ann;x', permission: 'multi\nline' });
+    const items = await read('login;mail;entitlement;status\n"ann;x";"a@x.org";"multi\nline";active\n"bob;y";"b@x.org";"read";active\n', group({ delimiter: ';' }));
+    expect(rows(items)).toEqual([{ accountName: 'bob;y', email: 'b@x.org', permission: 'read', accountStatus: 'active' }]);
+    // The quoted line break is read as part of the value — and a permission name holds no control character.
+    expect(problems(items)).toMatchObject([{ message: 'the permission ("entitlement") value must not contain control characters' }]);
   });
 
   it('reads JSON lines and reports bad lines', async () => {
@@ -114,6 +116,16 @@ describe('the streaming parser', () => {
     const items = await read('{"login":"ann","mail":"a@x.org","entitlement":"read"}\nnot json\n[1]\n{"mail":"x"}\n\n{"login":7,"entitlement":"w"}\n', g);
     expect(rows(items)).toEqual([{ accountName: 'ann', email: 'a@x.org', permission: 'read' }, { accountName: '7', permission: 'w' }]);
     expect(problems(items).map((p) => p.line)).toEqual([2, 3, 4]);
+  });
+
+  it('makes a row with a control character in a value a bad row (CSV and JSON lines)', async () => {
+    const csv = await read('login,mail,entitlement,status\nann,ann@x.org,re\u0000ad,active\nbob,bob@x.org,write,active\n');
+    expect(rows(csv).map((r) => r.accountName)).toEqual(['bob']);
+    expect(problems(csv)).toEqual([{ kind: 'problem', file: 'grants.csv', line: 2, message: 'the permission ("entitlement") value must not contain control characters' }]);
+    const g = group({ format: 'jsonl' });
+    const jsonl = await read('{"login":"a\\u0000nn","entitlement":"read"}\n{"login":"bob","entitlement":"read"}\n', g);
+    expect(rows(jsonl).map((r) => r.accountName)).toEqual(['bob']);
+    expect(problems(jsonl).map((p) => p.line)).toEqual([1]);
   });
 });
 

@@ -79,7 +79,7 @@ export const CheckBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const MinRevision = Type.Optional(Type.Integer({ minimum: 0, description: 'Wait (up to 5 s) until this node has applied this revision' }));
+export const MinRevision = Type.Optional(Type.Integer({ minimum: 0, description: 'Wait (up to 5 s, then 503 with Retry-After) until this node has applied this revision; a revision the tenant has not committed yet is a 422' }));
 
 export const RuleCondition = Type.Object(
   {

@@ -4,6 +4,7 @@
  * route scope only (uploads stream to disk with a size limit).
  */
 import multipart from '@fastify/multipart';
+import { assertCleanText } from '../text-guard.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.ts';
@@ -107,9 +108,14 @@ const tags = ['imports'];
 /** Adapts @fastify/multipart's parts to the service's upload parts. */
 export async function* uploadParts(request: FastifyRequest): AsyncGenerator<UploadPart> {
   for await (const part of request.parts()) {
+    // Part names, field values and file names are checked like any other request text.
+    assertCleanText(part.fieldname, 'fieldname', false);
     if (part.type === 'field') {
-      yield { kind: 'field', name: part.fieldname, value: typeof part.value === 'string' ? part.value : String(part.value) };
+      const value = typeof part.value === 'string' ? part.value : String(part.value);
+      assertCleanText(value, part.fieldname, false);
+      yield { kind: 'field', name: part.fieldname, value };
     } else {
+      assertCleanText(part.filename, `${part.fieldname}.filename`, false);
       yield { kind: 'file', name: part.fieldname, filename: part.filename, stream: part.file };
     }
   }

@@ -23,6 +23,7 @@ import { SIGNING_ALG } from '../../services/signing-keys.ts';
 import { requestMetaOf, type App, type RouteDeps } from '../app.ts';
 import { rateLimited, setRateLimitHeaders } from '../rate-limit.ts';
 import { CLIENT_AUTH, PUBLIC } from '../route-auth.ts';
+import { isUtf8Form, strictUtf8 } from '../text-guard.ts';
 
 export const TOKEN_PATHS = ['/oauth/token', '/oauth2/token', '/connect/token', '/cxrestapi/auth/identity/connect/token'];
 export const INTROSPECTION_PATHS = ['/oauth/introspect', '/connect/introspect'];
@@ -90,9 +91,20 @@ function sendOAuthFailure(reply: FastifyReply, e: unknown): FastifyReply {
 export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
   const { services, rateLimiters } = deps;
 
-  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+  // Strict UTF-8, before and after percent-decoding (a form that is not is a 400, not mojibake).
+  app.addContentTypeParser(FORM, { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8(body, 'validation_failed');
+      if (!isUtf8Form(text)) {
+        throw new AppError('validation_failed', 'the form is not valid percent-encoded UTF-8', { errors: [{ field: '(body)', message: 'is not valid percent-encoded UTF-8' }] });
+      }
+    } catch (e) {
+      done(e as Error, undefined);
+      return;
+    }
     const form: Record<string, string | string[]> = {};
-    for (const [k, v] of new URLSearchParams(body as string)) {
+    for (const [k, v] of new URLSearchParams(text)) {
       const seen = form[k];
       form[k] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v];
     }

@@ -1,8 +1,10 @@
 /**
  * Applications: the systems whose access Grantory governs. Names are unique in the tenant;
  * owners are identities; the built-in application `grantory` (Grantory's own rights) is
- * read-only. Deleting an application deletes its permissions, and is refused while any of
- * them is still assigned or held by a role.
+ * read-only. Deleting an application deletes its permissions, finished imports, unmatched
+ * accounts and account resolutions, and is refused while any permission is still assigned,
+ * held by a role or granted to an account, or while the application has accounts, keys,
+ * OAuth clients or an import in progress.
  *
  * ```ts
  * const { value, version, revision } = await createApplication(deps, actor, { name: 'CRM', kind: 'connected' });
@@ -19,6 +21,7 @@ import { requireRight, writeMeta, type Actor } from '../actor.ts';
 import type { ServiceDeps } from '../index.ts';
 import { openPager, type Page } from '../pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
+import { APPLICATION_DELETE_BLOCKERS, assertNotBlocked as assertNothingRefers, deleteApplicationRecords } from '../delete-blockers.ts';
 import {
   CATALOG_READ_RIGHTS,
   assertDistinct,
@@ -321,13 +324,15 @@ export async function deleteApplication(deps: ServiceDeps, actor: Actor, id: str
     const row = await findApplicationRow(tx, id);
     assertIfMatch(ifMatch, row.version);
     assertNotBuiltin(row);
+    await assertNothingRefers(tx, APPLICATION_DELETE_BLOCKERS, `application "${row.name}"`, id);
     const permissionIds = await deleteApplicationPermissions(tx, row);
+    const deletedRecords = await deleteApplicationRecords(tx, id);
     await tx.db.deleteFrom('applications').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
     tx.audit({
       action: 'application.delete',
       targetType: 'application',
       targetId: id,
-      before: { ...toApplicationView(row), permissionIds },
+      before: { ...toApplicationView(row), permissionIds, deletedRecords },
     });
     tx.change('application', id, 'delete');
   });

@@ -93,9 +93,28 @@ export const rolesBlock: BlockerCheck = async ({ db, tenantId }, type, ids) => {
   };
 };
 
+/** Grants of imported accounts that hold the permission (they go when the account does). */
+export const grantsBlock: BlockerCheck = async ({ db, tenantId }, type, ids) => {
+  if (type !== 'permission') return null;
+  let count = 0;
+  const sample = new Set<string>();
+  for (const part of chunks(ids)) {
+    const held = () => db.selectFrom('grants').where('tenant_id', '=', tenantId).where('permission_id', 'in', part);
+    const counted = await held()
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirst();
+    count += Number(counted?.n ?? 0);
+    if (sample.size >= SAMPLE) continue;
+    const rows = await held().select('account_id').distinct().orderBy('account_id').limit(SAMPLE).execute();
+    for (const r of rows) if (sample.size < SAMPLE) sample.add(r.account_id);
+  }
+  if (!count) return null;
+  return { type: 'grant', count, ids: [...sample], description: `${count} grant${count === 1 ? '' : 's'} to imported accounts` };
+};
+
 /** The checks run before deleting each type; features that reference these add theirs. */
 export const BLOCKER_CHECKS: Record<BlockedType, BlockerCheck[]> = {
-  permission: [assignmentsBlock, rolesBlock],
+  permission: [assignmentsBlock, rolesBlock, grantsBlock],
   role: [assignmentsBlock, rolesBlock],
 };
 

@@ -21,6 +21,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { Parser as CsvParser, type CsvError, type Options as CsvOptions } from 'csv-parse';
 import type { ColumnMapping, Encoding, FileGroup } from '../../domain/connector.ts';
+import { textProblem } from '../../domain/text.ts';
 
 export type Column = keyof ColumnMapping;
 export type RowValues = Partial<Record<Column, string>>;
@@ -167,6 +168,15 @@ function clean(value: unknown): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
+/** A row whose values the store could not keep (a control character, say) is a bad row. */
+function badValue(values: RowValues, group: FileGroup): string | null {
+  for (const [column, value] of Object.entries(values) as [Column, string][]) {
+    const problem = textProblem(value, false);
+    if (problem) return `the ${column} ("${group.columns[column] ?? column}") value ${problem}`;
+  }
+  return null;
+}
+
 /** Rows and problems of one file, in batches (a batch per chunk of input, not per row: cheaper to stream). */
 export async function* readImportBatches(options: ReadOptions): AsyncGenerator<(Row | RowProblem)[]> {
   const source = createReadStream(options.path, { highWaterMark: 256 * 1024 });
@@ -304,7 +314,8 @@ async function* readCsv(text: Transform, options: ReadOptions): AsyncGenerator<(
           out.push({ kind: 'problem', file: name, line, message: `the account name ("${group.columns.accountName}") is empty` });
           continue;
         }
-        out.push({ kind: 'row', line, values });
+        const bad = badValue(values, group);
+        out.push(bad ? { kind: 'problem', file: name, line, message: bad } : { kind: 'row', line, values });
       }
       if (out.length) yield out;
     }
@@ -355,7 +366,8 @@ async function* readJsonLines(text: Transform, options: ReadOptions): AsyncGener
       out.push({ kind: 'problem', file: name, line, message: `the account name ("${group.columns.accountName}") is missing or empty` });
       continue;
     }
-    out.push({ kind: 'row', line, values });
+    const bad = badValue(values, group);
+    out.push(bad ? { kind: 'problem', file: name, line, message: bad } : { kind: 'row', line, values });
   }
   if (out.length) yield out;
 }

@@ -20,6 +20,8 @@ import { registerCxServiceProviderRoutes } from './service-providers.ts';
 import { registerCxTeamRoutes } from './teams.ts';
 import { registerCxUserRoutes } from './users.ts';
 
+import { utf8Parser } from '../../text-guard.ts';
+
 export const CX_PREFIX = '/cxrestapi/auth';
 
 const versions = new WeakMap<FastifyRequest, CxVersion>();
@@ -31,12 +33,13 @@ export async function registerCheckmarxProfile(app: App, deps: RouteDeps): Promi
       // Bodies: JSON, optionally with `;v=<version>`; an unsupported version is a 415.
       const json = cx.getDefaultJsonParser('error', 'error');
       cx.removeContentTypeParser('application/json');
-      cx.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const utf8Json = utf8Parser(json);
+      cx.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
         if (bodyVersion(request.headers['content-type']) === null) {
           done(new AppError('unsupported_media_type', `this API speaks application/json;v=${CX_LATEST} (or application/json without a version)`), undefined);
           return;
         }
-        json(request, typeof body === 'string' ? body : body.toString('utf8'), done);
+        utf8Json(request, body, done);
       });
 
       cx.addHook('onRequest', async (request) => {

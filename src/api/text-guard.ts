@@ -1,0 +1,144 @@
+/**
+ * Text that the store cannot keep faithfully never reaches it: every string of a request —
+ * path parameters, query string, body (native routes and vendor profiles alike) — is
+ * refused with `validation_failed` naming the field when it holds a control character,
+ * and bodies or URLs that are not valid UTF-8 are refused instead of being decoded with
+ * replacement characters. (PostgreSQL cannot store U+0000 at all; SQLite would keep it;
+ * invisible controls in names make look-alikes.)
+ *
+ * - C0 controls (U+0000-U+001F), DEL and C1 controls (U+007F-U+009F) are refused in
+ *   every string and every object key, except tab, line feed and carriage return in the
+ *   free-text fields named in {@link FREE_TEXT_FIELDS} (descriptions, notes, reasons, ...).
+ * - Lone UTF-16 surrogates (`"\ud800"` in JSON) are refused: they are not text.
+ *
+ * ```ts
+ * registerTextGuard(app);                       // in buildApp, before the routes
+ * app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8Parser(app.getDefaultJsonParser('error', 'error')));
+ * ```
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError, type ErrorCode, type FieldError } from '../domain/errors.ts';
+import { textProblem } from '../domain/text.ts';
+
+/** Fields (by property name) whose text may hold tab, line feed and carriage return. */
+export const FREE_TEXT_FIELDS: ReadonlySet<string> = new Set(['description', 'note', 'reason', 'comment', 'justification', 'message', 'delimiter']);
+
+/** At most this many offending fields are named in one answer. */
+const MAX_ERRORS = 20;
+
+/** Throws `validation_failed` naming `field` when `value` is not acceptable text. */
+export function assertCleanText(value: string, field: string, freeText = FREE_TEXT_FIELDS.has(field)): void {
+  const problem = textProblem(value, freeText);
+  if (problem) throw new AppError('validation_failed', `${field} ${problem}`, { errors: [{ field, message: problem }] });
+}
+
+/**
+ * The field errors of every string (and object key) in `root`, named from `prefix` the way
+ * schema validation names them (`name`, `grants.0.permission`, `querystring.q`). Walks
+ * with its own stack, so a deeply nested body cannot overflow the call stack.
+ */
+export function controlCharacterErrors(root: unknown, prefix: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const stack: { value: unknown; path: string; key: string }[] = [{ value: root, path: '', key: '' }];
+  const name = (path: string) => prefix + (path || '(root)');
+  while (stack.length && errors.length < MAX_ERRORS) {
+    const { value, path, key } = stack.pop()!;
+    if (typeof value === 'string') {
+      const problem = textProblem(value, FREE_TEXT_FIELDS.has(key));
+      if (problem) errors.push({ field: name(path), message: problem });
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i -= 1) stack.push({ value: value[i], path: path ? `${path}.${i}` : String(i), key });
+    } else if (value !== null && typeof value === 'object' && isRecord(value)) {
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i -= 1) {
+        const [k, v] = entries[i]!;
+        const at = path ? `${path}.${k}` : k;
+        const problem = textProblem(k, false);
+        if (problem) errors.push({ field: name(at), message: `its name ${problem}` });
+        else stack.push({ value: v, path: at, key: k });
+      }
+    }
+  }
+  return errors;
+}
+
+/** Parsed records (query objects have no usual prototype); not buffers or streams (uploads). */
+function isRecord(value: object): boolean {
+  return !ArrayBuffer.isView(value) && typeof (value as { pipe?: unknown }).pipe !== 'function';
+}
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes `body` as UTF-8, refusing (with `code`, a 400) bytes that are not UTF-8. */
+export function strictUtf8(body: Buffer | string, code: ErrorCode & ('malformed_json' | 'validation_failed')): string {
+  if (typeof body === 'string') return body;
+  try {
+    return fatalUtf8.decode(body);
+  } catch {
+    throw new AppError(code, 'the request body is not valid UTF-8', { errors: [{ field: '(body)', message: 'is not valid UTF-8' }] });
+  }
+}
+
+type Done = (error: Error | null, body?: unknown) => void;
+type TextParser = (request: FastifyRequest, body: string, done: Done) => void;
+
+/**
+ * A `parseAs: 'buffer'` content-type parser that decodes the body as strict UTF-8 (a
+ * `malformed_json` 400 otherwise) and hands the text to `parse` (e.g. Fastify's default
+ * JSON parser, which keeps its prototype-poisoning and empty-body checks).
+ */
+export function utf8Parser(parse: TextParser): (request: FastifyRequest, body: Buffer | string, done: Done) => void {
+  return (request, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8(body, 'malformed_json');
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    parse(request, text, done);
+  };
+}
+
+/** Percent-decodes `text` (`+` as a space when `plusIsSpace`), or null when the bytes it names are not UTF-8. */
+export function strictPercentDecode(text: string, plusIsSpace: boolean): string | null {
+  try {
+    return decodeURIComponent(plusIsSpace ? text.replace(/\+/g, ' ') : text);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether every `&`-separated part of a query string or form decodes to UTF-8. */
+export function isUtf8Form(text: string): boolean {
+  return !text.includes('%') || text.split('&').every((pair) => strictPercentDecode(pair, true) !== null);
+}
+
+export const badUrlEncoding = (where: 'path' | 'querystring'): AppError =>
+  new AppError('validation_failed', `the ${where} is not valid percent-encoded UTF-8`, { errors: [{ field: where, message: 'is not valid percent-encoded UTF-8' }] });
+
+/** Throws `validation_failed` when a percent-escape of the URL names bytes that are not UTF-8. */
+export function assertUtf8Url(url: string): void {
+  const at = url.indexOf('?');
+  const path = at < 0 ? url : url.slice(0, at);
+  const query = at < 0 ? '' : url.slice(at + 1);
+  if (path.includes('%') && strictPercentDecode(path, false) === null) throw badUrlEncoding('path');
+  if (!isUtf8Form(query)) throw badUrlEncoding('querystring');
+}
+
+/**
+ * Checks every request: the URL's encoding first (before authentication, so nothing reads
+ * a mangled path), then — after parsing, before schema validation — params, query and body.
+ */
+export function registerTextGuard(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => assertUtf8Url(request.raw.url ?? '/'));
+  app.addHook('preValidation', async (request) => {
+    const errors = [
+      ...controlCharacterErrors(request.params, 'params.'),
+      ...controlCharacterErrors(request.query, 'querystring.'),
+      ...controlCharacterErrors(request.body, ''),
+    ];
+    if (!errors.length) return;
+    throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors: errors.slice(0, MAX_ERRORS) });
+  });
+}
