@@ -4,6 +4,7 @@
  * route scope only (uploads stream to disk with a size limit).
  */
 import multipart from '@fastify/multipart';
+import { UPLOAD } from '../request-deadline.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.ts';
@@ -189,7 +190,7 @@ export async function registerImportRoutes(app: App, deps: RouteDeps): Promise<v
   app.post(
     '/imports/upload',
     {
-      config: needs('manage-imports'),
+      config: { ...needs('manage-imports'), ...UPLOAD },
       schema: {
         tags,
         summary: 'Upload an import: multipart/form-data with applicationId and one file part per file group, named by its id',
