@@ -12,6 +12,7 @@
  * app.post('/imports/upload', { config: { ...needs('manage-imports'), upload: true } }, handler);
  * ```
  */
+import { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { maybeActorOf } from './request-context.ts';
 
@@ -36,11 +37,12 @@ export function registerRequestDeadlines(app: FastifyInstance, limits: RequestDe
   const arm = (request: FastifyRequest, ms: number): void => {
     clearTimeout(timers.get(request));
     const raw = request.raw;
-    if (raw.complete) return;
+    // Requests made with inject() have no socket to cut.
+    if (raw.complete || !(raw.socket instanceof Socket)) return;
     const timer = setTimeout(() => {
       // The body is still arriving: drop the connection (a client that is still sending
       // would not read an answer).
-      if (!raw.complete) raw.socket?.destroy();
+      if (!raw.complete) raw.socket.destroy();
     }, ms);
     timer.unref();
     timers.set(request, timer);
