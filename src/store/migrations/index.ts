@@ -7,6 +7,7 @@ import * as m0005 from './0005-directory.ts';
 import * as m0006 from './0006-imports.ts';
 import * as m0007 from './0007-import-fingerprints.ts';
 import * as m0008 from './0008-encrypt-audit-secrets.ts';
+import * as m0010 from './0010-identifier-skeletons.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -21,6 +22,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006-imports': m0006,
   '0007-import-fingerprints': m0007,
   '0008-encrypt-audit-secrets': m0008,
+  '0010-identifier-skeletons': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {
