@@ -149,7 +149,8 @@ export async function findIdentityByIdOrSubject(scope: TenantDb, idOrSubject: st
     .selectFrom('identities')
     .selectAll()
     .where('tenant_id', '=', scope.tenantId)
-    .where((eb) => eb.or([eb('id', '=', idOrSubject), eb('subject', '=', idOrSubject)]))
+    // Subjects are stored in NFC; one stored before that is found as written.
+    .where((eb) => eb.or([eb('id', '=', idOrSubject), eb('subject', 'in', [...new Set([idOrSubject, idOrSubject.normalize('NFC')])])]))
     .orderBy(sql`case when id = ${idOrSubject} then 0 else 1 end`)
     .executeTakeFirst();
   return row && toRecord(row);
