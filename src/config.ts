@@ -30,6 +30,12 @@
  * | GRANTORY_RATE_LIMIT_WINDOW | — | 60 (seconds) |
  * | GRANTORY_TOKEN_RATE_LIMIT | — | 60 token requests per client id per window |
  * | GRANTORY_AUTH_FAILURE_LIMIT | — | 30 failed authentications per IP address per window |
+ * | GRANTORY_HEADERS_TIMEOUT | — | 15 (seconds to receive a request's headers) |
+ * | GRANTORY_REQUEST_TIMEOUT | — | 60 (seconds to receive a request's body once its headers are in) |
+ * | GRANTORY_UPLOAD_TIMEOUT | — | 3600 (the same for an authenticated import upload) |
+ * | GRANTORY_KEEP_ALIVE_TIMEOUT | — | 5 (seconds an idle keep-alive connection stays open) |
+ * | GRANTORY_MAX_CONNECTIONS | — | 2048 (open connections; more are closed on arrival) |
+ * | GRANTORY_SHUTDOWN_GRACE | — | 20 (seconds SIGTERM waits for requests in flight) |
  */
 import { hasValidChecksum } from './domain/secret-format.ts';
 
@@ -55,7 +61,31 @@ export interface Config {
   signingKeyRotationDays: number;
   externalIssuer: ExternalIssuerConfig | undefined;
   rateLimits: RateLimitConfig;
+  connections: ConnectionLimits;
 }
+
+/**
+ * Bounds on what a client can hold open (slow clients, idle sockets, shutdown); all in
+ * milliseconds but `maxConnections`.
+ */
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  uploadTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  shutdownGraceMs: number;
+}
+
+/** What a security review accepts for a server reached by unauthenticated clients. */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 60_000,
+  uploadTimeoutMs: 3_600_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 2048,
+  shutdownGraceMs: 20_000,
+};
 
 export interface ExternalIssuerConfig {
   issuer: string;
@@ -223,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
       tokenPerClient: int('GRANTORY_TOKEN_RATE_LIMIT', 60, 0, 1_000_000),
       authFailuresPerIp: int('GRANTORY_AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
     },
+    connections: connectionLimits(int),
     port,
     host: get('GRANTORY_HOST') ?? '0.0.0.0',
     dataDir,
@@ -236,5 +267,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     importDir: get('GRANTORY_IMPORT_DIR') ?? `${dataDir.replace(/\/+$/, '')}/imports`,
     importUploadLimit,
     importLeaseSeconds,
+  };
+}
+
+function connectionLimits(int: (name: string, fallback: number, min: number, max: number) => number): ConnectionLimits {
+  const d = DEFAULT_CONNECTION_LIMITS;
+  const seconds = (name: string, fallbackMs: number, min: number, max: number) => int(name, fallbackMs / 1000, min, max) * 1000;
+  return {
+    headersTimeoutMs: seconds('GRANTORY_HEADERS_TIMEOUT', d.headersTimeoutMs, 1, 300),
+    requestTimeoutMs: seconds('GRANTORY_REQUEST_TIMEOUT', d.requestTimeoutMs, 1, 3600),
+    uploadTimeoutMs: seconds('GRANTORY_UPLOAD_TIMEOUT', d.uploadTimeoutMs, 1, 86_400),
+    keepAliveTimeoutMs: seconds('GRANTORY_KEEP_ALIVE_TIMEOUT', d.keepAliveTimeoutMs, 1, 300),
+    maxConnections: int('GRANTORY_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000),
+    shutdownGraceMs: seconds('GRANTORY_SHUTDOWN_GRACE', d.shutdownGraceMs, 0, 3600),
   };
 }

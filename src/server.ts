@@ -1,7 +1,7 @@
 /**
  * Starts a Grantory node: open the store, apply migrations, build the app, listen, then
  * bootstrap; shut down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight
- * requests, close the store).
+ * requests for at most the grace period, close the remaining connections and the store).
  */
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -77,6 +77,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       bodyLimit: config.bodyLimit,
       logLevel: config.logLevel,
       rateLimits: config.rateLimits,
+      connections: config.connections,
       readiness: async () => (bootstrapped ? engine.notReadyReason() : 'the first-start setup is not finished'),
     });
     try {
@@ -120,7 +121,16 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       store,
       url,
       close: () => (closing ??= (async () => {
-        await running.close();
+        // Requests in flight get the grace period; connections still open then are cut.
+        const grace = setTimeout(() => {
+          io.err(`grantory: closing connections still open after the ${config.connections.shutdownGraceMs / 1000} s grace period`);
+          running.server.closeAllConnections();
+        }, config.connections.shutdownGraceMs);
+        try {
+          await running.close();
+        } finally {
+          clearTimeout(grace);
+        }
         await importWorker.stop();
         await jobs.stop();
         engine.stop();

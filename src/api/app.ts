@@ -46,7 +46,8 @@ import {
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
 import { createRateLimiters, rateLimited, setRateLimitHeaders, type RateLimiters } from './rate-limit.ts';
-import type { RateLimitConfig } from '../config.ts';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
+import { registerRequestDeadlines } from './request-deadline.ts';
 import { NATIVE_ROUTES } from './routes/index.ts';
 import { COMPAT_PROFILES } from './compat/index.ts';
 
@@ -60,6 +61,8 @@ export interface AppOptions {
   readiness?: () => Promise<string | null>;
   /** Per-node rate limits (see rate-limit.ts); defaults apply when absent. */
   rateLimits?: RateLimitConfig;
+  /** Timeouts and the connection cap (see config.ts); defaults apply when absent. */
+  connections?: ConnectionLimits;
 }
 
 export type App = FastifyInstance<
@@ -107,6 +110,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       ? false
       : { level: options.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } };
 
+  const limits = options.connections ?? DEFAULT_CONNECTION_LIMITS;
+  const outerRequestTimeout = limits.headersTimeoutMs + Math.max(limits.requestTimeoutMs, limits.uploadTimeoutMs);
   const app = Fastify({
     logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -121,8 +126,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
       const appError = error.code === 'FST_ERR_BAD_URL' ? badUrlEncoding('path') : toAppError(error).appError;
       return sendProblem(reply, request, appError);
     },
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node's request timeout is one value per server: here only an outer bound, the
+    // per-route deadlines are in request-deadline.ts.
+    requestTimeout: outerRequestTimeout,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: outerRequestTimeout,
+      // Node checks the header and request timeouts this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Connections beyond the cap are closed as they arrive.
+  app.server.maxConnections = limits.maxConnections;
+  registerRequestDeadlines(app, limits);
 
   // JSON only (vendor profiles add what their documents need); other bodies are a 415.
   // Bodies that are not UTF-8 are refused, not decoded with replacement characters.

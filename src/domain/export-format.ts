@@ -27,15 +27,32 @@ export interface Column<T> {
 }
 
 /**
- * One CSV cell. A cell that a spreadsheet would read as a formula (starting with `=`, `+`,
- * `-`, `@`, TAB or CR) gets a leading apostrophe; cells with a quote, comma or line break
- * are quoted, quotes doubled.
+ * Characters a spreadsheet may read as the start of a formula (OWASP "CSV Injection"):
+ * `=`, `+`, `-`, `@`, `|` (DDE), TAB and CR, with their fullwidth and small forms, which
+ * some spreadsheets fold to ASCII.
+ */
+const FORMULA_START = '=+\\-@|\\t\\r\\uFF1D\\uFF0B\\uFF0D\\uFF20\\uFF5C\\uFE66\\uFE62\\uFE63\\uFE6B\\u2212';
+/** What a spreadsheet skips before a formula: white space, control and invisible format characters. */
+const SKIPPED = '\\s\\p{Cc}\\p{Cf}';
+/** Field separators of the common spreadsheet locales. */
+const SEPARATORS = ',;\\t|';
+
+const FORMULA = new RegExp(`(^|[${SEPARATORS}])[${SKIPPED}]*[${FORMULA_START}]`, 'u');
+const NEEDS_QUOTES = new RegExp(`["${SEPARATORS}\\r\\n]`);
+
+/**
+ * One CSV cell. A text that a spreadsheet could read as a formula — one that starts with a
+ * formula character after white space or invisible characters, or that has one after a
+ * field separator of any locale (`,` `;` TAB `|`) — gets a leading apostrophe. Cells with a
+ * quote, separator or line break are quoted, quotes doubled, so that a reader that splits on
+ * `;` or TAB still sees one cell. Numbers are written as they are (`-5` stays a number):
+ * they come from the server's own numeric fields, never from text.
  */
 export function csvCell(value: CellValue): string {
   if (value === null || value === undefined) return '';
   let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  if (typeof value !== 'number' && FORMULA.test(text)) text = `'${text}`;
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function csvLine(cells: readonly CellValue[]): string {

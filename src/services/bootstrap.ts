@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../domain/canonical-json.ts';
+import { identifierSkeleton } from '../domain/identifiers.ts';
 import { ADMIN_ROLE, GRANTORY_APPLICATION, RIGHTS, RIGHT_DESCRIPTIONS } from '../domain/rights.ts';
 import { generateSecret, hashSecret } from '../domain/secret-format.ts';
 import type { ServerSecrets } from '../domain/server-secrets.ts';
@@ -188,6 +189,7 @@ export async function seedTenant(tx: WriteTx): Promise<void> {
       number: await tx.nextNumber('identities'),
       subject: ADMIN_SUBJECT,
       username: 'admin',
+      username_skeleton: identifierSkeleton('admin'),
       email: null,
       first_name: null,
       last_name: null,

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { sql } from 'kysely';
 import { isKnownScope, narrowRights, parseScopeParam } from '../domain/scopes.ts';
 import type { Caller } from './actor.ts';
 import { CredentialRejected } from './authentication.ts';
@@ -75,7 +76,9 @@ export function createExternalTokenVerifier(deps: ServiceDeps, settings: Externa
         .selectFrom('identities')
         .select(['id', 'subject', 'display_name'])
         .where('tenant_id', '=', tenantId)
-        .where('subject', '=', subject)
+        // Subjects are stored in NFC (domain/identifiers.ts); one stored before that is found as written.
+        .where('subject', 'in', [...new Set([subject, subject.normalize('NFC')])])
+        .orderBy(sql`case when subject = ${subject.normalize('NFC')} then 0 else 1 end`)
         .executeTakeFirst();
       if (!identity) return reject('the token names no known identity');
       const scopes = scopesOf(payload);

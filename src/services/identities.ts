@@ -3,8 +3,12 @@
  *
  * Invariants kept here, for every caller (HTTP, CLI, jobs, vendor profiles):
  * - `subject`, `username` and `employeeNumber` are unique in the tenant (409 naming the field);
+ *   `subject`, `username` and `email` are stored in NFC and hold no invisible characters, and
+ *   a username that looks like another one (same confusables skeleton) is a 409 naming it
+ *   (see `domain/identifiers.ts`);
  * - a `subject` is generated as `grantory:<number>` when absent; the `grantory:` prefix is
- *   reserved for generated subjects, so a caller's subject can never collide with one;
+ *   reserved for generated subjects, in any case or look-alike spelling, so a caller's
+ *   subject can never collide with one;
  * - `managerId` and `orgUnitId` refer to existing objects of the tenant; the manager chain
  *   has no cycle (409 naming it);
  * - an identity that something still refers to is not deleted (409 naming each blocker,
@@ -22,6 +26,7 @@ import { sql } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { assertIfMatch } from '../domain/etag.ts';
 import { AppError, notFound, type FieldError } from '../domain/errors.ts';
+import { identifierSkeleton, normalizeOptionalIdentifier, startsWithLookAlike } from '../domain/identifiers.ts';
 import type { Database } from '../store/schema.ts';
 import { isUniqueViolation, type TenantDb, type WriteTx } from '../store/store.ts';
 import { requireRight, writeMeta, type Actor } from './actor.ts';
@@ -144,7 +149,8 @@ export async function findIdentityByIdOrSubject(scope: TenantDb, idOrSubject: st
     .selectFrom('identities')
     .selectAll()
     .where('tenant_id', '=', scope.tenantId)
-    .where((eb) => eb.or([eb('id', '=', idOrSubject), eb('subject', '=', idOrSubject)]))
+    // Subjects are stored in NFC; one stored before that is found as written.
+    .where((eb) => eb.or([eb('id', '=', idOrSubject), eb('subject', 'in', [...new Set([idOrSubject, idOrSubject.normalize('NFC')])])]))
     .orderBy(sql`case when id = ${idOrSubject} then 0 else 1 end`)
     .executeTakeFirst();
   return row && toRecord(row);
@@ -206,9 +212,10 @@ export async function listIdentities(deps: ServiceDeps, actor: Actor, query: Lis
 export async function createIdentity(
   deps: ServiceDeps,
   actor: Actor,
-  input: CreateIdentityInput,
+  given: CreateIdentityInput,
 ): Promise<IdentityRecord & { revision: number }> {
   requireRight(actor, 'manage-users');
+  const input = normalizeIdentifiers(given);
   if (input.subject !== undefined) assertCallerSubject(input.subject);
   assertAttributes(input.attributes);
   const { tenantId } = actor.caller;
@@ -220,6 +227,7 @@ export async function createIdentity(
       number,
       subject: input.subject ?? `${GENERATED_SUBJECT_PREFIX}${number}`,
       username: input.username ?? null,
+      username_skeleton: input.username ? identifierSkeleton(input.username) : null,
       email: input.email ?? null,
       first_name: input.firstName ?? null,
       last_name: input.lastName ?? null,
@@ -255,8 +263,9 @@ export async function updateIdentity(
 ): Promise<IdentityRecord & { revision: number }> {
   requireRight(actor, 'manage-users');
   assertAttributes(patch.attributes);
+  const normalized = normalizeIdentifiers(patch);
   const { value, revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), (tx) =>
-    updateIdentityInTx(deps, tx, id, patch, ifMatch),
+    updateIdentityInTx(deps, tx, id, normalized, ifMatch),
   );
   return { ...value, revision };
 }
@@ -336,6 +345,7 @@ async function updateIdentityInTx(
     ...row,
     subject: pick(patch.subject, row.subject),
     username: pick(patch.username, row.username),
+    username_skeleton: patch.username === undefined ? row.username_skeleton : patch.username && identifierSkeleton(patch.username),
     email: pick(patch.email, row.email),
     first_name: pick(patch.firstName, row.first_name),
     last_name: pick(patch.lastName, row.last_name),
@@ -350,7 +360,7 @@ async function updateIdentityInTx(
     version: row.version + 1,
   };
   await assertReferences(tx, next);
-  await assertUnique(tx, next);
+  await assertUnique(tx, next, next.username !== row.username);
   const { id: _id, tenant_id: _tenant, number: _number, created_at: _created, ...changes } = next;
   await insertOrConflict(
     tx.db.updateTable('identities').set(changes).where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute(),
@@ -363,8 +373,18 @@ async function updateIdentityInTx(
   return toRecord(next);
 }
 
+/** Usernames, subjects and e-mail addresses in NFC, without invisible characters (400 naming the field). */
+function normalizeIdentifiers<T extends IdentityFields & { subject?: string | undefined }>(input: T): T {
+  return {
+    ...input,
+    subject: normalizeOptionalIdentifier(input.subject, 'subject'),
+    username: normalizeOptionalIdentifier(input.username, 'username'),
+    email: normalizeOptionalIdentifier(input.email, 'email'),
+  };
+}
+
 function assertCallerSubject(subject: string): void {
-  if (subject.startsWith(GENERATED_SUBJECT_PREFIX)) {
+  if (startsWithLookAlike(subject, GENERATED_SUBJECT_PREFIX)) {
     throw new AppError('validation_failed', `subjects starting with "${GENERATED_SUBJECT_PREFIX}" are reserved for generated subjects`, {
       errors: [{ field: 'subject', message: `must not start with "${GENERATED_SUBJECT_PREFIX}"` }],
     });
@@ -430,8 +450,12 @@ const UNIQUE_FIELDS = [
   { column: 'employee_number', field: 'employeeNumber' },
 ] as const;
 
-/** Names the unique field(s) another identity already holds (409). Writes are serialized per tenant. */
-async function assertUnique(tx: WriteTx, row: IdentityRow): Promise<void> {
+/**
+ * Names the unique field(s) another identity already holds (409), and a new username that
+ * looks like another identity's. Writes are serialized per tenant. Usernames that looked
+ * alike before the check existed are kept: only a changed username is compared.
+ */
+async function assertUnique(tx: WriteTx, row: IdentityRow, usernameChanged = true): Promise<void> {
   const taken: FieldError[] = [];
   for (const { column, field } of UNIQUE_FIELDS) {
     const value = row[column];
@@ -444,6 +468,16 @@ async function assertUnique(tx: WriteTx, row: IdentityRow): Promise<void> {
       .where('id', '<>', row.id)
       .executeTakeFirst();
     if (other) taken.push({ field, message: `"${value}" is already used by identity ${other.id}` });
+  }
+  if (usernameChanged && row.username_skeleton !== null && !taken.some((t) => t.field === 'username')) {
+    const lookAlike = await tx.db
+      .selectFrom('identities')
+      .select(['id', 'username'])
+      .where('tenant_id', '=', tx.tenantId)
+      .where('username_skeleton', '=', row.username_skeleton)
+      .where('id', '<>', row.id)
+      .executeTakeFirst();
+    if (lookAlike) taken.push({ field: 'username', message: `"${row.username}" cannot be told apart from "${lookAlike.username}", the username of identity ${lookAlike.id}` });
   }
   if (taken.length) {
     throw new AppError('conflict', `another identity already has this ${taken.map((t) => t.field).join(' and ')}`, {

@@ -27,6 +27,7 @@ import { listIdentities, type IdentityView } from './identities.ts';
 import type { ServiceDeps } from './index.ts';
 import { openPager, type Page } from './pagination.ts';
 import { containsText } from './text-search.ts';
+import { withNormalizedName } from '../domain/identifiers.ts';
 
 /** Deepest allowed unit (a root is at depth 1). */
 export const MAX_DEPTH = 20;
@@ -161,6 +162,7 @@ export async function listUnitMembers(
 
 export async function createOrgUnit(deps: ServiceDeps, actor: Actor, input: CreateOrgUnitInput): Promise<OrgUnitRecord & { revision: number }> {
   requireRight(actor, 'manage-users');
+  input = withNormalizedName(input);
   assertName(input.name);
   const { tenantId } = actor.caller;
   const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
@@ -199,6 +201,7 @@ export async function updateOrgUnit(
   ifMatch?: string,
 ): Promise<OrgUnitRecord & { revision: number; descendantsMoved: number }> {
   requireRight(actor, 'manage-users');
+  patch = withNormalizedName(patch);
   if (patch.name !== undefined) assertName(patch.name);
   const { value, revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
     const row = await findOrgUnitRow(tx, id);

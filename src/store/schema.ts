@@ -64,6 +64,8 @@ export interface IdentitiesTable extends Versioned {
   number: number;
   subject: string;
   username: string | null;
+  /** The confusables skeleton of `username` (src/domain/identifiers.ts; 0010-identifier-skeletons). */
+  username_skeleton: string | null;
   email: string | null;
   first_name: string | null;
   last_name: string | null;

@@ -352,7 +352,14 @@ class KyselyStore implements Store {
   }
 
   private migrator(): Migrator {
-    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.migrationSchema ? { migrationTableSchema: this.migrationSchema } : {}) });
+    // Unordered: migrations of one release are numbered by the issues that add them and may
+    // land in any order (0010 before 0009); each runs once, whatever ran before it.
+    return new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+      allowUnorderedMigrations: true,
+      ...(this.migrationSchema ? { migrationTableSchema: this.migrationSchema } : {}),
+    });
   }
 
   async pendingMigrations(): Promise<string[]> {

@@ -47,7 +47,7 @@ function parseCsv(text: string): string[][] {
 describe('export formats', () => {
   it('makes CSV cells formula-safe and quotes what needs quoting', () => {
     expect(['=1+1', '+1', '-1', '@x', '\tx', '\rx', 'plain', 'a,b', 'say "hi"', null].map(csvCell)).toEqual([
-      "'=1+1", "'+1", "'-1", "'@x", "'\tx", `"'\rx"`, 'plain', '"a,b"', '"say ""hi"""', '',
+      "'=1+1", "'+1", "'-1", "'@x", `"'\tx"`, `"'\rx"`, 'plain', '"a,b"', '"say ""hi"""', '',
     ]);
   });
 

@@ -143,7 +143,20 @@ describe('loadConfig', () => {
       signingKeyRotationDays: 90,
       externalIssuer: undefined,
       rateLimits: { windowSeconds: 60, perCredential: 600, tokenPerClient: 60, authFailuresPerIp: 30 },
+      connections: { headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, uploadTimeoutMs: 3_600_000, keepAliveTimeoutMs: 5_000, maxConnections: 2048, shutdownGraceMs: 20_000 },
     });
+  });
+
+  it('reads the connection limits in seconds and refuses values out of range', () => {
+    expect(
+      loadConfig({ GRANTORY_HEADERS_TIMEOUT: '10', GRANTORY_REQUEST_TIMEOUT: '120', GRANTORY_UPLOAD_TIMEOUT: '7200', GRANTORY_KEEP_ALIVE_TIMEOUT: '8', GRANTORY_MAX_CONNECTIONS: '5000', GRANTORY_SHUTDOWN_GRACE: '0' }).connections,
+    ).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, uploadTimeoutMs: 7_200_000, keepAliveTimeoutMs: 8_000, maxConnections: 5000, shutdownGraceMs: 0 });
+    expect(settingOf({ GRANTORY_HEADERS_TIMEOUT: '0' })).toBe('GRANTORY_HEADERS_TIMEOUT | GRANTORY_HEADERS_TIMEOUT: "0" is not a whole number between 1 and 300');
+    expect(settingOf({ GRANTORY_REQUEST_TIMEOUT: '1.5' })).toMatch(/^GRANTORY_REQUEST_TIMEOUT \| /);
+    expect(settingOf({ GRANTORY_UPLOAD_TIMEOUT: '86401' })).toMatch(/^GRANTORY_UPLOAD_TIMEOUT \| /);
+    expect(settingOf({ GRANTORY_KEEP_ALIVE_TIMEOUT: '0' })).toMatch(/^GRANTORY_KEEP_ALIVE_TIMEOUT \| /);
+    expect(settingOf({ GRANTORY_MAX_CONNECTIONS: '0' })).toMatch(/^GRANTORY_MAX_CONNECTIONS \| /);
+    expect(settingOf({ GRANTORY_SHUTDOWN_GRACE: '-1' })).toMatch(/^GRANTORY_SHUTDOWN_GRACE \| /);
   });
 
   it('takes flags over the environment, and treats an empty variable as unset', () => {

@@ -65,6 +65,14 @@ describe('external issuer', () => {
     }
   });
 
+  it('finds the identity of a subject sent in another Unicode normal form (stored in NFC)', async () => {
+    const created = await fileApp.app.inject({ method: 'POST', url: '/api/v1/identities', headers: fileApp.auth, payload: { subject: 'idp:Jose\u0301' } });
+    expect(created.json().subject).toBe('idp:Jos\u00e9');
+    const res = await me(fileApp, await idpToken({ sub: 'idp:Jose\u0301' }));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ kind: 'identity', identityId: created.json().id });
+  });
+
   it("narrows by the token's Grantory scopes and ignores others", async () => {
     const res = await me(fileApp, await idpToken({ scope: 'openid profile audit.log' }));
     expect(res.json()).toMatchObject({ scopes: ['audit.log'], rights: ['read-audit'] });

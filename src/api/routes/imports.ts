@@ -5,6 +5,7 @@
  */
 import multipart from '@fastify/multipart';
 import { assertCleanText } from '../text-guard.ts';
+import { UPLOAD } from '../request-deadline.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.ts';
@@ -195,7 +196,7 @@ export async function registerImportRoutes(app: App, deps: RouteDeps): Promise<v
   app.post(
     '/imports/upload',
     {
-      config: needs('manage-imports'),
+      config: { ...needs('manage-imports'), ...UPLOAD },
       schema: {
         tags,
         summary: 'Upload an import: multipart/form-data with applicationId and one file part per file group, named by its id',

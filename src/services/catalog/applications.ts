@@ -22,6 +22,7 @@ import type { ServiceDeps } from '../index.ts';
 import { openPager, type Page } from '../pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { APPLICATION_DELETE_BLOCKERS, assertNotBlocked as assertNothingRefers, deleteApplicationRecords } from '../delete-blockers.ts';
+import { withNormalizedName } from '../../domain/identifiers.ts';
 import {
   CATALOG_READ_RIGHTS,
   assertDistinct,
@@ -171,6 +172,7 @@ export async function createApplication(
   input: ApplicationInput,
 ): Promise<Versioned<ApplicationView> & { revision: number }> {
   requireRight(actor, 'manage-applications');
+  input = withNormalizedName(input);
   const connector = connectorText(input.connector ?? null);
   const { value, revision } = await deps.store
     .write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
@@ -273,6 +275,7 @@ export async function updateApplication(
   ifMatch?: string,
 ): Promise<Versioned<ApplicationView> & { revision: number }> {
   requireRight(actor, 'manage-applications');
+  patch = withNormalizedName(patch);
   const connector = patch.connector === undefined ? undefined : connectorText(patch.connector);
   const { value, revision } = await deps.store
     .write(actor.caller.tenantId, writeMeta(actor), async (tx) => {

@@ -19,6 +19,7 @@ import { openPager, type Page } from '../pagination.ts';
 import { findApplicationRow } from './applications.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { CATALOG_READ_RIGHTS, bool, containsText, flag, takenField, type Versioned } from './common.ts';
+import { withNormalizedName } from '../../domain/identifiers.ts';
 
 export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 export type Risk = (typeof RISKS)[number];
@@ -122,6 +123,7 @@ export async function createPermission(
   input: PermissionInput,
 ): Promise<Versioned<PermissionView> & { revision: number }> {
   requireRight(actor, 'manage-applications');
+  input = withNormalizedName(input);
   const { value, revision } = await deps.store
     .write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
       const app = await findApplicationRow(tx, applicationId);
@@ -196,6 +198,7 @@ export async function updatePermission(
   ifMatch?: string,
 ): Promise<Versioned<PermissionView> & { revision: number }> {
   requireRight(actor, 'manage-applications');
+  patch = withNormalizedName(patch);
   const { value, revision } = await deps.store
     .write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
       const row = await findPermissionRow(tx, id);

@@ -23,6 +23,7 @@ import type { ServiceDeps } from '../index.ts';
 import { openPager, type Page } from '../pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { ROLE_READ_RIGHTS, assertDistinct, bool, containsText, invalidField, missingIds, takenField, type Versioned } from './common.ts';
+import { withNormalizedName } from '../../domain/identifiers.ts';
 
 export interface RoleView {
   id: string;
@@ -189,6 +190,7 @@ async function replaceContents(tx: TenantDb, roleId: string, permissionIds: stri
 
 export async function createRole(deps: ServiceDeps, actor: Actor, input: RoleInput): Promise<Versioned<RoleView> & { revision: number }> {
   requireRight(actor, 'manage-roles');
+  input = withNormalizedName(input);
   const permissionIds = input.permissionIds ?? [];
   const includedRoleIds = input.includedRoleIds ?? [];
   const { value, revision } = await deps.store
@@ -267,6 +269,7 @@ export async function updateRole(
   ifMatch?: string,
 ): Promise<Versioned<RoleView> & { revision: number }> {
   requireRight(actor, 'manage-roles');
+  patch = withNormalizedName(patch);
   const { value, revision } = await deps.store
     .write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
       const row = await findRoleRow(tx, id);

@@ -9,6 +9,7 @@ import { AppError } from '../../../domain/errors.ts';
 import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
+import { UPLOAD } from '../../request-deadline.ts';
 import { registerUploadParsing, uploadParts } from '../../routes/imports.ts';
 import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage } from '../../../services/imports/directory-reads.ts';
 import { cancelImport, findApplication, getImport, listImportsByPage, stageImport, uploadImport } from '../../../services/imports/imports.ts';
@@ -143,7 +144,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
   app.post(
     '/api/application-imports/upload',
     {
-      config: needs('manage-imports'),
+      config: { ...needs('manage-imports'), ...UPLOAD },
       schema: { tags, summary: 'Upload an import: multipart with applicationId and one file part per file group, named by its id (Permission Assist)', consumes: ['multipart/form-data'] },
     },
     async (request, reply) => {
