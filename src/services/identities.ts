@@ -24,12 +24,13 @@ import { assertIfMatch } from '../domain/etag.ts';
 import { AppError, notFound, type FieldError } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
 import { isUniqueViolation, type TenantDb, type WriteTx } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import { assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from './delete-blockers.ts';
 import { notifyIdentityChange } from './directory-hooks.ts';
 import type { ServiceDeps } from './index.ts';
 import { openPager, type Page } from './pagination.ts';
 import { containsText } from './text-search.ts';
+import { writeAs } from './rights-guard.ts';
 
 export const IDENTITY_TYPES = ['employee', 'contractor', 'vendor', 'partner', 'service', 'other'] as const;
 export type IdentityType = (typeof IDENTITY_TYPES)[number];
@@ -212,7 +213,7 @@ export async function createIdentity(
   if (input.subject !== undefined) assertCallerSubject(input.subject);
   assertAttributes(input.attributes);
   const { tenantId } = actor.caller;
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const number = await tx.nextNumber('identities');
     const row: IdentityRow = {
       id: randomUUID(),
@@ -255,7 +256,7 @@ export async function updateIdentity(
 ): Promise<IdentityRecord & { revision: number }> {
   requireRight(actor, 'manage-users');
   assertAttributes(patch.attributes);
-  const { value, revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), (tx) =>
+  const { value, revision } = await writeAs(deps, actor, (tx) =>
     updateIdentityInTx(deps, tx, id, patch, ifMatch),
   );
   return { ...value, revision };
@@ -285,7 +286,7 @@ export async function setUnitMembers(
   requireRight(actor, 'manage-users');
   const { tenantId } = actor.caller;
   const wanted = new Set(identityIds);
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tenantId).where('id', '=', orgUnitId).executeTakeFirst();
     if (!unit) throw notFound('organization unit', orgUnitId);
     const current = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('org_unit_id', '=', orgUnitId).execute();
@@ -304,7 +305,7 @@ export async function setUnitMembers(
 
 export async function deleteIdentity(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-users');
-  const { revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findIdentityRow(tx, id);
     if (!row) throw notFound('identity', id);
     assertIfMatch(ifMatch, row.version);

@@ -1,0 +1,119 @@
+/**
+ * The rights guard: one rule checked on the effect of every write an actor makes, inside
+ * the write's transaction, before it commits.
+ *
+ * 1. After the write, no identity holds a Grantory right it did not hold before, unless the
+ *    actor holds that right itself (holding a right is what lets one give it). Refused whole
+ *    with 403 `forbidden` naming the rights (`details.rightsBeyondCaller`) and identities.
+ * 2. If before the write at least one active identity held every right (full
+ *    administration) and after it none does, the write is refused with 409 `conflict`.
+ *
+ * "Holds" means potentially holds: an active, unexpired assignment in context `All` counts
+ * even when it is valid only from a future date (rule 1 would make it count tomorrow); for
+ * rule 2 of this guard the assignment must count now. The system actor (CLI, bootstrap,
+ * jobs) is not checked.
+ *
+ * "Before" is the last committed state, read on the store's second connection: a tenant's
+ * writes are serialized, so it is the state the write started from. The guard only runs
+ * when the write changed something that can move rights (assignments, identities, units,
+ * roles, permissions, applications), and only looks at identities that can have gained:
+ * those with their own assignments of a right, those the write changed, and — one query —
+ * the active members of units whose inherited rights grew.
+ *
+ * ```ts
+ * const { value, revision } = await writeAs(deps, actor, async (tx) => { ...; return row; });
+ * ```
+ */
+import { AppError } from '../domain/errors.ts';
+import { RIGHTS, type Right } from '../domain/rights.ts';
+import type { Store, WriteTx } from '../store/store.ts';
+import { writeMeta, type Actor } from './actor.ts';
+import { activeMembers, identityRights, loadIdentities, loadRightsState, unitRights, unitsWithRights, type RightsState } from './rights-state.ts';
+
+/** Entities whose change can move who holds a right (`tx.change` names). */
+const RIGHTS_ENTITIES = new Set(['assignment', 'identity', 'orgUnit', 'role', 'permission', 'application']);
+
+/** How many identities a refusal names at most. */
+const NAMED = 5;
+
+/**
+ * `store.write` for an actor: records the actor on the write's audit events and runs the
+ * rights guard on the write's effect before it commits.
+ */
+export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {
+  return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+    const touched = new Map<string, Set<string>>();
+    const watched: WriteTx = {
+      ...tx,
+      change: (entity, entityId, op) => {
+        (touched.get(entity) ?? touched.set(entity, new Set()).get(entity)!).add(entityId);
+        tx.change(entity, entityId, op);
+      },
+    };
+    const value = await fn(watched);
+    if (actor.caller.kind !== 'system' && [...touched.keys()].some((e) => RIGHTS_ENTITIES.has(e))) {
+      await guardRights(deps.store, tx, actor, touched.get('identity') ?? new Set());
+    }
+    return value;
+  });
+}
+
+async function guardRights(store: Store, tx: WriteTx, actor: Actor, changedIdentities: ReadonlySet<string>): Promise<void> {
+  const after = await loadRightsState(tx, tx.now);
+  let before: RightsState | undefined;
+  const beforeState = async () => (before ??= await loadRightsState(store.committed(tx.tenantId), tx.now));
+
+  const beyond = new Set(RIGHTS.filter((r) => !actor.caller.rights.has(r)));
+  if (beyond.size) {
+    const gains = await findGains(await beforeState(), after, beyond, changedIdentities);
+    if (gains.size) {
+      const rights = RIGHTS.filter((r) => [...gains.values()].some((g) => g.has(r)));
+      const identities = [...gains.keys()].slice(0, NAMED);
+      const who = identities.join(', ') + (gains.size > NAMED ? ` and ${gains.size - NAMED} more` : '');
+      throw new AppError('forbidden', `this change would give Grantory rights the caller does not hold (${rights.join(', ')}) to identity ${who}`, {
+        details: { rightsBeyondCaller: rights, identities },
+      });
+    }
+  }
+  if (!(await administratorRemains(after)) && (await administratorRemains(await beforeState()))) {
+    throw new AppError(
+      'conflict',
+      'this change would leave no active identity holding every Grantory right (full administration); give full administration to another identity first',
+      { details: { reason: 'last_full_administrator' } },
+    );
+  }
+}
+
+/** Identity id -> the rights in `beyond` it holds after the write and did not before. */
+async function findGains(before: RightsState, after: RightsState, beyond: ReadonlySet<Right>, changed: ReadonlySet<string>): Promise<Map<string, Set<Right>>> {
+  const gains = new Map<string, Set<Right>>();
+  const gained = (now: Set<Right>, then: Set<Right>) => new Set([...now].filter((r) => beyond.has(r) && !then.has(r)));
+
+  // Identities with their own assignments, or changed by the write: compared one by one.
+  const compared = new Set([...before.directIdentities, ...after.directIdentities, ...changed]);
+  await loadIdentities(before, [...compared]);
+  await loadIdentities(after, [...compared]);
+  for (const id of compared) {
+    const g = gained(identityRights(after, id, 'potential'), identityRights(before, id, 'potential'));
+    if (g.size) gains.set(id, g);
+  }
+
+  // Every other member holds exactly what its unit inherits, in both states (its row did
+  // not change): it gained when its unit's inherited rights grew.
+  const grownUnits = new Map<string, Set<Right>>();
+  for (const unitId of unitsWithRights(after)) {
+    const g = gained(unitRights(after, unitId, 'potential'), unitRights(before, unitId, 'potential'));
+    if (g.size) grownUnits.set(unitId, g);
+  }
+  if (grownUnits.size) {
+    for (const m of await activeMembers(after, [...grownUnits.keys()], compared, NAMED)) gains.set(m.id, grownUnits.get(m.unitId)!);
+  }
+  return gains;
+}
+
+/** Whether some active identity holds every right now. */
+async function administratorRemains(state: RightsState): Promise<boolean> {
+  for (const id of state.directIdentities) if (identityRights(state, id, 'current').size === RIGHTS.length) return true;
+  const fullUnits = unitsWithRights(state).filter((u) => unitRights(state, u, 'current').size === RIGHTS.length);
+  return fullUnits.length > 0 && (await activeMembers(state, fullUnits, new Set(), 1)).length > 0;
+}
