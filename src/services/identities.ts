@@ -204,10 +204,14 @@ export async function listIdentities(deps: ServiceDeps, actor: Actor, query: Lis
   return pager.page(rows, (r) => Number(r.number), toIdentityView);
 }
 
+/** More changes made in the same write as an identity's (a refused request then changes nothing). */
+export type AlsoInWrite = (tx: WriteTx, identityId: string) => Promise<void>;
+
 export async function createIdentity(
   deps: ServiceDeps,
   actor: Actor,
   input: CreateIdentityInput,
+  alsoInWrite?: AlsoInWrite,
 ): Promise<IdentityRecord & { revision: number }> {
   requireRight(actor, 'manage-users');
   if (input.subject !== undefined) assertCallerSubject(input.subject);
@@ -242,6 +246,7 @@ export async function createIdentity(
     tx.audit({ action: 'identity.create', targetType: 'identity', targetId: row.id, after });
     tx.change('identity', row.id, 'create');
     await notifyIdentityChange(deps, tx, { before: null, after });
+    await alsoInWrite?.(tx, row.id);
     return toRecord(row);
   });
   return { ...value, revision };
@@ -253,12 +258,15 @@ export async function updateIdentity(
   id: string,
   patch: UpdateIdentityInput,
   ifMatch?: string,
+  alsoInWrite?: AlsoInWrite,
 ): Promise<IdentityRecord & { revision: number }> {
   requireRight(actor, 'manage-users');
   assertAttributes(patch.attributes);
-  const { value, revision } = await writeAs(deps, actor, (tx) =>
-    updateIdentityInTx(deps, tx, id, patch, ifMatch),
-  );
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const record = await updateIdentityInTx(deps, tx, id, patch, ifMatch);
+    await alsoInWrite?.(tx, id);
+    return record;
+  });
   return { ...value, revision };
 }
 
