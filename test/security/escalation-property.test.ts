@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RIGHTS, type Right } from '../../src/domain/rights.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
-import { call, callerWith, permissionIdOf, rightsOf } from '../support/escalation-fixtures.ts';
+import { call, callerWith, permissionIdOf } from '../support/escalation-fixtures.ts';
 
 const V1 = '/api/v1';
 const tomorrow = () => new Date(Date.now() + 86_400_000).toISOString();
@@ -83,6 +83,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('create' as const), unit: fc.option(fc.nat({ max: 3 }), { nil: null }) }),
 );
 
+/** Every identity's rights now, as credential checks see them (the access index, caught up). */
+async function rightsOfAll(): Promise<Map<string, Set<Right>>> {
+  const { index } = await t.access.at(t.tenantId, await t.access.syncNow(t.tenantId));
+  return new Map((await identityIds()).map((id) => [id, t.access.rightsOf(index, id)]));
+}
+
 async function identityIds(): Promise<string[]> {
   const rows = await t.store.read(t.tenantId).db.selectFrom('identities').select('id').where('tenant_id', '=', t.tenantId).orderBy('number').execute();
   return rows.map((r) => r.id);
@@ -129,14 +135,12 @@ describe('rights containment under random write sequences', () => {
         const actorRights: Right[] = ['manage-users', ...extraRights];
         const actor = await callerWith(t, `prop:actor-${run}`, actorRights);
         const held = new Set<Right>(actorRights);
-        const before = new Map<string, Set<Right>>();
-        for (const id of await identityIds()) before.set(id, await rightsOf(t, id));
+        const before = await rightsOfAll();
         for (const [step, op] of ops.entries()) {
           const res = await send(actor.auth, op, run * 100 + step);
           expect(res.statusCode, `${JSON.stringify(op)}: ${res.body}`).toBeLessThan(500);
           let admins = 0;
-          for (const id of await identityIds()) {
-            const now = await rightsOf(t, id);
+          for (const [id, now] of await rightsOfAll()) {
             const allowed = new Set([...(before.get(id) ?? []), ...held]);
             const beyond = [...now].filter((r) => !allowed.has(r));
             expect(beyond, `identity ${id} after ${JSON.stringify(op)}`).toEqual([]);

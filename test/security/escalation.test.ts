@@ -231,7 +231,7 @@ describe('paths 3 and 5: lock-out, and a 403 that wrote', () => {
     const user = await created(await cx('POST', '/Users', { userName: 'p5-user' }));
     const { roleId } = await bootstrapAdmin(t);
     const adminRole = await row(t, 'roles', roleId);
-    const watched = [{ table: 'identities' as const, id: (await t.store.read(t.tenantId).db.selectFrom('identities').select('id').where('number', '=', user.id).where('tenant_id', '=', t.tenantId).executeTakeFirstOrThrow()).id }];
+    const watched = [{ table: 'identities' as const, id: (await t.store.read(t.tenantId).db.selectFrom('identities').select('id').where('number', '=', Number(user.id)).where('tenant_id', '=', t.tenantId).executeTakeFirstOrThrow()).id }];
     const body = await expectRefusedUnchanged(t, watched, () => cx('PUT', `/Users/${user.id}`, { userName: 'p5-renamed', roleIds: [Number(adminRole!.number)] }), 403);
     expect(JSON.stringify(body)).toContain('manage-system-settings');
     expect((await row(t, 'identities', watched[0]!.id))?.username).toBe('p5-user');

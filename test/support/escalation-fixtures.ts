@@ -76,8 +76,17 @@ export async function writeEventsAbout(t: TestApp, targetId: string): Promise<st
   return rows.map((r) => r.action);
 }
 
-export async function row<T extends 'identities' | 'assignments' | 'org_units' | 'roles' | 'assignment_rules'>(t: TestApp, table: T, id: string) {
-  return t.store.read(t.tenantId).db.selectFrom(table).selectAll().where('tenant_id', '=', t.tenantId).where('id', '=', id).executeTakeFirst();
+type Watched = 'identities' | 'assignments' | 'org_units' | 'roles' | 'assignment_rules';
+
+/** An object's row (every watched table has `tenant_id` and `id`; typed as one of them for Kysely). */
+export async function row(t: TestApp, table: Watched, id: string): Promise<Record<string, unknown> | undefined> {
+  return t.store
+    .read(t.tenantId)
+    .db.selectFrom(table as 'roles')
+    .selectAll()
+    .where('tenant_id', '=', t.tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 /**
@@ -86,7 +95,7 @@ export async function row<T extends 'identities' | 'assignments' | 'org_units' |
  */
 export async function expectRefusedUnchanged(
   t: TestApp,
-  watched: { table: 'identities' | 'assignments' | 'org_units' | 'roles' | 'assignment_rules'; id: string }[],
+  watched: { table: Watched; id: string }[],
   request: () => Promise<{ statusCode: number; json(): unknown }>,
   status: 403 | 409,
 ): Promise<Record<string, unknown>> {
