@@ -26,9 +26,20 @@
  */
 import { AppError } from '../domain/errors.ts';
 import { RIGHTS, type Right } from '../domain/rights.ts';
-import type { Store, WriteTx } from '../store/store.ts';
+import type { Store, TenantDb, WriteTx } from '../store/store.ts';
 import { writeMeta, type Actor } from './actor.ts';
-import { activeMembers, identityRights, loadIdentities, loadRightsState, unitRights, unitsWithRights, type RightsState } from './rights-state.ts';
+import {
+  activeMembers,
+  chunks,
+  givesRight,
+  identityRights,
+  loadIdentities,
+  loadRightsCore,
+  loadRightsState,
+  unitRights,
+  unitsWithRights,
+  type RightsState,
+} from './rights-state.ts';
 
 /** Entities whose change can move who holds a right (`tx.change` names). */
 const RIGHTS_ENTITIES = new Set(['assignment', 'identity', 'orgUnit', 'role', 'permission', 'application']);
@@ -51,11 +62,37 @@ export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: 
       },
     };
     const value = await fn(watched);
-    if (actor.caller.kind !== 'system' && [...touched.keys()].some((e) => RIGHTS_ENTITIES.has(e))) {
+    if (actor.caller.kind !== 'system' && (await mayMoveRights(deps.store, tx, touched))) {
       await guardRights(deps.store, tx, actor, touched.get('identity') ?? new Set());
     }
     return value;
   });
+}
+
+/**
+ * Whether the write's changes can move a right: any change of a unit, role, permission or
+ * application; an identity whose status or unit changed (attributes act through assignment
+ * rules, whose effect is assignment changes); an assignment of a resource that gives a right.
+ */
+async function mayMoveRights(store: Store, tx: WriteTx, touched: ReadonlyMap<string, ReadonlySet<string>>): Promise<boolean> {
+  const kinds = [...touched.keys()].filter((e) => RIGHTS_ENTITIES.has(e));
+  if (kinds.some((k) => k !== 'identity' && k !== 'assignment')) return true;
+  const committed = store.committed(tx.tenantId);
+  const identities = [...(touched.get('identity') ?? [])];
+  for (const ids of chunks(identities)) {
+    const read = (scope: TenantDb) => scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids).execute();
+    const key = (rows: { id: string; status: string; org_unit_id: string | null }[]) => rows.map((r) => `${r.id}\u0000${r.status}\u0000${r.org_unit_id ?? ''}`).sort().join('\n');
+    if (key(await read(tx)) !== key(await read(committed))) return true;
+  }
+  const assignments = [...(touched.get('assignment') ?? [])];
+  if (!assignments.length) return false;
+  const core = await loadRightsCore(tx);
+  for (const ids of chunks(assignments)) {
+    const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids).execute();
+    // Deleted assignments are only in the committed state, new ones only in the write's.
+    if ([...(await read(tx)), ...(await read(committed))].some((a) => givesRight(core, a))) return true;
+  }
+  return false;
 }
 
 async function guardRights(store: Store, tx: WriteTx, actor: Actor, changedIdentities: ReadonlySet<string>): Promise<void> {

@@ -51,7 +51,13 @@ export function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<RightsState> {
+/** The permissions that are rights, and the roles that give one (transitively). */
+export interface RightsCore {
+  rightOf: Map<string, Right>;
+  roles: Map<string, { permissionIds: string[]; includedRoleIds: string[] }>;
+}
+
+export async function loadRightsCore(scope: TenantDb): Promise<RightsCore> {
   const { db, tenantId } = scope;
   const permissions = await db
     .selectFrom('permissions')
@@ -84,7 +90,17 @@ export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<
     }
     frontier = [...new Set(next)];
   }
+  return { rightOf, roles };
+}
 
+/** Whether an assignment's resource gives a right. */
+export function givesRight(core: RightsCore, resource: { resource_type: string; resource_id: string }): boolean {
+  return resource.resource_type === 'role' ? core.roles.has(resource.resource_id) : core.rightOf.has(resource.resource_id);
+}
+
+export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<RightsState> {
+  const { db, tenantId } = scope;
+  const { rightOf, roles } = await loadRightsCore(scope);
   const rows: Database['assignments'][] = [];
   const resources: [string, string[]][] = [['permission', [...rightOf.keys()]], ['role', [...roles.keys()]]];
   for (const [type, all] of resources) {
