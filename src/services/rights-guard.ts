@@ -8,9 +8,10 @@
  * 2. If before the write at least one active identity held every right (full
  *    administration) and after it none does, the write is refused with 409 `conflict`.
  *
- * "Holds" means potentially holds: an active, unexpired assignment in context `All` counts
- * even when it is valid only from a future date (rule 1 would make it count tomorrow); for
- * rule 2 of this guard the assignment must count now. The system actor (CLI, bootstrap,
+ * "Holds" is checked in two views: potentially (an active, unexpired assignment in context
+ * `All` counts even when it is valid only from a future date, which rule 1 makes count
+ * tomorrow) and now (so a future grant is not brought forward either). For rule 2 of this
+ * guard the assignment must count now. The system actor (CLI, bootstrap,
  * jobs) is not checked.
  *
  * "Before" is the last committed state, read on the store's second connection: a tenant's
@@ -39,6 +40,7 @@ import {
   unitRights,
   unitsWithRights,
   type RightsState,
+  type RightsView,
 } from './rights-state.ts';
 
 /** Entities whose change can move who holds a right (`tx.change` names). */
@@ -124,14 +126,23 @@ async function guardRights(store: Store, tx: WriteTx, actor: Actor, changedIdent
 /** Identity id -> the rights in `beyond` it holds after the write and did not before. */
 async function findGains(before: RightsState, after: RightsState, beyond: ReadonlySet<Right>, changed: ReadonlySet<string>): Promise<Map<string, Set<Right>>> {
   const gains = new Map<string, Set<Right>>();
-  const gained = (now: Set<Right>, then: Set<Right>) => new Set([...now].filter((r) => beyond.has(r) && !then.has(r)));
+  // A gain in either view: a right held potentially that was not (a future grant), or held
+  // now that was not (a future grant brought forward).
+  const gainedWith = (rightsIn: (state: RightsState, view: RightsView) => Set<Right>) => {
+    const g = new Set<Right>();
+    for (const view of ['potential', 'current'] as const) {
+      const then = rightsIn(before, view);
+      for (const r of rightsIn(after, view)) if (beyond.has(r) && !then.has(r)) g.add(r);
+    }
+    return g;
+  };
 
   // Identities with their own assignments, or changed by the write: compared one by one.
   const compared = new Set([...before.directIdentities, ...after.directIdentities, ...changed]);
   await loadIdentities(before, [...compared]);
   await loadIdentities(after, [...compared]);
   for (const id of compared) {
-    const g = gained(identityRights(after, id, 'potential'), identityRights(before, id, 'potential'));
+    const g = gainedWith((state, view) => identityRights(state, id, view));
     if (g.size) gains.set(id, g);
   }
 
@@ -139,7 +150,7 @@ async function findGains(before: RightsState, after: RightsState, beyond: Readon
   // not change): it gained when its unit's inherited rights grew.
   const grownUnits = new Map<string, Set<Right>>();
   for (const unitId of unitsWithRights(after)) {
-    const g = gained(unitRights(after, unitId, 'potential'), unitRights(before, unitId, 'potential'));
+    const g = gainedWith((state, view) => unitRights(state, unitId, view));
     if (g.size) grownUnits.set(unitId, g);
   }
   if (grownUnits.size) {

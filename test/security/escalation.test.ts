@@ -152,6 +152,17 @@ describe('path 2: rights reached through the directory, rules, roles, validity a
     expect(body).toMatchObject({ rightsBeyondCaller: ['manage-roles'], identities: [target.identityId] });
   });
 
+  it('refuses bringing forward a right an identity holds only from tomorrow', async () => {
+    const target = await callerWith(t, 'p2:sooner', []);
+    const resource = { type: 'permission', id: await perm('approve-requests') };
+    await created(await admin('POST', `${V1}/assignments`, { assignee: { type: 'identity', id: target.identityId }, resource, validFrom: tomorrow() }));
+    const now = await created(await admin('POST', `${V1}/assignments`, { assignee: { type: 'identity', id: target.identityId }, resource }));
+    expect((await admin('POST', `${V1}/assignments/${now.id}/pause`)).statusCode).toBe(200);
+    const body = await expectRefusedUnchanged(t, [{ table: 'assignments', id: now.id }], () => call(t, m.auth, 'POST', `${V1}/assignments/${now.id}/resume`), 403);
+    expect(body).toMatchObject({ rightsBeyondCaller: ['approve-requests'], identities: [target.identityId] });
+    expect(await rightsOf(t, target.identityId)).toEqual(new Set());
+  });
+
   it('refuses a delegation that gives a right the delegating credential does not hold', async () => {
     // A delegable right (made so below the API: built-in permissions are read-only there).
     const settings = await perm('manage-system-settings');
