@@ -59,14 +59,17 @@ export interface RightsCore {
 
 export async function loadRightsCore(scope: TenantDb): Promise<RightsCore> {
   const { db, tenantId } = scope;
-  const permissions = await db
-    .selectFrom('permissions')
-    .innerJoin('applications', 'applications.id', 'permissions.application_id')
-    .select(['permissions.id', 'permissions.name', 'permissions.application_id'])
-    .where('permissions.tenant_id', '=', tenantId)
-    .where('applications.name', '=', GRANTORY_APPLICATION)
-    .where('applications.builtin', '=', 1)
-    .execute();
+  // The application first, then its permissions: both by unique keys, whatever the catalog's size.
+  const app = await db
+    .selectFrom('applications')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('name', '=', GRANTORY_APPLICATION)
+    .where('builtin', '=', 1)
+    .executeTakeFirst();
+  const permissions = app
+    ? await db.selectFrom('permissions').select(['id', 'name']).where('tenant_id', '=', tenantId).where('application_id', '=', app.id).execute()
+    : [];
   const rightOf = new Map<string, Right>();
   for (const p of permissions) if (isRight(p.name)) rightOf.set(p.id, p.name);
 
