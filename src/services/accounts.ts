@@ -12,9 +12,10 @@ import { AppError, notFound } from '../domain/errors.ts';
 import type { AccessContext, ContextType } from '../domain/access.ts';
 import type { Database } from '../store/schema.ts';
 import type { TenantDb } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import { afterWrite, invalid, normalizeContext } from './access-common.ts';
 import type { ServiceDeps } from './index.ts';
+import { writeAs } from './rights-guard.ts';
 
 export interface GrantInput {
   /** Permission id, or name within the application. */
@@ -75,7 +76,7 @@ export async function putAccount(
     seen.add(key);
     grants.push({ permissionId: perm.id, permissionName: perm.name, context });
   }
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const observedAt = input.observedAt ?? tx.now;
     const existing = await tx.db
       .selectFrom('accounts')
@@ -180,7 +181,7 @@ export async function listAccounts(deps: ServiceDeps, actor: Actor, applicationI
 export async function deleteAccount(deps: ServiceDeps, actor: Actor, applicationId: string, accountName: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-imports');
   const { tenantId } = actor.caller;
-  const { revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await tx.db.selectFrom('accounts').selectAll().where('tenant_id', '=', tenantId).where('application_id', '=', applicationId).where('name', '=', accountName).executeTakeFirst();
     if (!row) throw notFound('account', accountName);
     const before = await accountView(tx, row);

@@ -10,13 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../domain/errors.ts';
 import { generateSecret } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import { validateScopes } from './application-keys.ts';
 import { API_KEY_PREFIX, narrowRights } from './authentication.ts';
 import { authorityOfNewCredential, requireActingAsRight, requireWithinCaller } from './credential-authority.ts';
 import type { ServiceDeps } from './index.ts';
 import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
 import { grantoryRights } from './rights.ts';
+import { writeAs } from './rights-guard.ts';
 
 export interface ApiKeyView extends KeySecretView {
   id: string;
@@ -61,7 +62,7 @@ export async function createApiKey(
   requireWithinCaller(actor, narrowRights(await grantoryRights(deps, tenantId, identityId, now), scopes), 'key');
 
   const secret = generateSecret(API_KEY_PREFIX);
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const row: Database['api_keys'] = {
       id: randomUUID(),
       tenant_id: tenantId,
@@ -89,7 +90,7 @@ export async function listApiKeys(deps: ServiceDeps, actor: Actor): Promise<ApiK
 export async function deleteApiKey(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-clients');
   const { tenantId } = actor.caller;
-  const { revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await tx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('API key', id);
     await tx.db.deleteFrom('api_keys').where('tenant_id', '=', tenantId).where('id', '=', id).execute();

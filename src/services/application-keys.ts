@@ -17,10 +17,11 @@ import { isKnownScope, narrowRights } from '../domain/scopes.ts';
 import { digestsEqual, generateSecret, hasValidChecksum } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
 import { credentialUsageIsStale } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor, type Caller } from './actor.ts';
+import { requireRight, type Actor, type Caller } from './actor.ts';
 import { CredentialRejected, secretLabel } from './authentication.ts';
 import type { ServiceDeps } from './index.ts';
 import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
+import { writeAs } from './rights-guard.ts';
 
 export const APP_KEY_PREFIX = 'gtya';
 export const APP_KEY_RIGHTS: ReadonlySet<Right> = new Set<Right>(['read-permissions-my-application']);
@@ -76,7 +77,7 @@ export async function createApplicationKey(
     });
   }
   const secret = generateSecret(APP_KEY_PREFIX);
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const row: Database['application_keys'] = {
       id: randomUUID(),
       tenant_id: tenantId,
@@ -112,7 +113,7 @@ export async function listApplicationKeys(deps: ServiceDeps, actor: Actor, appli
 export async function deleteApplicationKey(deps: ServiceDeps, actor: Actor, applicationId: string, keyId: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-clients');
   const { tenantId } = actor.caller;
-  const { revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await tx.db
       .selectFrom('application_keys')
       .selectAll()

@@ -19,10 +19,11 @@ import { AppError, notFound } from '../domain/errors.ts';
 import type { AccessContext } from '../domain/access.ts';
 import type { Database } from '../store/schema.ts';
 import { isUniqueViolation, type WriteTx } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import { afterWrite, invalid, normalizeContext, requireHoldsRightsOf, requireResource } from './access-common.ts';
 import { insertAssignment, setState } from './assignments.ts';
 import type { ServiceDeps } from './index.ts';
+import { writeAs } from './rights-guard.ts';
 
 export interface RuleCondition {
   /** Every clause must hold: the attribute equals the value, or is one of the values. */
@@ -127,7 +128,7 @@ export async function createAssignmentRule(deps: ServiceDeps, actor: Actor, inpu
   const { tenantId } = actor.caller;
   const context = await validateRule(deps, actor, input);
   try {
-    const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+    const { value, revision } = await writeAs(deps, actor, async (tx) => {
       const row: Database['assignment_rules'] = {
         id: randomUUID(),
         tenant_id: tenantId,
@@ -170,7 +171,7 @@ export async function updateAssignmentRule(
   };
   const context = await validateRule(deps, actor, merged);
   try {
-    const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+    const { value, revision } = await writeAs(deps, actor, async (tx) => {
       const row = await tx.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       if (!row) throw notFound('assignment rule', id);
       const updated: Database['assignment_rules'] = {
@@ -199,7 +200,7 @@ export async function updateAssignmentRule(
 export async function deleteAssignmentRule(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-users');
   const { tenantId } = actor.caller;
-  const { revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await tx.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('assignment rule', id);
     await reevaluateRule(tx, { ...row, enabled: 0 });

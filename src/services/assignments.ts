@@ -19,7 +19,7 @@ import type { AccessContext } from '../domain/access.ts';
 import { NONE } from '../engine/nodes.ts';
 import type { Database } from '../store/schema.ts';
 import type { WriteTx } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import {
   afterWrite,
   decodeCursor,
@@ -35,6 +35,7 @@ import {
   type AssignmentView,
 } from './access-common.ts';
 import type { ServiceDeps } from './index.ts';
+import { writeAs } from './rights-guard.ts';
 
 export interface CreateAssignmentInput {
   assignee: { type: 'identity' | 'orgUnit'; id: string };
@@ -55,7 +56,7 @@ export async function createAssignment(deps: ServiceDeps, actor: Actor, input: C
   await requireResource(scope, input.resource);
   const context = await normalizeContext(scope, input.context);
   await requireHoldsRightsOf(scope, actor, input.resource);
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) =>
+  const { value, revision } = await writeAs(deps, actor, async (tx) =>
     insertAssignment(tx, {
       assignee: input.assignee,
       resource: input.resource,
@@ -135,7 +136,7 @@ export async function changeAssignmentState(
   reason?: string | null,
 ): Promise<{ assignment: AssignmentView; revision: number }> {
   const { tenantId } = actor.caller;
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const row = await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('assignment', id);
     const ownDelegation = row.delegator_id !== null && row.delegator_id !== undefined && row.delegator_id === actor.caller.identityId;
@@ -269,7 +270,7 @@ export async function delegateAssignment(deps: ServiceDeps, actor: Actor, source
   }
   const validTo = input.validTo ?? source.valid_to;
   if (source.valid_to && validTo && Date.parse(validTo) > Date.parse(source.valid_to)) throw invalid('validTo', `must not be after the source's validTo (${source.valid_to})`);
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) =>
+  const { value, revision } = await writeAs(deps, actor, async (tx) =>
     insertAssignment(tx, {
       assignee: { type: 'identity', id: input.assigneeId },
       resource,

@@ -19,9 +19,10 @@ import { openCursor, sealCursor, type CursorBinding } from './pagination.ts';
 import type { Right } from '../domain/rights.ts';
 import type { Database } from '../store/schema.ts';
 import { fromAuditRow, type Store, type TenantDb } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import { cursorKey } from './audit-keys.ts';
 import type { ServiceDeps } from './index.ts';
+import { writeAs } from './rights-guard.ts';
 
 export type { AuditEventView };
 
@@ -189,7 +190,7 @@ export interface Denial {
 
 /** Records a denied request as an `access.denied` audit event of the caller's tenant. */
 export async function recordDenial(deps: ServiceDeps, actor: Actor, denial: Denial): Promise<void> {
-  await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  await writeAs(deps, actor, async (tx) => {
     tx.audit({
       action: 'access.denied',
       targetType: 'route',

@@ -7,10 +7,11 @@
  */
 import { CHECKPOINT_ALGORITHM, signCheckpoint, type SignedCheckpoint } from '../domain/checkpoint.ts';
 import { AppError } from '../domain/errors.ts';
-import { requireRight, systemActor, writeMeta, type Actor } from './actor.ts';
+import { requireRight, systemActor, type Actor } from './actor.ts';
 import { checkpointKey, checkpointPublicKey } from './audit-keys.ts';
 import type { CheckpointFile } from './audit.ts';
 import type { ServiceDeps } from './index.ts';
+import { writeAs } from './rights-guard.ts';
 
 export type CheckpointList = CheckpointFile & {
   tenant: { id: string; name: string };
@@ -22,7 +23,7 @@ export async function createCheckpoint(deps: Pick<ServiceDeps, 'store' | 'now' |
   requireRight(actor, 'read-audit');
   const { tenantId } = actor.caller;
   const key = await checkpointKey(deps, tenantId);
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     // The tenant's row is locked by this write: the head read here is the newest event.
     const head = await tx.db.selectFrom('tenants').select(['audit_seq', 'audit_head_hash']).where('id', '=', tenantId).executeTakeFirstOrThrow();
     const checkpoint = signCheckpoint(key.privateKeyPem, key.keyId, { tenant: tenantId, seq: Number(head.audit_seq), hash: head.audit_head_hash, time: tx.now });

@@ -12,8 +12,9 @@ import { AppError, notFound } from '../domain/errors.ts';
 import { generateWebhookSecret } from '../domain/standard-webhooks.ts';
 import type { Database } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import type { ServiceDeps } from './index.ts';
+import { writeAs } from './rights-guard.ts';
 
 export type SinkFormat = 'grantory' | 'ocsf';
 export type SinkStatus = 'active' | 'retrying' | 'suspended';
@@ -135,7 +136,7 @@ export async function createEventSink(deps: ServiceDeps, actor: Actor, input: Cr
   const config = validateConfig(input);
   const secret = config.type === 'webhook' ? generateWebhookSecret() : null;
   try {
-    const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+    const { value, revision } = await writeAs(deps, actor, async (tx) => {
       const head = await tx.db.selectFrom('tenants').select('audit_seq').where('id', '=', tenantId).executeTakeFirstOrThrow();
       const row: Database['event_sinks'] = {
         id: randomUUID(),
@@ -210,7 +211,7 @@ export async function getEventSink(deps: ServiceDeps, actor: Actor, id: string):
 export async function deleteEventSink(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-system-settings');
   const { tenantId } = actor.caller;
-  return deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  return writeAs(deps, actor, async (tx) => {
     const row = await tx.db.selectFrom('event_sinks').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('event sink', id);
     await tx.db.deleteFrom('event_sink_dead_letters').where('tenant_id', '=', tenantId).where('sink_id', '=', id).execute();
@@ -227,7 +228,7 @@ export async function deleteEventSink(deps: ServiceDeps, actor: Actor, id: strin
 export async function retryEventSink(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number; requeued: number }> {
   requireRight(actor, 'manage-system-settings');
   const { tenantId } = actor.caller;
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const row = await tx.db.selectFrom('event_sinks').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('event sink', id);
     await tx.db

@@ -29,12 +29,13 @@ import { AppError, notFound, type FieldError } from '../domain/errors.ts';
 import { identifierSkeleton, normalizeOptionalIdentifier, startsWithLookAlike } from '../domain/identifiers.ts';
 import type { Database } from '../store/schema.ts';
 import { isUniqueViolation, type TenantDb, type WriteTx } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import { assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from './delete-blockers.ts';
 import { notifyIdentityChange } from './directory-hooks.ts';
 import type { ServiceDeps } from './index.ts';
 import { openPager, type Page } from './pagination.ts';
 import { containsText } from './text-search.ts';
+import { writeAs } from './rights-guard.ts';
 
 export const IDENTITY_TYPES = ['employee', 'contractor', 'vendor', 'partner', 'service', 'other'] as const;
 export type IdentityType = (typeof IDENTITY_TYPES)[number];
@@ -209,17 +210,21 @@ export async function listIdentities(deps: ServiceDeps, actor: Actor, query: Lis
   return pager.page(rows, (r) => Number(r.number), toIdentityView);
 }
 
+/** More changes made in the same write as an identity's (a refused request then changes nothing). */
+export type AlsoInWrite = (tx: WriteTx, identityId: string) => Promise<void>;
+
 export async function createIdentity(
   deps: ServiceDeps,
   actor: Actor,
   given: CreateIdentityInput,
+  alsoInWrite?: AlsoInWrite,
 ): Promise<IdentityRecord & { revision: number }> {
   requireRight(actor, 'manage-users');
   const input = normalizeIdentifiers(given);
   if (input.subject !== undefined) assertCallerSubject(input.subject);
   assertAttributes(input.attributes);
   const { tenantId } = actor.caller;
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const number = await tx.nextNumber('identities');
     const row: IdentityRow = {
       id: randomUUID(),
@@ -249,6 +254,7 @@ export async function createIdentity(
     tx.audit({ action: 'identity.create', targetType: 'identity', targetId: row.id, after });
     tx.change('identity', row.id, 'create');
     await notifyIdentityChange(deps, tx, { before: null, after });
+    await alsoInWrite?.(tx, row.id);
     return toRecord(row);
   });
   return { ...value, revision };
@@ -260,13 +266,16 @@ export async function updateIdentity(
   id: string,
   patch: UpdateIdentityInput,
   ifMatch?: string,
+  alsoInWrite?: AlsoInWrite,
 ): Promise<IdentityRecord & { revision: number }> {
   requireRight(actor, 'manage-users');
   assertAttributes(patch.attributes);
   const normalized = normalizeIdentifiers(patch);
-  const { value, revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), (tx) =>
-    updateIdentityInTx(deps, tx, id, normalized, ifMatch),
-  );
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const record = await updateIdentityInTx(deps, tx, id, normalized, ifMatch);
+    await alsoInWrite?.(tx, id);
+    return record;
+  });
   return { ...value, revision };
 }
 
@@ -294,7 +303,7 @@ export async function setUnitMembers(
   requireRight(actor, 'manage-users');
   const { tenantId } = actor.caller;
   const wanted = new Set(identityIds);
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tenantId).where('id', '=', orgUnitId).executeTakeFirst();
     if (!unit) throw notFound('organization unit', orgUnitId);
     const current = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('org_unit_id', '=', orgUnitId).execute();
@@ -313,7 +322,7 @@ export async function setUnitMembers(
 
 export async function deleteIdentity(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-users');
-  const { revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findIdentityRow(tx, id);
     if (!row) throw notFound('identity', id);
     assertIfMatch(ifMatch, row.version);

@@ -15,11 +15,12 @@ import type { Right } from '../domain/rights.ts';
 import { ALL_RIGHTS_SCOPE, narrowRights } from '../domain/scopes.ts';
 import { generateSecret } from '../domain/secret-format.ts';
 import type { Database } from '../store/schema.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import { APP_KEY_RIGHTS, validateScopes } from './application-keys.ts';
 import { authorityOfNewCredential, capByAuthority, requireActingAsRight, requireWithinCaller } from './credential-authority.ts';
 import type { ServiceDeps } from './index.ts';
 import { grantoryRights } from './rights.ts';
+import { writeAs } from './rights-guard.ts';
 
 export const CLIENT_SECRET_PREFIX = 'gtyc';
 
@@ -122,7 +123,7 @@ export async function createClient(
   requireWithinCaller(actor, narrowRights(await clientBaseRights(deps, tenantId, { identity_id: identityId, application_id: applicationId }, now), scopes), 'client');
 
   const clientSecret = generateSecret(CLIENT_SECRET_PREFIX);
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const row: Database['oauth_clients'] = {
       id: randomUUID(),
       tenant_id: tenantId,
@@ -156,7 +157,7 @@ export async function listClients(deps: ServiceDeps, actor: Actor): Promise<Clie
 export async function deleteClient(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-clients');
   const { tenantId } = actor.caller;
-  const { revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     // Either the client's id or its public client_id names it.
     const row = await tx.db
       .selectFrom('oauth_clients')

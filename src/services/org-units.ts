@@ -20,7 +20,7 @@ import { assertIfMatch } from '../domain/etag.ts';
 import { AppError, notFound } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
 import type { TenantDb, WriteTx } from '../store/store.ts';
-import { requireRight, writeMeta, type Actor } from './actor.ts';
+import { requireRight, type Actor } from './actor.ts';
 import { assertNotBlocked, ORG_UNIT_DELETE_BLOCKERS } from './delete-blockers.ts';
 import { notifyOrgUnitChange } from './directory-hooks.ts';
 import { listIdentities, type IdentityView } from './identities.ts';
@@ -28,6 +28,7 @@ import type { ServiceDeps } from './index.ts';
 import { openPager, type Page } from './pagination.ts';
 import { containsText } from './text-search.ts';
 import { withNormalizedName } from '../domain/identifiers.ts';
+import { writeAs } from './rights-guard.ts';
 
 /** Deepest allowed unit (a root is at depth 1). */
 export const MAX_DEPTH = 20;
@@ -165,7 +166,7 @@ export async function createOrgUnit(deps: ServiceDeps, actor: Actor, input: Crea
   input = withNormalizedName(input);
   assertName(input.name);
   const { tenantId } = actor.caller;
-  const { value, revision } = await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const parent = input.parentId ? await requireParent(tx, input.parentId) : null;
     const path = `${parent?.path ?? ''}/${input.name}`;
     if (depthOf(path) > MAX_DEPTH) throw tooDeep(path);
@@ -203,7 +204,7 @@ export async function updateOrgUnit(
   requireRight(actor, 'manage-users');
   patch = withNormalizedName(patch);
   if (patch.name !== undefined) assertName(patch.name);
-  const { value, revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findOrgUnitRow(tx, id);
     if (!row) throw notFound('organization unit', id);
     assertIfMatch(ifMatch, row.version);
@@ -262,7 +263,7 @@ export async function updateOrgUnit(
 
 export async function deleteOrgUnit(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-users');
-  const { revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findOrgUnitRow(tx, id);
     if (!row) throw notFound('organization unit', id);
     assertIfMatch(ifMatch, row.version);

@@ -17,9 +17,10 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { AppError } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
-import { requireRight, systemActor, writeMeta, type Actor } from './actor.ts';
+import { requireRight, systemActor, type Actor } from './actor.ts';
 import { DEFAULT_TENANT_NAME } from './auth-failures.ts';
 import type { ServiceDeps } from './index.ts';
+import { writeAs } from './rights-guard.ts';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -145,7 +146,7 @@ async function addSigningKey(deps: ServiceDeps, actor: Actor, settings: Pick<Key
   const publicJwk = await exportJWK(pair.publicKey);
   const privateJwk = await exportJWK(pair.privateKey);
   const kid = randomUUID();
-  const { revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const dropBefore = new Date(Date.parse(tx.now) - settings.retiredKeyTtlSeconds * 1000).toISOString();
     const dropped = await tx.db
       .deleteFrom('signing_keys')

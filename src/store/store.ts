@@ -128,6 +128,13 @@ export interface Store {
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
   read(tenantId: string): TenantDb;
+  /**
+   * The tenant's last committed state, on a connection of its own: usable from inside a
+   * write (whose own changes it does not see) to compare a write's effect with the state
+   * before it. A tenant's writes are serialized, so while a write runs this is the state
+   * its transaction started from. Read-only; keep its queries few and small.
+   */
+  committed(tenantId: string): TenantDb;
   write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }>;
   /** Tenants are the one table read without a tenant: it is how a tenant is found. */
   findTenantByName(name: string): Promise<{ id: string; name: string; revision: number } | undefined>;
@@ -181,16 +188,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let migrationSchema: string | undefined;
   let raw: RawDriver;
   let statements: SqliteStatements | null = null;
+  let committed: Kysely<Database>;
   if (isPg) {
     dialect = 'postgres';
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: 10,
-      connectionTimeoutMillis: 5000,
-      // bigint columns hold revisions and sequence numbers well below 2^53.
-      types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
-      ...(options.pgSchema ? { options: `-c search_path=${quoteIdent(options.pgSchema)}` } : {}),
-    });
+    const pool = new pg.Pool({ ...poolOptions(url, options.pgSchema), max: 10 });
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it on next use.
     });
@@ -211,6 +212,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new StoreOpenError('DATABASE_URL', `cannot connect to PostgreSQL at ${where}: ${(e as Error).message}`);
     }
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
+    // A pool of its own: a write holding a connection of the main pool never waits for
+    // another connection of that pool (which concurrent writes could all be holding).
+    const committedPool = new pg.Pool({ ...poolOptions(url, options.pgSchema), max: 4 });
+    committedPool.on('error', () => undefined);
+    committed = new Kysely<Database>({ dialect: new PostgresDialect({ pool: committedPool }), ...(log ? { log } : {}) });
     raw = { pool };
   } else {
     if (url) throw new StoreOpenError('DATABASE_URL', `unsupported database URL (expected postgres://...): ${safeUrl(url)}`);
@@ -233,10 +239,31 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }), ...(log ? { log } : {}) });
+    // A second, read-only connection: in WAL mode it reads the last commit while a write
+    // transaction is open on the first.
+    let reader: SQLiteDatabase.Database;
+    try {
+      reader = new SQLiteDatabase(join(dir, 'grantory.db'), { readonly: true, fileMustExist: true });
+      reader.pragma('busy_timeout = 5000');
+    } catch (e) {
+      sqlite.close();
+      throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
+    }
+    committed = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(reader) }), ...(log ? { log } : {}) });
     raw = { sqlite };
     statements = sqliteStatements(sqlite);
   }
-  return new KyselyStore(db, dialect, raw, migrationSchema, statements);
+  return new KyselyStore(db, committed, dialect, raw, migrationSchema, statements);
+}
+
+function poolOptions(url: string, pgSchema: string | undefined): pg.PoolConfig {
+  return {
+    connectionString: url,
+    connectionTimeoutMillis: 5000,
+    // bigint columns hold revisions and sequence numbers well below 2^53.
+    types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
+    ...(pgSchema ? { options: `-c search_path=${quoteIdent(pgSchema)}` } : {}),
+  };
 }
 
 /** How many compiled statements Kysely's SQLite connection keeps (least recently used go first). */
@@ -303,6 +330,7 @@ const SCAN_BATCH = 10_000;
 class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly committedDb: Kysely<Database>,
     readonly dialect: Dialect,
     private readonly raw: RawDriver,
     private readonly migrationSchema?: string,
@@ -386,6 +414,10 @@ class KyselyStore implements Store {
 
   read(tenantId: string): TenantDb {
     return { tenantId, db: this.db };
+  }
+
+  committed(tenantId: string): TenantDb {
+    return { tenantId, db: this.committedDb };
   }
 
   async findTenantByName(name: string) {
@@ -555,6 +587,7 @@ class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.committedDb.destroy();
     await this.db.destroy();
   }
 }

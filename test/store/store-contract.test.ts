@@ -174,6 +174,19 @@ describe.each(CONTRACT_BACKENDS)('store contract on %s', (backend) => {
       ]);
     });
 
+    it('reads the last commit from inside a write (committed), and the write sees its own changes', async () => {
+      await store.write(tenantA, META, (tx) => insertRole(tx, 'before'));
+      const seen = await store.write(tenantA, META, async (tx) => {
+        await insertRole(tx, 'during');
+        const committed = store.committed(tenantA);
+        return { committed: await roleNames({ read: () => committed } as unknown as Store, tenantA), own: await roleNames({ read: () => tx } as unknown as Store, tenantA) };
+      });
+      expect(seen.value).toEqual({ committed: ['before'], own: ['before', 'during'] });
+      // After the commit, the handle reads it; another tenant's rows are not in its scope.
+      expect(await roleNames({ read: () => store.committed(tenantA) } as unknown as Store, tenantA)).toEqual(['before', 'during']);
+      expect(store.committed(tenantB).tenantId).toBe(tenantB);
+    });
+
     it('rolls back everything when the write throws: rows, revision, counters, audit', async () => {
       await store.write(tenantA, META, (tx) => insertRole(tx, 'kept'));
       const failure = new Error('the use case failed');

@@ -10,6 +10,7 @@
  * const { value, version, revision } = await createApplication(deps, actor, { name: 'CRM', kind: 'connected' });
  * ```
  */
+import { writeAs } from '../rights-guard.ts';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { validatedConnectorDocument } from '../../domain/connector.ts';
@@ -323,7 +324,7 @@ export async function updateApplication(
 
 export async function deleteApplication(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-applications');
-  const { revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findApplicationRow(tx, id);
     assertIfMatch(ifMatch, row.version);
     assertNotBuiltin(row);

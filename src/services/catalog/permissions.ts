@@ -20,6 +20,7 @@ import { findApplicationRow } from './applications.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { CATALOG_READ_RIGHTS, bool, containsText, flag, takenField, type Versioned } from './common.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
+import { writeAs } from '../rights-guard.ts';
 
 export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 export type Risk = (typeof RISKS)[number];
@@ -242,7 +243,7 @@ export async function updatePermission(
 
 export async function deletePermission(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-applications');
-  const { revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findPermissionRow(tx, id);
     assertIfMatch(ifMatch, row.version);
     assertNotRight(row);

@@ -24,6 +24,7 @@ import { openPager, type Page } from '../pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { ROLE_READ_RIGHTS, assertDistinct, bool, containsText, invalidField, missingIds, takenField, type Versioned } from './common.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
+import { writeAs } from '../rights-guard.ts';
 
 export interface RoleView {
   id: string;
@@ -306,7 +307,7 @@ export async function updateRole(
 
 export async function deleteRole(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-roles');
-  const { revision } = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findRoleRow(tx, id);
     assertIfMatch(ifMatch, row.version);
     assertNotSystem(row);

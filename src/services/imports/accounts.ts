@@ -9,11 +9,12 @@
  * `unmatched` (recorded without an identity outside imports).
  */
 import { AppError, notFound } from '../../domain/errors.ts';
-import { writeMeta, requireRight, type Actor } from '../actor.ts';
+import { requireRight, type Actor } from '../actor.ts';
 import type { ServiceDeps } from '../index.ts';
 import { openPager, type Page } from '../pagination.ts';
 import { findApplication } from './imports.ts';
 import { accountView, type AccountView } from '../accounts.ts';
+import { writeAs } from '../rights-guard.ts';
 
 export const MATCHING_STATES = ['matched', 'linked', 'service', 'ignored', 'orphan', 'ambiguous', 'unmatched'] as const;
 export type MatchingState = (typeof MATCHING_STATES)[number];
@@ -146,7 +147,7 @@ export async function resolveAccount(
   if (input.resolution !== 'linked' && input.identityId) {
     throw new AppError('validation_failed', 'identityId is only for resolution linked', { errors: [{ field: 'identityId', message: 'is only for resolution linked' }] });
   }
-  return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  return writeAs(deps, actor, async (tx) => {
     const app = await findApplication(tx, applicationId);
     if (!app) throw notFound('application', applicationId);
     const identityId = input.identityId ?? null;

@@ -9,6 +9,7 @@
  * await cancelImport(deps, actor, value.id);                                  // status Canceling
  * ```
  */
+import { writeAs } from '../rights-guard.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { connectorDocument, storedConnector, validatedConnectorDocument, type Co
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
-import { requireRight, writeMeta, type Actor } from '../actor.ts';
+import { requireRight, type Actor } from '../actor.ts';
 import type { ImportSettings, ServiceDeps } from '../index.ts';
 import { openPager, type Page } from '../pagination.ts';
 import { signalCancel } from './cancel.ts';
@@ -89,7 +90,7 @@ export async function setConnector(
 ): Promise<{ value: ConnectorInput; revision: number }> {
   requireRight(actor, 'manage-imports', 'manage-applications');
   const doc = validatedConnectorDocument(input);
-  return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  return writeAs(deps, actor, async (tx) => {
     const app = await requireApplication(tx, applicationId, 'id');
     if (app.builtin === 1) throw new AppError('validation_failed', 'the built-in application has no connector', { errors: [{ field: 'id', message: 'is built in' }] });
     const text = JSON.stringify(doc);
@@ -164,7 +165,7 @@ async function insertImport(
 
 /** Records a refused path in the audit trail (its own write: the refusal itself fails the request). */
 export async function auditPathRefusal(deps: ServiceDeps, actor: Actor, applicationId: string, error: PathEscapeError): Promise<void> {
-  await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  await writeAs(deps, actor, async (tx) => {
     tx.audit({ action: 'import.path_refused', targetType: 'application', targetId: applicationId, after: { path: error.attempted, reason: error.message } });
   });
 }
@@ -212,7 +213,7 @@ export async function stageImport(deps: ServiceDeps, actor: Actor, input: StageI
   const app = await requireApplication(scope, input.applicationId);
   const connector = importableConnector(app);
   const { files } = await stagedFiles(deps, actor, app, connector);
-  const result = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const result = await writeAs(deps, actor, async (tx) => {
     const row = await insertImport(tx, actor, { applicationId: app.id, type, source: 'stage', dryRun: input.dryRun === true, files });
     return toImportView(row);
   });
@@ -308,7 +309,7 @@ export async function uploadImport(
     const final = await uploadFolder(settings, importId);
     await rename(staging, final);
     try {
-      const result = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+      const result = await writeAs(deps, actor, async (tx) => {
         const row = await insertImport(tx, actor, { id: importId, applicationId: app.id, type: options.type, source: 'upload', dryRun, files });
         return toImportView(row);
       });
@@ -352,7 +353,7 @@ export async function cancelImport(deps: ServiceDeps, actor: Actor, id: string, 
   // Stop a run of this process now: its apply transaction may hold the database, and this
   // request's write would otherwise wait for it to commit.
   const signaled = signalCancel(actor.caller.tenantId, id);
-  return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  return writeAs(deps, actor, async (tx) => {
     const row = await lockImport(tx, id, field);
     const status = row.status as ImportStatus;
     // Asked again, or already ended by this request's signal: the same answer, recorded.
@@ -380,7 +381,7 @@ export async function cancelImport(deps: ServiceDeps, actor: Actor, id: string, 
 /** Rejecting a held import cancels it; nothing of it is applied. */
 export async function rejectImport(deps: ServiceDeps, actor: Actor, id: string, reason?: string): Promise<{ value: ImportView; revision: number }> {
   requireRight(actor, 'manage-imports');
-  return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  return writeAs(deps, actor, async (tx) => {
     const row = await lockImport(tx, id);
     if (row.status !== 'Held') throw new AppError('conflict', `import #${row.number} is ${row.status}, not Held`, { errors: [{ field: 'id', message: `the import is ${row.status}` }] });
     const next = await updateImport(tx, row, {

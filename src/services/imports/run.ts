@@ -20,8 +20,9 @@ import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './im
 import { findApplication, folderNameOf, importSettings, updateImport, uploadFolder } from './imports.ts';
 import { buildSnapshot, ImportCanceled, ImportFailure, type SnapshotFile } from './snapshot.ts';
 import { appendLog, toImportView, type ImportFile, type LogEntry } from './views.ts';
-import { requireRight, writeMeta, type Actor } from '../actor.ts';
+import { requireRight, type Actor } from '../actor.ts';
 import { AppError } from '../../domain/errors.ts';
+import { writeAs } from '../rights-guard.ts';
 
 type ImportRow = Database['imports'];
 
@@ -255,7 +256,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
 /** Approving a held import applies its stored diff, exactly as it was reviewed. */
 export async function approveImport(deps: ServiceDeps, actor: Actor, id: string, note?: string) {
   requireRight(actor, 'manage-imports');
-  const result = await deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+  const result = await writeAs(deps, actor, async (tx) => {
     const row = await tx.db.selectFrom('imports').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirst();
     if (!row) throw new AppError('not_found', `import ${id} does not exist`);
     if (row.status !== 'Held') throw new AppError('conflict', `import #${row.number} is ${row.status}, not Held`, { errors: [{ field: 'id', message: `the import is ${row.status}` }] });

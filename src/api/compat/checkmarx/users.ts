@@ -10,13 +10,11 @@ import type { Actor } from '../../../services/actor.ts';
 import type { ServiceDeps } from '../../../services/index.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { roleIdsOfNumbers, roleNumbersOfIds } from '../../../services/catalog/roles.ts';
-import { listDirectRoleIds, setDirectRoles } from '../../../services/direct-roles.ts';
+import { createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from '../../../services/direct-roles.ts';
 import {
-  createIdentity,
   deleteIdentity,
   getIdentityByNumber,
   listIdentities,
-  updateIdentity,
   type IdentityFields,
   type IdentityView,
 } from '../../../services/identities.ts';
@@ -161,8 +159,8 @@ export function registerCxUserRoutes(app: App, deps: RouteDeps): void {
       const actor = actorOf(request);
       const roleIds = await roleIdsOfNumbers(sd, actor, request.body.roleIds ?? [], 'roleIds');
       const fields = await identityFields(sd, actor, request.body, null);
-      const created = await createIdentity(sd, actor, fields);
-      const revision = (await setDirectRoles(sd, actor, created.identity.id, roleIds)) ?? created.revision;
+      const created = await createIdentityWithRoles(sd, actor, fields, roleIds);
+      const revision = created.revision;
       const [user] = await toCxUsers(sd, actor, [created.identity]);
       reply.header('location', `/cxrestapi/auth/Users/${created.identity.number}`).header(REVISION_HEADER, String(revision));
       return reply.status(201).send(user!);
@@ -186,8 +184,7 @@ export function registerCxUserRoutes(app: App, deps: RouteDeps): void {
       const actor = actorOf(request);
       const { identity } = await getIdentityByNumber(sd, actor, request.params.id);
       const roleIds = request.body.roleIds === undefined ? undefined : await roleIdsOfNumbers(sd, actor, request.body.roleIds, 'roleIds');
-      const updated = await updateIdentity(sd, actor, identity.id, await identityFields(sd, actor, request.body, identity));
-      const revision = (roleIds === undefined ? null : await setDirectRoles(sd, actor, identity.id, roleIds)) ?? updated.revision;
+      const { revision } = await updateIdentityWithRoles(sd, actor, identity.id, await identityFields(sd, actor, request.body, identity), roleIds);
       return reply.status(204).header(REVISION_HEADER, String(revision)).send(null);
     },
   );
