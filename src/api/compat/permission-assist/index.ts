@@ -9,13 +9,14 @@ import { AppError } from '../../../domain/errors.ts';
 import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
+import { declareVendorErrors } from '../../error-responses.ts';
 import { registerUploadParsing, uploadParts } from '../../routes/imports.ts';
 import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage } from '../../../services/imports/directory-reads.ts';
 import { cancelImport, findApplication, getImport, listImportsByPage, stageImport, uploadImport } from '../../../services/imports/imports.ts';
 import type { ImportView } from '../../../services/imports/views.ts';
 import type { ServiceDeps } from '../../../services/index.ts';
 import type { Actor } from '../../../services/actor.ts';
-import { paError, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
+import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
 
 const tags = ['permission-assist'];
 const Guid = Type.String({ minLength: 1, maxLength: 64, description: 'GUID' });
@@ -38,6 +39,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
   const sd = deps.services.deps;
 
   // The vendor's error body for everything in this scope (validation, auth, services).
+  declareVendorErrors(app, { statusOf: paStatusOf, bodyOf: () => PaErrorBody, description: 'the Permission Assist error body' });
   app.setErrorHandler(async (error, request, reply) => {
     const { appError, unexpected } = toAppError(error);
     if (unexpected) request.log.error({ err: error }, 'unexpected error');

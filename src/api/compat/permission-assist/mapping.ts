@@ -4,6 +4,7 @@
  * the same name is used (title, company, division, department, office, firstSeenDate,
  * inactivatedDate).
  */
+import { Type } from '@sinclair/typebox';
 import { randomUUID } from 'node:crypto';
 import { storedConnector, connectorDocument } from '../../../domain/connector.ts';
 import { ERROR_CATALOGUE, type AppError, type ErrorCode } from '../../../domain/errors.ts';
@@ -123,6 +124,20 @@ const PA_CODES: Partial<Record<ErrorCode, [string, number]>> = {
   unprocessable: ['unprocessable_entity', 422],
   idempotency_mismatch: ['unprocessable_entity', 422],
 };
+
+/** The status this profile answers where Grantory answers `status` (e.g. 413 and 415 are 400 here). */
+export function paStatusOf(status: number): number {
+  const code = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).find((c) => ERROR_CATALOGUE[c].status === status);
+  return (code && PA_CODES[code]?.[1]) ?? status;
+}
+
+/** The profile's error body (as {@link paError} renders it). */
+export const PaErrorBody = Type.Object({
+  error: Type.String({ description: 'validation_error, unauthorized, forbidden, not_found, conflict, unprocessable_entity, ...' }),
+  message: Type.String(),
+  correlationId: Type.String(),
+  errors: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+});
 
 /** The correlation id: the request id's 32 hex digits when it is a UUID, else fresh ones. */
 export function correlationIdOf(requestId: string): string {
