@@ -114,6 +114,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // A URL that cannot be decoded (bad percent-encoding, invalid UTF-8) is refused before
+    // routing; it is a problem+json 400 like every other refusal.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, request, toAppError(error).appError),
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

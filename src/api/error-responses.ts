@@ -10,9 +10,10 @@
  * | 401, 429 | the caller must authenticate |
  * | 403 | the route needs a right |
  * | 404 | the path names an object (`:id`, `:number`, ...) |
+ * | 404 | also: an authenticated route whose body, or a query whose `...Id`, names an object |
  * | 409 | an authenticated write (a unique field taken, or a state that forbids the change) |
  * | 412 | the route takes `If-Match` |
- * | 413, 415 | the route takes a body |
+ * | 413, 415 | the route takes a body, or is a write (a body sent anyway is parsed) |
  * | 422 | an authenticated POST (`Idempotency-Key` reused with another request) |
  * | 503 | the route takes `minRevision` (this node has not applied it yet) |
  *
@@ -92,15 +93,19 @@ export function defaultErrorStatuses(route: Pick<RouteOptions, 'method' | 'url' 
   const auth = routeAuthOf(route.config);
   const schema = route.schema ?? {};
   const methods = Array.isArray(route.method) ? route.method : [route.method];
-  const authenticated = auth !== undefined && auth.kind !== 'public';
+  const authenticated = auth?.kind === 'authenticated' || auth?.kind === 'rights';
+  const write = methods.some((m) => WRITES.has(m));
   const statuses = new Set<number>();
   if (schema.body || schema.querystring || schema.params || schema.headers) statuses.add(400);
-  if (authenticated) statuses.add(401).add(429);
+  if (authenticated || auth?.kind === 'client') statuses.add(401).add(429);
   if (auth?.kind === 'rights') statuses.add(403);
   if (/[:*]/.test(route.url)) statuses.add(404);
-  if (schema.body) statuses.add(400).add(413).add(415);
-  if (authenticated && methods.some((m) => WRITES.has(m))) statuses.add(409);
-  if (authenticated && methods.includes('POST')) statuses.add(400).add(422);
+  // A body is parsed whenever one is sent with a content type, declared or not.
+  if (schema.body || write) statuses.add(400).add(413).add(415);
+  if (authenticated && schema.body) statuses.add(404);
+  if (Object.keys(propertiesOf(schema.querystring)).some((name) => /Id$/.test(name))) statuses.add(404);
+  if (authenticated && write) statuses.add(409);
+  if (authenticated && methods.includes('POST')) statuses.add(422);
   if ('if-match' in propertiesOf(schema.headers)) statuses.add(412);
   if ('minRevision' in propertiesOf(schema.querystring)) statuses.add(503);
   return [...statuses].sort();
@@ -108,13 +113,14 @@ export function defaultErrorStatuses(route: Pick<RouteOptions, 'method' | 'url' 
 
 /**
  * The app's `onRoute` hook: adds the default error responses a route does not declare
- * itself. Routes that authenticate their client in the handler (OAuth) and hidden routes
- * declare their own.
+ * itself (routes that authenticate their client in the handler, the OAuth endpoints,
+ * declare their own bodies; the defaults fill in what they leave out). Hidden routes are
+ * not documented.
  */
 export function declareErrorResponses(route: RouteOptions): void {
   const auth = routeAuthOf(route.config);
   const schema = (route.schema ?? {}) as RouteSchema;
-  if (!auth || auth.kind === 'client' || schema.hide) return;
+  if (!auth || schema.hide) return;
   const response = { ...(schema.response ?? {}) };
   for (const status of defaultErrorStatuses({ ...route, schema })) {
     if (!(status in response)) response[status] = problemResponse(status);
@@ -151,7 +157,9 @@ export function declareVendorErrors(scope: { addHook(name: 'onRoute', hook: (rou
       if (sent === null || sent in response) continue;
       const body = vendor.bodyOf(sent);
       const description = `${DESCRIPTIONS[status] ?? 'Error'}; ${vendor.description}`;
-      response[sent] = body ? { description, content: { 'application/json': { schema: body } } } : { description, type: 'null' };
+      if (!body) response[sent] = { description, type: 'null' };
+      else if (sent === 400) response[sent] = { description: `${description}; a URL that cannot be decoded is refused before routing, as problem+json`, content: { 'application/json': { schema: body }, [PROBLEM_CONTENT_TYPE]: { schema: PROBLEM_REF } } };
+      else response[sent] = { description, content: { 'application/json': { schema: body } } };
     }
     route.schema = { ...schema, response } as RouteOptions['schema'];
   });

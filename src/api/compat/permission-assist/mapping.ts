@@ -37,7 +37,7 @@ export function toPaIdentity({ row, managerName }: IdentityRecord) {
   const attr = (k: string): string | null => (typeof attrs[k] === 'string' && attrs[k] !== '' ? attrs[k] : null);
   return {
     id: row.id,
-    kind: 'Identity',
+    kind: 'Identity' as const,
     number: Number(row.number),
     firstName: row.first_name,
     lastName: row.last_name,
@@ -64,7 +64,7 @@ const paPriority = (p: string): string => PRIORITIES.find((x) => x.toLowerCase()
 export const paStatus = (status: string): string => (status === 'Held' ? 'Pending' : status);
 
 export function toPaApplicationSummary({ row }: ApplicationRecord) {
-  return { id: row.id, kind: 'Application', name: row.name, priority: paPriority(row.priority), isArchived: row.archived === 1, lastUpdated: row.updated_at };
+  return { id: row.id, kind: 'Application' as const, name: row.name, priority: paPriority(row.priority), isArchived: row.archived === 1, lastUpdated: row.updated_at };
 }
 
 export function toPaApplication(record: ApplicationRecord) {
@@ -86,7 +86,7 @@ export function toPaApplication(record: ApplicationRecord) {
 export function toPaImport(view: ImportView, app: Pick<Database['applications'], 'id' | 'name'> | null) {
   return {
     id: view.id,
-    kind: 'Application Import',
+    kind: 'Application Import' as const,
     number: view.number,
     type: view.type,
     status: paStatus(view.status),
@@ -101,7 +101,7 @@ export function toPaImport(view: ImportView, app: Pick<Database['applications'],
     log: view.log.map((l) => `${l.time} ${l.level.toUpperCase()} ${l.message}`).join('\n'),
     files: view.files.map((f) => ({ id: f.id, fileGroupId: f.fileGroupId, fileGroup: f.fileGroup, name: f.name })),
     metrics: view.status === 'Finished' ? view.metrics : null,
-    application: app ? { id: app.id, kind: 'Application', name: app.name } : { id: view.applicationId, kind: 'Application', name: null },
+    application: app ? { id: app.id, kind: 'Application' as const, name: app.name } : { id: view.applicationId, kind: 'Application' as const, name: null },
   };
 }
 
