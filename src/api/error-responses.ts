@@ -8,7 +8,7 @@
  * | --- | --- |
  * | 400 | the route takes parameters, a query, headers or a body |
  * | 401, 429 | the caller must authenticate |
- * | 403 | the route needs a right |
+ * | 403 | the route needs a right, or takes parameters or a body its service may refuse |
  * | 404 | the path names an object (`:id`, `:number`, ...) |
  * | 404 | also: an authenticated route whose body, or a query whose `...Id`, names an object |
  * | 409 | an authenticated write (a unique field taken, or a state that forbids the change) |
@@ -98,7 +98,8 @@ export function defaultErrorStatuses(route: Pick<RouteOptions, 'method' | 'url' 
   const statuses = new Set<number>();
   if (schema.body || schema.querystring || schema.params || schema.headers) statuses.add(400);
   if (authenticated || auth?.kind === 'client') statuses.add(401).add(429);
-  if (auth?.kind === 'rights') statuses.add(403);
+  // Routes open to any caller refuse in the service what is not the caller's (a colleague's assignment).
+  if (auth?.kind === 'rights' || (authenticated && (schema.params || schema.body))) statuses.add(403);
   if (/[:*]/.test(route.url)) statuses.add(404);
   // A body is parsed whenever one is sent with a content type, declared or not.
   if (schema.body || write) statuses.add(400).add(413).add(415);

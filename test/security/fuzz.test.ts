@@ -17,7 +17,7 @@ import { RIGHTS, type Right } from '../../src/domain/rights.ts';
 import { seedDemoTenant } from '../../src/demo/seed.ts';
 import { systemActor } from '../../src/services/actor.ts';
 import { createTestApp, TEST_BACKEND, type TestApp } from '../support/harness.ts';
-import { apiKeyFor, appKeyFor, clientFor, createApplication, createIdentityWithRights, createOtherTenant } from '../support/security-fixtures.ts';
+import { apiKeyFor, appKeyFor, basic, clientFor, createApplication, createIdentityWithRights, createOtherTenant } from '../support/security-fixtures.ts';
 import { headersOf, operationsOf, Pools, requestsOf, ResponseChecker, urlOf, type FuzzRequest, type Operation, type Who } from '../support/openapi-fuzz.ts';
 
 const SECONDS = Number(process.env.GRANTORY_FUZZ_SECONDS ?? 60);
@@ -70,8 +70,13 @@ describe(`OpenAPI fuzz of every operation (${TEST_BACKEND}, ${SECONDS} s, seed $
     }
   }
 
-  const authorization = (who: Who): Record<string, string> =>
-    who === 'admin' || who === 'low' ? { authorization: `Bearer ${keys[who]}` } : who === 'garbage' ? { authorization: 'Bearer \u00ff-not-a-key' } : {};
+  let oauthClient = '';
+  const authorization = (who: Who, op?: Operation): Record<string, string> => {
+    // The OAuth endpoints authenticate a client: the administrator's calls use a real one.
+    if (op && who === 'admin' && /\/(token|introspect|revoke|revocation)$/.test(op.path)) return { authorization: oauthClient };
+    if (who === 'admin' || who === 'low') return { authorization: `Bearer ${keys[who]}` };
+    return who === 'garbage' ? { authorization: 'Bearer \u00ff-not-a-key' } : {};
+  };
 
   function payloadOf(op: Operation, request: FuzzRequest): { headers: Record<string, string>; payload?: string | Buffer } {
     if (request.raw) return { headers: { 'content-type': request.raw.contentType }, payload: request.raw.payload };
@@ -92,6 +97,8 @@ describe(`OpenAPI fuzz of every operation (${TEST_BACKEND}, ${SECONDS} s, seed $
     const someApp = await createApplication(t.store, t.tenantId, 'fuzz-app');
     await appKeyFor(t.services, t.tenantId, someApp);
     await clientFor(t.services, t.tenantId, { applicationId: someApp });
+    const client = await clientFor(t.services, t.tenantId, { identityId: (await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: authorization('admin') }).then((r) => r.json() as { identityId: string | null })).identityId });
+    oauthClient = basic(client.clientId, client.clientSecret);
     const other = await createOtherTenant(t.store);
     const otherApp = await createApplication(t.store, other.tenantId, 'foreign-app');
     const otherKey = await apiKeyFor(t.services, other.tenantId, other.adminId);
@@ -127,7 +134,7 @@ describe(`OpenAPI fuzz of every operation (${TEST_BACKEND}, ${SECONDS} s, seed $
           for (const request of requests) {
             const url = urlOf(op, request);
             const { headers, payload } = payloadOf(op, request);
-            const res = await t.app.inject({ method: op.method as 'GET', url, headers: { ...headersOf(request), ...headers, ...authorization(request.who) }, ...(payload !== undefined ? { payload } : {}) });
+            const res = await t.app.inject({ method: op.method as 'GET', url, headers: { ...headersOf(request), ...headers, ...authorization(request.who, op) }, ...(payload !== undefined ? { payload } : {}) });
             sent += 1;
             byStatus.set(res.statusCode, (byStatus.get(res.statusCode) ?? 0) + 1);
             const shown = `${op.method} ${url.slice(0, 200)}${payload !== undefined ? ` ${String(payload).slice(0, 200)}` : ''}`;

@@ -114,6 +114,7 @@ const FIELD_COLLECTIONS: Record<string, string> = {
 
 export function hintsOf(pools: Pools): Hints {
   return (field) => {
+    if (field === 'grant_type') return fc.constant('client_credentials');
     const collection = FIELD_COLLECTIONS[field] ?? FIELD_COLLECTIONS[field.replace(/s$/, '')];
     const values = collection ? pools.valuesFor(collection, 'id') : [];
     if (!values.length) return null;
