@@ -22,8 +22,8 @@ import { headersOf, operationsOf, Pools, requestsOf, ResponseChecker, urlOf, typ
 
 const SECONDS = Number(process.env.GRANTORY_FUZZ_SECONDS ?? 60);
 const SEED = Number(process.env.GRANTORY_FUZZ_SEED ?? 20261202);
-/** Requests per operation in each round (rounds go on until the time is up). */
-const PER_ROUND = 3;
+/** Requests per operation in each round, the first a valid one as the administrator (rounds go on until the time is up). */
+const PER_ROUND = 4;
 const LOW_RIGHTS: Right[] = ['manage-users', 'manage-clients'];
 
 /** A JSON body, or undefined (NDJSON, CSV, empty). */
@@ -130,7 +130,11 @@ describe(`OpenAPI fuzz of every operation (${TEST_BACKEND}, ${SECONDS} s, seed $
         for (const [index, op] of ops.entries()) {
           if (round > 0 && Date.now() >= deadline) break;
           const name = `${op.method} ${op.path}`;
-          const requests = fc.sample(requestsOf(op, pools, foreignIds), { seed: SEED + round * 7919 + index, numRuns: PER_ROUND });
+          const seed = SEED + round * 7919 + index;
+          const requests = [
+            ...fc.sample(requestsOf(op, pools, foreignIds, { who: 'admin', mode: 'valid' }), { seed, numRuns: 1 }),
+            ...fc.sample(requestsOf(op, pools, foreignIds), { seed, numRuns: PER_ROUND - 1 }),
+          ];
           for (const request of requests) {
             const url = urlOf(op, request);
             const { headers, payload } = payloadOf(op, request);

@@ -123,7 +123,7 @@ export function hintsOf(pools: Pools): Hints {
 }
 
 export type Who = 'admin' | 'low' | 'none' | 'garbage';
-type Mode = 'valid' | 'path' | 'query' | 'headers' | 'body' | 'raw';
+export type Mode = 'valid' | 'path' | 'query' | 'headers' | 'body' | 'raw';
 
 export interface FuzzRequest {
   who: Who;
@@ -148,8 +148,11 @@ const RAW_BODIES: FuzzRequest['raw'][] = [
   { contentType: 'application/json', payload: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }) },
 ];
 
-/** Requests for `op`: valid, or broken in one place, by one of the callers. */
-export function requestsOf(op: Operation, pools: Pools, foreignIds: string[]): fc.Arbitrary<FuzzRequest> {
+/**
+ * Requests for `op`: valid, or broken in one place, by one of the callers; with `fixed`,
+ * by that caller in that mode (a valid administrator's request reaches the handler).
+ */
+export function requestsOf(op: Operation, pools: Pools, foreignIds: string[], fixed?: { who: Who; mode: Mode }): fc.Arbitrary<FuzzRequest> {
   const hints = hintsOf(pools);
   const validPath = fc.record(
     Object.fromEntries(op.pathParams.map((p) => {
@@ -163,7 +166,8 @@ export function requestsOf(op: Operation, pools: Pools, foreignIds: string[]): f
   const modes: Mode[] = ['valid', 'valid', 'valid', 'query', 'body', 'raw'];
   if (op.pathParams.length) modes.push('path');
   if (Object.keys(op.headers.properties ?? {}).length) modes.push('headers');
-  return fc.record({ who: fc.constantFrom<Who>('admin', 'admin', 'admin', 'low', 'low', 'none', 'garbage'), mode: fc.constantFrom(...modes) }).chain(({ who, mode }) =>
+  const caller = fixed ? fc.constant(fixed) : fc.record({ who: fc.constantFrom<Who>('admin', 'admin', 'low', 'low', 'none', 'garbage'), mode: fc.constantFrom(...modes) });
+  return caller.chain(({ who, mode }) =>
     fc.record({
       who: fc.constant(who),
       mode: fc.constant(mode),
