@@ -6,7 +6,7 @@
  *
  * | status | declared when |
  * | --- | --- |
- * | 400 | the route takes parameters, a query, headers or a body |
+ * | 400 | the caller authenticates, or the route takes parameters, a query, headers or a body |
  * | 401, 429 | the caller must authenticate |
  * | 403 | the route needs a right, or takes parameters or a body its service may refuse |
  * | 404 | the path names an object (`:id`, `:number`, ...) |
@@ -96,7 +96,8 @@ export function defaultErrorStatuses(route: Pick<RouteOptions, 'method' | 'url' 
   const authenticated = auth?.kind === 'authenticated' || auth?.kind === 'rights';
   const write = methods.some((m) => WRITES.has(m));
   const statuses = new Set<number>();
-  if (schema.body || schema.querystring || schema.params || schema.headers) statuses.add(400);
+  // Authenticated routes also refuse unknown query parameters and text that is not valid.
+  if (authenticated || schema.body || schema.querystring || schema.params || schema.headers) statuses.add(400);
   if (authenticated || auth?.kind === 'client') statuses.add(401).add(429);
   // Routes open to any caller refuse in the service what is not the caller's (a colleague's assignment).
   if (auth?.kind === 'rights' || (authenticated && (schema.params || schema.body))) statuses.add(403);
