@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
   type RawReplyDefaultExpression,
@@ -34,6 +35,7 @@ import type { Metrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
+import { declareErrorResponses, ProblemSchema } from './error-responses.ts';
 import { maybeActorOf, setActor } from './request-context.ts';
 import { badUrlEncoding, registerTextGuard, utf8Parser } from './text-guard.ts';
 import { registerQueryGuard } from './query-guard.ts';
@@ -160,6 +162,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object),
   );
 
+  // The problem+json body every error response of the native API declares (error-responses.ts).
+  app.addSchema(ProblemSchema);
+
   // Route table: every route declares its auth; a router mirror answers 405 vs 404.
   const routeTable: RouteTableEntry[] = [];
   const mirror = FindMyWay();
@@ -173,10 +178,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
       routeTable.push({ method, url: route.url, auth });
       mirror.on(method as 'GET', route.url, () => undefined);
     }
+    declareErrorResponses(route);
   });
   app.decorate('routeTable', routeTable);
 
   await app.register(swagger, {
+    // Shared schemas keep their $id as their component name (#/components/schemas/Problem).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -201,6 +209,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  // A method no route uses (QUERY, PROPFIND, ...) is answered before its body is read:
+  // 405 with Allow on a known path, 404 elsewhere — never a parse error.
+  const routedMethods = new Set<string>(HTTP_METHODS);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!routedMethods.has(request.method)) return answerUnrouted(request, reply);
+  });
 
   const limiters = createRateLimiters(options.rateLimits);
   app.addHook('onRequest', async (request, reply) => {
@@ -300,7 +315,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return sendProblem(reply, request, appError);
   });
 
-  app.setNotFoundHandler(async (request, reply) => {
+  const answerUnrouted = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/';
     const allowed = HTTP_METHODS.filter((m) => m !== 'HEAD' && mirror.find(m as 'GET', path));
     if (allowed.length) {
@@ -309,7 +324,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return sendProblem(reply, request, new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`));
     }
     return sendProblem(reply, request, new AppError('route_not_found', `no route ${request.method} ${path}`));
-  });
+  };
+  app.setNotFoundHandler(async (request, reply) => answerUnrouted(request, reply));
 
   const deps: RouteDeps = { services: options.services, store: options.store, metrics, readiness: options.readiness, rateLimiters: limiters };
   await app.register(async (scope) => registerOperationsRoutes(scope, deps));

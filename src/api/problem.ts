@@ -62,6 +62,9 @@ export function toAppError(error: unknown): { appError: AppError; unexpected: bo
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { appError: new AppError('unsupported_media_type', 'send the body as application/json'), unexpected: false };
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { appError: new AppError('validation_failed', 'the URL is not valid (bad percent-encoding, invalid UTF-8 or too long a path parameter)'), unexpected: false };
     case 'FST_ERR_CTP_INVALID_TYPE':
       return { appError: new AppError('unsupported_media_type', 'the Content-Type header is not valid'), unexpected: false };
     default:

@@ -29,6 +29,22 @@ describe('error shapes', () => {
     expect(isProblem(res).code).toBe('method_not_allowed');
   });
 
+  it('a method no route uses (QUERY, PROPFIND) is a 405 with Allow, whatever its body, and a 404 on an unknown path', async () => {
+    for (const [method, headers] of [
+      ['QUERY', {}],
+      ['QUERY', { 'content-type': 'text/plain' }],
+      ['PROPFIND', { 'content-type': 'application/json' }],
+    ] as const) {
+      const res = await t.app.inject({ method: method as 'GET', url: '/api/v1/api-keys', headers: { ...t.auth, ...headers }, payload: method === 'QUERY' ? 'x' : undefined });
+      expect(res.statusCode, `${method} ${JSON.stringify(headers)}`).toBe(405);
+      expect(res.headers.allow).toBe('GET, POST, HEAD');
+      expect(isProblem(res).code).toBe('method_not_allowed');
+    }
+    const elsewhere = await t.app.inject({ method: 'QUERY' as 'GET', url: '/nowhere', headers: t.auth });
+    expect(elsewhere.statusCode).toBe(404);
+    expect(isProblem(elsewhere).code).toBe('route_not_found');
+  });
+
   it('malformed JSON is a 400 problem', async () => {
     const res = await t.app.inject({
       method: 'POST',

@@ -13,6 +13,7 @@ import type { ContextType as ContextTypeValue } from '../../domain/access.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { AUTHENTICATED, needs } from '../route-auth.ts';
 import { Account, CheckBody, Context, ContextType, HeldPermission, HeldVia, Id, MinRevision, Revision, Space } from './access-schemas.ts';
+import { errorResponses } from '../error-responses.ts';
 
 const ExplainChain = Type.Object({
   via: HeldVia,
@@ -185,7 +186,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Intersect([Account, Type.Object({ revision: Revision })]), 201: Type.Intersect([Account, Type.Object({ revision: Revision })]) },
+        response: { 200: Type.Intersect([Account, Type.Object({ revision: Revision })]), 201: Type.Intersect([Account, Type.Object({ revision: Revision })]), ...errorResponses(422) },
       },
     },
     async (request, reply) => {

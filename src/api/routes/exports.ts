@@ -3,7 +3,7 @@
  * the representation; the body starts at once and is sent as it is read.
  */
 import { Readable } from 'node:stream';
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.ts';
 import { AppError } from '../../domain/errors.ts';
@@ -12,19 +12,52 @@ import { exportAuditEvents, exportEffectivePermissions, exportPermissionConfigur
 import { actorOf } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { MinRevision } from './access-schemas.ts';
-import { AuditFilterQuery } from './audit.ts';
+import { AuditEvent, AuditFilterQuery, Checkpoint } from './audit.ts';
+import { errorResponses } from '../error-responses.ts';
+import { Nullable } from '../schemas.ts';
 
 const Format = Type.Optional(Type.Union(EXPORT_FORMATS.map((f) => Type.Literal(f)), { description: 'Wins over the Accept header; default ndjson' }));
 
-const streamed = (description: string) => ({
+/** NDJSON and CSV are text, one record a line; JSON is one document (`json`). */
+const streamed = (description: string, json: TSchema, options: { csv: boolean } = { csv: true }) => ({
   200: {
     description,
     content: {
-      'application/x-ndjson': { schema: { type: 'string' } },
-      'text/csv': { schema: { type: 'string' } },
-      'application/json': { schema: { type: 'string' } },
+      'application/x-ndjson': { schema: Type.String({ description: 'One JSON record a line' }) },
+      ...(options.csv ? { 'text/csv': { schema: Type.String({ description: 'A header line, then one record a line' }) } } : {}),
+      'application/json': { schema: json },
     },
   },
+  ...errorResponses(406),
+});
+
+const AuditExportJson = Type.Object({
+  tenant: Type.String(),
+  filter: Type.Record(Type.String(), Type.Unknown()),
+  events: Type.Array(AuditEvent),
+  checkpoints: Type.Array(Checkpoint),
+  publicKeys: Type.Array(Type.Object({ keyId: Type.String(), algorithm: Type.String(), publicKey: Type.String({ description: 'SPKI PEM' }) })),
+});
+
+const ConfigurationRecord = Type.Object(
+  { recordType: Type.Union([Type.Literal('application'), Type.Literal('permission'), Type.Literal('role'), Type.Literal('assignmentRule')]), id: Type.String() },
+  { additionalProperties: true, description: 'The fields of the record type (as NDJSON)' },
+);
+
+const ConfigurationJson = Type.Object({ tenant: Type.String(), records: Type.Array(ConfigurationRecord) });
+
+const EffectivePermissionRow = Type.Object({
+  identityId: Type.String(),
+  subject: Type.String(),
+  username: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  applicationId: Type.String(),
+  application: Type.String(),
+  permissionId: Type.String(),
+  permission: Type.String(),
+  contextType: Type.String(),
+  contextId: Nullable(Type.String()),
+  via: Type.Array(Type.String(), { description: 'The assignments (or accounts) behind it' }),
 });
 
 function formatOf(request: FastifyRequest, format: string | undefined, allowed?: readonly ExportFormat[]): ExportFormat {
@@ -52,7 +85,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
         tags: ['exports'],
         summary: 'Export the audit events of a time range, with the signed checkpoints that cover them (NDJSON, CSV or JSON)',
         querystring: Type.Object({ ...AuditFilterQuery, format: Format }),
-        response: streamed('NDJSON: event lines (recordType "event") then checkpoint lines; JSON: {tenant, filter, events, checkpoints, publicKeys}; CSV: events'),
+        response: streamed('NDJSON: event lines (recordType "event") then checkpoint lines; JSON: {tenant, filter, events, checkpoints, publicKeys}; CSV: events', AuditExportJson),
       },
     },
     async (request, reply) => {
@@ -69,7 +102,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
         tags: ['exports'],
         summary: 'Export applications, permissions, roles and assignment rules (NDJSON or JSON)',
         querystring: Type.Object({ format: Format }),
-        response: streamed('Records with recordType application, permission, role, assignmentRule'),
+        response: streamed('Records with recordType application, permission, role, assignmentRule; JSON: {tenant, records}; CSV is refused (406)', ConfigurationJson, { csv: false }),
       },
     },
     async (request, reply) => {
@@ -93,7 +126,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
           minRevision: MinRevision,
           format: Format,
         }),
-        response: streamed('One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision the export starts at (rows of identities exported after a later write show it)'),
+        response: streamed('One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision the export starts at (rows of identities exported after a later write show it)', Type.Array(EffectivePermissionRow)),
       },
     },
     async (request, reply) => {

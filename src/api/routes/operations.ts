@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { AppError } from '../../domain/errors.ts';
 import { PUBLIC } from '../route-auth.ts';
+import { errorResponses } from '../error-responses.ts';
 
 const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
 
@@ -25,7 +26,7 @@ export function registerOperationsRoutes(app: App, deps: RouteDeps): void {
         tags: ['operations'],
         summary: 'Readiness: the store is reachable, migrations are applied, the access index is built',
         security: [],
-        response: { 200: Status },
+        response: { 200: Status, ...errorResponses(503) },
       },
     },
     async () => {

@@ -21,6 +21,7 @@ import { streamMembers } from '../../../services/members.ts';
 import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
+import { declareVendorErrors } from '../../error-responses.ts';
 import { toAuditItem, toAuthenticationItem, toMemberItem, toPermissionItem } from './mapping.ts';
 
 const PermissionExportItem = Type.Object({
@@ -83,6 +84,14 @@ function timeRange(query: { from?: string | undefined; to?: string | undefined }
   return { from: parse('from', query.from), to: parse('to', query.to) };
 }
 
+/** Celonis answers these with no body (and anything else it cannot name with a bodyless 500). */
+const BODYLESS_STATUSES = [401, 403, 404, 406, 429, 503];
+
+const CelonisBadRequest = Type.Object({
+  frontendErrorKey: Type.String({ description: 'INVALID_PARAMETER, INVALID_PAGE_TOKEN, BAD_REQUEST, ...' }),
+  errorInformation: Type.String(),
+});
+
 function sendVendorError(reply: FastifyReply, error: unknown): FastifyReply {
   const { appError } = toAppError(error);
   if (appError.status === 400) {
@@ -98,13 +107,18 @@ function sendVendorError(reply: FastifyReply, error: unknown): FastifyReply {
     return reply.status(400).type('application/json').send({ frontendErrorKey: key, errorInformation: appError.message });
   }
   if (appError.code === 'unauthenticated') reply.header('WWW-Authenticate', challengeOf(appError));
-  const status = [401, 403, 404, 406].includes(appError.status) ? appError.status : 500;
+  const status = BODYLESS_STATUSES.includes(appError.status) ? appError.status : 500;
   return reply.status(status).send();
 }
 
 export function registerCelonisProfile(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;
 
+  declareVendorErrors(app, {
+    statusOf: (status) => (status === 400 || BODYLESS_STATUSES.includes(status) ? status : null),
+    bodyOf: (status) => (status === 400 ? CelonisBadRequest : null),
+    description: 'Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body',
+  });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const { unexpected } = toAppError(error);
     if (unexpected) request.log.error({ err: error }, 'unexpected error');

@@ -11,6 +11,7 @@
  * `messageCode` is the HTTP status times 100 plus a per-code index (table below); codes
  * added to the catalogue later fall back to the status times 100.
  */
+import { Type } from '@sinclair/typebox';
 import { challengeOf } from '../../problem.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, type AppError, type ErrorCode, type FieldError } from '../../../domain/errors.ts';
@@ -43,6 +44,13 @@ export interface CxError {
   code: ErrorCode;
   errors?: FieldError[];
 }
+
+export const CxErrorBody = Type.Object({
+  messageCode: Type.Integer({ description: 'HTTP status × 100 + an index per code' }),
+  messageDetails: Type.String(),
+  code: Type.String({ description: "Grantory's stable error code" }),
+  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+});
 
 export function cxErrorOf(error: AppError): CxError {
   const status = ERROR_CATALOGUE[error.code].status;

@@ -12,7 +12,8 @@ import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { toAppError } from '../../problem.ts';
-import { sendCxError } from './errors.ts';
+import { CxErrorBody, sendCxError } from './errors.ts';
+import { declareVendorErrors } from '../../error-responses.ts';
 import { CX_LATEST, acceptedVersion, bodyVersion, cxContentType, type CxVersion } from './media-type.ts';
 import { registerCxPermissionRoutes } from './permissions.ts';
 import { registerCxRoleRoutes } from './roles.ts';
@@ -30,6 +31,8 @@ const versionOf = (request: FastifyRequest): CxVersion => versions.get(request) 
 export async function registerCheckmarxProfile(app: App, deps: RouteDeps): Promise<void> {
   await app.register(
     async (cx) => {
+      declareVendorErrors(cx, { statusOf: (status) => status, bodyOf: () => CxErrorBody, description: 'the Checkmarx error body', always: [406] });
+
       // Bodies: JSON, optionally with `;v=<version>`; an unsupported version is a 415.
       const json = cx.getDefaultJsonParser('error', 'error');
       cx.removeContentTypeParser('application/json');

@@ -10,13 +10,15 @@ import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { UPLOAD } from '../../request-deadline.ts';
+import { declareVendorErrors } from '../../error-responses.ts';
+import { PaApplication, PaApplicationSummary, PaIdentity, PaImport, PaPage } from './schemas.ts';
 import { registerUploadParsing, uploadParts } from '../../routes/imports.ts';
 import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage } from '../../../services/imports/directory-reads.ts';
 import { cancelImport, findApplication, getImport, listImportsByPage, stageImport, uploadImport } from '../../../services/imports/imports.ts';
 import type { ImportView } from '../../../services/imports/views.ts';
 import type { ServiceDeps } from '../../../services/index.ts';
 import type { Actor } from '../../../services/actor.ts';
-import { paError, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
+import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
 
 const tags = ['permission-assist'];
 const Guid = Type.String({ minLength: 1, maxLength: 64, description: 'GUID' });
@@ -39,6 +41,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
   const sd = deps.services.deps;
 
   // The vendor's error body for everything in this scope (validation, auth, services).
+  declareVendorErrors(app, { statusOf: paStatusOf, bodyOf: () => PaErrorBody, description: 'the Permission Assist error body' });
   app.setErrorHandler(async (error, request, reply) => {
     const { appError, unexpected } = toAppError(error);
     if (unexpected) request.log.error({ err: error }, 'unexpected error');
@@ -50,7 +53,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
 
   app.get(
     '/api/identities',
-    { config: needs('manage-users', 'manage-imports', 'approve-requests', 'manage-personnel-events'), schema: { tags, summary: 'Identities (Permission Assist)', querystring: PageQuery } },
+    { config: needs('manage-users', 'manage-imports', 'approve-requests', 'manage-personnel-events'), schema: { tags, summary: 'Identities (Permission Assist)', querystring: PageQuery, response: { 200: PaPage(PaIdentity) } } },
     async (request) => {
       const page = request.query.page ?? 1;
       const size = request.query.pageSize ?? PA_PAGE_SIZE;
@@ -61,7 +64,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
 
   app.get(
     '/api/identities/:id',
-    { config: needs('manage-users', 'manage-imports', 'approve-requests', 'manage-personnel-events'), schema: { tags, summary: 'One identity (Permission Assist)', params: Type.Object({ id: Guid }) } },
+    { config: needs('manage-users', 'manage-imports', 'approve-requests', 'manage-personnel-events'), schema: { tags, summary: 'One identity (Permission Assist)', params: Type.Object({ id: Guid }), response: { 200: PaIdentity } } },
     async (request) => {
       requireGuid(request.params.id, 'id');
       return toPaIdentity(await getIdentityRecord(sd, actorOf(request), request.params.id));
@@ -70,7 +73,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
 
   app.get(
     '/api/applications',
-    { config: needs('manage-applications', 'manage-imports'), schema: { tags, summary: 'Applications (Permission Assist)', querystring: PageQuery } },
+    { config: needs('manage-applications', 'manage-imports'), schema: { tags, summary: 'Applications (Permission Assist)', querystring: PageQuery, response: { 200: PaPage(PaApplicationSummary) } } },
     async (request) => {
       const page = request.query.page ?? 1;
       const size = request.query.pageSize ?? PA_PAGE_SIZE;
@@ -83,7 +86,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
     '/api/applications/:id',
     {
       config: needs('manage-applications', 'manage-imports'),
-      schema: { tags, summary: 'One application with its connector configuration and last import status (Permission Assist)', params: Type.Object({ id: Guid }) },
+      schema: { tags, summary: 'One application with its connector configuration and last import status (Permission Assist)', params: Type.Object({ id: Guid }), response: { 200: PaApplication } },
     },
     async (request) => {
       requireGuid(request.params.id, 'id');
@@ -99,6 +102,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
         tags,
         summary: 'Application imports, newest first (Permission Assist)',
         querystring: Type.Intersect([PageQuery, Type.Object({ applicationId: Type.Optional(Guid) })]),
+        response: { 200: PaPage(PaImport) },
       },
     },
     async (request) => {
@@ -115,7 +119,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
 
   app.get(
     '/api/application-imports/:id',
-    { config: needs('manage-imports'), schema: { tags, summary: 'One application import (Permission Assist)', params: Type.Object({ id: Guid }) } },
+    { config: needs('manage-imports'), schema: { tags, summary: 'One application import (Permission Assist)', params: Type.Object({ id: Guid }), response: { 200: PaImport } } },
     async (request) => {
       requireGuid(request.params.id, 'id');
       const actor = actorOf(request);
@@ -131,6 +135,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
         tags,
         summary: "Stage an import from the application's folder of the shared import directory (Permission Assist)",
         body: Type.Object({ applicationId: Guid }, { additionalProperties: false }),
+        response: { 201: PaImport },
       },
     },
     async (request, reply) => {
@@ -145,7 +150,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
     '/api/application-imports/upload',
     {
       config: { ...needs('manage-imports'), ...UPLOAD },
-      schema: { tags, summary: 'Upload an import: multipart with applicationId and one file part per file group, named by its id (Permission Assist)', consumes: ['multipart/form-data'] },
+      schema: { tags, summary: 'Upload an import: multipart with applicationId and one file part per file group, named by its id (Permission Assist)', consumes: ['multipart/form-data'], response: { 201: PaImport } },
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw new AppError('validation_failed', 'send multipart/form-data with applicationId and the files', { errors: [{ field: 'applicationId', message: 'is required' }] });
@@ -159,7 +164,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
     '/api/application-imports/cancel',
     {
       config: needs('manage-imports'),
-      schema: { tags, summary: 'Cancel a Pending or Running import (Permission Assist)', body: Type.Object({ applicationImportId: Guid }, { additionalProperties: false }) },
+      schema: { tags, summary: 'Cancel a Pending or Running import (Permission Assist)', body: Type.Object({ applicationImportId: Guid }, { additionalProperties: false }), response: { 200: PaImport } },
     },
     async (request, reply) => {
       requireGuid(request.body.applicationImportId, 'applicationImportId');

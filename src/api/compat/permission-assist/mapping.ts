@@ -4,6 +4,7 @@
  * the same name is used (title, company, division, department, office, firstSeenDate,
  * inactivatedDate).
  */
+import { Type } from '@sinclair/typebox';
 import { randomUUID } from 'node:crypto';
 import { storedConnector, connectorDocument } from '../../../domain/connector.ts';
 import { ERROR_CATALOGUE, type AppError, type ErrorCode } from '../../../domain/errors.ts';
@@ -36,7 +37,7 @@ export function toPaIdentity({ row, managerName }: IdentityRecord) {
   const attr = (k: string): string | null => (typeof attrs[k] === 'string' && attrs[k] !== '' ? attrs[k] : null);
   return {
     id: row.id,
-    kind: 'Identity',
+    kind: 'Identity' as const,
     number: Number(row.number),
     firstName: row.first_name,
     lastName: row.last_name,
@@ -63,7 +64,7 @@ const paPriority = (p: string): string => PRIORITIES.find((x) => x.toLowerCase()
 export const paStatus = (status: string): string => (status === 'Held' ? 'Pending' : status);
 
 export function toPaApplicationSummary({ row }: ApplicationRecord) {
-  return { id: row.id, kind: 'Application', name: row.name, priority: paPriority(row.priority), isArchived: row.archived === 1, lastUpdated: row.updated_at };
+  return { id: row.id, kind: 'Application' as const, name: row.name, priority: paPriority(row.priority), isArchived: row.archived === 1, lastUpdated: row.updated_at };
 }
 
 export function toPaApplication(record: ApplicationRecord) {
@@ -85,7 +86,7 @@ export function toPaApplication(record: ApplicationRecord) {
 export function toPaImport(view: ImportView, app: Pick<Database['applications'], 'id' | 'name'> | null) {
   return {
     id: view.id,
-    kind: 'Application Import',
+    kind: 'Application Import' as const,
     number: view.number,
     type: view.type,
     status: paStatus(view.status),
@@ -100,7 +101,7 @@ export function toPaImport(view: ImportView, app: Pick<Database['applications'],
     log: view.log.map((l) => `${l.time} ${l.level.toUpperCase()} ${l.message}`).join('\n'),
     files: view.files.map((f) => ({ id: f.id, fileGroupId: f.fileGroupId, fileGroup: f.fileGroup, name: f.name })),
     metrics: view.status === 'Finished' ? view.metrics : null,
-    application: app ? { id: app.id, kind: 'Application', name: app.name } : { id: view.applicationId, kind: 'Application', name: null },
+    application: app ? { id: app.id, kind: 'Application' as const, name: app.name } : { id: view.applicationId, kind: 'Application' as const, name: null },
   };
 }
 
@@ -123,6 +124,20 @@ const PA_CODES: Partial<Record<ErrorCode, [string, number]>> = {
   unprocessable: ['unprocessable_entity', 422],
   idempotency_mismatch: ['unprocessable_entity', 422],
 };
+
+/** The status this profile answers where Grantory answers `status` (e.g. 413 and 415 are 400 here). */
+export function paStatusOf(status: number): number {
+  const code = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).find((c) => ERROR_CATALOGUE[c].status === status);
+  return (code && PA_CODES[code]?.[1]) ?? status;
+}
+
+/** The profile's error body (as {@link paError} renders it). */
+export const PaErrorBody = Type.Object({
+  error: Type.String({ description: 'validation_error, unauthorized, forbidden, not_found, conflict, unprocessable_entity, ...' }),
+  message: Type.String(),
+  correlationId: Type.String(),
+  errors: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+});
 
 /** The correlation id: the request id's 32 hex digits when it is a UUID, else fresh ones. */
 export function correlationIdOf(requestId: string): string {
