@@ -13,9 +13,6 @@ import { NONE, type AccountNode, type AssignmentNode, type GrantEntry, type Iden
 import { IndexGraph } from './index-graph.ts';
 import type { AccountRow, ApplicationRow, AssignmentRow, IdentityRow, PermissionRow, RoleRow, UnitRow } from './index-rows.ts';
 
-export { DEFAULT_CACHE_BYTES } from './index-graph.ts';
-export type { AccountRow, ApplicationRow, AssignmentRow, IdentityRow, PermissionRow, RoleRow, UnitRow } from './index-rows.ts';
-
 function asContextType(t: string): ContextType {
   return t === 'orgUnit' || t === 'identity' || t === 'object' ? t : 'all';
 }

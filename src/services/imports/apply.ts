@@ -26,10 +26,6 @@ import { replaceUnmatched, storeChanges } from './stored-changes.ts';
 import type { LogEntry } from './views.ts';
 import { applyChanges, createPermissions } from './write-changes.ts';
 
-export { accountsState } from './current-accounts.ts';
-export { loadStoredChanges, updateUnmatchedFromChanges } from './stored-changes.ts';
-export { applyChanges, timeOrderedId } from './write-changes.ts';
-
 export interface Prepared {
   applicationId: string;
   connector: Connector;
@@ -194,5 +190,3 @@ async function diffAndApply(tx: WriteTx, importRow: Database['imports'], prepare
   await replaceUnmatched(tx, applicationId, importRow.id, matches);
   return { kind: 'applied', metrics, heldReason: null, log, changedAccounts: changes.length, baseState: null };
 }
-
-export { identityOfMatch };
