@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { storedConnector, connectorDocument } from '../../../domain/connector.ts';
-import { ERROR_CATALOGUE, type AppError, type ErrorCode } from '../../../domain/errors.ts';
+import type { AppError, ErrorCode } from '../../../domain/errors.ts';
 import type { ApplicationRecord, IdentityRecord } from '../../../services/imports/directory-reads.ts';
 import { toImportView, type ImportView } from '../../../services/imports/views.ts';
 import type { Database } from '../../../store/schema.ts';
@@ -108,7 +108,8 @@ export function paPage<T>(items: T[], total: number, page: number, pageSize: num
   return { items, totalCount: total, page, pageSize, totalPages: Math.max(1, Math.ceil(total / pageSize)) };
 }
 
-const PA_CODES: Partial<Record<ErrorCode, [string, number]>> = {
+/** Permission Assist's `error` and status for each code (an `internal_error` of a create is `creation_failed`). */
+const PA_CODES: Record<ErrorCode, [string, number]> = {
   validation_failed: ['validation_error', 400],
   malformed_json: ['validation_error', 400],
   invalid_cursor: ['validation_error', 400],
@@ -118,10 +119,16 @@ const PA_CODES: Partial<Record<ErrorCode, [string, number]>> = {
   forbidden: ['forbidden', 403],
   not_found: ['not_found', 404],
   route_not_found: ['not_found', 404],
+  method_not_allowed: ['method_not_allowed', 405],
+  not_acceptable: ['not_acceptable', 406],
   conflict: ['conflict', 409],
   precondition_failed: ['conflict', 409],
   unprocessable: ['unprocessable_entity', 422],
   idempotency_mismatch: ['unprocessable_entity', 422],
+  precondition_required: ['precondition_required', 428],
+  rate_limited: ['rate_limited', 429],
+  internal_error: ['server_error', 500],
+  not_ready: ['not_ready', 503],
 };
 
 /** The correlation id: the request id's 32 hex digits when it is a UUID, else fresh ones. */
@@ -131,7 +138,7 @@ export function correlationIdOf(requestId: string): string {
 }
 
 export function paError(error: AppError, requestId: string, creating: boolean): { status: number; body: { error: string; message: string; correlationId: string; errors: { field: string; message: string }[] } } {
-  const mapped = PA_CODES[error.code];
-  const [code, status] = mapped ?? (error.code === 'internal_error' ? [creating ? 'creation_failed' : 'server_error', 500] : [error.code, ERROR_CATALOGUE[error.code].status]);
+  const [mapped, status] = PA_CODES[error.code];
+  const code = error.code === 'internal_error' && creating ? 'creation_failed' : mapped;
   return { status, body: { error: code, message: error.message, correlationId: correlationIdOf(requestId), errors: error.errors ?? [] } };
 }
