@@ -19,7 +19,8 @@ import type { Store } from '../store/store.ts';
 import { followedEntity, loadAll, reloadEntities, type FollowedEntity } from './loader.ts';
 import { everywherePerms } from './effective.ts';
 import { NONE } from './nodes.ts';
-import { DEFAULT_CACHE_BYTES, TenantIndex } from './tenant-index.ts';
+import { DEFAULT_CACHE_BYTES } from './index-graph.ts';
+import { TenantIndex } from './tenant-index.ts';
 
 export interface AccessEngineOptions {
   /** Milliseconds since the epoch; validity windows are judged against it. */

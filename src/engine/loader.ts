@@ -5,7 +5,8 @@
  */
 import type { Compilable } from 'kysely';
 import type { Store, TenantDb } from '../store/store.ts';
-import type { AccountRow, AssignmentRow, TenantIndex } from './tenant-index.ts';
+import type { AccountRow, AssignmentRow } from './index-rows.ts';
+import type { TenantIndex } from './tenant-index.ts';
 
 const IN_CHUNK = 500;
 

@@ -97,81 +97,91 @@ function viaAccount(acc: AccountNode, g: { contextType: ContextType; contextId: 
 }
 
 /**
+ * Whether a permission of the identity's effective (assigned) set is listed: of `app` when
+ * one is given, and in the provisioned space not of a connected application (there what
+ * its accounts hold counts instead).
+ */
+function listedFromAssignments(index: TenantIndex, p: number, space: AccessSpace, app: number): boolean {
+  const perm = index.perms.get(p);
+  if (app !== NONE && perm.app !== app) return false;
+  return space !== 'provisioned' || perm.app === NONE || index.apps.get(perm.app).managed;
+}
+
+/** The assignments through which the permission at position `k` of an effective set is held. */
+function viasAt(index: TenantIndex, data: Int32Array, k: number): HeldVia[] {
+  const { from, to } = viaRange(data, k);
+  const via: HeldVia[] = new Array<HeldVia>(to - from);
+  for (let i = from; i < to; i += 1) via[i - from] = viaAssignment(index, index.assignments.get(data[i]!));
+  return via;
+}
+
+/**
+ * Provisioned space: the grants of the identity's active accounts in connected applications,
+ * by permission. Only permissions of connected applications (a grant's permission is of its
+ * account's application), so never one {@link listedFromAssignments} lists.
+ */
+function accountHeld(index: TenantIndex, identity: number, app: number): Map<number, HeldVia[]> {
+  const held = new Map<number, HeldVia[]>();
+  for (const accIdx of index.identities.get(identity).accounts) {
+    const acc = index.accounts.get(accIdx);
+    if (!acc.exists || !acc.active || (app !== NONE && acc.app !== app)) continue;
+    if (acc.app !== NONE && index.apps.get(acc.app).managed) continue;
+    for (const g of acc.grants) {
+      const perm = index.perms.get(g.permission);
+      if (!perm.exists || perm.app === NONE || index.apps.get(perm.app).managed) continue;
+      const list = held.get(g.permission);
+      if (list === undefined) held.set(g.permission, [viaAccount(acc, g)]);
+      else list.push(viaAccount(acc, g));
+    }
+  }
+  return held;
+}
+
+/**
  * Every (permission -> why) the identity holds now in the space, optionally for one
  * application. Internal slots; see {@link listAccess} for the rendered form.
  */
 export function heldSlots(index: TenantIndex, identity: number, now: number, space: AccessSpace, app = NONE): Map<number, HeldVia[]> {
   const held = new Map<number, HeldVia[]>();
   if (identity === NONE) return held;
-  const push = (p: number, v: HeldVia) => {
-    const list = held.get(p);
-    if (list === undefined) held.set(p, [v]);
-    else list.push(v);
-  };
   const data = index.effective(identity, now).data;
   for (let k = 0, n = permCount(data); k < n; k += 1) {
     const p = permAt(data, k);
-    const perm = index.perms.get(p);
-    if (app !== NONE && perm.app !== app) continue;
-    if (space === 'provisioned' && perm.app !== NONE && !index.apps.get(perm.app).managed) continue;
-    const { from, to } = viaRange(data, k);
-    const via: HeldVia[] = new Array<HeldVia>(to - from);
-    for (let i = from; i < to; i += 1) via[i - from] = viaAssignment(index, index.assignments.get(data[i]!));
-    held.set(p, via);
+    if (listedFromAssignments(index, p, space, app)) held.set(p, viasAt(index, data, k));
   }
-  if (space === 'provisioned') {
-    for (const accIdx of index.identities.get(identity).accounts) {
-      const acc = index.accounts.get(accIdx);
-      if (!acc.exists || !acc.active || (app !== NONE && acc.app !== app)) continue;
-      if (acc.app !== NONE && index.apps.get(acc.app).managed) continue;
-      for (const g of acc.grants) if (index.perms.get(g.permission).exists) push(g.permission, viaAccount(acc, g));
-    }
-  }
+  if (space === 'provisioned') for (const [p, via] of accountHeld(index, identity, app)) held.set(p, via);
   return held;
 }
 
+/**
+ * What the identity holds now in the space, in the catalog's display order (application
+ * name, permission name). The effective set is sorted in place of a map: keys are
+ * `rank * RANK_SPAN + position`, positions below `n` in the effective set, the rest in the
+ * account grants (provisioned space).
+ */
 export function listAccess(index: TenantIndex, identity: number, now: number, space: AccessSpace, app = NONE): HeldPermission[] {
-  if (space === 'assigned' && identity !== NONE) return listAssigned(index, identity, now, app);
-  const rank = index.permissionOrder();
-  const held = heldSlots(index, identity, now, space, app);
-  // Sort by the catalog's display order (application name, permission name), precomputed.
-  const keys = new Float64Array(held.size);
-  const slots: number[] = [];
-  const vias: HeldVia[][] = [];
-  for (const [p, via] of held) {
-    keys[slots.length] = rank[p]! * RANK_SPAN + slots.length;
-    slots.push(p);
-    vias.push(via);
-  }
-  keys.sort();
-  const out: HeldPermission[] = new Array<HeldPermission>(keys.length);
-  for (let i = 0; i < keys.length; i += 1) {
-    const k = keys[i]! % RANK_SPAN;
-    out[i] = heldPermission(index, slots[k]!, vias[k]!);
-  }
-  return out;
-}
-
-/** {@link listAccess} in the assigned space, straight from the identity's effective set. */
-function listAssigned(index: TenantIndex, identity: number, now: number, app: number): HeldPermission[] {
+  if (identity === NONE) return [];
   const rank = index.permissionOrder();
   const data = index.effective(identity, now).data;
   const n = permCount(data);
-  const keys = new Float64Array(n);
+  const accounts = space === 'provisioned' ? [...accountHeld(index, identity, app)] : [];
+  const keys = new Float64Array(n + accounts.length);
   let count = 0;
   for (let k = 0; k < n; k += 1) {
     const p = permAt(data, k);
-    if (app !== NONE && index.perms.get(p).app !== app) continue;
-    keys[count++] = rank[p]! * RANK_SPAN + k;
+    if (listedFromAssignments(index, p, space, app)) keys[count++] = rank[p]! * RANK_SPAN + k;
   }
+  for (let j = 0; j < accounts.length; j += 1) keys[count++] = rank[accounts[j]![0]]! * RANK_SPAN + n + j;
   const sorted = keys.subarray(0, count).sort();
   const out: HeldPermission[] = new Array<HeldPermission>(count);
   for (let i = 0; i < count; i += 1) {
     const k = sorted[i]! % RANK_SPAN;
-    const { from, to } = viaRange(data, k);
-    const via: HeldVia[] = new Array<HeldVia>(to - from);
-    for (let j = from; j < to; j += 1) via[j - from] = viaAssignment(index, index.assignments.get(data[j]!));
-    out[i] = heldPermission(index, permAt(data, k), via);
+    if (k < n) {
+      out[i] = heldPermission(index, permAt(data, k), viasAt(index, data, k));
+    } else {
+      const [p, via] = accounts[k - n]!;
+      out[i] = heldPermission(index, p, via);
+    }
   }
   return out;
 }
@@ -216,20 +226,8 @@ export function holderCandidates(index: TenantIndex, permission: number, space: 
   const addAssignee = (aIdx: number) => {
     const a = index.assignments.get(aIdx);
     if (!a.exists || !a.active) return;
-    if (!a.assigneeIsUnit) {
-      candidates.add(a.assignee);
-      return;
-    }
-    const stack = [a.assignee];
-    const seen = new Set<number>();
-    while (stack.length) {
-      const u = stack.pop()!;
-      if (seen.has(u)) continue;
-      seen.add(u);
-      const unit = index.units.get(u);
-      for (const m of unit.members) candidates.add(m);
-      for (const c of unit.children) stack.push(c);
-    }
+    if (a.assigneeIsUnit) addMembersOfUnit(index, a.assignee, candidates);
+    else candidates.add(a.assignee);
   };
   for (const aIdx of perm.assignments) addAssignee(aIdx);
   for (const r of rolesGiving(index, permission)) for (const aIdx of index.roles.get(r).assignments) addAssignee(aIdx);
@@ -290,7 +288,7 @@ export function holdersInContext(index: TenantIndex, type: ContextType, id: stri
   for (const aIdx of index.assignmentsByContext.get(key) ?? []) {
     const a = index.assignments.get(aIdx);
     if (!a.exists || !a.active) continue;
-    const reached = a.assigneeIsUnit ? [...holderCandidatesOfUnit(index, a.assignee)] : [a.assignee];
+    const reached = a.assigneeIsUnit ? [...addMembersOfUnit(index, a.assignee, new Set())] : [a.assignee];
     for (const i of reached) {
       for (const p of index.assignmentPermissions(a)) {
         if (space === 'provisioned') {
@@ -316,8 +314,8 @@ export function holdersInContext(index: TenantIndex, type: ContextType, id: stri
   return out;
 }
 
-function holderCandidatesOfUnit(index: TenantIndex, unit: number): Set<number> {
-  const out = new Set<number>();
+/** Adds the members of the unit and of the units below it to `out`, and returns it. */
+function addMembersOfUnit(index: TenantIndex, unit: number, out: Set<number>): Set<number> {
   const stack = [unit];
   const seen = new Set<number>();
   while (stack.length) {

@@ -33,6 +33,7 @@ import { canonicalJson } from '../domain/canonical-json.ts';
 import { GENESIS_HASH, hashAuditEvent, type ChainedAuditEvent } from '../domain/audit-chain.ts';
 import { AppError } from '../domain/errors.ts';
 import { migrationProvider } from './migrations/index.ts';
+import { TenantScopePlugin } from './tenant-scope.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -71,7 +72,11 @@ export interface AuditInput {
   after?: unknown;
 }
 
-/** A read scope: the tenant and the database handle every repository call receives. */
+/**
+ * A read scope: the tenant and the database handle every repository call receives. The
+ * handle applies the tenant to every query it builds (`tenant-scope.ts`): another tenant's
+ * rows are neither seen nor changed, even by a query without a `tenant_id` filter.
+ */
 export interface TenantDb {
   readonly tenantId: string;
   readonly db: Kysely<Database> | Transaction<Database>;
@@ -413,7 +418,7 @@ class KyselyStore implements Store {
   }
 
   read(tenantId: string): TenantDb {
-    return { tenantId, db: this.db };
+    return { tenantId, db: this.db.withPlugin(new TenantScopePlugin(tenantId)) };
   }
 
   committed(tenantId: string): TenantDb {
@@ -517,7 +522,7 @@ class KyselyStore implements Store {
       const changes = new Map<string, { entity: string; entityId: string; op: string }>();
       const tx: WriteTx = {
         tenantId,
-        db: trx,
+        db: trx.withPlugin(new TenantScopePlugin(tenantId)),
         revision: head.revision,
         now,
         audit: (e) => void audits.push(e),

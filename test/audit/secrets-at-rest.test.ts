@@ -41,8 +41,8 @@ function restarted(store: Store, secretKey = TEST_SECRET_KEY) {
   return createServices({ store, now: () => new Date(), secrets: createServerSecrets(secretKey) }).deps;
 }
 
-async function rawSecrets(store: Store) {
-  const { db } = store.read('');
+async function rawSecrets(store: Store, tenantId: string) {
+  const { db } = store.read(tenantId);
   const keys = await db.selectFrom('audit_keys').select(['tenant_id', 'purpose', 'id', 'secret']).execute();
   const sinks = await db.selectFrom('event_sinks').select(['id', 'secret']).execute();
   return { keys, sinks };
@@ -64,7 +64,7 @@ describe('secrets at rest', () => {
     const first = (await t.app.inject({ method: 'GET', url: '/api/v1/audit-events?limit=1', headers: t.auth })).json() as { nextCursor: string };
     expect(first.nextCursor).toEqual(expect.any(String));
 
-    const raw = await rawSecrets(t.store);
+    const raw = await rawSecrets(t.store, t.tenantId);
     expect(raw.keys.map((k) => k.purpose).sort()).toEqual(['checkpoint', 'cursor']);
     for (const k of raw.keys) {
       expect(k.secret).toMatch(SEALED);
@@ -113,7 +113,7 @@ describe('secrets at rest', () => {
       if (previous === undefined) delete process.env.GRANTORY_SECRET_KEY;
       else process.env.GRANTORY_SECRET_KEY = previous;
     }
-    const raw = await rawSecrets(t.store);
+    const raw = await rawSecrets(t.store, t.tenantId);
     for (const k of raw.keys) expect(k.secret).toMatch(SEALED);
     expect(raw.sinks.find((s) => s.id === sinkId)!.secret).toMatch(SEALED);
     const secrets = createServerSecrets(TEST_SECRET_KEY);
@@ -130,7 +130,7 @@ describe('secrets at rest', () => {
 
     // Running it again changes nothing (already encrypted rows are left alone).
     await runMigration(t.store);
-    expect(await rawSecrets(t.store)).toEqual(raw);
+    expect(await rawSecrets(t.store, t.tenantId)).toEqual(raw);
   });
 
   it('migration 0008 finds the server secret as the server does (secret.key beside an SQLite database, else GRANTORY_SECRET_KEY), and refuses to guess without one', async () => {
@@ -145,7 +145,7 @@ describe('secrets at rest', () => {
       } else {
         await expect(runMigration(t.store)).rejects.toThrow(/set GRANTORY_SECRET_KEY/);
       }
-      expect((await rawSecrets(t.store)).sinks.find((s) => s.id === sinkId)!.secret).toBe(webhookSecret);
+      expect((await rawSecrets(t.store, t.tenantId)).sinks.find((s) => s.id === sinkId)!.secret).toBe(webhookSecret);
 
       if (TEST_BACKEND === 'sqlite') {
         const file = join(t.dataDir!, 'secret.key');
@@ -159,7 +159,7 @@ describe('secrets at rest', () => {
       if (previous === undefined) delete process.env.GRANTORY_SECRET_KEY;
       else process.env.GRANTORY_SECRET_KEY = previous;
     }
-    const stored = (await rawSecrets(t.store)).sinks.find((s) => s.id === sinkId)!.secret!;
+    const stored = (await rawSecrets(t.store, t.tenantId)).sinks.find((s) => s.id === sinkId)!.secret!;
     expect(createServerSecrets(TEST_SECRET_KEY).decrypt(stored)).toBe(webhookSecret);
   });
 });

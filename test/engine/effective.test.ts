@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { EffectiveBuilder, EMPTY_DATA, MAX_PERMISSION_SLOT, findPerm, holdsEverywhere, permAt, permCount, viaRange } from '../../src/engine/effective.ts';
 import { askContext, checkSlots, listAccess } from '../../src/engine/queries.ts';
-import { TenantIndex, type AssignmentRow } from '../../src/engine/tenant-index.ts';
+import type { AssignmentRow } from '../../src/engine/index-rows.ts';
+import { TenantIndex } from '../../src/engine/tenant-index.ts';
 
 function contents(data: Int32Array): [number, number[]][] {
   const out: [number, number[]][] = [];

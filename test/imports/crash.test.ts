@@ -197,8 +197,9 @@ describe(`kill -9 during imports (${TEST_BACKEND})`, () => {
       const watcher = await openStore({ dataDir, databaseUrl });
       let seenApply = false;
       try {
+        const tenant = (await watcher.listTenants())[0]!;
         await until('applying', async () => {
-          const v = await watcher.read('').db.selectFrom('imports').select(['phase', 'status']).where('id', '=', applying.id).executeTakeFirst();
+          const v = await watcher.read(tenant.id).db.selectFrom('imports').select(['phase', 'status']).where('id', '=', applying.id).executeTakeFirst();
           seenApply = v?.phase === 'apply';
           return seenApply || v?.status === 'Finished' ? true : null;
         });

@@ -14,7 +14,10 @@ import { buildIdentityIndex, matchAccount, normalizeKey } from '../../domain/mat
 import type { Database } from '../../store/schema.ts';
 import type { WriteMeta } from '../../store/store.ts';
 import type { ServiceDeps } from '../index.ts';
-import { accountsState, applyChanges, decideAndApply, loadStoredChanges, updateUnmatchedFromChanges, type Prepared } from './apply.ts';
+import { decideAndApply, type Prepared } from './apply.ts';
+import { accountsState } from './current-accounts.ts';
+import { loadStoredChanges, updateUnmatchedFromChanges } from './stored-changes.ts';
+import { applyChanges } from './write-changes.ts';
 import { checkCanceled, trackRunning, untrackRunning } from './cancel.ts';
 import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './import-dir.ts';
 import { findApplication, folderNameOf, importSettings, updateImport, uploadFolder } from './imports.ts';

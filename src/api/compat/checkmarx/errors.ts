@@ -8,15 +8,15 @@
  * {"messageCode": 40401, "messageDetails": "permission 99 does not exist", "code": "not_found"}
  * ```
  *
- * `messageCode` is the HTTP status times 100 plus a per-code index (table below); codes
- * added to the catalogue later fall back to the status times 100.
+ * `messageCode` is the HTTP status times 100 plus a per-code index (table below, one entry
+ * for every code: a code added to the catalogue does not compile until it has its own).
  */
 import { Type } from '@sinclair/typebox';
 import { challengeOf } from '../../problem.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, type AppError, type ErrorCode, type FieldError } from '../../../domain/errors.ts';
 
-const MESSAGE_CODES: Partial<Record<ErrorCode, number>> = {
+const MESSAGE_CODES: Record<ErrorCode, number> = {
   validation_failed: 40001,
   malformed_json: 40002,
   invalid_cursor: 40003,
@@ -53,9 +53,8 @@ export const CxErrorBody = Type.Object({
 });
 
 export function cxErrorOf(error: AppError): CxError {
-  const status = ERROR_CATALOGUE[error.code].status;
   return {
-    messageCode: MESSAGE_CODES[error.code] ?? status * 100,
+    messageCode: MESSAGE_CODES[error.code],
     messageDetails: error.message,
     code: error.code,
     ...(error.errors ? { errors: error.errors } : {}),

@@ -109,7 +109,8 @@ export function paPage<T>(items: T[], total: number, page: number, pageSize: num
   return { items, totalCount: total, page, pageSize, totalPages: Math.max(1, Math.ceil(total / pageSize)) };
 }
 
-const PA_CODES: Partial<Record<ErrorCode, [string, number]>> = {
+/** Permission Assist's `error` and status for each code (an `internal_error` of a create is `creation_failed`). */
+const PA_CODES: Record<ErrorCode, [string, number]> = {
   validation_failed: ['validation_error', 400],
   malformed_json: ['validation_error', 400],
   invalid_cursor: ['validation_error', 400],
@@ -119,10 +120,16 @@ const PA_CODES: Partial<Record<ErrorCode, [string, number]>> = {
   forbidden: ['forbidden', 403],
   not_found: ['not_found', 404],
   route_not_found: ['not_found', 404],
+  method_not_allowed: ['method_not_allowed', 405],
+  not_acceptable: ['not_acceptable', 406],
   conflict: ['conflict', 409],
   precondition_failed: ['conflict', 409],
   unprocessable: ['unprocessable_entity', 422],
   idempotency_mismatch: ['unprocessable_entity', 422],
+  precondition_required: ['precondition_required', 428],
+  rate_limited: ['rate_limited', 429],
+  internal_error: ['server_error', 500],
+  not_ready: ['not_ready', 503],
 };
 
 /** The status this profile answers where Grantory answers `status` (e.g. 413 and 415 are 400 here). */
@@ -146,7 +153,7 @@ export function correlationIdOf(requestId: string): string {
 }
 
 export function paError(error: AppError, requestId: string, creating: boolean): { status: number; body: { error: string; message: string; correlationId: string; errors: { field: string; message: string }[] } } {
-  const mapped = PA_CODES[error.code];
-  const [code, status] = mapped ?? (error.code === 'internal_error' ? [creating ? 'creation_failed' : 'server_error', 500] : [error.code, ERROR_CATALOGUE[error.code].status]);
+  const [mapped, status] = PA_CODES[error.code];
+  const code = error.code === 'internal_error' && creating ? 'creation_failed' : mapped;
   return { status, body: { error: code, message: error.message, correlationId: correlationIdOf(requestId), errors: error.errors ?? [] } };
 }
