@@ -422,7 +422,7 @@ class KyselyStore implements Store {
   }
 
   committed(tenantId: string): TenantDb {
-    return { tenantId, db: this.committedDb };
+    return { tenantId, db: this.committedDb.withPlugin(new TenantScopePlugin(tenantId)) };
   }
 
   async findTenantByName(name: string) {
