@@ -27,10 +27,10 @@ import { generate, load, SIZES } from './dataset.ts';
 import { buildApp } from '../src/api/app.ts';
 import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
 import { AccessEngine } from '../src/engine/engine.ts';
-import { systemActor, writeMeta } from '../src/services/actor.ts';
+import { systemActor, writeMeta } from '../src/services/kernel/actor.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
-import { DEFAULT_DELIVERY_OPTIONS, deliverPending } from '../src/services/delivery.ts';
-import { createEventSink } from '../src/services/event-sinks.ts';
+import { DEFAULT_DELIVERY_OPTIONS, deliverPending } from '../src/services/audit/delivery.ts';
+import { createEventSink } from '../src/services/audit/event-sinks.ts';
 import { createServices } from '../src/services/index.ts';
 import { openStore } from '../src/store/store.ts';
 

@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import pg from 'pg';
-import { systemActor, writeMeta } from '../src/services/actor.ts';
+import { systemActor, writeMeta } from '../src/services/kernel/actor.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
 import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
 import { createServices } from '../src/services/index.ts';

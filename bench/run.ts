@@ -248,7 +248,7 @@ async function naiveSqlCheck(db: Db, tenantId: string, identityId: string, permi
  * the write's revision (`minRevision`: B syncs on demand). Time from A's commit.
  */
 async function twoNodesBench(store: Store, openSecond: () => Promise<Store>, tenantId: string, d: Dataset, log: (s: string) => void): Promise<Record<string, unknown>> {
-  const { insertAssignment } = await import('../src/services/assignments.ts');
+  const { insertAssignment } = await import('../src/services/access/assignments.ts');
   const storeB = await openSecond();
   const nodeB = new AccessEngine(storeB, { pollIntervalMs: 200 });
   try {

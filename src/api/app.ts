@@ -29,8 +29,8 @@ import { AppError } from '../domain/errors.ts';
 import type { Right } from '../domain/rights.ts';
 import type { Store } from '../store/store.ts';
 import type { Services } from '../services/index.ts';
-import { requireRight, type RequestMeta } from '../services/actor.ts';
-import { recordDenial } from '../services/audit.ts';
+import { requireRight, type RequestMeta } from '../services/kernel/actor.ts';
+import { recordDenial } from '../services/audit/trail.ts';
 import type { Metrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
@@ -44,7 +44,7 @@ import {
   requestFingerprint,
   saveIdempotentResponse,
   validIdempotencyKey,
-} from '../services/idempotency.ts';
+} from '../services/kernel/idempotency.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
 import { createRateLimiters, rateLimited, setRateLimitHeaders, type RateLimiters } from './rate-limit.ts';

@@ -10,10 +10,10 @@
  */
 import { AppError } from '../domain/errors.ts';
 import { seedCatalogStep } from './catalog.ts';
-import type { Actor } from '../services/actor.ts';
-import { createIdentity } from '../services/identities.ts';
+import type { Actor } from '../services/kernel/actor.ts';
+import { createIdentity } from '../services/directory/identities.ts';
 import type { ServiceDeps } from '../services/index.ts';
-import { createOrgUnit, findOrgUnitByExternalId } from '../services/org-units.ts';
+import { createOrgUnit, findOrgUnitByExternalId } from '../services/directory/org-units.ts';
 import { DEFAULT_DEMO_IDENTITIES, DEFAULT_DEMO_SEED, generateDirectory, seededRandom, type DirectoryOptions, type DirectoryPlan } from './generator.ts';
 
 export interface SeedContext {

@@ -9,8 +9,8 @@
  * ```
  */
 import type { ServiceDeps } from '../services/index.ts';
-import { checkpointIfChanged } from '../services/checkpoints.ts';
-import { DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/delivery.ts';
+import { checkpointIfChanged } from '../services/audit/checkpoints.ts';
+import { DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/audit/delivery.ts';
 
 export interface JobsOptions {
   /** 0 disables scheduled checkpoints. */

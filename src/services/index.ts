@@ -7,15 +7,15 @@ import { AppError } from '../domain/errors.ts';
 import type { ServerSecrets } from '../domain/server-secrets.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessEngine } from '../engine/engine.ts';
-import type { DirectoryHooks } from './directory-hooks.ts';
-import { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';
-import type { Caller, RequestMeta } from './actor.ts';
-import { authenticateApplicationKey } from './application-keys.ts';
-import { createAuthFailureRecorder, type AuthFailureRecorder } from './auth-failures.ts';
-import { authenticateApiKey, CredentialRejected } from './authentication.ts';
-import { createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalIssuerSettings, type ExternalTokenVerifier } from './external-tokens.ts';
-import { authenticateAccessToken } from './oauth-tokens.ts';
-import { createKeyRing, type KeyRing, type KeyRingSettings } from './signing-keys.ts';
+import type { DirectoryHooks } from './directory/hooks.ts';
+import { RULE_DIRECTORY_HOOKS } from './access/rule-hooks.ts';
+import type { Caller, RequestMeta } from './kernel/actor.ts';
+import { authenticateApplicationKey } from './credentials/application-keys.ts';
+import { createAuthFailureRecorder, type AuthFailureRecorder } from './credentials/auth-failures.ts';
+import { authenticateApiKey, CredentialRejected } from './credentials/authentication.ts';
+import { createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalIssuerSettings, type ExternalTokenVerifier } from './credentials/external-tokens.ts';
+import { authenticateAccessToken } from './credentials/oauth-tokens.ts';
+import { createKeyRing, type KeyRing, type KeyRingSettings } from './credentials/signing-keys.ts';
 
 export interface SecuritySettings {
   /** The `iss` of Grantory's access tokens (its public base URL); read when a token is made or checked. */

@@ -3,7 +3,7 @@
  * HTTP API on the run's backend. Directory rows come from fixtures (store.write), not routes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reevaluateRulesForIdentity } from '../../src/services/assignment-rules.ts';
+import { reevaluateRulesForIdentity } from '../../src/services/access/assignment-rules.ts';
 import { AccessFixtures } from '../support/access-fixtures.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 

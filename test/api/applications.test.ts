@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemActor } from '../../src/services/actor.ts';
+import { systemActor } from '../../src/services/kernel/actor.ts';
 import { createApplication } from '../../src/services/catalog/applications.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 import { assignToAdmin, call, callerWith } from '../support/catalog.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemActor } from '../../src/services/actor.ts';
-import { setUnitMembers } from '../../src/services/identities.ts';
-import { findOrgUnitByExternalId, getOrgUnitByNumber, listSubtreeUnitIds, listUnitMembers, MAX_DEPTH } from '../../src/services/org-units.ts';
+import { systemActor } from '../../src/services/kernel/actor.ts';
+import { setUnitMembers } from '../../src/services/directory/identities.ts';
+import { findOrgUnitByExternalId, getOrgUnitByNumber, listSubtreeUnitIds, listUnitMembers, MAX_DEPTH } from '../../src/services/directory/org-units.ts';
 import { v1Calls } from '../support/catalog.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 

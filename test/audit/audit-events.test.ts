@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
-import { systemActor } from '../../src/services/actor.ts';
-import { listAuditEvents, type AuditEventView } from '../../src/services/audit.ts';
+import { systemActor } from '../../src/services/kernel/actor.ts';
+import { listAuditEvents, type AuditEventView } from '../../src/services/audit/trail.ts';
 import { createServices } from '../../src/services/index.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../support/harness.ts';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature, type WebhookHeaders } from '../../src/domain/standard-webhooks.ts';
 import { startJobs, type Jobs } from '../../src/jobs/index.ts';
-import { DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../../src/services/delivery.ts';
-import type { AuditEventView } from '../../src/services/audit.ts';
+import { DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../../src/services/audit/delivery.ts';
+import type { AuditEventView } from '../../src/services/audit/trail.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 import { startSyslogTcpListener, startSyslogUdpListener, startWebhookReceiver, until, type WebhookReceiver } from '../support/receivers.ts';
 

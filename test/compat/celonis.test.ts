@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
-import { systemActor } from '../../src/services/actor.ts';
+import { systemActor } from '../../src/services/kernel/actor.ts';
 import { createServices } from '../../src/services/index.ts';
 import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../support/harness.ts';
 import { createServerSecrets } from '../../src/domain/server-secrets.ts';

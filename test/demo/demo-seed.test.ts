@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemActor } from '../../src/services/actor.ts';
+import { systemActor } from '../../src/services/kernel/actor.ts';
 import { generateDirectory } from '../../src/demo/generator.ts';
 import { DEMO_MARKER, seedDemoTenant, seedDirectoryStep, type SeedStep } from '../../src/demo/seed.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';

@@ -1,6 +1,6 @@
 /** Grantory rights from the access index equal the SQL resolution, through assignment changes. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { resolveGrantoryRights, resolveGrantoryRightsFromIndex } from '../../src/services/rights.ts';
+import { resolveGrantoryRights, resolveGrantoryRightsFromIndex } from '../../src/services/access/rights.ts';
 import { AccessFixtures } from '../support/access-fixtures.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 

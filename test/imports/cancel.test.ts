@@ -5,8 +5,8 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemActor } from '../../src/services/actor.ts';
-import { verifyAuditTrail } from '../../src/services/audit.ts';
+import { systemActor } from '../../src/services/kernel/actor.ts';
+import { verifyAuditTrail } from '../../src/services/audit/trail.ts';
 import { cancelImport } from '../../src/services/imports/imports.ts';
 import type { ImportView } from '../../src/services/imports/views.ts';
 import { TEST_BACKEND } from '../support/harness.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/services/audit.ts';
+import { verifyAuditTrail } from '../../src/services/audit/trail.ts';
 import type { ImportView } from '../../src/services/imports/views.ts';
 import { createApplication, createIdentity, createImportTestApp, drain, dropFile, getImport, multipartBody, type ImportTestApp } from '../support/imports.ts';
 

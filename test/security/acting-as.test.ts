@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RIGHTS, type Right } from '../../src/domain/rights.ts';
-import { verifyAuditTrail } from '../../src/services/audit.ts';
+import { verifyAuditTrail } from '../../src/services/audit/trail.ts';
 import { rightIds, v1Calls } from '../support/catalog.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 import { apiKeyFor, createApplication, createIdentityWithRights } from '../support/security-fixtures.ts';

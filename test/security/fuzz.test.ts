@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RIGHTS, type Right } from '../../src/domain/rights.ts';
 import { seedDemoTenant } from '../../src/demo/seed.ts';
-import { systemActor } from '../../src/services/actor.ts';
+import { systemActor } from '../../src/services/kernel/actor.ts';
 import { createTestApp, TEST_BACKEND, type TestApp } from '../support/harness.ts';
 import { apiKeyFor, appKeyFor, basic, clientFor, createApplication, createIdentityWithRights, createOtherTenant } from '../support/security-fixtures.ts';
 import { headersOf, operationsOf, Pools, requestsOf, ResponseChecker, urlOf, type FuzzRequest, type Operation, type Who } from '../support/openapi-fuzz.ts';

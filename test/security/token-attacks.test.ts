@@ -181,8 +181,8 @@ describe('access token attacks', () => {
 
   it('keeps verifying tokens after a key rotation and across a restart (keys live in the store)', async () => {
     const before = await issue();
-    const { rotateSigningKey } = await import('../../src/services/signing-keys.ts');
-    const { systemActor } = await import('../../src/services/actor.ts');
+    const { rotateSigningKey } = await import('../../src/services/credentials/signing-keys.ts');
+    const { systemActor } = await import('../../src/services/kernel/actor.ts');
     const { kid } = await rotateSigningKey(t.services.deps, systemActor(t.tenantId), { retiredKeyTtlSeconds: 3600 });
     t.services.keyRing.invalidate();
     const after = await issue();

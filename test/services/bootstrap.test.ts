@@ -3,7 +3,7 @@
  * tenant and seeding it, and two nodes starting at once on one database.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/services/audit.ts';
+import { verifyAuditTrail } from '../../src/services/audit/trail.ts';
 import { ADMIN_SUBJECT, bootstrap, DEFAULT_TENANT } from '../../src/services/bootstrap.ts';
 import { createServices } from '../../src/services/index.ts';
 import { createServerSecrets } from '../../src/domain/server-secrets.ts';

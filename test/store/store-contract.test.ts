@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { GENESIS_HASH, hashAuditEvent } from '../../src/domain/audit-chain.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { fromAuditRow, isUniqueViolation, type Store, type WriteMeta, type WriteTx } from '../../src/store/store.ts';
-import { verifyAuditTrail } from '../../src/services/audit.ts';
+import { verifyAuditTrail } from '../../src/services/audit/trail.ts';
 import { CONTRACT_BACKENDS, openTestStore, type TestStore } from '../support/harness.ts';
 
 const META: WriteMeta = { actorType: 'system', actorId: null, actorName: 'store contract test' };

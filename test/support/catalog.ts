@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Right } from '../../src/domain/rights.ts';
-import { systemActor, writeMeta } from '../../src/services/actor.ts';
+import { systemActor, writeMeta } from '../../src/services/kernel/actor.ts';
 import type { TestApp } from './harness.ts';
 
 /** Sends a request as `auth` (the administrator by default). */

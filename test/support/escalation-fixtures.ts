@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import { RIGHTS, type Right } from '../../src/domain/rights.ts';
-import { resolveGrantoryRights } from '../../src/services/rights.ts';
+import { resolveGrantoryRights } from '../../src/services/access/rights.ts';
 import type { TestApp } from './harness.ts';
 import { apiKeyFor, createIdentityWithRights } from './security-fixtures.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App } from '../../src/api/app.ts';
 import { createImportWorker, type ImportWorker } from '../../src/jobs/import-worker.ts';
-import { systemActor, writeMeta } from '../../src/services/actor.ts';
+import { systemActor, writeMeta } from '../../src/services/kernel/actor.ts';
 import { bootstrap } from '../../src/services/bootstrap.ts';
 import { createServices, type ImportSettings, type Services } from '../../src/services/index.ts';
 import type { ImportView } from '../../src/services/imports/views.ts';

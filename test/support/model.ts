@@ -4,7 +4,7 @@
  * roles and assignments. Returns the ids by name.
  */
 import { randomUUID } from 'node:crypto';
-import { systemActor, writeMeta } from '../../src/services/actor.ts';
+import { systemActor, writeMeta } from '../../src/services/kernel/actor.ts';
 import type { Store, WriteTx } from '../../src/store/store.ts';
 
 export interface Model {

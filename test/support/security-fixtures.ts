@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../src/domain/canonical-json.ts';
 import { GRANTORY_APPLICATION, type Right } from '../../src/domain/rights.ts';
-import { systemActor } from '../../src/services/actor.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
-import { createApplicationKey } from '../../src/services/application-keys.ts';
+import { systemActor } from '../../src/services/kernel/actor.ts';
+import { createApiKey } from '../../src/services/credentials/api-keys.ts';
+import { createApplicationKey } from '../../src/services/credentials/application-keys.ts';
 import { seedTenant } from '../../src/services/bootstrap.ts';
-import { createClient } from '../../src/services/oauth-clients.ts';
+import { createClient } from '../../src/services/credentials/oauth-clients.ts';
 import type { Services } from '../../src/services/index.ts';
 import type { Store } from '../../src/store/store.ts';
 

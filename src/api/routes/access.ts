@@ -5,8 +5,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
-import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from '../../services/access.ts';
-import { deleteAccount, putAccount } from '../../services/accounts.ts';
+import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from '../../services/access/queries.ts';
+import { deleteAccount, putAccount } from '../../services/access/accounts.ts';
 import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/accounts.ts';
 import { ListQuery, PageOf } from '../schemas.ts';
 import type { ContextType as ContextTypeValue } from '../../domain/access.ts';

@@ -8,14 +8,14 @@ import {
   getAssignment,
   listAssignments,
   type StateAction,
-} from '../../services/assignments.ts';
+} from '../../services/access/assignments.ts';
 import {
   createAssignmentRule,
   deleteAssignmentRule,
   getAssignmentRule,
   listAssignmentRules,
   updateAssignmentRule,
-} from '../../services/assignment-rules.ts';
+} from '../../services/access/assignment-rules.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { AUTHENTICATED, needs } from '../route-auth.ts';
 import { Assignee, Assignment, AssignmentRule, Context, DateTime, Id, Resource, Revision, RuleBody, RuleCondition } from './access-schemas.ts';

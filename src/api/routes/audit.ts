@@ -1,8 +1,8 @@
 /** `/audit-events` (the filtered, cursor-paged trail) and `/audit-checkpoints` (signed heads). */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
-import { listAuditEvents } from '../../services/audit.ts';
-import { createCheckpoint, listCheckpoints } from '../../services/checkpoints.ts';
+import { listAuditEvents } from '../../services/audit/trail.ts';
+import { createCheckpoint, listCheckpoints } from '../../services/audit/checkpoints.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 

@@ -18,8 +18,8 @@ import {
   issueToken,
   OAuthError,
   revokeToken,
-} from '../../services/oauth-tokens.ts';
-import { SIGNING_ALG } from '../../services/signing-keys.ts';
+} from '../../services/credentials/oauth-tokens.ts';
+import { SIGNING_ALG } from '../../services/credentials/signing-keys.ts';
 import { requestMetaOf, type App, type RouteDeps } from '../app.ts';
 import { rateLimited, setRateLimitHeaders } from '../rate-limit.ts';
 import { CLIENT_AUTH, PUBLIC } from '../route-auth.ts';

@@ -13,14 +13,14 @@ import { assertIfMatch } from '../../domain/etag.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb } from '../../store/store.ts';
-import { requireRight, writeMeta, type Actor } from '../actor.ts';
+import { requireRight, writeMeta, type Actor } from '../kernel/actor.ts';
 import type { ServiceDeps } from '../index.ts';
-import { openPager, type Page } from '../pagination.ts';
+import { openPager, type Page } from '../kernel/pagination.ts';
 import { findApplicationRow } from './applications.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { CATALOG_READ_RIGHTS, bool, containsText, flag, takenField, type Versioned } from './common.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
-import { writeAs } from '../rights-guard.ts';
+import { writeAs } from '../kernel/rights-guard.ts';
 
 export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 export type Risk = (typeof RISKS)[number];

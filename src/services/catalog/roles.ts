@@ -18,13 +18,13 @@ import { RIGHTS, isRight } from '../../domain/rights.ts';
 import { inclusionCycle, inclusionEdges, reachableRoles } from '../../domain/role-graph.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb } from '../../store/store.ts';
-import { requireRight, writeMeta, type Actor } from '../actor.ts';
+import { requireRight, writeMeta, type Actor } from '../kernel/actor.ts';
 import type { ServiceDeps } from '../index.ts';
-import { openPager, type Page } from '../pagination.ts';
+import { openPager, type Page } from '../kernel/pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { ROLE_READ_RIGHTS, assertDistinct, bool, containsText, invalidField, missingIds, takenField, type Versioned } from './common.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
-import { writeAs } from '../rights-guard.ts';
+import { writeAs } from '../kernel/rights-guard.ts';
 
 export interface RoleView {
   id: string;

@@ -23,9 +23,9 @@ import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './im
 import { findApplication, folderNameOf, importSettings, updateImport, uploadFolder } from './imports.ts';
 import { buildSnapshot, ImportCanceled, ImportFailure, type SnapshotFile } from './snapshot.ts';
 import { appendLog, toImportView, type ImportFile, type LogEntry } from './views.ts';
-import { requireRight, type Actor } from '../actor.ts';
+import { requireRight, type Actor } from '../kernel/actor.ts';
 import { AppError } from '../../domain/errors.ts';
-import { writeAs } from '../rights-guard.ts';
+import { writeAs } from '../kernel/rights-guard.ts';
 
 type ImportRow = Database['imports'];
 

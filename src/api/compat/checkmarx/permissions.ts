@@ -1,7 +1,7 @@
 /** `GET /Permissions`, `GET /Permissions/{id}`: the permission catalog, Checkmarx-shaped. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../app.ts';
-import type { Actor } from '../../../services/actor.ts';
+import type { Actor } from '../../../services/kernel/actor.ts';
 import type { ServiceDeps } from '../../../services/index.ts';
 import { getApplication, listApplications } from '../../../services/catalog/applications.ts';
 import { getPermissionByNumber, listPermissions, type PermissionView } from '../../../services/catalog/permissions.ts';

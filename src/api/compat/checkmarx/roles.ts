@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../app.ts';
-import type { Actor } from '../../../services/actor.ts';
+import type { Actor } from '../../../services/kernel/actor.ts';
 import type { ServiceDeps } from '../../../services/index.ts';
 import { permissionIdsOfNumbers, permissionNumbersOfIds } from '../../../services/catalog/permissions.ts';
 import { createRole, deleteRole, getRoleByNumber, listRoles, updateRole, type RoleView } from '../../../services/catalog/roles.ts';

@@ -1,7 +1,7 @@
 /** Pieces shared by the Checkmarx profile's routes. */
 import { Type } from '@sinclair/typebox';
-import type { Page } from '../../../services/pagination.ts';
-import { MAX_PAGE_SIZE } from '../../../services/pagination.ts';
+import type { Page } from '../../../services/kernel/pagination.ts';
+import { MAX_PAGE_SIZE } from '../../../services/kernel/pagination.ts';
 
 export const tags = ['checkmarx'];
 

@@ -5,9 +5,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../app.ts';
-import type { Actor } from '../../../services/actor.ts';
+import type { Actor } from '../../../services/kernel/actor.ts';
 import type { ServiceDeps } from '../../../services/index.ts';
-import { getIdentityByNumber, setIdentityUnit, setUnitMembers } from '../../../services/identities.ts';
+import { getIdentityByNumber, setIdentityUnit, setUnitMembers } from '../../../services/directory/identities.ts';
 import {
   createOrgUnit,
   deleteOrgUnit,
@@ -17,7 +17,7 @@ import {
   listUnitMembers,
   updateOrgUnit,
   type OrgUnitView,
-} from '../../../services/org-units.ts';
+} from '../../../services/directory/org-units.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';

@@ -6,19 +6,19 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../app.ts';
-import type { Actor } from '../../../services/actor.ts';
+import type { Actor } from '../../../services/kernel/actor.ts';
 import type { ServiceDeps } from '../../../services/index.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { roleIdsOfNumbers, roleNumbersOfIds } from '../../../services/catalog/roles.ts';
-import { createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from '../../../services/direct-roles.ts';
+import { createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from '../../../services/access/direct-roles.ts';
 import {
   deleteIdentity,
   getIdentityByNumber,
   listIdentities,
   type IdentityFields,
   type IdentityView,
-} from '../../../services/identities.ts';
-import { getOrgUnit, getOrgUnitByNumber } from '../../../services/org-units.ts';
+} from '../../../services/directory/identities.ts';
+import { getOrgUnit, getOrgUnitByNumber } from '../../../services/directory/org-units.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { Nullable } from '../../schemas.ts';

@@ -17,7 +17,7 @@ import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listId
 import { cancelImport, findApplication, getImport, listImportsByPage, stageImport, uploadImport } from '../../../services/imports/imports.ts';
 import type { ImportView } from '../../../services/imports/views.ts';
 import type { ServiceDeps } from '../../../services/index.ts';
-import type { Actor } from '../../../services/actor.ts';
+import type { Actor } from '../../../services/kernel/actor.ts';
 import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
 
 const tags = ['permission-assist'];

@@ -1,0 +1,92 @@
+/**
+ * An identity's directly assigned roles as one list (the Checkmarx `roleIds` of a user):
+ * read the roles of its direct, not revoked, context-`all` role assignments; set the list
+ * by creating direct assignments for added roles and revoking those of removed ones, in
+ * the same write as the identity's own change, so a refused request changes nothing.
+ */
+import { CONTEXT_ALL } from '../../domain/access.ts';
+import type { WriteTx } from '../../store/store.ts';
+import { requireHoldsRightsOf } from './common.ts';
+import type { Actor } from '../kernel/actor.ts';
+import { insertAssignment, listAssignments, setState } from './assignments.ts';
+import { createIdentity, updateIdentity, type CreateIdentityInput, type IdentityRecord, type UpdateIdentityInput } from '../directory/identities.ts';
+import type { ServiceDeps } from '../index.ts';
+
+interface DirectRole {
+  assignmentId: string;
+  roleId: string;
+}
+
+async function directRoleAssignments(deps: ServiceDeps, actor: Actor, identityId: string): Promise<DirectRole[]> {
+  const found: DirectRole[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listAssignments(deps, actor, { assigneeType: 'identity', assigneeId: identityId, resourceType: 'role', source: 'direct', limit: 500, cursor });
+    for (const a of page.items) {
+      if (a.state !== 'revoked' && a.context.type === 'all') found.push({ assignmentId: a.id, roleId: a.resource.id });
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return found;
+}
+
+/** Ids of the roles directly assigned to the identity (active or paused, context all). */
+export async function listDirectRoleIds(deps: ServiceDeps, actor: Actor, identityId: string): Promise<string[]> {
+  return [...new Set((await directRoleAssignments(deps, actor, identityId)).map((a) => a.roleId))];
+}
+
+/**
+ * Makes the identity's direct roles exactly `roleIds`, inside a write: direct assignments
+ * for added roles, revocation for removed ones (rights checks: the caller's own for the
+ * added roles here, the rights guard on the whole write).
+ */
+export async function setDirectRolesInTx(tx: WriteTx, actor: Actor, identityId: string, roleIds: readonly string[]): Promise<void> {
+  const current = await tx.db
+    .selectFrom('assignments')
+    .selectAll()
+    .where('tenant_id', '=', tx.tenantId)
+    .where('assignee_type', '=', 'identity')
+    .where('assignee_id', '=', identityId)
+    .where('resource_type', '=', 'role')
+    .where('source', '=', 'direct')
+    .where('context_type', '=', 'all')
+    .where('state', '!=', 'revoked')
+    .execute();
+  const wanted = new Set(roleIds);
+  const held = new Set(current.map((a) => a.resource_id));
+  for (const roleId of wanted) {
+    if (held.has(roleId)) continue;
+    const resource = { type: 'role' as const, id: roleId };
+    await requireHoldsRightsOf(tx, actor, resource);
+    await insertAssignment(tx, {
+      assignee: { type: 'identity', id: identityId },
+      resource,
+      context: CONTEXT_ALL,
+      source: 'direct',
+      validFrom: null,
+      validTo: null,
+      reason: 'set as user roles',
+      createdBy: actor.caller.id,
+      delegatedFromId: null,
+      delegatorId: null,
+      ruleId: null,
+    });
+  }
+  for (const a of current) if (!wanted.has(a.resource_id)) await setState(tx, a, 'revoke', 'removed from user roles');
+}
+
+/** Creates an identity with exactly these direct roles, in one write. */
+export async function createIdentityWithRoles(deps: ServiceDeps, actor: Actor, fields: CreateIdentityInput, roleIds: readonly string[]): Promise<IdentityRecord & { revision: number }> {
+  return createIdentity(deps, actor, fields, roleIds.length ? (tx, id) => setDirectRolesInTx(tx, actor, id, roleIds) : undefined);
+}
+
+/** Updates an identity and, when `roleIds` is given, sets its direct roles, in one write. */
+export async function updateIdentityWithRoles(
+  deps: ServiceDeps,
+  actor: Actor,
+  identityId: string,
+  patch: UpdateIdentityInput,
+  roleIds: readonly string[] | undefined,
+): Promise<IdentityRecord & { revision: number }> {
+  return updateIdentity(deps, actor, identityId, patch, undefined, roleIds ? (tx, id) => setDirectRolesInTx(tx, actor, id, roleIds) : undefined);
+}

@@ -1,0 +1,141 @@
+/**
+ * Provisioned permissions by context or by holder — the use case behind the CoreOne
+ * profile's `/api/permission` (any application) and `/api/permission/myapplication` (the
+ * calling client's application). Reads the provisioned (IdP) space only: a paused
+ * assignment is not provisioned and does not appear.
+ *
+ * - `context` = a user or an organization unit: the rights held *in that context*
+ *   (assignments or grants made in exactly that context).
+ * - `userSubject`: the rights *of that holder*, in every context.
+ *
+ * Identifiers: a user is found by its integer `number`, id, subject or username; a unit by
+ * its `number`, id or external id. Rows carry `userId` = the identity's `number` and
+ * `contextObjectIdentifier` = the unit's or identity's `number` (as text). Grants in an
+ * application-object context have no CoreOne context type and are left out.
+ */
+import { AppError } from '../../domain/errors.ts';
+import { NONE } from '../../engine/nodes.ts';
+import { heldSlots, holdersInContext, type HeldVia } from '../../engine/queries.ts';
+import type { TenantIndex } from '../../engine/tenant-index.ts';
+import { requireRight, type Actor } from '../kernel/actor.ts';
+import { engineOf } from './common.ts';
+import { findApplication } from './queries.ts';
+import type { ServiceDeps } from '../index.ts';
+
+export interface ProvisionedQuery {
+  contextType?: 'User' | 'OrganizationUnit' | undefined;
+  contextObjectIdentifier?: string | undefined;
+  application?: string | undefined;
+  userSubject?: string | undefined;
+  minRevision?: number | undefined;
+}
+
+export interface ProvisionedRow {
+  username: string | null;
+  userId: number;
+  userEmail?: string | null;
+  role: string;
+  application: string;
+  contextType: 'OrganizationUnit' | 'User' | 'All';
+  contextObjectIdentifier: string | null;
+}
+
+function findUser(index: TenantIndex, ref: string): number {
+  if (/^\d{1,15}$/.test(ref)) {
+    const byNumber = index.identityByNumber.get(Number(ref));
+    if (byNumber !== undefined) return byNumber;
+  }
+  const byId = index.identities.find(ref);
+  if (byId !== NONE && index.identities.get(byId).exists) return byId;
+  return index.identitySlotByKey(ref);
+}
+
+function findUnit(index: TenantIndex, ref: string): number {
+  if (/^\d{1,15}$/.test(ref)) {
+    const byNumber = index.unitByNumber.get(Number(ref));
+    if (byNumber !== undefined) return byNumber;
+  }
+  const byId = index.units.find(ref);
+  if (byId !== NONE && index.units.get(byId).exists) return byId;
+  return index.unitByExternalId.get(ref) ?? NONE;
+}
+
+export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mode: 'any' | 'mine', q: ProvisionedQuery): Promise<ProvisionedRow[]> {
+  if (mode === 'any') requireRight(actor, 'read-permissions-any-application');
+  else requireRight(actor, 'read-permissions-my-application');
+  const byContext = q.contextType !== undefined || q.contextObjectIdentifier !== undefined;
+  if (byContext && (!q.contextType || !q.contextObjectIdentifier)) {
+    throw new AppError('validation_failed', 'contextType and contextObjectIdentifier go together', {
+      errors: [{ field: q.contextType ? 'contextObjectIdentifier' : 'contextType', message: 'is required' }],
+    });
+  }
+  if (!byContext && !q.userSubject) {
+    throw new AppError('validation_failed', 'give contextType with contextObjectIdentifier, or userSubject', { errors: [{ field: 'userSubject', message: 'is required' }] });
+  }
+  const engine = engineOf(deps);
+  const { index } = await engine.at(actor.caller.tenantId, q.minRevision);
+  const now = engine.now();
+
+  let app = NONE;
+  if (mode === 'mine') {
+    if (!actor.caller.applicationId) throw new AppError('forbidden', 'this credential is not bound to an application; /myapplication needs a client of an application');
+    app = findApplication(index, actor.caller.applicationId);
+    if (app === NONE) return [];
+  } else if (q.application !== undefined && q.application !== '') {
+    app = findApplication(index, q.application);
+    if (app === NONE) return [];
+  }
+  const withEmail = actor.caller.scopes === null || actor.caller.scopes.includes('email');
+
+  const rows: ProvisionedRow[] = [];
+  const seen = new Set<string>();
+  const emit = (identity: number, permission: number, via: HeldVia) => {
+    const perm = index.perms.get(permission);
+    if (app !== NONE && perm.app !== app) return;
+    const ctx = via.context;
+    let contextType: ProvisionedRow['contextType'];
+    let contextObjectIdentifier: string | null = null;
+    if (ctx.type === 'all') contextType = 'All';
+    else if (ctx.type === 'orgUnit') {
+      contextType = 'OrganizationUnit';
+      const u = index.units.find(ctx.id ?? '');
+      contextObjectIdentifier = u !== NONE && index.units.get(u).exists ? String(index.units.get(u).number) : ctx.id;
+    } else if (ctx.type === 'identity') {
+      contextType = 'User';
+      const i = index.identities.find(ctx.id ?? '');
+      contextObjectIdentifier = i !== NONE && index.identities.get(i).exists ? String(index.identities.get(i).number) : ctx.id;
+    } else return;
+    const key = `${identity}|${permission}|${contextType}|${contextObjectIdentifier ?? ''}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const holder = index.identities.get(identity);
+    const application = index.apps.get(perm.app);
+    rows.push({
+      username: holder.username,
+      userId: holder.number,
+      ...(withEmail ? { userEmail: holder.email } : {}),
+      role: perm.name,
+      application: application.name,
+      contextType,
+      contextObjectIdentifier,
+    });
+  };
+
+  if (byContext) {
+    if (q.contextType === 'User') {
+      const target = findUser(index, q.contextObjectIdentifier!);
+      if (target === NONE) return [];
+      for (const h of holdersInContext(index, 'identity', index.identities.get(target).id, now, 'provisioned')) emit(h.identity, h.permission, h.via);
+    } else {
+      const target = findUnit(index, q.contextObjectIdentifier!);
+      if (target === NONE) return [];
+      for (const h of holdersInContext(index, 'orgUnit', index.units.get(target).id, now, 'provisioned')) emit(h.identity, h.permission, h.via);
+    }
+  } else {
+    const holder = index.identitySlotByKey(q.userSubject!);
+    if (holder === NONE) return [];
+    for (const [permission, vias] of heldSlots(index, holder, now, 'provisioned', app)) for (const v of vias) emit(holder, permission, v);
+  }
+  rows.sort((a, b) => a.userId - b.userId || (a.application < b.application ? -1 : a.application > b.application ? 1 : 0) || (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
+  return rows;
+}

@@ -1,0 +1,107 @@
+/**
+ * Access tokens from an external identity provider (Keycloak, Entra ID, Okta, ...), so a
+ * deployment can let callers use the IdP it already has. A token is accepted when it is
+ * signed by a key of the configured JWKS (URL or file; asymmetric algorithms only), has the
+ * configured issuer and audience and is within its validity (with the clock tolerance). Its
+ * subject claim (`sub` by default) names an identity by `subject` in the configured tenant;
+ * the caller gets that identity's rights, narrowed by the token's Grantory scopes (`scope`,
+ * or Entra's `scp`) when it carries any; other scopes (`openid`, `profile`) are ignored.
+ */
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { sql } from 'kysely';
+import { isKnownScope, narrowRights, parseScopeParam } from '../../domain/scopes.ts';
+import type { Caller } from '../kernel/actor.ts';
+import { CredentialRejected } from './authentication.ts';
+import type { ServiceDeps } from '../index.ts';
+import { grantoryRights } from '../access/rights.ts';
+
+export interface ExternalIssuerSettings {
+  issuer: string;
+  audience: string;
+  jwksUrl?: string | undefined;
+  jwksFile?: string | undefined;
+  /** The name of the tenant whose identities the tokens' subjects name. */
+  tenant: string;
+  subjectClaim: string;
+  algorithms: string[];
+}
+
+export const EXTERNAL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+export interface ExternalTokenVerifier {
+  readonly issuer: string;
+  authenticate(token: string): Promise<Caller>;
+}
+
+type KeySet = ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+
+export function createExternalTokenVerifier(deps: ServiceDeps, settings: ExternalIssuerSettings, clockToleranceSeconds: number): ExternalTokenVerifier {
+  let keys: KeySet;
+  if (settings.jwksFile) {
+    keys = createLocalJWKSet(JSON.parse(readFileSync(settings.jwksFile, 'utf8')) as JSONWebKeySet);
+  } else if (settings.jwksUrl) {
+    keys = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+  } else {
+    throw new Error('the external issuer needs a JWKS URL or a JWKS file');
+  }
+  let tenantId: string | null = null;
+
+  return {
+    issuer: settings.issuer,
+    async authenticate(token) {
+      const reject = (reason: string, credentialId: string | null = null): never => {
+        throw new CredentialRejected(reason, { tenantId, credentialType: 'external_token', credentialId, label: settings.issuer.slice(0, 100) });
+      };
+      tenantId ??= (await deps.store.findTenantByName(settings.tenant))?.id ?? null;
+      if (!tenantId) return reject(`the tenant "${settings.tenant}" of the external issuer does not exist`);
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer: settings.issuer,
+          audience: settings.audience,
+          algorithms: settings.algorithms,
+          clockTolerance: clockToleranceSeconds,
+          currentDate: deps.now(),
+          requiredClaims: ['exp', settings.subjectClaim],
+        }));
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        return reject(code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : `the token from the external issuer is not valid (${code || 'unverifiable'})`);
+      }
+      const subject = payload[settings.subjectClaim];
+      if (typeof subject !== 'string' || subject.length === 0 || subject.length > 300) return reject('the token has no usable subject');
+      const scope = deps.store.read(tenantId);
+      const identity = await scope.db
+        .selectFrom('identities')
+        .select(['id', 'subject', 'display_name'])
+        .where('tenant_id', '=', tenantId)
+        // Subjects are stored in NFC (domain/identifiers.ts); one stored before that is found as written.
+        .where('subject', 'in', [...new Set([subject, subject.normalize('NFC')])])
+        .orderBy(sql`case when subject = ${subject.normalize('NFC')} then 0 else 1 end`)
+        .executeTakeFirst();
+      if (!identity) return reject('the token names no known identity');
+      const scopes = scopesOf(payload);
+      const rights = narrowRights(await grantoryRights(deps, tenantId, identity.id, deps.now().toISOString()), scopes);
+      return {
+        tenantId,
+        kind: 'identity',
+        id: identity.id,
+        name: identity.display_name ?? identity.subject,
+        identityId: identity.id,
+        authorityId: null,
+        scopes,
+        rights,
+        applicationId: null,
+      };
+    },
+  };
+}
+
+/** The token's Grantory scopes; `null` (not narrowed) when it carries none Grantory knows (e.g. only `openid profile`). */
+function scopesOf(payload: JWTPayload): string[] | null {
+  const raw = payload.scope ?? payload.scp;
+  const all = typeof raw === 'string' ? parseScopeParam(raw) : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
+  const known = all.filter(isKnownScope);
+  return known.length ? known : null;
+}

@@ -1,0 +1,506 @@
+/**
+ * Identities: the people and service accounts of a tenant (glossary: identity).
+ *
+ * Invariants kept here, for every caller (HTTP, CLI, jobs, vendor profiles):
+ * - `subject`, `username` and `employeeNumber` are unique in the tenant (409 naming the field);
+ *   `subject`, `username` and `email` are stored in NFC and hold no invisible characters, and
+ *   a username that looks like another one (same confusables skeleton) is a 409 naming it
+ *   (see `domain/identifiers.ts`);
+ * - a `subject` is generated as `grantory:<number>` when absent; the `grantory:` prefix is
+ *   reserved for generated subjects, in any case or look-alike spelling, so a caller's
+ *   subject can never collide with one;
+ * - `managerId` and `orgUnitId` refer to existing objects of the tenant; the manager chain
+ *   has no cycle (409 naming it);
+ * - an identity that something still refers to is not deleted (409 naming each blocker,
+ *   see `delete-blockers.ts`).
+ *
+ * Every write runs the `afterIdentityChange` listeners (see `directory-hooks.ts`) inside
+ * its transaction: that is where assignment rules are re-evaluated.
+ *
+ * ```ts
+ * const { identity, version, revision } = await createIdentity(deps, actor, { username: 'ada', email: 'ada@example.com' });
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { canonicalJson } from '../../domain/canonical-json.ts';
+import { assertIfMatch } from '../../domain/etag.ts';
+import { AppError, notFound, type FieldError } from '../../domain/errors.ts';
+import { identifierSkeleton, normalizeOptionalIdentifier, startsWithLookAlike } from '../../domain/identifiers.ts';
+import type { Database } from '../../store/schema.ts';
+import { isUniqueViolation, type TenantDb, type WriteTx } from '../../store/store.ts';
+import { requireRight, type Actor } from '../kernel/actor.ts';
+import { assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from './delete-blockers.ts';
+import { notifyIdentityChange } from './hooks.ts';
+import type { ServiceDeps } from '../index.ts';
+import { openPager, type Page } from '../kernel/pagination.ts';
+import { containsText } from '../kernel/text-search.ts';
+import { writeAs } from '../kernel/rights-guard.ts';
+
+export const IDENTITY_TYPES = ['employee', 'contractor', 'vendor', 'partner', 'service', 'other'] as const;
+export type IdentityType = (typeof IDENTITY_TYPES)[number];
+
+export const IDENTITY_STATUSES = ['active', 'on_leave', 'terminated'] as const;
+export type IdentityStatus = (typeof IDENTITY_STATUSES)[number];
+
+/** Subjects Grantory generates; callers may not choose subjects with this prefix. */
+export const GENERATED_SUBJECT_PREFIX = 'grantory:';
+
+export const ATTRIBUTE_LIMITS = { maxCount: 50, keyPattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$', maxValueLength: 500 } as const;
+
+/** Longest manager chain walked when looking for a cycle. */
+const MAX_MANAGER_CHAIN = 10_000;
+
+export interface IdentityView {
+  id: string;
+  number: number;
+  subject: string;
+  username: string | null;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  displayName: string | null;
+  employeeNumber: string | null;
+  type: string;
+  status: string;
+  managerId: string | null;
+  orgUnitId: string | null;
+  attributes: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An identity with its `version` (the ETag of its current state). */
+export interface IdentityRecord {
+  identity: IdentityView;
+  version: number;
+}
+
+/** The fields a caller may set; every one may be absent on update (then it is kept). */
+export interface IdentityFields {
+  username?: string | null | undefined;
+  email?: string | null | undefined;
+  firstName?: string | null | undefined;
+  lastName?: string | null | undefined;
+  displayName?: string | null | undefined;
+  employeeNumber?: string | null | undefined;
+  type?: IdentityType | undefined;
+  status?: IdentityStatus | undefined;
+  managerId?: string | null | undefined;
+  orgUnitId?: string | null | undefined;
+  /** Replaces the whole map on update. */
+  attributes?: Record<string, string> | undefined;
+}
+
+export interface CreateIdentityInput extends IdentityFields {
+  /** Generated as `grantory:<number>` when absent. */
+  subject?: string | undefined;
+}
+
+export interface UpdateIdentityInput extends IdentityFields {
+  subject?: string | undefined;
+}
+
+export interface ListIdentitiesQuery {
+  status?: IdentityStatus | undefined;
+  orgUnitId?: string | undefined;
+  managerId?: string | undefined;
+  q?: string | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+type IdentityRow = Database['identities'];
+
+export function toIdentityView(row: IdentityRow): IdentityView {
+  return {
+    id: row.id,
+    number: Number(row.number),
+    subject: row.subject,
+    username: row.username,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    displayName: row.display_name,
+    employeeNumber: row.employee_number,
+    type: row.type,
+    status: row.status,
+    managerId: row.manager_id,
+    orgUnitId: row.org_unit_id,
+    attributes: JSON.parse(row.attributes) as Record<string, string>,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const toRecord = (row: IdentityRow): IdentityRecord => ({ identity: toIdentityView(row), version: row.version });
+
+/* ---------- lookups for other services (no rights check: the calling service did it) ---------- */
+
+export async function findIdentityRow(scope: TenantDb, id: string): Promise<IdentityRow | undefined> {
+  return scope.db.selectFrom('identities').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Finds an identity by its id or, failing that, by its subject — the way `POST /check`
+ * and the CoreOne profile name identities.
+ */
+export async function findIdentityByIdOrSubject(scope: TenantDb, idOrSubject: string): Promise<IdentityRecord | undefined> {
+  const row = await scope.db
+    .selectFrom('identities')
+    .selectAll()
+    .where('tenant_id', '=', scope.tenantId)
+    // Subjects are stored in NFC; one stored before that is found as written.
+    .where((eb) => eb.or([eb('id', '=', idOrSubject), eb('subject', 'in', [...new Set([idOrSubject, idOrSubject.normalize('NFC')])])]))
+    .orderBy(sql`case when id = ${idOrSubject} then 0 else 1 end`)
+    .executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/** Finds an identity by its integer `number` (the id of vendor profiles). */
+export async function findIdentityByNumber(scope: TenantDb, number: number): Promise<IdentityRecord | undefined> {
+  const row = await scope.db
+    .selectFrom('identities')
+    .selectAll()
+    .where('tenant_id', '=', scope.tenantId)
+    .where('number', '=', number)
+    .executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/* ---------- use cases ---------- */
+
+export async function getIdentity(deps: ServiceDeps, actor: Actor, id: string): Promise<IdentityRecord> {
+  requireRight(actor, 'manage-users');
+  const row = await findIdentityRow(deps.store.read(actor.caller.tenantId), id);
+  if (!row) throw notFound('identity', id);
+  return toRecord(row);
+}
+
+export async function getIdentityByNumber(deps: ServiceDeps, actor: Actor, number: number): Promise<IdentityRecord> {
+  requireRight(actor, 'manage-users');
+  const found = await findIdentityByNumber(deps.store.read(actor.caller.tenantId), number);
+  if (!found) throw notFound('identity', String(number));
+  return found;
+}
+
+export async function listIdentities(deps: ServiceDeps, actor: Actor, query: ListIdentitiesQuery): Promise<Page<IdentityView>> {
+  requireRight(actor, 'manage-users');
+  const { tenantId } = actor.caller;
+  const filter = { status: query.status, orgUnitId: query.orgUnitId, managerId: query.managerId, q: query.q };
+  const pager = await openPager<number>(deps.store, tenantId, 'identities', filter, query);
+  const { db } = deps.store.read(tenantId);
+  let q = db.selectFrom('identities').selectAll().where('tenant_id', '=', tenantId);
+  if (query.status) q = q.where('status', '=', query.status);
+  if (query.orgUnitId) q = q.where('org_unit_id', '=', query.orgUnitId);
+  if (query.managerId) q = q.where('manager_id', '=', query.managerId);
+  const text = query.q?.trim();
+  if (text) {
+    q = q.where((eb) =>
+      eb.or([
+        ...(['username', 'email', 'first_name', 'last_name', 'display_name', 'employee_number'] as const).map((c) =>
+          containsText(sql.ref(c), text),
+        ),
+        containsText(sql`coalesce(first_name, '') || ' ' || coalesce(last_name, '')`, text),
+      ]),
+    );
+  }
+  if (pager.after !== null) q = q.where('number', '>', pager.after);
+  const rows = await q.orderBy('number').limit(pager.limit + 1).execute();
+  return pager.page(rows, (r) => Number(r.number), toIdentityView);
+}
+
+/** More changes made in the same write as an identity's (a refused request then changes nothing). */
+export type AlsoInWrite = (tx: WriteTx, identityId: string) => Promise<void>;
+
+export async function createIdentity(
+  deps: ServiceDeps,
+  actor: Actor,
+  given: CreateIdentityInput,
+  alsoInWrite?: AlsoInWrite,
+): Promise<IdentityRecord & { revision: number }> {
+  requireRight(actor, 'manage-users');
+  const input = normalizeIdentifiers(given);
+  if (input.subject !== undefined) assertCallerSubject(input.subject);
+  assertAttributes(input.attributes);
+  const { tenantId } = actor.caller;
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const number = await tx.nextNumber('identities');
+    const row: IdentityRow = {
+      id: randomUUID(),
+      tenant_id: tenantId,
+      number,
+      subject: input.subject ?? `${GENERATED_SUBJECT_PREFIX}${number}`,
+      username: input.username ?? null,
+      username_skeleton: input.username ? identifierSkeleton(input.username) : null,
+      email: input.email ?? null,
+      first_name: input.firstName ?? null,
+      last_name: input.lastName ?? null,
+      display_name: input.displayName ?? null,
+      employee_number: input.employeeNumber ?? null,
+      type: input.type ?? 'employee',
+      status: input.status ?? 'active',
+      manager_id: input.managerId ?? null,
+      org_unit_id: input.orgUnitId ?? null,
+      attributes: canonicalJson(input.attributes ?? {}),
+      created_at: tx.now,
+      updated_at: tx.now,
+      version: 1,
+    };
+    await assertReferences(tx, row);
+    await assertUnique(tx, row);
+    await insertOrConflict(tx.db.insertInto('identities').values(row).execute());
+    const after = toIdentityView(row);
+    tx.audit({ action: 'identity.create', targetType: 'identity', targetId: row.id, after });
+    tx.change('identity', row.id, 'create');
+    await notifyIdentityChange(deps, tx, { before: null, after });
+    await alsoInWrite?.(tx, row.id);
+    return toRecord(row);
+  });
+  return { ...value, revision };
+}
+
+export async function updateIdentity(
+  deps: ServiceDeps,
+  actor: Actor,
+  id: string,
+  patch: UpdateIdentityInput,
+  ifMatch?: string,
+  alsoInWrite?: AlsoInWrite,
+): Promise<IdentityRecord & { revision: number }> {
+  requireRight(actor, 'manage-users');
+  assertAttributes(patch.attributes);
+  const normalized = normalizeIdentifiers(patch);
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const record = await updateIdentityInTx(deps, tx, id, normalized, ifMatch);
+    await alsoInWrite?.(tx, id);
+    return record;
+  });
+  return { ...value, revision };
+}
+
+/** Moves an identity into an organization unit (or out of any with `null`). */
+export async function setIdentityUnit(
+  deps: ServiceDeps,
+  actor: Actor,
+  identityId: string,
+  orgUnitId: string | null,
+  ifMatch?: string,
+): Promise<IdentityRecord & { revision: number }> {
+  return updateIdentity(deps, actor, identityId, { orgUnitId }, ifMatch);
+}
+
+/**
+ * Makes `identityIds` exactly the members of a unit, in one write: listed identities move
+ * into the unit, members not listed leave it (their unit becomes null). Returns who moved.
+ */
+export async function setUnitMembers(
+  deps: ServiceDeps,
+  actor: Actor,
+  orgUnitId: string,
+  identityIds: readonly string[],
+): Promise<{ added: string[]; removed: string[]; revision: number }> {
+  requireRight(actor, 'manage-users');
+  const { tenantId } = actor.caller;
+  const wanted = new Set(identityIds);
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tenantId).where('id', '=', orgUnitId).executeTakeFirst();
+    if (!unit) throw notFound('organization unit', orgUnitId);
+    const current = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('org_unit_id', '=', orgUnitId).execute();
+    const currentIds = new Set(current.map((r) => r.id));
+    const added = [...wanted].filter((i) => !currentIds.has(i));
+    const removed = [...currentIds].filter((i) => !wanted.has(i));
+    for (const identityId of added) await updateIdentityInTx(deps, tx, identityId, { orgUnitId });
+    for (const identityId of removed) await updateIdentityInTx(deps, tx, identityId, { orgUnitId: null });
+    if (!added.length && !removed.length) {
+      tx.audit({ action: 'orgUnit.members.set', targetType: 'orgUnit', targetId: orgUnitId, after: { unchanged: true } });
+    }
+    return { added, removed };
+  });
+  return { ...value, revision };
+}
+
+export async function deleteIdentity(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
+  requireRight(actor, 'manage-users');
+  const { revision } = await writeAs(deps, actor, async (tx) => {
+    const row = await findIdentityRow(tx, id);
+    if (!row) throw notFound('identity', id);
+    assertIfMatch(ifMatch, row.version);
+    await assertNotBlocked(tx, IDENTITY_DELETE_BLOCKERS, `identity ${row.subject}`, id);
+    await tx.db.deleteFrom('identities').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    const before = toIdentityView(row);
+    tx.audit({ action: 'identity.delete', targetType: 'identity', targetId: id, before });
+    tx.change('identity', id, 'delete');
+    await notifyIdentityChange(deps, tx, { before, after: null });
+  });
+  return { revision };
+}
+
+/* ---------- inside a write ---------- */
+
+async function updateIdentityInTx(
+  deps: ServiceDeps,
+  tx: WriteTx,
+  id: string,
+  patch: UpdateIdentityInput,
+  ifMatch?: string,
+): Promise<IdentityRecord> {
+  const row = await findIdentityRow(tx, id);
+  if (!row) throw notFound('identity', id);
+  assertIfMatch(ifMatch, row.version);
+  if (patch.subject !== undefined && patch.subject !== row.subject) assertCallerSubject(patch.subject);
+  const pick = <T>(given: T | undefined, current: T): T => (given === undefined ? current : given);
+  const next: IdentityRow = {
+    ...row,
+    subject: pick(patch.subject, row.subject),
+    username: pick(patch.username, row.username),
+    username_skeleton: patch.username === undefined ? row.username_skeleton : patch.username && identifierSkeleton(patch.username),
+    email: pick(patch.email, row.email),
+    first_name: pick(patch.firstName, row.first_name),
+    last_name: pick(patch.lastName, row.last_name),
+    display_name: pick(patch.displayName, row.display_name),
+    employee_number: pick(patch.employeeNumber, row.employee_number),
+    type: pick(patch.type, row.type),
+    status: pick(patch.status, row.status),
+    manager_id: pick(patch.managerId, row.manager_id),
+    org_unit_id: pick(patch.orgUnitId, row.org_unit_id),
+    attributes: patch.attributes === undefined ? row.attributes : canonicalJson(patch.attributes),
+    updated_at: tx.now,
+    version: row.version + 1,
+  };
+  await assertReferences(tx, next);
+  await assertUnique(tx, next, next.username !== row.username);
+  const { id: _id, tenant_id: _tenant, number: _number, created_at: _created, ...changes } = next;
+  await insertOrConflict(
+    tx.db.updateTable('identities').set(changes).where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute(),
+  );
+  const before = toIdentityView(row);
+  const after = toIdentityView(next);
+  tx.audit({ action: 'identity.update', targetType: 'identity', targetId: id, before, after });
+  tx.change('identity', id, 'update');
+  await notifyIdentityChange(deps, tx, { before, after });
+  return toRecord(next);
+}
+
+/** Usernames, subjects and e-mail addresses in NFC, without invisible characters (400 naming the field). */
+function normalizeIdentifiers<T extends IdentityFields & { subject?: string | undefined }>(input: T): T {
+  return {
+    ...input,
+    subject: normalizeOptionalIdentifier(input.subject, 'subject'),
+    username: normalizeOptionalIdentifier(input.username, 'username'),
+    email: normalizeOptionalIdentifier(input.email, 'email'),
+  };
+}
+
+function assertCallerSubject(subject: string): void {
+  if (startsWithLookAlike(subject, GENERATED_SUBJECT_PREFIX)) {
+    throw new AppError('validation_failed', `subjects starting with "${GENERATED_SUBJECT_PREFIX}" are reserved for generated subjects`, {
+      errors: [{ field: 'subject', message: `must not start with "${GENERATED_SUBJECT_PREFIX}"` }],
+    });
+  }
+}
+
+/** The routes' schema bounds attributes too; this keeps the CLI and jobs within them. */
+function assertAttributes(attributes: Record<string, string> | undefined): void {
+  if (!attributes) return;
+  const entries = Object.entries(attributes);
+  const key = new RegExp(ATTRIBUTE_LIMITS.keyPattern);
+  const errors = [
+    ...(entries.length > ATTRIBUTE_LIMITS.maxCount ? [{ field: 'attributes', message: `must have at most ${ATTRIBUTE_LIMITS.maxCount} entries` }] : []),
+    ...entries
+      .filter(([k, v]) => !key.test(k) || typeof v !== 'string' || v.length > ATTRIBUTE_LIMITS.maxValueLength)
+      .map(([k]) => ({ field: `attributes.${k}`, message: `needs a key matching ${ATTRIBUTE_LIMITS.keyPattern} and a text value of at most ${ATTRIBUTE_LIMITS.maxValueLength} characters` })),
+  ];
+  if (errors.length) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
+}
+
+async function assertReferences(tx: WriteTx, row: IdentityRow): Promise<void> {
+  if (row.org_unit_id !== null) {
+    const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.org_unit_id).executeTakeFirst();
+    if (!unit) {
+      throw new AppError('validation_failed', `organization unit ${row.org_unit_id} does not exist`, {
+        errors: [{ field: 'orgUnitId', message: 'does not exist' }],
+      });
+    }
+  }
+  if (row.manager_id === null) return;
+  // Walk up the new manager's chain: reaching this identity again would close a cycle.
+  const chain: { id: string; subject: string }[] = [{ id: row.id, subject: row.subject }];
+  let managerId: string | null = row.manager_id;
+  while (managerId !== null) {
+    if (managerId === row.id) {
+      const names = [...chain.map((c) => c.subject), row.subject];
+      throw new AppError('conflict', `the manager chain would form a cycle: ${names.join(' → ')}`, {
+        details: { cycle: [...chain.map((c) => c.id), row.id] },
+      });
+    }
+    const manager: { id: string; subject: string; manager_id: string | null } | undefined = await tx.db
+      .selectFrom('identities')
+      .select(['id', 'subject', 'manager_id'])
+      .where('tenant_id', '=', tx.tenantId)
+      .where('id', '=', managerId)
+      .executeTakeFirst();
+    if (!manager) {
+      if (chain.length === 1) {
+        throw new AppError('validation_failed', `manager ${managerId} does not exist`, { errors: [{ field: 'managerId', message: 'does not exist' }] });
+      }
+      return;
+    }
+    chain.push({ id: manager.id, subject: manager.subject });
+    // Chains that were valid when written cannot loop; the bound guards against bad data.
+    if (chain.length > MAX_MANAGER_CHAIN) return;
+    managerId = manager.manager_id;
+  }
+}
+
+const UNIQUE_FIELDS = [
+  { column: 'subject', field: 'subject' },
+  { column: 'username', field: 'username' },
+  { column: 'employee_number', field: 'employeeNumber' },
+] as const;
+
+/**
+ * Names the unique field(s) another identity already holds (409), and a new username that
+ * looks like another identity's. Writes are serialized per tenant. Usernames that looked
+ * alike before the check existed are kept: only a changed username is compared.
+ */
+async function assertUnique(tx: WriteTx, row: IdentityRow, usernameChanged = true): Promise<void> {
+  const taken: FieldError[] = [];
+  for (const { column, field } of UNIQUE_FIELDS) {
+    const value = row[column];
+    if (value === null) continue;
+    const other = await tx.db
+      .selectFrom('identities')
+      .select('id')
+      .where('tenant_id', '=', tx.tenantId)
+      .where(column, '=', value)
+      .where('id', '<>', row.id)
+      .executeTakeFirst();
+    if (other) taken.push({ field, message: `"${value}" is already used by identity ${other.id}` });
+  }
+  if (usernameChanged && row.username_skeleton !== null && !taken.some((t) => t.field === 'username')) {
+    const lookAlike = await tx.db
+      .selectFrom('identities')
+      .select(['id', 'username'])
+      .where('tenant_id', '=', tx.tenantId)
+      .where('username_skeleton', '=', row.username_skeleton)
+      .where('id', '<>', row.id)
+      .executeTakeFirst();
+    if (lookAlike) taken.push({ field: 'username', message: `"${row.username}" cannot be told apart from "${lookAlike.username}", the username of identity ${lookAlike.id}` });
+  }
+  if (taken.length) {
+    throw new AppError('conflict', `another identity already has this ${taken.map((t) => t.field).join(' and ')}`, {
+      errors: taken,
+    });
+  }
+}
+
+/** A unique violation the pre-check could not see (it should not happen) is still a 409. */
+async function insertOrConflict<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new AppError('conflict', 'another identity already has this subject, username or employee number');
+    throw e;
+  }
+}

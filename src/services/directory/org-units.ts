@@ -1,0 +1,358 @@
+/**
+ * Organization units: the tree of the organization (company → division → department);
+ * identities are members (glossary: organization unit).
+ *
+ * Invariants kept here:
+ * - `path` is `/` + the names from the root down (e.g. `/Acme/Finance`), read-only, and kept
+ *   right for the whole subtree on rename and move, in the same write; names contain no `/`;
+ * - siblings have distinct names (so a path names one unit) and `externalId` is unique;
+ * - a move never makes a cycle (409 naming it), and the tree is at most {@link MAX_DEPTH} deep;
+ * - a unit with child units, members or assignments is not deleted (409 naming the counts).
+ *
+ * ```ts
+ * const { unit } = await createOrgUnit(deps, actor, { name: 'Finance', parentId: acme.id });
+ * unit.path // '/Acme/Finance'
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { assertIfMatch } from '../../domain/etag.ts';
+import { AppError, notFound } from '../../domain/errors.ts';
+import type { Database } from '../../store/schema.ts';
+import type { TenantDb, WriteTx } from '../../store/store.ts';
+import { requireRight, type Actor } from '../kernel/actor.ts';
+import { assertNotBlocked, ORG_UNIT_DELETE_BLOCKERS } from './delete-blockers.ts';
+import { notifyOrgUnitChange } from './hooks.ts';
+import { listIdentities, type IdentityView } from './identities.ts';
+import type { ServiceDeps } from '../index.ts';
+import { openPager, type Page } from '../kernel/pagination.ts';
+import { containsText } from '../kernel/text-search.ts';
+import { withNormalizedName } from '../../domain/identifiers.ts';
+import { writeAs } from '../kernel/rights-guard.ts';
+
+/** Deepest allowed unit (a root is at depth 1). */
+export const MAX_DEPTH = 20;
+/** A unit name: no `/` (the path separator) and no control characters. */
+export const UNIT_NAME_PATTERN = '^[^/\\u0000-\\u001f\\u007f]+$';
+
+export interface OrgUnitView {
+  id: string;
+  number: number;
+  name: string;
+  parentId: string | null;
+  externalId: string | null;
+  path: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OrgUnitRecord {
+  unit: OrgUnitView;
+  version: number;
+}
+
+export interface CreateOrgUnitInput {
+  name: string;
+  parentId?: string | null | undefined;
+  externalId?: string | null | undefined;
+}
+
+export interface UpdateOrgUnitInput {
+  name?: string | undefined;
+  /** `null` makes the unit a root. */
+  parentId?: string | null | undefined;
+  externalId?: string | null | undefined;
+}
+
+export interface ListOrgUnitsQuery {
+  parentId?: string | undefined;
+  /** Only units without a parent. */
+  root?: boolean | undefined;
+  q?: string | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+type OrgUnitRow = Database['org_units'];
+
+export function toOrgUnitView(row: OrgUnitRow): OrgUnitView {
+  return {
+    id: row.id,
+    number: Number(row.number),
+    name: row.name,
+    parentId: row.parent_id,
+    externalId: row.external_id,
+    path: row.path,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const toRecord = (row: OrgUnitRow): OrgUnitRecord => ({ unit: toOrgUnitView(row), version: row.version });
+const depthOf = (path: string): number => path.split('/').length - 1;
+
+/* ---------- lookups for other services (no rights check: the calling service did it) ---------- */
+
+export async function findOrgUnitRow(scope: TenantDb, id: string): Promise<OrgUnitRow | undefined> {
+  return scope.db.selectFrom('org_units').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+/** Finds a unit by its integer `number` (the team id of vendor profiles). */
+export async function findOrgUnitByNumber(scope: TenantDb, number: number): Promise<OrgUnitRecord | undefined> {
+  const row = await scope.db.selectFrom('org_units').selectAll().where('tenant_id', '=', scope.tenantId).where('number', '=', number).executeTakeFirst();
+  return row && toRecord(row);
+}
+
+export async function findOrgUnitByExternalId(scope: TenantDb, externalId: string): Promise<OrgUnitRecord | undefined> {
+  const row = await scope.db
+    .selectFrom('org_units')
+    .selectAll()
+    .where('tenant_id', '=', scope.tenantId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/** The ids of a unit and all its descendants (rule conditions "in this unit's subtree"). */
+export async function listSubtreeUnitIds(scope: TenantDb, unitId: string): Promise<string[]> {
+  return [unitId, ...(await descendantsOf(scope, unitId)).map((r) => r.id)];
+}
+
+/* ---------- use cases ---------- */
+
+export async function getOrgUnit(deps: ServiceDeps, actor: Actor, id: string): Promise<OrgUnitRecord> {
+  requireRight(actor, 'manage-users');
+  const row = await findOrgUnitRow(deps.store.read(actor.caller.tenantId), id);
+  if (!row) throw notFound('organization unit', id);
+  return toRecord(row);
+}
+
+export async function getOrgUnitByNumber(deps: ServiceDeps, actor: Actor, number: number): Promise<OrgUnitRecord> {
+  requireRight(actor, 'manage-users');
+  const found = await findOrgUnitByNumber(deps.store.read(actor.caller.tenantId), number);
+  if (!found) throw notFound('organization unit', String(number));
+  return found;
+}
+
+export async function listOrgUnits(deps: ServiceDeps, actor: Actor, query: ListOrgUnitsQuery): Promise<Page<OrgUnitView>> {
+  requireRight(actor, 'manage-users');
+  const { tenantId } = actor.caller;
+  const filter = { parentId: query.parentId, root: query.root, q: query.q };
+  const pager = await openPager<number>(deps.store, tenantId, 'org-units', filter, query);
+  const { db } = deps.store.read(tenantId);
+  let q = db.selectFrom('org_units').selectAll().where('tenant_id', '=', tenantId);
+  if (query.parentId) q = q.where('parent_id', '=', query.parentId);
+  if (query.root) q = q.where('parent_id', 'is', null);
+  const text = query.q?.trim();
+  if (text) q = q.where((eb) => eb.or([containsText(sql.ref('name'), text), containsText(sql.ref('path'), text)]));
+  if (pager.after !== null) q = q.where('number', '>', pager.after);
+  const rows = await q.orderBy('number').limit(pager.limit + 1).execute();
+  return pager.page(rows, (r) => Number(r.number), toOrgUnitView);
+}
+
+/** The identities whose primary unit is `unitId` (not of its descendants), cursor-paged. */
+export async function listUnitMembers(
+  deps: ServiceDeps,
+  actor: Actor,
+  unitId: string,
+  page: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<IdentityView>> {
+  await getOrgUnit(deps, actor, unitId);
+  return listIdentities(deps, actor, { orgUnitId: unitId, limit: page.limit, cursor: page.cursor });
+}
+
+export async function createOrgUnit(deps: ServiceDeps, actor: Actor, input: CreateOrgUnitInput): Promise<OrgUnitRecord & { revision: number }> {
+  requireRight(actor, 'manage-users');
+  input = withNormalizedName(input);
+  assertName(input.name);
+  const { tenantId } = actor.caller;
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const parent = input.parentId ? await requireParent(tx, input.parentId) : null;
+    const path = `${parent?.path ?? ''}/${input.name}`;
+    if (depthOf(path) > MAX_DEPTH) throw tooDeep(path);
+    const row: OrgUnitRow = {
+      id: randomUUID(),
+      tenant_id: tenantId,
+      number: await tx.nextNumber('org_units'),
+      name: input.name,
+      parent_id: parent?.id ?? null,
+      external_id: input.externalId ?? null,
+      path,
+      created_at: tx.now,
+      updated_at: tx.now,
+      version: 1,
+    };
+    await assertUnique(tx, row);
+    await tx.db.insertInto('org_units').values(row).execute();
+    const after = toOrgUnitView(row);
+    tx.audit({ action: 'orgUnit.create', targetType: 'orgUnit', targetId: row.id, after });
+    tx.change('orgUnit', row.id, 'create');
+    await notifyOrgUnitChange(deps, tx, { before: null, after });
+    return toRecord(row);
+  });
+  return { ...value, revision };
+}
+
+/** Renames and/or moves a unit (and re-paths its subtree), or changes its externalId. */
+export async function updateOrgUnit(
+  deps: ServiceDeps,
+  actor: Actor,
+  id: string,
+  patch: UpdateOrgUnitInput,
+  ifMatch?: string,
+): Promise<OrgUnitRecord & { revision: number; descendantsMoved: number }> {
+  requireRight(actor, 'manage-users');
+  patch = withNormalizedName(patch);
+  if (patch.name !== undefined) assertName(patch.name);
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const row = await findOrgUnitRow(tx, id);
+    if (!row) throw notFound('organization unit', id);
+    assertIfMatch(ifMatch, row.version);
+    const parentId = patch.parentId === undefined ? row.parent_id : patch.parentId;
+    let parentPath = row.path.slice(0, row.path.length - row.name.length - 1);
+    if (parentId !== row.parent_id) {
+      const parent = parentId === null ? null : await requireParent(tx, parentId);
+      if (parent) await assertNoCycle(tx, row, parent);
+      parentPath = parent?.path ?? '';
+    }
+    const name = patch.name ?? row.name;
+    const next: OrgUnitRow = {
+      ...row,
+      name,
+      parent_id: parentId,
+      external_id: patch.externalId === undefined ? row.external_id : patch.externalId,
+      path: `${parentPath}/${name}`,
+      updated_at: tx.now,
+      version: row.version + 1,
+    };
+    await assertUnique(tx, next);
+    const descendants = next.path === row.path ? [] : await descendantsOf(tx, id);
+    const deepest = Math.max(depthOf(next.path), ...descendants.map((d) => depthOf(d.path) - depthOf(row.path) + depthOf(next.path)));
+    if (deepest > MAX_DEPTH) throw tooDeep(next.path);
+
+    await tx.db
+      .updateTable('org_units')
+      .set({ name: next.name, parent_id: next.parent_id, external_id: next.external_id, path: next.path, updated_at: next.updated_at, version: next.version })
+      .where('tenant_id', '=', tx.tenantId)
+      .where('id', '=', id)
+      .execute();
+    for (const d of descendants) {
+      await tx.db
+        .updateTable('org_units')
+        .set({ path: next.path + d.path.slice(row.path.length), updated_at: tx.now, version: d.version + 1 })
+        .where('tenant_id', '=', tx.tenantId)
+        .where('id', '=', d.id)
+        .execute();
+      tx.change('orgUnit', d.id, 'update');
+    }
+    const before = toOrgUnitView(row);
+    const after = toOrgUnitView(next);
+    tx.audit({
+      action: 'orgUnit.update',
+      targetType: 'orgUnit',
+      targetId: id,
+      before,
+      after: descendants.length ? { ...after, descendantsRepathed: descendants.length } : after,
+    });
+    tx.change('orgUnit', id, 'update');
+    await notifyOrgUnitChange(deps, tx, { before, after });
+    return { ...toRecord(next), descendantsMoved: descendants.length };
+  });
+  return { ...value, revision };
+}
+
+export async function deleteOrgUnit(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
+  requireRight(actor, 'manage-users');
+  const { revision } = await writeAs(deps, actor, async (tx) => {
+    const row = await findOrgUnitRow(tx, id);
+    if (!row) throw notFound('organization unit', id);
+    assertIfMatch(ifMatch, row.version);
+    await assertNotBlocked(tx, ORG_UNIT_DELETE_BLOCKERS, `organization unit ${row.path}`, id);
+    await tx.db.deleteFrom('org_units').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    const before = toOrgUnitView(row);
+    tx.audit({ action: 'orgUnit.delete', targetType: 'orgUnit', targetId: id, before });
+    tx.change('orgUnit', id, 'delete');
+    await notifyOrgUnitChange(deps, tx, { before, after: null });
+  });
+  return { revision };
+}
+
+/* ---------- helpers ---------- */
+
+function assertName(name: string): void {
+  if (!new RegExp(UNIT_NAME_PATTERN).test(name) || name.length > 200) {
+    throw new AppError('validation_failed', 'name must be 1-200 characters without "/" or control characters', {
+      errors: [{ field: 'name', message: 'must be 1-200 characters without "/" or control characters' }],
+    });
+  }
+}
+
+function tooDeep(path: string): AppError {
+  return new AppError('conflict', `the organization tree may be at most ${MAX_DEPTH} levels deep (${path} would exceed it)`);
+}
+
+async function requireParent(tx: WriteTx, parentId: string): Promise<OrgUnitRow> {
+  const parent = await findOrgUnitRow(tx, parentId);
+  if (!parent) {
+    throw new AppError('validation_failed', `organization unit ${parentId} does not exist`, { errors: [{ field: 'parentId', message: 'does not exist' }] });
+  }
+  return parent;
+}
+
+/** Moving `unit` under `parent` is a cycle when `unit` is `parent` or one of its ancestors. */
+async function assertNoCycle(tx: WriteTx, unit: OrgUnitRow, parent: OrgUnitRow): Promise<void> {
+  const chain: OrgUnitRow[] = [];
+  let current: OrgUnitRow | undefined = parent;
+  while (current && chain.length <= MAX_DEPTH) {
+    chain.push(current);
+    if (current.id === unit.id) {
+      const down = chain.reverse();
+      const names = [...down.map((c) => c.path), unit.path];
+      throw new AppError('conflict', `moving ${unit.path} under ${parent.path} would make a cycle: ${names.join(' → ')}`, {
+        details: { cycle: [...down.map((c) => c.id), unit.id] },
+      });
+    }
+    current = current.parent_id ? await findOrgUnitRow(tx, current.parent_id) : undefined;
+  }
+}
+
+async function assertUnique(tx: WriteTx, row: OrgUnitRow): Promise<void> {
+  const sibling = await tx.db
+    .selectFrom('org_units')
+    .select('id')
+    .where('tenant_id', '=', tx.tenantId)
+    .where('name', '=', row.name)
+    .where('id', '<>', row.id)
+    .where((eb) => (row.parent_id === null ? eb('parent_id', 'is', null) : eb('parent_id', '=', row.parent_id)))
+    .executeTakeFirst();
+  if (sibling) {
+    throw new AppError('conflict', `${row.path} already exists`, {
+      errors: [{ field: 'name', message: `a unit named "${row.name}" already exists there (${sibling.id})` }],
+    });
+  }
+  if (row.external_id === null) return;
+  const other = await tx.db
+    .selectFrom('org_units')
+    .select('id')
+    .where('tenant_id', '=', tx.tenantId)
+    .where('external_id', '=', row.external_id)
+    .where('id', '<>', row.id)
+    .executeTakeFirst();
+  if (other) {
+    throw new AppError('conflict', `another organization unit already has externalId "${row.external_id}"`, {
+      errors: [{ field: 'externalId', message: `is already used by organization unit ${other.id}` }],
+    });
+  }
+}
+
+/** Every descendant of a unit, breadth first (parents before children). */
+async function descendantsOf(scope: TenantDb, unitId: string): Promise<OrgUnitRow[]> {
+  const found: OrgUnitRow[] = [];
+  let frontier = [unitId];
+  for (let level = 0; frontier.length && level <= MAX_DEPTH; level += 1) {
+    const children = await scope.db.selectFrom('org_units').selectAll().where('tenant_id', '=', scope.tenantId).where('parent_id', 'in', frontier).execute();
+    found.push(...children);
+    frontier = children.map((c) => c.id);
+  }
+  return found;
+}

@@ -1,0 +1,167 @@
+/**
+ * The rights guard: one rule checked on the effect of every write an actor makes, inside
+ * the write's transaction, before it commits.
+ *
+ * 1. After the write, no identity holds a Grantory right it did not hold before, unless the
+ *    actor holds that right itself (holding a right is what lets one give it). Refused whole
+ *    with 403 `forbidden` naming the rights (`details.rightsBeyondCaller`) and identities.
+ * 2. If before the write at least one active identity held every right (full
+ *    administration) and after it none does, the write is refused with 409 `conflict`.
+ *
+ * "Holds" is checked in two views: potentially (an active, unexpired assignment in context
+ * `All` counts even when it is valid only from a future date, which rule 1 makes count
+ * tomorrow) and now (so a future grant is not brought forward either). For rule 2 of this
+ * guard the assignment must count now. The system actor (CLI, bootstrap,
+ * jobs) is not checked.
+ *
+ * "Before" is the last committed state, read on the store's second connection: a tenant's
+ * writes are serialized, so it is the state the write started from. The guard only runs
+ * when the write changed something that can move rights (assignments, identities, units,
+ * roles, permissions, applications), and only looks at identities that can have gained:
+ * those with their own assignments of a right, those the write changed, and — one query —
+ * the active members of units whose inherited rights grew.
+ *
+ * ```ts
+ * const { value, revision } = await writeAs(deps, actor, async (tx) => { ...; return row; });
+ * ```
+ */
+import { AppError } from '../../domain/errors.ts';
+import { RIGHTS, type Right } from '../../domain/rights.ts';
+import type { Store, TenantDb, WriteTx } from '../../store/store.ts';
+import { writeMeta, type Actor } from './actor.ts';
+import {
+  activeMembers,
+  chunks,
+  givesRight,
+  identityRights,
+  loadIdentities,
+  loadRightsCore,
+  loadRightsState,
+  unitRights,
+  unitsWithRights,
+  type RightsState,
+  type RightsView,
+} from './rights-state.ts';
+
+/** Entities whose change can move who holds a right (`tx.change` names). */
+const RIGHTS_ENTITIES = new Set(['assignment', 'identity', 'orgUnit', 'role', 'permission', 'application']);
+
+/** How many identities a refusal names at most. */
+const NAMED = 5;
+
+/**
+ * `store.write` for an actor: records the actor on the write's audit events and runs the
+ * rights guard on the write's effect before it commits.
+ */
+export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {
+  return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
+    const touched = new Map<string, Set<string>>();
+    const watched: WriteTx = {
+      ...tx,
+      change: (entity, entityId, op) => {
+        (touched.get(entity) ?? touched.set(entity, new Set()).get(entity)!).add(entityId);
+        tx.change(entity, entityId, op);
+      },
+    };
+    const value = await fn(watched);
+    if (actor.caller.kind !== 'system' && (await mayMoveRights(deps.store, tx, touched))) {
+      await guardRights(deps.store, tx, actor, touched.get('identity') ?? new Set());
+    }
+    return value;
+  });
+}
+
+/**
+ * Whether the write's changes can move a right: any change of a unit, role, permission or
+ * application; an identity whose status or unit changed (attributes act through assignment
+ * rules, whose effect is assignment changes); an assignment of a resource that gives a right.
+ */
+async function mayMoveRights(store: Store, tx: WriteTx, touched: ReadonlyMap<string, ReadonlySet<string>>): Promise<boolean> {
+  const kinds = [...touched.keys()].filter((e) => RIGHTS_ENTITIES.has(e));
+  if (kinds.some((k) => k !== 'identity' && k !== 'assignment')) return true;
+  const committed = store.committed(tx.tenantId);
+  const identities = [...(touched.get('identity') ?? [])];
+  for (const ids of chunks(identities)) {
+    const read = (scope: TenantDb) => scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids).execute();
+    const key = (rows: { id: string; status: string; org_unit_id: string | null }[]) => rows.map((r) => `${r.id}\u0000${r.status}\u0000${r.org_unit_id ?? ''}`).sort().join('\n');
+    if (key(await read(tx)) !== key(await read(committed))) return true;
+  }
+  const assignments = [...(touched.get('assignment') ?? [])];
+  if (!assignments.length) return false;
+  const core = await loadRightsCore(tx);
+  for (const ids of chunks(assignments)) {
+    const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids).execute();
+    // Deleted assignments are only in the committed state, new ones only in the write's.
+    if ([...(await read(tx)), ...(await read(committed))].some((a) => givesRight(core, a))) return true;
+  }
+  return false;
+}
+
+async function guardRights(store: Store, tx: WriteTx, actor: Actor, changedIdentities: ReadonlySet<string>): Promise<void> {
+  const after = await loadRightsState(tx, tx.now);
+  let before: RightsState | undefined;
+  const beforeState = async () => (before ??= await loadRightsState(store.committed(tx.tenantId), tx.now));
+
+  const beyond = new Set(RIGHTS.filter((r) => !actor.caller.rights.has(r)));
+  if (beyond.size) {
+    const gains = await findGains(await beforeState(), after, beyond, changedIdentities);
+    if (gains.size) {
+      const rights = RIGHTS.filter((r) => [...gains.values()].some((g) => g.has(r)));
+      const identities = [...gains.keys()].slice(0, NAMED);
+      const who = identities.join(', ') + (gains.size > NAMED ? ` and ${gains.size - NAMED} more` : '');
+      throw new AppError('forbidden', `this change would give Grantory rights the caller does not hold (${rights.join(', ')}) to identity ${who}`, {
+        details: { rightsBeyondCaller: rights, identities },
+      });
+    }
+  }
+  if (!(await administratorRemains(after)) && (await administratorRemains(await beforeState()))) {
+    throw new AppError(
+      'conflict',
+      'this change would leave no active identity holding every Grantory right (full administration); give full administration to another identity first',
+      { details: { reason: 'last_full_administrator' } },
+    );
+  }
+}
+
+/** Identity id -> the rights in `beyond` it holds after the write and did not before. */
+async function findGains(before: RightsState, after: RightsState, beyond: ReadonlySet<Right>, changed: ReadonlySet<string>): Promise<Map<string, Set<Right>>> {
+  const gains = new Map<string, Set<Right>>();
+  // A gain in either view: a right held potentially that was not (a future grant), or held
+  // now that was not (a future grant brought forward).
+  const gainedWith = (rightsIn: (state: RightsState, view: RightsView) => Set<Right>) => {
+    const g = new Set<Right>();
+    for (const view of ['potential', 'current'] as const) {
+      const then = rightsIn(before, view);
+      for (const r of rightsIn(after, view)) if (beyond.has(r) && !then.has(r)) g.add(r);
+    }
+    return g;
+  };
+
+  // Identities with their own assignments, or changed by the write: compared one by one.
+  const compared = new Set([...before.directIdentities, ...after.directIdentities, ...changed]);
+  await loadIdentities(before, [...compared]);
+  await loadIdentities(after, [...compared]);
+  for (const id of compared) {
+    const g = gainedWith((state, view) => identityRights(state, id, view));
+    if (g.size) gains.set(id, g);
+  }
+
+  // Every other member holds exactly what its unit inherits, in both states (its row did
+  // not change): it gained when its unit's inherited rights grew.
+  const grownUnits = new Map<string, Set<Right>>();
+  for (const unitId of unitsWithRights(after)) {
+    const g = gainedWith((state, view) => unitRights(state, unitId, view));
+    if (g.size) grownUnits.set(unitId, g);
+  }
+  if (grownUnits.size) {
+    for (const m of await activeMembers(after, [...grownUnits.keys()], compared, NAMED)) gains.set(m.id, grownUnits.get(m.unitId)!);
+  }
+  return gains;
+}
+
+/** Whether some active identity holds every right now. */
+async function administratorRemains(state: RightsState): Promise<boolean> {
+  for (const id of state.directIdentities) if (identityRights(state, id, 'current').size === RIGHTS.length) return true;
+  const fullUnits = unitsWithRights(state).filter((u) => unitRights(state, u, 'current').size === RIGHTS.length);
+  return fullUnits.length > 0 && (await activeMembers(state, fullUnits, new Set(), 1)).length > 0;
+}
