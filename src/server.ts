@@ -3,13 +3,14 @@
  * bootstrap; shut down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight
  * requests for at most the grace period, close the remaining connections and the store).
  */
-import type { Config } from './config.ts';
-import { ConfigError } from './config.ts';
-import { buildApp, type App } from './api/app.ts';
+import { type Config, ConfigError } from './config.ts';
+import { buildApp } from './api/app.ts';
+import type { App } from './api/deps.ts';
 import { createMetrics } from './api/metrics.ts';
 import { startJobs } from './jobs/index.ts';
 import { bootstrap } from './services/bootstrap.ts';
-import { createServices, DEFAULT_SECURITY, EXTERNAL_ALGORITHMS, type SecuritySettings } from './services/index.ts';
+import { createServices, DEFAULT_SECURITY, EXTERNAL_ALGORITHMS } from './services/index.ts';
+import type { SecuritySettings } from './services/deps.ts';
 import { AccessEngine } from './engine/engine.ts';
 import { createServerSecrets } from './domain/server-secrets.ts';
 import { resolveSecretKey } from './secret-key.ts';

@@ -10,14 +10,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
@@ -29,14 +24,16 @@ import { AppError } from '../domain/errors.ts';
 import type { Right } from '../domain/rights.ts';
 import type { Store } from '../store/store.ts';
 import type { Services } from '../services/index.ts';
-import { requireRight, type RequestMeta } from '../services/kernel/actor.ts';
+import { requireRight } from '../services/kernel/actor.ts';
 import { recordDenial } from '../services/audit/trail.ts';
-import type { Metrics } from './metrics.ts';
-import { createMetrics } from './metrics.ts';
+import { type Metrics, createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
+
+export type { App, RouteDeps, RouteRegistrar } from './deps.ts';
 import { declareErrorResponses, ProblemSchema } from './error-responses.ts';
-import { maybeActorOf, setActor } from './request-context.ts';
+import { maybeActorOf, requestMetaOf, setActor } from './request-context.ts';
+import type { App, RouteDeps } from './deps.ts';
 import { badUrlEncoding, registerTextGuard, utf8Parser } from './text-guard.ts';
 import { registerQueryGuard } from './query-guard.ts';
 import {
@@ -47,7 +44,7 @@ import {
 } from '../services/kernel/idempotency.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
-import { createRateLimiters, rateLimited, setRateLimitHeaders, type RateLimiters } from './rate-limit.ts';
+import { createRateLimiters, rateLimited, setRateLimitHeaders } from './rate-limit.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
 import { registerRequestDeadlines } from './request-deadline.ts';
 import { NATIVE_ROUTES } from './routes/index.ts';
@@ -67,13 +64,6 @@ export interface AppOptions {
   connections?: ConnectionLimits;
 }
 
-export type App = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -337,26 +327,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   return app;
 }
 
-export interface RouteDeps {
-  services: Services;
-  store: Store;
-  metrics: Metrics;
-  readiness: (() => Promise<string | null>) | undefined;
-  rateLimiters: RateLimiters;
-}
 
-/** Where a request came from, for the audit trail. */
-export function requestMetaOf(request: FastifyRequest): RequestMeta {
-  const origin = request.headers['cxorigin'];
-  return {
-    requestId: request.id,
-    sourceIp: request.ip,
-    userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
-    origin: typeof origin === 'string' ? origin.slice(0, 200) : null,
-  };
-}
 
-export type RouteRegistrar = (app: App, deps: RouteDeps) => Promise<void> | void;
 
 /** The declared routes of a built app (for the authorization tests). */
 export function routeTableOf(app: App): RouteTableEntry[] {

@@ -1,7 +1,7 @@
 /** The authenticated actor of each request, kept beside the request rather than on it. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.ts';
-import type { Actor } from '../services/kernel/actor.ts';
+import type { Actor, RequestMeta } from '../services/kernel/actor.ts';
 
 const actors = new WeakMap<FastifyRequest, Actor>();
 
@@ -30,4 +30,15 @@ export function sendWritten<T extends object>(reply: FastifyReply, status: numbe
 /** Sends an object with its ETag (from the row's version). */
 export function sendWithEtag<T extends object>(reply: FastifyReply, body: T, version: number): FastifyReply {
   return reply.header('etag', `"${version}"`).send(body);
+}
+
+/** Where a request came from, for the audit trail. */
+export function requestMetaOf(request: FastifyRequest): RequestMeta {
+  const origin = request.headers['cxorigin'];
+  return {
+    requestId: request.id,
+    sourceIp: request.ip,
+    userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+    origin: typeof origin === 'string' ? origin.slice(0, 200) : null,
+  };
 }

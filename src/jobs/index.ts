@@ -8,7 +8,7 @@
  * await jobs.stop();
  * ```
  */
-import type { ServiceDeps } from '../services/index.ts';
+import type { ServiceDeps } from '../services/deps.ts';
 import { checkpointIfChanged } from '../services/audit/checkpoints.ts';
 import { DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/audit/delivery.ts';
 

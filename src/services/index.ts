@@ -4,31 +4,16 @@
  */
 import { decodeJwt } from 'jose';
 import { AppError } from '../domain/errors.ts';
-import type { ServerSecrets } from '../domain/server-secrets.ts';
-import type { Store } from '../store/store.ts';
-import type { AccessEngine } from '../engine/engine.ts';
-import type { DirectoryHooks } from './directory/hooks.ts';
+import type { SecuritySettings, ServiceDeps } from './deps.ts';
 import { RULE_DIRECTORY_HOOKS } from './access/rule-hooks.ts';
 import type { Caller, RequestMeta } from './kernel/actor.ts';
 import { authenticateApplicationKey } from './credentials/application-keys.ts';
 import { createAuthFailureRecorder, type AuthFailureRecorder } from './credentials/auth-failures.ts';
 import { authenticateApiKey, CredentialRejected } from './credentials/authentication.ts';
-import { createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalIssuerSettings, type ExternalTokenVerifier } from './credentials/external-tokens.ts';
+import { createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier } from './credentials/external-tokens.ts';
 import { authenticateAccessToken } from './credentials/oauth-tokens.ts';
-import { createKeyRing, type KeyRing, type KeyRingSettings } from './credentials/signing-keys.ts';
+import { createKeyRing, type KeyRing } from './credentials/signing-keys.ts';
 
-export interface SecuritySettings {
-  /** The `iss` of Grantory's access tokens (its public base URL); read when a token is made or checked. */
-  issuer: () => string;
-  /** The `aud` of Grantory's access tokens. */
-  audience: string;
-  accessTokenTtlSeconds: number;
-  /** Allowed clock difference when checking `exp`, `nbf` and `iat`. */
-  clockToleranceSeconds: number;
-  keyRing: KeyRingSettings;
-  /** Accept tokens from this external issuer too (null: only Grantory's own). */
-  externalIssuer: ExternalIssuerSettings | null;
-}
 
 export const DEFAULT_SECURITY: Omit<SecuritySettings, 'issuer'> = {
   audience: 'urn:grantory:api',
@@ -40,34 +25,7 @@ export const DEFAULT_SECURITY: Omit<SecuritySettings, 'issuer'> = {
 
 export { EXTERNAL_ALGORITHMS };
 
-export interface ServiceDeps {
-  store: Store;
-  /** The clock every service reads; tests may pass a fixed one. */
-  now: () => Date;
-  /** Keys derived from the server secret: credential hashing and signing-key encryption. */
-  secrets: ServerSecrets;
-  /** Token settings; defaults to {@link DEFAULT_SECURITY} with issuer `http://localhost`. */
-  security?: Partial<SecuritySettings> | undefined;
-  /** Listeners run inside identity / organization-unit writes (e.g. assignment rules). */
-  directoryHooks?: DirectoryHooks;
-  /** The in-memory access index (check, list, holders, explain, drift; see src/engine). */
-  access?: AccessEngine;
-  /** Application imports: the import directory and upload limit (defaults: ./data/imports, 1 GiB). */
-  imports?: ImportSettings;
-}
 
-export interface ImportSettings {
-  importDir: string;
-  uploadLimit: number;
-  /** Called after an import is queued, so this node's worker starts it without waiting for its next poll. */
-  notify?: () => void;
-  /**
-   * Called at each cancel point of a running import (while reading its files, and between
-   * chunks of its apply transaction), before the cancel is checked: for instrumentation and
-   * for tests that act at an exact point of an import.
-   */
-  onCheckpoint?: (point: { tenantId: string; importId: string; where: string; signal: AbortSignal }) => Promise<void> | void;
-}
 
 export interface Services {
   deps: ServiceDeps;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../src/services/kernel/actor.ts';
 import { createIdentity, findIdentityByIdOrSubject, findIdentityByNumber, getIdentityByNumber, setIdentityUnit } from '../../src/services/directory/identities.ts';
-import type { IdentityView } from '../../src/services/directory/identities.ts';
-import type { Change } from '../../src/services/directory/hooks.ts';
+import type { IdentityView } from '../../src/services/directory/views.ts';
+import type { Change } from '../../src/services/deps.ts';
 import { v1Calls } from '../support/catalog.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 

@@ -5,7 +5,8 @@
  * endpoints, reading the provisioned space only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/api/app.ts';
+import { buildApp } from '../../src/api/app.ts';
+import type { App } from '../../src/api/deps.ts';
 import type { Services } from '../../src/services/index.ts';
 import { AccessFixtures } from '../support/access-fixtures.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';

@@ -4,7 +4,7 @@
  * of connected applications (`/applications/{id}/accounts`).
  */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from '../../services/access/queries.ts';
 import { deleteAccount, putAccount } from '../../services/access/accounts.ts';
 import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/accounts.ts';

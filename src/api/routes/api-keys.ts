@@ -1,6 +1,6 @@
 /** `/api-keys`: API keys that act as an identity. The secret is in the create response only. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { createApiKey, deleteApiKey, listApiKeys } from '../../services/credentials/api-keys.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';

@@ -1,6 +1,6 @@
 /** `/applications/{id}/keys`: application keys for `Authorization: AppKey <key>`. The secret is in the create response only. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { createApplicationKey, deleteApplicationKey, listApplicationKeys } from '../../services/credentials/application-keys.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';

@@ -1,6 +1,6 @@
 /** `/assignments` (with pause, resume, revoke and delegate) and `/assignment-rules`. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import {
   changeAssignmentState,
   createAssignment,

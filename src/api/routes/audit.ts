@@ -1,6 +1,6 @@
 /** `/audit-events` (the filtered, cursor-paged trail) and `/audit-checkpoints` (signed heads). */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { listAuditEvents } from '../../services/audit/trail.ts';
 import { createCheckpoint, listCheckpoints } from '../../services/audit/checkpoints.ts';
 import { actorOf, sendWritten } from '../request-context.ts';

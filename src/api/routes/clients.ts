@@ -1,6 +1,6 @@
 /** `/clients`: OAuth 2.0 clients for the client credentials grant. The secret is in the create response only. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { createClient, deleteClient, listClients } from '../../services/credentials/oauth-clients.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';

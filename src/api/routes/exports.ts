@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { AppError } from '../../domain/errors.ts';
 import { EXPORT_FORMATS, negotiateExportFormat, type ExportFormat } from '../../domain/export-format.ts';
 import { exportAuditEvents, exportEffectivePermissions, exportPermissionConfiguration, type ExportStream } from '../../services/audit/exports.ts';

@@ -1,6 +1,6 @@
 /** `/identities`: the people and service accounts of the tenant. Right: manage-users. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import {
   ATTRIBUTE_LIMITS,
   createIdentity,

@@ -8,7 +8,7 @@ import { assertCleanText } from '../text-guard.ts';
 import { UPLOAD } from '../request-deadline.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { ConnectorSchema } from '../../domain/connector.ts';
 import { AppError } from '../../domain/errors.ts';
 import { listOrphans, resolveAccount } from '../../services/imports/accounts.ts';

@@ -1,5 +1,5 @@
 /** The native API's route modules, registered under `/api/v1`. */
-import type { RouteRegistrar } from '../app.ts';
+import type { RouteRegistrar } from '../deps.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
 import { registerApplicationRoutes } from './applications.ts';
 import { registerIdentityRoutes } from './identities.ts';

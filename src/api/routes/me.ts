@@ -1,6 +1,6 @@
 /** `GET /me`: who the caller is and what it may do. */
 import { Type } from '@sinclair/typebox';
-import type { App } from '../app.ts';
+import type { App } from '../deps.ts';
 import { actorOf } from '../request-context.ts';
 import { AUTHENTICATED } from '../route-auth.ts';
 

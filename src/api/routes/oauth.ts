@@ -20,7 +20,8 @@ import {
   revokeToken,
 } from '../../services/credentials/oauth-tokens.ts';
 import { SIGNING_ALG } from '../../services/credentials/signing-keys.ts';
-import { requestMetaOf, type App, type RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
+import { requestMetaOf } from '../request-context.ts';
 import { rateLimited, setRateLimitHeaders } from '../rate-limit.ts';
 import { CLIENT_AUTH, PUBLIC } from '../route-auth.ts';
 import { isUtf8Form, strictUtf8 } from '../text-guard.ts';

@@ -1,6 +1,6 @@
 /** Health, readiness, metrics and the OpenAPI document. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { AppError } from '../../domain/errors.ts';
 import { PUBLIC } from '../route-auth.ts';
 import { errorResponses } from '../error-responses.ts';

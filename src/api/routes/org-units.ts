@@ -1,6 +1,6 @@
 /** `/org-units`: the organization tree. Right: manage-users. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { createOrgUnit, deleteOrgUnit, getOrgUnit, listOrgUnits, UNIT_NAME_PATTERN, updateOrgUnit } from '../../services/directory/org-units.ts';
 import { etagOf } from '../../domain/etag.ts';
 import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';

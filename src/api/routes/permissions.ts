@@ -1,6 +1,6 @@
 /** Permissions: `/applications/{id}/permissions` and `/permissions`. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { etagOf } from '../../domain/etag.ts';
 import { CATALOG_READ_RIGHTS } from '../../services/catalog/common.ts';
 import { createPermission, deletePermission, getPermission, listPermissions, updatePermission } from '../../services/catalog/permissions.ts';

@@ -1,6 +1,6 @@
 /** `/roles`: named bundles of permissions that may include other roles. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../app.ts';
+import type { App, RouteDeps } from '../deps.ts';
 import { etagOf } from '../../domain/etag.ts';
 import { ROLE_READ_RIGHTS } from '../../services/catalog/common.ts';
 import { createRole, deleteRole, getRole, listRoles, updateRole } from '../../services/catalog/roles.ts';

@@ -14,7 +14,7 @@ import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { afterWrite, invalid, normalizeContext } from './common.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 
 export interface GrantInput {

@@ -6,7 +6,7 @@
  */
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { iterateAssignmentGrants, loadCatalog } from './assigned-access.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export interface AssignmentGrantView {
   assignmentId: string;

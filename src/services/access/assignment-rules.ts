@@ -22,7 +22,7 @@ import { isUniqueViolation, type WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { afterWrite, invalid, normalizeContext, requireHoldsRightsOf, requireResource } from './common.ts';
 import { insertAssignment, setState } from './assignments.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 
 export interface RuleCondition {

@@ -34,7 +34,7 @@ import {
   validateWindow,
   type AssignmentView,
 } from './common.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 
 export interface CreateAssignmentInput {

@@ -9,7 +9,7 @@ import type { AccessEngine } from '../../engine/engine.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
 import type { Actor } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export function engineOf(deps: ServiceDeps): AccessEngine {
   if (!deps.access) throw new AppError('not_ready', 'the access index is not running on this node');

@@ -10,7 +10,7 @@ import { requireHoldsRightsOf } from './common.ts';
 import type { Actor } from '../kernel/actor.ts';
 import { insertAssignment, listAssignments, setState } from './assignments.ts';
 import { createIdentity, updateIdentity, type CreateIdentityInput, type IdentityRecord, type UpdateIdentityInput } from '../directory/identities.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 interface DirectRole {
   assignmentId: string;

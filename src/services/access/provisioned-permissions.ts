@@ -20,7 +20,7 @@ import type { TenantIndex } from '../../engine/tenant-index.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { engineOf } from './common.ts';
 import { findApplication } from './queries.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export interface ProvisionedQuery {
   contextType?: 'User' | 'OrganizationUnit' | undefined;

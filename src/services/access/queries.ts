@@ -15,7 +15,7 @@ import { askContext, checkSlots, holders, listAccess, type HeldPermission, type 
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { decodeCursor, encodeCursor, engineOf } from './common.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export interface ReadOptions {
   minRevision?: number | undefined;

@@ -5,7 +5,7 @@
  * They run inside the directory write, so the rule assignments commit with the change.
  */
 import { reevaluateRule, reevaluateRulesForIdentity } from './assignment-rules.ts';
-import type { DirectoryHooks } from '../directory/hooks.ts';
+import type { DirectoryHooks } from '../deps.ts';
 
 export const RULE_DIRECTORY_HOOKS: DirectoryHooks = {
   afterIdentityChange: [

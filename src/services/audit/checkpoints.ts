@@ -10,7 +10,7 @@ import { AppError } from '../../domain/errors.ts';
 import { requireRight, systemActor, type Actor } from '../kernel/actor.ts';
 import { checkpointKey, checkpointPublicKey } from './keys.ts';
 import type { CheckpointFile } from './trail.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 
 export type CheckpointList = CheckpointFile & {

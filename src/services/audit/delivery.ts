@@ -30,7 +30,7 @@ import type { TenantDb } from '../../store/store.ts';
 import { systemActor, writeMeta } from '../kernel/actor.ts';
 import { toAuditEventView, type AuditEventView } from './trail.ts';
 import { sinkConfigOf, sinkSecret, type SinkConfig, type SyslogConfig } from './event-sinks.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export interface DeliveryOptions {
   /** This node's name in sink leases. */

@@ -13,7 +13,7 @@ import { generateWebhookSecret } from '../../domain/standard-webhooks.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation } from '../../store/store.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 
 export type SinkFormat = 'grantory' | 'ocsf';

@@ -18,7 +18,7 @@ import { requireRight, type Actor } from '../kernel/actor.ts';
 import { engineOf } from '../access/common.ts';
 import { checkpointPublicKey } from './keys.ts';
 import { iterateAuditEvents, normalizeAuditFilter, toAuditEventView, type AuditEventView, type AuditFilter } from './trail.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export interface ExportStream {
   contentType: string;

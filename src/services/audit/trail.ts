@@ -21,7 +21,7 @@ import type { Database } from '../../store/schema.ts';
 import { fromAuditRow, type Store, type TenantDb } from '../../store/store.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { cursorKey } from './keys.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 
 export type { AuditEventView };

@@ -19,7 +19,7 @@ import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb, type WriteTx } from '../../store/store.ts';
 import { requireRight, writeMeta, type Actor } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { openPager, type Page } from '../kernel/pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { APPLICATION_DELETE_BLOCKERS, assertNotBlocked as assertNothingRefers, deleteApplicationRecords } from '../directory/delete-blockers.ts';

@@ -14,7 +14,7 @@ import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb } from '../../store/store.ts';
 import { requireRight, writeMeta, type Actor } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { openPager, type Page } from '../kernel/pagination.ts';
 import { findApplicationRow } from './applications.ts';
 import { assertNotBlocked } from './blockers.ts';

@@ -19,7 +19,7 @@ import { inclusionCycle, inclusionEdges, reachableRoles } from '../../domain/rol
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb } from '../../store/store.ts';
 import { requireRight, writeMeta, type Actor } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { openPager, type Page } from '../kernel/pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { ROLE_READ_RIGHTS, assertDistinct, bool, containsText, invalidField, missingIds, takenField, type Versioned } from './common.ts';

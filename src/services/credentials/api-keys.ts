@@ -14,7 +14,7 @@ import { requireRight, type Actor } from '../kernel/actor.ts';
 import { validateScopes } from './application-keys.ts';
 import { API_KEY_PREFIX, narrowRights } from './authentication.ts';
 import { authorityOfNewCredential, requireActingAsRight, requireWithinCaller } from './authority.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
 import { grantoryRights } from '../access/rights.ts';
 import { writeAs } from '../kernel/rights-guard.ts';

@@ -19,7 +19,7 @@ import type { Database } from '../../store/schema.ts';
 import { credentialUsageIsStale } from '../../store/store.ts';
 import { requireRight, type Actor, type Caller } from '../kernel/actor.ts';
 import { CredentialRejected, secretLabel } from './authentication.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 

@@ -12,7 +12,7 @@
  * ```
  */
 import type { RequestMeta } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export const DEFAULT_TENANT_NAME = 'default';
 

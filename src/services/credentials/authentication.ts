@@ -22,7 +22,7 @@ import { credentialUsageIsStale } from '../../store/store.ts';
 import { systemActor, type Caller } from '../kernel/actor.ts';
 import type { AuthFailure } from './auth-failures.ts';
 import { capByAuthority } from './authority.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { grantoryRights } from '../access/rights.ts';
 
 export { narrowRights };

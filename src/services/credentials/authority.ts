@@ -18,7 +18,7 @@
 import { AppError } from '../../domain/errors.ts';
 import { rightsBeyond, rightsCoveredBy, type Right } from '../../domain/rights.ts';
 import { requireRight, type Actor, type Caller } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { grantoryRights } from '../access/rights.ts';
 
 export const ACT_AS_OTHERS_RIGHT: Right = 'manage-credentials-of-others';

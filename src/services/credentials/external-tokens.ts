@@ -13,19 +13,9 @@ import { sql } from 'kysely';
 import { isKnownScope, narrowRights, parseScopeParam } from '../../domain/scopes.ts';
 import type { Caller } from '../kernel/actor.ts';
 import { CredentialRejected } from './authentication.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ExternalIssuerSettings, ServiceDeps } from '../deps.ts';
 import { grantoryRights } from '../access/rights.ts';
 
-export interface ExternalIssuerSettings {
-  issuer: string;
-  audience: string;
-  jwksUrl?: string | undefined;
-  jwksFile?: string | undefined;
-  /** The name of the tenant whose identities the tokens' subjects name. */
-  tenant: string;
-  subjectClaim: string;
-  algorithms: string[];
-}
 
 export const EXTERNAL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 

@@ -6,7 +6,7 @@ import type { Database } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { Actor } from '../kernel/actor.ts';
 import { secretLabel } from './authentication.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 /** The columns `api_keys` and `application_keys` have in common. */
 export type KeySecretRow = Pick<

@@ -18,7 +18,7 @@ import type { Database } from '../../store/schema.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { APP_KEY_RIGHTS, validateScopes } from './application-keys.ts';
 import { authorityOfNewCredential, capByAuthority, requireActingAsRight, requireWithinCaller } from './authority.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { grantoryRights } from '../access/rights.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 

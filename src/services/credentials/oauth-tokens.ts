@@ -17,8 +17,17 @@ import type { WithTenantRevision } from '../../store/store.ts';
 import { writeMeta, type Actor, type Caller, type RequestMeta } from '../kernel/actor.ts';
 import { CredentialRejected } from './authentication.ts';
 import { CLIENT_SECRET_PREFIX, clientRights } from './oauth-clients.ts';
-import type { Services } from '../index.ts';
-import { SIGNING_ALG } from './signing-keys.ts';
+import type { SecuritySettings, ServiceDeps } from '../deps.ts';
+import type { AuthFailureRecorder } from './auth-failures.ts';
+import { type KeyRing, SIGNING_ALG } from './signing-keys.ts';
+
+/** What token issuing and checking use of the assembled services ({@link Services} has them all). */
+export interface TokenServices {
+  deps: ServiceDeps;
+  settings: SecuritySettings;
+  keyRing: KeyRing;
+  authFailures: AuthFailureRecorder;
+}
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -74,7 +83,7 @@ export function clientCredentialsOf(authorization: string | undefined, form: Rec
 }
 
 /** Authenticates a client by its credentials; a failure is audited and is `invalid_client`. */
-export async function authenticateClient(services: Services, credentials: ClientCredentials | null, meta: RequestMeta): Promise<Database['oauth_clients']> {
+export async function authenticateClient(services: TokenServices, credentials: ClientCredentials | null, meta: RequestMeta): Promise<Database['oauth_clients']> {
   const { deps } = services;
   const fail = (reason: string, client?: Database['oauth_clients']): never => {
     services.authFailures.record({
@@ -106,7 +115,7 @@ export interface TokenResponse {
 
 /** The token endpoint: `grant_type=client_credentials`, optional `scope`. */
 export async function issueToken(
-  services: Services,
+  services: TokenServices,
   client: Database['oauth_clients'],
   params: { grant_type?: string | undefined; scope?: string | undefined },
   meta: RequestMeta,
@@ -172,7 +181,7 @@ function describeJoseError(e: unknown): { reason: string; expired: boolean } {
 class UnknownKid extends Error {}
 
 /** Checks one of Grantory's access tokens completely; never throws. */
-async function inspectAccessToken(services: Services, token: string): Promise<Inspection> {
+async function inspectAccessToken(services: TokenServices, token: string): Promise<Inspection> {
   const { deps, settings, keyRing } = services;
   let claims: AccessTokenClaims;
   try {
@@ -220,7 +229,7 @@ async function inspectAccessToken(services: Services, token: string): Promise<In
 }
 
 /** Authenticates a request that presents one of Grantory's access tokens. */
-export async function authenticateAccessToken(services: Services, token: string): Promise<Caller> {
+export async function authenticateAccessToken(services: TokenServices, token: string): Promise<Caller> {
   const inspection = await inspectAccessToken(services, token);
   if (!inspection.ok) {
     throw new CredentialRejected(inspection.reason, {
@@ -274,7 +283,7 @@ export interface IntrospectionResponse {
  * RFC 7662. Any client of the token's tenant may introspect it (resource servers do), and so
  * may a caller of that tenant with `manage-clients`; to anyone else the token is inactive.
  */
-export async function introspectToken(services: Services, caller: { tenantId: string; isClient: boolean; canManageClients: boolean }, token: string): Promise<IntrospectionResponse> {
+export async function introspectToken(services: TokenServices, caller: { tenantId: string; isClient: boolean; canManageClients: boolean }, token: string): Promise<IntrospectionResponse> {
   if (!token || token.length > 8192) return { active: false };
   const inspection = await inspectAccessToken(services, token);
   if (!inspection.ok) return { active: false };
@@ -299,7 +308,7 @@ export async function introspectToken(services: Services, caller: { tenantId: st
  * tenant. An invalid or expired token needs nothing done and is not an error.
  */
 export async function revokeToken(
-  services: Services,
+  services: TokenServices,
   actor: Actor,
   revoker: { clientId: string | null; canManageClients: boolean },
   token: string,

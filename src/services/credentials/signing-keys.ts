@@ -19,19 +19,11 @@ import { AppError } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { requireRight, systemActor, type Actor } from '../kernel/actor.ts';
 import { DEFAULT_TENANT_NAME } from './auth-failures.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { KeyRingSettings, ServiceDeps } from '../deps.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
 
 export const SIGNING_ALG = 'ES256';
 
-export interface KeyRingSettings {
-  /** A signing key older than this is replaced by a new one (0 disables automatic rotation). */
-  rotationDays: number;
-  /** How long a retired key stays published: at least the longest token lifetime plus clock skew. */
-  retiredKeyTtlSeconds: number;
-  /** How often a node reloads the ring from the store. */
-  reloadSeconds: number;
-}
 
 interface LoadedKey {
   row: Database['signing_keys'];

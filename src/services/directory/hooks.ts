@@ -18,28 +18,8 @@
  * ```
  */
 import type { WriteTx } from '../../store/store.ts';
-import type { ServiceDeps } from '../index.ts';
-import type { IdentityView } from './identities.ts';
-import type { OrgUnitView } from './org-units.ts';
-
-/** `before` is null on create, `after` is null on delete. */
-export interface Change<T> {
-  before: T | null;
-  after: T | null;
-}
-
-export type IdentityChangeListener = (tx: WriteTx, change: Change<IdentityView>) => Promise<void>;
-export type OrgUnitChangeListener = (tx: WriteTx, change: Change<OrgUnitView>) => Promise<void>;
-
-export interface DirectoryHooks {
-  /** Called for every identity created, changed (including its unit) or deleted. */
-  afterIdentityChange?: readonly IdentityChangeListener[];
-  /**
-   * Called for every organization unit created, renamed, moved or deleted; on a move, once
-   * for the moved unit (its descendants' paths change with it, see `tx.change` entries).
-   */
-  afterOrgUnitChange?: readonly OrgUnitChangeListener[];
-}
+import type { Change, ServiceDeps } from '../deps.ts';
+import type { IdentityView, OrgUnitView } from './views.ts';
 
 export async function notifyIdentityChange(deps: ServiceDeps, tx: WriteTx, change: Change<IdentityView>): Promise<void> {
   for (const listener of deps.directoryHooks?.afterIdentityChange ?? []) await listener(tx, change);

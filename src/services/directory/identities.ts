@@ -32,7 +32,8 @@ import { isUniqueViolation, type TenantDb, type WriteTx } from '../../store/stor
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from './delete-blockers.ts';
 import { notifyIdentityChange } from './hooks.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { IdentityView } from './views.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { openPager, type Page } from '../kernel/pagination.ts';
 import { containsText } from '../kernel/text-search.ts';
 import { writeAs } from '../kernel/rights-guard.ts';
@@ -51,24 +52,6 @@ export const ATTRIBUTE_LIMITS = { maxCount: 50, keyPattern: '^[A-Za-z][A-Za-z0-9
 /** Longest manager chain walked when looking for a cycle. */
 const MAX_MANAGER_CHAIN = 10_000;
 
-export interface IdentityView {
-  id: string;
-  number: number;
-  subject: string;
-  username: string | null;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  displayName: string | null;
-  employeeNumber: string | null;
-  type: string;
-  status: string;
-  managerId: string | null;
-  orgUnitId: string | null;
-  attributes: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-}
 
 /** An identity with its `version` (the ETag of its current state). */
 export interface IdentityRecord {

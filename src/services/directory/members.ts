@@ -4,7 +4,7 @@
  * left out unless asked for.
  */
 import { requireRight, type Actor } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export interface MemberView {
   id: string;

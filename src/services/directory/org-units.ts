@@ -23,8 +23,9 @@ import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { assertNotBlocked, ORG_UNIT_DELETE_BLOCKERS } from './delete-blockers.ts';
 import { notifyOrgUnitChange } from './hooks.ts';
-import { listIdentities, type IdentityView } from './identities.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { OrgUnitView, IdentityView } from './views.ts';
+import { listIdentities } from './identities.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { openPager, type Page } from '../kernel/pagination.ts';
 import { containsText } from '../kernel/text-search.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
@@ -35,16 +36,6 @@ export const MAX_DEPTH = 20;
 /** A unit name: no `/` (the path separator) and no control characters. */
 export const UNIT_NAME_PATTERN = '^[^/\\u0000-\\u001f\\u007f]+$';
 
-export interface OrgUnitView {
-  id: string;
-  number: number;
-  name: string;
-  parentId: string | null;
-  externalId: string | null;
-  path: string;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface OrgUnitRecord {
   unit: OrgUnitView;

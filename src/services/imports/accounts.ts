@@ -10,7 +10,7 @@
  */
 import { AppError, notFound } from '../../domain/errors.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { openPager, type Page } from '../kernel/pagination.ts';
 import { findApplication } from './imports.ts';
 import { accountView, type AccountView } from '../access/accounts.ts';

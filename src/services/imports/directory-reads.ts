@@ -7,7 +7,7 @@ import { notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
 import { lastImportsOf } from '../catalog/applications.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 
 export interface IdentityRecord {
   row: Database['identities'];

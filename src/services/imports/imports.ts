@@ -18,7 +18,7 @@ import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor } from '../kernel/actor.ts';
-import type { ImportSettings, ServiceDeps } from '../index.ts';
+import type { ImportSettings, ServiceDeps } from '../deps.ts';
 import { openPager, type Page } from '../kernel/pagination.ts';
 import { signalCancel } from './cancel.ts';
 import { findFiles, importRoot, PathEscapeError, resolveApplicationFolder, type ApplicationFolder } from './import-dir.ts';

@@ -13,7 +13,7 @@ import { GrantCodes, type AccountMatch } from '../../domain/import-diff.ts';
 import { buildIdentityIndex, matchAccount, normalizeKey } from '../../domain/matching.ts';
 import type { Database } from '../../store/schema.ts';
 import type { WriteMeta } from '../../store/store.ts';
-import type { ServiceDeps } from '../index.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { decideAndApply, type Prepared } from './apply.ts';
 import { accountsState } from './current-accounts.ts';
 import { loadStoredChanges, updateUnmatchedFromChanges } from './stored-changes.ts';

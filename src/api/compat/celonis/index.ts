@@ -12,7 +12,7 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply } from 'fastify';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { renderExport } from '../../../domain/export-format.ts';
 import { cursorPageAuditEvents, pageAuditEvents, pageAuthenticationEvents, type AuditFilter } from '../../../services/audit/trail.ts';

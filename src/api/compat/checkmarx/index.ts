@@ -9,7 +9,7 @@
  * `cxOrigin` header is recorded on audit events by the app's authentication hook.
  */
 import type { FastifyRequest } from 'fastify';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { toAppError } from '../../problem.ts';
 import { CxErrorBody, sendCxError } from './errors.ts';

@@ -1,8 +1,8 @@
 /** `GET /Permissions`, `GET /Permissions/{id}`: the permission catalog, Checkmarx-shaped. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import type { Actor } from '../../../services/kernel/actor.ts';
-import type { ServiceDeps } from '../../../services/index.ts';
+import type { ServiceDeps } from '../../../services/deps.ts';
 import { getApplication, listApplications } from '../../../services/catalog/applications.ts';
 import { getPermissionByNumber, listPermissions, type PermissionView } from '../../../services/catalog/permissions.ts';
 import { actorOf } from '../../request-context.ts';

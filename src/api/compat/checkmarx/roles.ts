@@ -4,9 +4,9 @@
  * the native `includedRoleIds` as they are).
  */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import type { Actor } from '../../../services/kernel/actor.ts';
-import type { ServiceDeps } from '../../../services/index.ts';
+import type { ServiceDeps } from '../../../services/deps.ts';
 import { permissionIdsOfNumbers, permissionNumbersOfIds } from '../../../services/catalog/permissions.ts';
 import { createRole, deleteRole, getRoleByNumber, listRoles, updateRole, type RoleView } from '../../../services/catalog/roles.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';

@@ -1,6 +1,6 @@
 /** `GET /ServiceProviders`, `GET /ServiceProviders/{id}`: applications, Checkmarx-shaped. */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import { getApplicationByNumber, listApplications } from '../../../services/catalog/applications.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';

@@ -4,20 +4,12 @@
  * parent's number, `-1` for a root. Team members are the identities whose primary unit it is.
  */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import type { Actor } from '../../../services/kernel/actor.ts';
-import type { ServiceDeps } from '../../../services/index.ts';
+import type { ServiceDeps } from '../../../services/deps.ts';
 import { getIdentityByNumber, setIdentityUnit, setUnitMembers } from '../../../services/directory/identities.ts';
-import {
-  createOrgUnit,
-  deleteOrgUnit,
-  getOrgUnit,
-  getOrgUnitByNumber,
-  listOrgUnits,
-  listUnitMembers,
-  updateOrgUnit,
-  type OrgUnitView,
-} from '../../../services/directory/org-units.ts';
+import { createOrgUnit, deleteOrgUnit, getOrgUnit, getOrgUnitByNumber, listOrgUnits, listUnitMembers, updateOrgUnit } from '../../../services/directory/org-units.ts';
+import type { OrgUnitView } from '../../../services/directory/views.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';

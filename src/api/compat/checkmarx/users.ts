@@ -5,19 +5,14 @@
  * directly (not revoked, context All), `expirationDate` = the `expirationDate` attribute.
  */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import type { Actor } from '../../../services/kernel/actor.ts';
-import type { ServiceDeps } from '../../../services/index.ts';
+import type { ServiceDeps } from '../../../services/deps.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { roleIdsOfNumbers, roleNumbersOfIds } from '../../../services/catalog/roles.ts';
 import { createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from '../../../services/access/direct-roles.ts';
-import {
-  deleteIdentity,
-  getIdentityByNumber,
-  listIdentities,
-  type IdentityFields,
-  type IdentityView,
-} from '../../../services/directory/identities.ts';
+import { deleteIdentity, getIdentityByNumber, listIdentities, type IdentityFields } from '../../../services/directory/identities.ts';
+import type { IdentityView } from '../../../services/directory/views.ts';
 import { getOrgUnit, getOrgUnitByNumber } from '../../../services/directory/org-units.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';

@@ -6,7 +6,7 @@
  * problem details (the vendor documents no error body).
  */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { provisionedPermissions, type ProvisionedQuery } from '../../../services/access/provisioned-permissions.ts';
 import { actorOf } from '../../request-context.ts';

@@ -4,7 +4,7 @@
  * tokens are Grantory API keys; what a token does is recorded with its name as the actor.
  */
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../../app.ts';
+import type { App, RouteDeps } from '../../deps.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
@@ -16,7 +16,7 @@ import { registerUploadParsing, uploadParts } from '../../routes/imports.ts';
 import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage } from '../../../services/imports/directory-reads.ts';
 import { cancelImport, findApplication, getImport, listImportsByPage, stageImport, uploadImport } from '../../../services/imports/imports.ts';
 import type { ImportView } from '../../../services/imports/views.ts';
-import type { ServiceDeps } from '../../../services/index.ts';
+import type { ServiceDeps } from '../../../services/deps.ts';
 import type { Actor } from '../../../services/kernel/actor.ts';
 import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
 

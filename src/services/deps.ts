@@ -1,0 +1,90 @@
+/**
+ * What the services are built from: the store, the clock, the server secrets, the settings and
+ * the optional parts (the access index, directory listeners, import settings). Types only: this
+ * module imports nothing from the services that use it.
+ */
+import type { ServerSecrets } from '../domain/server-secrets.ts';
+import type { AccessEngine } from '../engine/engine.ts';
+import type { Store, WriteTx } from '../store/store.ts';
+import type { IdentityView, OrgUnitView } from './directory/views.ts';
+
+export interface ServiceDeps {
+  store: Store;
+  /** The clock every service reads; tests may pass a fixed one. */
+  now: () => Date;
+  /** Keys derived from the server secret: credential hashing and signing-key encryption. */
+  secrets: ServerSecrets;
+  /** Token settings; defaults to {@link DEFAULT_SECURITY} with issuer `http://localhost`. */
+  security?: Partial<SecuritySettings> | undefined;
+  /** Listeners run inside identity / organization-unit writes (e.g. assignment rules). */
+  directoryHooks?: DirectoryHooks;
+  /** The in-memory access index (check, list, holders, explain, drift; see src/engine). */
+  access?: AccessEngine;
+  /** Application imports: the import directory and upload limit (defaults: ./data/imports, 1 GiB). */
+  imports?: ImportSettings;
+}
+
+export interface ImportSettings {
+  importDir: string;
+  uploadLimit: number;
+  /** Called after an import is queued, so this node's worker starts it without waiting for its next poll. */
+  notify?: () => void;
+  /**
+   * Called at each cancel point of a running import (while reading its files, and between
+   * chunks of its apply transaction), before the cancel is checked: for instrumentation and
+   * for tests that act at an exact point of an import.
+   */
+  onCheckpoint?: (point: { tenantId: string; importId: string; where: string; signal: AbortSignal }) => Promise<void> | void;
+}
+
+export interface SecuritySettings {
+  /** The `iss` of Grantory's access tokens (its public base URL); read when a token is made or checked. */
+  issuer: () => string;
+  /** The `aud` of Grantory's access tokens. */
+  audience: string;
+  accessTokenTtlSeconds: number;
+  /** Allowed clock difference when checking `exp`, `nbf` and `iat`. */
+  clockToleranceSeconds: number;
+  keyRing: KeyRingSettings;
+  /** Accept tokens from this external issuer too (null: only Grantory's own). */
+  externalIssuer: ExternalIssuerSettings | null;
+}
+
+export interface KeyRingSettings {
+  /** A signing key older than this is replaced by a new one (0 disables automatic rotation). */
+  rotationDays: number;
+  /** How long a retired key stays published: at least the longest token lifetime plus clock skew. */
+  retiredKeyTtlSeconds: number;
+  /** How often a node reloads the ring from the store. */
+  reloadSeconds: number;
+}
+
+export interface ExternalIssuerSettings {
+  issuer: string;
+  audience: string;
+  jwksUrl?: string | undefined;
+  jwksFile?: string | undefined;
+  /** The name of the tenant whose identities the tokens' subjects name. */
+  tenant: string;
+  subjectClaim: string;
+  algorithms: string[];
+}
+
+/** `before` is null on create, `after` is null on delete. */
+export interface Change<T> {
+  before: T | null;
+  after: T | null;
+}
+
+export type IdentityChangeListener = (tx: WriteTx, change: Change<IdentityView>) => Promise<void>;
+export type OrgUnitChangeListener = (tx: WriteTx, change: Change<OrgUnitView>) => Promise<void>;
+
+export interface DirectoryHooks {
+  /** Called for every identity created, changed (including its unit) or deleted. */
+  afterIdentityChange?: readonly IdentityChangeListener[];
+  /**
+   * Called for every organization unit created, renamed, moved or deleted; on a move, once
+   * for the moved unit (its descendants' paths change with it, see `tx.change` entries).
+   */
+  afterOrgUnitChange?: readonly OrgUnitChangeListener[];
+}
