@@ -16,21 +16,19 @@
  *   node --expose-gc --import tsx bench/exports.ts L --events 20000
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
+import { request, createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { generate, load, SIZES } from './dataset.ts';
 import { buildApp } from '../src/api/app.ts';
 import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
 import { AccessEngine } from '../src/engine/engine.ts';
-import { systemActor, writeMeta } from '../src/services/kernel/actor.ts';
+import { systemActor, writeMeta } from '../src/services/kernel/index.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
-import { DEFAULT_DELIVERY_OPTIONS, deliverPending } from '../src/services/audit/delivery.ts';
-import { createEventSink } from '../src/services/audit/event-sinks.ts';
+import { DEFAULT_DELIVERY_OPTIONS, deliverPending, createEventSink } from '../src/services/audit/index.ts';
 import { createServices } from '../src/services/index.ts';
 import { openStore } from '../src/store/store.ts';
 

@@ -14,11 +14,11 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import pg from 'pg';
-import { systemActor, writeMeta } from '../src/services/kernel/actor.ts';
+import { systemActor, writeMeta } from '../src/services/kernel/index.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
 import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
 import { createServices } from '../src/services/index.ts';
-import { setConnector, stageImport } from '../src/services/imports/imports.ts';
+import { setConnector, stageImport } from '../src/services/imports/index.ts';
 import { createImportWorker } from '../src/jobs/import-worker.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 

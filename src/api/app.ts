@@ -24,8 +24,8 @@ import { AppError } from '../domain/errors.ts';
 import type { Right } from '../domain/rights.ts';
 import type { Store } from '../store/store.ts';
 import type { Services } from '../services/index.ts';
-import { requireRight } from '../services/kernel/actor.ts';
-import { recordDenial } from '../services/audit/trail.ts';
+import { requireRight, findIdempotentResponse, requestFingerprint, saveIdempotentResponse, validIdempotencyKey } from '../services/kernel/index.ts';
+import { recordDenial } from '../services/audit/index.ts';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
@@ -36,12 +36,6 @@ import { maybeActorOf, requestMetaOf, setActor } from './request-context.ts';
 import type { App, RouteDeps } from './deps.ts';
 import { badUrlEncoding, registerTextGuard, utf8Parser } from './text-guard.ts';
 import { registerQueryGuard } from './query-guard.ts';
-import {
-  findIdempotentResponse,
-  requestFingerprint,
-  saveIdempotentResponse,
-  validIdempotencyKey,
-} from '../services/kernel/idempotency.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
 import { createRateLimiters, rateLimited, setRateLimitHeaders } from './rate-limit.ts';

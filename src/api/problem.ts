@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../domain/errors.ts';
-import { CredentialRejected } from '../services/credentials/authentication.ts';
+import { CredentialRejected } from '../services/credentials/index.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

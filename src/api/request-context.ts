@@ -1,7 +1,7 @@
 /** The authenticated actor of each request, kept beside the request rather than on it. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.ts';
-import type { Actor, RequestMeta } from '../services/kernel/actor.ts';
+import type { Actor, RequestMeta } from '../services/kernel/index.ts';
 
 const actors = new WeakMap<FastifyRequest, Actor>();
 

@@ -18,7 +18,7 @@ import { ConfigError, loadConfig, parseFlags } from '../config.ts';
 // Everything else is imported by the command that needs it, after the settings are checked:
 // a bad setting is reported at once, without loading the HTTP stack and database drivers,
 // and `migrate` or `audit verify` never load Fastify.
-import type { CheckpointFile } from '../services/audit/trail.ts';
+import type { CheckpointFile } from '../services/audit/index.ts';
 
 const USAGE = `usage: grantory <command>
   serve           start the server (default command)
@@ -141,7 +141,7 @@ async function auditVerify(settings: Record<string, string>, args: string[]): Pr
     return 2;
   }
   const config = loadConfig(process.env, settings);
-  const [{ openConfiguredStore }, { verifyAuditTrail }] = await Promise.all([import('../configured-store.ts'), import('../services/audit/trail.ts')]);
+  const [{ openConfiguredStore }, { verifyAuditTrail }] = await Promise.all([import('../configured-store.ts'), import('../services/audit/index.ts')]);
   const store = await openConfiguredStore(config);
   try {
     const pending = await store.pendingMigrations();
@@ -176,8 +176,8 @@ async function auditCheckpoint(settings: Record<string, string>): Promise<number
   const config = loadConfig(process.env, settings);
   const [{ openConfiguredStore }, { createCheckpoint }, { systemActor }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
     import('../configured-store.ts'),
-    import('../services/audit/checkpoints.ts'),
-    import('../services/kernel/actor.ts'),
+    import('../services/audit/index.ts'),
+    import('../services/kernel/index.ts'),
     import('../secret-key.ts'),
     import('../domain/server-secrets.ts'),
   ]);
@@ -200,9 +200,9 @@ async function rotateKeys(settings: Record<string, string>): Promise<number> {
   const [{ openConfiguredStore }, { DEFAULT_SECURITY }, { systemActor }, { DEFAULT_TENANT }, { rotateSigningKey }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
     import('../configured-store.ts'),
     import('../services/index.ts'),
-    import('../services/kernel/actor.ts'),
+    import('../services/kernel/index.ts'),
     import('../services/bootstrap.ts'),
-    import('../services/credentials/signing-keys.ts'),
+    import('../services/credentials/index.ts'),
     import('../secret-key.ts'),
     import('../domain/server-secrets.ts'),
   ]);

@@ -4,10 +4,8 @@
  * to the departments that need it plus a few direct, paused and time-bounded ones — so a
  * newcomer sees check, explain, holders and drift answer something real.
  */
-import { createAssignment } from '../services/access/assignments.ts';
-import { createApplication } from '../services/catalog/applications.ts';
-import { createPermission } from '../services/catalog/permissions.ts';
-import { createRole } from '../services/catalog/roles.ts';
+import { createAssignment } from '../services/access/index.ts';
+import { createApplication, createPermission, createRole } from '../services/catalog/index.ts';
 import type { SeedContext, SeedStep } from './seed.ts';
 
 type Risk = 'low' | 'medium' | 'high' | 'critical';

@@ -12,7 +12,7 @@
 import { loadConfig } from '../config.ts';
 import { openConfiguredStore } from '../configured-store.ts';
 import { startServer } from '../server.ts';
-import { systemActor } from '../services/kernel/actor.ts';
+import { systemActor } from '../services/kernel/index.ts';
 import { bootstrap } from '../services/bootstrap.ts';
 import { createServerSecrets } from '../domain/server-secrets.ts';
 import { resolveSecretKey } from '../secret-key.ts';

@@ -10,10 +10,9 @@
  */
 import { AppError } from '../domain/errors.ts';
 import { seedCatalogStep } from './catalog.ts';
-import type { Actor } from '../services/kernel/actor.ts';
-import { createIdentity } from '../services/directory/identities.ts';
+import type { Actor } from '../services/kernel/index.ts';
+import { createIdentity, createOrgUnit, findOrgUnitByExternalId } from '../services/directory/index.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import { createOrgUnit, findOrgUnitByExternalId } from '../services/directory/org-units.ts';
 import { DEFAULT_DEMO_IDENTITIES, DEFAULT_DEMO_SEED, generateDirectory, seededRandom, type DirectoryOptions, type DirectoryPlan } from './generator.ts';
 
 export interface SeedContext {

@@ -19,11 +19,9 @@ import { storedConnector } from '../domain/connector.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
-import { systemActor, writeMeta } from '../services/kernel/actor.ts';
+import { systemActor, writeMeta } from '../services/kernel/index.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import { stagedFiles, updateImport } from '../services/imports/imports.ts';
-import { importMeta, processImport } from '../services/imports/run.ts';
-import { appendLog } from '../services/imports/views.ts';
+import { stagedFiles, updateImport, importMeta, processImport, appendLog } from '../services/imports/index.ts';
 
 export interface ImportWorkerOptions {
   deps: ServiceDeps;

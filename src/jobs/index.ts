@@ -9,8 +9,7 @@
  * ```
  */
 import type { ServiceDeps } from '../services/deps.ts';
-import { checkpointIfChanged } from '../services/audit/checkpoints.ts';
-import { DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/audit/delivery.ts';
+import { checkpointIfChanged, DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/audit/index.ts';
 
 export interface JobsOptions {
   /** 0 disables scheduled checkpoints. */

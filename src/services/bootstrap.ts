@@ -11,8 +11,8 @@ import { ADMIN_ROLE, GRANTORY_APPLICATION, RIGHTS, RIGHT_DESCRIPTIONS } from '..
 import { generateSecret, hashSecret } from '../domain/secret-format.ts';
 import type { ServerSecrets } from '../domain/server-secrets.ts';
 import { isUniqueViolation, type Store, type WriteTx } from '../store/store.ts';
-import { systemActor, writeMeta } from './kernel/actor.ts';
-import { API_KEY_PREFIX } from './credentials/authentication.ts';
+import { systemActor, writeMeta } from './kernel/index.ts';
+import { API_KEY_PREFIX } from './credentials/index.ts';
 
 export const DEFAULT_TENANT = 'default';
 export const ADMIN_SUBJECT = 'grantory:admin';

@@ -5,14 +5,9 @@
 import { decodeJwt } from 'jose';
 import { AppError } from '../domain/errors.ts';
 import type { SecuritySettings, ServiceDeps } from './deps.ts';
-import { RULE_DIRECTORY_HOOKS } from './access/rule-hooks.ts';
-import type { Caller, RequestMeta } from './kernel/actor.ts';
-import { authenticateApplicationKey } from './credentials/application-keys.ts';
-import { createAuthFailureRecorder, type AuthFailureRecorder } from './credentials/auth-failures.ts';
-import { authenticateApiKey, CredentialRejected } from './credentials/authentication.ts';
-import { createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier } from './credentials/external-tokens.ts';
-import { authenticateAccessToken } from './credentials/oauth-tokens.ts';
-import { createKeyRing, type KeyRing } from './credentials/signing-keys.ts';
+import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
+import type { Caller, RequestMeta } from './kernel/index.ts';
+import { authenticateApplicationKey, createAuthFailureRecorder, type AuthFailureRecorder, authenticateApiKey, CredentialRejected, createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier, authenticateAccessToken, createKeyRing, type KeyRing } from './credentials/index.ts';
 
 
 export const DEFAULT_SECURITY: Omit<SecuritySettings, 'issuer'> = {

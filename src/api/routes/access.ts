@@ -5,9 +5,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from '../../services/access/queries.ts';
-import { deleteAccount, putAccount } from '../../services/access/accounts.ts';
-import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/accounts.ts';
+import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders, deleteAccount, putAccount } from '../../services/access/index.ts';
+import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/index.ts';
 import { ListQuery, PageOf } from '../schemas.ts';
 import type { ContextType as ContextTypeValue } from '../../domain/access.ts';
 import { actorOf, sendWritten } from '../request-context.ts';

@@ -1,7 +1,7 @@
 /** `/api-keys`: API keys that act as an identity. The secret is in the create response only. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { createApiKey, deleteApiKey, listApiKeys } from '../../services/credentials/api-keys.ts';
+import { createApiKey, deleteApiKey, listApiKeys } from '../../services/credentials/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { AUTHORITY_ID, CreatedKey, KEY_FIELDS, keyCreateFields } from './key-schemas.ts';

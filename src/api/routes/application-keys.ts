@@ -1,7 +1,7 @@
 /** `/applications/{id}/keys`: application keys for `Authorization: AppKey <key>`. The secret is in the create response only. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { createApplicationKey, deleteApplicationKey, listApplicationKeys } from '../../services/credentials/application-keys.ts';
+import { createApplicationKey, deleteApplicationKey, listApplicationKeys } from '../../services/credentials/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { CreatedKey, KEY_FIELDS, keyCreateFields } from './key-schemas.ts';

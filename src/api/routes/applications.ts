@@ -2,14 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
 import { etagOf } from '../../domain/etag.ts';
-import { CATALOG_READ_RIGHTS } from '../../services/catalog/common.ts';
-import {
-  createApplication,
-  deleteApplication,
-  getApplication,
-  listApplications,
-  updateApplication,
-} from '../../services/catalog/applications.ts';
+import { CATALOG_READ_RIGHTS, createApplication, deleteApplication, getApplication, listApplications, updateApplication } from '../../services/catalog/index.ts';
 import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, IfMatchHeaders, ListQuery, PageOf, RevisionOnly, Written } from '../schemas.ts';

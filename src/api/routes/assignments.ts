@@ -1,21 +1,7 @@
 /** `/assignments` (with pause, resume, revoke and delegate) and `/assignment-rules`. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import {
-  changeAssignmentState,
-  createAssignment,
-  delegateAssignment,
-  getAssignment,
-  listAssignments,
-  type StateAction,
-} from '../../services/access/assignments.ts';
-import {
-  createAssignmentRule,
-  deleteAssignmentRule,
-  getAssignmentRule,
-  listAssignmentRules,
-  updateAssignmentRule,
-} from '../../services/access/assignment-rules.ts';
+import { changeAssignmentState, createAssignment, delegateAssignment, getAssignment, listAssignments, type StateAction, createAssignmentRule, deleteAssignmentRule, getAssignmentRule, listAssignmentRules, updateAssignmentRule } from '../../services/access/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { AUTHENTICATED, needs } from '../route-auth.ts';
 import { Assignee, Assignment, AssignmentRule, Context, DateTime, Id, Resource, Revision, RuleBody, RuleCondition } from './access-schemas.ts';

@@ -1,8 +1,7 @@
 /** `/audit-events` (the filtered, cursor-paged trail) and `/audit-checkpoints` (signed heads). */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { listAuditEvents } from '../../services/audit/trail.ts';
-import { createCheckpoint, listCheckpoints } from '../../services/audit/checkpoints.ts';
+import { listAuditEvents, createCheckpoint, listCheckpoints } from '../../services/audit/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 

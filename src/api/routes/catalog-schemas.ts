@@ -3,8 +3,7 @@
  * Each is the run-time validation, the handler's type and the OpenAPI document at once.
  */
 import { Type } from '@sinclair/typebox';
-import { APPLICATION_KINDS, PRIORITIES } from '../../services/catalog/applications.ts';
-import { RISKS } from '../../services/catalog/permissions.ts';
+import { APPLICATION_KINDS, PRIORITIES, RISKS } from '../../services/catalog/index.ts';
 import { Nullable, Timestamp } from '../schemas.ts';
 
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 64, description });

@@ -1,7 +1,7 @@
 /** `/clients`: OAuth 2.0 clients for the client credentials grant. The secret is in the create response only. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { createClient, deleteClient, listClients } from '../../services/credentials/oauth-clients.ts';
+import { createClient, deleteClient, listClients } from '../../services/credentials/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { AUTHORITY_ID } from './key-schemas.ts';

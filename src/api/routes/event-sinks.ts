@@ -1,7 +1,7 @@
 /** `/event-sinks`: where the audit trail is pushed (webhooks, syslog), and their delivery state. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { createEventSink, deleteEventSink, getEventSink, listEventSinks, retryEventSink } from '../../services/audit/event-sinks.ts';
+import { createEventSink, deleteEventSink, getEventSink, listEventSinks, retryEventSink } from '../../services/audit/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 

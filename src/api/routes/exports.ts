@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../deps.ts';
 import { AppError } from '../../domain/errors.ts';
 import { EXPORT_FORMATS, negotiateExportFormat, type ExportFormat } from '../../domain/export-format.ts';
-import { exportAuditEvents, exportEffectivePermissions, exportPermissionConfiguration, type ExportStream } from '../../services/audit/exports.ts';
+import { exportAuditEvents, exportEffectivePermissions, exportPermissionConfiguration, type ExportStream } from '../../services/audit/index.ts';
 import { actorOf } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { MinRevision } from './access-schemas.ts';

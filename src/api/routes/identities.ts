@@ -10,7 +10,7 @@ import {
   IDENTITY_TYPES,
   listIdentities,
   updateIdentity,
-} from '../../services/directory/identities.ts';
+} from '../../services/directory/index.ts';
 import { etagOf } from '../../domain/etag.ts';
 import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';

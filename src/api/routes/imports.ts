@@ -11,22 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../deps.ts';
 import { ConnectorSchema } from '../../domain/connector.ts';
 import { AppError } from '../../domain/errors.ts';
-import { listOrphans, resolveAccount } from '../../services/imports/accounts.ts';
-import {
-  cancelImport,
-  getConnector,
-  getImport,
-  importSettings,
-  listImportChanges,
-  listImports,
-  rejectImport,
-  setConnector,
-  stageImport,
-  uploadImport,
-  type UploadPart,
-} from '../../services/imports/imports.ts';
-import { approveImport } from '../../services/imports/run.ts';
-import { IMPORT_STATUSES } from '../../services/imports/views.ts';
+import { listOrphans, resolveAccount, cancelImport, getConnector, getImport, importSettings, listImportChanges, listImports, rejectImport, setConnector, stageImport, uploadImport, type UploadPart, approveImport, IMPORT_STATUSES } from '../../services/imports/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { IdParams, ListQuery, Nullable, PageOf } from '../schemas.ts';

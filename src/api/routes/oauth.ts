@@ -10,16 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { SUPPORTED_SCOPES } from '../../domain/scopes.ts';
 import type { Services } from '../../services/index.ts';
-import {
-  authenticateClient,
-  clientActor,
-  clientCredentialsOf,
-  introspectToken,
-  issueToken,
-  OAuthError,
-  revokeToken,
-} from '../../services/credentials/oauth-tokens.ts';
-import { SIGNING_ALG } from '../../services/credentials/signing-keys.ts';
+import { authenticateClient, clientActor, clientCredentialsOf, introspectToken, issueToken, OAuthError, revokeToken, SIGNING_ALG } from '../../services/credentials/index.ts';
 import type { App, RouteDeps } from '../deps.ts';
 import { requestMetaOf } from '../request-context.ts';
 import { rateLimited, setRateLimitHeaders } from '../rate-limit.ts';

@@ -1,7 +1,7 @@
 /** `/org-units`: the organization tree. Right: manage-users. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { createOrgUnit, deleteOrgUnit, getOrgUnit, listOrgUnits, UNIT_NAME_PATTERN, updateOrgUnit } from '../../services/directory/org-units.ts';
+import { createOrgUnit, deleteOrgUnit, getOrgUnit, listOrgUnits, UNIT_NAME_PATTERN, updateOrgUnit } from '../../services/directory/index.ts';
 import { etagOf } from '../../domain/etag.ts';
 import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';

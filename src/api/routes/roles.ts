@@ -2,8 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
 import { etagOf } from '../../domain/etag.ts';
-import { ROLE_READ_RIGHTS } from '../../services/catalog/common.ts';
-import { createRole, deleteRole, getRole, listRoles, updateRole } from '../../services/catalog/roles.ts';
+import { ROLE_READ_RIGHTS, createRole, deleteRole, getRole, listRoles, updateRole } from '../../services/catalog/index.ts';
 import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, IfMatchHeaders, ListQuery, PageOf, RevisionOnly, Written } from '../schemas.ts';

@@ -12,10 +12,9 @@ import { AppError, notFound } from '../../domain/errors.ts';
 import type { AccessContext, ContextType } from '../../domain/access.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import { afterWrite, invalid, normalizeContext } from './common.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export interface GrantInput {
   /** Permission id, or name within the application. */

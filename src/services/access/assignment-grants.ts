@@ -4,7 +4,7 @@
  * assigned, the application, the context, and the permission names it gives there. The
  * assigned space, walked in SQL (see assigned-access.ts) until the access engine lands.
  */
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor } from '../kernel/index.ts';
 import { iterateAssignmentGrants, loadCatalog } from './assigned-access.ts';
 import type { ServiceDeps } from '../deps.ts';
 

@@ -19,11 +19,10 @@ import { AppError, notFound } from '../../domain/errors.ts';
 import type { AccessContext } from '../../domain/access.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type WriteTx } from '../../store/store.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import { afterWrite, invalid, normalizeContext, requireHoldsRightsOf, requireResource } from './common.ts';
 import { insertAssignment, setState } from './assignments.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export interface RuleCondition {
   /** Every clause must hold: the attribute equals the value, or is one of the values. */

@@ -19,7 +19,7 @@ import type { AccessContext } from '../../domain/access.ts';
 import { NONE } from '../../engine/nodes.ts';
 import type { Database } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import {
   afterWrite,
   decodeCursor,
@@ -35,7 +35,6 @@ import {
   type AssignmentView,
 } from './common.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export interface CreateAssignmentInput {
   assignee: { type: 'identity' | 'orgUnit'; id: string };

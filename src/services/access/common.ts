@@ -8,7 +8,7 @@ import type { AccessContext, ContextType } from '../../domain/access.ts';
 import type { AccessEngine } from '../../engine/engine.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
-import type { Actor } from '../kernel/actor.ts';
+import type { Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 export function engineOf(deps: ServiceDeps): AccessEngine {

@@ -7,9 +7,9 @@
 import { CONTEXT_ALL } from '../../domain/access.ts';
 import type { WriteTx } from '../../store/store.ts';
 import { requireHoldsRightsOf } from './common.ts';
-import type { Actor } from '../kernel/actor.ts';
+import type { Actor } from '../kernel/index.ts';
 import { insertAssignment, listAssignments, setState } from './assignments.ts';
-import { createIdentity, updateIdentity, type CreateIdentityInput, type IdentityRecord, type UpdateIdentityInput } from '../directory/identities.ts';
+import { createIdentity, updateIdentity, type CreateIdentityInput, type IdentityRecord, type UpdateIdentityInput } from '../directory/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 interface DirectRole {

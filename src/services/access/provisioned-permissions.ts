@@ -17,7 +17,7 @@ import { AppError } from '../../domain/errors.ts';
 import { NONE } from '../../engine/nodes.ts';
 import { heldSlots, holdersInContext, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor } from '../kernel/index.ts';
 import { engineOf } from './common.ts';
 import { findApplication } from './queries.ts';
 import type { ServiceDeps } from '../deps.ts';

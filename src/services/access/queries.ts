@@ -13,7 +13,7 @@ import { NONE } from '../../engine/nodes.ts';
 import { drift, explain, type ApplicationDrift, type Explanation } from '../../engine/explain.ts';
 import { askContext, checkSlots, holders, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor } from '../kernel/index.ts';
 import { decodeCursor, encodeCursor, engineOf } from './common.ts';
 import type { ServiceDeps } from '../deps.ts';
 

@@ -7,11 +7,10 @@
  */
 import { CHECKPOINT_ALGORITHM, signCheckpoint, type SignedCheckpoint } from '../../domain/checkpoint.ts';
 import { AppError } from '../../domain/errors.ts';
-import { requireRight, systemActor, type Actor } from '../kernel/actor.ts';
+import { requireRight, systemActor, type Actor, writeAs } from '../kernel/index.ts';
 import { checkpointKey, checkpointPublicKey } from './keys.ts';
 import type { CheckpointFile } from './trail.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export type CheckpointList = CheckpointFile & {
   tenant: { id: string; name: string };

@@ -27,7 +27,7 @@ import { webhookHeaders } from '../../domain/standard-webhooks.ts';
 import { octetCounted, syslogMessage } from '../../domain/syslog.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
-import { systemActor, writeMeta } from '../kernel/actor.ts';
+import { systemActor, writeMeta } from '../kernel/index.ts';
 import { toAuditEventView, type AuditEventView } from './trail.ts';
 import { sinkConfigOf, sinkSecret, type SinkConfig, type SyslogConfig } from './event-sinks.ts';
 import type { ServiceDeps } from '../deps.ts';

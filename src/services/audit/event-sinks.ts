@@ -12,9 +12,8 @@ import { AppError, notFound } from '../../domain/errors.ts';
 import { generateWebhookSecret } from '../../domain/standard-webhooks.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation } from '../../store/store.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export type SinkFormat = 'grantory' | 'ocsf';
 export type SinkStatus = 'active' | 'retrying' | 'suspended';

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateCheckpointKey, type CheckpointKey } from '../../domain/checkpoint.ts';
 import type { Database } from '../../store/schema.ts';
-import { systemActor, writeMeta } from '../kernel/actor.ts';
+import { systemActor, writeMeta } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 type Purpose = 'checkpoint' | 'cursor';

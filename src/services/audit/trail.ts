@@ -15,14 +15,12 @@ import { ChainVerifier, type ChainProblem } from '../../domain/audit-chain.ts';
 import type { AuditEventView } from '../../domain/audit-event.ts';
 import { verifyCheckpointSignature, type SignedCheckpoint } from '../../domain/checkpoint.ts';
 import { AppError } from '../../domain/errors.ts';
-import { openCursor, sealCursor, type CursorBinding } from '../kernel/pagination.ts';
+import { openCursor, sealCursor, type CursorBinding, requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import type { Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
 import { fromAuditRow, type Store, type TenantDb } from '../../store/store.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
 import { cursorKey } from './keys.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export type { AuditEventView };
 

@@ -10,7 +10,7 @@
  * const { value, version, revision } = await createApplication(deps, actor, { name: 'CRM', kind: 'connected' });
  * ```
  */
-import { writeAs } from '../kernel/rights-guard.ts';
+import { writeAs, requireRight, writeMeta, type Actor, openPager, type Page } from '../kernel/index.ts';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { validatedConnectorDocument } from '../../domain/connector.ts';
@@ -18,11 +18,9 @@ import { assertIfMatch } from '../../domain/etag.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb, type WriteTx } from '../../store/store.ts';
-import { requireRight, writeMeta, type Actor } from '../kernel/actor.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { openPager, type Page } from '../kernel/pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
-import { APPLICATION_DELETE_BLOCKERS, assertNotBlocked as assertNothingRefers, deleteApplicationRecords } from '../directory/delete-blockers.ts';
+import { APPLICATION_DELETE_BLOCKERS, assertNotBlocked as assertNothingRefers, deleteApplicationRecords } from '../directory/index.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
 import {
   CATALOG_READ_RIGHTS,

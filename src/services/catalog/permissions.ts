@@ -13,14 +13,12 @@ import { assertIfMatch } from '../../domain/etag.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb } from '../../store/store.ts';
-import { requireRight, writeMeta, type Actor } from '../kernel/actor.ts';
+import { requireRight, writeMeta, type Actor, openPager, type Page, writeAs } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { openPager, type Page } from '../kernel/pagination.ts';
 import { findApplicationRow } from './applications.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { CATALOG_READ_RIGHTS, bool, containsText, flag, takenField, type Versioned } from './common.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 export type Risk = (typeof RISKS)[number];

@@ -18,13 +18,11 @@ import { RIGHTS, isRight } from '../../domain/rights.ts';
 import { inclusionCycle, inclusionEdges, reachableRoles } from '../../domain/role-graph.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb } from '../../store/store.ts';
-import { requireRight, writeMeta, type Actor } from '../kernel/actor.ts';
+import { requireRight, writeMeta, type Actor, openPager, type Page, writeAs } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { openPager, type Page } from '../kernel/pagination.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { ROLE_READ_RIGHTS, assertDistinct, bool, containsText, invalidField, missingIds, takenField, type Versioned } from './common.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export interface RoleView {
   id: string;

@@ -10,14 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../../domain/errors.ts';
 import { generateSecret } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import { validateScopes } from './application-keys.ts';
 import { API_KEY_PREFIX, narrowRights } from './authentication.ts';
 import { authorityOfNewCredential, requireActingAsRight, requireWithinCaller } from './authority.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
-import { grantoryRights } from '../access/rights.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
+import { grantoryRights } from '../access/index.ts';
 
 export interface ApiKeyView extends KeySecretView {
   id: string;

@@ -17,11 +17,10 @@ import { isKnownScope, narrowRights } from '../../domain/scopes.ts';
 import { digestsEqual, generateSecret, hasValidChecksum } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
 import { credentialUsageIsStale } from '../../store/store.ts';
-import { requireRight, type Actor, type Caller } from '../kernel/actor.ts';
+import { requireRight, type Actor, type Caller, writeAs } from '../kernel/index.ts';
 import { CredentialRejected, secretLabel } from './authentication.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView } from './key-secrets.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export const APP_KEY_PREFIX = 'gtya';
 export const APP_KEY_RIGHTS: ReadonlySet<Right> = new Set<Right>(['read-permissions-my-application']);

@@ -11,7 +11,7 @@
  * await failures.flush(); // on shutdown, and in tests
  * ```
  */
-import type { RequestMeta } from '../kernel/actor.ts';
+import type { RequestMeta } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 export const DEFAULT_TENANT_NAME = 'default';

@@ -19,11 +19,11 @@ import { narrowRights } from '../../domain/scopes.ts';
 import { digestsEqual, hasValidChecksum, hashSecret } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
 import { credentialUsageIsStale } from '../../store/store.ts';
-import { systemActor, type Caller } from '../kernel/actor.ts';
+import { systemActor, type Caller } from '../kernel/index.ts';
 import type { AuthFailure } from './auth-failures.ts';
 import { capByAuthority } from './authority.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { grantoryRights } from '../access/rights.ts';
+import { grantoryRights } from '../access/index.ts';
 
 export { narrowRights };
 

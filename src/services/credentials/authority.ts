@@ -17,9 +17,9 @@
  */
 import { AppError } from '../../domain/errors.ts';
 import { rightsBeyond, rightsCoveredBy, type Right } from '../../domain/rights.ts';
-import { requireRight, type Actor, type Caller } from '../kernel/actor.ts';
+import { requireRight, type Actor, type Caller } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { grantoryRights } from '../access/rights.ts';
+import { grantoryRights } from '../access/index.ts';
 
 export const ACT_AS_OTHERS_RIGHT: Right = 'manage-credentials-of-others';
 

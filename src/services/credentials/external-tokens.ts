@@ -11,10 +11,10 @@ import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { sql } from 'kysely';
 import { isKnownScope, narrowRights, parseScopeParam } from '../../domain/scopes.ts';
-import type { Caller } from '../kernel/actor.ts';
+import type { Caller } from '../kernel/index.ts';
 import { CredentialRejected } from './authentication.ts';
 import type { ExternalIssuerSettings, ServiceDeps } from '../deps.ts';
-import { grantoryRights } from '../access/rights.ts';
+import { grantoryRights } from '../access/index.ts';
 
 
 export const EXTERNAL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];

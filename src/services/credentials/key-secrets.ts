@@ -4,7 +4,7 @@
  */
 import type { Database } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
-import type { Actor } from '../kernel/actor.ts';
+import type { Actor } from '../kernel/index.ts';
 import { secretLabel } from './authentication.ts';
 import type { ServiceDeps } from '../deps.ts';
 

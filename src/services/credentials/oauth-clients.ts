@@ -15,12 +15,11 @@ import type { Right } from '../../domain/rights.ts';
 import { ALL_RIGHTS_SCOPE, narrowRights } from '../../domain/scopes.ts';
 import { generateSecret } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import { APP_KEY_RIGHTS, validateScopes } from './application-keys.ts';
 import { authorityOfNewCredential, capByAuthority, requireActingAsRight, requireWithinCaller } from './authority.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { grantoryRights } from '../access/rights.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
+import { grantoryRights } from '../access/index.ts';
 
 export const CLIENT_SECRET_PREFIX = 'gtyc';
 

@@ -14,7 +14,7 @@ import { isKnownScope, parseScopeParam, ALL_RIGHTS_SCOPE } from '../../domain/sc
 import { digestsEqual, hasValidChecksum } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
 import type { WithTenantRevision } from '../../store/store.ts';
-import { writeMeta, type Actor, type Caller, type RequestMeta } from '../kernel/actor.ts';
+import { writeMeta, type Actor, type Caller, type RequestMeta } from '../kernel/index.ts';
 import { CredentialRejected } from './authentication.ts';
 import { CLIENT_SECRET_PREFIX, clientRights } from './oauth-clients.ts';
 import type { SecuritySettings, ServiceDeps } from '../deps.ts';

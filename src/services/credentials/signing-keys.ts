@@ -17,10 +17,9 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { AppError } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
-import { requireRight, systemActor, type Actor } from '../kernel/actor.ts';
+import { requireRight, systemActor, type Actor, writeAs } from '../kernel/index.ts';
 import { DEFAULT_TENANT_NAME } from './auth-failures.ts';
 import type { KeyRingSettings, ServiceDeps } from '../deps.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export const SIGNING_ALG = 'ES256';
 

@@ -29,14 +29,11 @@ import { AppError, notFound, type FieldError } from '../../domain/errors.ts';
 import { identifierSkeleton, normalizeOptionalIdentifier, startsWithLookAlike } from '../../domain/identifiers.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb, type WriteTx } from '../../store/store.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, openPager, type Page, containsText, writeAs } from '../kernel/index.ts';
 import { assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from './delete-blockers.ts';
 import { notifyIdentityChange } from './hooks.ts';
 import type { IdentityView } from './views.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { openPager, type Page } from '../kernel/pagination.ts';
-import { containsText } from '../kernel/text-search.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 export const IDENTITY_TYPES = ['employee', 'contractor', 'vendor', 'partner', 'service', 'other'] as const;
 export type IdentityType = (typeof IDENTITY_TYPES)[number];

@@ -3,7 +3,7 @@
  * Team API. Internal members — Grantory's own service identities (`type: service`) — are
  * left out unless asked for.
  */
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 export interface MemberView {

@@ -20,16 +20,13 @@ import { assertIfMatch } from '../../domain/etag.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, openPager, type Page, containsText, writeAs } from '../kernel/index.ts';
 import { assertNotBlocked, ORG_UNIT_DELETE_BLOCKERS } from './delete-blockers.ts';
 import { notifyOrgUnitChange } from './hooks.ts';
 import type { OrgUnitView, IdentityView } from './views.ts';
 import { listIdentities } from './identities.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { openPager, type Page } from '../kernel/pagination.ts';
-import { containsText } from '../kernel/text-search.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 /** Deepest allowed unit (a root is at depth 1). */
 export const MAX_DEPTH = 20;

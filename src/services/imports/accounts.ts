@@ -9,12 +9,10 @@
  * `unmatched` (recorded without an identity outside imports).
  */
 import { AppError, notFound } from '../../domain/errors.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, openPager, type Page, writeAs } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { openPager, type Page } from '../kernel/pagination.ts';
 import { findApplication } from './imports.ts';
-import { accountView, type AccountView } from '../access/accounts.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
+import { accountView, type AccountView } from '../access/index.ts';
 
 export const MATCHING_STATES = ['matched', 'linked', 'service', 'ignored', 'orphan', 'ambiguous', 'unmatched'] as const;
 export type MatchingState = (typeof MATCHING_STATES)[number];

@@ -5,8 +5,8 @@
  */
 import { notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
-import { lastImportsOf } from '../catalog/applications.ts';
+import { requireRight, type Actor } from '../kernel/index.ts';
+import { lastImportsOf } from '../catalog/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 export interface IdentityRecord {

@@ -9,7 +9,7 @@
  * await cancelImport(deps, actor, value.id);                                  // status Canceling
  * ```
  */
-import { writeAs } from '../kernel/rights-guard.ts';
+import { writeAs, requireRight, type Actor, openPager, type Page } from '../kernel/index.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,9 +17,7 @@ import { connectorDocument, storedConnector, validatedConnectorDocument, type Co
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
 import type { ImportSettings, ServiceDeps } from '../deps.ts';
-import { openPager, type Page } from '../kernel/pagination.ts';
 import { signalCancel } from './cancel.ts';
 import { findFiles, importRoot, PathEscapeError, resolveApplicationFolder, type ApplicationFolder } from './import-dir.ts';
 import {

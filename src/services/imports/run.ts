@@ -23,9 +23,8 @@ import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './im
 import { findApplication, folderNameOf, importSettings, updateImport, uploadFolder } from './imports.ts';
 import { buildSnapshot, ImportCanceled, ImportFailure, type SnapshotFile } from './snapshot.ts';
 import { appendLog, toImportView, type ImportFile, type LogEntry } from './views.ts';
-import { requireRight, type Actor } from '../kernel/actor.ts';
+import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import { AppError } from '../../domain/errors.ts';
-import { writeAs } from '../kernel/rights-guard.ts';
 
 type ImportRow = Database['imports'];
 

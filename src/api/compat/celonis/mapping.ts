@@ -6,9 +6,9 @@
  * credential), `userRole` the credential kind in capitals, `diffPayload` the JSON text of
  * `{before, after}`; authenticationEventType the credential kind in capitals.
  */
-import type { AssignmentGrantView } from '../../../services/access/assignment-grants.ts';
-import type { AuditEventView, AuthenticationEventView } from '../../../services/audit/trail.ts';
-import type { MemberView } from '../../../services/directory/members.ts';
+import type { AssignmentGrantView } from '../../../services/access/index.ts';
+import type { AuditEventView, AuthenticationEventView } from '../../../services/audit/index.ts';
+import type { MemberView } from '../../../services/directory/index.ts';
 
 const OBJECT_TYPES: Record<string, string> = { all: 'ALL', orgUnit: 'ORGANIZATION_UNIT', identity: 'USER', object: 'OBJECT' };
 

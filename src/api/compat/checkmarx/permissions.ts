@@ -1,10 +1,9 @@
 /** `GET /Permissions`, `GET /Permissions/{id}`: the permission catalog, Checkmarx-shaped. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../deps.ts';
-import type { Actor } from '../../../services/kernel/actor.ts';
+import type { Actor } from '../../../services/kernel/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
-import { getApplication, listApplications } from '../../../services/catalog/applications.ts';
-import { getPermissionByNumber, listPermissions, type PermissionView } from '../../../services/catalog/permissions.ts';
+import { getApplication, listApplications, getPermissionByNumber, listPermissions, type PermissionView } from '../../../services/catalog/index.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { Nullable } from '../../schemas.ts';

@@ -5,10 +5,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../deps.ts';
-import type { Actor } from '../../../services/kernel/actor.ts';
+import type { Actor } from '../../../services/kernel/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
-import { permissionIdsOfNumbers, permissionNumbersOfIds } from '../../../services/catalog/permissions.ts';
-import { createRole, deleteRole, getRoleByNumber, listRoles, updateRole, type RoleView } from '../../../services/catalog/roles.ts';
+import { permissionIdsOfNumbers, permissionNumbersOfIds, createRole, deleteRole, getRoleByNumber, listRoles, updateRole, type RoleView } from '../../../services/catalog/index.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { Nullable } from '../../schemas.ts';

@@ -1,7 +1,7 @@
 /** `GET /ServiceProviders`, `GET /ServiceProviders/{id}`: applications, Checkmarx-shaped. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../deps.ts';
-import { getApplicationByNumber, listApplications } from '../../../services/catalog/applications.ts';
+import { getApplicationByNumber, listApplications } from '../../../services/catalog/index.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { CxIdParams, collectAll, cxDescription, tags } from './shared.ts';

@@ -1,7 +1,6 @@
 /** Pieces shared by the Checkmarx profile's routes. */
 import { Type } from '@sinclair/typebox';
-import type { Page } from '../../../services/kernel/pagination.ts';
-import { MAX_PAGE_SIZE } from '../../../services/kernel/pagination.ts';
+import { type Page, MAX_PAGE_SIZE } from '../../../services/kernel/index.ts';
 
 export const tags = ['checkmarx'];
 

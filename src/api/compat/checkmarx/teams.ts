@@ -5,11 +5,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../deps.ts';
-import type { Actor } from '../../../services/kernel/actor.ts';
+import type { Actor } from '../../../services/kernel/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
-import { getIdentityByNumber, setIdentityUnit, setUnitMembers } from '../../../services/directory/identities.ts';
-import { createOrgUnit, deleteOrgUnit, getOrgUnit, getOrgUnitByNumber, listOrgUnits, listUnitMembers, updateOrgUnit } from '../../../services/directory/org-units.ts';
-import type { OrgUnitView } from '../../../services/directory/views.ts';
+import { getIdentityByNumber, setIdentityUnit, setUnitMembers, createOrgUnit, deleteOrgUnit, getOrgUnit, getOrgUnitByNumber, listOrgUnits, listUnitMembers, updateOrgUnit, type OrgUnitView } from '../../../services/directory/index.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';

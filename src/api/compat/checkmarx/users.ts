@@ -6,14 +6,12 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../deps.ts';
-import type { Actor } from '../../../services/kernel/actor.ts';
+import type { Actor } from '../../../services/kernel/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { roleIdsOfNumbers, roleNumbersOfIds } from '../../../services/catalog/roles.ts';
-import { createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from '../../../services/access/direct-roles.ts';
-import { deleteIdentity, getIdentityByNumber, listIdentities, type IdentityFields } from '../../../services/directory/identities.ts';
-import type { IdentityView } from '../../../services/directory/views.ts';
-import { getOrgUnit, getOrgUnitByNumber } from '../../../services/directory/org-units.ts';
+import { roleIdsOfNumbers, roleNumbersOfIds } from '../../../services/catalog/index.ts';
+import { createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from '../../../services/access/index.ts';
+import { deleteIdentity, getIdentityByNumber, listIdentities, type IdentityFields, type IdentityView, getOrgUnit, getOrgUnitByNumber } from '../../../services/directory/index.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { Nullable } from '../../schemas.ts';

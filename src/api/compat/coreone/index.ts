@@ -8,7 +8,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../deps.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { provisionedPermissions, type ProvisionedQuery } from '../../../services/access/provisioned-permissions.ts';
+import { provisionedPermissions, type ProvisionedQuery } from '../../../services/access/index.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 

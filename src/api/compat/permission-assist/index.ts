@@ -13,11 +13,9 @@ import { UPLOAD } from '../../request-deadline.ts';
 import { declareVendorErrors } from '../../error-responses.ts';
 import { PaApplication, PaApplicationSummary, PaIdentity, PaImport, PaPage } from './schemas.ts';
 import { registerUploadParsing, uploadParts } from '../../routes/imports.ts';
-import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage } from '../../../services/imports/directory-reads.ts';
-import { cancelImport, findApplication, getImport, listImportsByPage, stageImport, uploadImport } from '../../../services/imports/imports.ts';
-import type { ImportView } from '../../../services/imports/views.ts';
+import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage, cancelImport, findApplication, getImport, listImportsByPage, stageImport, uploadImport, type ImportView } from '../../../services/imports/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
-import type { Actor } from '../../../services/kernel/actor.ts';
+import type { Actor } from '../../../services/kernel/index.ts';
 import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
 
 const tags = ['permission-assist'];

@@ -8,8 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { randomUUID } from 'node:crypto';
 import { storedConnector, connectorDocument } from '../../../domain/connector.ts';
 import { ERROR_CATALOGUE, type AppError, type ErrorCode } from '../../../domain/errors.ts';
-import type { ApplicationRecord, IdentityRecord } from '../../../services/imports/directory-reads.ts';
-import { toImportView, type ImportView } from '../../../services/imports/views.ts';
+import { type ApplicationRecord, type IdentityRecord, toImportView, type ImportView } from '../../../services/imports/index.ts';
 import type { Database } from '../../../store/schema.ts';
 
 export const PA_PAGE_SIZE = 50;

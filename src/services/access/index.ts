@@ -1,0 +1,19 @@
+/**
+ * Access: assignments, assignment rules, delegation, Grantory rights, accounts of connected applications, and the reads answered by the access engine.
+ *
+ * The public face of this folder: code outside it imports from here only.
+ */
+export { accountView, deleteAccount, putAccount } from './accounts.ts';
+export type { AccountView } from './accounts.ts';
+export { streamAssignmentGrants } from './assignment-grants.ts';
+export type { AssignmentGrantView } from './assignment-grants.ts';
+export { createAssignmentRule, deleteAssignmentRule, getAssignmentRule, listAssignmentRules, updateAssignmentRule } from './assignment-rules.ts';
+export { changeAssignmentState, createAssignment, delegateAssignment, getAssignment, listAssignments } from './assignments.ts';
+export type { StateAction } from './assignments.ts';
+export { engineOf } from './common.ts';
+export { createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from './direct-roles.ts';
+export { provisionedPermissions } from './provisioned-permissions.ts';
+export type { ProvisionedQuery } from './provisioned-permissions.ts';
+export { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from './queries.ts';
+export { grantoryRights } from './rights.ts';
+export { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';

@@ -1,0 +1,16 @@
+/**
+ * Credentials: API keys, application keys, OAuth clients and tokens, signing keys, external tokens, authentication and its failures.
+ *
+ * The public face of this folder: code outside it imports from here only.
+ */
+export { createApiKey, deleteApiKey, listApiKeys } from './api-keys.ts';
+export { authenticateApplicationKey, createApplicationKey, deleteApplicationKey, listApplicationKeys } from './application-keys.ts';
+export { createAuthFailureRecorder } from './auth-failures.ts';
+export type { AuthFailureRecorder } from './auth-failures.ts';
+export { API_KEY_PREFIX, CredentialRejected, authenticateApiKey } from './authentication.ts';
+export { EXTERNAL_ALGORITHMS, createExternalTokenVerifier } from './external-tokens.ts';
+export type { ExternalTokenVerifier } from './external-tokens.ts';
+export { createClient, deleteClient, listClients } from './oauth-clients.ts';
+export { OAuthError, authenticateAccessToken, authenticateClient, clientActor, clientCredentialsOf, introspectToken, issueToken, revokeToken } from './oauth-tokens.ts';
+export { SIGNING_ALG, createKeyRing, rotateSigningKey } from './signing-keys.ts';
+export type { KeyRing } from './signing-keys.ts';

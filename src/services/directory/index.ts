@@ -1,0 +1,12 @@
+/**
+ * The directory: identities, organization units, members, directory listeners and what blocks a delete.
+ *
+ * The public face of this folder: code outside it imports from here only.
+ */
+export { APPLICATION_DELETE_BLOCKERS, assertNotBlocked, deleteApplicationRecords } from './delete-blockers.ts';
+export { ATTRIBUTE_LIMITS, IDENTITY_STATUSES, IDENTITY_TYPES, createIdentity, deleteIdentity, getIdentity, getIdentityByNumber, listIdentities, setIdentityUnit, setUnitMembers, updateIdentity } from './identities.ts';
+export type { CreateIdentityInput, IdentityFields, IdentityRecord, UpdateIdentityInput } from './identities.ts';
+export { streamMembers } from './members.ts';
+export type { MemberView } from './members.ts';
+export { UNIT_NAME_PATTERN, createOrgUnit, deleteOrgUnit, findOrgUnitByExternalId, getOrgUnit, getOrgUnitByNumber, listOrgUnits, listUnitMembers, updateOrgUnit } from './org-units.ts';
+export type { IdentityView, OrgUnitView } from './views.ts';

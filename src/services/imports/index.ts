@@ -1,0 +1,13 @@
+/**
+ * Imports of application accounts: staging, uploads, parsing, the diff and apply, the queue the worker works.
+ *
+ * The public face of this folder: code outside it imports from here only.
+ */
+export { MATCHING_STATES, listApplicationAccounts, listOrphans, resolveAccount } from './accounts.ts';
+export { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage } from './directory-reads.ts';
+export type { ApplicationRecord, IdentityRecord } from './directory-reads.ts';
+export { cancelImport, findApplication, getConnector, getImport, importSettings, listImportChanges, listImports, listImportsByPage, rejectImport, setConnector, stageImport, stagedFiles, updateImport, uploadImport } from './imports.ts';
+export type { UploadPart } from './imports.ts';
+export { approveImport, importMeta, processImport } from './run.ts';
+export { FINAL_STATUSES, IMPORT_STATUSES, appendLog, toImportView } from './views.ts';
+export type { ImportView } from './views.ts';

@@ -1,0 +1,12 @@
+/**
+ * The shared kernel of the services: who acts (actor, rights checks), cursor pagination, idempotent POSTs, text search, store readiness.
+ *
+ * The public face of this folder: code outside it imports from here only.
+ */
+export { requireRight, systemActor, writeMeta } from './actor.ts';
+export type { Actor, Caller, RequestMeta } from './actor.ts';
+export { findIdempotentResponse, requestFingerprint, saveIdempotentResponse, validIdempotencyKey } from './idempotency.ts';
+export { MAX_PAGE_SIZE, openCursor, openPager, sealCursor } from './pagination.ts';
+export type { CursorBinding, Page } from './pagination.ts';
+export { writeAs } from './rights-guard.ts';
+export { containsText } from './text-search.ts';
