@@ -13,15 +13,8 @@
  * await worker.stop();       // waits for running imports to reach a safe point
  * ```
  */
-import { randomUUID } from 'node:crypto';
-import { parseCron } from '../domain/cron.ts';
-import { storedConnector } from '../domain/connector.ts';
-import { AppError } from '../domain/errors.ts';
-import type { Database } from '../store/schema.ts';
-import { isUniqueViolation } from '../store/store.ts';
-import { systemActor, writeMeta } from '../services/kernel/index.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import { stagedFiles, updateImport, importMeta, processImport, appendLog } from '../services/imports/index.ts';
+import { claimImport, endAbandonedImports, pendingImports, processImport, recordImportHeartbeat, scheduleDueImports, tenantIds } from '../services/imports/index.ts';
 
 export interface ImportWorkerOptions {
   deps: ServiceDeps;
@@ -47,11 +40,6 @@ export interface ImportWorker {
   idle(): Promise<void>;
 }
 
-type ImportRow = Database['imports'];
-
-/** Thrown inside a write to roll it back when another node got there first (nothing to audit). */
-class Raced extends Error {}
-
 export function createImportWorker(options: ImportWorkerOptions): ImportWorker {
   const { deps } = options;
   const pollMs = options.pollMs ?? 1000;
@@ -66,182 +54,20 @@ export function createImportWorker(options: ImportWorkerOptions): ImportWorker {
   let firstTick = true;
   const report = (e: unknown) => options.onError?.(e);
 
-  async function sweep(tenantId: string, now: Date): Promise<void> {
-    const { db } = deps.store.read(tenantId);
-    const staleBefore = new Date(now.getTime() - options.leaseMs).toISOString();
-    const candidates = await db
-      .selectFrom('imports')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('status', 'in', ['Running', 'Canceling'])
-      .execute();
-    for (const row of candidates) {
-      if (running.has(row.id)) continue;
-      const started = row.build_start !== null;
-      const stale = firstTick && options.failRunningOnStart ? true : (row.heartbeat_at ?? row.updated_at) < staleBefore;
-      if (started && !stale) continue;
-      await deps.store.write(tenantId, importMeta(row), async (tx) => {
-        const current = await tx.db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId).where('id', '=', row.id).executeTakeFirst();
-        if (!current || current.status !== row.status || current.heartbeat_at !== row.heartbeat_at) throw new Raced();
-        const interrupted = current.build_start !== null;
-        const status = interrupted ? 'Failed' : 'Canceled';
-        const message = interrupted ? 'interrupted: the process running the import stopped before it ended; nothing of it was applied' : 'canceled before it started';
-        await updateImport(tx, current, {
-          status,
-          phase: null,
-          build_end: tx.now,
-          error: interrupted ? 'interrupted' : null,
-          log: appendLog(current.log, [{ time: tx.now, level: interrupted ? 'error' : 'warn', message }]),
-        });
-        tx.audit({ action: interrupted ? 'import.fail' : 'import.canceled', targetType: 'import', targetId: row.id, before: { status: current.status }, after: { status, reason: message } });
-      }).catch((e: unknown) => {
-        if (!(e instanceof Raced)) throw e;
-      });
-    }
-  }
-
-  async function schedule(tenantId: string, now: Date): Promise<void> {
-    const { db } = deps.store.read(tenantId);
-    const apps = await db
-      .selectFrom('applications')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('archived', '=', 0)
-      .where('connector', 'is not', null)
-      .execute();
-    for (const app of apps) {
-      const connector = storedConnector(app.connector);
-      if (!connector?.schedule) continue;
-      const last = await db
-        .selectFrom('imports')
-        .select((eb) => eb.fn.max('scheduled_for').as('at'))
-        .where('tenant_id', '=', tenantId)
-        .where('application_id', '=', app.id)
-        .executeTakeFirst();
-      const cron = parseCron(connector.schedule);
-      let due = cron.next(new Date(last?.at ?? app.updated_at));
-      if (due > now) continue;
-      for (let next = cron.next(due); next <= now; next = cron.next(next)) due = next;
-      const actor = systemActor(tenantId, 'scheduler');
-      let files: { id: string; fileGroupId: string; fileGroup: string; name: string; size: number }[] = [];
-      let failure: string | null = null;
-      try {
-        files = (await stagedFiles(deps, actor, app, connector)).files;
-      } catch (e) {
-        if (!(e instanceof AppError)) throw e;
-        failure = e.message;
-      }
-      try {
-        await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
-          const id = randomUUID();
-          const row: ImportRow = {
-            id,
-            tenant_id: tenantId,
-            number: await tx.nextNumber('imports'),
-            application_id: app.id,
-            type: 'Scheduled',
-            source: 'stage',
-            status: failure ? 'Failed' : 'Pending',
-            dry_run: 0,
-            phase: null,
-            created_by: 'scheduler',
-            created_by_id: null,
-            scheduled_for: due.toISOString(),
-            build_start: null,
-            build_end: failure ? tx.now : null,
-            heartbeat_at: null,
-            files: JSON.stringify(files),
-            log: JSON.stringify([
-              { time: tx.now, level: 'info', message: `scheduled by "${connector.schedule}" for ${due.toISOString()}` },
-              ...(failure ? [{ time: tx.now, level: 'error', message: failure }] : []),
-            ]),
-            metrics: null,
-            rows_read: 0,
-            rows_total: null,
-            bytes_read: 0,
-            bytes_total: files.reduce((n, f) => n + f.size, 0),
-            error: failure,
-            held_reason: null,
-            base_state: null,
-            decided_by: null,
-            decided_at: null,
-            created_at: tx.now,
-            updated_at: tx.now,
-            version: 1,
-          };
-          await tx.db.insertInto('imports').values(row).execute();
-          tx.audit({ action: 'import.schedule', targetType: 'import', targetId: id, after: { applicationId: app.id, scheduledFor: row.scheduled_for, status: row.status, files } });
-          tx.change('import', id, 'create');
-        });
-      } catch (e) {
-        if (!isUniqueViolation(e)) throw e;
-        // Another node created this run first.
-      }
-    }
-  }
-
-  /** Claims the application's next Pending import if nothing of it is active. */
-  async function claim(tenantId: string, candidate: ImportRow): Promise<boolean> {
-    const busyNow = await deps.store
-      .read(tenantId)
-      .db.selectFrom('imports')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('application_id', '=', candidate.application_id)
-      .where((eb) => eb.or([eb('status', 'in', ['Running', 'Held']), eb.and([eb('status', '=', 'Canceling'), eb('build_start', 'is not', null)])]))
-      .executeTakeFirst();
-    if (busyNow) return false;
-    const claimed = deps.store.write(tenantId, importMeta(candidate), async (tx) => {
-      const busy = await tx.db
-        .selectFrom('imports')
-        .select('id')
-        .where('tenant_id', '=', tenantId)
-        .where('application_id', '=', candidate.application_id)
-        .where((eb) => eb.or([eb('status', 'in', ['Running', 'Held']), eb.and([eb('status', '=', 'Canceling'), eb('build_start', 'is not', null)])]))
-        .executeTakeFirst();
-      const first = await tx.db
-        .selectFrom('imports')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('application_id', '=', candidate.application_id)
-        .where('status', '=', 'Pending')
-        .orderBy('number')
-        .limit(1)
-        .executeTakeFirst();
-      if (busy || !first || first.id !== candidate.id) throw new Raced();
-      await updateImport(tx, first, {
-        status: 'Running',
-        phase: 'queued',
-        build_start: tx.now,
-        heartbeat_at: tx.now,
-        log: appendLog(first.log, [{ time: tx.now, level: 'info', message: 'started' }]),
-      });
-      tx.audit({ action: 'import.start', targetType: 'import', targetId: first.id, before: { status: 'Pending' }, after: { status: 'Running' } });
-      return true;
-    });
-    return claimed.then(
-      ({ value }) => value,
-      (e: unknown) => {
-        if (e instanceof Raced) return false;
-        throw e;
-      },
-    );
-  }
-
   async function pass(now: Date): Promise<void> {
-    for (const tenant of await deps.store.listTenants()) {
-      await sweep(tenant.id, now);
-      await schedule(tenant.id, now);
-      const { db } = deps.store.read(tenant.id);
-      const pending = await db.selectFrom('imports').selectAll().where('tenant_id', '=', tenant.id).where('status', '=', 'Pending').orderBy('number').limit(200).execute();
+    const staleBefore = new Date(now.getTime() - options.leaseMs).toISOString();
+    for (const tenantId of await tenantIds(deps)) {
+      await endAbandonedImports(deps, tenantId, { staleBefore, failAll: firstTick && options.failRunningOnStart, skip: new Set(running.keys()) });
+      await scheduleDueImports(deps, tenantId, now);
+      const pending = await pendingImports(deps, tenantId, 200);
       const seenApps = new Set<string>();
       for (const row of pending) {
         if (stopped || running.size >= concurrency) break;
         if (seenApps.has(row.application_id) || runningApps.has(row.application_id)) continue;
         seenApps.add(row.application_id);
-        if (!(await claim(tenant.id, row))) continue;
+        if (!(await claimImport(deps, tenantId, row))) continue;
         runningApps.add(row.application_id);
-        const job = processImport(deps, tenant.id, row.id)
+        const job = processImport(deps, tenantId, row.id)
           .then(() => undefined, report)
           .finally(() => {
             running.delete(row.id);
@@ -280,13 +106,9 @@ export function createImportWorker(options: ImportWorkerOptions): ImportWorker {
 
   async function beat(): Promise<void> {
     const at = deps.now().toISOString();
-    for (const tenant of await deps.store.listTenants()) {
-      const ids = [...running.keys()];
-      if (!ids.length) return;
-      const { db } = deps.store.read(tenant.id);
-      // Operational liveness, not a change of state: not audited.
-      await db.updateTable('imports').set({ heartbeat_at: at }).where('tenant_id', '=', tenant.id).where('id', 'in', ids).execute();
-    }
+    const ids = [...running.keys()];
+    if (!ids.length) return;
+    for (const tenantId of await tenantIds(deps)) await recordImportHeartbeat(deps, tenantId, ids, at);
   }
 
   return {

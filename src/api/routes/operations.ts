@@ -4,6 +4,7 @@ import type { App, RouteDeps } from '../deps.ts';
 import { AppError } from '../../domain/errors.ts';
 import { PUBLIC } from '../route-auth.ts';
 import { errorResponses } from '../error-responses.ts';
+import { storeReadiness } from '../../services/kernel/index.ts';
 
 const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
 
@@ -30,16 +31,9 @@ export function registerOperationsRoutes(app: App, deps: RouteDeps): void {
       },
     },
     async () => {
-      try {
-        await deps.store.ping();
-      } catch {
-        throw new AppError('not_ready', 'the store is not reachable');
-      }
-      if (!migrated) {
-        const pending = await deps.store.pendingMigrations();
-        if (pending.length) throw new AppError('not_ready', `migrations not applied: ${pending.join(', ')}`);
-        migrated = true;
-      }
+      const problem = await storeReadiness(deps.services.deps, { checkMigrations: !migrated });
+      if (problem) throw new AppError('not_ready', problem);
+      migrated = true;
       const extra = deps.readiness ? await deps.readiness() : null;
       if (extra) throw new AppError('not_ready', extra);
       return { status: 'ok', checks: { store: 'ok', migrations: 'ok' } };

@@ -5,9 +5,8 @@
  * directly or through roles, transitively.
  */
 import { GRANTORY_APPLICATION, isRight, type Right } from '../../domain/rights.ts';
-import type { TenantDb } from '../../store/store.ts';
+import type { TenantDb, Store } from '../../store/store.ts';
 import type { AccessEngine } from '../../engine/engine.ts';
-import type { Store } from '../../store/store.ts';
 
 export async function resolveGrantoryRights(scope: TenantDb, identityId: string, now: string): Promise<Set<Right>> {
   const { db, tenantId } = scope;

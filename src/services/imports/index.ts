@@ -11,3 +11,4 @@ export type { UploadPart } from './imports.ts';
 export { approveImport, importMeta, processImport } from './run.ts';
 export { FINAL_STATUSES, IMPORT_STATUSES, appendLog, toImportView } from './views.ts';
 export type { ImportView } from './views.ts';
+export { claimImport, endAbandonedImports, pendingImports, recordImportHeartbeat, scheduleDueImports, tenantIds } from './queue.ts';

@@ -10,3 +10,4 @@ export { MAX_PAGE_SIZE, openCursor, openPager, sealCursor } from './pagination.t
 export type { CursorBinding, Page } from './pagination.ts';
 export { writeAs } from './rights-guard.ts';
 export { containsText } from './text-search.ts';
+export { storeReadiness } from './readiness.ts';

@@ -13,7 +13,7 @@ import { UPLOAD } from '../../request-deadline.ts';
 import { declareVendorErrors } from '../../error-responses.ts';
 import { PaApplication, PaApplicationSummary, PaIdentity, PaImport, PaPage } from './schemas.ts';
 import { registerUploadParsing, uploadParts } from '../../routes/imports.ts';
-import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage, cancelImport, findApplication, getImport, listImportsByPage, stageImport, uploadImport, type ImportView } from '../../../services/imports/index.ts';
+import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage, cancelImport, getImport, listImportsByPage, stageImport, uploadImport, type ImportView } from '../../../services/imports/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
 import type { Actor } from '../../../services/kernel/index.ts';
 import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
@@ -31,8 +31,11 @@ function requireGuid(value: string, field: string): void {
 }
 
 async function renderImport(deps: ServiceDeps, actor: Actor, view: ImportView) {
-  const app = await findApplication(deps.store.read(actor.caller.tenantId), view.applicationId);
-  return toPaImport(view, app ?? null);
+  const app = await getApplicationRecord(deps, actor, view.applicationId).catch((e: unknown) => {
+    if (e instanceof AppError && e.code === 'not_found') return null;
+    throw e;
+  });
+  return toPaImport(view, app?.row ?? null);
 }
 
 export async function registerPermissionAssist(app: App, deps: RouteDeps): Promise<void> {
