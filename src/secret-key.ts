@@ -12,9 +12,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, type Config } from './config.ts';
-import { generateSecretKey, MIN_SECRET_KEY_LENGTH } from './domain/server-secrets.ts';
+import { generateSecretKey, MIN_SECRET_KEY_LENGTH, SECRET_KEY_FILE } from './domain/server-secrets.ts';
 
-export const SECRET_KEY_FILE = 'secret.key';
+export { SECRET_KEY_FILE };
 
 export function resolveSecretKey(config: Config): { secretKey: string; generatedFile: string | null } {
   if (config.secretKey) return { secretKey: config.secretKey, generatedFile: null };

@@ -6,7 +6,7 @@
  */
 import { createAssignment } from '../services/access/index.ts';
 import { createApplication, createPermission, createRole } from '../services/catalog/index.ts';
-import type { SeedContext, SeedStep } from './seed.ts';
+import type { SeedContext, SeedStep } from './steps.ts';
 
 type Risk = 'low' | 'medium' | 'high' | 'critical';
 

@@ -10,28 +10,13 @@
  */
 import { AppError } from '../domain/errors.ts';
 import { seedCatalogStep } from './catalog.ts';
+import type { SeedContext, SeedStep } from './steps.ts';
+
+export type { SeedContext, SeedStep } from './steps.ts';
 import type { Actor } from '../services/kernel/index.ts';
 import { createIdentity, createOrgUnit, findOrgUnitByExternalId } from '../services/directory/index.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import { DEFAULT_DEMO_IDENTITIES, DEFAULT_DEMO_SEED, generateDirectory, seededRandom, type DirectoryOptions, type DirectoryPlan } from './generator.ts';
-
-export interface SeedContext {
-  deps: ServiceDeps;
-  actor: Actor;
-  options: DirectoryOptions;
-  /** The seeded random source shared by the steps (keep step order stable for reproducibility). */
-  random: () => number;
-  directory: DirectoryPlan;
-  /** Plan key → id of what the steps created (units, identities; later applications, roles...). */
-  ids: Map<string, string>;
-  /** One line per step for the operator. */
-  report: string[];
-}
-
-export interface SeedStep {
-  name: string;
-  run(ctx: SeedContext): Promise<void>;
-}
+import { DEFAULT_DEMO_IDENTITIES, DEFAULT_DEMO_SEED, generateDirectory, seededRandom, type DirectoryOptions } from './generator.ts';
 
 /** The externalId of the demo company unit: its presence marks a seeded tenant. */
 export const DEMO_MARKER = 'demo:company';

@@ -12,6 +12,9 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
+/** The file beside the SQLite database that holds a generated server secret. */
+export const SECRET_KEY_FILE = 'secret.key';
+
 export const MIN_SECRET_KEY_LENGTH = 32;
 
 export interface ServerSecrets {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sql, SqliteAdapter, type Kysely } from 'kysely';
-import { createServerSecrets, type ServerSecrets } from '../../domain/server-secrets.ts';
-import { SECRET_KEY_FILE } from '../../secret-key.ts';
+import { createServerSecrets, SECRET_KEY_FILE, type ServerSecrets } from '../../domain/server-secrets.ts';
 
 /* Kysely migrations are untyped by design: a migration sees the schema as it was then. */
 type Db = Kysely<unknown>;
