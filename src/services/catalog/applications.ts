@@ -10,7 +10,7 @@
  * const { value, version, revision } = await createApplication(deps, actor, { name: 'CRM', kind: 'connected' });
  * ```
  */
-import { writeAs, requireRight, writeMeta, type Actor, openPager, type Page } from '../kernel/index.ts';
+import { writeAs, requireRight, writeMeta, type Actor, openPager, type Page, APPLICATION_DELETE_BLOCKERS, assertNotBlocked as assertNothingRefers, deleteApplicationRecords } from '../kernel/index.ts';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { validatedConnectorDocument } from '../../domain/connector.ts';
@@ -20,7 +20,6 @@ import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb, type WriteTx } from '../../store/store.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { assertNotBlocked } from './blockers.ts';
-import { APPLICATION_DELETE_BLOCKERS, assertNotBlocked as assertNothingRefers, deleteApplicationRecords } from '../directory/index.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
 import {
   CATALOG_READ_RIGHTS,

@@ -12,7 +12,7 @@
  * - `managerId` and `orgUnitId` refer to existing objects of the tenant; the manager chain
  *   has no cycle (409 naming it);
  * - an identity that something still refers to is not deleted (409 naming each blocker,
- *   see `delete-blockers.ts`).
+ *   see `src/services/kernel/delete-blockers.ts`).
  *
  * Every write runs the `afterIdentityChange` listeners (see `directory-hooks.ts`) inside
  * its transaction: that is where assignment rules are re-evaluated.
@@ -29,8 +29,7 @@ import { AppError, notFound, type FieldError } from '../../domain/errors.ts';
 import { identifierSkeleton, normalizeOptionalIdentifier, startsWithLookAlike } from '../../domain/identifiers.ts';
 import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation, type TenantDb, type WriteTx } from '../../store/store.ts';
-import { requireRight, type Actor, openPager, type Page, containsText, writeAs } from '../kernel/index.ts';
-import { assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from './delete-blockers.ts';
+import { requireRight, type Actor, openPager, type Page, containsText, writeAs, assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from '../kernel/index.ts';
 import { notifyIdentityChange } from './hooks.ts';
 import type { IdentityView } from './views.ts';
 import type { ServiceDeps } from '../deps.ts';

@@ -3,7 +3,6 @@
  *
  * The public face of this folder: code outside it imports from here only.
  */
-export { APPLICATION_DELETE_BLOCKERS, assertNotBlocked, deleteApplicationRecords } from './delete-blockers.ts';
 export { ATTRIBUTE_LIMITS, IDENTITY_STATUSES, IDENTITY_TYPES, createIdentity, deleteIdentity, getIdentity, getIdentityByNumber, listIdentities, setIdentityUnit, setUnitMembers, updateIdentity } from './identities.ts';
 export type { CreateIdentityInput, IdentityFields, IdentityRecord, UpdateIdentityInput } from './identities.ts';
 export { streamMembers } from './members.ts';

@@ -2,13 +2,9 @@
 import type { ImportMetrics } from '../../domain/import-diff.ts';
 import type { Database } from '../../store/schema.ts';
 
-export const IMPORT_STATUSES = ['Pending', 'Running', 'Held', 'Finished', 'Failed', 'Canceling', 'Canceled'] as const;
-export type ImportStatus = (typeof IMPORT_STATUSES)[number];
-export const IMPORT_TYPES = ['Scheduled', 'Manual', 'API'] as const;
-export type ImportType = (typeof IMPORT_TYPES)[number];
+import { FINAL_STATUSES, IMPORT_STATUSES, IMPORT_TYPES, type ImportStatus, type ImportType } from '../../domain/import-status.ts';
 
-/** Statuses after which nothing changes any more. */
-export const FINAL_STATUSES: readonly ImportStatus[] = ['Finished', 'Failed', 'Canceled'];
+export { FINAL_STATUSES, IMPORT_STATUSES, IMPORT_TYPES, type ImportStatus, type ImportType };
 
 export interface ImportFile {
   id: string;

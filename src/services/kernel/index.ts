@@ -11,3 +11,4 @@ export type { CursorBinding, Page } from './pagination.ts';
 export { writeAs } from './rights-guard.ts';
 export { containsText } from './text-search.ts';
 export { storeReadiness } from './readiness.ts';
+export { APPLICATION_DELETE_BLOCKERS, IDENTITY_DELETE_BLOCKERS, ORG_UNIT_DELETE_BLOCKERS, assertNotBlocked, deleteApplicationRecords } from './delete-blockers.ts';

@@ -16,7 +16,7 @@ import type { SelectQueryBuilder } from 'kysely';
 import { AppError } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
-import { FINAL_STATUSES } from '../imports/index.ts';
+import { FINAL_STATUSES } from '../../domain/import-status.ts';
 
 /** Up to this many ids of each kind of blocker are named. */
 const SAMPLE = 5;
