@@ -30,7 +30,7 @@ import { systemActor, writeMeta } from '../src/services/kernel/index.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
 import { DEFAULT_DELIVERY_OPTIONS, deliverPending, createEventSink } from '../src/services/audit/index.ts';
 import { createServices } from '../src/services/index.ts';
-import { openStore } from '../src/store/store.ts';
+import { openStore } from '../src/store/open.ts';
 
 // The helper process (a child of this file): the webhook receiver, answering every POST with
 // 204, and the export client, so that neither shares the server's event loop or memory.

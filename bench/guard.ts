@@ -19,7 +19,8 @@ import { createAssignment } from '../src/services/access/index.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
 import { updateIdentity } from '../src/services/directory/index.ts';
 import { createServices } from '../src/services/index.ts';
-import { openStore, type Store } from '../src/store/store.ts';
+import { type Store } from '../src/store/store.ts';
+import { openStore } from '../src/store/open.ts';
 import { generate, idOf, load, SIZES } from './dataset.ts';
 
 const size = (process.argv[2] ?? 'S') as keyof typeof SIZES;

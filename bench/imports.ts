@@ -20,7 +20,8 @@ import { createServerSecrets, generateSecretKey } from '../src/domain/server-sec
 import { createServices } from '../src/services/index.ts';
 import { setConnector, stageImport } from '../src/services/imports/index.ts';
 import { createImportWorker } from '../src/jobs/import-worker.ts';
-import { openStore, type Store } from '../src/store/store.ts';
+import { type Store } from '../src/store/store.ts';
+import { openStore } from '../src/store/open.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');

@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { AccessEngine } from '../src/engine/engine.ts';
 import { askContext, checkSlots, holders, listAccess } from '../src/engine/queries.ts';
-import { openStore, type Store } from '../src/store/store.ts';
+import { type Store } from '../src/store/store.ts';
+import { openStore } from '../src/store/open.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
 import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
 

@@ -4,7 +4,8 @@
  * the store without the HTTP stack.
  */
 import { ConfigError, type Config } from './config.ts';
-import { openStore, StoreOpenError, type Store } from './store/store.ts';
+import { StoreOpenError, type Store } from './store/store.ts';
+import { openStore } from './store/open.ts';
 
 /** Opens the store for a configuration; translates opening problems into ConfigErrors. */
 export async function openConfiguredStore(config: Config, onQuery?: (ms: number, failed: boolean) => void): Promise<Store> {

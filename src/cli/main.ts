@@ -231,7 +231,7 @@ export async function renderOpenApi(): Promise<string> {
   const [{ buildApp }, { createServices }, { openStore }, { createServerSecrets, generateSecretKey }] = await Promise.all([
     import('../api/app.ts'),
     import('../services/index.ts'),
-    import('../store/store.ts'),
+    import('../store/open.ts'),
     import('../domain/server-secrets.ts'),
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'grantory-openapi-'));

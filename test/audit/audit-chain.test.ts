@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/domain/canonical-json.ts';
 import { ChainVerifier, GENESIS_HASH, hashAuditEvent, type ChainedAuditEvent } from '../../src/domain/audit-chain.ts';
 import { verifyAuditTrail } from '../../src/services/audit/trail.ts';
-import { fromAuditRow } from '../../src/store/store.ts';
+import { fromAuditRow } from '../../src/store/write-protocol.ts';
 import { PROCESS_TIMEOUT, runCli } from '../support/cli.ts';
 import { createTestApp, createThrowawayDatabase, TEST_BACKEND, type TestApp, type ThrowawayDatabase } from '../support/harness.ts';
 

@@ -10,7 +10,7 @@ import { verifyAuditTrail, type CheckpointFile } from '../../src/services/audit/
 import { checkpointIfChanged, createCheckpoint, listCheckpoints } from '../../src/services/audit/checkpoints.ts';
 import { startJobs } from '../../src/jobs/index.ts';
 import { until } from '../support/receivers.ts';
-import { fromAuditRow } from '../../src/store/store.ts';
+import { fromAuditRow } from '../../src/store/write-protocol.ts';
 import { createTestApp, ADMIN_KEY, TEST_SECRET_KEY, type TestApp } from '../support/harness.ts';
 import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 
@@ -187,7 +187,7 @@ describe('grantory audit verify --checkpoints FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'grantory-verify-'));
     try {
       const env = { GRANTORY_DATA_DIR: dir, DATABASE_URL: '', GRANTORY_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY, GRANTORY_SECRET_KEY: TEST_SECRET_KEY };
-      const { openStore } = await import('../../src/store/store.ts');
+      const { openStore } = await import('../../src/store/open.ts');
       const { bootstrap } = await import('../../src/services/bootstrap.ts');
       const store = await openStore({ dataDir: dir });
       await store.migrate();

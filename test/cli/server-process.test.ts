@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RIGHTS } from '../../src/domain/rights.ts';
-import { openStore } from '../../src/store/store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { join, resolve } from 'node:path';
 import { killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';

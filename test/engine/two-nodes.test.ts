@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/store.ts';
+import { type Store } from '../../src/store/store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { AccessFixtures } from '../support/access-fixtures.ts';
 import { createThrowawayDatabase, openTestStore, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
 import { AccessEngine } from '../../src/engine/engine.ts';

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportView } from '../../src/services/imports/views.ts';
-import { openStore } from '../../src/store/store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { ADMIN_KEY, TEST_BACKEND, TEST_PG_URL, TEST_SECRET_KEY } from '../support/harness.ts';
 import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 import { createApplication, createIdentity } from '../support/imports.ts';

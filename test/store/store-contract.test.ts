@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, hashAuditEvent } from '../../src/domain/audit-chain.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
-import { fromAuditRow, isUniqueViolation, type Store, type WriteMeta, type WriteTx } from '../../src/store/store.ts';
+import { isUniqueViolation, type Store, type WriteMeta, type WriteTx } from '../../src/store/store.ts';
+import { fromAuditRow } from '../../src/store/write-protocol.ts';
 import { verifyAuditTrail } from '../../src/services/audit/trail.ts';
 import { CONTRACT_BACKENDS, openTestStore, type TestStore } from '../support/harness.ts';
 

@@ -17,7 +17,8 @@ import type { SecuritySettings } from '../../src/services/deps.ts';
 import { AccessEngine } from '../../src/engine/engine.ts';
 import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 import type { RateLimitConfig } from '../../src/config.ts';
-import { openStore, type Dialect, type Store } from '../../src/store/store.ts';
+import { type Dialect, type Store } from '../../src/store/store.ts';
+import { openStore } from '../../src/store/open.ts';
 
 export type Backend = Dialect;
 

@@ -18,7 +18,8 @@ import { AppError } from '../../domain/errors.ts';
 import { openCursor, sealCursor, type CursorBinding, requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import type { Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
-import { fromAuditRow, type Store, type TenantDb } from '../../store/store.ts';
+import { type Store, type TenantDb } from '../../store/store.ts';
+import { fromAuditRow } from '../../store/write-protocol.ts';
 import { cursorKey } from './keys.ts';
 import type { ServiceDeps } from '../deps.ts';
 

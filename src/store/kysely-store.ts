@@ -1,0 +1,204 @@
+/** The {@link Store} over one Kysely database (SQLite or PostgreSQL) and a second one that reads the last commit. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import SQLiteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely,
+  Migrator,
+  sql,
+  type CompiledQuery,
+} from 'kysely';
+import { GENESIS_HASH } from '../domain/audit-chain.ts';
+import { migrationProvider } from './migrations/index.ts';
+import { TenantScopePlugin } from './tenant-scope.ts';
+import type { Database } from './schema.ts';
+import { runWrite } from './write-protocol.ts';
+import { type Dialect, type SqliteStatements, type Store, type TenantDb, type WriteMeta, type WriteTx, USAGE_RESOLUTION_MS } from './store.ts';
+
+const SCAN_BATCH = 10_000;
+
+/** The driver under Kysely, for {@link Store.scan}. */
+export type RawDriver = { sqlite: SQLiteDatabase.Database } | { pool: pg.Pool };
+
+export class KyselyStore implements Store {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly committedDb: Kysely<Database>,
+    readonly dialect: Dialect,
+    private readonly raw: RawDriver,
+    private readonly migrationSchema?: string,
+    private readonly statements: SqliteStatements | null = null,
+  ) {}
+
+  async scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize = SCAN_BATCH): Promise<void> {
+    const raw = this.raw;
+    if ('sqlite' in raw) {
+      // Holding Kysely's (single) connection keeps every other query waiting while the
+      // statement iterates (better-sqlite3 refuses other statements meanwhile); between
+      // batches the event loop runs, so requests that need no query are answered.
+      await this.db.connection().execute(async () => {
+        const stmt = raw.sqlite.prepare(query.sql).raw(true);
+        let rows: unknown[][] = [];
+        for (const row of stmt.iterate(...query.parameters) as Iterable<unknown[]>) {
+          rows.push(row);
+          if (rows.length === batchSize) {
+            onRows(rows);
+            rows = [];
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+        if (rows.length > 0) onRows(rows);
+      });
+      return;
+    }
+    // PostgreSQL: a cursor in a read-only repeatable-read transaction (one snapshot).
+    const client = await raw.pool.connect();
+    let failed = false;
+    try {
+      await client.query('begin isolation level repeatable read read only');
+      await client.query({ text: `declare grantory_scan no scroll cursor for ${query.sql}`, values: query.parameters as unknown[] });
+      for (;;) {
+        const result = await client.query<unknown[]>({ text: `fetch ${Math.max(1, Math.floor(batchSize))} from grantory_scan`, rowMode: 'array' });
+        if (result.rows.length > 0) onRows(result.rows);
+        if (result.rows.length < batchSize) break;
+      }
+      await client.query('commit');
+    } catch (e) {
+      failed = true;
+      await client.query('rollback').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release(failed);
+    }
+  }
+
+  private migrator(): Migrator {
+    // Unordered: migrations of one release are numbered by the issues that add them and may
+    // land in any order (0010 before 0009); each runs once, whatever ran before it.
+    return new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+      allowUnorderedMigrations: true,
+      ...(this.migrationSchema ? { migrationTableSchema: this.migrationSchema } : {}),
+    });
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const all = await this.migrator().getMigrations();
+    return all.filter((m) => !m.executedAt).map((m) => m.name);
+  }
+
+  async migrate(): Promise<string[]> {
+    // Kysely's migrator introspects every schema of the database; a schema dropped by
+    // someone else at that moment (code 3F000 / 42P01) fails the introspection, not our
+    // migration. Migrations run in a transaction on PostgreSQL, so trying again is safe.
+    for (let attempt = 1; ; attempt += 1) {
+      const { error, results } = await this.migrator().migrateToLatest();
+      if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      const code = (error as { code?: string }).code;
+      if (this.dialect === 'postgres' && attempt < 3 && (code === '3F000' || code === '42P01')) continue;
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  read(tenantId: string): TenantDb {
+    return { tenantId, db: this.db.withPlugin(new TenantScopePlugin(tenantId)) };
+  }
+
+  committed(tenantId: string): TenantDb {
+    return { tenantId, db: this.committedDb.withPlugin(new TenantScopePlugin(tenantId)) };
+  }
+
+  async findTenantByName(name: string) {
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).where('name', '=', name).executeTakeFirst();
+  }
+
+  async listTenants() {
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').orderBy('id').execute();
+  }
+
+  async createTenant(name: string, now: string): Promise<string> {
+    const id = randomUUID();
+    await this.db
+      .insertInto('tenants')
+      .values({ id, name, revision: 0, audit_seq: 0, audit_head_hash: GENESIS_HASH, created_at: now })
+      .execute();
+    return id;
+  }
+
+  async findApiKeyByHash(keyHash: string) {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
+      .selectAll('api_keys')
+      .select('tenants.revision as tenant_revision')
+      .where('api_keys.key_hash', '=', keyHash)
+      .executeTakeFirst();
+    return row && { ...row, tenant_revision: Number(row.tenant_revision) };
+  }
+
+  private readonly secrets = new Map<string, Buffer>();
+
+  async tenantSecret(tenantId: string, name: string): Promise<Buffer> {
+    const cacheKey = `${tenantId}\u0000${name}`;
+    const cached = this.secrets.get(cacheKey);
+    if (cached) return cached;
+    await this.db
+      .insertInto('tenant_secrets')
+      .values({ tenant_id: tenantId, name, value: randomBytes(32).toString('base64url'), created_at: new Date().toISOString() })
+      .onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('tenant_secrets')
+      .select('value')
+      .where('tenant_id', '=', tenantId)
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+    const secret = Buffer.from(row.value, 'base64url');
+    this.secrets.set(cacheKey, secret);
+    return secret;
+  }
+
+  async findClientByClientId(clientId: string) {
+    const row = await this.db
+      .selectFrom('oauth_clients')
+      .innerJoin('tenants', 'tenants.id', 'oauth_clients.tenant_id')
+      .selectAll('oauth_clients')
+      .select('tenants.revision as tenant_revision')
+      .where('oauth_clients.client_id', '=', clientId)
+      .executeTakeFirst();
+    return row && { ...row, tenant_revision: Number(row.tenant_revision) };
+  }
+
+  async findApplicationKeyByHash(keyHash: string) {
+    return this.db.selectFrom('application_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+  }
+
+  async touchCredential(table: 'api_keys' | 'application_keys' | 'oauth_clients', tenantId: string, id: string, now: string): Promise<void> {
+    const staleBefore = new Date(Date.parse(now) - USAGE_RESOLUTION_MS).toISOString();
+    await this.db
+      .updateTable(table)
+      .set({ last_used_at: now })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
+      .execute();
+  }
+
+  async listSigningKeys() {
+    return this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
+  }
+
+  write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {
+    return runWrite(this.db, this.statements, tenantId, meta, fn);
+  }
+
+  async close(): Promise<void> {
+    await this.committedDb.destroy();
+    await this.db.destroy();
+  }
+}
