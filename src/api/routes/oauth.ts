@@ -5,7 +5,7 @@
  * form-encoded (`application/x-www-form-urlencoded`; JSON is accepted too); answers use the
  * OAuth error format `{error, error_description}`.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { SUPPORTED_SCOPES } from '../../domain/scopes.ts';
@@ -147,92 +147,88 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
     };
   }
 
-  for (const path of TOKEN_PATHS) {
-    app.post(
-      path,
-      {
-        config: CLIENT_AUTH,
-        schema: {
-          tags: ['oauth'],
-          summary: path === '/oauth/token' ? 'Get an access token (client credentials grant)' : `Get an access token (alias of /oauth/token)`,
-          description:
-            'RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form ' +
-            '(client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.',
-          consumes: [FORM, 'application/json'],
-          security: [],
-          body: FormBody,
-          response: { 200: TokenResponse, 400: OAuthErrorBody, 401: OAuthErrorBody, 429: OAuthErrorBody },
+  /**
+   * One OAuth endpoint on each of its paths: a form (or JSON) body, answers that are never
+   * cached, and failures in OAuth's error format.
+   */
+  function oauthEndpoint(
+    paths: readonly string[],
+    doc: { summary: (path: string) => string; description: string; security?: []; success: TSchema; pragmaNoCache?: true },
+    handle: (request: FastifyRequest, reply: FastifyReply, form: Form) => Promise<unknown>,
+  ): void {
+    for (const path of paths) {
+      app.post(
+        path,
+        {
+          config: CLIENT_AUTH,
+          schema: {
+            tags: ['oauth'],
+            summary: doc.summary(path),
+            description: doc.description,
+            consumes: [FORM, 'application/json'],
+            ...(doc.security ? { security: doc.security } : {}),
+            body: FormBody,
+            response: { 200: doc.success, 400: OAuthErrorBody, 401: OAuthErrorBody, 429: OAuthErrorBody },
+          },
         },
-      },
-      async (request, reply) => {
-        reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-        try {
-          const form = formOf(request.body);
-          const client = await authenticateClientRequest(request, reply, form, true);
-          return await issueToken(services, client, { grant_type: form.grant_type, scope: form.scope }, requestMetaOf(request));
-        } catch (e) {
-          return sendOAuthFailure(reply, e);
-        }
-      },
-    );
+        async (request, reply) => {
+          reply.header('cache-control', 'no-store');
+          if (doc.pragmaNoCache) reply.header('pragma', 'no-cache');
+          try {
+            return await handle(request, reply, formOf(request.body));
+          } catch (e) {
+            return sendOAuthFailure(reply, e);
+          }
+        },
+      );
+    }
   }
 
-  for (const path of INTROSPECTION_PATHS) {
-    app.post(
-      path,
-      {
-        config: CLIENT_AUTH,
-        schema: {
-          tags: ['oauth'],
-          summary: 'Introspect an access token (RFC 7662)',
-          description: 'Authenticate as a client of the token\'s tenant (HTTP Basic or form), or with a Bearer credential holding manage-clients.',
-          consumes: [FORM, 'application/json'],
-          body: FormBody,
-          response: { 200: Introspection, 400: OAuthErrorBody, 401: OAuthErrorBody, 429: OAuthErrorBody },
-        },
-      },
-      async (request, reply) => {
-        reply.header('cache-control', 'no-store');
-        try {
-          const form = formOf(request.body);
-          const caller = await callerOf(request, reply, form);
-          if (!form.token) throw new OAuthError('invalid_request', 'token is required');
-          return await introspectToken(services, { tenantId: caller.actor.caller.tenantId, isClient: caller.isClient, canManageClients: caller.canManageClients }, form.token);
-        } catch (e) {
-          return sendOAuthFailure(reply, e);
-        }
-      },
-    );
-  }
+  oauthEndpoint(
+    TOKEN_PATHS,
+    {
+      summary: (path) => (path === '/oauth/token' ? 'Get an access token (client credentials grant)' : 'Get an access token (alias of /oauth/token)'),
+      description:
+        'RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form ' +
+        '(client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.',
+      security: [],
+      success: TokenResponse,
+      pragmaNoCache: true,
+    },
+    async (request, reply, form) => {
+      const client = await authenticateClientRequest(request, reply, form, true);
+      return issueToken(services, client, { grant_type: form.grant_type, scope: form.scope }, requestMetaOf(request));
+    },
+  );
 
-  for (const path of REVOCATION_PATHS) {
-    app.post(
-      path,
-      {
-        config: CLIENT_AUTH,
-        schema: {
-          tags: ['oauth'],
-          summary: 'Revoke an access token (RFC 7009)',
-          description: 'A client revokes its own tokens; a Bearer caller with manage-clients any token of its tenant. Unknown or expired tokens answer 200 too.',
-          consumes: [FORM, 'application/json'],
-          body: FormBody,
-          response: { 200: Type.Object({}), 400: OAuthErrorBody, 401: OAuthErrorBody, 429: OAuthErrorBody },
-        },
-      },
-      async (request, reply) => {
-        reply.header('cache-control', 'no-store');
-        try {
-          const form = formOf(request.body);
-          const caller = await callerOf(request, reply, form);
-          if (!form.token) throw new OAuthError('invalid_request', 'token is required');
-          await revokeToken(services, caller.actor, { clientId: caller.clientId, canManageClients: caller.canManageClients }, form.token);
-          return {};
-        } catch (e) {
-          return sendOAuthFailure(reply, e);
-        }
-      },
-    );
-  }
+  oauthEndpoint(
+    INTROSPECTION_PATHS,
+    {
+      summary: () => 'Introspect an access token (RFC 7662)',
+      description: "Authenticate as a client of the token's tenant (HTTP Basic or form), or with a Bearer credential holding manage-clients.",
+      success: Introspection,
+    },
+    async (request, reply, form) => {
+      const caller = await callerOf(request, reply, form);
+      if (!form.token) throw new OAuthError('invalid_request', 'token is required');
+      return introspectToken(services, { tenantId: caller.actor.caller.tenantId, isClient: caller.isClient, canManageClients: caller.canManageClients }, form.token);
+    },
+  );
+
+  oauthEndpoint(
+    REVOCATION_PATHS,
+    {
+      summary: () => 'Revoke an access token (RFC 7009)',
+      description: 'A client revokes its own tokens; a Bearer caller with manage-clients any token of its tenant. Unknown or expired tokens answer 200 too.',
+      success: Type.Object({}),
+    },
+    async (request, reply, form) => {
+      const caller = await callerOf(request, reply, form);
+      if (!form.token) throw new OAuthError('invalid_request', 'token is required');
+      await revokeToken(services, caller.actor, { clientId: caller.clientId, canManageClients: caller.canManageClients }, form.token);
+      return {};
+    },
+  );
 
   app.get(
     '/.well-known/jwks.json',

@@ -112,34 +112,25 @@ export async function setConnector(
 
 // ---------------------------------------------------------------- creating imports
 
-async function insertImport(
+/** A new import row: Pending, not started, with `given` (what differs between a stage, an upload and a schedule). */
+export function newImportRow(
   tx: WriteTx,
-  actor: Actor,
-  fields: { id?: string; applicationId: string; type: ImportType; source: 'stage' | 'upload'; dryRun: boolean; files: ImportFile[]; scheduledFor?: string | null },
-): Promise<Database['imports']> {
-  const row: Database['imports'] = {
-    id: fields.id ?? randomUUID(),
+  number: number,
+  given: Pick<Database['imports'], 'id' | 'application_id' | 'type' | 'source' | 'dry_run' | 'created_by' | 'created_by_id' | 'scheduled_for' | 'files' | 'log' | 'bytes_total'> &
+    Partial<Pick<Database['imports'], 'status' | 'build_end' | 'error'>>,
+): Database['imports'] {
+  return {
     tenant_id: tx.tenantId,
-    number: await tx.nextNumber('imports'),
-    application_id: fields.applicationId,
-    type: fields.type,
-    source: fields.source,
+    number,
     status: 'Pending',
-    dry_run: fields.dryRun ? 1 : 0,
     phase: null,
-    created_by: actor.caller.name,
-    created_by_id: actor.caller.kind === 'system' ? null : actor.caller.id,
-    scheduled_for: fields.scheduledFor ?? null,
     build_start: null,
     build_end: null,
     heartbeat_at: null,
-    files: JSON.stringify(fields.files),
-    log: JSON.stringify([{ time: tx.now, level: 'info', message: `queued by ${actor.caller.name}${fields.dryRun ? ' (dry run)' : ''}` }]),
     metrics: null,
     rows_read: 0,
     rows_total: null,
     bytes_read: 0,
-    bytes_total: fields.files.reduce((n, f) => n + f.size, 0),
     error: null,
     held_reason: null,
     base_state: null,
@@ -148,7 +139,28 @@ async function insertImport(
     created_at: tx.now,
     updated_at: tx.now,
     version: 1,
+    ...given,
   };
+}
+
+async function insertImport(
+  tx: WriteTx,
+  actor: Actor,
+  fields: { id?: string; applicationId: string; type: ImportType; source: 'stage' | 'upload'; dryRun: boolean; files: ImportFile[]; scheduledFor?: string | null },
+): Promise<Database['imports']> {
+  const row = newImportRow(tx, await tx.nextNumber('imports'), {
+    id: fields.id ?? randomUUID(),
+    application_id: fields.applicationId,
+    type: fields.type,
+    source: fields.source,
+    dry_run: fields.dryRun ? 1 : 0,
+    created_by: actor.caller.name,
+    created_by_id: actor.caller.kind === 'system' ? null : actor.caller.id,
+    scheduled_for: fields.scheduledFor ?? null,
+    files: JSON.stringify(fields.files),
+    log: JSON.stringify([{ time: tx.now, level: 'info', message: `queued by ${actor.caller.name}${fields.dryRun ? ' (dry run)' : ''}` }]),
+    bytes_total: fields.files.reduce((n, f) => n + f.size, 0),
+  });
   await tx.db.insertInto('imports').values(row).execute();
   const view = toImportView(row);
   tx.audit({

@@ -12,7 +12,7 @@ import type { Database } from '../../store/schema.ts';
 import { isUniqueViolation } from '../../store/store.ts';
 import { systemActor, writeMeta } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { stagedFiles, updateImport } from './imports.ts';
+import { newImportRow, stagedFiles, updateImport } from './imports.ts';
 import { importMeta } from './run.ts';
 import { appendLog } from './views.ts';
 
@@ -99,41 +99,25 @@ export async function scheduleDueImports(deps: ServiceDeps, tenantId: string, no
     try {
       await deps.store.write(tenantId, writeMeta(actor), async (tx) => {
         const id = randomUUID();
-        const row: ImportRow = {
+        const row = newImportRow(tx, await tx.nextNumber('imports'), {
           id,
-          tenant_id: tenantId,
-          number: await tx.nextNumber('imports'),
           application_id: app.id,
           type: 'Scheduled',
           source: 'stage',
           status: failure ? 'Failed' : 'Pending',
           dry_run: 0,
-          phase: null,
           created_by: 'scheduler',
           created_by_id: null,
           scheduled_for: due.toISOString(),
-          build_start: null,
           build_end: failure ? tx.now : null,
-          heartbeat_at: null,
           files: JSON.stringify(files),
           log: JSON.stringify([
             { time: tx.now, level: 'info', message: `scheduled by "${connector.schedule}" for ${due.toISOString()}` },
             ...(failure ? [{ time: tx.now, level: 'error', message: failure }] : []),
           ]),
-          metrics: null,
-          rows_read: 0,
-          rows_total: null,
-          bytes_read: 0,
           bytes_total: files.reduce((n, f) => n + f.size, 0),
           error: failure,
-          held_reason: null,
-          base_state: null,
-          decided_by: null,
-          decided_at: null,
-          created_at: tx.now,
-          updated_at: tx.now,
-          version: 1,
-        };
+        });
         await tx.db.insertInto('imports').values(row).execute();
         tx.audit({ action: 'import.schedule', targetType: 'import', targetId: id, after: { applicationId: app.id, scheduledFor: row.scheduled_for, status: row.status, files } });
         tx.change('import', id, 'create');

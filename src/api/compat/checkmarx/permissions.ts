@@ -4,10 +4,8 @@ import type { App, RouteDeps } from '../../deps.ts';
 import type { Actor } from '../../../services/kernel/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
 import { getApplication, listApplications, getPermissionByNumber, listPermissions, type PermissionView } from '../../../services/catalog/index.ts';
-import { actorOf } from '../../request-context.ts';
-import { needs } from '../../route-auth.ts';
 import { Nullable } from '../../schemas.ts';
-import { CxIdParams, collectAll, cxDescription, tags } from './shared.ts';
+import { collectAll, registerCxCollection } from './shared.ts';
 
 export const CxPermission = Type.Object({
   id: Type.Integer({ description: 'The permission number' }),
@@ -25,44 +23,26 @@ async function applicationNumbers(deps: ServiceDeps, actor: Actor): Promise<Map<
 
 export function registerCxPermissionRoutes(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;
-  const readRights = needs('manage-roles', 'manage-users');
-
-  app.get(
-    '/Permissions',
-    {
-      config: readRights,
-      schema: {
-        tags,
-        summary: 'Checkmarx: get all permissions',
-        description: cxDescription('Every permission of every application, in id order. Needs manage-roles or manage-users.'),
-        response: { 200: Type.Array(CxPermission) },
+  registerCxCollection(app, {
+    path: '/Permissions',
+    item: CxPermission,
+    list: {
+      summary: 'Checkmarx: get all permissions',
+      description: 'Every permission of every application, in id order. Needs manage-roles or manage-users.',
+      read: async (actor) => {
+        const numbers = await applicationNumbers(sd, actor);
+        const permissions = await collectAll((page) => listPermissions(sd, actor, {}, page));
+        return permissions.map((p) => toCx(p, numbers.get(p.applicationId) ?? 0));
       },
     },
-    async (request) => {
-      const actor = actorOf(request);
-      const numbers = await applicationNumbers(sd, actor);
-      const permissions = await collectAll((page) => listPermissions(sd, actor, {}, page));
-      return permissions.map((p) => toCx(p, numbers.get(p.applicationId) ?? 0));
-    },
-  );
-
-  app.get(
-    '/Permissions/:id',
-    {
-      config: readRights,
-      schema: {
-        tags,
-        summary: 'Checkmarx: get a permission by id',
-        description: cxDescription('200 with the permission; 404 for an unknown id; 400 for a non-integer id. Needs manage-roles or manage-users.'),
-        params: CxIdParams,
-        response: { 200: CxPermission },
+    one: {
+      summary: 'Checkmarx: get a permission by id',
+      description: '200 with the permission; 404 for an unknown id; 400 for a non-integer id. Needs manage-roles or manage-users.',
+      read: async (actor, id) => {
+        const permission = await getPermissionByNumber(sd, actor, id);
+        const application = await getApplication(sd, actor, permission.applicationId);
+        return toCx(permission, application.value.number);
       },
     },
-    async (request) => {
-      const actor = actorOf(request);
-      const permission = await getPermissionByNumber(sd, actor, request.params.id);
-      const application = await getApplication(sd, actor, permission.applicationId);
-      return toCx(permission, application.value.number);
-    },
-  );
+  });
 }

@@ -2,9 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../deps.ts';
 import { getApplicationByNumber, listApplications } from '../../../services/catalog/index.ts';
-import { actorOf } from '../../request-context.ts';
-import { needs } from '../../route-auth.ts';
-import { CxIdParams, collectAll, cxDescription, tags } from './shared.ts';
+import { collectAll, registerCxCollection } from './shared.ts';
 
 export const CxServiceProvider = Type.Object({
   id: Type.Integer({ description: 'The application number' }),
@@ -13,41 +11,21 @@ export const CxServiceProvider = Type.Object({
 
 export function registerCxServiceProviderRoutes(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;
-  const readRights = needs('manage-roles', 'manage-users');
-
-  app.get(
-    '/ServiceProviders',
-    {
-      config: readRights,
-      schema: {
-        tags,
-        summary: 'Checkmarx: get all service providers (applications)',
-        description: cxDescription('Every application, in id order; `serviceProviderId` of a permission refers to these.'),
-        response: { 200: Type.Array(CxServiceProvider) },
+  registerCxCollection(app, {
+    path: '/ServiceProviders',
+    item: CxServiceProvider,
+    list: {
+      summary: 'Checkmarx: get all service providers (applications)',
+      description: 'Every application, in id order; `serviceProviderId` of a permission refers to these.',
+      read: async (actor) => (await collectAll((page) => listApplications(sd, actor, {}, page))).map((a) => ({ id: a.number, name: a.name })),
+    },
+    one: {
+      summary: 'Checkmarx: get a service provider (application) by id',
+      description: '404 for an unknown id; 400 for a non-integer id.',
+      read: async (actor, id) => {
+        const a = await getApplicationByNumber(sd, actor, id);
+        return { id: a.number, name: a.name };
       },
     },
-    async (request) => {
-      const actor = actorOf(request);
-      const apps = await collectAll((page) => listApplications(sd, actor, {}, page));
-      return apps.map((a) => ({ id: a.number, name: a.name }));
-    },
-  );
-
-  app.get(
-    '/ServiceProviders/:id',
-    {
-      config: readRights,
-      schema: {
-        tags,
-        summary: 'Checkmarx: get a service provider (application) by id',
-        description: cxDescription('404 for an unknown id; 400 for a non-integer id.'),
-        params: CxIdParams,
-        response: { 200: CxServiceProvider },
-      },
-    },
-    async (request) => {
-      const a = await getApplicationByNumber(sd, actorOf(request), request.params.id);
-      return { id: a.number, name: a.name };
-    },
-  );
+  });
 }

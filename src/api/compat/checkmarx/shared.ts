@@ -1,6 +1,9 @@
 /** Pieces shared by the Checkmarx profile's routes. */
-import { Type } from '@sinclair/typebox';
-import { type Page, MAX_PAGE_SIZE } from '../../../services/kernel/index.ts';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { App } from '../../deps.ts';
+import { actorOf } from '../../request-context.ts';
+import { needs } from '../../route-auth.ts';
+import { type Actor, type Page, MAX_PAGE_SIZE } from '../../../services/kernel/index.ts';
 
 export const tags = ['checkmarx'];
 
@@ -26,3 +29,34 @@ export const cxDescription = (text: string): string =>
   'Errors: `{messageCode, messageDetails, code}`.';
 
 export const CX_PREFIX_ROLES = '/cxrestapi/auth/Roles';
+
+/**
+ * A Checkmarx catalog collection: `GET {path}` (every object, in id order) and
+ * `GET {path}/{id}` (one by its integer id: 404 unknown, 400 not an integer), readable with
+ * manage-roles or manage-users.
+ */
+export function registerCxCollection<T extends TSchema>(
+  app: App,
+  collection: {
+    path: string;
+    item: T;
+    list: { summary: string; description: string; read: (actor: Actor) => Promise<Static<T>[]> };
+    one: { summary: string; description: string; read: (actor: Actor, id: number) => Promise<Static<T>> };
+  },
+): void {
+  const config = needs('manage-roles', 'manage-users');
+  // The callers' reads are checked against `item`; Fastify's reply typing cannot follow a generic schema.
+  const readAll: (actor: Actor) => Promise<unknown[]> = collection.list.read;
+  const readOne: (actor: Actor, id: number) => Promise<unknown> = collection.one.read;
+  const item: TSchema = collection.item;
+  app.get(
+    collection.path,
+    { config, schema: { tags, summary: collection.list.summary, description: cxDescription(collection.list.description), response: { 200: Type.Array(item) } } },
+    async (request) => readAll(actorOf(request)),
+  );
+  app.get(
+    `${collection.path}/:id`,
+    { config, schema: { tags, summary: collection.one.summary, description: cxDescription(collection.one.description), params: CxIdParams, response: { 200: item } } },
+    async (request) => readOne(actorOf(request), (request.params as Static<typeof CxIdParams>).id),
+  );
+}
