@@ -157,7 +157,10 @@ export function requestsOf(op: Operation, pools: Pools, foreignIds: string[], fi
   const validPath = fc.record(
     Object.fromEntries(op.pathParams.map((p) => {
       const known = pools.valuesFor(p.collection, p.name);
-      return [p.name, known.length ? fc.oneof({ arbitrary: fc.constantFrom(...known), weight: 4 }, { arbitrary: validOf(p.schema, hints), weight: 1 }) : validOf(p.schema, hints)];
+      // `.` and `..` are dot-segments, not values: URL resolution removes them (RFC 3986
+      // §5.2.4, also when sent as %2E), so such a request names another route.
+      const drawn = validOf(p.schema, hints).filter((v) => v !== '.' && v !== '..');
+      return [p.name, known.length ? fc.oneof({ arbitrary: fc.constantFrom(...known), weight: 4 }, { arbitrary: drawn, weight: 1 }) : drawn];
     })),
   );
   const brokenPath = fc.record(Object.fromEntries(op.pathParams.map((p) => [p.name, fc.constantFrom(...BROKEN_IDS, ...foreignIds, ...NASTY_STRINGS.map((n) => encodeLoose(n)))])));
