@@ -195,6 +195,9 @@ describe('stage, process and apply', () => {
     expect(link.statusCode, link.body).toBe(200);
     const noId = await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${appId}/account-resolutions/x`, headers: t.auth, payload: { resolution: 'linked' } });
     expect(noId.statusCode).toBe(400);
+    // An empty identityId with another resolution is refused, not stored as a dangling reference.
+    const emptyId = await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${appId}/account-resolutions/x`, headers: t.auth, payload: { resolution: 'service', identityId: '' } });
+    expect(emptyId.statusCode, emptyId.body).toBe(400);
 
     const again = await stageAndRun(FIRST);
     expect(again.status).toBe('Finished');

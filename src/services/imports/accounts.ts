@@ -142,7 +142,7 @@ export async function resolveAccount(
   if (input.resolution === 'linked' && !input.identityId) {
     throw new AppError('validation_failed', 'identityId is required to link an account', { errors: [{ field: 'identityId', message: 'is required when resolution is linked' }] });
   }
-  if (input.resolution !== 'linked' && input.identityId) {
+  if (input.resolution !== 'linked' && input.identityId != null) {
     throw new AppError('validation_failed', 'identityId is only for resolution linked', { errors: [{ field: 'identityId', message: 'is only for resolution linked' }] });
   }
   return writeAs(deps, actor, async (tx) => {
