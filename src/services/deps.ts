@@ -22,7 +22,22 @@ export interface ServiceDeps {
   access?: AccessEngine;
   /** Application imports: the import directory and upload limit (defaults: ./data/imports, 1 GiB). */
   imports?: ImportSettings;
+  /** What happens to a subject when its approval ends (access requests, personnel events); run inside the deciding write. */
+  approvalOutcomes?: Readonly<Partial<Record<ApprovalSubjectKind, ApprovalOutcomeHandler>>>;
+  /** Listeners run inside the write that applies an import (e.g. verifying access requests' provisioning). */
+  afterImportApply?: readonly ImportApplyListener[];
 }
+
+export type ApprovalSubjectKind = 'access_request' | 'personnel_event';
+
+/** Called inside the write that decides a subject's last approval step (or rejects one). */
+export interface ApprovalOutcomeHandler {
+  approved(deps: ServiceDeps, tx: WriteTx, subjectId: string): Promise<void>;
+  rejected(deps: ServiceDeps, tx: WriteTx, subjectId: string, comment: string | null): Promise<void>;
+}
+
+/** Called inside the write that applied an import of `applicationId` (after its accounts and grants changed). */
+export type ImportApplyListener = (deps: ServiceDeps, tx: WriteTx, applied: { applicationId: string; importId: string }) => Promise<void>;
 
 export interface ImportSettings {
   importDir: string;

@@ -458,4 +458,100 @@ export interface Database {
   unmatched_accounts: UnmatchedAccountsTable;
   account_resolutions: AccountResolutionsTable;
   import_fingerprints: ImportFingerprintsTable;
+  approval_policies: ApprovalPoliciesTable;
+  approval_steps: ApprovalStepsTable;
+  approval_tasks: ApprovalTasksTable;
+  access_requests: AccessRequestsTable;
+}
+
+/** Approval policies (0013-access-requests): JSON columns hold canonical JSON text. */
+export interface ApprovalPoliciesTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  name: string;
+  /** `{applicationIds?, permissionIds?, roleIds?, minRisk?, personnelEventTypes?}` */
+  applies_to: string;
+  /** `[{name, approver, id?, quorum, dueDays?, escalateTo?}]` */
+  steps: string;
+  /** Items of this risk or lower are approved at once (low, medium, high, critical). */
+  auto_approve: string | null;
+}
+
+/** One approval step of a subject (an access request or a personnel event); 0013. */
+export interface ApprovalStepsTable {
+  id: string;
+  tenant_id: string;
+  subject_kind: string;
+  subject_id: string;
+  position: number;
+  name: string;
+  /** JSON `{approver, id?}` as the policy named it. */
+  approver: string;
+  quorum: number;
+  due_days: number | null;
+  /** JSON `{identityId} | {step}` or null. */
+  escalate_to: string | null;
+  /** waiting, open, approved, rejected, withdrawn */
+  status: string;
+  due_at: string | null;
+  opened_at: string | null;
+  decided_at: string | null;
+  escalated_at: string | null;
+  /** JSON of the subject as it opened (requester, targets, resources): what escalations resolve approvers for. */
+  subject: string;
+}
+
+/** One approver's task in a step; 0013. */
+export interface ApprovalTasksTable {
+  id: string;
+  tenant_id: string;
+  step_id: string;
+  subject_kind: string;
+  subject_id: string;
+  approver_id: string;
+  /** waiting, open, approved, rejected, withdrawn */
+  status: string;
+  /** policy, escalation */
+  via: string;
+  due_at: string | null;
+  comment: string | null;
+  decided_at: string | null;
+  created_at: string;
+}
+
+/** An access request; 0013. */
+export interface AccessRequestsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  /** add, change, remove, suspend, restore */
+  action: string;
+  /** identity, orgUnit */
+  target_type: string;
+  target_id: string;
+  resource_type: string;
+  resource_id: string;
+  /** The permission's application (null for a role). */
+  application_id: string | null;
+  context_type: string;
+  context_id: string | null;
+  valid_from: string | null;
+  valid_to: string | null;
+  justification: string | null;
+  requester_id: string | null;
+  requester_name: string;
+  /** The existing assignment a change, remove, suspend or restore acts on. */
+  assignment_id: string | null;
+  /** pending, open, scheduled, completed, rejected, canceled, failed */
+  status: string;
+  /** not_needed, pending, provisioned, verified, failed */
+  provisioning_status: string;
+  provisioning_assignment_id: string | null;
+  provisioning_observed_at: string | null;
+  provisioning_imports_seen: number;
+  /** JSON `[{applicationId, permissionId}]`: the grants imports must show (or no longer show). */
+  provisioning_checks: string;
+  sod_conflicts: string;
+  policy_id: string | null;
+  closed_at: string | null;
 }

@@ -99,6 +99,10 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   unmatched_accounts: true,
   account_resolutions: true,
   import_fingerprints: true,
+  approval_policies: true,
+  approval_steps: true,
+  approval_tasks: true,
+  access_requests: true,
 };
 
 /** The tables whose rows belong to a tenant (they have a `tenant_id` column). */

@@ -15,6 +15,9 @@ import { registerPermissionRoutes } from './permissions.ts';
 import { registerRoleRoutes } from './roles.ts';
 import { registerAccessRoutes } from './access.ts';
 import { registerAssignmentRoutes } from './assignments.ts';
+import { registerApprovalPolicyRoutes } from './approval-policies.ts';
+import { registerAccessRequestRoutes } from './access-requests.ts';
+import { registerApprovalRoutes } from './approvals.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
@@ -32,4 +35,7 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerExportRoutes,
   registerEventSinkRoutes,
   registerImportRoutes,
+  registerApprovalPolicyRoutes,
+  registerAccessRequestRoutes,
+  registerApprovalRoutes,
 ];

@@ -287,3 +287,36 @@ export async function delegateAssignment(deps: ServiceDeps, actor: Actor, source
   await afterWrite(deps, tenantId);
   return { assignment: value, revision };
 }
+
+/**
+ * Changes an assignment's validity window and context inside a write (an approved `change`
+ * access request), with its audit event and change-feed entry.
+ */
+export async function changeAssignmentTerms(
+  tx: WriteTx,
+  row: Database['assignments'],
+  terms: { validFrom: string | null; validTo: string | null; context: AccessContext },
+  cause?: Record<string, unknown>,
+): Promise<AssignmentView> {
+  validateWindow(terms.validFrom, terms.validTo);
+  const before = toAssignmentView(row);
+  const updated: Database['assignments'] = {
+    ...row,
+    valid_from: terms.validFrom,
+    valid_to: terms.validTo,
+    context_type: terms.context.type,
+    context_id: terms.context.id,
+    updated_at: tx.now,
+    version: Number(row.version) + 1,
+  };
+  await tx.db
+    .updateTable('assignments')
+    .set({ valid_from: updated.valid_from, valid_to: updated.valid_to, context_type: updated.context_type, context_id: updated.context_id, updated_at: updated.updated_at, version: updated.version })
+    .where('tenant_id', '=', tx.tenantId)
+    .where('id', '=', row.id)
+    .execute();
+  const after = toAssignmentView(updated);
+  tx.audit({ action: 'assignment.update', targetType: 'assignment', targetId: row.id, before, after: cause ? { ...after, cause } : after });
+  tx.change('assignment', row.id, 'update');
+  return after;
+}

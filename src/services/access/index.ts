@@ -17,3 +17,8 @@ export type { ProvisionedQuery } from './provisioned-permissions.ts';
 export { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from './queries.ts';
 export { grantoryRights } from './rights.ts';
 export { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';
+export { roleHolderIds, rightHolderIds } from './holders.ts';
+export { changeAssignmentTerms, insertAssignment, setState } from './assignments.ts';
+export { normalizeContext, validateWindow } from './common.ts';
+export type { NewAssignment } from './assignments.ts';
+export type { AssignmentView } from './common.ts';

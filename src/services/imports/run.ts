@@ -224,7 +224,10 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
         before: { status: current.status },
         after: { status, applicationId: app.id, number: Number(current.number), metrics: outcome.metrics, heldReason: outcome.heldReason },
       });
-      if (outcome.kind === 'applied') tx.change('application', app.id, 'update');
+      if (outcome.kind === 'applied') {
+        tx.change('application', app.id, 'update');
+        for (const listener of deps.afterImportApply ?? []) await listener(deps, tx, { applicationId: app.id, importId });
+      }
       return { canceled: false as const };
     });
     // Let this node's access index catch up at once (others follow the change feed).
@@ -303,6 +306,7 @@ export async function approveImport(deps: ServiceDeps, actor: Actor, id: string,
     });
     tx.audit({ action: 'import.approve', targetType: 'import', targetId: id, before: { status: 'Held', heldReason: row.held_reason }, after: { status: 'Finished', note: note ?? null } });
     tx.change('application', app.id, 'update');
+    for (const listener of deps.afterImportApply ?? []) await listener(deps, tx, { applicationId: app.id, importId: id });
     return toImportView(next);
   });
   await deps.access?.syncNow(actor.caller.tenantId).catch(() => undefined);

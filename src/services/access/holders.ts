@@ -1,0 +1,77 @@
+/**
+ * Who holds a role or a Grantory right now, answered by the access index: the approvers of a
+ * `role_holders` approval step, and the holders of `approve-requests` that an approval step
+ * escalates to when nobody else may decide it. Only active identities are named.
+ *
+ * ```ts
+ * const approvers = await roleHolderIds(deps, tenantId, roleId); // ['3f0c...', ...], sorted
+ * ```
+ */
+import { GRANTORY_APPLICATION, type Right } from '../../domain/rights.ts';
+import { NONE } from '../../engine/nodes.ts';
+import { holders } from '../../engine/queries.ts';
+import type { TenantIndex } from '../../engine/tenant-index.ts';
+import type { ServiceDeps } from '../deps.ts';
+import { engineOf } from './common.ts';
+
+const ALWAYS = () => ({ lo: -Infinity, hi: Infinity });
+
+/** Identities that hold the role now: assigned it, or a role that includes it, directly or through a unit. */
+export async function roleHolderIds(deps: ServiceDeps, tenantId: string, roleId: string): Promise<string[]> {
+  const engine = engineOf(deps);
+  const { index } = await engine.at(tenantId);
+  const now = engine.now();
+  const role = index.roles.find(roleId);
+  if (role === NONE || !index.roles.get(role).exists) return [];
+  const roles = new Set<number>();
+  const stack = [role];
+  while (stack.length) {
+    const r = stack.pop()!;
+    if (roles.has(r)) continue;
+    roles.add(r);
+    for (const parent of index.roles.get(r).includedBy) stack.push(parent);
+  }
+  const found = new Set<string>();
+  for (const r of roles) {
+    for (const aIdx of index.roles.get(r).assignments) {
+      const a = index.assignments.get(aIdx);
+      if (!index.counts(a, now, ALWAYS())) continue;
+      const reached = a.assigneeIsUnit ? unitMembers(index, a.assignee) : [a.assignee];
+      for (const i of reached) {
+        const node = index.identities.get(i);
+        if (node.exists && node.active && index.reaches(a, i)) found.add(node.id);
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+/** Identities that hold the Grantory right now (in context `All` or any). */
+export async function rightHolderIds(deps: ServiceDeps, tenantId: string, right: Right): Promise<string[]> {
+  const engine = engineOf(deps);
+  const { index } = await engine.at(tenantId);
+  let permission = NONE;
+  for (const p of index.perms.nodes) {
+    if (p.exists && p.name === right && p.app !== NONE && index.apps.get(p.app).builtin && index.apps.get(p.app).name === GRANTORY_APPLICATION) permission = p.idx;
+  }
+  if (permission === NONE) return [];
+  return holders(index, permission, engine.now(), 'assigned', null, 10_000)
+    .items.map((h) => index.identities.get(h.identity))
+    .filter((n) => n.active)
+    .map((n) => n.id);
+}
+
+function unitMembers(index: TenantIndex, unit: number): number[] {
+  const out: number[] = [];
+  const stack = [unit];
+  const seen = new Set<number>();
+  while (stack.length) {
+    const u = stack.pop()!;
+    if (seen.has(u)) continue;
+    seen.add(u);
+    const node = index.units.get(u);
+    out.push(...node.members);
+    for (const c of node.children) stack.push(c);
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * Who may decide an approval step: the identities an approver kind names for a subject, and
+ * where a step goes when nobody else may decide it (its escalation target, else the holders
+ * of `approve-requests`). Only active identities are named; the requester and the subject's
+ * targets never are (nobody approves their own request or one that targets themselves).
+ */
+import type { PolicyStep, EscalationTarget } from '../../domain/approval-policy.ts';
+import type { TenantDb } from '../../store/store.ts';
+import { rightHolderIds, roleHolderIds } from '../access/index.ts';
+import type { ServiceDeps } from '../deps.ts';
+import type { ApprovalSubject } from './subject.ts';
+
+/** The identities the step's approver kind names for the subject (before exclusions). */
+export async function approversOf(deps: ServiceDeps, scope: TenantDb, step: Pick<PolicyStep, 'approver' | 'id'>, subject: ApprovalSubject): Promise<string[]> {
+  const { db, tenantId } = scope;
+  switch (step.approver) {
+    case 'identity':
+      return step.id ? [step.id] : [];
+    case 'manager': {
+      if (subject.targetOrgUnitId) return unitManagers(scope, [subject.targetOrgUnitId]);
+      if (!subject.targetIdentityIds.length) return [];
+      const rows = await db.selectFrom('identities').select('manager_id').where('tenant_id', '=', tenantId).where('id', 'in', subject.targetIdentityIds).execute();
+      return rows.map((r) => r.manager_id).filter((m): m is string => !!m);
+    }
+    case 'org_unit_manager':
+      return step.id ? unitManagers(scope, [step.id]) : [];
+    case 'role_holders':
+      return step.id ? roleHolderIds(deps, tenantId, step.id) : [];
+    case 'application_owner':
+      return applicationOwners(scope, subject);
+  }
+}
+
+async function unitManagers(scope: TenantDb, unitIds: string[]): Promise<string[]> {
+  const rows = await scope.db.selectFrom('org_units').select('manager_id').where('tenant_id', '=', scope.tenantId).where('id', 'in', unitIds).execute();
+  return rows.map((r) => r.manager_id).filter((m): m is string => !!m);
+}
+
+/** The owners of the applications the subject's resources belong to (a role: every application of its permissions). */
+async function applicationOwners(scope: TenantDb, subject: ApprovalSubject): Promise<string[]> {
+  const { db, tenantId } = scope;
+  const appIds = new Set(subject.resources.map((r) => r.applicationId).filter((a): a is string => !!a));
+  const roles = subject.resources.filter((r) => r.type === 'role').map((r) => r.id);
+  if (roles.length) for (const a of await applicationsOfRoles(scope, roles)) appIds.add(a);
+  if (!appIds.size) return [];
+  const rows = await db.selectFrom('applications').select('owner_ids').where('tenant_id', '=', tenantId).where('id', 'in', [...appIds]).execute();
+  return rows.flatMap((r) => JSON.parse(r.owner_ids) as string[]);
+}
+
+/** The permissions a role gives (through included roles too), with their applications. */
+export async function permissionsOfRoles(scope: TenantDb, roleIds: string[]): Promise<{ permissionId: string; applicationId: string }[]> {
+  const { db, tenantId } = scope;
+  const seen = new Set<string>();
+  const permissionIds = new Set<string>();
+  let frontier = roleIds;
+  while (frontier.length) {
+    const next = frontier.filter((r) => !seen.has(r));
+    if (!next.length) break;
+    next.forEach((r) => seen.add(r));
+    for (const p of await db.selectFrom('role_permissions').select('permission_id').where('tenant_id', '=', tenantId).where('role_id', 'in', next).execute()) permissionIds.add(p.permission_id);
+    frontier = (await db.selectFrom('role_includes').select('included_role_id').where('tenant_id', '=', tenantId).where('role_id', 'in', next).execute()).map((i) => i.included_role_id);
+  }
+  if (!permissionIds.size) return [];
+  const rows = await db.selectFrom('permissions').select(['id', 'application_id']).where('tenant_id', '=', tenantId).where('id', 'in', [...permissionIds]).execute();
+  return rows.map((r) => ({ permissionId: r.id, applicationId: r.application_id }));
+}
+
+async function applicationsOfRoles(scope: TenantDb, roleIds: string[]): Promise<string[]> {
+  return [...new Set((await permissionsOfRoles(scope, roleIds)).map((p) => p.applicationId))];
+}
+
+/** Of `ids`, the active identities that are neither the requester nor a target, sorted and distinct. */
+export async function eligible(scope: TenantDb, ids: readonly string[], subject: ApprovalSubject): Promise<string[]> {
+  const excluded = new Set([...(subject.requesterId ? [subject.requesterId] : []), ...subject.targetIdentityIds]);
+  const candidates = [...new Set(ids)].filter((id) => !excluded.has(id));
+  if (!candidates.length) return [];
+  const rows = await scope.db.selectFrom('identities').select('id').where('tenant_id', '=', scope.tenantId).where('id', 'in', candidates).where('status', '=', 'active').execute();
+  return rows.map((r) => r.id).sort();
+}
+
+/**
+ * Where a step goes when its due date passes or nobody else may decide it: its `escalateTo`
+ * (an identity, or another step's approvers, followed along that step's own escalation when
+ * they are nobody eligible), else the holders of `approve-requests`. Eligible identities only.
+ */
+export async function escalationTargets(
+  deps: ServiceDeps,
+  scope: TenantDb,
+  escalateTo: EscalationTarget | null,
+  steps: readonly Pick<PolicyStep, 'name' | 'approver' | 'id' | 'escalateTo'>[],
+  subject: ApprovalSubject,
+): Promise<string[]> {
+  const visited = new Set<string>();
+  let target = escalateTo;
+  while (target) {
+    if ('identityId' in target) {
+      const found = await eligible(scope, [target.identityId], subject);
+      if (found.length) return found;
+      break;
+    }
+    if (visited.has(target.step)) break;
+    visited.add(target.step);
+    const named = steps.find((s) => s.name === (target as { step: string }).step);
+    if (!named) break;
+    const found = await eligible(scope, await approversOf(deps, scope, named, subject), subject);
+    if (found.length) return found;
+    target = named.escalateTo;
+  }
+  return eligible(scope, await rightHolderIds(deps, scope.tenantId, 'approve-requests'), subject);
+}

@@ -1,0 +1,18 @@
+/**
+ * Workflows: approval policies, the approval steps and tasks of access requests and personnel
+ * events, the inbox, decisions and escalations, and each subject's journal.
+ *
+ * The public face of this folder: code outside it imports from here only.
+ */
+export { APPROVAL_JOB_HANDLERS } from './jobs.ts';
+export { approvalSteps, closeApproval, decideTask, escalateStep, openApproval } from './approvals.ts';
+export type { Decision, DecisionTarget } from './approvals.ts';
+export { approvalInbox, decideApprovalTask } from './inbox.ts';
+export type { InboxItem } from './inbox.ts';
+export { POLICY_READ_RIGHTS, createApprovalPolicy, deleteApprovalPolicy, getApprovalPolicy, listApprovalPolicies, updateApprovalPolicy } from './policies.ts';
+export type { ApprovalPolicyView, PolicyInput, PolicyPatch } from './policies.ts';
+export { escalationJobKind } from './subject.ts';
+export type { ApprovalStepView, ApprovalSubject, ApproverView } from './subject.ts';
+export { permissionsOfRoles } from './approvers.ts';
+export { journalOf, MAX_COMMENT_LENGTH, recordActivity, recordComment } from './journal.ts';
+export type { JournalActor, JournalEntryView, SubjectKind, WorkflowSubject } from './journal.ts';
