@@ -52,13 +52,13 @@ beforeAll(async () => {
   who.ben = await identity('ben');
   who.carl = await identity('carl');
   for (const name of ['mona', 'eve', 'olga', 'ann', 'ben', 'carl'] as const) key[name] = await keyOf(who[name]);
-  ids.payroll = (await ok(await post('/applications', { name: 'Payroll', ownerIds: [who.olga] }), 201)).id;
+  ids.payroll = (await ok(await post('/applications', { name: 'Payroll', kind: 'managed', ownerIds: [who.olga] }), 201)).id;
   const perm = async (app: string, name: string, fields: Json = {}) => (await ok(await post(`/applications/${app}/permissions`, { name, ...fields }), 201)).id as string;
   ids.view = await perm(ids.payroll, 'view-payslips', { risk: 'low' });
   ids.approve = await perm(ids.payroll, 'approve-payroll', { risk: 'high' });
   ids.secret = await perm(ids.payroll, 'edit-salaries', { requestable: false });
   ids.audit = await perm(ids.payroll, 'audit-payroll', { risk: 'medium' });
-  ids.hr = (await ok(await post('/applications', { name: 'HR portal', ownerIds: [who.olga] }), 201)).id;
+  ids.hr = (await ok(await post('/applications', { name: 'HR portal', kind: 'managed', ownerIds: [who.olga] }), 201)).id;
   ids.hrRead = await perm(ids.hr, 'read-records', { risk: 'low' });
   ids.reviewers = (await ok(await post('/roles', { name: 'Payroll reviewers' }), 201)).id;
   for (const person of [who.ann, who.ben, who.carl]) await ok(await post('/assignments', { assignee: { type: 'identity', id: person }, resource: { type: 'role', id: ids.reviewers } }), 201);

@@ -16,7 +16,7 @@ export async function decideAccessRequest(deps: ServiceDeps, actor: Actor, id: s
   const { tenantId } = actor.caller;
   const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await visibleRow(tx, actor, id);
-    if (row.status !== 'pending') throw new AppError('conflict', `access request #${row.number} is ${row.status}; only a pending request can be approved or rejected`, { details: { status: row.status } });
+    if (row.status !== 'pending') throw new AppError('conflict', `access request #${row.number} is ${row.status}; only a pending request can be approved or rejected`, { details: { requestStatus: row.status } });
     let targets = row.target_type === 'identity' ? [row.target_id] : [];
     if (row.target_type === 'orgUnit') {
       const step = await tx.db.selectFrom('approval_steps').select('subject').where('tenant_id', '=', tx.tenantId).where('subject_id', '=', id).executeTakeFirst();
@@ -34,7 +34,7 @@ export async function cancelAccessRequest(deps: ServiceDeps, actor: Actor, id: s
     const row = await visibleRow(tx, actor, id);
     const me = actor.caller.identityId;
     if (!(me && row.requester_id === me) && !seesEveryRequest(actor)) throw new AppError('forbidden', 'only the requester (or a holder of manage-users or approve-requests) can cancel a request', { details: { requiredRights: ['manage-users', 'approve-requests'] } });
-    if (!CANCELABLE.includes(row.status)) throw new AppError('conflict', `access request #${row.number} is ${row.status}; only a pending or scheduled request can be canceled`, { details: { status: row.status } });
+    if (!CANCELABLE.includes(row.status)) throw new AppError('conflict', `access request #${row.number} is ${row.status}; only a pending or scheduled request can be canceled`, { details: { requestStatus: row.status } });
     // A scheduled add already wrote its (future) assignment: it goes with the request.
     if (row.status === 'scheduled' && row.action === 'add' && row.provisioning_assignment_id) {
       const a = await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', row.provisioning_assignment_id).executeTakeFirst();

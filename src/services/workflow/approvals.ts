@@ -176,9 +176,9 @@ export async function decideTask(deps: ServiceDeps, tx: WriteTx, actor: Actor, t
       throw new AppError('forbidden', 'the caller is not an approver of the open step');
     }
   }
-  if (task.status !== 'open') throw new AppError('conflict', `this approval task is ${task.status}; only an open task can be decided`, { details: { status: task.status } });
+  if (task.status !== 'open') throw new AppError('conflict', `this approval task is ${task.status}; only an open task can be decided`, { details: { taskStatus: task.status } });
   const step = await tx.db.selectFrom('approval_steps').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', task.step_id).executeTakeFirstOrThrow();
-  if (step.status !== 'open') throw new AppError('conflict', `step "${step.name}" is ${step.status}`, { details: { status: step.status } });
+  if (step.status !== 'open') throw new AppError('conflict', `step "${step.name}" is ${step.status}`, { details: { stepStatus: step.status } });
   const subject = { kind: task.subject_kind as SubjectKind, id: task.subject_id };
   const status = decision === 'approve' ? 'approved' : 'rejected';
   await tx.db.updateTable('approval_tasks').set({ status, decided_at: tx.now, comment }).where('tenant_id', '=', tx.tenantId).where('id', '=', task.id).execute();
