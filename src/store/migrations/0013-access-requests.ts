@@ -49,7 +49,7 @@ export async function up(db: Db): Promise<void> {
     .createTable('approval_tasks')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
-    .addColumn('step_id', 'text', (c) => c.notNull().references('approval_steps.id'))
+    .addColumn('step_id', 'text', (c) => c.notNull())
     .addColumn('subject_kind', 'text', (c) => c.notNull())
     .addColumn('subject_id', 'text', (c) => c.notNull())
     .addColumn('approver_id', 'text', (c) => c.notNull())
