@@ -220,6 +220,28 @@ const fixed = (url: string, payload?: unknown): Row['request'] => () => ({ url, 
 const tokenRow = (url: string): Row => ({ request: () => ({ url, form: 'grant_type=client_credentials' }) });
 const tokenUseRow = (url: string): Row => ({ request: async () => ({ url, form: `token=${await tokenOf(client)}` }) });
 
+/** A fresh pending access request by an identity holding manage-users; nobody owns the application, so the administrator approves it. */
+async function accessRequest(): Promise<Obj> {
+  const requester = await callerHolding(['manage-users']);
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/access-requests',
+    headers: { authorization: `Bearer ${requester.key}` },
+    payload: { action: 'add', targetIdentityId: (await make.identity()).id, resource: { type: 'permission', id: (await make.permission()).id } },
+  });
+  if (res.statusCode !== 201) throw new Error(`access request: ${res.statusCode} ${res.body}`);
+  return res.json() as Obj;
+}
+/** The administrator's approval task of a fresh access request. */
+async function approvalTask(): Promise<string> {
+  const request = await accessRequest();
+  const inbox = (await get('/api/v1/approvals')) as unknown as { items: { id: string; requestId?: string }[] };
+  return inbox.items.find((i) => i.requestId === request.id)!.id;
+}
+const policy = () => asAdmin('POST', '/api/v1/approval-policies', { name: unique('matrix-policy'), appliesTo: { minRisk: 'critical' }, steps: [{ name: 'Manager', approver: 'manager' }] });
+const somePolicy = once(policy);
+const someRequest = once(accessRequest);
+
 const MATRIX: Record<string, Row> = {
   'GET /livez': { request: fixed('/livez') },
   'GET /readyz': { request: fixed('/readyz') },
@@ -391,6 +413,23 @@ const MATRIX: Record<string, Row> = {
       return { url, payload: { userName: (await get(url)).userName } };
     },
   },
+  'GET /api/access-requests': { request: fixed(`/api/access-requests`) },
+  'GET /api/access-requests/:id': { tenantObject: true, request: async () => ({ url: `/api/access-requests/${(await someRequest()).id}` }) },
+  'GET /api/v1/access-requests': { request: fixed(`/api/v1/access-requests`) },
+  'GET /api/v1/access-requests/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/access-requests/${(await someRequest()).id}` }) },
+  'POST /api/v1/access-requests': { request: fixed(`/api/v1/access-requests`, {}) },
+  'POST /api/v1/access-requests/:id/approve': { tenantObject: true, request: async () => ({ url: `/api/v1/access-requests/${(await accessRequest()).id}/approve`, payload: {} }) },
+  'POST /api/v1/access-requests/:id/reject': { tenantObject: true, request: async () => ({ url: `/api/v1/access-requests/${(await accessRequest()).id}/reject`, payload: {} }) },
+  'POST /api/v1/access-requests/:id/cancel': { tenantObject: true, request: async () => ({ url: `/api/v1/access-requests/${(await accessRequest()).id}/cancel`, payload: {} }) },
+  'POST /api/v1/access-requests/:id/comments': { tenantObject: true, request: async () => ({ url: `/api/v1/access-requests/${(await someRequest()).id}/comments`, payload: { comment: 'matrix' } }) },
+  'GET /api/v1/approvals': { request: fixed(`/api/v1/approvals`) },
+  'POST /api/v1/approvals/:id/approve': { tenantObject: true, request: async () => ({ url: `/api/v1/approvals/${await approvalTask()}/approve`, payload: {} }) },
+  'POST /api/v1/approvals/:id/reject': { tenantObject: true, request: async () => ({ url: `/api/v1/approvals/${await approvalTask()}/reject`, payload: {} }) },
+  'GET /api/v1/approval-policies': { request: fixed(`/api/v1/approval-policies`) },
+  'GET /api/v1/approval-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/approval-policies/${(await somePolicy()).id}` }) },
+  'POST /api/v1/approval-policies': { request: fixed(`/api/v1/approval-policies`, {}) },
+  'PATCH /api/v1/approval-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/approval-policies/${(await somePolicy()).id}`, payload: { autoApprove: 'low' } }) },
+  'DELETE /api/v1/approval-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/approval-policies/${(await policy()).id}` }) },
 };
 
 const routes: RouteTableEntry[] = routeTableOf(t.app);
