@@ -21,6 +21,7 @@ import { permissionsOfRoles, recordActivity } from '../workflow/index.ts';
 import type { ApprovalOutcomeHandler, ImportApplyListener, JobHandler, ServiceDeps } from '../deps.ts';
 import { auditState, requestRef, type ProvisioningCheck, type RequestRow } from './model.ts';
 import { unitMemberIds } from './members.ts';
+import { sodCheck } from './sod.ts';
 
 export const ACTIVATE_JOB = 'access_request.activate';
 
@@ -72,9 +73,14 @@ async function actOnAssignment(tx: WriteTx, row: RequestRow): Promise<RequestRow
 
 /** The approved outcome: carries the request out (see the module comment). */
 export async function carryOut(deps: ServiceDeps, tx: WriteTx, id: string): Promise<void> {
-  void deps;
   let row = await loadRow(tx, id);
   if (row.status !== 'pending') throw new AppError('conflict', `access request #${row.number} is ${row.status}`);
+  if (row.action === 'add' || row.action === 'restore') {
+    // Separation of duties again at approval: the targets' access may have changed since submission.
+    const conflicts = await sodCheck(tx, deps, { identityIds: await targetIdentities(tx, row), adds: [{ type: row.resource_type === 'role' ? 'role' : 'permission', id: row.resource_id }] });
+    const blocking = conflicts.find((c) => c.mode === 'block');
+    if (blocking) throw new AppError('conflict', `separation of duties: policy "${blocking.policyName}" forbids this combination`, { details: { reason: 'sod_conflict', conflicts } });
+  }
   const future = row.valid_from !== null && Date.parse(row.valid_from) > Date.parse(tx.now);
   const checks = await connectedChecks(tx, row);
   const patch: Partial<RequestRow> = { provisioning_checks: JSON.stringify(checks) };
@@ -143,6 +149,13 @@ export const activateRequest: JobHandler = async (_deps, tx, job) => {
   await finishProvisioning(tx, row, {}, checks, 'access_request.activate', `Took effect at ${row.valid_from}`);
 };
 
+/** The identities a request reaches: its target identity, or the members of its unit and of the unit's descendants. */
+async function targetIdentities(tx: WriteTx, row: RequestRow): Promise<string[]> {
+  if (row.target_type !== 'orgUnit') return [row.target_id];
+  const unit = await tx.db.selectFrom('org_units').select('path').where('tenant_id', '=', tx.tenantId).where('id', '=', row.target_id).executeTakeFirst();
+  return unit ? unitMemberIds(tx, unit.path) : [];
+}
+
 /** Whether the grants the checks name are (or are no longer) held by the identities in their applications. */
 async function checksHold(tx: WriteTx, identityIds: string[], checks: ProvisioningCheck[]): Promise<boolean> {
   if (!identityIds.length) return true;
@@ -175,11 +188,7 @@ export const verifyProvisioning: ImportApplyListener = async (_deps, tx, applied
   const { provisioning } = await tenantSettings(tx);
   for (const row of relevant) {
     const checks = JSON.parse(row.provisioning_checks) as ProvisioningCheck[];
-    let identities = [row.target_id];
-    if (row.target_type === 'orgUnit') {
-      const unit = await tx.db.selectFrom('org_units').select('path').where('tenant_id', '=', tx.tenantId).where('id', '=', row.target_id).executeTakeFirst();
-      identities = unit ? await unitMemberIds(tx, unit.path) : [];
-    }
+    const identities = await targetIdentities(tx, row);
     const ref = requestRef(row.id);
     if (await checksHold(tx, identities, checks)) {
       await update(tx, row, { status: 'completed', provisioning_status: 'verified', provisioning_observed_at: tx.now, closed_at: tx.now }, 'access_request.verify', { importId: applied.importId });

@@ -2,7 +2,7 @@
  * Permission Assist access requests (COMPAT.md §2): `GET /api/access-requests` (filters
  * `identityId`, `applicationId`, `status`, `type`, case-insensitive; 50 a page from `?page=1`)
  * and `GET /api/access-requests/{id}` in the vendor's shapes. The status mapping is written
- * in docs/compat/permission-assist.md: pending → Pending, open → Open, scheduled →
+ * in docs/access-requests.md ("Permission Assist profile"): pending → Pending, open → Open, scheduled →
  * Scheduled, completed → Completed, rejected and failed → Resolved, canceled → Canceled
  * (Snoozed is never produced; filtering on it finds nothing).
  */
