@@ -245,7 +245,11 @@ describe('the Permission Assist access-request routes', () => {
     const page = await ok(await pa(`/api/access-requests?status=completed&identityId=${who.eve}&type=ADD`));
     expect(page).toMatchObject({ page: 1, pageSize: 50 });
     expect(page.totalCount).toBeGreaterThan(0);
-    expect(page.items.every((i: Json) => i.status === 'Completed' && i.action === 'Add' && i.kind === 'Access Request')).toBe(true);
+    expect(page.items.every((i: Json) => i.status === 'Completed' && i.action === 'Add' && i.kind === 'Access Request' && i.assignee === null)).toBe(true);
+    await request({ action: 'add', targetIdentityId: who.mona, resource: { type: 'permission', id: ids.audit } }, key.mona);
+    const waiting = await ok(await pa(`/api/access-requests?status=PENDING`));
+    expect(waiting.items.length).toBeGreaterThan(0);
+    expect(waiting.items.every((i: Json) => i.status === 'Pending' && typeof i.assignee === 'string')).toBe(true);
     const one = page.items[0] as Json;
     const detail = await ok(await pa(`/api/access-requests/${one.id}`));
     expect(detail).toMatchObject({ id: one.id, kind: 'Access Request', number: one.number, action: 'Add', status: 'Completed', target: { type: 'User', affectedIdentity: { id: who.eve } } });

@@ -9,6 +9,7 @@
  */
 import { AppError } from '../../domain/errors.ts';
 import { sql } from 'kysely';
+import type { TenantDb } from '../../store/store.ts';
 import { writeAs, type Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { decideTask, type Decision } from './approvals.ts';
@@ -66,4 +67,21 @@ export async function decideApprovalTask(deps: ServiceDeps, actor: Actor, taskId
   const result = await writeAs(deps, actor, (tx) => decideTask(deps, tx, actor, { taskId }, decision, comment));
   await deps.access?.syncNow(actor.caller.tenantId).catch(() => undefined);
   return result;
+}
+
+/** The names of the approvers with an open task on each subject (for lists that show who a subject waits for). */
+export async function openApproverNames(scope: TenantDb, subjectIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!subjectIds.length) return out;
+  const rows = await scope.db
+    .selectFrom('approval_tasks')
+    .innerJoin('identities', 'identities.id', 'approval_tasks.approver_id')
+    .select(['approval_tasks.subject_id', 'identities.id', 'identities.display_name', 'identities.username', 'identities.email'])
+    .where('approval_tasks.tenant_id', '=', scope.tenantId)
+    .where('approval_tasks.subject_id', 'in', [...subjectIds])
+    .where('approval_tasks.status', '=', 'open')
+    .orderBy('approval_tasks.created_at')
+    .execute();
+  for (const r of rows) (out.get(r.subject_id) ?? out.set(r.subject_id, []).get(r.subject_id)!).push(r.display_name ?? r.username ?? r.email ?? r.id);
+  return out;
 }

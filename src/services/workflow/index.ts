@@ -7,7 +7,7 @@
 export { APPROVAL_JOB_HANDLERS } from './jobs.ts';
 export { approvalSteps, closeApproval, decideTask, escalateStep, openApproval } from './approvals.ts';
 export type { Decision, DecisionTarget } from './approvals.ts';
-export { approvalInbox, decideApprovalTask } from './inbox.ts';
+export { approvalInbox, decideApprovalTask, openApproverNames } from './inbox.ts';
 export type { InboxItem } from './inbox.ts';
 export { POLICY_READ_RIGHTS, createApprovalPolicy, deleteApprovalPolicy, getApprovalPolicy, listApprovalPolicies, updateApprovalPolicy } from './policies.ts';
 export type { ApprovalPolicyView, PolicyInput, PolicyPatch } from './policies.ts';
