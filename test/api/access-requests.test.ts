@@ -16,7 +16,7 @@ let t: TestApp;
 const { get, post, patch } = v1Calls(() => t);
 const who = {} as Record<'mona' | 'eve' | 'olga' | 'ann' | 'ben' | 'carl' | 'admin', string>;
 const key = {} as Record<'mona' | 'eve' | 'olga' | 'ann' | 'ben' | 'carl', Headers>;
-const ids = {} as Record<'payroll' | 'view' | 'approve' | 'secret' | 'export' | 'reviewers' | 'audit' | 'hr' | 'hrRead', string>;
+const ids = {} as Record<'payroll' | 'view' | 'approve' | 'secret' | 'export' | 'reviewers' | 'audit' | 'reports' | 'hr' | 'hrRead', string>;
 const DAY = 86_400_000;
 
 async function ok(res: { statusCode: number; body: string; json: () => unknown }, status = 200): Promise<Json> {
@@ -58,6 +58,7 @@ beforeAll(async () => {
   ids.approve = await perm(ids.payroll, 'approve-payroll', { risk: 'high' });
   ids.secret = await perm(ids.payroll, 'edit-salaries', { requestable: false });
   ids.audit = await perm(ids.payroll, 'audit-payroll', { risk: 'medium' });
+  ids.reports = await perm(ids.payroll, 'payroll-reports', { risk: 'low' });
   ids.hr = (await ok(await post('/applications', { name: 'HR portal', kind: 'managed', ownerIds: [who.olga] }), 201)).id;
   ids.hrRead = await perm(ids.hr, 'read-records', { risk: 'low' });
   ids.reviewers = (await ok(await post('/roles', { name: 'Payroll reviewers' }), 201)).id;
@@ -236,6 +237,26 @@ describe('multi-step approval, quorum, concurrency, escalation, validFrom', () =
     const restore = await request({ action: 'restore', assignmentId: done.provisioning.assignmentId });
     await ok(await post(`/access-requests/${restore.id}/approve`, {}, key.olga));
     expect((await ok(await get(`/assignments/${done.provisioning.assignmentId}`))).state).toBe('active');
+  });
+});
+
+describe('requests for an organization unit', () => {
+  it("the unit's manager approves; its members are targets and may not; the assignment goes to the unit", async () => {
+    const unit = await ok(await post('/org-units', { name: 'Payroll team', managerId: who.mona }), 201);
+    const member = await identity('tess', { orgUnitId: unit.id });
+    const tessKey = await keyOf(member);
+    await ok(await post('/approval-policies', { name: 'Reports', appliesTo: { permissionIds: [ids.reports] }, steps: [{ name: 'Manager', approver: 'manager' }] }), 201);
+    const req = await request({ action: 'add', targetOrgUnitId: unit.id, resource: { type: 'permission', id: ids.reports } }, t.auth);
+    expect(req).toMatchObject({ targetOrgUnitId: unit.id, target: { type: 'orgUnit', name: 'Payroll team' } });
+    expect(req.steps[0].approvers.map((a: Json) => a.identityId)).toEqual([who.mona]);
+    expect((await post(`/access-requests/${req.id}/approve`, {}, tessKey)).statusCode).toBe(404);
+    const done = await ok(await post(`/access-requests/${req.id}/approve`, {}, key.mona));
+    expect(done.status).toBe('completed');
+    expect((await ok(await get(`/assignments/${done.provisioning.assignmentId}`))).assignee).toEqual({ type: 'orgUnit', id: unit.id });
+    // The unit's manager may ask for the unit without any right; she is then not its approver.
+    const own = await post('/access-requests', { action: 'remove', targetOrgUnitId: unit.id, resource: { type: 'permission', id: ids.reports } }, key.mona);
+    expect(own.statusCode, own.body).toBe(201);
+    expect(own.json().steps[0].approvers.map((a: Json) => a.identityId)).toEqual([who.admin]);
   });
 });
 
