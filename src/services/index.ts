@@ -4,9 +4,10 @@
  */
 import { decodeJwt } from 'jose';
 import { AppError } from '../domain/errors.ts';
-import type { SecuritySettings, ServiceDeps } from './deps.ts';
+import type { JobFailureHandler, JobHandler, SecuritySettings, ServiceDeps } from './deps.ts';
 import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
-import { ACCESS_REQUEST_OUTCOMES, verifyProvisioning } from './requests/index.ts';
+import { ACCESS_REQUEST_OUTCOMES, REQUEST_JOB_HANDLERS, verifyProvisioning } from './requests/index.ts';
+import { APPROVAL_JOB_HANDLERS } from './workflow/index.ts';
 import type { Caller, RequestMeta } from './kernel/index.ts';
 import { authenticateApplicationKey, createAuthFailureRecorder, type AuthFailureRecorder, authenticateApiKey, CredentialRejected, createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier, authenticateAccessToken, createKeyRing, type KeyRing } from './credentials/index.ts';
 
@@ -37,11 +38,21 @@ export interface Services {
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** What the durable scheduler runs, by job kind: each workflow domain adds its handlers here. */
+const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
+  ...APPROVAL_JOB_HANDLERS,
+  ...REQUEST_JOB_HANDLERS,
+};
+const JOB_FAILURE_HANDLERS: Readonly<Record<string, JobFailureHandler>> = {};
+
 export function createServices(given: ServiceDeps): Services {
   // Assignment rules follow directory changes unless a caller wires its own hooks.
+  // Each domain's scheduled-job handlers, by kind; a caller's own (tests) add to them.
   const deps: ServiceDeps = {
     ...given,
     directoryHooks: given.directoryHooks ?? RULE_DIRECTORY_HOOKS,
+    jobHandlers: { ...JOB_HANDLERS, ...given.jobHandlers },
+    jobFailureHandlers: { ...JOB_FAILURE_HANDLERS, ...given.jobFailureHandlers },
     // An approved access request is carried out in the deciding write; imports verify connected provisioning.
     approvalOutcomes: { access_request: ACCESS_REQUEST_OUTCOMES, ...given.approvalOutcomes },
     afterImportApply: given.afterImportApply ?? [verifyProvisioning],

@@ -15,6 +15,7 @@ import { registerPermissionRoutes } from './permissions.ts';
 import { registerRoleRoutes } from './roles.ts';
 import { registerAccessRoutes } from './access.ts';
 import { registerAssignmentRoutes } from './assignments.ts';
+import { registerSettingsRoutes } from './settings.ts';
 import { registerApprovalPolicyRoutes } from './approval-policies.ts';
 import { registerAccessRequestRoutes } from './access-requests.ts';
 import { registerApprovalRoutes } from './approvals.ts';
@@ -35,6 +36,7 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerExportRoutes,
   registerEventSinkRoutes,
   registerImportRoutes,
+  registerSettingsRoutes,
   registerApprovalPolicyRoutes,
   registerAccessRequestRoutes,
   registerApprovalRoutes,
