@@ -158,6 +158,15 @@ describe('request → approve → provisioned', () => {
     expect((await post(`/access-requests/${req.id}/approve`, {}, key.olga)).statusCode).toBe(409);
   });
 
+  it('an add whose permission was deleted while it waited fails instead of assigning it', async () => {
+    const temp = (await ok(await post(`/applications/${ids.payroll}/permissions`, { name: 'temporary' }), 201)).id as string;
+    const req = await request({ action: 'add', targetIdentityId: who.eve, resource: { type: 'permission', id: temp } });
+    await ok(await t.app.inject({ method: 'DELETE', url: `/api/v1/permissions/${temp}`, headers: t.auth }));
+    const failed = await ok(await post(`/access-requests/${req.id}/approve`, {}, key.olga));
+    expect(failed).toMatchObject({ status: 'failed', provisioning: { status: 'failed', assignmentId: null } });
+    expect((failed.activity as Json[]).map((a) => a.text).join('\n')).toMatch(/permission was deleted/);
+  });
+
   it('unknown ids and requests the caller may not see are 404', async () => {
     expect((await get('/access-requests/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
     expect((await post('/access-requests/00000000-0000-4000-8000-000000000000/approve', {})).statusCode).toBe(404);

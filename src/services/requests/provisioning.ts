@@ -75,6 +75,15 @@ async function actOnAssignment(tx: WriteTx, row: RequestRow): Promise<RequestRow
 export async function carryOut(deps: ServiceDeps, tx: WriteTx, id: string): Promise<void> {
   let row = await loadRow(tx, id);
   if (row.status !== 'pending') throw new AppError('conflict', `access request #${row.number} is ${row.status}`);
+  if (row.action === 'add') {
+    // What was asked for, and for whom, may have gone while the request waited.
+    const gone = await goneSince(tx, row);
+    if (gone) {
+      await recordActivity(tx, null, requestRef(row.id), `Could not be carried out: ${gone}`);
+      await update(tx, row, { status: 'failed', provisioning_status: 'failed', closed_at: tx.now }, 'access_request.fail', { reason: gone });
+      return;
+    }
+  }
   if (row.action === 'add' || row.action === 'restore') {
     // Separation of duties again at approval: the targets' access may have changed since submission.
     const conflicts = await sodCheck(tx, deps, { identityIds: await targetIdentities(tx, row), adds: [{ type: row.resource_type === 'role' ? 'role' : 'permission', id: row.resource_id }] });
@@ -148,6 +157,21 @@ export const activateRequest: JobHandler = async (_deps, tx, job) => {
   const checks = JSON.parse(row.provisioning_checks) as ProvisioningCheck[];
   await finishProvisioning(tx, row, {}, checks, 'access_request.activate', `Took effect at ${row.valid_from}`);
 };
+
+/** Why an `add` can no longer be carried out (its resource or target was deleted, its target is no longer active), or null. */
+async function goneSince(tx: WriteTx, row: RequestRow): Promise<string | null> {
+  const resource = row.resource_type === 'role'
+    ? await tx.db.selectFrom('roles').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.resource_id).executeTakeFirst()
+    : await tx.db.selectFrom('permissions').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.resource_id).executeTakeFirst();
+  if (!resource) return `the ${row.resource_type} was deleted`;
+  if (row.target_type === 'orgUnit') {
+    const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.target_id).executeTakeFirst();
+    return unit ? null : 'the organization unit was deleted';
+  }
+  const identity = await tx.db.selectFrom('identities').select('status').where('tenant_id', '=', tx.tenantId).where('id', '=', row.target_id).executeTakeFirst();
+  if (!identity) return 'the identity was deleted';
+  return identity.status === 'active' ? null : `the identity is ${identity.status}`;
+}
 
 /** The identities a request reaches: its target identity, or the members of its unit and of the unit's descendants. */
 async function targetIdentities(tx: WriteTx, row: RequestRow): Promise<string[]> {
