@@ -12,3 +12,5 @@ export { writeAs } from './rights-guard.ts';
 export { containsText } from './text-search.ts';
 export { storeReadiness } from './readiness.ts';
 export { APPLICATION_DELETE_BLOCKERS, IDENTITY_DELETE_BLOCKERS, ORG_UNIT_DELETE_BLOCKERS, assertNotBlocked, deleteApplicationRecords } from './delete-blockers.ts';
+export { findTenantByName, listTenants } from './tenants.ts';
+export type { TenantRef } from './tenants.ts';
