@@ -115,7 +115,7 @@ describe('request → approve → provisioned', () => {
     expect(await inbox(key.olga)).not.toContainEqual(expect.objectContaining({ requestId: req.id }));
     const { db } = t.store.read(t.tenantId);
     const actions = (await db.selectFrom('audit_events').select('action').where('target_id', '=', req.id).orderBy('seq').execute()).map((e) => e.action);
-    expect(actions).toEqual(['access_request.create', 'approval.approve', 'access_request.approve']);
+    expect(actions).toEqual(['accessRequest.create', 'approval.approve', 'accessRequest.approve']);
   });
 
   it('refuses a request that would change nothing, saying why (422)', async () => {

@@ -182,7 +182,7 @@ export async function createAccessRequest(deps: ServiceDeps, actor: Actor, input
       version: 1,
     };
     await tx.db.insertInto('access_requests').values(row).execute();
-    tx.audit({ action: 'access_request.create', targetType: 'access_request', targetId: row.id, after: { ...auditState(row), justification: row.justification, requesterId: me } });
+    tx.audit({ action: 'accessRequest.create', targetType: 'accessRequest', targetId: row.id, after: { ...auditState(row), justification: row.justification, requesterId: me } });
     await recordActivity(tx, actor, requestRef(row.id), `Requested: ${input.action} ${resource.type} for the ${targetType === 'identity' ? 'identity' : 'unit'}`);
     const approval = await openApproval(deps, tx, {
       kind: 'access_request',

@@ -44,7 +44,7 @@ export async function cancelAccessRequest(deps: ServiceDeps, actor: Actor, id: s
     await cancelJobs(tx, { subjectId: id });
     const next = { ...row, status: 'canceled', closed_at: tx.now, updated_at: tx.now, version: Number(row.version) + 1 };
     await tx.db.updateTable('access_requests').set({ status: next.status, closed_at: next.closed_at, updated_at: next.updated_at, version: next.version }).where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
-    tx.audit({ action: 'access_request.cancel', targetType: 'access_request', targetId: id, before: auditState(row), after: { ...auditState(next), comment } });
+    tx.audit({ action: 'accessRequest.cancel', targetType: 'accessRequest', targetId: id, before: auditState(row), after: { ...auditState(next), comment } });
     await recordActivity(tx, actor, requestRef(id), `Canceled${comment ? `: ${comment}` : ''}`);
   });
   await deps.access?.syncNow(tenantId).catch(() => undefined);

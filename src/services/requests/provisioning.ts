@@ -9,7 +9,7 @@
  *   `open`) until an import shows the grant (or no longer shows it, for remove and suspend):
  *   then `verified` and `completed`; after `settings.provisioning.failAfterImports` imports
  *   of the application that do not, `failed`.
- * - A future `validFrom`: the request is `scheduled`; an `access_request.activate` job at
+ * - A future `validFrom`: the request is `scheduled`; an `accessRequest.activate` job at
  *   `validFrom` completes it (an `add`'s assignment is written at approval and counts from
  *   `validFrom`; the other actions are carried out by the job).
  */
@@ -23,7 +23,7 @@ import { auditState, requestRef, type ProvisioningCheck, type RequestRow } from 
 import { unitMemberIds } from './members.ts';
 import { sodCheck } from './sod.ts';
 
-export const ACTIVATE_JOB = 'access_request.activate';
+export const ACTIVATE_JOB = 'accessRequest.activate';
 
 const STATE_ACTIONS: Partial<Record<string, StateAction>> = { remove: 'revoke', suspend: 'pause', restore: 'resume' };
 
@@ -38,7 +38,7 @@ async function update(tx: WriteTx, row: RequestRow, patch: Partial<RequestRow>, 
   const next: RequestRow = { ...row, ...patch, updated_at: tx.now, version: Number(row.version) + 1 };
   const { id: _id, tenant_id: _t, ...fields } = next;
   await tx.db.updateTable('access_requests').set(fields).where('tenant_id', '=', tx.tenantId).where('id', '=', row.id).execute();
-  tx.audit({ action, targetType: 'access_request', targetId: row.id, before: auditState(row), after: { ...auditState(next), ...extra } });
+  tx.audit({ action, targetType: 'accessRequest', targetId: row.id, before: auditState(row), after: { ...auditState(next), ...extra } });
   return next;
 }
 
@@ -63,7 +63,7 @@ async function actOnAssignment(tx: WriteTx, row: RequestRow): Promise<RequestRow
   if (!assignment || !allowed) {
     const why = assignment ? `assignment ${assignment.id} is ${assignment.state}` : 'the assignment no longer exists';
     await recordActivity(tx, null, requestRef(row.id), `Could not be carried out: ${why}`);
-    await update(tx, row, { status: 'failed', provisioning_status: 'failed', closed_at: tx.now }, 'access_request.fail', { reason: why });
+    await update(tx, row, { status: 'failed', provisioning_status: 'failed', closed_at: tx.now }, 'accessRequest.fail', { reason: why });
     return null;
   }
   if (row.action === 'change') await changeAssignmentTerms(tx, assignment, { validFrom: row.valid_from, validTo: row.valid_to, context: { type: row.context_type as 'all', id: row.context_id } }, cause);
@@ -80,7 +80,7 @@ export async function carryOut(deps: ServiceDeps, tx: WriteTx, id: string): Prom
     const gone = await goneSince(tx, row);
     if (gone) {
       await recordActivity(tx, null, requestRef(row.id), `Could not be carried out: ${gone}`);
-      await update(tx, row, { status: 'failed', provisioning_status: 'failed', closed_at: tx.now }, 'access_request.fail', { reason: gone });
+      await update(tx, row, { status: 'failed', provisioning_status: 'failed', closed_at: tx.now }, 'accessRequest.fail', { reason: gone });
       return;
     }
   }
@@ -120,11 +120,11 @@ export async function carryOut(deps: ServiceDeps, tx: WriteTx, id: string): Prom
   if (future) {
     Object.assign(patch, { status: 'scheduled', provisioning_status: checks.length || row.action !== 'add' ? 'pending' : 'provisioned' });
     await scheduleJob(tx, { kind: ACTIVATE_JOB, subjectId: row.id, key: 'activate', dueAt: row.valid_from! });
-    row = await update(tx, row, patch, 'access_request.approve');
+    row = await update(tx, row, patch, 'accessRequest.approve');
     await recordActivity(tx, null, requestRef(row.id), `Approved; scheduled to take effect at ${row.valid_from}`);
     return;
   }
-  await finishProvisioning(tx, row, patch, checks, 'access_request.approve', 'Approved');
+  await finishProvisioning(tx, row, patch, checks, 'accessRequest.approve', 'Approved');
 }
 
 /** Provisioned at once (managed) or waiting for an import (connected). */
@@ -142,20 +142,20 @@ export const ACCESS_REQUEST_OUTCOMES: ApprovalOutcomeHandler = {
   approved: carryOut,
   async rejected(_deps, tx, id, comment) {
     const row = await loadRow(tx, id);
-    await update(tx, row, { status: 'rejected', closed_at: tx.now }, 'access_request.reject', { comment });
+    await update(tx, row, { status: 'rejected', closed_at: tx.now }, 'accessRequest.reject', { comment });
   },
 };
 
-/** The `access_request.activate` job at a scheduled request's `validFrom`. */
+/** The `accessRequest.activate` job at a scheduled request's `validFrom`. */
 export const activateRequest: JobHandler = async (_deps, tx, job) => {
   const row = await tx.db.selectFrom('access_requests').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', job.subjectId).executeTakeFirst();
   if (!row || row.status !== 'scheduled') {
-    tx.audit({ action: 'access_request.activation_moot', targetType: 'access_request', targetId: job.subjectId, after: { status: row?.status ?? 'missing' } });
+    tx.audit({ action: 'accessRequest.activationMoot', targetType: 'accessRequest', targetId: job.subjectId, after: { status: row?.status ?? 'missing' } });
     return;
   }
   if (row.action !== 'add' && !(await actOnAssignment(tx, row))) return;
   const checks = JSON.parse(row.provisioning_checks) as ProvisioningCheck[];
-  await finishProvisioning(tx, row, {}, checks, 'access_request.activate', `Took effect at ${row.valid_from}`);
+  await finishProvisioning(tx, row, {}, checks, 'accessRequest.activate', `Took effect at ${row.valid_from}`);
 };
 
 /** Why an `add` can no longer be carried out (its resource or target was deleted, its target is no longer active), or null. */
@@ -215,16 +215,16 @@ export const verifyProvisioning: ImportApplyListener = async (_deps, tx, applied
     const identities = await targetIdentities(tx, row);
     const ref = requestRef(row.id);
     if (await checksHold(tx, identities, checks)) {
-      await update(tx, row, { status: 'completed', provisioning_status: 'verified', provisioning_observed_at: tx.now, closed_at: tx.now }, 'access_request.verify', { importId: applied.importId });
+      await update(tx, row, { status: 'completed', provisioning_status: 'verified', provisioning_observed_at: tx.now, closed_at: tx.now }, 'accessRequest.verify', { importId: applied.importId });
       await recordActivity(tx, null, ref, 'Provisioning verified: an import shows it', { importId: applied.importId });
       continue;
     }
     const seen = Number(row.provisioning_imports_seen) + 1;
     if (seen >= provisioning.failAfterImports) {
-      await update(tx, row, { status: 'failed', provisioning_status: 'failed', provisioning_imports_seen: seen, closed_at: tx.now }, 'access_request.fail', { importId: applied.importId, reason: `${seen} imports did not show it` });
+      await update(tx, row, { status: 'failed', provisioning_status: 'failed', provisioning_imports_seen: seen, closed_at: tx.now }, 'accessRequest.fail', { importId: applied.importId, reason: `${seen} imports did not show it` });
       await recordActivity(tx, null, ref, `Provisioning failed: ${seen} imports of the application did not show it`, { importId: applied.importId });
     } else {
-      await update(tx, row, { provisioning_imports_seen: seen }, 'access_request.provisioning_unverified', { importId: applied.importId, importsSeen: seen });
+      await update(tx, row, { provisioning_imports_seen: seen }, 'accessRequest.provisioningUnverified', { importId: applied.importId, importsSeen: seen });
       await recordActivity(tx, null, ref, `An import did not show it yet (${seen} of ${provisioning.failAfterImports})`, { importId: applied.importId });
     }
   }

@@ -21,10 +21,9 @@ import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { cancelJobs, scheduleJob, type Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { approversOf, eligible, escalationTargets } from './approvers.ts';
-import { recordActivity } from './journal.ts';
+import { auditTargetType, recordActivity, type SubjectKind } from './journal.ts';
 import { allPolicies } from './policies.ts';
 import { escalationJobKind, type ApprovalStepView, type ApprovalSubject } from './subject.ts';
-import type { SubjectKind } from './journal.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -182,7 +181,7 @@ export async function decideTask(deps: ServiceDeps, tx: WriteTx, actor: Actor, t
   const subject = { kind: task.subject_kind as SubjectKind, id: task.subject_id };
   const status = decision === 'approve' ? 'approved' : 'rejected';
   await tx.db.updateTable('approval_tasks').set({ status, decided_at: tx.now, comment }).where('tenant_id', '=', tx.tenantId).where('id', '=', task.id).execute();
-  tx.audit({ action: `approval.${decision}`, targetType: subject.kind, targetId: subject.id, after: { taskId: task.id, step: step.name, decision: status, comment } });
+  tx.audit({ action: `approval.${decision}`, targetType: auditTargetType(subject.kind), targetId: subject.id, after: { taskId: task.id, step: step.name, decision: status, comment } });
   await recordActivity(tx, actor, subject, `${decision === 'approve' ? 'Approved' : 'Rejected'} step "${step.name}"${comment ? `: ${comment}` : ''}`, { stepId: step.id, taskId: task.id });
 
   if (decision === 'reject') {
@@ -225,7 +224,7 @@ function outcomeHandler(deps: ServiceDeps, kind: SubjectKind) {
 export async function escalateStep(deps: ServiceDeps, tx: WriteTx, job: { kind: string; subjectId: string; key: string }): Promise<void> {
   const step = await tx.db.selectFrom('approval_steps').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', job.key).executeTakeFirst();
   if (!step || step.status !== 'open') {
-    tx.audit({ action: 'approval.escalation_moot', targetType: step?.subject_kind ?? job.kind.split('.')[0]!, targetId: job.subjectId, after: { stepId: job.key, status: step?.status ?? 'missing' } });
+    tx.audit({ action: 'approval.escalationMoot', targetType: auditTargetType((step?.subject_kind ?? job.kind.split('.')[0]!) as SubjectKind), targetId: job.subjectId, after: { stepId: job.key, status: step?.status ?? 'missing' } });
     return;
   }
   const subject = JSON.parse(step.subject) as ApprovalSubject;
@@ -237,6 +236,6 @@ export async function escalateStep(deps: ServiceDeps, tx: WriteTx, job: { kind: 
     await tx.db.insertInto('approval_tasks').values({ id: randomUUID(), tenant_id: tx.tenantId, step_id: step.id, subject_kind: step.subject_kind, subject_id: step.subject_id, approver_id: approverId, status: 'open', via: 'escalation', due_at: step.due_at, comment: null, decided_at: null, created_at: tx.now }).execute();
   }
   await tx.db.updateTable('approval_steps').set({ escalated_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('id', '=', step.id).execute();
-  tx.audit({ action: 'approval.escalate', targetType: subject.kind, targetId: step.subject_id, after: { stepId: step.id, step: step.name, dueAt: step.due_at, addedApprovers: added } });
+  tx.audit({ action: 'approval.escalate', targetType: auditTargetType(subject.kind), targetId: step.subject_id, after: { stepId: step.id, step: step.name, dueAt: step.due_at, addedApprovers: added } });
   await recordActivity(tx, null, { kind: subject.kind, id: step.subject_id }, `Step "${step.name}" was due ${step.due_at}: escalated to ${added.length ? `${added.length} more approver(s)` : 'nobody new (no eligible escalation approver)'}`, { addedApprovers: added });
 }

@@ -39,6 +39,11 @@ export interface JournalEntryView {
   detail: unknown;
 }
 
+/** The audit trail's name for a subject kind (camelCase, as `orgUnit`): `accessRequest`, `personnelEvent`. */
+export function auditTargetType(kind: SubjectKind): 'accessRequest' | 'personnelEvent' {
+  return kind === 'access_request' ? 'accessRequest' : 'personnelEvent';
+}
+
 /** Longest comment kept (characters). */
 export const MAX_COMMENT_LENGTH = 4000;
 
@@ -85,8 +90,8 @@ export async function recordComment(tx: WriteTx, actor: Actor, subject: Workflow
     });
   }
   const view = await append(tx, actor, subject, 'comment', trimmed, undefined);
-  const action = subject.kind === 'access_request' ? 'accessRequest.comment' : 'personnelEvent.comment';
-  tx.audit({ action, targetType: subject.kind === 'access_request' ? 'accessRequest' : 'personnelEvent', targetId: subject.id, after: { commentId: view.id, text: trimmed } });
+  const targetType = auditTargetType(subject.kind);
+  tx.audit({ action: `${targetType}.comment`, targetType, targetId: subject.id, after: { commentId: view.id, text: trimmed } });
   return view;
 }
 

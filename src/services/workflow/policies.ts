@@ -122,7 +122,7 @@ export async function createApprovalPolicy(deps: ServiceDeps, actor: Actor, inpu
     };
     await tx.db.insertInto('approval_policies').values(row).execute().catch((e: unknown) => nameTaken(e, row.name));
     const view = toPolicyView(row);
-    tx.audit({ action: 'approval_policy.create', targetType: 'approval_policy', targetId: row.id, after: view });
+    tx.audit({ action: 'approvalPolicy.create', targetType: 'approvalPolicy', targetId: row.id, after: view });
     return view;
   });
 }
@@ -162,7 +162,7 @@ export async function updateApprovalPolicy(deps: ServiceDeps, actor: Actor, id: 
       .execute()
       .catch((e: unknown) => nameTaken(e, next.name));
     const view = toPolicyView(next);
-    tx.audit({ action: 'approval_policy.update', targetType: 'approval_policy', targetId: id, before, after: view });
+    tx.audit({ action: 'approvalPolicy.update', targetType: 'approvalPolicy', targetId: id, before, after: view });
     return view;
   });
 }
@@ -173,7 +173,7 @@ export async function deleteApprovalPolicy(deps: ServiceDeps, actor: Actor, id: 
   const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await policyRow(tx, id);
     await tx.db.deleteFrom('approval_policies').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
-    tx.audit({ action: 'approval_policy.delete', targetType: 'approval_policy', targetId: id, before: toPolicyView(row) });
+    tx.audit({ action: 'approvalPolicy.delete', targetType: 'approvalPolicy', targetId: id, before: toPolicyView(row) });
   });
   return { revision };
 }
