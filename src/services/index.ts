@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose';
 import { AppError } from '../domain/errors.ts';
 import type { SecuritySettings, ServiceDeps } from './deps.ts';
 import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
+import { PERSONNEL_JOB_FAILURE_HANDLERS, PERSONNEL_JOB_HANDLERS } from './personnel/index.ts';
 import type { Caller, RequestMeta } from './kernel/index.ts';
 import { authenticateApplicationKey, createAuthFailureRecorder, type AuthFailureRecorder, authenticateApiKey, CredentialRejected, createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier, authenticateAccessToken, createKeyRing, type KeyRing } from './credentials/index.ts';
 
@@ -38,7 +39,13 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export function createServices(given: ServiceDeps): Services {
   // Assignment rules follow directory changes unless a caller wires its own hooks.
-  const deps: ServiceDeps = { ...given, directoryHooks: given.directoryHooks ?? RULE_DIRECTORY_HOOKS };
+  const deps: ServiceDeps = {
+    ...given,
+    directoryHooks: given.directoryHooks ?? RULE_DIRECTORY_HOOKS,
+    // The durable scheduler's handlers, by job kind, from each domain's face.
+    jobHandlers: { ...PERSONNEL_JOB_HANDLERS, ...given.jobHandlers },
+    jobFailureHandlers: { ...PERSONNEL_JOB_FAILURE_HANDLERS, ...given.jobFailureHandlers },
+  };
   const settings: SecuritySettings = { ...DEFAULT_SECURITY, issuer: () => 'http://localhost', ...deps.security };
   const keyRing = createKeyRing(deps, settings.keyRing);
   const authFailures = createAuthFailureRecorder(deps);

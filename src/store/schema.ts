@@ -458,4 +458,39 @@ export interface Database {
   unmatched_accounts: UnmatchedAccountsTable;
   account_resolutions: AccountResolutionsTable;
   import_fingerprints: ImportFingerprintsTable;
+  personnel_events: PersonnelEventsTable;
+  personnel_event_paused: PersonnelEventPausedTable;
+}
+
+/** A personnel event (0014-personnel-events); JSON columns hold canonical JSON text. */
+export interface PersonnelEventsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  /** onboard, offboard, role_transition, leave_of_absence */
+  type: string;
+  /** pending_approval, scheduled, in_progress, completed, canceled, failed */
+  status: string;
+  /** Null for an onboarding until its Provision stage created the identity. */
+  identity_id: string | null;
+  identity_name: string | null;
+  effective_at: string;
+  end_at: string | null;
+  /** identity (or onboarding person) + type + effective time: a replayed HR message finds its event. */
+  dedupe_key: string;
+  changes: string;
+  comment: string | null;
+  preview: string;
+  stages: string;
+  reporter_type: string;
+  reporter_id: string | null;
+  reporter_name: string | null;
+  completed_at: string | null;
+}
+
+/** The assignments a leave of absence paused (0014): its return resumes exactly these. */
+export interface PersonnelEventPausedTable {
+  tenant_id: string;
+  event_id: string;
+  assignment_id: string;
 }

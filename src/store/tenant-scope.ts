@@ -99,6 +99,8 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   unmatched_accounts: true,
   account_resolutions: true,
   import_fingerprints: true,
+  personnel_events: true,
+  personnel_event_paused: true,
 };
 
 /** The tables whose rows belong to a tenant (they have a `tenant_id` column). */

@@ -17,3 +17,5 @@ export type { ProvisionedQuery } from './provisioned-permissions.ts';
 export { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from './queries.ts';
 export { grantoryRights } from './rights.ts';
 export { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';
+export { delegationRowsFrom, holdForReview, identityAssignmentRows, pauseIdentityAssignments, resumeAssignments, revokeAssignments, ruleGrantsFor } from './personnel-effects.ts';
+export type { EventCause, RuleGrant } from './personnel-effects.ts';

@@ -16,6 +16,7 @@ import { registerUploadParsing, uploadParts } from '../../routes/imports.ts';
 import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage, cancelImport, getImport, listImportsByPage, stageImport, uploadImport, type ImportView } from '../../../services/imports/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
 import type { Actor } from '../../../services/kernel/index.ts';
+import { registerPaPersonnelEventRoutes } from './personnel-events.ts';
 import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
 
 const tags = ['permission-assist'];
@@ -174,4 +175,6 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
       return reply.status(200).send(await renderImport(sd, actor, value));
     },
   );
+
+  registerPaPersonnelEventRoutes(app, deps);
 }

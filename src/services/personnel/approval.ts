@@ -1,0 +1,50 @@
+/**
+ * The Approve stage of a personnel event. Without an approval policy that names the event's
+ * type the event is approved at once — HR is the source of truth — and its effect stage is
+ * scheduled for the effective date. {@link openEventApproval} is the one place where the
+ * approvals core (`openApproval` of src/services/workflow) plugs in: it then returns `open`
+ * for an event a policy names, and {@link approvePersonnelEvent} /
+ * {@link rejectPersonnelEvent} are its outcome handlers.
+ */
+import { AppError } from '../../domain/errors.ts';
+import type { WriteTx } from '../../store/store.ts';
+import { scheduleJob } from '../kernel/index.ts';
+import { recordActivity } from '../workflow/index.ts';
+import type { ServiceDeps } from '../deps.ts';
+import { eventRow, saveEvent } from './event-rows.ts';
+import { firstEffectStage, STAGE_JOB, SUBJECT_KIND, type EventRow, type EventType, type Stage } from './model.ts';
+
+/** Inside the event's create write: opens its approval; today every event is approved at once. */
+export async function openEventApproval(deps: ServiceDeps, tx: WriteTx, row: EventRow): Promise<EventRow> {
+  return approveRow(tx, row, 'no approval policy names this event type: approved at once (HR is the source of truth)');
+}
+
+async function approveRow(tx: WriteTx, row: EventRow, why: string): Promise<EventRow> {
+  const stages = (JSON.parse(row.stages) as Stage[]).map((s) =>
+    s.name === 'Approve' ? { ...s, status: 'completed' as const, startedAt: s.startedAt ?? row.created_at, completedAt: tx.now, detail: { outcome: 'approved', reason: why } } : s,
+  );
+  const next = await saveEvent(tx, row, { status: 'scheduled', stages });
+  const stage = firstEffectStage(row.type as EventType);
+  await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: stage, dueAt: row.effective_at, payload: { stage } });
+  await recordActivity(tx, null, { kind: SUBJECT_KIND, id: row.id }, `Approved: ${why}. ${stage} is scheduled for ${row.effective_at}`);
+  return next;
+}
+
+/** Approval outcome: the last step approved the event. */
+export async function approvePersonnelEvent(_deps: ServiceDeps, tx: WriteTx, eventId: string): Promise<void> {
+  const row = await eventRow(tx, eventId);
+  if (!row || row.status !== 'pending_approval') throw new AppError('conflict', `personnel event ${eventId} is not waiting for approval`);
+  await approveRow(tx, row, 'the approval steps approved it');
+}
+
+/** Approval outcome: a step rejected the event; nothing of it takes effect. */
+export async function rejectPersonnelEvent(_deps: ServiceDeps, tx: WriteTx, eventId: string, comment: string | null): Promise<void> {
+  const row = await eventRow(tx, eventId);
+  if (!row || row.status !== 'pending_approval') throw new AppError('conflict', `personnel event ${eventId} is not waiting for approval`);
+  const stages = (JSON.parse(row.stages) as Stage[]).map((s) => {
+    if (s.name === 'Approve') return { ...s, status: 'failed' as const, completedAt: tx.now, detail: { outcome: 'rejected', comment } };
+    return { ...s, status: 'canceled' as const };
+  });
+  await saveEvent(tx, row, { status: 'failed', stages });
+  await recordActivity(tx, null, { kind: SUBJECT_KIND, id: row.id }, `Rejected${comment ? `: ${comment}` : ''}`);
+}
