@@ -104,6 +104,10 @@ describe('onboarding', () => {
     expect(done.status).toBe('completed');
     expect(done.stages[2].status).toBe('completed');
     expect(done.completedAt).toEqual(expect.any(String));
+    // The HR system sends the message again after the start: the same event, not a 409 about the employee number.
+    const replay = await post('/personnel-events/onboard', body);
+    expect(replay.statusCode, replay.body).toBe(200);
+    expect(replay.json().id).toBe(event.id);
   });
 
   it('replays of the same message return the event, and Idempotency-Key the first response', async () => {
@@ -200,6 +204,11 @@ describe('leave of absence', () => {
     expect(activeIds).toContain(direct.id);
     expect(event.preview.paused.map((i: Json) => i.assignmentId).sort()).toEqual(activeIds);
 
+    // An offboarding after the leave does not stand in the way of it; a later leave is refused by it.
+    const lastDay = await ok(await post('/personnel-events/offboard', { identityId: who, effectiveDate: dayFromNow(200) }));
+    const afterLeaving = await post('/personnel-events/leave-of-absence', { identityId: who, effectiveDate: dayFromNow(210), endDate: dayFromNow(220) });
+    expect(afterLeaving.statusCode).toBe(409);
+    expect(JSON.stringify(afterLeaving.json())).toContain(`#${lastDay.number}`);
     const overlap = await post('/personnel-events/leave-of-absence', { identityId: who, effectiveDate: dayFromNow(60), endDate: dayFromNow(90) });
     expect(overlap.statusCode).toBe(409);
     expect(JSON.stringify(overlap.json())).toContain(`#${event.number}`);

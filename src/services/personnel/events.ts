@@ -75,7 +75,8 @@ async function assertNoConflict(scope: TenantDb, type: EventType, identityId: st
     .execute();
   const inTheWay = (e: (typeof others)[number], why: string) =>
     new AppError('conflict', `${why}: personnel event #${e.number} (${e.type}, ${e.status}) is in the way`, { details: { eventId: e.id, eventNumber: Number(e.number) } });
-  const offboard = others.find((e) => e.type === 'offboard');
+  // Another offboarding is always in the way; a move or leave only of one that takes effect first.
+  const offboard = others.find((e) => e.type === 'offboard' && (type === 'offboard' || Date.parse(e.effective_at) <= Date.parse(effectiveAt)));
   if (offboard) throw inTheWay(offboard, offboard.status === 'completed' ? 'the identity was offboarded' : 'the identity has a pending offboarding');
   if (type !== 'leave_of_absence') return;
   const start = Date.parse(effectiveAt);
@@ -97,7 +98,7 @@ interface Validated {
   dedupe: string;
 }
 
-async function validate(deps: ServiceDeps, scope: TenantDb, input: CreateEventInput): Promise<Validated> {
+async function validate(scope: TenantDb, input: CreateEventInput): Promise<Validated> {
   const settings = await tenantSettings(scope);
   const effectiveAt = parseDate(input.effectiveDate, 'effectiveDate', settings.timeZone);
   const endAt = input.endDate ? parseDate(input.endDate, 'endDate', settings.timeZone) : null;
@@ -107,34 +108,13 @@ async function validate(deps: ServiceDeps, scope: TenantDb, input: CreateEventIn
     const joiner = input.identity;
     if (!joiner?.firstName) throw invalid('identity.firstName', 'is required');
     if (!joiner.lastName) throw invalid('identity.lastName', 'is required');
-    const row = joinerRow(scope.tenantId, joiner, deps.now().toISOString());
-    const problem = await identityProblem(scope, row);
-    if (problem) {
-      const field = problem.startsWith('organization unit') ? 'identity.orgUnitId' : problem.startsWith('manager') ? 'identity.managerId' : null;
-      if (field) throw invalid(field, problem);
-      throw new AppError('conflict', problem);
-    }
     return { type: 'onboard', identityId: null, identityName: displayName(joiner), changes: joiner, effectiveAt, endAt, dedupe: dedupeKey('onboard', null, joiner, effectiveAt) };
   }
   if (!input.identityId) throw invalid('identityId', 'is required');
   const identity = await identityRow(scope, input.identityId);
   if (!identity) throw invalid('identityId', `identity ${input.identityId} does not exist`);
   const changes = input.type === 'role_transition' ? (input.identity ?? {}) : {};
-  if (input.type === 'role_transition') {
-    if (!hasChanges(changes)) throw invalid('changes', 'must name at least one identity field that changes');
-    const problem = await identityProblem(scope, {
-      id: identity.id,
-      username: changes.username === undefined ? null : changes.username,
-      employee_number: changes.employeeNumber === undefined ? null : changes.employeeNumber,
-      manager_id: changes.managerId === undefined ? null : changes.managerId,
-      org_unit_id: changes.orgUnitId === undefined ? null : changes.orgUnitId,
-    });
-    if (problem) {
-      const field = problem.startsWith('organization unit') ? 'changes.orgUnitId' : problem.startsWith('manager') ? 'changes.managerId' : null;
-      if (field) throw invalid(field, problem);
-      throw new AppError('conflict', problem);
-    }
-  }
+  if (input.type === 'role_transition' && !hasChanges(changes)) throw invalid('changes', 'must name at least one identity field that changes');
   return {
     type: input.type,
     identityId: identity.id,
@@ -144,6 +124,31 @@ async function validate(deps: ServiceDeps, scope: TenantDb, input: CreateEventIn
     endAt,
     dedupe: dedupeKey(input.type, identity.id, undefined, effectiveAt),
   };
+}
+
+/**
+ * Refuses an event whose identity change could not be applied now (a unit or manager that
+ * does not exist: 400 naming the field; a username or employee number taken: 409). Checked
+ * after the replay lookup: a replayed onboarding finds its own joiner holding the number.
+ */
+async function assertApplicable(scope: TenantDb, v: Validated): Promise<void> {
+  if (v.type !== 'onboard' && v.type !== 'role_transition') return;
+  const c = v.changes;
+  const problem =
+    v.type === 'onboard'
+      ? await identityProblem(scope, joinerRow(scope.tenantId, c, ''))
+      : await identityProblem(scope, {
+          id: v.identityId ?? '',
+          username: c.username ?? null,
+          employee_number: c.employeeNumber ?? null,
+          manager_id: c.managerId ?? null,
+          org_unit_id: c.orgUnitId ?? null,
+        });
+  if (!problem) return;
+  const prefix = v.type === 'onboard' ? 'identity' : 'changes';
+  const field = problem.startsWith('organization unit') ? `${prefix}.orgUnitId` : problem.startsWith('manager') ? `${prefix}.managerId` : null;
+  if (field) throw invalid(field, problem);
+  throw new AppError('conflict', problem);
 }
 
 async function findByDedupe(scope: TenantDb, key: string): Promise<EventRow | undefined> {
@@ -168,16 +173,20 @@ export interface CreateResult {
 export async function createPersonnelEvent(deps: ServiceDeps, actor: Actor, input: CreateEventInput, options: { dryRun?: boolean } = {}): Promise<CreateResult | { dryRun: true; preview: EventPreview }> {
   requireRight(actor, 'manage-personnel-events');
   const scope = deps.store.read(actor.caller.tenantId);
-  const v = await validate(deps, scope, input);
+  const v = await validate(scope, input);
   const mode = (await tenantSettings(scope)).personnelEvents.unjustifiedAccess;
   const now = deps.now().toISOString();
-  if (options.dryRun) return { dryRun: true, preview: await computePreview(scope, { type: v.type, identityId: v.identityId, changes: v.changes, endAt: v.endAt }, mode, now) };
+  if (options.dryRun) {
+    await assertApplicable(scope, v);
+    return { dryRun: true, preview: await computePreview(scope, { type: v.type, identityId: v.identityId, changes: v.changes, endAt: v.endAt }, mode, now) };
+  }
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const existing = await findByDedupe(tx, v.dedupe);
     if (existing) {
       tx.audit({ action: 'personnel_event.replayed', targetType: 'personnel_event', targetId: existing.id, after: { dedupeKey: v.dedupe } });
       return { row: existing, created: false };
     }
+    await assertApplicable(tx, v);
     if (v.identityId) await assertNoConflict(tx, v.type, v.identityId, v.effectiveAt, v.endAt);
     const preview = await computePreview(tx, { type: v.type, identityId: v.identityId, changes: v.changes, endAt: v.endAt }, mode, tx.now);
     const row: EventRow = {

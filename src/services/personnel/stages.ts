@@ -153,7 +153,7 @@ export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, 
   const row = await eventRow(tx, eventId);
   // The end of a review period comes after the event completed: it runs whatever the status.
   if (row && stage === 'Review') return endReview(tx, row);
-  if (!row || row.status === 'canceled' || row.status === 'failed' || row.status === 'completed') {
+  if (!row || stage === 'Review' || row.status === 'canceled' || row.status === 'failed' || row.status === 'completed') {
     tx.audit({ action: 'personnel_event.stage_skipped', targetType: 'personnel_event', targetId: eventId, after: { stage, status: row?.status ?? 'missing' } });
     return;
   }
