@@ -89,6 +89,7 @@ describe('onboarding', () => {
     const after = await ok(await get(`/personnel-events/${event.id}`), 200);
     expect(after.identityId).toEqual(expect.any(String));
     expect(after.stages[1]).toMatchObject({ name: 'Provision', status: 'completed' });
+    expect(after.preview.added).toHaveLength(2);
     const verify = after.stages[2];
     expect(verify.status).toBe('in_progress');
     expect(verify.detail.outstanding).toEqual([expect.objectContaining({ action: 'provision', permission: expect.objectContaining({ name: 'ledger.read' }) })]);

@@ -178,7 +178,7 @@ export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
   );
   app.get(
     '/personnel-events/:id',
-    { config: NEEDS, schema: { tags: TAGS, summary: 'Get a personnel event with its stages, comments and activity', params: IdParams, response: { 200: EventSchema } } },
+    { config: NEEDS, schema: { tags: TAGS, summary: 'Get a personnel event with its stages, comments, activity and the preview it was created with', params: IdParams, response: { 200: Created } } },
     async (request) => getPersonnelEvent(sd, actorOf(request), request.params.id),
   );
   app.get(
@@ -211,7 +211,7 @@ export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
     '/personnel-events/:id/comments',
     {
       config: NEEDS,
-      schema: { tags: TAGS, summary: 'Comment on a personnel event', params: IdParams, body: Type.Object({ comment: Text(4000, 'The comment') }, { additionalProperties: false }), response: { 201: EventSchema } },
+      schema: { tags: TAGS, summary: 'Comment on a personnel event', params: IdParams, body: Type.Object({ comment: Text(4000, 'The comment') }, { additionalProperties: false }), response: { 201: Created } },
     },
     async (request, reply) => reply.status(201).send(await commentOnPersonnelEvent(sd, actorOf(request), request.params.id, request.body.comment)),
   );

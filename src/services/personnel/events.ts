@@ -222,12 +222,13 @@ export async function createPersonnelEvent(deps: ServiceDeps, actor: Actor, inpu
   return { event: await detailOf(scope, value.row), preview: JSON.parse(value.row.preview) as EventPreview, created: value.created, revision: value.created ? revision : null };
 }
 
-export async function getPersonnelEvent(deps: ServiceDeps, actor: Actor, id: string): Promise<EventDetail> {
+/** The event with its journal and the preview it was created with. */
+export async function getPersonnelEvent(deps: ServiceDeps, actor: Actor, id: string): Promise<EventDetail & { preview: EventPreview }> {
   requireRight(actor, 'manage-personnel-events');
   const scope = deps.store.read(actor.caller.tenantId);
   const row = await eventRow(scope, id);
   if (!row) throw notFound('personnel event', id);
-  return detailOf(scope, row);
+  return { ...(await detailOf(scope, row)), preview: JSON.parse(row.preview) as EventPreview };
 }
 
 export interface ListEventsQuery {
@@ -301,7 +302,7 @@ export async function cancelPersonnelEvent(deps: ServiceDeps, actor: Actor, id: 
   return { event: await detailOf(deps.store.read(actor.caller.tenantId), value), revision };
 }
 
-export async function commentOnPersonnelEvent(deps: ServiceDeps, actor: Actor, id: string, text: string): Promise<EventDetail> {
+export async function commentOnPersonnelEvent(deps: ServiceDeps, actor: Actor, id: string, text: string): Promise<EventDetail & { preview: EventPreview }> {
   requireRight(actor, 'manage-personnel-events');
   await writeAs(deps, actor, async (tx) => {
     if (!(await eventRow(tx, id))) throw notFound('personnel event', id);
