@@ -50,6 +50,10 @@ export interface Config {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   auditCheckpointIntervalMs: number;
   deliveryIntervalMs: number;
+  /** How often this node runs the durable scheduler's due jobs (ms; 0: not on this node). */
+  schedulerIntervalMs: number;
+  /** How long a node's claim on a scheduled job lasts (a crashed node's jobs run again after it). */
+  schedulerLeaseSeconds: number;
   importDir: string;
   importUploadLimit: number;
   importLeaseSeconds: number;
@@ -227,6 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
 
   const auditCheckpointIntervalMs = int('GRANTORY_AUDIT_CHECKPOINT_INTERVAL', 3600, 0, 31_536_000) * 1000;
   const deliveryIntervalMs = int('GRANTORY_DELIVERY_INTERVAL', 1000, 0, 3_600_000);
+  const schedulerIntervalMs = int('GRANTORY_SCHEDULER_INTERVAL', 1000, 0, 3_600_000);
+  const schedulerLeaseSeconds = int('GRANTORY_SCHEDULER_LEASE_SECONDS', 60, 1, 3600);
 
   const uploadText = get('GRANTORY_IMPORT_UPLOAD_LIMIT') ?? String(1024 * 1024 * 1024);
   const importUploadLimit = Number(uploadText);
@@ -264,6 +270,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     sqliteSynchronous: sync,
     auditCheckpointIntervalMs,
     deliveryIntervalMs,
+    schedulerIntervalMs,
+    schedulerLeaseSeconds,
     importDir: get('GRANTORY_IMPORT_DIR') ?? `${dataDir.replace(/\/+$/, '')}/imports`,
     importUploadLimit,
     importLeaseSeconds,

@@ -112,6 +112,8 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     const jobs = startJobs(services.deps, {
       checkpointIntervalMs: config.auditCheckpointIntervalMs,
       deliveryIntervalMs: config.deliveryIntervalMs,
+      schedulerIntervalMs: config.schedulerIntervalMs,
+      schedulerLeaseMs: config.schedulerLeaseSeconds * 1000,
       onError: (job, e) => running.log.error({ err: e, job }, 'background job failed'),
     });
     importWorker.start();

@@ -1,6 +1,6 @@
 /**
- * Background jobs of a Grantory node: signed audit checkpoints at an interval and event
- * delivery to sinks. Each job runs, then waits its interval (never two runs of one job at
+ * Background jobs of a Grantory node: signed audit checkpoints at an interval, event
+ * delivery to sinks, and the durable scheduler's due jobs (src/services/kernel/scheduler.ts). Each job runs, then waits its interval (never two runs of one job at
  * once); a failed run is reported and the job goes on. `stop()` waits for running work.
  *
  * ```ts
@@ -8,7 +8,10 @@
  * await jobs.stop();
  * ```
  */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { ServiceDeps } from '../services/deps.ts';
+import { runDueJobs } from '../services/kernel/index.ts';
 import { checkpointIfChanged, DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/audit/index.ts';
 
 export interface JobsOptions {
@@ -17,6 +20,10 @@ export interface JobsOptions {
   /** 0 disables delivery to event sinks. */
   deliveryIntervalMs: number;
   delivery?: Partial<DeliveryOptions>;
+  /** How often the scheduler looks for due jobs; 0 disables it on this node. */
+  schedulerIntervalMs?: number;
+  /** How long a node's claim on a job keeps other nodes off it (a crashed node's jobs run again after it). */
+  schedulerLeaseMs?: number;
   onError?: (job: string, e: unknown) => void;
 }
 
@@ -76,6 +83,12 @@ export function startJobs(deps: ServiceDeps, options: JobsOptions): Jobs {
   if (options.deliveryIntervalMs > 0) {
     const delivery = { ...DEFAULT_DELIVERY_OPTIONS, ...options.delivery };
     jobs.push(every(options.deliveryIntervalMs, () => deliverPending(deps, delivery, report('event-delivery')), report('event-delivery')));
+  }
+  const schedulerIntervalMs = options.schedulerIntervalMs ?? 1000;
+  if (schedulerIntervalMs > 0) {
+    const node = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    const run = () => runDueJobs(deps, { node, ...(options.schedulerLeaseMs ? { leaseMs: options.schedulerLeaseMs } : {}) });
+    jobs.push(every(schedulerIntervalMs, run, report('scheduler')));
   }
   return {
     async stop() {

@@ -22,7 +22,33 @@ export interface ServiceDeps {
   access?: AccessEngine;
   /** Application imports: the import directory and upload limit (defaults: ./data/imports, 1 GiB). */
   imports?: ImportSettings;
+  /** What the durable scheduler runs, by job kind (src/services/kernel/scheduler.ts); assembled in services/index.ts. */
+  jobHandlers?: Readonly<Record<string, JobHandler>>;
+  /** Called, inside the write that marks it failed, when a job of that kind has failed its last attempt. */
+  jobFailureHandlers?: Readonly<Record<string, JobFailureHandler>>;
 }
+
+/** A job of the durable scheduler as its handler sees it. */
+export interface ScheduledJob {
+  id: string;
+  tenantId: string;
+  kind: string;
+  subjectId: string;
+  key: string;
+  /** When it was due (ISO 8601): the moment its effect belongs to, even when it runs late. */
+  dueAt: string;
+  /** Earlier attempts that failed (0 on the first run). */
+  attempts: number;
+  payload: unknown;
+}
+
+/**
+ * Runs a due job inside the write that marks it done: its effect and "done" commit together,
+ * or neither. It records audit events for what it changes (the scheduler records one for the
+ * run when it records none). Throwing rolls its effect back; the job is retried later.
+ */
+export type JobHandler = (deps: ServiceDeps, tx: WriteTx, job: ScheduledJob) => Promise<void>;
+export type JobFailureHandler = (deps: ServiceDeps, tx: WriteTx, job: ScheduledJob, error: string) => Promise<void>;
 
 export interface ImportSettings {
   importDir: string;

@@ -4,7 +4,7 @@
  */
 import { decodeJwt } from 'jose';
 import { AppError } from '../domain/errors.ts';
-import type { SecuritySettings, ServiceDeps } from './deps.ts';
+import type { JobFailureHandler, JobHandler, SecuritySettings, ServiceDeps } from './deps.ts';
 import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
 import { PERSONNEL_JOB_FAILURE_HANDLERS, PERSONNEL_JOB_HANDLERS } from './personnel/index.ts';
 import type { Caller, RequestMeta } from './kernel/index.ts';
@@ -37,14 +37,18 @@ export interface Services {
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** What the durable scheduler runs, by job kind: each workflow domain adds its handlers here. */
+const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = { ...PERSONNEL_JOB_HANDLERS };
+const JOB_FAILURE_HANDLERS: Readonly<Record<string, JobFailureHandler>> = { ...PERSONNEL_JOB_FAILURE_HANDLERS };
+
 export function createServices(given: ServiceDeps): Services {
   // Assignment rules follow directory changes unless a caller wires its own hooks.
+  // Each domain's scheduled-job handlers, by kind; a caller's own (tests) add to them.
   const deps: ServiceDeps = {
     ...given,
     directoryHooks: given.directoryHooks ?? RULE_DIRECTORY_HOOKS,
-    // The durable scheduler's handlers, by job kind, from each domain's face.
-    jobHandlers: { ...PERSONNEL_JOB_HANDLERS, ...given.jobHandlers },
-    jobFailureHandlers: { ...PERSONNEL_JOB_FAILURE_HANDLERS, ...given.jobFailureHandlers },
+    jobHandlers: { ...JOB_HANDLERS, ...given.jobHandlers },
+    jobFailureHandlers: { ...JOB_FAILURE_HANDLERS, ...given.jobFailureHandlers },
   };
   const settings: SecuritySettings = { ...DEFAULT_SECURITY, issuer: () => 'http://localhost', ...deps.security };
   const keyRing = createKeyRing(deps, settings.keyRing);

@@ -11,6 +11,8 @@ export interface TenantsTable {
   audit_seq: number;
   audit_head_hash: string;
   created_at: string;
+  /** The tenant's settings as JSON (src/domain/settings.ts; absent keys take their defaults). */
+  settings: string;
 }
 
 export interface CountersTable {
@@ -86,6 +88,8 @@ export interface OrgUnitsTable extends Versioned {
   parent_id: string | null;
   external_id: string | null;
   path: string;
+  /** The unit's manager (an identity): the approver `org_unit_manager` of approval policies. */
+  manager_id: string | null;
 }
 
 export interface ApplicationsTable extends Versioned {
@@ -426,6 +430,42 @@ export interface ImportFingerprintsTable {
   grant_count: number;
 }
 
+/** The durable scheduler's jobs (src/services/kernel/scheduler.ts). */
+export interface ScheduledJobsTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  subject_id: string;
+  job_key: string;
+  due_at: string;
+  status: 'pending' | 'done' | 'failed' | 'canceled';
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  payload: string | null;
+  created_at: string;
+  done_at: string | null;
+}
+
+/** Comments and activity on workflow subjects (src/services/workflow/journal.ts). */
+export interface WorkflowEntriesTable {
+  id: string;
+  tenant_id: string;
+  subject_kind: string;
+  subject_id: string;
+  seq: number;
+  entry: 'comment' | 'activity';
+  at: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  /** The identity the actor acted as (an API key's identity), if any. */
+  actor_identity_id: string | null;
+  text: string;
+  detail: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   counters: CountersTable;
@@ -458,6 +498,8 @@ export interface Database {
   unmatched_accounts: UnmatchedAccountsTable;
   account_resolutions: AccountResolutionsTable;
   import_fingerprints: ImportFingerprintsTable;
+  scheduled_jobs: ScheduledJobsTable;
+  workflow_entries: WorkflowEntriesTable;
   personnel_events: PersonnelEventsTable;
   personnel_event_paused: PersonnelEventPausedTable;
 }

@@ -99,6 +99,8 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   unmatched_accounts: true,
   account_resolutions: true,
   import_fingerprints: true,
+  scheduled_jobs: true,
+  workflow_entries: true,
   personnel_events: true,
   personnel_event_paused: true,
 };

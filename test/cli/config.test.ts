@@ -133,6 +133,8 @@ describe('loadConfig', () => {
       sqliteSynchronous: 'FULL',
       auditCheckpointIntervalMs: 3_600_000,
       deliveryIntervalMs: 1000,
+      schedulerIntervalMs: 1000,
+      schedulerLeaseSeconds: 60,
       importDir: './data/imports',
       importUploadLimit: 1073741824,
       importLeaseSeconds: 30,

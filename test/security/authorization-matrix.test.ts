@@ -244,6 +244,8 @@ const MATRIX: Record<string, Row> = {
   'POST /oauth/revoke': tokenUseRow('/oauth/revoke'),
   'POST /connect/revocation': tokenUseRow('/connect/revocation'),
   'GET /api/v1/me': { request: fixed('/api/v1/me') },
+  'GET /api/v1/settings': { request: fixed('/api/v1/settings') },
+  'PATCH /api/v1/settings': { request: fixed('/api/v1/settings', { timeZone: 'UTC' }) },
   'POST /api/v1/api-keys': { request: fixed('/api/v1/api-keys', { name: 'matrix' }) },
   'GET /api/v1/api-keys': { request: fixed('/api/v1/api-keys') },
   'DELETE /api/v1/api-keys/:id': {

@@ -15,6 +15,7 @@ import { registerPermissionRoutes } from './permissions.ts';
 import { registerRoleRoutes } from './roles.ts';
 import { registerAccessRoutes } from './access.ts';
 import { registerAssignmentRoutes } from './assignments.ts';
+import { registerSettingsRoutes } from './settings.ts';
 import { registerPersonnelEventRoutes } from './personnel-events.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
@@ -33,5 +34,6 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerExportRoutes,
   registerEventSinkRoutes,
   registerImportRoutes,
+  registerSettingsRoutes,
   registerPersonnelEventRoutes,
 ];

@@ -18,6 +18,7 @@ const OrgUnit = Type.Object(
     parentId: Nullable(Type.String()),
     externalId: Nullable(Type.String()),
     path: Type.String({ description: 'Names from the root down, read-only', examples: ['/Acme/Finance'] }),
+    managerId: Nullable(Type.String({ description: "The unit's manager (an identity): the approver org_unit_manager of approval policies" })),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -28,6 +29,7 @@ const name = Type.String({ minLength: 1, maxLength: 200, pattern: UNIT_NAME_PATT
 const fields = {
   parentId: Type.Optional(Nullable(Id('The parent unit; null for a root'))),
   externalId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200, description: 'Unique id in the source system (e.g. HR)', examples: ['HR-4711'] }))),
+  managerId: Type.Optional(Nullable(Id("The unit's manager, an identity of the tenant; null for none"))),
 };
 const CreateOrgUnit = Type.Object({ name, ...fields }, { additionalProperties: false });
 const PatchOrgUnit = Type.Object(
@@ -55,7 +57,7 @@ export function registerOrgUnitRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Create an organization unit',
-        description: 'Needs manage-users. path is computed from the parent. 400 naming invalid or unknown fields (or a parentId that does not exist); 409 when a sibling has the same name or another unit the same externalId, or the tree would exceed 20 levels.',
+        description: 'Needs manage-users. path is computed from the parent. 400 naming invalid or unknown fields (or a parentId or managerId that does not exist); 409 when a sibling has the same name or another unit the same externalId, or the tree would exceed 20 levels.',
         headers: IdempotencyHeaders,
         body: CreateOrgUnit,
         response: { 201: { ...Written(OrgUnit), headers: Etag } },

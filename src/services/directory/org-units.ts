@@ -42,6 +42,8 @@ export interface CreateOrgUnitInput {
   name: string;
   parentId?: string | null | undefined;
   externalId?: string | null | undefined;
+  /** The unit's manager: approves what approval policies send to `org_unit_manager`. */
+  managerId?: string | null | undefined;
 }
 
 export interface UpdateOrgUnitInput {
@@ -49,6 +51,7 @@ export interface UpdateOrgUnitInput {
   /** `null` makes the unit a root. */
   parentId?: string | null | undefined;
   externalId?: string | null | undefined;
+  managerId?: string | null | undefined;
 }
 
 export interface ListOrgUnitsQuery {
@@ -70,6 +73,7 @@ export function toOrgUnitView(row: OrgUnitRow): OrgUnitView {
     parentId: row.parent_id,
     externalId: row.external_id,
     path: row.path,
+    managerId: row.manager_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -165,6 +169,7 @@ export async function createOrgUnit(deps: ServiceDeps, actor: Actor, input: Crea
       parent_id: parent?.id ?? null,
       external_id: input.externalId ?? null,
       path,
+      manager_id: input.managerId ? await requireManager(tx, input.managerId) : null,
       created_at: tx.now,
       updated_at: tx.now,
       version: 1,
@@ -208,6 +213,7 @@ export async function updateOrgUnit(
       name,
       parent_id: parentId,
       external_id: patch.externalId === undefined ? row.external_id : patch.externalId,
+      manager_id: patch.managerId === undefined ? row.manager_id : patch.managerId && (await requireManager(tx, patch.managerId)),
       path: `${parentPath}/${name}`,
       updated_at: tx.now,
       version: row.version + 1,
@@ -219,7 +225,15 @@ export async function updateOrgUnit(
 
     await tx.db
       .updateTable('org_units')
-      .set({ name: next.name, parent_id: next.parent_id, external_id: next.external_id, path: next.path, updated_at: next.updated_at, version: next.version })
+      .set({
+        name: next.name,
+        parent_id: next.parent_id,
+        external_id: next.external_id,
+        manager_id: next.manager_id,
+        path: next.path,
+        updated_at: next.updated_at,
+        version: next.version,
+      })
       .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', id)
       .execute();
@@ -284,6 +298,15 @@ async function requireParent(tx: WriteTx, parentId: string): Promise<OrgUnitRow>
     throw new AppError('validation_failed', `organization unit ${parentId} does not exist`, { errors: [{ field: 'parentId', message: 'does not exist' }] });
   }
   return parent;
+}
+
+/** The id of the unit's manager, which must be an identity of the tenant (400 naming `managerId` otherwise). */
+async function requireManager(tx: WriteTx, managerId: string): Promise<string> {
+  const found = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', managerId).executeTakeFirst();
+  if (!found) {
+    throw new AppError('validation_failed', `identity ${managerId} does not exist`, { errors: [{ field: 'managerId', message: 'does not exist' }] });
+  }
+  return found.id;
 }
 
 /** Moving `unit` under `parent` is a cycle when `unit` is `parent` or one of its ancestors. */

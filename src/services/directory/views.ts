@@ -26,6 +26,8 @@ export interface OrgUnitView {
   parentId: string | null;
   externalId: string | null;
   path: string;
+  /** The unit's manager (an identity id), or null. */
+  managerId: string | null;
   createdAt: string;
   updatedAt: string;
 }

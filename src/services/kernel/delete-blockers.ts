@@ -82,6 +82,7 @@ export const IDENTITY_DELETE_BLOCKERS: readonly DeleteBlocker[] = [
   },
   { type: 'apiKey', noun: ['API key', 'API keys'], find: (s, id) => findRefs(s, 'api_keys', (q) => q.where('identity_id', '=', id)) },
   { type: 'report', noun: ['managed report', 'managed reports'], find: (s, id) => findRefs(s, 'identities', (q) => q.where('manager_id', '=', id)) },
+  { type: 'managedUnit', noun: ['managed organization unit', 'managed organization units'], find: (s, id) => findRefs(s, 'org_units', (q) => q.where('manager_id', '=', id)) },
   {
     // owner_ids is a JSON array of identity ids (UUIDs: no LIKE wildcards in them).
     type: 'application',

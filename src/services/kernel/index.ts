@@ -12,3 +12,6 @@ export { writeAs } from './rights-guard.ts';
 export { containsText } from './text-search.ts';
 export { storeReadiness } from './readiness.ts';
 export { APPLICATION_DELETE_BLOCKERS, IDENTITY_DELETE_BLOCKERS, ORG_UNIT_DELETE_BLOCKERS, assertNotBlocked, deleteApplicationRecords } from './delete-blockers.ts';
+export { getSettings, tenantSettings, updateSettings } from './settings.ts';
+export { cancelJobs, DEFAULT_LEASE_MS, jobsOf, MAX_ATTEMPTS, runDueJobs, scheduleJob } from './scheduler.ts';
+export type { JobStatusView, NewJob, RunOptions, RunReport } from './scheduler.ts';

@@ -9,6 +9,7 @@ import * as m0007 from './0007-import-fingerprints.ts';
 import * as m0008 from './0008-encrypt-audit-secrets.ts';
 import * as m0009 from './0009-credential-authority.ts';
 import * as m0010 from './0010-identifier-skeletons.ts';
+import * as m0011 from './0011-workflow-core.ts';
 import * as m0014 from './0014-personnel-events.ts';
 
 /**
@@ -26,6 +27,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008-encrypt-audit-secrets': m0008,
   '0009-credential-authority': m0009,
   '0010-identifier-skeletons': m0010,
+  '0011-workflow-core': m0011,
   '0014-personnel-events': m0014,
 };
 
