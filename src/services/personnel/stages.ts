@@ -14,8 +14,8 @@
  *   removed by a `Review` job) or removed at once, per the tenant's setting.
  * - Suspend / Restore (leave): identity `on_leave`, its active assignments paused and
  *   recorded; at return exactly those that are still paused are resumed.
- * - Verify: completes when imports confirm the change (see verify.ts); otherwise shows what
- *   is outstanding and checks again every hour.
+ * - Verify: checked first in the effect stage's own write; completes when imports confirm the
+ *   change (see verify.ts), otherwise shows what is outstanding and checks again every hour.
  *
  * A stage that cannot apply (the joiner's username was taken meanwhile, the new unit was
  * deleted, ...) changes nothing and fails the event, with the reason in the stage's detail.
@@ -179,7 +179,8 @@ export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, 
   if (nextEffect) {
     await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: nextEffect.stage, dueAt: nextEffect.dueAt, payload: { stage: nextEffect.stage } });
   } else if (saved.type !== 'leave_of_absence' || stage === 'Restore') {
-    await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: 'Verify-1', dueAt: tx.now, payload: { stage: 'Verify', attempt: 1 } });
+    // The first check runs in the same write: access in managed applications needs no wait.
+    await verify(tx, saved, 1);
   }
 }
 
