@@ -160,6 +160,8 @@ describe('offboarding', () => {
     const acct = await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${ids.ledger}/accounts/leaver`, headers: t.auth, payload: { identityId: leaver, grants: [{ permission: 'ledger.read' }] } });
     expect(acct.statusCode, acct.body).toBe(201);
 
+    // A move HR had planned for next month is canceled by the offboarding.
+    const move = await ok(await post('/personnel-events/role-transition', { identityId: leaver, effectiveDate: dayFromNow(30), changes: { attributes: { title: 'Lead' } } }));
     const event = await ok(await post('/personnel-events/offboard', { identityId: leaver, effectiveDate: dayFromNow(-1) }));
     expect(event.preview.revoked.map((i: Json) => i.assignmentId).sort()).toEqual((await assignmentsOf(leaver)).filter((a) => a.state !== 'revoked').map((a) => a.id).sort());
     expect(event.preview.delegationsStopped.map((i: Json) => i.assignmentId)).toEqual([delegation.value]);
@@ -173,6 +175,8 @@ describe('offboarding', () => {
     const done = await ok(await get(`/personnel-events/${event.id}`), 200);
     expect(done.stages[1]).toMatchObject({ name: 'Deprovision', status: 'completed' });
     expect(done.stages[1].detail.accountsToDeprovision).toHaveLength(1);
+    expect(done.stages[1].detail.canceledEvents).toEqual([move.number]);
+    expect((await ok(await get(`/personnel-events/${move.id}`), 200)).status).toBe('canceled');
     expect(done.stages[2].status).toBe('in_progress');
     expect(done.stages[2].detail.outstanding).toEqual([expect.objectContaining({ action: 'deprovision', account: 'leaver', grants: 1 })]);
     expect((await ok(await get(`/identities/${leaver}`), 200)).status).toBe('terminated');

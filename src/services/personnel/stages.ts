@@ -8,7 +8,8 @@
  * - Provision (onboarding): creates the identity; the assignment rules give its birthright.
  * - Deprovision (offboarding): identity `terminated`, every assignment revoked, the
  *   delegations it granted stop, its connected-application accounts are listed for
- *   deprovisioning (drift shows what they still hold).
+ *   deprovisioning (drift shows what they still hold), its moves and leaves not yet in
+ *   effect are canceled.
  * - Transition (role transition): the identity's fields, unit and manager change and the rules
  *   re-evaluate; rule access no longer justified is kept for review until the end date (then
  *   removed by a `Review` job) or removed at once, per the tenant's setting.
@@ -22,7 +23,7 @@
  */
 import type { WriteTx } from '../../store/store.ts';
 import { delegationRowsFrom, holdForReview, identityAssignmentRows, pauseIdentityAssignments, resumeAssignments, revokeAssignments } from '../access/index.ts';
-import { scheduleJob, tenantSettings } from '../kernel/index.ts';
+import { cancelJobs, scheduleJob, tenantSettings } from '../kernel/index.ts';
 import { recordActivity } from '../workflow/index.ts';
 import type { JobFailureHandler, JobHandler, ScheduledJob, ServiceDeps } from '../deps.ts';
 import { eventRow, saveEvent } from './event-rows.ts';
@@ -62,7 +63,27 @@ async function deprovision(deps: ServiceDeps, tx: WriteTx, row: EventRow): Promi
   await updateIdentityRow(deps, tx, identity, changedRow(identity, {}, 'terminated', tx.now), cause(row));
   const revoked = await revokeAssignments(tx, await identityAssignmentRows(tx, identity.id), reason, cause(row));
   const accounts = await accountsToDeprovision(tx, identity.id);
-  return { detail: { status: 'terminated', revoked, delegationsStopped, accountsToDeprovision: accounts } };
+  const canceledEvents = await cancelLaterEvents(tx, row);
+  return { detail: { status: 'terminated', revoked, delegationsStopped, accountsToDeprovision: accounts, canceledEvents } };
+}
+
+/** The identity's moves and leaves that have not taken effect yet are canceled: a leaver neither moves nor goes on leave. */
+async function cancelLaterEvents(tx: WriteTx, offboarding: EventRow): Promise<number[]> {
+  const later = await tx.db
+    .selectFrom('personnel_events')
+    .selectAll()
+    .where('tenant_id', '=', tx.tenantId)
+    .where('identity_id', '=', offboarding.identity_id)
+    .where('id', '!=', offboarding.id)
+    .where('status', 'in', ['pending_approval', 'scheduled'])
+    .execute();
+  for (const other of later) {
+    await cancelJobs(tx, { subjectId: other.id });
+    const stages = (JSON.parse(other.stages) as Stage[]).map((s) => (s.status === 'pending' || s.status === 'in_progress' ? { ...s, status: 'canceled' as const, completedAt: tx.now } : s));
+    await saveEvent(tx, other, { status: 'canceled', stages });
+    await recordActivity(tx, null, { kind: SUBJECT_KIND, id: other.id }, `Canceled: the identity was offboarded (${label(offboarding)})`);
+  }
+  return later.map((e) => Number(e.number));
 }
 
 async function transition(deps: ServiceDeps, tx: WriteTx, row: EventRow): Promise<Effect> {
