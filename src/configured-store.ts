@@ -21,3 +21,33 @@ export async function openConfiguredStore(config: Config, onQuery?: (ms: number,
     throw e;
   }
 }
+
+/** The database has migrations not applied yet: commands that read or write it refuse to run. */
+export class PendingMigrationsError extends Error {
+  override readonly name = 'PendingMigrationsError';
+  constructor() {
+    super('the database has pending migrations; run `grantory migrate` first');
+  }
+}
+
+/** Opens the configured store for a command that uses its data; refuses (and closes it) while migrations are pending. */
+export async function openMigratedStore(config: Config): Promise<Store> {
+  const store = await openConfiguredStore(config);
+  try {
+    if ((await store.pendingMigrations()).length) throw new PendingMigrationsError();
+    return store;
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+/** Applies the pending migrations of the configured database; returns their names (none when it is up to date). */
+export async function migrateConfiguredStore(config: Config): Promise<string[]> {
+  const store = await openConfiguredStore(config);
+  try {
+    return await store.migrate();
+  } finally {
+    await store.close();
+  }
+}

@@ -73,6 +73,11 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
+    // configured-store.ts is loaded by the commands that need it; its error is known by name.
+    if ((e as Error).name === 'PendingMigrationsError') {
+      err(`grantory: ${(e as Error).message}`);
+      return 2;
+    }
     if (e instanceof ConfigError) {
       err(`grantory: ${e.message}`);
       return 2;
@@ -106,15 +111,10 @@ async function serve(settings: Record<string, string>): Promise<number> {
 
 async function migrate(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
-  const { openConfiguredStore } = await import('../configured-store.ts');
-  const store = await openConfiguredStore(config);
-  try {
-    const applied = await store.migrate();
-    out(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
-    return 0;
-  } finally {
-    await store.close();
-  }
+  const { migrateConfiguredStore } = await import('../configured-store.ts');
+  const applied = await migrateConfiguredStore(config);
+  out(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
+  return 0;
 }
 
 function readCheckpointFiles(args: string[]): CheckpointFile[] | string {
@@ -141,14 +141,9 @@ async function auditVerify(settings: Record<string, string>, args: string[]): Pr
     return 2;
   }
   const config = loadConfig(process.env, settings);
-  const [{ openConfiguredStore }, { verifyAuditTrail }] = await Promise.all([import('../configured-store.ts'), import('../services/audit/index.ts')]);
-  const store = await openConfiguredStore(config);
+  const [{ openMigratedStore }, { verifyAuditTrail }] = await Promise.all([import('../configured-store.ts'), import('../services/audit/index.ts')]);
+  const store = await openMigratedStore(config);
   try {
-    const pending = await store.pendingMigrations();
-    if (pending.length) {
-      err('grantory: the database has pending migrations; run `grantory migrate` first');
-      return 2;
-    }
     let broken = false;
     const results = await verifyAuditTrail(store, { checkpointFiles });
     for (const file of checkpointFiles) {
@@ -174,7 +169,7 @@ async function auditVerify(settings: Record<string, string>, args: string[]): Pr
 
 async function auditCheckpoint(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
-  const [{ openConfiguredStore }, { createCheckpoint }, { systemActor }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
+  const [{ openConfiguredStore }, { createCheckpoint }, { listTenants, systemActor }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
     import('../configured-store.ts'),
     import('../services/audit/index.ts'),
     import('../services/kernel/index.ts'),
@@ -185,7 +180,7 @@ async function auditCheckpoint(settings: Record<string, string>): Promise<number
   try {
     // The checkpoint signing key is stored encrypted with the server secret.
     const deps = { store, now: () => new Date(), secrets: createServerSecrets(resolveSecretKey(config).secretKey) };
-    for (const tenant of await store.listTenants()) {
+    for (const tenant of await listTenants(deps)) {
       const { checkpoint } = await createCheckpoint(deps, systemActor(tenant.id, 'grantory audit checkpoint'));
       out(`tenant ${tenant.name}: checkpoint at event #${checkpoint.seq}, hash ${checkpoint.hash}`);
     }
@@ -197,7 +192,7 @@ async function auditCheckpoint(settings: Record<string, string>): Promise<number
 
 async function rotateKeys(settings: Record<string, string>): Promise<number> {
   const config = loadConfig(process.env, settings);
-  const [{ openConfiguredStore }, { DEFAULT_SECURITY }, { systemActor }, { DEFAULT_TENANT }, { rotateSigningKey }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
+  const [{ openMigratedStore }, { DEFAULT_SECURITY }, { findTenantByName, systemActor }, { DEFAULT_TENANT }, { rotateSigningKey }, { resolveSecretKey }, { createServerSecrets }] = await Promise.all([
     import('../configured-store.ts'),
     import('../services/index.ts'),
     import('../services/kernel/index.ts'),
@@ -206,19 +201,15 @@ async function rotateKeys(settings: Record<string, string>): Promise<number> {
     import('../secret-key.ts'),
     import('../domain/server-secrets.ts'),
   ]);
-  const store = await openConfiguredStore(config);
+  const store = await openMigratedStore(config);
   try {
-    if ((await store.pendingMigrations()).length) {
-      err('grantory: the database has pending migrations; run `grantory migrate` first');
-      return 2;
-    }
-    const tenant = await store.findTenantByName(DEFAULT_TENANT);
+    const tenant = await findTenantByName({ store }, DEFAULT_TENANT);
     if (!tenant) {
       err('grantory: no default tenant yet; start the server once first');
       return 2;
     }
-    const secrets = createServerSecrets(resolveSecretKey(config).secretKey);
-    const { kid } = await rotateSigningKey({ store, now: () => new Date(), secrets }, systemActor(tenant.id, 'grantory keys rotate'), DEFAULT_SECURITY.keyRing);
+    const deps = { store, now: () => new Date(), secrets: createServerSecrets(resolveSecretKey(config).secretKey) };
+    const { kid } = await rotateSigningKey(deps, systemActor(tenant.id, 'grantory keys rotate'), DEFAULT_SECURITY.keyRing);
     out(`new signing key ${kid}; earlier keys keep verifying until their tokens expire (nodes pick it up within ${DEFAULT_SECURITY.keyRing.reloadSeconds} s)`);
     return 0;
   } finally {

@@ -33,7 +33,6 @@ import {
   ColumnNode,
   IdentifierNode,
   JoinNode,
-  OperationNodeTransformer,
   OperatorNode,
   PrimitiveValueListNode,
   ReferenceNode,
@@ -50,7 +49,6 @@ import {
   type OperationNode,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
-  type QueryId,
   type QueryResult,
   type RootOperationNode,
   type SelectQueryNode,
@@ -113,6 +111,8 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set(
 );
 
 const TENANT_COLUMN = 'tenant_id';
+const TENANT_COLUMN_NODE = ColumnNode.create(TENANT_COLUMN);
+const EQUALS = OperatorNode.create('=');
 
 /** A query that would read or write outside its tenant; a programming error, never user input. */
 export class TenantScopeViolation extends Error {
@@ -127,7 +127,7 @@ export class TenantScopePlugin implements KyselyPlugin {
   }
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return this.transformer.transformNode(args.node, args.queryId);
+    return this.transformer.transform(args.node);
   }
 
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
@@ -141,40 +141,92 @@ interface ScopedTable {
   qualifier: TableNode;
 }
 
-class TenantScopeTransformer extends OperationNodeTransformer {
+const isNode = (value: unknown): value is OperationNode => typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
+
+/**
+ * Walks a query's node tree and returns it scoped. Copy-on-write: a node is copied only when
+ * something below it changed, so the parts of a query without a tenant table (values, column
+ * lists, expressions) are neither visited twice nor rebuilt — Kysely's generic transformer
+ * rebuilds every node, which cost more than compiling the query.
+ */
+class TenantScopeTransformer {
   /** Names of the common table expressions in scope: references to them are not tables. */
   private readonly cteNames: string[] = [];
+  /** The tenant id, bound as a parameter; one node shared by every filter of this scope. */
+  private readonly tenantValue: ValueNode;
 
   constructor(private readonly tenantId: string) {
-    super();
+    this.tenantValue = ValueNode.create(tenantId);
   }
 
-  protected override transformSelectQuery(node: SelectQueryNode, queryId?: QueryId): SelectQueryNode {
+  transform<T extends OperationNode>(node: T): T {
+    switch (node.kind) {
+      case 'SelectQueryNode':
+        return this.transformSelectQuery(node as unknown as SelectQueryNode) as unknown as T;
+      case 'UpdateQueryNode':
+        return this.transformUpdateQuery(node as unknown as UpdateQueryNode) as unknown as T;
+      case 'DeleteQueryNode':
+        return this.transformDeleteQuery(node as unknown as DeleteQueryNode) as unknown as T;
+      case 'InsertQueryNode':
+        return this.transformInsertQuery(node as unknown as InsertQueryNode) as unknown as T;
+      case 'MergeQueryNode':
+        return this.transformMergeQuery(node as unknown as MergeQueryNode) as unknown as T;
+      // Leaves holding the caller's values (which may be any object): nothing to scope below.
+      case 'ValueNode':
+      case 'PrimitiveValueListNode':
+        return node;
+      default:
+        return this.children(node);
+    }
+  }
+
+  /** `node` with each child node transformed; `node` itself when none changed. */
+  private children<T extends OperationNode>(node: T): T {
+    let copy: Record<string, unknown> | undefined;
+    for (const key of Object.keys(node)) {
+      const value = (node as unknown as Record<string, unknown>)[key];
+      const next = Array.isArray(value) ? this.list(value) : isNode(value) ? this.transform(value) : value;
+      if (next !== value) (copy ??= { ...(node as unknown as Record<string, unknown>) })[key] = next;
+    }
+    return (copy ?? node) as unknown as T;
+  }
+
+  private list(items: readonly unknown[]): readonly unknown[] {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < items.length; i += 1) {
+      const item = items[i];
+      const next = Array.isArray(item) ? this.list(item) : isNode(item) ? this.transform(item) : item;
+      if (next !== item) (copy ??= [...items])[i] = next;
+    }
+    return copy ?? items;
+  }
+
+  private transformSelectQuery(node: SelectQueryNode): SelectQueryNode {
     return this.withCtes(node.with, () => {
-      const out = super.transformSelectQuery(node, queryId);
+      const out = this.children(node);
       return this.filtered(out, this.scopedTables(out.from?.froms ?? []));
     });
   }
 
-  protected override transformUpdateQuery(node: UpdateQueryNode, queryId?: QueryId): UpdateQueryNode {
+  private transformUpdateQuery(node: UpdateQueryNode): UpdateQueryNode {
     return this.withCtes(node.with, () => {
-      const out = super.transformUpdateQuery(node, queryId);
+      const out = this.children(node);
       const targets = this.scopedTables(out.table ? [out.table] : []);
       if (targets.length > 0) this.checkUpdates(out.updates, targets[0]!.table);
       return this.filtered(out, [...targets, ...this.scopedTables(out.from?.froms ?? [])]);
     });
   }
 
-  protected override transformDeleteQuery(node: DeleteQueryNode, queryId?: QueryId): DeleteQueryNode {
+  private transformDeleteQuery(node: DeleteQueryNode): DeleteQueryNode {
     return this.withCtes(node.with, () => {
-      const out = super.transformDeleteQuery(node, queryId);
+      const out = this.children(node);
       return this.filtered(out, [...this.scopedTables(out.from.froms), ...this.scopedTables(out.using?.tables ?? [])]);
     });
   }
 
-  protected override transformInsertQuery(node: InsertQueryNode, queryId?: QueryId): InsertQueryNode {
+  private transformInsertQuery(node: InsertQueryNode): InsertQueryNode {
     return this.withCtes(node.with, () => {
-      const out = super.transformInsertQuery(node, queryId);
+      const out = this.children(node);
       const target = out.into ? this.scopedTables([out.into])[0] : undefined;
       if (!target) return out;
       this.checkInsertedRows(out, target.table);
@@ -187,10 +239,10 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     });
   }
 
-  protected override transformMergeQuery(node: MergeQueryNode, queryId?: QueryId): MergeQueryNode {
+  private transformMergeQuery(node: MergeQueryNode): MergeQueryNode {
     const into = this.scopedTables([node.into]);
     if (into.length > 0) throw new TenantScopeViolation(`merge into ${into[0]!.table} is not supported under a tenant scope`);
-    return super.transformMergeQuery(node, queryId);
+    return this.children(node);
   }
 
   private withCtes<T>(withNode: WithNode | undefined, fn: () => T): T {
@@ -252,7 +304,7 @@ class TenantScopeTransformer extends OperationNodeTransformer {
 
   /** `qualifier.tenant_id = ?`, the tenant id bound as a parameter. */
   private tenantFilter(qualifier: TableNode): BinaryOperationNode {
-    return BinaryOperationNode.create(ReferenceNode.create(ColumnNode.create(TENANT_COLUMN), qualifier), OperatorNode.create('='), ValueNode.create(this.tenantId));
+    return BinaryOperationNode.create(ReferenceNode.create(TENANT_COLUMN_NODE, qualifier), EQUALS, this.tenantValue);
   }
 
   private checkInsertedRows(node: InsertQueryNode, table: string): void {

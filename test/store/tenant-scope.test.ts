@@ -121,6 +121,25 @@ describe.each(CONTRACT_BACKENDS)('tenant scope on %s', (backend) => {
     ]);
   });
 
+  it('scopes the tables inside a common table expression and a joined subquery; a reference to the expression is not a table', async () => {
+    const { db } = store.read(tenantA);
+    // The expression is named like a tenant table (`grants`) but has no tenant_id of its own:
+    // a filter on it would be an SQL error.
+    const viaCte = await db
+      .with('grants', (q) => q.selectFrom('role_includes').select('included_role_id as id'))
+      .selectFrom('roles')
+      .innerJoin('grants', 'grants.id', 'roles.id')
+      .select('roles.name')
+      .execute();
+    expect(names(viaCte)).toEqual(['a2']);
+    const viaJoinedSubquery = await db
+      .selectFrom('roles')
+      .innerJoin((eb) => eb.selectFrom('role_includes').select('role_id').as('inc'), (join) => join.onRef('inc.role_id', '=', 'roles.id'))
+      .select('roles.name')
+      .execute();
+    expect(names(viaJoinedSubquery)).toEqual(['a1']);
+  });
+
   it('an update and a delete without a tenant filter change only the rows of the write tenant', async () => {
     const { value } = await store.write(tenantA, META, async (tx) => {
       const updated = await tx.db.updateTable('roles').set({ description: 'touched' }).executeTakeFirst();

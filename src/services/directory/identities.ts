@@ -14,7 +14,7 @@
  * - an identity that something still refers to is not deleted (409 naming each blocker,
  *   see `src/services/kernel/delete-blockers.ts`).
  *
- * Every write runs the `afterIdentityChange` listeners (see `directory-hooks.ts`) inside
+ * Every write runs the `afterIdentityChange` listeners (see `hooks.ts`) inside
  * its transaction: that is where assignment rules are re-evaluated.
  *
  * ```ts
@@ -25,60 +25,24 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { assertIfMatch } from '../../domain/etag.ts';
-import { AppError, notFound, type FieldError } from '../../domain/errors.ts';
-import { identifierSkeleton, normalizeOptionalIdentifier, startsWithLookAlike } from '../../domain/identifiers.ts';
-import type { Database } from '../../store/schema.ts';
-import { isUniqueViolation, type TenantDb, type WriteTx } from '../../store/store.ts';
+import { notFound } from '../../domain/errors.ts';
+import { identifierSkeleton } from '../../domain/identifiers.ts';
+import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor, openPager, type Page, containsText, writeAs, assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from '../kernel/index.ts';
 import { notifyIdentityChange } from './hooks.ts';
+import { assertAttributes, assertCallerSubject, assertReferences, assertUnique, insertOrConflict, normalizeIdentifiers } from './identity-checks.ts';
+import {
+  GENERATED_SUBJECT_PREFIX,
+  toIdentityView,
+  toRecord,
+  type CreateIdentityInput,
+  type IdentityRecord,
+  type IdentityRow,
+  type IdentityStatus,
+  type UpdateIdentityInput,
+} from './identity-records.ts';
 import type { IdentityView } from './views.ts';
 import type { ServiceDeps } from '../deps.ts';
-
-export const IDENTITY_TYPES = ['employee', 'contractor', 'vendor', 'partner', 'service', 'other'] as const;
-export type IdentityType = (typeof IDENTITY_TYPES)[number];
-
-export const IDENTITY_STATUSES = ['active', 'on_leave', 'terminated'] as const;
-export type IdentityStatus = (typeof IDENTITY_STATUSES)[number];
-
-/** Subjects Grantory generates; callers may not choose subjects with this prefix. */
-export const GENERATED_SUBJECT_PREFIX = 'grantory:';
-
-export const ATTRIBUTE_LIMITS = { maxCount: 50, keyPattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$', maxValueLength: 500 } as const;
-
-/** Longest manager chain walked when looking for a cycle. */
-const MAX_MANAGER_CHAIN = 10_000;
-
-
-/** An identity with its `version` (the ETag of its current state). */
-export interface IdentityRecord {
-  identity: IdentityView;
-  version: number;
-}
-
-/** The fields a caller may set; every one may be absent on update (then it is kept). */
-export interface IdentityFields {
-  username?: string | null | undefined;
-  email?: string | null | undefined;
-  firstName?: string | null | undefined;
-  lastName?: string | null | undefined;
-  displayName?: string | null | undefined;
-  employeeNumber?: string | null | undefined;
-  type?: IdentityType | undefined;
-  status?: IdentityStatus | undefined;
-  managerId?: string | null | undefined;
-  orgUnitId?: string | null | undefined;
-  /** Replaces the whole map on update. */
-  attributes?: Record<string, string> | undefined;
-}
-
-export interface CreateIdentityInput extends IdentityFields {
-  /** Generated as `grantory:<number>` when absent. */
-  subject?: string | undefined;
-}
-
-export interface UpdateIdentityInput extends IdentityFields {
-  subject?: string | undefined;
-}
 
 export interface ListIdentitiesQuery {
   status?: IdentityStatus | undefined;
@@ -88,31 +52,6 @@ export interface ListIdentitiesQuery {
   limit?: number | undefined;
   cursor?: string | undefined;
 }
-
-type IdentityRow = Database['identities'];
-
-export function toIdentityView(row: IdentityRow): IdentityView {
-  return {
-    id: row.id,
-    number: Number(row.number),
-    subject: row.subject,
-    username: row.username,
-    email: row.email,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    displayName: row.display_name,
-    employeeNumber: row.employee_number,
-    type: row.type,
-    status: row.status,
-    managerId: row.manager_id,
-    orgUnitId: row.org_unit_id,
-    attributes: JSON.parse(row.attributes) as Record<string, string>,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-const toRecord = (row: IdentityRow): IdentityRecord => ({ identity: toIdentityView(row), version: row.version });
 
 /* ---------- lookups for other services (no rights check: the calling service did it) ---------- */
 
@@ -359,127 +298,4 @@ async function updateIdentityInTx(
   tx.change('identity', id, 'update');
   await notifyIdentityChange(deps, tx, { before, after });
   return toRecord(next);
-}
-
-/** Usernames, subjects and e-mail addresses in NFC, without invisible characters (400 naming the field). */
-function normalizeIdentifiers<T extends IdentityFields & { subject?: string | undefined }>(input: T): T {
-  return {
-    ...input,
-    subject: normalizeOptionalIdentifier(input.subject, 'subject'),
-    username: normalizeOptionalIdentifier(input.username, 'username'),
-    email: normalizeOptionalIdentifier(input.email, 'email'),
-  };
-}
-
-function assertCallerSubject(subject: string): void {
-  if (startsWithLookAlike(subject, GENERATED_SUBJECT_PREFIX)) {
-    throw new AppError('validation_failed', `subjects starting with "${GENERATED_SUBJECT_PREFIX}" are reserved for generated subjects`, {
-      errors: [{ field: 'subject', message: `must not start with "${GENERATED_SUBJECT_PREFIX}"` }],
-    });
-  }
-}
-
-/** The routes' schema bounds attributes too; this keeps the CLI and jobs within them. */
-function assertAttributes(attributes: Record<string, string> | undefined): void {
-  if (!attributes) return;
-  const entries = Object.entries(attributes);
-  const key = new RegExp(ATTRIBUTE_LIMITS.keyPattern);
-  const errors = [
-    ...(entries.length > ATTRIBUTE_LIMITS.maxCount ? [{ field: 'attributes', message: `must have at most ${ATTRIBUTE_LIMITS.maxCount} entries` }] : []),
-    ...entries
-      .filter(([k, v]) => !key.test(k) || typeof v !== 'string' || v.length > ATTRIBUTE_LIMITS.maxValueLength)
-      .map(([k]) => ({ field: `attributes.${k}`, message: `needs a key matching ${ATTRIBUTE_LIMITS.keyPattern} and a text value of at most ${ATTRIBUTE_LIMITS.maxValueLength} characters` })),
-  ];
-  if (errors.length) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
-}
-
-async function assertReferences(tx: WriteTx, row: IdentityRow): Promise<void> {
-  if (row.org_unit_id !== null) {
-    const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.org_unit_id).executeTakeFirst();
-    if (!unit) {
-      throw new AppError('validation_failed', `organization unit ${row.org_unit_id} does not exist`, {
-        errors: [{ field: 'orgUnitId', message: 'does not exist' }],
-      });
-    }
-  }
-  if (row.manager_id === null) return;
-  // Walk up the new manager's chain: reaching this identity again would close a cycle.
-  const chain: { id: string; subject: string }[] = [{ id: row.id, subject: row.subject }];
-  let managerId: string | null = row.manager_id;
-  while (managerId !== null) {
-    if (managerId === row.id) {
-      const names = [...chain.map((c) => c.subject), row.subject];
-      throw new AppError('conflict', `the manager chain would form a cycle: ${names.join(' → ')}`, {
-        details: { cycle: [...chain.map((c) => c.id), row.id] },
-      });
-    }
-    const manager: { id: string; subject: string; manager_id: string | null } | undefined = await tx.db
-      .selectFrom('identities')
-      .select(['id', 'subject', 'manager_id'])
-      .where('tenant_id', '=', tx.tenantId)
-      .where('id', '=', managerId)
-      .executeTakeFirst();
-    if (!manager) {
-      if (chain.length === 1) {
-        throw new AppError('validation_failed', `manager ${managerId} does not exist`, { errors: [{ field: 'managerId', message: 'does not exist' }] });
-      }
-      return;
-    }
-    chain.push({ id: manager.id, subject: manager.subject });
-    // Chains that were valid when written cannot loop; the bound guards against bad data.
-    if (chain.length > MAX_MANAGER_CHAIN) return;
-    managerId = manager.manager_id;
-  }
-}
-
-const UNIQUE_FIELDS = [
-  { column: 'subject', field: 'subject' },
-  { column: 'username', field: 'username' },
-  { column: 'employee_number', field: 'employeeNumber' },
-] as const;
-
-/**
- * Names the unique field(s) another identity already holds (409), and a new username that
- * looks like another identity's. Writes are serialized per tenant. Usernames that looked
- * alike before the check existed are kept: only a changed username is compared.
- */
-async function assertUnique(tx: WriteTx, row: IdentityRow, usernameChanged = true): Promise<void> {
-  const taken: FieldError[] = [];
-  for (const { column, field } of UNIQUE_FIELDS) {
-    const value = row[column];
-    if (value === null) continue;
-    const other = await tx.db
-      .selectFrom('identities')
-      .select('id')
-      .where('tenant_id', '=', tx.tenantId)
-      .where(column, '=', value)
-      .where('id', '<>', row.id)
-      .executeTakeFirst();
-    if (other) taken.push({ field, message: `"${value}" is already used by identity ${other.id}` });
-  }
-  if (usernameChanged && row.username_skeleton !== null && !taken.some((t) => t.field === 'username')) {
-    const lookAlike = await tx.db
-      .selectFrom('identities')
-      .select(['id', 'username'])
-      .where('tenant_id', '=', tx.tenantId)
-      .where('username_skeleton', '=', row.username_skeleton)
-      .where('id', '<>', row.id)
-      .executeTakeFirst();
-    if (lookAlike) taken.push({ field: 'username', message: `"${row.username}" cannot be told apart from "${lookAlike.username}", the username of identity ${lookAlike.id}` });
-  }
-  if (taken.length) {
-    throw new AppError('conflict', `another identity already has this ${taken.map((t) => t.field).join(' and ')}`, {
-      errors: taken,
-    });
-  }
-}
-
-/** A unique violation the pre-check could not see (it should not happen) is still a 409. */
-async function insertOrConflict<T>(write: Promise<T>): Promise<T> {
-  try {
-    return await write;
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new AppError('conflict', 'another identity already has this subject, username or employee number');
-    throw e;
-  }
 }

@@ -3,8 +3,9 @@
  *
  * The public face of this folder: code outside it imports from here only.
  */
-export { ATTRIBUTE_LIMITS, IDENTITY_STATUSES, IDENTITY_TYPES, createIdentity, deleteIdentity, getIdentity, getIdentityByNumber, listIdentities, setIdentityUnit, setUnitMembers, updateIdentity } from './identities.ts';
-export type { CreateIdentityInput, IdentityFields, IdentityRecord, UpdateIdentityInput } from './identities.ts';
+export { createIdentity, deleteIdentity, getIdentity, getIdentityByNumber, listIdentities, setIdentityUnit, setUnitMembers, updateIdentity } from './identities.ts';
+export { ATTRIBUTE_LIMITS, IDENTITY_STATUSES, IDENTITY_TYPES } from './identity-records.ts';
+export type { CreateIdentityInput, IdentityFields, IdentityRecord, UpdateIdentityInput } from './identity-records.ts';
 export { streamMembers } from './members.ts';
 export type { MemberView } from './members.ts';
 export { UNIT_NAME_PATTERN, createOrgUnit, deleteOrgUnit, findOrgUnitByExternalId, getOrgUnit, getOrgUnitByNumber, listOrgUnits, listUnitMembers, updateOrgUnit } from './org-units.ts';

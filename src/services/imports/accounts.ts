@@ -11,7 +11,7 @@
 import { AppError, notFound } from '../../domain/errors.ts';
 import { requireRight, type Actor, openPager, type Page, writeAs } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { findApplication } from './imports.ts';
+import { findApplication } from './connectors.ts';
 import { accountView, type AccountView } from '../access/index.ts';
 
 export const MATCHING_STATES = ['matched', 'linked', 'service', 'ignored', 'orphan', 'ambiguous', 'unmatched'] as const;

@@ -1,36 +1,27 @@
 /**
- * Import use cases: configure an application's connector, stage an import from the import
- * directory, receive an uploaded one, cancel, approve or reject a held one, and read
- * imports and their diffs. Processing happens in the background worker (src/jobs); these
- * functions create and change import records, each in one audited write.
+ * Import use cases: stage an import from the import directory, cancel or reject one (an
+ * upload is received in `uploads.ts`, a held import approved in `run.ts`; the connector is
+ * set in `connectors.ts`, imports are read in `import-reads.ts`). Processing happens in the
+ * background worker (src/jobs); these functions create and change import records, each in
+ * one audited write.
  *
  * ```ts
  * const { value } = await stageImport(deps, actor, { applicationId }, 'API'); // status Pending
  * await cancelImport(deps, actor, value.id);                                  // status Canceling
  * ```
  */
-import { writeAs, requireRight, type Actor, openPager, type Page } from '../kernel/index.ts';
+import { writeAs, requireRight, type Actor } from '../kernel/index.ts';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectorDocument, storedConnector, validatedConnectorDocument, type Connector, type ConnectorInput } from '../../domain/connector.ts';
-import { AppError, notFound } from '../../domain/errors.ts';
+import type { Connector } from '../../domain/connector.ts';
+import { AppError } from '../../domain/errors.ts';
 import type { Database } from '../../store/schema.ts';
-import type { TenantDb, WriteTx } from '../../store/store.ts';
+import type { WriteTx } from '../../store/store.ts';
 import type { ImportSettings, ServiceDeps } from '../deps.ts';
 import { signalCancel } from './cancel.ts';
+import { folderNameOf, importableConnector, requireApplication, type ApplicationRow } from './connectors.ts';
 import { findFiles, importRoot, PathEscapeError, resolveApplicationFolder, type ApplicationFolder } from './import-dir.ts';
-import {
-  appendLog,
-  FINAL_STATUSES,
-  toChangeView,
-  toImportView,
-  type ImportChangeView,
-  type ImportFile,
-  type ImportStatus,
-  type ImportType,
-  type ImportView,
-} from './views.ts';
+import { appendLog, toImportView, type ImportFile, type ImportStatus, type ImportType, type ImportView } from './views.ts';
 
 export const DEFAULT_IMPORT_SETTINGS: ImportSettings = { importDir: './data/imports', uploadLimit: 1024 * 1024 * 1024 };
 
@@ -39,75 +30,6 @@ export const importSettings = (deps: ServiceDeps): ImportSettings => deps.import
 /** Where uploaded files wait for their import: a hidden folder of the import directory (shared by nodes). */
 export async function uploadFolder(settings: ImportSettings, importId: string): Promise<string> {
   return join(await importRoot(settings.importDir), '.uploads', importId);
-}
-
-type ApplicationRow = Database['applications'];
-
-export async function findApplication(scope: TenantDb, id: string): Promise<ApplicationRow | undefined> {
-  return scope.db.selectFrom('applications').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
-}
-
-async function requireApplication(scope: TenantDb, id: string, field = 'applicationId'): Promise<ApplicationRow> {
-  const app = await findApplication(scope, id);
-  if (!app) throw new AppError('not_found', `application ${id} does not exist`, { errors: [{ field, message: 'no such application' }] });
-  return app;
-}
-
-/** The application's connector, or a 400 naming the field when it cannot be imported into. */
-function importableConnector(app: ApplicationRow, field = 'applicationId'): Connector {
-  if (app.archived === 1) {
-    throw new AppError('validation_failed', `application ${app.name} is archived; imports are refused`, {
-      errors: [{ field, message: 'the application is archived' }],
-    });
-  }
-  const connector = storedConnector(app.connector);
-  if (!connector) {
-    throw new AppError('validation_failed', `application ${app.name} has no connector configuration`, {
-      errors: [{ field, message: 'the application has no connector configuration' }],
-    });
-  }
-  return connector;
-}
-
-export const folderNameOf = (app: { id: string }, connector: Connector): string => connector.directory ?? app.id;
-
-// ---------------------------------------------------------------- connector
-
-export async function getConnector(deps: ServiceDeps, actor: Actor, applicationId: string): Promise<ConnectorInput | null> {
-  requireRight(actor, 'manage-imports', 'manage-applications');
-  const app = await requireApplication(deps.store.read(actor.caller.tenantId), applicationId, 'id');
-  const connector = storedConnector(app.connector);
-  return connector ? connectorDocument(connector) : null;
-}
-
-export async function setConnector(
-  deps: ServiceDeps,
-  actor: Actor,
-  applicationId: string,
-  input: unknown,
-): Promise<{ value: ConnectorInput; revision: number }> {
-  requireRight(actor, 'manage-imports', 'manage-applications');
-  const doc = validatedConnectorDocument(input);
-  return writeAs(deps, actor, async (tx) => {
-    const app = await requireApplication(tx, applicationId, 'id');
-    if (app.builtin === 1) throw new AppError('validation_failed', 'the built-in application has no connector', { errors: [{ field: 'id', message: 'is built in' }] });
-    const text = JSON.stringify(doc);
-    await tx.db
-      .updateTable('applications')
-      .set({ connector: text, updated_at: tx.now, version: app.version + 1 })
-      .where('tenant_id', '=', tx.tenantId)
-      .where('id', '=', app.id)
-      .execute();
-    tx.audit({
-      action: 'application.connector.update',
-      targetType: 'application',
-      targetId: app.id,
-      before: app.connector ? (JSON.parse(app.connector) as unknown) : null,
-      after: doc,
-    });
-    tx.change('application', app.id, 'update');
-    return doc;
-  });
 }
 
 // ---------------------------------------------------------------- creating imports
@@ -143,7 +65,7 @@ export function newImportRow(
   };
 }
 
-async function insertImport(
+export async function insertImport(
   tx: WriteTx,
   actor: Actor,
   fields: { id?: string; applicationId: string; type: ImportType; source: 'stage' | 'upload'; dryRun: boolean; files: ImportFile[]; scheduledFor?: string | null },
@@ -231,113 +153,6 @@ export async function stageImport(deps: ServiceDeps, actor: Actor, input: StageI
   return result;
 }
 
-/** One part of a multipart upload, as the HTTP layer hands it over. */
-export type UploadPart =
-  | { kind: 'field'; name: string; value: string }
-  | { kind: 'file'; name: string; filename: string; stream: NodeJS.ReadableStream & { truncated?: boolean } };
-
-export interface UploadOptions {
-  /** The upload's type: API from the HTTP API, Manual from the console or CLI. */
-  type: ImportType;
-  /** An application id given outside the parts (e.g. a query parameter). */
-  applicationId?: string | undefined;
-  dryRun?: boolean | undefined;
-}
-
-/**
- * Receives an upload: every file part is streamed to disk (never held in memory) under a
- * fresh folder, then checked against the application's file groups: each part must be
- * named by a file group id, non-empty, and every required group present.
- */
-export async function uploadImport(
-  deps: ServiceDeps,
-  actor: Actor,
-  parts: AsyncIterable<UploadPart>,
-  options: UploadOptions,
-): Promise<{ value: ImportView; revision: number }> {
-  requireRight(actor, 'manage-imports');
-  const settings = importSettings(deps);
-  const importId = randomUUID();
-  const staging = await uploadFolder(settings, `tmp-${importId}`);
-  await mkdir(staging, { recursive: true });
-  let committed = false;
-  try {
-    const fields = new Map<string, string>();
-    const received: { part: string; filename: string; size: number; file: string }[] = [];
-    const { createWriteStream } = await import('node:fs');
-    const { pipeline } = await import('node:stream/promises');
-    for await (const part of parts) {
-      if (part.kind === 'field') {
-        fields.set(part.name, part.value);
-        continue;
-      }
-      if (received.some((r) => r.part === part.name)) {
-        part.stream.resume();
-        throw new AppError('validation_failed', `the part "${part.name}" was sent twice`, { errors: [{ field: part.name, message: 'was sent twice' }] });
-      }
-      const file = join(staging, `part-${received.length}`);
-      let size = 0;
-      part.stream.on('data', (chunk: Buffer) => void (size += chunk.length));
-      await pipeline(part.stream, createWriteStream(file));
-      if (part.stream.truncated) {
-        throw new AppError('payload_too_large', `the file "${part.filename}" (${part.name}) exceeds the upload limit of ${settings.uploadLimit} bytes`, {
-          errors: [{ field: part.name, message: `exceeds ${settings.uploadLimit} bytes` }],
-        });
-      }
-      received.push({ part: part.name, filename: part.filename, size, file });
-    }
-
-    const applicationId = options.applicationId ?? fields.get('applicationId');
-    if (!applicationId) throw new AppError('validation_failed', 'applicationId is required', { errors: [{ field: 'applicationId', message: 'is required' }] });
-    const dryRunField = fields.get('dryRun');
-    const dryRun = options.dryRun ?? (dryRunField === 'true' || dryRunField === '1');
-    const scope = deps.store.read(actor.caller.tenantId);
-    const app = await requireApplication(scope, applicationId);
-    const connector = importableConnector(app);
-    const errors: { field: string; message: string }[] = [];
-    for (const r of received) {
-      const group = connector.fileGroups.find((g) => g.id === r.part.toLowerCase());
-      if (!group) errors.push({ field: r.part, message: 'is not the id of a file group of the application' });
-      else if (r.size === 0) errors.push({ field: r.part, message: `the file for ${group.name} is empty` });
-    }
-    for (const group of connector.fileGroups) {
-      if (group.required && !received.some((r) => r.part.toLowerCase() === group.id)) {
-        errors.push({ field: group.id, message: `a file for the required file group ${group.name} is missing` });
-      }
-    }
-    for (const name of fields.keys()) {
-      if (name !== 'applicationId' && name !== 'dryRun') errors.push({ field: name, message: 'is not a known field' });
-    }
-    if (errors.length) throw new AppError('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
-
-    const files: ImportFile[] = [];
-    for (const r of received) {
-      const group = connector.fileGroups.find((g) => g.id === r.part.toLowerCase())!;
-      await rename(r.file, join(staging, group.id));
-      files.push({ id: randomUUID(), fileGroupId: group.id, fileGroup: group.name, name: safeFileName(r.filename) || group.name, size: r.size });
-    }
-    const final = await uploadFolder(settings, importId);
-    await rename(staging, final);
-    try {
-      const result = await writeAs(deps, actor, async (tx) => {
-        const row = await insertImport(tx, actor, { id: importId, applicationId: app.id, type: options.type, source: 'upload', dryRun, files });
-        return toImportView(row);
-      });
-      committed = true;
-      settings.notify?.();
-      return result;
-    } finally {
-      if (!committed) await rm(final, { recursive: true, force: true });
-    }
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
-function safeFileName(name: string): string {
-  return name.replace(/[/\\\0]/g, '_').slice(0, 200);
-}
-
 // ---------------------------------------------------------------- decisions
 
 async function lockImport(tx: WriteTx, id: string, field = 'id'): Promise<Database['imports']> {
@@ -405,75 +220,3 @@ export async function rejectImport(deps: ServiceDeps, actor: Actor, id: string, 
     return toImportView(next);
   }).finally(() => importSettings(deps).notify?.());
 }
-
-// ---------------------------------------------------------------- reads
-
-export async function getImport(deps: ServiceDeps, actor: Actor, id: string): Promise<ImportView> {
-  requireRight(actor, 'manage-imports');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const row = await db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('import', id);
-  return toImportView(row);
-}
-
-export interface ImportFilter {
-  applicationId?: string | undefined;
-  status?: string | undefined;
-}
-
-/** Newest first, cursor-paged. */
-export async function listImports(
-  deps: ServiceDeps,
-  actor: Actor,
-  filter: ImportFilter,
-  page: { cursor?: string | undefined; limit?: number | undefined },
-): Promise<Page<ImportView>> {
-  requireRight(actor, 'manage-imports');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<number>(deps.store, tenantId, 'imports', { ...filter }, page);
-  let q = db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId);
-  if (filter.applicationId) q = q.where('application_id', '=', filter.applicationId);
-  if (filter.status) q = q.where('status', '=', filter.status);
-  if (pager.after !== null) q = q.where('number', '<', pager.after);
-  const rows = await q.orderBy('number', 'desc').limit(pager.limit + 1).execute();
-  return pager.page(rows, (r) => Number(r.number), toImportView);
-}
-
-/** Offset paging for profiles whose documents page by number (Permission Assist). */
-export async function listImportsByPage(
-  deps: ServiceDeps,
-  actor: Actor,
-  filter: ImportFilter,
-  offset: number,
-  limit: number,
-): Promise<{ items: ImportView[]; total: number }> {
-  requireRight(actor, 'manage-imports');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  let q = db.selectFrom('imports').where('tenant_id', '=', tenantId);
-  if (filter.applicationId) q = q.where('application_id', '=', filter.applicationId);
-  if (filter.status) q = q.where('status', '=', filter.status);
-  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await q.selectAll().orderBy('number', 'desc').limit(limit).offset(offset).execute();
-  return { items: rows.map(toImportView), total: Number(total.n) };
-}
-
-export async function listImportChanges(
-  deps: ServiceDeps,
-  actor: Actor,
-  id: string,
-  page: { cursor?: string | undefined; limit?: number | undefined },
-  filter: { op?: string | undefined } = {},
-): Promise<Page<ImportChangeView>> {
-  requireRight(actor, 'manage-imports');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const exists = await db.selectFrom('imports').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  if (!exists) throw notFound('import', id);
-  const pager = await openPager<number>(deps.store, tenantId, 'import-changes', { id, ...filter }, page);
-  let q = db.selectFrom('import_changes').selectAll().where('tenant_id', '=', tenantId).where('import_id', '=', id);
-  if (filter.op) q = q.where('op', '=', filter.op);
-  if (pager.after !== null) q = q.where('seq', '>', pager.after);
-  const rows = await q.orderBy('seq').limit(pager.limit + 1).execute();
-  return pager.page(rows, (r) => Number(r.seq), toChangeView);
-}
-
-export const isFinal = (status: string): boolean => (FINAL_STATUSES as readonly string[]).includes(status);

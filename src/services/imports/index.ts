@@ -6,8 +6,11 @@
 export { MATCHING_STATES, listApplicationAccounts, listOrphans, resolveAccount } from './accounts.ts';
 export { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage } from './directory-reads.ts';
 export type { ApplicationRecord, IdentityRecord } from './directory-reads.ts';
-export { cancelImport, findApplication, getConnector, getImport, importSettings, listImportChanges, listImports, listImportsByPage, rejectImport, setConnector, stageImport, stagedFiles, updateImport, uploadImport } from './imports.ts';
-export type { UploadPart } from './imports.ts';
+export { cancelImport, importSettings, rejectImport, stageImport, stagedFiles, updateImport } from './imports.ts';
+export { findApplication, getConnector, setConnector } from './connectors.ts';
+export { getImport, listImportChanges, listImports, listImportsByPage } from './import-reads.ts';
+export { uploadImport } from './uploads.ts';
+export type { UploadPart } from './uploads.ts';
 export { approveImport, importMeta, processImport } from './run.ts';
 export { FINAL_STATUSES, IMPORT_STATUSES, appendLog, toImportView } from './views.ts';
 export type { ImportView } from './views.ts';

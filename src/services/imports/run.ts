@@ -20,7 +20,8 @@ import { loadStoredChanges, updateUnmatchedFromChanges } from './stored-changes.
 import { applyChanges } from './write-changes.ts';
 import { checkCanceled, trackRunning, untrackRunning } from './cancel.ts';
 import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './import-dir.ts';
-import { findApplication, folderNameOf, importSettings, updateImport, uploadFolder } from './imports.ts';
+import { findApplication, folderNameOf } from './connectors.ts';
+import { importSettings, updateImport, uploadFolder } from './imports.ts';
 import { buildSnapshot, ImportCanceled, ImportFailure, type SnapshotFile } from './snapshot.ts';
 import { appendLog, toImportView, type ImportFile, type LogEntry } from './views.ts';
 import { requireRight, type Actor, writeAs } from '../kernel/index.ts';

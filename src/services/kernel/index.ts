@@ -15,3 +15,5 @@ export { APPLICATION_DELETE_BLOCKERS, IDENTITY_DELETE_BLOCKERS, ORG_UNIT_DELETE_
 export { getSettings, tenantSettings, updateSettings } from './settings.ts';
 export { cancelJobs, DEFAULT_LEASE_MS, jobsOf, MAX_ATTEMPTS, runDueJobs, scheduleJob } from './scheduler.ts';
 export type { JobStatusView, NewJob, RunOptions, RunReport } from './scheduler.ts';
+export { findTenantByName, listTenants } from './tenants.ts';
+export type { TenantRef } from './tenants.ts';
