@@ -8,6 +8,7 @@ import type { JobFailureHandler, JobHandler, SecuritySettings, ServiceDeps } fro
 import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
 import { ACCESS_REQUEST_OUTCOMES, REQUEST_JOB_HANDLERS, verifyProvisioning } from './requests/index.ts';
 import { APPROVAL_JOB_HANDLERS } from './workflow/index.ts';
+import { PERSONNEL_EVENT_OUTCOMES, PERSONNEL_JOB_FAILURE_HANDLERS, PERSONNEL_JOB_HANDLERS } from './personnel/index.ts';
 import type { Caller, RequestMeta } from './kernel/index.ts';
 import { authenticateApplicationKey, createAuthFailureRecorder, type AuthFailureRecorder, authenticateApiKey, CredentialRejected, createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier, authenticateAccessToken, createKeyRing, type KeyRing } from './credentials/index.ts';
 
@@ -42,8 +43,9 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   ...APPROVAL_JOB_HANDLERS,
   ...REQUEST_JOB_HANDLERS,
+  ...PERSONNEL_JOB_HANDLERS,
 };
-const JOB_FAILURE_HANDLERS: Readonly<Record<string, JobFailureHandler>> = {};
+const JOB_FAILURE_HANDLERS: Readonly<Record<string, JobFailureHandler>> = { ...PERSONNEL_JOB_FAILURE_HANDLERS };
 
 export function createServices(given: ServiceDeps): Services {
   // Assignment rules follow directory changes unless a caller wires its own hooks.
@@ -54,7 +56,7 @@ export function createServices(given: ServiceDeps): Services {
     jobHandlers: { ...JOB_HANDLERS, ...given.jobHandlers },
     jobFailureHandlers: { ...JOB_FAILURE_HANDLERS, ...given.jobFailureHandlers },
     // An approved access request is carried out in the deciding write; imports verify connected provisioning.
-    approvalOutcomes: { access_request: ACCESS_REQUEST_OUTCOMES, ...given.approvalOutcomes },
+    approvalOutcomes: { access_request: ACCESS_REQUEST_OUTCOMES, personnel_event: PERSONNEL_EVENT_OUTCOMES, ...given.approvalOutcomes },
     afterImportApply: given.afterImportApply ?? [verifyProvisioning],
   };
   const settings: SecuritySettings = { ...DEFAULT_SECURITY, issuer: () => 'http://localhost', ...deps.security };

@@ -504,6 +504,8 @@ export interface Database {
   approval_steps: ApprovalStepsTable;
   approval_tasks: ApprovalTasksTable;
   access_requests: AccessRequestsTable;
+  personnel_events: PersonnelEventsTable;
+  personnel_event_paused: PersonnelEventPausedTable;
 }
 
 /** Approval policies (0013-access-requests): JSON columns hold canonical JSON text. */
@@ -596,4 +598,37 @@ export interface AccessRequestsTable extends Versioned {
   sod_conflicts: string;
   policy_id: string | null;
   closed_at: string | null;
+}
+
+/** A personnel event (0014-personnel-events); JSON columns hold canonical JSON text. */
+export interface PersonnelEventsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  /** onboard, offboard, role_transition, leave_of_absence */
+  type: string;
+  /** pending_approval, scheduled, in_progress, completed, canceled, failed */
+  status: string;
+  /** Null for an onboarding until its Provision stage created the identity. */
+  identity_id: string | null;
+  identity_name: string | null;
+  effective_at: string;
+  end_at: string | null;
+  /** identity (or onboarding person) + type + effective time: a replayed HR message finds its event. */
+  dedupe_key: string;
+  changes: string;
+  comment: string | null;
+  preview: string;
+  stages: string;
+  reporter_type: string;
+  reporter_id: string | null;
+  reporter_name: string | null;
+  completed_at: string | null;
+}
+
+/** The assignments a leave of absence paused (0014): its return resumes exactly these. */
+export interface PersonnelEventPausedTable {
+  tenant_id: string;
+  event_id: string;
+  assignment_id: string;
 }

@@ -103,6 +103,8 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   approval_steps: true,
   approval_tasks: true,
   access_requests: true,
+  personnel_events: true,
+  personnel_event_paused: true,
 };
 
 /** The tables whose rows belong to a tenant (they have a `tenant_id` column). */

@@ -34,6 +34,7 @@ const HANDLED: Record<string, string> = {
   'account_resolutions.application_id -> applications': 'deleted with the application',
   'account_resolutions.identity_id -> identities': 'blocks: accountResolution',
   'org_units.manager_id -> identities': 'blocks: managedUnit',
+  'personnel_event_paused.event_id -> personnel_events': 'personnel events are never deleted',
 };
 
 let t: ImportTestApp;

@@ -111,6 +111,13 @@ async function account(): Promise<string> {
   await asAdmin('PUT', `/api/v1/applications/${applicationId}/accounts/${name}`, { grants: [] });
   return name;
 }
+/** A scheduled offboarding of a fresh identity, a year ahead (so it can still be canceled). */
+async function newPersonnelEvent(): Promise<Obj> {
+  const identity = await make.identity();
+  const effectiveDate = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+  return asAdmin('POST', '/api/v1/personnel-events/offboard', { identityId: identity.id, effectiveDate });
+}
+const personnelEvent = once(newPersonnelEvent);
 const unitA = once(make.unit);
 const unitB = once(make.unit);
 const rule = once(make.rule);
@@ -432,6 +439,22 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/approval-policies': { request: fixed(`/api/v1/approval-policies`, {}) },
   'PATCH /api/v1/approval-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/approval-policies/${(await somePolicy()).id}`, payload: { autoApprove: 'low' } }) },
   'DELETE /api/v1/approval-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/approval-policies/${(await policy()).id}` }) },
+  // Personnel events (a fresh offboarding a year ahead for each request that needs one).
+  'POST /api/v1/personnel-events/onboard': { request: fixed('/api/v1/personnel-events/onboard', {}) },
+  'POST /api/v1/personnel-events/offboard': { request: fixed('/api/v1/personnel-events/offboard', {}) },
+  'POST /api/v1/personnel-events/role-transition': { request: fixed('/api/v1/personnel-events/role-transition', {}) },
+  'POST /api/v1/personnel-events/leave-of-absence': { request: fixed('/api/v1/personnel-events/leave-of-absence', {}) },
+  'GET /api/v1/personnel-events': { request: fixed('/api/v1/personnel-events') },
+  'GET /api/v1/personnel-events/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}` }) },
+  'GET /api/v1/personnel-events/:id/preview': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}/preview` }) },
+  'POST /api/v1/personnel-events/:id/cancel': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await newPersonnelEvent()).id}/cancel`, payload: {} }) },
+  'POST /api/v1/personnel-events/:id/comments': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}/comments`, payload: { comment: 'matrix' } }) },
+  'GET /api/personnel-events': { request: fixed('/api/personnel-events') },
+  'GET /api/personnel-events/:id': { tenantObject: true, request: async () => ({ url: `/api/personnel-events/${(await personnelEvent()).id}` }) },
+  'POST /api/personnel-events/onboard': { request: fixed('/api/personnel-events/onboard', {}) },
+  'POST /api/personnel-events/offboard': { request: fixed('/api/personnel-events/offboard', {}) },
+  'POST /api/personnel-events/role-transition': { request: fixed('/api/personnel-events/role-transition', {}) },
+  'POST /api/personnel-events/leave-of-absence': { request: fixed('/api/personnel-events/leave-of-absence', {}) },
 };
 
 const routes: RouteTableEntry[] = routeTableOf(t.app);

@@ -19,6 +19,7 @@ import { registerSettingsRoutes } from './settings.ts';
 import { registerApprovalPolicyRoutes } from './approval-policies.ts';
 import { registerAccessRequestRoutes } from './access-requests.ts';
 import { registerApprovalRoutes } from './approvals.ts';
+import { registerPersonnelEventRoutes } from './personnel-events.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
@@ -40,4 +41,5 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerApprovalPolicyRoutes,
   registerAccessRequestRoutes,
   registerApprovalRoutes,
+  registerPersonnelEventRoutes,
 ];

@@ -4,7 +4,8 @@
  * the rule's context). Rules are re-evaluated when a rule changes ({@link reevaluateRule})
  * and when an identity changes ({@link reevaluateRulesForIdentity}): matching identities
  * gain the resources, identities that no longer match lose them (the assignments are
- * revoked, not deleted). Every such change is audited with the rule as its cause.
+ * revoked, not deleted). A terminated identity matches no rule. Every such change is
+ * audited with the rule as its cause.
  *
  * The identity and unit write paths call these through the directory hooks
  * (src/services/access/rule-hooks.ts, wired by default in `createServices`):
@@ -263,7 +264,8 @@ type RuleRow = Database['assignment_rules'];
  */
 export async function reevaluateRule(tx: WriteTx, rule: RuleRow): Promise<{ created: number; revoked: number }> {
   const parents = await unitParents(tx);
-  const identities = await tx.db.selectFrom('identities').select(['id', 'org_unit_id', 'attributes']).where('tenant_id', '=', tx.tenantId).execute();
+  // A terminated identity matches no rule: offboarding took its birthright away for good.
+  const identities = await tx.db.selectFrom('identities').select(['id', 'org_unit_id', 'attributes']).where('tenant_id', '=', tx.tenantId).where('status', '!=', 'terminated').execute();
   const matching = Number(rule.enabled) === 1 ? identities.map((i) => factsOf(i, parents)).filter((f) => ruleMatches(JSON.parse(rule.condition) as RuleCondition, f)).map((f) => f.id) : [];
   const existing = await tx.db
     .selectFrom('assignments')
@@ -290,7 +292,13 @@ export async function reevaluateRulesForIdentity(tx: WriteTx, identityId: string
     .where('source', '=', 'rule')
     .where('state', '!=', 'revoked')
     .execute();
-  const identity = await tx.db.selectFrom('identities').select(['id', 'org_unit_id', 'attributes']).where('tenant_id', '=', tx.tenantId).where('id', '=', identityId).executeTakeFirst();
+  const identity = await tx.db
+    .selectFrom('identities')
+    .select(['id', 'org_unit_id', 'attributes'])
+    .where('tenant_id', '=', tx.tenantId)
+    .where('id', '=', identityId)
+    .where('status', '!=', 'terminated')
+    .executeTakeFirst();
   const parents = identity && rules.length ? await unitParents(tx) : new Map<string, string | null>();
   const facts = identity ? factsOf(identity, parents) : null;
   let created = 0;

@@ -44,7 +44,7 @@ export async function openApproval(deps: ServiceDeps, tx: WriteTx, subject: Appr
   const policies = await allPolicies(tx);
   const policy = subject.kind === 'personnel_event' ? (subject.personnelEventType ? policyForEventType(policies, subject.personnelEventType) : null) : mostSpecificPolicy(policies, subject.resources);
   const ref = { kind: subject.kind, id: subject.id };
-  if (!policy && subject.kind === 'personnel_event') {
+  if (!policy && subject.kind === 'personnel_event' && !subject.unnamedEventSteps?.length) {
     await recordActivity(tx, null, ref, 'No approval policy names this event type: approved at once');
     return { outcome: 'approved', steps: [], policyId: null };
   }
@@ -52,8 +52,14 @@ export async function openApproval(deps: ServiceDeps, tx: WriteTx, subject: Appr
     await recordActivity(tx, null, ref, `Approved at once by policy "${policy.name}" (risk at or below ${policy.autoApprove})`, { policyId: policy.id });
     return { outcome: 'approved', steps: [], policyId: policy.id };
   }
-  const steps = policy?.steps ?? DEFAULT_STEPS;
-  await recordActivity(tx, null, ref, policy ? `Approval by policy "${policy.name}": ${steps.map((s) => s.name).join(', then ')}` : 'No approval policy applies: the application owner approves', { policyId: policy?.id ?? null });
+  const unnamed = subject.kind === 'personnel_event' ? subject.unnamedEventSteps : undefined;
+  const steps = policy?.steps ?? unnamed ?? DEFAULT_STEPS;
+  const why = policy
+    ? `Approval by policy "${policy.name}": ${steps.map((s) => s.name).join(', then ')}`
+    : unnamed
+      ? `No approval policy names this event type and HR events are not approved at once: ${steps.map((s) => s.name).join(', then ')}`
+      : 'No approval policy applies: the application owner approves';
+  await recordActivity(tx, null, ref, why, { policyId: policy?.id ?? null });
   for (const [position, step] of steps.entries()) {
     const row: StepRow = {
       id: randomUUID(),

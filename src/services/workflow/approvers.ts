@@ -18,7 +18,7 @@ export async function approversOf(deps: ServiceDeps, scope: TenantDb, step: Pick
       return step.id ? [step.id] : [];
     case 'manager': {
       if (subject.targetOrgUnitId) return unitManagers(scope, [subject.targetOrgUnitId]);
-      if (!subject.targetIdentityIds.length) return [];
+      if (!subject.targetIdentityIds.length) return subject.newHireManagerId ? [subject.newHireManagerId] : [];
       const rows = await db.selectFrom('identities').select('manager_id').where('tenant_id', '=', tenantId).where('id', 'in', subject.targetIdentityIds).execute();
       return rows.map((r) => r.manager_id).filter((m): m is string => !!m);
     }

@@ -2,7 +2,7 @@
  * What goes through approval (an access request, a personnel event) as the approvals see it,
  * and how its steps are shown.
  */
-import type { PersonnelEventType } from '../../domain/approval-policy.ts';
+import type { PersonnelEventType, PolicyStep } from '../../domain/approval-policy.ts';
 import type { SubjectKind } from './journal.ts';
 
 export interface ApprovalSubject {
@@ -15,6 +15,13 @@ export interface ApprovalSubject {
   /** Empty for personnel events; `risk` is 1 (low) to 4 (critical). */
   resources: { type: 'permission' | 'role'; id: string; applicationId: string | null; risk: number }[];
   personnelEventType?: PersonnelEventType | undefined;
+  /**
+   * A personnel event no policy names: with steps here it goes through them (the tenant does
+   * not auto-approve HR events); without, it is approved at once.
+   */
+  unnamedEventSteps?: readonly PolicyStep[] | undefined;
+  /** An onboarding (no identity yet): the new hire's manager-to-be is its `manager` approver. */
+  newHireManagerId?: string | null | undefined;
 }
 
 export interface ApproverView {

@@ -17,6 +17,7 @@ import { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listId
 import type { ServiceDeps } from '../../../services/deps.ts';
 import type { Actor } from '../../../services/kernel/index.ts';
 import { registerPaAccessRequests } from './access-requests.ts';
+import { registerPaPersonnelEventRoutes } from './personnel-events.ts';
 import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
 
 const tags = ['permission-assist'];
@@ -177,4 +178,5 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
   );
 
   await registerPaAccessRequests(app, deps);
+  registerPaPersonnelEventRoutes(app, deps);
 }
