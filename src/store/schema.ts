@@ -458,4 +458,39 @@ export interface Database {
   unmatched_accounts: UnmatchedAccountsTable;
   account_resolutions: AccountResolutionsTable;
   import_fingerprints: ImportFingerprintsTable;
+  sod_policies: SodPoliciesTable;
+  sod_exceptions: SodExceptionsTable;
+}
+
+/** A separation-of-duties policy; 0012-sod. */
+export interface SodPoliciesTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string | null;
+  /** Canonical JSON: an array of at least two sets, each an array of `{type, id}` resources. */
+  conflicting: string;
+  /** `block` | `require_exception` */
+  mode: string;
+  /** `low` | `medium` | `high` | `critical` */
+  severity: string;
+  enabled: number;
+}
+
+/** An approved exception to a policy for one identity, until `expires_at`; 0012-sod. */
+export interface SodExceptionsTable {
+  id: string;
+  tenant_id: string;
+  policy_id: string;
+  identity_id: string;
+  reason: string;
+  expires_at: string;
+  /** The credential (or identity) that recorded the approval. */
+  approved_by: string;
+  approved_by_name: string | null;
+  approver_identity_id: string | null;
+  /** `assignment` | `access_request` */
+  subject_type: string;
+  subject_id: string | null;
+  created_at: string;
 }

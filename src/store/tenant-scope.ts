@@ -99,6 +99,8 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   unmatched_accounts: true,
   account_resolutions: true,
   import_fingerprints: true,
+  sod_policies: true,
+  sod_exceptions: true,
 };
 
 /** The tables whose rows belong to a tenant (they have a `tenant_id` column). */

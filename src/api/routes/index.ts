@@ -15,6 +15,7 @@ import { registerPermissionRoutes } from './permissions.ts';
 import { registerRoleRoutes } from './roles.ts';
 import { registerAccessRoutes } from './access.ts';
 import { registerAssignmentRoutes } from './assignments.ts';
+import { registerSodRoutes } from './sod.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
@@ -32,4 +33,5 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerExportRoutes,
   registerEventSinkRoutes,
   registerImportRoutes,
+  registerSodRoutes,
 ];

@@ -9,6 +9,7 @@ import * as m0007 from './0007-import-fingerprints.ts';
 import * as m0008 from './0008-encrypt-audit-secrets.ts';
 import * as m0009 from './0009-credential-authority.ts';
 import * as m0010 from './0010-identifier-skeletons.ts';
+import * as m0012 from './0012-sod.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -25,6 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008-encrypt-audit-secrets': m0008,
   '0009-credential-authority': m0009,
   '0010-identifier-skeletons': m0010,
+  '0012-sod': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {
