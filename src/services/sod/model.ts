@@ -67,7 +67,7 @@ export async function loadSodGraph(scope: TenantDb, keys: ReadonlySet<string>): 
 
 /** The policy resources a permission or role gives (a role's through its contents, transitively). */
 export function policyResourcesGiven(graph: SodGraph, resource: SodResource): SodResource[] {
-  if (resource.type === 'permission') return graph.permissions.has(resource.id) && graph.keys.has(resourceKey(resource)) ? [resource] : [];
+  if (resource.type === 'permission') return graph.permissions.has(resource.id) && graph.keys.has(resourceKey(resource)) ? [{ type: 'permission', id: resource.id }] : [];
   if (!graph.roles.has(resource.id)) return [];
   const out: SodResource[] = [];
   const model = { roles: graph.roles } as unknown as ReferenceModel;
