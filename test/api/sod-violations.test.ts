@@ -12,7 +12,9 @@ import { v1Calls } from '../support/catalog.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 
 let t: TestApp;
-const ids = {} as Record<string, string>;
+type Key = 'root' | 'finance' | 'payables' | 'sales' | 'vendor' | 'pay' | 'audit' | 'treasurer' | 'cfo' | 'anna' | 'ben' | 'cleo' | 'dan' | 'eve' | 'finn' | 'gus' | 'hal' | 'annaVendor' | 'annaCfo' | 'financeVendor' | 'policy' | 'other';
+const ids = {} as Record<Key, string>;
+const PEOPLE = ['anna', 'ben', 'cleo', 'dan', 'eve', 'finn', 'gus', 'hal'] as const;
 const { get, post } = v1Calls(() => t);
 
 interface Violation {
@@ -36,7 +38,7 @@ beforeAll(async () => {
     ids.audit = await fx.permission({ applicationId: app, name: 'AuditBooks' }, tx);
     ids.treasurer = await fx.role({ name: 'Treasurer', permissionIds: [ids.pay] }, tx);
     ids.cfo = await fx.role({ name: 'CFO', includedRoleIds: [ids.treasurer] }, tx);
-    for (const name of ['anna', 'ben', 'cleo', 'dan', 'eve', 'finn', 'gus', 'hal']) ids[name] = await fx.identity({ username: name, unitId: name === 'ben' ? ids.payables : null, status: name === 'gus' ? 'on_leave' : 'active' }, tx);
+    for (const name of PEOPLE) ids[name] = await fx.identity({ username: name, unitId: name === 'ben' ? ids.payables : null, status: name === 'gus' ? 'on_leave' : 'active' }, tx);
     // anna: direct permission + role giving the other (through an included role).
     ids.annaVendor = await fx.assignment({ assigneeId: ids.anna, resourceId: ids.vendor }, tx);
     ids.annaCfo = await fx.assignment({ assigneeId: ids.anna, resourceType: 'role', resourceId: ids.cfo }, tx);
