@@ -96,20 +96,80 @@ export function findConflicts(
   meet: (a: AccessContext, b: AccessContext) => boolean,
   options: { needProposed?: boolean } = {},
 ): SodFinding[] {
+  const byKey = heldByKey(held);
+  const found: SodFinding[] = [];
+  for (const policy of policies) {
+    const finding = explainConflict(policy, byKey, meet, options);
+    if (finding) found.push(finding);
+  }
+  return found;
+}
+
+/** The held items grouped by resource key (build once per identity, ask many policies). */
+export function heldByKey(held: readonly SodHeldItem[]): Map<string, SodHeldItem[]> {
   const byKey = new Map<string, SodHeldItem[]>();
   for (const item of held) {
     const k = resourceKey(item.resource);
     (byKey.get(k) ?? byKey.set(k, []).get(k)!).push(item);
   }
-  const found: SodFinding[] = [];
-  for (const policy of policies) {
-    const sets = policy.conflicting.map((set) => set.flatMap((r) => byKey.get(resourceKey(r)) ?? []));
-    if (sets.some((s) => s.length === 0)) continue;
-    const taking = sets.map((items, at) => items.filter((item) => combinationWith(sets, at, item, meet, options.needProposed === true)));
-    if (taking.some((s) => s.length === 0)) continue;
-    found.push({ policy, sets: taking.map((items, set) => ({ set, held: groupByResource(items) })) });
+  return byKey;
+}
+
+function itemsPerSet(policy: SodPolicyRule, byKey: ReadonlyMap<string, SodHeldItem[]>): SodHeldItem[][] | null {
+  const sets: SodHeldItem[][] = [];
+  for (const set of policy.conflicting) {
+    const items: SodHeldItem[] = [];
+    for (const r of set) {
+      const held = byKey.get(resourceKey(r));
+      if (held) items.push(...held);
+    }
+    if (!items.length) return null;
+    sets.push(items);
   }
-  return found;
+  return sets;
+}
+
+const policyKeys = new WeakMap<SodPolicyRule, string[][]>();
+
+function keysOf(policy: SodPolicyRule): string[][] {
+  let keys = policyKeys.get(policy);
+  if (!keys) policyKeys.set(policy, (keys = policy.conflicting.map((set) => set.map(resourceKey))));
+  return keys;
+}
+
+/**
+ * Whether the held items break the policy (no explanation: the fast question of a listing).
+ * `everywhere`: the keys of the resources held in context All, when the caller has them —
+ * then the common cases are answered without looking at the items.
+ */
+export function breaksPolicy(
+  policy: SodPolicyRule,
+  byKey: ReadonlyMap<string, SodHeldItem[]>,
+  meet: (a: AccessContext, b: AccessContext) => boolean,
+  everywhere?: ReadonlySet<string>,
+): boolean {
+  const keys = keysOf(policy);
+  if (!keys.every((set) => set.some((k) => byKey.has(k)))) return false;
+  if (everywhere && keys.every((set) => set.some((k) => everywhere.has(k)))) return true;
+  const sets = itemsPerSet(policy, byKey);
+  if (!sets) return false;
+  // Most access is held in context All, which meets every context.
+  if (sets.every((items) => items.some((i) => i.via.context.type === 'all'))) return true;
+  return sets[0]!.some((item) => combinationWith(sets, 0, item, meet, false));
+}
+
+/** The policy's conflict with its explanation, or null when the held items do not break it. */
+export function explainConflict(
+  policy: SodPolicyRule,
+  byKey: ReadonlyMap<string, SodHeldItem[]>,
+  meet: (a: AccessContext, b: AccessContext) => boolean,
+  options: { needProposed?: boolean } = {},
+): SodFinding | null {
+  const sets = itemsPerSet(policy, byKey);
+  if (!sets) return null;
+  const taking = sets.map((items, at) => items.filter((item) => combinationWith(sets, at, item, meet, options.needProposed === true)));
+  if (taking.some((s) => s.length === 0)) return null;
+  return { policy, sets: taking.map((items, set) => ({ set, held: groupByResource(items) })) };
 }
 
 /** Whether some choice of one item per set, including `fixed` for set `at`, has contexts that all meet. */

@@ -6,7 +6,7 @@
  * `counts`, role contents through its cached closures).
  */
 import type { AccessContext } from '../../domain/access.ts';
-import { resourceKey, type SodHeldItem, type SodResource, type SodVia } from '../../domain/sod.ts';
+import { heldByKey, resourceKey, type SodHeldItem, type SodResource, type SodVia } from '../../domain/sod.ts';
 import { NONE, type AssignmentNode } from '../../engine/nodes.ts';
 import { holderCandidates } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
@@ -17,6 +17,9 @@ export class IndexHoldings {
   private readonly gives = new Map<string, SodResource[]>();
   private readonly candidates = new Map<string, Set<number>>();
   private readonly held = new Map<number, SodHeldItem[]>();
+  private readonly keyed = new Map<number, Map<string, SodHeldItem[]>>();
+  private readonly everywhereKeys = new Map<number, Set<string>>();
+  private readonly chains = new Map<string, string[]>();
   private readonly policyPerms: number[];
 
   constructor(
@@ -120,6 +123,24 @@ export class IndexHoldings {
     return out;
   }
 
+  /** The keys of the policy resources the identity holds in context All (cached). */
+  everywhere(identity: number): Set<string> {
+    let known = this.everywhereKeys.get(identity);
+    if (!known) {
+      known = new Set();
+      for (const item of this.heldBy(identity)) if (item.via.context.type === 'all') known.add(resourceKey(item.resource));
+      this.everywhereKeys.set(identity, known);
+    }
+    return known;
+  }
+
+  /** {@link heldBy} grouped by resource key (cached). */
+  heldByKey(identity: number): Map<string, SodHeldItem[]> {
+    let known = this.keyed.get(identity);
+    if (!known) this.keyed.set(identity, (known = heldByKey(this.heldBy(identity))));
+    return known;
+  }
+
   private viaOf(a: AssignmentNode): SodVia {
     const { index } = this;
     return {
@@ -134,9 +155,13 @@ export class IndexHoldings {
 
   /** The unit and its ancestors, nearest first (for contexts that meet). */
   ancestors(unitId: string): string[] {
+    const known = this.chains.get(unitId);
+    if (known) return known;
     const out: string[] = [];
     for (let u = this.index.units.find(unitId), d = 0; u !== NONE && d < MAX_DEPTH; u = this.index.units.get(u).parent, d += 1) out.push(this.index.units.get(u).id);
-    return out.length ? out : [unitId];
+    const chain = out.length ? out : [unitId];
+    this.chains.set(unitId, chain);
+    return chain;
   }
 
   /** A resource's name, for explanations. */

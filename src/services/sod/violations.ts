@@ -13,7 +13,7 @@
  * `approve-requests`).
  */
 import { AppError, notFound } from '../../domain/errors.ts';
-import { contextsMeet, findConflicts, resourceKey, type SodFinding, type SodHeldItem, type SodPolicyRule } from '../../domain/sod.ts';
+import { breaksPolicy, contextsMeet, explainConflict, findConflicts, resourceKey, type SodFinding, type SodHeldItem, type SodPolicyRule } from '../../domain/sod.ts';
 import { NONE } from '../../engine/nodes.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import type { TenantDb } from '../../store/store.ts';
@@ -78,18 +78,19 @@ export async function listSodViolations(deps: ServiceDeps, actor: Actor, query: 
   const ancestors = (u: string) => h.ancestors(u);
   const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, ancestors);
 
-  const found: { key: string; policy: SodPolicyRule; identity: number; finding: SodFinding }[] = [];
-  for (const policy of policies.sort((a, b) => cmp(a.id, b.id))) {
+  // First the fast question for every candidate (is the policy broken?), then the
+  // explanation only for the rows of the page.
+  const found: { key: string; policy: SodPolicyRule; identity: number }[] = [];
+  for (const policy of policies) {
     const candidates = only === NONE ? candidatesOf(h, policy) : [only];
     for (const i of candidates) {
       const key = `${policy.id}\u0000${index.identities.get(i).id}`;
       if (pager.after !== null && key <= pager.after) continue;
-      const [finding] = findConflicts([policy], h.heldBy(i), meet);
-      if (finding) found.push({ key, policy, identity: i, finding });
+      if (breaksPolicy(policy, h.heldByKey(i), meet, h.everywhere(i))) found.push({ key, policy, identity: i });
     }
   }
   found.sort((a, b) => cmp(a.key, b.key));
-  const rows = found.slice(0, pager.limit + 1);
+  const rows = found.slice(0, pager.limit + 1).map((r) => ({ ...r, finding: explainConflict(r.policy, h.heldByKey(r.identity), meet)! }));
   const exceptions = await activeExceptions(scope, rows.length > 200 ? null : rows.map((r) => index.identities.get(r.identity).id), new Date(engine.now()).toISOString());
   const page = pager.page(rows, (r) => r.key, (r): SodViolation => {
     const n = index.identities.get(r.identity);
