@@ -174,25 +174,21 @@ export async function loadSodModel(scope: TenantDb, graph: SodGraph, identityIds
     model.assignments.push(rows.get(r.id)!.fact);
     (byAssignee.get(r.assignee_id) ?? byAssignee.set(r.assignee_id, []).get(r.assignee_id)!).push(r.id);
   };
+  // By assignee only (its index), the resources filtered here: a filter on the resources
+  // too would let the planner scan every assignment of the policies' roles instead.
+  const gives = (r: { resource_type: string; resource_id: string }) => (r.resource_type === 'role' ? graph.roles.has(r.resource_id) : graph.permissions.has(r.resource_id));
   const loadAssigned = async (assigneeType: 'identity' | 'orgUnit', assignees: readonly string[]) => {
-    for (const [type, ids] of [['permission', [...graph.permissions]], ['role', [...graph.roles.keys()]]] as const) {
-      if (!ids.length) continue;
-      for (const who of chunked(assignees)) {
-        for (const what of chunked(ids)) {
-          const found = await scope.db
-            .selectFrom('assignments')
-            .selectAll()
-            .where('tenant_id', '=', scope.tenantId)
-            .where('assignee_type', '=', assigneeType)
-            .where('assignee_id', 'in', who)
-            .where('resource_type', '=', type)
-            .where('resource_id', 'in', what)
-            .where('state', '=', 'active')
-            .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', nowIso)]))
-            .execute();
-          found.forEach(add);
-        }
-      }
+    for (const who of chunked(assignees)) {
+      const found = await scope.db
+        .selectFrom('assignments')
+        .selectAll()
+        .where('tenant_id', '=', scope.tenantId)
+        .where('assignee_type', '=', assigneeType)
+        .where('assignee_id', 'in', who)
+        .where('state', '=', 'active')
+        .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', nowIso)]))
+        .execute();
+      found.filter(gives).forEach(add);
     }
   };
 
