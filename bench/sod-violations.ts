@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       }
       return stats(samples);
     };
-    const assignTouching = await assign(true);
+    const assignTouching = namedRoles.length ? await assign(true) : null;
     const assignOther = await assign(false);
 
     const summary = {
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(summary, null, 2));
     mkdirSync(join('bench', 'results'), { recursive: true });
-    writeFileSync(join('bench', 'results', `sod-violations-${size}-${backend}.json`), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileSync(join('bench', 'results', `sod-violations-${size}-${backend}${POLICIES === 50 ? '' : `-${POLICIES}-policies`}.json`), `${JSON.stringify(summary, null, 2)}\n`);
   } finally {
     await dispose();
   }

@@ -120,9 +120,12 @@ export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, inp
   if (!input.adds.length) return [];
   const policies = await enabledPolicies(tx);
   if (!policies.length) return [];
+  const keys = new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey)));
+  // A permission gives only itself: one no policy names cannot take part in a conflict.
+  if (input.adds.every((a) => a.type === 'permission' && !keys.has(resourceKey(a)))) return [];
   const now = deps.now().getTime();
   const nowIso = new Date(now).toISOString();
-  const graph = await loadSodGraph(tx, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))));
+  const graph = await loadSodGraph(tx, keys);
   const given = input.adds.map((add) => ({ add, gives: policyResourcesGiven(graph, add) })).filter((g) => g.gives.length > 0);
   if (!given.length) return [];
 
@@ -177,7 +180,9 @@ export async function sodTouches(tx: TenantDb, adds: readonly SodAdd[]): Promise
   if (!adds.length) return false;
   const policies = await enabledPolicies(tx);
   if (!policies.length) return false;
-  const graph = await loadSodGraph(tx, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))));
+  const keys = new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey)));
+  if (adds.every((a) => a.type === 'permission' && !keys.has(resourceKey(a)))) return false;
+  const graph = await loadSodGraph(tx, keys);
   return adds.some((add) => policyResourcesGiven(graph, add).length > 0);
 }
 
