@@ -506,6 +506,8 @@ export interface Database {
   access_requests: AccessRequestsTable;
   personnel_events: PersonnelEventsTable;
   personnel_event_paused: PersonnelEventPausedTable;
+  sod_policies: SodPoliciesTable;
+  sod_exceptions: SodExceptionsTable;
 }
 
 /** Approval policies (0013-access-requests): JSON columns hold canonical JSON text. */
@@ -631,4 +633,37 @@ export interface PersonnelEventPausedTable {
   tenant_id: string;
   event_id: string;
   assignment_id: string;
+}
+
+/** A separation-of-duties policy; 0012-sod. */
+export interface SodPoliciesTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string | null;
+  /** Canonical JSON: an array of at least two sets, each an array of `{type, id}` resources. */
+  conflicting: string;
+  /** `block` | `require_exception` */
+  mode: string;
+  /** `low` | `medium` | `high` | `critical` */
+  severity: string;
+  enabled: number;
+}
+
+/** An approved exception to a policy for one identity, until `expires_at`; 0012-sod. */
+export interface SodExceptionsTable {
+  id: string;
+  tenant_id: string;
+  policy_id: string;
+  identity_id: string;
+  reason: string;
+  expires_at: string;
+  /** The credential (or identity) that recorded the approval. */
+  approved_by: string;
+  approved_by_name: string | null;
+  approver_identity_id: string | null;
+  /** `assignment` | `access_request` */
+  subject_type: string;
+  subject_id: string | null;
+  created_at: string;
 }

@@ -105,6 +105,8 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   access_requests: true,
   personnel_events: true,
   personnel_event_paused: true,
+  sod_policies: true,
+  sod_exceptions: true,
 };
 
 /** The tables whose rows belong to a tenant (they have a `tenant_id` column). */

@@ -4,6 +4,7 @@ import type { App, RouteDeps } from '../deps.ts';
 import { changeAssignmentState, createAssignment, delegateAssignment, getAssignment, listAssignments, type StateAction, createAssignmentRule, deleteAssignmentRule, getAssignmentRule, listAssignmentRules, updateAssignmentRule } from '../../services/access/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { AUTHENTICATED, needs } from '../route-auth.ts';
+import { SodExceptionBody } from './sod.ts';
 import { Assignee, Assignment, AssignmentRule, Context, DateTime, Id, Resource, Revision, RuleBody, RuleCondition } from './access-schemas.ts';
 
 const IdParams = Type.Object({ id: Id });
@@ -19,6 +20,10 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: ['access'],
         summary: 'Assign a permission or role to an identity or organization unit',
+        description:
+          'Checked against the separation-of-duties policies on effective access (roles and unit inheritance included): a conflict with a `block` policy is a 409 `conflict` ' +
+          '(`reason: sod_conflict`, naming the policy and the conflicting access); with a `require_exception` policy a 409 (`reason: sod_exception_required`) unless the body carries ' +
+          '`sodException {reason, expiresAt}` (needs approve-requests), which is then recorded and audited.',
         body: Type.Object(
           {
             assignee: Assignee,
@@ -28,6 +33,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
             validFrom: Type.Optional(Type.Union([DateTime, Type.Null()])),
             validTo: Type.Optional(Type.Union([DateTime, Type.Null()])),
             reason: Reason,
+            sodException: Type.Optional(SodExceptionBody),
           },
           { additionalProperties: false },
         ),

@@ -20,6 +20,7 @@ import { registerApprovalPolicyRoutes } from './approval-policies.ts';
 import { registerAccessRequestRoutes } from './access-requests.ts';
 import { registerApprovalRoutes } from './approvals.ts';
 import { registerPersonnelEventRoutes } from './personnel-events.ts';
+import { registerSodRoutes } from './sod.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
@@ -42,4 +43,5 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerAccessRequestRoutes,
   registerApprovalRoutes,
   registerPersonnelEventRoutes,
+  registerSodRoutes,
 ];

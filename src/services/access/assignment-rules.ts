@@ -13,6 +13,16 @@
  * ```ts
  * await reevaluateRulesForIdentity(tx, identityId);
  * ```
+ *
+ * Separation of duties: a rule never creates an assignment that breaks a policy (a `block`
+ * one, or a `require_exception` one without an unexpired exception for that identity —
+ * rules cannot carry exceptions). When the rule itself is created or changed through the
+ * API, such an assignment refuses the whole change (409 naming the policy, the identity and
+ * the conflicting access), so the administrator sees it at once. When a directory change
+ * (an identity created or changed, a unit moved) re-evaluates the rules, the directory
+ * change goes through and only that assignment is left out, recorded as the audit event
+ * `sod.blocked` (the identity, the rule, the resource and the conflicts); it is made on a
+ * later re-evaluation once the conflict is gone.
  */
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
@@ -23,6 +33,7 @@ import { isUniqueViolation, type WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import { afterWrite, invalid, normalizeContext, requireHoldsRightsOf, requireResource } from './common.ts';
 import { insertAssignment, setState } from './assignments.ts';
+import { checkSod, enforceSod, sodTouches, unmitigated } from '../sod/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 export interface RuleCondition {
@@ -141,7 +152,7 @@ export async function createAssignmentRule(deps: ServiceDeps, actor: Actor, inpu
       const view = toView(row);
       tx.audit({ action: 'assignment_rule.create', targetType: 'assignment_rule', targetId: row.id, after: view });
       tx.change('assignment_rule', row.id, 'create');
-      await reevaluateRule(tx, row);
+      await reevaluateRule(tx, row, actor);
       return view;
     });
     await afterWrite(deps, tenantId);
@@ -185,7 +196,7 @@ export async function updateAssignmentRule(
       const view = toView(updated);
       tx.audit({ action: 'assignment_rule.update', targetType: 'assignment_rule', targetId: id, before: toView(row), after: view });
       tx.change('assignment_rule', id, 'update');
-      await reevaluateRule(tx, updated);
+      await reevaluateRule(tx, updated, actor);
       return view;
     });
     await afterWrite(deps, tenantId);
@@ -262,7 +273,7 @@ type RuleRow = Database['assignment_rules'];
  * creates the missing ones, revokes those of identities that no longer match (or of
  * resources or a context the rule no longer gives). A disabled rule gives nothing.
  */
-export async function reevaluateRule(tx: WriteTx, rule: RuleRow): Promise<{ created: number; revoked: number }> {
+export async function reevaluateRule(tx: WriteTx, rule: RuleRow, refuseSodAs?: Actor): Promise<{ created: number; revoked: number }> {
   const parents = await unitParents(tx);
   // A terminated identity matches no rule: offboarding took its birthright away for good.
   const identities = await tx.db.selectFrom('identities').select(['id', 'org_unit_id', 'attributes']).where('tenant_id', '=', tx.tenantId).where('status', '!=', 'terminated').execute();
@@ -274,7 +285,7 @@ export async function reevaluateRule(tx: WriteTx, rule: RuleRow): Promise<{ crea
     .where('rule_id', '=', rule.id)
     .where('state', '!=', 'revoked')
     .execute();
-  return reconcile(tx, rule, matching, existing);
+  return reconcile(tx, rule, matching, existing, undefined, refuseSodAs);
 }
 
 /**
@@ -318,7 +329,14 @@ export async function reevaluateRulesForIdentity(tx: WriteTx, identityId: string
   return { created, revoked };
 }
 
-async function reconcile(tx: WriteTx, rule: RuleRow, matching: string[], existing: Database['assignments'][], onlyIdentity?: string): Promise<{ created: number; revoked: number }> {
+async function reconcile(
+  tx: WriteTx,
+  rule: RuleRow,
+  matching: string[],
+  existing: Database['assignments'][],
+  onlyIdentity?: string,
+  refuseSodAs?: Actor,
+): Promise<{ created: number; revoked: number }> {
   const resources = JSON.parse(rule.resources) as RuleResource[];
   const key = (identity: string, type: string, id: string, ctxType: string, ctxId: string | null) => `${identity}|${type}|${id}|${ctxType}|${ctxId ?? ''}`;
   const want = new Set<string>();
@@ -337,9 +355,25 @@ async function reconcile(tx: WriteTx, rule: RuleRow, matching: string[], existin
     revoked += 1;
   }
   let created = 0;
+  const context = { type: rule.context_type as AccessContext['type'], id: rule.context_id };
+  const sod = await sodTouches(tx, resources.map((r) => ({ ...r, context, source: 'rule' })));
+  const clock = { now: () => new Date(tx.now) };
   for (const i of matching) {
     for (const r of resources) {
       if (have.has(key(i, r.type, r.id, rule.context_type, rule.context_id))) continue;
+      if (sod) {
+        const stopping = unmitigated(await checkSod(tx, clock, { identityIds: [i], adds: [{ ...r, context, source: 'rule' }] }));
+        if (stopping.length && refuseSodAs) await enforceSod(tx, refuseSodAs, stopping, { subject: { type: 'assignment', id: null }, exceptionAllowed: false });
+        if (stopping.length) {
+          tx.audit({
+            action: 'sod.blocked',
+            targetType: 'identity',
+            targetId: i,
+            after: { ruleId: rule.id, ruleName: rule.name, resource: r, context, conflicts: stopping.map((c) => ({ policy: c.policy, conflicting: c.conflicting })) },
+          });
+          continue;
+        }
+      }
       await insertAssignment(
         tx,
         {

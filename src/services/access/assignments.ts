@@ -20,6 +20,7 @@ import { NONE } from '../../engine/nodes.ts';
 import type { Database } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
+import { checkSod, enforceSod, validateSodException, type SodExceptionInput } from '../sod/index.ts';
 import {
   afterWrite,
   decodeCursor,
@@ -44,6 +45,13 @@ export interface CreateAssignmentInput {
   validFrom?: string | null | undefined;
   validTo?: string | null | undefined;
   reason?: string | null | undefined;
+  /** An approved exception for the `require_exception` separation-of-duties policies the assignment would break (needs approve-requests). */
+  sodException?: SodExceptionInput | undefined;
+}
+
+/** The identities or units an assignment reaches, as the separation-of-duties check takes them. */
+function sodTargets(assignee: { type: 'identity' | 'orgUnit'; id: string }) {
+  return assignee.type === 'orgUnit' ? { orgUnitIds: [assignee.id] } : { identityIds: [assignee.id] };
 }
 
 export async function createAssignment(deps: ServiceDeps, actor: Actor, input: CreateAssignmentInput): Promise<{ assignment: AssignmentView; revision: number }> {
@@ -55,26 +63,38 @@ export async function createAssignment(deps: ServiceDeps, actor: Actor, input: C
   await requireResource(scope, input.resource);
   const context = await normalizeContext(scope, input.context);
   await requireHoldsRightsOf(scope, actor, input.resource);
-  const { value, revision } = await writeAs(deps, actor, async (tx) =>
-    insertAssignment(tx, {
-      assignee: input.assignee,
-      resource: input.resource,
-      context,
-      source: input.source ?? 'direct',
-      validFrom: input.validFrom ?? null,
-      validTo: input.validTo ?? null,
-      reason: input.reason ?? null,
-      createdBy: actor.caller.id,
-      delegatedFromId: null,
-      delegatorId: null,
-      ruleId: null,
-    }),
-  );
+  if (input.sodException) validateSodException(actor, input.sodException, deps.now());
+  const source = input.source ?? 'direct';
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const id = randomUUID();
+    const conflicts = await checkSod(tx, deps, { ...sodTargets(input.assignee), adds: [{ ...input.resource, context, source }] });
+    const exceptions = await enforceSod(tx, actor, conflicts, { exception: input.sodException, subject: { type: 'assignment', id } });
+    return insertAssignment(
+      tx,
+      {
+        id,
+        assignee: input.assignee,
+        resource: input.resource,
+        context,
+        source,
+        validFrom: input.validFrom ?? null,
+        validTo: input.validTo ?? null,
+        reason: input.reason ?? null,
+        createdBy: actor.caller.id,
+        delegatedFromId: null,
+        delegatorId: null,
+        ruleId: null,
+      },
+      exceptions.length ? { sodExceptions: exceptions } : undefined,
+    );
+  });
   await afterWrite(deps, tenantId);
   return { assignment: value, revision };
 }
 
 export interface NewAssignment {
+  /** A fresh id when not given. */
+  id?: string | undefined;
   assignee: { type: 'identity' | 'orgUnit'; id: string };
   resource: { type: 'permission' | 'role'; id: string };
   context: AccessContext;
@@ -91,7 +111,7 @@ export interface NewAssignment {
 /** Inserts an assignment inside a write, with its audit event and change-feed entry. */
 export async function insertAssignment(tx: WriteTx, a: NewAssignment, cause?: Record<string, unknown>): Promise<AssignmentView> {
   const row: Database['assignments'] = {
-    id: randomUUID(),
+    id: a.id ?? randomUUID(),
     tenant_id: tx.tenantId,
     assignee_type: a.assignee.type,
     assignee_id: a.assignee.id,
@@ -140,6 +160,13 @@ export async function changeAssignmentState(
     if (!row) throw notFound('assignment', id);
     const ownDelegation = row.delegator_id !== null && row.delegator_id !== undefined && row.delegator_id === actor.caller.identityId;
     if (!ownDelegation) requireRight(actor, 'manage-users');
+    if (action === 'resume') {
+      // Resuming gives the access back: the separation-of-duties policies apply as to a new assignment.
+      const assignee = { type: row.assignee_type === 'orgUnit' ? ('orgUnit' as const) : ('identity' as const), id: row.assignee_id };
+      const resource = { type: row.resource_type === 'role' ? ('role' as const) : ('permission' as const), id: row.resource_id };
+      const conflicts = await checkSod(tx, deps, { ...sodTargets(assignee), adds: [{ ...resource, context: { type: row.context_type as AccessContext['type'], id: row.context_id }, source: row.source }] });
+      await enforceSod(tx, actor, conflicts, { subject: { type: 'assignment', id: row.id }, exceptionAllowed: false });
+    }
     return setState(tx, row, action, reason ?? null);
   });
   await afterWrite(deps, tenantId);
@@ -269,8 +296,10 @@ export async function delegateAssignment(deps: ServiceDeps, actor: Actor, source
   }
   const validTo = input.validTo ?? source.valid_to;
   if (source.valid_to && validTo && Date.parse(validTo) > Date.parse(source.valid_to)) throw invalid('validTo', `must not be after the source's validTo (${source.valid_to})`);
-  const { value, revision } = await writeAs(deps, actor, async (tx) =>
-    insertAssignment(tx, {
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const conflicts = await checkSod(tx, deps, { identityIds: [input.assigneeId], adds: [{ ...resource, context, source: 'delegation' }] });
+    await enforceSod(tx, actor, conflicts, { subject: { type: 'assignment', id: null }, exceptionAllowed: false });
+    return insertAssignment(tx, {
       assignee: { type: 'identity', id: input.assigneeId },
       resource,
       context,
@@ -282,8 +311,8 @@ export async function delegateAssignment(deps: ServiceDeps, actor: Actor, source
       delegatedFromId: sourceId,
       delegatorId: identityId,
       ruleId: null,
-    }),
-  );
+    });
+  });
   await afterWrite(deps, tenantId);
   return { assignment: value, revision };
 }

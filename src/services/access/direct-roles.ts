@@ -7,6 +7,7 @@
 import { CONTEXT_ALL } from '../../domain/access.ts';
 import type { WriteTx } from '../../store/store.ts';
 import { requireHoldsRightsOf } from './common.ts';
+import { checkSod, enforceSod } from '../sod/index.ts';
 import type { Actor } from '../kernel/index.ts';
 import { insertAssignment, listAssignments, setState } from './assignments.ts';
 import { createIdentity, updateIdentity, type CreateIdentityInput, type IdentityRecord, type UpdateIdentityInput } from '../directory/index.ts';
@@ -40,7 +41,7 @@ export async function listDirectRoleIds(deps: ServiceDeps, actor: Actor, identit
  * for added roles, revocation for removed ones (rights checks: the caller's own for the
  * added roles here, the rights guard on the whole write).
  */
-export async function setDirectRolesInTx(tx: WriteTx, actor: Actor, identityId: string, roleIds: readonly string[]): Promise<void> {
+export async function setDirectRolesInTx(deps: ServiceDeps, tx: WriteTx, actor: Actor, identityId: string, roleIds: readonly string[]): Promise<void> {
   const current = await tx.db
     .selectFrom('assignments')
     .selectAll()
@@ -54,6 +55,11 @@ export async function setDirectRolesInTx(tx: WriteTx, actor: Actor, identityId: 
     .execute();
   const wanted = new Set(roleIds);
   const held = new Set(current.map((a) => a.resource_id));
+  const added = [...wanted].filter((roleId) => !held.has(roleId));
+  // Separation of duties: the added roles together, on top of what the identity holds in this write
+  // (its rule assignments included). No exception can be given here: refused as for `block`.
+  const conflicts = await checkSod(tx, deps, { identityIds: [identityId], adds: added.map((id) => ({ type: 'role' as const, id })) });
+  await enforceSod(tx, actor, conflicts, { subject: { type: 'assignment', id: null }, exceptionAllowed: false });
   for (const roleId of wanted) {
     if (held.has(roleId)) continue;
     const resource = { type: 'role' as const, id: roleId };
@@ -77,7 +83,7 @@ export async function setDirectRolesInTx(tx: WriteTx, actor: Actor, identityId: 
 
 /** Creates an identity with exactly these direct roles, in one write. */
 export async function createIdentityWithRoles(deps: ServiceDeps, actor: Actor, fields: CreateIdentityInput, roleIds: readonly string[]): Promise<IdentityRecord & { revision: number }> {
-  return createIdentity(deps, actor, fields, roleIds.length ? (tx, id) => setDirectRolesInTx(tx, actor, id, roleIds) : undefined);
+  return createIdentity(deps, actor, fields, roleIds.length ? (tx, id) => setDirectRolesInTx(deps, tx, actor, id, roleIds) : undefined);
 }
 
 /** Updates an identity and, when `roleIds` is given, sets its direct roles, in one write. */
@@ -88,5 +94,5 @@ export async function updateIdentityWithRoles(
   patch: UpdateIdentityInput,
   roleIds: readonly string[] | undefined,
 ): Promise<IdentityRecord & { revision: number }> {
-  return updateIdentity(deps, actor, identityId, patch, undefined, roleIds ? (tx, id) => setDirectRolesInTx(tx, actor, id, roleIds) : undefined);
+  return updateIdentity(deps, actor, identityId, patch, undefined, roleIds ? (tx, id) => setDirectRolesInTx(deps, tx, actor, id, roleIds) : undefined);
 }

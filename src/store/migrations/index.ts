@@ -12,6 +12,7 @@ import * as m0010 from './0010-identifier-skeletons.ts';
 import * as m0011 from './0011-workflow-core.ts';
 import * as m0013 from './0013-access-requests.ts';
 import * as m0014 from './0014-personnel-events.ts';
+import * as m0012 from './0012-sod.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -31,6 +32,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011-workflow-core': m0011,
   '0013-access-requests': m0013,
   '0014-personnel-events': m0014,
+  '0012-sod': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,193 @@
+/** `/sod-policies` and `/sod-violations`: separation of duties. */
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../deps.ts';
+import { etagOf } from '../../domain/etag.ts';
+import { MAX_SOD_SETS, MAX_SOD_SET_SIZE } from '../../domain/sod.ts';
+import { SOD_READ_RIGHTS, createSodPolicy, deleteSodPolicy, getSodPolicy, listSodPolicies, listSodViolations, updateSodPolicy } from '../../services/sod/index.ts';
+import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
+import { needs } from '../route-auth.ts';
+import { IdParams, IdempotencyHeaders, IfMatchHeaders, ListQuery, PageOf, RevisionOnly, Written } from '../schemas.ts';
+import { ContextOut, DateTime, Id, Resource, Revision } from './access-schemas.ts';
+
+const tags = ['separation of duties'];
+
+const Mode = Type.Union([Type.Literal('block'), Type.Literal('require_exception')], {
+  description: '`block`: a write that would create the conflict is refused (409); `require_exception`: refused unless it carries an approved exception',
+});
+const Severity = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')]);
+const Sets = Type.Array(Type.Array(Resource, { maxItems: MAX_SOD_SET_SIZE }), {
+  maxItems: MAX_SOD_SETS,
+  description: 'At least two sets of resources; holding one resource of every set (in contexts that meet) is a conflict',
+});
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Description = Type.Union([Type.String({ maxLength: 2000 }), Type.Null()]);
+
+const Policy = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  conflicting: Type.Array(Type.Array(Resource)),
+  mode: Mode,
+  severity: Severity,
+  enabled: Type.Boolean(),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+  version: Type.Integer(),
+});
+
+const CreatePolicy = Type.Object(
+  { name: Name, description: Type.Optional(Description), conflicting: Sets, mode: Type.Optional(Mode), severity: Type.Optional(Severity), enabled: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+const PatchPolicy = Type.Partial(CreatePolicy, { additionalProperties: false });
+
+const PolicyRef = Type.Object({ id: Type.String(), name: Type.String(), mode: Mode, severity: Severity });
+const Via = Type.Object({
+  assignmentId: Type.Union([Type.String(), Type.Null()], { description: 'null for access that is only proposed' }),
+  proposed: Type.Boolean(),
+  source: Type.String(),
+  assignee: Type.Object({ type: Type.Union([Type.Literal('identity'), Type.Literal('orgUnit')]), id: Type.String() }),
+  assigned: Resource,
+  context: ContextOut,
+});
+const Held = Type.Object({
+  resource: Type.Object({ type: Type.Union([Type.Literal('permission'), Type.Literal('role')]), id: Type.String(), name: Type.Union([Type.String(), Type.Null()]) }),
+  via: Type.Array(Via),
+});
+const SodException = Type.Object({
+  id: Type.String(),
+  policyId: Type.String(),
+  identityId: Type.String(),
+  reason: Type.String(),
+  expiresAt: DateTime,
+  approvedBy: Type.Object({ id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), identityId: Type.Union([Type.String(), Type.Null()]) }),
+  subject: Type.Object({ type: Type.String(), id: Type.Union([Type.String(), Type.Null()]) }),
+  createdAt: DateTime,
+});
+const Violation = Type.Object({
+  policy: PolicyRef,
+  identity: Type.Object({
+    id: Type.String(),
+    subject: Type.String(),
+    username: Type.Union([Type.String(), Type.Null()]),
+    displayName: Type.Union([Type.String(), Type.Null()]),
+    status: Type.String(),
+  }),
+  conflicting: Type.Array(Type.Object({ set: Type.Integer({ description: 'Position of the set in the policy' }), held: Type.Array(Held) })),
+  exception: Type.Union([SodException, Type.Null()], { description: 'The unexpired exception that mitigates the violation' }),
+});
+
+export function registerSodRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+
+  app.post(
+    '/sod-policies',
+    {
+      config: needs('manage-roles'),
+      schema: {
+        tags,
+        summary: 'Create a separation-of-duties policy',
+        description:
+          'Names are unique in the tenant (409 naming `name`). `conflicting` needs at least two non-empty sets; an unknown resource is a 400 naming it (`conflicting[1][0].id`). ' +
+          'Defaults: `mode` block, `severity` medium, `enabled` true.',
+        headers: IdempotencyHeaders,
+        body: CreatePolicy,
+        response: { 201: Written(Policy) },
+      },
+    },
+    async (request, reply) => {
+      const { policy, revision } = await createSodPolicy(sd, actorOf(request), request.body);
+      reply.header('etag', etagOf(policy.version)).header('location', `/api/v1/sod-policies/${policy.id}`);
+      return sendWritten(reply, 201, policy, revision);
+    },
+  );
+
+  app.get(
+    '/sod-policies',
+    {
+      config: needs(...SOD_READ_RIGHTS),
+      schema: {
+        tags,
+        summary: 'List separation-of-duties policies',
+        description: 'In name order, cursor-paged. Filter: `enabled`.',
+        querystring: Type.Object({ ...ListQuery, enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 200: PageOf(Policy) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, enabled } = request.query;
+      return listSodPolicies(sd, actorOf(request), { enabled }, { limit, cursor });
+    },
+  );
+
+  app.get(
+    '/sod-policies/:id',
+    { config: needs(...SOD_READ_RIGHTS), schema: { tags, summary: 'Get a separation-of-duties policy (with its ETag)', params: IdParams, response: { 200: Policy } } },
+    async (request, reply) => {
+      const policy = await getSodPolicy(sd, actorOf(request), request.params.id);
+      return sendWithEtag(reply, policy, policy.version);
+    },
+  );
+
+  app.patch(
+    '/sod-policies/:id',
+    {
+      config: needs('manage-roles'),
+      schema: {
+        tags,
+        summary: 'Change a separation-of-duties policy',
+        description: 'Only the fields sent change; `conflicting` replaces the sets. Existing access is not changed: violations it now makes are listed by `GET /sod-violations`.',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: PatchPolicy,
+        response: { 200: Written(Policy) },
+      },
+    },
+    async (request, reply) => {
+      const { policy, revision } = await updateSodPolicy(sd, actorOf(request), request.params.id, request.body, request.headers['if-match']);
+      reply.header('etag', etagOf(policy.version));
+      return sendWritten(reply, 200, policy, revision);
+    },
+  );
+
+  app.delete(
+    '/sod-policies/:id',
+    {
+      config: needs('manage-roles'),
+      schema: { tags, summary: 'Delete a separation-of-duties policy (and the exceptions recorded against it)', params: IdParams, headers: IfMatchHeaders, response: { 200: RevisionOnly } },
+    },
+    async (request, reply) => {
+      const { revision } = await deleteSodPolicy(sd, actorOf(request), request.params.id, request.headers['if-match']);
+      return sendWritten(reply, 200, {}, revision);
+    },
+  );
+
+  app.get(
+    '/sod-violations',
+    {
+      config: needs(...SOD_READ_RIGHTS),
+      schema: {
+        tags,
+        summary: 'Current separation-of-duties violations in the tenant',
+        description:
+          'Every identity whose effective access (roles, unit inheritance and delegations included) breaks an enabled policy now, with the held access of each set and the assignments behind it, ' +
+          'and the unexpired exception that mitigates it. Answered by the access index; ordered by policy id, then identity id; cursor-paged. `minRevision` waits (bounded) until this node has applied that revision.',
+        querystring: Type.Object(
+          { ...ListQuery, policyId: Type.Optional(Id), identityId: Type.Optional(Id), minRevision: Type.Optional(Type.Integer({ minimum: 0 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Intersect([PageOf(Violation), Type.Object({ revision: Revision })]) },
+      },
+    },
+    async (request) => listSodViolations(sd, actorOf(request), request.query),
+  );
+}
+
+/** The body field of writes that may carry an approved exception (POST /assignments). */
+export const SodExceptionBody = Type.Object(
+  {
+    reason: Type.String({ minLength: 1, maxLength: 2000 }),
+    expiresAt: Type.String({ format: 'date-time', description: 'When the exception ends (in the future)' }),
+  },
+  { additionalProperties: false, description: 'An approved exception for the require_exception policies this write would break (the caller needs approve-requests)' },
+);

@@ -1,0 +1,173 @@
+/**
+ * What identities hold of the policies' resources, answered by the access index (committed
+ * state): who may hold a resource (the holder candidates: assignees of it or of a role
+ * giving it, and the members of assigned units), and, for one identity, each policy
+ * resource it holds now with the assignment behind it (rules 1-6 through the index's
+ * `counts`, role contents through its cached closures).
+ */
+import type { AccessContext } from '../../domain/access.ts';
+import { heldByKey, resourceKey, type SodHeldItem, type SodResource, type SodVia } from '../../domain/sod.ts';
+import { NONE, type AssignmentNode } from '../../engine/nodes.ts';
+import { holderCandidates } from '../../engine/queries.ts';
+import type { TenantIndex } from '../../engine/tenant-index.ts';
+
+const MAX_DEPTH = 256;
+
+export class IndexHoldings {
+  private readonly gives = new Map<string, SodResource[]>();
+  private readonly candidates = new Map<string, Set<number>>();
+  private readonly held = new Map<number, SodHeldItem[]>();
+  private readonly keyed = new Map<number, Map<string, SodHeldItem[]>>();
+  private readonly everywhereKeys = new Map<number, Set<string>>();
+  private readonly chains = new Map<string, string[]>();
+  private readonly policyPerms: number[];
+
+  constructor(
+    private readonly index: TenantIndex,
+    private readonly keys: ReadonlySet<string>,
+    private readonly now: number,
+  ) {
+    this.policyPerms = [...keys].filter((k) => k.startsWith('permission:')).map((k) => index.perms.find(k.slice('permission:'.length))).filter((p) => p !== NONE);
+  }
+
+  /** The policy resources an assignment's resource gives (cached per resource). */
+  givenBy(isRole: boolean, slot: number): SodResource[] {
+    const cacheKey = `${isRole ? 'r' : 'p'}${slot}`;
+    const known = this.gives.get(cacheKey);
+    if (known) return known;
+    const out: SodResource[] = [];
+    const { index } = this;
+    if (!isRole) {
+      const perm = index.perms.get(slot);
+      if (perm.exists && this.keys.has(`permission:${perm.id}`)) out.push({ type: 'permission', id: perm.id });
+    } else if (index.roles.get(slot).exists) {
+      for (const r of index.roleClosure(slot)) {
+        const id = index.roles.get(r).id;
+        if (this.keys.has(`role:${id}`)) out.push({ type: 'role', id });
+      }
+      const perms = index.rolePermissions(slot);
+      for (const p of this.policyPerms) if (perms.has(p)) out.push({ type: 'permission', id: index.perms.get(p).id });
+    }
+    this.gives.set(cacheKey, out);
+    return out;
+  }
+
+  /** Identities that may hold the resource (a superset; {@link heldBy} decides). */
+  candidatesOf(resource: SodResource): Set<number> {
+    const k = resourceKey(resource);
+    let found = this.candidates.get(k);
+    if (found) return found;
+    const { index } = this;
+    if (resource.type === 'permission') {
+      const p = index.perms.find(resource.id);
+      found = p === NONE ? new Set() : holderCandidates(index, p, 'assigned');
+    } else {
+      found = new Set();
+      const start = index.roles.find(resource.id);
+      const roles = new Set<number>();
+      const stack = start === NONE ? [] : [start];
+      while (stack.length) {
+        const r = stack.pop()!;
+        if (roles.has(r) || !index.roles.get(r).exists) continue;
+        roles.add(r);
+        for (const parent of index.roles.get(r).includedBy) stack.push(parent);
+      }
+      for (const r of roles) {
+        for (const aIdx of index.roles.get(r).assignments) {
+          const a = index.assignments.get(aIdx);
+          if (!a.exists || !a.active) continue;
+          if (a.assigneeIsUnit) this.addMembers(a.assignee, found);
+          else found.add(a.assignee);
+        }
+      }
+    }
+    this.candidates.set(k, found);
+    return found;
+  }
+
+  private addMembers(unit: number, out: Set<number>): void {
+    const stack = [unit];
+    const seen = new Set<number>();
+    while (stack.length) {
+      const u = stack.pop()!;
+      if (seen.has(u)) continue;
+      seen.add(u);
+      const node = this.index.units.get(u);
+      for (const m of node.members) out.add(m);
+      for (const c of node.children) stack.push(c);
+    }
+  }
+
+  /** Each policy resource the identity holds now, once per assignment behind it (cached). */
+  heldBy(identity: number): SodHeldItem[] {
+    const known = this.held.get(identity);
+    if (known) return known;
+    const { index } = this;
+    const out: SodHeldItem[] = [];
+    const node = index.identities.get(identity);
+    if (node.exists && node.active) {
+      const visit = (aIdx: number) => {
+        const a = index.assignments.get(aIdx);
+        if (!a.exists || !a.active) return;
+        const given = this.givenBy(a.resourceIsRole, a.resource);
+        if (!given.length || !index.counts(a, this.now, { lo: -Infinity, hi: Infinity })) return;
+        const via = this.viaOf(a);
+        for (const resource of given) out.push({ resource, via });
+      };
+      node.assignments.forEach(visit);
+      for (let u = node.unit, d = 0; u !== NONE && d < MAX_DEPTH; u = index.units.get(u).parent, d += 1) {
+        if (index.units.get(u).exists) index.units.get(u).assignments.forEach(visit);
+      }
+    }
+    this.held.set(identity, out);
+    return out;
+  }
+
+  /** The keys of the policy resources the identity holds in context All (cached). */
+  everywhere(identity: number): Set<string> {
+    let known = this.everywhereKeys.get(identity);
+    if (!known) {
+      known = new Set();
+      for (const item of this.heldBy(identity)) if (item.via.context.type === 'all') known.add(resourceKey(item.resource));
+      this.everywhereKeys.set(identity, known);
+    }
+    return known;
+  }
+
+  /** {@link heldBy} grouped by resource key (cached). */
+  heldByKey(identity: number): Map<string, SodHeldItem[]> {
+    let known = this.keyed.get(identity);
+    if (!known) this.keyed.set(identity, (known = heldByKey(this.heldBy(identity))));
+    return known;
+  }
+
+  private viaOf(a: AssignmentNode): SodVia {
+    const { index } = this;
+    return {
+      assignmentId: a.id,
+      proposed: false,
+      source: a.source,
+      assignee: a.assigneeIsUnit ? { type: 'orgUnit', id: index.units.get(a.assignee).id } : { type: 'identity', id: index.identities.get(a.assignee).id },
+      assigned: a.resourceIsRole ? { type: 'role', id: index.roles.get(a.resource).id } : { type: 'permission', id: index.perms.get(a.resource).id },
+      context: { type: a.contextType, id: a.contextId } as AccessContext,
+    };
+  }
+
+  /** The unit and its ancestors, nearest first (for contexts that meet). */
+  ancestors(unitId: string): string[] {
+    const known = this.chains.get(unitId);
+    if (known) return known;
+    const out: string[] = [];
+    for (let u = this.index.units.find(unitId), d = 0; u !== NONE && d < MAX_DEPTH; u = this.index.units.get(u).parent, d += 1) out.push(this.index.units.get(u).id);
+    const chain = out.length ? out : [unitId];
+    this.chains.set(unitId, chain);
+    return chain;
+  }
+
+  /** A resource's name, for explanations. */
+  nameOf(resource: SodResource): string | null {
+    const table = resource.type === 'role' ? this.index.roles : this.index.perms;
+    const slot = table.find(resource.id);
+    return slot === NONE ? null : table.get(slot).name;
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Separation of duties: policies of conflicting permissions and roles, the check every
+ * path that adds access makes inside its write, exceptions, and the current violations.
+ *
+ * The public face of this folder: code outside it imports from here only.
+ */
+export { checkSod, enforceSod, recordSodException, sodTouches, unmitigated, validateSodException } from './checks.ts';
+export type { SodAdd, SodCheckInput, SodConflict, SodExceptionInput, SodExceptionView, SodHeldView } from './checks.ts';
+export { SOD_READ_RIGHTS, createSodPolicy, deleteSodPolicy, getSodPolicy, listSodPolicies, updateSodPolicy } from './policies.ts';
+export type { SodPolicyInput, SodPolicyPatch, SodPolicyView } from './policies.ts';
+export { listSodViolations, sodConflicts } from './violations.ts';
+export type { SodViolation, ViolationQuery } from './violations.ts';
