@@ -7,6 +7,7 @@ import type { ServerSecrets } from '../domain/server-secrets.ts';
 import type { AccessEngine } from '../engine/engine.ts';
 import type { Store, WriteTx } from '../store/store.ts';
 import type { IdentityView, OrgUnitView } from './directory/views.ts';
+import type { Actor } from './kernel/actor.ts';
 
 export interface ServiceDeps {
   store: Store;
@@ -57,8 +58,14 @@ export type JobFailureHandler = (deps: ServiceDeps, tx: WriteTx, job: ScheduledJ
 export type ApprovalSubjectKind = 'access_request' | 'personnel_event';
 
 /** Called inside the write that decides a subject's last approval step (or rejects one). */
+/** The decision that approved a subject's last step (absent when a policy approved it at once). */
+export interface ApprovalDecision {
+  actor: Actor;
+  comment: string | null;
+}
+
 export interface ApprovalOutcomeHandler {
-  approved(deps: ServiceDeps, tx: WriteTx, subjectId: string): Promise<void>;
+  approved(deps: ServiceDeps, tx: WriteTx, subjectId: string, decision?: ApprovalDecision): Promise<void>;
   rejected(deps: ServiceDeps, tx: WriteTx, subjectId: string, comment: string | null): Promise<void>;
 }
 

@@ -247,6 +247,15 @@ async function approvalTask(): Promise<string> {
 }
 const policy = () => asAdmin('POST', '/api/v1/approval-policies', { name: unique('matrix-policy'), appliesTo: { minRisk: 'critical' }, steps: [{ name: 'Manager', approver: 'manager' }] });
 const somePolicy = once(policy);
+/** A separation-of-duties policy between two fresh permissions (nobody holds both). */
+const sodPolicy = async () =>
+  asAdmin('POST', '/api/v1/sod-policies', {
+    name: unique('matrix-sod'),
+    conflicting: [[{ type: 'permission', id: (await make.permission()).id }], [{ type: 'permission', id: (await make.permission()).id }]],
+    mode: 'block',
+    severity: 'high',
+  });
+const someSodPolicy = once(sodPolicy);
 const someRequest = once(accessRequest);
 
 const MATRIX: Record<string, Row> = {
@@ -434,6 +443,12 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/approvals': { request: fixed(`/api/v1/approvals`) },
   'POST /api/v1/approvals/:id/approve': { tenantObject: true, request: async () => ({ url: `/api/v1/approvals/${await approvalTask()}/approve`, payload: {} }) },
   'POST /api/v1/approvals/:id/reject': { tenantObject: true, request: async () => ({ url: `/api/v1/approvals/${await approvalTask()}/reject`, payload: {} }) },
+  'GET /api/v1/sod-policies': { request: fixed(`/api/v1/sod-policies`) },
+  'GET /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await someSodPolicy()).id}` }) },
+  'POST /api/v1/sod-policies': { request: fixed(`/api/v1/sod-policies`, {}) },
+  'PATCH /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await someSodPolicy()).id}`, payload: { severity: 'low' } }) },
+  'DELETE /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await sodPolicy()).id}` }) },
+  'GET /api/v1/sod-violations': { request: fixed(`/api/v1/sod-violations`) },
   'GET /api/v1/approval-policies': { request: fixed(`/api/v1/approval-policies`) },
   'GET /api/v1/approval-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/approval-policies/${(await somePolicy()).id}` }) },
   'POST /api/v1/approval-policies': { request: fixed(`/api/v1/approval-policies`, {}) },

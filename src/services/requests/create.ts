@@ -23,7 +23,7 @@ import type { ServiceDeps } from '../deps.ts';
 import { auditState, requestRef, type RequestAction, type RequestRow } from './model.ts';
 import { carryOut } from './provisioning.ts';
 import { requestView } from './reads.ts';
-import { sodCheck } from './sod.ts';
+import { refuseBlocked, sodCheck } from './sod.ts';
 import { unitMemberIds } from './members.ts';
 
 export interface CreateRequestInput {
@@ -147,9 +147,11 @@ export async function createAccessRequest(deps: ServiceDeps, actor: Actor, input
       const open = await tx.db.selectFrom('access_requests').select(['number']).where('tenant_id', '=', tx.tenantId).where('action', '=', 'add').where('target_id', '=', targetId).where('resource_id', '=', resource.id).where('context_type', '=', context.type).where('status', 'in', ['pending', 'scheduled', 'open']).executeTakeFirst();
       if (open) throw noChange(`request #${open.number} already asks for it`, { requestNumber: Number(open.number) });
     }
-    const conflicts = input.action === 'add' || input.action === 'restore' ? await sodCheck(tx, deps, { identityIds: target.members, adds: [resource] }) : [];
-    const blocking = conflicts.find((c) => c.mode === 'block');
-    if (blocking) throw new AppError('conflict', `separation of duties: policy "${blocking.policyName}" forbids this combination`, { details: { reason: 'sod_conflict', conflicts } });
+    const conflicts =
+      input.action === 'add' || input.action === 'restore'
+        ? await sodCheck(tx, deps, { ...(targetType === 'identity' ? { identityIds: [targetId] } : { orgUnitIds: [targetId] }), adds: [{ ...resource, context }] })
+        : [];
+    await refuseBlocked(tx, actor, conflicts);
     const row: RequestRow = {
       id: randomUUID(),
       tenant_id: tx.tenantId,

@@ -18,10 +18,11 @@ import type { WriteTx } from '../../store/store.ts';
 import { changeAssignmentTerms, insertAssignment, setState, type StateAction } from '../access/index.ts';
 import { scheduleJob, tenantSettings } from '../kernel/index.ts';
 import { permissionsOfRoles, recordActivity } from '../workflow/index.ts';
-import type { ApprovalOutcomeHandler, ImportApplyListener, JobHandler, ServiceDeps } from '../deps.ts';
+import type { AccessContext } from '../../domain/access.ts';
+import type { ApprovalDecision, ApprovalOutcomeHandler, ImportApplyListener, JobHandler, ServiceDeps } from '../deps.ts';
 import { auditState, requestRef, type ProvisioningCheck, type RequestRow } from './model.ts';
 import { unitMemberIds } from './members.ts';
-import { sodCheck } from './sod.ts';
+import { approveAgainstSod, sodCheck } from './sod.ts';
 
 export const ACTIVATE_JOB = 'accessRequest.activate';
 
@@ -72,7 +73,7 @@ async function actOnAssignment(tx: WriteTx, row: RequestRow): Promise<RequestRow
 }
 
 /** The approved outcome: carries the request out (see the module comment). */
-export async function carryOut(deps: ServiceDeps, tx: WriteTx, id: string): Promise<void> {
+export async function carryOut(deps: ServiceDeps, tx: WriteTx, id: string, decision?: ApprovalDecision): Promise<void> {
   let row = await loadRow(tx, id);
   if (row.status !== 'pending') throw new AppError('conflict', `access request #${row.number} is ${row.status}`);
   if (row.action === 'add') {
@@ -86,9 +87,14 @@ export async function carryOut(deps: ServiceDeps, tx: WriteTx, id: string): Prom
   }
   if (row.action === 'add' || row.action === 'restore') {
     // Separation of duties again at approval: the targets' access may have changed since submission.
-    const conflicts = await sodCheck(tx, deps, { identityIds: await targetIdentities(tx, row), adds: [{ type: row.resource_type === 'role' ? 'role' : 'permission', id: row.resource_id }] });
-    const blocking = conflicts.find((c) => c.mode === 'block');
-    if (blocking) throw new AppError('conflict', `separation of duties: policy "${blocking.policyName}" forbids this combination`, { details: { reason: 'sod_conflict', conflicts } });
+    const unit = row.target_type === 'orgUnit';
+    const conflicts = await sodCheck(tx, deps, {
+      ...(unit ? { orgUnitIds: [row.target_id] } : { identityIds: [row.target_id] }),
+      adds: [{ type: row.resource_type === 'role' ? 'role' : 'permission', id: row.resource_id, context: { type: row.context_type, id: row.context_id } as AccessContext }],
+    });
+    const standing = await approveAgainstSod(tx, { id: row.id, number: Number(row.number), validTo: row.valid_to }, conflicts, decision);
+    // The conflicts as they stand at approval (with the exceptions just recorded) are written with the approval.
+    row = { ...row, sod_conflicts: JSON.stringify(standing) };
   }
   const future = row.valid_from !== null && Date.parse(row.valid_from) > Date.parse(tx.now);
   const checks = await connectedChecks(tx, row);

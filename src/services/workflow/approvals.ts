@@ -209,7 +209,7 @@ export async function decideTask(deps: ServiceDeps, tx: WriteTx, actor: Actor, t
     await recordActivity(tx, null, subject, `Step "${next.name}" opened${next.due_at ? `, due ${next.due_at}` : ''}`);
     return { ...subjectRef(subject), outcome: 'open' };
   }
-  await outcomeHandler(deps, subject.kind).approved(deps, tx, subject.id);
+  await outcomeHandler(deps, subject.kind).approved(deps, tx, subject.id, { actor, comment });
   return { ...subjectRef(subject), outcome: 'approved' };
 }
 
