@@ -10,3 +10,4 @@ export { streamMembers } from './members.ts';
 export type { MemberView } from './members.ts';
 export { UNIT_NAME_PATTERN, createOrgUnit, deleteOrgUnit, findOrgUnitByExternalId, getOrgUnit, getOrgUnitByNumber, listOrgUnits, listUnitMembers, updateOrgUnit } from './org-units.ts';
 export type { IdentityView, OrgUnitView } from './views.ts';
+export { toIdentityView } from './identity-records.ts';

@@ -14,32 +14,12 @@ import { canonicalJson } from '../../domain/canonical-json.ts';
 import { identifierSkeleton } from '../../domain/identifiers.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
-import type { IdentityView } from '../directory/index.ts';
+import { toIdentityView as viewOf, type IdentityView } from '../directory/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { IdentityChanges } from './model.ts';
 
 type IdentityRow = Database['identities'];
 
-function viewOf(row: IdentityRow): IdentityView {
-  return {
-    id: row.id,
-    number: Number(row.number),
-    subject: row.subject,
-    username: row.username,
-    email: row.email,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    displayName: row.display_name,
-    employeeNumber: row.employee_number,
-    type: row.type,
-    status: row.status,
-    managerId: row.manager_id,
-    orgUnitId: row.org_unit_id,
-    attributes: JSON.parse(row.attributes) as Record<string, string>,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 export async function identityRow(scope: TenantDb, id: string): Promise<IdentityRow | undefined> {
   return scope.db.selectFrom('identities').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
