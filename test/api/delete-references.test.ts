@@ -38,8 +38,10 @@ const HANDLED: Record<string, string> = {
 };
 
 let t: ImportTestApp;
+/** While set, a running import waits at its first cancel point: "in progress" for as long as a test needs. */
+let importGate: Promise<void> | null = null;
 beforeAll(async () => {
-  t = await createImportTestApp();
+  t = await createImportTestApp({ onCheckpoint: () => importGate ?? undefined });
 });
 afterAll(async () => t.close());
 
@@ -134,9 +136,17 @@ describe('deleting an application', () => {
     const appId = await createApplication(t.store, t.tenantId, { name: 'Imported' });
     await putGrantsConnector(t, appId, 'imported');
     dropFile(t.importDir, 'imported', 'grants.csv', 'login,entitlement\nann,read\n');
-    const staged = await api('POST', '/imports/stage', { applicationId: appId });
-    expect(staged.statusCode, staged.body).toBe(201);
-    expectBlocked(await api('DELETE', `/applications/${appId}`), 'import');
+    // Hold the import (the worker starts it at once) so that it is still in progress when the delete comes.
+    let release = () => {};
+    importGate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const staged = await api('POST', '/imports/stage', { applicationId: appId });
+      expect(staged.statusCode, staged.body).toBe(201);
+      expectBlocked(await api('DELETE', `/applications/${appId}`), 'import');
+    } finally {
+      importGate = null;
+      release();
+    }
     await drain(t);
     const holder = await createIdentity(t.store, t.tenantId, { subject: 's:resolution-target' });
     expect((await api('PUT', `/applications/${appId}/account-resolutions/later`, { resolution: 'linked', identityId: holder })).statusCode).toBe(200);
