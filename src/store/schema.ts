@@ -626,6 +626,8 @@ export interface PersonnelEventsTable extends Versioned {
   reporter_id: string | null;
   reporter_name: string | null;
   completed_at: string | null;
+  /** The creator's Grantory rights (JSON array; null: the system): the most the event's stages may give (0015). */
+  creator_rights: string | null;
 }
 
 /** The assignments a leave of absence paused (0014): its return resumes exactly these. */

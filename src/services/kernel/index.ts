@@ -8,7 +8,7 @@ export type { Actor, Caller, RequestMeta } from './actor.ts';
 export { findIdempotentResponse, requestFingerprint, saveIdempotentResponse, validIdempotencyKey } from './idempotency.ts';
 export { MAX_PAGE_SIZE, openCursor, openPager, sealCursor } from './pagination.ts';
 export type { CursorBinding, Page } from './pagination.ts';
-export { writeAs } from './rights-guard.ts';
+export { withRightsGuard, writeAs } from './rights-guard.ts';
 export { containsText } from './text-search.ts';
 export { storeReadiness } from './readiness.ts';
 export { APPLICATION_DELETE_BLOCKERS, IDENTITY_DELETE_BLOCKERS, ORG_UNIT_DELETE_BLOCKERS, assertNotBlocked, deleteApplicationRecords } from './delete-blockers.ts';

@@ -54,21 +54,28 @@ const NAMED = 5;
  * rights guard on the write's effect before it commits.
  */
 export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {
-  return deps.store.write(actor.caller.tenantId, writeMeta(actor), async (tx) => {
-    const touched = new Map<string, Set<string>>();
-    const watched: WriteTx = {
-      ...tx,
-      change: (entity, entityId, op) => {
-        (touched.get(entity) ?? touched.set(entity, new Set()).get(entity)!).add(entityId);
-        tx.change(entity, entityId, op);
-      },
-    };
-    const value = await fn(watched);
-    if (actor.caller.kind !== 'system' && (await mayMoveRights(deps.store, tx, touched))) {
-      await guardRights(deps.store, tx, actor, touched.get('identity') ?? new Set());
-    }
-    return value;
-  });
+  return deps.store.write(actor.caller.tenantId, writeMeta(actor), (tx) =>
+    actor.caller.kind === 'system' ? fn(tx) : withRightsGuard(deps.store, tx, actor.caller.rights, fn),
+  );
+}
+
+/**
+ * Inside a write: runs `fn`, then the rights guard on its effect as if done by a caller
+ * holding `allowed` — for work done later on someone's behalf (a personnel event's stage,
+ * run by the scheduler with the rights of whoever created the event).
+ */
+export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  const touched = new Map<string, Set<string>>();
+  const watched: WriteTx = {
+    ...tx,
+    change: (entity, entityId, op) => {
+      (touched.get(entity) ?? touched.set(entity, new Set()).get(entity)!).add(entityId);
+      tx.change(entity, entityId, op);
+    },
+  };
+  const value = await fn(watched);
+  if (await mayMoveRights(store, tx, touched)) await guardRights(store, tx, allowed, touched.get('identity') ?? new Set());
+  return value;
 }
 
 /**
@@ -97,12 +104,12 @@ async function mayMoveRights(store: Store, tx: WriteTx, touched: ReadonlyMap<str
   return false;
 }
 
-async function guardRights(store: Store, tx: WriteTx, actor: Actor, changedIdentities: ReadonlySet<string>): Promise<void> {
+async function guardRights(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, changedIdentities: ReadonlySet<string>): Promise<void> {
   const after = await loadRightsState(tx, tx.now);
   let before: RightsState | undefined;
   const beforeState = async () => (before ??= await loadRightsState(store.committed(tx.tenantId), tx.now));
 
-  const beyond = new Set(RIGHTS.filter((r) => !actor.caller.rights.has(r)));
+  const beyond = new Set(RIGHTS.filter((r) => !allowed.has(r)));
   if (beyond.size) {
     const gains = await findGains(await beforeState(), after, beyond, changedIdentities);
     if (gains.size) {

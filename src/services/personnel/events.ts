@@ -208,6 +208,7 @@ export async function createPersonnelEvent(deps: ServiceDeps, actor: Actor, inpu
       reporter_id: actor.caller.kind === 'system' ? null : actor.caller.id,
       reporter_name: actor.caller.name,
       completed_at: null,
+      creator_rights: actor.caller.kind === 'system' ? null : JSON.stringify([...actor.caller.rights].sort()),
       created_at: tx.now,
       updated_at: tx.now,
       version: 1,

@@ -22,8 +22,9 @@
  * deleted, ...) changes nothing and fails the event, with the reason in the stage's detail.
  */
 import type { WriteTx } from '../../store/store.ts';
+import type { Right } from '../../domain/rights.ts';
 import { delegationRowsFrom, holdForReview, identityAssignmentRows, pauseIdentityAssignments, resumeAssignments, revokeAssignments } from '../access/index.ts';
-import { cancelJobs, scheduleJob, tenantSettings } from '../kernel/index.ts';
+import { cancelJobs, scheduleJob, tenantSettings, withRightsGuard } from '../kernel/index.ts';
 import { recordActivity } from '../workflow/index.ts';
 import type { JobFailureHandler, JobHandler, ScheduledJob, ServiceDeps } from '../deps.ts';
 import { eventRow, saveEvent } from './event-rows.ts';
@@ -185,7 +186,10 @@ export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, 
     tx.audit({ action: 'personnelEvent.stageSkipped', targetType: 'personnelEvent', targetId: eventId, after: { stage, reason: 'not pending' } });
     return;
   }
-  const result = await effect(deps, tx, row);
+  // The stage may give no identity a Grantory right its creator did not hold (nor remove the
+  // last full administrator): a refusal fails the job at once, and nothing of the stage remains.
+  const allowed = row.creator_rights === null ? null : new Set(JSON.parse(row.creator_rights) as Right[]);
+  const result = allowed ? await withRightsGuard(deps.store, tx, allowed, (guarded) => effect(deps, guarded, row)) : await effect(deps, tx, row);
   if ('failed' in result) {
     const failed = stages.map((s) => (s.name === stage ? { ...s, status: 'failed' as const, startedAt: tx.now, completedAt: tx.now, detail: { error: result.failed } } : s.status === 'pending' ? { ...s, status: 'canceled' as const } : s));
     await saveEvent(tx, row, { status: 'failed', stages: failed });
