@@ -17,3 +17,5 @@ export { cancelJobs, DEFAULT_LEASE_MS, jobsOf, MAX_ATTEMPTS, runDueJobs, schedul
 export type { JobStatusView, NewJob, RunOptions, RunReport } from './scheduler.ts';
 export { findTenantByName, listTenants } from './tenants.ts';
 export type { TenantRef } from './tenants.ts';
+export { addIncludingRoles, chunks, roleEntry } from './role-closure.ts';
+export type { RoleContents } from './role-closure.ts';

@@ -18,6 +18,7 @@ import { timeOf, type AssignmentFact } from '../../domain/access.ts';
 import { GRANTORY_APPLICATION, isRight, type Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
+import { addIncludingRoles, chunks, roleEntry, type RoleContents } from './role-closure.ts';
 
 /**
  * `potential`: what an assignment gives while active and not expired, including one valid
@@ -42,14 +43,7 @@ export interface RightsState {
   readonly children: ReadonlyMap<string, string[]>;
 }
 
-/** Bound for `in (...)` lists, well under both databases' parameter limits. */
-const CHUNK = 500;
-
-export function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
+export { chunks };
 
 /** The permissions that are rights, and the roles that give one (transitively). */
 export interface RightsCore {
@@ -74,25 +68,13 @@ export async function loadRightsCore(scope: TenantDb): Promise<RightsCore> {
   for (const p of permissions) if (isRight(p.name)) rightOf.set(p.id, p.name);
 
   // The roles that give a right: those holding one, and those including such a role.
-  const roles = new Map<string, { permissionIds: string[]; includedRoleIds: string[] }>();
-  const roleOf = (id: string) => roles.get(id) ?? roles.set(id, { permissionIds: [], includedRoleIds: [] }).get(id)!;
+  const roles: RoleContents = new Map();
+  const roleOf = (id: string) => roleEntry(roles, id);
   for (const ids of chunks([...rightOf.keys()])) {
     const rows = await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId).where('permission_id', 'in', ids).execute();
     for (const r of rows) roleOf(r.role_id).permissionIds.push(r.permission_id);
   }
-  let frontier = [...roles.keys()];
-  while (frontier.length) {
-    const next: string[] = [];
-    for (const ids of chunks(frontier)) {
-      const rows = await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).where('included_role_id', 'in', ids).execute();
-      for (const r of rows) {
-        if (!roles.has(r.role_id)) next.push(r.role_id);
-        const including = roleOf(r.role_id);
-        if (!including.includedRoleIds.includes(r.included_role_id)) including.includedRoleIds.push(r.included_role_id);
-      }
-    }
-    frontier = [...new Set(next)];
-  }
+  await addIncludingRoles(scope, roles);
   return { rightOf, roles };
 }
 

@@ -16,16 +16,11 @@ import { timeOf, type AccessContext, type AssignmentFact } from '../../domain/ac
 import { resourceKey, type SodResource } from '../../domain/sod.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
+import { addIncludingRoles, chunks, roleEntry, type RoleContents } from '../kernel/index.ts';
 
-const CHUNK = 500;
+export const chunked = chunks;
 
-export function chunked<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
-
-type Roles = Map<string, { permissionIds: string[]; includedRoleIds: string[] }>;
+type Roles = RoleContents;
 
 /** The policy resources and the roles that give one (a role graph cut down to what matters). */
 export interface SodGraph {
@@ -40,7 +35,7 @@ export async function loadSodGraph(scope: TenantDb, keys: ReadonlySet<string>): 
   const of = (type: string) => [...keys].filter((k) => k.startsWith(`${type}:`)).map((k) => k.slice(type.length + 1));
   const permissions = new Set<string>();
   const roles: Roles = new Map();
-  const roleOf = (id: string) => roles.get(id) ?? roles.set(id, { permissionIds: [], includedRoleIds: [] }).get(id)!;
+  const roleOf = (id: string) => roleEntry(roles, id);
   for (const ids of chunked(of('permission'))) {
     for (const r of await db.selectFrom('permissions').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()) permissions.add(r.id);
     const rows = await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId).where('permission_id', 'in', ids).execute();
@@ -49,19 +44,7 @@ export async function loadSodGraph(scope: TenantDb, keys: ReadonlySet<string>): 
   for (const ids of chunked(of('role'))) {
     for (const r of await db.selectFrom('roles').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()) roleOf(r.id);
   }
-  let frontier = [...roles.keys()];
-  while (frontier.length) {
-    const next: string[] = [];
-    for (const ids of chunked(frontier)) {
-      const rows = await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).where('included_role_id', 'in', ids).execute();
-      for (const r of rows) {
-        if (!roles.has(r.role_id)) next.push(r.role_id);
-        const including = roleOf(r.role_id);
-        if (!including.includedRoleIds.includes(r.included_role_id)) including.includedRoleIds.push(r.included_role_id);
-      }
-    }
-    frontier = [...new Set(next)];
-  }
+  await addIncludingRoles({ db, tenantId }, roles);
   return { keys, permissions, roles };
 }
 
