@@ -38,10 +38,13 @@ const HANDLED: Record<string, string> = {
 };
 
 let t: ImportTestApp;
-/** While set, a running import waits at its first cancel point: "in progress" for as long as a test needs. */
+/**
+ * While set, a running import waits while reading its files — before its write transaction,
+ * so the delete is not stuck behind the import's lock: "in progress" for as long as a test needs.
+ */
 let importGate: Promise<void> | null = null;
 beforeAll(async () => {
-  t = await createImportTestApp({ onCheckpoint: () => importGate ?? undefined });
+  t = await createImportTestApp({ onCheckpoint: (point) => (point.where === 'while reading the files' ? (importGate ?? undefined) : undefined) });
 });
 afterAll(async () => t.close());
 
