@@ -138,7 +138,9 @@ describe('Permission Assist: application imports', () => {
   it('cancels it (200 Canceling), then refuses to cancel it again (409)', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/application-imports/cancel', headers: bearer(), payload: { applicationImportId: stagedId } });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ id: stagedId, status: 'Canceling' });
+    // Canceling while the worker ends it; Canceled when this process was already running it and
+    // the cancel signal ended the run before the request's own write (the worker is fast here).
+    expect(res.json()).toMatchObject({ id: stagedId, status: expect.stringMatching(/^Cancel(ing|ed)$/) });
     await drain(t);
     const again = await t.app.inject({ method: 'POST', url: '/api/application-imports/cancel', headers: bearer(), payload: { applicationImportId: stagedId } });
     expect(again.statusCode).toBe(409);
