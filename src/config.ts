@@ -11,6 +11,7 @@
  * | DATABASE_URL | --database-url | (embedded SQLite) |
  * | GRANTORY_BOOTSTRAP_ADMIN_KEY | — | (generated on first start) |
  * | GRANTORY_LOG_LEVEL | --log-level | info |
+ * | GRANTORY_LOG_FORMAT | --log-format | pretty on a terminal, json otherwise |
  * | GRANTORY_BODY_LIMIT | --body-limit | 1048576 (bytes) |
  * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
  * | GRANTORY_AUDIT_CHECKPOINT_INTERVAL | — | 3600 (seconds between signed audit checkpoints; 0 disables) |
@@ -46,6 +47,8 @@ export interface Config {
   databaseUrl: string | undefined;
   bootstrapAdminKey: string | undefined;
   logLevel: LogLevel;
+  /** One line per request for people (`pretty`) or machines (`json`); unset: pretty on a terminal. */
+  logFormat: LogFormat | undefined;
   bodyLimit: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   auditCheckpointIntervalMs: number;
@@ -110,6 +113,8 @@ export interface RateLimitConfig {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export class ConfigError extends Error {
   constructor(
@@ -118,36 +123,6 @@ export class ConfigError extends Error {
   ) {
     super(`${setting}: ${message}`);
   }
-}
-
-const FLAGS: Record<string, string> = {
-  '--port': 'GRANTORY_PORT',
-  '--host': 'GRANTORY_HOST',
-  '--data-dir': 'GRANTORY_DATA_DIR',
-  '--database-url': 'DATABASE_URL',
-  '--log-level': 'GRANTORY_LOG_LEVEL',
-  '--body-limit': 'GRANTORY_BODY_LIMIT',
-  '--import-dir': 'GRANTORY_IMPORT_DIR',
-};
-
-/** Reads `--flag value` / `--flag=value` pairs into setting names; other arguments are returned. */
-export function parseFlags(argv: readonly string[]): { settings: Record<string, string>; rest: string[] } {
-  const settings: Record<string, string> = {};
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const setting = FLAGS[flag];
-    if (!setting) {
-      rest.push(arg);
-      continue;
-    }
-    const value = inline ?? argv[i + 1];
-    if (value === undefined) throw new ConfigError(setting, `${flag} needs a value`);
-    if (inline === undefined) i += 1;
-    settings[setting] = value;
-  }
-  return { settings, rest };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string> = {}): Config {
@@ -165,6 +140,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
   const logLevel = (get('GRANTORY_LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('GRANTORY_LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const logFormat = get('GRANTORY_LOG_FORMAT') as LogFormat | undefined;
+  if (logFormat !== undefined && !LOG_FORMATS.includes(logFormat)) {
+    throw new ConfigError('GRANTORY_LOG_FORMAT', `"${logFormat}" is not one of ${LOG_FORMATS.join(', ')}`);
   }
 
   const bodyText = get('GRANTORY_BODY_LIMIT') ?? '1048576';
@@ -266,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     databaseUrl,
     bootstrapAdminKey,
     logLevel,
+    logFormat,
     bodyLimit,
     sqliteSynchronous: sync,
     auditCheckpointIntervalMs,

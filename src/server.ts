@@ -17,6 +17,8 @@ import { resolveSecretKey } from './secret-key.ts';
 import { openConfiguredStore } from './configured-store.ts';
 import { createImportWorker } from './jobs/import-worker.ts';
 import type { Store } from './store/store.ts';
+import { CONSOLE_DIR } from './install-dir.ts';
+import { CONSOLE_PATH, DOCS_PATH, consoleInstalled } from './api/routes/front-door.ts';
 
 export interface RunningServer {
   app: App;
@@ -77,6 +79,8 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       metrics,
       bodyLimit: config.bodyLimit,
       logLevel: config.logLevel,
+      logFormat: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+      consoleDir: CONSOLE_DIR,
       rateLimits: config.rateLimits,
       connections: config.connections,
       readiness: async () => (bootstrapped ? engine.notReadyReason() : 'the first-start setup is not finished'),
@@ -98,11 +102,6 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     engine.start().catch((e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
     if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
     if (generatedFile) io.err(`grantory: generated the server secret key into ${generatedFile} (back it up with the database)`);
-    if (boot.generatedKey) {
-      io.err('grantory: generated the administrator API key (shown once; store it now):');
-      io.err(`  ${boot.generatedKey}`);
-      io.err('  use it as: Authorization: Bearer <key>');
-    }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -118,6 +117,16 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     });
     importWorker.start();
     io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
+    if (boot.generatedKey) {
+      io.err('grantory: generated the administrator API key (shown once; store it now):');
+      io.err(`  ${boot.generatedKey}`);
+      io.err(`  use it as: Authorization: Bearer <key>, e.g. curl -H "Authorization: Bearer <key>" ${url}/api/v1/me`);
+    }
+    io.err(
+      consoleInstalled(CONSOLE_DIR)
+        ? `grantory: next: open ${url}${CONSOLE_PATH} (the console) or ${url}${DOCS_PATH} (the API reference)`
+        : `grantory: next: open ${url}${DOCS_PATH} (the API reference; ${url}/ lists the starting points)`,
+    );
     let closing: Promise<void> | null = null;
     return {
       app: running,

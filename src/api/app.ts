@@ -10,9 +10,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, {
+  LogController,
   type FastifyReply,
   type FastifyRequest,
-  type FastifyServerOptions,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
@@ -37,6 +37,9 @@ import type { App, RouteDeps } from './deps.ts';
 import { badUrlEncoding, registerTextGuard, utf8Parser } from './text-guard.ts';
 import { registerQueryGuard } from './query-guard.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
+import { registerFrontDoor } from './routes/front-door.ts';
+import { loggerOptions, registerRequestLog, type LogFormat } from './request-log.ts';
+export { LOG_REDACT } from './request-log.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
 import { createRateLimiters, rateLimited, setRateLimitHeaders } from './rate-limit.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
@@ -50,6 +53,10 @@ export interface AppOptions {
   metrics?: Metrics;
   bodyLimit?: number;
   logLevel?: string;
+  /** `json` (the default) or `pretty` (request-log.ts). */
+  logFormat?: LogFormat;
+  /** Directory of the console's built files; `GET /` leads to the console when it holds index.html (front-door.ts). */
+  consoleDir?: string;
   /** Readiness checks beyond the store (e.g. the access index built). */
   readiness?: () => Promise<string | null>;
   /** Per-node rate limits (see rate-limit.ts); defaults apply when absent. */
@@ -73,33 +80,20 @@ function makeAjv(coerce: boolean): Ajv {
   return ajv;
 }
 
-/** Secrets never reach the log. */
-export const LOG_REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'headers.authorization',
-  '*.client_secret',
-  '*.password',
-  '*.secret',
-  '*.key',
-];
-
 const NATIVE_PREFIX = '/api/v1';
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const metrics = options.metrics ?? createMetrics();
-  const logger: FastifyServerOptions['logger'] =
-    options.logLevel === 'silent' || !options.logLevel
-      ? false
-      : { level: options.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } };
+  const logger = loggerOptions(options.logLevel, options.logFormat);
 
   const limits = options.connections ?? DEFAULT_CONNECTION_LIMITS;
   const outerRequestTimeout = limits.headersTimeoutMs + Math.max(limits.requestTimeoutMs, limits.uploadTimeoutMs);
   const app = Fastify({
     logger,
+    // One line a request, written when it is answered (request-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: (req) => {
@@ -287,6 +281,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return payload;
   });
 
+  registerRequestLog(app, options.logLevel);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -313,6 +308,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const deps: RouteDeps = { services: options.services, store: options.store, metrics, readiness: options.readiness, rateLimiters: limiters };
   await app.register(async (scope) => registerOperationsRoutes(scope, deps));
+  await app.register(async (scope) => registerFrontDoor(scope, { consoleDir: options.consoleDir }));
   await app.register(async (scope) => registerOAuthRoutes(scope, deps));
   for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: NATIVE_PREFIX });
   for (const register of COMPAT_PROFILES) await app.register(async (scope) => register(scope, deps));

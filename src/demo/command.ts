@@ -27,18 +27,15 @@ interface Io {
   err: (line: string) => void;
 }
 
-function intFlag(args: string[], name: string, fallback: number, max: number): number {
-  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
-  if (i < 0) return fallback;
-  const text = args[i]!.includes('=') ? args[i]!.slice(name.length + 1) : args[i + 1];
-  const value = Number(text);
-  if (!text || !/^\d+$/.test(text) || value > max) throw new Error(`${name} needs a whole number up to ${max}`);
-  return value;
+/** What `grantory demo` is asked for (the CLI checks the numbers); unset: the defaults. */
+export interface DemoOptions {
+  seed?: number;
+  identities?: number;
 }
 
-export async function demo(settings: Record<string, string>, args: string[], io: Io): Promise<number> {
-  const seed = intFlag(args, '--seed', DEFAULT_DEMO_SEED, 2 ** 31);
-  const identities = intFlag(args, '--identities', DEFAULT_DEMO_IDENTITIES, 100_000);
+export async function demo(settings: Record<string, string>, options: DemoOptions, io: Io): Promise<number> {
+  const seed = options.seed ?? DEFAULT_DEMO_SEED;
+  const identities = options.identities ?? DEFAULT_DEMO_IDENTITIES;
   const env = {
     ...process.env,
     GRANTORY_DATA_DIR: process.env.GRANTORY_DATA_DIR || './data-demo',
