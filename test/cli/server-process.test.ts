@@ -8,6 +8,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RIGHTS } from '../../src/domain/rights.ts';
 import { openStore } from '../../src/store/open.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
+import { CONSOLE_DIR } from '../../src/install-dir.ts';
+import { consoleInstalled } from '../../src/api/routes/front-door.ts';
 import { join, resolve } from 'node:path';
 import { killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
 import { createThrowawayDatabase, TEST_BACKEND, TEST_SECRET_KEY, type Backend } from '../support/harness.ts';
@@ -16,6 +18,12 @@ const ALL_MIGRATIONS = Object.keys(MIGRATIONS).sort().join(', ');
 
 const CHOSEN_KEY = 'ops-chosen-admin-key-0123456789abcdefghij';
 const GENERATED_KEY = /gty_[0-9A-Za-z]{38}/g;
+
+/** Where the start message sends a new user: the console when its files are built, else the API reference. */
+const nextStep = (url: string) =>
+  consoleInstalled(CONSOLE_DIR)
+    ? `grantory: next: open ${url}/console (the console) or ${url}/docs (the API reference)`
+    : `grantory: next: open ${url}/docs (the API reference; ${url}/ lists the starting points)`;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -59,7 +67,8 @@ describe('first start', PROCESS_TIMEOUT, () => {
         `grantory: generated the server secret key into ${join(resolve(dir), 'secret.key')} (back it up with the database)`,
         'grantory: generated the administrator API key (shown once; store it now):',
         `  ${key}`,
-        '  use it as: Authorization: Bearer <key>',
+        `  use it as: Authorization: Bearer <key>, e.g. curl -H "Authorization: Bearer <key>" ${first.url}/api/v1/me`,
+        nextStep(first.url),
         'grantory: SIGTERM received, finishing in-flight requests',
         '',
       ].join('\n'),
@@ -68,7 +77,7 @@ describe('first start', PROCESS_TIMEOUT, () => {
     const second = await startServer({ GRANTORY_DATA_DIR: dir });
     expect((await get(second, '/api/v1/me', key)).status).toBe(200);
     expect(await stop(second)).toEqual({ code: 0, signal: null });
-    expect(second.stderr()).toBe('grantory: SIGTERM received, finishing in-flight requests\n');
+    expect(second.stderr()).toBe(`${nextStep(second.url)}\ngrantory: SIGTERM received, finishing in-flight requests\n`);
     expect(second.stdout()).toBe(`Grantory listening on ${second.url} (store: SQLite in ${dir})\n`);
   });
 

@@ -259,6 +259,7 @@ const someSodPolicy = once(sodPolicy);
 const someRequest = once(accessRequest);
 
 const MATRIX: Record<string, Row> = {
+  'GET /': { request: fixed('/') },
   'GET /livez': { request: fixed('/livez') },
   'GET /readyz': { request: fixed('/readyz') },
   'GET /metrics': { request: fixed('/metrics') },

@@ -110,6 +110,8 @@ export interface TestAppOptions {
   databaseUrl?: string;
   security?: Partial<SecuritySettings>;
   rateLimits?: RateLimitConfig;
+  /** Where the console's built files are (GET / leads there when it holds index.html). */
+  consoleDir?: string;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -133,6 +135,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logLevel: 'silent',
     bodyLimit: options.bodyLimit,
     rateLimits: options.rateLimits,
+    consoleDir: options.consoleDir,
     readiness: async () => access.notReadyReason(),
   });
   return {

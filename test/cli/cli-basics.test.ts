@@ -1,0 +1,126 @@
+/**
+ * The `grantory` command as a user meets it, as spawned processes running the build in dist/
+ * (bin/grantory.js; test/support/build-dist.ts builds it first): --help on every command
+ * prints help and does nothing else, --version, unknown flags named with the command's
+ * flags, a closed pipe ends the command quietly, and the server's log lines.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import packageJson from '../../package.json' with { type: 'json' };
+import { cleanEnv, killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir } from '../support/cli.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/grantory.js');
+
+let dir: ReturnType<typeof tempDir>;
+let occupied: Server;
+let occupiedPort: string;
+
+beforeAll(async () => {
+  dir = tempDir('cli-basics');
+  // Every command's settings point at a port that is taken and a data directory that does
+  // not exist: a command that started anything would fail or create it.
+  occupied = createServer();
+  await new Promise<void>((resolveListen) => occupied.listen(0, '127.0.0.1', () => resolveListen()));
+  occupiedPort = String((occupied.address() as { port: number }).port);
+});
+
+afterAll(async () => {
+  await killAllServers();
+  await new Promise<void>((resolveClose) => occupied.close(() => resolveClose()));
+  dir.remove();
+});
+
+const COMMANDS = [[], ['serve'], ['migrate'], ['audit'], ['audit', 'verify'], ['audit', 'checkpoint'], ['keys'], ['keys', 'rotate'], ['openapi'], ['demo']];
+
+describe('grantory --help', PROCESS_TIMEOUT, () => {
+  it.concurrent.each(COMMANDS.map((command) => ({ command, name: ['grantory', ...command].join(' ') })))('$name --help prints help and does nothing else', async ({ command, name }) => {
+    const data = join(dir.path, `data-${command.join('-') || 'top'}`);
+    const result = await runCli([...command, '--help'], { GRANTORY_DATA_DIR: data, GRANTORY_PORT: occupiedPort, GRANTORY_HOST: '127.0.0.1' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.startsWith(`Usage: ${name} `)).toBe(true);
+    expect(result.stdout).toContain('-h, --help');
+    expect(existsSync(data)).toBe(false);
+  });
+
+  it('help <command> is the same as <command> --help', async () => {
+    const [viaHelp, viaFlag] = await Promise.all([runCli(['help', 'demo'], {}), runCli(['demo', '--help'], {})]);
+    expect(viaHelp).toEqual(viaFlag);
+    expect(viaFlag.stdout).toMatch(/--seed <n>[\s\S]*--identities <n>[\s\S]*--data-dir <dir>/);
+  });
+});
+
+describe('grantory --version', PROCESS_TIMEOUT, () => {
+  it("prints package.json's version", async () => {
+    for (const flag of ['--version', '-V']) {
+      expect(await runCli([flag], {})).toEqual({ code: 0, signal: null, stdout: `${packageJson.version}\n`, stderr: '' });
+    }
+  });
+});
+
+describe('usage errors', PROCESS_TIMEOUT, () => {
+  it("name the command's flags and exit 2", async () => {
+    expect(await runCli(['migrate', '--port', '1'], {})).toEqual({
+      code: 2,
+      signal: null,
+      stdout: '',
+      stderr: "grantory migrate: unknown option '--port'\n  grantory migrate takes: --data-dir, --database-url, --help\n  see: grantory migrate --help\n",
+    });
+    const demo = await runCli(['demo', '--identity', '5'], { GRANTORY_DATA_DIR: join(dir.path, 'demo-typo') });
+    expect(demo.code).toBe(2);
+    expect(demo.stderr).toMatch(/^grantory demo: unknown option '--identity'\n\(Did you mean --identities\?\)\n {2}grantory demo takes: --seed, --identities, --port, /);
+    expect(existsSync(join(dir.path, 'demo-typo'))).toBe(false);
+  });
+
+  it('check option values before anything starts', async () => {
+    const result = await runCli(['demo', '--identities', 'many'], { GRANTORY_DATA_DIR: join(dir.path, 'demo-bad-number') });
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe("grantory demo: option '--identities <n>' argument 'many' is invalid. needs a whole number up to 100000");
+    expect(existsSync(join(dir.path, 'demo-bad-number'))).toBe(false);
+  });
+});
+
+describe('a closed pipe', PROCESS_TIMEOUT, () => {
+  it('ends `grantory openapi | head` quietly', async () => {
+    const child = spawn(process.execPath, [BIN, 'openapi'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Read the first chunk, then close the pipe as `head` does.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolveClose) => child.on('close', (c, s) => resolveClose([c, s])));
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+  });
+});
+
+describe('the server log', PROCESS_TIMEOUT, () => {
+  const ANSI = /\u001b\[[0-9;]*m/g;
+
+  async function requestLines(format: 'json' | 'pretty'): Promise<string[]> {
+    const server = await startServer({ GRANTORY_DATA_DIR: join(dir.path, `log-${format}`), GRANTORY_LOG_LEVEL: 'info', GRANTORY_LOG_FORMAT: format });
+    await fetch(`${server.url}/livez`);
+    await fetch(`${server.url}/readyz`);
+    expect((await fetch(`${server.url}/api/v1/me`)).status).toBe(401);
+    expect((await fetch(`${server.url}/?x=1`, { headers: { accept: 'application/json' } })).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    return server.stdout().replace(ANSI, '').split('\n').filter((line) => line.includes('GET '));
+  }
+
+  it('json: one JSON line a request, none for health probes', async () => {
+    const lines = (await requestLines('json')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 30, method: 'GET', url: '/api/v1/me', statusCode: 401, responseTime: expect.any(Number), reqId: expect.any(String), msg: expect.stringMatching(/^GET \/api\/v1\/me 401 [\d.]+ ms$/) }),
+      expect.objectContaining({ level: 30, method: 'GET', url: '/?x=1', statusCode: 200, msg: expect.stringMatching(/^GET \/\?x=1 200 [\d.]+ ms$/) }),
+    ]);
+  });
+
+  it('pretty: one short line a request, none for health probes', async () => {
+    const lines = await requestLines('pretty');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[?\d\d:\d\d:\d\d\.\d{3}\]? INFO.*: GET \/api\/v1\/me 401 [\d.]+ ms$/);
+    expect(lines[1]).toMatch(/^\[?\d\d:\d\d:\d\d\.\d{3}\]? INFO.*: GET \/\?x=1 200 [\d.]+ ms$/);
+  });
+});
