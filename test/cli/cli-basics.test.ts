@@ -96,7 +96,8 @@ describe('a closed pipe', PROCESS_TIMEOUT, () => {
 });
 
 describe('the server log', PROCESS_TIMEOUT, () => {
-  const ANSI = /\u001b\[[0-9;]*m/g;
+  // Colours, should the environment force them (FORCE_COLOR).
+  const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
   async function requestLines(format: 'json' | 'pretty'): Promise<string[]> {
     const server = await startServer({ GRANTORY_DATA_DIR: join(dir.path, `log-${format}`), GRANTORY_LOG_LEVEL: 'info', GRANTORY_LOG_FORMAT: format });

@@ -18,7 +18,7 @@ export type UploadPart =
   | { kind: 'file'; name: string; filename: string; stream: NodeJS.ReadableStream & { truncated?: boolean } };
 
 export interface UploadOptions {
-  /** The upload's type: API from the HTTP API, Manual from the console or CLI. */
+  /** The upload's type: API from the HTTP API. */
   type: ImportType;
   /** An application id given outside the parts (e.g. a query parameter). */
   applicationId?: string | undefined;
