@@ -34,7 +34,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
       // read-permissions-my-application for a check about the caller's own application.
       config: AUTHENTICATED,
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Does the identity hold the permission (in the context)?',
         querystring: revisionQuery,
         body: CheckBody,
@@ -48,7 +48,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: AUTHENTICATED,
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Up to 1,000 checks in one call, answered at one revision',
         querystring: revisionQuery,
         body: Type.Object({ checks: Type.Array(CheckBody, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
@@ -62,7 +62,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: "An identity's effective permissions, each with the assignments (or account grants) behind it",
         params: Type.Object({ id: Id }),
         querystring: Type.Object({ applicationId: Type.Optional(Id), space: Type.Optional(Space), minRevision: MinRevision }),
@@ -76,7 +76,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Every identity that holds the permission, with why (cursor-paged, ordered by identity id)',
         params: Type.Object({ id: Id }),
         querystring: Type.Object({
@@ -106,7 +106,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Why does the identity hold (or not hold) the permission? The chains of assignments behind it',
         querystring: Type.Object({
           identity: Type.String({ minLength: 1, maxLength: 200 }),
@@ -140,7 +140,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Assigned but not provisioned, and provisioned but not assigned, per connected application',
         querystring: Type.Object({ applicationId: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })), minRevision: MinRevision }),
         response: {
@@ -169,7 +169,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-imports'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: "Record an account of a connected application and the grants it holds (replaces the account's grants)",
         params: AccountParams,
         body: Type.Object(
@@ -198,7 +198,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-imports', 'read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: "A connected application's accounts and grants, with how imports matched each to an identity",
         params: Type.Object({ id: Id }),
         querystring: Type.Object({
@@ -217,7 +217,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     '/applications/:id/accounts/:accountName',
     {
       config: needs('manage-imports'),
-      schema: { tags: ['access'], summary: 'Remove an account and its grants', params: AccountParams, response: { 200: Type.Object({ revision: Revision }) } },
+      schema: { tags: ['Access'], summary: 'Remove an account and its grants', params: AccountParams, response: { 200: Type.Object({ revision: Revision }) } },
     },
     async (request, reply) => {
       const { revision } = await deleteAccount(sd, actorOf(request), request.params.id, request.params.accountName);

@@ -82,7 +82,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-audit'),
       schema: {
-        tags: ['exports'],
+        tags: ['Exports'],
         summary: 'Export the audit events of a time range, with the signed checkpoints that cover them (NDJSON, CSV or JSON)',
         querystring: Type.Object({ ...AuditFilterQuery, format: Format }),
         response: streamed('NDJSON: event lines (recordType "event") then checkpoint lines; JSON: {tenant, filter, events, checkpoints, publicKeys}; CSV: events', AuditExportJson),
@@ -99,7 +99,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application', 'manage-roles', 'manage-applications'),
       schema: {
-        tags: ['exports'],
+        tags: ['Exports'],
         summary: 'Export applications, permissions, roles and assignment rules (NDJSON or JSON)',
         querystring: Type.Object({ format: Format }),
         response: streamed('Records with recordType application, permission, role, assignmentRule; JSON: {tenant, records}; CSV is refused (406)', ConfigurationJson, { csv: false }),
@@ -116,7 +116,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['exports'],
+        tags: ['Exports'],
         summary: 'Export effective permissions per identity (assigned or provisioned space, as the check API answers), whole tenant or filtered',
         querystring: Type.Object({
           space: Type.Union([Type.Literal('assigned'), Type.Literal('provisioned')], { default: 'assigned' }),
