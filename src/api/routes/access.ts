@@ -21,6 +21,11 @@ const ExplainChain = Type.Object({
   delegatedFrom: Type.Array(Type.Object({ assignmentId: Type.String(), delegatorId: Type.Union([Type.String(), Type.Null()]) })),
 });
 
+const CheckAnswer = Type.Object({
+  allowed: Type.Boolean(),
+  reason: Type.Optional(Type.String({ description: 'Why the answer is no when the identity does not exist', examples: ['identity c1s:404 does not exist (by id, subject or username)'] })),
+});
+
 const DriftEntry = Type.Object({ identityId: Type.Union([Type.String(), Type.Null()]), permissionId: Type.String(), accountName: Type.Optional(Type.String()) });
 
 export function registerAccessRoutes(app: App, deps: RouteDeps): void {
@@ -36,9 +41,11 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: ['Access'],
         summary: 'Does the identity hold the permission (in the context)?',
+        description:
+          'An application or permission that does not exist is a 404 naming which (`errors[].field`); an identity that does not exist is `allowed: false` with a `reason` (fail closed).',
         querystring: revisionQuery,
         body: CheckBody,
-        response: { 200: Type.Object({ allowed: Type.Boolean(), revision: Revision }) },
+        response: { 200: Type.Intersect([CheckAnswer, Type.Object({ revision: Revision })]) },
       },
     },
     async (request) => checkAccess(sd, actorOf(request), request.body, { minRevision: request.query.minRevision }),
@@ -50,9 +57,11 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: ['Access'],
         summary: 'Up to 1,000 checks in one call, answered at one revision',
+        description:
+          'Results in the order of the checks. A check naming an application or permission that does not exist makes the batch a 404 naming its index (`checks.3.application`); an identity that does not exist is `allowed: false` with a `reason`.',
         querystring: revisionQuery,
         body: Type.Object({ checks: Type.Array(CheckBody, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ results: Type.Array(Type.Object({ allowed: Type.Boolean() })), revision: Revision }) },
+        response: { 200: Type.Object({ results: Type.Array(CheckAnswer), revision: Revision }) },
       },
     },
     async (request) => checkAccessBatch(sd, actorOf(request), request.body.checks, { minRevision: request.query.minRevision }),
