@@ -52,6 +52,22 @@ describe('connector configuration', () => {
     expect(connector).toBeNull();
     expect(errors.map((e) => e.field).sort()).toEqual(['connector.directory', 'connector.fileGroups.0.pattern', 'connector.matching.0', 'connector.schedule']);
   });
+  it('without matching, matches on the identity keys the file groups map, in rule order', () => {
+    const { matching: _omitted, ...withoutMatching } = base;
+    const mapsBoth = { ...withoutMatching, fileGroups: [{ name: 'grants', pattern: 'g*.csv', columns: { accountName: 'login', username: 'user', employeeNumber: 'emp' } }] };
+    expect(normalizeConnector(mapsBoth).connector!.matching).toEqual(['employeeNumber', 'username']);
+    expect(normalizeConnector(withoutMatching).connector!.matching).toEqual(['email']);
+  });
+  it('without matching and no identity key mapped, names the columns the file groups do map', () => {
+    const { matching: _omitted, ...withoutMatching } = base;
+    const { connector, errors } = normalizeConnector({ ...withoutMatching, fileGroups: [{ name: 'grants', pattern: 'g*.csv', columns: { accountName: 'login', permission: 'entitlement' } }] });
+    expect(connector).toBeNull();
+    expect(errors).toEqual([
+      { field: 'connector.matching', message: 'is absent and no file group maps a column to employeeNumber, email, username, subject to match accounts to identities by (the file groups map accountName, permission)' },
+    ]);
+    const explicit = normalizeConnector({ ...base, matching: ['username'] });
+    expect(explicit.errors).toEqual([{ field: 'connector.matching.0', message: 'no file group maps a column to username (the file groups map accountName, email, permission)' }]);
+  });
   it('refuses unknown fields and wrong types', () => {
     const { errors } = normalizeConnector({ ...base, colour: 'blue', unknownPermissions: 'ignore' });
     expect(errors.length).toBeGreaterThan(0);
