@@ -51,13 +51,17 @@ const EffectivePermissionRow = Type.Object({
   subject: Type.String(),
   username: Nullable(Type.String()),
   email: Nullable(Type.String()),
+  displayName: Nullable(Type.String()),
+  unitPath: Nullable(Type.String({ description: "The identity's organization unit: names from the root down", examples: ['Acme/Finance/Payables'] })),
   applicationId: Type.String(),
   application: Type.String(),
   permissionId: Type.String(),
   permission: Type.String(),
   contextType: Type.String(),
   contextId: Nullable(Type.String()),
+  contextName: Nullable(Type.String({ description: "The context's unit path or application name", examples: ['Acme/Finance'] })),
   via: Type.Array(Type.String(), { description: 'The assignments (or accounts) behind it' }),
+  viaNames: Type.Array(Type.String({ examples: ['role Finance approver, unit Acme/Finance'] }), { description: 'What each of via is: the role (or direct), the unit it comes through, its delegator, an assignment rule; or the account' }),
 });
 
 function formatOf(request: FastifyRequest, format: string | undefined, allowed?: readonly ExportFormat[]): ExportFormat {
