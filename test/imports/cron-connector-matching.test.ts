@@ -11,11 +11,13 @@ describe('cron', () => {
     expect(next('30 9 * * MON-FRI', '2026-11-28T00:00:00Z')).toBe('2026-11-30T09:30:00.000Z');
     expect(next('0 0 1 JAN *', '2026-11-25T00:00:00Z')).toBe('2027-01-01T00:00:00.000Z');
     expect(next('0 12 * * 7', '2026-11-25T00:00:00Z')).toBe('2026-11-29T12:00:00.000Z');
+    // Strictly after: a time on the schedule gives the next one.
+    expect(next('*/15 * * * *', '2026-11-25T10:15:00Z')).toBe('2026-11-25T10:30:00.000Z');
   });
   it('uses either day field when both are restricted', () => {
     expect(next('0 0 1 * MON', '2026-11-25T00:00:00Z')).toBe('2026-11-30T00:00:00.000Z');
   });
-  it.each(['61 * * * *', '* * *', '* * * * * *', '5-1 * * * *', '*/0 * * * *', 'x * * * *', '1,,2 * * * *'])('refuses %s', (expr) => {
+  it.each(['61 * * * *', '* * *', '0 0 * * * 2027', '* * * * * *', '5-1 * * * *', '*/0 * * * *', 'x * * * *', '1,,2 * * * *'])('refuses %s', (expr) => {
     expect(() => parseCron(expr)).toThrow(CronError);
   });
   it('reports a schedule that never matches', () => {
