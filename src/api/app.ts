@@ -16,7 +16,6 @@ import Fastify, {
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import FindMyWay from 'find-my-way';
@@ -41,6 +40,8 @@ import { registerFrontDoor } from './routes/front-door.ts';
 import { loggerOptions, registerRequestLog, type LogFormat } from './request-log.ts';
 export { LOG_REDACT } from './request-log.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
+import { registerDocsRoutes } from './routes/docs.ts';
+import { describeOperation, finishDocument, PRODUCT_VERSION } from './openapi-document.ts';
 import { createRateLimiters, rateLimited, setRateLimitHeaders } from './rate-limit.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
 import { registerRequestDeadlines } from './request-deadline.ts';
@@ -146,8 +147,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Route table: every route declares its auth; a router mirror answers 405 vs 404.
   const routeTable: RouteTableEntry[] = [];
   const mirror = FindMyWay();
+  const operationIds = new Set<string>();
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) return;
     const auth = routeAuthOf(route.config);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!auth) throw new Error(`route ${methods.join(',')} ${route.url} declares no auth (config.auth)`);
@@ -157,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       mirror.on(method as 'GET', route.url, () => undefined);
     }
     declareErrorResponses(route);
+    describeOperation(route, operationIds);
   });
   app.decorate('routeTable', routeTable);
 
@@ -167,10 +169,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
       openapi: '3.1.0',
       info: {
         title: 'Grantory API',
-        version: '1',
+        version: PRODUCT_VERSION,
         description:
-          'Grantory keeps who has access to what, why and since when. Native API under /api/v1; ' +
-          'vendor compatibility profiles under their documented paths. Errors are RFC 9457 problem details.',
+          'Grantory keeps who has access to what, why and since when. The native API (version 1) is under /api/v1; ' +
+          'the vendor compatibility profiles answer at their vendors\' paths, in their own tag group after it. ' +
+          'Errors are RFC 9457 problem details (`Problem`); every operation lists the error statuses it can answer. ' +
+          'Operation ids are `<method><Path words>` (`getIdentitiesById`), a vendor profile\'s prefixed with its name.',
       },
       components: {
         securitySchemes: {
@@ -185,8 +189,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       },
       security: [{ bearer: [] }, { oauth2: [] }, { appKey: [] }],
     },
+    transformObject: (document) => finishDocument((document as { openapiObject: Parameters<typeof finishDocument>[0] }).openapiObject) as object,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   // A method no route uses (QUERY, PROPFIND, ...) is answered before its body is read:
   // 405 with Allow on a known path, 404 elsewhere — never a parse error.
@@ -310,6 +314,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(async (scope) => registerOperationsRoutes(scope, deps));
   await app.register(async (scope) => registerFrontDoor(scope, { consoleDir: options.consoleDir }));
   await app.register(async (scope) => registerOAuthRoutes(scope, deps));
+  await app.register(async (scope) => registerDocsRoutes(scope));
   for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: NATIVE_PREFIX });
   for (const register of COMPAT_PROFILES) await app.register(async (scope) => register(scope, deps));
 

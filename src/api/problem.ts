@@ -23,25 +23,81 @@ export interface Problem {
 
 interface AjvIssue {
   instancePath?: string;
+  schemaPath?: string;
   keyword?: string;
   message?: string;
   params?: Record<string, unknown>;
 }
 
-/** Converts Fastify's validation issues into named field errors. */
+const UNION = new Set(['anyOf', 'oneOf']);
+const LITERAL = new Set(['const', 'enum', 'type']);
+
+/** `a, b, c` for the allowed values of an enum or a union of literals. */
+const listOf = (values: unknown[]) => [...new Set(values.map(String))].join(', ');
+
+function allowedMessage(values: unknown[], types: string[]): string {
+  const literalTypes = new Set<string>(values.map((v) => (v === null ? 'null' : typeof v)));
+  const others = [...new Set(types)].filter((t) => !literalTypes.has(t) && !(t === 'integer' && literalTypes.has('number')));
+  if (!values.length) return `must be ${others.join(' or ')}`;
+  const shown = [...values.filter((v) => v !== null), ...(others.includes('null') || values.includes(null) ? ['null'] : [])];
+  if (shown.length === 1) return `must be ${String(shown[0])}`;
+  return `must be one of ${listOf(shown)}`;
+}
+
+/**
+ * A failed union (`anyOf`, which TypeBox makes of `Union` and `Nullable`) said once: a union
+ * of literals lists its values ("must be one of ndjson, csv, json"); a value that has the
+ * shape of a branch but fails inside it gets that branch's errors; else the allowed types.
+ */
+function unionErrors(union: AjvIssue, branches: AjvIssue[], prefix: string): FieldError[] {
+  // Nested unions of literals (a Nullable enum) flatten into one list.
+  const inside = branches.filter((b) => b.instancePath !== union.instancePath || !(LITERAL.has(b.keyword ?? '') || UNION.has(b.keyword ?? '')));
+  if (inside.length) return convert(inside, prefix);
+  const values: unknown[] = [];
+  const types: string[] = [];
+  for (const b of branches) {
+    if (b.keyword === 'const') values.push(b.params?.allowedValue);
+    else if (b.keyword === 'enum') values.push(...((b.params?.allowedValues as unknown[] | undefined) ?? []));
+    else if (b.keyword === 'type') types.push(...String(b.params?.type ?? '').split(','));
+  }
+  // A literal's own `type` mismatch says nothing the literal does not.
+  return [{ field: fieldOf(union, prefix), message: values.length || types.length ? allowedMessage(values, types) : (union.message ?? 'is not valid') }];
+}
+
+function fieldOf(issue: AjvIssue, prefix: string, child?: unknown): string {
+  const path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const field = child === undefined ? path : [path, String(child)].filter(Boolean).join('.');
+  return prefix + (field || '(root)');
+}
+
+function convert(issues: AjvIssue[], prefix: string): FieldError[] {
+  const unions = issues.filter((i) => UNION.has(i.keyword ?? '') && i.schemaPath);
+  const within = (inner: AjvIssue, outer: AjvIssue) => inner !== outer && !!inner.schemaPath && inner.schemaPath.startsWith(`${outer.schemaPath}/`);
+  const outermost = unions.filter((u) => !unions.some((o) => within(u, o)));
+  const errors: FieldError[] = [];
+  for (const issue of issues) {
+    if (outermost.some((u) => within(issue, u))) continue;
+    if (outermost.includes(issue)) {
+      errors.push(...unionErrors(issue, issues.filter((i) => within(i, issue)), prefix));
+    } else if (issue.keyword === 'additionalProperties') {
+      errors.push({ field: fieldOf(issue, prefix, issue.params?.additionalProperty), message: 'is not a known field' });
+    } else if (issue.keyword === 'required') {
+      errors.push({ field: fieldOf(issue, prefix, issue.params?.missingProperty), message: 'is required' });
+    } else if (issue.keyword === 'enum') {
+      errors.push({ field: fieldOf(issue, prefix), message: allowedMessage((issue.params?.allowedValues as unknown[] | undefined) ?? [], []) });
+    } else if (issue.keyword === 'const') {
+      errors.push({ field: fieldOf(issue, prefix), message: allowedMessage([issue.params?.allowedValue], []) });
+    } else {
+      errors.push({ field: fieldOf(issue, prefix), message: issue.message ?? 'is not valid' });
+    }
+  }
+  const seen = new Set<string>();
+  return errors.filter((e) => !seen.has(`${e.field}\u0000${e.message}`) && !!seen.add(`${e.field}\u0000${e.message}`));
+}
+
+/** Converts Fastify's validation issues into named field errors, each said once. */
 export function fieldErrorsFromValidation(issues: AjvIssue[], part: string | undefined): FieldError[] {
-  const prefix = part && part !== 'body' ? `${part}.` : '';
-  return issues.map((v) => {
-    const path = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const join = (child: unknown) => [path, String(child)].filter(Boolean).join('.');
-    if (v.keyword === 'additionalProperties') {
-      return { field: prefix + join(v.params?.additionalProperty), message: 'is not a known field' };
-    }
-    if (v.keyword === 'required') {
-      return { field: prefix + join(v.params?.missingProperty), message: 'is required' };
-    }
-    return { field: prefix + (path || '(root)'), message: v.message ?? 'is not valid' };
-  });
+  return convert(issues, part && part !== 'body' ? `${part}.` : '');
 }
 
 /** Normalizes anything thrown into an AppError with a catalogue code. */

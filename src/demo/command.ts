@@ -53,7 +53,7 @@ export async function demo(settings: Record<string, string>, options: DemoOption
     if (boot.generatedKey) io.err(`grantory: generated the administrator API key (shown once): ${boot.generatedKey}`);
     const services = createServices({ store, now: () => new Date(), secrets });
     const started = Date.now();
-    const report = await seedDemoTenant(services.deps, systemActor(boot.tenantId, 'demo'), { seed, identities });
+    const report = await seedDemoTenant(services.deps, systemActor(boot.tenantId, 'demo'), { seed, identities, progress: (line) => io.err(`grantory: seeding the demo tenant: ${line}`) });
     if (report) io.err(`grantory: seeded the demo tenant (seed ${seed}) in ${Date.now() - started} ms: ${report.join('; ')}`);
     else io.err('grantory: the demo tenant is already seeded; reusing it');
   } finally {

@@ -29,7 +29,9 @@ export const seedDirectoryStep: SeedStep = {
       const { unit: created } = await createOrgUnit(ctx.deps, ctx.actor, { name: unit.name, parentId, externalId: unit.key });
       ctx.ids.set(unit.key, created.id);
     }
-    for (const p of ctx.directory.identities) {
+    const total = ctx.directory.identities.length;
+    for (const [i, p] of ctx.directory.identities.entries()) {
+      if (i > 0 && i % ctx.progressEvery === 0) ctx.progress(`identities: ${i} of ${total}`);
       const { identity } = await createIdentity(ctx.deps, ctx.actor, {
         subject: p.subject,
         username: p.username,
@@ -59,6 +61,10 @@ export const DEMO_SEED_STEPS: readonly SeedStep[] = [seedDirectoryStep, seedCata
 
 export interface SeedOptions extends Partial<DirectoryOptions> {
   steps?: readonly SeedStep[];
+  /** Told how far a long step has come (e.g. written to stderr by `grantory demo`). */
+  progress?: (line: string) => void;
+  /** How many items between two progress lines (default 1000). */
+  progressEvery?: number;
 }
 
 /**
@@ -90,6 +96,8 @@ export async function seedDemoTenant(deps: ServiceDeps, actor: Actor, options: S
     directory: generateDirectory(directoryOptions),
     ids: new Map(),
     report: [],
+    progress: options.progress ?? (() => undefined),
+    progressEvery: Math.max(1, options.progressEvery ?? 1000),
   };
   for (const step of options.steps ?? DEMO_SEED_STEPS) await step.run(ctx);
   return ctx.report;

@@ -14,6 +14,9 @@ export interface SeedContext {
   ids: Map<string, string>;
   /** One line per step for the operator. */
   report: string[];
+  /** Progress of a long step, for the operator while it runs (every `progressEvery` items). */
+  progress: (line: string) => void;
+  progressEvery: number;
 }
 
 export interface SeedStep {

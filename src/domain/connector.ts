@@ -172,11 +172,17 @@ export function normalizeConnector(input: unknown): { connector: Connector | nul
       columns: g.columns,
     };
   });
-  const matching = c.matching ?? ['employeeNumber', 'email', 'username'];
+  // Without `matching`, every identity key a file group maps, in MATCH_KEYS order.
+  const mapped = [...new Set(fileGroups.flatMap((g) => Object.keys(g.columns)))];
+  const mappedText = mapped.length ? `the file groups map ${mapped.join(', ')}` : 'the file groups map no columns';
+  const matching = c.matching ?? MATCH_KEYS.filter((key) => fileGroups.some((g) => g.columns[key] !== undefined));
+  if (c.matching === undefined && !matching.length) {
+    errors.push({ field: 'connector.matching', message: `is absent and no file group maps a column to ${MATCH_KEYS.join(', ')} to match accounts to identities by (${mappedText})` });
+  }
   if (new Set(matching).size !== matching.length) errors.push({ field: 'connector.matching', message: 'lists a rule twice' });
   matching.forEach((key, i) => {
     if (!fileGroups.some((g) => g.columns[key] !== undefined)) {
-      errors.push({ field: `connector.matching.${i}`, message: `no file group maps a column to ${key}` });
+      errors.push({ field: `connector.matching.${i}`, message: `no file group maps a column to ${key} (${mappedText})` });
     }
   });
   let schedule: string | null = null;

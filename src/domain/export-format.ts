@@ -1,5 +1,6 @@
 /**
- * Streamed export formats: NDJSON (one JSON object a line), CSV (RFC 4180, formula-safe)
+ * Streamed export formats: NDJSON (one JSON object a line), CSV (RFC 4180, formula-safe;
+ * written by csv-stringify)
  * and JSON (one array, or an object with a streamed array member). Rows are rendered as
  * they arrive and sent in chunks, so an export of any size starts at once and runs in
  * constant memory.
@@ -9,6 +10,8 @@
  * reply.type(EXPORT_CONTENT_TYPES.csv).send(Readable.from(chunks));
  * ```
  */
+
+import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -38,25 +41,42 @@ const SKIPPED = '\\s\\p{Cc}\\p{Cf}';
 const SEPARATORS = ',;\\t|';
 
 const FORMULA = new RegExp(`(^|[${SEPARATORS}])[${SKIPPED}]*[${FORMULA_START}]`, 'u');
-const NEEDS_QUOTES = new RegExp(`["${SEPARATORS}\\r\\n]`);
+
+/**
+ * csv-stringify: CRLF records; besides `,`, quotes and line breaks, cells holding another
+ * locale's separator are quoted too, so that a reader that splits on `;` or TAB still sees
+ * one cell; booleans and numbers as written.
+ */
+const CSV_OPTIONS: StringifyOptions = {
+  record_delimiter: '\r\n',
+  quoted_match: /[;\t|\r\n]/,
+  cast: { boolean: (value) => String(value), number: (value) => String(value) },
+};
+
+/** A text that a spreadsheet could read as a formula gets a leading apostrophe (numbers are kept). */
+function defuse(value: CellValue): CellValue {
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return value;
+  return FORMULA.test(value) ? `'${value}` : value;
+}
+
+/** CSV records (each with its CRLF) of rows of cells. */
+export function csvRecords(rows: readonly (readonly CellValue[])[]): string {
+  return rows.length ? stringify(rows.map((cells) => cells.map(defuse)), CSV_OPTIONS) : '';
+}
 
 /**
  * One CSV cell. A text that a spreadsheet could read as a formula — one that starts with a
  * formula character after white space or invisible characters, or that has one after a
  * field separator of any locale (`,` `;` TAB `|`) — gets a leading apostrophe. Cells with a
- * quote, separator or line break are quoted, quotes doubled, so that a reader that splits on
- * `;` or TAB still sees one cell. Numbers are written as they are (`-5` stays a number):
- * they come from the server's own numeric fields, never from text.
+ * quote, separator or line break are quoted, quotes doubled. Numbers are written as they
+ * are (`-5` stays a number): they come from the server's own numeric fields, never from text.
  */
 export function csvCell(value: CellValue): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (typeof value !== 'number' && FORMULA.test(text)) text = `'${text}`;
-  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return csvRecords([[value]]).slice(0, -2);
 }
 
 export function csvLine(cells: readonly CellValue[]): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
+  return csvRecords([cells]);
 }
 
 /** Picks the format from `format` (wins) or the Accept header; `null` when neither names a known one. */
@@ -120,7 +140,7 @@ export async function* renderExportBatches<T>(batches: AsyncIterable<readonly T[
     const columns = options.columns ?? [];
     buffer += csvLine(columns.map((c) => c.name));
     for await (const batch of batches) {
-      for (const row of batch) buffer += csvLine(columns.map((c) => c.value(row)));
+      buffer += csvRecords(batch.map((row) => columns.map((c) => c.value(row))));
       if (buffer.length >= CHUNK) {
         yield buffer;
         buffer = '';

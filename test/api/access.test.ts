@@ -123,16 +123,48 @@ describe('assignments and check', () => {
         { identity: ids.alice, application: 'trusteeApp', permission: 'AddBill' },
         { identity: ids.bob, application: 'trusteeApp', permission: 'AddBill' },
         { identity: 'nobody', application: 'trusteeApp', permission: 'AddBill' },
-        { identity: ids.alice, application: 'no such app', permission: 'AddBill' },
       ],
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ results: [{ allowed: true }, { allowed: false }, { allowed: false }, { allowed: false }], revision: expect.any(Number) });
+    expect(res.json()).toEqual({
+      results: [{ allowed: true }, { allowed: false }, { allowed: false, reason: 'identity nobody does not exist (by id, subject or username)' }],
+      revision: expect.any(Number),
+    });
+    const unknownApp = await post('/api/v1/check/batch', {
+      checks: [
+        { identity: ids.alice, application: 'trusteeApp', permission: 'AddBill' },
+        { identity: ids.alice, application: 'no such app', permission: 'AddBill' },
+      ],
+    });
+    expect(unknownApp.statusCode).toBe(404);
+    expect(unknownApp.json()).toMatchObject({ code: 'not_found', detail: 'checks[1]: application no such app does not exist', errors: [{ field: 'checks.1.application' }] });
     const tooMany = await post('/api/v1/check/batch', { checks: Array.from({ length: 1001 }, () => ({ identity: ids.alice, permission: ids.addBill })) });
     expect(tooMany.statusCode).toBe(400);
     const noRights = await keyFor(ids.bob);
     expect((await post('/api/v1/check', { identity: ids.alice, permission: ids.addBill }, noRights)).statusCode).toBe(403);
     expect((await post('/api/v1/assignments', { assignee: { type: 'identity', id: ids.bob }, resource: { type: 'permission', id: ids.addBill } }, noRights)).statusCode).toBe(403);
+  });
+
+  it('answers 404 naming an application or permission that does not exist; an unknown identity is not allowed, with a reason', async () => {
+    const unknownApp = await post('/api/v1/check', { identity: ids.alice, application: 'Payroll', permission: 'AddBill' });
+    expect(unknownApp.statusCode).toBe(404);
+    expect(unknownApp.json()).toMatchObject({ code: 'not_found', detail: 'application Payroll does not exist', errors: [{ field: 'application', message: 'names no application (by id or name)' }] });
+    const unknownName = await post('/api/v1/check', { identity: ids.alice, application: 'trusteeApp', permission: 'DeleteBill' });
+    expect(unknownName.statusCode).toBe(404);
+    expect(unknownName.json()).toMatchObject({ detail: 'permission DeleteBill does not exist in application trusteeApp', errors: [{ field: 'permission' }] });
+    const unknownId = await post('/api/v1/check', { identity: ids.alice, permission: 'AddBill' });
+    expect(unknownId.statusCode).toBe(404);
+    expect(unknownId.json().detail).toBe('permission AddBill does not exist; name its application, or give the permission id');
+    const batch = await post('/api/v1/check/batch', { checks: [{ identity: ids.alice, permission: ids.addBill }, { identity: ids.alice, application: 'trusteeApp', permission: 'Nope' }] });
+    expect(batch.statusCode).toBe(404);
+    expect(batch.json()).toMatchObject({ errors: [{ field: 'checks.1.permission' }] });
+    const nobody = await post('/api/v1/check', { identity: 'c1s:no-such-person', application: 'trusteeApp', permission: 'AddBill' });
+    expect(nobody.statusCode).toBe(200);
+    expect(nobody.json()).toMatchObject({ allowed: false, reason: 'identity c1s:no-such-person does not exist (by id, subject or username)' });
+    const known = await post('/api/v1/check', { identity: ids.alice, application: 'trusteeApp', permission: 'AddBill' });
+    expect(known.json()).not.toHaveProperty('reason');
+    // A caller without the right learns nothing about which names exist.
+    expect((await post('/api/v1/check', { identity: ids.alice, application: 'Payroll', permission: 'AddBill' }, await keyFor(ids.bob))).statusCode).toBe(403);
   });
 
   it('answers 422 naming the head revision for a minRevision that was never committed, on every route that takes it', async () => {

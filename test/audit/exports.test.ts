@@ -103,9 +103,9 @@ describe('GET /api/v1/exports/effective-permissions (assigned space)', () => {
     const csv = await get(`/api/v1/exports/effective-permissions?applicationId=${m.applicationId}`, { accept: 'text/csv' });
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const [header, ...lines] = parseCsv(csv.body);
-    expect(header).toEqual(['identityId', 'subject', 'username', 'email', 'applicationId', 'application', 'permissionId', 'permission', 'contextType', 'contextId', 'via']);
+    expect(header).toEqual(['identityId', 'subject', 'username', 'email', 'displayName', 'unitPath', 'applicationId', 'application', 'permissionId', 'permission', 'contextType', 'contextId', 'contextName', 'via', 'viaNames']);
     expect(lines).toHaveLength(expected().length);
-    expect(lines.map((l) => l[7])).toContain("'=SUM(A1)");
+    expect(lines.map((l) => l[header!.indexOf('permission')])).toContain("'=SUM(A1)");
 
     const json = await get(`/api/v1/exports/effective-permissions?applicationId=${m.applicationId}&format=json`);
     expect(json.headers['content-type']).toMatch(/^application\/json/);

@@ -49,8 +49,11 @@ describe('seeding a demo tenant', () => {
         ctx.report.push('catalog step ran');
       },
     };
-    const report = await seedDemoTenant(t.services.deps, actor, { seed: 3, identities: 40, steps: [seedDirectoryStep, extra] });
+    const progress: string[] = [];
+    const report = await seedDemoTenant(t.services.deps, actor, { seed: 3, identities: 40, steps: [seedDirectoryStep, extra], progress: (line) => progress.push(line), progressEvery: 15 });
     expect(report).toEqual(['24 organization units, 40 identities', 'catalog step ran']);
+    // A long step tells how far it has come while it runs.
+    expect(progress).toEqual(['identities: 15 of 40', 'identities: 30 of 40']);
     expect(order).toEqual(['catalog saw 64 ids']);
 
     const list = await t.app.inject({ method: 'GET', url: '/api/v1/identities?limit=500', headers: t.auth });

@@ -11,11 +11,13 @@ describe('cron', () => {
     expect(next('30 9 * * MON-FRI', '2026-11-28T00:00:00Z')).toBe('2026-11-30T09:30:00.000Z');
     expect(next('0 0 1 JAN *', '2026-11-25T00:00:00Z')).toBe('2027-01-01T00:00:00.000Z');
     expect(next('0 12 * * 7', '2026-11-25T00:00:00Z')).toBe('2026-11-29T12:00:00.000Z');
+    // Strictly after: a time on the schedule gives the next one.
+    expect(next('*/15 * * * *', '2026-11-25T10:15:00Z')).toBe('2026-11-25T10:30:00.000Z');
   });
   it('uses either day field when both are restricted', () => {
     expect(next('0 0 1 * MON', '2026-11-25T00:00:00Z')).toBe('2026-11-30T00:00:00.000Z');
   });
-  it.each(['61 * * * *', '* * *', '* * * * * *', '5-1 * * * *', '*/0 * * * *', 'x * * * *', '1,,2 * * * *'])('refuses %s', (expr) => {
+  it.each(['61 * * * *', '* * *', '0 0 * * * 2027', '* * * * * *', '5-1 * * * *', '*/0 * * * *', 'x * * * *', '1,,2 * * * *'])('refuses %s', (expr) => {
     expect(() => parseCron(expr)).toThrow(CronError);
   });
   it('reports a schedule that never matches', () => {
@@ -51,6 +53,22 @@ describe('connector configuration', () => {
     });
     expect(connector).toBeNull();
     expect(errors.map((e) => e.field).sort()).toEqual(['connector.directory', 'connector.fileGroups.0.pattern', 'connector.matching.0', 'connector.schedule']);
+  });
+  it('without matching, matches on the identity keys the file groups map, in rule order', () => {
+    const { matching: _omitted, ...withoutMatching } = base;
+    const mapsBoth = { ...withoutMatching, fileGroups: [{ name: 'grants', pattern: 'g*.csv', columns: { accountName: 'login', username: 'user', employeeNumber: 'emp' } }] };
+    expect(normalizeConnector(mapsBoth).connector!.matching).toEqual(['employeeNumber', 'username']);
+    expect(normalizeConnector(withoutMatching).connector!.matching).toEqual(['email']);
+  });
+  it('without matching and no identity key mapped, names the columns the file groups do map', () => {
+    const { matching: _omitted, ...withoutMatching } = base;
+    const { connector, errors } = normalizeConnector({ ...withoutMatching, fileGroups: [{ name: 'grants', pattern: 'g*.csv', columns: { accountName: 'login', permission: 'entitlement' } }] });
+    expect(connector).toBeNull();
+    expect(errors).toEqual([
+      { field: 'connector.matching', message: 'is absent and no file group maps a column to employeeNumber, email, username, subject to match accounts to identities by (the file groups map accountName, permission)' },
+    ]);
+    const explicit = normalizeConnector({ ...base, matching: ['username'] });
+    expect(explicit.errors).toEqual([{ field: 'connector.matching.0', message: 'no file group maps a column to username (the file groups map accountName, email, permission)' }]);
   });
   it('refuses unknown fields and wrong types', () => {
     const { errors } = normalizeConnector({ ...base, colour: 'blue', unknownPermissions: 'ignore' });

@@ -264,6 +264,8 @@ const MATRIX: Record<string, Row> = {
   'GET /readyz': { request: fixed('/readyz') },
   'GET /metrics': { request: fixed('/metrics') },
   'GET /openapi.json': { request: fixed('/openapi.json') },
+  'GET /docs': { request: fixed('/docs') },
+  'GET /docs/scalar.js': { request: fixed('/docs/scalar.js') },
   'GET /.well-known/jwks.json': { request: fixed('/.well-known/jwks.json') },
   'GET /.well-known/openid-configuration': { request: fixed('/.well-known/openid-configuration') },
   'GET /.well-known/oauth-authorization-server': { request: fixed('/.well-known/oauth-authorization-server') },

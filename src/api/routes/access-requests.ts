@@ -6,7 +6,7 @@ import { AUTHENTICATED } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, PageOf, Written } from '../schemas.ts';
 import { CommentBody, CommentRequired, CreateRequest, RequestDetail, RequestListQuery, RequestSummary } from './workflow-schemas.ts';
 
-const tags = ['access-requests'];
+const tags = ['Access requests'];
 
 export function registerAccessRequestRoutes(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;

@@ -21,6 +21,11 @@ const ExplainChain = Type.Object({
   delegatedFrom: Type.Array(Type.Object({ assignmentId: Type.String(), delegatorId: Type.Union([Type.String(), Type.Null()]) })),
 });
 
+const CheckAnswer = Type.Object({
+  allowed: Type.Boolean(),
+  reason: Type.Optional(Type.String({ description: 'Why the answer is no when the identity does not exist', examples: ['identity c1s:404 does not exist (by id, subject or username)'] })),
+});
+
 const DriftEntry = Type.Object({ identityId: Type.Union([Type.String(), Type.Null()]), permissionId: Type.String(), accountName: Type.Optional(Type.String()) });
 
 export function registerAccessRoutes(app: App, deps: RouteDeps): void {
@@ -34,11 +39,13 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
       // read-permissions-my-application for a check about the caller's own application.
       config: AUTHENTICATED,
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Does the identity hold the permission (in the context)?',
+        description:
+          'An application or permission that does not exist is a 404 naming which (`errors[].field`); an identity that does not exist is `allowed: false` with a `reason` (fail closed).',
         querystring: revisionQuery,
         body: CheckBody,
-        response: { 200: Type.Object({ allowed: Type.Boolean(), revision: Revision }) },
+        response: { 200: Type.Intersect([CheckAnswer, Type.Object({ revision: Revision })]) },
       },
     },
     async (request) => checkAccess(sd, actorOf(request), request.body, { minRevision: request.query.minRevision }),
@@ -48,11 +55,13 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: AUTHENTICATED,
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Up to 1,000 checks in one call, answered at one revision',
+        description:
+          'Results in the order of the checks. A check naming an application or permission that does not exist makes the batch a 404 naming its index (`checks.3.application`); an identity that does not exist is `allowed: false` with a `reason`.',
         querystring: revisionQuery,
         body: Type.Object({ checks: Type.Array(CheckBody, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ results: Type.Array(Type.Object({ allowed: Type.Boolean() })), revision: Revision }) },
+        response: { 200: Type.Object({ results: Type.Array(CheckAnswer), revision: Revision }) },
       },
     },
     async (request) => checkAccessBatch(sd, actorOf(request), request.body.checks, { minRevision: request.query.minRevision }),
@@ -62,7 +71,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: "An identity's effective permissions, each with the assignments (or account grants) behind it",
         params: Type.Object({ id: Id }),
         querystring: Type.Object({ applicationId: Type.Optional(Id), space: Type.Optional(Space), minRevision: MinRevision }),
@@ -76,7 +85,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Every identity that holds the permission, with why (cursor-paged, ordered by identity id)',
         params: Type.Object({ id: Id }),
         querystring: Type.Object({
@@ -106,7 +115,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Why does the identity hold (or not hold) the permission? The chains of assignments behind it',
         querystring: Type.Object({
           identity: Type.String({ minLength: 1, maxLength: 200 }),
@@ -140,7 +149,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Assigned but not provisioned, and provisioned but not assigned, per connected application',
         querystring: Type.Object({ applicationId: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })), minRevision: MinRevision }),
         response: {
@@ -169,7 +178,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-imports'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: "Record an account of a connected application and the grants it holds (replaces the account's grants)",
         params: AccountParams,
         body: Type.Object(
@@ -198,7 +207,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-imports', 'read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: "A connected application's accounts and grants, with how imports matched each to an identity",
         params: Type.Object({ id: Id }),
         querystring: Type.Object({
@@ -217,7 +226,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     '/applications/:id/accounts/:accountName',
     {
       config: needs('manage-imports'),
-      schema: { tags: ['access'], summary: 'Remove an account and its grants', params: AccountParams, response: { 200: Type.Object({ revision: Revision }) } },
+      schema: { tags: ['Access'], summary: 'Remove an account and its grants', params: AccountParams, response: { 200: Type.Object({ revision: Revision }) } },
     },
     async (request, reply) => {
       const { revision } = await deleteAccount(sd, actorOf(request), request.params.id, request.params.accountName);

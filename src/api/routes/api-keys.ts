@@ -26,7 +26,7 @@ export function registerApiKeyRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-clients'),
       schema: {
-        tags: ['credentials'],
+        tags: ['Credentials'],
         summary: 'Create an API key (the secret is shown once)',
         body: CreateApiKey,
         response: { 201: CreatedKey(ApiKey) },
@@ -41,7 +41,7 @@ export function registerApiKeyRoutes(app: App, deps: RouteDeps): void {
     '/api-keys',
     {
       config: needs('manage-clients'),
-      schema: { tags: ['credentials'], summary: 'List API keys (never their secrets)', response: { 200: Type.Object({ items: Type.Array(ApiKey) }) } },
+      schema: { tags: ['Credentials'], summary: 'List API keys (never their secrets)', response: { 200: Type.Object({ items: Type.Array(ApiKey) }) } },
     },
     async (request) => ({ items: await listApiKeys(sd, actorOf(request)) }),
   );
@@ -50,7 +50,7 @@ export function registerApiKeyRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-clients'),
       schema: {
-        tags: ['credentials'],
+        tags: ['Credentials'],
         summary: 'Delete an API key; it stops working on the next request',
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         response: { 200: Type.Object({ revision: Type.Integer() }) },

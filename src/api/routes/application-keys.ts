@@ -23,7 +23,7 @@ export function registerApplicationKeyRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-clients'),
       schema: {
-        tags: ['credentials'],
+        tags: ['Credentials'],
         summary: "Create an application key (the secret is shown once); it reads its application's permissions",
         params: AppParams,
         body: CreateApplicationKey,
@@ -40,7 +40,7 @@ export function registerApplicationKeyRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-clients'),
       schema: {
-        tags: ['credentials'],
+        tags: ['Credentials'],
         summary: "List an application's keys (never their secrets)",
         params: AppParams,
         response: { 200: Type.Object({ items: Type.Array(ApplicationKey) }) },
@@ -53,7 +53,7 @@ export function registerApplicationKeyRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-clients'),
       schema: {
-        tags: ['credentials'],
+        tags: ['Credentials'],
         summary: 'Delete an application key; it stops working on the next request',
         params: Type.Object({ id: Type.String({ maxLength: 64 }), keyId: Type.String({ maxLength: 64 }) }),
         response: { 200: Type.Object({ revision: Type.Integer() }) },

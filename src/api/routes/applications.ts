@@ -8,7 +8,7 @@ import { needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, IfMatchHeaders, ListQuery, PageOf, RevisionOnly, Written } from '../schemas.ts';
 import { Application, ApplicationListQuery, CreateApplication, PatchApplication } from './catalog-schemas.ts';
 
-const tags = ['applications'];
+const tags = ['Applications'];
 
 export function registerApplicationRoutes(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;

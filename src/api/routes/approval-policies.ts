@@ -7,7 +7,7 @@ import { needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, PageOf, RevisionOnly, Written } from '../schemas.ts';
 import { CreatePolicy, PatchPolicy, Policy } from './workflow-schemas.ts';
 
-const tags = ['approval-policies'];
+const tags = ['Approval policies'];
 const rules =
   'Steps run in order; each names its approver kind (`manager`, `application_owner`, `identity`, `org_unit_manager`, `role_holders` — the last three with an `id`), ' +
   'a `quorum` (default 1), `dueDays` and `escalateTo` (`{identityId}` or `{step}`, another step\'s approvers). No steps, an unknown approver kind, a missing or unknown `id`, ' +

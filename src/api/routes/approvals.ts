@@ -7,7 +7,7 @@ import { AUTHENTICATED } from '../route-auth.ts';
 import { IdParams, Written } from '../schemas.ts';
 import { CommentBody, InboxItem } from './workflow-schemas.ts';
 
-const tags = ['approvals'];
+const tags = ['Approvals'];
 const Decided = Type.Object({
   taskId: Type.String(),
   kind: Type.String(),

@@ -18,7 +18,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-users'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Assign a permission or role to an identity or organization unit',
         description:
           'Checked against the separation-of-duties policies on effective access (roles and unit inheritance included): a conflict with a `block` policy is a 409 `conflict` ' +
@@ -50,7 +50,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-users', 'read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'List assignments (cursor-paged, ordered by id)',
         querystring: Type.Object({
           assigneeType: Type.Optional(Type.Union([Type.Literal('identity'), Type.Literal('orgUnit')])),
@@ -73,7 +73,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     '/assignments/:id',
     {
       config: AUTHENTICATED,
-      schema: { tags: ['access'], summary: 'An assignment (managers, readers of access, or its delegator)', params: IdParams, response: { 200: Assignment } },
+      schema: { tags: ['Access'], summary: 'An assignment (managers, readers of access, or its delegator)', params: IdParams, response: { 200: Assignment } },
     },
     async (request) => getAssignment(sd, actorOf(request), request.params.id),
   );
@@ -83,7 +83,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
       {
         config: AUTHENTICATED,
         schema: {
-          tags: ['access'],
+          tags: ['Access'],
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} an assignment (manage-users, or the delegator of a delegation)`,
           params: IdParams,
           body: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false })),
@@ -101,7 +101,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     {
       config: AUTHENTICATED,
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: "Delegate what this assignment gives the caller's identity to another identity",
         description:
           'Self-service delegation: only a delegable permission (or a role whose permissions are all delegable), no wider than the source in context and time. ' +
@@ -133,7 +133,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     '/assignment-rules',
     {
       config: needs('manage-users'),
-      schema: { tags: ['access'], summary: 'Create an assignment rule (applied at once to matching identities)', body: RuleBody, response: { 201: RuleWritten } },
+      schema: { tags: ['Access'], summary: 'Create an assignment rule (applied at once to matching identities)', body: RuleBody, response: { 201: RuleWritten } },
     },
     async (request, reply) => {
       const { rule, revision } = await createAssignmentRule(sd, actorOf(request), request.body);
@@ -144,7 +144,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     '/assignment-rules',
     {
       config: needs('manage-users', 'read-permissions-any-application'),
-      schema: { tags: ['access'], summary: 'List assignment rules', response: { 200: Type.Object({ items: Type.Array(AssignmentRule) }) } },
+      schema: { tags: ['Access'], summary: 'List assignment rules', response: { 200: Type.Object({ items: Type.Array(AssignmentRule) }) } },
     },
     async (request) => ({ items: await listAssignmentRules(sd, actorOf(request)) }),
   );
@@ -152,7 +152,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     '/assignment-rules/:id',
     {
       config: needs('manage-users', 'read-permissions-any-application'),
-      schema: { tags: ['access'], summary: 'An assignment rule', params: IdParams, response: { 200: AssignmentRule } },
+      schema: { tags: ['Access'], summary: 'An assignment rule', params: IdParams, response: { 200: AssignmentRule } },
     },
     async (request) => getAssignmentRule(sd, actorOf(request), request.params.id),
   );
@@ -161,7 +161,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-users'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'Change an assignment rule (re-evaluated at once)',
         params: IdParams,
         body: Type.Object(
@@ -187,7 +187,7 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
     '/assignment-rules/:id',
     {
       config: needs('manage-users'),
-      schema: { tags: ['access'], summary: 'Delete an assignment rule; its assignments are revoked', params: IdParams, response: { 200: Type.Object({ revision: Revision }) } },
+      schema: { tags: ['Access'], summary: 'Delete an assignment rule; its assignments are revoked', params: IdParams, response: { 200: Type.Object({ revision: Revision }) } },
     },
     async (request, reply) => {
       const { revision } = await deleteAssignmentRule(sd, actorOf(request), request.params.id);

@@ -66,7 +66,7 @@ export function registerAuditRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-audit'),
       schema: {
-        tags: ['audit'],
+        tags: ['Audit'],
         summary: 'The audit trail, filtered and cursor-paged (oldest first unless order=desc)',
         querystring: Type.Object({
           ...AuditFilterQuery,
@@ -88,7 +88,7 @@ export function registerAuditRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-audit'),
       schema: {
-        tags: ['audit'],
+        tags: ['Audit'],
         summary: 'Signed checkpoints of the audit chain (newest first) with the public key; save it for `grantory audit verify --checkpoints`',
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
@@ -105,7 +105,7 @@ export function registerAuditRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-audit'),
       schema: {
-        tags: ['audit'],
+        tags: ['Audit'],
         summary: "Sign and keep a checkpoint of the chain's head now",
         response: { 201: Type.Intersect([Checkpoint, Type.Object({ revision: Type.Integer() })]) },
       },

@@ -47,7 +47,7 @@ export function registerClientRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-clients'),
       schema: {
-        tags: ['credentials'],
+        tags: ['Credentials'],
         summary: 'Create an OAuth 2.0 client (the secret is shown once)',
         body: CreateClient,
         response: { 201: Type.Intersect([Client, Type.Object({ clientSecret: Type.String(), revision: Type.Integer() })]) },
@@ -62,7 +62,7 @@ export function registerClientRoutes(app: App, deps: RouteDeps): void {
     '/clients',
     {
       config: needs('manage-clients'),
-      schema: { tags: ['credentials'], summary: 'List OAuth 2.0 clients (never their secrets)', response: { 200: Type.Object({ items: Type.Array(Client) }) } },
+      schema: { tags: ['Credentials'], summary: 'List OAuth 2.0 clients (never their secrets)', response: { 200: Type.Object({ items: Type.Array(Client) }) } },
     },
     async (request) => ({ items: await listClients(sd, actorOf(request)) }),
   );
@@ -71,7 +71,7 @@ export function registerClientRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-clients'),
       schema: {
-        tags: ['credentials'],
+        tags: ['Credentials'],
         summary: 'Delete an OAuth 2.0 client (by id or client_id); its tokens stop working on the next request',
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         response: { 200: Type.Object({ revision: Type.Integer() }) },

@@ -80,7 +80,7 @@ export function registerEventSinkRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-system-settings'),
       schema: {
-        tags: ['event delivery'],
+        tags: ['Event delivery'],
         summary: 'Configure a sink that receives every audit event (a webhook secret is shown once)',
         body: CreateSink,
         response: { 201: Type.Intersect([Sink, Type.Object({ secret: Type.Optional(Type.String({ description: 'whsec_...: verify webhook-signature with it' })), revision: Type.Integer() })]) },
@@ -93,7 +93,7 @@ export function registerEventSinkRoutes(app: App, deps: RouteDeps): void {
   );
   app.get(
     '/event-sinks',
-    { config: needs('manage-system-settings'), schema: { tags: ['event delivery'], summary: 'List sinks with their delivery state', response: { 200: Type.Object({ items: Type.Array(Sink) }) } } },
+    { config: needs('manage-system-settings'), schema: { tags: ['Event delivery'], summary: 'List sinks with their delivery state', response: { 200: Type.Object({ items: Type.Array(Sink) }) } } },
     async (request) => ({ items: await listEventSinks(sd, actorOf(request)) }),
   );
   app.get(
@@ -101,7 +101,7 @@ export function registerEventSinkRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-system-settings'),
       schema: {
-        tags: ['event delivery'],
+        tags: ['Event delivery'],
         summary: 'A sink: status, cursor, the head of the trail, last error and dead letters',
         params: Id,
         response: { 200: Type.Intersect([Sink, Type.Object({ head: Type.Integer(), deadLetters: Type.Array(DeadLetter) })]) },
@@ -111,7 +111,7 @@ export function registerEventSinkRoutes(app: App, deps: RouteDeps): void {
   );
   app.delete(
     '/event-sinks/:id',
-    { config: needs('manage-system-settings'), schema: { tags: ['event delivery'], summary: 'Delete a sink (delivery stops)', params: Id, response: { 200: Type.Object({ revision: Type.Integer() }) } } },
+    { config: needs('manage-system-settings'), schema: { tags: ['Event delivery'], summary: 'Delete a sink (delivery stops)', params: Id, response: { 200: Type.Object({ revision: Type.Integer() }) } } },
     async (request, reply) => {
       const { revision } = await deleteEventSink(sd, actorOf(request), request.params.id);
       return sendWritten(reply, 200, {}, revision);
@@ -122,7 +122,7 @@ export function registerEventSinkRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('manage-system-settings'),
       schema: {
-        tags: ['event delivery'],
+        tags: ['Event delivery'],
         summary: 'Resume a suspended or retrying sink now and re-queue its dead letters',
         params: Id,
         response: { 200: Type.Object({ requeued: Type.Integer(), revision: Type.Integer() }) },

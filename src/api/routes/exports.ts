@@ -51,13 +51,17 @@ const EffectivePermissionRow = Type.Object({
   subject: Type.String(),
   username: Nullable(Type.String()),
   email: Nullable(Type.String()),
+  displayName: Nullable(Type.String()),
+  unitPath: Nullable(Type.String({ description: "The identity's organization unit: names from the root down", examples: ['Acme/Finance/Payables'] })),
   applicationId: Type.String(),
   application: Type.String(),
   permissionId: Type.String(),
   permission: Type.String(),
   contextType: Type.String(),
   contextId: Nullable(Type.String()),
+  contextName: Nullable(Type.String({ description: "The context's unit path or application name", examples: ['Acme/Finance'] })),
   via: Type.Array(Type.String(), { description: 'The assignments (or accounts) behind it' }),
+  viaNames: Type.Array(Type.String({ examples: ['role Finance approver, unit Acme/Finance'] }), { description: 'What each of via is: the role (or direct), the unit it comes through, its delegator, an assignment rule; or the account' }),
 });
 
 function formatOf(request: FastifyRequest, format: string | undefined, allowed?: readonly ExportFormat[]): ExportFormat {
@@ -82,7 +86,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-audit'),
       schema: {
-        tags: ['exports'],
+        tags: ['Exports'],
         summary: 'Export the audit events of a time range, with the signed checkpoints that cover them (NDJSON, CSV or JSON)',
         querystring: Type.Object({ ...AuditFilterQuery, format: Format }),
         response: streamed('NDJSON: event lines (recordType "event") then checkpoint lines; JSON: {tenant, filter, events, checkpoints, publicKeys}; CSV: events', AuditExportJson),
@@ -99,7 +103,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application', 'manage-roles', 'manage-applications'),
       schema: {
-        tags: ['exports'],
+        tags: ['Exports'],
         summary: 'Export applications, permissions, roles and assignment rules (NDJSON or JSON)',
         querystring: Type.Object({ format: Format }),
         response: streamed('Records with recordType application, permission, role, assignmentRule; JSON: {tenant, records}; CSV is refused (406)', ConfigurationJson, { csv: false }),
@@ -116,7 +120,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['exports'],
+        tags: ['Exports'],
         summary: 'Export effective permissions per identity (assigned or provisioned space, as the check API answers), whole tenant or filtered',
         querystring: Type.Object({
           space: Type.Union([Type.Literal('assigned'), Type.Literal('provisioned')], { default: 'assigned' }),

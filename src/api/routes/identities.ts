@@ -16,7 +16,7 @@ import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { IdempotencyHeaders, IdParams, IfMatchHeaders, ListQuery, Nullable, PageOf, RevisionOnly, Timestamp, Written } from '../schemas.ts';
 
-const TAGS = ['directory'];
+const TAGS = ['Directory'];
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 64, description });
 const Text = (maxLength: number, description: string) => Type.String({ minLength: 1, maxLength, description });
 const Token = (maxLength: number, description: string, examples: string[]) =>

@@ -89,7 +89,7 @@ const OrphanSchema = Type.Object({
 });
 
 const Written = <T extends ReturnType<typeof Type.Object>>(s: T) => Type.Intersect([s, Type.Object({ revision: Type.Integer() })]);
-const tags = ['imports'];
+const tags = ['Imports'];
 
 /** Adapts @fastify/multipart's parts to the service's upload parts. */
 export async function* uploadParts(request: FastifyRequest): AsyncGenerator<UploadPart> {

@@ -23,7 +23,7 @@ export function registerMeRoutes(app: App): void {
     '/me',
     {
       config: AUTHENTICATED,
-      schema: { tags: ['credentials'], summary: 'The caller: credential, identity, scopes and effective rights', response: { 200: Me } },
+      schema: { tags: ['Credentials'], summary: 'The caller: credential, identity, scopes and effective rights', response: { 200: Me } },
     },
     async (request) => {
       const { caller } = actorOf(request);

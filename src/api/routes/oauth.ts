@@ -162,7 +162,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
         {
           config: CLIENT_AUTH,
           schema: {
-            tags: ['oauth'],
+            tags: ['OAuth 2.0'],
             summary: doc.summary(path),
             description: doc.description,
             consumes: [FORM, 'application/json'],
@@ -235,7 +235,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
     {
       config: PUBLIC,
       schema: {
-        tags: ['oauth'],
+        tags: ['OAuth 2.0'],
         summary: 'The public keys access tokens are signed with (JWKS)',
         security: [],
         response: { 200: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }) },
@@ -255,7 +255,7 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
       {
         config: PUBLIC,
         schema: {
-          tags: ['oauth'],
+          tags: ['OAuth 2.0'],
           summary: path.endsWith('openid-configuration') ? 'Discovery document (OpenID Connect Discovery form)' : 'Discovery document (RFC 8414)',
           security: [],
           response: { 200: Type.Record(Type.String(), Type.Unknown()) },

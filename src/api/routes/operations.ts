@@ -13,7 +13,7 @@ export function registerOperationsRoutes(app: App, deps: RouteDeps): void {
     '/livez',
     {
       config: PUBLIC,
-      schema: { tags: ['operations'], summary: 'Liveness: the process answers', security: [], response: { 200: Status } },
+      schema: { tags: ['Operations'], summary: 'Liveness: the process answers', security: [], response: { 200: Status } },
     },
     async () => ({ status: 'ok' }),
   );
@@ -24,7 +24,7 @@ export function registerOperationsRoutes(app: App, deps: RouteDeps): void {
     {
       config: PUBLIC,
       schema: {
-        tags: ['operations'],
+        tags: ['Operations'],
         summary: 'Readiness: the store is reachable, migrations are applied, the access index is built',
         security: [],
         response: { 200: Status, ...errorResponses(503) },
@@ -42,7 +42,7 @@ export function registerOperationsRoutes(app: App, deps: RouteDeps): void {
 
   app.get(
     '/metrics',
-    { config: PUBLIC, schema: { tags: ['operations'], summary: 'Prometheus metrics', security: [], hide: true } },
+    { config: PUBLIC, schema: { tags: ['Operations'], summary: 'Prometheus metrics', security: [], hide: true } },
     async (_request, reply) => {
       reply.type(deps.metrics.registry.contentType);
       return deps.metrics.registry.metrics();

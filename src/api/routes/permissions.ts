@@ -8,7 +8,7 @@ import { needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, IfMatchHeaders, ListQuery, PageOf, RevisionOnly, Written } from '../schemas.ts';
 import { CreatePermission, PatchPermission, Permission, PermissionListQuery } from './catalog-schemas.ts';
 
-const tags = ['permissions'];
+const tags = ['Permissions'];
 const ApplicationId = Type.String({ minLength: 1, maxLength: 64, description: 'An application id' });
 
 export function registerPermissionRoutes(app: App, deps: RouteDeps): void {

@@ -21,7 +21,7 @@ import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { IdempotencyHeaders, IdParams, ListQuery, Nullable, PageOf, Timestamp, Written } from '../schemas.ts';
 
-const TAGS = ['personnel-events'];
+const TAGS = ['Personnel events'];
 const NEEDS = needs('manage-personnel-events');
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 64, description });
 const Text = (maxLength: number, description: string) => Type.String({ minLength: 1, maxLength, description });

@@ -8,7 +8,7 @@ import { needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, IfMatchHeaders, ListQuery, PageOf, RevisionOnly, Written } from '../schemas.ts';
 import { CreateRole, PatchRole, Role, RoleListQuery } from './catalog-schemas.ts';
 
-const tags = ['roles'];
+const tags = ['Roles'];
 const guard =
   'Nobody may make a role hold Grantory rights (permissions of the built-in application, directly or through included roles) ' +
   'that they do not hold themselves (403 naming the rights). Inclusions never form a cycle (409 naming it).';

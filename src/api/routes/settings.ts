@@ -6,7 +6,7 @@ import { actorOf, sendWritten } from '../request-context.ts';
 import { AUTHENTICATED, needs } from '../route-auth.ts';
 import { Written } from '../schemas.ts';
 
-const TAGS = ['settings'];
+const TAGS = ['Settings'];
 
 const TimeZone = Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone: a plain date such as 2026-03-15 is midnight here', examples: ['Europe/Zurich'] });
 const UnjustifiedAccess = Type.Union([Type.Literal('review'), Type.Literal('remove')], {

@@ -9,7 +9,7 @@ import { needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, IfMatchHeaders, ListQuery, PageOf, RevisionOnly, Written } from '../schemas.ts';
 import { ContextOut, DateTime, Id, Resource, Revision } from './access-schemas.ts';
 
-const tags = ['separation of duties'];
+const tags = ['Separation of duties'];
 
 const Mode = Type.Union([Type.Literal('block'), Type.Literal('require_exception')], {
   description: '`block`: a write that would create the conflict is refused (409); `require_exception`: refused unless it carries an approved exception',

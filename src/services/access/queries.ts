@@ -58,28 +58,58 @@ function requireReadFor(actor: Actor, index: TenantIndex, app: number): void {
   requireRight(actor, 'read-permissions-any-application');
 }
 
-function evaluateCheck(index: TenantIndex, input: CheckInput, now: number, actor: Actor): boolean {
+/** A check's answer; `reason` says why an unknown identity is not allowed. */
+export interface CheckAnswer {
+  allowed: boolean;
+  reason?: string;
+}
+
+/**
+ * Answers one check. An application or permission that does not exist is a 404 naming
+ * which (`field` prefixes the field names, for a batch); an identity that does not exist
+ * is not allowed (fail closed), with a `reason`.
+ */
+function evaluateCheck(index: TenantIndex, input: CheckInput, now: number, actor: Actor, field = ''): CheckAnswer {
   const app = input.application === undefined ? NONE : findApplication(index, input.application);
   const permission = findPermission(index, app, input.permission);
+  // Rights first: a caller who may not ask learns nothing about which names exist.
   requireReadFor(actor, index, permission === NONE ? app : index.perms.get(permission).app);
-  if (input.application !== undefined && app === NONE) return false;
+  if (input.application !== undefined && app === NONE) {
+    throw new AppError('not_found', `application ${input.application} does not exist`, { errors: [{ field: `${field}application`, message: 'names no application (by id or name)' }] });
+  }
+  if (permission === NONE) {
+    const where = input.application === undefined ? '; name its application, or give the permission id' : ` in application ${input.application}`;
+    throw new AppError('not_found', `permission ${input.permission} does not exist${where}`, {
+      errors: [{ field: `${field}permission`, message: input.application === undefined ? 'names no permission id' : 'names no permission of the application' }],
+    });
+  }
   const identity = findIdentity(index, input.identity);
+  if (identity === NONE) return { allowed: false, reason: `identity ${input.identity} does not exist (by id, subject or username)` };
   const context: AccessContext | undefined = input.context ? { type: input.context.type, id: input.context.id ?? null } : undefined;
-  return checkSlots(index, identity, permission, askContext(index, context), now, input.space ?? 'assigned');
+  return { allowed: checkSlots(index, identity, permission, askContext(index, context), now, input.space ?? 'assigned') };
 }
 
-export async function checkAccess(deps: ServiceDeps, actor: Actor, input: CheckInput, options: ReadOptions = {}): Promise<{ allowed: boolean; revision: number }> {
+export async function checkAccess(deps: ServiceDeps, actor: Actor, input: CheckInput, options: ReadOptions = {}): Promise<CheckAnswer & { revision: number }> {
   const engine = engineOf(deps);
   const { index, revision } = await engine.at(actor.caller.tenantId, options.minRevision);
-  return { allowed: evaluateCheck(index, input, engine.now(), actor), revision };
+  return { ...evaluateCheck(index, input, engine.now(), actor), revision };
 }
 
-export async function checkAccessBatch(deps: ServiceDeps, actor: Actor, checks: CheckInput[], options: ReadOptions = {}): Promise<{ results: { allowed: boolean }[]; revision: number }> {
+/** Every check of the batch at one revision; one naming an unknown application or permission makes the batch a 404 naming its index. */
+export async function checkAccessBatch(deps: ServiceDeps, actor: Actor, checks: CheckInput[], options: ReadOptions = {}): Promise<{ results: CheckAnswer[]; revision: number }> {
   if (checks.length > 1000) throw new AppError('validation_failed', 'a batch holds at most 1000 checks', { errors: [{ field: 'checks', message: 'has more than 1000 items' }] });
   const engine = engineOf(deps);
   const { index, revision } = await engine.at(actor.caller.tenantId, options.minRevision);
   const now = engine.now();
-  return { results: checks.map((c) => ({ allowed: evaluateCheck(index, c, now, actor) })), revision };
+  const results = checks.map((c, i) => {
+    try {
+      return evaluateCheck(index, c, now, actor, `checks.${i}.`);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'not_found') throw new AppError('not_found', `checks[${i}]: ${e.message}`, { errors: e.errors ?? [] });
+      throw e;
+    }
+  });
+  return { results, revision };
 }
 
 export async function identityAccess(

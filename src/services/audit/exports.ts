@@ -221,14 +221,21 @@ export interface EffectiveAccessRow {
   subject: string;
   username: string | null;
   email: string | null;
+  displayName: string | null;
+  /** The identity's organization unit, as the names from the root down (`Acme/Finance`). */
+  unitPath: string | null;
   applicationId: string;
   application: string;
   permissionId: string;
   permission: string;
   contextType: string;
   contextId: string | null;
+  /** The context's name: a unit's path, an application's name. */
+  contextName: string | null;
   /** The assignments (or, in the provisioned space of a connected application, the accounts) behind it. */
   via: string[];
+  /** What each of `via` is, in words: `role Finance approver`, `unit Acme/Finance`, `delegated by ada.lovelace`, `account alovelace`. */
+  viaNames: string[];
 }
 
 const ACCESS_COLUMNS: Column<EffectiveAccessRow>[] = [
@@ -236,16 +243,62 @@ const ACCESS_COLUMNS: Column<EffectiveAccessRow>[] = [
   { name: 'subject', value: (r) => r.subject },
   { name: 'username', value: (r) => r.username },
   { name: 'email', value: (r) => r.email },
+  { name: 'displayName', value: (r) => r.displayName },
+  { name: 'unitPath', value: (r) => r.unitPath },
   { name: 'applicationId', value: (r) => r.applicationId },
   { name: 'application', value: (r) => r.application },
   { name: 'permissionId', value: (r) => r.permissionId },
   { name: 'permission', value: (r) => r.permission },
   { name: 'contextType', value: (r) => r.contextType },
   { name: 'contextId', value: (r) => r.contextId },
+  { name: 'contextName', value: (r) => r.contextName },
   { name: 'via', value: (r) => r.via.join(' ') },
+  { name: 'viaNames', value: (r) => r.viaNames.join('; ') },
 ];
 
 const viaId = (v: HeldVia): string => (v.kind === 'assignment' ? v.assignmentId : v.accountId);
+
+/** A unit's path of names from the root (`Acme/Finance/Payables`). */
+function unitPathOf(index: TenantIndex, unit: number): string | null {
+  if (unit === NONE) return null;
+  const names: string[] = [];
+  for (let u = unit, depth = 0; u !== NONE && depth < 256; u = index.units.get(u).parent, depth += 1) names.unshift(index.units.get(u).name);
+  return names.join('/');
+}
+
+function contextNameOf(index: TenantIndex, context: { type: string; id: string | null }): string | null {
+  if (context.id === null) return null;
+  if (context.type === 'orgUnit') {
+    const unit = index.units.find(context.id);
+    return unit === NONE ? null : unitPathOf(index, unit);
+  }
+  if (context.type === 'application') {
+    const app = index.apps.find(context.id);
+    return app === NONE ? null : index.apps.get(app).name;
+  }
+  return null;
+}
+
+/** What an assignment or account is, in words: the role, the unit it comes through, its delegator, its rule. */
+function viaName(index: TenantIndex, via: HeldVia): string {
+  if (via.kind === 'account') return `account ${via.accountName}`;
+  const parts: string[] = [];
+  if (via.resource.type === 'role') {
+    const role = index.roles.find(via.resource.id);
+    parts.push(`role ${role === NONE ? via.resource.id : index.roles.get(role).name}`);
+  } else {
+    parts.push('direct');
+  }
+  if (via.assignee.type === 'orgUnit') parts.push(`unit ${unitPathOf(index, index.units.find(via.assignee.id)) ?? via.assignee.id}`);
+  if (via.delegatedFromId !== null) {
+    const source = index.assignments.find(via.assignmentId);
+    const delegator = source === NONE ? NONE : index.assignments.get(source).delegator;
+    const who = delegator === NONE ? null : index.identities.get(delegator);
+    parts.push(`delegated by ${who ? (who.username ?? who.subject) : 'another identity'}`);
+  }
+  if (via.ruleId !== null) parts.push('by assignment rule');
+  return parts.join(', ');
+}
 
 /** The rows of one identity: its held permissions, one row per distinct context. */
 function identityRows(index: TenantIndex, slot: number, now: number, space: AccessSpace, app: number): EffectiveAccessRow[] {
@@ -257,7 +310,10 @@ function identityRows(index: TenantIndex, slot: number, now: number, space: Acce
       const key = contextKey(via.context);
       const row = byContext.get(key);
       if (row) {
-        if (!row.via.includes(viaId(via))) row.via.push(viaId(via));
+        if (!row.via.includes(viaId(via))) {
+          row.via.push(viaId(via));
+          row.viaNames.push(viaName(index, via));
+        }
         continue;
       }
       const created: EffectiveAccessRow = {
@@ -265,13 +321,17 @@ function identityRows(index: TenantIndex, slot: number, now: number, space: Acce
         subject: identity.subject,
         username: identity.username,
         email: identity.email,
+        displayName: identity.displayName,
+        unitPath: unitPathOf(index, identity.unit),
         applicationId: held.applicationId,
         application: held.applicationName,
         permissionId: held.permissionId,
         permission: held.permissionName,
         contextType: via.context.type,
         contextId: via.context.id,
+        contextName: contextNameOf(index, via.context),
         via: [viaId(via)],
+        viaNames: [viaName(index, via)],
       };
       byContext.set(key, created);
       rows.push(created);

@@ -5,7 +5,7 @@ import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { type Actor, type Page, MAX_PAGE_SIZE } from '../../../services/kernel/index.ts';
 
-export const tags = ['checkmarx'];
+export const tags = ['Checkmarx profile'];
 
 /** Checkmarx ids are integers: Grantory's `number`s. A non-integer id is a 400. */
 export const CxIdParams = Type.Object({

@@ -45,7 +45,7 @@ export function registerCoreOneRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['compat: CoreOne'],
+        tags: ['CoreOne profile'],
         summary: 'Provisioned permissions of any application, by context or by holder',
         querystring: Query,
         response: { 200: Type.Array(Row) },
@@ -61,7 +61,7 @@ export function registerCoreOneRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-my-application'),
       schema: {
-        tags: ['compat: CoreOne'],
+        tags: ['CoreOne profile'],
         summary: "Provisioned permissions of the calling client's application, by context or by holder",
         querystring: Type.Omit(Query, ['application']),
         response: { 200: Type.Array(Row) },

@@ -15,7 +15,7 @@ import { openApproverNames } from '../../../services/workflow/index.ts';
 import { getAccessRequest, listAccessRequestsByPage, summaries, type AccessRequestSummary, type AccessRequestView } from '../../../services/requests/index.ts';
 import { PA_PAGE_SIZE, paPage } from './mapping.ts';
 
-const tags = ['permission-assist'];
+const tags = ['Permission Assist profile'];
 const open = { additionalProperties: true };
 
 export const PA_REQUEST_STATUS: Record<string, string> = {

@@ -20,7 +20,7 @@ import { registerPaAccessRequests } from './access-requests.ts';
 import { registerPaPersonnelEventRoutes } from './personnel-events.ts';
 import { paError, PaErrorBody, paStatusOf, paPage, PA_PAGE_SIZE, toPaApplication, toPaApplicationSummary, toPaIdentity, toPaImport } from './mapping.ts';
 
-const tags = ['permission-assist'];
+const tags = ['Permission Assist profile'];
 const Guid = Type.String({ minLength: 1, maxLength: 64, description: 'GUID' });
 const PageQuery = Type.Object({
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1' })),

@@ -12,7 +12,7 @@ import { needs } from '../../route-auth.ts';
 import { createPersonnelEvent, getPersonnelEvent, listPersonnelEvents, type EventDetail, type EventType, type IdentityChanges } from '../../../services/personnel/index.ts';
 import { paPage, PA_PAGE_SIZE } from './mapping.ts';
 
-const tags = ['permission-assist'];
+const tags = ['Permission Assist profile'];
 const NEEDS = needs('manage-personnel-events');
 const Guid = Type.String({ minLength: 1, maxLength: 64, description: 'GUID' });
 const Text = Type.Union([Type.String(), Type.Null()]);
