@@ -21,17 +21,22 @@ export interface CookieSession {
   expiresAt: string;
 }
 
-/** The value of the session cookie the request carries, if any. */
-export function sessionCookieOf(request: FastifyRequest): string | undefined {
+/** The value of the cookie `name` the request carries, if any (and not longer than `maxLength`). */
+export function cookieOf(request: FastifyRequest, name: string, maxLength = 200): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== SESSION_COOKIE) continue;
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
     const value = part.slice(eq + 1).trim();
-    return value.length > 0 && value.length <= 200 ? value : undefined;
+    return value.length > 0 && value.length <= maxLength ? value : undefined;
   }
   return undefined;
+}
+
+/** The value of the session cookie the request carries, if any. */
+export function sessionCookieOf(request: FastifyRequest): string | undefined {
+  return cookieOf(request, SESSION_COOKIE);
 }
 
 export function setCookieSession(request: FastifyRequest, session: CookieSession): void {
@@ -59,9 +64,27 @@ function cookieAttributes(request: FastifyRequest): string {
 }
 
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, secret: string): void {
-  reply.header('set-cookie', `${SESSION_COOKIE}=${secret}; ${cookieAttributes(request)}`);
+  reply.header('set-cookie', sessionCookieHeader(request, secret));
+}
+
+export function sessionCookieHeader(request: FastifyRequest, secret: string): string {
+  return `${SESSION_COOKIE}=${secret}; ${cookieAttributes(request)}`;
 }
 
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
   reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(request)}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`);
+}
+
+/** The sealed OIDC sign-in transaction: SameSite=Lax, as the provider's redirect back is a cross-site navigation. */
+export const OIDC_COOKIE = 'grantory_oidc';
+const OIDC_COOKIE_PATH = '/api/v1/sessions/oidc';
+
+export function setOidcCookie(request: FastifyRequest, reply: FastifyReply, sealed: string, maxAgeSeconds: number): void {
+  const secure = insecureLocalRequest(request) ? '' : '; Secure';
+  reply.header('set-cookie', `${OIDC_COOKIE}=${sealed}; HttpOnly; SameSite=Lax; Path=${OIDC_COOKIE_PATH}; Max-Age=${maxAgeSeconds}${secure}`);
+}
+
+export function clearOidcCookie(request: FastifyRequest): string {
+  const secure = insecureLocalRequest(request) ? '' : '; Secure';
+  return `${OIDC_COOKIE}=; HttpOnly; SameSite=Lax; Path=${OIDC_COOKIE_PATH}; Max-Age=0${secure}`;
 }

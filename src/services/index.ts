@@ -10,7 +10,7 @@ import { ACCESS_REQUEST_OUTCOMES, REQUEST_JOB_HANDLERS, verifyProvisioning } fro
 import { APPROVAL_JOB_HANDLERS } from './workflow/index.ts';
 import { PERSONNEL_EVENT_OUTCOMES, PERSONNEL_JOB_FAILURE_HANDLERS, PERSONNEL_JOB_HANDLERS } from './personnel/index.ts';
 import type { Caller, RequestMeta } from './kernel/index.ts';
-import { authenticateSession as authenticateSessionSecret, SESSION_PREFIX, type AuthenticatedSession } from './credentials/index.ts';
+import { authenticateSession as authenticateSessionSecret, createConsoleOidc, SESSION_PREFIX, type AuthenticatedSession, type ConsoleOidc } from './credentials/index.ts';
 import { authenticateApplicationKey, createAuthFailureRecorder, type AuthFailureRecorder, authenticateApiKey, CredentialRejected, createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier, authenticateAccessToken, createKeyRing, type KeyRing } from './credentials/index.ts';
 
 
@@ -53,6 +53,8 @@ export interface Services {
    * (recorded like any failed authentication).
    */
   authenticateSession(secret: string, meta: RequestMeta): Promise<AuthenticatedSession>;
+  /** Console sign-in through the configured OIDC provider (null: not configured). */
+  consoleOidc: ConsoleOidc | null;
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -89,9 +91,12 @@ export function createServices(given: ServiceDeps): Services {
     ? createExternalTokenVerifier(deps, settings.externalIssuer, settings.clockToleranceSeconds)
     : null;
 
+  const consoleOidc = settings.consoleOidc ? createConsoleOidc(deps, settings.consoleOidc, settings.sessions, authFailures) : null;
+
   const services: Services = {
     deps,
     settings,
+    consoleOidc,
     keyRing,
     authFailures,
     async authenticate(authorization, meta) {

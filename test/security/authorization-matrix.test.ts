@@ -287,6 +287,9 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/me': { request: fixed('/api/v1/me') },
   'GET /api/v1/sessions/methods': { request: fixed('/api/v1/sessions/methods') },
   'POST /api/v1/sessions': { request: fixed('/api/v1/sessions', { apiKey: noRightsKey.secret }) },
+  // Without a console OIDC provider configured (as here) both answer 404.
+  'GET /api/v1/sessions/oidc/start': { request: fixed('/api/v1/sessions/oidc/start') },
+  'GET /api/v1/sessions/oidc/callback': { request: fixed('/api/v1/sessions/oidc/callback') },
   'GET /api/v1/sessions/current': { request: fixed('/api/v1/sessions/current') },
   'DELETE /api/v1/sessions/current': { request: fixed('/api/v1/sessions/current') },
   'GET /api/v1/sessions': { request: fixed('/api/v1/sessions') },

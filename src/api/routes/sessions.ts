@@ -6,13 +6,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
-import { csrfTokenOf, endSession, listSessions, noSession, SignInRefused, signIn, type OpenedSession } from '../../services/credentials/index.ts';
+import { csrfTokenOf, OIDC_START_PATH, endSession, listSessions, noSession, SignInRefused, signIn, type OpenedSession } from '../../services/credentials/index.ts';
 import type { Caller } from '../../services/kernel/index.ts';
 import type { App, RouteDeps } from '../deps.ts';
 import { rateLimited } from '../rate-limit.ts';
 import { actorOf, requestMetaOf, REVISION_HEADER } from '../request-context.ts';
 import { AUTHENTICATED, PUBLIC, SESSION } from '../route-auth.ts';
-import { clearSessionCookie, cookieSessionOf, setSessionCookie } from '../session-cookie.ts';
+import { clearOidcCookie, clearSessionCookie, cookieOf, cookieSessionOf, OIDC_COOKIE, sessionCookieHeader, setOidcCookie, setSessionCookie } from '../session-cookie.ts';
 import { IdParams, Nullable, Timestamp } from '../schemas.ts';
 import { Me, meOf } from './me.ts';
 
@@ -73,7 +73,7 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
       config: PUBLIC,
       schema: { tags: TAGS, summary: 'How one may sign in to the console', security: [], response: { 200: Methods } },
     },
-    async () => ({ apiKey: true, password: true, oidc: services.settings.consoleOidc ? { enabled: true, startUrl: '/api/v1/sessions/oidc/start' } : { enabled: false, startUrl: null } }),
+    async () => ({ apiKey: true, password: true, oidc: services.consoleOidc ? { enabled: true, startUrl: OIDC_START_PATH } : { enabled: false, startUrl: null } }),
   );
 
   app.post(
@@ -107,6 +107,66 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
       reply.header('cache-control', 'no-store');
       setSessionCookie(request, reply, result.session.secret);
       return reply.status(201).send(sessionBody(result.session, result.caller));
+    },
+  );
+
+  app.get(
+    '/sessions/oidc/start',
+    {
+      config: PUBLIC,
+      schema: {
+        tags: TAGS,
+        summary: "Sign in through the configured OIDC provider: redirects to its authorization endpoint (code flow with PKCE)",
+        description: '404 when no console OIDC provider is configured. `returnTo`: a path of this server to land on after sign-in (default /console/).',
+        security: [],
+        querystring: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 1000 })) }),
+        response: { 302: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const oidc = services.consoleOidc;
+      if (!oidc) throw new AppError('not_found', 'console sign-in through OIDC is not configured');
+      const { location, transaction, maxAgeSeconds } = await oidc.start(request.query.returnTo);
+      setOidcCookie(request, reply, transaction, maxAgeSeconds);
+      return reply.header('cache-control', 'no-store').redirect(location, 302);
+    },
+  );
+
+  app.get(
+    '/sessions/oidc/callback',
+    {
+      config: PUBLIC,
+      schema: {
+        tags: TAGS,
+        summary: 'Where the OIDC provider sends the browser back: sets the session cookie and redirects to returnTo',
+        security: [],
+        querystring: Type.Object({
+          code: Type.Optional(Type.String({ maxLength: 4096 })),
+          state: Type.Optional(Type.String({ maxLength: 512 })),
+          error: Type.Optional(Type.String({ maxLength: 512 })),
+          error_description: Type.Optional(Type.String({ maxLength: 2048 })),
+          session_state: Type.Optional(Type.String({ maxLength: 512 })),
+          iss: Type.Optional(Type.String({ maxLength: 1000 })),
+        }),
+        response: { 302: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const oidc = services.consoleOidc;
+      if (!oidc) throw new AppError('not_found', 'console sign-in through OIDC is not configured');
+      const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+      if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
+      reply.header('cache-control', 'no-store');
+      let result;
+      try {
+        result = await oidc.finish(request.query, cookieOf(request, OIDC_COOKIE, 4096), requestMetaOf(request));
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'unauthenticated') rateLimiters.authFailuresPerIp.hit(request.ip);
+        reply.header('set-cookie', clearOidcCookie(request));
+        throw e;
+      }
+      reply.header('set-cookie', [sessionCookieHeader(request, result.session.secret), clearOidcCookie(request)]);
+      return reply.redirect(result.returnTo, 302);
     },
   );
 
