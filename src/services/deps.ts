@@ -3,6 +3,7 @@
  * the optional parts (the access index, directory listeners, import settings). Types only: this
  * module imports nothing from the services that use it.
  */
+import type { ConsoleOidcConfig, SessionConfig } from '../config.ts';
 import type { ServerSecrets } from '../domain/server-secrets.ts';
 import type { AccessEngine } from '../engine/engine.ts';
 import type { Store, WriteTx } from '../store/store.ts';
@@ -102,32 +103,11 @@ export interface SecuritySettings {
   consoleOidc: ConsoleOidcSettings | null;
 }
 
-export interface ConsoleOidcSettings {
-  /** The provider's issuer URL (its discovery document is at `<issuer>/.well-known/openid-configuration`). */
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  /** Grantory's public base URL as the provider knows it: the redirect URI is `<redirectBase>/api/v1/sessions/oidc/callback`. */
-  redirectBase: string;
-  /** The tenant whose identities the provider's subjects name. */
-  tenant: string;
-  /** The ID token claim that names the identity by `subject` (`sub` by default). */
-  subjectClaim: string;
-}
+/** Console sessions and password sign-in: idle and absolute expiry, lockout, the sign-in tenant (config.ts documents each). */
+export type SessionSettings = SessionConfig;
 
-export interface SessionSettings {
-  /** A session unused this long ends (sliding: each use moves it forward). */
-  idleSeconds: number;
-  /** A session ends this long after sign-in, however much it is used. */
-  maxSeconds: number;
-  /** Failed password sign-ins of one identity within `failureWindowSeconds` that lock it. */
-  maxFailures: number;
-  failureWindowSeconds: number;
-  /** How long a locked identity's password sign-ins are refused. */
-  lockoutSeconds: number;
-  /** The tenant whose identities sign in by username. */
-  tenant: string;
-}
+/** Console sign-in through an external OpenID Connect provider (config.ts documents each field). */
+export type ConsoleOidcSettings = ConsoleOidcConfig;
 
 export interface KeyRingSettings {
   /** A signing key older than this is replaced by a new one (0 disables automatic rotation). */

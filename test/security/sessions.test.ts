@@ -283,6 +283,19 @@ describe('a signed-in session', () => {
     expect((await withCookie('GET', '/api/v1/me', s.cookie)).statusCode).toBe(401);
   });
 
+  it('goes, with the password, when its identity is deleted', async () => {
+    const username = unique('session-deleted');
+    const id = await createIdentityWithRights(t.store, t.tenantId, username, []);
+    await setPassword(id, PASSWORD);
+    const s = await signedIn({ username, password: PASSWORD });
+    const deleted = await t.app.inject({ method: 'DELETE', url: `/api/v1/identities/${id}`, headers: t.auth });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect((await withCookie('GET', '/api/v1/me', s.cookie)).statusCode).toBe(401);
+    const db = t.store.read(t.tenantId).db;
+    expect(await db.selectFrom('sessions').select('id').where('identity_id', '=', id).execute()).toEqual([]);
+    expect(await db.selectFrom('identity_passwords').select('identity_id').where('identity_id', '=', id).execute()).toEqual([]);
+  });
+
   it('is not accepted as a Bearer token', async () => {
     const s = await signedIn({ apiKey: t.adminKey });
     const secret = s.cookie.split('=')[1]!;

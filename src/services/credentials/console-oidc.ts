@@ -15,11 +15,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { sql } from 'kysely';
 import { AppError } from '../../domain/errors.ts';
 import type { RequestMeta } from '../kernel/index.ts';
 import type { ConsoleOidcSettings, ServiceDeps, SessionSettings } from '../deps.ts';
 import type { AuthFailureRecorder } from './auth-failures.ts';
+import { findIdentityBySubject } from './external-tokens.ts';
 import { openSession, type OpenedSession } from './sessions.ts';
 
 export const OIDC_CALLBACK_PATH = '/api/v1/sessions/oidc/callback';
@@ -150,15 +150,7 @@ export function createConsoleOidc(deps: ServiceDeps, settings: ConsoleOidcSettin
       if (!tenantId) return fail(`the tenant "${settings.tenant}" does not exist`);
       const subject = claims[settings.subjectClaim];
       if (typeof subject !== 'string' || subject.length === 0 || subject.length > 300) return fail('the ID token has no usable subject');
-      const identity = await deps.store
-        .read(tenantId)
-        .db.selectFrom('identities')
-        .select(['id', 'subject', 'display_name', 'status'])
-        .where('tenant_id', '=', tenantId)
-        // Subjects are stored in NFC (domain/identifiers.ts); one stored before that is found as written.
-        .where('subject', 'in', [...new Set([subject, subject.normalize('NFC')])])
-        .orderBy(sql`case when subject = ${subject.normalize('NFC')} then 0 else 1 end`)
-        .executeTakeFirst();
+      const identity = await findIdentityBySubject(deps, tenantId, subject);
       if (!identity) return fail('the ID token names no known identity');
       if (identity.status !== 'active') return fail(`the identity is ${identity.status}`);
       const session = await openSession(deps, sessions, { tenantId, identityId: identity.id, apiKeyId: null, method: 'oidc', actorName: identity.display_name ?? identity.subject }, meta);
