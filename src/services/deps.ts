@@ -3,6 +3,7 @@
  * the optional parts (the access index, directory listeners, import settings). Types only: this
  * module imports nothing from the services that use it.
  */
+import type { ConsoleOidcConfig, SessionConfig } from '../config.ts';
 import type { ServerSecrets } from '../domain/server-secrets.ts';
 import type { AccessEngine } from '../engine/engine.ts';
 import type { Store, WriteTx } from '../store/store.ts';
@@ -96,7 +97,17 @@ export interface SecuritySettings {
   keyRing: KeyRingSettings;
   /** Accept tokens from this external issuer too (null: only Grantory's own). */
   externalIssuer: ExternalIssuerSettings | null;
+  /** Signed-in sessions and local passwords (console sign-in, the Checkmarx password grant). */
+  sessions: SessionSettings;
+  /** Console sign-in through an external OpenID Connect provider (null: not offered). */
+  consoleOidc: ConsoleOidcSettings | null;
 }
+
+/** Console sessions and password sign-in: idle and absolute expiry, lockout, the sign-in tenant (config.ts documents each). */
+export type SessionSettings = SessionConfig;
+
+/** Console sign-in through an external OpenID Connect provider (config.ts documents each field). */
+export type ConsoleOidcSettings = ConsoleOidcConfig;
 
 export interface KeyRingSettings {
   /** A signing key older than this is replaced by a new one (0 disables automatic rotation). */

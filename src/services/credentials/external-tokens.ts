@@ -61,15 +61,7 @@ export function createExternalTokenVerifier(deps: ServiceDeps, settings: Externa
       }
       const subject = payload[settings.subjectClaim];
       if (typeof subject !== 'string' || subject.length === 0 || subject.length > 300) return reject('the token has no usable subject');
-      const scope = deps.store.read(tenantId);
-      const identity = await scope.db
-        .selectFrom('identities')
-        .select(['id', 'subject', 'display_name'])
-        .where('tenant_id', '=', tenantId)
-        // Subjects are stored in NFC (domain/identifiers.ts); one stored before that is found as written.
-        .where('subject', 'in', [...new Set([subject, subject.normalize('NFC')])])
-        .orderBy(sql`case when subject = ${subject.normalize('NFC')} then 0 else 1 end`)
-        .executeTakeFirst();
+      const identity = await findIdentityBySubject(deps, tenantId, subject);
       if (!identity) return reject('the token names no known identity');
       const scopes = scopesOf(payload);
       const rights = narrowRights(await grantoryRights(deps, tenantId, identity.id, deps.now().toISOString()), scopes);
@@ -94,4 +86,20 @@ function scopesOf(payload: JWTPayload): string[] | null {
   const all = typeof raw === 'string' ? parseScopeParam(raw) : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
   const known = all.filter(isKnownScope);
   return known.length ? known : null;
+}
+
+/**
+ * The identity an external provider's subject names: the one whose `subject` it is, in
+ * `tenantId` (external tokens and console OIDC sign-in map subjects alike).
+ */
+export async function findIdentityBySubject(deps: Pick<ServiceDeps, 'store'>, tenantId: string, subject: string) {
+  return deps.store
+    .read(tenantId)
+    .db.selectFrom('identities')
+    .select(['id', 'subject', 'display_name', 'status'])
+    .where('tenant_id', '=', tenantId)
+    // Subjects are stored in NFC (domain/identifiers.ts); one stored before that is found as written.
+    .where('subject', 'in', [...new Set([subject, subject.normalize('NFC')])])
+    .orderBy(sql`case when subject = ${subject.normalize('NFC')} then 0 else 1 end`)
+    .executeTakeFirst();
 }
