@@ -49,7 +49,8 @@ export function VirtualTable<T>({
 
   const template = columns.map((c) => c.width).join(' ');
   return (
-    <div className="vtable" role="table" aria-label={label} aria-rowcount={total ?? (hasMore ? -1 : rows.length + 1)}>
+    <div className="vtable">
+      <div role="table" aria-label={label} aria-rowcount={total ?? (hasMore ? -1 : rows.length + 1)}>
       <div role="rowgroup" className="vtable-head">
         <div role="row" aria-rowindex={1} className="vtable-row" style={{ gridTemplateColumns: template }}>
           {columns.map((c) => (
@@ -86,6 +87,7 @@ export function VirtualTable<T>({
             );
           })}
         </div>
+      </div>
       </div>
       <p className="vtable-foot" aria-live="polite">
         {rows.length.toLocaleString()} {hasMore ? 'loaded, more as you scroll' : rows.length === 1 ? 'row' : 'rows'}
