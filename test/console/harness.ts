@@ -116,7 +116,7 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
 export async function signInWithKey(page: Page, server: ConsoleServer, key: string): Promise<void> {
   await page.goto(`${server.url}/console/`);
   await page.getByRole('tab', { name: 'API key' }).click();
-  await page.getByLabel('API key').fill(key);
+  await page.getByRole('textbox', { name: 'API key' }).fill(key);
   await page.getByRole('button', { name: 'Sign in with key' }).click();
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
 }

@@ -214,7 +214,7 @@ export function Badge({ children, tone = 'neutral' }: { children: ReactNode; ton
 const STATUS_TONES: Record<string, 'good' | 'warn' | 'bad' | 'info' | 'neutral'> = {
   active: 'good',
   Active: 'good',
-  Succeeded: 'good',
+  Finished: 'good',
   Completed: 'good',
   approved: 'good',
   Approved: 'good',
@@ -223,9 +223,8 @@ const STATUS_TONES: Record<string, 'good' | 'warn' | 'bad' | 'info' | 'neutral'>
   Pending: 'warn',
   pending: 'warn',
   retrying: 'warn',
-  Queued: 'info',
   Running: 'info',
-  Staged: 'info',
+
   revoked: 'bad',
   Failed: 'bad',
   Rejected: 'bad',

@@ -22,7 +22,7 @@ const TABS = [
 type TabId = (typeof TABS)[number]['id'];
 
 /** Imports still moving: the page polls them for live progress. */
-const MOVING = new Set(['Pending', 'Queued', 'Running', 'Staged', 'Canceling']);
+const MOVING = new Set(['Pending', 'Running', 'Canceling']);
 
 export default function ApplicationPage() {
   const { id = '' } = useParams();

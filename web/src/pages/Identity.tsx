@@ -258,7 +258,7 @@ function GrantForm({ identityId }: { identityId: string }) {
     <form className="panel form" onSubmit={submit} noValidate aria-label="Grant access">
       <h2>Grant access</h2>
       <ErrorNote error={formError} />
-      <Field label="Find a permission or role">{(p) => <input {...p} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />}</Field>
+      <Field label="Search the catalog">{(p) => <input {...p} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />}</Field>
       <Field label="Permission or role" error={form.formState.errors.resource?.message}>
         {(p) => (
           <select {...p} {...form.register('resource')} size={6}>
