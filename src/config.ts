@@ -26,6 +26,15 @@
  * | GRANTORY_OIDC_ISSUER, GRANTORY_OIDC_AUDIENCE | — | (no external issuer) |
  * | GRANTORY_OIDC_JWKS_URL or GRANTORY_OIDC_JWKS_FILE | — | — |
  * | GRANTORY_OIDC_TENANT, GRANTORY_OIDC_SUBJECT_CLAIM | — | default, sub |
+ * | GRANTORY_SESSION_IDLE_TIMEOUT | — | 1800 (seconds a console session may stay unused) |
+ * | GRANTORY_SESSION_MAX_AGE | — | 43200 (seconds a console session lasts at most after sign-in) |
+ * | GRANTORY_SIGN_IN_MAX_FAILURES | — | 5 failed password sign-ins of one identity lock it (0: never locked) |
+ * | GRANTORY_SIGN_IN_FAILURE_WINDOW | — | 900 (seconds within which the failures count) |
+ * | GRANTORY_SIGN_IN_LOCKOUT | — | 900 (seconds a locked identity's password sign-ins are refused) |
+ * | GRANTORY_SIGN_IN_TENANT | — | default (the tenant whose identities sign in by username) |
+ * | GRANTORY_CONSOLE_OIDC_ISSUER, GRANTORY_CONSOLE_OIDC_CLIENT_ID, GRANTORY_CONSOLE_OIDC_CLIENT_SECRET | — | (no OIDC console sign-in) |
+ * | GRANTORY_CONSOLE_OIDC_REDIRECT_BASE | — | GRANTORY_PUBLIC_URL |
+ * | GRANTORY_CONSOLE_OIDC_TENANT, GRANTORY_CONSOLE_OIDC_SUBJECT_CLAIM | — | GRANTORY_SIGN_IN_TENANT, sub |
  * | GRANTORY_RATE_LIMIT | — | 600 requests per credential per window (0: off) |
  * | GRANTORY_RATE_LIMIT_WINDOW | — | 60 (seconds) |
  * | GRANTORY_TOKEN_RATE_LIMIT | — | 60 token requests per client id per window |
@@ -64,8 +73,30 @@ export interface Config {
   tokenAudience: string;
   signingKeyRotationDays: number;
   externalIssuer: ExternalIssuerConfig | undefined;
+  sessions: SessionConfig;
+  consoleOidc: ConsoleOidcConfig | undefined;
   rateLimits: RateLimitConfig;
   connections: ConnectionLimits;
+}
+
+/** Console sessions and password sign-in (see docs/authentication.md). */
+export interface SessionConfig {
+  idleSeconds: number;
+  maxSeconds: number;
+  maxFailures: number;
+  failureWindowSeconds: number;
+  lockoutSeconds: number;
+  tenant: string;
+}
+
+export interface ConsoleOidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Grantory's public base URL; the redirect URI is `<redirectBase>/api/v1/sessions/oidc/callback`. */
+  redirectBase: string;
+  tenant: string;
+  subjectClaim: string;
 }
 
 /**
@@ -229,6 +260,36 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     };
   }
 
+  const idleSeconds = int('GRANTORY_SESSION_IDLE_TIMEOUT', 1800, 60, 86_400);
+  const sessions: SessionConfig = {
+    idleSeconds,
+    maxSeconds: int('GRANTORY_SESSION_MAX_AGE', 43_200, 300, 2_592_000),
+    maxFailures: int('GRANTORY_SIGN_IN_MAX_FAILURES', 5, 0, 1000),
+    failureWindowSeconds: int('GRANTORY_SIGN_IN_FAILURE_WINDOW', 900, 1, 86_400),
+    lockoutSeconds: int('GRANTORY_SIGN_IN_LOCKOUT', 900, 1, 86_400),
+    tenant: get('GRANTORY_SIGN_IN_TENANT') ?? 'default',
+  };
+  if (sessions.maxSeconds < idleSeconds) throw new ConfigError('GRANTORY_SESSION_MAX_AGE', `must be at least GRANTORY_SESSION_IDLE_TIMEOUT (${idleSeconds})`);
+
+  let consoleOidc: ConsoleOidcConfig | undefined;
+  const consoleIssuer = url('GRANTORY_CONSOLE_OIDC_ISSUER');
+  if (consoleIssuer !== undefined) {
+    const clientId = get('GRANTORY_CONSOLE_OIDC_CLIENT_ID');
+    if (!clientId) throw new ConfigError('GRANTORY_CONSOLE_OIDC_CLIENT_ID', 'is required with GRANTORY_CONSOLE_OIDC_ISSUER');
+    const clientSecret = get('GRANTORY_CONSOLE_OIDC_CLIENT_SECRET');
+    if (!clientSecret) throw new ConfigError('GRANTORY_CONSOLE_OIDC_CLIENT_SECRET', 'is required with GRANTORY_CONSOLE_OIDC_ISSUER');
+    const redirectBase = url('GRANTORY_CONSOLE_OIDC_REDIRECT_BASE')?.replace(/\/+$/, '') ?? publicUrl;
+    if (!redirectBase) throw new ConfigError('GRANTORY_CONSOLE_OIDC_REDIRECT_BASE', 'is required with GRANTORY_CONSOLE_OIDC_ISSUER when GRANTORY_PUBLIC_URL is not set');
+    consoleOidc = {
+      issuer: consoleIssuer.replace(/\/+$/, ''),
+      clientId,
+      clientSecret,
+      redirectBase,
+      tenant: get('GRANTORY_CONSOLE_OIDC_TENANT') ?? sessions.tenant,
+      subjectClaim: get('GRANTORY_CONSOLE_OIDC_SUBJECT_CLAIM') ?? 'sub',
+    };
+  }
+
   const auditCheckpointIntervalMs = int('GRANTORY_AUDIT_CHECKPOINT_INTERVAL', 3600, 0, 31_536_000) * 1000;
   const deliveryIntervalMs = int('GRANTORY_DELIVERY_INTERVAL', 1000, 0, 3_600_000);
   const schedulerIntervalMs = int('GRANTORY_SCHEDULER_INTERVAL', 1000, 0, 3_600_000);
@@ -253,6 +314,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     tokenAudience: get('GRANTORY_TOKEN_AUDIENCE') ?? 'urn:grantory:api',
     signingKeyRotationDays: int('GRANTORY_SIGNING_KEY_ROTATION_DAYS', 90, 0, 3650),
     externalIssuer,
+    sessions,
+    consoleOidc,
     rateLimits: {
       windowSeconds: int('GRANTORY_RATE_LIMIT_WINDOW', 60, 1, 86_400),
       perCredential: int('GRANTORY_RATE_LIMIT', 600, 0, 1_000_000),

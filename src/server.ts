@@ -48,6 +48,8 @@ export async function startServer(config: Config, io: { out: (line: string) => v
         retiredKeyTtlSeconds: Math.max(DEFAULT_SECURITY.keyRing.retiredKeyTtlSeconds, config.tokenTtlSeconds + DEFAULT_SECURITY.clockToleranceSeconds),
       },
       externalIssuer: config.externalIssuer ? { ...config.externalIssuer, algorithms: EXTERNAL_ALGORITHMS } : null,
+      sessions: config.sessions,
+      consoleOidc: config.consoleOidc ?? null,
     };
     // The access index is built in the background (after bootstrap, below); /readyz answers
     // 503 until it is.

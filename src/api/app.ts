@@ -39,6 +39,8 @@ import { registerQueryGuard } from './query-guard.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
 import { createRateLimiters, rateLimited, setRateLimitHeaders } from './rate-limit.ts';
+import { CSRF_HEADER, isUnsafeMethod, sessionCookieOf, setCookieSession } from './session-cookie.ts';
+import { csrfTokenMatches, noSession } from '../services/credentials/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
 import { registerRequestDeadlines } from './request-deadline.ts';
 import { NATIVE_ROUTES } from './routes/index.ts';
@@ -89,6 +91,8 @@ export const LOG_REDACT = [
 ];
 
 const NATIVE_PREFIX = '/api/v1';
+
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? undefined : v);
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
@@ -212,12 +216,28 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const meta = requestMetaOf(request);
     const blocked = limiters.authFailuresPerIp.peek(request.ip);
     if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
+    const { authorization } = request.headers;
+    // A session cookie counts only without an Authorization header (which needs no CSRF token).
+    const cookie = authorization ? undefined : sessionCookieOf(request);
+    if (auth.kind === 'session' && !cookie) throw noSession();
     let caller;
     try {
-      caller = await options.services.authenticate(request.headers.authorization, meta);
+      if (cookie) {
+        const signedIn = await options.services.authenticateSession(cookie, meta);
+        setCookieSession(request, { secret: cookie, expiresAt: signedIn.session.expiresAt });
+        caller = signedIn.caller;
+      } else {
+        caller = await options.services.authenticate(authorization, meta);
+      }
     } catch (e) {
-      if (e instanceof AppError && e.code === 'unauthenticated' && request.headers.authorization) limiters.authFailuresPerIp.hit(request.ip);
+      if (e instanceof AppError && e.code === 'unauthenticated' && (authorization || cookie)) limiters.authFailuresPerIp.hit(request.ip);
       throw e;
+    }
+    if (cookie) {
+      if (isUnsafeMethod(request.method) && !csrfTokenMatches(options.services.deps, cookie, headerValue(request.headers[CSRF_HEADER]))) {
+        setActor(request, { caller, meta });
+        throw new AppError('csrf_token_invalid', 'a request signed in by the session cookie must carry the header X-CSRF-Token with the session\'s CSRF token');
+      }
     }
     const limit = limiters.perCredential.hit(`${caller.tenantId}\u0000${caller.kind}\u0000${caller.id}`);
     if (!limit.allowed) throw rateLimited(reply, limit, 'too many requests with this credential');

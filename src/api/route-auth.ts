@@ -21,11 +21,17 @@ export type RouteAuth =
    * An OAuth 2.0 client authenticates itself in the request (HTTP Basic or client_id and
    * client_secret in the form): the token, introspection and revocation endpoints.
    */
-  | { kind: 'client' };
+  | { kind: 'client' }
+  /**
+   * A signed-in console session (the `grantory_session` cookie) only: `GET` and `DELETE
+   * /api/v1/sessions/current`. An `Authorization` header is no session.
+   */
+  | { kind: 'session' };
 
 export const PUBLIC = { auth: { kind: 'public' } satisfies RouteAuth };
 export const AUTHENTICATED = { auth: { kind: 'authenticated' } satisfies RouteAuth };
 export const CLIENT_AUTH = { auth: { kind: 'client' } satisfies RouteAuth };
+export const SESSION = { auth: { kind: 'session' } satisfies RouteAuth };
 
 /** The caller needs at least one of these rights. */
 export function needs(...rights: Right[]): { auth: RouteAuth } {

@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   invalid_cursor: { status: 400, title: 'The cursor is not valid for this list' },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   forbidden: { status: 403, title: 'The caller lacks the right for this action' },
+  csrf_token_invalid: { status: 403, title: 'The session request lacks its CSRF token' },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },

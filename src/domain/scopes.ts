@@ -12,6 +12,7 @@
  * | `cos_auth_api` (CoreOne) | read-permissions-any-application, read-permissions-my-application |
  * | `audit.log`, `audit.log:read` (Celonis) | read-audit |
  * | `access_control_api` (Checkmarx) | manage-users, manage-roles, manage-clients, manage-system-settings |
+ * | `sast_rest_api` (Checkmarx) | no right (accepted because Checkmarx scripts ask for it; the SAST API is not served) |
  * | `email` (CoreOne) | no right; lets permission reads include e-mail addresses |
  *
  * ```ts
@@ -30,6 +31,7 @@ export const VENDOR_SCOPES: Readonly<Record<string, readonly Right[]>> = {
   'audit.log': ['read-audit'],
   'audit.log:read': ['read-audit'],
   access_control_api: ['manage-users', 'manage-roles', 'manage-clients', 'manage-system-settings'],
+  sast_rest_api: [],
   email: [],
 };
 

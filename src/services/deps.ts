@@ -96,6 +96,37 @@ export interface SecuritySettings {
   keyRing: KeyRingSettings;
   /** Accept tokens from this external issuer too (null: only Grantory's own). */
   externalIssuer: ExternalIssuerSettings | null;
+  /** Signed-in sessions and local passwords (console sign-in, the Checkmarx password grant). */
+  sessions: SessionSettings;
+  /** Console sign-in through an external OpenID Connect provider (null: not offered). */
+  consoleOidc: ConsoleOidcSettings | null;
+}
+
+export interface ConsoleOidcSettings {
+  /** The provider's issuer URL (its discovery document is at `<issuer>/.well-known/openid-configuration`). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Grantory's public base URL as the provider knows it: the redirect URI is `<redirectBase>/api/v1/sessions/oidc/callback`. */
+  redirectBase: string;
+  /** The tenant whose identities the provider's subjects name. */
+  tenant: string;
+  /** The ID token claim that names the identity by `subject` (`sub` by default). */
+  subjectClaim: string;
+}
+
+export interface SessionSettings {
+  /** A session unused this long ends (sliding: each use moves it forward). */
+  idleSeconds: number;
+  /** A session ends this long after sign-in, however much it is used. */
+  maxSeconds: number;
+  /** Failed password sign-ins of one identity within `failureWindowSeconds` that lock it. */
+  maxFailures: number;
+  failureWindowSeconds: number;
+  /** How long a locked identity's password sign-ins are refused. */
+  lockoutSeconds: number;
+  /** The tenant whose identities sign in by username. */
+  tenant: string;
 }
 
 export interface KeyRingSettings {

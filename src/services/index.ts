@@ -4,14 +4,25 @@
  */
 import { decodeJwt } from 'jose';
 import { AppError } from '../domain/errors.ts';
-import type { JobFailureHandler, JobHandler, SecuritySettings, ServiceDeps } from './deps.ts';
+import type { JobFailureHandler, JobHandler, SecuritySettings, ServiceDeps, SessionSettings } from './deps.ts';
 import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
 import { ACCESS_REQUEST_OUTCOMES, REQUEST_JOB_HANDLERS, verifyProvisioning } from './requests/index.ts';
 import { APPROVAL_JOB_HANDLERS } from './workflow/index.ts';
 import { PERSONNEL_EVENT_OUTCOMES, PERSONNEL_JOB_FAILURE_HANDLERS, PERSONNEL_JOB_HANDLERS } from './personnel/index.ts';
 import type { Caller, RequestMeta } from './kernel/index.ts';
+import { authenticateSession as authenticateSessionSecret, SESSION_PREFIX, type AuthenticatedSession } from './credentials/index.ts';
 import { authenticateApplicationKey, createAuthFailureRecorder, type AuthFailureRecorder, authenticateApiKey, CredentialRejected, createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier, authenticateAccessToken, createKeyRing, type KeyRing } from './credentials/index.ts';
 
+
+/** Console sessions: 30 minutes idle, 12 hours at most; 5 failed sign-ins in 15 minutes lock 15 minutes. */
+export const DEFAULT_SESSIONS: SessionSettings = {
+  idleSeconds: 1800,
+  maxSeconds: 43_200,
+  maxFailures: 5,
+  failureWindowSeconds: 900,
+  lockoutSeconds: 900,
+  tenant: 'default',
+};
 
 export const DEFAULT_SECURITY: Omit<SecuritySettings, 'issuer'> = {
   audience: 'urn:grantory:api',
@@ -19,6 +30,8 @@ export const DEFAULT_SECURITY: Omit<SecuritySettings, 'issuer'> = {
   clockToleranceSeconds: 30,
   keyRing: { rotationDays: 90, retiredKeyTtlSeconds: 86_400, reloadSeconds: 300 },
   externalIssuer: null,
+  sessions: DEFAULT_SESSIONS,
+  consoleOidc: null,
 };
 
 export { EXTERNAL_ALGORITHMS };
@@ -35,6 +48,11 @@ export interface Services {
    * {@link CredentialRejected}), after recording the failure for the audit trail.
    */
   authenticate(authorization: string | undefined, meta?: RequestMeta): Promise<Caller>;
+  /**
+   * Resolves a session cookie's secret to its session's caller; throws `unauthenticated`
+   * (recorded like any failed authentication).
+   */
+  authenticateSession(secret: string, meta: RequestMeta): Promise<AuthenticatedSession>;
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -59,7 +77,12 @@ export function createServices(given: ServiceDeps): Services {
     approvalOutcomes: { access_request: ACCESS_REQUEST_OUTCOMES, personnel_event: PERSONNEL_EVENT_OUTCOMES, ...given.approvalOutcomes },
     afterImportApply: given.afterImportApply ?? [verifyProvisioning],
   };
-  const settings: SecuritySettings = { ...DEFAULT_SECURITY, issuer: () => 'http://localhost', ...deps.security };
+  const settings: SecuritySettings = {
+    ...DEFAULT_SECURITY,
+    issuer: () => 'http://localhost',
+    ...deps.security,
+    sessions: { ...DEFAULT_SESSIONS, ...deps.security?.sessions },
+  };
   const keyRing = createKeyRing(deps, settings.keyRing);
   const authFailures = createAuthFailureRecorder(deps);
   const external: ExternalTokenVerifier | null = settings.externalIssuer
@@ -80,6 +103,14 @@ export function createServices(given: ServiceDeps): Services {
         throw e;
       }
     },
+    async authenticateSession(secret, meta) {
+      try {
+        return await authenticateSessionSecret(deps, settings.sessions, secret, 'cookie');
+      } catch (e) {
+        if (e instanceof CredentialRejected) authFailures.record({ ...e.failure, meta });
+        throw e;
+      }
+    },
   };
 
   async function authenticateHeader(authorization: string | undefined): Promise<Caller> {
@@ -92,6 +123,7 @@ export function createServices(given: ServiceDeps): Services {
       case 'appkey':
         return authenticateApplicationKey(deps, credential);
       case 'bearer':
+        if (credential.startsWith(`${SESSION_PREFIX}_`)) return (await authenticateSessionSecret(deps, settings.sessions, credential, 'bearer')).caller;
         if (!JWT_SHAPE.test(credential)) return authenticateApiKey(deps, credential);
         return authenticateJwt(credential);
       default:

@@ -174,6 +174,29 @@ export class KyselyStore implements Store {
     return row && { ...row, tenant_revision: Number(row.tenant_revision) };
   }
 
+  async findSessionByHash(secretHash: string) {
+    const row = await this.db
+      .selectFrom('sessions')
+      .innerJoin('tenants', 'tenants.id', 'sessions.tenant_id')
+      .selectAll('sessions')
+      .select('tenants.revision as tenant_revision')
+      .where('sessions.secret_hash', '=', secretHash)
+      .executeTakeFirst();
+    return row && { ...row, tenant_revision: Number(row.tenant_revision) };
+  }
+
+  async touchSession(tenantId: string, id: string, now: string, expiresAt: string): Promise<boolean> {
+    const staleBefore = new Date(Date.parse(now) - USAGE_RESOLUTION_MS).toISOString();
+    const result = await this.db
+      .updateTable('sessions')
+      .set({ last_seen_at: now, expires_at: expiresAt })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('last_seen_at', '<', staleBefore)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async findApplicationKeyByHash(keyHash: string) {
     return this.db.selectFrom('application_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
   }

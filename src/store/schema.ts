@@ -218,6 +218,42 @@ export interface ApiKeysTable {
   authority_id: string | null;
 }
 
+/** An identity's local password (0016-console-sessions): argon2id, and its failed sign-ins. */
+export interface IdentityPasswordsTable {
+  tenant_id: string;
+  identity_id: string;
+  /** The argon2id PHC string (`$argon2id$v=19$m=...`). */
+  password_hash: string;
+  updated_at: string;
+  updated_by: string | null;
+  /** Failed sign-ins since `failure_window_start`. */
+  failed_count: number;
+  failure_window_start: string | null;
+  /** Sign-ins are refused until then (null: not locked). */
+  locked_until: string | null;
+}
+
+/** A signed-in session (0016-console-sessions); only the keyed hash of its secret is kept. */
+export interface SessionsTable {
+  id: string;
+  tenant_id: string;
+  identity_id: string;
+  /** The API key the session was opened with (it ends with the key); null for password and OIDC sessions. */
+  api_key_id: string | null;
+  /** `api_key`, `password`, `oidc` or `token` (a Checkmarx password-grant token). */
+  method: string;
+  /** JSON array of the scopes narrowing the session's rights (a password-grant token's); null: not narrowed. */
+  scopes: string | null;
+  secret_hash: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The idle expiry, moved forward on use, never past `absolute_expires_at`. */
+  expires_at: string;
+  absolute_expires_at: string;
+  user_agent: string | null;
+  ip: string | null;
+}
+
 export interface IdempotencyKeysTable {
   tenant_id: string;
   caller_id: string;
@@ -483,6 +519,8 @@ export interface Database {
   accounts: AccountsTable;
   grants: GrantsTable;
   api_keys: ApiKeysTable;
+  identity_passwords: IdentityPasswordsTable;
+  sessions: SessionsTable;
   idempotency_keys: IdempotencyKeysTable;
   oauth_clients: OAuthClientsTable;
   application_keys: ApplicationKeysTable;

@@ -38,7 +38,7 @@ export interface StoreOptions {
 
 /** Who did a write and from where: recorded on its audit event. */
 export interface WriteMeta {
-  actorType: 'identity' | 'api_key' | 'client' | 'app_key' | 'system' | 'anonymous';
+  actorType: 'identity' | 'api_key' | 'client' | 'app_key' | 'session' | 'system' | 'anonymous';
   actorId: string | null;
   actorName: string | null;
   onBehalfOfId?: string | null;
@@ -143,6 +143,13 @@ export interface Store {
   tenantSecret(tenantId: string, name: string): Promise<Buffer>;
   /** Finds an OAuth client by its public `client_id`, in any tenant (how a token request's tenant is learnt). */
   findClientByClientId(clientId: string): Promise<WithTenantRevision<Database['oauth_clients']> | undefined>;
+  /** Finds a session by the keyed hash of its secret, in any tenant (how a session cookie's tenant is learnt). */
+  findSessionByHash(secretHash: string): Promise<WithTenantRevision<Database['sessions']> | undefined>;
+  /**
+   * Records a session's use: `last_seen_at` and its sliding idle expiry (at most once a
+   * minute, like {@link Store.touchCredential}; usage metadata, not audited). True when it wrote.
+   */
+  touchSession(tenantId: string, id: string, now: string, expiresAt: string): Promise<boolean>;
   /** Finds an application key by the hash of its secret, in any tenant. */
   findApplicationKeyByHash(keyHash: string): Promise<Database['application_keys'] | undefined>;
   /** Records that a credential was used (at most once a minute; usage metadata, not audited). */

@@ -82,6 +82,8 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   accounts: true,
   grants: true,
   api_keys: true,
+  identity_passwords: true,
+  sessions: true,
   idempotency_keys: true,
   oauth_clients: true,
   application_keys: true,

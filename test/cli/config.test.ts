@@ -144,6 +144,8 @@ describe('loadConfig', () => {
       tokenAudience: 'urn:grantory:api',
       signingKeyRotationDays: 90,
       externalIssuer: undefined,
+      sessions: { idleSeconds: 1800, maxSeconds: 43_200, maxFailures: 5, failureWindowSeconds: 900, lockoutSeconds: 900, tenant: 'default' },
+      consoleOidc: undefined,
       rateLimits: { windowSeconds: 60, perCredential: 600, tokenPerClient: 60, authFailuresPerIp: 30 },
       connections: { headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, uploadTimeoutMs: 3_600_000, keepAliveTimeoutMs: 5_000, maxConnections: 2048, shutdownGraceMs: 20_000 },
     });
@@ -159,6 +161,43 @@ describe('loadConfig', () => {
     expect(settingOf({ GRANTORY_KEEP_ALIVE_TIMEOUT: '0' })).toMatch(/^GRANTORY_KEEP_ALIVE_TIMEOUT \| /);
     expect(settingOf({ GRANTORY_MAX_CONNECTIONS: '0' })).toMatch(/^GRANTORY_MAX_CONNECTIONS \| /);
     expect(settingOf({ GRANTORY_SHUTDOWN_GRACE: '-1' })).toMatch(/^GRANTORY_SHUTDOWN_GRACE \| /);
+  });
+
+  it('reads the session and sign-in settings and refuses values out of range', () => {
+    expect(
+      loadConfig({
+        GRANTORY_SESSION_IDLE_TIMEOUT: '600',
+        GRANTORY_SESSION_MAX_AGE: '3600',
+        GRANTORY_SIGN_IN_MAX_FAILURES: '3',
+        GRANTORY_SIGN_IN_FAILURE_WINDOW: '60',
+        GRANTORY_SIGN_IN_LOCKOUT: '120',
+        GRANTORY_SIGN_IN_TENANT: 'acme',
+      }).sessions,
+    ).toEqual({ idleSeconds: 600, maxSeconds: 3600, maxFailures: 3, failureWindowSeconds: 60, lockoutSeconds: 120, tenant: 'acme' });
+    expect(settingOf({ GRANTORY_SESSION_IDLE_TIMEOUT: '59' })).toBe('GRANTORY_SESSION_IDLE_TIMEOUT | GRANTORY_SESSION_IDLE_TIMEOUT: "59" is not a whole number between 60 and 86400');
+    expect(settingOf({ GRANTORY_SESSION_IDLE_TIMEOUT: '3600', GRANTORY_SESSION_MAX_AGE: '1800' })).toMatch(/^GRANTORY_SESSION_MAX_AGE \| .*at least GRANTORY_SESSION_IDLE_TIMEOUT/);
+    expect(settingOf({ GRANTORY_SIGN_IN_MAX_FAILURES: '-1' })).toMatch(/^GRANTORY_SIGN_IN_MAX_FAILURES \| /);
+    expect(settingOf({ GRANTORY_SIGN_IN_LOCKOUT: '0' })).toMatch(/^GRANTORY_SIGN_IN_LOCKOUT \| /);
+  });
+
+  it('reads console OIDC sign-in, which needs a client and a redirect base', () => {
+    const base = { GRANTORY_CONSOLE_OIDC_ISSUER: 'https://idp.example/realms/acme/', GRANTORY_CONSOLE_OIDC_CLIENT_ID: 'grantory-console', GRANTORY_CONSOLE_OIDC_CLIENT_SECRET: 's3cret' };
+    expect(loadConfig({ ...base, GRANTORY_PUBLIC_URL: 'https://grantory.example/' }).consoleOidc).toEqual({
+      issuer: 'https://idp.example/realms/acme',
+      clientId: 'grantory-console',
+      clientSecret: 's3cret',
+      redirectBase: 'https://grantory.example',
+      tenant: 'default',
+      subjectClaim: 'sub',
+    });
+    expect(loadConfig({ ...base, GRANTORY_CONSOLE_OIDC_REDIRECT_BASE: 'http://localhost:8080', GRANTORY_CONSOLE_OIDC_TENANT: 'acme', GRANTORY_CONSOLE_OIDC_SUBJECT_CLAIM: 'preferred_username' }).consoleOidc).toMatchObject({
+      redirectBase: 'http://localhost:8080',
+      tenant: 'acme',
+      subjectClaim: 'preferred_username',
+    });
+    expect(settingOf(base)).toMatch(/^GRANTORY_CONSOLE_OIDC_REDIRECT_BASE \| /);
+    expect(settingOf({ ...base, GRANTORY_CONSOLE_OIDC_CLIENT_SECRET: '' , GRANTORY_PUBLIC_URL: 'https://g.example' })).toMatch(/^GRANTORY_CONSOLE_OIDC_CLIENT_SECRET \| /);
+    expect(settingOf({ GRANTORY_CONSOLE_OIDC_ISSUER: 'idp.example' })).toMatch(/^GRANTORY_CONSOLE_OIDC_ISSUER \| /);
   });
 
   it('takes flags over the environment, and treats an empty variable as unset', () => {

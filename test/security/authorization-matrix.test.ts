@@ -223,6 +223,16 @@ interface Row {
   alsoHolds?: Right[];
 }
 
+const MATRIX_PASSWORD = 'matrix password for the holder';
+
+/** A console session opened with an API key: its id, cookie and CSRF token. */
+async function sessionOf(apiKey: string): Promise<{ id: string; cookie: string; csrf: string }> {
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/sessions', payload: { apiKey } });
+  if (res.statusCode !== 201) throw new Error(`sign-in: ${res.statusCode} ${res.body}`);
+  const body = res.json() as { id: string; csrfToken: string };
+  return { id: body.id, cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: body.csrfToken };
+}
+
 const fixed = (url: string, payload?: unknown): Row['request'] => () => ({ url, ...(payload === undefined ? {} : { payload }) });
 const tokenRow = (url: string): Row => ({ request: () => ({ url, form: 'grant_type=client_credentials' }) });
 const tokenUseRow = (url: string): Row => ({ request: async () => ({ url, form: `token=${await tokenOf(client)}` }) });
@@ -277,6 +287,25 @@ const MATRIX: Record<string, Row> = {
   'POST /oauth/revoke': tokenUseRow('/oauth/revoke'),
   'POST /connect/revocation': tokenUseRow('/connect/revocation'),
   'GET /api/v1/me': { request: fixed('/api/v1/me') },
+  'GET /api/v1/sessions/methods': { request: fixed('/api/v1/sessions/methods') },
+  'POST /api/v1/sessions': { request: fixed('/api/v1/sessions', { apiKey: noRightsKey.secret }) },
+  'GET /api/v1/sessions/current': { request: fixed('/api/v1/sessions/current') },
+  'DELETE /api/v1/sessions/current': { request: fixed('/api/v1/sessions/current') },
+  'GET /api/v1/sessions': { request: fixed('/api/v1/sessions') },
+  'DELETE /api/v1/sessions/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sessions/${(await sessionOf(noRightsKey.secret)).id}` }) },
+  'PUT /api/v1/identities/:id/password': {
+    tenantObject: true,
+    selfService: async () => ({ url: `/api/v1/identities/${(await holder()).ids.self}/password`, payload: { password: MATRIX_PASSWORD } }),
+  },
+  'DELETE /api/v1/identities/:id/password': {
+    tenantObject: true,
+    selfService: async () => {
+      const id = (await holder()).ids.self;
+      const set = await t.app.inject({ method: 'PUT', url: `/api/v1/identities/${id}/password`, headers: t.auth, payload: { password: MATRIX_PASSWORD } });
+      if (set.statusCode !== 204) throw new Error(`set password: ${set.statusCode} ${set.body}`);
+      return { url: `/api/v1/identities/${id}/password` };
+    },
+  },
   'GET /api/v1/settings': { request: fixed('/api/v1/settings') },
   'PATCH /api/v1/settings': { request: fixed('/api/v1/settings', { timeZone: 'UTC' }) },
   'POST /api/v1/api-keys': { request: fixed('/api/v1/api-keys', { name: 'matrix' }) },
@@ -543,6 +572,24 @@ describe('authorization matrix', () => {
       it('serves the authenticated client', async () => {
         const res = await call(row, method, basic(client.clientId, client.clientSecret));
         expect(res.status).toBe(200);
+      });
+      return;
+    }
+
+    if (auth.kind === 'session') {
+      it('refuses a request without a session cookie, even with an Authorization header (401)', async () => {
+        const res = await call(row, method, null);
+        expect(res.status).toBe(401);
+        expect(String(res.headers['www-authenticate'])).toMatch(/^Bearer realm="grantory"/);
+        expect((await call(row, method, t.auth.authorization)).status).toBe(401);
+      });
+      it('serves any signed-in session (with its CSRF token)', async () => {
+        for (const key of [noRightsKey.secret, t.adminKey, otherAdminKey.secret]) {
+          const session = await sessionOf(key);
+          const req = await requestOf(row);
+          const res = await t.app.inject({ method: method as 'GET', url: req.url, headers: { cookie: session.cookie, 'x-csrf-token': session.csrf } });
+          allowed(res.statusCode);
+        }
       });
       return;
     }

@@ -12,8 +12,9 @@ import {
   updateIdentity,
 } from '../../services/directory/index.ts';
 import { etagOf } from '../../domain/etag.ts';
-import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
-import { needs } from '../route-auth.ts';
+import { actorOf, REVISION_HEADER, sendWithEtag, sendWritten } from '../request-context.ts';
+import { AUTHENTICATED, needs } from '../route-auth.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, removePassword, setPassword } from '../../services/credentials/index.ts';
 import { IdempotencyHeaders, IdParams, IfMatchHeaders, ListQuery, Nullable, PageOf, RevisionOnly, Timestamp, Written } from '../schemas.ts';
 
 const TAGS = ['directory'];
@@ -176,6 +177,40 @@ export function registerIdentityRoutes(app: App, deps: RouteDeps): void {
     async (request, reply) => {
       const { revision } = await deleteIdentity(sd, actorOf(request), request.params.id, request.headers['if-match']);
       return sendWritten(reply, 200, {}, revision);
+    },
+  );
+
+  const passwordAccess =
+    'The identity itself, or a holder of manage-users; either way only for an identity whose Grantory rights the caller holds too ' +
+    '(403 naming the rights otherwise: the password would let whoever knows it act with them).';
+  app.put(
+    '/identities/:id/password',
+    {
+      config: AUTHENTICATED,
+      schema: {
+        tags: TAGS,
+        summary: "Set the identity's local password (argon2id); ends the sessions opened with the old one",
+        description: `${passwordAccess} Policy: ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters, not containing the username, subject or e-mail address, not one character repeated.`,
+        params: IdParams,
+        body: Type.Object({ password: Type.String({ maxLength: 4 * MAX_PASSWORD_LENGTH }) }, { additionalProperties: false }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { revision } = await setPassword(sd, actorOf(request), request.params.id, request.body.password);
+      return reply.status(204).header(REVISION_HEADER, String(revision)).send(null);
+    },
+  );
+
+  app.delete(
+    '/identities/:id/password',
+    {
+      config: AUTHENTICATED,
+      schema: { tags: TAGS, summary: "Remove the identity's local password (404 when it has none)", description: passwordAccess, params: IdParams, response: { 204: Type.Null() } },
+    },
+    async (request, reply) => {
+      const { revision } = await removePassword(sd, actorOf(request), request.params.id);
+      return reply.status(204).header(REVISION_HEADER, String(revision)).send(null);
     },
   );
 }

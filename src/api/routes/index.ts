@@ -21,9 +21,11 @@ import { registerAccessRequestRoutes } from './access-requests.ts';
 import { registerApprovalRoutes } from './approvals.ts';
 import { registerPersonnelEventRoutes } from './personnel-events.ts';
 import { registerSodRoutes } from './sod.ts';
+import { registerSessionRoutes } from './sessions.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
+  registerSessionRoutes,
   registerApiKeyRoutes,
   registerClientRoutes,
   registerApplicationKeyRoutes,

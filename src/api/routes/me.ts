@@ -1,12 +1,13 @@
 /** `GET /me`: who the caller is and what it may do. */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Caller } from '../../services/kernel/index.ts';
 import type { App } from '../deps.ts';
 import { actorOf } from '../request-context.ts';
 import { AUTHENTICATED } from '../route-auth.ts';
 
 export const Me = Type.Object({
   tenantId: Type.String(),
-  kind: Type.String({ description: 'api_key, client, app_key' }),
+  kind: Type.String({ description: 'api_key, client, app_key, identity (an external OIDC token), session (a signed-in session)' }),
   credentialId: Type.String(),
   name: Type.String(),
   identityId: Type.Union([Type.String(), Type.Null()]),
@@ -25,19 +26,21 @@ export function registerMeRoutes(app: App): void {
       config: AUTHENTICATED,
       schema: { tags: ['credentials'], summary: 'The caller: credential, identity, scopes and effective rights', response: { 200: Me } },
     },
-    async (request) => {
-      const { caller } = actorOf(request);
-      return {
-        tenantId: caller.tenantId,
-        kind: caller.kind,
-        credentialId: caller.id,
-        name: caller.name,
-        identityId: caller.identityId,
-        authorityId: caller.authorityId,
-        applicationId: caller.applicationId,
-        scopes: caller.scopes ? [...caller.scopes] : null,
-        rights: [...caller.rights].sort(),
-      };
-    },
+    async (request) => meOf(actorOf(request).caller),
   );
+}
+
+/** The body of `GET /me` for a caller (also part of the session answers). */
+export function meOf(caller: Caller): Static<typeof Me> {
+  return {
+    tenantId: caller.tenantId,
+    kind: caller.kind,
+    credentialId: caller.id,
+    name: caller.name,
+    identityId: caller.identityId,
+    authorityId: caller.authorityId,
+    applicationId: caller.applicationId,
+    scopes: caller.scopes ? [...caller.scopes] : null,
+    rights: [...caller.rights].sort(),
+  };
 }

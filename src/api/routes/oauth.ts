@@ -10,14 +10,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { SUPPORTED_SCOPES } from '../../domain/scopes.ts';
 import type { Services } from '../../services/index.ts';
-import { authenticateClient, clientActor, clientCredentialsOf, introspectToken, issueToken, OAuthError, revokeToken, SIGNING_ALG } from '../../services/credentials/index.ts';
+import { authenticateClient, clientActor, clientCredentialsOf, CX_PASSWORD_CLIENT, introspectToken, issueToken, OAuthError, passwordGrant, revokeToken, SIGNING_ALG } from '../../services/credentials/index.ts';
 import type { App, RouteDeps } from '../deps.ts';
 import { requestMetaOf } from '../request-context.ts';
 import { rateLimited, setRateLimitHeaders } from '../rate-limit.ts';
 import { CLIENT_AUTH, PUBLIC } from '../route-auth.ts';
 import { isUtf8Form, strictUtf8 } from '../text-guard.ts';
 
-export const TOKEN_PATHS = ['/oauth/token', '/oauth2/token', '/connect/token', '/cxrestapi/auth/identity/connect/token'];
+export const CX_TOKEN_PATH = '/cxrestapi/auth/identity/connect/token';
+export const TOKEN_PATHS = ['/oauth/token', '/oauth2/token', '/connect/token', CX_TOKEN_PATH];
 export const INTROSPECTION_PATHS = ['/oauth/introspect', '/connect/introspect'];
 export const REVOCATION_PATHS = ['/oauth/revoke', '/connect/revocation'];
 
@@ -121,6 +122,21 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
     }
   }
 
+  /** The password grant, limited like client authentication: per address on failure, per username. */
+  async function passwordGrantRequest(request: FastifyRequest, reply: FastifyReply, form: Form) {
+    const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+    if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
+    const limit = rateLimiters.tokenPerClient.hit(`${CX_PASSWORD_CLIENT}\u0000${(form.username ?? '').slice(0, 200)}`);
+    if (!limit.allowed) throw rateLimited(reply, limit, 'too many token requests for this user');
+    setRateLimitHeaders(reply, limit);
+    try {
+      return await passwordGrant(services, form, requestMetaOf(request));
+    } catch (e) {
+      if (e instanceof OAuthError && (e.error === 'invalid_grant' || e.error === 'invalid_client')) rateLimiters.authFailuresPerIp.hit(request.ip);
+      throw e;
+    }
+  }
+
   /** Introspection and revocation accept client authentication or a Bearer credential. */
   async function callerOf(request: FastifyRequest, reply: FastifyReply, form: Form) {
     const header = request.headers.authorization ?? '';
@@ -196,6 +212,8 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
       pragmaNoCache: true,
     },
     async (request, reply, form) => {
+      // The Checkmarx password grant (a compatibility path: docs/compat-checkmarx.md).
+      if (form.grant_type === 'password' && request.url.split('?')[0] === CX_TOKEN_PATH) return passwordGrantRequest(request, reply, form);
       const client = await authenticateClientRequest(request, reply, form, true);
       return issueToken(services, client, { grant_type: form.grant_type, scope: form.scope }, requestMetaOf(request));
     },

@@ -19,7 +19,7 @@ export const DEFAULT_TENANT_NAME = 'default';
 export interface AuthFailure {
   /** The tenant the credential belongs to, when the credential was found. */
   tenantId: string | null;
-  credentialType: 'api_key' | 'app_key' | 'client' | 'access_token' | 'external_token' | 'none';
+  credentialType: 'api_key' | 'app_key' | 'client' | 'access_token' | 'external_token' | 'session' | 'none';
   /** The credential's id when it was found (never the secret). */
   credentialId: string | null;
   /** A non-secret label: a key prefix, a client id, a token's issuer. */

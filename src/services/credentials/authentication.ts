@@ -73,11 +73,19 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   if (!key) return reject('the API key is not valid');
   const nowIso = deps.now().toISOString();
   if (key.expires_at && key.expires_at <= nowIso) reject('the API key has expired', key.tenant_id, key.id);
-  const scopes = key.scopes === null ? null : (JSON.parse(key.scopes) as string[]);
-  const narrowed = narrowRights(await grantoryRights(deps, key.tenant_id, key.identity_id, nowIso, key.tenant_revision), scopes);
-  const credential = { identityId: key.identity_id, authorityId: key.authority_id };
-  const rights = await capByAuthority(deps, key.tenant_id, narrowed, credential, nowIso, key.tenant_revision);
   if (credentialUsageIsStale(key.last_used_at, nowIso)) await deps.store.touchCredential('api_keys', key.tenant_id, key.id, nowIso);
+  return apiKeyCaller(deps, key, nowIso, key.tenant_revision);
+}
+
+/**
+ * The caller an API key acts as: its identity's rights narrowed by its scopes and capped by
+ * its authority (also what a session opened with the key acts as).
+ */
+export async function apiKeyCaller(deps: ServiceDeps, key: Database['api_keys'], nowIso: string, knownRevision?: number): Promise<Caller> {
+  const scopes = key.scopes === null ? null : (JSON.parse(key.scopes) as string[]);
+  const narrowed = narrowRights(await grantoryRights(deps, key.tenant_id, key.identity_id, nowIso, knownRevision), scopes);
+  const credential = { identityId: key.identity_id, authorityId: key.authority_id };
+  const rights = await capByAuthority(deps, key.tenant_id, narrowed, credential, nowIso, knownRevision);
   return {
     tenantId: key.tenant_id,
     kind: 'api_key',

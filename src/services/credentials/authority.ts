@@ -35,10 +35,14 @@ export function requireActingAsRight(actor: Actor, identityId: string | null): v
 }
 
 /** Throws `forbidden` (with `rightsBeyondCaller`) when `rights` go beyond what the caller holds. */
-export function requireWithinCaller(actor: Actor, rights: ReadonlySet<Right>, what: 'key' | 'client'): void {
+export function requireWithinCaller(actor: Actor, rights: ReadonlySet<Right>, what: 'key' | 'client' | 'password'): void {
   const beyond = rightsBeyond(rights, actor.caller.rights);
   if (!beyond.length) return;
-  throw new AppError('forbidden', `the ${what} would hold rights the caller does not hold: ${beyond.join(', ')}`, {
+  const message =
+    what === 'password'
+      ? `the identity holds rights the caller does not hold, and its password would let whoever knows it act with them: ${beyond.join(', ')}`
+      : `the ${what} would hold rights the caller does not hold: ${beyond.join(', ')}`;
+  throw new AppError('forbidden', message, {
     details: { rightsBeyondCaller: beyond },
   });
 }

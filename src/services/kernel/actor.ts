@@ -7,8 +7,11 @@ import { AppError } from '../../domain/errors.ts';
 import { RIGHTS, type Right } from '../../domain/rights.ts';
 import type { WriteMeta } from '../../store/store.ts';
 
-/** `identity`: a person or service account signed in through the configured external issuer. */
-export type CallerKind = 'api_key' | 'client' | 'app_key' | 'identity' | 'system';
+/**
+ * `identity`: a person or service account signed in through the configured external issuer.
+ * `session`: a signed-in session (console cookie or a Checkmarx password-grant token).
+ */
+export type CallerKind = 'api_key' | 'client' | 'app_key' | 'identity' | 'session' | 'system';
 
 export interface Caller {
   tenantId: string;

@@ -100,9 +100,9 @@ export function ExplainGraph({ chains, names, identity, permission }: { chains: 
 
   return (
     <div className="explain-graph" style={{ height }} data-testid="explain-graph">
-      <ReactFlow nodes={nodes} edges={edges} fitView fitViewOptions={{ padding: 0.15 }} nodesDraggable={false} nodesConnectable={false} elementsSelectable minZoom={0.3}>
+      <ReactFlow nodes={nodes} edges={edges} fitView fitViewOptions={{ padding: 0.15 }} nodesDraggable={false} nodesConnectable={false} elementsSelectable minZoom={0.3} attributionPosition="top-right">
         <Background gap={24} />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} position="bottom-right" />
       </ReactFlow>
     </div>
   );

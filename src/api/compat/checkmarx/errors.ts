@@ -22,6 +22,7 @@ const MESSAGE_CODES: Record<ErrorCode, number> = {
   invalid_cursor: 40003,
   unauthenticated: 40101,
   forbidden: 40301,
+  csrf_token_invalid: 40302,
   not_found: 40401,
   route_not_found: 40402,
   method_not_allowed: 40501,

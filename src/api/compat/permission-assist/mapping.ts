@@ -117,6 +117,7 @@ const PA_CODES: Record<ErrorCode, [string, number]> = {
   unsupported_media_type: ['validation_error', 400],
   unauthenticated: ['unauthorized', 401],
   forbidden: ['forbidden', 403],
+  csrf_token_invalid: ['forbidden', 403],
   not_found: ['not_found', 404],
   route_not_found: ['not_found', 404],
   method_not_allowed: ['method_not_allowed', 405],
