@@ -6,9 +6,12 @@
  * admin page and gets 403 from the API. Every page is scanned with axe-core.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, newContext, screenshot, seriousViolations, signInWithKey, startConsoleServer, type ConsoleServer } from './harness.ts';
+
+// A real browser on a loaded machine: each step waits up to 10 s, a test up to 90 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 let server: ConsoleServer;
 let browser: Browser;
@@ -158,7 +161,7 @@ describe('the console, signed in as the administrator', () => {
     await expect(result.innerText()).resolves.toMatch(/Orphans\s*1/);
     await screenshot(page, 'application-import');
     await expectAccessible('imports');
-  }, 120_000);
+  });
 
   it('filters the audit trail and shows an event before and after', async () => {
     await page.getByRole('link', { name: 'Audit' }).click();

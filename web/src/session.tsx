@@ -5,43 +5,20 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { ApiError, onUnauthenticated, setCsrfToken, type Problem, type paths } from './api/client';
+import { api, onUnauthenticated, setCsrfToken, unwrap, type paths } from './api/client';
 
 /** The caller, exactly as GET /api/v1/me answers it. */
 export type MeShape = paths['/api/v1/me']['get']['responses'][200]['content']['application/json'];
 
-export interface SessionBody {
-  id: string;
-  csrfToken: string;
-  expiresAt: string;
-  me: MeShape;
-}
-
-export interface SignInMethods {
-  apiKey: boolean;
-  password: boolean;
-  oidc: { enabled: boolean; startUrl: string | null };
-}
-
+export type SessionBody = paths['/api/v1/sessions']['post']['responses'][201]['content']['application/json'];
+export type SignInMethods = paths['/api/v1/sessions/methods']['get']['responses'][200]['content']['application/json'];
 export type Credentials = { apiKey: string } | { username: string; password: string };
 
-async function sessionRequest<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
-  if (response.status === 204) return undefined as T;
-  const json = (await response.json().catch(() => null)) as unknown;
-  if (!response.ok) {
-    const problem = (json && typeof json === 'object' ? json : { title: response.statusText, status: response.status, detail: `The server answered ${response.status}`, code: 'internal_error' }) as Problem;
-    throw new ApiError(problem);
-  }
-  return json as T;
-}
-
 export const sessionsApi = {
-  methods: () => sessionRequest<SignInMethods>('GET', '/api/v1/sessions/methods'),
-  current: () => sessionRequest<SessionBody>('GET', '/api/v1/sessions/current'),
-  signIn: (credentials: Credentials) => sessionRequest<SessionBody>('POST', '/api/v1/sessions', credentials),
+  methods: () => unwrap(api.GET('/api/v1/sessions/methods')),
+  current: () => unwrap(api.GET('/api/v1/sessions/current')),
+  signIn: (credentials: Credentials) => unwrap(api.POST('/api/v1/sessions', { body: credentials })),
+  signOut: () => unwrap(api.DELETE('/api/v1/sessions/current')),
 };
 
 interface SessionState {
@@ -102,9 +79,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         adopt(body);
       },
       async signOut() {
-        const headers: Record<string, string> = {};
-        if (session) headers['X-CSRF-Token'] = session.csrfToken;
-        await fetch('/api/v1/sessions/current', { method: 'DELETE', headers, credentials: 'same-origin' }).catch(() => undefined);
+        // Ended here or not (already expired), the console forgets it.
+        await sessionsApi.signOut().catch(() => undefined);
         queryClient.clear();
         setNotice('You are signed out.');
         adopt(null);

@@ -13,6 +13,7 @@ import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, PageHeader, Q
 import { Name } from '../api/names';
 
 const TABS = [
+  { id: 'sessions', label: 'My sessions' },
   { id: 'api-keys', label: 'API keys' },
   { id: 'clients', label: 'OAuth clients' },
   { id: 'app-keys', label: 'Application keys' },
@@ -22,13 +23,14 @@ type TabId = (typeof TABS)[number]['id'];
 
 export default function SettingsPage() {
   const { can } = useSession();
-  const tabs = TABS.filter((t) => (t.id === 'sinks' ? can('manage-system-settings') : can('manage-clients')));
-  const [tab, setTab] = useState<TabId>(tabs[0]?.id ?? 'api-keys');
+  const tabs = TABS.filter((t) => (t.id === 'sessions' ? true : t.id === 'sinks' ? can('manage-system-settings') : can('manage-clients')));
+  const [tab, setTab] = useState<TabId>(tabs[1]?.id ?? 'sessions');
   return (
     <>
       <PageHeader title="Settings" />
       <Tabs label="Settings sections" tabs={tabs} current={tab} onChange={setTab} />
       <TabPanel id={tab}>
+        {tab === 'sessions' ? <Sessions /> : null}
         {tab === 'api-keys' ? <ApiKeys /> : null}
         {tab === 'clients' ? <Clients /> : null}
         {tab === 'app-keys' ? <AppKeys /> : null}
@@ -63,6 +65,56 @@ function CreateCredential({ label, withExpiry, create }: { label: string; withEx
       </button>
       <ErrorNote error={error} />
     </form>
+  );
+}
+
+const METHOD_LABEL = { api_key: 'API key', password: 'Password', oidc: 'Single sign-on' } as const;
+
+/** The signed-in identity's console sessions; any but this one can be signed out. */
+function Sessions() {
+  const queryClient = useQueryClient();
+  const sessions = useQuery({ queryKey: ['sessions'], queryFn: () => unwrap(api.GET('/api/v1/sessions')) });
+  const end = useMutation({ mutationFn: (id: string) => unwrap(api.DELETE('/api/v1/sessions/{id}', { params: { path: { id } } })), onSuccess: () => queryClient.invalidateQueries({ queryKey: ['sessions'] }) });
+  return (
+    <QueryState query={sessions} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No sessions" />}>
+      {(data) => (
+        <table className="table" data-testid="sessions-table">
+          <thead>
+            <tr>
+              <th scope="col">Signed in</th>
+              <th scope="col">With</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Expires</th>
+              <th scope="col">From</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.items.map((s) => (
+              <tr key={s.id}>
+                <td>{formatDate(s.createdAt)}</td>
+                <td>{METHOD_LABEL[s.method]}</td>
+                <td>{formatDate(s.lastSeenAt)}</td>
+                <td>{formatDate(s.expiresAt)}</td>
+                <td>
+                  {s.ip ?? '—'}
+                  {s.userAgent ? <span className="muted"> · {s.userAgent.slice(0, 60)}</span> : null}
+                </td>
+                <td>
+                  {s.current ? (
+                    <span className="badge badge-info">This browser</span>
+                  ) : (
+                    <ConfirmButton className="btn btn-small btn-danger-outline" label="Sign out" title="Sign out this session?" message={<p>That browser has to sign in again.</p>} confirmLabel="Sign out session" onConfirm={() => end.mutateAsync(s.id)} />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </QueryState>
   );
 }
 

@@ -4,7 +4,7 @@ import { useForm } from 'react-hook-form';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { z } from 'zod';
 import { useQuery } from '@tanstack/react-query';
-import { useNavigate, useSearchParams } from 'react-router';
+import { useSearchParams } from 'react-router';
 import { sessionsApi, useSession } from '../session';
 import { ErrorNote, Field, Tabs, TabPanel } from '../components/ui';
 
@@ -12,14 +12,13 @@ const PasswordForm = z.object({ username: z.string().trim().min(1, 'Enter your u
 const KeyForm = z.object({ apiKey: z.string().trim().min(1, 'Enter an API key') });
 
 /** Only same-console paths: never an open redirect. */
-function safeReturnTo(value: string | null): string {
+export function safeReturnTo(value: string | null): string {
   return value && value.startsWith('/') && !value.startsWith('//') ? value : '/';
 }
 
 export function SignInPage() {
   const { signIn, notice } = useSession();
   const [params] = useSearchParams();
-  const navigate = useNavigate();
   const returnTo = safeReturnTo(params.get('returnTo'));
   const methods = useQuery({ queryKey: ['sessions', 'methods'], queryFn: sessionsApi.methods, retry: false });
   const [tab, setTab] = useState<'password' | 'apiKey'>('password');
@@ -31,8 +30,8 @@ export function SignInPage() {
   const submit = async (credentials: { apiKey: string } | { username: string; password: string }) => {
     setError(null);
     try {
+      // Signed in, the console routes on to returnTo (App.tsx).
       await signIn(credentials);
-      navigate(returnTo, { replace: true });
     } catch (e) {
       setError(e);
     }
