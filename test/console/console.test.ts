@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The console in Chromium against a real Grantory with the demo data: sign in, find an
  * identity and see why it holds a permission, grant and revoke, run an import and watch it

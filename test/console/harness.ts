@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Console test support: a real Grantory listening on a free port of 127.0.0.1 (the run's
  * database, the demo data, an import worker that runs uploads as the server does), the
