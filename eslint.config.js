@@ -17,7 +17,7 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
   {
-    files: ['bin/**/*.js', '.ci/**/*.js', 'scripts/**/*.js'],
+    files: ['bin/**/*.js', '.ci/**/*.js', 'scripts/**/*.js', 'web/scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -49,6 +49,7 @@ import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig 
 import { registerRequestDeadlines } from './request-deadline.ts';
 import { NATIVE_ROUTES } from './routes/index.ts';
 import { COMPAT_PROFILES } from './compat/index.ts';
+import { DEFAULT_CONSOLE_DIR, registerConsoleRoutes } from './console.ts';
 
 export interface AppOptions {
   services: Services;
@@ -66,6 +67,8 @@ export interface AppOptions {
   rateLimits?: RateLimitConfig;
   /** Timeouts and the connection cap (see config.ts); defaults apply when absent. */
   connections?: ConnectionLimits;
+  /** The built web console served at /console (web/dist of this checkout by default). */
+  consoleDir?: string;
 }
 
 
@@ -337,6 +340,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(async (scope) => registerDocsRoutes(scope));
   for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: NATIVE_PREFIX });
   for (const register of COMPAT_PROFILES) await app.register(async (scope) => register(scope, deps));
+  await app.register(async (scope) => registerConsoleRoutes(scope, { dir: options.consoleDir ?? DEFAULT_CONSOLE_DIR }));
 
   await app.ready();
   return app;

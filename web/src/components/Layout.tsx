@@ -1,0 +1,41 @@
+/** The signed-in frame: skip link, navigation (only what the caller's rights allow), main. */
+import { NavLink, Outlet } from 'react-router';
+import { useSession } from '../session';
+import { NAV } from '../nav';
+
+export function Layout() {
+  const { session, signOut, can } = useSession();
+  const me = session?.me;
+  return (
+    <div className="shell">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">Grantory</span>
+        <span className="topbar-user" data-testid="signed-in-as">
+          {me?.name}
+        </span>
+        <button type="button" className="btn btn-small btn-on-dark" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </header>
+      <div className="body">
+        <nav aria-label="Main" className="sidenav">
+          <ul>
+            {NAV.filter((item) => item.visible(can)).map((item) => (
+              <li key={item.to}>
+                <NavLink to={item.to} end={item.to === '/'} className={({ isActive }) => (isActive ? 'navlink navlink-active' : 'navlink')}>
+                  {item.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" tabIndex={-1} className="main">
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}

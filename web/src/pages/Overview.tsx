@@ -1,0 +1,147 @@
+/** The start page: what needs attention now, each tile only when the caller may read it. */
+import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import { api, unwrap } from '../api/client';
+import { useSession, useMe } from '../session';
+import { Empty, ErrorNote, Loading, PageHeader, StatusBadge, formatDate } from '../components/ui';
+
+function Tile({ title, children, to }: { title: string; children: React.ReactNode; to?: string }) {
+  return (
+    <section className="tile" aria-labelledby={`tile-${title}`}>
+      <h2 id={`tile-${title}`}>{to ? <Link to={to}>{title}</Link> : title}</h2>
+      {children}
+    </section>
+  );
+}
+
+function Count({ value, label }: { value: number | string; label: string }) {
+  return (
+    <p className="count">
+      <span className="count-value">{value}</span> <span className="count-label">{label}</span>
+    </p>
+  );
+}
+
+export function OverviewPage() {
+  const { can } = useSession();
+  const me = useMe();
+  const approvals = useQuery({ queryKey: ['approvals', 'mine'], queryFn: () => unwrap(api.GET('/api/v1/approvals', { params: { query: { limit: 100 } } })) });
+  const imports = useQuery({
+    queryKey: ['imports', 'attention'],
+    enabled: can('manage-imports'),
+    queryFn: async () => {
+      const [held, failed] = await Promise.all([
+        unwrap(api.GET('/api/v1/imports', { params: { query: { status: 'Held', limit: 50 } } })),
+        unwrap(api.GET('/api/v1/imports', { params: { query: { status: 'Failed', limit: 50 } } })),
+      ]);
+      return [...held.items, ...failed.items];
+    },
+  });
+  const drift = useQuery({ queryKey: ['drift'], enabled: can('read-permissions-any-application'), queryFn: () => unwrap(api.GET('/api/v1/access/drift', { params: { query: { limit: 20 } } })) });
+  const sod = useQuery({ queryKey: ['sod-violations'], enabled: can('manage-roles'), queryFn: () => unwrap(api.GET('/api/v1/sod-violations', { params: { query: { limit: 100 } } })) });
+  const audit = useQuery({ queryKey: ['audit', 'recent'], enabled: can('read-audit'), queryFn: () => unwrap(api.GET('/api/v1/audit-events', { params: { query: { limit: 8, order: 'desc' } } })) });
+  const checkpoints = useQuery({ queryKey: ['audit-checkpoints', 'last'], enabled: can('read-audit'), queryFn: () => unwrap(api.GET('/api/v1/audit-checkpoints', { params: { query: { limit: 1 } } })) });
+
+  return (
+    <>
+      <PageHeader title="Overview" />
+      <p className="lead">Signed in as {me.name}.</p>
+      <div className="tiles">
+        <Tile title="Approvals for me" to="/approvals">
+          {approvals.isPending ? <Loading /> : approvals.error ? <ErrorNote error={approvals.error} /> : <Count value={approvals.data.items.length} label="waiting" />}
+        </Tile>
+        {can('manage-imports') ? (
+          <Tile title="Imports needing attention" to="/applications">
+            {imports.isPending ? (
+              <Loading />
+            ) : imports.error ? (
+              <ErrorNote error={imports.error} />
+            ) : imports.data.length === 0 ? (
+              <Count value={0} label="held or failed" />
+            ) : (
+              <ul className="plain">
+                {imports.data.slice(0, 6).map((i) => (
+                  <li key={i.id}>
+                    <Link to={`/applications/${i.applicationId}?tab=imports`}>Import #{i.number}</Link> <StatusBadge status={i.status} />
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Tile>
+        ) : null}
+        {can('read-permissions-any-application') ? (
+          <Tile title="Drift per application">
+            {drift.isPending ? (
+              <Loading />
+            ) : drift.error ? (
+              <ErrorNote error={drift.error} />
+            ) : drift.data.items.length === 0 ? (
+              <Count value={0} label="applications with drift" />
+            ) : (
+              <ul className="plain">
+                {drift.data.items.map((d) => (
+                  <li key={d.applicationId}>
+                    <Link to={`/applications/${d.applicationId}`}>{d.applicationName}</Link>: {d.assignedNotProvisioned.length} not provisioned, {d.provisionedNotAssigned.length} not assigned
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Tile>
+        ) : null}
+        {can('manage-roles') ? (
+          <Tile title="Separation-of-duties violations">
+            {sod.isPending ? <Loading /> : sod.error ? <ErrorNote error={sod.error} /> : <Count value={`${sod.data.items.length}${sod.data.nextCursor ? '+' : ''}`} label="open" />}
+          </Tile>
+        ) : null}
+        {can('read-audit') ? (
+          <Tile title="Audit chain" to="/audit">
+            {checkpoints.isPending ? (
+              <Loading />
+            ) : checkpoints.error ? (
+              <ErrorNote error={checkpoints.error} />
+            ) : checkpoints.data.items[0] ? (
+              <p>
+                Last signed checkpoint at event {checkpoints.data.items[0].seq}, {formatDate(checkpoints.data.items[0].time)}
+              </p>
+            ) : (
+              <p>No checkpoint signed yet.</p>
+            )}
+          </Tile>
+        ) : null}
+      </div>
+      {can('read-audit') ? (
+        <section className="panel">
+          <h2>Recent audit events</h2>
+          {audit.isPending ? (
+            <Loading />
+          ) : audit.error ? (
+            <ErrorNote error={audit.error} />
+          ) : audit.data.items.length === 0 ? (
+            <Empty title="No audit events yet" />
+          ) : (
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Actor</th>
+                </tr>
+              </thead>
+              <tbody>
+                {audit.data.items.map((e) => (
+                  <tr key={e.id}>
+                    <td>{formatDate(e.time)}</td>
+                    <td>
+                      <Link to={`/audit?event=${e.seq}`}>{e.action}</Link>
+                    </td>
+                    <td>{e.actor.name ?? e.actor.type}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      ) : null}
+    </>
+  );
+}
