@@ -42,7 +42,7 @@ import { createRateLimiters, rateLimited, setRateLimitHeaders } from './rate-lim
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
 import { registerRequestDeadlines } from './request-deadline.ts';
 import { NATIVE_ROUTES } from './routes/index.ts';
-import { COMPAT_PROFILES } from './compat/index.ts';
+import { COMPAT_PROFILES, unroutedRendererFor } from './compat/index.ts';
 
 export interface AppOptions {
   services: Services;
@@ -301,13 +301,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const answerUnrouted = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/';
+    // Under a compatibility profile's prefix, in that vendor's error form.
+    const send = unroutedRendererFor(path) ?? sendProblem;
     const allowed = HTTP_METHODS.filter((m) => m !== 'HEAD' && mirror.find(m as 'GET', path));
     if (allowed.length) {
       if (allowed.includes('GET')) allowed.push('HEAD');
       reply.header('Allow', allowed.join(', '));
-      return sendProblem(reply, request, new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`));
+      return send(reply, request, new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`));
     }
-    return sendProblem(reply, request, new AppError('route_not_found', `no route ${request.method} ${path}`));
+    return send(reply, request, new AppError('route_not_found', `no route ${request.method} ${path}`));
   };
   app.setNotFoundHandler(async (request, reply) => answerUnrouted(request, reply));
 

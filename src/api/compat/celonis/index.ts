@@ -21,6 +21,7 @@ import { streamMembers } from '../../../services/directory/index.ts';
 import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
+import { gateProfile } from '../profile-switch.ts';
 import { declareVendorErrors } from '../../error-responses.ts';
 import { toAuditItem, toAuthenticationItem, toMemberItem, toPermissionItem } from './mapping.ts';
 
@@ -124,6 +125,7 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
     if (unexpected) request.log.error({ err: error }, 'unexpected error');
     return sendVendorError(reply, error);
   });
+  gateProfile(app, deps, 'celonis');
 
   app.get(
     '/api/authorization/external/permissions',
