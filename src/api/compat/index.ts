@@ -8,7 +8,7 @@ import { challengeOf } from '../problem.ts';
 import type { RouteRegistrar } from '../deps.ts';
 import { registerCelonisProfile } from './celonis/index.ts';
 import { registerCheckmarxProfile, CX_PREFIX } from './checkmarx/index.ts';
-import { sendCxError } from './checkmarx/errors.ts';
+import { cxErrorOf } from './checkmarx/errors.ts';
 import { CX_LATEST, cxContentType } from './checkmarx/media-type.ts';
 import { registerCoreOneRoutes } from './coreone/index.ts';
 import { registerPermissionAssist } from './permission-assist/index.ts';
@@ -26,7 +26,11 @@ type Render = (reply: FastifyReply, request: FastifyRequest, error: AppError) =>
  */
 export function unroutedRendererFor(path: string): Render | null {
   if (path === CX_PREFIX || path.startsWith(`${CX_PREFIX}/`)) {
-    return (reply, request, error) => sendCxError(reply, request, error, cxContentType(CX_LATEST));
+    return (reply, _request, error) => {
+      if (error.code === 'unauthenticated') reply.header('WWW-Authenticate', challengeOf(error));
+      // Serialized here: outside the profile's scope nothing else sets its Content-Type.
+      return reply.status(error.status).header('content-type', cxContentType(CX_LATEST)).send(Buffer.from(JSON.stringify(cxErrorOf(error))));
+    };
   }
   if (path.startsWith('/api/') && !path.startsWith('/api/v1/') && path !== '/api/v1') {
     return (reply, request, error) => {
