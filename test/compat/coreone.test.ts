@@ -268,3 +268,20 @@ describe('CoreOne /api/permission/myapplication with a user token of the externa
     expect(withoutRight.statusCode).toBe(403);
   });
 });
+
+describe('CoreOne profile switch', () => {
+  it('answers 404 while the tenant has the profile turned off, and again once on', async () => {
+    const off = await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { coreone: false } } });
+    expect(off.statusCode, off.body).toBe(200);
+    try {
+      for (const url of ['/api/permission?userSubject=c1s:17173', '/api/permission/myapplication?userSubject=c1s:17173']) {
+        const res = await call(url, url.includes('myapplication') ? clientApp : t.app);
+        expect(res.statusCode, url).toBe(404);
+        expect(res.json()).toMatchObject({ code: 'route_not_found' });
+      }
+    } finally {
+      await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { coreone: true } } });
+    }
+    expect((await call('/api/permission?userSubject=c1s:17173')).statusCode).toBe(200);
+  });
+});
