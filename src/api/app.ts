@@ -48,7 +48,7 @@ import { csrfTokenMatches, noSession } from '../services/credentials/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
 import { registerRequestDeadlines } from './request-deadline.ts';
 import { NATIVE_ROUTES } from './routes/index.ts';
-import { COMPAT_PROFILES } from './compat/index.ts';
+import { COMPAT_PROFILES, unroutedRendererFor } from './compat/index.ts';
 import { DEFAULT_CONSOLE_DIR, registerConsoleRoutes } from './console.ts';
 
 export interface AppOptions {
@@ -59,15 +59,13 @@ export interface AppOptions {
   logLevel?: string;
   /** `json` (the default) or `pretty` (request-log.ts). */
   logFormat?: LogFormat;
-  /** Directory of the console's built files; `GET /` leads to the console when it holds index.html (front-door.ts). */
-  consoleDir?: string;
   /** Readiness checks beyond the store (e.g. the access index built). */
   readiness?: () => Promise<string | null>;
   /** Per-node rate limits (see rate-limit.ts); defaults apply when absent. */
   rateLimits?: RateLimitConfig;
   /** Timeouts and the connection cap (see config.ts); defaults apply when absent. */
   connections?: ConnectionLimits;
-  /** The built web console served at /console (web/dist of this checkout by default). */
+  /** The built web console served at /console (web/dist of this checkout by default); `GET /` leads to it when it holds index.html (front-door.ts). */
   consoleDir?: string;
 }
 
@@ -323,13 +321,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const answerUnrouted = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/';
+    // Under a compatibility profile's prefix, in that vendor's error form.
+    const send = unroutedRendererFor(path) ?? sendProblem;
     const allowed = HTTP_METHODS.filter((m) => m !== 'HEAD' && mirror.find(m as 'GET', path));
     if (allowed.length) {
       if (allowed.includes('GET')) allowed.push('HEAD');
       reply.header('Allow', allowed.join(', '));
-      return sendProblem(reply, request, new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`));
+      return send(reply, request, new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`));
     }
-    return sendProblem(reply, request, new AppError('route_not_found', `no route ${request.method} ${path}`));
+    return send(reply, request, new AppError('route_not_found', `no route ${request.method} ${path}`));
   };
   app.setNotFoundHandler(async (request, reply) => answerUnrouted(request, reply));
 

@@ -10,18 +10,18 @@
  * ```
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import type { App } from './deps.ts';
 import { PUBLIC } from './route-auth.ts';
+import { CONSOLE_DIR } from '../install-dir.ts';
 
 export const CONSOLE_PREFIX = '/console';
 
-/** web/dist of this checkout (src/api → ../../web/dist). */
-export const DEFAULT_CONSOLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+/** web/dist of this installation (install-dir.ts finds it from the sources and from dist/ alike). */
+export const DEFAULT_CONSOLE_DIR = CONSOLE_DIR;
 
 /**
  * The console's pages load only what it bundles: scripts and styles from this origin (the

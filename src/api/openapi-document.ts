@@ -85,6 +85,8 @@ function accessSentence(auth: RouteAuth): string {
       return 'The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).';
     case 'authenticated':
       return 'Any authenticated caller; what is answered depends on the caller.';
+    case 'session':
+      return 'The console session cookie (`POST /api/v1/sessions`).';
     case 'rights':
       return auth.rights.length === 1 ? `Needs the right \`${auth.rights[0]}\`.` : `Needs one of the rights ${auth.rights.map((r) => `\`${r}\``).join(', ')}.`;
   }

@@ -12,7 +12,7 @@
  * | `cos_auth_api` (CoreOne) | read-permissions-any-application, read-permissions-my-application |
  * | `audit.log`, `audit.log:read` (Celonis) | read-audit |
  * | `access_control_api` (Checkmarx) | manage-users, manage-roles, manage-clients, manage-system-settings |
- * | `sast_rest_api` (Checkmarx) | no right (accepted because Checkmarx scripts ask for it; the SAST API is not served) |
+ * | `sast_rest_api` (Checkmarx) | no right: Grantory serves no SAST API; accepted so the vendor's documented token request works |
  * | `email` (CoreOne) | no right; lets permission reads include e-mail addresses |
  *
  * ```ts
@@ -34,6 +34,38 @@ export const VENDOR_SCOPES: Readonly<Record<string, readonly Right[]>> = {
   sast_rest_api: [],
   email: [],
 };
+
+/**
+ * Spellings of one scope: the Celonis documentation says `authorization.permissions` and
+ * `audit.log`, its OpenAPI file `...:read`. Each pair is one scope everywhere — a client
+ * registered with either spelling may ask for the other, and both keep the same rights.
+ */
+const SCOPE_ALIASES: Readonly<Record<string, string>> = {
+  'authorization.permissions:read': 'authorization.permissions',
+  'audit.log:read': 'audit.log',
+};
+
+/** The one name a scope's spellings share (`authorization.permissions:read` → `authorization.permissions`). */
+export const canonicalScope = (scope: string): string => SCOPE_ALIASES[scope] ?? scope;
+
+/**
+ * The requested scopes a client registered with `allowed` may not ask for (spellings of
+ * one scope are the same scope; `grantory:*` allows every scope).
+ *
+ * ```ts
+ * scopesRefused(['authorization.permissions'], ['authorization.permissions:read']) // []
+ * ```
+ */
+export function scopesRefused(allowed: readonly string[], requested: readonly string[]): string[] {
+  if (allowed.includes(ALL_RIGHTS_SCOPE)) return [];
+  const granted = new Set(allowed.map(canonicalScope));
+  return requested.filter((s) => !granted.has(canonicalScope(s)));
+}
+
+/** Whether `scopes` (null: not narrowed) include `scope` under any of its spellings. */
+export function hasScope(scopes: readonly string[] | null, scope: string): boolean {
+  return scopes !== null && scopes.some((s) => canonicalScope(s) === canonicalScope(scope));
+}
 
 export const ALL_RIGHTS_SCOPE = 'grantory:*';
 

@@ -23,12 +23,22 @@ export interface TenantSettings {
     /** A connected application's provisioning task fails after this many imports that do not show the grant. */
     failAfterImports: number;
   };
+  /**
+   * Which vendor compatibility profiles answer for this tenant (on by default, so a
+   * script written for the vendor works against a fresh install). A profile that is off
+   * answers as the vendor does when its API is disabled (docs/api.md).
+   */
+  compatibility: Record<CompatProfile, boolean>;
 }
+
+export const COMPAT_PROFILE_NAMES = ['checkmarx', 'coreone', 'celonis', 'permissionAssist'] as const;
+export type CompatProfile = (typeof COMPAT_PROFILE_NAMES)[number];
 
 export const DEFAULT_SETTINGS: TenantSettings = {
   timeZone: 'UTC',
   personnelEvents: { unjustifiedAccess: 'review', autoApproveHr: true },
   provisioning: { failAfterImports: 3 },
+  compatibility: { checkmarx: true, coreone: true, celonis: true, permissionAssist: true },
 };
 
 /** A change to the settings: any subset, nested groups partially. */
@@ -36,6 +46,7 @@ export type SettingsPatch = {
   timeZone?: string;
   personnelEvents?: Partial<TenantSettings['personnelEvents']>;
   provisioning?: Partial<TenantSettings['provisioning']>;
+  compatibility?: Partial<TenantSettings['compatibility']>;
 };
 
 /** `base` with `patch` applied, checked (400 naming the field when a value is not allowed). */
@@ -44,6 +55,7 @@ export function mergeSettings(base: TenantSettings, patch: SettingsPatch): Tenan
     timeZone: patch.timeZone ?? base.timeZone,
     personnelEvents: { ...base.personnelEvents, ...patch.personnelEvents },
     provisioning: { ...base.provisioning, ...patch.provisioning },
+    compatibility: { ...base.compatibility, ...patch.compatibility },
   };
   if (!isTimeZone(next.timeZone)) {
     throw new AppError('validation_failed', `timeZone: "${next.timeZone}" is not an IANA time zone`, {

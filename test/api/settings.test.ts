@@ -23,7 +23,12 @@ describe('tenant settings', () => {
     t = await createTestApp();
     const get = await t.app.inject({ method: 'GET', url: '/api/v1/settings', headers: t.auth });
     expect(get.statusCode).toBe(200);
-    expect(get.json()).toEqual({ timeZone: 'UTC', personnelEvents: { unjustifiedAccess: 'review', autoApproveHr: true }, provisioning: { failAfterImports: 3 } });
+    expect(get.json()).toEqual({
+      timeZone: 'UTC',
+      personnelEvents: { unjustifiedAccess: 'review', autoApproveHr: true },
+      provisioning: { failAfterImports: 3 },
+      compatibility: { checkmarx: true, coreone: true, celonis: true, permissionAssist: true },
+    });
     const patch = await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { timeZone: 'Europe/Zurich', personnelEvents: { unjustifiedAccess: 'remove' } } });
     expect(patch.statusCode).toBe(200);
     expect(patch.json()).toMatchObject({ timeZone: 'Europe/Zurich', personnelEvents: { unjustifiedAccess: 'remove', autoApproveHr: true }, revision: expect.any(Number) });

@@ -56,7 +56,7 @@ describe('GET /api/v1/audit-events', () => {
     const created = events.find((e) => e.action === 'api_key.create' && e.targetId === keyIds[1])!;
     expect(created).toMatchObject({
       targetType: 'api_key',
-      actor: { type: 'api_key', name: 'API key bootstrap' },
+      actor: { type: 'api_key', name: 'API Token - bootstrap' },
       userAgent: 'audit-test/1',
       origin: 'test-suite',
       before: null,
@@ -128,7 +128,7 @@ describe('GET /api/v1/audit-events', () => {
     expect(events[0]).toMatchObject({
       targetType: 'route',
       targetId: 'GET /api/v1/audit-events',
-      actor: { type: 'api_key', id: limited.id, name: 'API key limited' },
+      actor: { type: 'api_key', id: limited.id, name: 'API Token - limited' },
       after: { requiredRights: ['read-audit'], heldRights: ['manage-clients'] },
     });
   });

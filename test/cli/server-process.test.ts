@@ -57,7 +57,7 @@ describe('first start', PROCESS_TIMEOUT, () => {
     const [key] = first.stderr().match(GENERATED_KEY)!;
     const me = await get(first, '/api/v1/me', key);
     expect(me.status).toBe(200);
-    expect(JSON.parse(me.body)).toMatchObject({ kind: 'api_key', name: 'API key bootstrap', rights: [...RIGHTS].sort(), scopes: null });
+    expect(JSON.parse(me.body)).toMatchObject({ kind: 'api_key', name: 'API Token - bootstrap', rights: [...RIGHTS].sort(), scopes: null });
     expect((await get(first, '/api/v1/me')).status).toBe(401);
     expect(await stop(first)).toEqual({ code: 0, signal: null });
     expect(first.stderr().match(GENERATED_KEY)).toEqual([key]);
@@ -97,7 +97,7 @@ describe('first start', PROCESS_TIMEOUT, () => {
     const server = await startServer({ GRANTORY_DATA_DIR: dataDir('chosen-key'), GRANTORY_BOOTSTRAP_ADMIN_KEY: CHOSEN_KEY });
     const me = await get(server, '/api/v1/me', CHOSEN_KEY);
     expect(me.status).toBe(200);
-    expect(JSON.parse(me.body)).toMatchObject({ kind: 'api_key', name: 'API key bootstrap', rights: [...RIGHTS].sort() });
+    expect(JSON.parse(me.body)).toMatchObject({ kind: 'api_key', name: 'API Token - bootstrap', rights: [...RIGHTS].sort() });
     expect(await stop(server)).toEqual({ code: 0, signal: null });
     expect(server.stderr()).not.toMatch(/gty_|generated the administrator/);
   });

@@ -134,3 +134,73 @@ describe('Celonis profile: authentication', () => {
     }
   });
 });
+
+describe('Celonis profile: one scope per spelling, team-level AppKeys, audit items, login history, the tenant switch', () => {
+  it('lets a client registered with one spelling ask for the other', async () => {
+    for (const [registered, asked] of [
+      ['authorization.permissions', 'authorization.permissions:read'],
+      ['authorization.permissions:read', 'authorization.permissions'],
+      ['audit.log', 'audit.log:read'],
+      ['audit.log:read', 'audit.log'],
+    ] as const) {
+      const admin = await t.store.read(t.tenantId).db.selectFrom('identities').select('id').where('tenant_id', '=', t.tenantId).where('subject', '=', 'grantory:admin').executeTakeFirstOrThrow();
+      const one = await clientFor(t.services, t.tenantId, { identityId: admin.id, scopes: [registered] });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth2/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: one.clientId, client_secret: one.clientSecret, scope: asked }).toString(),
+      });
+      expect(res.statusCode, `${registered} → ${asked}: ${res.body}`).toBe(200);
+      const url = asked.startsWith('audit') ? '/log/api/external/audit' : '/api/authorization/external/permissions';
+      expect((await get(url, `Bearer ${(res.json() as { access_token: string }).access_token}`)).statusCode).toBe(200);
+    }
+  });
+
+  it('an AppKey made with authorization.permissions is team-level: it exports every application', async () => {
+    const teamKey = (await appKeyFor(t.services, t.tenantId, m.applicationId, { scopes: ['authorization.permissions'] })).secret;
+    const res = await get('/api/authorization/external/permissions', `AppKey ${teamKey}`);
+    expect(res.statusCode).toBe(200);
+    const services = new Set((res.json() as { permissions: { service: string }[] }).permissions.map((p) => p.service));
+    expect(services).toEqual(new Set(['ledger', 'grantory']));
+    const viaKey = (await get('/api/authorization/external/permissions', t.auth.authorization)).json();
+    expect(res.json()).toEqual(viaKey);
+    // A creator who cannot read every application's permissions cannot make one.
+    const narrow = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: t.auth, payload: { name: 'appkey maker', scopes: ['grantory:manage-clients', 'grantory:read-permissions-my-application'] } });
+    const maker = { authorization: `Bearer ${(narrow.json() as { secret: string }).secret}` };
+    const refused = await t.app.inject({ method: 'POST', url: `/api/v1/applications/${m.applicationId}/keys`, headers: maker, payload: { name: 'team key', scopes: ['authorization.permissions:read'] } });
+    expect(refused.statusCode, refused.body).toBe(403);
+    const allowed = await t.app.inject({ method: 'POST', url: `/api/v1/applications/${m.applicationId}/keys`, headers: maker, payload: { name: 'app key' } });
+    expect(allowed.statusCode, allowed.body).toBe(201);
+  });
+
+  it("shows the user's role, id and address on audit items, and token issues in the login history", async () => {
+    const bearer = `Bearer ${await token('audit.log')}`;
+    await get('/api/authorization/external/permissions', `Bearer ${await token('authorization.permissions')}`);
+    const admin = await t.store.read(t.tenantId).db.selectFrom('identities').select('id').where('tenant_id', '=', t.tenantId).where('subject', '=', 'grantory:admin').executeTakeFirstOrThrow();
+    const page = (await get('/log/api/external/audit?pageNumber=0&pageSize=200', bearer)).json() as { content: { userId: string; userRole: string; event: string; ipAddress: string | null }[]; totalCount: number };
+    const issued = page.content.filter((e) => e.event === 'oauth_token.issue');
+    expect(issued.length).toBeGreaterThan(0);
+    // The client acts as the administrator, who holds the Admin role.
+    for (const e of issued) expect(e).toMatchObject({ userId: admin.id, userRole: 'Admin', ipAddress: '127.0.0.1' });
+    const logins = (await get('/api/external/authentication-events?pageSize=200', bearer)).json() as { content: { authenticationEventType: string; success: boolean; email: string | null }[] };
+    expect(logins.content).toContainEqual(expect.objectContaining({ authenticationEventType: 'TOKEN_ISSUED', success: true }));
+    await get('/api/authorization/external/permissions', 'Bearer gty_not-a-key-not-a-key-not-a-key-0000');
+    await t.services.authFailures.flush();
+    const after = (await get('/api/external/authentication-events?pageSize=200', bearer)).json() as { content: { authenticationEventType: string; success: boolean }[] };
+    expect(after.content).toContainEqual(expect.objectContaining({ authenticationEventType: 'LOGIN_FAILED', success: false }));
+  });
+
+  it('answers a bodiless 404 while the tenant has the profile turned off', async () => {
+    const off = await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { celonis: false } } });
+    expect(off.statusCode, off.body).toBe(200);
+    try {
+      const res = await get('/api/authorization/external/permissions', t.auth.authorization);
+      expect(res.statusCode).toBe(404);
+      expect(res.body).toBe('');
+    } finally {
+      await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { celonis: true } } });
+    }
+    expect((await get('/api/authorization/external/permissions', t.auth.authorization)).statusCode).toBe(200);
+  });
+});

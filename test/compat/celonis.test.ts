@@ -105,7 +105,8 @@ describe('Celonis: audit log', () => {
     const seqs = seen.map((i) => (i.message as { seq: number }).seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     const created = seen.find((i) => i.event === 'api_key.create' && (i.message as { targetId: string }).targetId === failedKeyId)!;
-    expect(created).toMatchObject({ userRole: 'API_KEY', timestamp: expect.any(String), ipAddress: expect.any(String), port: null, diffPayload: expect.any(String) });
+    // The bootstrap key acts as the administrator, whose role is Admin.
+    expect(created).toMatchObject({ userRole: 'Admin', timestamp: expect.any(String), ipAddress: expect.any(String), port: null, diffPayload: expect.any(String) });
     expect(JSON.parse(created.diffPayload as string)).toMatchObject({ before: null, after: { name: 'bob-key' } });
   });
 
@@ -155,7 +156,7 @@ describe('Celonis: team APIs', () => {
     const body = res.json() as { content: Item[]; totalCount: number };
     // The seeded failure, and the refused key of the 401 test above (recorded by the app).
     expect(body.totalCount).toBe(body.content.length);
-    expect(body.content).toContainEqual({ authenticationEventType: 'API_KEY', email: 'bob@example.com', success: false, timestamp: expect.any(String) });
+    expect(body.content).toContainEqual({ authenticationEventType: 'LOGIN_FAILED', email: 'bob@example.com', success: false, timestamp: expect.any(String) });
     expect(body.content.every((e) => e.success === false)).toBe(true);
   });
 

@@ -39,30 +39,51 @@ describe('Checkmarx profile: GET /Permissions (the seed document)', () => {
     const body = res.json() as { id: number; serviceProviderId: number; name: string; category: string | null }[];
     expect(Array.isArray(body)).toBe(true);
     for (const p of body) expect(Object.keys(p).sort()).toEqual(['category', 'id', 'name', 'serviceProviderId']);
-    // The sample's first entry holds exactly: manage-users is permission 1 of service provider 1.
-    expect(body[0]).toEqual({ id: 1, serviceProviderId: 1, name: 'manage-users', category: null });
-    for (const name of ['manage-users', 'manage-clients', 'manage-system-settings']) {
-      expect(body).toContainEqual({ id: expect.any(Number), serviceProviderId: 1, name, category: null });
-    }
-    expect(body.filter((p) => p.serviceProviderId === 1).map((p) => p.name).sort()).toEqual([...RIGHTS].sort());
-    // Checkmarx-only names have no Grantory counterpart (docs/compat-checkmarx.md).
-    expect(body.map((p) => p.name)).not.toContain('manage-authentication-providers');
+    // The sample response, entry for entry: the vendor's ids and names come first.
+    expect(body.slice(0, 4)).toEqual([
+      { id: 1, serviceProviderId: 1, name: 'manage-users', category: null },
+      { id: 2, serviceProviderId: 1, name: 'manage-authentication-providers', category: null },
+      { id: 3, serviceProviderId: 1, name: 'manage-clients', category: null },
+      { id: 4, serviceProviderId: 1, name: 'manage-system-settings', category: null },
+    ]);
+    // Then every other Grantory right, under the built-in application.
+    const builtins = body.filter((p) => p.serviceProviderId === 1);
+    expect(builtins.map((p) => p.id)).toEqual(Array.from({ length: RIGHTS.length + 1 }, (_, i) => i + 1));
+    expect(new Set(builtins.map((p) => p.name))).toEqual(new Set([...RIGHTS, 'manage-authentication-providers']));
   });
 
   it('includes the permissions of other applications with their application number', async () => {
     const app = (await call(t, 'POST', '/api/v1/applications', { name: 'CxSAST' })).json();
     const perm = (await call(t, 'POST', `/api/v1/applications/${app.id}/permissions`, { name: 'scan', category: 'Scans' })).json();
     const res = await cx('GET', '/Permissions');
-    expect(res.json()).toContainEqual({ id: perm.number, serviceProviderId: app.number, name: 'scan', category: 'Scans' });
+    // Application permissions: number + 1000, clear of the built-in ids.
+    expect(res.json()).toContainEqual({ id: perm.number + 1000, serviceProviderId: app.number, name: 'scan', category: 'Scans' });
+    const one = await cx('GET', `/Permissions/${perm.number + 1000}`);
+    expect(one.statusCode).toBe(201);
+    expect(one.json()).toEqual({ id: perm.number + 1000, serviceProviderId: app.number, name: 'scan', category: 'Scans' });
+    // The built-in application's own numbers are not ids of this profile.
+    expect((await cx('GET', '/Permissions/1001')).statusCode).toBe(404);
   });
 
-  it('GET /Permissions/{id}: 200 with the permission', async () => {
-    const all = (await cx('GET', '/Permissions')).json() as { id: number; name: string }[];
-    const settings = all.find((p) => p.name === 'manage-system-settings')!;
-    const res = await cx('GET', `/Permissions/${settings.id}`);
-    expect(res.statusCode).toBe(200);
+  it('GET /Permissions/{id}: 201 with the permission, as the seed documents; /Permissions/2 and /4 as its sample', async () => {
+    const res = await cx('GET', '/Permissions/4');
+    expect(res.statusCode).toBe(201);
     expect(res.headers['content-type']).toBe(V1);
-    expect(res.json()).toEqual({ id: settings.id, serviceProviderId: 1, name: 'manage-system-settings', category: null });
+    expect(res.json()).toEqual({ id: 4, serviceProviderId: 1, name: 'manage-system-settings', category: null });
+    expect((await cx('GET', '/Permissions/2')).json()).toEqual({ id: 2, serviceProviderId: 1, name: 'manage-authentication-providers', category: null });
+  });
+
+  it('maps the vendor permissions to Grantory rights: a role given manage-authentication-providers holds manage-system-settings', async () => {
+    const created = await cx('POST', '/Roles', { body: { name: 'Auth Provider Manager', permissionIds: [2] } });
+    expect(created.statusCode, created.body).toBe(201);
+    // Both vendor permissions stand for the one right, so the role lists both.
+    expect(created.json().permissionIds).toEqual([2, 4]);
+    const native = (await call(t, 'GET', `/api/v1/roles?q=Auth%20Provider`)).json().items[0];
+    const rights = (await call(t, 'GET', `/api/v1/permissions?applicationId=${native.applicationIds?.[0] ?? ''}`)).statusCode;
+    expect(rights).toBeDefined();
+    const permission = (await call(t, 'GET', `/api/v1/permissions/${native.permissionIds[0]}`)).json();
+    expect(native.permissionIds).toHaveLength(1);
+    expect(permission).toMatchObject({ name: 'manage-system-settings', builtin: true });
   });
 
   it('GET /Permissions/{id}: 404 for an unknown id, 400 for a non-integer id', async () => {
@@ -94,7 +115,7 @@ describe('Checkmarx profile: GET /Permissions (the seed document)', () => {
     for (const right of ['manage-roles', 'manage-users'] as const) {
       const key = await callerWith(t, [right]);
       expect((await cx('GET', '/Permissions', { auth: key.authorization })).statusCode).toBe(200);
-      expect((await cx('GET', '/Permissions/1', { auth: key.authorization })).statusCode).toBe(200);
+      expect((await cx('GET', '/Permissions/1', { auth: key.authorization })).statusCode).toBe(201);
     }
   });
 });
@@ -103,7 +124,7 @@ describe('Checkmarx profile: media-type versioning', () => {
   it('accepts no version, a bare application/json and */*, and answers with v=1.0', async () => {
     for (const accept of [undefined, 'application/json', '*/*', 'application/json; v=1.0', 'text/html, application/json;v=1.0;q=0.5', 'application/json;v=1']) {
       const res = await t.app.inject({ method: 'GET', url: `${CX}/Permissions/1`, headers: { authorization: `Bearer ${token}`, ...(accept ? { accept } : {}) } });
-      expect(res.statusCode, accept).toBe(200);
+      expect(res.statusCode, accept).toBe(201);
       expect(res.headers['content-type']).toBe(V1);
     }
   });
@@ -126,7 +147,7 @@ describe('Checkmarx profile: media-type versioning', () => {
 });
 
 describe('Checkmarx profile: /Roles', () => {
-  it('lists roles with isSystemRole and permission numbers', async () => {
+  it('lists roles with isSystemRole and permission ids', async () => {
     const res = await cx('GET', '/Roles');
     expect(res.statusCode).toBe(200);
     const admin = (res.json() as { name: string }[]).find((r) => r.name === 'Admin');
@@ -135,7 +156,7 @@ describe('Checkmarx profile: /Roles', () => {
       isSystemRole: true,
       name: 'Admin',
       description: 'Every Grantory right',
-      permissionIds: RIGHTS.map((_, i) => i + 1),
+      permissionIds: Array.from({ length: RIGHTS.length + 1 }, (_, i) => i + 1),
     });
   });
 
@@ -151,10 +172,10 @@ describe('Checkmarx profile: /Roles', () => {
     expect(got.statusCode).toBe(200);
     expect(got.json()).toEqual(role);
 
-    const put = await cx('PUT', `/Roles/${role.id}`, { body: { ...role, name: 'Access Control Manager', permissionIds: [1, 2] } });
+    const put = await cx('PUT', `/Roles/${role.id}`, { body: { ...role, name: 'Access Control Manager', permissionIds: [1, 3] } });
     expect(put.statusCode).toBe(204);
     expect(put.body).toBe('');
-    expect((await cx('GET', `/Roles/${role.id}`)).json()).toMatchObject({ name: 'Access Control Manager', description: 'Manages users', permissionIds: [1, 2] });
+    expect((await cx('GET', `/Roles/${role.id}`)).json()).toMatchObject({ name: 'Access Control Manager', description: 'Manages users', permissionIds: [1, 3] });
 
     const del = await cx('DELETE', `/Roles/${role.id}`);
     expect(del.statusCode).toBe(204);
@@ -162,10 +183,12 @@ describe('Checkmarx profile: /Roles', () => {
   });
 
   it('refuses unknown permission ids, system roles, taken names and escalation', async () => {
-    const unknown = await cx('POST', '/Roles', { body: { name: 'Bad perms', permissionIds: [987654] } });
-    expect(unknown.statusCode).toBe(400);
-    expectCxError(unknown, 400, 'validation_failed');
-    expect(unknown.json().errors).toEqual([{ field: 'permissionIds', message: expect.stringContaining('987654') }]);
+    for (const id of [987654, 14, 500]) {
+      const unknown = await cx('POST', '/Roles', { body: { name: 'Bad perms', permissionIds: [id] } });
+      expect(unknown.statusCode).toBe(400);
+      expectCxError(unknown, 400, 'validation_failed');
+      expect(unknown.json().errors).toEqual([{ field: 'permissionIds', message: expect.stringContaining(String(id)) }]);
+    }
 
     const admin = ((await cx('GET', '/Roles')).json() as { id: number; name: string }[]).find((r) => r.name === 'Admin')!;
     const put = await cx('PUT', `/Roles/${admin.id}`, { body: { name: 'Admin', permissionIds: [] } });
@@ -238,5 +261,63 @@ describe('Checkmarx profile: /ServiceProviders', () => {
     expect(one.json()).toEqual({ id: 1, name: 'grantory' });
     expect((await cx('GET', '/ServiceProviders/999')).statusCode).toBe(404);
     expect((await cx('GET', '/ServiceProviders/x')).statusCode).toBe(400);
+  });
+});
+
+describe('Checkmarx profile: unknown routes and methods, the token scope, the tenant switch', () => {
+  it('answers every unknown route or method under /cxrestapi/auth in the Checkmarx error body', async () => {
+    const missing = await cx('GET', '/AuthenticationProviders');
+    expect(missing.statusCode).toBe(404);
+    expectCxError(missing, 404, 'route_not_found');
+    const deep = await t.app.inject({ method: 'GET', url: `${CX}/no/such/route?x=1`, headers: { accept: V1 } });
+    expect(deep.statusCode).toBe(404);
+    expectCxError(deep, 404, 'route_not_found');
+    const method = await cx('DELETE', '/Permissions/1');
+    expect(method.statusCode).toBe(405);
+    expectCxError(method, 405, 'method_not_allowed');
+    expect(method.headers.allow).toBe('GET, HEAD');
+    const patch = await t.app.inject({ method: 'PATCH', url: `${CX}/Roles/1`, headers: { accept: V1 } });
+    expectCxError(patch, 405, 'method_not_allowed');
+    const tokenGet = await t.app.inject({ method: 'GET', url: `${CX}/identity/connect/token` });
+    expectCxError(tokenGet, 405, 'method_not_allowed');
+    // The native API keeps problem details.
+    const native = await t.app.inject({ method: 'GET', url: '/api/v1/no-such-route', headers: t.auth });
+    expect(native.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('issues a token for the documented scope list access_control_api sast_rest_api (sast_rest_api grants nothing more)', async () => {
+    const client = (await call(t, 'POST', '/api/v1/clients', { name: 'cx automation', scopes: ['access_control_api', 'sast_rest_api'] })).json();
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: 'access_control_api sast_rest_api' });
+    const res = await t.app.inject({ method: 'POST', url: `${CX}/identity/connect/token`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+    expect(res.statusCode, res.body).toBe(200);
+    const { access_token: accessToken, scope } = res.json() as { access_token: string; scope: string };
+    expect(scope).toBe('access_control_api sast_rest_api');
+    const me = (await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${accessToken}` } })).json();
+    expect([...me.rights].sort()).toEqual(['manage-clients', 'manage-roles', 'manage-system-settings', 'manage-users']);
+    expect((await cx('GET', '/Permissions/4', { auth: `Bearer ${accessToken}` })).statusCode).toBe(201);
+    const sastOnly = await t.app.inject({
+      method: 'POST',
+      url: `${CX}/identity/connect/token`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: 'sast_rest_api' }).toString(),
+    });
+    const narrow = (await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${sastOnly.json().access_token as string}` } })).json();
+    expect(narrow.rights).toEqual([]);
+  });
+
+  it('answers 404 in its error body while the tenant has the profile turned off', async () => {
+    const off = await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { checkmarx: false } } });
+    expect(off.statusCode, off.body).toBe(200);
+    try {
+      const res = await cx('GET', '/Permissions');
+      expect(res.statusCode).toBe(404);
+      expectCxError(res, 404, 'route_not_found');
+      expect(res.json().messageDetails).toContain('compatibility.checkmarx');
+      // Unauthenticated callers learn nothing more than before.
+      expect((await cx('GET', '/Permissions', { auth: null })).statusCode).toBe(401);
+    } finally {
+      await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { checkmarx: true } } });
+    }
+    expect((await cx('GET', '/Permissions')).statusCode).toBe(200);
   });
 });

@@ -4,7 +4,12 @@
  * context, and by user subject with an application name containing spaces — on both
  * endpoints, reading the provisioned space only.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXTERNAL_ALGORITHMS } from '../../src/services/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import type { App } from '../../src/api/deps.ts';
 import type { Services } from '../../src/services/index.ts';
@@ -17,8 +22,28 @@ let fx: AccessFixtures;
 let clientApp: App;
 const ids = {} as Record<'company' | 'jdoe' | 'asmith' | 'trustee' | 'trusteeTest' | 'addBill' | 'view' | 'reader' | 'ouAssignment' | 'pausedAssignment', string>;
 
+const ISSUER = 'https://idp.example.test/realms/coreone';
+let idpKey: CryptoKey;
+let jwksDir = '';
+
+/** A user token of the external issuer, issued to the OIDC client `azp`. */
+async function userToken(sub: string, claims: JWTPayload = {}): Promise<Record<string, string>> {
+  const iat = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ iss: ISSUER, aud: 'grantory-api', sub, iat, exp: iat + 300, scope: 'openid cos_auth_api', ...claims })
+    .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+    .sign(idpKey);
+  return { authorization: `Bearer ${jwt}` };
+}
+
 beforeAll(async () => {
-  t = await createTestApp();
+  const pair = await generateKeyPair('RS256', { extractable: true });
+  idpKey = pair.privateKey;
+  jwksDir = mkdtempSync(join(tmpdir(), 'grantory-coreone-jwks-'));
+  const jwksFile = join(jwksDir, 'jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' }] }));
+  t = await createTestApp({
+    security: { externalIssuer: { issuer: ISSUER, audience: 'grantory-api', tenant: 'default', subjectClaim: 'sub', algorithms: EXTERNAL_ALGORITHMS, jwksFile } },
+  });
   fx = new AccessFixtures(t.store, t.tenantId);
   await fx.batch(async (tx) => {
     ids.company = await fx.unit({ name: 'Trustee Ltd', number: 5445 }, tx);
@@ -53,6 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await clientApp.close();
   await t.close();
+  rmSync(jwksDir, { recursive: true, force: true });
 });
 
 const row = (over: Record<string, unknown>) => ({ application: 'trusteeApp', userEmail: expect.anything(), ...over });
@@ -128,13 +154,64 @@ describe('CoreOne /api/permission (seed calls)', () => {
     expect((await call('/api/permission?userSubject=c1s:17173', t.app, none)).statusCode).toBe(403);
     const mine = await keyWith(null, ['read-permissions-my-application']);
     expect((await call('/api/permission?userSubject=c1s:17173', t.app, mine)).statusCode).toBe(403);
-    expect((await call('/api/permission')).statusCode).toBe(400);
     expect((await call('/api/permission?contextType=User')).statusCode).toBe(400);
     expect((await call('/api/permission?contextType=Planet&contextObjectIdentifier=1')).statusCode).toBe(400);
     expect((await call('/api/permission?contextType=User&contextObjectIdentifier=99999')).json()).toEqual([]);
-    // Unit and user found by other unique attributes too.
-    expect((await call(`/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=${ids.company}`)).json()).toHaveLength(1);
+    // Unit and user found by other unique attributes too; the identifier comes back as sent.
+    const byUnitId = await call(`/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=${ids.company}`);
+    expect(byUnitId.json()).toEqual([expect.objectContaining({ contextType: 'OrganizationUnit', contextObjectIdentifier: ids.company })]);
     expect((await call('/api/permission?contextType=User&contextObjectIdentifier=c1s:17175&application=trusteeApp')).json()).toHaveLength(2);
+  });
+});
+
+describe('CoreOne identifiers, application names and parameterless queries', () => {
+  it('echoes an external unit id as sent, and shows it for holder queries', async () => {
+    const unit = await fx.unit({ name: 'Trustee Branch', externalId: '98765' });
+    await fx.assignment({ assigneeId: ids.asmith, resourceId: ids.view, contextType: 'orgUnit', contextId: unit });
+    await t.access.syncNow(t.tenantId);
+    const res = await call('/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=98765&application=trusteeApp');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual([row({ username: 'asmith', userId: 17175, role: 'TrusteeApp_View', contextType: 'OrganizationUnit', contextObjectIdentifier: '98765' })]);
+    const bySubject = (await call('/api/permission?userSubject=c1s:17175&application=trusteeApp')).json() as { contextType: string; contextObjectIdentifier: string }[];
+    expect(bySubject).toContainEqual(expect.objectContaining({ contextType: 'OrganizationUnit', contextObjectIdentifier: '98765' }));
+  });
+
+  it('finds a user by e-mail address (any case) and a unit by an e-mail kept as its external id', async () => {
+    const res = await call('/api/permission?contextType=User&contextObjectIdentifier=ASmith%40Example.com&application=trusteeApp');
+    expect(res.statusCode, res.body).toBe(200);
+    expect((res.json() as { role: string; contextObjectIdentifier: string }[]).map((r) => [r.role, r.contextObjectIdentifier])).toEqual([
+      ['TrusteeApp_View', 'ASmith@Example.com'],
+      ['TrusteeApp_AddBill', 'ASmith@Example.com'],
+    ]);
+    const unit = await fx.unit({ name: 'Mail Unit', externalId: 'billing@trustee.example' });
+    await fx.assignment({ assigneeId: ids.asmith, resourceId: ids.view, contextType: 'orgUnit', contextId: unit });
+    await t.access.syncNow(t.tenantId);
+    const byMail = await call('/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=Billing%40Trustee.example');
+    expect(byMail.json()).toEqual([row({ username: 'asmith', userId: 17175, role: 'TrusteeApp_View', contextType: 'OrganizationUnit', contextObjectIdentifier: 'Billing@Trustee.example' })]);
+  });
+
+  it('matches the application by exact name, else ignoring case when only one application has the name', async () => {
+    for (const name of ['trusteeApp', 'TRUSTEEAPP', 'TrusteeApp']) {
+      const res = await call(`/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=5445&application=${name}`);
+      expect(res.json(), name).toEqual([row({ username: 'jdoe', userId: 17173, role: 'TrusteeApp_AddBill', contextType: 'OrganizationUnit', contextObjectIdentifier: '5445' })]);
+    }
+    expect((await call('/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=5445&application=trustee')).json()).toEqual([]);
+  });
+
+  it('answers a query without parameters with every provisioned row of the readable applications', async () => {
+    const all = await call('/api/permission');
+    expect(all.statusCode, all.body).toBe(200);
+    const rows = all.json() as { application: string; role: string; username: string; contextType: string }[];
+    expect(rows).toContainEqual(row({ username: 'jdoe', userId: 17173, role: 'TrusteeApp_AddBill', contextType: 'OrganizationUnit', contextObjectIdentifier: '5445' }));
+    expect(rows).toContainEqual(expect.objectContaining({ application: 'Trustee Test Application', role: 'Reader', username: 'jdoe', contextType: 'All' }));
+    // Paused assignments stay out here too.
+    expect(rows.filter((r) => r.application === 'trusteeApp' && r.contextType === 'All' && r.username === 'jdoe')).toEqual([]);
+    const onlyOne = (await call('/api/permission?application=Trustee%20Test%20Application')).json() as { application: string }[];
+    expect(onlyOne.length).toBeGreaterThan(0);
+    expect(new Set(onlyOne.map((r) => r.application))).toEqual(new Set(['Trustee Test Application']));
+    const mine = (await call('/api/permission/myapplication', clientApp)).json() as { application: string }[];
+    expect(mine.length).toBeGreaterThan(0);
+    expect(new Set(mine.map((r) => r.application))).toEqual(new Set(['trusteeApp']));
   });
 });
 
@@ -156,5 +233,55 @@ describe('CoreOne /api/permission/myapplication (seed calls)', () => {
   it('refuses a credential that is not bound to an application', async () => {
     const res = await call('/api/permission/myapplication?userSubject=c1s:17173');
     expect(res.statusCode).toBe(403);
+  });
+});
+
+describe('CoreOne /api/permission/myapplication with a user token of the external issuer', () => {
+  it("answers for the application of the client the user signed in with (azp), whoever the user is", async () => {
+    // Two different users holding "read permissions for my application" sign in through the trusteeApp client.
+    for (const sub of ['c1s:reader-1', 'c1s:reader-2']) {
+      const user = await fx.identity({ subject: sub, username: sub.slice(4) });
+      const right = await t.store.read(t.tenantId).db.selectFrom('permissions').select('id').where('tenant_id', '=', t.tenantId).where('name', '=', 'read-permissions-my-application').executeTakeFirstOrThrow();
+      await fx.assignment({ assigneeId: user, resourceId: right.id });
+    }
+    await t.access.syncNow(t.tenantId);
+    for (const sub of ['c1s:reader-1', 'c1s:reader-2']) {
+      const res = await call('/api/permission/myapplication?contextType=OrganizationUnit&contextObjectIdentifier=5445', t.app, await userToken(sub, { azp: 'trusteeApp' }));
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual([{ username: 'jdoe', userId: 17173, role: 'TrusteeApp_AddBill', application: 'trusteeApp', contextType: 'OrganizationUnit', contextObjectIdentifier: '5445' }]);
+    }
+    // RFC 9068's client_id names the client when azp is absent; the application is matched by name ignoring case.
+    const byClientId = await call('/api/permission/myapplication?userSubject=c1s:17173', t.app, await userToken('c1s:reader-1', { client_id: 'TRUSTEEAPP' }));
+    expect((byClientId.json() as { application: string }[]).map((r) => r.application)).toEqual(expect.arrayContaining(['trusteeApp']));
+    expect(new Set((byClientId.json() as { application: string }[]).map((r) => r.application))).toEqual(new Set(['trusteeApp']));
+    // The email scope adds addresses.
+    const withEmail = await call('/api/permission/myapplication?contextType=OrganizationUnit&contextObjectIdentifier=5445', t.app, await userToken('c1s:reader-2', { azp: 'trusteeApp', scope: 'openid cos_auth_api email' }));
+    expect(withEmail.json()).toEqual([expect.objectContaining({ userEmail: 'jdoe@example.com' })]);
+  });
+
+  it('refuses a user token of a client that names no application, and a user without the right', async () => {
+    const noApp = await call('/api/permission/myapplication?userSubject=c1s:17173', t.app, await userToken('c1s:reader-1', { azp: 'unknown-portal' }));
+    expect(noApp.statusCode).toBe(403);
+    const noClient = await call('/api/permission/myapplication?userSubject=c1s:17173', t.app, await userToken('c1s:reader-1'));
+    expect(noClient.statusCode).toBe(403);
+    const withoutRight = await call('/api/permission/myapplication?userSubject=c1s:17173', t.app, await userToken('c1s:17175', { azp: 'trusteeApp' }));
+    expect(withoutRight.statusCode).toBe(403);
+  });
+});
+
+describe('CoreOne profile switch', () => {
+  it('answers 404 while the tenant has the profile turned off, and again once on', async () => {
+    const off = await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { coreone: false } } });
+    expect(off.statusCode, off.body).toBe(200);
+    try {
+      for (const url of ['/api/permission?userSubject=c1s:17173', '/api/permission/myapplication?userSubject=c1s:17173']) {
+        const res = await call(url, url.includes('myapplication') ? clientApp : t.app);
+        expect(res.statusCode, url).toBe(404);
+        expect(res.json()).toMatchObject({ code: 'route_not_found' });
+      }
+    } finally {
+      await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { coreone: true } } });
+    }
+    expect((await call('/api/permission?userSubject=c1s:17173')).statusCode).toBe(200);
   });
 });

@@ -15,7 +15,7 @@ const pa = (method: 'GET' | 'POST', url: string, payload?: object) => t.app.inje
 
 beforeAll(async () => {
   t = await createTestApp();
-  const key = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: t.auth, payload: { name: 'API Token - HR Integration', scopes: ['grantory:manage-personnel-events'] } });
+  const key = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: t.auth, payload: { name: 'HR Integration', scopes: ['grantory:manage-personnel-events'] } });
   expect(key.statusCode, key.body).toBe(201);
   token = { authorization: `Bearer ${key.json().secret as string}` };
   const manager = await t.app.inject({ method: 'POST', url: '/api/v1/identities', headers: t.auth, payload: { username: 'pa-boss', firstName: 'Pat', lastName: 'Boss' } });

@@ -132,7 +132,7 @@ describe('stage, process and apply', () => {
     const res = await stage();
     expect(res.statusCode, res.body).toBe(201);
     const queued = res.json() as ImportView;
-    expect(queued).toMatchObject({ status: 'Pending', type: 'API', source: 'stage', createdBy: 'API key bootstrap', dryRun: false });
+    expect(queued).toMatchObject({ status: 'Pending', type: 'API', source: 'stage', createdBy: 'API Token - bootstrap', dryRun: false });
     expect(queued.files).toEqual([expect.objectContaining({ fileGroupId: groupId, fileGroup: 'grants', name: 'grants.csv' })]);
     await drain(t);
     const done = await getImport(t, queued.id);
@@ -168,7 +168,7 @@ describe('stage, process and apply', () => {
     // The audit trail names the credential that queued it; the change feed carries the accounts.
     const actions = await auditActions(queued.id);
     expect(actions.map((a) => a.action)).toEqual(['import.stage', 'import.start', 'import.apply']);
-    expect(actions.every((a) => a.actor_name?.startsWith('API key bootstrap'))).toBe(true);
+    expect(actions.every((a) => a.actor_name?.startsWith('API Token - bootstrap'))).toBe(true);
     const { db } = t.store.read(t.tenantId);
     const feed = await db.selectFrom('changes').select(['entity', 'op']).where('tenant_id', '=', t.tenantId).where('entity', '=', 'account').execute();
     expect(feed.filter((c) => c.op === 'create')).toHaveLength(4);
@@ -312,7 +312,7 @@ describe('stage, process and apply', () => {
     expect(approveFinished.statusCode).toBe(409);
     const approved = await t.app.inject({ method: 'POST', url: `/api/v1/imports/${held2.id}/approve`, headers: t.auth, payload: { note: 'migration' } });
     expect(approved.statusCode, approved.body).toBe(200);
-    expect((approved.json() as ImportView)).toMatchObject({ status: 'Finished', decidedBy: 'API key bootstrap' });
+    expect((approved.json() as ImportView)).toMatchObject({ status: 'Finished', decidedBy: 'API Token - bootstrap' });
     expect((await accounts()).map((a) => a.name)).toEqual(['ann']);
     expect((await auditActions(held2.id)).map((a) => a.action)).toEqual(['import.stage', 'import.start', 'import.held', 'import.approve']);
     expect((await putConnector({ thresholds: {} })).statusCode).toBe(200);

@@ -15,11 +15,20 @@ const UnjustifiedAccess = Type.Union([Type.Literal('review'), Type.Literal('remo
 const AutoApproveHr = Type.Boolean({ description: 'Personnel events need no approval unless an approval policy names their type' });
 const FailAfterImports = Type.Integer({ minimum: 1, maximum: 100, description: "A connected application's provisioning task fails after this many imports that do not show the grant" });
 
+const ProfileSwitch = (vendor: string) => Type.Boolean({ description: `The ${vendor} compatibility profile answers (default true)` });
+const Compatibility = {
+  checkmarx: ProfileSwitch('Checkmarx (/cxrestapi/auth)'),
+  coreone: ProfileSwitch('CoreOne (/api/permission)'),
+  celonis: ProfileSwitch('Celonis (/api/authorization/external, /log/api/external, /api/external)'),
+  permissionAssist: ProfileSwitch('Permission Assist (/api/identities, /api/applications, ...)'),
+};
+
 const Settings = Type.Object(
   {
     timeZone: TimeZone,
     personnelEvents: Type.Object({ unjustifiedAccess: UnjustifiedAccess, autoApproveHr: AutoApproveHr }),
     provisioning: Type.Object({ failAfterImports: FailAfterImports }),
+    compatibility: Type.Object(Compatibility, { description: 'Vendor compatibility profiles on (true) or off (false)' }),
   },
   { description: "The tenant's settings" },
 );
@@ -31,6 +40,7 @@ const PatchSettings = Type.Object(
       Type.Object({ unjustifiedAccess: Type.Optional(UnjustifiedAccess), autoApproveHr: Type.Optional(AutoApproveHr) }, { additionalProperties: false }),
     ),
     provisioning: Type.Optional(Type.Object({ failAfterImports: Type.Optional(FailAfterImports) }, { additionalProperties: false })),
+    compatibility: Type.Optional(Type.Partial(Type.Object(Compatibility), { additionalProperties: false })),
   },
   { additionalProperties: false, description: 'Any subset; absent fields are kept' },
 );

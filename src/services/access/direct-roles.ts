@@ -96,3 +96,25 @@ export async function updateIdentityWithRoles(
 ): Promise<IdentityRecord & { revision: number }> {
   return updateIdentity(deps, actor, identityId, patch, undefined, roleIds ? (tx, id) => setDirectRolesInTx(deps, tx, actor, id, roleIds) : undefined);
 }
+
+/**
+ * The names of the roles each of these identities holds by an active direct assignment (any
+ * context), sorted — who a person is in the tenant, as audit exports show it.
+ */
+export async function activeRoleNamesOf(deps: ServiceDeps, tenantId: string, identityIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!identityIds.length) return out;
+  const { db } = deps.store.read(tenantId);
+  const rows = await db
+    .selectFrom('assignments')
+    .innerJoin('roles', (j) => j.onRef('roles.id', '=', 'assignments.resource_id').onRef('roles.tenant_id', '=', 'assignments.tenant_id'))
+    .select(['assignments.assignee_id as identityId', 'roles.name as name'])
+    .where('assignments.tenant_id', '=', tenantId)
+    .where('assignments.assignee_type', '=', 'identity')
+    .where('assignments.resource_type', '=', 'role')
+    .where('assignments.state', '=', 'active')
+    .where('assignments.assignee_id', 'in', [...identityIds])
+    .execute();
+  for (const r of rows) out.set(r.identityId, [...new Set([...(out.get(r.identityId) ?? []), r.name])].sort());
+  return out;
+}

@@ -11,7 +11,7 @@ export { createAssignmentRule, deleteAssignmentRule, getAssignmentRule, listAssi
 export { changeAssignmentState, createAssignment, delegateAssignment, getAssignment, listAssignments } from './assignments.ts';
 export type { StateAction } from './assignments.ts';
 export { engineOf } from './common.ts';
-export { createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from './direct-roles.ts';
+export { activeRoleNamesOf, createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from './direct-roles.ts';
 export { provisionedPermissions } from './provisioned-permissions.ts';
 export type { ProvisionedQuery } from './provisioned-permissions.ts';
 export { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from './queries.ts';

@@ -7,17 +7,26 @@
  * - `context` = a user or an organization unit: the rights held *in that context*
  *   (assignments or grants made in exactly that context).
  * - `userSubject`: the rights *of that holder*, in every context.
+ * - neither: every provisioned right of the application(s) the caller may read, as the
+ *   vendor answers a query without parameters.
  *
- * Identifiers: a user is found by its integer `number`, id, subject or username; a unit by
- * its `number`, id or external id. Rows carry `userId` = the identity's `number` and
- * `contextObjectIdentifier` = the unit's or identity's `number` (as text). Grants in an
- * application-object context have no CoreOne context type and are left out.
+ * Identifiers: a user is found by its integer `number`, id, subject, username or e-mail
+ * address (case-insensitive, when exactly one identity has it); a unit by its `number`, id
+ * or external id (an e-mail address or UID kept as the external id is matched
+ * case-insensitively too). By context, rows echo `contextObjectIdentifier` exactly as the
+ * caller sent it; otherwise it is the unit's external id (its number when it has none) or
+ * the user's number. `userId` is the holder's `number`. Grants in an application-object
+ * context have no CoreOne context type and are left out.
+ *
+ * `application` (and an application-bound caller's application) is matched by id, then by
+ * exact name, then by name ignoring case when exactly one application has it.
  */
 import { AppError } from '../../domain/errors.ts';
 import { NONE } from '../../engine/nodes.ts';
 import { heldSlots, holdersInContext, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
+import { hasScope } from '../../domain/scopes.ts';
 import { engineOf } from './common.ts';
 import { findApplication } from './queries.ts';
 import type { ServiceDeps } from '../deps.ts';
@@ -40,6 +49,21 @@ export interface ProvisionedRow {
   contextObjectIdentifier: string | null;
 }
 
+/** The one slot whose key equals `ref` ignoring case; NONE when none or several do. */
+function onlyIgnoringCase<N extends { exists: boolean }>(nodes: readonly N[], keyOf: (n: N) => string | null, ref: string): number {
+  const wanted = ref.toLowerCase();
+  let found = NONE;
+  for (let i = 0; i < nodes.length; i += 1) {
+    const node = nodes[i]!;
+    if (!node.exists || keyOf(node)?.toLowerCase() !== wanted) continue;
+    if (found !== NONE) return NONE;
+    found = i;
+  }
+  return found;
+}
+
+const looksLikeEmail = (ref: string): boolean => ref.includes('@');
+
 function findUser(index: TenantIndex, ref: string): number {
   if (/^\d{1,15}$/.test(ref)) {
     const byNumber = index.identityByNumber.get(Number(ref));
@@ -47,7 +71,9 @@ function findUser(index: TenantIndex, ref: string): number {
   }
   const byId = index.identities.find(ref);
   if (byId !== NONE && index.identities.get(byId).exists) return byId;
-  return index.identitySlotByKey(ref);
+  const byKey = index.identitySlotByKey(ref);
+  if (byKey !== NONE || !looksLikeEmail(ref)) return byKey;
+  return onlyIgnoringCase(index.identities.nodes, (n) => n.email, ref);
 }
 
 function findUnit(index: TenantIndex, ref: string): number {
@@ -57,7 +83,16 @@ function findUnit(index: TenantIndex, ref: string): number {
   }
   const byId = index.units.find(ref);
   if (byId !== NONE && index.units.get(byId).exists) return byId;
-  return index.unitByExternalId.get(ref) ?? NONE;
+  const byExternalId = index.unitByExternalId.get(ref);
+  if (byExternalId !== undefined || !looksLikeEmail(ref)) return byExternalId ?? NONE;
+  return onlyIgnoringCase(index.units.nodes, (n) => n.externalId, ref);
+}
+
+/** The CoreOne application matching rule (see the file comment). */
+export function findApplicationByName(index: TenantIndex, ref: string): number {
+  const exact = findApplication(index, ref);
+  if (exact !== NONE) return exact;
+  return onlyIgnoringCase(index.apps.nodes, (n) => n.name, ref);
 }
 
 export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mode: 'any' | 'mine', q: ProvisionedQuery): Promise<ProvisionedRow[]> {
@@ -69,9 +104,6 @@ export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mo
       errors: [{ field: q.contextType ? 'contextObjectIdentifier' : 'contextType', message: 'is required' }],
     });
   }
-  if (!byContext && !q.userSubject) {
-    throw new AppError('validation_failed', 'give contextType with contextObjectIdentifier, or userSubject', { errors: [{ field: 'userSubject', message: 'is required' }] });
-  }
   const engine = engineOf(deps);
   const { index } = await engine.at(actor.caller.tenantId, q.minRevision);
   const now = engine.now();
@@ -79,13 +111,15 @@ export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mo
   let app = NONE;
   if (mode === 'mine') {
     if (!actor.caller.applicationId) throw new AppError('forbidden', 'this credential is not bound to an application; /myapplication needs a client of an application');
-    app = findApplication(index, actor.caller.applicationId);
+    app = findApplicationByName(index, actor.caller.applicationId);
     if (app === NONE) return [];
   } else if (q.application !== undefined && q.application !== '') {
-    app = findApplication(index, q.application);
+    app = findApplicationByName(index, q.application);
     if (app === NONE) return [];
   }
-  const withEmail = actor.caller.scopes === null || actor.caller.scopes.includes('email');
+  const withEmail = actor.caller.scopes === null || hasScope(actor.caller.scopes, 'email');
+  // By context, the identifier comes back as the caller sent it (an external id stays one).
+  const echoed = byContext ? q.contextObjectIdentifier! : null;
 
   const rows: ProvisionedRow[] = [];
   const seen = new Set<string>();
@@ -99,11 +133,12 @@ export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mo
     else if (ctx.type === 'orgUnit') {
       contextType = 'OrganizationUnit';
       const u = index.units.find(ctx.id ?? '');
-      contextObjectIdentifier = u !== NONE && index.units.get(u).exists ? String(index.units.get(u).number) : ctx.id;
+      const unit = u !== NONE && index.units.get(u).exists ? index.units.get(u) : null;
+      contextObjectIdentifier = echoed ?? (unit ? (unit.externalId ?? String(unit.number)) : ctx.id);
     } else if (ctx.type === 'identity') {
       contextType = 'User';
       const i = index.identities.find(ctx.id ?? '');
-      contextObjectIdentifier = i !== NONE && index.identities.get(i).exists ? String(index.identities.get(i).number) : ctx.id;
+      contextObjectIdentifier = echoed ?? (i !== NONE && index.identities.get(i).exists ? String(index.identities.get(i).number) : ctx.id);
     } else return;
     const key = `${identity}|${permission}|${contextType}|${contextObjectIdentifier ?? ''}`;
     if (seen.has(key)) return;
@@ -131,10 +166,17 @@ export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mo
       if (target === NONE) return [];
       for (const h of holdersInContext(index, 'orgUnit', index.units.get(target).id, now, 'provisioned')) emit(h.identity, h.permission, h.via);
     }
-  } else {
-    const holder = index.identitySlotByKey(q.userSubject!);
+  } else if (q.userSubject) {
+    const holder = index.identitySlotByKey(q.userSubject);
     if (holder === NONE) return [];
     for (const [permission, vias] of heldSlots(index, holder, now, 'provisioned', app)) for (const v of vias) emit(holder, permission, v);
+  } else {
+    // No parameters: every provisioned right of the application(s) the caller may read.
+    const identities = index.identities.nodes;
+    for (let holder = 0; holder < identities.length; holder += 1) {
+      if (!identities[holder]!.exists) continue;
+      for (const [permission, vias] of heldSlots(index, holder, now, 'provisioned', app)) for (const v of vias) emit(holder, permission, v);
+    }
   }
   rows.sort((a, b) => a.userId - b.userId || (a.application < b.application ? -1 : a.application > b.application ? 1 : 0) || (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
   return rows;

@@ -35,6 +35,8 @@ export interface AuditFilter {
   authorityId?: string | undefined;
   /** An exact action, or a prefix ending in `*` (e.g. `identity.*`). */
   action?: string | undefined;
+  /** Any of these actions (each exact or a prefix ending in `*`). */
+  anyAction?: readonly string[] | undefined;
   targetType?: string | undefined;
   targetId?: string | undefined;
 }
@@ -81,6 +83,7 @@ export function normalizeAuditFilter(filter: AuditFilter): AuditFilter {
   if (from) out.from = from;
   if (to) out.to = to;
   for (const key of ['actorId', 'authorityId', 'action', 'targetType', 'targetId'] as const) if (filter[key] !== undefined) out[key] = filter[key];
+  if (filter.anyAction?.length) out.anyAction = filter.anyAction;
   return out;
 }
 
@@ -97,14 +100,18 @@ export function whereAuditFilter<Q extends AuditQuery>(query: Q, tenantId: strin
   if (filter.targetId) q = q.where('audit_events.target_id', '=', filter.targetId) as Q;
   if (filter.action) {
     const action = filter.action;
-    if (action.endsWith('*')) {
-      const prefix = action.slice(0, -1);
-      q = q.where((eb: ExpressionBuilder<Database, 'audit_events'>) => eb(sql<string>`substr(audit_events.action, 1, ${prefix.length})`, '=', prefix)) as Q;
-    } else {
-      q = q.where('audit_events.action', '=', action) as Q;
-    }
+    q = q.where((eb: ExpressionBuilder<Database, 'audit_events'>) => actionMatches(eb, action)) as Q;
   }
+  const anyAction = filter.anyAction;
+  if (anyAction?.length) q = q.where((eb: ExpressionBuilder<Database, 'audit_events'>) => eb.or(anyAction.map((a) => actionMatches(eb, a)))) as Q;
   return q;
+}
+
+/** `action` exactly, or the prefix of a pattern ending in `*`. */
+function actionMatches(eb: ExpressionBuilder<Database, 'audit_events'>, action: string) {
+  if (!action.endsWith('*')) return eb('audit_events.action', '=', action);
+  const prefix = action.slice(0, -1);
+  return eb(sql<string>`substr(audit_events.action, 1, ${prefix.length})`, '=', prefix);
 }
 
 /**
@@ -365,25 +372,37 @@ export interface AuthenticationEventView {
   email: string | null;
 }
 
+/** The audit actions of the login history: `auth.*` (failures: `auth.failure`) and access tokens issued. */
+export const AUTHENTICATION_ACTIONS = ['auth.*', 'oauth_token.issue'] as const;
+
 /**
- * Authentication events of the trail (`auth.*`: failed authentications are recorded as
- * `auth.failure`), newest last, a numbered page at a time, with the total count.
+ * Authentication events of the trail (`auth.*` — failed authentications are recorded as
+ * `auth.failure`, sign-ins as other `auth.` actions — and `oauth_token.issue`), oldest
+ * first, a numbered page at a time, with the total count.
  */
 export async function pageAuthenticationEvents(deps: ServiceDeps, actor: Actor, input: { filter: AuditFilter; pageNumber: number; pageSize: number }): Promise<{ items: AuthenticationEventView[]; totalCount: number }> {
   requireRight(actor, 'read-audit');
-  const { items, totalCount } = await pageAuditEvents(deps, actor, { ...input, filter: { ...input.filter, action: 'auth.*' } });
+  const { items, totalCount } = await pageAuditEvents(deps, actor, { ...input, filter: { ...input.filter, anyAction: AUTHENTICATION_ACTIONS } });
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
   const keyIds = [...new Set(items.map((e) => e.actor.id).filter((id): id is string => !!id))];
   const emails = new Map<string, string | null>();
   if (keyIds.length) {
-    const rows = await db
+    const keys = await db
       .selectFrom('api_keys')
       .innerJoin('identities', 'identities.id', 'api_keys.identity_id')
       .select(['api_keys.id as keyId', 'identities.email as email'])
       .where('api_keys.tenant_id', '=', tenantId)
       .where('api_keys.id', 'in', keyIds)
       .execute();
-    for (const r of rows) emails.set(r.keyId, r.email);
+    const clients = await db
+      .selectFrom('oauth_clients')
+      .innerJoin('identities', 'identities.id', 'oauth_clients.identity_id')
+      .select(['oauth_clients.id as keyId', 'identities.email as email'])
+      .where('oauth_clients.tenant_id', '=', tenantId)
+      .where('oauth_clients.id', 'in', keyIds)
+      .execute();
+    const people = await db.selectFrom('identities').select(['id as keyId', 'email']).where('tenant_id', '=', tenantId).where('id', 'in', keyIds).execute();
+    for (const r of [...keys, ...clients, ...people]) emails.set(r.keyId, r.email);
   }
   return {
     totalCount,

@@ -285,3 +285,36 @@ export async function permissionNumbersOfIds(deps: ServiceDeps, actor: Actor, id
   }
   return numbers;
 }
+
+/**
+ * Grantory's rights as permissions: those of the built-in application, in number order, with
+ * that application's number (the Checkmarx profile's service provider of its built-ins).
+ */
+export async function rightPermissions(deps: ServiceDeps, actor: Actor): Promise<{ applicationNumber: number; permissions: PermissionView[] }> {
+  requireRight(actor, ...CATALOG_READ_RIGHTS);
+  const scope = deps.store.read(actor.caller.tenantId);
+  const rows = await selectPermissions(scope).select('applications.number as app_number').where('applications.builtin', '=', 1).orderBy('permissions.number').execute();
+  return { applicationNumber: rows.length ? Number(rows[0]!.app_number) : 0, permissions: rows.map(toPermissionView) };
+}
+
+/** The permissions of these ids (ids that name none are left out), by id. */
+export async function permissionsOfIds(deps: ServiceDeps, actor: Actor, ids: readonly string[]): Promise<Map<string, PermissionView>> {
+  requireRight(actor, ...CATALOG_READ_RIGHTS);
+  const scope = deps.store.read(actor.caller.tenantId);
+  const out = new Map<string, PermissionView>();
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const row of await selectPermissions(scope).where('permissions.id', 'in', ids.slice(i, i + 500)).execute()) out.set(row.id, toPermissionView(row));
+  }
+  return out;
+}
+
+/** The permissions of these numbers (numbers that name none are left out), by number. */
+export async function permissionsOfNumbers(deps: ServiceDeps, actor: Actor, numbers: readonly number[]): Promise<Map<number, PermissionView>> {
+  requireRight(actor, ...CATALOG_READ_RIGHTS);
+  const scope = deps.store.read(actor.caller.tenantId);
+  const out = new Map<number, PermissionView>();
+  for (let i = 0; i < numbers.length; i += 500) {
+    for (const row of await selectPermissions(scope).where('permissions.number', 'in', numbers.slice(i, i + 500)).execute()) out.set(Number(row.number), toPermissionView(row));
+  }
+  return out;
+}

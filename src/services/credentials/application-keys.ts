@@ -9,11 +9,15 @@
  * Creating one needs `manage-clients`, and — nobody grants what they do not hold — the
  * creator must itself be able to read permissions (`read-permissions-my-application` or
  * `read-permissions-any-application`).
+ *
+ * A key made with the Celonis scope `authorization.permissions` (either spelling) is a
+ * team-level key, as a Celonis application key is: it reads every application's
+ * permissions (`read-permissions-any-application`), so its creator must hold that right.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { Right } from '../../domain/rights.ts';
-import { isKnownScope, narrowRights } from '../../domain/scopes.ts';
+import { hasScope, isKnownScope, narrowRights } from '../../domain/scopes.ts';
 import { digestsEqual, generateSecret, hasValidChecksum } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
 import { credentialUsageIsStale } from '../../store/store.ts';
@@ -24,6 +28,14 @@ import { keySecretView, newKeySecretRow, type KeySecretInput, type KeySecretView
 
 export const APP_KEY_PREFIX = 'gtya';
 export const APP_KEY_RIGHTS: ReadonlySet<Right> = new Set<Right>(['read-permissions-my-application']);
+/** The scope that makes an application key team-level. */
+export const TEAM_KEY_SCOPE = 'authorization.permissions';
+const TEAM_KEY_RIGHTS: ReadonlySet<Right> = new Set<Right>(['read-permissions-my-application', 'read-permissions-any-application']);
+
+/** The rights an application key with these scopes carries before they narrow it. */
+function appKeyBaseRights(scopes: readonly string[] | null): ReadonlySet<Right> {
+  return hasScope(scopes, TEAM_KEY_SCOPE) ? TEAM_KEY_RIGHTS : APP_KEY_RIGHTS;
+}
 
 export interface ApplicationKeyView extends KeySecretView {
   id: string;
@@ -69,6 +81,11 @@ export async function createApplicationKey(
   const now = deps.now().toISOString();
   if (input.expiresAt && input.expiresAt <= now) {
     throw new AppError('validation_failed', 'expiresAt must be in the future', { errors: [{ field: 'expiresAt', message: 'must be in the future' }] });
+  }
+  if (hasScope(input.scopes ?? null, TEAM_KEY_SCOPE) && !actor.caller.rights.has('read-permissions-any-application')) {
+    throw new AppError('forbidden', "a key with the scope authorization.permissions reads every application's permissions, a right the caller does not hold", {
+      details: { rightsBeyondCaller: ['read-permissions-any-application'] },
+    });
   }
   if (!actor.caller.rights.has('read-permissions-my-application') && !actor.caller.rights.has('read-permissions-any-application')) {
     throw new AppError('forbidden', 'an application key reads its application\'s permissions, a right the caller does not hold', {
@@ -149,7 +166,7 @@ export async function authenticateApplicationKey(deps: ServiceDeps, presented: s
     identityId: null,
     authorityId: null,
     scopes,
-    rights: narrowRights(APP_KEY_RIGHTS, scopes),
+    rights: narrowRights(appKeyBaseRights(scopes), scopes),
     applicationId: key.application_id,
   };
 }

@@ -90,7 +90,7 @@ export async function apiKeyCaller(deps: ServiceDeps, key: Database['api_keys'],
     tenantId: key.tenant_id,
     kind: 'api_key',
     id: key.id,
-    name: `API key ${key.name}`,
+    name: apiTokenActorName(key.name),
     identityId: key.identity_id,
     authorityId: key.authority_id,
     scopes,
@@ -115,4 +115,15 @@ async function upgradeLegacyHash<K extends Database['api_keys']>(deps: ServiceDe
 function writeMetaOfSystem(tenantId: string) {
   const { caller } = systemActor(tenantId, 'credential hash upgrade');
   return { actorType: 'system' as const, actorId: null, actorName: caller.name };
+}
+
+const API_TOKEN_ACTOR = 'API Token - ';
+
+/**
+ * The actor name of what an API key does, as Permission Assist shows it: "API Token - HR
+ * Integration" for the key "HR Integration" (a name that already reads so is kept as it is).
+ * The same name is recorded in the audit trail, workflow journals and import records.
+ */
+export function apiTokenActorName(keyName: string): string {
+  return keyName.startsWith(API_TOKEN_ACTOR) ? keyName : `${API_TOKEN_ACTOR}${keyName}`;
 }

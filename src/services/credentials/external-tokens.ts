@@ -6,12 +6,19 @@
  * subject claim (`sub` by default) names an identity by `subject` in the configured tenant;
  * the caller gets that identity's rights, narrowed by the token's Grantory scopes (`scope`,
  * or Entra's `scp`) when it carries any; other scopes (`openid`, `profile`) are ignored.
+ *
+ * The client the user signed in with — the token's `azp` (OpenID Connect's authorized
+ * party), else its `client_id` (RFC 9068) — is the caller's application when an application
+ * of the tenant has that id or name (exact name first, then ignoring case when exactly one
+ * matches): CoreOne's `/api/permission/myapplication` then answers for that application,
+ * whoever the user is (the user still needs read-permissions-my-application).
  */
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { sql } from 'kysely';
 import { isKnownScope, narrowRights, parseScopeParam } from '../../domain/scopes.ts';
 import type { Caller } from '../kernel/index.ts';
+import type { TenantDb } from '../../store/store.ts';
 import { CredentialRejected } from './authentication.ts';
 import type { ExternalIssuerSettings, ServiceDeps } from '../deps.ts';
 import { grantoryRights } from '../access/index.ts';
@@ -64,6 +71,7 @@ export function createExternalTokenVerifier(deps: ServiceDeps, settings: Externa
       const identity = await findIdentityBySubject(deps, tenantId, subject);
       if (!identity) return reject('the token names no known identity');
       const scopes = scopesOf(payload);
+      const applicationId = await applicationOfClient(deps.store.read(tenantId), clientOf(payload));
       const rights = narrowRights(await grantoryRights(deps, tenantId, identity.id, deps.now().toISOString()), scopes);
       return {
         tenantId,
@@ -74,7 +82,7 @@ export function createExternalTokenVerifier(deps: ServiceDeps, settings: Externa
         authorityId: null,
         scopes,
         rights,
-        applicationId: null,
+        applicationId,
       };
     },
   };
@@ -102,4 +110,24 @@ export async function findIdentityBySubject(deps: Pick<ServiceDeps, 'store'>, te
     .where('subject', 'in', [...new Set([subject, subject.normalize('NFC')])])
     .orderBy(sql`case when subject = ${subject.normalize('NFC')} then 0 else 1 end`)
     .executeTakeFirst();
+}
+
+/** The OAuth client the token was issued to: `azp`, else `client_id`; null when it names none. */
+function clientOf(payload: JWTPayload): string | null {
+  for (const claim of [payload.azp, payload.client_id]) if (typeof claim === 'string' && claim.length > 0 && claim.length <= 300) return claim;
+  return null;
+}
+
+/** The application a client id names: by id, by exact name, or by name ignoring case when only one matches. */
+async function applicationOfClient(scope: TenantDb, client: string | null): Promise<string | null> {
+  if (client === null) return null;
+  const rows = await scope.db
+    .selectFrom('applications')
+    .select(['id', 'name'])
+    .where('tenant_id', '=', scope.tenantId)
+    .where((eb) => eb.or([eb('id', '=', client), eb(eb.fn('lower', ['name']), '=', client.toLowerCase())]))
+    .execute();
+  const exact = rows.find((r) => r.id === client) ?? rows.find((r) => r.name === client);
+  if (exact) return exact.id;
+  return rows.length === 1 ? rows[0]!.id : null;
 }

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { isKnownScope, parseScopeParam, ALL_RIGHTS_SCOPE } from '../../domain/scopes.ts';
+import { isKnownScope, parseScopeParam, scopesRefused } from '../../domain/scopes.ts';
 import { digestsEqual, hasValidChecksum } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
 import type { WithTenantRevision } from '../../store/store.ts';
@@ -129,7 +129,7 @@ export async function issueToken(
     scopes = parseScopeParam(params.scope);
     const unknown = scopes.filter((s) => !isKnownScope(s));
     if (unknown.length) throw new OAuthError('invalid_scope', `unknown scope ${unknown.join(' ')}`);
-    const refused = allowed.includes(ALL_RIGHTS_SCOPE) ? [] : scopes.filter((s) => !allowed.includes(s));
+    const refused = scopesRefused(allowed, scopes);
     if (refused.length) throw new OAuthError('invalid_scope', `the client may not ask for ${refused.join(' ')}`);
   }
   const { kid, key } = await services.keyRing.signingKey();

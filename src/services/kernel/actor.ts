@@ -18,7 +18,7 @@ export interface Caller {
   kind: CallerKind;
   /** The credential's id (API key id, client id, ...); `system` for the local operator. */
   id: string;
-  /** Human-readable name recorded as the actor (e.g. "API key bootstrap"). */
+  /** Human-readable name recorded as the actor (e.g. "API Token - bootstrap"). */
   name: string;
   /** The identity whose rights the caller uses, if any. */
   identityId: string | null;

@@ -15,12 +15,15 @@ import type { FastifyError, FastifyReply } from 'fastify';
 import type { App, RouteDeps } from '../../deps.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { renderExport } from '../../../domain/export-format.ts';
-import { cursorPageAuditEvents, pageAuditEvents, pageAuthenticationEvents, type AuditFilter } from '../../../services/audit/index.ts';
-import { streamAssignmentGrants } from '../../../services/access/index.ts';
+import { cursorPageAuditEvents, pageAuditEvents, pageAuthenticationEvents, type AuditEventView, type AuditFilter } from '../../../services/audit/index.ts';
+import { activeRoleNamesOf, streamAssignmentGrants } from '../../../services/access/index.ts';
+import type { ServiceDeps } from '../../../services/deps.ts';
+import type { Actor } from '../../../services/kernel/index.ts';
 import { streamMembers } from '../../../services/directory/index.ts';
 import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
+import { gateProfile } from '../profile-switch.ts';
 import { declareVendorErrors } from '../../error-responses.ts';
 import { toAuditItem, toAuthenticationItem, toMemberItem, toPermissionItem } from './mapping.ts';
 
@@ -68,6 +71,12 @@ const Page = {
   pageNumber: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 })),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
 };
+
+/** The roles of the users of a page of audit events (for `userRole`). */
+async function rolesOfUsers(deps: ServiceDeps, actor: Actor, events: readonly AuditEventView[]): Promise<Map<string, string[]>> {
+  const users = [...new Set(events.map((e) => e.onBehalfOfId).filter((id): id is string => id !== null))];
+  return activeRoleNamesOf(deps, actor.caller.tenantId, users);
+}
 
 function badRequest(key: string, information: string): AppError {
   return new AppError('validation_failed', information, { details: { frontendErrorKey: key } });
@@ -124,6 +133,7 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
     if (unexpected) request.log.error({ err: error }, 'unexpected error');
     return sendVendorError(reply, error);
   });
+  gateProfile(app, deps, 'celonis');
 
   app.get(
     '/api/authorization/external/permissions',
@@ -131,7 +141,7 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
       config: needs('read-permissions-any-application', 'read-permissions-my-application'),
       schema: {
         tags: ['Celonis profile'],
-        summary: 'Every permission of the team (an application key: of its application), from assignments (assigned space); 204 when there is none',
+        summary: 'Every permission of the team (an application key without the scope authorization.permissions: of its application), from assignments (assigned space); 204 when there is none',
         response: {
           // Streamed: documented here, not serialized by the schema.
           200: { description: 'The permissions', content: { 'application/json': { schema: Type.Object({ permissions: Type.Array(PermissionExportItem) }) } } },
@@ -166,8 +176,10 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
     async (request) => {
       const pageNumber = request.query.pageNumber ?? 0;
       const pageSize = request.query.pageSize ?? 50;
-      const { items, totalCount } = await pageAuditEvents(sd, actorOf(request), { filter: timeRange(request.query), pageNumber, pageSize });
-      return { content: items.map(toAuditItem), pageNumber, pageSize, totalCount };
+      const actor = actorOf(request);
+      const { items, totalCount } = await pageAuditEvents(sd, actor, { filter: timeRange(request.query), pageNumber, pageSize });
+      const roles = await rolesOfUsers(sd, actor, items);
+      return { content: items.map((e) => toAuditItem(e, roles)), pageNumber, pageSize, totalCount };
     },
   );
 
@@ -184,8 +196,10 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
     },
     async (request) => {
       const pageSize = request.query.pageSize ?? 50;
-      const page = await cursorPageAuditEvents(sd, actorOf(request), 'celonis-audit-v2', { filter: timeRange(request.query), limit: pageSize, cursor: request.query.pageToken || undefined });
-      return { content: page.items.map(toAuditItem), pageSize, ...(page.nextCursor ? { nextPageToken: page.nextCursor } : {}) };
+      const actor = actorOf(request);
+      const page = await cursorPageAuditEvents(sd, actor, 'celonis-audit-v2', { filter: timeRange(request.query), limit: pageSize, cursor: request.query.pageToken || undefined });
+      const roles = await rolesOfUsers(sd, actor, page.items);
+      return { content: page.items.map((e) => toAuditItem(e, roles)), pageSize, ...(page.nextCursor ? { nextPageToken: page.nextCursor } : {}) };
     },
   );
 
@@ -195,7 +209,7 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
       config: needs('read-audit'),
       schema: {
         tags: ['Celonis profile'],
-        summary: 'Login history from the audit trail (failed authentications), numbered pages',
+        summary: 'Login history from the audit trail (access tokens issued, sign-ins, refused credentials), numbered pages',
         querystring: Type.Object({ ...Page, ...TimeRange }),
         response: {
           200: Type.Object({

@@ -3,8 +3,13 @@
  * subjectType `USER` for an identity and `GROUP` for an organization unit; `groups` the
  * holder's unit path(s) joined by `, `; objectType `ALL`, `ORGANIZATION_UNIT`, `USER` or
  * `OBJECT` from the assignment's context; audit `userId` the identity acted for (else the
- * credential), `userRole` the credential kind in capitals, `diffPayload` the JSON text of
- * `{before, after}`; authenticationEventType the credential kind in capitals.
+ * credential), `userRole` that identity's roles (names of its active direct role
+ * assignments, comma separated; `MEMBER` when it has none) or, for a credential acting as
+ * no identity, its kind in capitals (`APP_KEY`, `CLIENT`, `SYSTEM`); `port` null (Grantory
+ * records the source address, not its port); `diffPayload` the JSON text of
+ * `{before, after}`. Login history: `authenticationEventType` `TOKEN_ISSUED` for an access
+ * token issued, `LOGIN` for another successful sign-in, `LOGIN_FAILED` for a refused
+ * credential.
  */
 import type { AssignmentGrantView } from '../../../services/access/index.ts';
 import type { AuditEventView, AuthenticationEventView } from '../../../services/audit/index.ts';
@@ -27,10 +32,17 @@ export function toPermissionItem(g: AssignmentGrantView) {
   };
 }
 
-export function toAuditItem(e: AuditEventView) {
+/** The role shown for an event's user: see the file comment. */
+export function userRoleOf(e: AuditEventView, rolesOf: ReadonlyMap<string, readonly string[]>): string {
+  if (e.onBehalfOfId === null) return e.actor.type.toUpperCase();
+  const names = rolesOf.get(e.onBehalfOfId) ?? [];
+  return names.length ? names.join(', ') : 'MEMBER';
+}
+
+export function toAuditItem(e: AuditEventView, rolesOf: ReadonlyMap<string, readonly string[]>) {
   return {
     userId: e.onBehalfOfId ?? e.actor.id ?? '',
-    userRole: e.actor.type.toUpperCase(),
+    userRole: userRoleOf(e, rolesOf),
     event: e.action,
     timestamp: e.time,
     message: {
@@ -56,7 +68,8 @@ export function toAuditItem(e: AuditEventView) {
 }
 
 export function toAuthenticationItem(e: AuthenticationEventView) {
-  return { authenticationEventType: e.credentialType.toUpperCase(), email: e.email, success: e.success, timestamp: e.time };
+  const type = e.action === 'oauth_token.issue' ? 'TOKEN_ISSUED' : e.success ? 'LOGIN' : 'LOGIN_FAILED';
+  return { authenticationEventType: type, email: e.email, success: e.success, timestamp: e.time };
 }
 
 export function toMemberItem(m: MemberView) {

@@ -22,6 +22,7 @@ import { registerCxTeamRoutes } from './teams.ts';
 import { registerCxUserRoutes } from './users.ts';
 
 import { utf8Parser } from '../../text-guard.ts';
+import { gateProfile } from '../profile-switch.ts';
 
 export const CX_PREFIX = '/cxrestapi/auth';
 
@@ -64,6 +65,8 @@ export async function registerCheckmarxProfile(app: App, deps: RouteDeps): Promi
         if (unexpected) request.log.error({ err: error }, 'unexpected error');
         return sendCxError(reply, request, appError, cxContentType(versionOf(request)));
       });
+
+      gateProfile(cx, deps, 'checkmarx');
 
       registerCxPermissionRoutes(cx, deps);
       registerCxRoleRoutes(cx, deps);

@@ -1,5 +1,5 @@
 /**
- * `/Roles`: roles, Checkmarx-shaped. `permissionIds` are permission numbers and list the
+ * `/Roles`: roles, Checkmarx-shaped. `permissionIds` are the profile's permission ids (catalog.ts) and list the
  * permissions a role holds directly (Checkmarx roles do not include roles; a PUT keeps
  * the native `includedRoleIds` as they are).
  */
@@ -7,10 +7,11 @@ import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../deps.ts';
 import type { Actor } from '../../../services/kernel/index.ts';
 import type { ServiceDeps } from '../../../services/deps.ts';
-import { permissionIdsOfNumbers, permissionNumbersOfIds, createRole, deleteRole, getRoleByNumber, listRoles, updateRole, type RoleView } from '../../../services/catalog/index.ts';
+import { permissionsOfIds, type PermissionView, createRole, deleteRole, getRoleByNumber, listRoles, updateRole, type RoleView } from '../../../services/catalog/index.ts';
 import { actorOf, REVISION_HEADER } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { Nullable } from '../../schemas.ts';
+import { cxIdsOfPermission, permissionIdsOfCxIds } from './catalog.ts';
 import { CX_PREFIX_ROLES, CxIdParams, collectAll, cxDescription, tags } from './shared.ts';
 
 export const CxRole = Type.Object({
@@ -18,7 +19,7 @@ export const CxRole = Type.Object({
   isSystemRole: Type.Boolean(),
   name: Type.String(),
   description: Nullable(Type.String()),
-  permissionIds: Type.Array(Type.Integer(), { description: 'Numbers of the permissions the role holds directly' }),
+  permissionIds: Type.Array(Type.Integer(), { description: 'Ids (GET /Permissions) of the permissions the role holds directly' }),
 });
 
 const CxRoleInput = Type.Object(
@@ -26,25 +27,24 @@ const CxRoleInput = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
     description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
     permissionIds: Type.Optional(
-      Type.Array(Type.Integer({ minimum: 0, maximum: 2147483647 }), { maxItems: 1000, uniqueItems: true, description: 'Permission numbers' }),
+      Type.Array(Type.Integer({ minimum: 0, maximum: 2147483647 }), { maxItems: 1000, uniqueItems: true, description: 'Permission ids (GET /Permissions)' }),
     ),
     id: Type.Optional(Type.Integer({ description: 'Ignored: ids are assigned by the server' })),
     isSystemRole: Type.Optional(Type.Boolean({ description: 'Ignored: read-only' })),
   },
-  { additionalProperties: false, examples: [{ name: 'Auditor', description: 'Reads the audit trail', permissionIds: [6] }] },
+  { additionalProperties: false, examples: [{ name: 'Auditor', description: 'Reads the audit trail', permissionIds: [7] }] },
 );
 
+const cxIdsOf = (p: PermissionView | undefined): number[] => (p ? cxIdsOfPermission(p) : []);
+
 async function toCxRoles(deps: ServiceDeps, actor: Actor, roles: RoleView[]) {
-  const numbers = await permissionNumbersOfIds(deps, actor, [...new Set(roles.flatMap((r) => r.permissionIds))]);
+  const permissions = await permissionsOfIds(deps, actor, [...new Set(roles.flatMap((r) => r.permissionIds))]);
   return roles.map((r) => ({
     id: r.number,
     isSystemRole: r.system,
     name: r.name,
     description: r.description,
-    permissionIds: r.permissionIds
-      .map((id) => numbers.get(id))
-      .filter((n): n is number => n !== undefined)
-      .sort((a, b) => a - b),
+    permissionIds: [...new Set(r.permissionIds.flatMap((id) => cxIdsOf(permissions.get(id))))].sort((a, b) => a - b),
   }));
 }
 
@@ -105,7 +105,7 @@ export function registerCxRoleRoutes(app: App, deps: RouteDeps): void {
     async (request, reply) => {
       const actor = actorOf(request);
       const { name, description, permissionIds = [] } = request.body;
-      const ids = await permissionIdsOfNumbers(sd, actor, permissionIds, 'permissionIds');
+      const ids = await permissionIdsOfCxIds(sd, actor, permissionIds, 'permissionIds');
       const { value, revision } = await createRole(sd, actor, { name, description, permissionIds: ids });
       const [role] = await toCxRoles(sd, actor, [value]);
       reply.header('location', `${CX_PREFIX_ROLES}/${value.number}`).header(REVISION_HEADER, String(revision));
@@ -132,7 +132,7 @@ export function registerCxRoleRoutes(app: App, deps: RouteDeps): void {
       const actor = actorOf(request);
       const { value: role } = await getRoleByNumber(sd, actor, request.params.id);
       const { name, description, permissionIds } = request.body;
-      const ids = permissionIds === undefined ? undefined : await permissionIdsOfNumbers(sd, actor, permissionIds, 'permissionIds');
+      const ids = permissionIds === undefined ? undefined : await permissionIdsOfCxIds(sd, actor, permissionIds, 'permissionIds');
       const { revision } = await updateRole(sd, actor, role.id, { name, description, permissionIds: ids });
       return reply.status(204).header(REVISION_HEADER, String(revision)).send(null);
     },

@@ -41,7 +41,8 @@ export function registerCxCollection<T extends TSchema>(
     path: string;
     item: T;
     list: { summary: string; description: string; read: (actor: Actor) => Promise<Static<T>[]> };
-    one: { summary: string; description: string; read: (actor: Actor, id: number) => Promise<Static<T>> };
+    /** `status`: the success status (default 200). */
+    one: { summary: string; description: string; status?: 200 | 201; read: (actor: Actor, id: number) => Promise<Static<T>> };
   },
 ): void {
   const config = needs('manage-roles', 'manage-users');
@@ -49,6 +50,7 @@ export function registerCxCollection<T extends TSchema>(
   const readAll: (actor: Actor) => Promise<unknown[]> = collection.list.read;
   const readOne: (actor: Actor, id: number) => Promise<unknown> = collection.one.read;
   const item: TSchema = collection.item;
+  const status = collection.one.status ?? 200;
   app.get(
     collection.path,
     { config, schema: { tags, summary: collection.list.summary, description: cxDescription(collection.list.description), response: { 200: Type.Array(item) } } },
@@ -56,7 +58,7 @@ export function registerCxCollection<T extends TSchema>(
   );
   app.get(
     `${collection.path}/:id`,
-    { config, schema: { tags, summary: collection.one.summary, description: cxDescription(collection.one.description), params: CxIdParams, response: { 200: item } } },
-    async (request) => readOne(actorOf(request), (request.params as Static<typeof CxIdParams>).id),
+    { config, schema: { tags, summary: collection.one.summary, description: cxDescription(collection.one.description), params: CxIdParams, response: { [status]: item } } },
+    async (request, reply) => reply.status(status).send(await readOne(actorOf(request), (request.params as Static<typeof CxIdParams>).id)),
   );
 }

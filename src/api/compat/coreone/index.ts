@@ -11,6 +11,7 @@ import { AppError } from '../../../domain/errors.ts';
 import { provisionedPermissions, type ProvisionedQuery } from '../../../services/access/index.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
+import { gateProfile } from '../profile-switch.ts';
 
 const Query = Type.Object({
   contextType: Type.Optional(Type.String({ maxLength: 50, description: 'User or OrganizationUnit' })),
@@ -40,6 +41,7 @@ function contextTypeOf(value: string | undefined): ProvisionedQuery['contextType
 
 export function registerCoreOneRoutes(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;
+  gateProfile(app, deps, 'coreone');
   app.get(
     '/api/permission',
     {

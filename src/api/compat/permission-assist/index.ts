@@ -9,6 +9,7 @@ import { AppError } from '../../../domain/errors.ts';
 import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
+import { gateProfile } from '../profile-switch.ts';
 import { UPLOAD } from '../../request-deadline.ts';
 import { declareVendorErrors } from '../../error-responses.ts';
 import { PaApplication, PaApplicationSummary, PaIdentity, PaImport, PaPage } from './schemas.ts';
@@ -52,6 +53,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
     if (status === 401) reply.header('WWW-Authenticate', challengeOf(appError));
     return reply.status(status).type('application/json').send(body);
   });
+  gateProfile(app, deps, 'permissionAssist');
   await registerUploadParsing(app, deps);
 
   app.get(

@@ -70,18 +70,15 @@ export const PaPersonnelEvent = Type.Object(
   open,
 );
 
-/** The vendor names an actor by the token's own name ("API Token - HR Integration"), without Grantory's "API key " prefix. */
-const actorName = (name: string | null): string | null => (name === null ? null : name.replace(/^API key /, ''));
-
 function toPaEvent(e: EventDetail): Static<typeof PaPersonnelEvent> {
-  const entry = (x: EventDetail['activity'][number]) => ({ date: x.at, user: actorName(x.actor.name), text: x.text });
+  const entry = (x: EventDetail['activity'][number]) => ({ date: x.at, user: x.actor.name, text: x.text });
   return {
     id: e.id,
     kind: 'Personnel Event',
     number: e.number,
     type: TYPES[e.type],
     status: STATUSES[e.status] ?? e.status,
-    reporter: actorName(e.reporter.name),
+    reporter: e.reporter.name,
     affectedIdentity: e.identityName,
     affectedIdentityId: e.identityId,
     neededOn: e.effectiveDate,
