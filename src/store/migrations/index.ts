@@ -13,6 +13,7 @@ import * as m0011 from './0011-workflow-core.ts';
 import * as m0013 from './0013-access-requests.ts';
 import * as m0014 from './0014-personnel-events.ts';
 import * as m0015 from './0015-personnel-event-rights.ts';
+import * as m0017 from './0017-assignment-delegator-index.ts';
 import * as m0012 from './0012-sod.ts';
 
 /**
@@ -34,6 +35,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0013-access-requests': m0013,
   '0014-personnel-events': m0014,
   '0015-personnel-event-rights': m0015,
+  '0017-assignment-delegator-index': m0017,
   '0012-sod': m0012,
 };
 
