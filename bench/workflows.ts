@@ -292,7 +292,9 @@ async function main(): Promise<void> {
         d.roleIncludes[k]!.forEach((x) => roleClosure(x, into, seen));
       };
       d.assignments.forEach((a) => {
-        if (!a.toUnit && a.assignee === subject && a.state === 'active' && !a.validTo && !a.validFrom && a.contextUnit < 0 && a.delegatedFrom < 0) (a.toRole ? roleClosure(a.resource, held) : held.add(a.resource));
+        if (a.toUnit || a.assignee !== subject || a.state !== 'active' || a.validTo || a.validFrom || a.contextUnit >= 0 || a.delegatedFrom >= 0) return;
+        if (a.toRole) roleClosure(a.resource, held);
+        else held.add(a.resource);
       });
       const given: string[] = [];
       for (let k = 0; held.size < 500 && k < s.roles; k += 1) {
