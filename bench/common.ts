@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openStore } from '../src/store/open.ts';
 import type { Store } from '../src/store/store.ts';
+import { createServerSecrets, generateSecretKey, type ServerSecrets } from '../src/domain/server-secrets.ts';
+import { AccessEngine } from '../src/engine/engine.ts';
+import { bootstrap } from '../src/services/bootstrap.ts';
 import type { ServiceDeps } from '../src/services/deps.ts';
 import type { Actor } from '../src/services/kernel/index.ts';
 import { createSodPolicy } from '../src/services/sod/index.ts';
-import { idOf, rng, type DatasetSize } from './dataset.ts';
+import { generate, idOf, load, rng, SIZES, type Dataset, type DatasetSize } from './dataset.ts';
 
 export type BenchBackend = 'sqlite' | 'postgres';
 
@@ -70,4 +73,20 @@ export async function seedSodPolicies(deps: ServiceDeps, actor: Actor, size: Dat
       severity: 'high',
     });
   }
+}
+
+/** Migrates, bootstraps a tenant, loads the seeded dataset of `size` into it and builds the access index. */
+export async function loadBenchTenant(store: Store, size: keyof typeof SIZES): Promise<{ tenantId: string; secrets: ServerSecrets; d: Dataset; access: AccessEngine; loadSeconds: number; indexSeconds: number }> {
+  await store.migrate();
+  const secrets = createServerSecrets(generateSecretKey());
+  const { tenantId } = await bootstrap(store, { adminKey: `bench-${randomBytes(16).toString('hex')}`, secrets });
+  const d = generate(SIZES[size]);
+  let t0 = performance.now();
+  await load(store, tenantId, d);
+  const loadSeconds = (performance.now() - t0) / 1000;
+  console.error(`loaded ${size} in ${loadSeconds.toFixed(1)} s`);
+  const access = new AccessEngine(store, { pollIntervalMs: 0 });
+  t0 = performance.now();
+  await access.start();
+  return { tenantId, secrets, d, access, loadSeconds, indexSeconds: (performance.now() - t0) / 1000 };
 }

@@ -13,16 +13,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
-import { AccessEngine } from '../src/engine/engine.ts';
 import { createAssignment } from '../src/services/access/index.ts';
-import { bootstrap } from '../src/services/bootstrap.ts';
 import { createServices } from '../src/services/index.ts';
 import { systemActor } from '../src/services/kernel/index.ts';
 import { listSodViolations } from '../src/services/sod/index.ts';
-import { loadAverage, machine, openBenchStore, percentiles, seedSodPolicies } from './common.ts';
-import { generate, idOf, load, SIZES } from './dataset.ts';
+import { loadAverage, loadBenchTenant, machine, openBenchStore, percentiles, seedSodPolicies } from './common.ts';
+import { idOf, SIZES } from './dataset.ts';
 
 const size = (process.argv[2] ?? 'S') as keyof typeof SIZES;
 const backend = process.argv[3] === 'postgres' ? 'postgres' : 'sqlite';
@@ -37,19 +33,8 @@ async function main(): Promise<void> {
   const loadAtStart = load1();
   const { store, dispose } = await openBenchStore(backend, 'sod');
   try {
-    await store.migrate();
-    const secrets = createServerSecrets(generateSecretKey());
-    const { tenantId } = await bootstrap(store, { adminKey: `bench-${randomBytes(16).toString('hex')}`, secrets });
+    const { tenantId, secrets, access, loadSeconds, indexSeconds } = await loadBenchTenant(store, size);
     const s = SIZES[size];
-    const d = generate(s);
-    let t0 = performance.now();
-    await load(store, tenantId, d);
-    const loadSeconds = (performance.now() - t0) / 1000;
-    console.error(`loaded ${size} in ${loadSeconds.toFixed(1)} s`);
-    const access = new AccessEngine(store, { pollIntervalMs: 0 });
-    t0 = performance.now();
-    await access.start();
-    const indexSeconds = (performance.now() - t0) / 1000;
     const services = createServices({ store, now: () => new Date(), secrets, access });
     const system = systemActor(tenantId);
 

@@ -32,13 +32,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/api/app.ts';
-import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
 import { RIGHTS } from '../src/domain/rights.ts';
-import { AccessEngine } from '../src/engine/engine.ts';
-import { bootstrap } from '../src/services/bootstrap.ts';
 import { createApiKey } from '../src/services/credentials/index.ts';
 import { createServices } from '../src/services/index.ts';
 import { runDueJobs, systemActor, type Actor } from '../src/services/kernel/index.ts';
@@ -47,8 +44,8 @@ import { createAccessRequest } from '../src/services/requests/index.ts';
 import { approvalInbox, createApprovalPolicy } from '../src/services/workflow/index.ts';
 import { openStore } from '../src/store/open.ts';
 import type { Store, WriteMeta } from '../src/store/store.ts';
-import { loadAverage, machine, openBenchStore, percentiles, seedSodPolicies, timed } from './common.ts';
-import { generate, idOf, load, rng, SIZES } from './dataset.ts';
+import { loadAverage, loadBenchTenant, machine, openBenchStore, percentiles, seedSodPolicies, timed } from './common.ts';
+import { idOf, rng, SIZES } from './dataset.ts';
 
 const size = (process.argv[2] ?? 'S') as keyof typeof SIZES;
 const backend = process.argv[3] === 'postgres' ? 'postgres' : 'sqlite';
@@ -79,19 +76,11 @@ async function main(): Promise<void> {
   const summary: Record<string, unknown> = { bench: 'workflows', size, backend, startedAt, machine: machine(), loadAverage: { start: loadAtStart } };
   const phaseLoad: Record<string, number[]> = {};
   try {
-    await store.migrate();
-    const secrets = createServerSecrets(generateSecretKey());
-    const { tenantId } = await bootstrap(store, { adminKey: `bench-${randomBytes(16).toString('hex')}`, secrets });
+    const { tenantId, secrets, d, access, loadSeconds, indexSeconds } = await loadBenchTenant(store, size);
     const s = SIZES[size];
-    const d = generate(s);
+    summary.datasetLoadSeconds = Math.round(loadSeconds);
+    summary.indexBuildSeconds = Math.round(indexSeconds * 10) / 10;
     let t0 = performance.now();
-    await load(store, tenantId, d);
-    summary.datasetLoadSeconds = Math.round((performance.now() - t0) / 1000);
-    console.error(`loaded ${size} in ${summary.datasetLoadSeconds} s`);
-    const access = new AccessEngine(store, { pollIntervalMs: 0 });
-    t0 = performance.now();
-    await access.start();
-    summary.indexBuildSeconds = Math.round((performance.now() - t0) / 100) / 10;
     const services = createServices({ store, now: () => new Date(), secrets, access });
     const deps = services.deps;
     const system = systemActor(tenantId);
