@@ -11,83 +11,34 @@
  * policies and with none touching the assigned resource). Prints a JSON summary with the
  * load average at start and end (bench/results/).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir, cpus } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { createServerSecrets, generateSecretKey } from '../src/domain/server-secrets.ts';
-import { AccessEngine } from '../src/engine/engine.ts';
 import { createAssignment } from '../src/services/access/index.ts';
-import { bootstrap } from '../src/services/bootstrap.ts';
 import { createServices } from '../src/services/index.ts';
 import { systemActor } from '../src/services/kernel/index.ts';
-import { createSodPolicy, listSodViolations } from '../src/services/sod/index.ts';
-import { openStore } from '../src/store/open.ts';
-import type { Store } from '../src/store/store.ts';
-import { generate, idOf, load, rng, SIZES } from './dataset.ts';
+import { listSodViolations } from '../src/services/sod/index.ts';
+import { loadAverage, loadBenchTenant, machine, openBenchStore, percentiles, seedSodPolicies } from './common.ts';
+import { idOf, SIZES } from './dataset.ts';
 
 const size = (process.argv[2] ?? 'S') as keyof typeof SIZES;
 const backend = process.argv[3] === 'postgres' ? 'postgres' : 'sqlite';
 const at = process.argv.indexOf('--policies');
 const POLICIES = at > 0 ? Number(process.argv[at + 1]) : 50;
 
-async function open(): Promise<{ store: Store; dispose: () => Promise<void> }> {
-  if (backend === 'postgres') {
-    const store = await openStore({ databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', pgSchema: `bench_${randomBytes(4).toString('hex')}`, dataDir: '' });
-    return { store, dispose: () => store.close() };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'grantory-sod-bench-'));
-  const store = await openStore({ dataDir: dir, sqliteSynchronous: 'NORMAL' });
-  return { store, dispose: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
-}
-
-function stats(samples: number[]): { p50: number; p99: number } {
-  const s = [...samples].sort((a, b) => a - b);
-  const pick = (p: number) => Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 100) / 100;
-  return { p50: pick(0.5), p99: pick(0.99) };
-}
-
-const load1 = () => loadavg().map((x) => Math.round(x * 100) / 100);
+const stats = percentiles;
+const load1 = loadAverage;
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAtStart = load1();
-  const { store, dispose } = await open();
+  const { store, dispose } = await openBenchStore(backend, 'sod');
   try {
-    await store.migrate();
-    const secrets = createServerSecrets(generateSecretKey());
-    const { tenantId } = await bootstrap(store, { adminKey: `bench-${randomBytes(16).toString('hex')}`, secrets });
+    const { tenantId, secrets, access, loadSeconds, indexSeconds } = await loadBenchTenant(store, size);
     const s = SIZES[size];
-    const d = generate(s);
-    let t0 = performance.now();
-    await load(store, tenantId, d);
-    const loadSeconds = (performance.now() - t0) / 1000;
-    console.error(`loaded ${size} in ${loadSeconds.toFixed(1)} s`);
-    const access = new AccessEngine(store, { pollIntervalMs: 0 });
-    t0 = performance.now();
-    await access.start();
-    const indexSeconds = (performance.now() - t0) / 1000;
     const services = createServices({ store, now: () => new Date(), secrets, access });
     const system = systemActor(tenantId);
 
-    const r = rng(7);
-    const int = (n: number) => Math.floor(r() * n);
-    const side = () => [
-      { type: 'role' as const, id: idOf.role(int(s.roles)) },
-      { type: 'role' as const, id: idOf.role(int(s.roles)) },
-      { type: 'permission' as const, id: idOf.perm(int(s.permissions)) },
-    ];
-    for (let k = 0; k < POLICIES; k += 1) {
-      const a = side();
-      const keysA = new Set(a.map((x) => `${x.type}:${x.id}`));
-      const b = side().filter((x) => !keysA.has(`${x.type}:${x.id}`));
-      await createSodPolicy(services.deps, system, {
-        name: `policy ${k}`,
-        conflicting: [[...new Map(a.map((x) => [x.id, x])).values()], b],
-        mode: k % 3 === 2 ? 'require_exception' : 'block',
-        severity: 'high',
-      });
-    }
+    await seedSodPolicies(services.deps, system, s, POLICIES);
     await access.syncNow(tenantId);
 
     const firstPage = async () => listSodViolations(services.deps, system, { limit: 500 });
@@ -148,7 +99,7 @@ async function main(): Promise<void> {
       backend,
       policies: POLICIES,
       startedAt,
-      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+      machine: machine(),
       loadAverage: { start: loadAtStart, end: load1() },
       datasetLoadSeconds: Math.round(loadSeconds),
       indexBuildSeconds: Math.round(indexSeconds * 10) / 10,

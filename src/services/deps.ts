@@ -46,6 +46,11 @@ export interface ScheduledJob {
   /** Earlier attempts that failed (0 on the first run). */
   attempts: number;
   payload: unknown;
+  /**
+   * True when other jobs ran before it in the same write (a batch): their changes are not
+   * committed yet, so "the state before this job" is the write's, not the last commit.
+   */
+  batched?: boolean;
 }
 
 /**

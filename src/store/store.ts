@@ -79,6 +79,8 @@ export interface WriteTx extends TenantDb {
   audit(event: AuditInput): void;
   /** Records a change-feed entry for an entity (followers such as the access index read these). */
   change(entity: string, entityId: string, op: 'create' | 'update' | 'delete'): void;
+  /** Whether this write has recorded a change-feed entry for any of `entities` so far. */
+  hasChanged(entities: readonly string[]): boolean;
   /** The next per-tenant integer for `name` (e.g. the `number` of identities). */
   nextNumber(name: string): Promise<number>;
   /**

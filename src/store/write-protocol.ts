@@ -38,13 +38,18 @@ return db.transaction().execute(async (trx) => {
     const now = new Date().toISOString();
     const audits: AuditInput[] = [];
     const changes = new Map<string, { entity: string; entityId: string; op: string }>();
+    const changedEntities = new Set<string>();
     const tx: WriteTx = {
       tenantId,
       db: trx.withPlugin(new TenantScopePlugin(tenantId)),
       revision: head.revision,
       now,
       audit: (e) => void audits.push(e),
-      change: (entity, entityId, op) => void changes.set(`${entity}\u0000${entityId}`, { entity, entityId, op }),
+      change: (entity, entityId, op) => {
+        changes.set(`${entity}\u0000${entityId}`, { entity, entityId, op });
+        changedEntities.add(entity);
+      },
+      hasChanged: (entities) => entities.some((e) => changedEntities.has(e)),
       nextNumber: async (name) => {
         const row = await trx
           .insertInto('counters')

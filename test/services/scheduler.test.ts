@@ -101,6 +101,53 @@ describe('scheduler', () => {
     expect(await auditActions(t, 'scheduledJob.run')).toBe(1);
   });
 
+  it('runs due jobs in batches, one write each, never two jobs of one subject in a batch; a job failing in a batch leaves the others committed once', async () => {
+    t = await createTestApp();
+    const revisions = new Map<string, number>();
+    const batchedFlags: boolean[] = [];
+    const deps = depsWith(t, {
+      'test.kind': async (_deps, tx, job) => {
+        batchedFlags.push(job.batched === true);
+        if (job.key === 'bad') throw new Error('this one fails');
+        tx.audit({ action: 'test.job', targetType: 'scheduledJob', targetId: job.id, after: { key: job.key } });
+        revisions.set(`${job.subjectId}/${job.key}`, tx.revision);
+      },
+    });
+    await schedule(t, [
+      ...Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, dueAt: at(1), subjectId: `s${i}` })),
+      { key: 'second', dueAt: at(1), subjectId: 's0' },
+    ]);
+    expect(await runDueJobs(deps, { node: 'n1', now: at(2), batchSize: 4 })).toEqual({ done: 7, failed: 0, retried: 0, skipped: 0 });
+    // s0's second job does not share a write with its first.
+    const byRevision = new Map<number, string[]>();
+    for (const [k, rev] of revisions) byRevision.set(rev, [...(byRevision.get(rev) ?? []), k]);
+    // (Jobs due at the same moment run in id order, so how the seven split depends on their ids.)
+    const sizes = [...byRevision.values()].map((keys) => keys.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(7);
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    for (const keys of byRevision.values()) expect(new Set(keys.map((k) => k.split('/')[0])).size).toBe(keys.length);
+    // The first job of each write judges against the last commit; the others are marked batched.
+    expect(batchedFlags.filter((b) => !b)).toHaveLength(sizes.length);
+    expect(await auditActions(t, 'test.job')).toBe(7);
+
+    // A failure in a batch: the batch rolls back and each job runs alone; only the bad one retries.
+    batchedFlags.length = 0;
+    await schedule(t, [
+      { key: 'ok1', dueAt: at(3), subjectId: 'x1' },
+      { key: 'bad', dueAt: at(3), subjectId: 'x2' },
+      { key: 'ok2', dueAt: at(3), subjectId: 'x3' },
+    ]);
+    expect(await runDueJobs(deps, { node: 'n1', now: at(4) })).toEqual({ done: 2, failed: 0, retried: 1, skipped: 0 });
+    expect(await auditActions(t, 'test.job')).toBe(9);
+    const jobs = [...(await jobsOf(t.store.read(t.tenantId), 'x1')), ...(await jobsOf(t.store.read(t.tenantId), 'x2')), ...(await jobsOf(t.store.read(t.tenantId), 'x3'))];
+    expect(jobs.map((j) => [j.key, j.status, j.attempts])).toEqual([
+      ['ok1', 'done', 1],
+      ['bad', 'pending', 1],
+      ['ok2', 'done', 1],
+    ]);
+  }, 120_000);
+
   it('a failing job rolls its effect back, is retried after a backoff, and fails for good after the last attempt', async () => {
     t = await createTestApp();
     let calls = 0;

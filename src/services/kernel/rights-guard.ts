@@ -63,8 +63,14 @@ export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: 
  * Inside a write: runs `fn`, then the rights guard on its effect as if done by a caller
  * holding `allowed` — for work done later on someone's behalf (a personnel event's stage,
  * run by the scheduler with the rights of whoever created the event).
+ *
+ * `before: 'write'` judges `fn`'s effect against the write's own state when `fn` starts
+ * instead of the last commit: for a write that runs several such pieces of work one after
+ * another (the scheduler's batches), so each is judged on its own effect only. It reads the
+ * rights state before `fn` runs and checks after it, whether or not `fn` moved a right.
  */
-export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, fn: (tx: WriteTx) => Promise<T>, options: { before?: 'committed' | 'write' } = {}): Promise<T> {
+  const before = options.before === 'write' ? await loadRightsState(tx, tx.now) : undefined;
   const touched = new Map<string, Set<string>>();
   const watched: WriteTx = {
     ...tx,
@@ -74,7 +80,9 @@ export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: Rea
     },
   };
   const value = await fn(watched);
-  if (await mayMoveRights(store, tx, touched)) await guardRights(store, tx, allowed, touched.get('identity') ?? new Set());
+  // Judged against the write's earlier state, the shortcut (which compares with the last
+  // commit) does not apply: the guard always runs.
+  if (before || (await mayMoveRights(store, tx, touched))) await guardRights(store, tx, allowed, touched.get('identity') ?? new Set(), before);
   return value;
 }
 
@@ -104,9 +112,9 @@ async function mayMoveRights(store: Store, tx: WriteTx, touched: ReadonlyMap<str
   return false;
 }
 
-async function guardRights(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, changedIdentities: ReadonlySet<string>): Promise<void> {
+async function guardRights(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, changedIdentities: ReadonlySet<string>, given?: RightsState): Promise<void> {
   const after = await loadRightsState(tx, tx.now);
-  let before: RightsState | undefined;
+  let before: RightsState | undefined = given;
   const beforeState = async () => (before ??= await loadRightsState(store.committed(tx.tenantId), tx.now));
 
   const beyond = new Set(RIGHTS.filter((r) => !allowed.has(r)));

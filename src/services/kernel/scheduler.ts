@@ -5,9 +5,10 @@
  * memory, so it survives restarts and is shared by every node.
  *
  * Exactly once: `runDueJobs` claims due jobs with a lease (so nodes do not work the same job
- * at once), then runs each in its own write that first re-reads the job and goes on only if
- * it is still `pending`. The handler's effect and the job's `done` commit together or not at
- * all; a tenant's writes are serialized, so two nodes (or a node and itself after a crash)
+ * at once), then runs them in batches (up to {@link DEFAULT_BATCH_SIZE} jobs, never two of one
+ * subject, in one write) that re-read each job and run it only if it is still `pending`. The
+ * handlers' effects and the jobs' `done` commit together or not at all (a handler that throws
+ * rolls its batch back, and the batch's jobs then run one write each); a tenant's writes are serialized, so two nodes (or a node and itself after a crash)
  * cannot both commit a run. A job whose node died mid-run keeps its lease until
  * `lease_until` and is then claimed again; overdue jobs are caught up on the next poll.
  *
@@ -35,6 +36,11 @@ export const DEFAULT_LEASE_MS = 60_000;
 /** Jobs one call of {@link runDueJobs} runs at most per tenant (the worker calls again on its next poll). */
 export const DEFAULT_RUN_LIMIT = 1000;
 const CLAIM_BATCH = 100;
+/**
+ * Due jobs run this many to a write: a burst (10,000 offboardings due the same minute) then
+ * costs a commit, a revision and an audit-chain append per batch rather than per job.
+ */
+export const DEFAULT_BATCH_SIZE = 25;
 
 /** The wait before retry `attempts` (1-based): 30 s doubled each time, at most an hour. */
 export function retryDelayMs(attempts: number): number {
@@ -143,6 +149,8 @@ export interface RunOptions {
   limit?: number;
   /** How long a claim keeps other nodes off a job (default {@link DEFAULT_LEASE_MS}). */
   leaseMs?: number;
+  /** Jobs run in one write at most (default {@link DEFAULT_BATCH_SIZE}; 1: a write per job). */
+  batchSize?: number;
 }
 
 export interface RunReport {
@@ -167,13 +175,35 @@ export async function runDueJobs(deps: ServiceDeps, options: RunOptions): Promis
 
 async function runTenantJobs(deps: ServiceDeps, tenantId: string, options: RunOptions, report: RunReport): Promise<void> {
   const limit = options.limit ?? DEFAULT_RUN_LIMIT;
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   let started = 0;
   while (started < limit) {
     const claimed = await claimDueJobs(deps, tenantId, options, Math.min(CLAIM_BATCH, limit - started));
-    for (const row of claimed) report[await runJob(deps, row)]++;
+    for (const batch of inBatches(claimed, batchSize)) {
+      const ran = await runBatch(deps, batch);
+      for (const k of Object.keys(ran) as (keyof RunReport)[]) report[k] += ran[k];
+    }
     started += claimed.length;
     if (claimed.length < CLAIM_BATCH) return;
   }
+}
+
+/** Claimed jobs in due order, cut into batches of at most `size` with no subject twice in one. */
+function inBatches(rows: readonly JobRow[], size: number): JobRow[][] {
+  const out: JobRow[][] = [];
+  let current: JobRow[] = [];
+  let subjects = new Set<string>();
+  for (const row of rows) {
+    if (current.length >= size || subjects.has(row.subject_id)) {
+      out.push(current);
+      current = [];
+      subjects = new Set();
+    }
+    current.push(row);
+    subjects.add(row.subject_id);
+  }
+  if (current.length) out.push(current);
+  return out;
 }
 
 /**
@@ -227,36 +257,75 @@ async function pendingRow(tx: WriteTx, id: string): Promise<JobRow> {
   return row;
 }
 
+/** Inside a write: runs a pending job's handler and marks it done (audited as `scheduledJob.run` when the handler records nothing). */
+async function runHandler(deps: ServiceDeps, tx: WriteTx, row: JobRow, batched: boolean): Promise<void> {
+  const handler = deps.jobHandlers?.[row.kind];
+  if (!handler) throw new Error(`no handler for scheduled jobs of kind ${row.kind} on this node`);
+  let audited = false;
+  const watched: WriteTx = {
+    ...tx,
+    audit: (event) => {
+      audited = true;
+      tx.audit(event);
+    },
+  };
+  await handler(deps, watched, { ...toJob(row), batched });
+  await tx.db
+    .updateTable('scheduled_jobs')
+    .set({ status: 'done', done_at: tx.now, attempts: Number(row.attempts) + 1, last_error: null, lease_owner: null, lease_until: null })
+    .where('id', '=', row.id)
+    .execute();
+  if (!audited) {
+    tx.audit({ action: 'scheduledJob.run', targetType: 'scheduledJob', targetId: row.id, after: { kind: row.kind, subjectId: row.subject_id, key: row.job_key, dueAt: row.due_at } });
+  }
+}
+
 async function runJob(deps: ServiceDeps, claimed: JobRow): Promise<keyof RunReport> {
   const meta = writeMeta(systemActor(claimed.tenant_id, 'scheduler'));
   try {
-    await deps.store.write(claimed.tenant_id, meta, async (tx) => {
-      const row = await pendingRow(tx, claimed.id);
-      const handler = deps.jobHandlers?.[row.kind];
-      if (!handler) throw new Error(`no handler for scheduled jobs of kind ${row.kind} on this node`);
-      let audited = false;
-      const watched: WriteTx = {
-        ...tx,
-        audit: (event) => {
-          audited = true;
-          tx.audit(event);
-        },
-      };
-      await handler(deps, watched, toJob(row));
-      await tx.db
-        .updateTable('scheduled_jobs')
-        .set({ status: 'done', done_at: tx.now, attempts: Number(row.attempts) + 1, last_error: null, lease_owner: null, lease_until: null })
-        .where('id', '=', row.id)
-        .execute();
-      if (!audited) {
-        tx.audit({ action: 'scheduledJob.run', targetType: 'scheduledJob', targetId: row.id, after: { kind: row.kind, subjectId: row.subject_id, key: row.job_key, dueAt: row.due_at } });
-      }
-    });
+    await deps.store.write(claimed.tenant_id, meta, async (tx) => runHandler(deps, tx, await pendingRow(tx, claimed.id), false));
     return 'done';
   } catch (e) {
     if (e instanceof AlreadyEnded) return 'skipped';
     return recordFailure(deps, claimed, e);
   }
+}
+
+/**
+ * Runs a batch of claimed jobs in one write: each still pending runs (one already ended is
+ * skipped), and all of them commit as done together. If any handler throws, the whole write
+ * rolls back and each job runs again in a write of its own, so only the failing one is
+ * retried or failed and the others' effects are committed once.
+ */
+async function runBatch(deps: ServiceDeps, rows: readonly JobRow[]): Promise<RunReport> {
+  const report: RunReport = { done: 0, failed: 0, retried: 0, skipped: 0 };
+  if (rows.length === 1) {
+    report[await runJob(deps, rows[0]!)]++;
+    return report;
+  }
+  const meta = writeMeta(systemActor(rows[0]!.tenant_id, 'scheduler'));
+  try {
+    const { value } = await deps.store.write(rows[0]!.tenant_id, meta, async (tx) => {
+      let done = 0;
+      for (const claimed of rows) {
+        const row = await tx.db.selectFrom('scheduled_jobs').selectAll().where('id', '=', claimed.id).where('status', '=', 'pending').executeTakeFirst();
+        if (!row) continue;
+        await runHandler(deps, tx, row, done > 0);
+        done += 1;
+      }
+      if (!done) throw new AlreadyEnded();
+      return done;
+    });
+    report.done = value;
+    report.skipped = rows.length - value;
+  } catch (e) {
+    if (e instanceof AlreadyEnded) {
+      report.skipped = rows.length;
+      return report;
+    }
+    for (const row of rows) report[await runJob(deps, row)]++;
+  }
+  return report;
 }
 
 /** Records a failed run: a retry later, or — after the last attempt or on a refusal — the job failed for good. */

@@ -21,8 +21,9 @@ import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import type { Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { chunked, countingAssignments, loadSodGraph, loadSodModel, loadUnitChains, membersOfUnits, policyResourcesGiven } from './model.ts';
-import { enabledPolicies, toPolicyRule } from './policies.ts';
+import { sodCatalog } from './catalog.ts';
+import { chunked, countingAssignments, loadSodModel, loadUnitChains, membersOfUnits, policyResourcesGiven } from './model.ts';
+import { toPolicyRule } from './policies.ts';
 
 export interface SodAdd {
   type: 'permission' | 'role';
@@ -114,18 +115,16 @@ export async function resourceNames(scope: TenantDb, resources: readonly SodReso
  * returned; each names the policy, its mode and severity, what is held of each set and
  * the assignments behind it (`assignmentId: null, proposed: true` for the addition), and
  * the unexpired exception that mitigates it, if any. No policy touched: no query beyond
- * reading the enabled policies and the additions' role contents.
+ * the tenant's policy catalog (catalog.ts: cached between writes while unchanged).
  */
 export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, input: SodCheckInput): Promise<SodConflict[]> {
   if (!input.adds.length) return [];
-  const policies = await enabledPolicies(tx);
-  if (!policies.length) return [];
-  const keys = new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey)));
+  const { policies, keys, graph } = await sodCatalog(tx);
+  if (!graph) return [];
   // A permission gives only itself: one no policy names cannot take part in a conflict.
   if (input.adds.every((a) => a.type === 'permission' && !keys.has(resourceKey(a)))) return [];
   const now = deps.now().getTime();
   const nowIso = new Date(now).toISOString();
-  const graph = await loadSodGraph(tx, keys);
   const given = input.adds.map((add) => ({ add, gives: policyResourcesGiven(graph, add) })).filter((g) => g.gives.length > 0);
   if (!given.length) return [];
 
@@ -178,11 +177,9 @@ export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, inp
 /** Whether any enabled policy names something the additions give (cheap: no identity is read). */
 export async function sodTouches(tx: TenantDb, adds: readonly SodAdd[]): Promise<boolean> {
   if (!adds.length) return false;
-  const policies = await enabledPolicies(tx);
-  if (!policies.length) return false;
-  const keys = new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey)));
+  const { keys, graph } = await sodCatalog(tx);
+  if (!graph) return false;
   if (adds.every((a) => a.type === 'permission' && !keys.has(resourceKey(a)))) return false;
-  const graph = await loadSodGraph(tx, keys);
   return adds.some((add) => policyResourcesGiven(graph, add).length > 0);
 }
 

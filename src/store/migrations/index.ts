@@ -14,6 +14,7 @@ import * as m0013 from './0013-access-requests.ts';
 import * as m0014 from './0014-personnel-events.ts';
 import * as m0015 from './0015-personnel-event-rights.ts';
 import * as m0016 from './0016-console-sessions.ts';
+import * as m0017 from './0017-assignment-delegator-index.ts';
 import * as m0012 from './0012-sod.ts';
 
 /**
@@ -36,6 +37,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014-personnel-events': m0014,
   '0015-personnel-event-rights': m0015,
   '0016-console-sessions': m0016,
+  '0017-assignment-delegator-index': m0017,
   '0012-sod': m0012,
 };
 
