@@ -21,6 +21,7 @@ import { registerAccessRequestRoutes } from './access-requests.ts';
 import { registerApprovalRoutes } from './approvals.ts';
 import { registerPersonnelEventRoutes } from './personnel-events.ts';
 import { registerSodRoutes } from './sod.ts';
+import { registerAccessReviewRoutes } from './access-reviews.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
@@ -44,4 +45,5 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerApprovalRoutes,
   registerPersonnelEventRoutes,
   registerSodRoutes,
+  registerAccessReviewRoutes,
 ];

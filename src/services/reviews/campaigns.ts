@@ -162,7 +162,8 @@ export async function createReview(deps: ServiceDeps, actor: Actor, input: Creat
 export async function scheduleRecurrence(tx: WriteTx, row: ReviewRow): Promise<void> {
   if (!row.schedule) return;
   const next = parseCron(row.schedule).next(new Date(tx.now));
-  await scheduleJob(tx, { kind: RECUR_JOB, subjectId: row.id, dueAt: next.toISOString() });
+  // One job per occurrence (keyed by its time): the running occurrence schedules the next without re-dating itself.
+  await scheduleJob(tx, { kind: RECUR_JOB, subjectId: row.id, key: next.toISOString(), dueAt: next.toISOString() });
 }
 
 export async function getReview(deps: ServiceDeps, actor: Actor, id: string): Promise<ReviewView> {
@@ -193,7 +194,7 @@ export async function auditSeqOf(tx: WriteTx): Promise<number> {
  * then they get the campaign's default decision first) and cancels its reminders and deadline.
  */
 export async function closeIn(deps: ServiceDeps, tx: WriteTx, row: ReviewRow, reason: 'manual' | 'deadline', applyDefault: boolean): Promise<ReviewRow> {
-  if (row.status !== 'active') throw new AppError('conflict', `access review ${row.id} is ${row.status}; only an active campaign can be closed`, { details: { status: row.status } });
+  if (row.status !== 'active') throw new AppError('conflict', `access review ${row.id} is ${row.status}; only an active campaign can be closed`, { details: { reviewStatus: row.status } });
   const applied = applyDefault ? await applyDefaultDecision(deps, tx, row) : 0;
   const seq = await auditSeqOf(tx);
   const updated = await tx.db
@@ -268,7 +269,3 @@ export async function reviewProgress(deps: ServiceDeps, actor: Actor, id: string
   return { reviewId: id, status: row.status, dueAt: row.due_at, total, decided: total - open, open, decisions, reviewers };
 }
 
-export function requireFound<T>(value: T | undefined, what: string, id: string): T {
-  if (value === undefined) throw notFound(what, id);
-  return value;
-}

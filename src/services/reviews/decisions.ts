@@ -47,7 +47,7 @@ async function itemRow(tx: WriteTx, id: string): Promise<ItemRow> {
 
 async function activeReview(tx: WriteTx, id: string): Promise<ReviewRow> {
   const review = await tx.db.selectFrom('access_reviews').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirstOrThrow();
-  if (review.status !== 'active') throw new AppError('conflict', `access review ${review.id} is ${review.status}; decisions are taken while it is active`, { details: { status: review.status } });
+  if (review.status !== 'active') throw new AppError('conflict', `access review ${review.id} is ${review.status}; decisions are taken while it is active`, { details: { reviewStatus: review.status } });
   return review;
 }
 

@@ -44,16 +44,16 @@ export interface ReviewView {
   name: string;
   description: string | null;
   scope: ReviewScope;
-  space: string;
+  space: (typeof REVIEW_SPACES)[number];
   reviewer: { type: ReviewerKind; id: string | null };
   fallbackReviewerId: string | null;
   dueDays: number;
   dueAt: string | null;
-  defaultDecision: string;
+  defaultDecision: (typeof DEFAULT_DECISIONS)[number];
   reminderDays: number[];
   schedule: string | null;
   recurrenceOf: string | null;
-  status: string;
+  status: (typeof REVIEW_STATUSES)[number];
   itemCount: number;
   startedAt: string | null;
   startRevision: number | null;
@@ -73,16 +73,16 @@ export function reviewView(r: ReviewRow): ReviewView {
     name: r.name,
     description: r.description,
     scope: JSON.parse(r.scope) as ReviewScope,
-    space: r.space,
+    space: r.space as ReviewView['space'],
     reviewer: { type: reviewer.type, id: reviewer.id ?? null },
     fallbackReviewerId: r.fallback_reviewer_id,
     dueDays: r.due_days,
     dueAt: r.due_at,
-    defaultDecision: r.default_decision,
+    defaultDecision: r.default_decision as ReviewView['defaultDecision'],
     reminderDays: JSON.parse(r.reminder_days) as number[],
     schedule: r.schedule,
     recurrenceOf: r.recurrence_of,
-    status: r.status,
+    status: r.status as ReviewView['status'],
     itemCount: Number(r.item_count),
     startedAt: r.started_at,
     startRevision: r.start_revision === null ? null : Number(r.start_revision),
@@ -99,7 +99,7 @@ export interface ItemWhy {
   /** `assigned`: assignments give it (the explain chain); `observed`: an import saw it, no assignment gives it. */
   kind: 'assigned' | 'observed' | 'orphan';
   text: string;
-  via: unknown[];
+  via: Record<string, unknown>[];
 }
 
 export interface ItemView {

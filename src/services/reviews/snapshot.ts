@@ -49,7 +49,7 @@ interface Resolver {
 
 /** Inside a write: snapshots the campaign's items and marks it active. */
 export async function startIn(deps: ServiceDeps, tx: WriteTx, row: ReviewRow): Promise<ReviewRow> {
-  if (row.status !== 'draft') throw new AppError('conflict', `access review ${row.id} is ${row.status}; only a draft can be started`, { details: { status: row.status } });
+  if (row.status !== 'draft') throw new AppError('conflict', `access review ${row.id} is ${row.status}; only a draft can be started`, { details: { reviewStatus: row.status } });
   const engine = engineOf(deps);
   const { index, revision } = await engine.at(tx.tenantId);
   if (revision < tx.revision - 1) throw new AppError('not_ready', `this node's access index is at revision ${revision}, behind the tenant's ${tx.revision - 1}; retry shortly`, { details: { retryAfter: 1 } });
@@ -108,7 +108,7 @@ export async function startIn(deps: ServiceDeps, tx: WriteTx, row: ReviewRow): P
       position += 1;
       await items.push([
         randomUUID(), tx.tenantId, row.id, position, person.id, nameOf(person), account?.accountId ?? null, account?.accountName ?? null, held.applicationId, held.applicationName,
-        held.permissionId, held.permissionName, risk, JSON.stringify(why), observedAt, drift ? 1 : 0, sodFlag(involvement, held.permissionId, held.via) ? 1 : 0, 0,
+        held.permissionId, held.permissionName, risk, JSON.stringify(why), observedAt, drift ? 1 : 0, sodFlag(involvement, held.permissionId, [...held.via, ...assignedVia]) ? 1 : 0, 0,
         who.id, who.id, who.reason, 1,
       ]);
     }
