@@ -182,7 +182,8 @@ describe('decisions', () => {
     const open = (await items(reviewId, t.auth, '&state=open'))[0]!;
     const res = await post(`/review-items/${open.id}/decide`, { decision: 'certify' }, key.rita);
     expect(res.statusCode).toBe(409);
-    await ok(await post('/audit/checkpoints', {}), 201);
+    const cp = await post('/audit-checkpoints', {});
+    expect([200, 201]).toContain(cp.statusCode);
     const after = await get(`/access-reviews/${reviewId}/report?format=csv`);
     const lines = after.body.split('\r\n');
     expect(lines[0]).not.toContain('IN PROGRESS');

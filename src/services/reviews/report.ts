@@ -59,7 +59,7 @@ async function* itemPages(scope: TenantDb, reviewId: string, max = Infinity): As
 const inProgressNote = (r: ReviewView) => `IN PROGRESS: this campaign is ${r.status}, not closed; its decisions may still change.`;
 
 function checkpointText(c: CoveringCheckpoint): string {
-  if (!c.checkpoint) return `No signed checkpoint covers audit event ${c.throughSeq} yet; the next scheduled checkpoint will (GET /api/v1/audit/checkpoints).`;
+  if (!c.checkpoint) return `No signed checkpoint covers audit event ${c.throughSeq} yet; the next scheduled checkpoint will (GET /api/v1/audit-checkpoints).`;
   return `Audit checkpoint seq ${c.checkpoint.seq} (covers events 1-${c.checkpoint.seq}, this campaign's through ${c.throughSeq}), hash ${c.checkpoint.hash}, signed ${c.checkpoint.time} with key ${c.checkpoint.keyId}.`;
 }
 
