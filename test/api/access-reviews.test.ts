@@ -55,7 +55,7 @@ beforeAll(async () => {
   await ok(await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${ids.bank}/accounts/sam1`, headers: t.auth, payload: { identityId: who.sam, grants: [{ permission: 'transfer' }] } }), 201);
   await ok(await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${ids.bank}/accounts/ghost`, headers: t.auth, payload: { identityId: null, grants: [{ permission: 'transfer' }] } }), 201);
   await ok(await post('/sod-policies', { name: 'approve vs audit', conflicting: [[{ type: 'permission', id: ids.approve }], [{ type: 'permission', id: ids.audit }]] }), 201);
-});
+}, 300_000);
 afterAll(async () => t.close());
 
 describe('creating and starting a campaign', () => {
@@ -124,7 +124,7 @@ describe('decisions', () => {
     reviewId = (await ok(await post('/access-reviews', { name: 'Decisions', reviewer: { type: 'manager' }, fallbackReviewerId: who.rita, scope: { applicationIds: [ids.payroll] } }), 201)).id;
     await ok(await post(`/access-reviews/${reviewId}/start`, {}));
     monaItems = await items(reviewId, key.mona);
-  });
+  }, 120_000);
 
   it('a reviewer sees only its own items without any right, and not someone else\'s', async () => {
     expect(monaItems.length).toBe(3);

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { CronError, parseCron } from '../../domain/cron.ts';
-import { AppError, notFound } from '../../domain/errors.ts';
+import { AppError } from '../../domain/errors.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { cancelJobs, openPager, scheduleJob, writeAs, type Actor, type Page } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
