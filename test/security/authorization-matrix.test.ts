@@ -474,7 +474,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/access-reviews/:id/items': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}/items` }) },
   'GET /api/v1/access-reviews/:id/progress': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}/progress` }) },
   'GET /api/v1/access-reviews/:id/report': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}/report?format=csv` }) },
-  'POST /api/v1/review-items/:id/decide': { tenantObject: true, request: async () => ({ url: `/api/v1/review-items/${(await accessReview()).itemId}/decide`, payload: { decision: 'certify' } }) },
+  'POST /api/v1/review-items/:id/decide': { tenantObject: true, holderOnly: true, request: async () => ({ url: `/api/v1/review-items/${(await accessReview()).itemId}/decide`, payload: { decision: 'certify' } }) },
   'POST /api/v1/review-items/:id/delegate': { tenantObject: true, request: async () => ({ url: `/api/v1/review-items/${(await accessReview()).itemId}/delegate`, payload: { to: (await make.identity()).id } }) },
   'POST /api/v1/review-items/decisions': { request: async () => ({ url: '/api/v1/review-items/decisions', payload: { itemIds: [(await accessReview()).itemId], decision: 'certify' } }) },
   'GET /api/v1/approval-policies': { request: fixed(`/api/v1/approval-policies`) },
