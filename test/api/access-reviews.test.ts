@@ -94,6 +94,18 @@ describe('creating and starting a campaign', () => {
     expect(find(null, ids.transfer)).toMatchObject({ flags: { orphan: true }, account: { name: 'ghost' }, reviewerId: who.rita });
   });
 
+  it('a start that fails after its items were written leaves a draft with no items (one transaction)', async () => {
+    // The due date is checked after the items are inserted; once it has passed the start fails and nothing of it remains.
+    const review = await ok(await post('/access-reviews', { name: 'Too late', reviewer: { type: 'manager' }, fallbackReviewerId: who.rita, dueAt: new Date(Date.now() + 1500).toISOString() }), 201);
+    await new Promise((r) => setTimeout(r, 2000));
+    const res = await post(`/access-reviews/${review.id}/start`, {});
+    expect(res.statusCode, res.body).toBe(422);
+    expect((await ok(await get(`/access-reviews/${review.id}`))).status).toBe('draft');
+    expect(await items(review.id)).toEqual([]);
+    const { db } = t.store.read(t.tenantId);
+    expect((await db.selectFrom('review_items').select('id').where('review_id', '=', review.id).execute()).length).toBe(0);
+  });
+
   it('nobody reviews their own access: with rita as reviewer, her own item goes to the fallback', async () => {
     await assign(who.rita, ids.view);
     const review = await ok(await post('/access-reviews', { name: 'Rita reviews', reviewer: { type: 'identity', id: who.rita }, fallbackReviewerId: who.olga, scope: { applicationIds: [ids.payroll], minRisk: 'low' } }), 201);
