@@ -8,6 +8,7 @@ import type { JobFailureHandler, JobHandler, SecuritySettings, ServiceDeps, Sess
 import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
 import { ACCESS_REQUEST_OUTCOMES, REQUEST_JOB_HANDLERS, verifyProvisioning } from './requests/index.ts';
 import { APPROVAL_JOB_HANDLERS } from './workflow/index.ts';
+import { REVIEW_JOB_HANDLERS } from './reviews/index.ts';
 import { PERSONNEL_EVENT_OUTCOMES, PERSONNEL_JOB_FAILURE_HANDLERS, PERSONNEL_JOB_HANDLERS } from './personnel/index.ts';
 import type { Caller, RequestMeta } from './kernel/index.ts';
 import { authenticateSession as authenticateSessionSecret, createConsoleOidc, SESSION_PREFIX, type AuthenticatedSession, type ConsoleOidc } from './credentials/index.ts';
@@ -64,6 +65,7 @@ const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   ...APPROVAL_JOB_HANDLERS,
   ...REQUEST_JOB_HANDLERS,
   ...PERSONNEL_JOB_HANDLERS,
+  ...REVIEW_JOB_HANDLERS,
 };
 const JOB_FAILURE_HANDLERS: Readonly<Record<string, JobFailureHandler>> = { ...PERSONNEL_JOB_FAILURE_HANDLERS };
 

@@ -546,6 +546,8 @@ export interface Database {
   personnel_event_paused: PersonnelEventPausedTable;
   sod_policies: SodPoliciesTable;
   sod_exceptions: SodExceptionsTable;
+  access_reviews: AccessReviewsTable;
+  review_items: ReviewItemsTable;
 }
 
 /** Approval policies (0013-access-requests): JSON columns hold canonical JSON text. */
@@ -706,4 +708,82 @@ export interface SodExceptionsTable {
   subject_type: string;
   subject_id: string | null;
   created_at: string;
+}
+
+/** An access review campaign (0018-access-reviews); JSON columns hold canonical JSON text. */
+export interface AccessReviewsTable extends Versioned {
+  id: string;
+  tenant_id: string;
+  number: number;
+  name: string;
+  description: string | null;
+  /** `{applicationIds?, orgUnitIds?, minRisk?}` */
+  scope: string;
+  /** `provisioned` | `assigned` */
+  space: string;
+  /** `{type: manager | application_owner | identity, id?}` */
+  reviewer: string;
+  fallback_reviewer_id: string | null;
+  /** Days from the start to the deadline. */
+  due_days: number;
+  /** Set when the campaign starts. */
+  due_at: string | null;
+  /** `none` | `revoke` | `certify`, applied to open items at the deadline. */
+  default_decision: string;
+  /** JSON array: days before the due date on which reviewers with open items are reminded. */
+  reminder_days: string;
+  /** Cron expression (UTC): a new campaign like this one is started on each occurrence. */
+  schedule: string | null;
+  /** The recurring campaign this one was started from. */
+  recurrence_of: string | null;
+  /** `draft` | `active` | `closed` */
+  status: string;
+  item_count: number;
+  started_at: string | null;
+  start_revision: number | null;
+  start_audit_seq: number | null;
+  closed_at: string | null;
+  /** `manual` | `deadline` */
+  close_reason: string | null;
+  close_audit_seq: number | null;
+  created_by: string;
+}
+
+/** One identity × permission (or orphan account grant) of a campaign, as snapshotted at its start; 0018. */
+export interface ReviewItemsTable {
+  id: string;
+  tenant_id: string;
+  review_id: string;
+  position: number;
+  identity_id: string | null;
+  identity_name: string | null;
+  account_id: string | null;
+  account_name: string | null;
+  application_id: string;
+  application_name: string;
+  permission_id: string | null;
+  permission_name: string | null;
+  risk: string;
+  /** JSON `{kind: assigned | observed, text, via: [...]}` */
+  why: string;
+  observed_at: string | null;
+  drift: number;
+  sod: number;
+  orphan: number;
+  reviewer_id: string | null;
+  assigned_reviewer_id: string | null;
+  /** Why this reviewer: `manager`, `application_owner`, `identity`, `fallback_self_review`, `fallback_no_reviewer`, `delegated`. */
+  reviewer_reason: string;
+  delegated_by: string | null;
+  /** `certify` | `revoke` | `modify`, null while open. */
+  decision: string | null;
+  comment: string | null;
+  valid_to: string | null;
+  decided_by: string | null;
+  decided_by_name: string | null;
+  decided_at: string | null;
+  request_id: string | null;
+  /** JSON `{status: request_opened | manual | none, reason?}` */
+  remediation: string | null;
+  version: number;
 }

@@ -109,6 +109,8 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   personnel_event_paused: true,
   sod_policies: true,
   sod_exceptions: true,
+  access_reviews: true,
+  review_items: true,
 };
 
 /** The tables whose rows belong to a tenant (they have a `tenant_id` column). */

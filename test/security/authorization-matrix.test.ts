@@ -267,6 +267,20 @@ const sodPolicy = async () =>
   });
 const someSodPolicy = once(sodPolicy);
 const someRequest = once(accessRequest);
+/** A fresh active access review whose one item (a fresh identity's fresh permission) the identity without rights reviews. */
+async function accessReview(): Promise<{ reviewId: string; itemId: string }> {
+  const holder = await make.identity();
+  const assignment = await make.assignment(holder.id as string);
+  const app = await asAdmin('POST', '/api/v1/applications', { name: unique('matrix-review-app'), kind: 'managed' });
+  const permission = await asAdmin('POST', `/api/v1/applications/${app.id as string}/permissions`, { name: unique('matrix-reviewed') });
+  await asAdmin('POST', '/api/v1/assignments', { assignee: { type: 'identity', id: holder.id }, resource: { type: 'permission', id: permission.id } });
+  void assignment;
+  const review = await asAdmin('POST', '/api/v1/access-reviews', { name: unique('matrix-review'), reviewer: { type: 'identity', id: noRightsIdentity }, scope: { applicationIds: [app.id] } });
+  await asAdmin('POST', `/api/v1/access-reviews/${review.id as string}/start`, {});
+  const items = (await get(`/api/v1/access-reviews/${review.id as string}/items`)) as unknown as { items: { id: string }[] };
+  return { reviewId: review.id as string, itemId: items.items[0]!.id };
+}
+const someReview = once(accessReview);
 
 const MATRIX: Record<string, Row> = {
   'GET /': { request: fixed('/') },
@@ -486,6 +500,20 @@ const MATRIX: Record<string, Row> = {
   'PATCH /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await someSodPolicy()).id}`, payload: { severity: 'low' } }) },
   'DELETE /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await sodPolicy()).id}` }) },
   'GET /api/v1/sod-violations': { request: fixed(`/api/v1/sod-violations`) },
+  'POST /api/v1/access-reviews': { request: fixed('/api/v1/access-reviews', { name: unique('matrix-review'), reviewer: { type: 'manager' } }) },
+  'GET /api/v1/access-reviews': { request: fixed('/api/v1/access-reviews') },
+  'GET /api/v1/access-reviews/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}` }) },
+  'POST /api/v1/access-reviews/:id/start': {
+    tenantObject: true,
+    request: async () => ({ url: `/api/v1/access-reviews/${(await asAdmin('POST', '/api/v1/access-reviews', { name: unique('matrix-review'), reviewer: { type: 'manager' }, scope: { applicationIds: [applicationId] } })).id as string}/start`, payload: {} }),
+  },
+  'POST /api/v1/access-reviews/:id/close': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await accessReview()).reviewId}/close`, payload: {} }) },
+  'GET /api/v1/access-reviews/:id/items': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}/items` }) },
+  'GET /api/v1/access-reviews/:id/progress': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}/progress` }) },
+  'GET /api/v1/access-reviews/:id/report': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}/report?format=csv` }) },
+  'POST /api/v1/review-items/:id/decide': { tenantObject: true, holderOnly: true, request: async () => ({ url: `/api/v1/review-items/${(await accessReview()).itemId}/decide`, payload: { decision: 'certify' } }) },
+  'POST /api/v1/review-items/:id/delegate': { tenantObject: true, request: async () => ({ url: `/api/v1/review-items/${(await accessReview()).itemId}/delegate`, payload: { to: (await make.identity()).id } }) },
+  'POST /api/v1/review-items/decisions': { request: async () => ({ url: '/api/v1/review-items/decisions', payload: { itemIds: [(await accessReview()).itemId], decision: 'certify' } }) },
   'GET /api/v1/approval-policies': { request: fixed(`/api/v1/approval-policies`) },
   'GET /api/v1/approval-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/approval-policies/${(await somePolicy()).id}` }) },
   'POST /api/v1/approval-policies': { request: fixed(`/api/v1/approval-policies`, {}) },

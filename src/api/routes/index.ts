@@ -22,6 +22,7 @@ import { registerApprovalRoutes } from './approvals.ts';
 import { registerPersonnelEventRoutes } from './personnel-events.ts';
 import { registerSodRoutes } from './sod.ts';
 import { registerSessionRoutes } from './sessions.ts';
+import { registerAccessReviewRoutes } from './access-reviews.ts';
 
 export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerMeRoutes,
@@ -46,4 +47,5 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerApprovalRoutes,
   registerPersonnelEventRoutes,
   registerSodRoutes,
+  registerAccessReviewRoutes,
 ];

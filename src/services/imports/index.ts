@@ -3,6 +3,8 @@
  *
  * The public face of this folder: code outside it imports from here only.
  */
+export { bulkInsert } from './bulk.ts';
+export type { BulkInsert } from './bulk.ts';
 export { MATCHING_STATES, listApplicationAccounts, listOrphans, resolveAccount } from './accounts.ts';
 export { getApplicationRecord, getIdentityRecord, listApplicationsByPage, listIdentitiesByPage } from './directory-reads.ts';
 export type { ApplicationRecord, IdentityRecord } from './directory-reads.ts';

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { riskRank } from '../../domain/approval-policy.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
-import type { TenantDb } from '../../store/store.ts';
+import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { normalizeContext, validateWindow } from '../access/index.ts';
 import { writeAs, type Actor } from '../kernel/index.ts';
 import { openApproval, permissionsOfRoles, recordActivity } from '../workflow/index.ts';
@@ -93,7 +93,19 @@ async function targetOf(scope: TenantDb, type: 'identity' | 'orgUnit', id: strin
 
 export async function createAccessRequest(deps: ServiceDeps, actor: Actor, input: CreateRequestInput) {
   const { tenantId } = actor.caller;
-  const scope = deps.store.read(tenantId);
+  const { value, revision } = await writeAs(deps, actor, (tx) => openAccessRequest(deps, tx, actor, input));
+  await deps.access?.syncNow(tenantId).catch(() => undefined);
+  return { value: await requestView(deps.store.read(tenantId), value), revision };
+}
+
+/**
+ * Inside a write: submits the request (the checks, the row, its approval and — when nothing
+ * needs approving — its provisioning) and returns its id. For use cases whose own change
+ * opens a request in the same transaction (an access review's `revoke` decision).
+ */
+export async function openAccessRequest(deps: ServiceDeps, tx: WriteTx, actor: Actor, input: CreateRequestInput): Promise<string> {
+  const scope: TenantDb = tx;
+  const tenantId = tx.tenantId;
   validateWindow(input.validFrom, input.validTo);
   if (input.justification && input.justification.length > 2000) throw invalid('justification', 'must be at most 2000 characters');
 
@@ -142,7 +154,7 @@ export async function createAccessRequest(deps: ServiceDeps, actor: Actor, input
     }
   }
   const me = actor.caller.identityId;
-  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+  {
     if (input.action === 'add') {
       const open = await tx.db.selectFrom('access_requests').select(['number']).where('tenant_id', '=', tx.tenantId).where('action', '=', 'add').where('target_id', '=', targetId).where('resource_id', '=', resource.id).where('context_type', '=', context.type).where('status', 'in', ['pending', 'scheduled', 'open']).executeTakeFirst();
       if (open) throw noChange(`request #${open.number} already asks for it`, { requestNumber: Number(open.number) });
@@ -197,9 +209,7 @@ export async function createAccessRequest(deps: ServiceDeps, actor: Actor, input
     if (approval.policyId) await tx.db.updateTable('access_requests').set({ policy_id: approval.policyId }).where('tenant_id', '=', tx.tenantId).where('id', '=', row.id).execute();
     if (approval.outcome === 'approved') await carryOut(deps, tx, row.id);
     return row.id;
-  });
-  await deps.access?.syncNow(tenantId).catch(() => undefined);
-  return { value: await requestView(deps.store.read(tenantId), value), revision };
+  }
 }
 
 async function findAssignment(now: number, scope: TenantDb, targetType: string, targetId: string, resource: { type: string; id: string }, context: { type: string; id: string | null }, states: string[]) {

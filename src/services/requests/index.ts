@@ -4,7 +4,7 @@
  *
  * The public face of this folder: code outside it imports from here only.
  */
-export { createAccessRequest } from './create.ts';
+export { createAccessRequest, openAccessRequest } from './create.ts';
 export type { CreateRequestInput } from './create.ts';
 export { cancelAccessRequest, commentOnAccessRequest, decideAccessRequest } from './decisions.ts';
 export { PROVISIONING_STATUSES, REQUEST_ACTIONS, REQUEST_STATUSES } from './model.ts';

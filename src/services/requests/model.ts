@@ -56,7 +56,7 @@ export interface AccessRequestView extends AccessRequestSummary {
   steps: ApprovalStepView[];
   comments: JournalEntryView[];
   activity: JournalEntryView[];
-  /** Access-review items about the same identity and resource (empty until reviews exist). */
+  /** The access review items whose `revoke` or `modify` decision opened this request. */
   relatedReviewItems: Record<string, unknown>[];
 }
 

@@ -55,7 +55,20 @@ export async function requestView(scope: TenantDb, id: string): Promise<AccessRe
 export async function fullView(scope: TenantDb, row: RequestRow): Promise<AccessRequestView> {
   const [summary] = await summaries(scope, [row]);
   const story = await journalOf(scope, requestRef(row.id));
-  return { ...summary!, steps: await approvalSteps(scope, requestRef(row.id)), comments: story.comments, activity: story.activity, relatedReviewItems: [] };
+  return { ...summary!, steps: await approvalSteps(scope, requestRef(row.id)), comments: story.comments, activity: story.activity, relatedReviewItems: await relatedReviewItems(scope, row.id) };
+}
+
+/** The access review items whose decision opened this request (the other half of the item's `requestId`). */
+async function relatedReviewItems(scope: TenantDb, requestId: string): Promise<Record<string, unknown>[]> {
+  const rows = await scope.db
+    .selectFrom('review_items')
+    .innerJoin('access_reviews', 'access_reviews.id', 'review_items.review_id')
+    .select(['review_items.id', 'review_items.review_id', 'access_reviews.name', 'review_items.decision', 'review_items.comment', 'review_items.decided_by_name', 'review_items.decided_at'])
+    .where('review_items.tenant_id', '=', scope.tenantId)
+    .where('review_items.request_id', '=', requestId)
+    .orderBy('review_items.id')
+    .execute();
+  return rows.map((r) => ({ id: r.id, reviewId: r.review_id, reviewName: r.name, decision: r.decision, comment: r.comment, decidedBy: r.decided_by_name, decidedAt: r.decided_at }));
 }
 
 export async function getAccessRequest(deps: ServiceDeps, actor: Actor, id: string): Promise<AccessRequestView> {

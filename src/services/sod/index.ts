@@ -8,5 +8,5 @@ export { checkSod, enforceSod, recordSodException, sodTouches, unmitigated, vali
 export type { SodAdd, SodCheckInput, SodConflict, SodExceptionInput, SodExceptionView, SodHeldView } from './checks.ts';
 export { SOD_READ_RIGHTS, createSodPolicy, deleteSodPolicy, getSodPolicy, listSodPolicies, updateSodPolicy } from './policies.ts';
 export type { SodPolicyInput, SodPolicyPatch, SodPolicyView } from './policies.ts';
-export { listSodViolations, sodConflicts } from './violations.ts';
-export type { SodViolation, ViolationQuery } from './violations.ts';
+export { listSodViolations, sodConflicts, sodInvolvement } from './violations.ts';
+export type { SodInvolvement, SodViolation, ViolationQuery } from './violations.ts';

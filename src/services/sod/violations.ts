@@ -151,3 +151,43 @@ function proposedItems(index: TenantIndex, h: IndexHoldings, identityId: string,
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** What takes part in an identity's unmitigated violations: the permissions named and the assignments behind them. */
+export interface SodInvolvement {
+  permissionIds: Set<string>;
+  assignmentIds: Set<string>;
+}
+
+/**
+ * Every identity that breaks an enabled policy now without an unexpired exception, with
+ * the access that takes part (for flagging what an access review snapshots). One pass over
+ * each policy's candidates, as {@link listSodViolations}.
+ */
+export async function sodInvolvement(deps: ServiceDeps, db: TenantDb): Promise<Map<string, SodInvolvement>> {
+  const out = new Map<string, SodInvolvement>();
+  const engine = engineOf(deps);
+  const { index } = await engine.at(db.tenantId);
+  const policies = (await enabledPolicies(db)).map(toPolicyRule);
+  if (!policies.length) return out;
+  const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), engine.now());
+  const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
+  const found: { policy: SodPolicyRule; identity: number }[] = [];
+  for (const policy of policies) for (const i of candidatesOf(h, policy)) if (breaksPolicy(policy, h.heldByKey(i), meet, h.everywhere(i))) found.push({ policy, identity: i });
+  if (!found.length) return out;
+  const exceptions = await activeExceptions(db, found.length > 200 ? null : found.map((f) => index.identities.get(f.identity).id), new Date(engine.now()).toISOString());
+  for (const f of found) {
+    const id = index.identities.get(f.identity).id;
+    if (exceptions.has(`${f.policy.id}|${id}`)) continue;
+    const finding = explainConflict(f.policy, h.heldByKey(f.identity), meet);
+    if (!finding) continue;
+    const entry = out.get(id) ?? { permissionIds: new Set<string>(), assignmentIds: new Set<string>() };
+    for (const s of finding.sets) {
+      for (const x of s.held) {
+        if (x.resource.type === 'permission') entry.permissionIds.add(x.resource.id);
+        for (const v of x.via) if (v.assignmentId) entry.assignmentIds.add(v.assignmentId);
+      }
+    }
+    out.set(id, entry);
+  }
+  return out;
+}

@@ -16,6 +16,7 @@ import * as m0015 from './0015-personnel-event-rights.ts';
 import * as m0016 from './0016-console-sessions.ts';
 import * as m0017 from './0017-assignment-delegator-index.ts';
 import * as m0012 from './0012-sod.ts';
+import * as m0018 from './0018-access-reviews.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -39,6 +40,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0016-console-sessions': m0016,
   '0017-assignment-delegator-index': m0017,
   '0012-sod': m0012,
+  '0018-access-reviews': m0018,
 };
 
 export const migrationProvider: MigrationProvider = {
