@@ -14,6 +14,7 @@ import * as m0013 from './0013-access-requests.ts';
 import * as m0014 from './0014-personnel-events.ts';
 import * as m0015 from './0015-personnel-event-rights.ts';
 import * as m0012 from './0012-sod.ts';
+import * as m0019 from './0019-access-history.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -35,6 +36,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014-personnel-events': m0014,
   '0015-personnel-event-rights': m0015,
   '0012-sod': m0012,
+  '0019-access-history': m0019,
 };
 
 export const migrationProvider: MigrationProvider = {
