@@ -9,7 +9,6 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NONE } from '../../src/engine/nodes.ts';
 import { holders, listAccess } from '../../src/engine/queries.ts';
 import { AccessFixtures } from '../support/access-fixtures.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
