@@ -68,18 +68,23 @@ function identityIdOf(index: TenantIndex | null, ref: string): string {
   return slot === NONE ? ref : index.identities.get(slot).id;
 }
 
+/** The checks and lookups every point-in-time read starts with: the right, the instant, its revision. */
+async function pointInTime(deps: ServiceDeps, actor: Actor, value: string) {
+  requireRight(actor, 'read-permissions-any-application');
+  const engine = engineOf(deps);
+  const tenantId = actor.caller.tenantId;
+  const history = new AccessHistory(deps.store);
+  const at = await instant(history, tenantId, 'at', value, engine.now());
+  return { engine, tenantId, history, at, revision: await history.revisionAt(tenantId, at.time) };
+}
+
 /** What the identity held at the instant, each with why as it was then. */
 export async function accessAt(
   deps: ServiceDeps,
   actor: Actor,
   input: { at: string; identity: string; space?: AccessSpace | undefined },
 ): Promise<{ at: string; revision: number; space: AccessSpace; identity: IdentityAt; items: HeldPermission[] }> {
-  requireRight(actor, 'read-permissions-any-application');
-  const engine = engineOf(deps);
-  const tenantId = actor.caller.tenantId;
-  const history = new AccessHistory(deps.store);
-  const at = await instant(history, tenantId, 'at', input.at, engine.now());
-  const revision = await history.revisionAt(tenantId, at.time);
+  const { engine, tenantId, history, at, revision } = await pointInTime(deps, actor, input.at);
   const live = (await engine.at(tenantId)).index;
   const id = identityIdOf(live, input.identity);
   const index = (await history.identityFacts(tenantId, revision, [id])).index(tenantId);
@@ -95,12 +100,7 @@ export async function holdersAt(
   actor: Actor,
   input: { at: string; permission: string; space?: AccessSpace | undefined; cursor?: string | undefined; limit?: number | undefined },
 ): Promise<{ at: string; revision: number; space: AccessSpace; permissionId: string; items: (Omit<HolderView, 'identity'> & { identity: IdentityAt })[]; nextCursor: string | null }> {
-  requireRight(actor, 'read-permissions-any-application');
-  const engine = engineOf(deps);
-  const tenantId = actor.caller.tenantId;
-  const history = new AccessHistory(deps.store);
-  const at = await instant(history, tenantId, 'at', input.at, engine.now());
-  const revision = await history.revisionAt(tenantId, at.time);
+  const { tenantId, history, at, revision } = await pointInTime(deps, actor, input.at);
   const after = decodeCursor(input.cursor);
   const candidates = [...(await history.permissionCandidates(tenantId, revision, input.permission))].filter((id) => after === null || id > after);
   const facts = await history.identityFacts(tenantId, revision, candidates);
