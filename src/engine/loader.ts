@@ -5,47 +5,18 @@
  */
 import type { Compilable } from 'kysely';
 import type { Store, TenantDb } from '../store/store.ts';
-import type { AccountRow, AssignmentRow } from './index-rows.ts';
+import { ASSIGNMENT_COLUMNS, factEntity, readFactRows, type FactEntity, type FactRow } from '../store/fact-rows.ts';
+import type { AccountRow, ApplicationRow, AssignmentRow, IdentityRow, PermissionRow, RoleRow, UnitRow } from './index-rows.ts';
 import type { TenantIndex } from './tenant-index.ts';
 
 const IN_CHUNK = 500;
 
 /** The entity kinds the index follows, by the names services record in `tx.change(...)`. */
-export type FollowedEntity = 'unit' | 'identity' | 'application' | 'permission' | 'role' | 'assignment' | 'account';
-
-const ENTITY_NAMES: Record<string, FollowedEntity> = {
-  org_unit: 'unit',
-  orgUnit: 'unit',
-  'org-unit': 'unit',
-  unit: 'unit',
-  identity: 'identity',
-  application: 'application',
-  permission: 'permission',
-  role: 'role',
-  assignment: 'assignment',
-  account: 'account',
-};
+export type FollowedEntity = FactEntity;
 
 export function followedEntity(name: string): FollowedEntity | undefined {
-  return ENTITY_NAMES[name];
+  return factEntity(name);
 }
-
-const ASSIGNMENT_COLUMNS = [
-  'id',
-  'assignee_type',
-  'assignee_id',
-  'resource_type',
-  'resource_id',
-  'context_type',
-  'context_id',
-  'source',
-  'state',
-  'valid_from',
-  'valid_to',
-  'delegated_from_id',
-  'delegator_id',
-  'rule_id',
-] as const;
 
 type Row = unknown[];
 const str = (v: unknown): string => v as string;
@@ -130,90 +101,60 @@ export async function loadAll(store: Store, tenantId: string, index: TenantIndex
 
 /** Re-reads the named entities and applies them (a missing row is a deletion). */
 export async function reloadEntities(scope: TenantDb, index: TenantIndex, entity: FollowedEntity, ids: readonly string[]): Promise<void> {
-  const { db, tenantId } = scope;
   for (let i = 0; i < ids.length; i += IN_CHUNK) {
     const chunk = ids.slice(i, i + IN_CHUNK);
-    const found = new Set<string>();
+    const rows = await readFactRows(scope.db, scope.tenantId, entity, chunk);
+    applyFacts(index, entity, rows);
+    const found = new Set(rows.map((r) => r.id));
+    for (const id of chunk) if (!found.has(id)) removeFact(index, entity, id);
+  }
+}
+
+/** Applies rows of one kind to the index (as a change after it was first filled, unless `initial`). */
+export function applyFacts(index: TenantIndex, entity: FollowedEntity, rows: readonly FactRow[], initial = false): void {
+  for (const r of rows) {
     switch (entity) {
       case 'unit':
-        for (const r of await db.selectFrom('org_units').select(['id', 'number', 'name', 'parent_id', 'external_id']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute()) {
-          found.add(r.id);
-          index.applyUnit(r);
-        }
-        for (const id of chunk) if (!found.has(id)) index.removeUnit(id);
+        index.applyUnit(r as UnitRow);
         break;
       case 'identity':
-        for (const r of await db
-          .selectFrom('identities')
-          .select(['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id'])
-          .where('tenant_id', '=', tenantId)
-          .where('id', 'in', chunk)
-          .execute()) {
-          found.add(r.id);
-          index.applyIdentity(r);
-        }
-        for (const id of chunk) if (!found.has(id)) index.removeIdentity(id);
+        index.applyIdentity(r as IdentityRow, initial);
         break;
       case 'application':
-        for (const r of await db.selectFrom('applications').select(['id', 'number', 'name', 'kind', 'builtin']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute()) {
-          found.add(r.id);
-          index.applyApplication(r);
-        }
-        for (const id of chunk) if (!found.has(id)) index.removeApplication(id);
+        index.applyApplication(r as ApplicationRow);
         break;
       case 'permission':
-        for (const r of await db.selectFrom('permissions').select(['id', 'number', 'application_id', 'name', 'delegable']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute()) {
-          found.add(r.id);
-          index.applyPermission(r);
-        }
-        for (const id of chunk) if (!found.has(id)) index.removePermission(id);
+        index.applyPermission(r as PermissionRow);
         break;
-      case 'role': {
-        const rolePerms = new Map<string, string[]>();
-        const roleIncludes = new Map<string, string[]>();
-        for (const r of await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId).where('role_id', 'in', chunk).execute()) {
-          push(rolePerms, r.role_id, r.permission_id);
-        }
-        for (const r of await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).where('role_id', 'in', chunk).execute()) {
-          push(roleIncludes, r.role_id, r.included_role_id);
-        }
-        for (const r of await db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute()) {
-          found.add(r.id);
-          index.applyRole({ id: r.id, name: r.name, permissionIds: rolePerms.get(r.id) ?? [], includedRoleIds: roleIncludes.get(r.id) ?? [] });
-        }
-        for (const id of chunk) if (!found.has(id)) index.removeRole(id);
+      case 'role':
+        index.applyRole(r as RoleRow);
         break;
-      }
       case 'assignment':
-        for (const r of (await db.selectFrom('assignments').select(ASSIGNMENT_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute()) as AssignmentRow[]) {
-          found.add(r.id);
-          index.applyAssignment(r);
-        }
-        for (const id of chunk) if (!found.has(id)) index.removeAssignment(id);
+        index.applyAssignment(r as AssignmentRow, initial);
         break;
-      case 'account': {
-        const grants = new Map<string, AccountRow['grants'][number][]>();
-        for (const g of await db
-          .selectFrom('grants')
-          .select(['account_id', 'permission_id', 'context_type', 'context_id'])
-          .where('tenant_id', '=', tenantId)
-          .where('account_id', 'in', chunk)
-          .execute()) {
-          push(grants, g.account_id, g);
-        }
-        for (const r of await db
-          .selectFrom('accounts')
-          .select(['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id'])
-          .where('tenant_id', '=', tenantId)
-          .where('id', 'in', chunk)
-          .execute()) {
-          found.add(r.id);
-          index.applyAccount({ ...r, grants: grants.get(r.id) ?? [] });
-        }
-        for (const id of chunk) if (!found.has(id)) index.removeAccount(id);
+      case 'account':
+        index.applyAccount(r as AccountRow);
         break;
-      }
     }
+  }
+}
+
+function removeFact(index: TenantIndex, entity: FollowedEntity, id: string): void {
+  switch (entity) {
+    case 'unit':
+      return index.removeUnit(id);
+    case 'identity':
+      return index.removeIdentity(id);
+    case 'application':
+      return index.removeApplication(id);
+    case 'permission':
+      return index.removePermission(id);
+    case 'role':
+      return index.removeRole(id);
+    case 'assignment':
+      return index.removeAssignment(id);
+    case 'account':
+      return index.removeAccount(id);
   }
 }
 

@@ -46,6 +46,27 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+/** One version of a fact effective access is computed from (src/store/fact-history.ts). */
+export interface AccessFactsTable {
+  tenant_id: string;
+  entity: string;
+  entity_id: string;
+  from_rev: number;
+  from_time: string;
+  to_rev: number | null;
+  /** The row as the access index applies it (src/store/fact-rows.ts), as JSON. */
+  data: string;
+}
+
+/** An id a fact version refers to. */
+export interface AccessFactRefsTable {
+  tenant_id: string;
+  ref_id: string;
+  entity: string;
+  entity_id: string;
+  from_rev: number;
+}
+
 export interface ChangesTable {
   tenant_id: string;
   revision: number;
@@ -507,6 +528,8 @@ export interface Database {
   counters: CountersTable;
   audit_events: AuditEventsTable;
   changes: ChangesTable;
+  access_facts: AccessFactsTable;
+  access_fact_refs: AccessFactRefsTable;
   identities: IdentitiesTable;
   org_units: OrgUnitsTable;
   applications: ApplicationsTable;

@@ -70,6 +70,8 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   counters: true,
   audit_events: true,
   changes: true,
+  access_facts: true,
+  access_fact_refs: true,
   identities: true,
   org_units: true,
   applications: true,

@@ -12,6 +12,7 @@ import { canonicalJson } from '../domain/canonical-json.ts';
 import { hashAuditEvent, type ChainedAuditEvent } from '../domain/audit-chain.ts';
 import { AppError } from '../domain/errors.ts';
 import { TenantScopePlugin } from './tenant-scope.ts';
+import { recordFacts } from './fact-history.ts';
 import type { Database } from './schema.ts';
 import type { AuditInput, SqliteStatements, WriteMeta, WriteTx } from './store.ts';
 
@@ -105,6 +106,8 @@ return db.transaction().execute(async (trx) => {
       op: c.op,
     }));
     for (let i = 0; i < changeRows.length; i += 2000) await trx.insertInto('changes').values(changeRows.slice(i, i + 2000)).execute();
+    // Access history: the new versions of the facts this write changed, in the same transaction.
+    await recordFacts(tx.db, tenantId, head.revision, now, changes.values());
     await trx
       .updateTable('tenants')
       .set({ audit_seq: seq, audit_head_hash: prevHash })

@@ -14,6 +14,7 @@ import { registerOrgUnitRoutes } from './org-units.ts';
 import { registerPermissionRoutes } from './permissions.ts';
 import { registerRoleRoutes } from './roles.ts';
 import { registerAccessRoutes } from './access.ts';
+import { registerAccessHistoryRoutes } from './access-history.ts';
 import { registerAssignmentRoutes } from './assignments.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import { registerApprovalPolicyRoutes } from './approval-policies.ts';
@@ -37,6 +38,7 @@ export const NATIVE_ROUTES: RouteRegistrar[] = [
   registerRoleRoutes,
   registerAssignmentRoutes,
   registerAccessRoutes,
+  registerAccessHistoryRoutes,
   registerAuditRoutes,
   registerExportRoutes,
   registerEventSinkRoutes,

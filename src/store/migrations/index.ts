@@ -10,13 +10,14 @@ import * as m0008 from './0008-encrypt-audit-secrets.ts';
 import * as m0009 from './0009-credential-authority.ts';
 import * as m0010 from './0010-identifier-skeletons.ts';
 import * as m0011 from './0011-workflow-core.ts';
+import * as m0012 from './0012-sod.ts';
 import * as m0013 from './0013-access-requests.ts';
 import * as m0014 from './0014-personnel-events.ts';
 import * as m0015 from './0015-personnel-event-rights.ts';
 import * as m0016 from './0016-console-sessions.ts';
 import * as m0017 from './0017-assignment-delegator-index.ts';
-import * as m0012 from './0012-sod.ts';
 import * as m0018 from './0018-access-reviews.ts';
+import * as m0019 from './0019-access-history.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -34,13 +35,14 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009-credential-authority': m0009,
   '0010-identifier-skeletons': m0010,
   '0011-workflow-core': m0011,
+  '0012-sod': m0012,
   '0013-access-requests': m0013,
   '0014-personnel-events': m0014,
   '0015-personnel-event-rights': m0015,
   '0016-console-sessions': m0016,
   '0017-assignment-delegator-index': m0017,
-  '0012-sod': m0012,
   '0018-access-reviews': m0018,
+  '0019-access-history': m0019,
 };
 
 export const migrationProvider: MigrationProvider = {

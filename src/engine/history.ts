@@ -1,0 +1,295 @@
+/**
+ * Effective access at a past instant (docs/history.md). The store keeps every version of the
+ * facts the access index is built from, each valid over an interval of revisions
+ * (src/store/fact-history.ts). For an instant T, the revision in force is the last one
+ * committed at or before T; the facts valid at that revision around what is asked (one
+ * identity, or the holders of one permission) are read into a fresh {@link TenantIndex}
+ * and the engine's own queries answer with `now = T`. No rule of effective access is
+ * evaluated here: this file only decides which facts to load.
+ */
+import { sql } from 'kysely';
+import { AppError } from '../domain/errors.ts';
+import { FACT_ORDER, type AccountRow, type AssignmentRow, type FactEntity, type FactRow, type IdentityRow, type RoleRow, type UnitRow } from '../store/fact-rows.ts';
+import type { Store } from '../store/store.ts';
+import { applyFacts } from './loader.ts';
+import { TenantIndex } from './tenant-index.ts';
+
+const IN_CHUNK = 500;
+/** Memory for a historical index's cached sets: it answers one request and is dropped. */
+const HISTORY_CACHE_BYTES = 64 * 1024 * 1024;
+const MAX_DEPTH = 256;
+
+/** The instants a tenant's history covers. */
+export interface HistoryBounds {
+  /** When the tenant was created. */
+  tenantCreatedAt: string;
+  /** From when its access history is recorded (its creation, or when recording began). */
+  recordedFrom: string;
+}
+
+/** The facts read for one question, by kind and id, and the index built from them. */
+export class HistoricalFacts {
+  readonly rows = new Map<FactEntity, Map<string, FactRow>>(FACT_ORDER.map((e) => [e, new Map()]));
+
+  has(entity: FactEntity, id: string): boolean {
+    return this.rows.get(entity)!.has(id);
+  }
+
+  /** Every id read (of any kind). */
+  ids(): Set<string> {
+    const out = new Set<string>();
+    for (const m of this.rows.values()) for (const id of m.keys()) out.add(id);
+    return out;
+  }
+
+  /** A fresh index of these facts, built by the engine's own `apply*`. */
+  index(tenantId: string): TenantIndex {
+    const index = new TenantIndex(tenantId, HISTORY_CACHE_BYTES);
+    for (const entity of FACT_ORDER) applyFacts(index, entity, [...this.rows.get(entity)!.values()], true);
+    return index;
+  }
+}
+
+export class AccessHistory {
+  constructor(private readonly store: Store) {}
+
+  async bounds(tenantId: string): Promise<HistoryBounds> {
+    const db = this.store.read(tenantId).db;
+    const tenant = await db.selectFrom('tenants').select('created_at').where('id', '=', tenantId).executeTakeFirst();
+    if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
+    const first = await db
+      .selectFrom('access_facts')
+      .select(['from_rev', 'from_time'])
+      .where('tenant_id', '=', tenantId)
+      .orderBy('from_rev')
+      .limit(1)
+      .executeTakeFirst();
+    // History recorded from the tenant's first write covers it from its creation; a tenant
+    // that existed before recording began has its history from the first recorded revision.
+    const recordedFrom = first === undefined || Number(first.from_rev) <= 1 ? tenant.created_at : first.from_time;
+    return { tenantCreatedAt: tenant.created_at, recordedFrom };
+  }
+
+  /** The revision in force at `time` (ISO): the last one committed at or before it (0: none). */
+  async revisionAt(tenantId: string, time: string): Promise<number> {
+    const row = await this.store
+      .read(tenantId)
+      .db.selectFrom('audit_events')
+      .select('revision')
+      .where('tenant_id', '=', tenantId)
+      .where('time', '<=', time)
+      .orderBy('time', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? Number(row.revision) : 0;
+  }
+
+  /** The commit time of each revision of `(from, to]` that changed a fact, in order. */
+  async changedRevisions(tenantId: string, fromRev: number, toRev: number, limit: number): Promise<{ revision: number; time: string }[]> {
+    const rows = await this.store
+      .read(tenantId)
+      .db.selectFrom('audit_events')
+      .select(['revision', sql<string>`min(time)`.as('time')])
+      .where('tenant_id', '=', tenantId)
+      .where('revision', '>', fromRev)
+      .where('revision', '<=', toRev)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('changes')
+            .select('changes.revision')
+            .whereRef('changes.tenant_id', '=', 'audit_events.tenant_id')
+            .whereRef('changes.revision', '=', 'audit_events.revision')
+            .where('changes.entity', 'in', FACT_ENTITY_NAMES),
+        ),
+      )
+      .groupBy('revision')
+      .orderBy('revision')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ revision: Number(r.revision), time: r.time }));
+  }
+
+  /** The (entity, id) pairs a revision changed, with the refs of their new versions. */
+  async changesAt(tenantId: string, revision: number): Promise<{ entityId: string; refs: string[] }[]> {
+    const db = this.store.read(tenantId).db;
+    const changed = await db.selectFrom('changes').select(['entity_id']).where('tenant_id', '=', tenantId).where('revision', '=', revision).execute();
+    const refs = await db
+      .selectFrom('access_fact_refs')
+      .select(['entity_id', 'ref_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('from_rev', '=', revision)
+      .where('entity_id', 'in', changed.length ? changed.map((c) => c.entity_id) : [''])
+      .execute();
+    const byId = new Map<string, string[]>(changed.map((c) => [c.entity_id, []]));
+    for (const r of refs) byId.get(r.entity_id)?.push(r.ref_id);
+    return [...byId].map(([entityId, list]) => ({ entityId, refs: list }));
+  }
+
+  /**
+   * The facts valid at `revision` that the effective access of the identities depends on:
+   * the identities, their units up to the root, the assignments reaching them, the
+   * delegation sources those depend on (with their delegators and units), the roles and
+   * permissions given, their applications, and the identities' accounts.
+   */
+  async identityFacts(tenantId: string, revision: number, identityIds: Iterable<string>, facts = new HistoricalFacts()): Promise<HistoricalFacts> {
+    const reader = new FactReader(this.store, tenantId, revision, facts);
+    let identities = [...new Set(identityIds)].filter((id) => !facts.has('identity', id));
+    const assignmentsOf = new Set(identities);
+    const resources = new Set<string>();
+    for (let depth = 0; identities.length > 0 && depth < MAX_DEPTH; depth += 1) {
+      const loaded = (await reader.byId('identity', identities)) as IdentityRow[];
+      // Delegators need only their unit chain (a delegation counts while its source reaches them).
+      await reader.unitChains(loaded.filter((i) => !assignmentsOf.has(i.id)).map((i) => i.org_unit_id));
+      const asked = loaded.filter((i) => assignmentsOf.has(i.id));
+      // Assignments reach an identity directly or through one of its units.
+      const assignees = new Set([...asked.map((i) => i.id), ...(await reader.unitChains(asked.map((i) => i.org_unit_id)))]);
+      let assignments = ((await reader.referencing('assignment', [...assignees])) as AssignmentRow[]).filter((a) => assignees.has(a.assignee_id));
+      const delegators = new Set<string>();
+      // Delegation sources, recursively: each counts only while its source counts for its delegator.
+      for (let d = 0; assignments.length > 0 && d < MAX_DEPTH; d += 1) {
+        for (const a of assignments) resources.add(`${a.resource_type}\u0000${a.resource_id}`);
+        const sources = assignments.map((a) => a.delegated_from_id).filter((id): id is string => id !== null && !facts.has('assignment', id));
+        for (const a of assignments) if (a.delegator_id) delegators.add(a.delegator_id);
+        assignments = (await reader.byId('assignment', sources)) as AssignmentRow[];
+      }
+      identities = [...delegators].filter((id) => !facts.has('identity', id));
+    }
+    await reader.catalog(resources);
+    const accounts = (await reader.referencing('account', [...assignmentsOf])) as AccountRow[];
+    const granted = new Set<string>();
+    for (const a of accounts) for (const g of a.grants) granted.add(`permission\u0000${g.permission_id}`);
+    await reader.byId('application', accounts.map((a) => a.application_id));
+    await reader.catalog(granted);
+    return facts;
+  }
+
+  /** Catalog facts valid at `revision`: `type\0id` keys of roles (with what they include) and permissions. */
+  async catalogFacts(tenantId: string, revision: number, resources: Iterable<string>, facts: HistoricalFacts): Promise<void> {
+    await new FactReader(this.store, tenantId, revision, facts).catalog(resources);
+  }
+
+  /**
+   * The identities that may hold the permission at `revision`: reached by an assignment of it
+   * or of a role giving it (directly or through included roles), or holding an account grant
+   * of it. The engine decides which of them do.
+   */
+  async permissionCandidates(tenantId: string, revision: number, permissionId: string): Promise<Set<string>> {
+    const reader = new FactReader(this.store, tenantId, revision, new HistoricalFacts());
+    const candidates = new Set<string>();
+    const giving = new Set<string>([permissionId]);
+    let frontier = [permissionId];
+    for (let depth = 0; frontier.length > 0 && depth < MAX_DEPTH; depth += 1) {
+      const roles = (await reader.referencing('role', frontier)) as RoleRow[];
+      frontier = roles.filter((r) => !giving.has(r.id) && (r.permissionIds.some((p) => giving.has(p)) || r.includedRoleIds.some((i) => giving.has(i)))).map((r) => r.id);
+      for (const r of frontier) giving.add(r);
+    }
+    const assignments = ((await reader.referencing('assignment', [...giving])) as AssignmentRow[]).filter((a) => giving.has(a.resource_id));
+    let units = assignments.filter((a) => a.assignee_type === 'orgUnit').map((a) => a.assignee_id);
+    for (const a of assignments) if (a.assignee_type !== 'orgUnit') candidates.add(a.assignee_id);
+    const seenUnits = new Set<string>();
+    for (let depth = 0; units.length > 0 && depth < MAX_DEPTH; depth += 1) {
+      units = units.filter((u) => !seenUnits.has(u));
+      for (const u of units) seenUnits.add(u);
+      for (const i of (await reader.referencing('identity', units)) as IdentityRow[]) if (i.org_unit_id !== null && seenUnits.has(i.org_unit_id)) candidates.add(i.id);
+      units = ((await reader.referencing('unit', units)) as UnitRow[]).filter((u) => u.parent_id !== null && seenUnits.has(u.parent_id)).map((u) => u.id);
+    }
+    for (const a of (await reader.referencing('account', [permissionId])) as AccountRow[]) if (a.identity_id !== null) candidates.add(a.identity_id);
+    return candidates;
+  }
+}
+
+const FACT_ENTITY_NAMES = ['org_unit', 'orgUnit', 'org-unit', 'unit', 'identity', 'application', 'permission', 'role', 'assignment', 'account'];
+
+/** Reads facts valid at one revision into a {@link HistoricalFacts}. */
+class FactReader {
+  constructor(
+    private readonly store: Store,
+    private readonly tenantId: string,
+    private readonly revision: number,
+    private readonly facts: HistoricalFacts,
+  ) {}
+
+  /** The facts with these ids (those not read yet), valid at the revision. */
+  async byId(entity: FactEntity, ids: Iterable<string | null>): Promise<FactRow[]> {
+    const wanted = [...new Set([...ids].filter((id): id is string => id !== null && !this.facts.has(entity, id)))];
+    const out: FactRow[] = [];
+    const db = this.store.read(this.tenantId).db;
+    for (let i = 0; i < wanted.length; i += IN_CHUNK) {
+      const rows = await db
+        .selectFrom('access_facts')
+        .select('data')
+        .where('tenant_id', '=', this.tenantId)
+        .where('entity', '=', entity)
+        .where('entity_id', 'in', wanted.slice(i, i + IN_CHUNK))
+        .where('from_rev', '<=', this.revision)
+        .where((eb) => eb.or([eb('to_rev', 'is', null), eb('to_rev', '>', this.revision)]))
+        .execute();
+      for (const r of rows) out.push(this.keep(entity, r.data));
+    }
+    return out;
+  }
+
+  /** The facts of a kind that refer to any of the ids, valid at the revision. */
+  async referencing(entity: FactEntity, refIds: readonly string[]): Promise<FactRow[]> {
+    const out = new Map<string, FactRow>();
+    const db = this.store.read(this.tenantId).db;
+    const refs = [...new Set(refIds)];
+    for (let i = 0; i < refs.length; i += IN_CHUNK) {
+      const rows = await db
+        .selectFrom('access_fact_refs as r')
+        .innerJoin('access_facts as f', (j) =>
+          j.onRef('f.tenant_id', '=', 'r.tenant_id').onRef('f.entity', '=', 'r.entity').onRef('f.entity_id', '=', 'r.entity_id').onRef('f.from_rev', '=', 'r.from_rev'),
+        )
+        .select(['f.entity_id', 'f.data'])
+        .where('r.tenant_id', '=', this.tenantId)
+        .where('r.entity', '=', entity)
+        .where('r.ref_id', 'in', refs.slice(i, i + IN_CHUNK))
+        .where('r.from_rev', '<=', this.revision)
+        .where((eb) => eb.or([eb('f.to_rev', 'is', null), eb('f.to_rev', '>', this.revision)]))
+        .execute();
+      for (const r of rows) if (!out.has(r.entity_id)) out.set(r.entity_id, this.keep(entity, r.data));
+    }
+    return [...out.values()];
+  }
+
+  /** The units and their ancestors up to the root; returns every unit id of the chains. */
+  async unitChains(unitIds: Iterable<string | null>): Promise<string[]> {
+    const chain = new Set<string>();
+    let next = [...unitIds].filter((u): u is string => u !== null);
+    for (let depth = 0; next.length > 0 && depth < MAX_DEPTH; depth += 1) {
+      for (const u of next) chain.add(u);
+      const missing = next.filter((u) => !this.facts.has('unit', u));
+      await this.byId('unit', missing);
+      next = next
+        .map((u) => (this.facts.rows.get('unit')!.get(u) as UnitRow | undefined)?.parent_id ?? null)
+        .filter((p): p is string => p !== null && !chain.has(p));
+    }
+    return [...chain];
+  }
+
+  /** Roles (with the roles they include, transitively), permissions and their applications. */
+  async catalog(resources: Iterable<string>): Promise<void> {
+    let roles: string[] = [];
+    const perms: string[] = [];
+    for (const key of resources) {
+      const [type, id] = key.split('\u0000') as [string, string];
+      if (type === 'role') roles.push(id);
+      else perms.push(id);
+    }
+    for (let depth = 0; roles.length > 0 && depth < MAX_DEPTH; depth += 1) {
+      const loaded = (await this.byId('role', roles)) as RoleRow[];
+      for (const r of loaded) perms.push(...r.permissionIds);
+      roles = loaded.flatMap((r) => r.includedRoleIds).filter((id) => !this.facts.has('role', id));
+    }
+    const loadedPerms = await this.byId('permission', perms);
+    await this.byId('application', (loadedPerms as { application_id: string }[]).map((p) => p.application_id));
+  }
+
+  private keep(entity: FactEntity, data: string): FactRow {
+    const row = JSON.parse(data) as FactRow;
+    this.facts.rows.get(entity)!.set(row.id, row);
+    return row;
+  }
+}
