@@ -17,7 +17,7 @@ import { resolveSecretKey } from './secret-key.ts';
 import { openConfiguredStore } from './configured-store.ts';
 import { createImportWorker } from './jobs/import-worker.ts';
 import type { Store } from './store/store.ts';
-import { CONSOLE_DIR } from './install-dir.ts';
+import { CONSOLE_DIR } from './domain/install-dir.ts';
 import { CONSOLE_PATH, DOCS_PATH, consoleInstalled } from './api/routes/front-door.ts';
 
 export interface RunningServer {

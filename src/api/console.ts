@@ -16,7 +16,7 @@ import type { FastifyReply } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import type { App } from './deps.ts';
 import { PUBLIC } from './route-auth.ts';
-import { CONSOLE_DIR } from '../install-dir.ts';
+import { CONSOLE_DIR } from '../domain/install-dir.ts';
 
 export const CONSOLE_PREFIX = '/console';
 

@@ -12,12 +12,12 @@
  *   from the schema (its own `examples`, `default`, `enum`, formats, then realistic values
  *   by field name), never the bare type name.
  */
-import { readFileSync } from 'node:fs';
 import type { RouteOptions } from 'fastify';
+import { PRODUCT_VERSION } from '../domain/product.ts';
 import { routeAuthOf, type RouteAuth } from './route-auth.ts';
 
-/** The product's version, from package.json (shown by /docs and `info.version`). */
-export const PRODUCT_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The product's version (shown by /docs and `info.version`). */
+export { PRODUCT_VERSION };
 
 interface TagInfo {
   name: string;
@@ -36,12 +36,14 @@ const NATIVE_TAGS: TagInfo[] = [
   { name: 'Approvals', description: "The caller's pending approval steps" },
   { name: 'Approval policies', description: 'Who approves what' },
   { name: 'Personnel events', description: 'Onboarding, offboarding, role transitions and leaves of absence' },
+  { name: 'Access reviews', description: 'Certification campaigns: reviewers confirm or revoke what people hold, with reports for auditors' },
   { name: 'Separation of duties', description: 'Policies of permissions no one may hold together, and their violations' },
   { name: 'Imports', description: 'Account imports from connected applications: staging, review, approval' },
   { name: 'Audit', description: 'The audit trail and its checkpoints' },
   { name: 'Exports', description: 'Bulk exports as NDJSON, CSV or JSON' },
   { name: 'Event delivery', description: 'Sinks that receive the audit trail (SIEM)' },
   { name: 'Credentials', description: 'The caller, API keys, OAuth 2.0 clients and application keys' },
+  { name: 'Sessions', description: 'Console sign-in: sessions from an API key, a local password or an OIDC provider' },
   { name: 'Settings', description: "The tenant's settings" },
   { name: 'OAuth 2.0', description: 'Token, introspection and revocation endpoints, and the discovery documents' },
   { name: 'Operations', description: 'Liveness and readiness probes' },

@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RIGHTS } from '../../src/domain/rights.ts';
 import { openStore } from '../../src/store/open.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
-import { CONSOLE_DIR } from '../../src/install-dir.ts';
+import { CONSOLE_DIR } from '../../src/domain/install-dir.ts';
 import { consoleInstalled } from '../../src/api/routes/front-door.ts';
 import { join, resolve } from 'node:path';
 import { killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';

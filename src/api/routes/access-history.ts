@@ -79,7 +79,7 @@ export function registerAccessHistoryRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: 'What an identity held at a past instant (identity=…), or who held a permission then (permission=…, cursor-paged), each with why as it was then',
         querystring: Type.Object({
           at: Instant,
@@ -112,7 +112,7 @@ export function registerAccessHistoryRoutes(app: App, deps: RouteDeps): void {
     {
       config: needs('read-permissions-any-application'),
       schema: {
-        tags: ['access'],
+        tags: ['Access'],
         summary: "Every change of an identity's effective access in a window, with the audit events behind each",
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
         querystring: Type.Object({ from: Type.Optional(Instant), to: Type.Optional(Instant), space: Type.Optional(Space) }),

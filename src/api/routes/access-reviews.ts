@@ -35,7 +35,7 @@ import { AUTHENTICATED, needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, ListQuery, Nullable, PageOf, Written } from '../schemas.ts';
 import { DateTime, Id, NullableDateTime } from './access-schemas.ts';
 
-const tags = ['access reviews'];
+const tags = ['Access reviews'];
 const literals = <T extends string>(values: readonly T[], description?: string) => Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
 const Risk = literals(['low', 'medium', 'high', 'critical']);
 const Comment = Type.String({ maxLength: 2000 });

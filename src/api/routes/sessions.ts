@@ -16,7 +16,7 @@ import { clearOidcCookie, clearSessionCookie, cookieOf, cookieSessionOf, OIDC_CO
 import { IdParams, Nullable, Timestamp } from '../schemas.ts';
 import { Me, meOf } from './me.ts';
 
-const TAGS = ['sessions'];
+const TAGS = ['Sessions'];
 
 const Methods = Type.Object({
   apiKey: Type.Boolean(),
