@@ -99,6 +99,9 @@ export function defaultErrorStatuses(route: Pick<RouteOptions, 'method' | 'url' 
   // Authenticated routes also refuse unknown query parameters and text that is not valid.
   if (authenticated || schema.body || schema.querystring || schema.params || schema.headers) statuses.add(400);
   if (authenticated || auth?.kind === 'client') statuses.add(401).add(429);
+  // A console session cookie: 401 without a valid one; a write without its CSRF token is 403.
+  if (auth?.kind === 'session') statuses.add(400).add(401).add(429);
+  if (auth?.kind === 'session' && write) statuses.add(403);
   // Routes open to any caller refuse in the service what is not the caller's (a colleague's assignment).
   if (auth?.kind === 'rights' || (authenticated && (schema.params || schema.body))) statuses.add(403);
   if (/[:*]/.test(route.url)) statuses.add(404);

@@ -7,6 +7,8 @@
  *   json:   {"level":30,"time":...,"reqId":"...","method":"GET","url":"/api/v1/identities?limit=5","statusCode":200,"responseTime":3.1,"msg":"GET /api/v1/identities?limit=5 200 3.1 ms"}
  *
  * Health probes and metrics scrapes (/livez, /readyz, /metrics) are logged at debug only.
+ * At debug a request is also logged when it arrives (`incoming request`), so one that never
+ * ends can be found.
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import pinoPretty from 'pino-pretty';
@@ -42,6 +44,11 @@ const PROBES = new Set(['/livez', '/readyz', '/metrics']);
 export function registerRequestLog(app: FastifyInstance, level: string | undefined): void {
   if (!level || level === 'silent') return;
   const probesLogged = level === 'debug' || level === 'trace';
+  if (probesLogged) {
+    app.addHook('onRequest', async (request) => {
+      request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+    });
+  }
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     const probe = route !== undefined && PROBES.has(route);

@@ -190,8 +190,8 @@ describe.each(crashBackends)('crash safety on %s', PROCESS_TIMEOUT, (backend) =>
 
 describe('graceful shutdown', PROCESS_TIMEOUT, () => {
   it('finishes a request in flight on SIGTERM, refuses new ones, and exits 0', async () => {
-    // Logging at info shows on stdout when the request has arrived (its headers are parsed).
-    const server = await startServer({ GRANTORY_DATA_DIR: dataDir('shutdown'), GRANTORY_BOOTSTRAP_ADMIN_KEY: CHOSEN_KEY, GRANTORY_LOG_LEVEL: 'info' });
+    // Logging at debug shows on stdout when the request has arrived (its headers are parsed).
+    const server = await startServer({ GRANTORY_DATA_DIR: dataDir('shutdown'), GRANTORY_BOOTSTRAP_ADMIN_KEY: CHOSEN_KEY, GRANTORY_LOG_LEVEL: 'debug', GRANTORY_LOG_FORMAT: 'json' });
     const body = JSON.stringify({ name: 'in flight during shutdown' });
     const response = new Promise<{ status: number; body: string }>((resolveResponse, reject) => {
       const req = httpRequest(`${server.url}/api/v1/api-keys`, {

@@ -145,7 +145,7 @@ describe('slow clients', PROCESS_TIMEOUT, () => {
 
 describe('shutdown with a stuck client', PROCESS_TIMEOUT, () => {
   it('exits 0 within the grace period although a request is still arriving', async () => {
-    const server = await serve({ GRANTORY_HEADERS_TIMEOUT: '60', GRANTORY_REQUEST_TIMEOUT: '600', GRANTORY_SHUTDOWN_GRACE: '1', GRANTORY_LOG_LEVEL: 'info' });
+    const server = await serve({ GRANTORY_HEADERS_TIMEOUT: '60', GRANTORY_REQUEST_TIMEOUT: '600', GRANTORY_SHUTDOWN_GRACE: '1', GRANTORY_LOG_LEVEL: 'debug', GRANTORY_LOG_FORMAT: 'json' });
     const client = await open(server);
     client.socket.write(`POST /api/v1/api-keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
     trickle(client, ' ', 100);

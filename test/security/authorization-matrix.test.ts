@@ -23,6 +23,7 @@ import type { Right } from '../../src/domain/rights.ts';
 import { routeTableOf } from '../../src/api/app.ts';
 import type { RouteTableEntry } from '../../src/api/route-auth.ts';
 import { createTestApp } from '../support/harness.ts';
+import { CX_APPLICATION_PERMISSION_OFFSET } from '../../src/api/compat/checkmarx/catalog.ts';
 import { multipartBody } from '../support/imports.ts';
 import {
   apiKeyFor,
@@ -34,7 +35,9 @@ import {
   createOtherTenant,
 } from '../support/security-fixtures.ts';
 
-const t = await createTestApp();
+// Every route is asked several times with the administrator's key: the per-credential rate
+// limit (its own tests: test/security/rate-limit.test.ts) would answer 429 long before the end.
+const t = await createTestApp({ rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 60, authFailuresPerIp: 30 } });
 afterAll(async () => t.close());
 
 const applicationId = await createApplication(t.store, t.tenantId, 'matrix-app');
@@ -378,7 +381,10 @@ const MATRIX: Record<string, Row> = {
   'GET /api/identities': { request: fixed(`/api/identities`) },
   'GET /api/identities/:id': { tenantObject: true, identityTarget: (id) => ({ url: `/api/identities/${id}` }) },
   'GET /api/permission': { request: fixed(`/api/permission`) },
-  'GET /api/permission/myapplication': { request: fixed(`/api/permission/myapplication`) },
+  // The matrix's keys are bound to no application, which the service refuses (403; covered by
+  // test/compat/coreone.test.ts): an invalid context type is answered 400 once the caller has
+  // passed the route's rights, which is what this row is about.
+  'GET /api/permission/myapplication': { request: fixed(`/api/permission/myapplication?contextType=Nonsense&contextObjectIdentifier=1`) },
   'GET /api/v1/access/at': { request: fixed(`/api/v1/access/at?at=${new Date().toISOString()}&identity=nobody`) },
   'GET /api/v1/access/drift': { request: fixed(`/api/v1/access/drift`) },
   'GET /api/v1/access/explain': { request: fixed(`/api/v1/access/explain`) },
@@ -414,7 +420,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/roles': { request: fixed(`/api/v1/roles`) },
   'GET /api/v1/roles/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/roles/${(await role()).id}` }) },
   'GET /cxrestapi/auth/Permissions': { request: fixed(`/cxrestapi/auth/Permissions`) },
-  'GET /cxrestapi/auth/Permissions/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Permissions/${(await permission()).number}` }) },
+  'GET /cxrestapi/auth/Permissions/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Permissions/${(await permission()).number + CX_APPLICATION_PERMISSION_OFFSET}` }) },
   'GET /cxrestapi/auth/Roles': { request: fixed(`/cxrestapi/auth/Roles`) },
   'GET /cxrestapi/auth/Roles/:id': { tenantObject: true, request: async () => ({ url: `/cxrestapi/auth/Roles/${(await role()).number}` }) },
   'GET /cxrestapi/auth/ServiceProviders': { request: fixed(`/cxrestapi/auth/ServiceProviders`) },

@@ -4,6 +4,7 @@
  * with an unsafe method must carry in `X-CSRF-Token`. Sessions can be listed and ended.
  */
 import { Type } from '@sinclair/typebox';
+import { errorResponses } from '../error-responses.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { csrfTokenOf, OIDC_START_PATH, endSession, listSessions, noSession, SignInRefused, signIn, type OpenedSession } from '../../services/credentials/index.ts';
@@ -71,7 +72,7 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
     '/sessions/methods',
     {
       config: PUBLIC,
-      schema: { tags: TAGS, summary: 'How one may sign in to the console', security: [], response: { 200: Methods } },
+      schema: { tags: TAGS, summary: 'How one may sign in to the console', security: [], response: { 200: Methods, ...errorResponses(400) } },
     },
     async () => ({ apiKey: true, password: true, oidc: services.consoleOidc ? { enabled: true, startUrl: OIDC_START_PATH } : { enabled: false, startUrl: null } }),
   );
@@ -88,7 +89,7 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
           'message whether or not the user exists; a locked identity: 401 with Retry-After.',
         security: [],
         body: SignIn,
-        response: { 201: SessionBody },
+        response: { 201: SessionBody, ...errorResponses(401, 429) },
       },
     },
     async (request, reply) => {
@@ -120,7 +121,7 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
         description: '404 when no console OIDC provider is configured. `returnTo`: a path of this server to land on after sign-in (default /console/).',
         security: [],
         querystring: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 1000 })) }),
-        response: { 302: Type.Null() },
+        response: { 302: Type.Null(), ...errorResponses(404) },
       },
     },
     async (request, reply) => {
@@ -148,7 +149,7 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
           session_state: Type.Optional(Type.String({ maxLength: 512 })),
           iss: Type.Optional(Type.String({ maxLength: 1000 })),
         }),
-        response: { 302: Type.Null() },
+        response: { 302: Type.Null(), ...errorResponses(401, 404) },
       },
     },
     async (request, reply) => {

@@ -4603,6 +4603,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getSessions: {
@@ -4768,6 +4777,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds the size limit (payload_too_large) */
             413: {
                 headers: {
@@ -4779,6 +4797,15 @@ export interface operations {
             };
             /** @description The body is not in a supported media type (unsupported_media_type) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4815,6 +4842,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getSessionsOidcCallback: {
@@ -4842,6 +4878,24 @@ export interface operations {
             };
             /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4911,6 +4965,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteSessionsCurrent: {
@@ -4938,6 +5019,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds the size limit (payload_too_large) */
             413: {
                 headers: {
@@ -4949,6 +5048,15 @@ export interface operations {
             };
             /** @description The body is not in a supported media type (unsupported_media_type) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -27636,6 +27744,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description The object does not exist in the caller’s tenant (not_found); the Checkmarx error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status × 100 + an index per code */
+                        messageCode: number;
+                        messageDetails: string;
+                        /** @description Grantory's stable error code */
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
             /** @description The requested representation is not available (not_acceptable); the Checkmarx error body */
             406: {
                 headers: {
@@ -27909,6 +28036,25 @@ export interface operations {
             };
             /** @description The caller lacks the right (forbidden); the Checkmarx error body */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status × 100 + an index per code */
+                        messageCode: number;
+                        messageDetails: string;
+                        /** @description Grantory's stable error code */
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); the Checkmarx error body */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -28871,6 +29017,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description The object does not exist in the caller’s tenant (not_found); the Checkmarx error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status × 100 + an index per code */
+                        messageCode: number;
+                        messageDetails: string;
+                        /** @description Grantory's stable error code */
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
             /** @description The requested representation is not available (not_acceptable); the Checkmarx error body */
             406: {
                 headers: {
@@ -29153,6 +29318,25 @@ export interface operations {
             };
             /** @description The caller lacks the right (forbidden); the Checkmarx error body */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status × 100 + an index per code */
+                        messageCode: number;
+                        messageDetails: string;
+                        /** @description Grantory's stable error code */
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); the Checkmarx error body */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -30152,6 +30336,25 @@ export interface operations {
             };
             /** @description The caller lacks the right (forbidden); the Checkmarx error body */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description HTTP status × 100 + an index per code */
+                        messageCode: number;
+                        messageDetails: string;
+                        /** @description Grantory's stable error code */
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); the Checkmarx error body */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -31873,6 +32076,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request cannot be carried out, or its Idempotency-Key was used with another request */
             422: {
                 headers: {
@@ -31970,6 +32182,15 @@ export interface operations {
             };
             /** @description The caller lacks the right (forbidden) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -32097,6 +32318,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The object does not exist in the caller’s tenant (not_found); Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Too many requests (rate_limited); see Retry-After; Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
             429: {
                 headers: {
@@ -32190,6 +32418,13 @@ export interface operations {
             };
             /** @description The caller lacks the right (forbidden); Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -32291,6 +32526,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The object does not exist in the caller’s tenant (not_found); Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Too many requests (rate_limited); see Retry-After; Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
             429: {
                 headers: {
@@ -32379,6 +32621,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The object does not exist in the caller’s tenant (not_found); Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Too many requests (rate_limited); see Retry-After; Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
             429: {
                 headers: {
@@ -32454,6 +32703,13 @@ export interface operations {
             };
             /** @description The caller lacks the right (forbidden); Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -34179,6 +34435,24 @@ export interface operations {
             };
             /** @description No, malformed, unknown or expired credentials (unauthenticated); the Permission Assist error body */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description validation_error, unauthorized, forbidden, not_found, conflict, unprocessable_entity, ... */
+                        error: string;
+                        message: string;
+                        correlationId: string;
+                        errors: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); the Permission Assist error body */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -127,6 +127,8 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
     statusOf: (status) => (status === 400 || BODYLESS_STATUSES.includes(status) ? status : null),
     bodyOf: (status) => (status === 400 ? CelonisBadRequest : null),
     description: 'Celonis answers 400 with {frontendErrorKey, errorInformation} and other errors with no body',
+    // 404: the profile turned off for the tenant (profile-switch.ts).
+    always: [404],
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const { unexpected } = toAppError(error);

@@ -32,7 +32,7 @@ const versionOf = (request: FastifyRequest): CxVersion => versions.get(request) 
 export async function registerCheckmarxProfile(app: App, deps: RouteDeps): Promise<void> {
   await app.register(
     async (cx) => {
-      declareVendorErrors(cx, { statusOf: (status) => status, bodyOf: () => CxErrorBody, description: 'the Checkmarx error body', always: [406] });
+      declareVendorErrors(cx, { statusOf: (status) => status, bodyOf: () => CxErrorBody, description: 'the Checkmarx error body', always: [404, 406] });
 
       // Bodies: JSON, optionally with `;v=<version>`; an unsupported version is a 415.
       const json = cx.getDefaultJsonParser('error', 'error');

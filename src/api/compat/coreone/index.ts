@@ -12,6 +12,7 @@ import { provisionedPermissions, type ProvisionedQuery } from '../../../services
 import { actorOf } from '../../request-context.ts';
 import { needs } from '../../route-auth.ts';
 import { gateProfile } from '../profile-switch.ts';
+import { errorResponses } from '../../error-responses.ts';
 
 const Query = Type.Object({
   contextType: Type.Optional(Type.String({ maxLength: 50, description: 'User or OrganizationUnit' })),
@@ -50,7 +51,8 @@ export function registerCoreOneRoutes(app: App, deps: RouteDeps): void {
         tags: ['CoreOne profile'],
         summary: 'Provisioned permissions of any application, by context or by holder',
         querystring: Query,
-        response: { 200: Type.Array(Row) },
+        // 404: the profile turned off for the tenant (profile-switch.ts).
+        response: { 200: Type.Array(Row), ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -66,7 +68,8 @@ export function registerCoreOneRoutes(app: App, deps: RouteDeps): void {
         tags: ['CoreOne profile'],
         summary: "Provisioned permissions of the calling client's application, by context or by holder",
         querystring: Type.Omit(Query, ['application']),
-        response: { 200: Type.Array(Row) },
+        // 404: the profile turned off for the tenant (profile-switch.ts).
+        response: { 200: Type.Array(Row), ...errorResponses(404) },
       },
     },
     async (request) => {

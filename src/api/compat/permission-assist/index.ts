@@ -45,7 +45,7 @@ export async function registerPermissionAssist(app: App, deps: RouteDeps): Promi
   const sd = deps.services.deps;
 
   // The vendor's error body for everything in this scope (validation, auth, services).
-  declareVendorErrors(app, { statusOf: paStatusOf, bodyOf: () => PaErrorBody, description: 'the Permission Assist error body' });
+  declareVendorErrors(app, { statusOf: paStatusOf, bodyOf: () => PaErrorBody, description: 'the Permission Assist error body', always: [403] }); // 403: the profile turned off (profile-switch.ts)
   app.setErrorHandler(async (error, request, reply) => {
     const { appError, unexpected } = toAppError(error);
     if (unexpected) request.log.error({ err: error }, 'unexpected error');
