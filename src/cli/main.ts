@@ -26,6 +26,7 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerOpenApiCommand } from './commands/openapi.ts';
 import { registerServeCommands } from './commands/serve.ts';
+import { CLIENT_COMMAND_NAMES, CLIENT_GROUPS, CHECK_COMMAND } from './client/commands.ts';
 
 const COMMAND_GROUPS: ((program: Command, context: CommandContext) => void)[] = [
   registerServeCommands,
@@ -45,8 +46,35 @@ const pathOf = (command: Command): string => (command.parent ? `${pathOf(command
 
 const flagsOf = (options: readonly Option[]): string => options.map((o) => o.long ?? o.short).join(', ');
 
+/**
+ * The client commands (src/cli/client) are built only when one of them runs, from the API's
+ * operations; otherwise their groups are listed by name (for `grantory --help`).
+ */
+const CLIENT_SUMMARIES: [string, string][] = [
+  ...CLIENT_GROUPS.map((g): [string, string] => [g.name, g.description]),
+  [CHECK_COMMAND.name, CHECK_COMMAND.description ?? ''],
+  ['login', 'save a server and credential as a connection profile'],
+  ['logout', 'remove a connection profile'],
+  ['profiles', 'list the saved connection profiles'],
+  ['api', 'call any route of the API'],
+  ['completion', 'print a shell completion script (bash, zsh, fish)'],
+];
+
+function registerClientSummaries(program: Command): void {
+  for (const [name, description] of CLIENT_SUMMARIES) {
+    if (!program.commands.some((c) => c.name() === name)) program.command(name).description(description);
+  }
+}
+
+/** Whether these arguments run (or ask help of) a client command. */
+export const needsClientCommands = (argv: string[]): boolean => {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const first = words[0] === 'help' ? words[1] : words[0];
+  return first !== undefined && CLIENT_COMMAND_NAMES.includes(first);
+};
+
 /** The program and its commands; every action reports its exit code through `finish`. */
-export function createProgram(context: CommandContext): Command {
+export function createProgram(context: CommandContext, registerClient?: (program: Command, context: CommandContext) => void): Command {
   const program = new Command('grantory')
     .description('Grantory: self-hosted access governance — who has access to what, why, and since when')
     .version(PRODUCT_VERSION, '-V, --version', 'print the version')
@@ -54,6 +82,8 @@ export function createProgram(context: CommandContext): Command {
     .addHelpText('after', SETTINGS_HELP)
     .showSuggestionAfterError();
   for (const register of COMMAND_GROUPS) register(program, context);
+  if (registerClient) registerClient(program, context);
+  else registerClientSummaries(program);
   configureErrors(program, context.io);
   return program;
 }
@@ -83,10 +113,11 @@ const TOP_LEVEL_FLAGS = new Set(['-h', '--help', '-V', '--version']);
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let exitCode = 0;
-  const program = createProgram({ io, finish: (code) => (exitCode = code) });
   // No command (or only settings flags) means `serve`.
   const first = argv[0];
   const args = first === undefined || (first.startsWith('-') && !TOP_LEVEL_FLAGS.has(first)) ? ['serve', ...argv] : argv;
+  const registerClient = needsClientCommands(args) ? (await import('./client/register.ts')).registerClientCommands : undefined;
+  const program = createProgram({ io, finish: (code) => (exitCode = code) }, registerClient);
   try {
     await program.parseAsync(args, { from: 'user' });
     return exitCode;

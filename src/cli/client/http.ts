@@ -1,0 +1,123 @@
+/**
+ * The client commands' HTTP calls: the credential on every request (an API key, or a token got
+ * once per run from POST /oauth/token for an OAuth client), and API errors turned into one
+ * readable line plus the problem's field errors, with the exit code for its status.
+ */
+import { CliFailure, EXIT, exitCodeOf } from './exit-codes.ts';
+import type { Connection } from './profiles.ts';
+
+export interface RequestOptions {
+  method: string;
+  /** Path with its parameters filled in, e.g. /api/v1/identities/abc. */
+  path: string;
+  query?: Record<string, string | string[]>;
+  body?: unknown;
+  /** A body sent as it is (multipart uploads). */
+  rawBody?: BodyInit;
+  accept?: string;
+  headers?: Record<string, string>;
+}
+
+interface ProblemLike {
+  title?: string;
+  detail?: string;
+  code?: string;
+  status?: number;
+  requestId?: string;
+  errors?: { field?: string; message?: string }[];
+}
+
+const USER_AGENT = 'grantory-cli';
+
+/** One line for a problem detail, then its field errors. */
+export function problemFailure(status: number, text: string, contentType: string): CliFailure {
+  let problem: ProblemLike | undefined;
+  if (/json/.test(contentType)) {
+    try {
+      problem = JSON.parse(text) as ProblemLike;
+    } catch {
+      problem = undefined;
+    }
+  }
+  if (!problem || typeof problem !== 'object') {
+    const snippet = text.trim().split('\n')[0]?.slice(0, 200);
+    return new CliFailure(`the server answered ${status}${snippet ? `: ${snippet}` : ''}`, exitCodeOf(status));
+  }
+  const what = problem.detail && problem.detail !== problem.title ? `${problem.title ? `${problem.title}: ` : ''}${problem.detail}` : (problem.title ?? `HTTP ${status}`);
+  const details = (problem.errors ?? []).map((e) => `${e.field ?? '(body)'}: ${e.message ?? 'is not valid'}`);
+  if (problem.requestId) details.push(`request id: ${problem.requestId}`);
+  return new CliFailure(`${what} (${status}${problem.code ? ` ${problem.code}` : ''})`, exitCodeOf(status), details);
+}
+
+export class ApiClient {
+  private token: string | undefined;
+
+  constructor(
+    readonly connection: Connection,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  private async authorization(): Promise<string> {
+    const credential = this.connection.credential;
+    if ('apiKey' in credential) return `Bearer ${credential.apiKey}`;
+    if (!this.token) {
+      const response = await this.send(`${this.connection.url}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(credential.clientId)}:${encodeURIComponent(credential.clientSecret)}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'user-agent': USER_AGENT,
+        },
+        body: 'grant_type=client_credentials',
+      });
+      const text = await response.text();
+      if (!response.ok) {
+        const failure = problemFailure(response.status, text, response.headers.get('content-type') ?? '');
+        throw new CliFailure(`cannot get a token for client ${credential.clientId}: ${failure.message}`, failure.exitCode, failure.details);
+      }
+      this.token = (JSON.parse(text) as { access_token: string }).access_token;
+    }
+    return `Bearer ${this.token}`;
+  }
+
+  private async send(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await this.fetchImpl(url, init);
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliFailure(`cannot reach ${this.connection.url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, EXIT.server, [`the server comes from ${this.connection.source}`]);
+    }
+  }
+
+  url(path: string, query: Record<string, string | string[]> = {}): string {
+    const url = new URL(`${this.connection.url}${path}`);
+    for (const [name, value] of Object.entries(query)) for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(name, one);
+    return url.toString();
+  }
+
+  /** Sends the request; an answer that is not 2xx throws a CliFailure. */
+  async request(options: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { authorization: await this.authorization(), accept: options.accept ?? 'application/json', 'user-agent': USER_AGENT, ...options.headers };
+    let body: BodyInit | undefined = options.rawBody;
+    if (body === undefined && options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await this.send(this.url(options.path, options.query), { method: options.method, headers, body });
+    if (!response.ok) throw problemFailure(response.status, await response.text(), response.headers.get('content-type') ?? '');
+    return response;
+  }
+
+  /** The JSON answer (undefined for 204). */
+  async json<T = unknown>(options: RequestOptions): Promise<T> {
+    const response = await this.request(options);
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliFailure(`the server's answer to ${options.method} ${options.path} is not JSON`, EXIT.server);
+    }
+  }
+}
