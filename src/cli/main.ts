@@ -10,9 +10,11 @@
  *   grantory openapi [--out FILE | --check FILE]
  *   grantory demo [--seed N] [--identities N]
  *   grantory help [command], grantory <command> --help, grantory --version
+ *   grantory login | identities | applications | ... | check | completion   (client commands, src/cli/client)
  *
  * `--help` prints help and does nothing else. Exit codes: 0 success, 1 failure (e.g. a broken
- * audit chain), 2 bad configuration or usage.
+ * audit chain), 2 bad configuration or usage; the client commands add 3 not found, 4 forbidden,
+ * 5 conflict, 6 server or network (src/cli/client/exit-codes.ts).
  *
  * A new command group is a module in commands/ exporting `registerXCommands(program, context)`,
  * listed in COMMAND_GROUPS.

@@ -33,7 +33,7 @@ afterAll(async () => {
   dir.remove();
 });
 
-const COMMANDS = [[], ['serve'], ['migrate'], ['audit'], ['audit', 'verify'], ['audit', 'checkpoint'], ['keys'], ['keys', 'rotate'], ['openapi'], ['demo']];
+const COMMANDS = [[], ['serve'], ['migrate'], ['audit'], ['audit', 'verify'], ['audit', 'checkpoint'], ['audit', 'list'], ['keys'], ['keys', 'rotate'], ['openapi'], ['demo'], ['identities'], ['identities', 'list'], ['check'], ['login'], ['imports', 'watch'], ['completion']];
 
 describe('grantory --help', PROCESS_TIMEOUT, () => {
   it.concurrent.each(COMMANDS.map((command) => ({ command, name: ['grantory', ...command].join(' ') })))('$name --help prints help and does nothing else', async ({ command, name }) => {

@@ -224,7 +224,8 @@ describe('shell completion', PROCESS_TIMEOUT, () => {
     expect(complete('grantory ide')).toBe('identities');
     expect(complete('grantory identities l').split(' ')).toEqual(['list']);
     expect(complete('grantory identities list --st').split(' ')).toEqual(['--status']);
-    expect(complete('grantory identities list -o ')).toBe('table json ndjson csv yaml');
+    expect(complete('grantory identities list -o ""')).toBe('table json ndjson csv yaml');
+    expect(complete('grantory identities list --status o')).toBe('on_leave');
     expect((await cli(['completion', 'zsh'])).stdout).toMatch(/^#compdef grantory\n/);
     const fish = (await cli(['completion', 'fish'])).stdout;
     expect(fish).toContain("complete -c grantory -n '__fish_use_subcommand' -a identities -d 'people and service accounts'");

@@ -33,7 +33,7 @@ export function parseJsonValue(raw: string, flag: string): unknown {
     }
   }
   const pairs = text.split(',').map((pair) => pair.split('='));
-  if (text && pairs.every((p) => p.length >= 2 && p[0])) return Object.fromEntries(pairs.map(([key, ...rest]) => [key.trim(), rest.join('=')]));
+  if (text && pairs.every((p) => p.length >= 2 && p[0])) return Object.fromEntries(pairs.map(([key = '', ...rest]) => [key.trim(), rest.join('=')]));
   throw new CliFailure(`${flag}: give JSON, @file, - (stdin) or key=value,key=value`, EXIT.usage);
 }
 

@@ -195,7 +195,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
     description: 'OAuth 2.0 clients (client credentials)',
     commands: [
       { name: 'list', op: 'getClients', columns: ['id', 'clientId', 'name', 'scopes'] },
-      { name: 'create', op: 'postClients', examples: ['grantory clients create --name opcon --scopes 'grantory:*''] },
+      { name: 'create', op: 'postClients', examples: ["grantory clients create --name opcon --scopes 'grantory:*'"] },
       { name: 'delete', op: 'deleteClientsById' },
     ],
   },

@@ -26,7 +26,12 @@ function bash(program: Command): string {
   const known = nodes.filter((n) => n.path.length).map((n) => `"/${n.path.join('/')}"`);
   const words = nodes.map((n) => `    "${n.path.length ? `/${n.path.join('/')}` : ''}") words=${quoteSingle([...n.command.commands.map((c) => c.name()), ...flagsOf(n.command)].join(' '))} ;;`);
   const choices = new Map<string, string>();
-  for (const n of nodes) for (const o of n.command.options) if (o.argChoices && o.long) choices.set(`/${n.path.join('/')}|${o.long}`, o.argChoices.join(' '));
+  for (const n of nodes) {
+    for (const o of n.command.options) {
+      if (!o.argChoices) continue;
+      for (const flag of [o.long, o.short]) if (flag) choices.set(`/${n.path.join('/')}|${flag}`, o.argChoices.join(' '));
+    }
+  }
   const values = [...choices].map(([key, list]) => `    "${key}") COMPREPLY=( $(compgen -W ${quoteSingle(list)} -- "$cur") ); return ;;`);
   return `# grantory completion for bash (grantory completion bash)
 _grantory() {

@@ -58,8 +58,11 @@ export function parseFields(fields: string | undefined): string[] | undefined {
   return list;
 }
 
+/** A (dotted) field of a row; a row already picked by --fields has the dotted name as its key. */
 const valueAt = (row: unknown, path: string): unknown =>
-  path.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Row)[key] : undefined), row);
+  row !== null && typeof row === 'object' && path in row
+    ? (row as Row)[path]
+    : path.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Row)[key] : undefined), row);
 
 /** The row with only the named (dotted) fields, in that order. */
 export const pick = (row: Row, fields: string[]): Row => Object.fromEntries(fields.map((f) => [f, valueAt(row, f) ?? null]));

@@ -13,31 +13,17 @@ import { CliFailure, EXIT } from './exit-codes.ts';
 import { ApiClient } from './http.ts';
 import type { FieldSpec, OperationSpec } from './operation-spec.ts';
 import { OPERATIONS } from './operations.generated.ts';
-import { FORMATS, Printer, streamSink, type OutputOptions } from './output.ts';
-import { resolveConnection, type ConnectionFlags } from './profiles.ts';
+import { addConnectionOptions, addOutputOptions, guarded, type Options } from './flags.ts';
+import { Printer, streamSink } from './output.ts';
+import { resolveConnection } from './profiles.ts';
 import { registerSessionCommands } from './session.ts';
 import { runSpecial } from './special.ts';
 
-export type Options = Record<string, unknown> & ConnectionFlags & OutputOptions & { all?: boolean; data?: string };
 
 /** Flags every client command has; an API field with one of these names is not offered as a flag. */
 const RESERVED = new Set(['url', 'apiKey', 'profile', 'output', 'fields', 'quiet', 'all', 'data', 'help', 'out']);
 
 export const specOf = (command: ClientCommand): OperationSpec => OPERATIONS[command.op];
-
-export function addConnectionOptions(command: Command): Command {
-  return command
-    .option('--url <url>', 'the server (default: GRANTORY_URL, else the profile)')
-    .option('--api-key <key>', 'API key (default: GRANTORY_API_KEY, else the profile)')
-    .option('--profile <name>', 'connection profile saved by `grantory login` (default: GRANTORY_PROFILE, else "default")');
-}
-
-export function addOutputOptions(command: Command): Command {
-  return command
-    .addOption(new Option('-o, --output <format>', 'table (default on a terminal), json (default on a pipe), ndjson, csv or yaml').choices([...FORMATS]))
-    .option('--fields <list>', 'only these fields, comma-separated (dotted for nested: assignee.id)')
-    .option('-q, --quiet', 'print only ids');
-}
 
 const placeholder = (field: FieldSpec) => (field.type === 'json' ? 'json' : field.type === 'string[]' ? 'list' : field.type === 'boolean' ? 'bool' : field.enum ? 'value' : field.type === 'string' ? 'value' : 'n');
 
@@ -133,18 +119,6 @@ async function runOperation(command: ClientCommand, args: string[], options: Opt
     await printer.one(result);
   }
   return EXIT.ok;
-}
-
-/** Runs an action and turns a CliFailure into its message on stderr and its exit code. */
-export async function guarded(context: CommandContext, action: () => Promise<number>): Promise<void> {
-  try {
-    context.finish(await action());
-  } catch (e) {
-    if (!(e instanceof CliFailure)) throw e;
-    context.io.err(`grantory: ${e.message}`);
-    for (const line of e.details) context.io.err(`  ${line}`);
-    context.finish(e.exitCode);
-  }
 }
 
 function buildCommand(parent: Command, command: ClientCommand, context: CommandContext): Command {

@@ -11,7 +11,7 @@ import { CliFailure, EXIT } from './exit-codes.ts';
 import { ApiClient } from './http.ts';
 import { Printer, streamSink } from './output.ts';
 import { configPath, DEFAULT_PROFILE, readConfig, resolveConnection, writeConfig, type Profile } from './profiles.ts';
-import { addConnectionOptions, addOutputOptions, guarded, type Options } from './register.ts';
+import { addConnectionOptions, addOutputOptions, guarded, type Options } from './flags.ts';
 
 /** A secret given as `-` is read from stdin (so it stays out of the shell history and `ps`). */
 function secretValue(value: string | undefined): string | undefined {

@@ -13,7 +13,7 @@ import { CliFailure, EXIT } from './exit-codes.ts';
 import type { ApiClient } from './http.ts';
 import type { OperationSpec } from './operation-spec.ts';
 import { Printer, streamSink } from './output.ts';
-import type { Options } from './register.ts';
+import type { Options } from './flags.ts';
 
 export interface SpecialRun {
   client: ApiClient;

@@ -79,7 +79,7 @@ async function auditCheckpoint(settings: Record<string, string>, io: Io): Promis
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerAuditCommands(program: Command, { io, finish }: CommandContext): void {
-  const audit = program.command('audit').description("the audit trail's hash chain and signed checkpoints");
+  const audit = program.command('audit').description("the audit trail: list and export over the API; verify and checkpoint on the server's database");
   withSettings(audit.command('verify').description("check the audit trail's hash chain and signed checkpoints; exit 1 when it is broken"), STORE_SETTINGS)
     .option('--checkpoints <file>', 'also check against an exported GET /api/v1/audit-checkpoints (repeatable)', collect, [] as string[])
     .action(async (options: Record<string, unknown> & { checkpoints: string[] }) => finish(await auditVerify(settingsOf(options), options.checkpoints, io)));
