@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../scripts/cli-operations.js';
 import { CHECK_COMMAND, CLIENT_GROUPS } from '../../src/cli/client/commands.ts';
+import type { OperationSpec } from '../../src/cli/client/operation-spec.ts';
 import { OPERATIONS } from '../../src/cli/client/operations.generated.ts';
 import { registerClientCommands } from '../../src/cli/client/register.ts';
 import { createProgram } from '../../src/cli/main.ts';
@@ -68,7 +69,7 @@ describe('the client commands and openapi.json', () => {
       const built = commands.find((b) => pathOf(b) === `grantory ${command.parent ? `${command.parent} ` : ''}${command.c.name}`);
       expect(built, command.c.name).toBeDefined();
       const flags = new Set(built!.options.map((o) => o.long));
-      const spec = OPERATIONS[command.c.op];
+      const spec: OperationSpec = OPERATIONS[command.c.op];
       for (const field of [...spec.query, ...(spec.body?.fields ?? [])]) {
         const flag = `--${field.name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}`;
         expect(flags.has(flag), `${pathOf(built!)} ${flag}`).toBe(true);
