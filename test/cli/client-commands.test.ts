@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,31 @@ describe('errors and exit codes', PROCESS_TIMEOUT, () => {
   });
 });
 
+describe('retries', PROCESS_TIMEOUT, () => {
+  it('a 429 with Retry-After is tried again after the wait; a 503 without one fails with 6', async () => {
+    const seen: string[] = [];
+    const fake = createHttpServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+      if (req.url === '/api/v1/me' && seen.length === 1) {
+        res.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '1' }).end(JSON.stringify({ title: 'Too many requests', status: 429, code: 'rate_limited', detail: 'slow down' }));
+      } else if (req.url === '/api/v1/me') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"fake"}');
+      } else {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('down for maintenance');
+      }
+    });
+    await new Promise<void>((resolveListen) => fake.listen(0, '127.0.0.1', () => resolveListen()));
+    const url = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
+    try {
+      expect(await cli(['api', 'GET', 'me'], { GRANTORY_URL: url, GRANTORY_API_KEY: 'k' })).toMatchObject({ code: 0, stdout: '{\n  "name": "fake"\n}\n', stderr: '' });
+      expect(seen).toEqual(['GET /api/v1/me Bearer k', 'GET /api/v1/me Bearer k']);
+      expect(await cli(['identities', 'list'], { GRANTORY_URL: url, GRANTORY_API_KEY: 'k' })).toMatchObject({ code: 6, stderr: 'grantory: the server answered 503: down for maintenance\n' });
+    } finally {
+      await new Promise<void>((resolveClose) => fake.close(() => resolveClose()));
+    }
+  });
+});
+
 describe('connection profiles', PROCESS_TIMEOUT, () => {
   it('login checks and saves the credential (mode 0600); --profile picks it; logout removes it', async () => {
     const config = join(dir.path, 'profiles');
@@ -231,5 +257,33 @@ describe('shell completion', PROCESS_TIMEOUT, () => {
     expect(fish).toContain("complete -c grantory -n '__fish_use_subcommand' -a identities -d 'people and service accounts'");
     expect(fish).toMatch(/complete -c grantory -n '__fish_seen_subcommand_from identities; and __fish_seen_subcommand_from list' -l status -x -a 'active on_leave terminated'/);
     expect(await cli(['completion', 'tcsh'])).toMatchObject({ code: 2 });
+  });
+});
+
+// Last: it edits the trail behind the server's back.
+describe('audit verify --remote', PROCESS_TIMEOUT, () => {
+  it('checks the chain and the checkpoints over the API; an edited event is found (exit 1)', async () => {
+    json(await cli(['api', 'POST', 'audit-checkpoints']));
+    const exported = join(dir.path, 'checkpoints.json');
+    writeFileSync(exported, (await cli(['api', 'GET', 'audit-checkpoints', '--query', 'limit=10'])).stdout);
+    const ok = await cli(['audit', 'verify', '--remote', '--checkpoints', exported]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^tenant default: ok, \d+ events, 2 checkpoints matched, head [0-9a-f]{64}\n$/);
+
+    const edit = "update audit_events set action = 'identity.delete' where seq = 3";
+    if (database) {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      await client.query(edit);
+      await client.end();
+    } else {
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(join(dir.path, 'data', 'grantory.db'));
+      db.prepare(edit).run();
+      db.close();
+    }
+    expect(await cli(['audit', 'verify', '--remote'])).toMatchObject({ code: 1, stdout: 'tenant default: BROKEN at event #3: event #3 was altered after it was written\n', stderr: '' });
   });
 });

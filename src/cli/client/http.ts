@@ -29,6 +29,19 @@ interface ProblemLike {
 
 const USER_AGENT = 'grantory-cli';
 
+/** A 429 or 503 with Retry-After is tried again after the wait (at most this often, each wait at most a minute). */
+const MAX_RETRIES = 5;
+const MAX_WAIT_SECONDS = 60;
+
+function retryAfterSeconds(response: Response): number | undefined {
+  if (response.status !== 429 && response.status !== 503) return undefined;
+  const header = response.headers.get('retry-after');
+  if (header === null) return undefined;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(Math.max(Math.ceil(seconds), 0), MAX_WAIT_SECONDS);
+}
+
 /** One line for a problem detail, then its field errors. */
 export function problemFailure(status: number, text: string, contentType: string): CliFailure {
   let problem: ProblemLike | undefined;
@@ -103,9 +116,16 @@ export class ApiClient {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
-    const response = await this.send(this.url(options.path, options.query), { method: options.method, headers, body });
-    if (!response.ok) throw problemFailure(response.status, await response.text(), response.headers.get('content-type') ?? '');
-    return response;
+    const url = this.url(options.path, options.query);
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await this.send(url, { method: options.method, headers, body });
+      if (response.ok) return response;
+      const text = await response.text();
+      const wait = retryAfterSeconds(response);
+      if (wait === undefined || attempt > MAX_RETRIES) throw problemFailure(response.status, text, response.headers.get('content-type') ?? '');
+      if (process.stderr.isTTY) process.stderr.write(`grantory: the server answered ${response.status}; retrying in ${wait} s\n`);
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    }
   }
 
   /** The JSON answer (undefined for 204). */

@@ -76,20 +76,31 @@ export const fillPath = (spec: OperationSpec, values: string[]): string => {
   return spec.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(values[index++] ?? ''));
 };
 
-/** One page after another while `--all`; otherwise the first page (and the next cursor on stderr). */
+/**
+ * One page after another while `--all` (the next page is asked for before the current one is
+ * written, so the server and the writing overlap); otherwise the first page, and its next
+ * cursor on stderr on a terminal.
+ */
 async function runPaged(client: ApiClient, spec: OperationSpec, path: string, query: Record<string, string | string[]>, options: Options, printer: Printer, context: CommandContext): Promise<void> {
+  type Page = { items: Record<string, unknown>[]; nextCursor: string | null };
   const writer = printer.list();
+  const fetchPage = (cursor?: string) => client.json<Page>({ method: spec.method, path, query: cursor === undefined ? pageQuery : { ...pageQuery, cursor } });
   const pageQuery = { ...query };
   if (options.all && pageQuery.limit === undefined) pageQuery.limit = String(maxLimit(spec));
+  let pending = fetchPage();
   for (;;) {
-    const page = await client.json<{ items: Record<string, unknown>[]; nextCursor: string | null }>({ method: spec.method, path, query: pageQuery });
+    const page = await pending;
+    const next = options.all && page.nextCursor ? page.nextCursor : undefined;
+    if (next !== undefined) {
+      pending = fetchPage(next);
+      // Awaited on the next turn; a failed write first must not leave it unhandled.
+      pending.catch(() => undefined);
+    }
     await writer.page(page.items);
-    if (!page.nextCursor) break;
-    if (!options.all) {
-      if (process.stderr.isTTY && !options.quiet) context.io.err(`more: --cursor ${page.nextCursor} (or --all for every page)`);
+    if (next === undefined) {
+      if (page.nextCursor && process.stderr.isTTY && !options.quiet) context.io.err(`more: --cursor ${page.nextCursor} (or --all for every page)`);
       break;
     }
-    pageQuery.cursor = page.nextCursor;
   }
   await writer.end();
 }

@@ -82,7 +82,21 @@ export function registerAuditCommands(program: Command, { io, finish }: CommandC
   const audit = program.command('audit').description("the audit trail: list and export over the API; verify and checkpoint on the server's database");
   withSettings(audit.command('verify').description("check the audit trail's hash chain and signed checkpoints; exit 1 when it is broken"), STORE_SETTINGS)
     .option('--checkpoints <file>', 'also check against an exported GET /api/v1/audit-checkpoints (repeatable)', collect, [] as string[])
-    .action(async (options: Record<string, unknown> & { checkpoints: string[] }) => finish(await auditVerify(settingsOf(options), options.checkpoints, io)));
+    .option('--remote', "check over the API (the server's export and checkpoints) instead of the database")
+    .option('--url <url>', 'with --remote: the server (default: GRANTORY_URL, else the profile)')
+    .option('--api-key <key>', 'with --remote: API key (default: GRANTORY_API_KEY, else the profile)')
+    .option('--profile <name>', 'with --remote: connection profile saved by `grantory login`')
+    .addHelpText('after', '\nExamples:\n  $ grantory audit verify --checkpoints checkpoints-2026-01.json\n  $ grantory audit verify --remote --profile prod --checkpoints checkpoints-2026-01.json\n')
+    .action(async (options: Record<string, unknown> & { checkpoints: string[]; remote?: boolean; url?: string; apiKey?: string; profile?: string }) => {
+      if (!options.remote) return finish(await auditVerify(settingsOf(options), options.checkpoints, io));
+      const files = readCheckpointFiles(options.checkpoints);
+      if (typeof files === 'string') {
+        io.err(`grantory: ${files}`);
+        return finish(2);
+      }
+      const [{ verifyRemote }, { guarded }] = await Promise.all([import('../client/audit-verify.ts'), import('../client/flags.ts')]);
+      await guarded({ io, finish }, () => verifyRemote(options, files, io));
+    });
   withSettings(audit.command('checkpoint').description("sign a checkpoint of every tenant's chain head now"), STORE_SETTINGS).action(async (options: Record<string, unknown>) =>
     finish(await auditCheckpoint(settingsOf(options), io)),
   );
