@@ -207,7 +207,9 @@ describe('imports', PROCESS_TIMEOUT, () => {
     const done = await cli(['imports', 'upload', '--application-id', app.id, '--file', `grants=${csv}`, '--watch', '--interval', '0.2']);
     expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
-    expect(JSON.parse(done.stdout)).toMatchObject({ status: 'Finished', applicationId: app.id });
+    const finished = JSON.parse(done.stdout) as Json;
+    expect(finished).toMatchObject({ status: 'Finished', applicationId: app.id });
+    expect(await cli(['imports', 'watch', finished.id, '--fields', 'status', '-o', 'csv'])).toEqual({ code: 0, signal: null, stdout: 'status\nFinished\n', stderr: '' });
 
     const bad = join(dir.path, 'bad.csv');
     writeFileSync(bad, 'wrong,header\n1,2\n');
@@ -234,6 +236,10 @@ describe('on a terminal', PROCESS_TIMEOUT, () => {
     expect(plain.output).toMatch(/^id\s+username\s+displayName\s+email\s+type\s+status\r?\n\S+\s+tabled\s+Tab Led\s+employee\s+active\r?\n$/);
     const coloured = await onTerminal(`${G} identities list --q tabled`);
     expect(coloured.output).toContain(`${ESC}[`);
+    // An export's progress (rows and bytes) on stderr when it is a terminal.
+    const exported = await onTerminal(`${G} exports effective-permissions --space assigned --format csv --out ${join(dir.path, 'tty.csv')}`);
+    expect(exported.code).toBe(0);
+    expect(exported.output).toMatch(/\r\d+ rows, \d+\.\d MiB\r?\n/);
     // The same command on a pipe: JSON, no colour.
     expect(json(await cli(['identities', 'list', '--q', 'tabled']))).toHaveLength(1);
   });
