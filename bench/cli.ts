@@ -13,7 +13,7 @@
  * each, with the load average: on a busy machine the figures are upper bounds.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServerSecrets } from '../src/domain/server-secrets.ts';
@@ -32,10 +32,15 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Runs grantory; resolves with the time to its first stdout byte, to its end, and the lines it printed. */
-function timeCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ firstByte: number; total: number; lines: number; bytes: number }> {
+/** CPU seconds (user + system) come from /usr/bin/time, which the machine's load does not inflate as it does wall time. */
+const TIME = '/usr/bin/time';
+const hasTime = existsSync(TIME);
+
+function timeCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ firstByte: number; total: number; cpu: number; lines: number; bytes: number }> {
   return new Promise((resolveRun, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = hasTime ? [TIME, '-f', 'cpu %U %S', process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
+    const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let firstByte = -1;
     let lines = 0;
     let bytes = 0;
@@ -47,7 +52,11 @@ function timeCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ firstByte: n
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolveRun({ firstByte, total: ms(start), lines, bytes }) : reject(new Error(`grantory ${args.join(' ')} exited ${code}: ${stderr}`))));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`grantory ${args.join(' ')} exited ${code}: ${stderr}`));
+      const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+      resolveRun({ firstByte, total: ms(start), cpu: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN, lines, bytes });
+    });
   });
 }
 
@@ -89,9 +98,12 @@ try {
   console.log(`seeded ${identities} identities (bulk loader) in ${seedSeconds.toFixed(1)} s`);
   console.log(row(`identities list --all -o ndjson (${listAll[0]!.lines} rows)`, listAll.map((r) => r.total)));
   console.log(row('  its first byte', listAll.map((r) => r.firstByte)));
+  console.log(row('  CPU of the grantory process (user + system)', listAll.map((r) => r.cpu)));
   console.log(row('identities list --limit 1: start to first byte', firstPage.map((r) => r.firstByte)));
   console.log(row('--help: start to first byte', help.map((r) => r.firstByte)));
+  console.log(row('identities list --limit 1: CPU (user + system)', firstPage.map((r) => r.cpu)));
   console.log(row('--help: start to exit', help.map((r) => r.total)));
+  console.log(row('--help: CPU (user + system)', help.map((r) => r.cpu)));
   console.log(`load average (1, 5, 15 min) after: ${loadAverage().join(', ')}`);
 } finally {
   server.kill('SIGTERM');

@@ -69,7 +69,8 @@ export const pick = (row: Row, fields: string[]): Row => Object.fromEntries(fiel
 
 const cellText = (value: unknown): string => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
 
-const idOf = (row: Row): string => cellText(row.id ?? row.clientId ?? row.key ?? row.name ?? Object.values(row)[0]);
+/** What --quiet prints of a row: its id (or client id, key, name), else its first plain value. */
+const idOf = (row: Row): string => cellText(row.id ?? row.clientId ?? row.key ?? row.name ?? Object.values(row).find((v) => v !== null && typeof v !== 'object'));
 
 /** Columns of a table when --fields is not given: the command's own, else the first scalar fields. */
 function defaultColumns(rows: Row[], preferred: readonly string[] | undefined): string[] {
