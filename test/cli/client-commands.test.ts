@@ -195,6 +195,14 @@ describe('connection profiles', PROCESS_TIMEOUT, () => {
     expect(JSON.parse((await runCli(['profiles', '-o', 'json'], viaProfile)).stdout)).toEqual([{ name: 'prod', url: server.url, credential: 'api key', default: true }]);
     expect(await runCli(['logout', '--profile', 'prod'], viaProfile)).toMatchObject({ code: 0 });
     expect(JSON.parse(readFileSync(file, 'utf8')).profiles).toEqual({});
+
+    // An OAuth 2.0 client: a token from /oauth/token for each run, from the environment or a profile.
+    const client = json(await cli(['clients', 'create', '--name', 'scheduler']));
+    const clientEnv = { GRANTORY_URL: server.url, GRANTORY_CLIENT_ID: client.clientId, GRANTORY_CLIENT_SECRET: client.clientSecret, GRANTORY_CONFIG_DIR: config };
+    expect(await runCli(['identities', 'get', client.identityId, '--fields', 'username', '-o', 'csv'], clientEnv)).toMatchObject({ code: 0, stdout: 'username\nadmin\n' });
+    expect(await runCli(['identities', 'list', '-q'], { ...clientEnv, GRANTORY_CLIENT_SECRET: 'wrong' })).toMatchObject({ code: 4, stderr: expect.stringMatching(new RegExp(`^grantory: cannot get a token for client ${client.clientId}: `)) });
+    expect(await runCli(['login', '--url', server.url, '--client-id', client.clientId, '--client-secret', client.clientSecret, '--profile', 'sched'], viaProfile)).toMatchObject({ code: 0 });
+    expect((await runCli(['identities', 'list', '-q', '--limit', '1'], viaProfile)).code).toBe(0);
   });
 });
 
