@@ -10,9 +10,10 @@
  *   node scripts/cli-operations.js          write the file (npm run api-client runs it)
  *   node scripts/cli-operations.js --check  fail when the file differs from openapi.json
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-file.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const documentPath = join(root, 'openapi.json');
@@ -125,21 +126,5 @@ export function generate(document) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const generated = generate(JSON.parse(readFileSync(documentPath, 'utf8')));
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(outPath, 'utf8');
-    } catch {
-      // A missing file is drift too.
-    }
-    if (current !== generated) {
-      console.error('src/cli/client/operations.generated.ts does not match openapi.json: run `npm run api-client` and commit the result');
-      process.exit(1);
-    }
-    console.log('src/cli/client/operations.generated.ts matches openapi.json');
-  } else {
-    writeFileSync(outPath, generated);
-    console.log(`wrote ${outPath}`);
-  }
+  writeOrCheck(outPath, generate(JSON.parse(readFileSync(documentPath, 'utf8'))), 'src/cli/client/operations.generated.ts');
 }

@@ -9,6 +9,7 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { ChainVerifier, type ChainedAuditEvent } from '../../domain/audit-chain.ts';
+import type { AuditEventView } from '../../domain/audit-event.ts';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { verifyCheckpointSignature, type SignedCheckpoint } from '../../domain/checkpoint.ts';
 import type { Io } from '../io.ts';
@@ -20,27 +21,6 @@ interface CheckpointList {
   tenant: { id: string; name?: string };
   publicKeys: { keyId: string; publicKey: string }[];
   items: SignedCheckpoint[];
-}
-
-interface ExportedEvent {
-  id: string;
-  seq: number;
-  time: string;
-  revision: number;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  actor: { type: string; id: string | null; name: string | null };
-  onBehalfOfId: string | null;
-  authorityId: string | null;
-  requestId: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  origin: string | null;
-  before: unknown;
-  after: unknown;
-  prevHash: string;
-  hash: string;
 }
 
 const PAGE = 500;
@@ -58,7 +38,7 @@ async function serverCheckpoints(client: ApiClient): Promise<CheckpointList> {
 }
 
 /** The stored form of an exported event: `before`/`after` as the canonical JSON they were hashed as. */
-const chained = (tenantId: string, e: ExportedEvent): ChainedAuditEvent & { hash: string } => ({
+const chained = (tenantId: string, e: AuditEventView): ChainedAuditEvent & { hash: string } => ({
   tenantId,
   seq: e.seq,
   id: e.id,
@@ -128,7 +108,7 @@ export async function verifyRemote(flags: ConnectionFlags, files: CheckpointList
   const lines = createInterface({ input: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line.trim()) continue;
-    const event = JSON.parse(line) as ExportedEvent & { recordType?: string };
+    const event = JSON.parse(line) as AuditEventView & { recordType?: string };
     // The export interleaves the checkpoints as they were made; they are among the server's, checked above.
     if (event.recordType !== undefined && event.recordType !== 'event') continue;
     const problem = pushEvent(verifier, chained(tenant.id, event));
