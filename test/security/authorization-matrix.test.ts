@@ -269,6 +269,16 @@ const sodPolicy = async () =>
     severity: 'high',
   });
 const someSodPolicy = once(sodPolicy);
+/** A require_exception policy (one that takes exceptions) and an exception recorded for a fresh identity. */
+const exceptionPolicy = once(async () =>
+  asAdmin('POST', '/api/v1/sod-policies', {
+    name: unique('matrix-sod-exception'),
+    conflicting: [[{ type: 'permission', id: (await make.permission()).id }], [{ type: 'permission', id: (await make.permission()).id }]],
+    mode: 'require_exception',
+  }),
+);
+const inAYear = () => new Date(Date.now() + 365 * 86_400_000).toISOString();
+const someSodException = once(async () => asAdmin('POST', '/api/v1/sod-exceptions', { policyId: (await exceptionPolicy()).id, identityId: (await make.identity()).id, reason: 'matrix', expiresAt: inAYear() }));
 const someRequest = once(accessRequest);
 /** A fresh active access review whose one item (a fresh identity's fresh permission) the identity without rights reviews. */
 async function accessReview(): Promise<{ reviewId: string; itemId: string }> {
@@ -508,6 +518,9 @@ const MATRIX: Record<string, Row> = {
   'PATCH /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await someSodPolicy()).id}`, payload: { severity: 'low' } }) },
   'DELETE /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await sodPolicy()).id}` }) },
   'GET /api/v1/sod-violations': { request: fixed(`/api/v1/sod-violations`) },
+  'GET /api/v1/sod-exceptions': { request: fixed(`/api/v1/sod-exceptions`) },
+  'GET /api/v1/sod-exceptions/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-exceptions/${(await someSodException()).id}` }) },
+  'POST /api/v1/sod-exceptions': { request: async () => ({ url: `/api/v1/sod-exceptions`, payload: { policyId: (await exceptionPolicy()).id, identityId: (await make.identity()).id, reason: 'matrix', expiresAt: inAYear() } }) },
   'POST /api/v1/access-reviews': { request: fixed('/api/v1/access-reviews', { name: unique('matrix-review'), reviewer: { type: 'manager' } }) },
   'GET /api/v1/access-reviews': { request: fixed('/api/v1/access-reviews') },
   'GET /api/v1/access-reviews/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}` }) },
