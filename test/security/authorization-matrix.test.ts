@@ -121,6 +121,9 @@ async function newPersonnelEvent(): Promise<Obj> {
   return asAdmin('POST', '/api/v1/personnel-events/offboard', { identityId: identity.id, effectiveDate });
 }
 const personnelEvent = once(newPersonnelEvent);
+const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+/** A leave of absence of a fresh identity, a year ahead (its return date can still move). */
+const leave = async () => asAdmin('POST', '/api/v1/personnel-events/leave-of-absence', { identityId: (await make.identity()).id, effectiveDate: inDays(365), endDate: inDays(380) });
 const unitA = once(make.unit);
 const unitB = once(make.unit);
 const rule = once(make.rule);
@@ -548,6 +551,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/personnel-events': { request: fixed('/api/v1/personnel-events') },
   'GET /api/v1/personnel-events/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}` }) },
   'GET /api/v1/personnel-events/:id/preview': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}/preview` }) },
+  'PATCH /api/v1/personnel-events/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await leave()).id}`, payload: { endDate: inDays(390) } }) },
   'POST /api/v1/personnel-events/:id/cancel': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await newPersonnelEvent()).id}/cancel`, payload: {} }) },
   'POST /api/v1/personnel-events/:id/comments': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}/comments`, payload: { comment: 'matrix' } }) },
   'GET /api/personnel-events': { request: fixed('/api/personnel-events') },

@@ -114,7 +114,10 @@ async function holdersOfRole(tx: TenantDb, roleId: string, graph: SodGraph): Pro
       .where('resource_id', 'in', ids)
       .where('state', '=', 'active')
       .execute();
-    for (const r of rows) (r.assignee_type === 'orgUnit' ? units.push(r.assignee_id) : identities.add(r.assignee_id));
+    for (const r of rows) {
+      if (r.assignee_type === 'orgUnit') units.push(r.assignee_id);
+      else identities.add(r.assignee_id);
+    }
   }
   if (units.length) for (const m of await membersOfUnits(tx, [...new Set(units)])) identities.add(m);
   return [...identities];
@@ -145,8 +148,8 @@ export async function checkRoleContentsSod(tx: WriteTx, deps: Pick<ServiceDeps, 
 /**
  * After identities changed unit, or a unit moved (inside the same write): the conflicts they
  * take part in through the assignments of units now above them that were not before.
- * `previousUnitOf` gives each identity's unit before the change (for a unit move: the same
- * unit, with `previousParentOf` its old parent).
+ * `oldChain`: the units that were above them before the change (for an identity, its old
+ * unit's chain; for a unit move, the moved unit's old chain and the units of its subtree).
  */
 export async function checkUnitMoveSod(
   tx: WriteTx,
