@@ -232,25 +232,36 @@ async function main(): Promise<void> {
       const unlimited = { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 };
       const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: unlimited });
       await app.listen({ host: '127.0.0.1', port: 0 });
+      // Idle keep-alive sockets stay open longer than a loaded client may take to reuse one.
+      app.server.keepAliveTimeout = 120_000;
       const urls = [`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`];
       let nodeB: { close(): Promise<void> } | null = null;
       if (backend === 'postgres') {
         const storeB = await openStore({ databaseUrl: opened.databaseUrl, pgSchema: opened.pgSchema, dataDir: '' });
         const appB = await buildApp({ services: createServices({ store: storeB, now: () => new Date(), secrets }), store: storeB, logLevel: 'silent', rateLimits: unlimited });
         await appB.listen({ host: '127.0.0.1', port: 0 });
+        appB.server.keepAliveTimeout = 120_000;
         urls.push(`http://127.0.0.1:${(appB.server.address() as AddressInfo).port}`);
         nodeB = { close: async () => { await appB.close(); await storeB.close(); } };
       }
       const { key } = await createApiKey(deps, system, { name: 'burst approver', identityId: burstApprover });
       const statuses = new Map<string, number>();
+      const serverErrors: string[] = [];
       phaseLoad.burstApprove = loadAverage();
       const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS }));
       const approve = (node: number, id: string) =>
         new Promise<string>((resolve) => {
           const body = '{}';
           const req = http.request(`${urls[node]}/api/v1/access-requests/${id}/approve`, { method: 'POST', agent: agents[node], headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(String(res.statusCode)));
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              if ((res.statusCode ?? 0) >= 500 && text.length < 2000) text += chunk;
+            });
+            res.on('end', () => {
+              if (text && serverErrors.length < 5) serverErrors.push(text.slice(0, 500));
+              resolve(String(res.statusCode));
+            });
             res.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
           });
           req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
@@ -297,6 +308,7 @@ async function main(): Promise<void> {
         statuses: Object.fromEntries(statuses),
         completed,
         requestStatuses: Object.fromEntries(byStatus),
+        serverErrors,
         targetsWithExactlyOneAssignment: counts.filter((c) => c === 1).length,
         targetsWithMoreThanOne: counts.filter((c) => c > 1).length,
         targetsWithNone: burstTargets.length - perTarget.size,

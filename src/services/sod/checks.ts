@@ -161,6 +161,11 @@ export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, inp
     const found = findConflicts(rules, held, (a, b) => contextsMeet(a, b, ancestors), { needProposed: true });
     if (found.length) findings.push({ identityId, found });
   }
+  return explainFindings(tx, findings, nowIso);
+}
+
+/** The findings per identity as conflicts: resources named, and the unexpired exception that mitigates each. */
+export async function explainFindings(tx: TenantDb, findings: readonly { identityId: string; found: ReturnType<typeof findConflicts> }[], nowIso: string): Promise<SodConflict[]> {
   if (!findings.length) return [];
   const exceptions = await activeExceptions(tx, findings.map((f) => f.identityId), nowIso);
   const names = await resourceNames(tx, findings.flatMap((f) => f.found.flatMap((c) => c.sets.flatMap((s) => s.held.map((h) => h.resource)))));

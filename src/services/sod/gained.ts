@@ -26,7 +26,7 @@ import type { TenantDb, WriteTx } from '../../store/store.ts';
 import type { Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { sodCatalog } from './catalog.ts';
-import { activeExceptions, checkSod, enforceSod, resourceNames, type SodAdd, type SodConflict } from './checks.ts';
+import { checkSod, enforceSod, explainFindings, type SodAdd, type SodConflict } from './checks.ts';
 import { chunked, countingAssignments, loadSodModel, loadUnitChains, membersOfUnits, policyResourcesGiven, type LoadedAssignment, type SodGraph } from './model.ts';
 import { toPolicyRule } from './policies.ts';
 
@@ -70,17 +70,7 @@ async function gainedConflicts(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, ide
       if (found.length) out.push({ identityId, found });
     }
   }
-  if (!out.length) return [];
-  const exceptions = await activeExceptions(tx, out.map((f) => f.identityId), nowIso);
-  const names = await resourceNames(tx, out.flatMap((f) => f.found.flatMap((c) => c.sets.flatMap((s) => s.held.map((h) => h.resource)))));
-  return out.flatMap(({ identityId, found }) =>
-    found.map((c) => ({
-      policy: { id: c.policy.id, name: c.policy.name, mode: c.policy.mode, severity: c.policy.severity },
-      identityId,
-      conflicting: c.sets.map((s) => ({ set: s.set, held: s.held.map((h) => ({ resource: { ...h.resource, name: names.get(resourceKey(h.resource)) ?? null }, via: h.via })) })),
-      exception: exceptions.get(`${c.policy.id}|${identityId}`) ?? null,
-    })),
-  );
+  return explainFindings(tx, out, nowIso);
 }
 
 /** The policy-relevant part of the catalog before a role change, to compare against after it. */
