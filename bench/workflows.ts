@@ -2,7 +2,7 @@
  * Access requests and personnel events on a seeded dataset. Usage:
  *
  *   node --expose-gc --import tsx bench/workflows.ts S|M|L [sqlite|postgres] [--requests-only | --personnel-only]
- *     [--seeded 100000] [--burst 10000] [--offboard 10000] [--sequential 1000]
+ *     [--seeded 100000] [--burst 10000] [--connections 16] [--offboard 10000] [--sequential 1000]
  *
  * Loads the dataset (bench/dataset.ts), builds the access index, creates 50 separation-of-duties
  * policies (bench/common.ts) and 21 approval policies (20 over ten applications each, one
@@ -16,8 +16,10 @@
  *    none names; `createAccessRequest` end to end (policy resolution, SoD check, steps, read back).
  * 3. Inbox: `approvalInbox` of the approver with 1,000 open tasks, p50 of 50.
  * 4. Burst: `--burst` requests for one permission (one per identity), then every one approved
- *    through HTTP by its approver with 64 calls in flight, each approval sent twice at once;
- *    counts 200s and 409s, the completed requests, and the `request` assignments per identity.
+ *    through HTTP by its approver, each approval sent twice at once (on PostgreSQL once to each
+ *    of two server instances on two stores: the two-node count), over a bounded keep-alive pool
+ *    of `--connections` per node; counts 200s, 409s and transport errors, the completed
+ *    requests, and the `request` assignments per identity (exactly one each: none lost or doubled).
  *
  * Personnel events
  * 5. Preview of a role transition (unit change) for an identity given roles until it holds
@@ -33,6 +35,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/api/app.ts';
 import { RIGHTS } from '../src/domain/rights.ts';
@@ -57,6 +60,7 @@ const SEEDED = flag('--seeded', 100_000);
 const BURST = flag('--burst', 10_000);
 const OFFBOARD = flag('--offboard', 10_000);
 const SEQUENTIAL = flag('--sequential', 1_000);
+const CONNECTIONS = flag('--connections', 16);
 const doRequests = !process.argv.includes('--personnel-only');
 const doPersonnel = !process.argv.includes('--requests-only');
 const META: WriteMeta = { actorType: 'system', actorId: null, actorName: 'bench loader' };
@@ -220,34 +224,75 @@ async function main(): Promise<void> {
         }
       }
       console.error(`created ${burstIds.length} burst requests`);
-      const app = await buildApp({ services, store, logLevel: 'silent' });
+      // One node, or on PostgreSQL two (two stores, two HTTP servers): each approval is sent
+      // twice at once, to each node once when there are two. The HTTP clients share a bounded
+      // pool of keep-alive connections per node (`--connections`), so the burst is bounded work
+      // for the server (no connection storm) and every call gets an answer or a counted error.
+      // The per-credential rate limit is off: one approver's key sends the whole burst on purpose.
+      const unlimited = { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 };
+      const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: unlimited });
       await app.listen({ host: '127.0.0.1', port: 0 });
-      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      // Idle keep-alive sockets stay open longer than a loaded client may take to reuse one.
+      app.server.keepAliveTimeout = 120_000;
+      const urls = [`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`];
+      let nodeB: { close(): Promise<void> } | null = null;
+      if (backend === 'postgres') {
+        const storeB = await openStore({ databaseUrl: opened.databaseUrl, pgSchema: opened.pgSchema, dataDir: '' });
+        const appB = await buildApp({ services: createServices({ store: storeB, now: () => new Date(), secrets }), store: storeB, logLevel: 'silent', rateLimits: unlimited });
+        await appB.listen({ host: '127.0.0.1', port: 0 });
+        appB.server.keepAliveTimeout = 120_000;
+        urls.push(`http://127.0.0.1:${(appB.server.address() as AddressInfo).port}`);
+        nodeB = { close: async () => { await appB.close(); await storeB.close(); } };
+      }
       const { key } = await createApiKey(deps, system, { name: 'burst approver', identityId: burstApprover });
-      const statuses = new Map<number, number>();
+      const statuses = new Map<string, number>();
+      const serverErrors: string[] = [];
       phaseLoad.burstApprove = loadAverage();
-      const queue = burstIds.flatMap((id) => [id, id]);
+      const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS }));
+      const approve = (node: number, id: string) =>
+        new Promise<string>((resolve) => {
+          const body = '{}';
+          const req = http.request(`${urls[node]}/api/v1/access-requests/${id}/approve`, { method: 'POST', agent: agents[node], headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              if ((res.statusCode ?? 0) >= 500 && text.length < 2000) text += chunk;
+            });
+            res.on('end', () => {
+              if (text && serverErrors.length < 5) serverErrors.push(text.slice(0, 500));
+              resolve(String(res.statusCode));
+            });
+            res.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
+          });
+          req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
+          req.end(body);
+        });
       let next = 0;
       t0 = performance.now();
+      // Workers: each takes the next request and sends its two approvals at once; in flight at most
+      // CONNECTIONS per node (the agents queue the rest).
       await Promise.all(
-        Array.from({ length: 64 }, async () => {
-          while (next < queue.length) {
-            const id = queue[next++]!;
-            const res = await fetch(`${url}/api/v1/access-requests/${id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' }, body: '{}' });
-            await res.arrayBuffer();
-            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (next < burstIds.length) {
+            const id = burstIds[next++]!;
+            const answers = await Promise.all([approve(0, id), approve(urls.length - 1, id)]);
+            for (const a of answers) statuses.set(a, (statuses.get(a) ?? 0) + 1);
           }
         }),
       );
       const burstSeconds = (performance.now() - t0) / 1000;
+      agents.forEach((a) => a.destroy());
       await app.close();
+      await nodeB?.close();
       const db = store.read(tenantId).db;
       let completed = 0;
+      const byStatus = new Map<string, number>();
       let perTarget = new Map<string, number>();
       for (let i = 0; i < burstIds.length; i += 500) {
         const ids = burstIds.slice(i, i + 500);
         const rows = await db.selectFrom('access_requests').select(['status', 'provisioning_assignment_id']).where('id', 'in', ids).execute();
         completed += rows.filter((x) => x.status === 'completed').length;
+        for (const x of rows) byStatus.set(x.status, (byStatus.get(x.status) ?? 0) + 1);
         const targets = burstTargets.slice(i, i + 500);
         const assigned = await db.selectFrom('assignments').select('assignee_id').where('source', '=', 'request').where('resource_id', '=', idOf.perm(burstPerm)).where('assignee_id', 'in', targets).execute();
         for (const a of assigned) perTarget.set(a.assignee_id, (perTarget.get(a.assignee_id) ?? 0) + 1);
@@ -256,10 +301,14 @@ async function main(): Promise<void> {
       summary.burst = {
         requests: burstIds.length,
         createP50Ms: percentiles(created).p50,
-        approvalCallsSent: queue.length,
+        nodes: urls.length,
+        connectionsPerNode: CONNECTIONS,
+        approvalCallsSent: burstIds.length * 2,
         seconds: Math.round(burstSeconds * 10) / 10,
         statuses: Object.fromEntries(statuses),
         completed,
+        requestStatuses: Object.fromEntries(byStatus),
+        serverErrors,
         targetsWithExactlyOneAssignment: counts.filter((c) => c === 1).length,
         targetsWithMoreThanOne: counts.filter((c) => c > 1).length,
         targetsWithNone: burstTargets.length - perTarget.size,

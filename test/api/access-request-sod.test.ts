@@ -3,6 +3,8 @@
  * and at the last approval when the target's access changed meanwhile; a `require_exception`
  * conflict is shown on the request and its approval records the approver's exception (the
  * comment is the reason) — without a comment the approval is refused and nothing changes.
+ * With two steps, a `block` conflict that arose after submission refuses the first step's
+ * approval already (SoD is checked at each approval), and the conflicts are refreshed on the request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v1Calls } from '../support/catalog.ts';
@@ -13,8 +15,9 @@ type Headers = Record<string, string>;
 
 let t: TestApp;
 const { get, post } = v1Calls(() => t);
-const ids = {} as Record<'owner' | 'eve' | 'app' | 'create' | 'approve' | 'vendor' | 'pay' | 'read' | 'write', string>;
+const ids = {} as Record<'owner' | 'second' | 'eve' | 'app' | 'create' | 'approve' | 'vendor' | 'pay' | 'read' | 'write' | 'post' | 'audit', string>;
 let ownerKey: Headers;
+let secondKey: Headers;
 
 async function ok(res: { statusCode: number; body: string; json: () => unknown }, status = 200): Promise<Json> {
   expect(res.statusCode, res.body).toBe(status);
@@ -32,7 +35,9 @@ beforeAll(async () => {
   ids.eve = (await ok(await post('/identities', { username: 'eve' }), 201)).id;
   ownerKey = { authorization: `Bearer ${(await ok(await post('/api-keys', { name: 'owner', identityId: ids.owner }), 201)).secret as string}` };
   ids.app = (await ok(await post('/applications', { name: 'Payments', kind: 'managed', ownerIds: [ids.owner] }), 201)).id;
-  for (const name of ['create', 'approve', 'vendor', 'pay', 'read', 'write'] as const) ids[name] = await perm(`payments.${name}`);
+  for (const name of ['create', 'approve', 'vendor', 'pay', 'read', 'write', 'post', 'audit'] as const) ids[name] = await perm(`payments.${name}`);
+  ids.second = (await ok(await post('/identities', { username: 'second' }), 201)).id;
+  secondKey = { authorization: `Bearer ${(await ok(await post('/api-keys', { name: 'second', identityId: ids.second }), 201)).secret as string}` };
   await ok(await policy('Create vs approve', ids.create, ids.approve, 'block'), 201);
   await ok(await policy('Vendor vs pay', ids.vendor, ids.pay, 'require_exception'), 201);
   await ok(await policy('Read vs write', ids.read, ids.write, 'block'), 201);
@@ -83,5 +88,32 @@ describe('separation of duties on access requests', () => {
     const still = await ok(await get(`/access-requests/${req.id}`));
     expect(still.status).toBe('pending');
     expect(still.provisioning.status).not.toBe('provisioned');
+  });
+
+  it('with two steps, a block conflict that arose after submission refuses the first approval already', async () => {
+    await ok(await policy('Post vs audit', ids.post, ids.audit, 'block'), 201);
+    await ok(
+      await post('/approval-policies', {
+        name: 'Two named approvers for posting',
+        appliesTo: { permissionIds: [ids.post] },
+        steps: [
+          { name: 'Owner', approver: 'identity', id: ids.owner },
+          { name: 'Second', approver: 'identity', id: ids.second },
+        ],
+      }),
+      201,
+    );
+    const req = await ok(await ask(ids.post), 201);
+    expect(req.sodConflicts).toEqual([]);
+    await ok(await grant(ids.audit), 201);
+    const refused = await post(`/access-requests/${req.id}/approve`, { comment: 'fine by me' }, ownerKey);
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json()).toMatchObject({ reason: 'sod_conflict', policy: { name: 'Post vs audit' } });
+    const still = await ok(await get(`/access-requests/${req.id}`));
+    expect(still.status).toBe('pending');
+    expect(still.steps[0].status).toBe('open');
+    expect(still.steps[1].status).toBe('waiting');
+    // The second approver never got the request: nothing moved.
+    expect((await ok(await get('/approvals', secondKey))).items.filter((i: Json) => i.requestId === req.id)).toHaveLength(0);
   });
 });

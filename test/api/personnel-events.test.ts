@@ -302,3 +302,96 @@ describe('cancel and comments', () => {
     expect(res.statusCode).toBe(403);
   });
 });
+
+describe("moving a leave's return date", () => {
+  const restoreJob = async (eventId: string) => {
+    const { db } = t.store.read(t.tenantId);
+    return db.selectFrom('scheduled_jobs').select(['due_at', 'status']).where('subject_id', '=', eventId).where('job_key', '=', 'Restore').executeTakeFirst();
+  };
+  const once = (at: number) => runDueJobs(t.services.deps, { node: 'test', now: new Date(at) });
+
+  it('re-plans the return before and during the leave; refuses bad dates, overlaps and a return that already ran', async () => {
+    const who = await identity({ username: 'sabbatical', orgUnitId: ids.finance });
+    const start = dayFromNow(10);
+    const event = await ok(await post('/personnel-events/leave-of-absence', { identityId: who, effectiveDate: start, endDate: dayFromNow(20) }));
+    const later = await ok(await post('/personnel-events/leave-of-absence', { identityId: who, effectiveDate: dayFromNow(60), endDate: dayFromNow(70) }));
+
+    const early = await patch(`/personnel-events/${event.id}`, { endDate: dayFromNow(5) });
+    expect(early.statusCode, early.body).toBe(400);
+    expect(early.json().errors[0].field).toBe('endDate');
+    expect((await patch(`/personnel-events/${event.id}`, { endDate: '2031-02-30' })).statusCode).toBe(400);
+    const overlap = await patch(`/personnel-events/${event.id}`, { endDate: dayFromNow(65) });
+    expect(overlap.statusCode, overlap.body).toBe(409);
+    expect(overlap.json().detail).toContain(`#${later.number}`);
+    await ok(await post(`/personnel-events/${later.id}/cancel`, {}), 200);
+
+    // Before the leave starts: the stored date moves, and Suspend plans the return from it.
+    const moved = await ok(await patch(`/personnel-events/${event.id}`, { endDate: dayFromNow(25) }), 200);
+    expect(moved.endDate).toBe(zurichMidnight(dayFromNow(25)));
+    expect(moved.activity.map((a: Json) => a.text).join('\n')).toContain('Return date moved');
+    await run(zurichMidnight(start));
+    expect((await ok(await get(`/identities/${who}`), 200)).status).toBe('on_leave');
+    expect(new Date((await restoreJob(event.id))!.due_at).toISOString()).toBe(zurichMidnight(dayFromNow(25)));
+
+    // During the leave: the return job itself moves; the old date restores nothing.
+    const movedAgain = await ok(await patch(`/personnel-events/${event.id}`, { endDate: dayFromNow(30) }), 200);
+    expect(movedAgain.stages.find((s: Json) => s.name === 'Suspend').detail.returnOn).toBe(zurichMidnight(dayFromNow(30)));
+    expect(new Date((await restoreJob(event.id))!.due_at).toISOString()).toBe(zurichMidnight(dayFromNow(30)));
+    await run(Date.parse(zurichMidnight(dayFromNow(25))) + 60_000);
+    expect((await ok(await get(`/identities/${who}`), 200)).status).toBe('on_leave');
+    await run(Date.parse(zurichMidnight(dayFromNow(30))) + 60_000);
+    expect((await ok(await get(`/identities/${who}`), 200)).status).toBe('active');
+    const back = await ok(await get(`/personnel-events/${event.id}`), 200);
+    expect(back.stages[2]).toMatchObject({ name: 'Restore', status: 'completed' });
+
+    const tooLate = await patch(`/personnel-events/${event.id}`, { endDate: dayFromNow(40) });
+    expect(tooLate.statusCode, tooLate.body).toBe(409);
+    expect(tooLate.json().detail).toContain('already run');
+    const offboarding = await ok(await post('/personnel-events/offboard', { identityId: ids.manager, effectiveDate: dayFromNow(300) }));
+    expect((await patch(`/personnel-events/${offboarding.id}`, { endDate: dayFromNow(310) })).statusCode).toBe(409);
+    await ok(await post(`/personnel-events/${offboarding.id}/cancel`, {}), 200);
+  });
+
+  it('a scheduled recheck of Verify runs at its time, and completes the event once the import shows the grant', async () => {
+    const who = await identity({ username: 'recheck', orgUnitId: ids.finance });
+    // Minutes from now (full times): the recheck, an hour after the return, is then still ahead of the clock the stages run at.
+    const start = Date.now() + 60_000;
+    const end = start + 60_000;
+    const event = await ok(await post('/personnel-events/leave-of-absence', { identityId: who, effectiveDate: new Date(start).toISOString(), endDate: new Date(end).toISOString() }));
+    await once(start + 1_000);
+    await once(end + 1_000);
+    let verify = (await ok(await get(`/personnel-events/${event.id}`), 200)).stages[3];
+    // ledger.read (a connected application's birthright) is outstanding until an import shows it.
+    expect(verify).toMatchObject({ name: 'Verify', status: 'in_progress', detail: { checks: 1 } });
+    const firstCheckAt = Date.parse(verify.detail.nextCheckAt);
+    expect(firstCheckAt - Date.now()).toBeGreaterThan(0);
+
+    await once(firstCheckAt - 60_000);
+    expect((await ok(await get(`/personnel-events/${event.id}`), 200)).stages[3].detail.checks).toBe(1);
+    await once(firstCheckAt + 1_000);
+    verify = (await ok(await get(`/personnel-events/${event.id}`), 200)).stages[3];
+    expect(verify).toMatchObject({ status: 'in_progress', detail: { checks: 2 } });
+    const secondCheckAt = Date.parse(verify.detail.nextCheckAt);
+
+    const account = await t.app.inject({ method: 'PUT', url: `/api/v1/applications/${ids.ledger}/accounts/recheck`, headers: t.auth, payload: { identityId: who, grants: [{ permission: 'ledger.read' }] } });
+    expect(account.statusCode, account.body).toBe(201);
+    await once(secondCheckAt + 1_000);
+    const done = await ok(await get(`/personnel-events/${event.id}`), 200);
+    expect(done.status).toBe('completed');
+    expect(done.stages[3]).toMatchObject({ status: 'completed', detail: { outstanding: [], checks: 3 } });
+  });
+});
+
+describe('deleting an identity with open personnel events', () => {
+  it('is refused with a 409 naming the events; after they are canceled it goes through', async () => {
+    const who = await identity({ username: 'short-lived' });
+    const event = await ok(await post('/personnel-events/offboard', { identityId: who, effectiveDate: dayFromNow(100) }));
+    const refused = await t.app.inject({ method: 'DELETE', url: `/api/v1/identities/${who}`, headers: t.auth });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json().detail).toContain('1 open personnel event');
+    expect(refused.json().blockers).toEqual([expect.objectContaining({ type: 'personnelEvent', count: 1, ids: [event.id] })]);
+    await ok(await post(`/personnel-events/${event.id}/cancel`, {}), 200);
+    const deleted = await t.app.inject({ method: 'DELETE', url: `/api/v1/identities/${who}`, headers: t.auth });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+  });
+});

@@ -121,6 +121,9 @@ async function newPersonnelEvent(): Promise<Obj> {
   return asAdmin('POST', '/api/v1/personnel-events/offboard', { identityId: identity.id, effectiveDate });
 }
 const personnelEvent = once(newPersonnelEvent);
+const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+/** A leave of absence of a fresh identity, a year ahead (its return date can still move). */
+const leave = async () => asAdmin('POST', '/api/v1/personnel-events/leave-of-absence', { identityId: (await make.identity()).id, effectiveDate: inDays(365), endDate: inDays(380) });
 const unitA = once(make.unit);
 const unitB = once(make.unit);
 const rule = once(make.rule);
@@ -269,6 +272,16 @@ const sodPolicy = async () =>
     severity: 'high',
   });
 const someSodPolicy = once(sodPolicy);
+/** A require_exception policy (one that takes exceptions) and an exception recorded for a fresh identity. */
+const exceptionPolicy = once(async () =>
+  asAdmin('POST', '/api/v1/sod-policies', {
+    name: unique('matrix-sod-exception'),
+    conflicting: [[{ type: 'permission', id: (await make.permission()).id }], [{ type: 'permission', id: (await make.permission()).id }]],
+    mode: 'require_exception',
+  }),
+);
+const inAYear = () => new Date(Date.now() + 365 * 86_400_000).toISOString();
+const someSodException = once(async () => asAdmin('POST', '/api/v1/sod-exceptions', { policyId: (await exceptionPolicy()).id, identityId: (await make.identity()).id, reason: 'matrix', expiresAt: inAYear() }));
 const someRequest = once(accessRequest);
 /** A fresh active access review whose one item (a fresh identity's fresh permission) the identity without rights reviews. */
 async function accessReview(): Promise<{ reviewId: string; itemId: string }> {
@@ -508,6 +521,9 @@ const MATRIX: Record<string, Row> = {
   'PATCH /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await someSodPolicy()).id}`, payload: { severity: 'low' } }) },
   'DELETE /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await sodPolicy()).id}` }) },
   'GET /api/v1/sod-violations': { request: fixed(`/api/v1/sod-violations`) },
+  'GET /api/v1/sod-exceptions': { request: fixed(`/api/v1/sod-exceptions`) },
+  'GET /api/v1/sod-exceptions/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-exceptions/${(await someSodException()).id}` }) },
+  'POST /api/v1/sod-exceptions': { request: async () => ({ url: `/api/v1/sod-exceptions`, payload: { policyId: (await exceptionPolicy()).id, identityId: (await make.identity()).id, reason: 'matrix', expiresAt: inAYear() } }) },
   'POST /api/v1/access-reviews': { request: fixed('/api/v1/access-reviews', { name: unique('matrix-review'), reviewer: { type: 'manager' } }) },
   'GET /api/v1/access-reviews': { request: fixed('/api/v1/access-reviews') },
   'GET /api/v1/access-reviews/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/access-reviews/${(await someReview()).reviewId}` }) },
@@ -535,6 +551,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/personnel-events': { request: fixed('/api/v1/personnel-events') },
   'GET /api/v1/personnel-events/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}` }) },
   'GET /api/v1/personnel-events/:id/preview': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}/preview` }) },
+  'PATCH /api/v1/personnel-events/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await leave()).id}`, payload: { endDate: inDays(390) } }) },
   'POST /api/v1/personnel-events/:id/cancel': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await newPersonnelEvent()).id}/cancel`, payload: {} }) },
   'POST /api/v1/personnel-events/:id/comments': { tenantObject: true, request: async () => ({ url: `/api/v1/personnel-events/${(await personnelEvent()).id}/comments`, payload: { comment: 'matrix' } }) },
   'GET /api/personnel-events': { request: fixed('/api/personnel-events') },

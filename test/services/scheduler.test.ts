@@ -232,6 +232,28 @@ describe('scheduler', () => {
     expect((await runDueJobs(deps, { node: 'dead', now: at(10) })).done).toBe(0);
     expect(c.runs).toEqual(['a']);
   });
+
+  it('a job re-planned after a node claimed it is not run at its old time, but at its new one, once', async () => {
+    t = await createTestApp();
+    const c = counting();
+    // Job `b` (claimed with `a`, run first) moves `a` to a later moment — as moving a leave's
+    // return date does while a node holds the old claim.
+    const replan: JobHandler = async (deps, tx, job) => {
+      await c.handler(deps, tx, job);
+      await scheduleJob(tx, { kind: 'test.kind', subjectId: 'subject-a', key: 'a', dueAt: at(10).toISOString() });
+    };
+    const deps = depsWith(t, { 'test.kind': c.handler, 'test.replan': replan });
+    await schedule(t, [
+      { key: 'b', dueAt: at(1), kind: 'test.replan', subjectId: 'subject-b' },
+      { key: 'a', dueAt: at(2), subjectId: 'subject-a' },
+    ]);
+    const first = await runDueJobs(deps, { node: 'n1', now: at(3) });
+    expect(first).toMatchObject({ done: 1, skipped: 1 });
+    expect(c.runs).toEqual(['b']);
+    expect((await runDueJobs(deps, { node: 'n1', now: at(5) })).done).toBe(0);
+    expect((await runDueJobs(deps, { node: 'n1', now: at(11) })).done).toBe(1);
+    expect(c.runs).toEqual(['b', 'a']);
+  });
 });
 
 /**

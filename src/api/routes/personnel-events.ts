@@ -7,6 +7,7 @@ import type { App, RouteDeps } from '../deps.ts';
 import { ATTRIBUTE_LIMITS, IDENTITY_TYPES } from '../../services/directory/index.ts';
 import {
   cancelPersonnelEvent,
+  changeLeaveReturn,
   commentOnPersonnelEvent,
   createPersonnelEvent,
   EVENT_STATUSES,
@@ -188,6 +189,26 @@ export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
       schema: { tags: TAGS, summary: 'What the event will change', description: 'Recomputed from the current state until the event takes effect; afterwards the preview it was created with (the stages show what was done).', params: IdParams, response: { 200: PreviewSchema } },
     },
     async (request) => previewPersonnelEvent(sd, actorOf(request), request.params.id),
+  );
+  app.patch(
+    '/personnel-events/:id',
+    {
+      config: NEEDS,
+      schema: {
+        tags: TAGS,
+        summary: "Move a leave of absence's return date",
+        description:
+          'Only `endDate` of a leave of absence, while its return (Restore) has not run: the return is re-planned to the new date (a plain date is midnight in the tenant time zone; a date already past makes it due at once). ' +
+          '400 naming `endDate` when it is not after the effective date or does not exist; 409 for another event type, a closed event, a return that already ran, or a leave that would overlap another (naming it).',
+        params: IdParams,
+        body: Type.Object({ endDate: Type.String({ minLength: 1, maxLength: 40, examples: ['2026-04-30'], description: 'The new return date: a plain date or an ISO 8601 time' }) }, { additionalProperties: false }),
+        response: { 200: Written(EventSchema) },
+      },
+    },
+    async (request, reply) => {
+      const { event, revision } = await changeLeaveReturn(sd, actorOf(request), request.params.id, request.body);
+      return sendWritten(reply, 200, event, revision);
+    },
   );
   app.post(
     '/personnel-events/:id/cancel',

@@ -1,9 +1,20 @@
-/** `/sod-policies` and `/sod-violations`: separation of duties. */
+/** `/sod-policies`, `/sod-violations` and `/sod-exceptions`: separation of duties. */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
 import { etagOf } from '../../domain/etag.ts';
 import { MAX_SOD_SETS, MAX_SOD_SET_SIZE } from '../../domain/sod.ts';
-import { SOD_READ_RIGHTS, createSodPolicy, deleteSodPolicy, getSodPolicy, listSodPolicies, listSodViolations, updateSodPolicy } from '../../services/sod/index.ts';
+import {
+  SOD_READ_RIGHTS,
+  createSodException,
+  createSodPolicy,
+  deleteSodPolicy,
+  getSodException,
+  getSodPolicy,
+  listSodExceptions,
+  listSodPolicies,
+  listSodViolations,
+  updateSodPolicy,
+} from '../../services/sod/index.ts';
 import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { IdParams, IdempotencyHeaders, IfMatchHeaders, ListQuery, PageOf, RevisionOnly, Written } from '../schemas.ts';
@@ -180,6 +191,63 @@ export function registerSodRoutes(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => listSodViolations(sd, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/sod-exceptions',
+    {
+      config: needs(...SOD_READ_RIGHTS),
+      schema: {
+        tags,
+        summary: 'List separation-of-duties exceptions',
+        description:
+          'Every exception recorded in the tenant — with an assignment (`sodException`), at the last approval of an access request (the approver\'s comment), or ahead with `POST /sod-exceptions` — ' +
+          'newest first, cursor-paged. Filters: `policyId`, `identityId`, `active` (true: unexpired only; false: expired only). An expired exception no longer mitigates; it stays on record.',
+        querystring: Type.Object({ ...ListQuery, policyId: Type.Optional(Id), identityId: Type.Optional(Id), active: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 200: PageOf(SodException) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      return listSodExceptions(sd, actorOf(request), filter, { limit, cursor });
+    },
+  );
+
+  app.get(
+    '/sod-exceptions/:id',
+    { config: needs(...SOD_READ_RIGHTS), schema: { tags, summary: 'Get a separation-of-duties exception', params: IdParams, response: { 200: SodException } } },
+    async (request) => getSodException(sd, actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/sod-exceptions',
+    {
+      config: needs('approve-requests'),
+      schema: {
+        tags,
+        summary: 'Record a separation-of-duties exception ahead of a change',
+        description:
+          'For a `require_exception` policy and one identity: while it lasts, a write that would give the identity that conflict passes — also on paths that cannot carry an exception themselves ' +
+          '(a role\'s contents changed, a move into a unit, a delegation). An unknown policy or identity, or a `block` policy, is a 400 naming the field; `expiresAt` must be in the future. ' +
+          'Audited as `sodException.create`.',
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          {
+            policyId: Id,
+            identityId: Id,
+            reason: Type.String({ minLength: 1, maxLength: 2000, examples: ['quarter-end close, approved by the CFO'] }),
+            expiresAt: Type.String({ format: 'date-time', description: 'When the exception ends (in the future)' }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Written(SodException) },
+      },
+    },
+    async (request, reply) => {
+      const { exception, revision } = await createSodException(sd, actorOf(request), request.body);
+      reply.header('location', `/api/v1/sod-exceptions/${exception.id}`);
+      return sendWritten(reply, 201, exception, revision);
+    },
   );
 }
 

@@ -23,6 +23,7 @@ import type { ServiceDeps } from '../deps.ts';
 import { assertNotBlocked } from './blockers.ts';
 import { ROLE_READ_RIGHTS, assertDistinct, bool, containsText, invalidField, missingIds, takenField, type Versioned } from './common.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
+import { checkRoleContentsSod, refuseOrReport, sodGraphBefore } from '../sod/index.ts';
 
 export interface RoleView {
   id: string;
@@ -280,6 +281,7 @@ export async function updateRole(
       const permissionIds = patch.permissionIds ?? before!.permissionIds;
       const includedRoleIds = patch.includedRoleIds ?? before!.includedRoleIds;
       await checkContents(tx, actor, id, name, permissionIds, includedRoleIds);
+      const sodBefore = await sodGraphBefore(tx);
       const next: RoleRow = {
         ...row,
         name,
@@ -297,6 +299,8 @@ export async function updateRole(
       const view = toRoleView(next, permissionIds, includedRoleIds);
       tx.audit({ action: 'role.update', targetType: 'role', targetId: id, before, after: view });
       tx.change('role', id, 'update');
+      // Every holder of the role gains what was added: separation of duties as for an assignment.
+      await refuseOrReport(tx, actor, await checkRoleContentsSod(tx, deps, id, sodBefore), { mode: 'refuse', path: 'role', subject: { type: 'role', id } });
       return { value: view, version: next.version };
     })
     .catch((e: unknown) => rethrowUnique(e, patch.name));

@@ -29,6 +29,7 @@ import { notFound } from '../../domain/errors.ts';
 import { identifierSkeleton } from '../../domain/identifiers.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor, openPager, type Page, containsText, writeAs, assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from '../kernel/index.ts';
+import { checkUnitMoveSod, refuseOrReport, unitChain } from '../sod/index.ts';
 import { notifyIdentityChange } from './hooks.ts';
 import { assertAttributes, assertCallerSubject, assertReferences, assertUnique, insertOrConflict, normalizeIdentifiers } from './identity-checks.ts';
 import {
@@ -172,6 +173,7 @@ export async function createIdentity(
     tx.audit({ action: 'identity.create', targetType: 'identity', targetId: row.id, after });
     tx.change('identity', row.id, 'create');
     await notifyIdentityChange(deps, tx, { before: null, after });
+    await unitSod(deps, tx, actor, row.id, null, row.org_unit_id);
     await alsoInWrite?.(tx, row.id);
     return toRecord(row);
   });
@@ -190,7 +192,7 @@ export async function updateIdentity(
   assertAttributes(patch.attributes);
   const normalized = normalizeIdentifiers(patch);
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
-    const record = await updateIdentityInTx(deps, tx, id, normalized, ifMatch);
+    const record = await updateIdentityInTx(deps, tx, id, normalized, ifMatch, actor);
     await alsoInWrite?.(tx, id);
     return record;
   });
@@ -228,8 +230,8 @@ export async function setUnitMembers(
     const currentIds = new Set(current.map((r) => r.id));
     const added = [...wanted].filter((i) => !currentIds.has(i));
     const removed = [...currentIds].filter((i) => !wanted.has(i));
-    for (const identityId of added) await updateIdentityInTx(deps, tx, identityId, { orgUnitId });
-    for (const identityId of removed) await updateIdentityInTx(deps, tx, identityId, { orgUnitId: null });
+    for (const identityId of added) await updateIdentityInTx(deps, tx, identityId, { orgUnitId }, undefined, actor);
+    for (const identityId of removed) await updateIdentityInTx(deps, tx, identityId, { orgUnitId: null }, undefined, actor);
     if (!added.length && !removed.length) {
       tx.audit({ action: 'orgUnit.members.set', targetType: 'orgUnit', targetId: orgUnitId, after: { unchanged: true } });
     }
@@ -261,7 +263,8 @@ async function updateIdentityInTx(
   tx: WriteTx,
   id: string,
   patch: UpdateIdentityInput,
-  ifMatch?: string,
+  ifMatch: string | undefined,
+  actor: Actor,
 ): Promise<IdentityRecord> {
   const row = await findIdentityRow(tx, id);
   if (!row) throw notFound('identity', id);
@@ -297,5 +300,18 @@ async function updateIdentityInTx(
   tx.audit({ action: 'identity.update', targetType: 'identity', targetId: id, before, after });
   tx.change('identity', id, 'update');
   await notifyIdentityChange(deps, tx, { before, after });
+  await unitSod(deps, tx, actor, id, row.org_unit_id, next.org_unit_id);
   return toRecord(next);
+}
+
+/**
+ * Separation of duties when an identity enters a unit: it inherits the assignments of the
+ * unit and the units above it that were not above it before; a conflict they create refuses
+ * the write as an assignment would (`require_exception`: unless an exception was recorded
+ * for the identity ahead, `POST /sod-exceptions`).
+ */
+async function unitSod(deps: ServiceDeps, tx: WriteTx, actor: Actor, identityId: string, unitBefore: string | null, unitAfter: string | null): Promise<void> {
+  if (unitAfter === null || unitAfter === unitBefore) return;
+  const conflicts = await checkUnitMoveSod(tx, deps, { identityIds: [identityId], oldChain: await unitChain(tx, unitBefore) });
+  await refuseOrReport(tx, actor, conflicts, { mode: 'refuse', path: 'unitMove', subject: { type: 'identity', id: identityId } });
 }

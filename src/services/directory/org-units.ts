@@ -22,6 +22,7 @@ import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor, openPager, type Page, containsText, writeAs, assertNotBlocked, ORG_UNIT_DELETE_BLOCKERS } from '../kernel/index.ts';
 import { notifyOrgUnitChange } from './hooks.ts';
+import { checkUnitMoveSod, refuseOrReport, unitChain, unitMembers } from '../sod/index.ts';
 import type { OrgUnitView, IdentityView } from './views.ts';
 import { listIdentities } from './identities.ts';
 import type { ServiceDeps } from '../deps.ts';
@@ -220,6 +221,8 @@ export async function updateOrgUnit(
     };
     await assertUnique(tx, next);
     const descendants = next.path === row.path ? [] : await descendantsOf(tx, id);
+    // Before the move: the units above the moved unit's members (its own chain and the subtree).
+    const chainBefore = parentId !== row.parent_id ? [...(await unitChain(tx, id)), ...descendants.map((d) => d.id)] : null;
     const deepest = Math.max(depthOf(next.path), ...descendants.map((d) => depthOf(d.path) - depthOf(row.path) + depthOf(next.path)));
     if (deepest > MAX_DEPTH) throw tooDeep(next.path);
 
@@ -257,6 +260,11 @@ export async function updateOrgUnit(
     });
     tx.change('orgUnit', id, 'update');
     await notifyOrgUnitChange(deps, tx, { before, after });
+    if (chainBefore && parentId !== null) {
+      // The members of the moved subtree inherit the new parent's chain: separation of duties as for an assignment.
+      const conflicts = await checkUnitMoveSod(tx, deps, { identityIds: await unitMembers(tx, id), oldChain: chainBefore });
+      await refuseOrReport(tx, actor, conflicts, { mode: 'refuse', path: 'unitMove', subject: { type: 'orgUnit', id } });
+    }
     return { ...toRecord(next), descendantsMoved: descendants.length };
   });
   return { ...value, revision };

@@ -24,7 +24,7 @@ import { accountsState, CHUNK, currentAccountRows, GrantFingerprints, loadCatalo
 import type { Snapshot } from './snapshot.ts';
 import { replaceUnmatched, storeChanges } from './stored-changes.ts';
 import type { LogEntry } from './views.ts';
-import { applyChanges, createPermissions } from './write-changes.ts';
+import { applyChanges, createPermissions, sodDetectedMessage } from './write-changes.ts';
 
 export interface Prepared {
   applicationId: string;
@@ -168,7 +168,8 @@ async function diffAndApply(tx: WriteTx, importRow: Database['imports'], prepare
 
   await checkpoint('before applying');
   if (unknown.size && connector.unknownPermissions === 'create') await createPermissions(tx, applicationId, [...unknown].sort(), catalog);
-  const applied = await applyChanges(tx, applicationId, importRow.id, changes, codes, { catalog, existing: changed, checkpoint });
+  const { applied, sodDetected } = await applyChanges(tx, applicationId, importRow.id, changes, codes, { catalog, existing: changed, checkpoint });
+  if (sodDetected) log.push({ time: tx.now, level: 'warn', message: sodDetectedMessage(sodDetected) });
   await checkpoint('while applying');
   // Every observed account now holds exactly its observed grants: fingerprint the ones
   // written and the unchanged ones that had no valid fingerprint.

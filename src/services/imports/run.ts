@@ -17,7 +17,7 @@ import type { ServiceDeps } from '../deps.ts';
 import { decideAndApply, type Prepared } from './apply.ts';
 import { accountsState } from './current-accounts.ts';
 import { loadStoredChanges, updateUnmatchedFromChanges } from './stored-changes.ts';
-import { applyChanges } from './write-changes.ts';
+import { applyChanges, sodDetectedMessage } from './write-changes.ts';
 import { checkCanceled, trackRunning, untrackRunning } from './cancel.ts';
 import { checkedFilePath, PathEscapeError, resolveApplicationFolder } from './import-dir.ts';
 import { findApplication, folderNameOf } from './connectors.ts';
@@ -296,14 +296,17 @@ export async function approveImport(deps: ServiceDeps, actor: Actor, id: string,
         tx.change('permission', pid, 'create');
       }
     }
-    await applyChanges(tx, app.id, id, changes, codes);
+    const { sodDetected } = await applyChanges(tx, app.id, id, changes, codes);
     await updateUnmatchedFromChanges(tx, app.id, id, changes);
     const next = await updateImport(tx, row, {
       status: 'Finished',
       build_end: tx.now,
       decided_by: actor.caller.name,
       decided_at: tx.now,
-      log: appendLog(row.log, [{ time: tx.now, level: 'info', message: `approved by ${actor.caller.name}${note ? `: ${note}` : ''}; the reviewed diff was applied` }]),
+      log: appendLog(row.log, [
+        { time: tx.now, level: 'info', message: `approved by ${actor.caller.name}${note ? `: ${note}` : ''}; the reviewed diff was applied` },
+        ...(sodDetected ? [{ time: tx.now, level: 'warn' as const, message: sodDetectedMessage(sodDetected) }] : []),
+      ]),
     });
     tx.audit({ action: 'import.approve', targetType: 'import', targetId: id, before: { status: 'Held', heldReason: row.held_reason }, after: { status: 'Finished', note: note ?? null } });
     tx.change('application', app.id, 'update');

@@ -3,9 +3,12 @@
  * in bulk (prepared statements on SQLite), and permissions new to the catalog are created.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { AccessContext } from '../../domain/access.ts';
 import type { AccountChange, GrantCodes, GrantRef } from '../../domain/import-diff.ts';
 import type { Database } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
+import { systemActor } from '../kernel/index.ts';
+import { checkObservedSod, refuseOrReport, sodNamedPermissions } from '../sod/index.ts';
 import { bulkInsert } from './bulk.ts';
 import { CHUNK, loadCatalog, withGrants, type Catalog, type ExistingAccount } from './current-accounts.ts';
 
@@ -87,10 +90,22 @@ export async function applyChanges(
   changes: AccountChange[],
   codes: GrantCodes,
   known: { catalog?: Catalog; existing?: Map<string, ExistingAccount>; checkpoint?: ((where: string) => Promise<void>) | undefined } = {},
-): Promise<{ id: string; name: string; version: number }[]> {
+): Promise<{ applied: { id: string; name: string; version: number }[]; sodDetected: number }> {
   const cat = known.catalog ?? (await loadCatalog(tx, applicationId));
   const now = tx.now;
   const applied: { id: string; name: string; version: number }[] = [];
+  // Grants newly observed for an identity, of permissions a separation-of-duties policy names (few: kept).
+  const sodNamed = await sodNamedPermissions(tx);
+  const observed = new Map<string, { permissionId: string; context: AccessContext }[]>();
+  const observe = (identityId: string | null, list: Iterable<number>) => {
+    if (!identityId || !sodNamed.size) return;
+    for (const code of list) {
+      const ref: GrantRef = codes.decode(code);
+      const permissionId = cat.byName.get(ref.permission);
+      if (!permissionId || !sodNamed.has(permissionId)) continue;
+      (observed.get(identityId) ?? observed.set(identityId, []).get(identityId)!).push({ permissionId, context: ref.context === null ? { type: 'all', id: null } : { type: 'object', id: ref.context } });
+    }
+  };
   const accountRows = bulkInsert(tx, 'accounts', ACCOUNT_COLUMNS);
   // A grant is written only after its account: flushing grants flushes accounts first.
   const grantRows = bulkInsert(tx, 'grants', GRANT_COLUMNS, { after: accountRows });
@@ -135,6 +150,7 @@ export async function applyChanges(
         const id = timeOrderedId();
         await accountRows.push([id, tx.tenantId, applicationId, change.accountName, change.identityAfter, change.statusAfter ?? 'active', now, importId, now, now, 1]);
         await addGrants(id, change.grantsAdded);
+        observe(change.identityAfter, change.grantsAdded);
         tx.change('account', id, 'create');
         applied.push({ id, name: change.accountName, version: 1 });
         continue;
@@ -155,10 +171,11 @@ export async function applyChanges(
         const grantId = account.grants.get(code);
         if (grantId) deleteGrantIds.push(grantId);
       }
-      await addGrants(
-        account.id,
-        change.grantsAdded.filter((code) => !account.grants.has(code)),
-      );
+      const added = change.grantsAdded.filter((code) => !account.grants.has(code));
+      await addGrants(account.id, added);
+      // An account newly linked to the identity brings the grants it kept, too.
+      if (change.identityAfter !== account.identityId) observe(change.identityAfter, [...account.grants.keys()].filter((code) => !change.grantsRemoved.includes(code)));
+      observe(change.identityAfter, added);
       tx.change('account', account.id, 'update');
       applied.push({ id: account.id, name: change.accountName, version });
     }
@@ -170,7 +187,9 @@ export async function applyChanges(
   }
   await grantRows.end();
   await accountRows.end();
-  return applied;
+  const conflicts = observed.size ? await checkObservedSod(tx, { now: () => new Date(tx.now) }, observed) : [];
+  const reported = await refuseOrReport(tx, systemActor(tx.tenantId), conflicts, { mode: 'report', path: 'import', subject: { type: 'import', id: importId } });
+  return { applied, sodDetected: reported.length };
 }
 
 /**
@@ -186,3 +205,8 @@ async function deleteByIds(tx: WriteTx, table: 'grants' | 'accounts', ids: strin
   for (let j = 0; j < ids.length; j += CHUNK) await tx.db.deleteFrom(table).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids.slice(j, j + CHUNK)).execute();
 }
 
+
+/** The import log's line when observed grants break separation-of-duties policies. */
+export function sodDetectedMessage(count: number): string {
+  return `${count} separation-of-duties conflict(s) in the observed grants (with the identities' assigned access or each other): recorded as audit events sod.detected; an import reports what the application holds and is not refused`;
+}

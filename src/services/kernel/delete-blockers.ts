@@ -40,7 +40,7 @@ export interface DeleteBlocker {
 }
 
 /** Tables whose rows have an `id` and a `tenant_id`. */
-type RefTable = 'identities' | 'org_units' | 'assignments' | 'api_keys' | 'applications' | 'oauth_clients' | 'application_keys' | 'accounts' | 'imports';
+type RefTable = 'identities' | 'org_units' | 'assignments' | 'api_keys' | 'applications' | 'oauth_clients' | 'application_keys' | 'accounts' | 'imports' | 'personnel_events';
 type Filter<TB extends RefTable> = (q: SelectQueryBuilder<Database, TB, object>) => SelectQueryBuilder<Database, TB, object>;
 
 /** Counts the tenant's rows of `table` that `filter` keeps, and names a few of them. */
@@ -91,6 +91,13 @@ export const IDENTITY_DELETE_BLOCKERS: readonly DeleteBlocker[] = [
   },
   { type: 'oauthClient', noun: ['OAuth client', 'OAuth clients'], find: (s, id) => findRefs(s, 'oauth_clients', (q) => q.where('identity_id', '=', id)) },
   { type: 'account', noun: ['account matched to it', 'accounts matched to it'], find: (s, id) => findRefs(s, 'accounts', (q) => q.where('identity_id', '=', id)) },
+  {
+    // Not yet done (awaiting approval, scheduled, running): its stages would act on an identity that is gone.
+    // Cancel them first (POST /personnel-events/{id}/cancel); done ones are history and do not block.
+    type: 'personnelEvent',
+    noun: ['open personnel event (cancel it first)', 'open personnel events (cancel them first)'],
+    find: (s, id) => findRefs(s, 'personnel_events', (q) => q.where('identity_id', '=', id).where('status', 'in', ['pending_approval', 'scheduled', 'in_progress'])),
+  },
   {
     // Ids are `applicationId/accountName`: a resolution has no id of its own.
     type: 'accountResolution',

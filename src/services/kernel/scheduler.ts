@@ -251,8 +251,17 @@ const toJob = (row: JobRow): ScheduledJob => ({
   payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
 });
 
-async function pendingRow(tx: WriteTx, id: string): Promise<JobRow> {
-  const row = await tx.db.selectFrom('scheduled_jobs').selectAll().where('id', '=', id).where('status', '=', 'pending').executeTakeFirst();
+/**
+ * The claimed job, if it is still pending for the moment it was claimed for: a job re-planned
+ * since (`scheduleJob` with a new `dueAt`, e.g. a leave's return date moved) is not run now —
+ * it is claimed again when its new moment comes.
+ */
+async function stillDue(tx: WriteTx, claimed: JobRow): Promise<JobRow | undefined> {
+  return tx.db.selectFrom('scheduled_jobs').selectAll().where('id', '=', claimed.id).where('status', '=', 'pending').where('due_at', '=', claimed.due_at).executeTakeFirst();
+}
+
+async function pendingRow(tx: WriteTx, claimed: JobRow): Promise<JobRow> {
+  const row = await stillDue(tx, claimed);
   if (!row) throw new AlreadyEnded();
   return row;
 }
@@ -283,7 +292,7 @@ async function runHandler(deps: ServiceDeps, tx: WriteTx, row: JobRow, batched: 
 async function runJob(deps: ServiceDeps, claimed: JobRow): Promise<keyof RunReport> {
   const meta = writeMeta(systemActor(claimed.tenant_id, 'scheduler'));
   try {
-    await deps.store.write(claimed.tenant_id, meta, async (tx) => runHandler(deps, tx, await pendingRow(tx, claimed.id), false));
+    await deps.store.write(claimed.tenant_id, meta, async (tx) => runHandler(deps, tx, await pendingRow(tx, claimed), false));
     return 'done';
   } catch (e) {
     if (e instanceof AlreadyEnded) return 'skipped';
@@ -308,7 +317,7 @@ async function runBatch(deps: ServiceDeps, rows: readonly JobRow[]): Promise<Run
     const { value } = await deps.store.write(rows[0]!.tenant_id, meta, async (tx) => {
       let done = 0;
       for (const claimed of rows) {
-        const row = await tx.db.selectFrom('scheduled_jobs').selectAll().where('id', '=', claimed.id).where('status', '=', 'pending').executeTakeFirst();
+        const row = await stillDue(tx, claimed);
         if (!row) continue;
         await runHandler(deps, tx, row, done > 0);
         done += 1;
@@ -335,7 +344,7 @@ async function recordFailure(deps: ServiceDeps, claimed: JobRow, error: unknown)
   const meta = writeMeta(systemActor(claimed.tenant_id, 'scheduler'));
   try {
     const { value } = await deps.store.write(claimed.tenant_id, meta, async (tx) => {
-      const row = await pendingRow(tx, claimed.id);
+      const row = await pendingRow(tx, claimed);
       const attempts = Number(row.attempts) + 1;
       const target = { targetType: 'scheduledJob', targetId: row.id } as const;
       const about = { kind: row.kind, subjectId: row.subject_id, key: row.job_key, dueAt: row.due_at, attempts, error: message };

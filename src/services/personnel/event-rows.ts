@@ -8,12 +8,12 @@ export async function eventRow(scope: TenantDb, id: string): Promise<EventRow | 
 }
 
 /** Stores the event's new status and stages (with the audit event and change). */
-export async function saveEvent(tx: WriteTx, row: EventRow, patch: Partial<Pick<EventRow, 'status' | 'identity_id' | 'identity_name' | 'completed_at'>> & { stages?: Stage[] }): Promise<EventRow> {
+export async function saveEvent(tx: WriteTx, row: EventRow, patch: Partial<Pick<EventRow, 'status' | 'identity_id' | 'identity_name' | 'completed_at' | 'end_at'>> & { stages?: Stage[] }): Promise<EventRow> {
   const { stages, ...columns } = patch;
   const next: EventRow = { ...row, ...columns, stages: stages ? canonicalJson(stages) : row.stages, updated_at: tx.now, version: Number(row.version) + 1 };
   await tx.db
     .updateTable('personnel_events')
-    .set({ status: next.status, identity_id: next.identity_id, identity_name: next.identity_name, completed_at: next.completed_at, stages: next.stages, updated_at: next.updated_at, version: next.version })
+    .set({ status: next.status, identity_id: next.identity_id, identity_name: next.identity_name, completed_at: next.completed_at, end_at: next.end_at, stages: next.stages, updated_at: next.updated_at, version: next.version })
     .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', row.id)
     .execute();

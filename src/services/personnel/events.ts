@@ -17,14 +17,14 @@ import { canonicalJson } from '../../domain/canonical-json.ts';
 import { effectiveInstant } from '../../domain/dates.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import type { TenantDb } from '../../store/store.ts';
-import { cancelJobs, openPager, requireRight, tenantSettings, type Actor, type Page, writeAs } from '../kernel/index.ts';
+import { cancelJobs, openPager, requireRight, scheduleJob, tenantSettings, type Actor, type Page, writeAs } from '../kernel/index.ts';
 import { journalOf, recordActivity, recordComment, type JournalEntryView } from '../workflow/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { identityProblem, identityRow, joinerRow } from './identity-writes.ts';
 import { computePreview } from './preview.ts';
 import { openEventApproval } from './approval.ts';
 import { eventRow, saveEvent } from './event-rows.ts';
-import { displayName, initialStages, OPEN_STATUSES, SUBJECT_KIND, toEventView, type EventPreview, type EventRow, type EventType, type EventView, type IdentityChanges, type Stage } from './model.ts';
+import { displayName, initialStages, OPEN_STATUSES, STAGE_JOB, SUBJECT_KIND, toEventView, type EventPreview, type EventRow, type EventType, type EventView, type IdentityChanges, type Stage } from './model.ts';
 
 export interface CreateEventInput {
   type: EventType;
@@ -64,15 +64,17 @@ function hasChanges(c: IdentityChanges | undefined): boolean {
 }
 
 /** Throws a 409 naming the event that stands in the way of `input`. */
-async function assertNoConflict(scope: TenantDb, type: EventType, identityId: string, effectiveAt: string, endAt: string | null): Promise<void> {
-  const others = await scope.db
-    .selectFrom('personnel_events')
-    .select(['id', 'number', 'type', 'status', 'effective_at', 'end_at'])
-    .where('tenant_id', '=', scope.tenantId)
-    .where('identity_id', '=', identityId)
-    .where('status', 'not in', ['canceled', 'failed'])
-    .orderBy('number')
-    .execute();
+async function assertNoConflict(scope: TenantDb, type: EventType, identityId: string, effectiveAt: string, endAt: string | null, self?: string): Promise<void> {
+  const others = (
+    await scope.db
+      .selectFrom('personnel_events')
+      .select(['id', 'number', 'type', 'status', 'effective_at', 'end_at'])
+      .where('tenant_id', '=', scope.tenantId)
+      .where('identity_id', '=', identityId)
+      .where('status', 'not in', ['canceled', 'failed'])
+      .orderBy('number')
+      .execute()
+  ).filter((e) => e.id !== self);
   const inTheWay = (e: (typeof others)[number], why: string) =>
     new AppError('conflict', `${why}: personnel event #${e.number} (${e.type}, ${e.status}) is in the way`, { details: { eventId: e.id, eventNumber: Number(e.number) } });
   // Another offboarding is always in the way; a move or leave only of one that takes effect first.
@@ -298,6 +300,38 @@ export async function cancelPersonnelEvent(deps: ServiceDeps, actor: Actor, id: 
     const stages = (JSON.parse(row.stages) as Stage[]).map((s) => (s.status === 'pending' || s.status === 'in_progress' ? { ...s, status: 'canceled' as const, completedAt: tx.now } : s));
     const next = await saveEvent(tx, row, { status: 'canceled', stages });
     await recordActivity(tx, actor, { kind: SUBJECT_KIND, id: row.id }, `Canceled by ${actor.caller.name}${comment ? `: ${comment}` : ''}`);
+    return next;
+  });
+  return { event: await detailOf(deps.store.read(actor.caller.tenantId), value), revision };
+}
+
+/**
+ * Moves a leave of absence's return date (`endDate`) while the return has not happened: the
+ * Restore stage is re-planned to the new date (its scheduler job moved; before the leave
+ * starts, Suspend plans it from the stored date). The new date must be after the effective
+ * date (400 naming `endDate`) and the leave may not come to overlap another one (409 naming
+ * it); a date already past makes the return due at once. 409 for another event type, a
+ * closed event or one whose return already ran. Audited `personnelEvent.update` (before and after, with `endDate`); the activity
+ * log says from what to what.
+ */
+export async function changeLeaveReturn(deps: ServiceDeps, actor: Actor, id: string, input: { endDate: string }): Promise<{ event: EventDetail; revision: number }> {
+  requireRight(actor, 'manage-personnel-events');
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const row = await eventRow(tx, id);
+    if (!row) throw notFound('personnel event', id);
+    if (row.type !== 'leave_of_absence') throw new AppError('conflict', `personnel event #${row.number} is a ${row.type}; only a leave of absence's return date (endDate) can be changed`, { details: { eventType: row.type } });
+    if (!OPEN_STATUSES.includes(row.status as EventView['status'])) throw new AppError('conflict', `personnel event #${row.number} is ${row.status}; its return date can no longer change`, { details: { eventStatus: row.status } });
+    const stages = JSON.parse(row.stages) as Stage[];
+    const restore = stages.find((s) => s.name === 'Restore');
+    if (restore?.status !== 'pending') throw new AppError('conflict', `the return of personnel event #${row.number} has already run (Restore is ${restore?.status ?? 'missing'})`, { details: { stage: 'Restore', stageStatus: restore?.status ?? null } });
+    const endAt = parseDate(input.endDate, 'endDate', (await tenantSettings(tx)).timeZone);
+    if (Date.parse(endAt) <= Date.parse(row.effective_at)) throw invalid('endDate', `must be after the leave's effective date ${row.effective_at}`);
+    if (row.identity_id) await assertNoConflict(tx, 'leave_of_absence', row.identity_id, row.effective_at, endAt, row.id);
+    const suspended = stages.find((s) => s.name === 'Suspend')?.status === 'completed';
+    const replanned = suspended ? stages.map((s) => (s.name === 'Suspend' && s.detail ? { ...s, detail: { ...s.detail, returnOn: endAt } } : s)) : stages;
+    const next = await saveEvent(tx, row, { end_at: endAt, stages: replanned });
+    if (suspended) await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: 'Restore', dueAt: endAt, payload: { stage: 'Restore' } });
+    await recordActivity(tx, actor, { kind: SUBJECT_KIND, id: row.id }, `Return date moved from ${row.end_at ?? 'none'} to ${endAt} by ${actor.caller.name}`, { before: row.end_at, after: endAt });
     return next;
   });
   return { event: await detailOf(deps.store.read(actor.caller.tenantId), value), revision };

@@ -16,6 +16,8 @@ import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { toIdentityView as viewOf, type IdentityView } from '../directory/index.ts';
 import type { ServiceDeps } from '../deps.ts';
+import { systemActor } from '../kernel/index.ts';
+import { checkUnitMoveSod, refuseOrReport, unitChain } from '../sod/index.ts';
 import type { IdentityChanges } from './model.ts';
 
 type IdentityRow = Database['identities'];
@@ -103,6 +105,7 @@ export async function insertJoiner(deps: ServiceDeps, tx: WriteTx, row: Identity
   tx.audit({ action: 'identity.create', targetType: 'identity', targetId: full.id, after: { ...after, cause } });
   tx.change('identity', full.id, 'create');
   for (const listener of deps.directoryHooks?.afterIdentityChange ?? []) await listener(tx, { before: null, after });
+  await reportUnitSod(deps, tx, full.id, null, full.org_unit_id, cause);
   return after;
 }
 
@@ -137,7 +140,20 @@ export async function updateIdentityRow(deps: ServiceDeps, tx: WriteTx, row: Ide
   tx.audit({ action: 'identity.update', targetType: 'identity', targetId: row.id, before, after: { ...after, cause } });
   tx.change('identity', row.id, 'update');
   for (const listener of deps.directoryHooks?.afterIdentityChange ?? []) await listener(tx, { before, after });
+  await reportUnitSod(deps, tx, row.id, row.org_unit_id, next.org_unit_id, cause);
   return after;
+}
+
+/**
+ * An approved HR event that puts the identity in a unit happens whatever the access model
+ * says: a separation-of-duties conflict the unit's inherited access creates does not stop
+ * the stage — it is recorded (`sod.detected`) and listed by `GET /sod-violations`.
+ */
+async function reportUnitSod(deps: ServiceDeps, tx: WriteTx, identityId: string, unitBefore: string | null, unitAfter: string | null, cause: Record<string, unknown>): Promise<void> {
+  if (unitAfter === null || unitAfter === unitBefore) return;
+  const conflicts = await checkUnitMoveSod(tx, deps, { identityIds: [identityId], oldChain: await unitChain(tx, unitBefore) });
+  const subject = typeof cause['personnelEventId'] === 'string' ? { type: 'personnelEvent', id: cause['personnelEventId'] } : { type: 'identity', id: identityId };
+  await refuseOrReport(tx, systemActor(tx.tenantId), conflicts, { mode: 'report', path: 'personnelEvent', subject });
 }
 
 export { viewOf as identityViewOf };

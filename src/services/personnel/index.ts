@@ -5,7 +5,7 @@
  * The public face of this folder: code outside it imports from here only.
  */
 export { approvePersonnelEvent, openEventApproval, PERSONNEL_EVENT_OUTCOMES, rejectPersonnelEvent } from './approval.ts';
-export { cancelPersonnelEvent, commentOnPersonnelEvent, createPersonnelEvent, getPersonnelEvent, listPersonnelEvents, pagePersonnelEvents, previewPersonnelEvent } from './events.ts';
+export { cancelPersonnelEvent, changeLeaveReturn, commentOnPersonnelEvent, createPersonnelEvent, getPersonnelEvent, listPersonnelEvents, pagePersonnelEvents, previewPersonnelEvent } from './events.ts';
 export type { CreateEventInput, CreateResult, EventDetail, ListEventsQuery } from './events.ts';
 export { EVENT_STATUSES, EVENT_TYPES, STAGES } from './model.ts';
 export type { EventPreview, EventStatus, EventType, EventView, IdentityChanges, PreviewItem, Stage } from './model.ts';

@@ -4,7 +4,9 @@
  * or `approve-requests`, while it is pending or scheduled), comment (anyone who sees it).
  * A closed request is 409; one the caller may not see is 404.
  */
+import type { AccessContext } from '../../domain/access.ts';
 import { AppError } from '../../domain/errors.ts';
+import { refuseBlocked, sodCheck } from './sod.ts';
 import { setState } from '../access/index.ts';
 import { cancelJobs, writeAs, type Actor } from '../kernel/index.ts';
 import { closeApproval, decideTask, recordActivity, recordComment, type Decision } from '../workflow/index.ts';
@@ -22,7 +24,19 @@ export async function decideAccessRequest(deps: ServiceDeps, actor: Actor, id: s
       const step = await tx.db.selectFrom('approval_steps').select('subject').where('tenant_id', '=', tx.tenantId).where('subject_id', '=', id).executeTakeFirst();
       if (step) targets = (JSON.parse(step.subject) as { targetIdentityIds: string[] }).targetIdentityIds;
     }
-    await decideTask(deps, tx, actor, { subject: { kind: 'access_request', id, requesterId: row.requester_id, targetIdentityIds: targets } }, decision, comment);
+    const { outcome } = await decideTask(deps, tx, actor, { subject: { kind: 'access_request', id, requesterId: row.requester_id, targetIdentityIds: targets } }, decision, comment);
+    // Separation of duties at each approval: a step approved while more follow is refused when a
+    // `block` policy now forbids the request (the targets' access changed since submission), and
+    // the conflicts as they stand are written on the request for the next approvers. The last
+    // approval checks again when it carries the request out (provisioning.ts).
+    if (decision === 'approve' && outcome === 'open' && (row.action === 'add' || row.action === 'restore')) {
+      const conflicts = await sodCheck(tx, deps, {
+        ...(row.target_type === 'orgUnit' ? { orgUnitIds: [row.target_id] } : { identityIds: [row.target_id] }),
+        adds: [{ type: row.resource_type === 'role' ? 'role' : 'permission', id: row.resource_id, context: { type: row.context_type, id: row.context_id } as AccessContext }],
+      });
+      await refuseBlocked(tx, actor, conflicts);
+      await tx.db.updateTable('access_requests').set({ sod_conflicts: JSON.stringify(conflicts) }).where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    }
   });
   await deps.access?.syncNow(tenantId).catch(() => undefined);
   return { value: await requestView(deps.store.read(tenantId), id), revision };

@@ -161,6 +161,11 @@ export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, inp
     const found = findConflicts(rules, held, (a, b) => contextsMeet(a, b, ancestors), { needProposed: true });
     if (found.length) findings.push({ identityId, found });
   }
+  return explainFindings(tx, findings, nowIso);
+}
+
+/** The findings per identity as conflicts: resources named, and the unexpired exception that mitigates each. */
+export async function explainFindings(tx: TenantDb, findings: readonly { identityId: string; found: ReturnType<typeof findConflicts> }[], nowIso: string): Promise<SodConflict[]> {
   if (!findings.length) return [];
   const exceptions = await activeExceptions(tx, findings.map((f) => f.identityId), nowIso);
   const names = await resourceNames(tx, findings.flatMap((f) => f.found.flatMap((c) => c.sets.flatMap((s) => s.held.map((h) => h.resource)))));
@@ -195,20 +200,21 @@ export interface SodExceptionInput {
 
 /** Checks an exception's fields and that the caller may approve one (`approve-requests`). */
 export function validateSodException(actor: Actor, exception: SodExceptionInput, now: Date, field = 'sodException'): void {
+  const name = (n: string) => (field ? `${field}.${n}` : n);
   if (actor.caller.kind !== 'system' && !actor.caller.rights.has('approve-requests')) {
     throw new AppError('forbidden', 'recording a separation-of-duties exception needs the right approve-requests', { details: { requiredRights: ['approve-requests'] } });
   }
-  if (!exception.reason || !exception.reason.trim()) throw new AppError('validation_failed', `${field}.reason must not be empty`, { errors: [{ field: `${field}.reason`, message: 'must not be empty' }] });
+  if (!exception.reason || !exception.reason.trim()) throw new AppError('validation_failed', `${name('reason')} must not be empty`, { errors: [{ field: name('reason'), message: 'must not be empty' }] });
   const at = Date.parse(exception.expiresAt);
-  if (Number.isNaN(at)) throw new AppError('validation_failed', `${field}.expiresAt is not a date-time`, { errors: [{ field: `${field}.expiresAt`, message: 'is not a date-time' }] });
-  if (at <= now.getTime()) throw new AppError('validation_failed', `${field}.expiresAt must be in the future`, { errors: [{ field: `${field}.expiresAt`, message: 'must be in the future' }] });
+  if (Number.isNaN(at)) throw new AppError('validation_failed', `${name('expiresAt')} is not a date-time`, { errors: [{ field: name('expiresAt'), message: 'is not a date-time' }] });
+  if (at <= now.getTime()) throw new AppError('validation_failed', `${name('expiresAt')} must be in the future`, { errors: [{ field: name('expiresAt'), message: 'must be in the future' }] });
 }
 
 /** Records an approved exception for one policy and identity, with its audit event. */
 export async function recordSodException(
   tx: WriteTx,
   actor: Actor,
-  input: { policyId: string; identityId: string; reason: string; expiresAt: string; subject: { type: 'assignment' | 'access_request'; id: string | null } },
+  input: { policyId: string; identityId: string; reason: string; expiresAt: string; subject: { type: 'assignment' | 'access_request' | 'manual'; id: string | null } },
 ): Promise<SodExceptionView> {
   const row: Database['sod_exceptions'] = {
     id: randomUUID(),
@@ -233,13 +239,13 @@ export async function recordSodException(
 
 const SHOWN = 20;
 
-function refusal(reason: 'sod_conflict' | 'sod_exception_required', conflicts: SodConflict[], hint = true): AppError {
+function refusal(reason: 'sod_conflict' | 'sod_exception_required', conflicts: SodConflict[], hint: boolean | string = true): AppError {
   const first = conflicts[0]!;
   const what = reason === 'sod_conflict' ? 'forbids' : 'needs an approved exception for';
   const message =
     `separation of duties: policy "${first.policy.name}" (${first.policy.mode}, ${first.policy.severity}) ${what} identity ${first.identityId} holding ` +
     first.conflicting.map((s) => s.held.map((h) => h.resource.name ?? h.resource.id).join(' or ')).join(' together with ') +
-    (reason === 'sod_exception_required' && hint ? '; send sodException {reason, expiresAt} (needs approve-requests)' : '');
+    (reason === 'sod_exception_required' && hint ? (typeof hint === 'string' ? hint : '; send sodException {reason, expiresAt} (needs approve-requests)') : '');
   return new AppError('conflict', message, {
     details: {
       reason,
@@ -268,13 +274,15 @@ export async function enforceSod(
     subject: { type: 'assignment' | 'access_request'; id: string | null };
     /** False on paths that cannot carry an exception (rules, delegation, identity roles): the refusal then gives no hint. */
     exceptionAllowed?: boolean | undefined;
+    /** Where the write cannot carry an exception: what the refusal says to do instead. */
+    hint?: string | undefined;
   },
 ): Promise<SodExceptionView[]> {
   const blocking = conflicts.filter((c) => c.policy.mode === 'block');
   if (blocking.length) throw refusal('sod_conflict', blocking);
   const open = conflicts.filter((c) => c.policy.mode === 'require_exception' && c.exception === null);
   if (!open.length) return [];
-  if (!options.exception) throw refusal('sod_exception_required', open, options.exceptionAllowed !== false);
+  if (!options.exception) throw refusal('sod_exception_required', open, options.hint ?? options.exceptionAllowed !== false);
   const recorded: SodExceptionView[] = [];
   const seen = new Set<string>();
   for (const c of open) {

@@ -128,7 +128,7 @@ function nameTaken(name: string): AppError {
   return new AppError('conflict', `a separation-of-duties policy named "${name}" exists`, { errors: [{ field: 'name', message: 'is already taken' }], details: { field: 'name' } });
 }
 
-async function findPolicyRow(scope: TenantDb, id: string): Promise<PolicyRow> {
+export async function findPolicyRow(scope: TenantDb, id: string): Promise<PolicyRow> {
   const row = await scope.db.selectFrom('sod_policies').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('separation-of-duties policy', id);
   return row;

@@ -2275,7 +2275,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Move a leave of absence's return date
+         * @description Only `endDate` of a leave of absence, while its return (Restore) has not run: the return is re-planned to the new date (a plain date is midnight in the tenant time zone; a date already past makes it due at once). 400 naming `endDate` when it is not after the effective date or does not exist; 409 for another event type, a closed event, a return that already ran, or a leave that would overlap another (naming it).
+         *
+         *     Needs the right `manage-personnel-events`.
+         */
+        patch: operations["patchPersonnelEventsById"];
         trace?: never;
     };
     "/api/v1/personnel-events/{id}/preview": {
@@ -2420,6 +2426,56 @@ export interface paths {
          *     Needs one of the rights `manage-roles`, `read-permissions-any-application`, `approve-requests`.
          */
         get: operations["getSodViolations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sod-exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List separation-of-duties exceptions
+         * @description Every exception recorded in the tenant — with an assignment (`sodException`), at the last approval of an access request (the approver's comment), or ahead with `POST /sod-exceptions` — newest first, cursor-paged. Filters: `policyId`, `identityId`, `active` (true: unexpired only; false: expired only). An expired exception no longer mitigates; it stays on record.
+         *
+         *     Needs one of the rights `manage-roles`, `read-permissions-any-application`, `approve-requests`.
+         */
+        get: operations["getSodExceptions"];
+        put?: never;
+        /**
+         * Record a separation-of-duties exception ahead of a change
+         * @description For a `require_exception` policy and one identity: while it lasts, a write that would give the identity that conflict passes — also on paths that cannot carry an exception themselves (a role's contents changed, a move into a unit, a delegation). An unknown policy or identity, or a `block` policy, is a 400 naming the field; `expiresAt` must be in the future. Audited as `sodException.create`.
+         *
+         *     Needs the right `approve-requests`.
+         */
+        post: operations["postSodExceptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sod-exceptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a separation-of-duties exception
+         * @description Get a separation-of-duties exception.
+         *
+         *     Needs one of the rights `manage-roles`, `read-permissions-any-application`, `approve-requests`.
+         */
+        get: operations["getSodExceptionsById"];
         put?: never;
         post?: never;
         delete?: never;
@@ -24073,6 +24129,242 @@ export interface operations {
             };
         };
     };
+    patchPersonnelEventsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "endDate": "2026-04-30"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description The new return date: a plain date or an ISO 8601 time
+                     * @example 2026-04-30
+                     */
+                    endDate: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "number": 1,
+                     *       "type": "employee",
+                     *       "status": "active",
+                     *       "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "identityName": "Payroll",
+                     *       "effectiveDate": "2026-03-02T09:30:00.000Z",
+                     *       "endDate": "2026-03-02T09:30:00.000Z",
+                     *       "changes": {},
+                     *       "comment": "Needs to approve payroll runs for the Finance team",
+                     *       "stages": [
+                     *         {
+                     *           "name": "Payroll",
+                     *           "status": "active",
+                     *           "startedAt": "2026-03-02T09:30:00.000Z",
+                     *           "completedAt": "2026-03-02T09:30:00.000Z",
+                     *           "detail": {}
+                     *         }
+                     *       ],
+                     *       "reporter": {
+                     *         "type": "employee",
+                     *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "name": "Payroll"
+                     *       },
+                     *       "completedAt": "2026-03-02T09:30:00.000Z",
+                     *       "createdAt": "2026-03-02T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "comments": [
+                     *         {
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "at": "2026-03-02T09:30:00.000Z",
+                     *           "actor": {
+                     *             "type": "employee",
+                     *             "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "name": "Payroll",
+                     *             "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *           },
+                     *           "text": "text",
+                     *           "detail": null
+                     *         }
+                     *       ],
+                     *       "activity": [
+                     *         {
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "at": "2026-03-02T09:30:00.000Z",
+                     *           "actor": {
+                     *             "type": "employee",
+                     *             "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "name": "Payroll",
+                     *             "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *           },
+                     *           "text": "text",
+                     *           "detail": null
+                     *         }
+                     *       ],
+                     *       "revision": 42
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        number: number;
+                        /** @description onboard, offboard, role_transition, leave_of_absence */
+                        type: string;
+                        /** @description pending_approval, scheduled, in_progress, completed, canceled, failed */
+                        status: string;
+                        identityId: string | null;
+                        identityName: string | null;
+                        /** Format: date-time */
+                        effectiveDate: string;
+                        endDate: string | null;
+                        changes: {
+                            [key: string]: unknown;
+                        };
+                        comment: string | null;
+                        stages: {
+                            /** @description Approve, Provision, Deprovision, Transition, Suspend, Restore or Verify */
+                            name: string;
+                            /** @description pending, in_progress, completed, failed or canceled */
+                            status: string;
+                            startedAt: string | null;
+                            completedAt: string | null;
+                            detail: {
+                                [key: string]: unknown;
+                            } | null;
+                        }[];
+                        reporter: {
+                            type: string;
+                            id: string | null;
+                            name: string | null;
+                        };
+                        completedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        comments: {
+                            id: string;
+                            /** Format: date-time */
+                            at: string;
+                            actor: {
+                                type: string;
+                                id: string | null;
+                                name: string | null;
+                                identityId: string | null;
+                            };
+                            text: string;
+                            detail: unknown;
+                        }[];
+                        activity: {
+                            id: string;
+                            /** Format: date-time */
+                            at: string;
+                            actor: {
+                                type: string;
+                                id: string | null;
+                                name: string | null;
+                                identityId: string | null;
+                            };
+                            text: string;
+                            detail: unknown;
+                        }[];
+                    } & {
+                        /** @description The revision this write committed as */
+                        revision: number;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getPersonnelEventsByIdPreview: {
         parameters: {
             query?: never;
@@ -25668,6 +25960,396 @@ export interface operations {
             };
             /** @description This node is not ready for the request (not_ready); see Retry-After */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSodExceptions: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-500) */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page */
+                cursor?: string;
+                policyId?: string;
+                identityId?: string;
+                active?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "policyId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "reason": "Needs to approve payroll runs for the Finance team",
+                     *           "expiresAt": "2026-03-02T09:30:00.000Z",
+                     *           "approvedBy": {
+                     *             "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "name": "Payroll",
+                     *             "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *           },
+                     *           "subject": {
+                     *             "type": "employee",
+                     *             "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *           },
+                     *           "createdAt": "2026-03-02T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJrIjoiM2YyYjhjMWUifQ"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: string;
+                            policyId: string;
+                            identityId: string;
+                            reason: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            approvedBy: {
+                                id: string;
+                                name: string | null;
+                                identityId: string | null;
+                            };
+                            subject: {
+                                type: string;
+                                id: string | null;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postSodExceptions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe POST: the same key and body return the first response again */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "policyId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                 *       "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                 *       "reason": "quarter-end close, approved by the CFO",
+                 *       "expiresAt": "2026-03-02T09:30:00.000Z"
+                 *     }
+                 */
+                "application/json": {
+                    policyId: string;
+                    identityId: string;
+                    /** @example quarter-end close, approved by the CFO */
+                    reason: string;
+                    /**
+                     * Format: date-time
+                     * @description When the exception ends (in the future)
+                     */
+                    expiresAt: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "policyId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "reason": "Needs to approve payroll runs for the Finance team",
+                     *       "expiresAt": "2026-03-02T09:30:00.000Z",
+                     *       "approvedBy": {
+                     *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "name": "Payroll",
+                     *         "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *       },
+                     *       "subject": {
+                     *         "type": "employee",
+                     *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *       },
+                     *       "createdAt": "2026-03-02T09:30:00.000Z",
+                     *       "revision": 42
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        policyId: string;
+                        identityId: string;
+                        reason: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        approvedBy: {
+                            id: string;
+                            name: string | null;
+                            identityId: string | null;
+                        };
+                        subject: {
+                            type: string;
+                            id: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                    } & {
+                        /** @description The revision this write committed as */
+                        revision: number;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSodExceptionsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "policyId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "reason": "Needs to approve payroll runs for the Finance team",
+                     *       "expiresAt": "2026-03-02T09:30:00.000Z",
+                     *       "approvedBy": {
+                     *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "name": "Payroll",
+                     *         "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *       },
+                     *       "subject": {
+                     *         "type": "employee",
+                     *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *       },
+                     *       "createdAt": "2026-03-02T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        policyId: string;
+                        identityId: string;
+                        reason: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        approvedBy: {
+                            id: string;
+                            name: string | null;
+                            identityId: string | null;
+                        };
+                        subject: {
+                            type: string;
+                            id: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
