@@ -14073,6 +14073,7 @@ export interface operations {
                      *           "authorityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
                      *           "requestId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
                      *           "sourceIp": "source ip",
+                     *           "sourcePort": 1,
                      *           "userAgent": "user agent",
                      *           "origin": "origin",
                      *           "before": null,
@@ -14108,6 +14109,8 @@ export interface operations {
                             authorityId: string | null;
                             requestId: string | null;
                             sourceIp: string | null;
+                            /** @description The caller's TCP source port; null when unknown (behind a trusted proxy, or events recorded before it was kept) */
+                            sourcePort: number | null;
                             userAgent: string | null;
                             origin: string | null;
                             /** @description The object before the change (parsed JSON), or null */
@@ -14443,6 +14446,7 @@ export interface operations {
                      *           "authorityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
                      *           "requestId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
                      *           "sourceIp": "source ip",
+                     *           "sourcePort": 1,
                      *           "userAgent": "user agent",
                      *           "origin": "origin",
                      *           "before": null,
@@ -14498,6 +14502,8 @@ export interface operations {
                             authorityId: string | null;
                             requestId: string | null;
                             sourceIp: string | null;
+                            /** @description The caller's TCP source port; null when unknown (behind a trusted proxy, or events recorded before it was kept) */
+                            sourcePort: number | null;
                             userAgent: string | null;
                             origin: string | null;
                             /** @description The object before the change (parsed JSON), or null */
