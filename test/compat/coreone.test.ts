@@ -377,3 +377,57 @@ describe('CoreOne profile switch', () => {
     expect((await call('/api/permission?userSubject=c1s:17173')).statusCode).toBe(200);
   });
 });
+
+describe('CoreOne paging (bounded answers)', () => {
+  /** Follows `Link: <...>; rel="next"` from `url` to the end, as a script would. */
+  async function followPages(url: string, app: App = t.app): Promise<{ pages: Record<string, unknown>[][]; statuses: number[] }> {
+    const pages: Record<string, unknown>[][] = [];
+    const statuses: number[] = [];
+    let next: string | null = url;
+    for (let i = 0; next && i < 200; i += 1) {
+      const res = await call(next, app);
+      statuses.push(res.statusCode);
+      pages.push(res.json() as Record<string, unknown>[]);
+      const link = res.headers.link as string | undefined;
+      next = link ? /^<([^>]+)>; rel="next"$/.exec(link)![1]! : null;
+    }
+    return { pages, statuses };
+  }
+
+  it('pages every form of the query in a total order, each page bounded, the last without a next link', async () => {
+    // Enough holders that the parameterless answer spans pages.
+    await fx.batch(async (tx) => {
+      const unit = await fx.unit({ name: 'Paged Ltd', number: 5446 }, tx);
+      for (let i = 0; i < 12; i += 1) {
+        const holder = await fx.identity({ number: 40000 + i, subject: `c1s:paged-${i}`, username: `paged${i}` }, tx);
+        await fx.assignment({ assigneeId: holder, resourceId: ids.view }, tx);
+        await fx.assignment({ assigneeId: holder, resourceId: ids.addBill, contextType: 'orgUnit', contextId: unit }, tx);
+      }
+    });
+    await t.access.syncNow(t.tenantId);
+    for (const url of ['/api/permission', '/api/permission?application=trusteeApp', '/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=5446&application=trusteeApp']) {
+      const whole = (await call(url)).json() as Record<string, unknown>[];
+      expect(whole.length, url).toBeGreaterThan(5);
+      for (const size of [1, 4, 5]) {
+        const { pages, statuses } = await followPages(`${url}${url.includes('?') ? '&' : '?'}pageSize=${size}`);
+        expect(statuses.every((s) => s === 200)).toBe(true);
+        expect(pages.every((p) => p.length <= size && p.length > 0), `${url} ${size}`).toBe(true);
+        // The pages put together are the one-page answer, in the same order, without repeats.
+        expect(pages.flat(), `${url} pageSize=${size}`).toEqual(whole);
+      }
+    }
+    const mine = (await call('/api/permission/myapplication', clientApp)).json() as Record<string, unknown>[];
+    expect((await followPages('/api/permission/myapplication?pageSize=3', clientApp)).pages.flat()).toEqual(mine);
+  });
+
+  it('caps a page at 1000 rows and refuses a bad pageSize or pageToken', async () => {
+    expect((await call('/api/permission?pageSize=1001')).statusCode).toBe(400);
+    expect((await call('/api/permission?pageSize=0')).statusCode).toBe(400);
+    const forged = await call('/api/permission?pageToken=bm90LWEtdG9rZW4');
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json()).toMatchObject({ code: 'invalid_cursor' });
+    // A page that is full announces the next; the one-page answer of a small tenant has no link.
+    expect((await call('/api/permission?pageSize=2')).headers.link).toMatch(/^<\/api\/permission\?pageSize=2&pageToken=[A-Za-z0-9_-]+>; rel="next"$/);
+    expect((await call('/api/permission')).headers.link).toBeUndefined();
+  });
+});
