@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (client credentials grant)
-         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.
+         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant (grant_type=password with username and password) is served too: an opaque token for the user, acting for the requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).
          *
          *     The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).
          */
@@ -77,7 +77,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (alias of /oauth/token)
-         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.
+         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant (grant_type=password with username and password) is served too: an opaque token for the user, acting for the requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).
          *
          *     The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).
          */
@@ -99,7 +99,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (alias of /oauth/token)
-         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.
+         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant (grant_type=password with username and password) is served too: an opaque token for the user, acting for the requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).
          *
          *     The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).
          */
@@ -121,7 +121,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (alias of /oauth/token)
-         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.
+         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant (grant_type=password with username and password) is served too: an opaque token for the user, acting for the requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).
          *
          *     The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).
          */
@@ -32017,6 +32017,10 @@ export interface operations {
                 /** @description The holder, e.g. c1s:17173 */
                 userSubject?: string;
                 minRevision?: number;
+                /** @description Rows per answer (default and maximum 1000) */
+                pageSize?: number;
+                /** @description Continues a previous answer: the pageToken of its Link rel="next" URL */
+                pageToken?: string;
             };
             header?: never;
             path?: never;
@@ -32024,9 +32028,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The rows (one page) */
             200: {
                 headers: {
+                    /** @description Present when more rows follow: `<URL of the next page>; rel="next"` (the same query with pageToken) */
+                    link?: unknown;
                     [name: string]: unknown;
                 };
                 content: {
@@ -32130,6 +32136,10 @@ export interface operations {
                 /** @description The holder, e.g. c1s:17173 */
                 userSubject?: string;
                 minRevision?: number;
+                /** @description Rows per answer (default and maximum 1000) */
+                pageSize?: number;
+                /** @description Continues a previous answer: the pageToken of its Link rel="next" URL */
+                pageToken?: string;
             };
             header?: never;
             path?: never;
@@ -32137,9 +32147,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The rows (one page) */
             200: {
                 headers: {
+                    /** @description Present when more rows follow: `<URL of the next page>; rel="next"` (the same query with pageToken) */
+                    link?: unknown;
                     [name: string]: unknown;
                 };
                 content: {
