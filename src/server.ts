@@ -27,10 +27,12 @@ import { CONSOLE_PATH, DOCS_PATH, consoleInstalled } from './api/routes/front-do
  * `warn` while the port is bound (never made louder than configured) and restored at once.
  */
 async function listenQuietly(app: App, options: { port: number; host: string }): Promise<void> {
-  // Fastify's logger is pino's (levelVal and levels are pino's, not in Fastify's base type).
-  const log = app.log as typeof app.log & { levelVal: number; levels: { values: Record<string, number> } };
+  // Fastify's logger is pino's when logging is on (levelVal and levels are pino's, not in
+  // Fastify's base type); with logging off (`silent`) it is a no-op logger without them.
+  const log = app.log as typeof app.log & { levelVal?: number; levels?: { values?: Record<string, number> } };
   const level = log.level;
-  const quieter = log.levelVal < (log.levels.values.warn ?? 40);
+  const warn = log.levels?.values?.warn;
+  const quieter = typeof log.levelVal === 'number' && typeof warn === 'number' && log.levelVal < warn;
   if (quieter) log.level = 'warn';
   try {
     await app.listen(options);
