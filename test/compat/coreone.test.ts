@@ -325,6 +325,9 @@ describe('CoreOne /api/permission/myapplication with a token of the password gra
     // The token is the user's: the sign-in is audited with the client.
     const opened = await t.app.inject({ method: 'GET', url: '/api/v1/audit-events?action=session.create&limit=200', headers: t.auth });
     expect((opened.json() as { items: { after: { clientId?: string } }[] }).items.some((e) => e.after.clientId === client.id)).toBe(true);
+    // Celonis's login history lists these sign-ins as successful logins.
+    const logins = (await call('/api/external/authentication-events?pageSize=200')).json() as { content: { authenticationEventType: string; success: boolean }[] };
+    expect(logins.content).toContainEqual(expect.objectContaining({ authenticationEventType: 'LOGIN', success: true }));
   });
 
   it('refuses a user without the right, a Checkmarx resource_owner_client token, a wrong client secret, a scope the client lacks, and a deleted client', async () => {
