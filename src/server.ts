@@ -20,6 +20,27 @@ import type { Store } from './store/store.ts';
 import { CONSOLE_DIR } from './domain/install-dir.ts';
 import { CONSOLE_PATH, DOCS_PATH, consoleInstalled } from './api/routes/front-door.ts';
 
+/**
+ * Binds the port without Fastify's own "Server listening at ..." line: Fastify logs it at
+ * `info` for every bound address, unconditionally, while the start message on stderr (and
+ * the "Grantory listening on" line) already says where the server is. The logger is held at
+ * `warn` while the port is bound (never made louder than configured) and restored at once.
+ */
+async function listenQuietly(app: App, options: { port: number; host: string }): Promise<void> {
+  // Fastify's logger is pino's when logging is on (levelVal and levels are pino's, not in
+  // Fastify's base type); with logging off (`silent`) it is a no-op logger without them.
+  const log = app.log as typeof app.log & { levelVal?: number; levels?: { values?: Record<string, number> } };
+  const level = log.level;
+  const warn = log.levels?.values?.warn;
+  const quieter = typeof log.levelVal === 'number' && typeof warn === 'number' && log.levelVal < warn;
+  if (quieter) log.level = 'warn';
+  try {
+    await app.listen(options);
+  } finally {
+    if (quieter) log.level = level;
+  }
+}
+
 export interface RunningServer {
   app: App;
   store: Store;
@@ -88,7 +109,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       readiness: async () => (bootstrapped ? engine.notReadyReason() : 'the first-start setup is not finished'),
     });
     try {
-      await app.listen({ port: config.port, host: config.host });
+      await listenQuietly(app, { port: config.port, host: config.host });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ConfigError('GRANTORY_PORT', `port ${config.port} is already in use`);

@@ -39,6 +39,8 @@ first = page["content"][0]
 expect({"userId", "userRole", "event", "timestamp", "message", "ipAddress", "port", "diffPayload"} <= set(first), "audit item fields")
 issued = [e for e in page["content"] if e["event"] == "oauth_token.issue"]
 expect(issued and issued[-1]["userRole"] == "Admin", "userRole is the user's role (the client acts as the administrator: Admin)")
+expect(isinstance(issued[-1]["port"], int) and 0 < issued[-1]["port"] < 65536 and issued[-1]["ipAddress"],
+       "ipAddress and port: the caller's address and TCP source port (null only when unknown)")
 
 status, _, page = call("GET", "/log/api/external/v2/audit?pageSize=50", headers=audit_token)
 expect(status == 200 and "content" in page, "GET /log/api/external/v2/audit (cursor form)")

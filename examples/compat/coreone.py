@@ -6,8 +6,9 @@
 Sets up the seed's example (company 5445, user 17175, application trusteeApp with
 TrusteeApp_AddBill), then calls the API exactly as the CoreOne documentation shows: a client
 with the cos_auth_api scope gets a token from /connect/token and reads /api/permission by
-organization unit, by user, by user subject and without parameters, and an application's
-client reads /api/permission/myapplication.
+organization unit, by user, by user subject and without parameters (following the Link
+header page by page), an application's client reads /api/permission/myapplication, and a
+user signs in through that client with the password grant and reads it too.
 """
 import urllib.parse
 
@@ -62,6 +63,17 @@ expect(status == 200 and sorted(r["contextType"] for r in rows) == ["Organizatio
 status, _, rows = call("GET", "/api/permission", headers=bearer)
 expect(status == 200 and any(r["application"] == app_name for r in rows), "GET /api/permission without parameters: every provisioned row")
 
+# Bounded answers: at most pageSize rows (1000 by default); Link: <...>; rel="next" names the next page.
+paged, url = [], f"/api/permission?application={urllib.parse.quote(app_name)}&pageSize=1"
+while url:
+    status, headers, page = call("GET", url, headers=bearer)
+    expect(status == 200 and len(page) <= 1, f"GET {url.split('&pageToken')[0]}... (one page)")
+    paged.extend(page)
+    link = headers.get("Link")
+    url = link[1:link.index(">")] if link else None
+status, _, whole = call("GET", f"/api/permission?application={urllib.parse.quote(app_name)}", headers=bearer)
+expect(paged == whole and len(whole) == 2, "the pages put together are the whole answer")
+
 # The application's own client: /myapplication answers for trusteeApp only.
 own = native("POST", "/clients", {"name": f"{app_name} client", "applicationId": app["id"], "scopes": ["cos_auth_api"]})
 status, _, token = call("POST", "/connect/token", form={"grant_type": "client_credentials", "client_id": own["clientId"], "client_secret": own["clientSecret"], "scope": "cos_auth_api"})
@@ -70,6 +82,20 @@ q = urllib.parse.urlencode({"contextType": "OrganizationUnit", "contextObjectIde
 status, _, rows = call("GET", f"/api/permission/myapplication?{q}", headers={"Authorization": f"Bearer {token['access_token']}"})
 expect(status == 200 and [r["application"] for r in rows] == [app_name], "GET /api/permission/myapplication?contextType=OrganizationUnit&...")
 expect("userEmail" not in rows[0], "no userEmail without the email scope")
+
+# A user's token: the password grant through the application's client, for a user holding
+# "API read permissions for my application" (a Grantory right) and a local password.
+reader_user = native("POST", "/identities", {"subject": f"c1s:reader-{s}", "username": f"reader-{s}"})
+right = [p for p in native("GET", "/permissions?q=read-permissions-my-application")["items"] if p["name"] == "read-permissions-my-application"][0]
+granted = native("POST", "/assignments", {"assignee": {"type": "identity", "id": reader_user["id"]}, "resource": {"type": "permission", "id": right["id"]}})
+status, _, _ = call("PUT", f"/api/v1/identities/{reader_user['id']}/password", {"password": f"Reader password {s}"}, ADMIN)
+expect(status == 204, "PUT /api/v1/identities/{id}/password (the user's local password)")
+status, _, token = call("POST", "/connect/token", form={"grant_type": "password", "username": f"reader-{s}", "password": f"Reader password {s}", "scope": "cos_auth_api"},
+                        headers={"Authorization": basic(own["clientId"], own["clientSecret"])})
+expect(status == 200 and token["token_type"] == "Bearer", "POST /connect/token (password grant through the application's client)")
+q = urllib.parse.urlencode({"contextType": "OrganizationUnit", "contextObjectIdentifier": external_id, "minRevision": granted["revision"]})
+status, _, rows = call("GET", f"/api/permission/myapplication?{q}", headers={"Authorization": f"Bearer {token['access_token']}"})
+expect(status == 200 and [r["application"] for r in rows] == [app_name], "GET /api/permission/myapplication with the user's token: the client's application")
 
 status, _, _ = call("GET", "/api/permission/myapplication?userSubject=x", headers=bearer)
 expect(status == 403, "/myapplication refuses a client that belongs to no application (403)")

@@ -32,12 +32,24 @@ export function sendWithEtag<T extends object>(reply: FastifyReply, body: T, ver
   return reply.header('etag', `"${version}"`).send(body);
 }
 
+/**
+ * The caller's TCP source port: the socket's remote port when the request's address is the
+ * socket's own (no proxy in between whose port it would be), else null.
+ */
+function sourcePortOf(request: FastifyRequest): number | null {
+  const socket = request.socket as { remotePort?: number; remoteAddress?: string } | undefined;
+  const port = socket?.remotePort;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return null;
+  return socket?.remoteAddress === request.ip ? port : null;
+}
+
 /** Where a request came from, for the audit trail. */
 export function requestMetaOf(request: FastifyRequest): RequestMeta {
   const origin = request.headers['cxorigin'];
   return {
     requestId: request.id,
     sourceIp: request.ip,
+    sourcePort: sourcePortOf(request),
     userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
     origin: typeof origin === 'string' ? origin.slice(0, 200) : null,
   };

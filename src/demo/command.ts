@@ -51,7 +51,8 @@ export async function demo(settings: Record<string, string>, options: DemoOption
     const secrets = createServerSecrets(resolveSecretKey(config).secretKey);
     const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey, secrets });
     if (boot.generatedKey) io.err(`grantory: generated the administrator API key (shown once): ${boot.generatedKey}`);
-    const services = createServices({ store, now: () => new Date(), secrets });
+    // The demo's account import runs through the import service: it needs the import directory.
+    const services = createServices({ store, now: () => new Date(), secrets, imports: { importDir: config.importDir, uploadLimit: config.importUploadLimit } });
     const started = Date.now();
     const report = await seedDemoTenant(services.deps, systemActor(boot.tenantId, 'demo'), { seed, identities, progress: (line) => io.err(`grantory: seeding the demo tenant: ${line}`) });
     if (report) io.err(`grantory: seeded the demo tenant (seed ${seed}) in ${Date.now() - started} ms: ${report.join('; ')}`);

@@ -9,6 +9,7 @@
  * ```
  */
 import { AppError } from '../domain/errors.ts';
+import { seedAccountImportStep } from './accounts.ts';
 import { seedCatalogStep } from './catalog.ts';
 import type { SeedContext, SeedStep } from './steps.ts';
 
@@ -53,11 +54,11 @@ export const seedDirectoryStep: SeedStep = {
 };
 
 /**
- * The steps, in order. EXTENSION POINT: the catalog part (applications with permission
- * catalogs, roles) appends its step here, e.g. `seedCatalogStep`, using `ctx.random` and
- * `ctx.ids` (identity keys for application owners); assignments follow after it.
+ * The steps, in order: the directory, the catalog (applications, permissions, roles,
+ * assignments) and an account import of a connected application (matched, orphaned and
+ * drifting accounts). A later step uses `ctx.random` and `ctx.ids` (plan keys → ids).
  */
-export const DEMO_SEED_STEPS: readonly SeedStep[] = [seedDirectoryStep, seedCatalogStep];
+export const DEMO_SEED_STEPS: readonly SeedStep[] = [seedDirectoryStep, seedCatalogStep, seedAccountImportStep];
 
 export interface SeedOptions extends Partial<DirectoryOptions> {
   steps?: readonly SeedStep[];

@@ -28,6 +28,11 @@ export interface ChainedAuditEvent {
   after: string | null;
   requestId: string | null;
   sourceIp: string | null;
+  /**
+   * The caller's TCP source port (added by migration 0020). Like `authorityId`, hashed only
+   * when set, so events without one — every event written before it existed — hash as before.
+   */
+  sourcePort: number | null;
   userAgent: string | null;
   origin: string | null;
   prevHash: string;
@@ -35,11 +40,13 @@ export interface ChainedAuditEvent {
 
 /**
  * SHA-256 over the previous hash and the event in canonical JSON, hex encoded. A null
- * `authorityId` is left out of the JSON (see {@link ChainedAuditEvent.authorityId}).
+ * `authorityId` or `sourcePort` is left out of the JSON (see
+ * {@link ChainedAuditEvent.authorityId}), so older events keep their hashes.
  */
 export function hashAuditEvent(event: ChainedAuditEvent): string {
-  const { authorityId, ...rest } = event;
-  const hashed = authorityId === null ? rest : event;
+  const hashed: Partial<ChainedAuditEvent> = { ...event };
+  if (event.authorityId === null) delete hashed.authorityId;
+  if (event.sourcePort === null) delete hashed.sourcePort;
   return createHash('sha256').update(event.prevHash).update('\n').update(canonicalJson(hashed)).digest('hex');
 }
 

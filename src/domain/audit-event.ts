@@ -14,6 +14,8 @@ export interface AuditEventView {
   authorityId: string | null;
   requestId: string | null;
   sourceIp: string | null;
+  /** The caller's TCP source port, when known (events before migration 0020 have none). */
+  sourcePort: number | null;
   userAgent: string | null;
   /** The caller-supplied origin label (`cxOrigin`). */
   origin: string | null;

@@ -123,7 +123,7 @@ export function toOcsf(e: OcsfSource, product: { version: string }): Record<stri
       user: { uid: e.onBehalfOfId ?? e.actor.id, name: e.actor.name, type: e.actor.type },
       ...(e.actor.id ? { authorizations: [{ decision: failed && e.action === 'access.denied' ? 'Deny' : 'Allow' }] } : {}),
     },
-    src_endpoint: { ip: e.sourceIp },
+    src_endpoint: { ip: e.sourceIp, ...(e.sourcePort === null ? {} : { port: e.sourcePort }) },
     http_request: { user_agent: e.userAgent },
     ...extra,
     unmapped: {

@@ -40,6 +40,8 @@ export interface AuditEventsTable {
   after: string | null;
   request_id: string | null;
   source_ip: string | null;
+  /** The caller's TCP source port (0020). */
+  source_port: number | null;
   user_agent: string | null;
   origin: string | null;
   prev_hash: string;
@@ -265,6 +267,8 @@ export interface SessionsTable {
   method: string;
   /** JSON array of the scopes narrowing the session's rights (a password-grant token's); null: not narrowed. */
   scopes: string | null;
+  /** The OAuth client (row id) a password-grant token was issued to; it acts for the client's application (0020). */
+  client_id: string | null;
   secret_hash: string;
   created_at: string;
   last_seen_at: string;

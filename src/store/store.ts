@@ -46,6 +46,7 @@ export interface WriteMeta {
   authorityId?: string | null;
   requestId?: string | null;
   sourceIp?: string | null;
+  sourcePort?: number | null;
   userAgent?: string | null;
   origin?: string | null;
 }

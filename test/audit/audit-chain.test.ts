@@ -76,6 +76,7 @@ function chain(n: number): (ChainedAuditEvent & { hash: string })[] {
       after: canonicalJson({ name: `role ${seq}` }),
       requestId: null,
       sourceIp: null,
+      sourcePort: null,
       userAgent: null,
       origin: null,
       prevHash,
@@ -105,16 +106,36 @@ describe('hashAuditEvent and ChainVerifier', () => {
     expect(hashAuditEvent({ ...fields, sourceIp: '10.0.0.1' })).not.toBe(hash);
     expect(hashAuditEvent({ ...fields, prevHash: 'f'.repeat(64) })).not.toBe(hash);
     expect(hashAuditEvent({ ...fields, authorityId: 'identity-1' })).not.toBe(hash);
+    expect(hashAuditEvent({ ...fields, sourcePort: 51234 })).not.toBe(hash);
+    expect(hashAuditEvent({ ...fields, sourcePort: 51234 })).not.toBe(hashAuditEvent({ ...fields, sourcePort: 51235 }));
   });
 
   it('hashes an event without an authority as events were hashed before the field existed', () => {
     const [event] = chain(1);
-    const { hash, authorityId: _none, ...before0009 } = event!;
+    const { hash, authorityId: _none, sourcePort: _noPort, ...before0009 } = event!;
     const legacy = createHash('sha256').update(before0009.prevHash).update('\n').update(canonicalJson(before0009)).digest('hex');
     expect(hash).toBe(legacy);
     const withAuthority = { ...before0009, authorityId: 'identity-1' };
     const expected = createHash('sha256').update(withAuthority.prevHash).update('\n').update(canonicalJson(withAuthority)).digest('hex');
-    expect(hashAuditEvent(withAuthority)).toBe(expected);
+    expect(hashAuditEvent({ ...withAuthority, sourcePort: null })).toBe(expected);
+  });
+
+  it('hashes an event without a source port as events were hashed before the field existed (0020)', () => {
+    const [event] = chain(1);
+    const { hash, authorityId: _none, sourcePort: _noPort, ...before0009 } = event!;
+    const legacy = createHash('sha256').update(before0009.prevHash).update('\n').update(canonicalJson(before0009)).digest('hex');
+    expect(hash).toBe(legacy);
+    const withPort = { ...before0009, sourcePort: 40022 };
+    const expected = createHash('sha256').update(withPort.prevHash).update('\n').update(canonicalJson(withPort)).digest('hex');
+    expect(hashAuditEvent({ ...withPort, authorityId: null })).toBe(expected);
+    // A chain mixing events without and with a port verifies; editing a port breaks it.
+    const mixed = chain(3);
+    const third = { ...mixed[2]!, sourcePort: 40022 };
+    const { hash: _old, ...thirdFields } = third;
+    mixed[2] = { ...thirdFields, hash: hashAuditEvent(thirdFields) };
+    expect(firstProblem(mixed).problem).toBeNull();
+    mixed[2] = { ...mixed[2]!, sourcePort: 40023 };
+    expect(firstProblem(mixed).problem).toMatchObject({ kind: 'hash_mismatch', seq: 3 });
   });
 
   it('accepts an intact chain and reports its length and head', () => {

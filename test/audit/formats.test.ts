@@ -5,7 +5,7 @@ import { generateWebhookSecret, signWebhook, verifyWebhookSignature, webhookHead
 
 const base: OcsfSource = {
   id: 'e1', seq: 7, time: '2026-11-25T10:00:00.000Z', revision: 3, action: 'identity.create', targetType: 'identity', targetId: 'i1',
-  actor: { type: 'api_key', id: 'k1', name: 'API key ops' }, onBehalfOfId: 'admin', authorityId: null, requestId: 'r1', sourceIp: '10.0.0.1', userAgent: 'curl',
+  actor: { type: 'api_key', id: 'k1', name: 'API key ops' }, onBehalfOfId: 'admin', authorityId: null, requestId: 'r1', sourceIp: '10.0.0.1', sourcePort: 51000, userAgent: 'curl',
   origin: null, before: null, after: { username: 'alice' }, prevHash: '0'.repeat(64), hash: 'a'.repeat(64),
 };
 
@@ -24,7 +24,7 @@ describe('OCSF mapping', () => {
   it.each(cases)('%o → class %i activity %i status %i', (override, classUid, activityId, statusId) => {
     const e = toOcsf({ ...base, ...override }, { version: '0.1.0' });
     expect(e).toMatchObject({ class_uid: classUid, activity_id: activityId, status_id: statusId, type_uid: classUid * 100 + activityId, category_uid: Math.floor(classUid / 1000), time: Date.parse(base.time) });
-    expect(e).toMatchObject({ metadata: { uid: 'e1', sequence: 7, version: '1.3.0' }, src_endpoint: { ip: '10.0.0.1' } });
+    expect(e).toMatchObject({ metadata: { uid: 'e1', sequence: 7, version: '1.3.0' }, src_endpoint: { ip: '10.0.0.1', port: 51000 } });
   });
 });
 

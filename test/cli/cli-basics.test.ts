@@ -107,7 +107,10 @@ describe('the server log', PROCESS_TIMEOUT, () => {
     expect((await fetch(`${server.url}/?x=1`, { headers: { accept: 'application/json' } })).status).toBe(200);
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
-    return server.stdout().replace(ANSI, '').split('\n').filter((line) => line.includes('GET '));
+    const out = server.stdout().replace(ANSI, '').split('\n');
+    // The start is announced once, by Grantory (Fastify's "Server listening at" line is not printed).
+    expect(out.filter((line) => line !== '' && !line.includes('GET '))).toEqual([expect.stringMatching(/^Grantory listening on http:\/\/127\.0\.0\.1:\d+ /)]);
+    return out.filter((line) => line.includes('GET '));
   }
 
   it('json: one JSON line a request, none for health probes', async () => {

@@ -1,4 +1,7 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditTrail } from '../../src/services/audit/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { systemActor } from '../../src/services/kernel/actor.ts';
 import { createServices } from '../../src/services/index.ts';
@@ -146,6 +149,40 @@ describe('Celonis: audit log', () => {
     const badTime = await get('/log/api/external/audit?from=yesterday');
     expect(badTime.statusCode).toBe(400);
     expect(badTime.json()).toMatchObject({ frontendErrorKey: 'INVALID_PARAMETER' });
+  });
+});
+
+/** POSTs JSON to a listening server; answers the status and the client's own (source) port. */
+function postOverTcp(port: number, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; sourcePort: number }> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, sourcePort }));
+    });
+    let sourcePort = 0;
+    req.on('socket', (socket) => socket.on('connect', () => (sourcePort = socket.localPort ?? 0)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+describe('Celonis: audit port', () => {
+  it("records the caller's source port with the event, serves it as port, and the trail still verifies", async () => {
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = t.app.server.address() as AddressInfo;
+    const sent = await postOverTcp(port, '/api/v1/api-keys', { name: 'over-tcp' }, t.auth);
+    expect(sent.status).toBe(201);
+    expect(sent.sourcePort).toBeGreaterThan(0);
+    const { content } = (await get('/log/api/external/audit?pageSize=200')).json() as { content: Item[] };
+    const created = content.find((i) => i.event === 'api_key.create' && JSON.parse(i.diffPayload as string).after.name === 'over-tcp')!;
+    expect(created).toMatchObject({ ipAddress: '127.0.0.1', port: sent.sourcePort });
+    // The native trail carries the same port; injected requests (no socket) have none.
+    const native = (await get('/api/v1/audit-events?action=api_key.create&limit=100')).json() as { items: { sourcePort: number | null; after: { name: string } }[] };
+    expect(native.items.find((e) => e.after.name === 'over-tcp')!.sourcePort).toBe(sent.sourcePort);
+    expect(native.items.find((e) => e.after.name === 'bob-key')!.sourcePort).toBeNull();
+    const [verified] = (await verifyAuditTrail(t.store)).filter((v) => v.tenantId === t.tenantId);
+    expect(verified!.problem).toBeNull();
   });
 });
 

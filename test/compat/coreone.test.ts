@@ -269,6 +269,101 @@ describe('CoreOne /api/permission/myapplication with a user token of the externa
   });
 });
 
+describe('CoreOne /api/permission/myapplication with a token of the password grant', () => {
+  const PASSWORD = 'CoreOne reader password 1';
+  let client: { id: string; clientId: string; clientSecret: string };
+
+  /** A user with a local password holding the given Grantory rights. */
+  async function userWithPassword(username: string, rights: string[]): Promise<string> {
+    const user = await fx.identity({ subject: `c1s:${username}`, username });
+    const db = t.store.read(t.tenantId).db;
+    for (const name of rights) {
+      const right = await db.selectFrom('permissions').select('id').where('tenant_id', '=', t.tenantId).where('name', '=', name).executeTakeFirstOrThrow();
+      await fx.assignment({ assigneeId: user, resourceId: right.id });
+    }
+    const res = await t.app.inject({ method: 'PUT', url: `/api/v1/identities/${user}/password`, headers: t.auth, payload: { password: PASSWORD } });
+    expect(res.statusCode, res.body).toBe(204);
+    return user;
+  }
+
+  /** The token request as a CoreOne-integrated application sends it (form-encoded). */
+  const tokenRequest = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() });
+  const passwordForm = (username: string, extra: Record<string, string> = {}) => ({ grant_type: 'password', username, password: PASSWORD, client_id: client.clientId, client_secret: client.clientSecret, scope: 'cos_auth_api', ...extra });
+  const bearer = (res: { json: () => unknown }) => ({ authorization: `Bearer ${(res.json() as { access_token: string }).access_token}` });
+
+  beforeAll(async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/clients', headers: t.auth, payload: { name: 'trustee portal', applicationId: ids.trustee, scopes: ['cos_auth_api', 'email'] } });
+    expect(res.statusCode, res.body).toBe(201);
+    client = res.json() as typeof client;
+    await userWithPassword('pw.reader1', ['read-permissions-my-application']);
+    await userWithPassword('pw.reader2', ['read-permissions-my-application']);
+    await userWithPassword('pw.norights', []);
+    await t.access.syncNow(t.tenantId);
+  });
+
+  it("answers for the application of the client the token was issued to, whoever the user is, on /connect/token and the Checkmarx path", async () => {
+    const expected = [{ username: 'jdoe', userId: 17173, role: 'TrusteeApp_AddBill', application: 'trusteeApp', contextType: 'OrganizationUnit', contextObjectIdentifier: '5445' }];
+    for (const [path, username] of [['/connect/token', 'pw.reader1'], ['/connect/token', 'pw.reader2'], ['/cxrestapi/auth/identity/connect/token', 'pw.reader1']] as const) {
+      const token = await tokenRequest(path, passwordForm(username));
+      expect(token.statusCode, token.body).toBe(200);
+      expect(token.json()).toMatchObject({ token_type: 'Bearer', scope: 'cos_auth_api' });
+      const res = await call('/api/permission/myapplication?contextType=OrganizationUnit&contextObjectIdentifier=5445', t.app, bearer(token));
+      expect(res.statusCode, `${path} ${username}: ${res.body}`).toBe(200);
+      expect(res.json()).toEqual(expected);
+      // Only the client's application, never another one.
+      const all = (await call('/api/permission/myapplication', t.app, bearer(token))).json() as { application: string }[];
+      expect(new Set(all.map((r) => r.application))).toEqual(new Set(['trusteeApp']));
+    }
+    // HTTP Basic client authentication works as well; the client's email scope adds addresses.
+    const basic = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64');
+    const { client_id: _id, client_secret: _secret, ...withoutClient } = passwordForm('pw.reader2', { scope: 'cos_auth_api email' });
+    const viaBasic = await tokenRequest('/connect/token', withoutClient, { authorization: `Basic ${basic}` });
+    expect(viaBasic.statusCode, viaBasic.body).toBe(200);
+    const withEmail = await call('/api/permission/myapplication?contextType=OrganizationUnit&contextObjectIdentifier=5445', t.app, bearer(viaBasic));
+    expect(withEmail.json()).toEqual([{ ...expected[0], userEmail: 'jdoe@example.com' }]);
+    // The token is the user's: the sign-in is audited with the client.
+    const opened = await t.app.inject({ method: 'GET', url: '/api/v1/audit-events?action=session.create&limit=200', headers: t.auth });
+    expect((opened.json() as { items: { after: { clientId?: string } }[] }).items.some((e) => e.after.clientId === client.id)).toBe(true);
+    // Celonis's login history lists these sign-ins as successful logins.
+    const logins = (await call('/api/external/authentication-events?pageSize=200')).json() as { content: { authenticationEventType: string; success: boolean }[] };
+    expect(logins.content).toContainEqual(expect.objectContaining({ authenticationEventType: 'LOGIN', success: true }));
+  });
+
+  it('refuses a user without the right, a Checkmarx resource_owner_client token, a wrong client secret, a scope the client lacks, and a deleted client', async () => {
+    const noRight = await tokenRequest('/connect/token', passwordForm('pw.norights'));
+    expect(noRight.statusCode, noRight.body).toBe(200);
+    expect((await call('/api/permission/myapplication?userSubject=c1s:17173', t.app, bearer(noRight))).statusCode).toBe(403);
+
+    const cx = await tokenRequest('/cxrestapi/auth/identity/connect/token', { ...passwordForm('pw.reader1'), client_id: 'resource_owner_client', client_secret: '014DF517-39D1-4453-B7B3-9930C563627C', scope: 'access_control_api' });
+    expect(cx.statusCode, cx.body).toBe(200);
+    expect((await call('/api/permission/myapplication?userSubject=c1s:17173', t.app, bearer(cx))).statusCode).toBe(403);
+    // resource_owner_client is Checkmarx's: on CoreOne's path it is an unknown client.
+    const cxOnCoreOne = await tokenRequest('/connect/token', { ...passwordForm('pw.reader1'), client_id: 'resource_owner_client', client_secret: '014DF517-39D1-4453-B7B3-9930C563627C' });
+    expect(cxOnCoreOne.statusCode).toBe(401);
+    expect(cxOnCoreOne.json()).toMatchObject({ error: 'invalid_client' });
+
+    const wrongSecret = await tokenRequest('/connect/token', { ...passwordForm('pw.reader1'), client_secret: `${client.clientSecret.slice(0, -4)}AAAA` });
+    expect(wrongSecret.statusCode).toBe(401);
+    expect(wrongSecret.json()).toMatchObject({ error: 'invalid_client' });
+    const wrongPassword = await tokenRequest('/connect/token', { ...passwordForm('pw.reader1'), password: 'not the password' });
+    expect(wrongPassword.statusCode).toBe(400);
+    expect(wrongPassword.json()).toMatchObject({ error: 'invalid_grant' });
+    const tooWide = await tokenRequest('/connect/token', passwordForm('pw.reader1', { scope: 'cos_auth_api grantory:manage-users' }));
+    expect(tooWide.statusCode).toBe(400);
+    expect(tooWide.json()).toMatchObject({ error: 'invalid_scope' });
+    // The native token endpoint stays client credentials only.
+    const native = await tokenRequest('/oauth/token', passwordForm('pw.reader1'));
+    expect(native.json()).toMatchObject({ error: 'unsupported_grant_type' });
+
+    const token = await tokenRequest('/connect/token', passwordForm('pw.reader1'));
+    expect((await call('/api/permission/myapplication?userSubject=c1s:17173', t.app, bearer(token))).statusCode).toBe(200);
+    const deleted = await t.app.inject({ method: 'DELETE', url: `/api/v1/clients/${client.id}`, headers: t.auth });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect((await call('/api/permission/myapplication?userSubject=c1s:17173', t.app, bearer(token))).statusCode).toBe(401);
+  });
+});
+
 describe('CoreOne profile switch', () => {
   it('answers 404 while the tenant has the profile turned off, and again once on', async () => {
     const off = await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { coreone: false } } });
@@ -283,5 +378,59 @@ describe('CoreOne profile switch', () => {
       await t.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: t.auth, payload: { compatibility: { coreone: true } } });
     }
     expect((await call('/api/permission?userSubject=c1s:17173')).statusCode).toBe(200);
+  });
+});
+
+describe('CoreOne paging (bounded answers)', () => {
+  /** Follows `Link: <...>; rel="next"` from `url` to the end, as a script would. */
+  async function followPages(url: string, app: App = t.app): Promise<{ pages: Record<string, unknown>[][]; statuses: number[] }> {
+    const pages: Record<string, unknown>[][] = [];
+    const statuses: number[] = [];
+    let next: string | null = url;
+    for (let i = 0; next && i < 200; i += 1) {
+      const res = await call(next, app);
+      statuses.push(res.statusCode);
+      pages.push(res.json() as Record<string, unknown>[]);
+      const link = res.headers.link as string | undefined;
+      next = link ? /^<([^>]+)>; rel="next"$/.exec(link)![1]! : null;
+    }
+    return { pages, statuses };
+  }
+
+  it('pages every form of the query in a total order, each page bounded, the last without a next link', async () => {
+    // Enough holders that the parameterless answer spans pages.
+    await fx.batch(async (tx) => {
+      const unit = await fx.unit({ name: 'Paged Ltd', number: 5446 }, tx);
+      for (let i = 0; i < 12; i += 1) {
+        const holder = await fx.identity({ number: 40000 + i, subject: `c1s:paged-${i}`, username: `paged${i}` }, tx);
+        await fx.assignment({ assigneeId: holder, resourceId: ids.view }, tx);
+        await fx.assignment({ assigneeId: holder, resourceId: ids.addBill, contextType: 'orgUnit', contextId: unit }, tx);
+      }
+    });
+    await t.access.syncNow(t.tenantId);
+    for (const url of ['/api/permission', '/api/permission?application=trusteeApp', '/api/permission?contextType=OrganizationUnit&contextObjectIdentifier=5446&application=trusteeApp']) {
+      const whole = (await call(url)).json() as Record<string, unknown>[];
+      expect(whole.length, url).toBeGreaterThan(5);
+      for (const size of [1, 4, 5]) {
+        const { pages, statuses } = await followPages(`${url}${url.includes('?') ? '&' : '?'}pageSize=${size}`);
+        expect(statuses.every((s) => s === 200)).toBe(true);
+        expect(pages.every((p) => p.length <= size && p.length > 0), `${url} ${size}`).toBe(true);
+        // The pages put together are the one-page answer, in the same order, without repeats.
+        expect(pages.flat(), `${url} pageSize=${size}`).toEqual(whole);
+      }
+    }
+    const mine = (await call('/api/permission/myapplication', clientApp)).json() as Record<string, unknown>[];
+    expect((await followPages('/api/permission/myapplication?pageSize=3', clientApp)).pages.flat()).toEqual(mine);
+  });
+
+  it('caps a page at 1000 rows and refuses a bad pageSize or pageToken', async () => {
+    expect((await call('/api/permission?pageSize=1001')).statusCode).toBe(400);
+    expect((await call('/api/permission?pageSize=0')).statusCode).toBe(400);
+    const forged = await call('/api/permission?pageToken=bm90LWEtdG9rZW4');
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json()).toMatchObject({ code: 'invalid_cursor' });
+    // A page that is full announces the next; the one-page answer of a small tenant has no link.
+    expect((await call('/api/permission?pageSize=2')).headers.link).toMatch(/^<\/api\/permission\?pageSize=2&pageToken=[A-Za-z0-9_-]+>; rel="next"$/);
+    expect((await call('/api/permission')).headers.link).toBeUndefined();
   });
 });

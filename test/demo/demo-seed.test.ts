@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../src/services/kernel/actor.ts';
 import { generateDirectory } from '../../src/demo/generator.ts';
@@ -89,9 +92,20 @@ describe('the default demo steps', () => {
   });
   afterAll(async () => t.close());
 
-  it('seeds applications, roles and unit assignments that the access engine answers', async () => {
-    const report = await seedDemoTenant(t.services.deps, systemActor(t.tenantId, 'demo'), { seed: 5, identities: 80 });
-    expect(report).toEqual(['24 organization units, 80 identities', expect.stringMatching(/^8 applications, 32 permissions, 10 roles, \d+ assignments$/)]);
+  it('seeds applications, roles, unit assignments and an account import that the access engine answers', async () => {
+    const importDir = mkdtempSync(join(tmpdir(), 'grantory-demo-imports-'));
+    const deps = { ...t.services.deps, imports: { importDir, uploadLimit: 10 * 1024 * 1024 } };
+    let report: string[] | null;
+    try {
+      report = await seedDemoTenant(deps, systemActor(t.tenantId, 'demo'), { seed: 5, identities: 80 });
+    } finally {
+      rmSync(importDir, { recursive: true, force: true });
+    }
+    expect(report).toEqual([
+      '24 organization units, 80 identities',
+      expect.stringMatching(/^8 applications, 32 permissions, 10 roles, \d+ assignments$/),
+      expect.stringMatching(/^Core Banking import #1: \d+ accounts \(\d+ matched, 3 orphaned\), \d+ grants$/),
+    ]);
     const apps = await t.app.inject({ method: 'GET', url: '/api/v1/applications?limit=50', headers: t.auth });
     expect(apps.json().items.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['Core Banking', 'Trustee App', 'Data Warehouse']));
 
@@ -112,5 +126,17 @@ describe('the default demo steps', () => {
     expect(await check(member('Treasury').subject, 'payments.approve')).toBe(true);
     expect(await check(member('Treasury').subject, 'ledger.post')).toBe(true);
     expect(await check(member('Marketing').subject, 'payments.approve')).toBe(false);
+
+    // The import: a finished Manual upload of Core Banking, its orphans, its matched accounts, and drift both ways.
+    const apps2 = (await t.app.inject({ method: 'GET', url: '/api/v1/applications?limit=50', headers: t.auth })).json().items as { id: string; name: string }[];
+    const bank = apps2.find((a) => a.name === 'Core Banking')!;
+    const imports = (await t.app.inject({ method: 'GET', url: `/api/v1/imports?applicationId=${bank.id}`, headers: t.auth })).json().items as { status: string; type: string; metrics: Record<string, number> }[];
+    expect(imports).toEqual([expect.objectContaining({ status: 'Finished', type: 'Manual', metrics: expect.objectContaining({ accountsOrphaned: 3, badRows: 0 }) })]);
+    expect(imports[0]!.metrics.accountsMatched).toBeGreaterThan(5);
+    const orphans = (await t.app.inject({ method: 'GET', url: `/api/v1/orphans?applicationId=${bank.id}`, headers: t.auth })).json().items as { accountName: string }[];
+    expect(orphans.map((o) => o.accountName).sort()).toEqual(['batch_legacy', 'ext_auditor', 'jmiller_old']);
+    const drift = (await t.app.inject({ method: 'GET', url: `/api/v1/access/drift?applicationId=${bank.id}`, headers: t.auth })).json().items as { assignedNotProvisioned: unknown[]; provisionedNotAssigned: unknown[] }[];
+    expect(drift[0]!.assignedNotProvisioned.length).toBeGreaterThan(0);
+    expect(drift[0]!.provisionedNotAssigned.length).toBeGreaterThan(0);
   });
 });

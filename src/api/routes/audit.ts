@@ -26,6 +26,9 @@ export const AuditEvent = Type.Object({
   ),
   requestId: Nullable(Type.String()),
   sourceIp: Nullable(Type.String()),
+  sourcePort: Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()], {
+    description: "The caller's TCP source port; null when unknown (behind a trusted proxy, or events recorded before it was kept)",
+  }),
   userAgent: Nullable(Type.String()),
   origin: Nullable(Type.String({ description: 'The caller-supplied cxOrigin header' })),
   before: Type.Unknown({ description: 'The object before the change (parsed JSON), or null' }),

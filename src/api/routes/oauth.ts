@@ -19,6 +19,8 @@ import { isUtf8Form, strictUtf8 } from '../text-guard.ts';
 
 export const CX_TOKEN_PATH = '/cxrestapi/auth/identity/connect/token';
 export const TOKEN_PATHS = ['/oauth/token', '/oauth2/token', '/connect/token', CX_TOKEN_PATH];
+/** The token paths that also serve the password grant (vendor compatibility paths). */
+export const PASSWORD_GRANT_PATHS: readonly string[] = [CX_TOKEN_PATH, '/connect/token'];
 export const INTROSPECTION_PATHS = ['/oauth/introspect', '/connect/introspect'];
 export const REVOCATION_PATHS = ['/oauth/revoke', '/connect/revocation'];
 
@@ -130,7 +132,8 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
     if (!limit.allowed) throw rateLimited(reply, limit, 'too many token requests for this user');
     setRateLimitHeaders(reply, limit);
     try {
-      return await passwordGrant(services, form, requestMetaOf(request));
+      const path = request.url.split('?')[0];
+      return await passwordGrant(services, form, requestMetaOf(request), { authorization: request.headers.authorization, checkmarxClient: path === CX_TOKEN_PATH });
     } catch (e) {
       if (e instanceof OAuthError && (e.error === 'invalid_grant' || e.error === 'invalid_client')) rateLimiters.authFailuresPerIp.hit(request.ip);
       throw e;
@@ -206,14 +209,18 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
       summary: (path) => (path === '/oauth/token' ? 'Get an access token (client credentials grant)' : 'Get an access token (alias of /oauth/token)'),
       description:
         'RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form ' +
-        '(client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.',
+        '(client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. ' +
+        'On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant ' +
+        '(grant_type=password with username and password) is served too: an opaque token for the user, acting for the ' +
+        "requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).",
       security: [],
       success: TokenResponse,
       pragmaNoCache: true,
     },
     async (request, reply, form) => {
-      // The Checkmarx password grant (a compatibility path: docs/compat-checkmarx.md).
-      if (form.grant_type === 'password' && request.url.split('?')[0] === CX_TOKEN_PATH) return passwordGrantRequest(request, reply, form);
+      // The password grant, a compatibility path on the Checkmarx and CoreOne token paths only
+      // (docs/compat-checkmarx.md, docs/compat-coreone.md).
+      if (form.grant_type === 'password' && PASSWORD_GRANT_PATHS.includes(request.url.split('?')[0]!)) return passwordGrantRequest(request, reply, form);
       const client = await authenticateClientRequest(request, reply, form, true);
       return issueToken(services, client, { grant_type: form.grant_type, scope: form.scope }, requestMetaOf(request));
     },

@@ -12,8 +12,8 @@ export { changeAssignmentState, createAssignment, delegateAssignment, getAssignm
 export type { StateAction } from './assignments.ts';
 export { engineOf } from './common.ts';
 export { activeRoleNamesOf, createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from './direct-roles.ts';
-export { provisionedPermissions } from './provisioned-permissions.ts';
-export type { ProvisionedQuery } from './provisioned-permissions.ts';
+export { MAX_PROVISIONED_PAGE, provisionedPermissions } from './provisioned-permissions.ts';
+export type { ProvisionedPage, ProvisionedQuery } from './provisioned-permissions.ts';
 export { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from './queries.ts';
 export { grantoryRights } from './rights.ts';
 export { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';

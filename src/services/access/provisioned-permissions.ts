@@ -20,6 +20,13 @@
  *
  * `application` (and an application-bound caller's application) is matched by id, then by
  * exact name, then by name ignoring case when exactly one application has it.
+ *
+ * Paging (the vendor documents none, so every answer stays a plain array): rows come in a
+ * total order (userId, application, role, contextType, contextObjectIdentifier), at most
+ * `pageSize` (default and maximum {@link MAX_PROVISIONED_PAGE}) at a time; `nextPageToken`
+ * continues after the last row of the page and is null on the last page. Without
+ * parameters the holders are walked in `userId` order and the walk stops once the page is
+ * full, so no answer holds (or builds) the whole tenant.
  */
 import { AppError } from '../../domain/errors.ts';
 import { NONE } from '../../engine/nodes.ts';
@@ -37,6 +44,19 @@ export interface ProvisionedQuery {
   application?: string | undefined;
   userSubject?: string | undefined;
   minRevision?: number | undefined;
+  /** Rows per page, 1 to {@link MAX_PROVISIONED_PAGE} (the default). */
+  pageSize?: number | undefined;
+  /** The `nextPageToken` of the previous page. */
+  pageToken?: string | undefined;
+}
+
+/** The largest (and the default) number of rows in one answer. */
+export const MAX_PROVISIONED_PAGE = 1000;
+
+export interface ProvisionedPage {
+  rows: ProvisionedRow[];
+  /** Continues after the last row; null on the last page. */
+  nextPageToken: string | null;
 }
 
 export interface ProvisionedRow {
@@ -95,7 +115,44 @@ export function findApplicationByName(index: TenantIndex, ref: string): number {
   return onlyIgnoringCase(index.apps.nodes, (n) => n.name, ref);
 }
 
-export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mode: 'any' | 'mine', q: ProvisionedQuery): Promise<ProvisionedRow[]> {
+type RowKey = [userId: number, application: string, role: string, contextType: string, contextObjectIdentifier: string];
+
+const keyOf = (r: ProvisionedRow): RowKey => [r.userId, r.application, r.role, r.contextType, r.contextObjectIdentifier ?? ''];
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function compareKeys(a: RowKey, b: RowKey): number {
+  return a[0] - b[0] || compareText(a[1], b[1]) || compareText(a[2], b[2]) || compareText(a[3], b[3]) || compareText(a[4], b[4]);
+}
+
+function encodePageToken(key: RowKey): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+function decodePageToken(token: string | undefined): RowKey | null {
+  if (token === undefined || token === '') return null;
+  const invalid = () => new AppError('invalid_cursor', 'pageToken is not a token this list issued', { errors: [{ field: 'pageToken', message: 'is not valid' }] });
+  if (token.length > 2000) throw invalid();
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(key) || key.length !== 5 || !Number.isSafeInteger(key[0]) || !key.slice(1).every((v) => typeof v === 'string')) throw invalid();
+  if (encodePageToken(key as RowKey) !== token) throw invalid();
+  return key as RowKey;
+}
+
+function pageSizeOf(value: number | undefined): number {
+  if (value === undefined) return MAX_PROVISIONED_PAGE;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_PROVISIONED_PAGE) {
+    throw new AppError('validation_failed', `pageSize must be an integer from 1 to ${MAX_PROVISIONED_PAGE}`, { errors: [{ field: 'pageSize', message: `must be from 1 to ${MAX_PROVISIONED_PAGE}` }] });
+  }
+  return value;
+}
+
+export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mode: 'any' | 'mine', q: ProvisionedQuery): Promise<ProvisionedPage> {
   if (mode === 'any') requireRight(actor, 'read-permissions-any-application');
   else requireRight(actor, 'read-permissions-my-application');
   const byContext = q.contextType !== undefined || q.contextObjectIdentifier !== undefined;
@@ -104,24 +161,27 @@ export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mo
       errors: [{ field: q.contextType ? 'contextObjectIdentifier' : 'contextType', message: 'is required' }],
     });
   }
+  const pageSize = pageSizeOf(q.pageSize);
+  const after = decodePageToken(q.pageToken);
   const engine = engineOf(deps);
   const { index } = await engine.at(actor.caller.tenantId, q.minRevision);
   const now = engine.now();
+  const empty: ProvisionedPage = { rows: [], nextPageToken: null };
 
   let app = NONE;
   if (mode === 'mine') {
     if (!actor.caller.applicationId) throw new AppError('forbidden', 'this credential is not bound to an application; /myapplication needs a client of an application');
     app = findApplicationByName(index, actor.caller.applicationId);
-    if (app === NONE) return [];
+    if (app === NONE) return empty;
   } else if (q.application !== undefined && q.application !== '') {
     app = findApplicationByName(index, q.application);
-    if (app === NONE) return [];
+    if (app === NONE) return empty;
   }
   const withEmail = actor.caller.scopes === null || hasScope(actor.caller.scopes, 'email');
   // By context, the identifier comes back as the caller sent it (an external id stays one).
   const echoed = byContext ? q.contextObjectIdentifier! : null;
 
-  const rows: ProvisionedRow[] = [];
+  let rows: ProvisionedRow[] = [];
   const seen = new Set<string>();
   const emit = (identity: number, permission: number, via: HeldVia) => {
     const perm = index.perms.get(permission);
@@ -156,28 +216,55 @@ export async function provisionedPermissions(deps: ServiceDeps, actor: Actor, mo
     });
   };
 
+  /** Sorts the rows gathered, drops those up to the token, and cuts the page. */
+  const page = (): ProvisionedPage => {
+    const sorted = rows.map((r) => ({ r, k: keyOf(r) })).sort((a, b) => compareKeys(a.k, b.k));
+    const remaining = after ? sorted.filter((x) => compareKeys(x.k, after) > 0) : sorted;
+    const more = remaining.length > pageSize;
+    const taken = remaining.slice(0, pageSize);
+    return { rows: taken.map((x) => x.r), nextPageToken: more ? encodePageToken(taken[taken.length - 1]!.k) : null };
+  };
+
   if (byContext) {
     if (q.contextType === 'User') {
       const target = findUser(index, q.contextObjectIdentifier!);
-      if (target === NONE) return [];
+      if (target === NONE) return empty;
       for (const h of holdersInContext(index, 'identity', index.identities.get(target).id, now, 'provisioned')) emit(h.identity, h.permission, h.via);
     } else {
       const target = findUnit(index, q.contextObjectIdentifier!);
-      if (target === NONE) return [];
+      if (target === NONE) return empty;
       for (const h of holdersInContext(index, 'orgUnit', index.units.get(target).id, now, 'provisioned')) emit(h.identity, h.permission, h.via);
     }
-  } else if (q.userSubject) {
+    return page();
+  }
+  if (q.userSubject) {
     const holder = index.identitySlotByKey(q.userSubject);
-    if (holder === NONE) return [];
+    if (holder === NONE) return empty;
     for (const [permission, vias] of heldSlots(index, holder, now, 'provisioned', app)) for (const v of vias) emit(holder, permission, v);
-  } else {
-    // No parameters: every provisioned right of the application(s) the caller may read.
-    const identities = index.identities.nodes;
-    for (let holder = 0; holder < identities.length; holder += 1) {
-      if (!identities[holder]!.exists) continue;
-      for (const [permission, vias] of heldSlots(index, holder, now, 'provisioned', app)) for (const v of vias) emit(holder, permission, v);
+    return page();
+  }
+  // No parameters: every provisioned right of the application(s) the caller may read, the
+  // holders walked in userId order from the token's holder on, until the page is full (a
+  // holder's rows are gathered whole, so a page may end inside one holder's rows).
+  const numbers: number[] = [];
+  for (const [number, slot] of index.identityByNumber) if ((after === null || number >= after[0]) && index.identities.get(slot).exists) numbers.push(number);
+  numbers.sort((a, b) => a - b);
+  const pageRows: ProvisionedRow[] = [];
+  let more = false;
+  for (const number of numbers) {
+    const holder = index.identityByNumber.get(number)!;
+    rows = [];
+    seen.clear();
+    for (const [permission, vias] of heldSlots(index, holder, now, 'provisioned', app)) for (const v of vias) emit(holder, permission, v);
+    const held = page();
+    pageRows.push(...held.rows);
+    if (pageRows.length > pageSize || (held.nextPageToken !== null && pageRows.length >= pageSize)) {
+      more = true;
+      break;
     }
   }
-  rows.sort((a, b) => a.userId - b.userId || (a.application < b.application ? -1 : a.application > b.application ? 1 : 0) || (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
-  return rows;
+  // Rows past the page are dropped; the next page finds them again from the token.
+  if (pageRows.length > pageSize) more = true;
+  const taken = pageRows.slice(0, pageSize);
+  return { rows: taken, nextPageToken: more && taken.length ? encodePageToken(keyOf(taken[taken.length - 1]!)) : null };
 }

@@ -45,6 +45,7 @@ const AUDIT_COLUMNS: Column<AuditEventView>[] = [
   { name: 'authorityId', value: (e) => e.authorityId },
   { name: 'requestId', value: (e) => e.requestId },
   { name: 'sourceIp', value: (e) => e.sourceIp },
+  { name: 'sourcePort', value: (e) => e.sourcePort },
   { name: 'userAgent', value: (e) => e.userAgent },
   { name: 'origin', value: (e) => e.origin },
   { name: 'revision', value: (e) => e.revision },

@@ -59,6 +59,7 @@ export function toAuditEventView(row: Database['audit_events']): AuditEventView 
     authorityId: row.authority_id,
     requestId: row.request_id,
     sourceIp: row.source_ip,
+    sourcePort: row.source_port === null ? null : Number(row.source_port),
     userAgent: row.user_agent,
     origin: row.origin,
     before: parseJson(row.before),

@@ -61,6 +61,7 @@ export function createAuthFailureRecorder(deps: ServiceDeps, options: { maxQueue
         actorName: failure.label,
         requestId: meta.requestId,
         sourceIp: meta.sourceIp,
+        sourcePort: meta.sourcePort,
         userAgent: meta.userAgent,
         origin: meta.origin,
       },

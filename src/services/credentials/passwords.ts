@@ -138,7 +138,7 @@ export interface SignedInIdentity {
   name: string;
 }
 
-type Via = 'console' | 'checkmarx_password_grant';
+type Via = 'console' | 'checkmarx_password_grant' | 'password_grant';
 
 /**
  * Checks a username and password in the sign-in tenant. Every outcome is an audit event in
@@ -172,7 +172,7 @@ export async function verifyPasswordSignIn(
     if (!tenant) return;
     await deps.store.write(
       tenant.id,
-      { actorType: 'anonymous', actorId: identityId, actorName: label, requestId: meta.requestId, sourceIp: meta.sourceIp, userAgent: meta.userAgent, origin: meta.origin },
+      { actorType: 'anonymous', actorId: identityId, actorName: label, requestId: meta.requestId, sourceIp: meta.sourceIp, sourcePort: meta.sourcePort, userAgent: meta.userAgent, origin: meta.origin },
       async (tx) => {
         await update?.(tx);
         tx.audit({ action, targetType: 'identity', targetId: identityId, after: { username: label, via: input.via, ...after } });

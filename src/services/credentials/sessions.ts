@@ -11,9 +11,10 @@
  *   same scopes, same authority cap, re-read on every request; deleting the key deletes its
  *   sessions); opened with a password or through OIDC, the identity with its Grantory
  *   rights, on its own authority.
- * - `method`: `api_key`, `password`, `oidc` (cookie sessions) or `token` (a Checkmarx
- *   password-grant token, presented as `Authorization: Bearer`, not listed with the console's
- *   sessions). A cookie session is not accepted as a Bearer token, nor a token as a cookie.
+ * - `method`: `api_key`, `password`, `oidc` (cookie sessions) or `token` (a password-grant
+ *   token, presented as `Authorization: Bearer`, not listed with the console's sessions). A
+ *   token issued to a registered OAuth client (`client_id`) acts for that client's
+ *   application, whoever the user is, and stops working when the client is deleted. A cookie session is not accepted as a Bearer token, nor a token as a cookie.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../../domain/errors.ts';
@@ -69,7 +70,17 @@ export function csrfTokenMatches(deps: Pick<ServiceDeps, 'secrets'>, secret: str
 export async function openSession(
   deps: ServiceDeps,
   settings: SessionSettings,
-  input: { tenantId: string; identityId: string; apiKeyId: string | null; method: SessionMethod; actorName: string; lifetimeSeconds?: number; scopes?: string[] | null },
+  input: {
+    tenantId: string;
+    identityId: string;
+    apiKeyId: string | null;
+    method: SessionMethod;
+    actorName: string;
+    lifetimeSeconds?: number;
+    scopes?: string[] | null;
+    /** A password-grant token's OAuth client (row id): the token acts for its application. */
+    clientId?: string | null;
+  },
   meta: RequestMeta,
 ): Promise<OpenedSession> {
   const secret = generateSecret(SESSION_PREFIX);
@@ -87,6 +98,7 @@ export async function openSession(
       onBehalfOfId: input.identityId,
       requestId: meta.requestId,
       sourceIp: meta.sourceIp,
+      sourcePort: meta.sourcePort,
       userAgent: meta.userAgent,
       origin: meta.origin,
     },
@@ -102,6 +114,7 @@ export async function openSession(
           api_key_id: input.apiKeyId,
           method: input.method,
           scopes: input.scopes ? JSON.stringify(input.scopes) : null,
+          client_id: input.clientId ?? null,
           secret_hash: deps.secrets.hashCredential(secret),
           created_at: nowIso,
           last_seen_at: nowIso,
@@ -111,7 +124,7 @@ export async function openSession(
           ip: meta.sourceIp,
         })
         .execute();
-      tx.audit({ action: 'session.create', targetType: 'session', targetId: id, after: { method: input.method, identityId: input.identityId, apiKeyId: input.apiKeyId, expiresAt: idle.toISOString() } });
+      tx.audit({ action: 'session.create', targetType: 'session', targetId: id, after: { method: input.method, identityId: input.identityId, apiKeyId: input.apiKeyId, ...(input.clientId ? { clientId: input.clientId } : {}), expiresAt: idle.toISOString() } });
     },
   );
   return { id, secret, csrfToken: csrfTokenOf(deps, secret), expiresAt: idle.toISOString() };
@@ -157,6 +170,13 @@ export async function authenticateSession(deps: ServiceDeps, settings: SessionSe
       .executeTakeFirst();
     if (!identity || identity.status !== 'active') return reject('the identity of the session is not active', session.tenant_id, session.id);
     const scopes = session.scopes === null ? null : (JSON.parse(session.scopes) as string[]);
+    // A password-grant token issued to an OAuth client acts for the client's application.
+    let applicationId: string | null = null;
+    if (session.client_id) {
+      const client = await read.selectFrom('oauth_clients').select(['application_id']).where('tenant_id', '=', session.tenant_id).where('id', '=', session.client_id).executeTakeFirst();
+      if (!client) return reject('the OAuth client the token was issued to no longer exists', session.tenant_id, session.id);
+      applicationId = client.application_id;
+    }
     base = {
       tenantId: session.tenant_id,
       kind: 'identity',
@@ -167,7 +187,7 @@ export async function authenticateSession(deps: ServiceDeps, settings: SessionSe
       authorityId: identity.id,
       scopes,
       rights: narrowRights(await grantoryRights(deps, session.tenant_id, identity.id, nowIso, session.tenant_revision), scopes),
-      applicationId: null,
+      applicationId,
     };
   }
   let expiresAt = session.expires_at;
@@ -175,7 +195,7 @@ export async function authenticateSession(deps: ServiceDeps, settings: SessionSe
     const idle = new Date(Math.min(now.getTime() + settings.idleSeconds * 1000, Date.parse(session.absolute_expires_at))).toISOString();
     if (await deps.store.touchSession(session.tenant_id, session.id, nowIso, idle)) expiresAt = idle;
   }
-  const via = session.method === 'api_key' ? `${base.name} (session)` : session.method === 'token' ? `${base.name} (Checkmarx token)` : `${base.name} (session)`;
+  const via = session.method === 'api_key' ? `${base.name} (session)` : session.method === 'token' ? `${base.name} (${session.client_id ? 'password-grant token' : 'Checkmarx token'})` : `${base.name} (session)`;
   return {
     caller: { ...base, kind: 'session', id: session.id, name: via },
     session: { id: session.id, method: session.method, expiresAt },

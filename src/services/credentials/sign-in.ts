@@ -8,12 +8,13 @@
  * ```
  */
 import { AppError } from '../../domain/errors.ts';
-import { isKnownScope, parseScopeParam } from '../../domain/scopes.ts';
+import { isKnownScope, parseScopeParam, scopesRefused } from '../../domain/scopes.ts';
+import type { Database } from '../../store/schema.ts';
 import type { Caller, RequestMeta } from '../kernel/index.ts';
 import type { AuthFailureRecorder } from './auth-failures.ts';
 import { authenticateApiKey, CredentialRejected } from './authentication.ts';
 import type { SecuritySettings, ServiceDeps } from '../deps.ts';
-import { OAuthError, type TokenResponse } from './oauth-tokens.ts';
+import { authenticateClient, clientCredentialsOf, OAuthError, type TokenResponse, type TokenServices } from './oauth-tokens.ts';
 import { SignInRefused, verifyPasswordSignIn } from './passwords.ts';
 import { authenticateSession, openSession, type OpenedSession } from './sessions.ts';
 
@@ -62,37 +63,74 @@ export const CX_PASSWORD_CLIENT = 'resource_owner_client';
 const CX_DEFAULT_SCOPES = ['access_control_api'];
 
 /**
- * The Checkmarx password grant (`grant_type=password`, `client_id=resource_owner_client`,
- * `username`, `password`, `scope`): a Bearer token for the identity, narrowed by the scopes
- * asked for, valid for the access-token lifetime. The client secret Checkmarx scripts send
- * for `resource_owner_client` is a value Checkmarx publishes; it proves nothing and is only
- * required to be present. Failures answer in OAuth's format: `invalid_client`,
- * `invalid_scope`, `invalid_grant` (wrong username or password, or locked).
+ * The password grant (`grant_type=password`, `username`, `password`, `scope`): a Bearer
+ * token for the identity, narrowed by the scopes asked for, valid for the access-token
+ * lifetime. A compatibility path (docs/compat-checkmarx.md, docs/compat-coreone.md), served
+ * for two kinds of client:
+ *
+ * - `client_id=resource_owner_client` (Checkmarx only, `checkmarxClient`): the client secret
+ *   Checkmarx scripts send for it is a value Checkmarx publishes; it proves nothing and is
+ *   only required to be present. The token acts for the user alone.
+ * - a registered OAuth client (HTTP Basic or `client_id`/`client_secret` in the form): the
+ *   client authenticates as for client credentials, may ask only for its own scopes (none
+ *   asked: all of them), and the token acts for the user **and the client's application**
+ *   (CoreOne `/api/permission/myapplication` answers for it, whoever the user is).
+ *
+ * The user must be of the client's tenant. Failures answer in OAuth's format:
+ * `invalid_client`, `invalid_scope`, `invalid_grant` (wrong username or password, locked,
+ * or another tenant's user).
  */
 export async function passwordGrant(
-  services: SignInServices,
+  services: SignInServices & Pick<TokenServices, 'keyRing'>,
   form: Record<string, string | undefined>,
   meta: RequestMeta,
+  options: { authorization?: string | undefined; checkmarxClient: boolean },
 ): Promise<TokenResponse> {
   const { deps, settings } = services;
-  if (form.client_id !== CX_PASSWORD_CLIENT || !form.client_secret) {
-    throw new OAuthError('invalid_client', `the password grant is for the client ${CX_PASSWORD_CLIENT} (with its client_secret)`, 401);
+  let client: Database['oauth_clients'] | null = null;
+  if (options.checkmarxClient && form.client_id === CX_PASSWORD_CLIENT) {
+    if (!form.client_secret) throw new OAuthError('invalid_client', `the client ${CX_PASSWORD_CLIENT} sends its client_secret`, 401);
+  } else {
+    const credentials = clientCredentialsOf(options.authorization, form);
+    if (!credentials && options.checkmarxClient) {
+      throw new OAuthError('invalid_client', `the password grant is for the client ${CX_PASSWORD_CLIENT} (with its client_secret) or a registered OAuth client`, 401);
+    }
+    client = await authenticateClient(services, credentials, meta);
   }
   if (!form.username || !form.password) throw new OAuthError('invalid_request', 'username and password are required');
-  const scopes = form.scope && form.scope.trim() !== '' ? parseScopeParam(form.scope) : CX_DEFAULT_SCOPES;
-  const unknown = scopes.filter((s) => !isKnownScope(s));
+  const asked = form.scope && form.scope.trim() !== '' ? parseScopeParam(form.scope) : null;
+  const unknown = (asked ?? []).filter((s) => !isKnownScope(s));
   if (unknown.length) throw new OAuthError('invalid_scope', `unknown scope ${unknown.join(' ')}`);
+  let scopes: string[];
+  if (client) {
+    const allowed = JSON.parse(client.scopes) as string[];
+    const refused = asked ? scopesRefused(allowed, asked) : [];
+    if (refused.length) throw new OAuthError('invalid_scope', `the client may not ask for ${refused.join(' ')}`);
+    scopes = asked ?? allowed;
+  } else {
+    scopes = asked ?? CX_DEFAULT_SCOPES;
+  }
   let who;
   try {
-    who = await verifyPasswordSignIn(deps, settings.sessions, { username: form.username, password: form.password, via: 'checkmarx_password_grant' }, meta);
+    who = await verifyPasswordSignIn(deps, settings.sessions, { username: form.username, password: form.password, via: client ? 'password_grant' : 'checkmarx_password_grant' }, meta);
   } catch (e) {
     if (e instanceof SignInRefused) throw new OAuthError('invalid_grant', e.message);
     throw e;
   }
+  if (client && client.tenant_id !== who.tenantId) throw new OAuthError('invalid_grant', 'the user is not of the client\'s tenant');
   const opened = await openSession(
     deps,
     settings.sessions,
-    { tenantId: who.tenantId, identityId: who.identityId, apiKeyId: null, method: 'token', actorName: who.name, lifetimeSeconds: settings.accessTokenTtlSeconds, scopes },
+    {
+      tenantId: who.tenantId,
+      identityId: who.identityId,
+      apiKeyId: null,
+      method: 'token',
+      actorName: who.name,
+      lifetimeSeconds: settings.accessTokenTtlSeconds,
+      scopes,
+      clientId: client?.id ?? null,
+    },
     meta,
   );
   return { access_token: opened.secret, token_type: 'Bearer', expires_in: settings.accessTokenTtlSeconds, scope: scopes.join(' ') };

@@ -39,6 +39,8 @@ export interface Caller {
 export interface RequestMeta {
   requestId: string | null;
   sourceIp: string | null;
+  /** The caller's TCP source port, when the connection comes from the caller itself. */
+  sourcePort: number | null;
   userAgent: string | null;
   /** A caller-supplied origin label (the Checkmarx `cxOrigin` header). */
   origin: string | null;
@@ -63,7 +65,7 @@ export function systemActor(tenantId: string, name = 'system'): Actor {
       rights: new Set(RIGHTS),
       applicationId: null,
     },
-    meta: { requestId: null, sourceIp: null, userAgent: null, origin: null },
+    meta: { requestId: null, sourceIp: null, sourcePort: null, userAgent: null, origin: null },
   };
 }
 
@@ -86,6 +88,7 @@ export function writeMeta(actor: Actor): WriteMeta {
     authorityId: caller.authorityId !== caller.identityId ? caller.authorityId : null,
     requestId: meta.requestId,
     sourceIp: meta.sourceIp,
+    sourcePort: meta.sourcePort,
     userAgent: meta.userAgent,
     origin: meta.origin,
   };

@@ -211,6 +211,7 @@ async function appendWrite(db: TypedDb, tenantId: string, now: string, audits: A
       after: canonicalJson(a.after),
       requestId: null,
       sourceIp: null,
+      sourcePort: null,
       userAgent: null,
       origin: null,
       prevHash,

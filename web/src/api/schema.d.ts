@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (client credentials grant)
-         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.
+         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant (grant_type=password with username and password) is served too: an opaque token for the user, acting for the requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).
          *
          *     The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).
          */
@@ -77,7 +77,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (alias of /oauth/token)
-         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.
+         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant (grant_type=password with username and password) is served too: an opaque token for the user, acting for the requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).
          *
          *     The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).
          */
@@ -99,7 +99,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (alias of /oauth/token)
-         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.
+         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant (grant_type=password with username and password) is served too: an opaque token for the user, acting for the requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).
          *
          *     The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).
          */
@@ -121,7 +121,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (alias of /oauth/token)
-         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`.
+         * @description RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or client_id and client_secret in the form (client_secret_post). Returns a JWT access token (RFC 9068) for `Authorization: Bearer`. On the vendor compatibility paths /connect/token and /cxrestapi/auth/identity/connect/token the password grant (grant_type=password with username and password) is served too: an opaque token for the user, acting for the requesting client's application (docs/compat-coreone.md, docs/compat-checkmarx.md).
          *
          *     The OAuth 2.0 client authenticates itself (HTTP Basic, or client_id and client_secret in the form).
          */
@@ -14129,6 +14129,7 @@ export interface operations {
                      *           "authorityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
                      *           "requestId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
                      *           "sourceIp": "source ip",
+                     *           "sourcePort": 1,
                      *           "userAgent": "user agent",
                      *           "origin": "origin",
                      *           "before": null,
@@ -14164,6 +14165,8 @@ export interface operations {
                             authorityId: string | null;
                             requestId: string | null;
                             sourceIp: string | null;
+                            /** @description The caller's TCP source port; null when unknown (behind a trusted proxy, or events recorded before it was kept) */
+                            sourcePort: number | null;
                             userAgent: string | null;
                             origin: string | null;
                             /** @description The object before the change (parsed JSON), or null */
@@ -14499,6 +14502,7 @@ export interface operations {
                      *           "authorityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
                      *           "requestId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
                      *           "sourceIp": "source ip",
+                     *           "sourcePort": 1,
                      *           "userAgent": "user agent",
                      *           "origin": "origin",
                      *           "before": null,
@@ -14554,6 +14558,8 @@ export interface operations {
                             authorityId: string | null;
                             requestId: string | null;
                             sourceIp: string | null;
+                            /** @description The caller's TCP source port; null when unknown (behind a trusted proxy, or events recorded before it was kept) */
+                            sourcePort: number | null;
                             userAgent: string | null;
                             origin: string | null;
                             /** @description The object before the change (parsed JSON), or null */
@@ -32693,6 +32699,10 @@ export interface operations {
                 /** @description The holder, e.g. c1s:17173 */
                 userSubject?: string;
                 minRevision?: number;
+                /** @description Rows per answer (default and maximum 1000) */
+                pageSize?: number;
+                /** @description Continues a previous answer: the pageToken of its Link rel="next" URL */
+                pageToken?: string;
             };
             header?: never;
             path?: never;
@@ -32700,9 +32710,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The rows (one page) */
             200: {
                 headers: {
+                    /** @description Present when more rows follow: `<URL of the next page>; rel="next"` (the same query with pageToken) */
+                    link?: unknown;
                     [name: string]: unknown;
                 };
                 content: {
@@ -32806,6 +32818,10 @@ export interface operations {
                 /** @description The holder, e.g. c1s:17173 */
                 userSubject?: string;
                 minRevision?: number;
+                /** @description Rows per answer (default and maximum 1000) */
+                pageSize?: number;
+                /** @description Continues a previous answer: the pageToken of its Link rel="next" URL */
+                pageToken?: string;
             };
             header?: never;
             path?: never;
@@ -32813,9 +32829,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The rows (one page) */
             200: {
                 headers: {
+                    /** @description Present when more rows follow: `<URL of the next page>; rel="next"` (the same query with pageToken) */
+                    link?: unknown;
                     [name: string]: unknown;
                 };
                 content: {

@@ -5,8 +5,9 @@
  * `OBJECT` from the assignment's context; audit `userId` the identity acted for (else the
  * credential), `userRole` that identity's roles (names of its active direct role
  * assignments, comma separated; `MEMBER` when it has none) or, for a credential acting as
- * no identity, its kind in capitals (`APP_KEY`, `CLIENT`, `SYSTEM`); `port` null (Grantory
- * records the source address, not its port); `diffPayload` the JSON text of
+ * no identity, its kind in capitals (`APP_KEY`, `CLIENT`, `SYSTEM`); `port` the caller's TCP
+ * source port (null behind a trusted proxy, and for events recorded before Grantory kept
+ * it); `diffPayload` the JSON text of
  * `{before, after}`. Login history: `authenticationEventType` `TOKEN_ISSUED` for an access
  * token issued, `LOGIN` for another successful sign-in, `LOGIN_FAILED` for a refused
  * credential.
@@ -62,7 +63,7 @@ export function toAuditItem(e: AuditEventView, rolesOf: ReadonlyMap<string, read
       prevHash: e.prevHash,
     },
     ipAddress: e.sourceIp,
-    port: null,
+    port: e.sourcePort,
     diffPayload: e.before === null && e.after === null ? null : JSON.stringify({ before: e.before, after: e.after }),
   };
 }
