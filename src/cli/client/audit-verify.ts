@@ -56,6 +56,7 @@ const chained = (tenantId: string, e: AuditEventView): ChainedAuditEvent & { has
   after: e.after === null || e.after === undefined ? null : canonicalJson(e.after),
   requestId: e.requestId,
   sourceIp: e.sourceIp,
+  sourcePort: e.sourcePort ?? null,
   userAgent: e.userAgent,
   origin: e.origin,
   prevHash: e.prevHash,
