@@ -10,7 +10,7 @@ import type { AccessSpace } from '../../domain/access.ts';
 import { AppError } from '../../domain/errors.ts';
 import { AccessHistory, type HistoricalFacts } from '../../engine/history.ts';
 import { NONE } from '../../engine/nodes.ts';
-import { holders, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
+import { cmp, heldVia, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import type { AssignmentRow } from '../../store/fact-rows.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
@@ -94,7 +94,17 @@ export async function accessAt(
   return { at: at.time, revision, space, identity: identityAt(index, slot), items: listAccess(index, slot, at.ms, space) };
 }
 
-/** Who held the permission at the instant (any context), ordered by identity id, cursor-paged. */
+/** Candidates evaluated together at most: the first batch is the page's size plus one, each further one twice the last. */
+const MAX_HOLDER_BATCH = 2_000;
+
+/**
+ * Who held the permission at the instant (any context), ordered by identity id, cursor-paged.
+ * The candidates (identities reached by an assignment of the permission or of a role giving
+ * it, or with an account granting it) are found by id alone; then they are evaluated in id
+ * order, a batch at a time, each batch's facts read and built into an index of its own, until
+ * the page is full and one more holder shows that another page follows. A page costs about
+ * its own size, not the number of candidates.
+ */
 export async function holdersAt(
   deps: ServiceDeps,
   actor: Actor,
@@ -102,23 +112,36 @@ export async function holdersAt(
 ): Promise<{ at: string; revision: number; space: AccessSpace; permissionId: string; items: (Omit<HolderView, 'identity'> & { identity: IdentityAt })[]; nextCursor: string | null }> {
   const { tenantId, history, at, revision } = await pointInTime(deps, actor, input.at);
   const after = decodeCursor(input.cursor);
-  const candidates = [...(await history.permissionCandidates(tenantId, revision, input.permission))].filter((id) => after === null || id > after);
-  const facts = await history.identityFacts(tenantId, revision, candidates);
-  await loadPermission(history, tenantId, revision, input.permission, facts);
-  const index = facts.index(tenantId);
-  const permission = index.perms.find(input.permission);
-  if (permission === NONE || !index.perms.get(permission).exists) throw new AppError('not_found', `permission ${input.permission} did not exist at ${at.time}`);
+  const candidates = [...(await history.permissionCandidates(tenantId, revision, input.permission))].filter((id) => after === null || id > after).sort(cmp);
   const space = input.space ?? 'assigned';
   const limit = Math.min(Math.max(input.limit ?? 100, 1), 1000);
-  const page = holders(index, permission, at.ms, space, after, limit);
-  return {
-    at: at.time,
-    revision,
-    space,
-    permissionId: input.permission,
-    items: page.items.map(({ identity, via }) => ({ identity: identityAt(index, identity), via })),
-    nextCursor: page.nextAfter === null ? null : encodeCursor(page.nextAfter),
-  };
+  const items: (Omit<HolderView, 'identity'> & { identity: IdentityAt })[] = [];
+  let batch = Math.min(limit + 1, MAX_HOLDER_BATCH);
+  let next = 0;
+  let nextCursor: string | null = null;
+  do {
+    const ids = candidates.slice(next, next + batch);
+    next += ids.length;
+    batch = Math.min(batch * 2, MAX_HOLDER_BATCH);
+    const facts = await history.identityFacts(tenantId, revision, ids);
+    await loadPermission(history, tenantId, revision, input.permission, facts);
+    const index = facts.index(tenantId);
+    const permission = index.perms.find(input.permission);
+    if (permission === NONE || !index.perms.get(permission).exists) throw new AppError('not_found', `permission ${input.permission} did not exist at ${at.time}`);
+    // Only the batch's own identities: delegators read along with them have only part of their facts here.
+    for (const id of ids) {
+      const slot = index.identities.find(id);
+      if (slot === NONE || !index.identities.get(slot).exists) continue;
+      const via = heldVia(index, slot, permission, at.ms, space);
+      if (via.length === 0) continue;
+      if (items.length === limit) {
+        nextCursor = encodeCursor(items[items.length - 1]!.identity.id);
+        break;
+      }
+      items.push({ identity: identityAt(index, slot), via });
+    }
+  } while (nextCursor === null && next < candidates.length);
+  return { at: at.time, revision, space, permissionId: input.permission, items, nextCursor };
 }
 
 async function loadPermission(history: AccessHistory, tenantId: string, revision: number, permissionId: string, facts: HistoricalFacts): Promise<void> {
