@@ -23,8 +23,10 @@ const MAX_DEPTH = 256;
 export interface HistoryBounds {
   /** When the tenant was created. */
   tenantCreatedAt: string;
-  /** From when its access history is recorded (its creation, or when recording began). */
+  /** From when its access history answers (its creation, when recording began, or the retention horizon). */
   recordedFrom: string;
+  /** Versions before this instant were pruned (retention); null when never pruned. */
+  prunedBefore: string | null;
 }
 
 /** The facts read for one question, by kind and id, and the index built from them. */
@@ -55,7 +57,7 @@ export class AccessHistory {
 
   async bounds(tenantId: string): Promise<HistoryBounds> {
     const db = this.store.read(tenantId).db;
-    const tenant = await db.selectFrom('tenants').select('created_at').where('id', '=', tenantId).executeTakeFirst();
+    const tenant = await db.selectFrom('tenants').select(['created_at', 'history_from_time']).where('id', '=', tenantId).executeTakeFirst();
     if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
     const first = await db
       .selectFrom('access_facts')
@@ -66,8 +68,11 @@ export class AccessHistory {
       .executeTakeFirst();
     // History recorded from the tenant's first write covers it from its creation; a tenant
     // that existed before recording began has its history from the first recorded revision.
-    const recordedFrom = first === undefined || Number(first.from_rev) <= 1 ? tenant.created_at : first.from_time;
-    return { tenantCreatedAt: tenant.created_at, recordedFrom };
+    const recorded = first === undefined || Number(first.from_rev) <= 1 ? tenant.created_at : first.from_time;
+    const prunedBefore = tenant.history_from_time;
+    // Once pruned, the earliest versions left may be old ones still valid: the horizon bounds the answers, not them.
+    const recordedFrom = prunedBefore !== null && prunedBefore > recorded ? prunedBefore : recorded;
+    return { tenantCreatedAt: tenant.created_at, recordedFrom, prunedBefore };
   }
 
   /** The revision in force at `time` (ISO): the last one committed at or before it (0: none). */

@@ -14,7 +14,7 @@ import { grantoryRights } from '../../src/services/access/rights.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 
-const MIGRATION = '0023-manage-reviews-right';
+const MIGRATION = '0023-review-rights-history-horizon';
 const RIGHT = 'manage-reviews';
 
 let t: TestApp;

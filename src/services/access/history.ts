@@ -13,7 +13,8 @@ import { NONE } from '../../engine/nodes.ts';
 import { cmp, heldVia, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import type { AssignmentRow } from '../../store/fact-rows.ts';
-import { requireRight, type Actor } from '../kernel/index.ts';
+import { requireRight, systemActor, writeAs, type Actor } from '../kernel/index.ts';
+import { pruneFacts } from '../../store/fact-history.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { decodeCursor, encodeCursor, engineOf } from './common.ts';
 import { findIdentity, type HolderView } from './queries.ts';
@@ -43,6 +44,12 @@ async function instant(history: AccessHistory, tenantId: string, field: string, 
   if (ms > now) throw invalidInstant(field, `is in the future (now is ${new Date(now).toISOString()}): history answers only for past instants`, { now: new Date(now).toISOString() });
   const bounds = await history.bounds(tenantId);
   if (time < bounds.tenantCreatedAt) throw invalidInstant(field, `is before the tenant existed (it was created at ${bounds.tenantCreatedAt})`, { tenantCreatedAt: bounds.tenantCreatedAt });
+  if (bounds.prunedBefore !== null && time < bounds.prunedBefore) {
+    throw invalidInstant(field, `is before the access-history horizon: history older than ${bounds.prunedBefore} was pruned by its retention setting (GRANTORY_HISTORY_RETENTION_DAYS); the audit trail still lists the changes`, {
+      recordedFrom: bounds.recordedFrom,
+      prunedBefore: bounds.prunedBefore,
+    });
+  }
   if (time < bounds.recordedFrom) throw invalidInstant(field, `is before access history was recorded for this tenant (from ${bounds.recordedFrom})`, { recordedFrom: bounds.recordedFrom });
   return { time, ms };
 }
@@ -328,4 +335,36 @@ async function auditEvents(deps: ServiceDeps, tenantId: string, q: { revision: n
     actorId: e.actor_id,
     actorName: e.actor_name,
   }));
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Retention: prunes the tenant's access history older than `retentionDays` (0: keeps it
+ * all). The horizon is now minus the retention; the versions no instant from its revision
+ * on needs are removed and the horizon recorded, in one write with the audit event
+ * `accessHistory.prune`. Asking for an instant before the horizon is then a 400 that says
+ * so, never an answer from incomplete facts. Returns what was done (null: nothing to do).
+ */
+export async function pruneAccessHistory(deps: ServiceDeps, tenantId: string, retentionDays: number): Promise<{ prunedBefore: string; revision: number; versionsRemoved: number } | null> {
+  if (retentionDays <= 0) return null;
+  const history = new AccessHistory(deps.store);
+  const horizon = new Date(engineOf(deps).now() - retentionDays * DAY_MS).toISOString();
+  const bounds = await history.bounds(tenantId);
+  if (horizon <= bounds.recordedFrom) return null;
+  const revision = await history.revisionAt(tenantId, horizon);
+  if (revision === 0 || !(await hasPrunable(deps, tenantId, revision))) return null;
+  const { value } = await writeAs(deps, systemActor(tenantId), async (tx) => {
+    const versionsRemoved = await pruneFacts(tx.db, tenantId, revision);
+    await tx.db.updateTable('tenants').set({ history_from_rev: revision, history_from_time: horizon }).where('id', '=', tenantId).execute();
+    tx.audit({ action: 'accessHistory.prune', targetType: 'tenant', targetId: tenantId, after: { prunedBefore: horizon, revision, versionsRemoved, retentionDays } });
+    return versionsRemoved;
+  });
+  return { prunedBefore: horizon, revision, versionsRemoved: value };
+}
+
+/** Whether some version ended at or before the revision (else pruning would remove nothing). */
+async function hasPrunable(deps: ServiceDeps, tenantId: string, revision: number): Promise<boolean> {
+  const row = await deps.store.read(tenantId).db.selectFrom('access_facts').select('from_rev').where('tenant_id', '=', tenantId).where('to_rev', 'is not', null).where('to_rev', '<=', revision).limit(1).executeTakeFirst();
+  return row !== undefined;
 }
