@@ -1,8 +1,8 @@
 /**
  * Migration 0023 on a database written before it: the right `manage-reviews` added to the
  * built-in application and its Admin role in one audited write that the change feed carries
- * to a running node and that the access history records; a second run changes nothing; the
- * audit chain still verifies.
+ * to a running node and that the access history records; the tenants' history-horizon columns
+ * added; a second run adds no second right; the audit chain still verifies.
  */
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,8 +30,9 @@ function node(): { services: Services; engine: AccessEngine } {
   return { services: createServices({ ...t.services.deps, access: engine }), engine };
 }
 
-/** Makes the database look as it did before 0023: no such permission, nor its history. */
+/** Makes the database look as it did before 0023: no such permission, nor its history, no history horizon. */
 async function beforeMigration(): Promise<void> {
+  for (const column of ['history_from_rev', 'history_from_time']) await db().schema.alterTable('tenants').dropColumn(column).execute();
   const { id } = await db().selectFrom('permissions').select('id').where('tenant_id', '=', t.tenantId).where('name', '=', RIGHT).executeTakeFirstOrThrow();
   await db().deleteFrom('role_permissions').where('tenant_id', '=', t.tenantId).where('permission_id', '=', id).execute();
   await db().deleteFrom('access_fact_refs').where('tenant_id', '=', t.tenantId).where('entity_id', '=', id).execute();
@@ -80,6 +81,10 @@ describe('migration 0023', () => {
     const fresh = node();
     expect(await adminRights(fresh)).toEqual([...RIGHTS].sort());
 
+    // The horizon columns exist again, empty (nothing pruned).
+    expect(await db().selectFrom('tenants').select(['history_from_rev', 'history_from_time']).where('id', '=', t.tenantId).executeTakeFirstOrThrow()).toEqual({ history_from_rev: null, history_from_time: null });
+    await db().schema.alterTable('tenants').dropColumn('history_from_rev').execute();
+    await db().schema.alterTable('tenants').dropColumn('history_from_time').execute();
     await runMigration();
     const after = await db().selectFrom('tenants').select(['revision', 'audit_seq']).where('id', '=', t.tenantId).executeTakeFirstOrThrow();
     expect([Number(after.revision), Number(after.audit_seq)]).toEqual([revision, Number(head.audit_seq) + 2]);
