@@ -16,6 +16,7 @@
  * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
  * | GRANTORY_AUDIT_CHECKPOINT_INTERVAL | — | 3600 (seconds between signed audit checkpoints; 0 disables) |
  * | GRANTORY_DELIVERY_INTERVAL | — | 1000 (milliseconds between event-sink delivery passes; 0 disables) |
+ * | GRANTORY_HISTORY_RETENTION_DAYS | — | 0 (days of access history kept; older versions are pruned hourly; 0 keeps it all) |
  * | GRANTORY_IMPORT_DIR | --import-dir | ./data/imports |
  * | GRANTORY_IMPORT_UPLOAD_LIMIT | — | 1073741824 (bytes per uploaded file) |
  * | GRANTORY_IMPORT_LEASE_SECONDS | — | 30 (PostgreSQL: a Running import silent this long is failed) |
@@ -64,6 +65,8 @@ export interface Config {
   deliveryIntervalMs: number;
   /** How often this node runs the durable scheduler's due jobs (ms; 0: not on this node). */
   schedulerIntervalMs: number;
+  /** Days of access history kept (docs/history.md, retention); 0 keeps it all. */
+  historyRetentionDays: number;
   /** How long a node's claim on a scheduled job lasts (a crashed node's jobs run again after it). */
   schedulerLeaseSeconds: number;
   importDir: string;
@@ -282,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
   const deliveryIntervalMs = int('GRANTORY_DELIVERY_INTERVAL', 1000, 0, 3_600_000);
   const schedulerIntervalMs = int('GRANTORY_SCHEDULER_INTERVAL', 1000, 0, 3_600_000);
   const schedulerLeaseSeconds = int('GRANTORY_SCHEDULER_LEASE_SECONDS', 60, 1, 3600);
+  const historyRetentionDays = int('GRANTORY_HISTORY_RETENTION_DAYS', 0, 0, 36_500);
 
   const uploadText = get('GRANTORY_IMPORT_UPLOAD_LIMIT') ?? String(1024 * 1024 * 1024);
   const importUploadLimit = Number(uploadText);
@@ -323,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     auditCheckpointIntervalMs,
     deliveryIntervalMs,
     schedulerIntervalMs,
+    historyRetentionDays,
     schedulerLeaseSeconds,
     importDir: get('GRANTORY_IMPORT_DIR') ?? `${dataDir.replace(/\/+$/, '')}/imports`,
     importUploadLimit,

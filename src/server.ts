@@ -136,6 +136,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       deliveryIntervalMs: config.deliveryIntervalMs,
       schedulerIntervalMs: config.schedulerIntervalMs,
       schedulerLeaseMs: config.schedulerLeaseSeconds * 1000,
+      historyRetentionDays: config.historyRetentionDays,
       onError: (job, e) => running.log.error({ err: e, job }, 'background job failed'),
     });
     importWorker.start();

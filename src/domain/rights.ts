@@ -19,6 +19,7 @@ export const RIGHTS = [
   'manage-personnel-events',
   // New rights go last: a tenant's permission numbers (the Checkmarx permission ids) follow this order.
   'manage-credentials-of-others',
+  'manage-reviews',
 ] as const;
 
 export type Right = (typeof RIGHTS)[number];
@@ -37,6 +38,7 @@ export const RIGHT_DESCRIPTIONS: Record<Right, string> = {
   'manage-personnel-events': 'Create and process personnel events',
   'manage-credentials-of-others':
     'Create API keys and OAuth clients that act as another identity (besides manage-clients); their rights stay capped by the creator\'s own',
+  'manage-reviews': 'Create, start, close and schedule access-review campaigns and read every review item',
 };
 
 export const ADMIN_ROLE = 'Admin';

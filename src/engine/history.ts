@@ -23,8 +23,10 @@ const MAX_DEPTH = 256;
 export interface HistoryBounds {
   /** When the tenant was created. */
   tenantCreatedAt: string;
-  /** From when its access history is recorded (its creation, or when recording began). */
+  /** From when its access history answers (its creation, when recording began, or the retention horizon). */
   recordedFrom: string;
+  /** Versions before this instant were pruned (retention); null when never pruned. */
+  prunedBefore: string | null;
 }
 
 /** The facts read for one question, by kind and id, and the index built from them. */
@@ -55,7 +57,7 @@ export class AccessHistory {
 
   async bounds(tenantId: string): Promise<HistoryBounds> {
     const db = this.store.read(tenantId).db;
-    const tenant = await db.selectFrom('tenants').select('created_at').where('id', '=', tenantId).executeTakeFirst();
+    const tenant = await db.selectFrom('tenants').select(['created_at', 'history_from_time']).where('id', '=', tenantId).executeTakeFirst();
     if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
     const first = await db
       .selectFrom('access_facts')
@@ -66,8 +68,11 @@ export class AccessHistory {
       .executeTakeFirst();
     // History recorded from the tenant's first write covers it from its creation; a tenant
     // that existed before recording began has its history from the first recorded revision.
-    const recordedFrom = first === undefined || Number(first.from_rev) <= 1 ? tenant.created_at : first.from_time;
-    return { tenantCreatedAt: tenant.created_at, recordedFrom };
+    const recorded = first === undefined || Number(first.from_rev) <= 1 ? tenant.created_at : first.from_time;
+    const prunedBefore = tenant.history_from_time;
+    // Once pruned, the earliest versions left may be old ones still valid: the horizon bounds the answers, not them.
+    const recordedFrom = prunedBefore !== null && prunedBefore > recorded ? prunedBefore : recorded;
+    return { tenantCreatedAt: tenant.created_at, recordedFrom, prunedBefore };
   }
 
   /** The revision in force at `time` (ISO): the last one committed at or before it (0: none). */
@@ -188,12 +193,13 @@ export class AccessHistory {
     const assignments = ((await reader.referencing('assignment', [...giving])) as AssignmentRow[]).filter((a) => giving.has(a.resource_id));
     let units = assignments.filter((a) => a.assignee_type === 'orgUnit').map((a) => a.assignee_id);
     for (const a of assignments) if (a.assignee_type !== 'orgUnit') candidates.add(a.assignee_id);
+    // An identity's only ref is its unit, a unit's its parent: the ids alone say who is below.
     const seenUnits = new Set<string>();
     for (let depth = 0; units.length > 0 && depth < MAX_DEPTH; depth += 1) {
       units = units.filter((u) => !seenUnits.has(u));
       for (const u of units) seenUnits.add(u);
-      for (const i of (await reader.referencing('identity', units)) as IdentityRow[]) if (i.org_unit_id !== null && seenUnits.has(i.org_unit_id)) candidates.add(i.id);
-      units = ((await reader.referencing('unit', units)) as UnitRow[]).filter((u) => u.parent_id !== null && seenUnits.has(u.parent_id)).map((u) => u.id);
+      for (const id of await reader.referencingIds('identity', units)) candidates.add(id);
+      units = await reader.referencingIds('unit', units);
     }
     for (const a of (await reader.referencing('account', [permissionId])) as AccountRow[]) if (a.identity_id !== null) candidates.add(a.identity_id);
     return candidates;
@@ -231,24 +237,41 @@ class FactReader {
     return out;
   }
 
+  /**
+   * The ids of the facts of a kind that refer to any of the ids, valid at the revision,
+   * without reading the facts themselves (nor keeping them).
+   */
+  async referencingIds(entity: FactEntity, refIds: readonly string[]): Promise<string[]> {
+    const out = new Set<string>();
+    const db = this.store.read(this.tenantId).db;
+    const refs = [...new Set(refIds)];
+    for (let i = 0; i < refs.length; i += IN_CHUNK) {
+      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select('f.entity_id').execute();
+      for (const r of rows) out.add(r.entity_id);
+    }
+    return [...out];
+  }
+
+  private validRefs(db: ReturnType<Store['read']>['db'], entity: FactEntity, refs: string[]) {
+    return db
+      .selectFrom('access_fact_refs as r')
+      .innerJoin('access_facts as f', (j) =>
+        j.onRef('f.tenant_id', '=', 'r.tenant_id').onRef('f.entity', '=', 'r.entity').onRef('f.entity_id', '=', 'r.entity_id').onRef('f.from_rev', '=', 'r.from_rev'),
+      )
+      .where('r.tenant_id', '=', this.tenantId)
+      .where('r.entity', '=', entity)
+      .where('r.ref_id', 'in', refs)
+      .where('r.from_rev', '<=', this.revision)
+      .where((eb) => eb.or([eb('f.to_rev', 'is', null), eb('f.to_rev', '>', this.revision)]));
+  }
+
   /** The facts of a kind that refer to any of the ids, valid at the revision. */
   async referencing(entity: FactEntity, refIds: readonly string[]): Promise<FactRow[]> {
     const out = new Map<string, FactRow>();
     const db = this.store.read(this.tenantId).db;
     const refs = [...new Set(refIds)];
     for (let i = 0; i < refs.length; i += IN_CHUNK) {
-      const rows = await db
-        .selectFrom('access_fact_refs as r')
-        .innerJoin('access_facts as f', (j) =>
-          j.onRef('f.tenant_id', '=', 'r.tenant_id').onRef('f.entity', '=', 'r.entity').onRef('f.entity_id', '=', 'r.entity_id').onRef('f.from_rev', '=', 'r.from_rev'),
-        )
-        .select(['f.entity_id', 'f.data'])
-        .where('r.tenant_id', '=', this.tenantId)
-        .where('r.entity', '=', entity)
-        .where('r.ref_id', 'in', refs.slice(i, i + IN_CHUNK))
-        .where('r.from_rev', '<=', this.revision)
-        .where((eb) => eb.or([eb('f.to_rev', 'is', null), eb('f.to_rev', '>', this.revision)]))
-        .execute();
+      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select(['f.entity_id', 'f.data']).execute();
       for (const r of rows) if (!out.has(r.entity_id)) out.set(r.entity_id, this.keep(entity, r.data));
     }
     return [...out.values()];

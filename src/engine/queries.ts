@@ -314,8 +314,11 @@ export function holdersInContext(index: TenantIndex, type: ContextType, id: stri
   return out;
 }
 
-/** Adds the members of the unit and of the units below it to `out`, and returns it. */
-function addMembersOfUnit(index: TenantIndex, unit: number, out: Set<number>): Set<number> {
+/**
+ * Adds the members of the unit and of the units below it (its whole subtree) to `out`, and
+ * returns it. The one unit-subtree walk: holders, SoD candidates and role holders use it.
+ */
+export function addMembersOfUnit(index: TenantIndex, unit: number, out: Set<number>): Set<number> {
   const stack = [unit];
   const seen = new Set<number>();
   while (stack.length) {

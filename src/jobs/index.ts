@@ -1,6 +1,6 @@
 /**
  * Background jobs of a Grantory node: signed audit checkpoints at an interval, event
- * delivery to sinks, and the durable scheduler's due jobs (src/services/kernel/scheduler.ts). Each job runs, then waits its interval (never two runs of one job at
+ * delivery to sinks, pruning access history past its retention (hourly, when set), and the durable scheduler's due jobs (src/services/kernel/scheduler.ts). Each job runs, then waits its interval (never two runs of one job at
  * once); a failed run is reported and the job goes on. `stop()` waits for running work.
  *
  * ```ts
@@ -11,6 +11,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ServiceDeps } from '../services/deps.ts';
+import { pruneAccessHistory } from '../services/access/index.ts';
 import { runDueJobs } from '../services/kernel/index.ts';
 import { checkpointIfChanged, DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/audit/index.ts';
 
@@ -24,8 +25,13 @@ export interface JobsOptions {
   schedulerIntervalMs?: number;
   /** How long a node's claim on a job keeps other nodes off it (a crashed node's jobs run again after it). */
   schedulerLeaseMs?: number;
+  /** Days of access history kept; older versions are pruned every hour (0 or absent: kept). */
+  historyRetentionDays?: number;
   onError?: (job: string, e: unknown) => void;
 }
+
+/** How often access history is pruned when a retention is set. */
+export const HISTORY_PRUNE_INTERVAL_MS = 3_600_000;
 
 export interface Jobs {
   stop(): Promise<void>;
@@ -89,6 +95,24 @@ export function startJobs(deps: ServiceDeps, options: JobsOptions): Jobs {
     const node = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const run = () => runDueJobs(deps, { node, ...(options.schedulerLeaseMs ? { leaseMs: options.schedulerLeaseMs } : {}) });
     jobs.push(every(schedulerIntervalMs, run, report('scheduler')));
+  }
+  const retentionDays = options.historyRetentionDays ?? 0;
+  if (retentionDays > 0) {
+    jobs.push(
+      every(
+        HISTORY_PRUNE_INTERVAL_MS,
+        async () => {
+          for (const tenant of await deps.store.listTenants()) {
+            try {
+              await pruneAccessHistory(deps, tenant.id, retentionDays);
+            } catch (e) {
+              report('history-retention')(e);
+            }
+          }
+        },
+        report('history-retention'),
+      ),
+    );
   }
   return {
     async stop() {

@@ -79,3 +79,31 @@ async function insertVersions(db: Kysely<Database>, tenantId: string, entity: Fa
   const refs = rows.flatMap((r) => factRefs(entity, r).map((ref_id) => ({ tenant_id: tenantId, ref_id, entity, entity_id: r.id, from_rev: revision })));
   for (let i = 0; i < refs.length; i += CHUNK) await db.insertInto('access_fact_refs').values(refs.slice(i, i + CHUNK)).execute();
 }
+
+/**
+ * Removes the versions no instant from `revision` on needs — those replaced or deleted at or
+ * before it — with their refs (retention, docs/history.md). Every version valid at
+ * `revision` or later is kept, so answers from then on are unchanged. Returns how many
+ * versions were removed.
+ */
+export async function pruneFacts(db: Kysely<Database>, tenantId: string, revision: number): Promise<number> {
+  await db
+    .deleteFrom('access_fact_refs')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('access_facts as f')
+          .select('f.from_rev')
+          .whereRef('f.tenant_id', '=', 'access_fact_refs.tenant_id')
+          .whereRef('f.entity', '=', 'access_fact_refs.entity')
+          .whereRef('f.entity_id', '=', 'access_fact_refs.entity_id')
+          .whereRef('f.from_rev', '=', 'access_fact_refs.from_rev')
+          .where('f.to_rev', 'is not', null)
+          .where('f.to_rev', '<=', revision),
+      ),
+    )
+    .execute();
+  const removed = await db.deleteFrom('access_facts').where('tenant_id', '=', tenantId).where('to_rev', 'is not', null).where('to_rev', '<=', revision).executeTakeFirst();
+  return Number(removed.numDeletedRows);
+}

@@ -125,7 +125,7 @@ export class KyselyStore implements Store {
     const id = randomUUID();
     await this.db
       .insertInto('tenants')
-      .values({ id, name, revision: 0, audit_seq: 0, audit_head_hash: GENESIS_HASH, created_at: now, settings: '{}' })
+      .values({ id, name, revision: 0, audit_seq: 0, audit_head_hash: GENESIS_HASH, created_at: now, settings: '{}', history_from_rev: null, history_from_time: null })
       .execute();
     return id;
   }

@@ -13,6 +13,9 @@ export interface TenantsTable {
   created_at: string;
   /** The tenant's settings as JSON (src/domain/settings.ts; absent keys take their defaults). */
   settings: string;
+  /** Access history is pruned before this revision and instant (docs/history.md, retention); null: never pruned. */
+  history_from_rev: number | null;
+  history_from_time: string | null;
 }
 
 export interface CountersTable {

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDueJobs } from '../../src/services/kernel/index.ts';
 import { v1Calls } from '../support/catalog.ts';
+import { createIdentityWithRights } from '../support/security-fixtures.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies are read loosely
@@ -59,7 +60,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe('creating and starting a campaign', () => {
-  it('refuses bad definitions naming the field, and needs approve-requests', async () => {
+  it('refuses bad definitions naming the field, and needs manage-reviews (approve-requests is not enough)', async () => {
     const cases: [Json, string][] = [
       [{ name: 'x', reviewer: { type: 'identity' } }, 'reviewer.id'],
       [{ name: 'x', reviewer: { type: 'manager' }, scope: { applicationIds: ['00000000-0000-4000-8000-000000000000'] } }, 'scope.applicationIds[0]'],
@@ -72,6 +73,14 @@ describe('creating and starting a campaign', () => {
       expect((res.json().errors as { field: string }[]).map((e) => e.field)).toContain(field);
     }
     expect((await post('/access-reviews', { name: 'x', reviewer: { type: 'manager' } }, key.eve)).statusCode).toBe(403);
+    const approver = await keyOf(await createIdentityWithRights(t.store, t.tenantId, 'reviews:approver', ['approve-requests']));
+    const denied = await post('/access-reviews', { name: 'x', reviewer: { type: 'manager' } }, approver);
+    expect(denied.statusCode, denied.body).toBe(403);
+    expect(denied.body).toContain('manage-reviews');
+    const manager = await keyOf(await createIdentityWithRights(t.store, t.tenantId, 'reviews:manager', ['manage-reviews']));
+    const made = await ok(await post('/access-reviews', { name: 'by a campaign manager', reviewer: { type: 'manager' } }, manager), 201);
+    await ok(await get(`/access-reviews/${made.id as string}`, manager));
+    expect((await get(`/access-reviews/${made.id as string}`, approver)).statusCode).toBe(403);
   });
 
   it('snapshots identity × permission with why and flags; self-review goes to the fallback reviewer', async () => {

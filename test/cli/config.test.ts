@@ -147,6 +147,7 @@ describe('loadConfig', () => {
       deliveryIntervalMs: 1000,
       schedulerIntervalMs: 1000,
       schedulerLeaseSeconds: 60,
+      historyRetentionDays: 0,
       importDir: './data/imports',
       importUploadLimit: 1073741824,
       importLeaseSeconds: 30,
@@ -236,5 +237,13 @@ describe('loadConfig', () => {
     expect(settingOf({ GRANTORY_BOOTSTRAP_ADMIN_KEY: 'k'.repeat(32) })).toBeNull();
     expect(settingOf({ DATABASE_URL: 'postgres://' })).toMatch(/^DATABASE_URL \| /);
     expect(settingOf({ DATABASE_URL: 'postgresql://db.internal/grantory' })).toBeNull();
+  });
+
+  it('reads the access-history retention in days (0 keeps it all) and refuses values out of range', () => {
+    expect(loadConfig({ GRANTORY_HISTORY_RETENTION_DAYS: '400' }).historyRetentionDays).toBe(400);
+    expect(loadConfig({ GRANTORY_HISTORY_RETENTION_DAYS: '0' }).historyRetentionDays).toBe(0);
+    expect(settingOf({ GRANTORY_HISTORY_RETENTION_DAYS: '-1' })).toMatch(/^GRANTORY_HISTORY_RETENTION_DAYS \| /);
+    expect(settingOf({ GRANTORY_HISTORY_RETENTION_DAYS: '1.5' })).toMatch(/^GRANTORY_HISTORY_RETENTION_DAYS \| /);
+    expect(settingOf({ GRANTORY_HISTORY_RETENTION_DAYS: '36501' })).toMatch(/^GRANTORY_HISTORY_RETENTION_DAYS \| /);
   });
 });

@@ -183,7 +183,8 @@ describe('Checkmarx profile: /Roles', () => {
   });
 
   it('refuses unknown permission ids, system roles, taken names and escalation', async () => {
-    for (const id of [987654, 14, 500]) {
+    // RIGHTS.length + 2: the first id after the built-in permissions (one per right, and manage-authentication-providers).
+    for (const id of [987654, RIGHTS.length + 2, 500]) {
       const unknown = await cx('POST', '/Roles', { body: { name: 'Bad perms', permissionIds: [id] } });
       expect(unknown.statusCode).toBe(400);
       expectCxError(unknown, 400, 'validation_failed');

@@ -219,8 +219,18 @@ async function historyAnswers(w: World, at: string): Promise<Answers> {
   for (const space of ['assigned', 'provisioned'] as const) {
     for (const id of w.identities) access[`${space} ${id}`] = (await get(`/api/v1/access/at?at=${at}&identity=${id}&space=${space}`)).items;
     for (const p of [...w.perms, ...w.connectedPerms]) {
-      const body = (await get(`/api/v1/access/at?at=${at}&permission=${p}&space=${space}&limit=1000`)) as { items: { identity: { id: string }; via: unknown }[] };
-      held[`${space} ${p}`] = body.items.map((h) => ({ identity: h.identity.id, via: h.via }));
+      // One holder a page: the candidates are evaluated in batches (the page's size plus one,
+      // then doubling), so this crosses batch boundaries and follows every cursor.
+      const pages: { identity: string; via: unknown }[][] = [];
+      let cursor: string | null = null;
+      do {
+        const body = (await get(`/api/v1/access/at?at=${at}&permission=${p}&space=${space}&limit=1${cursor === null ? '' : `&cursor=${cursor}`}`)) as { items: { identity: { id: string }; via: unknown }[]; nextCursor: string | null };
+        pages.push(body.items.map((h) => ({ identity: h.identity.id, via: h.via })));
+        cursor = body.nextCursor;
+      } while (cursor !== null);
+      // A cursor is given only when another holder follows: no page is empty but a first page of nobody.
+      expect(pages.every((page) => page.length === 1) || (pages.length === 1 && pages[0]!.length === 0)).toBe(true);
+      held[`${space} ${p}`] = pages.flat();
     }
   }
   return { at, access, holders: held };

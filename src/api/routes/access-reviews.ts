@@ -1,6 +1,6 @@
 /**
  * `/access-reviews` and `/review-items`: access review campaigns (certifications). Running
- * campaigns needs approve-requests; reading every campaign, item and report also read-audit;
+ * campaigns needs manage-reviews; reading every campaign, item and report also read-audit;
  * a reviewer needs no right to list and decide its own items.
  */
 import { Readable } from 'node:stream';
@@ -241,7 +241,7 @@ export function registerAccessReviewRoutes(app: App, deps: RouteDeps): void {
       config: AUTHENTICATED,
       schema: {
         tags,
-        summary: "A campaign's items: the caller's own, or (with approve-requests or read-audit) anyone's",
+        summary: "A campaign's items: the caller's own, or (with manage-reviews or read-audit) anyone's",
         description: 'In snapshot order, cursor-paged. Filters: `reviewerId`, `state` (open, decided, certify, revoke, modify), `flag` (drift, sod, orphan), `applicationId`, `identityId`.',
         params: IdParams,
         querystring: Type.Object(

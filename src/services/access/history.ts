@@ -10,10 +10,11 @@ import type { AccessSpace } from '../../domain/access.ts';
 import { AppError } from '../../domain/errors.ts';
 import { AccessHistory, type HistoricalFacts } from '../../engine/history.ts';
 import { NONE } from '../../engine/nodes.ts';
-import { holders, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
+import { cmp, heldVia, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import type { AssignmentRow } from '../../store/fact-rows.ts';
-import { requireRight, type Actor } from '../kernel/index.ts';
+import { requireRight, systemActor, writeAs, type Actor } from '../kernel/index.ts';
+import { pruneFacts } from '../../store/fact-history.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { decodeCursor, encodeCursor, engineOf } from './common.ts';
 import { findIdentity, type HolderView } from './queries.ts';
@@ -43,6 +44,12 @@ async function instant(history: AccessHistory, tenantId: string, field: string, 
   if (ms > now) throw invalidInstant(field, `is in the future (now is ${new Date(now).toISOString()}): history answers only for past instants`, { now: new Date(now).toISOString() });
   const bounds = await history.bounds(tenantId);
   if (time < bounds.tenantCreatedAt) throw invalidInstant(field, `is before the tenant existed (it was created at ${bounds.tenantCreatedAt})`, { tenantCreatedAt: bounds.tenantCreatedAt });
+  if (bounds.prunedBefore !== null && time < bounds.prunedBefore) {
+    throw invalidInstant(field, `is before the access-history horizon: history older than ${bounds.prunedBefore} was pruned by its retention setting (GRANTORY_HISTORY_RETENTION_DAYS); the audit trail still lists the changes`, {
+      recordedFrom: bounds.recordedFrom,
+      prunedBefore: bounds.prunedBefore,
+    });
+  }
   if (time < bounds.recordedFrom) throw invalidInstant(field, `is before access history was recorded for this tenant (from ${bounds.recordedFrom})`, { recordedFrom: bounds.recordedFrom });
   return { time, ms };
 }
@@ -94,7 +101,17 @@ export async function accessAt(
   return { at: at.time, revision, space, identity: identityAt(index, slot), items: listAccess(index, slot, at.ms, space) };
 }
 
-/** Who held the permission at the instant (any context), ordered by identity id, cursor-paged. */
+/** Candidates evaluated together at most: the first batch is the page's size plus one, each further one twice the last. */
+const MAX_HOLDER_BATCH = 2_000;
+
+/**
+ * Who held the permission at the instant (any context), ordered by identity id, cursor-paged.
+ * The candidates (identities reached by an assignment of the permission or of a role giving
+ * it, or with an account granting it) are found by id alone; then they are evaluated in id
+ * order, a batch at a time, each batch's facts read and built into an index of its own, until
+ * the page is full and one more holder shows that another page follows. A page costs about
+ * its own size, not the number of candidates.
+ */
 export async function holdersAt(
   deps: ServiceDeps,
   actor: Actor,
@@ -102,23 +119,36 @@ export async function holdersAt(
 ): Promise<{ at: string; revision: number; space: AccessSpace; permissionId: string; items: (Omit<HolderView, 'identity'> & { identity: IdentityAt })[]; nextCursor: string | null }> {
   const { tenantId, history, at, revision } = await pointInTime(deps, actor, input.at);
   const after = decodeCursor(input.cursor);
-  const candidates = [...(await history.permissionCandidates(tenantId, revision, input.permission))].filter((id) => after === null || id > after);
-  const facts = await history.identityFacts(tenantId, revision, candidates);
-  await loadPermission(history, tenantId, revision, input.permission, facts);
-  const index = facts.index(tenantId);
-  const permission = index.perms.find(input.permission);
-  if (permission === NONE || !index.perms.get(permission).exists) throw new AppError('not_found', `permission ${input.permission} did not exist at ${at.time}`);
+  const candidates = [...(await history.permissionCandidates(tenantId, revision, input.permission))].filter((id) => after === null || id > after).sort(cmp);
   const space = input.space ?? 'assigned';
   const limit = Math.min(Math.max(input.limit ?? 100, 1), 1000);
-  const page = holders(index, permission, at.ms, space, after, limit);
-  return {
-    at: at.time,
-    revision,
-    space,
-    permissionId: input.permission,
-    items: page.items.map(({ identity, via }) => ({ identity: identityAt(index, identity), via })),
-    nextCursor: page.nextAfter === null ? null : encodeCursor(page.nextAfter),
-  };
+  const items: (Omit<HolderView, 'identity'> & { identity: IdentityAt })[] = [];
+  let batch = Math.min(limit + 1, MAX_HOLDER_BATCH);
+  let next = 0;
+  let nextCursor: string | null = null;
+  do {
+    const ids = candidates.slice(next, next + batch);
+    next += ids.length;
+    batch = Math.min(batch * 2, MAX_HOLDER_BATCH);
+    const facts = await history.identityFacts(tenantId, revision, ids);
+    await loadPermission(history, tenantId, revision, input.permission, facts);
+    const index = facts.index(tenantId);
+    const permission = index.perms.find(input.permission);
+    if (permission === NONE || !index.perms.get(permission).exists) throw new AppError('not_found', `permission ${input.permission} did not exist at ${at.time}`);
+    // Only the batch's own identities: delegators read along with them have only part of their facts here.
+    for (const id of ids) {
+      const slot = index.identities.find(id);
+      if (slot === NONE || !index.identities.get(slot).exists) continue;
+      const via = heldVia(index, slot, permission, at.ms, space);
+      if (via.length === 0) continue;
+      if (items.length === limit) {
+        nextCursor = encodeCursor(items[items.length - 1]!.identity.id);
+        break;
+      }
+      items.push({ identity: identityAt(index, slot), via });
+    }
+  } while (nextCursor === null && next < candidates.length);
+  return { at: at.time, revision, space, permissionId: input.permission, items, nextCursor };
 }
 
 async function loadPermission(history: AccessHistory, tenantId: string, revision: number, permissionId: string, facts: HistoricalFacts): Promise<void> {
@@ -305,4 +335,36 @@ async function auditEvents(deps: ServiceDeps, tenantId: string, q: { revision: n
     actorId: e.actor_id,
     actorName: e.actor_name,
   }));
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Retention: prunes the tenant's access history older than `retentionDays` (0: keeps it
+ * all). The horizon is now minus the retention; the versions no instant from its revision
+ * on needs are removed and the horizon recorded, in one write with the audit event
+ * `accessHistory.prune`. Asking for an instant before the horizon is then a 400 that says
+ * so, never an answer from incomplete facts. Returns what was done (null: nothing to do).
+ */
+export async function pruneAccessHistory(deps: ServiceDeps, tenantId: string, retentionDays: number): Promise<{ prunedBefore: string; revision: number; versionsRemoved: number } | null> {
+  if (retentionDays <= 0) return null;
+  const history = new AccessHistory(deps.store);
+  const horizon = new Date(engineOf(deps).now() - retentionDays * DAY_MS).toISOString();
+  const bounds = await history.bounds(tenantId);
+  if (horizon <= bounds.recordedFrom) return null;
+  const revision = await history.revisionAt(tenantId, horizon);
+  if (revision === 0 || !(await hasPrunable(deps, tenantId, revision))) return null;
+  const { value } = await writeAs(deps, systemActor(tenantId), async (tx) => {
+    const versionsRemoved = await pruneFacts(tx.db, tenantId, revision);
+    await tx.db.updateTable('tenants').set({ history_from_rev: revision, history_from_time: horizon }).where('id', '=', tenantId).execute();
+    tx.audit({ action: 'accessHistory.prune', targetType: 'tenant', targetId: tenantId, after: { prunedBefore: horizon, revision, versionsRemoved, retentionDays } });
+    return versionsRemoved;
+  });
+  return { prunedBefore: horizon, revision, versionsRemoved: value };
+}
+
+/** Whether some version ended at or before the revision (else pruning would remove nothing). */
+async function hasPrunable(deps: ServiceDeps, tenantId: string, revision: number): Promise<boolean> {
+  const row = await deps.store.read(tenantId).db.selectFrom('access_facts').select('from_rev').where('tenant_id', '=', tenantId).where('to_rev', 'is not', null).where('to_rev', '<=', revision).limit(1).executeTakeFirst();
+  return row !== undefined;
 }

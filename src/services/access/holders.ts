@@ -9,8 +9,7 @@
  */
 import { GRANTORY_APPLICATION, type Right } from '../../domain/rights.ts';
 import { NONE } from '../../engine/nodes.ts';
-import { holders } from '../../engine/queries.ts';
-import type { TenantIndex } from '../../engine/tenant-index.ts';
+import { addMembersOfUnit, holders } from '../../engine/queries.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { engineOf } from './common.ts';
 
@@ -36,7 +35,7 @@ export async function roleHolderIds(deps: ServiceDeps, tenantId: string, roleId:
     for (const aIdx of index.roles.get(r).assignments) {
       const a = index.assignments.get(aIdx);
       if (!index.counts(a, now, ALWAYS())) continue;
-      const reached = a.assigneeIsUnit ? unitMembers(index, a.assignee) : [a.assignee];
+      const reached = a.assigneeIsUnit ? addMembersOfUnit(index, a.assignee, new Set()) : [a.assignee];
       for (const i of reached) {
         const node = index.identities.get(i);
         if (node.exists && node.active && index.reaches(a, i)) found.add(node.id);
@@ -59,19 +58,4 @@ export async function rightHolderIds(deps: ServiceDeps, tenantId: string, right:
     .items.map((h) => index.identities.get(h.identity))
     .filter((n) => n.active)
     .map((n) => n.id);
-}
-
-function unitMembers(index: TenantIndex, unit: number): number[] {
-  const out: number[] = [];
-  const stack = [unit];
-  const seen = new Set<number>();
-  while (stack.length) {
-    const u = stack.pop()!;
-    if (seen.has(u)) continue;
-    seen.add(u);
-    const node = index.units.get(u);
-    out.push(...node.members);
-    for (const c of node.children) stack.push(c);
-  }
-  return out;
 }

@@ -6,7 +6,7 @@
 import { AppError } from '../../domain/errors.ts';
 import { openPager, type Actor, type Page } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { DECISIONS, invalid, itemView, mayReadAll, reviewRow, type ItemView } from './model.ts';
+import { DECISIONS, REVIEW_READ_RIGHTS, invalid, itemView, mayReadAll, reviewRow, type ItemView } from './model.ts';
 
 export interface ItemFilter {
   reviewerId?: string | undefined;
@@ -25,8 +25,8 @@ export async function listReviewItems(deps: ServiceDeps, actor: Actor, reviewId:
   const me = actor.caller.identityId;
   let reviewerId = filter.reviewerId;
   if (!mayReadAll(actor)) {
-    if (me === null) throw new AppError('forbidden', 'only reviewers (identities) see their items; reading every item needs approve-requests or read-audit', { details: { requiredRights: ['approve-requests', 'read-audit'] } });
-    if (reviewerId !== undefined && reviewerId !== me) throw new AppError('forbidden', "reading another reviewer's items needs approve-requests or read-audit", { details: { requiredRights: ['approve-requests', 'read-audit'] } });
+    if (me === null) throw new AppError('forbidden', `only reviewers (identities) see their items; reading every item needs ${REVIEW_READ_RIGHTS.join(' or ')}`, { details: { requiredRights: [...REVIEW_READ_RIGHTS] } });
+    if (reviewerId !== undefined && reviewerId !== me) throw new AppError('forbidden', `reading another reviewer's items needs ${REVIEW_READ_RIGHTS.join(' or ')}`, { details: { requiredRights: [...REVIEW_READ_RIGHTS] } });
     reviewerId = me;
   }
   await reviewRow(scope, reviewId);

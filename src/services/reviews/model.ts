@@ -21,12 +21,12 @@ export type Decision = (typeof DECISIONS)[number];
 export type ReviewerKind = (typeof REVIEWER_KINDS)[number];
 
 /**
- * Who runs campaigns (create, start, close) — the holders of `approve-requests`, who
- * govern who keeps access — and who may read every campaign, its items and its report:
- * they and auditors (`read-audit`). A reviewer needs no right to see and decide its own items.
+ * Who runs campaigns (create, start, close, schedule) — the holders of `manage-reviews` —
+ * and who may read every campaign, its items and its report: they and auditors
+ * (`read-audit`). A reviewer needs no right to see and decide its own items.
  */
-export const REVIEW_MANAGE_RIGHTS: readonly Right[] = ['approve-requests'];
-export const REVIEW_READ_RIGHTS: readonly Right[] = ['approve-requests', 'read-audit'];
+export const REVIEW_MANAGE_RIGHTS: readonly Right[] = ['manage-reviews'];
+export const REVIEW_READ_RIGHTS: readonly Right[] = ['manage-reviews', 'read-audit'];
 
 export const requireManage = (actor: Actor) => requireRight(actor, ...REVIEW_MANAGE_RIGHTS);
 export const requireReadAll = (actor: Actor) => requireRight(actor, ...REVIEW_READ_RIGHTS);

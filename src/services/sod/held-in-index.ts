@@ -8,7 +8,7 @@
 import type { AccessContext } from '../../domain/access.ts';
 import { heldByKey, resourceKey, type SodHeldItem, type SodResource, type SodVia } from '../../domain/sod.ts';
 import { NONE, type AssignmentNode } from '../../engine/nodes.ts';
-import { holderCandidates } from '../../engine/queries.ts';
+import { addMembersOfUnit, holderCandidates } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 
 const MAX_DEPTH = 256;
@@ -76,26 +76,13 @@ export class IndexHoldings {
         for (const aIdx of index.roles.get(r).assignments) {
           const a = index.assignments.get(aIdx);
           if (!a.exists || !a.active) continue;
-          if (a.assigneeIsUnit) this.addMembers(a.assignee, found);
+          if (a.assigneeIsUnit) addMembersOfUnit(this.index, a.assignee, found);
           else found.add(a.assignee);
         }
       }
     }
     this.candidates.set(k, found);
     return found;
-  }
-
-  private addMembers(unit: number, out: Set<number>): void {
-    const stack = [unit];
-    const seen = new Set<number>();
-    while (stack.length) {
-      const u = stack.pop()!;
-      if (seen.has(u)) continue;
-      seen.add(u);
-      const node = this.index.units.get(u);
-      for (const m of node.members) out.add(m);
-      for (const c of node.children) stack.push(c);
-    }
   }
 
   /** Each policy resource the identity holds now, once per assignment behind it (cached). */

@@ -2495,7 +2495,7 @@ export interface paths {
          * List access review campaigns
          * @description Newest first, cursor-paged. Filter: `status`.
          *
-         *     Needs one of the rights `approve-requests`, `read-audit`.
+         *     Needs one of the rights `manage-reviews`, `read-audit`.
          */
         get: operations["getAccessReviews"];
         put?: never;
@@ -2503,7 +2503,7 @@ export interface paths {
          * Create an access review campaign (a draft)
          * @description Nothing is snapshotted until `POST /access-reviews/{id}/start`. Names are unique (409). Unknown applications, units or identities are a 400 naming the field.
          *
-         *     Needs the right `approve-requests`.
+         *     Needs the right `manage-reviews`.
          */
         post: operations["postAccessReviews"];
         delete?: never;
@@ -2523,7 +2523,7 @@ export interface paths {
          * Get an access review campaign
          * @description Get an access review campaign.
          *
-         *     Needs one of the rights `approve-requests`, `read-audit`.
+         *     Needs one of the rights `manage-reviews`, `read-audit`.
          */
         get: operations["getAccessReviewsById"];
         put?: never;
@@ -2547,7 +2547,7 @@ export interface paths {
          * Start a campaign: snapshot its items
          * @description One transaction: every identity × permission in scope with why, last observation by an import, drift / SoD / orphan flags and its reviewer, the campaign becoming active, its reminders and deadline. 409 unless a draft.
          *
-         *     Needs the right `approve-requests`.
+         *     Needs the right `manage-reviews`.
          */
         post: operations["postAccessReviewsByIdStart"];
         delete?: never;
@@ -2569,7 +2569,7 @@ export interface paths {
          * Close an active campaign
          * @description Open items stay undecided unless `applyDefaultDecision` is true. After closing, decisions are refused (409).
          *
-         *     Needs the right `approve-requests`.
+         *     Needs the right `manage-reviews`.
          */
         post: operations["postAccessReviewsByIdClose"];
         delete?: never;
@@ -2586,7 +2586,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A campaign's items: the caller's own, or (with approve-requests or read-audit) anyone's
+         * A campaign's items: the caller's own, or (with manage-reviews or read-audit) anyone's
          * @description In snapshot order, cursor-paged. Filters: `reviewerId`, `state` (open, decided, certify, revoke, modify), `flag` (drift, sod, orphan), `applicationId`, `identityId`.
          *
          *     Any authenticated caller; what is answered depends on the caller.
@@ -2611,7 +2611,7 @@ export interface paths {
          * Decided and open items, in total and per reviewer
          * @description Decided and open items, in total and per reviewer.
          *
-         *     Needs one of the rights `approve-requests`, `read-audit`.
+         *     Needs one of the rights `manage-reviews`, `read-audit`.
          */
         get: operations["getAccessReviewsByIdProgress"];
         put?: never;
@@ -2633,7 +2633,7 @@ export interface paths {
          * The auditor's report: CSV (every item) or PDF
          * @description Scope, reviewers, every decision with who took it and when, and the signed audit checkpoint covering the campaign. A campaign not yet closed says so on the first page (first line of the CSV).
          *
-         *     Needs one of the rights `approve-requests`, `read-audit`.
+         *     Needs one of the rights `manage-reviews`, `read-audit`.
          */
         get: operations["getAccessReviewsByIdReport"];
         put?: never;

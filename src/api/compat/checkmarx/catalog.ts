@@ -43,6 +43,7 @@ export const CX_BUILTIN_PERMISSIONS: readonly CxBuiltinPermission[] = [
   { id: 11, name: 'manage-imports', right: 'manage-imports' },
   { id: 12, name: 'manage-personnel-events', right: 'manage-personnel-events' },
   { id: 13, name: 'manage-credentials-of-others', right: 'manage-credentials-of-others' },
+  { id: 14, name: 'manage-reviews', right: 'manage-reviews' },
 ];
 
 for (const right of RIGHTS) {
