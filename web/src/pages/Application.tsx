@@ -11,6 +11,7 @@ import { Name } from '../api/names';
 import { useSession } from '../session';
 import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate } from '../components/ui';
 import { IdentityChoice } from '../components/IdentityChoice';
+import { DataTable } from '../components/DataTable';
 import { useCursorList } from '../api/paging';
 import { useForm } from 'react-hook-form';
 import { zodResolver } from '@hookform/resolvers/zod';
@@ -428,24 +429,20 @@ function OrphansTab({ applicationId }: { applicationId: string }) {
       {orphans.rows.length === 0 ? (
         <Empty title="No orphan accounts">Every imported account matched an identity or was resolved.</Empty>
       ) : (
-        <table className="table" data-testid="orphans-table">
-          <thead>
-            <tr>
-              <th scope="col">Account</th>
-              <th scope="col">State</th>
-              <th scope="col">Candidates</th>
-              <th scope="col">First seen</th>
-              <th scope="col">Resolve</th>
-            </tr>
-          </thead>
-          <tbody>
-            {orphans.rows.map((o) => (
-              <tr key={o.accountName}>
-                <td>{o.accountName}</td>
-                <td>{o.state}</td>
-                <td>{o.candidates.length ? o.candidates.map((c, i) => <span key={c}>{i ? ', ' : ''}<Name kind="identity" id={c} /></span>) : '—'}</td>
-                <td>{formatDate(o.firstSeenAt)}</td>
-                <td className="actions">
+        <DataTable
+          testId="orphans-table"
+          rows={orphans.rows}
+          rowKey={(o) => o.accountName}
+          columns={[
+            { header: 'Account', cell: (o) => o.accountName },
+            { header: 'State', cell: (o) => o.state },
+            { header: 'Candidates', cell: (o) => (o.candidates.length ? o.candidates.map((c, i) => <span key={c}>{i ? ', ' : ''}<Name kind="identity" id={c} /></span>) : '—') },
+            { header: 'First seen', cell: (o) => formatDate(o.firstSeenAt) },
+            {
+              header: 'Resolve',
+              className: 'actions',
+              cell: (o) => (
+                <>
                   <button type="button" className="btn btn-small" onClick={() => { setResolved(null); setLinking(o); }} aria-label={`Link ${o.accountName} to an identity`}>
                     Link…
                   </button>
@@ -460,11 +457,11 @@ function OrphansTab({ applicationId }: { applicationId: string }) {
                     confirmLabel="Ignore account"
                     onConfirm={() => mark.mutateAsync({ orphan: o, resolution: 'ignored' })}
                   />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
       {orphans.hasNextPage ? (
         <button type="button" className="btn" onClick={() => void orphans.fetchNextPage()} disabled={orphans.isFetchingNextPage}>
