@@ -234,13 +234,14 @@ describe('the console, signed in as the administrator', () => {
     await diff.waitFor();
     const changed = diff.locator('tr.diff-changed').filter({ hasText: 'state' });
     await expect(changed.innerText()).resolves.toMatch(/"active"\s+"revoked"/);
+    await screenshot(page, 'audit');
     // Verify checks the whole chain on the server, not only the events loaded here.
     await page.getByRole('button', { name: 'Verify the whole chain' }).click();
     const verified = page.getByTestId('verification');
     await verified.getByText('The audit trail is intact.').waitFor();
     const head = await server.api<{ items: { seq: number }[] }>('GET', '/api/v1/audit-events?order=desc&limit=1');
     await expect(verified.innerText()).resolves.toContain(`to event ${head.body.items[0]!.seq}`);
-    await screenshot(page, 'audit');
+    await screenshot(page, 'audit-verification');
     await expectAccessible('audit');
   });
 
