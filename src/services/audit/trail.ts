@@ -345,20 +345,7 @@ async function verifyTenantTrail(store: Store, tenant: { id: string; name: strin
 }
 
 /** The result of verifying the caller's tenant's whole trail (`GET /api/v1/audit-verification`). */
-export interface AuditVerification {
-  ok: boolean;
-  /** Events checked, from the first to the head (or to the first broken one). */
-  events: number;
-  /** The last event checked and its hash. */
-  headSeq: number;
-  headHash: string;
-  /** Signed checkpoints whose signature and hash matched the chain. */
-  checkpoints: number;
-  problem: AuditProblem | null;
-  notes: string[];
-  verifiedAt: string;
-  durationMs: number;
-}
+export type AuditVerification = Omit<TenantVerification, 'tenant' | 'tenantId'> & { ok: boolean; verifiedAt: string; durationMs: number };
 
 /**
  * Verifies the caller's tenant's whole audit trail (read-audit): every hash re-computed,
@@ -372,17 +359,8 @@ export async function verifyTenantAudit(deps: Pick<ServiceDeps, 'store' | 'now'>
   const tenant = (await deps.store.listTenants()).find((t) => t.id === tenantId);
   if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
   const result = await verifyTenantTrail(deps.store, tenant, []);
-  return {
-    ok: result.problem === null,
-    events: result.events,
-    headSeq: result.headSeq,
-    headHash: result.headHash,
-    checkpoints: result.checkpoints,
-    problem: result.problem,
-    notes: result.notes,
-    verifiedAt: deps.now().toISOString(),
-    durationMs: Math.round(performance.now() - started),
-  };
+  const { tenant: _name, tenantId: _id, ...verified } = result;
+  return { ok: result.problem === null, ...verified, verifiedAt: deps.now().toISOString(), durationMs: Math.round(performance.now() - started) };
 }
 
 // ---------------------------------------------------------------------------------------
