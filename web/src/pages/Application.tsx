@@ -9,7 +9,7 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { api, ApiError, unwrap, type paths } from '../api/client';
 import { Name } from '../api/names';
 import { useSession } from '../session';
-import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate } from '../components/ui';
+import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate, FormActions } from '../components/ui';
 import { IdentityChoice } from '../components/IdentityChoice';
 import { DataTable } from '../components/DataTable';
 import { useCursorList } from '../api/paging';
@@ -377,14 +377,7 @@ function LinkAccountForm({ applicationId, orphan, onDone }: { applicationId: str
       <Field label="Note" error={form.formState.errors.note?.message}>
         {(p) => <input {...p} {...form.register('note')} />}
       </Field>
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={form.formState.isSubmitting}>
-          Link
-        </button>
-      </div>
+      <FormActions onCancel={onDone} submitLabel="Link" submitting={form.formState.isSubmitting} />
     </form>
   );
 }

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { api, unwrap, type paths } from '../api/client';
 import { identityName, Name, useNames, type NamedKind } from '../api/names';
 import { useMe, useSession } from '../session';
-import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate, Badge } from '../components/ui';
+import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate, Badge, FormActions } from '../components/ui';
 import type { ExplainChain } from '../components/ExplainGraph';
 import { IdentityChoice } from '../components/IdentityChoice';
 
@@ -282,14 +282,7 @@ function GrantForm({ identityId }: { identityId: string }) {
       <Field label="Reason" error={form.formState.errors.reason?.message}>
         {(p) => <input {...p} {...form.register('reason')} />}
       </Field>
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={() => setOpen(false)}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={form.formState.isSubmitting}>
-          Grant
-        </button>
-      </div>
+      <FormActions onCancel={() => setOpen(false)} submitLabel="Grant" submitting={form.formState.isSubmitting} />
     </form>
   );
 }
@@ -342,14 +335,7 @@ function DelegateForm({ source, onDone }: { source: Assignment; onDone: () => vo
       <Field label="Reason" error={form.formState.errors.reason?.message}>
         {(p) => <input {...p} {...form.register('reason')} />}
       </Field>
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={form.formState.isSubmitting}>
-          Delegate
-        </button>
-      </div>
+      <FormActions onCancel={onDone} submitLabel="Delegate" submitting={form.formState.isSubmitting} />
     </form>
   );
 }
