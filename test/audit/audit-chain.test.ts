@@ -225,9 +225,18 @@ describe(`audit trail of a real app, tampered in its ${TEST_BACKEND} database`, 
     return rows.length;
   }
 
+  /** What the API's verification route (the console's Verify button) answers. */
+  async function verifiedByApi(): Promise<{ ok: boolean; events: number; headSeq: number; headHash: string; problem: { kind: string; seq: number; message: string } | null }> {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/audit-verification', headers: t.auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    return res.json();
+  }
+
   async function expectBroken(kind: string, seq: number): Promise<void> {
     const [result] = await verifyAuditTrail(t.store);
     expect(result).toMatchObject({ tenant: 'default', problem: { kind, seq } });
+    expect(await verifiedByApi()).toMatchObject({ ok: false, problem: { kind, seq, message: result!.problem!.message }, headSeq: result!.headSeq });
     const cli = await runCli(['audit', 'verify'], storeEnv);
     expect(cli.stderr).toBe('');
     expect(cli.stdout).toBe(`tenant default: BROKEN at event #${seq}: ${result!.problem!.message}\n`);
@@ -237,7 +246,8 @@ describe(`audit trail of a real app, tampered in its ${TEST_BACKEND} database`, 
   it('verifies an intact trail (exit 0)', async () => {
     const [result] = await verifyAuditTrail(t.store);
     const head = await events().selectFrom('tenants').select('audit_head_hash').where('id', '=', t.tenantId).executeTakeFirstOrThrow();
-    expect(result).toMatchObject({ tenant: 'default', tenantId: t.tenantId, events: total, headHash: head.audit_head_hash, problem: null, checkpoints: 0 });
+    expect(result).toMatchObject({ tenant: 'default', tenantId: t.tenantId, events: total, headSeq: total, headHash: head.audit_head_hash, problem: null, checkpoints: 0 });
+    expect(await verifiedByApi()).toMatchObject({ ok: true, events: total, headSeq: total, headHash: head.audit_head_hash, problem: null });
     const cli = await runCli(['audit', 'verify'], storeEnv);
     expect(cli).toEqual({ code: 0, signal: null, stdout: `tenant default: ok, ${total} events, 0 checkpoints matched, head ${head.audit_head_hash}\n`, stderr: '' });
   });

@@ -6,6 +6,7 @@
  * downloaded browser). One server and one browser per test file.
  */
 import { execFileSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +20,7 @@ import { AccessEngine } from '../../src/engine/engine.ts';
 import { createImportWorker, type ImportWorker } from '../../src/jobs/import-worker.ts';
 import { bootstrap } from '../../src/services/bootstrap.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
+import type { ConsoleOidcSettings } from '../../src/services/deps.ts';
 import { systemActor } from '../../src/services/kernel/actor.ts';
 import { ADMIN_KEY, openTestStore, TEST_SECRET_KEY, type TestStore } from '../support/harness.ts';
 
@@ -44,7 +46,22 @@ export interface ConsoleServer extends TestStore {
   close(): Promise<void>;
 }
 
-export async function startConsoleServer(options: { identities?: number } = {}): Promise<ConsoleServer> {
+/** A port free on 127.0.0.1 now (the OIDC redirect URI must name the port before the server listens). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+export interface ConsoleServerOptions {
+  identities?: number;
+  /** Console sign-in through an OIDC provider: `redirectBase` is filled in with the server's own URL. */
+  consoleOidc?: Omit<ConsoleOidcSettings, 'redirectBase'>;
+}
+
+export async function startConsoleServer(options: ConsoleServerOptions = {}): Promise<ConsoleServer> {
   ensureConsoleBuilt();
   const ts = await openTestStore();
   await ts.store.migrate();
@@ -53,7 +70,9 @@ export async function startConsoleServer(options: { identities?: number } = {}):
   const importDir = mkdtempSync(join(tmpdir(), 'grantory-console-imports-'));
   const access = new AccessEngine(ts.store, { clock: () => Date.now() });
   const holder: { worker: ImportWorker | null } = { worker: null };
+  const port = options.consoleOidc ? await freePort() : 0;
   const services = createServices({
+    ...(options.consoleOidc ? { security: { consoleOidc: { ...options.consoleOidc, redirectBase: `http://127.0.0.1:${port}` } } } : {}),
     store: ts.store,
     now: () => new Date(),
     secrets,
@@ -66,7 +85,7 @@ export async function startConsoleServer(options: { identities?: number } = {}):
   holder.worker = worker;
   worker.start();
   const app = await buildApp({ services, store: ts.store, logLevel: 'silent', readiness: async () => access.notReadyReason() });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   const url = `http://127.0.0.1:${address.port}`;

@@ -1,7 +1,7 @@
 /** `/audit-events` (the filtered, cursor-paged trail) and `/audit-checkpoints` (signed heads). */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { listAuditEvents, createCheckpoint, listCheckpoints } from '../../services/audit/index.ts';
+import { listAuditEvents, createCheckpoint, listCheckpoints, verifyTenantAudit } from '../../services/audit/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 
@@ -62,6 +62,25 @@ export const CheckpointList = Type.Object({
   items: Type.Array(Checkpoint),
 });
 
+export const AuditVerificationSchema = Type.Object({
+  ok: Type.Boolean({ description: 'true when every event, link, the head and every signed checkpoint verified' }),
+  events: Type.Integer({ description: 'Events checked (up to the first broken one)' }),
+  headSeq: Type.Integer({ description: 'The last event that verified' }),
+  headHash: Type.String({ description: "That event's hash" }),
+  checkpoints: Type.Integer({ description: "Signed checkpoints whose signature and hash matched the chain" }),
+  problem: Type.Union([
+    Type.Object({
+      kind: Type.String({ description: 'hash_mismatch, broken_link, gap, checkpoint_mismatch, truncated or bad_checkpoint' }),
+      seq: Type.Integer({ description: 'The first event at fault' }),
+      message: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+  notes: Type.Array(Type.String()),
+  verifiedAt: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer(),
+});
+
 export function registerAuditRoutes(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;
   app.get(
@@ -101,6 +120,25 @@ export function registerAuditRoutes(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => listCheckpoints(sd, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/audit-verification',
+    {
+      config: needs('read-audit'),
+      schema: {
+        tags: ['Audit'],
+        summary: "Verify the tenant's whole audit trail now: every hash, every link, the head and every signed checkpoint",
+        description:
+          'Reads the trail from its first event in sequence order (constant memory; time grows with the trail) and answers the first broken link, as ' +
+          '`grantory audit verify` does. A broken trail is a 200 with `ok: false` and the problem.',
+        response: { 200: AuditVerificationSchema },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return verifyTenantAudit(sd, actorOf(request));
+    },
   );
 
   app.post(

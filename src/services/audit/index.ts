@@ -9,5 +9,5 @@ export type { DeliveryOptions } from './delivery.ts';
 export { createEventSink, deleteEventSink, getEventSink, listEventSinks, retryEventSink } from './event-sinks.ts';
 export { exportAuditEvents, exportEffectivePermissions, exportPermissionConfiguration } from './exports.ts';
 export type { ExportStream } from './exports.ts';
-export { cursorPageAuditEvents, listAuditEvents, pageAuditEvents, pageAuthenticationEvents, recordDenial, verifyAuditTrail } from './trail.ts';
-export type { AuditEventView, AuditFilter, AuthenticationEventView, CheckpointFile } from './trail.ts';
+export { cursorPageAuditEvents, listAuditEvents, pageAuditEvents, pageAuthenticationEvents, recordDenial, verifyAuditTrail, verifyTenantAudit } from './trail.ts';
+export type { AuditEventView, AuditFilter, AuditVerification, AuthenticationEventView, CheckpointFile } from './trail.ts';

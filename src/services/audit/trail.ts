@@ -9,6 +9,8 @@
  *   recorded on the tenant and with every signed checkpoint (the database's and, if given,
  *   an exported copy), so an edited, deleted, reordered, truncated or rewritten trail is
  *   reported with the first broken link.
+ * - {@link verifyTenantAudit}: the same for the caller's tenant only (`read-audit`), what the
+ *   API's verification route and the console's **Verify** button answer.
  */
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import { ChainVerifier, type ChainProblem } from '../../domain/audit-chain.ts';
@@ -224,6 +226,8 @@ export interface TenantVerification {
   tenant: string;
   tenantId: string;
   events: number;
+  /** The last event that verified and its hash. */
+  headSeq: number;
   headHash: string;
   /** Checkpoints whose signature and hash were checked against the chain. */
   checkpoints: number;
@@ -287,55 +291,77 @@ async function collectCheckpoints(store: Store, tenantId: string, files: Checkpo
 
 export async function verifyAuditTrail(store: Store, options: { checkpointFiles?: CheckpointFile[] } = {}): Promise<TenantVerification[]> {
   const results: TenantVerification[] = [];
-  for (const tenant of await store.listTenants()) {
-    const { db, tenantId } = store.read(tenant.id);
-    const verifier = new ChainVerifier();
-    const collected = await collectCheckpoints(store, tenantId, options.checkpointFiles ?? []);
-    let problem: AuditProblem | null = collected.problem;
-    let checked = 0;
-    let after = 0;
-    while (!problem) {
-      const rows = await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('seq', '>', after).orderBy('seq').limit(PAGE).execute();
-      for (const row of rows) {
-        const event = fromAuditRow(row);
-        problem = verifier.push(event);
-        if (problem) break;
-        for (const { checkpoint, source } of collected.expected.get(event.seq) ?? []) {
-          if (checkpoint.hash !== event.hash) {
-            problem = { kind: 'checkpoint_mismatch', seq: event.seq, message: `event #${event.seq} does not have the hash signed in the ${source} checkpoint of ${checkpoint.time} (the trail was rewritten)` };
-            break;
-          }
-          checked += 1;
-        }
-        if (problem) break;
-      }
-      if (problem || rows.length < PAGE) break;
-      after = Number(rows[rows.length - 1]!.seq);
-    }
-    if (!problem) {
-      const beyond = [...collected.expected.keys()].filter((seq) => seq > verifier.lastSeq).sort((a, b) => b - a)[0];
-      if (beyond !== undefined) {
-        const { checkpoint, source } = collected.expected.get(beyond)![0]!;
-        problem = {
-          kind: 'truncated',
-          seq: verifier.lastSeq + 1,
-          message: `the ${source} checkpoint of ${checkpoint.time} covers event #${beyond} but the trail ends at event #${verifier.lastSeq} (newest events were deleted)`,
-        };
-      }
-    }
-    if (!problem) {
-      const head = await db.selectFrom('tenants').select(['audit_seq', 'audit_head_hash']).where('id', '=', tenantId).executeTakeFirstOrThrow();
-      if (Number(head.audit_seq) !== verifier.lastSeq || head.audit_head_hash !== verifier.headHash) {
-        problem = {
-          kind: 'gap',
-          seq: verifier.lastSeq + 1,
-          message: `the trail ends at event #${verifier.lastSeq} but the tenant's head is event #${head.audit_seq} (newest events were deleted)`,
-        };
-      }
-    }
-    results.push({ tenant: tenant.name, tenantId, events: verifier.count, headHash: verifier.headHash, checkpoints: checked, problem, notes: collected.notes });
-  }
+  for (const tenant of await store.listTenants()) results.push(await verifyTenantTrail(store, tenant, options.checkpointFiles ?? []));
   return results;
+}
+
+/** One tenant's chain, from its first event to its head, against its signed checkpoints. */
+async function verifyTenantTrail(store: Store, tenant: { id: string; name: string }, checkpointFiles: CheckpointFile[]): Promise<TenantVerification> {
+  const { db, tenantId } = store.read(tenant.id);
+  const verifier = new ChainVerifier();
+  const collected = await collectCheckpoints(store, tenantId, checkpointFiles);
+  let problem: AuditProblem | null = collected.problem;
+  let checked = 0;
+  let after = 0;
+  while (!problem) {
+    const rows = await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('seq', '>', after).orderBy('seq').limit(PAGE).execute();
+    for (const row of rows) {
+      const event = fromAuditRow(row);
+      problem = verifier.push(event);
+      if (problem) break;
+      for (const { checkpoint, source } of collected.expected.get(event.seq) ?? []) {
+        if (checkpoint.hash !== event.hash) {
+          problem = { kind: 'checkpoint_mismatch', seq: event.seq, message: `event #${event.seq} does not have the hash signed in the ${source} checkpoint of ${checkpoint.time} (the trail was rewritten)` };
+          break;
+        }
+        checked += 1;
+      }
+      if (problem) break;
+    }
+    if (problem || rows.length < PAGE) break;
+    after = Number(rows[rows.length - 1]!.seq);
+  }
+  if (!problem) {
+    const beyond = [...collected.expected.keys()].filter((seq) => seq > verifier.lastSeq).sort((a, b) => b - a)[0];
+    if (beyond !== undefined) {
+      const { checkpoint, source } = collected.expected.get(beyond)![0]!;
+      problem = {
+        kind: 'truncated',
+        seq: verifier.lastSeq + 1,
+        message: `the ${source} checkpoint of ${checkpoint.time} covers event #${beyond} but the trail ends at event #${verifier.lastSeq} (newest events were deleted)`,
+      };
+    }
+  }
+  if (!problem) {
+    const head = await db.selectFrom('tenants').select(['audit_seq', 'audit_head_hash']).where('id', '=', tenantId).executeTakeFirstOrThrow();
+    if (Number(head.audit_seq) !== verifier.lastSeq || head.audit_head_hash !== verifier.headHash) {
+      problem = {
+        kind: 'gap',
+        seq: verifier.lastSeq + 1,
+        message: `the trail ends at event #${verifier.lastSeq} but the tenant's head is event #${head.audit_seq} (newest events were deleted)`,
+      };
+    }
+  }
+  return { tenant: tenant.name, tenantId, events: verifier.count, headSeq: verifier.lastSeq, headHash: verifier.headHash, checkpoints: checked, problem, notes: collected.notes };
+}
+
+/** The result of verifying the caller's tenant's whole trail (`GET /api/v1/audit-verification`). */
+export type AuditVerification = Omit<TenantVerification, 'tenant' | 'tenantId'> & { ok: boolean; verifiedAt: string; durationMs: number };
+
+/**
+ * Verifies the caller's tenant's whole audit trail (read-audit): every hash re-computed,
+ * every link, the head recorded on the tenant and every signed checkpoint in the database,
+ * as `grantory audit verify` does (which can also compare an exported checkpoint file).
+ */
+export async function verifyTenantAudit(deps: Pick<ServiceDeps, 'store' | 'now'>, actor: Actor): Promise<AuditVerification> {
+  requireRight(actor, 'read-audit');
+  const started = performance.now();
+  const tenantId = actor.caller.tenantId;
+  const tenant = (await deps.store.listTenants()).find((t) => t.id === tenantId);
+  if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
+  const result = await verifyTenantTrail(deps.store, tenant, []);
+  const { tenant: _name, tenantId: _id, ...verified } = result;
+  return { ok: result.problem === null, ...verified, verifiedAt: deps.now().toISOString(), durationMs: Math.round(performance.now() - started) };
 }
 
 // ---------------------------------------------------------------------------------------

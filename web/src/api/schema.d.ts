@@ -1438,6 +1438,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify the tenant's whole audit trail now: every hash, every link, the head and every signed checkpoint
+         * @description Reads the trail from its first event in sequence order (constant memory; time grows with the trail) and answers the first broken link, as `grantory audit verify` does. A broken trail is a 200 with `ok: false` and the problem.
+         *
+         *     Needs the right `read-audit`.
+         */
+        get: operations["getAuditVerification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/exports/audit-events": {
         parameters: {
             query?: never;
@@ -14430,6 +14452,103 @@ export interface operations {
             };
             /** @description The request cannot be carried out, or its Idempotency-Key was used with another request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "events": 1,
+                     *       "headSeq": 1,
+                     *       "headHash": "head hash",
+                     *       "checkpoints": 1,
+                     *       "problem": {
+                     *         "kind": "employee",
+                     *         "seq": 1,
+                     *         "message": "Needs to approve payroll runs for the Finance team"
+                     *       },
+                     *       "notes": [
+                     *         "Needs to approve payroll runs for the Finance team"
+                     *       ],
+                     *       "verifiedAt": "2026-03-02T09:30:00.000Z",
+                     *       "durationMs": 1
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description true when every event, link, the head and every signed checkpoint verified */
+                        ok: boolean;
+                        /** @description Events checked (up to the first broken one) */
+                        events: number;
+                        /** @description The last event that verified */
+                        headSeq: number;
+                        /** @description That event's hash */
+                        headHash: string;
+                        /** @description Signed checkpoints whose signature and hash matched the chain */
+                        checkpoints: number;
+                        problem: {
+                            /** @description hash_mismatch, broken_link, gap, checkpoint_mismatch, truncated or bad_checkpoint */
+                            kind: string;
+                            /** @description The first event at fault */
+                            seq: number;
+                            message: string;
+                        } | null;
+                        notes: string[];
+                        /** Format: date-time */
+                        verifiedAt: string;
+                        durationMs: number;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -207,6 +207,20 @@ export function applyFieldErrors<T extends FieldValues>(error: unknown, setError
   return matched === error.problem.errors.length ? null : error;
 }
 
+/** A form's Cancel and submit buttons (the submit one disabled while the form is sent). */
+export function FormActions({ onCancel, submitLabel, submitting }: { onCancel: () => void; submitLabel: string; submitting: boolean }) {
+  return (
+    <div className="form-actions">
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="btn btn-primary" disabled={submitting}>
+        {submitLabel}
+      </button>
+    </div>
+  );
+}
+
 export function Badge({ children, tone = 'neutral' }: { children: ReactNode; tone?: 'neutral' | 'good' | 'warn' | 'bad' | 'info' }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }

@@ -1,15 +1,21 @@
 /**
  * One application: permissions and roles, owners, connector configuration (validated by the
  * API, its field errors shown at the field), imports with live progress, held imports to
- * approve or reject, orphan accounts.
+ * approve or reject, orphan accounts to link to their owner, mark as service accounts or ignore.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useParams, useSearchParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { api, ApiError, unwrap, type paths } from '../api/client';
 import { Name } from '../api/names';
 import { useSession } from '../session';
-import { ConfirmButton, Empty, ErrorNote, Field, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate } from '../components/ui';
+import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate, FormActions } from '../components/ui';
+import { IdentityChoice } from '../components/IdentityChoice';
+import { DataTable } from '../components/DataTable';
+import { useCursorList } from '../api/paging';
+import { useForm } from 'react-hook-form';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { z } from 'zod';
 
 type Import = paths['/api/v1/imports/{id}']['get']['responses'][200]['content']['application/json'];
 
@@ -268,6 +274,13 @@ function ImportResult({ item }: { item: Import }) {
           ))}
         </dl>
       ) : null}
+      {m && m.accountsOrphaned > 0 && item.status === 'Finished' ? (
+        <p>
+          <Link to={`?tab=orphans`} replace>
+            Resolve the {m.accountsOrphaned} orphan {m.accountsOrphaned === 1 ? 'account' : 'accounts'}
+          </Link>
+        </p>
+      ) : null}
       {item.log.length ? (
         <details>
           <summary>Log ({item.log.length})</summary>
@@ -336,32 +349,118 @@ function UploadForm({ applicationId, groups, onStarted }: { applicationId: strin
   );
 }
 
-function OrphansTab({ applicationId }: { applicationId: string }) {
-  const orphans = useQuery({ queryKey: ['orphans', applicationId], queryFn: () => unwrap(api.GET('/api/v1/orphans', { params: { query: { applicationId, limit: 200 } } })) });
+type Orphan = paths['/api/v1/orphans']['get']['responses'][200]['content']['application/json']['items'][number];
+
+const ResolveSchema = z.object({ identityId: z.string().trim().min(1, 'Choose the identity that owns this account'), note: z.string().max(1000).optional() });
+
+/** Links an orphan or ambiguous account to the identity that owns it. */
+function LinkAccountForm({ applicationId, orphan, onDone }: { applicationId: string; orphan: Orphan; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [formError, setFormError] = useState<unknown>(null);
+  const form = useForm<z.infer<typeof ResolveSchema>>({ resolver: zodResolver(ResolveSchema), defaultValues: { identityId: orphan.candidates[0] ?? '', note: '' } });
+  const submit = form.handleSubmit(async (values) => {
+    setFormError(null);
+    try {
+      await resolveAccount(applicationId, orphan.accountName, { resolution: 'linked', identityId: values.identityId, ...(values.note ? { note: values.note } : {}) });
+      await queryClient.invalidateQueries({ queryKey: ['orphans', applicationId] });
+      onDone();
+    } catch (e) {
+      setFormError(applyFieldErrors(e, form.setError, ['identityId', 'note']));
+    }
+  });
   return (
-    <QueryState query={orphans} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No orphan accounts">Every imported account matched an identity.</Empty>}>
-      {(data) => (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Account</th>
-              <th scope="col">State</th>
-              <th scope="col">Candidates</th>
-              <th scope="col">First seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.items.map((o) => (
-              <tr key={o.accountName}>
-                <td>{o.accountName}</td>
-                <td>{o.state}</td>
-                <td>{o.candidates.length ? o.candidates.map((c, i) => <span key={c}>{i ? ', ' : ''}<Name kind="identity" id={c} /></span>) : '—'}</td>
-                <td>{formatDate(o.firstSeenAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+    <form className="panel form" onSubmit={submit} noValidate aria-label={`Link account ${orphan.accountName}`}>
+      <h2>Link account {orphan.accountName}</h2>
+      <p className="muted">Its permissions count for the identity from now on, and the next imports keep the link.</p>
+      <ErrorNote error={formError} />
+      <IdentityChoice label="Owner" error={form.formState.errors.identityId?.message} registration={form.register('identityId')} suggested={orphan.candidates} />
+      <Field label="Note" error={form.formState.errors.note?.message}>
+        {(p) => <input {...p} {...form.register('note')} />}
+      </Field>
+      <FormActions onCancel={onDone} submitLabel="Link" submitting={form.formState.isSubmitting} />
+    </form>
+  );
+}
+
+function resolveAccount(applicationId: string, accountName: string, body: { resolution: 'linked' | 'service' | 'ignored'; identityId?: string; note?: string }) {
+  return unwrap(api.PUT('/api/v1/applications/{id}/account-resolutions/{accountName}', { params: { path: { id: applicationId, accountName } }, body }));
+}
+
+/** Accounts the last import could not match: link each to its owner, or mark it a service account or ignored. */
+function OrphansTab({ applicationId }: { applicationId: string }) {
+  const queryClient = useQueryClient();
+  const [linking, setLinking] = useState<Orphan | null>(null);
+  const [resolved, setResolved] = useState<string | null>(null);
+  const orphans = useCursorList(['orphans', applicationId], (cursor) => unwrap(api.GET('/api/v1/orphans', { params: { query: { applicationId, limit: 100, ...(cursor ? { cursor } : {}) } } })));
+  const mark = useMutation({
+    mutationFn: ({ orphan, resolution }: { orphan: Orphan; resolution: 'service' | 'ignored' }) => resolveAccount(applicationId, orphan.accountName, { resolution }),
+    onSuccess: async (_, { orphan, resolution }) => {
+      setResolved(`${orphan.accountName} is marked ${resolution === 'service' ? 'a service account' : 'ignored'}.`);
+      await queryClient.invalidateQueries({ queryKey: ['orphans', applicationId] });
+    },
+  });
+  if (orphans.isPending) return <Loading />;
+  if (orphans.error) return <ErrorNote error={orphans.error} />;
+  return (
+    <>
+      {resolved ? (
+        <p className="alert alert-info" role="status">
+          {resolved}
+        </p>
+      ) : null}
+      <ErrorNote error={mark.error} />
+      {linking ? (
+        <LinkAccountForm
+          key={linking.accountName}
+          applicationId={applicationId}
+          orphan={linking}
+          onDone={() => {
+            setLinking(null);
+          }}
+        />
+      ) : null}
+      {orphans.rows.length === 0 ? (
+        <Empty title="No orphan accounts">Every imported account matched an identity or was resolved.</Empty>
+      ) : (
+        <DataTable
+          testId="orphans-table"
+          rows={orphans.rows}
+          rowKey={(o) => o.accountName}
+          columns={[
+            { header: 'Account', cell: (o) => o.accountName },
+            { header: 'State', cell: (o) => o.state },
+            { header: 'Candidates', cell: (o) => (o.candidates.length ? o.candidates.map((c, i) => <span key={c}>{i ? ', ' : ''}<Name kind="identity" id={c} /></span>) : '—') },
+            { header: 'First seen', cell: (o) => formatDate(o.firstSeenAt) },
+            {
+              header: 'Resolve',
+              className: 'actions',
+              cell: (o) => (
+                <>
+                  <button type="button" className="btn btn-small" onClick={() => { setResolved(null); setLinking(o); }} aria-label={`Link ${o.accountName} to an identity`}>
+                    Link…
+                  </button>
+                  <button type="button" className="btn btn-small" onClick={() => mark.mutate({ orphan: o, resolution: 'service' })} aria-label={`Mark ${o.accountName} a service account`}>
+                    Service account
+                  </button>
+                  <ConfirmButton
+                    className="btn btn-small btn-danger-outline"
+                    label="Ignore"
+                    title={`Ignore account ${o.accountName}?`}
+                    message={<p>It leaves the orphan list and later imports keep ignoring it. Its permissions count for nobody.</p>}
+                    confirmLabel="Ignore account"
+                    onConfirm={() => mark.mutateAsync({ orphan: o, resolution: 'ignored' })}
+                  />
+                </>
+              ),
+            },
+          ]}
+        />
       )}
-    </QueryState>
+      {orphans.hasNextPage ? (
+        <button type="button" className="btn" onClick={() => void orphans.fetchNextPage()} disabled={orphans.isFetchingNextPage}>
+          {orphans.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        </button>
+      ) : null}
+    </>
   );
 }

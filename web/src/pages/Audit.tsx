@@ -35,15 +35,6 @@ export default function AuditPage() {
   const selected = list.rows.find((e) => e.seq === selectedSeq) ?? null;
   const shown: AuditEvent | null = selected;
 
-  // The loaded events in sequence: each must name the previous one's hash.
-  const broken = useMemo(() => {
-    const bySeq = new Map(list.rows.map((e) => [e.seq, e]));
-    return list.rows.filter((e) => {
-      const previous = bySeq.get(e.seq - 1);
-      return previous !== undefined && e.prevHash !== previous.hash;
-    });
-  }, [list.rows]);
-
   return (
     <>
       <PageHeader title="Audit" />
@@ -63,9 +54,6 @@ export default function AuditPage() {
             <Empty title="No audit events match" />
           ) : (
             <>
-              <p className={broken.length ? 'alert alert-error' : 'alert alert-info'} role="status" data-testid="chain-links">
-                {broken.length ? `${broken.length} loaded events do not link to their predecessor: the trail was altered.` : `Hash links verified for the ${list.rows.length} loaded events.`}
-              </p>
               <table className="table" data-testid="audit-table">
                 <thead>
                   <tr>
@@ -131,11 +119,57 @@ export default function AuditPage() {
               <p className="muted mono">hash {shown.hash.slice(0, 16)}… · previous {shown.prevHash.slice(0, 16)}…</p>
             </section>
           ) : null}
+          <Verification />
           <Checkpoints />
           <Exports filters={filters} />
         </div>
       </div>
     </>
+  );
+}
+
+/**
+ * Verifies the whole chain on the server (GET /api/v1/audit-verification): every event's
+ * hash, every link, the head and every signed checkpoint, not only the events loaded here.
+ */
+function Verification() {
+  const verify = useMutation({ mutationFn: () => unwrap(api.GET('/api/v1/audit-verification')) });
+  const result = verify.data;
+  return (
+    <section className="panel" aria-labelledby="verification-title">
+      <div className="panel-head">
+        <h2 id="verification-title">Chain verification</h2>
+        <button type="button" className="btn btn-small btn-primary" onClick={() => verify.mutate()} disabled={verify.isPending}>
+          {verify.isPending ? 'Verifying…' : result ? 'Verify again' : 'Verify the whole chain'}
+        </button>
+      </div>
+      <ErrorNote error={verify.error} />
+      {verify.isPending ? <Loading label="Reading the whole trail and checking every link…" /> : null}
+      {result && !verify.isPending ? (
+        result.ok ? (
+          <div className="alert alert-good" role="status" data-testid="verification">
+            <strong>The audit trail is intact.</strong>
+            <span>
+              All {result.events.toLocaleString()} events verified, from the first to event {result.headSeq} (head <span className="mono">{result.headHash.slice(0, 12)}…</span>);{' '}
+              {result.checkpoints} signed {result.checkpoints === 1 ? 'checkpoint' : 'checkpoints'} matched. Checked {formatDate(result.verifiedAt)} in {result.durationMs} ms.
+            </span>
+          </div>
+        ) : (
+          <div className="alert alert-error" role="alert" data-testid="verification">
+            <strong>The audit trail is broken at event {result.problem?.seq}.</strong>
+            <span>
+              {result.problem?.message}. {result.events.toLocaleString()} events verified before it. Checked {formatDate(result.verifiedAt)}.
+            </span>
+          </div>
+        )
+      ) : null}
+      {result?.notes.map((n) => (
+        <p key={n} className="muted">
+          {n}
+        </p>
+      ))}
+      {!result && !verify.isPending ? <p className="muted">Re-computes every event's hash and link on the server, and compares the head and the signed checkpoints.</p> : null}
+    </section>
   );
 }
 
@@ -163,7 +197,7 @@ function Checkpoints() {
           </ul>
         )}
       </QueryState>
-      <p className="muted">Verify the whole chain offline with `grantory audit verify` against these signed checkpoints.</p>
+      <p className="muted">Save the list (GET /api/v1/audit-checkpoints) to check the trail later against it offline: `grantory audit verify --checkpoints FILE`.</p>
     </section>
   );
 }

@@ -10,9 +10,10 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { z } from 'zod';
 import { api, unwrap, type paths } from '../api/client';
 import { identityName, Name, useNames, type NamedKind } from '../api/names';
-import { useSession } from '../session';
-import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate, Badge } from '../components/ui';
+import { useMe, useSession } from '../session';
+import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, StatusBadge, Tabs, TabPanel, formatDate, Badge, FormActions } from '../components/ui';
 import type { ExplainChain } from '../components/ExplainGraph';
+import { IdentityChoice } from '../components/IdentityChoice';
 
 const ExplainGraph = lazy(() => import('../components/ExplainGraph'));
 
@@ -281,20 +282,68 @@ function GrantForm({ identityId }: { identityId: string }) {
       <Field label="Reason" error={form.formState.errors.reason?.message}>
         {(p) => <input {...p} {...form.register('reason')} />}
       </Field>
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={() => setOpen(false)}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={form.formState.isSubmitting}>
-          Grant
-        </button>
-      </div>
+      <FormActions onCancel={() => setOpen(false)} submitLabel="Grant" submitting={form.formState.isSubmitting} />
+    </form>
+  );
+}
+
+type Assignment = paths['/api/v1/assignments']['get']['responses'][200]['content']['application/json']['items'][number];
+
+const DelegateSchema = z.object({
+  assigneeId: z.string().min(1, 'Choose who receives it'),
+  validTo: z.string().optional(),
+  reason: z.string().max(1000).optional(),
+});
+
+/**
+ * Delegates what one of the signed-in identity's own assignments gives it to another
+ * identity (POST /api/v1/assignments/{id}/delegate): only delegable permissions, no wider
+ * than the source; the API says why when it refuses.
+ */
+function DelegateForm({ source, onDone }: { source: Assignment; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [formError, setFormError] = useState<unknown>(null);
+  const form = useForm<z.infer<typeof DelegateSchema>>({ resolver: zodResolver(DelegateSchema), defaultValues: { assigneeId: '', validTo: '', reason: '' } });
+  const submit = form.handleSubmit(async (values) => {
+    setFormError(null);
+    try {
+      await unwrap(
+        api.POST('/api/v1/assignments/{id}/delegate', {
+          params: { path: { id: source.id } },
+          body: { assigneeId: values.assigneeId.trim(), ...(values.validTo ? { validTo: new Date(values.validTo).toISOString() } : {}), ...(values.reason ? { reason: values.reason } : {}) },
+        }),
+      );
+      await queryClient.invalidateQueries({ queryKey: ['assignments'] });
+      await queryClient.invalidateQueries({ queryKey: ['access'] });
+      onDone();
+    } catch (e) {
+      setFormError(applyFieldErrors(e, form.setError, ['assigneeId', 'validTo', 'reason']));
+    }
+  });
+  return (
+    <form className="panel form" onSubmit={submit} noValidate aria-label="Delegate access">
+      <h2>
+        Delegate {source.resource.type === 'role' ? 'role ' : ''}
+        <Name kind={source.resource.type as NamedKind} id={source.resource.id} />
+      </h2>
+      <p className="muted">The delegation counts only while this assignment gives you the access, and ends with it at the latest.</p>
+      <ErrorNote error={formError} />
+      <IdentityChoice label="Delegate to" error={form.formState.errors.assigneeId?.message} registration={form.register('assigneeId')} exclude={source.assignee.id} />
+      <Field label="Valid until (optional)" error={form.formState.errors.validTo?.message}>
+        {(p) => <input {...p} type="datetime-local" {...form.register('validTo')} />}
+      </Field>
+      <Field label="Reason" error={form.formState.errors.reason?.message}>
+        {(p) => <input {...p} {...form.register('reason')} />}
+      </Field>
+      <FormActions onCancel={onDone} submitLabel="Delegate" submitting={form.formState.isSubmitting} />
     </form>
   );
 }
 
 function AssignmentsTab({ identityId }: { identityId: string }) {
   const queryClient = useQueryClient();
+  const me = useMe();
+  const [delegating, setDelegating] = useState<Assignment | null>(null);
   const assignments = useQuery({
     queryKey: ['assignments', identityId],
     queryFn: () => unwrap(api.GET('/api/v1/assignments', { params: { query: { assigneeType: 'identity', assigneeId: identityId, limit: 500 } } })),
@@ -316,6 +365,7 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
       {(data) => (
         <>
           <ErrorNote error={act.error} />
+          {delegating ? <DelegateForm key={delegating.id} source={delegating} onDone={() => setDelegating(null)} /> : null}
           <table className="table" data-testid="assignments-table">
             <thead>
               <tr>
@@ -333,7 +383,15 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
                     {a.resource.type === 'role' ? 'Role ' : ''}
                     <Name kind={a.resource.type as NamedKind} id={a.resource.id} />
                   </td>
-                  <td>{a.source}</td>
+                  <td>
+                    {a.source}
+                    {a.delegatorId ? (
+                      <span className="muted">
+                        {' '}
+                        by <Name kind="identity" id={a.delegatorId} />
+                      </span>
+                    ) : null}
+                  </td>
                   <td>
                     <StatusBadge status={a.state} />
                   </td>
@@ -347,6 +405,11 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
                     {a.state === 'paused' ? (
                       <button type="button" className="btn btn-small" onClick={() => act.mutate({ id: a.id, action: 'resume' })}>
                         Resume
+                      </button>
+                    ) : null}
+                    {a.state === 'active' && me.identityId === identityId ? (
+                      <button type="button" className="btn btn-small" onClick={() => setDelegating(a)}>
+                        Delegate
                       </button>
                     ) : null}
                     {a.state !== 'revoked' ? (

@@ -11,6 +11,7 @@ import { api, unwrap } from '../api/client';
 import { useSession } from '../session';
 import { applyFieldErrors, ConfirmButton, Empty, ErrorNote, Field, PageHeader, QueryState, SecretOnce, StatusBadge, Tabs, TabPanel, formatDate } from '../components/ui';
 import { Name } from '../api/names';
+import { DataTable } from '../components/DataTable';
 
 const TABS = [
   { id: 'sessions', label: 'My sessions' },
@@ -78,41 +79,36 @@ function Sessions() {
   return (
     <QueryState query={sessions} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No sessions" />}>
       {(data) => (
-        <table className="table" data-testid="sessions-table">
-          <thead>
-            <tr>
-              <th scope="col">Signed in</th>
-              <th scope="col">With</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Expires</th>
-              <th scope="col">From</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.items.map((s) => (
-              <tr key={s.id}>
-                <td>{formatDate(s.createdAt)}</td>
-                <td>{METHOD_LABEL[s.method]}</td>
-                <td>{formatDate(s.lastSeenAt)}</td>
-                <td>{formatDate(s.expiresAt)}</td>
-                <td>
+        <DataTable
+          testId="sessions-table"
+          rows={data.items}
+          rowKey={(s) => s.id}
+          columns={[
+            { header: 'Signed in', cell: (s) => formatDate(s.createdAt) },
+            { header: 'With', cell: (s) => METHOD_LABEL[s.method] },
+            { header: 'Last seen', cell: (s) => formatDate(s.lastSeenAt) },
+            { header: 'Expires', cell: (s) => formatDate(s.expiresAt) },
+            {
+              header: 'From',
+              cell: (s) => (
+                <>
                   {s.ip ?? '—'}
                   {s.userAgent ? <span className="muted"> · {s.userAgent.slice(0, 60)}</span> : null}
-                </td>
-                <td>
-                  {s.current ? (
-                    <span className="badge badge-info">This browser</span>
-                  ) : (
-                    <ConfirmButton className="btn btn-small btn-danger-outline" label="Sign out" title="Sign out this session?" message={<p>That browser has to sign in again.</p>} confirmLabel="Sign out session" onConfirm={() => end.mutateAsync(s.id)} />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+            {
+              header: 'Actions',
+              hiddenHeader: true,
+              cell: (s) =>
+                s.current ? (
+                  <span className="badge badge-info">This browser</span>
+                ) : (
+                  <ConfirmButton className="btn btn-small btn-danger-outline" label="Sign out" title="Sign out this session?" message={<p>That browser has to sign in again.</p>} confirmLabel="Sign out session" onConfirm={() => end.mutateAsync(s.id)} />
+                ),
+            },
+          ]}
+        />
       )}
     </QueryState>
   );
@@ -137,36 +133,23 @@ function ApiKeys() {
       />
       <QueryState query={keys} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No API keys" />}>
         {(data) => (
-          <table className="table" data-testid="api-keys-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Acts as</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td className="mono">{k.prefix}…</td>
-                  <td>
-                    <Name kind="identity" id={k.identityId} />
-                  </td>
-                  <td>{formatDate(k.lastUsedAt)}</td>
-                  <td>{formatDate(k.expiresAt)}</td>
-                  <td>
-                    <ConfirmButton className="btn btn-small btn-danger-outline" label="Revoke" title={`Revoke API key ${k.name}?`} message={<p>Every program using it stops working at once.</p>} confirmLabel="Revoke key" onConfirm={() => revoke.mutateAsync(k.id)} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            testId="api-keys-table"
+            rows={data.items}
+            rowKey={(k) => k.id}
+            columns={[
+              { header: 'Name', cell: (k) => k.name },
+              { header: 'Prefix', className: 'mono', cell: (k) => `${k.prefix}…` },
+              { header: 'Acts as', cell: (k) => <Name kind="identity" id={k.identityId} /> },
+              { header: 'Last used', cell: (k) => formatDate(k.lastUsedAt) },
+              { header: 'Expires', cell: (k) => formatDate(k.expiresAt) },
+              {
+                header: 'Actions',
+                hiddenHeader: true,
+                cell: (k) => <ConfirmButton className="btn btn-small btn-danger-outline" label="Revoke" title={`Revoke API key ${k.name}?`} message={<p>Every program using it stops working at once.</p>} confirmLabel="Revoke key" onConfirm={() => revoke.mutateAsync(k.id)} />,
+              },
+            ]}
+          />
         )}
       </QueryState>
     </>
@@ -192,32 +175,22 @@ function Clients() {
       />
       <QueryState query={clients} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No OAuth clients" />}>
         {(data) => (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Client id</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((c) => (
-                <tr key={c.id}>
-                  <td>{c.name}</td>
-                  <td className="mono">{c.clientId}</td>
-                  <td>{c.scopes.join(' ') || '—'}</td>
-                  <td>{formatDate(c.lastUsedAt)}</td>
-                  <td>
-                    <ConfirmButton className="btn btn-small btn-danger-outline" label="Delete" title={`Delete client ${c.name}?`} message={<p>Its tokens stop working.</p>} confirmLabel="Delete client" onConfirm={() => remove.mutateAsync(c.id)} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            testId="clients-table"
+            rows={data.items}
+            rowKey={(c) => c.id}
+            columns={[
+              { header: 'Name', cell: (c) => c.name },
+              { header: 'Client id', className: 'mono', cell: (c) => c.clientId },
+              { header: 'Scopes', cell: (c) => c.scopes.join(' ') || '—' },
+              { header: 'Last used', cell: (c) => formatDate(c.lastUsedAt) },
+              {
+                header: 'Actions',
+                hiddenHeader: true,
+                cell: (c) => <ConfirmButton className="btn btn-small btn-danger-outline" label="Delete" title={`Delete client ${c.name}?`} message={<p>Its tokens stop working.</p>} confirmLabel="Delete client" onConfirm={() => remove.mutateAsync(c.id)} />,
+              },
+            ]}
+          />
         )}
       </QueryState>
     </>
@@ -259,32 +232,22 @@ function AppKeys() {
           />
           <QueryState query={keys} isEmpty={(d) => d.items.length === 0} empty={<Empty title="This application has no keys" />}>
             {(data) => (
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Prefix</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.items.map((k) => (
-                    <tr key={k.id}>
-                      <td>{k.name}</td>
-                      <td className="mono">{k.prefix}…</td>
-                      <td>{formatDate(k.lastUsedAt)}</td>
-                      <td>{formatDate(k.expiresAt)}</td>
-                      <td>
-                        <ConfirmButton className="btn btn-small btn-danger-outline" label="Revoke" title={`Revoke key ${k.name}?`} message={<p>The application can no longer call Grantory with it.</p>} confirmLabel="Revoke key" onConfirm={() => revoke.mutateAsync(k.id)} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                testId="app-keys-table"
+                rows={data.items}
+                rowKey={(k) => k.id}
+                columns={[
+                  { header: 'Name', cell: (k) => k.name },
+                  { header: 'Prefix', className: 'mono', cell: (k) => `${k.prefix}…` },
+                  { header: 'Last used', cell: (k) => formatDate(k.lastUsedAt) },
+                  { header: 'Expires', cell: (k) => formatDate(k.expiresAt) },
+                  {
+                    header: 'Actions',
+                    hiddenHeader: true,
+                    cell: (k) => <ConfirmButton className="btn btn-small btn-danger-outline" label="Revoke" title={`Revoke key ${k.name}?`} message={<p>The application can no longer call Grantory with it.</p>} confirmLabel="Revoke key" onConfirm={() => revoke.mutateAsync(k.id)} />,
+                  },
+                ]}
+              />
             )}
           </QueryState>
         </>
@@ -331,44 +294,42 @@ function Sinks() {
       <ErrorNote error={retry.error ?? remove.error} />
       <QueryState query={sinks} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No event sinks">Add a webhook to stream audit events to your SIEM.</Empty>}>
         {(data) => (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Destination</th>
-                <th scope="col">State</th>
-                <th scope="col">Delivered up to</th>
-                <th scope="col">Last delivery</th>
-                <th scope="col">Last error</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((s) => (
-                <tr key={s.id}>
-                  <td>{s.name}</td>
-                  <td className="mono">{s.webhook?.url ?? (s.syslog ? `${s.syslog.host}:${s.syslog.port}` : '—')}</td>
-                  <td>
+          <DataTable
+            testId="sinks-table"
+            rows={data.items}
+            rowKey={(s) => s.id}
+            columns={[
+              { header: 'Name', cell: (s) => s.name },
+              { header: 'Destination', className: 'mono', cell: (s) => s.webhook?.url ?? (s.syslog ? `${s.syslog.host}:${s.syslog.port}` : '—') },
+              {
+                header: 'State',
+                cell: (s) => (
+                  <>
                     <StatusBadge status={s.status} />
                     {s.deadLetterCount ? ` ${s.deadLetterCount} dead letters` : ''}
-                  </td>
-                  <td>event {s.cursor}</td>
-                  <td>{formatDate(s.lastDeliveredAt)}</td>
-                  <td>{s.lastError ?? '—'}</td>
-                  <td className="actions">
+                  </>
+                ),
+              },
+              { header: 'Delivered up to', cell: (s) => `event ${s.cursor}` },
+              { header: 'Last delivery', cell: (s) => formatDate(s.lastDeliveredAt) },
+              { header: 'Last error', cell: (s) => s.lastError ?? '—' },
+              {
+                header: 'Actions',
+                hiddenHeader: true,
+                className: 'actions',
+                cell: (s) => (
+                  <>
                     {s.status !== 'active' ? (
                       <button type="button" className="btn btn-small" onClick={() => retry.mutate(s.id)}>
                         Retry now
                       </button>
                     ) : null}
                     <ConfirmButton className="btn btn-small btn-danger-outline" label="Delete" title={`Delete sink ${s.name}?`} message={<p>Events stop flowing to it.</p>} confirmLabel="Delete sink" onConfirm={() => remove.mutateAsync(s.id)} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+            ]}
+          />
         )}
       </QueryState>
     </>
