@@ -18,6 +18,7 @@ import * as m0016 from './0016-console-sessions.ts';
 import * as m0017 from './0017-assignment-delegator-index.ts';
 import * as m0018 from './0018-access-reviews.ts';
 import * as m0019 from './0019-access-history.ts';
+import * as m0024 from './0024-rate-limit-counters.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -43,6 +44,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0017-assignment-delegator-index': m0017,
   '0018-access-reviews': m0018,
   '0019-access-history': m0019,
+  '0024-rate-limit-counters': m0024,
 };
 
 export const migrationProvider: MigrationProvider = {
