@@ -59,6 +59,7 @@ export async function startPrimary(config: Config, io: Io): Promise<{ close(): P
   const workers = new Map<number, Worker>();
   let stopping = false;
   let url = '';
+  let line = '';
 
   const fork = (index: number): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -69,7 +70,7 @@ export async function startPrimary(config: Config, io: Io): Promise<{ close(): P
         if (message?.grantory === 'listening') {
           listening = true;
           url = message.url;
-          if (index === 1) io.out(`${message.line} (${config.workers} workers)`);
+          if (index === 1) line = message.line;
           resolve();
         } else if (message?.grantory === 'rate') {
           const reply: ToWorker = { grantory: 'rate', id: message.id, totals: totals.add(message.rows) };
@@ -97,6 +98,7 @@ export async function startPrimary(config: Config, io: Io): Promise<{ close(): P
     // The first worker bootstraps (and shows a generated administrator key once); then the others.
     await fork(1);
     await Promise.all(Array.from({ length: config.workers - 1 }, (_, i) => fork(i + 2)));
+    io.out(`${line} (${config.workers} workers)`);
   } catch (e) {
     await stopAll();
     throw e;

@@ -27,6 +27,9 @@ async function serve(settings: Record<string, string>, io: Io): Promise<number> 
   } catch (e) {
     io.err(`grantory: shutdown failed: ${(e as Error).message}`);
     return 1;
+  } finally {
+    // A worker's channel to the primary would keep it alive.
+    if (cluster.isWorker && process.connected) process.disconnect();
   }
   return 0;
 }

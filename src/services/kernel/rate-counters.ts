@@ -1,11 +1,13 @@
 /**
  * Rate-limit counters shared by several server processes (the nodes of a deployment, the
  * workers of one node). Counting on the request path never waits for the others: each
- * process counts locally and, at most every `syncMs`, adds what it counted to the shared
- * total in one batch and reads the total back (a transport: the database on PostgreSQL, the
- * cluster's primary process on SQLite). A process therefore sees its own requests at once and
- * the others' within one sync interval: a limit can be overrun by at most what the other
- * processes admit in one interval (100 ms by default), never by a factor of the process count.
+ * process counts locally and, every `syncMs` while a key is in use, adds what it counted to
+ * the shared total in one batch and reads the totals back (a transport: the database on
+ * PostgreSQL, the cluster's primary process on SQLite). A process therefore sees its own
+ * requests at once and the others' within one sync interval: a limit can be overrun by at
+ * most what the other processes admit in one interval (100 ms by default) — and a key a
+ * process meets first in a window starts from its own count until its first sync — never by
+ * a factor of the process count.
  *
  * Windows are fixed and aligned to the epoch (`floor(now / windowMs)`), so every process
  * agrees on where a window starts without talking to the others.
@@ -38,6 +40,8 @@ export interface SharedRateCounterOptions {
   syncMs?: number;
   /** Keys kept in memory; beyond it the entries of ended windows, then the oldest, are dropped. */
   maxKeys?: number;
+  /** How long after its last use here a key's total is still fetched by every sync (1000 ms). */
+  refreshMs?: number;
   clock?: () => number;
   onError?: (e: unknown) => void;
 }
@@ -51,6 +55,8 @@ interface Entry {
   pending: number;
   /** Read or counted since the last sync: its total is fetched by the next sync. */
   touched: boolean;
+  /** When it was last read or counted here: for `refreshMs` after, syncs keep fetching its total. */
+  lastUsed: number;
 }
 
 const SWEEP_MS = 60_000;
@@ -58,6 +64,7 @@ const SWEEP_MS = 60_000;
 export function createSharedRateCounter(transport: RateTransport, options: SharedRateCounterOptions = {}): SharedRateCounter {
   const syncMs = options.syncMs ?? 100;
   const maxKeys = options.maxKeys ?? 100_000;
+  const refreshMs = options.refreshMs ?? 1000;
   const clock = options.clock ?? Date.now;
   const entries = new Map<string, Entry>();
   let timer: NodeJS.Timeout | null = null;
@@ -86,13 +93,17 @@ export function createSharedRateCounter(transport: RateTransport, options: Share
   const sync = async (): Promise<void> => {
     while (running) await running;
     const batch: RateLimitCount[] = [];
+    const now = clock();
+    let recent = false;
     for (const [key, e] of entries) {
-      if (!e.touched) continue;
+      // A key in use here stays current with the others' counts, not only when counted here.
+      const inUse = now - e.lastUsed < refreshMs && now < e.windowStart + e.windowMs;
+      recent ||= inUse;
+      if (!e.touched && !inUse) continue;
       batch.push({ key, windowStart: e.windowStart, windowMs: e.windowMs, count: e.pending });
       e.touched = false;
       e.pending = 0;
     }
-    const now = clock();
     const sweep = transport.sweep && now - lastSweep >= SWEEP_MS ? transport.sweep.bind(transport) : null;
     if (!batch.length && !sweep) return;
     running = (async () => {
@@ -122,6 +133,7 @@ export function createSharedRateCounter(transport: RateTransport, options: Share
         schedule();
       } finally {
         running = null;
+        if (recent) schedule();
       }
     })();
     await running;
@@ -134,11 +146,12 @@ export function createSharedRateCounter(transport: RateTransport, options: Share
       let e = entries.get(key);
       if (!e || e.windowStart !== windowStart || e.windowMs !== windowMs) {
         if (!e) makeRoom(now);
-        e = { windowStart, windowMs, shared: 0, pending: 0, touched: false };
+        e = { windowStart, windowMs, shared: 0, pending: 0, touched: false, lastUsed: now };
         entries.set(key, e);
       }
       e.pending += cost;
       e.touched = true;
+      e.lastUsed = now;
       schedule();
       return { current: e.shared + e.pending, ttl: windowStart + windowMs - now };
     },
