@@ -221,28 +221,23 @@ export class KyselyStore implements Store {
         .insertInto('rate_limit_counters')
         .values(chunk.map((r) => ({ key: r.key, window_start: r.windowStart, expires_at: r.windowStart + r.windowMs, count: r.count })))
         .onConflict((oc) =>
-          oc.column('key').doUpdateSet((eb) => ({
-            count: eb
-              .case()
-              .when(eb.ref('excluded.window_start'), '=', eb.ref('rate_limit_counters.window_start'))
-              .then(eb(eb.ref('rate_limit_counters.count'), '+', eb.ref('excluded.count')))
-              .when(eb.ref('excluded.window_start'), '>', eb.ref('rate_limit_counters.window_start'))
-              .then(eb.ref('excluded.count'))
-              .else(eb.ref('rate_limit_counters.count'))
-              .end(),
-            window_start: eb
-              .case()
-              .when(eb.ref('excluded.window_start'), '>', eb.ref('rate_limit_counters.window_start'))
-              .then(eb.ref('excluded.window_start'))
-              .else(eb.ref('rate_limit_counters.window_start'))
-              .end(),
-            expires_at: eb
-              .case()
-              .when(eb.ref('excluded.window_start'), '>', eb.ref('rate_limit_counters.window_start'))
-              .then(eb.ref('excluded.expires_at'))
-              .else(eb.ref('rate_limit_counters.expires_at'))
-              .end(),
-          })),
+          oc.column('key').doUpdateSet((eb) => {
+            // A later window replaces the stored one; the same window adds up; an earlier one changes nothing.
+            const later = (column: 'window_start' | 'expires_at') =>
+              eb.case().when(eb.ref('excluded.window_start'), '>', eb.ref('rate_limit_counters.window_start')).then(eb.ref(`excluded.${column}`)).else(eb.ref(`rate_limit_counters.${column}`)).end();
+            return {
+              count: eb
+                .case()
+                .when(eb.ref('excluded.window_start'), '=', eb.ref('rate_limit_counters.window_start'))
+                .then(eb(eb.ref('rate_limit_counters.count'), '+', eb.ref('excluded.count')))
+                .when(eb.ref('excluded.window_start'), '>', eb.ref('rate_limit_counters.window_start'))
+                .then(eb.ref('excluded.count'))
+                .else(eb.ref('rate_limit_counters.count'))
+                .end(),
+              window_start: later('window_start'),
+              expires_at: later('expires_at'),
+            };
+          }),
         )
         .returning(['key', 'window_start', 'count'])
         .execute();

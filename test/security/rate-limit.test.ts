@@ -227,3 +227,16 @@ describe('SharedRateCounter', () => {
     await y.stop();
   });
 });
+
+describe('the shared counters in the database', () => {
+  it('adds within a window, restarts at a later one, ignores an earlier one, and drops ended windows', async () => {
+    const add = async (windowStart: number, count: number) => (await t.store.addRateLimitCounts([{ key: 'contract', windowStart, windowMs: 2000, count }]))[0];
+    expect(await add(2000, 3)).toEqual({ key: 'contract', windowStart: 2000, windowMs: 2000, count: 3 });
+    expect((await add(2000, 2))!.count).toBe(5);
+    expect(await add(4000, 1)).toMatchObject({ windowStart: 4000, count: 1 });
+    // A count of an earlier window (a process whose window has not moved yet) changes nothing.
+    expect(await add(2000, 5)).toMatchObject({ windowStart: 4000, count: 1 });
+    await t.store.deleteEndedRateLimitCounts(6001);
+    expect(await add(4000, 1)).toMatchObject({ windowStart: 4000, count: 1 });
+  });
+});
