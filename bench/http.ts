@@ -105,9 +105,9 @@ function rssOf(pid: number): { primaryMB: number; workersMB: number[] } {
 
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
+  // Its start-up listener would report the exit as a failure.
   child.removeAllListeners('exit');
-  child.once('exit', () => undefined);
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
 }
