@@ -396,7 +396,7 @@ async function httpBench(
   log(`authenticate: p50 ${Math.round(auth.p50 / 1000)} µs, p99 ${Math.round(auth.p99 / 1000)} µs`);
   // The per-credential rate limit (600 a minute by default) would answer most of the run with
   // 429: off for the benchmark, which measures the check route itself.
-  const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 } });
+  const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const bare = Fastify({ logger: false });
   bare.post('/check', async () => ({ allowed: true, revision: 1 }));

@@ -44,7 +44,7 @@ async function checkPathTransforms(): Promise<{ requests: number; ok: number; tr
     const secrets = createServerSecrets(generateSecretKey());
     const { tenantId } = await bootstrap(store, { adminKey: KEY, secrets });
     const services = createServices({ store, now: () => new Date(), secrets, access: new AccessEngine(store, { pollIntervalMs: 0 }) });
-    const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 } });
+    const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 } });
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     const identity = (JSON.parse((await app.inject({ method: 'GET', url: '/api/v1/me', headers })).body) as { identityId: string }).identityId;
     const permissions = await store.read(tenantId).db.selectFrom('permissions').select('id').execute();

@@ -12,6 +12,9 @@
  * | GRANTORY_BOOTSTRAP_ADMIN_KEY | — | (generated on first start) |
  * | GRANTORY_LOG_LEVEL | --log-level | info |
  * | GRANTORY_LOG_FORMAT | --log-format | pretty on a terminal, json otherwise |
+ * | GRANTORY_ACCESS_LOG | — | useful (a line at info for errors, slow requests and writes); all; off |
+ * | GRANTORY_SLOW_REQUEST_MS | — | 1000 (a request slower than this is logged at info) |
+ * | GRANTORY_WORKERS | --workers | the machine's cores, at most 8 (server processes sharing the port) |
  * | GRANTORY_BODY_LIMIT | --body-limit | 1048576 (bytes) |
  * | GRANTORY_SQLITE_SYNCHRONOUS | — | FULL |
  * | GRANTORY_AUDIT_CHECKPOINT_INTERVAL | — | 3600 (seconds between signed audit checkpoints; 0 disables) |
@@ -37,7 +40,8 @@
  * | GRANTORY_CONSOLE_OIDC_ISSUER, GRANTORY_CONSOLE_OIDC_CLIENT_ID, GRANTORY_CONSOLE_OIDC_CLIENT_SECRET | — | (no OIDC console sign-in) |
  * | GRANTORY_CONSOLE_OIDC_REDIRECT_BASE | — | GRANTORY_PUBLIC_URL |
  * | GRANTORY_CONSOLE_OIDC_TENANT, GRANTORY_CONSOLE_OIDC_SUBJECT_CLAIM | — | GRANTORY_SIGN_IN_TENANT, sub |
- * | GRANTORY_RATE_LIMIT | — | 600 requests per credential per window (0: off) |
+ * | GRANTORY_RATE_LIMIT | — | 600 requests per credential per window on management routes (0: off) |
+ * | GRANTORY_DECISION_RATE_LIMIT | — | 6000000 requests per credential per window on decision routes (check, batch, an identity's access, vendor permission queries; 0: off) |
  * | GRANTORY_RATE_LIMIT_WINDOW | — | 60 (seconds) |
  * | GRANTORY_TOKEN_RATE_LIMIT | — | 60 token requests per client id per window |
  * | GRANTORY_AUTH_FAILURE_LIMIT | — | 30 failed authentications per IP address per window |
@@ -48,6 +52,7 @@
  * | GRANTORY_MAX_CONNECTIONS | — | 2048 (open connections; more are closed on arrival) |
  * | GRANTORY_SHUTDOWN_GRACE | — | 20 (seconds SIGTERM waits for requests in flight) |
  */
+import { availableParallelism } from 'node:os';
 import { hasValidChecksum } from './domain/secret-format.ts';
 
 export interface Config {
@@ -59,6 +64,11 @@ export interface Config {
   logLevel: LogLevel;
   /** One line per request for people (`pretty`) or machines (`json`); unset: pretty on a terminal. */
   logFormat: LogFormat | undefined;
+  /** Which answered requests get a line at info (request-log.ts). */
+  accessLog: AccessLog;
+  slowRequestMs: number;
+  /** Server processes sharing the port (src/cluster.ts); 1: this process serves alone. */
+  workers: number;
   bodyLimit: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   auditCheckpointIntervalMs: number;
@@ -146,10 +156,13 @@ export interface ExternalIssuerConfig {
   subjectClaim: string;
 }
 
-/** In-memory, per node; `0` turns a limit off. */
+/** Per tenant + credential (or client id, or address), across nodes and workers; `0` turns a limit off. */
 export interface RateLimitConfig {
   windowSeconds: number;
+  /** Management routes. */
   perCredential: number;
+  /** Decision routes (check, batch check, an identity's access, vendor permission queries). */
+  decisionPerCredential: number;
   tokenPerClient: number;
   authFailuresPerIp: number;
 }
@@ -158,6 +171,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+export const ACCESS_LOGS = ['useful', 'all', 'off'] as const;
+export type AccessLog = (typeof ACCESS_LOGS)[number];
+/** The default of GRANTORY_WORKERS: one process per core, at most this many. */
+export const MAX_DEFAULT_WORKERS = 8;
 
 export class ConfigError extends Error {
   constructor(
@@ -183,6 +200,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
   const logLevel = (get('GRANTORY_LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('GRANTORY_LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const accessLog = (get('GRANTORY_ACCESS_LOG') ?? 'useful') as AccessLog;
+  if (!ACCESS_LOGS.includes(accessLog)) {
+    throw new ConfigError('GRANTORY_ACCESS_LOG', `"${accessLog}" is not one of ${ACCESS_LOGS.join(', ')}`);
   }
   const logFormat = get('GRANTORY_LOG_FORMAT') as LogFormat | undefined;
   if (logFormat !== undefined && !LOG_FORMATS.includes(logFormat)) {
@@ -310,7 +331,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     consoleOidc,
     rateLimits: {
       windowSeconds: int('GRANTORY_RATE_LIMIT_WINDOW', 60, 1, 86_400),
-      perCredential: int('GRANTORY_RATE_LIMIT', 600, 0, 1_000_000),
+      perCredential: int('GRANTORY_RATE_LIMIT', 600, 0, 1_000_000_000),
+      decisionPerCredential: int('GRANTORY_DECISION_RATE_LIMIT', 6_000_000, 0, 1_000_000_000),
       tokenPerClient: int('GRANTORY_TOKEN_RATE_LIMIT', 60, 0, 1_000_000),
       authFailuresPerIp: int('GRANTORY_AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
     },
@@ -322,6 +344,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string>
     bootstrapAdminKey,
     logLevel,
     logFormat,
+    accessLog,
+    slowRequestMs: int('GRANTORY_SLOW_REQUEST_MS', 1000, 1, 3_600_000),
+    workers: int('GRANTORY_WORKERS', Math.min(availableParallelism(), MAX_DEFAULT_WORKERS), 1, 64),
     bodyLimit,
     sqliteSynchronous: sync,
     auditCheckpointIntervalMs,

@@ -18,6 +18,8 @@ import { openConfiguredStore } from './configured-store.ts';
 import { createImportWorker } from './jobs/import-worker.ts';
 import type { Store } from './store/store.ts';
 import { CONSOLE_DIR } from './domain/install-dir.ts';
+import { announceListening, primaryRateTransport, workerIndex } from './cluster.ts';
+import { createSharedRateCounter, storeRateTransport } from './services/kernel/index.ts';
 import { CONSOLE_PATH, DOCS_PATH, consoleInstalled } from './api/routes/front-door.ts';
 
 /**
@@ -49,8 +51,17 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, io: { out: (line: string) => void; err: (line: string) => void }): Promise<RunningServer> {
+  // One of several workers (src/cluster.ts), or the only process.
+  const worker = workerIndex();
+  const first = worker === null || worker === 1;
   const metrics = createMetrics({ defaultMetrics: true });
   const store = await openConfiguredStore(config, metrics.observeQuery);
+  // Rate limits across processes: PostgreSQL nodes and workers share counters in the
+  // database; SQLite workers in the primary; a lone SQLite process counts in memory.
+  const rateTransport = store.dialect === 'postgres' ? storeRateTransport(store) : worker !== null ? primaryRateTransport() : null;
+  const rateCounter = rateTransport
+    ? createSharedRateCounter(rateTransport, { onError: (e) => io.err(`grantory: sharing rate-limit counts failed (retrying): ${(e as Error).message}`) })
+    : null;
   let app: App | undefined;
   let access: AccessEngine | undefined;
   try {
@@ -95,7 +106,8 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       failRunningOnStart: store.dialect === 'sqlite',
       onError: (e) => io.err(`grantory: import worker: ${(e as Error).message}`),
     });
-    kickImports = () => importWorker.kick();
+    // Another worker's new import waits for the first worker's next poll.
+    if (first) kickImports = () => importWorker.kick();
     app = await buildApp({
       services,
       store,
@@ -105,6 +117,9 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       logFormat: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
       consoleDir: CONSOLE_DIR,
       rateLimits: config.rateLimits,
+      rateCounter,
+      accessLog: config.accessLog,
+      slowRequestMs: config.slowRequestMs,
       connections: config.connections,
       readiness: async () => (bootstrapped ? engine.notReadyReason() : 'the first-start setup is not finished'),
     });
@@ -131,7 +146,8 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     const url = `http://${shownHost}:${port}`;
     if (!config.publicUrl) issuer = url;
     const running = app;
-    const jobs = startJobs(services.deps, {
+    // Background jobs and the import worker run in one process of a node (the first worker).
+    const jobs = !first ? { stop: async () => undefined } : startJobs(services.deps, {
       checkpointIntervalMs: config.auditCheckpointIntervalMs,
       deliveryIntervalMs: config.deliveryIntervalMs,
       schedulerIntervalMs: config.schedulerIntervalMs,
@@ -139,14 +155,16 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       historyRetentionDays: config.historyRetentionDays,
       onError: (job, e) => running.log.error({ err: e, job }, 'background job failed'),
     });
-    importWorker.start();
-    io.out(`Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`);
+    if (first) importWorker.start();
+    const listening = `Grantory listening on ${url} (store: ${store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`;
+    if (worker === null) io.out(listening);
+    else announceListening(url, listening);
     if (boot.generatedKey) {
       io.err('grantory: generated the administrator API key (shown once; store it now):');
       io.err(`  ${boot.generatedKey}`);
       io.err(`  use it as: Authorization: Bearer <key>, e.g. curl -H "Authorization: Bearer <key>" ${url}/api/v1/me`);
     }
-    io.err(
+    if (first) io.err(
       consoleInstalled(CONSOLE_DIR)
         ? `grantory: next: open ${url}${CONSOLE_PATH} (the console) or ${url}${DOCS_PATH} (the API reference)`
         : `grantory: next: open ${url}${DOCS_PATH} (the API reference; ${url}/ lists the starting points)`,
@@ -170,12 +188,14 @@ export async function startServer(config: Config, io: { out: (line: string) => v
         await importWorker.stop();
         await jobs.stop();
         engine.stop();
+        await rateCounter?.stop().catch(() => undefined);
         await store.close();
       })()),
     };
   } catch (e) {
     access?.stop();
     await app?.close().catch(() => undefined);
+    await rateCounter?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
   }

@@ -24,10 +24,11 @@ import type { Right } from '../domain/rights.ts';
 import type { Store } from '../store/store.ts';
 import type { Services } from '../services/index.ts';
 import { requireRight, findIdempotentResponse, requestFingerprint, saveIdempotentResponse, validIdempotencyKey } from '../services/kernel/index.ts';
-import { recordDenial } from '../services/audit/index.ts';
+import { recordDenial, recordRateLimited } from '../services/audit/index.ts';
+import type { SharedRateCounter } from '../services/kernel/index.ts';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
-import { routeAuthOf, type RouteTableEntry } from './route-auth.ts';
+import { isDecisionRoute, routeAuthOf, type RouteTableEntry } from './route-auth.ts';
 
 export type { App, RouteDeps, RouteRegistrar } from './deps.ts';
 import { declareErrorResponses, ProblemSchema } from './error-responses.ts';
@@ -42,10 +43,10 @@ export { LOG_REDACT } from './request-log.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { describeOperation, finishDocument, PRODUCT_VERSION } from './openapi-document.ts';
-import { createRateLimiters, rateLimited, setRateLimitHeaders } from './rate-limit.ts';
+import { registerRateLimiters, rateLimited, setRateLimitHeaders } from './rate-limit.ts';
 import { CSRF_HEADER, isUnsafeMethod, sessionCookieOf, setCookieSession } from './session-cookie.ts';
 import { csrfTokenMatches, noSession } from '../services/credentials/index.ts';
-import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
+import { DEFAULT_CONNECTION_LIMITS, type AccessLog, type ConnectionLimits, type RateLimitConfig } from '../config.ts';
 import { registerRequestDeadlines } from './request-deadline.ts';
 import { NATIVE_ROUTES } from './routes/index.ts';
 import { COMPAT_PROFILES, unroutedRendererFor } from './compat/index.ts';
@@ -61,8 +62,14 @@ export interface AppOptions {
   logFormat?: LogFormat;
   /** Readiness checks beyond the store (e.g. the access index built). */
   readiness?: () => Promise<string | null>;
-  /** Per-node rate limits (see rate-limit.ts); defaults apply when absent. */
+  /** Rate limits (see rate-limit.ts); defaults apply when absent. */
   rateLimits?: RateLimitConfig;
+  /** Counts the rate limits across processes (nodes, workers); absent: this process alone. */
+  rateCounter?: SharedRateCounter | null;
+  /** Which answered requests are logged at info (request-log.ts); `useful` by default. */
+  accessLog?: AccessLog;
+  /** A request slower than this (ms) is logged at info; 1000 by default. */
+  slowRequestMs?: number;
   /** Timeouts and the connection cap (see config.ts); defaults apply when absent. */
   connections?: ConnectionLimits;
   /** The built web console served at /console (web/dist of this checkout by default); `GET /` leads to it when it holds index.html (front-door.ts). */
@@ -87,6 +94,23 @@ function makeAjv(coerce: boolean): Ajv {
 const NATIVE_PREFIX = '/api/v1';
 
 const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? undefined : v);
+
+/** Which (credential, limit) had a refusal audited in which window: one audit event per window. */
+class RefusedWindows {
+  private readonly seen = new Map<string, number>();
+
+  /** True when this window's refusal was already recorded; records it otherwise. */
+  has(state: { resetMs: number }, tenantId: string, credentialId: string, limit: string): boolean {
+    const now = Date.now();
+    const key = `${tenantId}\u0000${credentialId}\u0000${limit}`;
+    const until = this.seen.get(key);
+    if (until !== undefined && until > now) return true;
+    if (this.seen.size >= 10_000) for (const [k, end] of this.seen) if (end <= now) this.seen.delete(k);
+    if (this.seen.size >= 10_000) this.seen.clear();
+    this.seen.set(key, now + state.resetMs);
+    return false;
+  }
+}
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
@@ -204,14 +228,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (!routedMethods.has(request.method)) return answerUnrouted(request, reply);
   });
 
-  const limiters = createRateLimiters(options.rateLimits);
+  const refusedWindows = new RefusedWindows();
+  const limiters = await registerRateLimiters(app, options.rateLimits, options.rateCounter ?? null);
+  const windowSeconds = (options.rateLimits ?? { windowSeconds: 60 }).windowSeconds;
   app.addHook('onRequest', async (request, reply) => {
     const auth = routeAuthOf(request.routeOptions.config);
     // Client-authenticated routes (OAuth endpoints) authenticate and limit in their handlers.
     if (!auth || auth.kind === 'public' || auth.kind === 'client') return;
     const meta = requestMetaOf(request);
-    const blocked = limiters.authFailuresPerIp.peek(request.ip);
-    if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
+    const blocked = await limiters.authFailuresPerIp.peek(request, request.ip);
+    if (!blocked.allowed) {
+      metrics.rateLimited.inc({ limit: 'auth_failures' });
+      throw rateLimited(reply, blocked, 'too many failed authentications from this address');
+    }
     const { authorization } = request.headers;
     // A session cookie counts only without an Authorization header (which needs no CSRF token).
     const cookie = authorization ? undefined : sessionCookieOf(request);
@@ -226,7 +255,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         caller = await options.services.authenticate(authorization, meta);
       }
     } catch (e) {
-      if (e instanceof AppError && e.code === 'unauthenticated' && (authorization || cookie)) limiters.authFailuresPerIp.hit(request.ip);
+      if (e instanceof AppError && e.code === 'unauthenticated' && (authorization || cookie)) await limiters.authFailuresPerIp.hit(request, request.ip);
       throw e;
     }
     if (cookie) {
@@ -235,10 +264,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
         throw new AppError('csrf_token_invalid', 'a request signed in by the session cookie must carry the header X-CSRF-Token with the session\'s CSRF token');
       }
     }
-    const limit = limiters.perCredential.hit(`${caller.tenantId}\u0000${caller.kind}\u0000${caller.id}`);
-    if (!limit.allowed) throw rateLimited(reply, limit, 'too many requests with this credential');
-    setRateLimitHeaders(reply, limit);
+    const decision = isDecisionRoute(request.routeOptions.config);
+    const limit = await (decision ? limiters.decisionPerCredential : limiters.perCredential).hit(request, `${caller.tenantId}\u0000${caller.kind}\u0000${caller.id}`);
     const actor = { caller, meta };
+    if (!limit.allowed) {
+      const which = decision ? 'decision' : 'management';
+      metrics.rateLimited.inc({ limit: which });
+      // The first refusal of a window is audited; the ones after it are counted (above).
+      if (!refusedWindows.has(limit, caller.tenantId, caller.id, which)) {
+        const refusal = { method: request.method, route: request.routeOptions.url ?? request.url, limit: which, max: limit.limit, windowSeconds };
+        recordRateLimited(options.services.deps, actor, refusal).catch((recordError: unknown) => request.log.error({ err: recordError }, 'could not record a rate-limited request'));
+      }
+      throw rateLimited(reply, limit, decision ? 'too many decision requests with this credential' : 'too many requests with this credential');
+    }
+    setRateLimitHeaders(reply, limit);
     setActor(request, actor);
     // A denial is recorded with every other 403 (below).
     if (auth.kind === 'rights') requireRight(actor, ...auth.rights);
@@ -306,7 +345,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return payload;
   });
 
-  registerRequestLog(app, options.logLevel);
+  registerRequestLog(app, options.logLevel, { accessLog: options.accessLog ?? 'useful', slowMs: options.slowRequestMs ?? 1000 });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });

@@ -6,6 +6,8 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
   storeQueryDuration: Histogram<'outcome'>;
+  /** Requests refused with 429, by limit (`management`, `decision`, `token`, `auth_failures`). */
+  rateLimited: Counter<'limit'>;
   /** Hook for the store's query log. */
   observeQuery(ms: number, failed: boolean): void;
 }
@@ -33,11 +35,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
     registers: [registry],
   });
+  const rateLimited = new Counter({
+    name: 'grantory_rate_limited_total',
+    help: 'Requests refused by a rate limit (429), by limit',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     httpRequests,
     httpDuration,
     storeQueryDuration,
+    rateLimited,
     observeQuery: (ms, failed) => storeQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000),
   };
 }

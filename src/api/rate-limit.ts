@@ -1,28 +1,30 @@
 /**
- * Rate limits, kept in memory on each node (a deployment of N nodes admits up to N times a
- * limit; good enough to stop a runaway script or a brute-force attempt, and free of any
- * shared-state round trip). Fixed windows per key, bounded in memory: beyond `maxKeys`
- * expired windows are dropped first, then the oldest.
+ * Rate limits, counted by `@fastify/rate-limit` (fixed windows) in one of two stores:
  *
- * Three limits (`RateLimitConfig`): requests per credential (tenant + credential id, not per
- * IP address: many callers share a proxy); token requests per client id; and failed
- * authentications per IP address, which once exceeded refuse further attempts from that
- * address until the window ends.
+ * - one process alone (a single SQLite node): the library's in-memory store, exact;
+ * - several processes (PostgreSQL nodes, or the workers of one node): a store over a
+ *   {@link SharedRateCounter} — each process counts locally and adds its counts to the shared
+ *   total every 100 ms (services/kernel/rate-counters.ts), so a limit holds per tenant and
+ *   credential across nodes and workers, overrun by at most what the others admit in 100 ms.
+ *
+ * Five limits (`RateLimitConfig`), all per window (`windowSeconds`): requests per credential
+ * (tenant + credential id, not per IP address: many callers share a proxy) on decision routes
+ * (check, batch check, an identity's access, the vendors' permission queries: what an
+ * application asks on its own hot path), and separately, lower, on every other route; token
+ * requests per client id; and failed authentications per IP address, which once exceeded
+ * refuse further attempts from that address until the window ends. A limit of 0 is off.
  *
  * ```ts
- * const limiter = new FixedWindowLimiter({ limit: 2, windowMs: 1000 });
- * limiter.hit('k').allowed // true, true, then false until the window ends
+ * const limiters = await registerRateLimiters(app, config, null);
+ * const state = await limiters.perCredential.hit(request, 'tenant\u0000api_key\u0000id');
+ * if (!state.allowed) throw rateLimited(reply, state, 'too many requests with this credential');
  * ```
  */
-import type { FastifyReply } from 'fastify';
+import fastifyRateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitConfig } from '../config.ts';
 import { AppError } from '../domain/errors.ts';
-
-export interface RateLimitRule {
-  /** Requests allowed per window; 0 turns the limit off. */
-  limit: number;
-  windowMs: number;
-}
+import type { SharedRateCounter } from '../services/kernel/index.ts';
 
 export interface RateLimitState {
   allowed: boolean;
@@ -32,69 +34,94 @@ export interface RateLimitState {
   resetMs: number;
 }
 
-export class FixedWindowLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
-
-  constructor(
-    readonly rule: RateLimitRule,
-    private readonly maxKeys = 100_000,
-    private readonly clock: () => number = Date.now,
-  ) {}
-
-  get enabled(): boolean {
-    return this.rule.limit > 0;
-  }
-
+/** One limit, keyed by what the caller passes (a credential, a client id, an address). */
+export interface KeyedLimiter {
+  /** Requests allowed per window; 0: off. */
+  readonly limit: number;
   /** Counts one request for `key`. */
-  hit(key: string): RateLimitState {
-    return this.check(key, 1);
-  }
-
-  /** The state of `key` without counting a request. */
-  peek(key: string): RateLimitState {
-    return this.check(key, 0);
-  }
-
-  private check(key: string, cost: number): RateLimitState {
-    const { limit, windowMs } = this.rule;
-    if (limit <= 0) return { allowed: true, limit: 0, remaining: 0, resetMs: 0 };
-    const now = this.clock();
-    let w = this.windows.get(key);
-    if (!w || now - w.start >= windowMs) {
-      if (!w) this.makeRoom(now);
-      w = { start: now, count: 0 };
-      this.windows.set(key, w);
-    }
-    const allowed = w.count + cost <= limit;
-    if (allowed) w.count += cost;
-    return { allowed: cost === 0 ? w.count < limit : allowed, limit, remaining: Math.max(0, limit - w.count), resetMs: w.start + windowMs - now };
-  }
-
-  private makeRoom(now: number): void {
-    if (this.windows.size < this.maxKeys) return;
-    for (const [k, w] of this.windows) if (now - w.start >= this.rule.windowMs) this.windows.delete(k);
-    while (this.windows.size >= this.maxKeys) {
-      const oldest = this.windows.keys().next();
-      if (oldest.done) break;
-      this.windows.delete(oldest.value);
-    }
-  }
+  hit(request: FastifyRequest, key: string): Promise<RateLimitState>;
+  /** The state of `key` without counting a request (`allowed`: one more would be admitted). */
+  peek(request: FastifyRequest, key: string): Promise<RateLimitState>;
 }
 
 export interface RateLimiters {
-  perCredential: FixedWindowLimiter;
-  tokenPerClient: FixedWindowLimiter;
-  authFailuresPerIp: FixedWindowLimiter;
+  /** Management routes, per tenant + credential. */
+  perCredential: KeyedLimiter;
+  /** Decision routes, per tenant + credential (higher; counted apart from management). */
+  decisionPerCredential: KeyedLimiter;
+  tokenPerClient: KeyedLimiter;
+  authFailuresPerIp: KeyedLimiter;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimitConfig = { windowSeconds: 60, perCredential: 600, tokenPerClient: 60, authFailuresPerIp: 30 };
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
+  windowSeconds: 60,
+  perCredential: 600,
+  decisionPerCredential: 6_000_000,
+  tokenPerClient: 60,
+  authFailuresPerIp: 30,
+};
 
-export function createRateLimiters(config: RateLimitConfig = DEFAULT_RATE_LIMITS): RateLimiters {
+/** The key a limiter counts for the request at hand (set just before the library reads it). */
+const LIMIT_KEY = Symbol('grantory.rateLimitKey');
+type Keyed = FastifyRequest & { [LIMIT_KEY]?: string };
+
+type StoreCallback = (err: Error | null, res?: { current: number; ttl: number }) => void;
+
+/** `@fastify/rate-limit`'s store interface over a counter shared between processes. */
+function sharedStore(counter: SharedRateCounter) {
+  return class SharedCounterStore {
+    incr(key: string, cb: StoreCallback, timeWindow: number): void {
+      cb(null, counter.count(key, timeWindow, 1));
+    }
+
+    read(key: string, cb: StoreCallback, timeWindow: number): void {
+      cb(null, counter.count(key, timeWindow, 0));
+    }
+
+    child(): SharedCounterStore {
+      return new SharedCounterStore();
+    }
+  };
+}
+
+type CreateRateLimit = (options: { max: number; timeWindow: number }) => (
+  request: FastifyRequest,
+  callOptions?: { increment?: boolean },
+) => Promise<{ isAllowed: boolean; max?: number; remaining?: number; ttl?: number; isExceeded?: boolean }>;
+
+/**
+ * Registers `@fastify/rate-limit` (no route limited by itself: the app's authentication hook
+ * asks once it knows the caller) and returns the five limiters; `shared` counts across
+ * processes (null: this process alone).
+ */
+export async function registerRateLimiters(app: FastifyInstance, config: RateLimitConfig = DEFAULT_RATE_LIMITS, shared: SharedRateCounter | null = null): Promise<RateLimiters> {
+  const options: RateLimitPluginOptions = {
+    global: false,
+    keyGenerator: (request) => (request as Keyed)[LIMIT_KEY] ?? request.ip,
+    cache: 100_000,
+    ...(shared ? { store: sharedStore(shared) as unknown as RateLimitPluginOptions['store'] } : {}),
+  };
+  await app.register(fastifyRateLimit, options);
+  const create = (app as unknown as { createRateLimit: CreateRateLimit }).createRateLimit;
   const windowMs = config.windowSeconds * 1000;
+  const limiter = (name: string, limit: number): KeyedLimiter => {
+    const off: RateLimitState = { allowed: true, limit: 0, remaining: 0, resetMs: 0 };
+    if (limit <= 0) return { limit: 0, hit: async () => off, peek: async () => off };
+    const apply = create({ max: limit, timeWindow: windowMs });
+    const run = async (request: FastifyRequest, key: string, increment: boolean): Promise<RateLimitState> => {
+      // Read synchronously by the library's first step (before anything else can run).
+      (request as Keyed)[LIMIT_KEY] = `${name}\u0000${key}`;
+      const r = await apply(request, { increment });
+      const remaining = r.remaining ?? limit;
+      return { allowed: increment ? !r.isExceeded : remaining > 0, limit, remaining, resetMs: r.ttl ?? windowMs };
+    };
+    return { limit, hit: (request, key) => run(request, key, true), peek: (request, key) => run(request, key, false) };
+  };
   return {
-    perCredential: new FixedWindowLimiter({ limit: config.perCredential, windowMs }),
-    tokenPerClient: new FixedWindowLimiter({ limit: config.tokenPerClient, windowMs }),
-    authFailuresPerIp: new FixedWindowLimiter({ limit: config.authFailuresPerIp, windowMs }),
+    perCredential: limiter('credential', config.perCredential),
+    decisionPerCredential: limiter('decision', config.decisionPerCredential),
+    tokenPerClient: limiter('token', config.tokenPerClient),
+    authFailuresPerIp: limiter('auth-failures', config.authFailuresPerIp),
   };
 }
 

@@ -38,6 +38,17 @@ export function needs(...rights: Right[]): { auth: RouteAuth } {
   return { auth: { kind: 'rights', rights } };
 }
 
+/**
+ * Marks a decision route (what an application asks on its own hot path: checks, an
+ * identity's access, the vendors' permission queries): it has its own, higher rate limit
+ * and is not logged at info when it succeeds quickly. `config: { ...AUTHENTICATED, ...DECISION }`.
+ */
+export const DECISION = { decision: true } as const;
+
+export function isDecisionRoute(config: unknown): boolean {
+  return (config as { decision?: unknown } | undefined)?.decision === true;
+}
+
 export function routeAuthOf(config: unknown): RouteAuth | undefined {
   const auth = (config as { auth?: RouteAuth } | undefined)?.auth;
   return auth && typeof auth === 'object' && 'kind' in auth ? auth : undefined;

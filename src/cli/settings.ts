@@ -25,13 +25,16 @@ export const SETTING_FLAGS = {
   logLevel: { flags: '--log-level <level>', setting: 'GRANTORY_LOG_LEVEL', description: 'log level (GRANTORY_LOG_LEVEL, default info)', choices: LOG_LEVELS },
   logFormat: { flags: '--log-format <format>', setting: 'GRANTORY_LOG_FORMAT', description: 'log lines for people or for machines (GRANTORY_LOG_FORMAT, default pretty on a terminal, else json)', choices: LOG_FORMATS },
   bodyLimit: { flags: '--body-limit <bytes>', setting: 'GRANTORY_BODY_LIMIT', description: 'largest request body in bytes (GRANTORY_BODY_LIMIT, default 1048576)' },
+  workers: { flags: '--workers <count>', setting: 'GRANTORY_WORKERS', description: 'server processes sharing the port (GRANTORY_WORKERS, default the cores, at most 8)' },
   importDir: { flags: '--import-dir <dir>', setting: 'GRANTORY_IMPORT_DIR', description: 'where import files are staged (GRANTORY_IMPORT_DIR, default <data dir>/imports)' },
 } satisfies Record<string, SettingFlag>;
 
 export type SettingName = keyof typeof SETTING_FLAGS;
 
-/** What `serve` and `demo` take: every setting flag. */
-export const SERVER_SETTINGS = Object.keys(SETTING_FLAGS) as SettingName[];
+/** What `demo` takes: every setting flag but the worker count (the demo serves in one process). */
+export const SERVER_SETTINGS = (Object.keys(SETTING_FLAGS) as SettingName[]).filter((name) => name !== 'workers');
+/** What `serve` takes. */
+export const SERVE_SETTINGS: SettingName[] = [...SERVER_SETTINGS, 'workers'];
 /** What the commands that only open the store take. */
 export const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl'];
 

@@ -13,7 +13,7 @@ import { migrationProvider } from './migrations/index.ts';
 import { TenantScopePlugin } from './tenant-scope.ts';
 import type { Database } from './schema.ts';
 import { runWrite } from './write-protocol.ts';
-import { type Dialect, type SqliteStatements, type Store, type TenantDb, type WriteMeta, type WriteTx, USAGE_RESOLUTION_MS } from './store.ts';
+import { type Dialect, type RateLimitCount, type SqliteStatements, type Store, type TenantDb, type WriteMeta, type WriteTx, USAGE_RESOLUTION_MS } from './store.ts';
 
 const SCAN_BATCH = 10_000;
 
@@ -210,6 +210,44 @@ export class KyselyStore implements Store {
       .where('id', '=', id)
       .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
       .execute();
+  }
+
+  async addRateLimitCounts(rows: readonly RateLimitCount[]): Promise<RateLimitCount[]> {
+    const totals: RateLimitCount[] = [];
+    const windows = new Map(rows.map((r) => [r.key, r.windowMs]));
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      const returned = await this.db
+        .insertInto('rate_limit_counters')
+        .values(chunk.map((r) => ({ key: r.key, window_start: r.windowStart, expires_at: r.windowStart + r.windowMs, count: r.count })))
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => {
+            // A later window replaces the stored one; the same window adds up; an earlier one changes nothing.
+            const later = (column: 'window_start' | 'expires_at') =>
+              eb.case().when(eb.ref('excluded.window_start'), '>', eb.ref('rate_limit_counters.window_start')).then(eb.ref(`excluded.${column}`)).else(eb.ref(`rate_limit_counters.${column}`)).end();
+            return {
+              count: eb
+                .case()
+                .when(eb.ref('excluded.window_start'), '=', eb.ref('rate_limit_counters.window_start'))
+                .then(eb(eb.ref('rate_limit_counters.count'), '+', eb.ref('excluded.count')))
+                .when(eb.ref('excluded.window_start'), '>', eb.ref('rate_limit_counters.window_start'))
+                .then(eb.ref('excluded.count'))
+                .else(eb.ref('rate_limit_counters.count'))
+                .end(),
+              window_start: later('window_start'),
+              expires_at: later('expires_at'),
+            };
+          }),
+        )
+        .returning(['key', 'window_start', 'count'])
+        .execute();
+      for (const r of returned) totals.push({ key: r.key, windowStart: Number(r.window_start), windowMs: windows.get(r.key) ?? 0, count: Number(r.count) });
+    }
+    return totals;
+  }
+
+  async deleteEndedRateLimitCounts(now: number): Promise<void> {
+    await this.db.deleteFrom('rate_limit_counters').where('expires_at', '<', now).execute();
   }
 
   async listSigningKeys() {

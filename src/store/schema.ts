@@ -530,6 +530,14 @@ export interface WorkflowEntriesTable {
   detail: string | null;
 }
 
+/** Rate-limit counters shared by a deployment's nodes (migration 0024); not tenant data. */
+export interface RateLimitCountersTable {
+  key: string;
+  window_start: number;
+  expires_at: number;
+  count: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   counters: CountersTable;
@@ -555,6 +563,7 @@ export interface Database {
   oauth_clients: OAuthClientsTable;
   application_keys: ApplicationKeysTable;
   revoked_tokens: RevokedTokensTable;
+  rate_limit_counters: RateLimitCountersTable;
   signing_keys: SigningKeysTable;
   tenant_secrets: TenantSecretsTable;
   audit_keys: AuditKeysTable;

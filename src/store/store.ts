@@ -115,6 +115,14 @@ export function credentialUsageIsStale(lastUsedAt: string | null, now: string): 
   return lastUsedAt === null || Date.parse(lastUsedAt) < Date.parse(now) - USAGE_RESOLUTION_MS;
 }
 
+/** One key's count in one fixed window (epoch milliseconds). */
+export interface RateLimitCount {
+  key: string;
+  windowStart: number;
+  windowMs: number;
+  count: number;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   /** Migrations that exist in code but are not applied yet. */
@@ -157,6 +165,15 @@ export interface Store {
   findApplicationKeyByHash(keyHash: string): Promise<Database['application_keys'] | undefined>;
   /** Records that a credential was used (at most once a minute; usage metadata, not audited). */
   touchCredential(table: 'api_keys' | 'application_keys' | 'oauth_clients', tenantId: string, id: string, now: string): Promise<void>;
+  /**
+   * Adds counts to shared rate-limit counters (one statement) and returns each key's total
+   * in its window. A row of an earlier window is restarted at the given window; a count for
+   * a window older than the stored one leaves the row as it is (and returns the stored
+   * window, which the caller ignores).
+   */
+  addRateLimitCounts(rows: readonly RateLimitCount[]): Promise<RateLimitCount[]>;
+  /** Deletes the rate-limit counters of windows that ended before `now` (epoch milliseconds). */
+  deleteEndedRateLimitCounts(now: number): Promise<void>;
   /** The server's token-signing keys (server-wide, not per tenant), oldest first. */
   listSigningKeys(): Promise<Database['signing_keys'][]>;
   /**

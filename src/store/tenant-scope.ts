@@ -90,6 +90,7 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   oauth_clients: true,
   application_keys: true,
   revoked_tokens: true,
+  rate_limit_counters: false,
   signing_keys: false,
   tenant_secrets: true,
   audit_keys: true,

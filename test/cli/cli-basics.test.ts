@@ -99,32 +99,46 @@ describe('the server log', PROCESS_TIMEOUT, () => {
   // Colours, should the environment force them (FORCE_COLOR).
   const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
-  async function requestLines(format: 'json' | 'pretty'): Promise<string[]> {
-    const server = await startServer({ GRANTORY_DATA_DIR: join(dir.path, `log-${format}`), GRANTORY_LOG_LEVEL: 'info', GRANTORY_LOG_FORMAT: format });
+  const ADMIN = 'log-test-admin-key-0123456789abcdefghijklmnop';
+
+  async function requestLines(format: 'json' | 'pretty', env: Record<string, string> = {}): Promise<string[]> {
+    const server = await startServer({ GRANTORY_DATA_DIR: join(dir.path, `log-${format}-${env.GRANTORY_ACCESS_LOG ?? 'default'}`), GRANTORY_LOG_LEVEL: 'info', GRANTORY_LOG_FORMAT: format, GRANTORY_BOOTSTRAP_ADMIN_KEY: ADMIN, ...env });
+    const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
     await fetch(`${server.url}/livez`);
     await fetch(`${server.url}/readyz`);
-    expect((await fetch(`${server.url}/api/v1/me`)).status).toBe(401);
+    expect((await fetch(`${server.url}/api/v1/me?access_token=secret-value`)).status).toBe(401);
     expect((await fetch(`${server.url}/?x=1`, { headers: { accept: 'application/json' } })).status).toBe(200);
+    expect((await fetch(`${server.url}/api/v1/me`, { headers: admin })).status).toBe(200);
+    expect((await fetch(`${server.url}/api/v1/identities`, { method: 'POST', headers: admin, body: JSON.stringify({ subject: 'log:1' }) })).status).toBe(201);
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     const out = server.stdout().replace(ANSI, '').split('\n');
+    const requests = (line: string) => /(GET|POST) \//.test(line);
     // The start is announced once, by Grantory (Fastify's "Server listening at" line is not printed).
-    expect(out.filter((line) => line !== '' && !line.includes('GET '))).toEqual([expect.stringMatching(/^Grantory listening on http:\/\/127\.0\.0\.1:\d+ /)]);
-    return out.filter((line) => line.includes('GET '));
+    expect(out.filter((line) => line !== '' && !requests(line))).toEqual([expect.stringMatching(/^Grantory listening on http:\/\/127\.0\.0\.1:\d+ /)]);
+    return out.filter(requests);
   }
 
-  it('json: one JSON line a request, none for health probes', async () => {
+  it('json: by default one JSON line for each error and write, none for successful reads and health probes; no secret in a URL', async () => {
     const lines = (await requestLines('json')).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toEqual([
-      expect.objectContaining({ level: 30, method: 'GET', url: '/api/v1/me', statusCode: 401, responseTime: expect.any(Number), reqId: expect.any(String), msg: expect.stringMatching(/^GET \/api\/v1\/me 401 [\d.]+ ms$/) }),
-      expect.objectContaining({ level: 30, method: 'GET', url: '/?x=1', statusCode: 200, msg: expect.stringMatching(/^GET \/\?x=1 200 [\d.]+ ms$/) }),
+      expect.objectContaining({ level: 30, method: 'GET', url: '/api/v1/me?access_token=[redacted]', statusCode: 401, responseTime: expect.any(Number), reqId: expect.any(String), msg: expect.stringMatching(/^GET \/api\/v1\/me\?access_token=\[redacted\] 401 [\d.]+ ms$/) }),
+      expect.objectContaining({ level: 30, method: 'POST', url: '/api/v1/identities', statusCode: 201 }),
     ]);
+    expect(JSON.stringify(lines)).not.toContain('secret-value');
+    expect(JSON.stringify(lines)).not.toContain(ADMIN);
   });
 
-  it('pretty: one short line a request, none for health probes', async () => {
+  it('pretty: one short line a request worth logging', async () => {
     const lines = await requestLines('pretty');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^\[?\d\d:\d\d:\d\d\.\d{3}\]? INFO.*: GET \/api\/v1\/me 401 [\d.]+ ms$/);
-    expect(lines[1]).toMatch(/^\[?\d\d:\d\d:\d\d\.\d{3}\]? INFO.*: GET \/\?x=1 200 [\d.]+ ms$/);
+    expect(lines[0]).toMatch(/^\[?\d\d:\d\d:\d\d\.\d{3}\]? INFO.*: GET \/api\/v1\/me\?access_token=\[redacted\] 401 [\d.]+ ms$/);
+    expect(lines[1]).toMatch(/^\[?\d\d:\d\d:\d\d\.\d{3}\]? INFO.*: POST \/api\/v1\/identities 201 [\d.]+ ms$/);
+  });
+
+  it('GRANTORY_ACCESS_LOG=all: a line for every request but the health probes; off: none', async () => {
+    const all = (await requestLines('json', { GRANTORY_ACCESS_LOG: 'all' })).map((line) => (JSON.parse(line) as { msg: string }).msg.replace(/ [\d.]+ ms$/, ''));
+    expect(all).toEqual(['GET /api/v1/me?access_token=[redacted] 401', 'GET /?x=1 200', 'GET /api/v1/me 200', 'POST /api/v1/identities 201']);
+    expect(await requestLines('json', { GRANTORY_ACCESS_LOG: 'off' })).toEqual([]);
   });
 });

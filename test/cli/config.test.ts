@@ -3,6 +3,7 @@
  * names the setting — no stack trace, no half-started server, no secret echoed.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +142,9 @@ describe('loadConfig', () => {
       bootstrapAdminKey: undefined,
       logLevel: 'info',
       logFormat: undefined,
+      accessLog: 'useful',
+      slowRequestMs: 1000,
+      workers: Math.min(availableParallelism(), 8),
       bodyLimit: 1048576,
       sqliteSynchronous: 'FULL',
       auditCheckpointIntervalMs: 3_600_000,
@@ -159,7 +163,7 @@ describe('loadConfig', () => {
       externalIssuer: undefined,
       sessions: { idleSeconds: 1800, maxSeconds: 43_200, maxFailures: 5, failureWindowSeconds: 900, lockoutSeconds: 900, tenant: 'default' },
       consoleOidc: undefined,
-      rateLimits: { windowSeconds: 60, perCredential: 600, tokenPerClient: 60, authFailuresPerIp: 30 },
+      rateLimits: { windowSeconds: 60, perCredential: 600, decisionPerCredential: 6_000_000, tokenPerClient: 60, authFailuresPerIp: 30 },
       connections: { headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, uploadTimeoutMs: 3_600_000, keepAliveTimeoutMs: 5_000, maxConnections: 2048, shutdownGraceMs: 20_000 },
     });
   });
@@ -224,6 +228,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ GRANTORY_PORT: '0', GRANTORY_SQLITE_SYNCHRONOUS: 'normal' })).toMatchObject({ port: 0, sqliteSynchronous: 'NORMAL' });
     expect(loadConfig({ GRANTORY_LOG_FORMAT: 'json' }).logFormat).toBe('json');
     expect(loadConfig({ GRANTORY_LOG_FORMAT: 'json' }, { GRANTORY_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(loadConfig({ GRANTORY_WORKERS: '3' }, { GRANTORY_WORKERS: '2' }).workers).toBe(2);
+    expect(loadConfig({ GRANTORY_ACCESS_LOG: 'all', GRANTORY_SLOW_REQUEST_MS: '250' })).toMatchObject({ accessLog: 'all', slowRequestMs: 250 });
+    expect(loadConfig({ GRANTORY_RATE_LIMIT: '100', GRANTORY_DECISION_RATE_LIMIT: '0' }).rateLimits).toMatchObject({ perCredential: 100, decisionPerCredential: 0 });
+  });
+
+  it('refuses a worker count, access log or decision limit out of range', () => {
+    expect(settingOf({ GRANTORY_WORKERS: '0' })).toBe('GRANTORY_WORKERS | GRANTORY_WORKERS: "0" is not a whole number between 1 and 64');
+    expect(settingOf({ GRANTORY_ACCESS_LOG: 'some' })).toBe('GRANTORY_ACCESS_LOG | GRANTORY_ACCESS_LOG: "some" is not one of useful, all, off');
+    expect(settingOf({ GRANTORY_DECISION_RATE_LIMIT: '-5' })).toMatch(/^GRANTORY_DECISION_RATE_LIMIT \| /);
   });
 
   it('names the setting of each bad value', () => {

@@ -12,7 +12,7 @@ import { createIdentityWithRights, waitForAudit } from '../support/security-fixt
 let t: TestApp;
 let now = Date.parse('2026-04-01T08:00:00Z');
 beforeAll(async () => {
-  t = await createTestApp({ now: () => new Date(now), rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 } });
+  t = await createTestApp({ now: () => new Date(now), rateLimits: { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 } });
 });
 afterAll(async () => t.close());
 

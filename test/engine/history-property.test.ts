@@ -17,7 +17,7 @@ let t: TestApp;
 let fx: AccessFixtures;
 
 beforeAll(async () => {
-  t = await createTestApp({ rateLimits: { windowSeconds: 60, perCredential: 1_000_000, tokenPerClient: 60, authFailuresPerIp: 30 } });
+  t = await createTestApp({ rateLimits: { windowSeconds: 60, perCredential: 1_000_000, decisionPerCredential: 1_000_000, tokenPerClient: 60, authFailuresPerIp: 30 } });
   fx = new AccessFixtures(t.store, t.tenantId);
 });
 afterAll(async () => t.close());

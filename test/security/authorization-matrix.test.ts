@@ -37,7 +37,7 @@ import {
 
 // Every route is asked several times with the administrator's key: the per-credential rate
 // limit (its own tests: test/security/rate-limit.test.ts) would answer 429 long before the end.
-const t = await createTestApp({ rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 60, authFailuresPerIp: 30 } });
+const t = await createTestApp({ rateLimits: { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 60, authFailuresPerIp: 30 } });
 afterAll(async () => t.close());
 
 const applicationId = await createApplication(t.store, t.tenantId, 'matrix-app');

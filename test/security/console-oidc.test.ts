@@ -19,7 +19,7 @@ beforeAll(async () => {
   await provider.start();
   t = await createTestApp({
     security: { consoleOidc: { issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectBase: REDIRECT_BASE, tenant: 'default', subjectClaim: 'sub' } },
-    rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 },
+    rateLimits: { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 },
   });
 });
 afterAll(async () => {

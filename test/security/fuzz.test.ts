@@ -89,7 +89,7 @@ describe(`OpenAPI fuzz of every operation (${TEST_BACKEND}, ${SECONDS} s, seed $
   }
 
   beforeAll(async () => {
-    const off = { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 };
+    const off = { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 };
     t = await createTestApp({ rateLimits: off });
     await seedDemoTenant(t.services.deps, systemActor(t.tenantId, 'demo'), { seed: 7, identities: 40 });
     await mint('admin');

@@ -17,7 +17,7 @@ const MAX = 43_200;
 beforeAll(async () => {
   t = await createTestApp({
     now: () => new Date(now),
-    rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 },
+    rateLimits: { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 },
   });
 });
 afterAll(async () => t.close());

@@ -23,9 +23,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The parent's environment without any Grantory setting, so a test states all of its own. */
+/**
+ * The parent's environment without any Grantory setting, so a test states all of its own;
+ * one server process (GRANTORY_WORKERS=1) unless the test sets it.
+ */
 export function cleanEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = {};
+  const base: NodeJS.ProcessEnv = { GRANTORY_WORKERS: '1' };
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith('GRANTORY_') || name === 'DATABASE_URL') continue;
     base[name] = value;

@@ -17,6 +17,7 @@ import type { SecuritySettings } from '../../src/services/deps.ts';
 import { AccessEngine } from '../../src/engine/engine.ts';
 import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 import type { RateLimitConfig } from '../../src/config.ts';
+import type { SharedRateCounter } from '../../src/services/kernel/index.ts';
 import { type Dialect, type Store } from '../../src/store/store.ts';
 import { openStore } from '../../src/store/open.ts';
 
@@ -110,6 +111,8 @@ export interface TestAppOptions {
   databaseUrl?: string;
   security?: Partial<SecuritySettings>;
   rateLimits?: RateLimitConfig;
+  /** Counts the rate limits across apps (see src/services/kernel/rate-counters.ts); absent: in memory. */
+  rateCounter?: (store: Store) => SharedRateCounter;
   /** Where the console's built files are (GET / leads there when it holds index.html). */
   consoleDir?: string;
 }
@@ -122,6 +125,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const now = options.now ?? (() => new Date());
   const access = new AccessEngine(ts.store, { clock: () => now().getTime() });
   await access.start();
+  const rateCounter = options.rateCounter?.(ts.store);
   const services = createServices({
     store: ts.store,
     now,
@@ -135,6 +139,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logLevel: 'silent',
     bodyLimit: options.bodyLimit,
     rateLimits: options.rateLimits,
+    rateCounter,
     consoleDir: options.consoleDir,
     readiness: async () => access.notReadyReason(),
   });
@@ -149,6 +154,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       access.stop();
       await app.close();
+      await rateCounter?.stop();
       await ts.dispose();
     },
   };

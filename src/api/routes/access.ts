@@ -10,7 +10,7 @@ import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports
 import { ListQuery, PageOf } from '../schemas.ts';
 import type { ContextType as ContextTypeValue } from '../../domain/access.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
-import { AUTHENTICATED, needs } from '../route-auth.ts';
+import { AUTHENTICATED, DECISION, needs } from '../route-auth.ts';
 import { Account, CheckBody, Context, ContextType, HeldPermission, HeldVia, Id, MinRevision, Revision, Space } from './access-schemas.ts';
 import { errorResponses } from '../error-responses.ts';
 
@@ -37,7 +37,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
     {
       // Any authenticated caller; the service asks for read-permissions-any-application, or
       // read-permissions-my-application for a check about the caller's own application.
-      config: AUTHENTICATED,
+      config: { ...AUTHENTICATED, ...DECISION },
       schema: {
         tags: ['Access'],
         summary: 'Does the identity hold the permission (in the context)?',
@@ -53,7 +53,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
   app.post(
     '/check/batch',
     {
-      config: AUTHENTICATED,
+      config: { ...AUTHENTICATED, ...DECISION },
       schema: {
         tags: ['Access'],
         summary: 'Up to 1,000 checks in one call, answered at one revision',
@@ -69,7 +69,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
   app.get(
     '/identities/:id/access',
     {
-      config: needs('read-permissions-any-application'),
+      config: { ...needs('read-permissions-any-application'), ...DECISION },
       schema: {
         tags: ['Access'],
         summary: "An identity's effective permissions, each with the assignments (or account grants) behind it",

@@ -108,34 +108,34 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
 
   /** Client authentication with the per-address failure limit and the per-client token limit. */
   async function authenticateClientRequest(request: FastifyRequest, reply: FastifyReply, form: Form, countTowardsTokenLimit: boolean) {
-    const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+    const blocked = await rateLimiters.authFailuresPerIp.peek(request, request.ip);
     if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
     const credentials = clientCredentialsOf(request.headers.authorization, form);
     if (credentials && countTowardsTokenLimit) {
-      const limit = rateLimiters.tokenPerClient.hit(credentials.clientId.slice(0, 200));
+      const limit = await rateLimiters.tokenPerClient.hit(request, credentials.clientId.slice(0, 200));
       if (!limit.allowed) throw rateLimited(reply, limit, 'too many token requests for this client');
       setRateLimitHeaders(reply, limit);
     }
     try {
       return await authenticateClient(services, credentials, requestMetaOf(request));
     } catch (e) {
-      if (e instanceof OAuthError && e.error === 'invalid_client') rateLimiters.authFailuresPerIp.hit(request.ip);
+      if (e instanceof OAuthError && e.error === 'invalid_client') await rateLimiters.authFailuresPerIp.hit(request, request.ip);
       throw e;
     }
   }
 
   /** The password grant, limited like client authentication: per address on failure, per username. */
   async function passwordGrantRequest(request: FastifyRequest, reply: FastifyReply, form: Form) {
-    const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+    const blocked = await rateLimiters.authFailuresPerIp.peek(request, request.ip);
     if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
-    const limit = rateLimiters.tokenPerClient.hit(`${CX_PASSWORD_CLIENT}\u0000${(form.username ?? '').slice(0, 200)}`);
+    const limit = await rateLimiters.tokenPerClient.hit(request, `${CX_PASSWORD_CLIENT}\u0000${(form.username ?? '').slice(0, 200)}`);
     if (!limit.allowed) throw rateLimited(reply, limit, 'too many token requests for this user');
     setRateLimitHeaders(reply, limit);
     try {
       const path = request.url.split('?')[0];
       return await passwordGrant(services, form, requestMetaOf(request), { authorization: request.headers.authorization, checkmarxClient: path === CX_TOKEN_PATH });
     } catch (e) {
-      if (e instanceof OAuthError && (e.error === 'invalid_grant' || e.error === 'invalid_client')) rateLimiters.authFailuresPerIp.hit(request.ip);
+      if (e instanceof OAuthError && (e.error === 'invalid_grant' || e.error === 'invalid_client')) await rateLimiters.authFailuresPerIp.hit(request, request.ip);
       throw e;
     }
   }
@@ -148,14 +148,14 @@ export function registerOAuthRoutes(app: App, deps: RouteDeps): void {
       const client = await authenticateClientRequest(request, reply, form, false);
       return { actor: clientActor(client, requestMetaOf(request)), isClient: true, clientId: client.client_id, canManageClients: false };
     }
-    const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+    const blocked = await rateLimiters.authFailuresPerIp.peek(request, request.ip);
     if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
     const meta = requestMetaOf(request);
     let caller;
     try {
       caller = await services.authenticate(header, meta);
     } catch (e) {
-      if (e instanceof AppError && e.code === 'unauthenticated') rateLimiters.authFailuresPerIp.hit(request.ip);
+      if (e instanceof AppError && e.code === 'unauthenticated') await rateLimiters.authFailuresPerIp.hit(request, request.ip);
       throw e;
     }
     return {

@@ -93,14 +93,14 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+      const blocked = await rateLimiters.authFailuresPerIp.peek(request, request.ip);
       if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
       let result;
       try {
         result = await signIn(services, request.body, requestMetaOf(request));
       } catch (e) {
         if (e instanceof AppError && e.code === 'unauthenticated') {
-          rateLimiters.authFailuresPerIp.hit(request.ip);
+          await rateLimiters.authFailuresPerIp.hit(request, request.ip);
           if (e instanceof SignInRefused && e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds));
         }
         throw e;
@@ -155,14 +155,14 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
     async (request, reply) => {
       const oidc = services.consoleOidc;
       if (!oidc) throw new AppError('not_found', 'console sign-in through OIDC is not configured');
-      const blocked = rateLimiters.authFailuresPerIp.peek(request.ip);
+      const blocked = await rateLimiters.authFailuresPerIp.peek(request, request.ip);
       if (!blocked.allowed) throw rateLimited(reply, blocked, 'too many failed authentications from this address');
       reply.header('cache-control', 'no-store');
       let result;
       try {
         result = await oidc.finish(request.query, cookieOf(request, OIDC_COOKIE, 4096), requestMetaOf(request));
       } catch (e) {
-        if (e instanceof AppError && e.code === 'unauthenticated') rateLimiters.authFailuresPerIp.hit(request.ip);
+        if (e instanceof AppError && e.code === 'unauthenticated') await rateLimiters.authFailuresPerIp.hit(request, request.ip);
         reply.header('set-cookie', clearOidcCookie(request));
         throw e;
       }

@@ -215,6 +215,31 @@ export async function recordDenial(deps: ServiceDeps, actor: Actor, denial: Deni
   });
 }
 
+export interface RateLimitRefusal {
+  method: string;
+  route: string;
+  /** Which limit: `management` or `decision` (per credential). */
+  limit: string;
+  max: number;
+  windowSeconds: number;
+}
+
+/**
+ * Records that a credential ran into its rate limit (`rate_limit.exceeded`): the first refusal
+ * of a window is written; the refusals after it in the same window are counted by the
+ * metrics, not written again (a flood of 429s must not become a flood of writes).
+ */
+export async function recordRateLimited(deps: ServiceDeps, actor: Actor, refusal: RateLimitRefusal): Promise<void> {
+  await writeAs(deps, actor, async (tx) => {
+    tx.audit({
+      action: 'rate_limit.exceeded',
+      targetType: 'route',
+      targetId: `${refusal.method} ${refusal.route}`.slice(0, 300),
+      after: { ...refusal },
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------
 // Verification
 

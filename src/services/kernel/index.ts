@@ -19,3 +19,5 @@ export { findTenantByName, listTenants } from './tenants.ts';
 export type { TenantRef } from './tenants.ts';
 export { addIncludingRoles, chunks, roleEntry } from './role-closure.ts';
 export type { RoleContents } from './role-closure.ts';
+export { createRateTotals, createSharedRateCounter, storeRateTransport } from './rate-counters.ts';
+export type { RateTransport, SharedRateCounter, SharedRateCounterOptions } from './rate-counters.ts';

@@ -22,7 +22,7 @@ import type { Actor } from '../../../services/kernel/index.ts';
 import { streamMembers } from '../../../services/directory/index.ts';
 import { challengeOf, toAppError } from '../../problem.ts';
 import { actorOf } from '../../request-context.ts';
-import { needs } from '../../route-auth.ts';
+import { DECISION, needs } from '../../route-auth.ts';
 import { gateProfile } from '../profile-switch.ts';
 import { declareVendorErrors } from '../../error-responses.ts';
 import { toAuditItem, toAuthenticationItem, toMemberItem, toPermissionItem } from './mapping.ts';
@@ -140,7 +140,7 @@ export function registerCelonisProfile(app: App, deps: RouteDeps): void {
   app.get(
     '/api/authorization/external/permissions',
     {
-      config: needs('read-permissions-any-application', 'read-permissions-my-application'),
+      config: { ...needs('read-permissions-any-application', 'read-permissions-my-application'), ...DECISION },
       schema: {
         tags: ['Celonis profile'],
         summary: 'Every permission of the team (an application key without the scope authorization.permissions: of its application), from assignments (assigned space); 204 when there is none',

@@ -15,7 +15,7 @@ import type { App, RouteDeps } from '../../deps.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { MAX_PROVISIONED_PAGE, provisionedPermissions, type ProvisionedPage, type ProvisionedQuery } from '../../../services/access/index.ts';
 import { actorOf } from '../../request-context.ts';
-import { needs } from '../../route-auth.ts';
+import { DECISION, needs } from '../../route-auth.ts';
 import { gateProfile } from '../profile-switch.ts';
 import { errorResponses } from '../../error-responses.ts';
 
@@ -67,7 +67,7 @@ export function registerCoreOneRoutes(app: App, deps: RouteDeps): void {
   app.get(
     '/api/permission',
     {
-      config: needs('read-permissions-any-application'),
+      config: { ...needs('read-permissions-any-application'), ...DECISION },
       schema: {
         tags: ['CoreOne profile'],
         summary: 'Provisioned permissions of any application, by context or by holder',
@@ -84,7 +84,7 @@ export function registerCoreOneRoutes(app: App, deps: RouteDeps): void {
   app.get(
     '/api/permission/myapplication',
     {
-      config: needs('read-permissions-my-application'),
+      config: { ...needs('read-permissions-my-application'), ...DECISION },
       schema: {
         tags: ['CoreOne profile'],
         summary: "Provisioned permissions of the calling client's application, by context or by holder",

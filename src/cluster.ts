@@ -1,0 +1,138 @@
+/**
+ * Several server processes on one port (GRANTORY_WORKERS, node:cluster): the primary applies
+ * the migrations, starts the first worker (which bootstraps and runs the background jobs and
+ * the import worker: one process owns them), then the others, and prints one "listening"
+ * line. Connections are spread over the workers by the primary (round-robin on Linux).
+ *
+ * Each worker has its own access index (built from the database) and its own connection(s)
+ * to the database. What makes the workers agree:
+ *
+ * - freshness: a credential is looked up in the database on every request together with its
+ *   tenant's revision, and the worker's index catches up to that revision before the rights
+ *   are computed — so a deleted key, a revoked token or a removed right is refused on the
+ *   next request, by whichever worker answers it (docs/architecture.md);
+ * - rate limits: counted across workers — on PostgreSQL in the database (which also spans
+ *   nodes), on SQLite by the primary, which the workers send their counts to every 100 ms
+ *   (services/kernel/rate-counters.ts).
+ *
+ * A worker that dies after start is replaced; one that fails to start stops the whole server.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from './config.ts';
+import { openConfiguredStore } from './configured-store.ts';
+import { createRateTotals, type RateTransport } from './services/kernel/index.ts';
+import type { RateLimitCount } from './store/store.ts';
+
+interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+type ToPrimary =
+  | { grantory: 'listening'; url: string; line: string }
+  | { grantory: 'rate'; id: number; rows: RateLimitCount[] };
+type ToWorker = { grantory: 'rate'; id: number; totals: RateLimitCount[] };
+
+const WORKER_INDEX = 'GRANTORY_WORKER_INDEX';
+
+/** Whether this process is a worker of a Grantory cluster (and which: 1 is the first). */
+export function workerIndex(): number | null {
+  if (cluster.isPrimary) return null;
+  const n = Number(process.env[WORKER_INDEX]);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/**
+ * Runs the primary: resolves with a stop function once every worker listens; rejects when a
+ * worker fails to start.
+ */
+export async function startPrimary(config: Config, io: Io): Promise<{ close(): Promise<void>; url: string }> {
+  // Migrations once, before any worker opens the database.
+  const store = await openConfiguredStore(config);
+  try {
+    const applied = await store.migrate();
+    if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
+  } finally {
+    await store.close();
+  }
+  const totals = createRateTotals();
+  const workers = new Map<number, Worker>();
+  let stopping = false;
+  let url = '';
+  let line = '';
+
+  const fork = (index: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork({ [WORKER_INDEX]: String(index) });
+      workers.set(index, worker);
+      let listening = false;
+      worker.on('message', (message: ToPrimary) => {
+        if (message?.grantory === 'listening') {
+          listening = true;
+          url = message.url;
+          if (index === 1) line = message.line;
+          resolve();
+        } else if (message?.grantory === 'rate') {
+          const reply: ToWorker = { grantory: 'rate', id: message.id, totals: totals.add(message.rows) };
+          if (worker.isConnected()) worker.send(reply);
+        }
+      });
+      worker.on('exit', (code, signal) => {
+        if (workers.get(index) === worker) workers.delete(index);
+        if (!listening) return reject(new Error(`worker ${index} exited (${code ?? signal}) before listening`));
+        // A worker that ended cleanly was stopped (a signal to the process group), not lost.
+        if (stopping || code === 0) return;
+        io.err(`grantory: worker ${index} exited (${code ?? signal}); starting a new one`);
+        fork(index).catch((e: unknown) => io.err(`grantory: ${(e as Error).message}`));
+      });
+    });
+
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    const exits = [...workers.values()].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+    for (const w of workers.values()) if (!w.isDead()) w.process.kill('SIGTERM');
+    await Promise.all(exits);
+  };
+
+  try {
+    // The first worker bootstraps (and shows a generated administrator key once); then the others.
+    await fork(1);
+    await Promise.all(Array.from({ length: config.workers - 1 }, (_, i) => fork(i + 2)));
+    io.out(`${line} (${config.workers} workers)`);
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  return { close: stopAll, url };
+}
+
+/** A worker's rate-limit transport: the primary keeps the totals (SQLite). */
+export function primaryRateTransport(): RateTransport {
+  let next = 0;
+  const waiting = new Map<number, (totals: RateLimitCount[]) => void>();
+  process.on('message', (message: ToWorker) => {
+    if (message?.grantory !== 'rate') return;
+    waiting.get(message.id)?.(message.totals);
+    waiting.delete(message.id);
+  });
+  return {
+    add: (rows) =>
+      new Promise((resolve, reject) => {
+        const id = (next += 1);
+        waiting.set(id, resolve);
+        const sent: ToPrimary = { grantory: 'rate', id, rows: [...rows] };
+        process.send!(sent, undefined, undefined, (e) => {
+          if (e) {
+            waiting.delete(id);
+            reject(e);
+          }
+        });
+      }),
+  };
+}
+
+/** Tells the primary that this worker listens (the primary prints the line once). */
+export function announceListening(url: string, line: string): void {
+  const message: ToPrimary = { grantory: 'listening', url, line };
+  process.send?.(message);
+}

@@ -1,0 +1,158 @@
+/**
+ * `grantory serve` with GRANTORY_WORKERS=2: two server processes on one port, on the
+ * database GRANTORY_TEST_DATABASE picks. Every request here opens its own connection, so the
+ * primary spreads them over both workers (the access log's pid shows which answered).
+ *
+ * - freshness: a removed right, a deleted API key and a revoked token are refused on the
+ *   next request by whichever worker answers it;
+ * - rate limits are counted across the workers (GRANTORY_RATE_LIMIT=12 here);
+ * - SIGTERM stops the primary and both workers with exit code 0.
+ */
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createThrowawayDatabase, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
+import { killAllServers, PROCESS_TIMEOUT, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
+
+const ADMIN = 'workers-admin-key-0123456789abcdefghijklmn';
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** One request on a connection of its own (no keep-alive: the next may reach the other worker). */
+function send(base: string, method: string, path: string, authorization: string | null, body?: unknown): Promise<Answer> {
+  const url = new URL(path, base);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method,
+        agent: false,
+        headers: { ...(authorization ? { authorization } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** The pids of the access-log lines of requests to `path` (GRANTORY_ACCESS_LOG=all, json). */
+function pidsOf(server: ServerProcess, path: string, status: number): Set<number> {
+  const pids = new Set<number>();
+  for (const line of server.stdout().split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { pid?: number; url?: string; statusCode?: number };
+    if (entry.url === path && entry.statusCode === status && entry.pid) pids.add(entry.pid);
+  }
+  return pids;
+}
+
+let server: ServerProcess;
+let pg: ThrowawayDatabase | null = null;
+const dir = tempDir('workers');
+const admin = `Bearer ${ADMIN}`;
+
+beforeAll(async () => {
+  pg = TEST_BACKEND === 'postgres' ? await createThrowawayDatabase() : null;
+  server = await startServer({
+    GRANTORY_WORKERS: '2',
+    GRANTORY_DATA_DIR: dir.path,
+    ...(pg ? { DATABASE_URL: pg.url, GRANTORY_SECRET_KEY: TEST_SECRET_KEY } : {}),
+    GRANTORY_BOOTSTRAP_ADMIN_KEY: ADMIN,
+    GRANTORY_LOG_LEVEL: 'info',
+    GRANTORY_LOG_FORMAT: 'json',
+    GRANTORY_ACCESS_LOG: 'all',
+    GRANTORY_RATE_LIMIT: '12',
+    // An hour's window (aligned to the epoch): no window ends while the test runs, but in its last seconds.
+    GRANTORY_RATE_LIMIT_WINDOW: '3600',
+  });
+  expect(server.stdout()).toMatch(/\(2 workers\)/);
+  // Both workers' indexes built: several ready answers in a row, each on a new connection.
+  let readyInARow = 0;
+  for (let i = 0; i < 600 && readyInARow < 6; i += 1) {
+    readyInARow = (await send(server.url, 'GET', '/readyz', null)).status === 200 ? readyInARow + 1 : 0;
+    if (readyInARow < 6) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(readyInARow).toBe(6);
+}, 180_000);
+
+afterAll(async () => {
+  await killAllServers();
+  await pg?.drop();
+  dir.remove();
+}, 60_000);
+
+/** `n` requests, each on a new connection: their statuses. */
+async function statuses(n: number, method: string, path: string, authorization: string): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i += 1) out.push((await send(server.url, method, path, authorization)).status);
+  return out;
+}
+
+describe('two workers on one port', () => {
+  it('refuses a removed right, a deleted key and a revoked token on the next request, on both workers', PROCESS_TIMEOUT, async () => {
+    const identity = await send(server.url, 'POST', '/api/v1/identities', admin, { subject: 'svc:workers', username: 'workers' });
+    expect(identity.status).toBe(201);
+    const identityId = (identity.body as { id: string }).id;
+    const key = await send(server.url, 'POST', '/api/v1/api-keys', admin, { name: 'workers', identityId });
+    expect(key.status).toBe(201);
+    const { id: keyId, secret } = key.body as { id: string; secret: string };
+    const permissions = await send(server.url, 'GET', '/api/v1/permissions?limit=500', admin);
+    const readAudit = (permissions.body as { items: { id: string; name: string }[] }).items.find((p) => p.name === 'read-audit')!.id;
+    const assignment = await send(server.url, 'POST', '/api/v1/assignments', admin, { assignee: { type: 'identity', id: identityId }, resource: { type: 'permission', id: readAudit } });
+    expect(assignment.status).toBe(201);
+    const assignmentId = (assignment.body as { id: string }).id;
+
+    const keyAuth = `Bearer ${secret}`;
+    const audit = '/api/v1/audit-events?limit=1';
+    expect(await statuses(4, 'GET', audit, keyAuth)).toEqual([200, 200, 200, 200]);
+    // The right removed through one worker: the very next requests, on either worker, are refused.
+    expect((await send(server.url, 'POST', `/api/v1/assignments/${assignmentId}/revoke`, admin, {})).status).toBe(200);
+    expect(await statuses(4, 'GET', audit, keyAuth)).toEqual([403, 403, 403, 403]);
+    expect(pidsOf(server, audit, 403).size).toBe(2);
+
+    // The key deleted: refused at once everywhere.
+    expect(await statuses(2, 'GET', '/api/v1/me', keyAuth)).toEqual([200, 200]);
+    expect((await send(server.url, 'DELETE', `/api/v1/api-keys/${keyId}`, admin)).status).toBe(200);
+    expect(await statuses(4, 'GET', '/api/v1/me', keyAuth)).toEqual([401, 401, 401, 401]);
+    expect(pidsOf(server, '/api/v1/me', 401).size).toBe(2);
+
+    // An OAuth client's token, revoked: refused at once everywhere.
+    const client = await send(server.url, 'POST', '/api/v1/clients', admin, { name: 'workers-client', scopes: ['grantory:*'] });
+    expect(client.status).toBe(201);
+    const { clientId, clientSecret } = client.body as { clientId: string; clientSecret: string };
+    const token = await send(server.url, 'POST', '/oauth/token', null, { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+    expect(token.status).toBe(200);
+    const accessToken = (token.body as { access_token: string }).access_token;
+    expect(await statuses(2, 'GET', '/api/v1/me', `Bearer ${accessToken}`)).toEqual([200, 200]);
+    const revoked = await send(server.url, 'POST', '/oauth/revoke', null, { token: accessToken, client_id: clientId, client_secret: clientSecret });
+    expect(revoked.status).toBe(200);
+    expect(await statuses(4, 'GET', '/api/v1/me', `Bearer ${accessToken}`)).toEqual([401, 401, 401, 401]);
+  });
+
+  it('counts a credential\'s rate limit across both workers', PROCESS_TIMEOUT, async () => {
+    const identity = await send(server.url, 'POST', '/api/v1/identities', admin, { subject: 'svc:limited', username: 'limited' });
+    const key = await send(server.url, 'POST', '/api/v1/api-keys', admin, { name: 'limited', identityId: (identity.body as { id: string }).id });
+    const auth = `Bearer ${(key.body as { secret: string }).secret}`;
+    // Twelve requests spread over two workers: each worker saw about six of them.
+    expect(await statuses(12, 'GET', '/api/v1/me', auth)).toEqual(Array(12).fill(200));
+    // After a sync interval both know the twelve: without sharing, each could admit six more.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await statuses(4, 'GET', '/api/v1/me', auth)).toEqual([429, 429, 429, 429]);
+    expect(pidsOf(server, '/api/v1/me', 429).size).toBe(2);
+  });
+
+  it('stops the primary and both workers on SIGTERM', PROCESS_TIMEOUT, async () => {
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    expect(code).toBe(0);
+    expect(server.stderr()).toMatch(/SIGTERM received/);
+  });
+});
