@@ -4,7 +4,6 @@
  * assigned or provisioned space (from the access engine). Each returns the chunks to send and their content type; nothing is
  * collected in memory.
  */
-import { sql } from 'kysely';
 import { contextKey, type AccessSpace } from '../../domain/access.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import { CHECKPOINT_ALGORITHM } from '../../domain/checkpoint.ts';
@@ -171,18 +170,9 @@ async function* configurationRecords(scope: TenantDb): AsyncGenerator<ConfigReco
   yield* assignmentRules(scope);
 }
 
-/**
- * Assignment rules, when the table exists (the access issue adds it): exported column by
- * column in camelCase, JSON text columns parsed.
- */
+/** Assignment rules: exported column by column in camelCase, JSON text columns parsed. */
 async function* assignmentRules(scope: TenantDb): AsyncGenerator<ConfigRecord> {
-  let rows: Record<string, unknown>[];
-  try {
-    rows = (await sql<Record<string, unknown>>`select * from assignment_rules where tenant_id = ${scope.tenantId} order by id`.execute(scope.db)).rows;
-  } catch {
-    // No assignment_rules table yet: there are no rules to export.
-    return;
-  }
+  const rows: Record<string, unknown>[] = await scope.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', scope.tenantId).orderBy('id').execute();
   for (const row of rows) {
     const record: ConfigRecord = { recordType: 'assignmentRule' };
     for (const [column, value] of Object.entries(row)) {

@@ -6,7 +6,7 @@
 import { notFound } from '../../domain/errors.ts';
 import type { TenantDb } from '../../store/store.ts';
 import { openPager, type Actor, type Page } from '../kernel/index.ts';
-import { approvalSteps, journalOf } from '../workflow/index.ts';
+import { approvalSteps, journalOf, openApproverNames } from '../workflow/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { requestRef, toSummary, type AccessRequestSummary, type AccessRequestView, type RequestRow } from './model.ts';
 
@@ -114,10 +114,20 @@ export function filtered(scope: TenantDb, actor: Actor, filter: RequestFilter) {
   return q;
 }
 
-/** A page by number (Permission Assist: `?page=` from 1) and the total. */
-export async function listAccessRequestsByPage(deps: ServiceDeps, actor: Actor, filter: RequestFilter, offset: number, limit: number): Promise<{ items: RequestRow[]; total: number }> {
+/**
+ * A page by number (Permission Assist: `?page=` from 1), the total, and for each request on
+ * the page the names of the approvers its open tasks wait for (by request id).
+ */
+export async function listAccessRequestsByPage(
+  deps: ServiceDeps,
+  actor: Actor,
+  filter: RequestFilter,
+  offset: number,
+  limit: number,
+): Promise<{ items: AccessRequestSummary[]; total: number; waitingFor: Map<string, string[]> }> {
   const scope = deps.store.read(actor.caller.tenantId);
   const rows = await filtered(scope, actor, filter).orderBy('number', 'desc').offset(offset).limit(limit).execute();
   const count = await filtered(scope, actor, filter).clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-  return { items: rows, total: Number(count?.n ?? 0) };
+  const waitingFor = await openApproverNames(scope, rows.map((r) => r.id));
+  return { items: await summaries(scope, rows), total: Number(count?.n ?? 0), waitingFor };
 }
