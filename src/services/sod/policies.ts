@@ -71,7 +71,7 @@ export function toPolicyRule(v: SodPolicyView): SodPolicyRule {
 
 /** The enabled policies of the tenant (few: read whole). */
 export async function enabledPolicies(scope: TenantDb): Promise<SodPolicyView[]> {
-  const rows = await scope.db.selectFrom('sod_policies').selectAll().where('tenant_id', '=', scope.tenantId).where('enabled', '=', 1).orderBy('id').execute();
+  const rows = await scope.db.selectFrom('sod_policies').selectAll().where('enabled', '=', 1).orderBy('id').execute();
   return rows.map(toPolicyView);
 }
 
@@ -108,7 +108,7 @@ async function validateSets(scope: TenantDb, sets: SodResource[][]): Promise<Sod
     const ids = [...new Set(out.flat().filter((r) => r.type === type).map((r) => r.id))];
     if (!ids.length) continue;
     const table = type === 'role' ? 'roles' : 'permissions';
-    const found = new Set((await scope.db.selectFrom(table).select('id').where('tenant_id', '=', scope.tenantId).where('id', 'in', ids).execute()).map((r) => r.id));
+    const found = new Set((await scope.db.selectFrom(table).select('id').where('id', 'in', ids).execute()).map((r) => r.id));
     for (const [i, set] of sets.entries()) {
       for (const [j, r] of set.entries()) {
         if (r.type === type && !found.has(r.id)) throw invalid(`conflicting[${i}][${j}].id`, `names no ${type} of this tenant: ${r.id}`);
@@ -129,7 +129,7 @@ function nameTaken(name: string): AppError {
 }
 
 async function findPolicyRow(scope: TenantDb, id: string): Promise<PolicyRow> {
-  const row = await scope.db.selectFrom('sod_policies').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await scope.db.selectFrom('sod_policies').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('separation-of-duties policy', id);
   return row;
 }
@@ -180,7 +180,7 @@ export async function listSodPolicies(
   requireRight(actor, ...SOD_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
   const pager = await openPager<string>(deps.store, scope.tenantId, 'sod-policies', { ...filter }, page);
-  let q = scope.db.selectFrom('sod_policies').selectAll().where('tenant_id', '=', scope.tenantId);
+  let q = scope.db.selectFrom('sod_policies').selectAll();
   if (filter.enabled !== undefined) q = q.where('enabled', '=', filter.enabled ? 1 : 0);
   if (pager.after !== null) q = q.where('name', '>', pager.after);
   const rows = await q.orderBy('name').limit(pager.limit + 1).execute();
@@ -208,7 +208,7 @@ export async function updateSodPolicy(deps: ServiceDeps, actor: Actor, id: strin
         version: Number(row.version) + 1,
       };
       const { id: _id, tenant_id: _t, created_at: _c, ...set } = next;
-      await tx.db.updateTable('sod_policies').set(set).where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+      await tx.db.updateTable('sod_policies').set(set).where('id', '=', id).execute();
       const view = toPolicyView(next);
       tx.audit({ action: 'sodPolicy.update', targetType: 'sod_policy', targetId: id, before, after: view });
       tx.change('sod_policy', id, 'update');
@@ -227,8 +227,8 @@ export async function deleteSodPolicy(deps: ServiceDeps, actor: Actor, id: strin
   const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findPolicyRow(tx, id);
     assertIfMatch(ifMatch, Number(row.version));
-    const removed = await tx.db.deleteFrom('sod_exceptions').where('tenant_id', '=', tx.tenantId).where('policy_id', '=', id).executeTakeFirst();
-    await tx.db.deleteFrom('sod_policies').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    const removed = await tx.db.deleteFrom('sod_exceptions').where('policy_id', '=', id).executeTakeFirst();
+    await tx.db.deleteFrom('sod_policies').where('id', '=', id).execute();
     tx.audit({ action: 'sodPolicy.delete', targetType: 'sod_policy', targetId: id, before: toPolicyView(row), after: { exceptionsRemoved: Number(removed.numDeletedRows) } });
     tx.change('sod_policy', id, 'delete');
   });
