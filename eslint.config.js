@@ -13,6 +13,17 @@ export default tseslint.config(
     },
   },
   {
+    // Routes, vendor profiles, jobs and commands reach data through services, never the store
+    // (docs/architecture.md). The layer rules cannot see a store reached through `ServiceDeps`.
+    files: ['src/api/routes/**/*.ts', 'src/api/compat/**/*.ts', 'src/jobs/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[property.name='store']", message: 'Edges call services; only services use the store.' },
+      ],
+    },
+  },
+  {
     files: ['.dependency-cruiser.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },

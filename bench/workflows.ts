@@ -229,7 +229,7 @@ async function main(): Promise<void> {
       // pool of keep-alive connections per node (`--connections`), so the burst is bounded work
       // for the server (no connection storm) and every call gets an answer or a counted error.
       // The per-credential rate limit is off: one approver's key sends the whole burst on purpose.
-      const unlimited = { windowSeconds: 60, perCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 };
+      const unlimited = { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 0, authFailuresPerIp: 0 };
       const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: unlimited });
       await app.listen({ host: '127.0.0.1', port: 0 });
       // Idle keep-alive sockets stay open longer than a loaded client may take to reuse one.

@@ -78,7 +78,6 @@ export async function seedDemoTenant(deps: ServiceDeps, actor: Actor, options: S
   const existing = await scope.db
     .selectFrom('org_units')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('tenant_id', '=', scope.tenantId)
     .executeTakeFirst();
   if (Number(existing?.n ?? 0) > 0) {
     throw new AppError('conflict', 'this tenant already has organization units; the demo seeds only an empty tenant');

@@ -211,7 +211,6 @@ export class AccessEngine {
     const rows = await scope.db
       .selectFrom('changes')
       .select(['entity', 'entity_id'])
-      .where('tenant_id', '=', t.tenantId)
       .where('revision', '>', t.applied)
       .where('revision', '<=', head)
       .orderBy('revision')

@@ -34,31 +34,31 @@ export async function loadAll(store: Store, tenantId: string, index: TenantIndex
     store.scan(query.compile(), (rows) => {
       for (const r of rows as Row[]) apply(r);
     });
-  await scan(db.selectFrom('org_units').select(['id', 'number', 'name', 'parent_id', 'external_id']).where('tenant_id', '=', tenantId), (r) =>
+  await scan(db.selectFrom('org_units').select(['id', 'number', 'name', 'parent_id', 'external_id']), (r) =>
     index.applyUnit({ id: str(r[0]), number: Number(r[1]), name: str(r[2]), parent_id: strOrNull(r[3]), external_id: strOrNull(r[4]) }),
   );
-  await scan(db.selectFrom('applications').select(['id', 'number', 'name', 'kind', 'builtin']).where('tenant_id', '=', tenantId), (r) =>
+  await scan(db.selectFrom('applications').select(['id', 'number', 'name', 'kind', 'builtin']), (r) =>
     index.applyApplication({ id: str(r[0]), number: Number(r[1]), name: str(r[2]), kind: str(r[3]), builtin: Number(r[4]) }),
   );
-  await scan(db.selectFrom('permissions').select(['id', 'number', 'application_id', 'name', 'delegable']).where('tenant_id', '=', tenantId), (r) =>
+  await scan(db.selectFrom('permissions').select(['id', 'number', 'application_id', 'name', 'delegable']), (r) =>
     index.applyPermission({ id: str(r[0]), number: Number(r[1]), application_id: str(r[2]), name: str(r[3]), delegable: Number(r[4]) }),
   );
   const rolePerms = new Map<string, string[]>();
   const roleIncludes = new Map<string, string[]>();
-  await scan(db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId), (r) => push(rolePerms, str(r[0]), str(r[1])));
-  await scan(db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId), (r) => push(roleIncludes, str(r[0]), str(r[1])));
-  await scan(db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId), (r) =>
+  await scan(db.selectFrom('role_permissions').select(['role_id', 'permission_id']), (r) => push(rolePerms, str(r[0]), str(r[1])));
+  await scan(db.selectFrom('role_includes').select(['role_id', 'included_role_id']), (r) => push(roleIncludes, str(r[0]), str(r[1])));
+  await scan(db.selectFrom('roles').select(['id', 'name']), (r) =>
     index.applyRole({ id: str(r[0]), name: str(r[1]), permissionIds: rolePerms.get(str(r[0])) ?? [], includedRoleIds: roleIncludes.get(str(r[0])) ?? [] }),
   );
   await scan(
-    db.selectFrom('identities').select(['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id']).where('tenant_id', '=', tenantId),
+    db.selectFrom('identities').select(['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id']),
     (r) =>
       index.applyIdentity(
         { id: str(r[0]), number: Number(r[1]), subject: str(r[2]), username: strOrNull(r[3]), email: strOrNull(r[4]), display_name: strOrNull(r[5]), status: str(r[6]), org_unit_id: strOrNull(r[7]) },
         true,
       ),
   );
-  await scan(db.selectFrom('assignments').select(ASSIGNMENT_COLUMNS).where('tenant_id', '=', tenantId), (r) =>
+  await scan(db.selectFrom('assignments').select(ASSIGNMENT_COLUMNS), (r) =>
     index.applyAssignment(
       {
         id: str(r[0]),
@@ -80,11 +80,11 @@ export async function loadAll(store: Store, tenantId: string, index: TenantIndex
     ),
   );
   const grants = new Map<string, AccountRow['grants'][number][]>();
-  await scan(db.selectFrom('grants').select(['account_id', 'permission_id', 'context_type', 'context_id']).where('tenant_id', '=', tenantId), (r) =>
+  await scan(db.selectFrom('grants').select(['account_id', 'permission_id', 'context_type', 'context_id']), (r) =>
     push(grants, str(r[0]), { permission_id: str(r[1]), context_type: str(r[2]), context_id: strOrNull(r[3]) }),
   );
   await scan(
-    db.selectFrom('accounts').select(['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id']).where('tenant_id', '=', tenantId),
+    db.selectFrom('accounts').select(['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id']),
     (r) =>
       index.applyAccount({
         id: str(r[0]),

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ServiceDeps } from '../services/deps.ts';
 import { pruneAccessHistory } from '../services/access/index.ts';
-import { runDueJobs } from '../services/kernel/index.ts';
+import { listTenants, runDueJobs } from '../services/kernel/index.ts';
 import { checkpointIfChanged, DEFAULT_DELIVERY_OPTIONS, deliverPending, type DeliveryOptions } from '../services/audit/index.ts';
 
 export interface JobsOptions {
@@ -73,7 +73,7 @@ export function startJobs(deps: ServiceDeps, options: JobsOptions): Jobs {
       every(
         options.checkpointIntervalMs,
         async () => {
-          for (const tenant of await deps.store.listTenants()) {
+          for (const tenant of await listTenants(deps)) {
             try {
               await checkpointIfChanged(deps, tenant.id);
             } catch (e) {
@@ -102,7 +102,7 @@ export function startJobs(deps: ServiceDeps, options: JobsOptions): Jobs {
       every(
         HISTORY_PRUNE_INTERVAL_MS,
         async () => {
-          for (const tenant of await deps.store.listTenants()) {
+          for (const tenant of await listTenants(deps)) {
             try {
               await pruneAccessHistory(deps, tenant.id, retentionDays);
             } catch (e) {

@@ -44,7 +44,7 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
   const tenantId = tenant.id;
   const scope = store.read(tenantId);
   const findAdmin = () =>
-    scope.db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('subject', '=', ADMIN_SUBJECT).executeTakeFirst();
+    scope.db.selectFrom('identities').select('id').where('subject', '=', ADMIN_SUBJECT).executeTakeFirst();
   // Creating the tenant and seeding it are two transactions (a write needs its tenant row),
   // so a start that stopped between them left a tenant without its seed: seed it now.
   let admin = await findAdmin();
@@ -69,7 +69,6 @@ export async function bootstrap(store: Store, options: { adminKey?: string | und
     const existing = await scope.db
       .selectFrom('api_keys')
       .select('id')
-      .where('tenant_id', '=', tenantId)
       .where('name', '=', BOOTSTRAP_KEY_NAME)
       .executeTakeFirst();
     if (!existing) key = generatedKey = generateSecret(API_KEY_PREFIX);

@@ -151,6 +151,27 @@ describe('GET /api/v1/exports/permission-configuration', () => {
   });
 });
 
+describe('GET /api/v1/exports/permission-configuration (assignment rules)', () => {
+  it("exports the tenant's assignment rules column by column, JSON columns parsed, without the tenant", async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/assignment-rules',
+      headers: t.auth,
+      payload: { name: 'Ledger readers', condition: { attributes: [{ name: 'department', equals: 'finance' }] }, resources: [{ type: 'permission', id: m.permissions.read }] },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const rule = created.json() as { id: string };
+    try {
+      const rules = ndjson((await get('/api/v1/exports/permission-configuration')).body).filter((r) => r.recordType === 'assignmentRule');
+      expect(rules).toHaveLength(1);
+      expect(rules[0]).toMatchObject({ id: rule.id, name: 'Ledger readers', condition: { attributes: [{ name: 'department', equals: 'finance' }] } });
+      expect(rules[0]).not.toHaveProperty('tenantId');
+    } finally {
+      expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/assignment-rules/${rule.id}`, headers: t.auth })).statusCode).toBe(200);
+    }
+  });
+});
+
 describe('GET /api/v1/exports/audit-events', () => {
   it('exports a time range with the checkpoints that cover it, in every format', async () => {
     const cp = await t.app.inject({ method: 'POST', url: '/api/v1/audit-checkpoints', headers: t.auth });

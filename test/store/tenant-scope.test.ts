@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/schema.ts';
 import type { Store, WriteMeta, WriteTx } from '../../src/store/store.ts';
 import { HAS_TENANT_COLUMN, TENANT_TABLES, TenantScopeViolation } from '../../src/store/tenant-scope.ts';
+import { bulkInsert } from '../../src/services/imports/bulk.ts';
 import { CONTRACT_BACKENDS, openTestStore, type TestStore } from '../support/harness.ts';
 
 const META: WriteMeta = { actorType: 'system', actorId: null, actorName: 'tenant scope test' };
@@ -219,6 +220,45 @@ describe.each(CONTRACT_BACKENDS)('tenant scope on %s', (backend) => {
     });
     expect(await store.read(tenantB).db.selectFrom('roles').select('name').where('id', '=', b.b1!).executeTakeFirst()).toEqual({ name: 'b1' });
     expect(names(await store.read(tenantA).db.selectFrom('roles').select('name').execute())).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('the raw bulk insert (prepared statements on SQLite, raw SQL on PostgreSQL) carries the write tenant or is refused', async () => {
+    const columns = ['tenant_id', 'role_id', 'included_role_id'];
+    // A row of the write's tenant is written, also as an upsert whose conflict target names tenant_id.
+    await store.write(tenantA, META, async (tx) => {
+      const rows = bulkInsert(tx, 'role_includes', columns, { onConflict: 'on conflict (tenant_id, role_id, included_role_id) do nothing' });
+      await rows.push([tx.tenantId, a.a2!, a.a3!]);
+      await rows.end();
+      tx.audit({ action: 'test.bulk', targetType: 'role', targetId: null });
+    });
+    const inclusions = await store.read(tenantA).db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('role_id', '=', a.a2!).execute();
+    expect(inclusions).toEqual([{ role_id: a.a2!, included_role_id: a.a3! }]);
+    const refused: ((tx: WriteTx) => Promise<void>)[] = [
+      async (tx) => {
+        const rows = bulkInsert(tx, 'role_includes', columns);
+        await rows.push([tx.tenantId, a.a3!, a.a1!]);
+        await rows.push([tenantB, b.b2!, b.b1!]);
+        await rows.end();
+      },
+      async (tx) => void bulkInsert(tx, 'role_includes', ['role_id', 'included_role_id']),
+      async (tx) => void bulkInsert(tx, 'role_includes', columns, { onConflict: 'on conflict (role_id, included_role_id) do nothing' }),
+    ];
+    for (const attempt of refused) {
+      await expect(
+        store.write(tenantA, META, async (tx) => {
+          tx.audit({ action: 'test.bulk', targetType: 'role', targetId: null });
+          await attempt(tx);
+        }),
+      ).rejects.toBeInstanceOf(TenantScopeViolation);
+    }
+    // The first attempt's row of A (written before the refused row) went with its write.
+    const after = await store.read(tenantA).db.selectFrom('role_includes').select('role_id').where('role_id', '=', a.a3!).execute();
+    expect(after).toEqual([]);
+    expect(await store.read(tenantB).db.selectFrom('role_includes').select('role_id').where('role_id', '=', b.b2!).execute()).toEqual([]);
+    await store.write(tenantA, META, async (tx) => {
+      await tx.db.deleteFrom('role_includes').where('role_id', '=', a.a2!).where('included_role_id', '=', a.a3!).execute();
+      tx.audit({ action: 'test.bulk', targetType: 'role', targetId: null });
+    });
   });
 
   it('binds the tenant as a parameter: one SQL text for every tenant (statements stay cached)', () => {

@@ -15,7 +15,7 @@
 import type { App, RouteDeps } from '../deps.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { CompatProfile } from '../../domain/settings.ts';
-import { tenantSettings } from '../../services/kernel/index.ts';
+import { getSettings } from '../../services/kernel/index.ts';
 import { maybeActorOf } from '../request-context.ts';
 
 const VENDOR_NAMES: Record<CompatProfile, string> = {
@@ -41,7 +41,7 @@ export function gateProfile(app: App, deps: RouteDeps, profile: CompatProfile): 
   app.addHook('onRequest', async (request) => {
     const actor = maybeActorOf(request);
     if (!actor) return;
-    const settings = await tenantSettings(deps.services.deps.store.read(actor.caller.tenantId));
+    const settings = await getSettings(deps.services.deps, actor);
     if (!settings.compatibility[profile]) throw profileDisabled(profile);
   });
 }

@@ -53,15 +53,15 @@ export async function putAccount(
   requireRight(actor, 'manage-imports');
   const { tenantId } = actor.caller;
   const scope = deps.store.read(tenantId);
-  const app = await scope.db.selectFrom('applications').select(['id', 'kind']).where('tenant_id', '=', tenantId).where('id', '=', applicationId).executeTakeFirst();
+  const app = await scope.db.selectFrom('applications').select(['id', 'kind']).where('id', '=', applicationId).executeTakeFirst();
   if (!app) throw notFound('application', applicationId);
   if (app.kind !== 'connected') throw new AppError('unprocessable', 'accounts are recorded for connected applications; a managed application provisions what is assigned');
   if (input.identityId) {
-    const identity = await scope.db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.identityId).executeTakeFirst();
+    const identity = await scope.db.selectFrom('identities').select('id').where('id', '=', input.identityId).executeTakeFirst();
     if (!identity) throw notFound('identity', input.identityId);
   }
   if (input.observedAt && Number.isNaN(Date.parse(input.observedAt))) throw invalid('observedAt', 'is not a date-time');
-  const perms = await scope.db.selectFrom('permissions').select(['id', 'name']).where('tenant_id', '=', tenantId).where('application_id', '=', applicationId).execute();
+  const perms = await scope.db.selectFrom('permissions').select(['id', 'name']).where('application_id', '=', applicationId).execute();
   const byId = new Map(perms.map((p) => [p.id, p]));
   const byName = new Map(perms.map((p) => [p.name, p]));
   const grants: { permissionId: string; permissionName: string; context: AccessContext }[] = [];
@@ -80,7 +80,6 @@ export async function putAccount(
     const existing = await tx.db
       .selectFrom('accounts')
       .selectAll()
-      .where('tenant_id', '=', tenantId)
       .where('application_id', '=', applicationId)
       .where('name', '=', accountName)
       .executeTakeFirst();
@@ -101,8 +100,8 @@ export async function putAccount(
     if (existing) {
       before = await accountView(tx, existing);
       const { id: _id, tenant_id: _t, created_at: _c, ...set } = row;
-      await tx.db.updateTable('accounts').set(set).where('tenant_id', '=', tenantId).where('id', '=', row.id).execute();
-      await tx.db.deleteFrom('grants').where('tenant_id', '=', tenantId).where('account_id', '=', row.id).execute();
+      await tx.db.updateTable('accounts').set(set).where('id', '=', row.id).execute();
+      await tx.db.deleteFrom('grants').where('account_id', '=', row.id).execute();
     } else {
       await tx.db.insertInto('accounts').values(row).execute();
     }
@@ -148,7 +147,6 @@ export async function accountView(tx: TenantDb, row: Database['accounts']): Prom
     .selectFrom('grants')
     .innerJoin('permissions', 'permissions.id', 'grants.permission_id')
     .select(['grants.permission_id', 'permissions.name', 'grants.context_type', 'grants.context_id'])
-    .where('grants.tenant_id', '=', tx.tenantId)
     .where('grants.account_id', '=', row.id)
     .orderBy('permissions.name')
     .execute();
@@ -169,9 +167,9 @@ export async function accountView(tx: TenantDb, row: Database['accounts']): Prom
 export async function listAccounts(deps: ServiceDeps, actor: Actor, applicationId: string): Promise<AccountView[]> {
   requireRight(actor, 'manage-imports', 'read-permissions-any-application');
   const scope = deps.store.read(actor.caller.tenantId);
-  const app = await scope.db.selectFrom('applications').select('id').where('tenant_id', '=', scope.tenantId).where('id', '=', applicationId).executeTakeFirst();
+  const app = await scope.db.selectFrom('applications').select('id').where('id', '=', applicationId).executeTakeFirst();
   if (!app) throw notFound('application', applicationId);
-  const rows = await scope.db.selectFrom('accounts').selectAll().where('tenant_id', '=', scope.tenantId).where('application_id', '=', applicationId).orderBy('name').limit(1000).execute();
+  const rows = await scope.db.selectFrom('accounts').selectAll().where('application_id', '=', applicationId).orderBy('name').limit(1000).execute();
   const out: AccountView[] = [];
   for (const r of rows) out.push(await accountView(scope, r));
   return out;
@@ -181,11 +179,11 @@ export async function deleteAccount(deps: ServiceDeps, actor: Actor, application
   requireRight(actor, 'manage-imports');
   const { tenantId } = actor.caller;
   const { revision } = await writeAs(deps, actor, async (tx) => {
-    const row = await tx.db.selectFrom('accounts').selectAll().where('tenant_id', '=', tenantId).where('application_id', '=', applicationId).where('name', '=', accountName).executeTakeFirst();
+    const row = await tx.db.selectFrom('accounts').selectAll().where('application_id', '=', applicationId).where('name', '=', accountName).executeTakeFirst();
     if (!row) throw notFound('account', accountName);
     const before = await accountView(tx, row);
-    await tx.db.deleteFrom('grants').where('tenant_id', '=', tenantId).where('account_id', '=', row.id).execute();
-    await tx.db.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('id', '=', row.id).execute();
+    await tx.db.deleteFrom('grants').where('account_id', '=', row.id).execute();
+    await tx.db.deleteFrom('accounts').where('id', '=', row.id).execute();
     tx.audit({ action: 'account.delete', targetType: 'account', targetId: row.id, before });
     tx.change('account', row.id, 'delete');
   });

@@ -23,14 +23,14 @@ export interface Catalog {
 }
 
 export async function loadCatalog(scope: TenantDb): Promise<Catalog> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const [units, permissions, applications, roles, rolePerms, includes] = await Promise.all([
-    db.selectFrom('org_units').select(['id', 'parent_id', 'path', 'name']).where('tenant_id', '=', tenantId).execute(),
-    db.selectFrom('permissions').select(['id', 'application_id', 'name']).where('tenant_id', '=', tenantId).execute(),
-    db.selectFrom('applications').select(['id', 'name']).where('tenant_id', '=', tenantId).execute(),
-    db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId).execute(),
-    db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId).execute(),
-    db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).execute(),
+    db.selectFrom('org_units').select(['id', 'parent_id', 'path', 'name']).execute(),
+    db.selectFrom('permissions').select(['id', 'application_id', 'name']).execute(),
+    db.selectFrom('applications').select(['id', 'name']).execute(),
+    db.selectFrom('roles').select(['id', 'name']).execute(),
+    db.selectFrom('role_permissions').select(['role_id', 'permission_id']).execute(),
+    db.selectFrom('role_includes').select(['role_id', 'included_role_id']).execute(),
   ]);
   const direct = new Map<string, string[]>();
   for (const r of rolePerms) direct.set(r.role_id, [...(direct.get(r.role_id) ?? []), r.permission_id]);
@@ -80,7 +80,7 @@ const within = (a: { valid_from: string | null; valid_to: string | null }, now: 
  * delegating assignment counts too (rule 2, followed up the delegation chain).
  */
 async function counting(scope: TenantDb, rows: AssignmentRow[], now: string): Promise<AssignmentRow[]> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const verdict = new Map<string, boolean>();
   const live = (a: AssignmentRow) => a.state === 'active' && within(a, now);
   let pending = rows.filter(live);
@@ -88,7 +88,7 @@ async function counting(scope: TenantDb, rows: AssignmentRow[], now: string): Pr
   for (let depth = 0; depth < 16; depth += 1) {
     const missing = [...new Set(pending.map((a) => a.delegated_from_id).filter((id): id is string => !!id && !byId.has(id)))];
     if (!missing.length) break;
-    const parents = await db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', missing).execute();
+    const parents = await db.selectFrom('assignments').selectAll().where('id', 'in', missing).execute();
     for (const p of parents) byId.set(p.id, p);
     pending = parents;
   }
@@ -97,7 +97,7 @@ async function counting(scope: TenantDb, rows: AssignmentRow[], now: string): Pr
   const parentIds = new Set([...byId.values()].map((a) => a.delegated_from_id).filter((id): id is string => !!id));
   const identityIds = [...new Set([...parentIds].map((id) => byId.get(id)).filter((p): p is AssignmentRow => p?.assignee_type === 'identity').map((p) => p.assignee_id))];
   if (identityIds.length) {
-    const identities = await db.selectFrom('identities').select(['id', 'status']).where('tenant_id', '=', tenantId).where('id', 'in', identityIds).execute();
+    const identities = await db.selectFrom('identities').select(['id', 'status']).where('id', 'in', identityIds).execute();
     for (const i of identities) holderActive.set(i.id, i.status === 'active');
   }
   const counts = (a: AssignmentRow, depth: number): boolean => {
@@ -132,11 +132,11 @@ export interface AssignmentGrant {
 
 /** Each counting assignment, once per application it gives permissions in. */
 export async function* iterateAssignmentGrants(scope: TenantDb, now: string, catalog?: Catalog): AsyncGenerator<AssignmentGrant> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const cat = catalog ?? (await loadCatalog(scope));
   let after = '';
   for (;;) {
-    const rows = await db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId).where('state', '=', 'active').where('id', '>', after).orderBy('id').limit(PAGE).execute();
+    const rows = await db.selectFrom('assignments').selectAll().where('state', '=', 'active').where('id', '>', after).orderBy('id').limit(PAGE).execute();
     if (!rows.length) return;
     after = rows[rows.length - 1]!.id;
     for (const a of await counting(scope, rows, now)) {

@@ -27,13 +27,13 @@ export async function* streamAssignmentGrants(deps: ServiceDeps, actor: Actor): 
   const onlyApplication = rights.has('read-permissions-any-application') ? null : rights.has('read-permissions-my-application') ? applicationId : null;
   if (onlyApplication === null) requireRight(actor, 'read-permissions-any-application');
   const scope = deps.store.read(actor.caller.tenantId);
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const catalog = await loadCatalog(scope);
   const identityCache = new Map<string, { name: string; unitId: string | null; active: boolean }>();
   const identity = async (id: string) => {
     const known = identityCache.get(id);
     if (known) return known;
-    const row = await db.selectFrom('identities').select(['email', 'username', 'display_name', 'subject', 'org_unit_id', 'status']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await db.selectFrom('identities').select(['email', 'username', 'display_name', 'subject', 'org_unit_id', 'status']).where('id', '=', id).executeTakeFirst();
     const value = { name: row ? (row.email ?? row.username ?? row.display_name ?? row.subject) : id, unitId: row?.org_unit_id ?? null, active: row?.status === 'active' };
     if (identityCache.size > 10_000) identityCache.clear();
     identityCache.set(id, value);

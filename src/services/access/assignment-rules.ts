@@ -124,7 +124,7 @@ async function validateRule(deps: ServiceDeps, actor: Actor, input: RuleInput): 
     if ((clause.equals === undefined) === (clause.in === undefined)) throw invalid(`condition.attributes.${i}`, 'needs exactly one of equals or in');
   }
   if (c.orgUnitSubtree) {
-    const unit = await scope.db.selectFrom('org_units').select('id').where('tenant_id', '=', scope.tenantId).where('id', '=', c.orgUnitSubtree).executeTakeFirst();
+    const unit = await scope.db.selectFrom('org_units').select('id').where('id', '=', c.orgUnitSubtree).executeTakeFirst();
     if (!unit) throw notFound('organization unit', c.orgUnitSubtree);
   }
   for (const r of input.resources) {
@@ -183,7 +183,7 @@ export async function updateAssignmentRule(
   const context = await validateRule(deps, actor, merged);
   try {
     const { value, revision } = await writeAs(deps, actor, async (tx) => {
-      const row = await tx.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      const row = await tx.db.selectFrom('assignment_rules').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw notFound('assignment rule', id);
       const updated: Database['assignment_rules'] = {
         ...row,
@@ -192,7 +192,7 @@ export async function updateAssignmentRule(
         version: Number(row.version) + 1,
       };
       const { id: _id, tenant_id: _t, created_at: _c, ...set } = updated;
-      await tx.db.updateTable('assignment_rules').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+      await tx.db.updateTable('assignment_rules').set(set).where('id', '=', id).execute();
       const view = toView(updated);
       tx.audit({ action: 'assignment_rule.update', targetType: 'assignment_rule', targetId: id, before: toView(row), after: view });
       tx.change('assignment_rule', id, 'update');
@@ -212,10 +212,10 @@ export async function deleteAssignmentRule(deps: ServiceDeps, actor: Actor, id: 
   requireRight(actor, 'manage-users');
   const { tenantId } = actor.caller;
   const { revision } = await writeAs(deps, actor, async (tx) => {
-    const row = await tx.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await tx.db.selectFrom('assignment_rules').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('assignment rule', id);
     await reevaluateRule(tx, { ...row, enabled: 0 });
-    await tx.db.deleteFrom('assignment_rules').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('assignment_rules').where('id', '=', id).execute();
     tx.audit({ action: 'assignment_rule.delete', targetType: 'assignment_rule', targetId: id, before: toView(row) });
     tx.change('assignment_rule', id, 'delete');
   });
@@ -225,16 +225,16 @@ export async function deleteAssignmentRule(deps: ServiceDeps, actor: Actor, id: 
 
 export async function getAssignmentRule(deps: ServiceDeps, actor: Actor, id: string): Promise<AssignmentRuleView> {
   requireRight(actor, 'manage-users', 'read-permissions-any-application');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const row = await db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const row = await db.selectFrom('assignment_rules').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('assignment rule', id);
   return toView(row);
 }
 
 export async function listAssignmentRules(deps: ServiceDeps, actor: Actor): Promise<AssignmentRuleView[]> {
   requireRight(actor, 'manage-users', 'read-permissions-any-application');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const rows = await db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tenantId).orderBy('name').limit(1000).execute();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const rows = await db.selectFrom('assignment_rules').selectAll().orderBy('name').limit(1000).execute();
   return rows.map(toView);
 }
 
@@ -245,7 +245,7 @@ function dedupe(resources: RuleResource[]): RuleResource[] {
 }
 
 async function unitParents(tx: WriteTx): Promise<Map<string, string | null>> {
-  const rows = await tx.db.selectFrom('org_units').select(['id', 'parent_id']).where('tenant_id', '=', tx.tenantId).execute();
+  const rows = await tx.db.selectFrom('org_units').select(['id', 'parent_id']).execute();
   return new Map(rows.map((r) => [r.id, r.parent_id]));
 }
 
@@ -276,12 +276,11 @@ type RuleRow = Database['assignment_rules'];
 export async function reevaluateRule(tx: WriteTx, rule: RuleRow, refuseSodAs?: Actor): Promise<{ created: number; revoked: number }> {
   const parents = await unitParents(tx);
   // A terminated identity matches no rule: offboarding took its birthright away for good.
-  const identities = await tx.db.selectFrom('identities').select(['id', 'org_unit_id', 'attributes']).where('tenant_id', '=', tx.tenantId).where('status', '!=', 'terminated').execute();
+  const identities = await tx.db.selectFrom('identities').select(['id', 'org_unit_id', 'attributes']).where('status', '!=', 'terminated').execute();
   const matching = Number(rule.enabled) === 1 ? identities.map((i) => factsOf(i, parents)).filter((f) => ruleMatches(JSON.parse(rule.condition) as RuleCondition, f)).map((f) => f.id) : [];
   const existing = await tx.db
     .selectFrom('assignments')
     .selectAll()
-    .where('tenant_id', '=', tx.tenantId)
     .where('rule_id', '=', rule.id)
     .where('state', '!=', 'revoked')
     .execute();
@@ -293,11 +292,10 @@ export async function reevaluateRule(tx: WriteTx, rule: RuleRow, refuseSodAs?: A
  * service calls this after creating or changing an identity).
  */
 export async function reevaluateRulesForIdentity(tx: WriteTx, identityId: string): Promise<{ created: number; revoked: number }> {
-  const rules = await tx.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tx.tenantId).execute();
+  const rules = await tx.db.selectFrom('assignment_rules').selectAll().execute();
   const existing = await tx.db
     .selectFrom('assignments')
     .selectAll()
-    .where('tenant_id', '=', tx.tenantId)
     .where('assignee_type', '=', 'identity')
     .where('assignee_id', '=', identityId)
     .where('source', '=', 'rule')
@@ -306,7 +304,6 @@ export async function reevaluateRulesForIdentity(tx: WriteTx, identityId: string
   const identity = await tx.db
     .selectFrom('identities')
     .select(['id', 'org_unit_id', 'attributes'])
-    .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', identityId)
     .where('status', '!=', 'terminated')
     .executeTakeFirst();

@@ -156,7 +156,7 @@ export async function changeAssignmentState(
 ): Promise<{ assignment: AssignmentView; revision: number }> {
   const { tenantId } = actor.caller;
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
-    const row = await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await tx.db.selectFrom('assignments').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('assignment', id);
     const ownDelegation = row.delegator_id !== null && row.delegator_id !== undefined && row.delegator_id === actor.caller.identityId;
     if (!ownDelegation) requireRight(actor, 'manage-users');
@@ -184,7 +184,6 @@ export async function setState(tx: WriteTx, row: Database['assignments'], action
   await tx.db
     .updateTable('assignments')
     .set({ state: updated.state, updated_at: updated.updated_at, version: updated.version, reason: updated.reason })
-    .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', row.id)
     .execute();
   const after = toAssignmentView(updated);
@@ -199,7 +198,7 @@ function requireReader(actor: Actor): void {
 
 export async function getAssignment(deps: ServiceDeps, actor: Actor, id: string): Promise<AssignmentView> {
   const { tenantId } = actor.caller;
-  const row = await deps.store.read(tenantId).db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await deps.store.read(tenantId).db.selectFrom('assignments').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('assignment', id);
   const own = row.delegator_id === actor.caller.identityId && actor.caller.identityId !== null;
   if (!own) requireReader(actor);
@@ -221,10 +220,10 @@ export interface AssignmentFilter {
 
 export async function listAssignments(deps: ServiceDeps, actor: Actor, f: AssignmentFilter): Promise<{ items: AssignmentView[]; nextCursor: string | null }> {
   requireReader(actor);
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  const { db } = deps.store.read(actor.caller.tenantId);
   const limit = Math.min(Math.max(f.limit ?? 100, 1), 500);
   const after = decodeCursor(f.cursor);
-  let q = db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId);
+  let q = db.selectFrom('assignments').selectAll();
   if (f.assigneeType) q = q.where('assignee_type', '=', f.assigneeType);
   if (f.assigneeId) q = q.where('assignee_id', '=', f.assigneeId);
   if (f.resourceType) q = q.where('resource_type', '=', f.resourceType);
@@ -258,7 +257,7 @@ export async function delegateAssignment(deps: ServiceDeps, actor: Actor, source
   if (!identityId) throw new AppError('forbidden', 'only a credential that acts as an identity can delegate what that identity holds');
   validateWindow(input.validFrom, input.validTo);
   const scope = deps.store.read(tenantId);
-  const source = await scope.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId).where('id', '=', sourceId).executeTakeFirst();
+  const source = await scope.db.selectFrom('assignments').selectAll().where('id', '=', sourceId).executeTakeFirst();
   if (!source) throw notFound('assignment', sourceId);
   const resource = input.resource ?? { type: source.resource_type as 'permission' | 'role', id: source.resource_id };
   await requireResource(scope, resource);
@@ -341,7 +340,6 @@ export async function changeAssignmentTerms(
   await tx.db
     .updateTable('assignments')
     .set({ valid_from: updated.valid_from, valid_to: updated.valid_to, context_type: updated.context_type, context_id: updated.context_id, updated_at: updated.updated_at, version: updated.version })
-    .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', row.id)
     .execute();
   const after = toAssignmentView(updated);

@@ -70,7 +70,7 @@ export function invalid(field: string, message: string): AppError {
 }
 
 async function exists(scope: TenantDb, table: 'identities' | 'org_units' | 'permissions' | 'roles', id: string): Promise<boolean> {
-  const row = await scope.db.selectFrom(table).select('id').where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await scope.db.selectFrom(table).select('id').where('id', '=', id).executeTakeFirst();
   return !!row;
 }
 
@@ -98,7 +98,7 @@ export async function normalizeContext(scope: TenantDb, c: { type: string; id?: 
 
 /** Grantory's own rights a resource would give (a role's, transitively). */
 export async function rightsGivenBy(scope: TenantDb, resource: { type: string; id: string }): Promise<Right[]> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   let permissionIds: string[] = [];
   if (resource.type === 'permission') permissionIds = [resource.id];
   else {
@@ -108,9 +108,9 @@ export async function rightsGivenBy(scope: TenantDb, resource: { type: string; i
       const next = frontier.filter((r) => !seen.has(r));
       if (!next.length) break;
       next.forEach((r) => seen.add(r));
-      const perms = await db.selectFrom('role_permissions').select('permission_id').where('tenant_id', '=', tenantId).where('role_id', 'in', next).execute();
+      const perms = await db.selectFrom('role_permissions').select('permission_id').where('role_id', 'in', next).execute();
       permissionIds.push(...perms.map((p) => p.permission_id));
-      const inc = await db.selectFrom('role_includes').select('included_role_id').where('tenant_id', '=', tenantId).where('role_id', 'in', next).execute();
+      const inc = await db.selectFrom('role_includes').select('included_role_id').where('role_id', 'in', next).execute();
       frontier = inc.map((i) => i.included_role_id);
     }
   }
@@ -119,7 +119,6 @@ export async function rightsGivenBy(scope: TenantDb, resource: { type: string; i
     .selectFrom('permissions')
     .innerJoin('applications', 'applications.id', 'permissions.application_id')
     .select('permissions.name')
-    .where('permissions.tenant_id', '=', tenantId)
     .where('applications.name', '=', GRANTORY_APPLICATION)
     .where('applications.builtin', '=', 1)
     .where('permissions.id', 'in', [...new Set(permissionIds)])

@@ -45,7 +45,6 @@ export async function setDirectRolesInTx(deps: ServiceDeps, tx: WriteTx, actor: 
   const current = await tx.db
     .selectFrom('assignments')
     .selectAll()
-    .where('tenant_id', '=', tx.tenantId)
     .where('assignee_type', '=', 'identity')
     .where('assignee_id', '=', identityId)
     .where('resource_type', '=', 'role')
@@ -109,7 +108,6 @@ export async function activeRoleNamesOf(deps: ServiceDeps, tenantId: string, ide
     .selectFrom('assignments')
     .innerJoin('roles', (j) => j.onRef('roles.id', '=', 'assignments.resource_id').onRef('roles.tenant_id', '=', 'assignments.tenant_id'))
     .select(['assignments.assignee_id as identityId', 'roles.name as name'])
-    .where('assignments.tenant_id', '=', tenantId)
     .where('assignments.assignee_type', '=', 'identity')
     .where('assignments.resource_type', '=', 'role')
     .where('assignments.state', '=', 'active')

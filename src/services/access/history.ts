@@ -320,8 +320,7 @@ async function auditEvents(deps: ServiceDeps, tenantId: string, q: { revision: n
   let query = deps.store
     .read(tenantId)
     .db.selectFrom('audit_events')
-    .select(['id', 'seq', 'time', 'action', 'target_type', 'target_id', 'actor_type', 'actor_id', 'actor_name'])
-    .where('tenant_id', '=', tenantId);
+    .select(['id', 'seq', 'time', 'action', 'target_type', 'target_id', 'actor_type', 'actor_id', 'actor_name']);
   // A validity boundary passes without a write: the event behind it is the last one that set the assignment's window.
   query = 'revision' in q ? query.where('revision', '=', q.revision).orderBy('seq') : query.where('target_type', '=', 'assignment').where('target_id', '=', q.assignmentId).where('time', '<=', q.before).orderBy('seq', 'desc').limit(1);
   return (await query.execute()).map((e) => ({

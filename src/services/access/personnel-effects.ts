@@ -24,7 +24,6 @@ export async function identityAssignmentRows(scope: TenantDb, identityId: string
   return scope.db
     .selectFrom('assignments')
     .selectAll()
-    .where('tenant_id', '=', scope.tenantId)
     .where('assignee_type', '=', 'identity')
     .where('assignee_id', '=', identityId)
     .where('state', 'in', [...states])
@@ -38,7 +37,6 @@ export async function delegationRowsFrom(scope: TenantDb, delegatorId: string, s
   let q = scope.db
     .selectFrom('assignments')
     .selectAll()
-    .where('tenant_id', '=', scope.tenantId)
     .where('delegator_id', '=', delegatorId)
     .where('state', '!=', 'revoked');
   if (sourceIds) q = q.where('delegated_from_id', 'in', [...sourceIds]);
@@ -55,7 +53,7 @@ export async function pauseIdentityAssignments(tx: WriteTx, identityId: string, 
 /** Resumes those of `ids` that are still paused; returns the ids it resumed. */
 export async function resumeAssignments(tx: WriteTx, ids: readonly string[], reason: string, cause: EventCause): Promise<string[]> {
   if (!ids.length) return [];
-  const rows = await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tx.tenantId).where('id', 'in', [...ids]).where('state', '=', 'paused').execute();
+  const rows = await tx.db.selectFrom('assignments').selectAll().where('id', 'in', [...ids]).where('state', '=', 'paused').execute();
   for (const row of rows) await setState(tx, row, 'resume', reason, cause);
   return rows.map((r) => r.id);
 }
@@ -64,7 +62,7 @@ export async function resumeAssignments(tx: WriteTx, ids: readonly string[], rea
 export async function revokeAssignments(tx: WriteTx, rows: readonly AssignmentRow[], reason: string, cause: EventCause): Promise<string[]> {
   const done: string[] = [];
   for (const row of rows) {
-    const current = await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', row.id).executeTakeFirst();
+    const current = await tx.db.selectFrom('assignments').selectAll().where('id', '=', row.id).executeTakeFirst();
     if (!current || current.state === 'revoked') continue;
     await setState(tx, current, 'revoke', reason, cause);
     done.push(row.id);
@@ -79,14 +77,13 @@ export async function revokeAssignments(tx: WriteTx, rows: readonly AssignmentRo
  */
 export async function holdForReview(tx: WriteTx, ids: readonly string[], until: string | null, reason: string, cause: EventCause): Promise<string[]> {
   if (!ids.length) return [];
-  const rows = await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tx.tenantId).where('id', 'in', [...ids]).where('state', '!=', 'revoked').execute();
+  const rows = await tx.db.selectFrom('assignments').selectAll().where('id', 'in', [...ids]).where('state', '!=', 'revoked').execute();
   for (const row of rows) {
     const validTo = until !== null && (row.valid_to === null || Date.parse(row.valid_to) > Date.parse(until)) ? until : row.valid_to;
     const next: AssignmentRow = { ...row, source: 'direct', rule_id: null, valid_to: validTo, reason, updated_at: tx.now, version: Number(row.version) + 1 };
     await tx.db
       .updateTable('assignments')
       .set({ source: next.source, rule_id: null, valid_to: next.valid_to, reason, updated_at: next.updated_at, version: next.version })
-      .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', row.id)
       .execute();
     tx.audit({ action: 'assignment.hold_for_review', targetType: 'assignment', targetId: row.id, before: toAssignmentView(row), after: { ...toAssignmentView(next), cause } });
@@ -104,9 +101,9 @@ export interface RuleGrant {
 
 /** What the enabled assignment rules would give an identity in `orgUnitId` with `attributes`. */
 export async function ruleGrantsFor(scope: TenantDb, facts: { id: string; orgUnitId: string | null; attributes: Record<string, string> }): Promise<RuleGrant[]> {
-  const rules = await scope.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', scope.tenantId).where('enabled', '=', 1).orderBy('name').execute();
+  const rules = await scope.db.selectFrom('assignment_rules').selectAll().where('enabled', '=', 1).orderBy('name').execute();
   if (!rules.length) return [];
-  const units = await scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('tenant_id', '=', scope.tenantId).execute();
+  const units = await scope.db.selectFrom('org_units').select(['id', 'parent_id']).execute();
   const parents = new Map(units.map((u) => [u.id, u.parent_id]));
   const unitChain: string[] = [];
   for (let u = facts.orgUnitId; u !== null && !unitChain.includes(u); u = parents.get(u) ?? null) unitChain.push(u);

@@ -9,11 +9,10 @@ import type { TenantDb, Store } from '../../store/store.ts';
 import type { AccessEngine } from '../../engine/engine.ts';
 
 export async function resolveGrantoryRights(scope: TenantDb, identityId: string, now: string): Promise<Set<Right>> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const identity = await db
     .selectFrom('identities')
     .select(['org_unit_id', 'status'])
-    .where('tenant_id', '=', tenantId)
     .where('id', '=', identityId)
     .executeTakeFirst();
   const rights = new Set<Right>();
@@ -26,7 +25,6 @@ export async function resolveGrantoryRights(scope: TenantDb, identityId: string,
     const unit = await db
       .selectFrom('org_units')
       .select('parent_id')
-      .where('tenant_id', '=', tenantId)
       .where('id', '=', unitId)
       .executeTakeFirst();
     unitId = unit?.parent_id ?? null;
@@ -35,7 +33,6 @@ export async function resolveGrantoryRights(scope: TenantDb, identityId: string,
   const assignments = await db
     .selectFrom('assignments')
     .select(['resource_type', 'resource_id', 'valid_from', 'valid_to'])
-    .where('tenant_id', '=', tenantId)
     .where('state', '=', 'active')
     .where('context_type', '=', 'all')
     .where((eb) =>
@@ -57,14 +54,12 @@ export async function resolveGrantoryRights(scope: TenantDb, identityId: string,
     const perms = await db
       .selectFrom('role_permissions')
       .select('permission_id')
-      .where('tenant_id', '=', tenantId)
       .where('role_id', 'in', next)
       .execute();
     perms.forEach((p) => permissionIds.add(p.permission_id));
     const included = await db
       .selectFrom('role_includes')
       .select('included_role_id')
-      .where('tenant_id', '=', tenantId)
       .where('role_id', 'in', next)
       .execute();
     frontier = included.map((i) => i.included_role_id);
@@ -75,7 +70,6 @@ export async function resolveGrantoryRights(scope: TenantDb, identityId: string,
     .selectFrom('permissions')
     .innerJoin('applications', 'applications.id', 'permissions.application_id')
     .select('permissions.name')
-    .where('permissions.tenant_id', '=', tenantId)
     .where('applications.name', '=', GRANTORY_APPLICATION)
     .where('applications.builtin', '=', 1)
     .where('permissions.id', 'in', [...permissionIds])

@@ -16,7 +16,7 @@ export const RULE_DIRECTORY_HOOKS: DirectoryHooks = {
   afterOrgUnitChange: [
     async (tx, { before, after }) => {
       if (!before || !after || before.parentId === after.parentId) return;
-      const rules = await tx.db.selectFrom('assignment_rules').selectAll().where('tenant_id', '=', tx.tenantId).where('enabled', '=', 1).execute();
+      const rules = await tx.db.selectFrom('assignment_rules').selectAll().where('enabled', '=', 1).execute();
       for (const rule of rules) await reevaluateRule(tx, rule);
     },
   ],

@@ -42,11 +42,10 @@ export async function createCheckpoint(deps: Pick<ServiceDeps, 'store' | 'now' |
  */
 export async function checkpointIfChanged(deps: Pick<ServiceDeps, 'store' | 'now' | 'secrets'>, tenantId: string): Promise<SignedCheckpoint | null> {
   const { db } = deps.store.read(tenantId);
-  const last = await db.selectFrom('audit_checkpoints').select('seq').where('tenant_id', '=', tenantId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  const last = await db.selectFrom('audit_checkpoints').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
   const fresh = await db
     .selectFrom('audit_events')
     .select('seq')
-    .where('tenant_id', '=', tenantId)
     .where('seq', '>', Number(last?.seq ?? 0))
     .where('action', '<>', 'audit.checkpoint')
     .limit(1)
@@ -62,7 +61,7 @@ export async function listCheckpoints(deps: Pick<ServiceDeps, 'store' | 'now'>, 
   const { db } = deps.store.read(tenantId);
   const tenant = await db.selectFrom('tenants').select(['id', 'name']).where('id', '=', tenantId).executeTakeFirst();
   if (!tenant) throw new AppError('not_found', 'tenant not found');
-  let query = db.selectFrom('audit_checkpoints').selectAll().where('tenant_id', '=', tenantId);
+  let query = db.selectFrom('audit_checkpoints').selectAll();
   if (input.beforeSeq !== undefined) query = query.where('seq', '<', input.beforeSeq);
   const rows = await query.orderBy('seq', 'desc').limit(input.limit).execute();
   const key = await checkpointPublicKey(deps, tenantId);

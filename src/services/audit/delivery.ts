@@ -234,7 +234,6 @@ async function claim(scope: TenantDb, sink: SinkRow, options: DeliveryOptions, n
   const result = await scope.db
     .updateTable('event_sinks')
     .set({ lease_owner: options.owner, lease_until: until })
-    .where('tenant_id', '=', scope.tenantId)
     .where('id', '=', sink.id)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString()), eb('lease_owner', '=', options.owner)]))
     .executeTakeFirst();
@@ -250,7 +249,7 @@ async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow,
   const config = sinkConfigOf(sink);
   let delivered = 0;
   let stop = false;
-  const update = (set: Partial<SinkRow>) => db.updateTable('event_sinks').set(set).where('tenant_id', '=', tenantId).where('id', '=', sink.id).execute();
+  const update = (set: Partial<SinkRow>) => db.updateTable('event_sinks').set(set).where('id', '=', sink.id).execute();
   // Events the receiver accepted whose cursor is not stored yet (a crash re-sends them).
   let unsaved = 0;
   const saveCursor = async () => {
@@ -261,10 +260,10 @@ async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow,
 
   try {
     // Re-queued dead letters: one more try each.
-    const letters = await db.selectFrom('event_sink_dead_letters').selectAll().where('tenant_id', '=', tenantId).where('sink_id', '=', sink.id).where('requeued', '=', 1).orderBy('seq').limit(options.batchSize).execute();
+    const letters = await db.selectFrom('event_sink_dead_letters').selectAll().where('sink_id', '=', sink.id).where('requeued', '=', 1).orderBy('seq').limit(options.batchSize).execute();
     for (const letter of letters) {
-      const row = await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('seq', '=', letter.seq).executeTakeFirst();
-      const remove = () => db.deleteFrom('event_sink_dead_letters').where('tenant_id', '=', tenantId).where('sink_id', '=', sink.id).where('seq', '=', letter.seq).execute();
+      const row = await db.selectFrom('audit_events').selectAll().where('seq', '=', letter.seq).executeTakeFirst();
+      const remove = () => db.deleteFrom('event_sink_dead_letters').where('sink_id', '=', sink.id).where('seq', '=', letter.seq).execute();
       if (!row) {
         await remove();
         continue;
@@ -282,7 +281,6 @@ async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow,
         await db
           .updateTable('event_sink_dead_letters')
           .set({ requeued: 0, error, attempts: letter.attempts + 1, failed_at: now().toISOString() })
-          .where('tenant_id', '=', tenantId)
           .where('sink_id', '=', sink.id)
           .where('seq', '=', letter.seq)
           .execute();
@@ -290,7 +288,7 @@ async function deliverSink(deps: ServiceDeps, scope: TenantDb, initial: SinkRow,
     }
 
     while (!stop) {
-      const rows = await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('seq', '>', Number(sink.cursor_seq)).orderBy('seq').limit(options.batchSize).execute();
+      const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>', Number(sink.cursor_seq)).orderBy('seq').limit(options.batchSize).execute();
       if (!rows.length) break;
       const events: AuditEventView[] = [];
       for (const row of rows) {
@@ -352,7 +350,6 @@ async function suspend(deps: ServiceDeps, sink: SinkRow, error: string, attempts
     await tx.db
       .updateTable('event_sinks')
       .set({ status: 'suspended', attempts, last_error: error, next_attempt_at: null, updated_at: tx.now })
-      .where('tenant_id', '=', tenantId)
       .where('id', '=', sink.id)
       .execute();
     tx.audit({ action: 'event_sink.suspend', targetType: 'event_sink', targetId: sink.id, after: { name: sink.name, attempts, lastError: error, cursor: Number(sink.cursor_seq) } });
@@ -369,7 +366,6 @@ export async function deliverPending(deps: ServiceDeps, options: DeliveryOptions
     const sinks = await scope.db
       .selectFrom('event_sinks')
       .selectAll()
-      .where('tenant_id', '=', tenant.id)
       .where('status', '<>', 'suspended')
       .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', nowIso)]))
       .execute();

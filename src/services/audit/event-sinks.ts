@@ -176,7 +176,6 @@ async function deadLetterCounts(deps: ServiceDeps, tenantId: string): Promise<Ma
   const rows = await db
     .selectFrom('event_sink_dead_letters')
     .select(['sink_id', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('tenant_id', '=', tenantId)
     .groupBy('sink_id')
     .execute();
   return new Map(rows.map((r) => [r.sink_id, Number(r.n)]));
@@ -186,7 +185,7 @@ export async function listEventSinks(deps: ServiceDeps, actor: Actor): Promise<E
   requireRight(actor, 'manage-system-settings');
   const { tenantId } = actor.caller;
   const { db } = deps.store.read(tenantId);
-  const rows = await db.selectFrom('event_sinks').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').limit(1000).execute();
+  const rows = await db.selectFrom('event_sinks').selectAll().orderBy('created_at').orderBy('id').limit(1000).execute();
   const counts = await deadLetterCounts(deps, tenantId);
   return rows.map((r) => toView(r, counts.get(r.id) ?? 0));
 }
@@ -195,9 +194,9 @@ export async function getEventSink(deps: ServiceDeps, actor: Actor, id: string):
   requireRight(actor, 'manage-system-settings');
   const { tenantId } = actor.caller;
   const { db } = deps.store.read(tenantId);
-  const row = await db.selectFrom('event_sinks').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('event_sinks').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('event sink', id);
-  const letters = await db.selectFrom('event_sink_dead_letters').selectAll().where('tenant_id', '=', tenantId).where('sink_id', '=', id).orderBy('seq').limit(1000).execute();
+  const letters = await db.selectFrom('event_sink_dead_letters').selectAll().where('sink_id', '=', id).orderBy('seq').limit(1000).execute();
   const count = (await deadLetterCounts(deps, tenantId)).get(id) ?? 0;
   const head = await db.selectFrom('tenants').select('audit_seq').where('id', '=', tenantId).executeTakeFirstOrThrow();
   return {
@@ -209,12 +208,11 @@ export async function getEventSink(deps: ServiceDeps, actor: Actor, id: string):
 
 export async function deleteEventSink(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-system-settings');
-  const { tenantId } = actor.caller;
   return writeAs(deps, actor, async (tx) => {
-    const row = await tx.db.selectFrom('event_sinks').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await tx.db.selectFrom('event_sinks').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('event sink', id);
-    await tx.db.deleteFrom('event_sink_dead_letters').where('tenant_id', '=', tenantId).where('sink_id', '=', id).execute();
-    await tx.db.deleteFrom('event_sinks').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('event_sink_dead_letters').where('sink_id', '=', id).execute();
+    await tx.db.deleteFrom('event_sinks').where('id', '=', id).execute();
     tx.audit({ action: 'event_sink.delete', targetType: 'event_sink', targetId: id, before: toView(row, 0) });
     tx.change('event_sink', id, 'delete');
   });
@@ -226,17 +224,15 @@ export async function deleteEventSink(deps: ServiceDeps, actor: Actor, id: strin
  */
 export async function retryEventSink(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number; requeued: number }> {
   requireRight(actor, 'manage-system-settings');
-  const { tenantId } = actor.caller;
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
-    const row = await tx.db.selectFrom('event_sinks').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await tx.db.selectFrom('event_sinks').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('event sink', id);
     await tx.db
       .updateTable('event_sinks')
       .set({ status: 'active', attempts: 0, next_attempt_at: null, updated_at: tx.now, version: row.version + 1 })
-      .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
       .execute();
-    const requeued = await tx.db.updateTable('event_sink_dead_letters').set({ requeued: 1 }).where('tenant_id', '=', tenantId).where('sink_id', '=', id).executeTakeFirst();
+    const requeued = await tx.db.updateTable('event_sink_dead_letters').set({ requeued: 1 }).where('sink_id', '=', id).executeTakeFirst();
     const count = Number(requeued.numUpdatedRows);
     tx.audit({ action: 'event_sink.retry', targetType: 'event_sink', targetId: id, before: { status: row.status, lastError: row.last_error }, after: { status: 'active', requeuedDeadLetters: count } });
     tx.change('event_sink', id, 'update');

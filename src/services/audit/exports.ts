@@ -4,7 +4,6 @@
  * assigned or provisioned space (from the access engine). Each returns the chunks to send and their content type; nothing is
  * collected in memory.
  */
-import { sql } from 'kysely';
 import { contextKey, type AccessSpace } from '../../domain/access.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import { CHECKPOINT_ALGORITHM } from '../../domain/checkpoint.ts';
@@ -67,7 +66,7 @@ async function checkpointsFrom(deps: ServiceDeps, scope: TenantDb, firstSeq: num
   const rows =
     firstSeq === null
       ? []
-      : await scope.db.selectFrom('audit_checkpoints').selectAll().where('tenant_id', '=', scope.tenantId).where('seq', '>=', firstSeq).orderBy('seq').limit(10000).execute();
+      : await scope.db.selectFrom('audit_checkpoints').selectAll().where('seq', '>=', firstSeq).orderBy('seq').limit(10000).execute();
   const key = await checkpointPublicKey(deps, scope.tenantId);
   return {
     publicKeys: key ? [{ keyId: key.keyId, algorithm: CHECKPOINT_ALGORITHM, publicKey: key.publicKeyPem }] : [],
@@ -117,8 +116,8 @@ async function* pages<R extends { id: string }>(fetch: (after: string) => Promis
 const parseOr = (text: string | null, fallback: unknown): unknown => (text === null ? fallback : (JSON.parse(text) as unknown));
 
 async function* configurationRecords(scope: TenantDb): AsyncGenerator<ConfigRecord> {
-  const { db, tenantId } = scope;
-  for await (const a of pages((after) => db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId).where('id', '>', after).orderBy('id').limit(PAGE).execute())) {
+  const { db } = scope;
+  for await (const a of pages((after) => db.selectFrom('applications').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute())) {
     yield {
       recordType: 'application',
       id: a.id,
@@ -133,7 +132,7 @@ async function* configurationRecords(scope: TenantDb): AsyncGenerator<ConfigReco
       connector: parseOr(a.connector, null),
     };
   }
-  for await (const p of pages((after) => db.selectFrom('permissions').selectAll().where('tenant_id', '=', tenantId).where('id', '>', after).orderBy('id').limit(PAGE).execute())) {
+  for await (const p of pages((after) => db.selectFrom('permissions').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute())) {
     yield {
       recordType: 'permission',
       id: p.id,
@@ -149,11 +148,11 @@ async function* configurationRecords(scope: TenantDb): AsyncGenerator<ConfigReco
   }
   let after = '';
   for (;;) {
-    const roles = await db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).where('id', '>', after).orderBy('id').limit(PAGE).execute();
+    const roles = await db.selectFrom('roles').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
     if (!roles.length) break;
     const ids = roles.map((r) => r.id);
-    const perms = await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId).where('role_id', 'in', ids).orderBy('permission_id').execute();
-    const includes = await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).where('role_id', 'in', ids).orderBy('included_role_id').execute();
+    const perms = await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('role_id', 'in', ids).orderBy('permission_id').execute();
+    const includes = await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('role_id', 'in', ids).orderBy('included_role_id').execute();
     for (const r of roles) {
       yield {
         recordType: 'role',
@@ -172,18 +171,9 @@ async function* configurationRecords(scope: TenantDb): AsyncGenerator<ConfigReco
   yield* assignmentRules(scope);
 }
 
-/**
- * Assignment rules, when the table exists (the access issue adds it): exported column by
- * column in camelCase, JSON text columns parsed.
- */
+/** Assignment rules: exported column by column in camelCase, JSON text columns parsed. */
 async function* assignmentRules(scope: TenantDb): AsyncGenerator<ConfigRecord> {
-  let rows: Record<string, unknown>[];
-  try {
-    rows = (await sql<Record<string, unknown>>`select * from assignment_rules where tenant_id = ${scope.tenantId} order by id`.execute(scope.db)).rows;
-  } catch {
-    // No assignment_rules table yet: there are no rules to export.
-    return;
-  }
+  const rows: Record<string, unknown>[] = await scope.db.selectFrom('assignment_rules').selectAll().orderBy('id').execute();
   for (const row of rows) {
     const record: ConfigRecord = { recordType: 'assignmentRule' };
     for (const [column, value] of Object.entries(row)) {

@@ -27,7 +27,7 @@ function reveal(deps: KeyDeps, row: Database['audit_keys']): string {
 
 async function findKey(deps: Pick<ServiceDeps, 'store'>, tenantId: string, purpose: Purpose): Promise<Database['audit_keys'] | undefined> {
   const { db } = deps.store.read(tenantId);
-  return db.selectFrom('audit_keys').selectAll().where('tenant_id', '=', tenantId).where('purpose', '=', purpose).executeTakeFirst();
+  return db.selectFrom('audit_keys').selectAll().where('purpose', '=', purpose).executeTakeFirst();
 }
 
 /** The tenant's key for `purpose` (created on first use), its secret decrypted. */
@@ -41,7 +41,7 @@ async function findOrCreateKey(deps: KeyDeps, tenantId: string, purpose: Purpose
   if (existing) return existing;
   const { value } = await deps.store.write(tenantId, writeMeta(systemActor(tenantId, 'audit')), async (tx) => {
     // Writes of a tenant are serialized: a key created by a concurrent first use is seen here.
-    const again = await tx.db.selectFrom('audit_keys').selectAll().where('tenant_id', '=', tenantId).where('purpose', '=', purpose).executeTakeFirst();
+    const again = await tx.db.selectFrom('audit_keys').selectAll().where('purpose', '=', purpose).executeTakeFirst();
     if (again) {
       tx.audit({ action: 'audit_key.use', targetType: 'audit_key', targetId: again.id });
       return again;

@@ -133,7 +133,6 @@ async function assertOwnersExist(scope: TenantDb, ownerIds: readonly string[]): 
   const rows = await scope.db
     .selectFrom('identities')
     .select('id')
-    .where('tenant_id', '=', scope.tenantId)
     .where('id', 'in', [...ownerIds])
     .execute();
   const missing = missingIds(ownerIds, rows.map((r) => r.id));
@@ -141,7 +140,7 @@ async function assertOwnersExist(scope: TenantDb, ownerIds: readonly string[]): 
 }
 
 async function assertNameFree(scope: TenantDb, name: string, exceptId: string | null): Promise<void> {
-  let q = scope.db.selectFrom('applications').select('id').where('tenant_id', '=', scope.tenantId).where('name', '=', name);
+  let q = scope.db.selectFrom('applications').select('id').where('name', '=', name);
   if (exceptId) q = q.where('id', '!=', exceptId);
   if (await q.executeTakeFirst()) throw takenField('name', `an application named "${name}" already exists`);
 }
@@ -153,7 +152,7 @@ function rethrowUnique(e: unknown, name: string | undefined): never {
 }
 
 export async function findApplicationRow(scope: TenantDb, id: string): Promise<ApplicationRow> {
-  const row = await scope.db.selectFrom('applications').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await scope.db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('application', id);
   return row;
 }
@@ -214,11 +213,10 @@ export async function getApplication(deps: ServiceDeps, actor: Actor, id: string
 export async function lastImportsOf(scope: TenantDb, appIds: string[]): Promise<Map<string, Database['imports']>> {
   const out = new Map<string, Database['imports']>();
   if (!appIds.length) return out;
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const latest = await db
     .selectFrom('imports')
     .select(['application_id', (eb) => eb.fn.max('number').as('number')])
-    .where('tenant_id', '=', tenantId)
     .where('application_id', 'in', appIds)
     .groupBy('application_id')
     .execute();
@@ -226,7 +224,6 @@ export async function lastImportsOf(scope: TenantDb, appIds: string[]): Promise<
   const rows = await db
     .selectFrom('imports')
     .selectAll()
-    .where('tenant_id', '=', tenantId)
     .where(
       'number',
       'in',
@@ -240,8 +237,8 @@ export async function lastImportsOf(scope: TenantDb, appIds: string[]): Promise<
 /** The application with this integer `number` (vendor profiles address applications by it). */
 export async function getApplicationByNumber(deps: ServiceDeps, actor: Actor, number: number): Promise<ApplicationView> {
   requireRight(actor, ...CATALOG_READ_RIGHTS);
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const row = await db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId).where('number', '=', number).executeTakeFirst();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const row = await db.selectFrom('applications').selectAll().where('number', '=', number).executeTakeFirst();
   if (!row) throw notFound('application', String(number));
   return toApplicationView(row);
 }
@@ -255,7 +252,7 @@ export async function listApplications(
   requireRight(actor, ...CATALOG_READ_RIGHTS);
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
   const pager = await openPager<number>(deps.store, tenantId, 'applications', { ...filter }, page);
-  let q = db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId);
+  let q = db.selectFrom('applications').selectAll();
   if (filter.q !== undefined) q = q.where(containsText('name', filter.q));
   if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind);
   if (filter.archived !== undefined) q = q.where('archived', '=', flag(filter.archived));
@@ -307,7 +304,6 @@ export async function updateApplication(
           updated_at: next.updated_at,
           version: next.version,
         })
-        .where('tenant_id', '=', tx.tenantId)
         .where('id', '=', id)
         .execute();
       const view = toApplicationView(next);
@@ -328,7 +324,7 @@ export async function deleteApplication(deps: ServiceDeps, actor: Actor, id: str
     await assertNothingRefers(tx, APPLICATION_DELETE_BLOCKERS, `application "${row.name}"`, id);
     const permissionIds = await deleteApplicationPermissions(tx, row);
     const deletedRecords = await deleteApplicationRecords(tx, id);
-    await tx.db.deleteFrom('applications').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('applications').where('id', '=', id).execute();
     tx.audit({
       action: 'application.delete',
       targetType: 'application',
@@ -345,14 +341,13 @@ async function deleteApplicationPermissions(tx: WriteTx, app: ApplicationRow): P
   const perms = await tx.db
     .selectFrom('permissions')
     .select(['id'])
-    .where('tenant_id', '=', tx.tenantId)
     .where('application_id', '=', app.id)
     .orderBy('number')
     .execute();
   const ids = perms.map((p) => p.id);
   await assertNotBlocked(tx, 'permission', ids, `application "${app.name}"`, 'its permissions are still in use');
   if (ids.length) {
-    await tx.db.deleteFrom('permissions').where('tenant_id', '=', tx.tenantId).where('application_id', '=', app.id).execute();
+    await tx.db.deleteFrom('permissions').where('application_id', '=', app.id).execute();
     for (const pid of ids) tx.change('permission', pid, 'delete');
   }
   return ids;

@@ -39,14 +39,13 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 /** Assignments (active or paused, any source) that give the permission or role. */
-export const assignmentsBlock: BlockerCheck = async ({ db, tenantId }, type, ids) => {
+export const assignmentsBlock: BlockerCheck = async ({ db }, type, ids) => {
   let count = 0;
   const sample: string[] = [];
   for (const part of chunks(ids)) {
     const rows = await db
       .selectFrom('assignments')
       .select('id')
-      .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', type)
       .where('resource_id', 'in', part)
       .where('state', '!=', 'revoked')
@@ -60,7 +59,7 @@ export const assignmentsBlock: BlockerCheck = async ({ db, tenantId }, type, ids
 };
 
 /** Roles that hold the permission (for permissions) or include the role (for roles). */
-export const rolesBlock: BlockerCheck = async ({ db, tenantId }, type, ids) => {
+export const rolesBlock: BlockerCheck = async ({ db }, type, ids) => {
   const holders = new Map<string, string>();
   for (const part of chunks(ids)) {
     const rows =
@@ -69,14 +68,12 @@ export const rolesBlock: BlockerCheck = async ({ db, tenantId }, type, ids) => {
             .selectFrom('role_permissions')
             .innerJoin('roles', (j) => j.onRef('roles.id', '=', 'role_permissions.role_id').onRef('roles.tenant_id', '=', 'role_permissions.tenant_id'))
             .select(['roles.id', 'roles.name'])
-            .where('role_permissions.tenant_id', '=', tenantId)
             .where('role_permissions.permission_id', 'in', part)
             .execute()
         : await db
             .selectFrom('role_includes')
             .innerJoin('roles', (j) => j.onRef('roles.id', '=', 'role_includes.role_id').onRef('roles.tenant_id', '=', 'role_includes.tenant_id'))
             .select(['roles.id', 'roles.name'])
-            .where('role_includes.tenant_id', '=', tenantId)
             .where('role_includes.included_role_id', 'in', part)
             .execute();
     for (const r of rows) holders.set(r.id, r.name);
@@ -94,12 +91,12 @@ export const rolesBlock: BlockerCheck = async ({ db, tenantId }, type, ids) => {
 };
 
 /** Grants of imported accounts that hold the permission (they go when the account does). */
-export const grantsBlock: BlockerCheck = async ({ db, tenantId }, type, ids) => {
+export const grantsBlock: BlockerCheck = async ({ db }, type, ids) => {
   if (type !== 'permission') return null;
   let count = 0;
   const sample = new Set<string>();
   for (const part of chunks(ids)) {
-    const held = () => db.selectFrom('grants').where('tenant_id', '=', tenantId).where('permission_id', 'in', part);
+    const held = () => db.selectFrom('grants').where('permission_id', 'in', part);
     const counted = await held()
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .executeTakeFirst();

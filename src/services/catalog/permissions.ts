@@ -83,8 +83,7 @@ function selectPermissions(scope: TenantDb) {
       j.onRef('applications.id', '=', 'permissions.application_id').onRef('applications.tenant_id', '=', 'permissions.tenant_id'),
     )
     .selectAll('permissions')
-    .select(['applications.builtin as app_builtin', 'applications.name as app_name'])
-    .where('permissions.tenant_id', '=', scope.tenantId);
+    .select(['applications.builtin as app_builtin', 'applications.name as app_name']);
 }
 
 async function findPermissionRow(scope: TenantDb, id: string): Promise<PermissionWithApp> {
@@ -103,7 +102,6 @@ async function assertNameFree(scope: TenantDb, applicationId: string, name: stri
   let q = scope.db
     .selectFrom('permissions')
     .select('id')
-    .where('tenant_id', '=', scope.tenantId)
     .where('application_id', '=', applicationId)
     .where('name', '=', name);
   if (exceptId) q = q.where('id', '!=', exceptId);
@@ -227,7 +225,6 @@ export async function updatePermission(
           updated_at: next.updated_at,
           version: next.version,
         })
-        .where('tenant_id', '=', tx.tenantId)
         .where('id', '=', id)
         .execute();
       const view = toPermissionView(next);
@@ -246,7 +243,7 @@ export async function deletePermission(deps: ServiceDeps, actor: Actor, id: stri
     assertIfMatch(ifMatch, row.version);
     assertNotRight(row);
     await assertNotBlocked(tx, 'permission', [id], `permission "${row.name}"`);
-    await tx.db.deleteFrom('permissions').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('permissions').where('id', '=', id).execute();
     tx.audit({ action: 'permission.delete', targetType: 'permission', targetId: id, before: toPermissionView(row) });
     tx.change('permission', id, 'delete');
   });
@@ -260,8 +257,8 @@ export async function deletePermission(deps: ServiceDeps, actor: Actor, id: stri
 export async function permissionIdsOfNumbers(deps: ServiceDeps, actor: Actor, numbers: readonly number[], field: string): Promise<string[]> {
   requireRight(actor, ...CATALOG_READ_RIGHTS);
   if (!numbers.length) return [];
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const rows = await db.selectFrom('permissions').select(['id', 'number']).where('tenant_id', '=', tenantId).where('number', 'in', [...numbers]).execute();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const rows = await db.selectFrom('permissions').select(['id', 'number']).where('number', 'in', [...numbers]).execute();
   const byNumber = new Map(rows.map((r) => [Number(r.number), r.id]));
   const missing = numbers.filter((n) => !byNumber.has(n));
   if (missing.length) {
@@ -276,11 +273,11 @@ export async function permissionIdsOfNumbers(deps: ServiceDeps, actor: Actor, nu
 export async function permissionNumbersOfIds(deps: ServiceDeps, actor: Actor, ids: readonly string[]): Promise<Map<string, number>> {
   requireRight(actor, ...CATALOG_READ_RIGHTS);
   if (!ids.length) return new Map();
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  const { db } = deps.store.read(actor.caller.tenantId);
   const numbers = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 500) {
     const part = ids.slice(i, i + 500);
-    const rows = await db.selectFrom('permissions').select(['id', 'number']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute();
+    const rows = await db.selectFrom('permissions').select(['id', 'number']).where('id', 'in', part).execute();
     for (const r of rows) numbers.set(r.id, Number(r.number));
   }
   return numbers;

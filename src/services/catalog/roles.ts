@@ -79,13 +79,11 @@ async function toRoleViews(scope: TenantDb, rows: RoleRow[]): Promise<RoleView[]
   const perms = await scope.db
     .selectFrom('role_permissions')
     .select(['role_id', 'permission_id'])
-    .where('tenant_id', '=', scope.tenantId)
     .where('role_id', 'in', ids)
     .execute();
   const includes = await scope.db
     .selectFrom('role_includes')
     .select(['role_id', 'included_role_id'])
-    .where('tenant_id', '=', scope.tenantId)
     .where('role_id', 'in', ids)
     .execute();
   const group = <T extends { role_id: string }>(items: T[], pick: (t: T) => string) => {
@@ -99,7 +97,7 @@ async function toRoleViews(scope: TenantDb, rows: RoleRow[]): Promise<RoleView[]
 }
 
 async function findRoleRow(scope: TenantDb, id: string): Promise<RoleRow> {
-  const row = await scope.db.selectFrom('roles').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await scope.db.selectFrom('roles').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('role', id);
   return row;
 }
@@ -109,7 +107,7 @@ function assertNotSystem(row: RoleRow): void {
 }
 
 async function assertNameFree(scope: TenantDb, name: string, exceptId: string | null): Promise<void> {
-  let q = scope.db.selectFrom('roles').select('id').where('tenant_id', '=', scope.tenantId).where('name', '=', name);
+  let q = scope.db.selectFrom('roles').select('id').where('name', '=', name);
   if (exceptId) q = q.where('id', '!=', exceptId);
   if (await q.executeTakeFirst()) throw takenField('name', `a role named "${name}" already exists`);
 }
@@ -122,7 +120,7 @@ function rethrowUnique(e: unknown, name: string | undefined): never {
 async function assertExist(scope: TenantDb, table: 'permissions' | 'roles', field: string, ids: readonly string[]): Promise<void> {
   assertDistinct(field, ids);
   if (!ids.length) return;
-  const rows = await scope.db.selectFrom(table).select('id').where('tenant_id', '=', scope.tenantId).where('id', 'in', [...ids]).execute();
+  const rows = await scope.db.selectFrom(table).select('id').where('id', 'in', [...ids]).execute();
   const missing = missingIds(ids, rows.map((r) => r.id));
   if (missing.length) throw invalidField(field, `names ${table} that do not exist: ${missing.join(', ')}`);
 }
@@ -135,12 +133,12 @@ async function checkContents(scope: TenantDb, actor: Actor, roleId: string, role
   await assertExist(scope, 'permissions', 'permissionIds', permissionIds);
   await assertExist(scope, 'roles', 'includedRoleIds', includedRoleIds);
   const edges = inclusionEdges(
-    await scope.db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', scope.tenantId).execute(),
+    await scope.db.selectFrom('role_includes').select(['role_id', 'included_role_id']).execute(),
   );
   const cycle = inclusionCycle(roleId, includedRoleIds, edges);
   if (cycle) {
     const names = new Map(
-      (await scope.db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', scope.tenantId).where('id', 'in', cycle).execute()).map((r) => [r.id, r.name]),
+      (await scope.db.selectFrom('roles').select(['id', 'name']).where('id', 'in', cycle).execute()).map((r) => [r.id, r.name]),
     );
     names.set(roleId, roleName);
     const path = cycle.map((id) => names.get(id) ?? id).join(' → ');
@@ -153,7 +151,7 @@ async function checkContents(scope: TenantDb, actor: Actor, roleId: string, role
   const held = new Set(permissionIds);
   const roles = [...reachableRoles(includedRoleIds, edges)];
   if (roles.length) {
-    const rows = await scope.db.selectFrom('role_permissions').select('permission_id').where('tenant_id', '=', scope.tenantId).where('role_id', 'in', roles).execute();
+    const rows = await scope.db.selectFrom('role_permissions').select('permission_id').where('role_id', 'in', roles).execute();
     rows.forEach((r) => held.add(r.permission_id));
   }
   if (!held.size) return;
@@ -161,7 +159,6 @@ async function checkContents(scope: TenantDb, actor: Actor, roleId: string, role
     .selectFrom('permissions')
     .innerJoin('applications', (j) => j.onRef('applications.id', '=', 'permissions.application_id').onRef('applications.tenant_id', '=', 'permissions.tenant_id'))
     .select('permissions.name')
-    .where('permissions.tenant_id', '=', scope.tenantId)
     .where('applications.builtin', '=', 1)
     .where('permissions.id', 'in', [...held])
     .execute();
@@ -178,8 +175,8 @@ async function checkContents(scope: TenantDb, actor: Actor, roleId: string, role
 }
 
 async function replaceContents(tx: TenantDb, roleId: string, permissionIds: string[], includedRoleIds: string[]): Promise<void> {
-  await tx.db.deleteFrom('role_permissions').where('tenant_id', '=', tx.tenantId).where('role_id', '=', roleId).execute();
-  await tx.db.deleteFrom('role_includes').where('tenant_id', '=', tx.tenantId).where('role_id', '=', roleId).execute();
+  await tx.db.deleteFrom('role_permissions').where('role_id', '=', roleId).execute();
+  await tx.db.deleteFrom('role_includes').where('role_id', '=', roleId).execute();
   if (permissionIds.length) {
     await tx.db.insertInto('role_permissions').values(permissionIds.map((permission_id) => ({ tenant_id: tx.tenantId, role_id: roleId, permission_id }))).execute();
   }
@@ -232,7 +229,7 @@ export async function getRole(deps: ServiceDeps, actor: Actor, id: string): Prom
 export async function getRoleByNumber(deps: ServiceDeps, actor: Actor, number: number): Promise<Versioned<RoleView>> {
   requireRight(actor, ...ROLE_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
-  const row = await scope.db.selectFrom('roles').selectAll().where('tenant_id', '=', scope.tenantId).where('number', '=', number).executeTakeFirst();
+  const row = await scope.db.selectFrom('roles').selectAll().where('number', '=', number).executeTakeFirst();
   if (!row) throw notFound('role', String(number));
   const [view] = await toRoleViews(scope, [row]);
   return { value: view!, version: row.version };
@@ -247,12 +244,12 @@ export async function listRoles(
   requireRight(actor, ...ROLE_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
   const pager = await openPager<number>(deps.store, scope.tenantId, 'roles', { ...filter }, page);
-  let q = scope.db.selectFrom('roles').selectAll().where('tenant_id', '=', scope.tenantId);
+  let q = scope.db.selectFrom('roles').selectAll();
   if (filter.q !== undefined) q = q.where(containsText('name', filter.q));
   if (filter.permissionId !== undefined) {
     const permissionId = filter.permissionId;
     q = q.where('id', 'in', (eb) =>
-      eb.selectFrom('role_permissions').select('role_id').where('tenant_id', '=', scope.tenantId).where('permission_id', '=', permissionId),
+      eb.selectFrom('role_permissions').select('role_id').where('permission_id', '=', permissionId),
     );
   }
   if (pager.after !== null) q = q.where('number', '>', pager.after);
@@ -292,7 +289,6 @@ export async function updateRole(
       await tx.db
         .updateTable('roles')
         .set({ name: next.name, description: next.description, updated_at: next.updated_at, version: next.version })
-        .where('tenant_id', '=', tx.tenantId)
         .where('id', '=', id)
         .execute();
       await replaceContents(tx, id, permissionIds, includedRoleIds);
@@ -316,7 +312,7 @@ export async function deleteRole(deps: ServiceDeps, actor: Actor, id: string, if
     await assertNotBlocked(tx, 'role', [id], `role "${row.name}"`);
     const [before] = await toRoleViews(tx, [row]);
     await replaceContents(tx, id, [], []);
-    await tx.db.deleteFrom('roles').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('roles').where('id', '=', id).execute();
     tx.audit({ action: 'role.delete', targetType: 'role', targetId: id, before });
     tx.change('role', id, 'delete');
   });
@@ -327,8 +323,8 @@ export async function deleteRole(deps: ServiceDeps, actor: Actor, id: string, if
 export async function roleIdsOfNumbers(deps: ServiceDeps, actor: Actor, numbers: readonly number[], field: string): Promise<string[]> {
   requireRight(actor, ...ROLE_READ_RIGHTS);
   if (!numbers.length) return [];
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const rows = await db.selectFrom('roles').select(['id', 'number']).where('tenant_id', '=', tenantId).where('number', 'in', [...numbers]).execute();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const rows = await db.selectFrom('roles').select(['id', 'number']).where('number', 'in', [...numbers]).execute();
   const byNumber = new Map(rows.map((r) => [Number(r.number), r.id]));
   const missing = numbers.filter((n) => !byNumber.has(n));
   if (missing.length) throw invalidField(field, `names roles that do not exist: ${missing.join(', ')}`);
@@ -339,9 +335,9 @@ export async function roleIdsOfNumbers(deps: ServiceDeps, actor: Actor, numbers:
 export async function roleNumbersOfIds(deps: ServiceDeps, actor: Actor, ids: readonly string[]): Promise<Map<string, number>> {
   requireRight(actor, ...ROLE_READ_RIGHTS);
   const numbers = new Map<string, number>();
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  const { db } = deps.store.read(actor.caller.tenantId);
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db.selectFrom('roles').select(['id', 'number']).where('tenant_id', '=', tenantId).where('id', 'in', ids.slice(i, i + 500)).execute();
+    const rows = await db.selectFrom('roles').select(['id', 'number']).where('id', 'in', ids.slice(i, i + 500)).execute();
     for (const r of rows) numbers.set(r.id, Number(r.number));
   }
   return numbers;

@@ -51,7 +51,6 @@ export async function createApiKey(
   const identity = await scope.db
     .selectFrom('identities')
     .select(['id'])
-    .where('tenant_id', '=', tenantId)
     .where('id', '=', identityId)
     .executeTakeFirst();
   if (!identity) throw notFound('identity', identityId);
@@ -81,18 +80,17 @@ export async function createApiKey(
 
 export async function listApiKeys(deps: ServiceDeps, actor: Actor): Promise<ApiKeyView[]> {
   requireRight(actor, 'manage-clients');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const rows = await db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').limit(1000).execute();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').limit(1000).execute();
   return rows.map(toApiKeyView);
 }
 
 export async function deleteApiKey(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-clients');
-  const { tenantId } = actor.caller;
   const { revision } = await writeAs(deps, actor, async (tx) => {
-    const row = await tx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await tx.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('API key', id);
-    await tx.db.deleteFrom('api_keys').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('api_keys').where('id', '=', id).execute();
     tx.audit({ action: 'api_key.delete', targetType: 'api_key', targetId: id, before: toApiKeyView(row) });
     tx.change('api_key', id, 'delete');
   });

@@ -62,7 +62,6 @@ async function requireApplication(deps: ServiceDeps, tenantId: string, applicati
     .read(tenantId)
     .db.selectFrom('applications')
     .select('id')
-    .where('tenant_id', '=', tenantId)
     .where('id', '=', applicationId)
     .executeTakeFirst();
   if (!app) throw notFound('application', applicationId);
@@ -117,7 +116,6 @@ export async function listApplicationKeys(deps: ServiceDeps, actor: Actor, appli
     .read(tenantId)
     .db.selectFrom('application_keys')
     .selectAll()
-    .where('tenant_id', '=', tenantId)
     .where('application_id', '=', applicationId)
     .orderBy('created_at')
     .orderBy('id')
@@ -128,17 +126,15 @@ export async function listApplicationKeys(deps: ServiceDeps, actor: Actor, appli
 
 export async function deleteApplicationKey(deps: ServiceDeps, actor: Actor, applicationId: string, keyId: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-clients');
-  const { tenantId } = actor.caller;
   const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await tx.db
       .selectFrom('application_keys')
       .selectAll()
-      .where('tenant_id', '=', tenantId)
       .where('application_id', '=', applicationId)
       .where('id', '=', keyId)
       .executeTakeFirst();
     if (!row) throw notFound('application key', keyId);
-    await tx.db.deleteFrom('application_keys').where('tenant_id', '=', tenantId).where('id', '=', keyId).execute();
+    await tx.db.deleteFrom('application_keys').where('id', '=', keyId).execute();
     tx.audit({ action: 'application_key.delete', targetType: 'application_key', targetId: keyId, before: toView(row) });
     tx.change('application_key', keyId, 'delete');
   });

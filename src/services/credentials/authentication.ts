@@ -104,7 +104,6 @@ async function upgradeLegacyHash<K extends Database['api_keys']>(deps: ServiceDe
     await tx.db
       .updateTable('api_keys')
       .set({ key_hash: digest, hash_scheme: 'hmac-sha256' })
-      .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', key.id)
       .execute();
     tx.audit({ action: 'api_key.rehash', targetType: 'api_key', targetId: key.id, after: { hashScheme: 'hmac-sha256' } });

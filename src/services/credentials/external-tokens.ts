@@ -105,7 +105,6 @@ export async function findIdentityBySubject(deps: Pick<ServiceDeps, 'store'>, te
     .read(tenantId)
     .db.selectFrom('identities')
     .select(['id', 'subject', 'display_name', 'status'])
-    .where('tenant_id', '=', tenantId)
     // Subjects are stored in NFC (domain/identifiers.ts); one stored before that is found as written.
     .where('subject', 'in', [...new Set([subject, subject.normalize('NFC')])])
     .orderBy(sql`case when subject = ${subject.normalize('NFC')} then 0 else 1 end`)
@@ -124,7 +123,6 @@ async function applicationOfClient(scope: TenantDb, client: string | null): Prom
   const rows = await scope.db
     .selectFrom('applications')
     .select(['id', 'name'])
-    .where('tenant_id', '=', scope.tenantId)
     .where((eb) => eb.or([eb('id', '=', client), eb(eb.fn('lower', ['name']), '=', client.toLowerCase())]))
     .execute();
   const exact = rows.find((r) => r.id === client) ?? rows.find((r) => r.name === client);

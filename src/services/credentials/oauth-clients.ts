@@ -111,11 +111,11 @@ export async function createClient(
 
   const scope = deps.store.read(tenantId);
   if (identityId) {
-    const identity = await scope.db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('id', '=', identityId).executeTakeFirst();
+    const identity = await scope.db.selectFrom('identities').select('id').where('id', '=', identityId).executeTakeFirst();
     if (!identity) throw notFound('identity', identityId);
   }
   if (applicationId) {
-    const app = await scope.db.selectFrom('applications').select('id').where('tenant_id', '=', tenantId).where('id', '=', applicationId).executeTakeFirst();
+    const app = await scope.db.selectFrom('applications').select('id').where('id', '=', applicationId).executeTakeFirst();
     if (!app) throw notFound('application', applicationId);
   }
   const now = deps.now().toISOString();
@@ -148,24 +148,22 @@ export async function createClient(
 
 export async function listClients(deps: ServiceDeps, actor: Actor): Promise<ClientView[]> {
   requireRight(actor, 'manage-clients');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const rows = await db.selectFrom('oauth_clients').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').limit(1000).execute();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const rows = await db.selectFrom('oauth_clients').selectAll().orderBy('created_at').orderBy('id').limit(1000).execute();
   return rows.map(toClientView);
 }
 
 export async function deleteClient(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
   requireRight(actor, 'manage-clients');
-  const { tenantId } = actor.caller;
   const { revision } = await writeAs(deps, actor, async (tx) => {
     // Either the client's id or its public client_id names it.
     const row = await tx.db
       .selectFrom('oauth_clients')
       .selectAll()
-      .where('tenant_id', '=', tenantId)
       .where((eb) => eb.or([eb('id', '=', id), eb('client_id', '=', id)]))
       .executeTakeFirst();
     if (!row) throw notFound('client', id);
-    await tx.db.deleteFrom('oauth_clients').where('tenant_id', '=', tenantId).where('id', '=', row.id).execute();
+    await tx.db.deleteFrom('oauth_clients').where('id', '=', row.id).execute();
     tx.audit({ action: 'client.delete', targetType: 'client', targetId: row.id, before: toClientView(row) });
     tx.change('client', row.id, 'delete');
   });

@@ -148,7 +148,7 @@ export async function issueToken(
     .setJti(jti)
     .sign(key);
   await deps.store.write(client.tenant_id, writeMeta(clientActor(client, meta)), async (tx) => {
-    await tx.db.updateTable('oauth_clients').set({ last_used_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('id', '=', client.id).execute();
+    await tx.db.updateTable('oauth_clients').set({ last_used_at: tx.now }).where('id', '=', client.id).execute();
     tx.audit({ action: 'oauth_token.issue', targetType: 'client', targetId: client.id, after: { jti, scope, expiresAt: new Date(exp * 1000).toISOString() } });
   });
   return { access_token: accessToken, token_type: 'Bearer', expires_in: settings.accessTokenTtlSeconds, scope };
@@ -221,7 +221,6 @@ async function inspectAccessToken(services: TokenServices, token: string): Promi
     .read(client.tenant_id)
     .db.selectFrom('revoked_tokens')
     .select('jti')
-    .where('tenant_id', '=', client.tenant_id)
     .where('jti', '=', claims.jti)
     .executeTakeFirst();
   if (revoked) return { ok: false, reason: 'the access token has been revoked', expired: false, claims, client };
@@ -323,7 +322,7 @@ export async function revokeToken(
   }
   await services.deps.store.write(client.tenant_id, writeMeta(actor), async (tx) => {
     // Revoked tokens are kept only until they would have expired anyway.
-    await tx.db.deleteFrom('revoked_tokens').where('tenant_id', '=', tx.tenantId).where('expires_at', '<', tx.now).execute();
+    await tx.db.deleteFrom('revoked_tokens').where('expires_at', '<', tx.now).execute();
     await tx.db
       .insertInto('revoked_tokens')
       .values({ tenant_id: tx.tenantId, jti: claims.jti, client_id: claims.client_id, expires_at: new Date(claims.exp * 1000).toISOString(), revoked_at: tx.now })

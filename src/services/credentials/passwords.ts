@@ -51,7 +51,6 @@ async function loadIdentity(deps: ServiceDeps, tenantId: string, identityId: str
     .read(tenantId)
     .db.selectFrom('identities')
     .select(['id', 'subject', 'username', 'email', 'display_name', 'status'])
-    .where('tenant_id', '=', tenantId)
     .where('id', '=', identityId)
     .executeTakeFirst();
   if (!row) throw notFound('identity', identityId);
@@ -83,17 +82,16 @@ export async function setPassword(deps: ServiceDeps, actor: Actor, identityId: s
     const existing = await tx.db
       .selectFrom('identity_passwords')
       .select('identity_id')
-      .where('tenant_id', '=', tx.tenantId)
       .where('identity_id', '=', identityId)
       .executeTakeFirst();
     const row = { password_hash: passwordHash, updated_at: tx.now, updated_by: actor.caller.id, failed_count: 0, failure_window_start: null, locked_until: null };
     if (existing) {
-      await tx.db.updateTable('identity_passwords').set(row).where('tenant_id', '=', tx.tenantId).where('identity_id', '=', identityId).execute();
+      await tx.db.updateTable('identity_passwords').set(row).where('identity_id', '=', identityId).execute();
     } else {
       await tx.db.insertInto('identity_passwords').values({ tenant_id: tx.tenantId, identity_id: identityId, ...row }).execute();
     }
     // A new password ends the sessions opened with the old one.
-    await tx.db.deleteFrom('sessions').where('tenant_id', '=', tx.tenantId).where('identity_id', '=', identityId).where('method', 'in', ['password', 'token']).execute();
+    await tx.db.deleteFrom('sessions').where('identity_id', '=', identityId).where('method', 'in', ['password', 'token']).execute();
     tx.audit({ action: 'identity.password.set', targetType: 'identity', targetId: identityId, after: { replaced: Boolean(existing), self: actor.caller.identityId === identityId } });
   });
   return { revision };
@@ -104,9 +102,9 @@ export async function removePassword(deps: ServiceDeps, actor: Actor, identityId
   await loadIdentity(deps, tenantId, identityId);
   await requireMayManagePassword(deps, actor, identityId);
   const { revision } = await writeAs(deps, actor, async (tx) => {
-    const deleted = await tx.db.deleteFrom('identity_passwords').where('tenant_id', '=', tx.tenantId).where('identity_id', '=', identityId).executeTakeFirst();
+    const deleted = await tx.db.deleteFrom('identity_passwords').where('identity_id', '=', identityId).executeTakeFirst();
     if (Number(deleted.numDeletedRows) === 0) throw new AppError('not_found', `identity ${identityId} has no password`);
-    await tx.db.deleteFrom('sessions').where('tenant_id', '=', tx.tenantId).where('identity_id', '=', identityId).where('method', 'in', ['password', 'token']).execute();
+    await tx.db.deleteFrom('sessions').where('identity_id', '=', identityId).where('method', 'in', ['password', 'token']).execute();
     tx.audit({ action: 'identity.password.remove', targetType: 'identity', targetId: identityId, after: { self: actor.caller.identityId === identityId } });
   });
   return { revision };
@@ -159,7 +157,6 @@ export async function verifyPasswordSignIn(
           .db.selectFrom('identities')
           .innerJoin('identity_passwords', (j) => j.onRef('identity_passwords.identity_id', '=', 'identities.id').onRef('identity_passwords.tenant_id', '=', 'identities.tenant_id'))
           .select(['identities.id', 'identities.subject', 'identities.display_name', 'identities.status', 'identity_passwords.password_hash', 'identity_passwords.locked_until'])
-          .where('identities.tenant_id', '=', tenant.id)
           .where((eb) => eb.or([eb('identities.username', '=', username), eb('identities.subject', '=', username)]))
           .orderBy('identities.username')
           .executeTakeFirst()
@@ -198,7 +195,6 @@ export async function verifyPasswordSignIn(
       await tx.db
         .updateTable('identity_passwords')
         .set({ failed_count: 0, failure_window_start: null, locked_until: null })
-        .where('tenant_id', '=', tx.tenantId)
         .where('identity_id', '=', found.id)
         .execute();
     });
@@ -210,7 +206,6 @@ export async function verifyPasswordSignIn(
     const row = await tx.db
       .selectFrom('identity_passwords')
       .select(['failed_count', 'failure_window_start'])
-      .where('tenant_id', '=', tx.tenantId)
       .where('identity_id', '=', found.id)
       .executeTakeFirst();
     if (!row) return;
@@ -221,7 +216,6 @@ export async function verifyPasswordSignIn(
     await tx.db
       .updateTable('identity_passwords')
       .set(lock ? { failed_count: 0, failure_window_start: null, locked_until: lockedUntil } : { failed_count: count, failure_window_start: windowStart })
-      .where('tenant_id', '=', tx.tenantId)
       .where('identity_id', '=', found.id)
       .execute();
     if (lock) tx.audit({ action: 'auth.lockout', targetType: 'identity', targetId: found.id, after: { username: label, failures: count, lockedUntil } });

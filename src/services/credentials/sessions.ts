@@ -104,7 +104,7 @@ export async function openSession(
     },
     async (tx) => {
       // Sessions past their absolute expiry are of no further use.
-      await tx.db.deleteFrom('sessions').where('tenant_id', '=', tx.tenantId).where('absolute_expires_at', '<=', nowIso).execute();
+      await tx.db.deleteFrom('sessions').where('absolute_expires_at', '<=', nowIso).execute();
       await tx.db
         .insertInto('sessions')
         .values({
@@ -157,7 +157,7 @@ export async function authenticateSession(deps: ServiceDeps, settings: SessionSe
   let base: Caller;
   const read = deps.store.read(session.tenant_id).db;
   if (session.api_key_id) {
-    const key = await read.selectFrom('api_keys').selectAll().where('tenant_id', '=', session.tenant_id).where('id', '=', session.api_key_id).executeTakeFirst();
+    const key = await read.selectFrom('api_keys').selectAll().where('id', '=', session.api_key_id).executeTakeFirst();
     if (!key) return reject('the API key of the session no longer exists', session.tenant_id, session.id);
     if (key.expires_at && key.expires_at <= nowIso) return reject('the API key of the session has expired', session.tenant_id, session.id);
     base = await apiKeyCaller(deps, key, nowIso, session.tenant_revision);
@@ -165,7 +165,6 @@ export async function authenticateSession(deps: ServiceDeps, settings: SessionSe
     const identity = await read
       .selectFrom('identities')
       .select(['id', 'subject', 'display_name', 'status'])
-      .where('tenant_id', '=', session.tenant_id)
       .where('id', '=', session.identity_id)
       .executeTakeFirst();
     if (!identity || identity.status !== 'active') return reject('the identity of the session is not active', session.tenant_id, session.id);
@@ -224,7 +223,6 @@ export async function listSessions(deps: ServiceDeps, actor: Actor): Promise<Ses
     .read(caller.tenantId)
     .db.selectFrom('sessions')
     .selectAll()
-    .where('tenant_id', '=', caller.tenantId)
     .where('identity_id', '=', caller.identityId)
     .where('method', 'in', COOKIE_SESSION_METHODS)
     .where('expires_at', '>', nowIso)
@@ -243,10 +241,10 @@ export async function listSessions(deps: ServiceDeps, actor: Actor): Promise<Ses
 export async function endSession(deps: ServiceDeps, actor: Actor, id: string): Promise<{ revision: number }> {
   const { caller } = actor;
   const { revision } = await writeAs(deps, actor, async (tx) => {
-    const row = await tx.db.selectFrom('sessions').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await tx.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
     const own = row && caller.identityId !== null && row.identity_id === caller.identityId;
     if (!row || (!own && !caller.rights.has('manage-users'))) throw notFound('session', id);
-    await tx.db.deleteFrom('sessions').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('sessions').where('id', '=', id).execute();
     tx.audit({ action: 'session.delete', targetType: 'session', targetId: id, before: { method: row.method, identityId: row.identity_id, self: own } });
   });
   return { revision };

@@ -57,7 +57,7 @@ export interface ListIdentitiesQuery {
 /* ---------- lookups for other services (no rights check: the calling service did it) ---------- */
 
 export async function findIdentityRow(scope: TenantDb, id: string): Promise<IdentityRow | undefined> {
-  return scope.db.selectFrom('identities').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  return scope.db.selectFrom('identities').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /**
@@ -68,7 +68,6 @@ export async function findIdentityByIdOrSubject(scope: TenantDb, idOrSubject: st
   const row = await scope.db
     .selectFrom('identities')
     .selectAll()
-    .where('tenant_id', '=', scope.tenantId)
     // Subjects are stored in NFC; one stored before that is found as written.
     .where((eb) => eb.or([eb('id', '=', idOrSubject), eb('subject', 'in', [...new Set([idOrSubject, idOrSubject.normalize('NFC')])])]))
     .orderBy(sql`case when id = ${idOrSubject} then 0 else 1 end`)
@@ -81,7 +80,6 @@ export async function findIdentityByNumber(scope: TenantDb, number: number): Pro
   const row = await scope.db
     .selectFrom('identities')
     .selectAll()
-    .where('tenant_id', '=', scope.tenantId)
     .where('number', '=', number)
     .executeTakeFirst();
   return row && toRecord(row);
@@ -109,7 +107,7 @@ export async function listIdentities(deps: ServiceDeps, actor: Actor, query: Lis
   const filter = { status: query.status, orgUnitId: query.orgUnitId, managerId: query.managerId, q: query.q };
   const pager = await openPager<number>(deps.store, tenantId, 'identities', filter, query);
   const { db } = deps.store.read(tenantId);
-  let q = db.selectFrom('identities').selectAll().where('tenant_id', '=', tenantId);
+  let q = db.selectFrom('identities').selectAll();
   if (query.status) q = q.where('status', '=', query.status);
   if (query.orgUnitId) q = q.where('org_unit_id', '=', query.orgUnitId);
   if (query.managerId) q = q.where('manager_id', '=', query.managerId);
@@ -221,12 +219,11 @@ export async function setUnitMembers(
   identityIds: readonly string[],
 ): Promise<{ added: string[]; removed: string[]; revision: number }> {
   requireRight(actor, 'manage-users');
-  const { tenantId } = actor.caller;
   const wanted = new Set(identityIds);
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
-    const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tenantId).where('id', '=', orgUnitId).executeTakeFirst();
+    const unit = await tx.db.selectFrom('org_units').select('id').where('id', '=', orgUnitId).executeTakeFirst();
     if (!unit) throw notFound('organization unit', orgUnitId);
-    const current = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('org_unit_id', '=', orgUnitId).execute();
+    const current = await tx.db.selectFrom('identities').select('id').where('org_unit_id', '=', orgUnitId).execute();
     const currentIds = new Set(current.map((r) => r.id));
     const added = [...wanted].filter((i) => !currentIds.has(i));
     const removed = [...currentIds].filter((i) => !wanted.has(i));
@@ -247,7 +244,7 @@ export async function deleteIdentity(deps: ServiceDeps, actor: Actor, id: string
     if (!row) throw notFound('identity', id);
     assertIfMatch(ifMatch, row.version);
     await assertNotBlocked(tx, IDENTITY_DELETE_BLOCKERS, `identity ${row.subject}`, id);
-    await tx.db.deleteFrom('identities').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('identities').where('id', '=', id).execute();
     const before = toIdentityView(row);
     tx.audit({ action: 'identity.delete', targetType: 'identity', targetId: id, before });
     tx.change('identity', id, 'delete');
@@ -293,7 +290,7 @@ async function updateIdentityInTx(
   await assertUnique(tx, next, next.username !== row.username);
   const { id: _id, tenant_id: _tenant, number: _number, created_at: _created, ...changes } = next;
   await insertOrConflict(
-    tx.db.updateTable('identities').set(changes).where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute(),
+    tx.db.updateTable('identities').set(changes).where('id', '=', id).execute(),
   );
   const before = toIdentityView(row);
   const after = toIdentityView(next);

@@ -46,7 +46,7 @@ export function assertAttributes(attributes: Record<string, string> | undefined)
 
 export async function assertReferences(tx: WriteTx, row: IdentityRow): Promise<void> {
   if (row.org_unit_id !== null) {
-    const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.org_unit_id).executeTakeFirst();
+    const unit = await tx.db.selectFrom('org_units').select('id').where('id', '=', row.org_unit_id).executeTakeFirst();
     if (!unit) {
       throw new AppError('validation_failed', `organization unit ${row.org_unit_id} does not exist`, {
         errors: [{ field: 'orgUnitId', message: 'does not exist' }],
@@ -67,7 +67,6 @@ export async function assertReferences(tx: WriteTx, row: IdentityRow): Promise<v
     const manager: { id: string; subject: string; manager_id: string | null } | undefined = await tx.db
       .selectFrom('identities')
       .select(['id', 'subject', 'manager_id'])
-      .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', managerId)
       .executeTakeFirst();
     if (!manager) {
@@ -102,7 +101,6 @@ export async function assertUnique(tx: WriteTx, row: IdentityRow, usernameChange
     const other = await tx.db
       .selectFrom('identities')
       .select('id')
-      .where('tenant_id', '=', tx.tenantId)
       .where(column, '=', value)
       .where('id', '<>', row.id)
       .executeTakeFirst();
@@ -112,7 +110,6 @@ export async function assertUnique(tx: WriteTx, row: IdentityRow, usernameChange
     const lookAlike = await tx.db
       .selectFrom('identities')
       .select(['id', 'username'])
-      .where('tenant_id', '=', tx.tenantId)
       .where('username_skeleton', '=', row.username_skeleton)
       .where('id', '<>', row.id)
       .executeTakeFirst();

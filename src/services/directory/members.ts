@@ -24,10 +24,10 @@ const PAGE = 500;
 
 export async function* streamMembers(deps: ServiceDeps, actor: Actor, input: { includeInternal: boolean }): AsyncGenerator<MemberView> {
   requireRight(actor, 'manage-users', 'read-permissions-any-application');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
+  const { db } = deps.store.read(actor.caller.tenantId);
   let after = '';
   for (;;) {
-    let query = db.selectFrom('identities').selectAll().where('tenant_id', '=', tenantId).where('id', '>', after);
+    let query = db.selectFrom('identities').selectAll().where('id', '>', after);
     if (!input.includeInternal) query = query.where('type', '<>', 'service');
     const rows = await query.orderBy('id').limit(PAGE).execute();
     for (const r of rows) {

@@ -86,12 +86,12 @@ const depthOf = (path: string): number => path.split('/').length - 1;
 /* ---------- lookups for other services (no rights check: the calling service did it) ---------- */
 
 export async function findOrgUnitRow(scope: TenantDb, id: string): Promise<OrgUnitRow | undefined> {
-  return scope.db.selectFrom('org_units').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  return scope.db.selectFrom('org_units').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** Finds a unit by its integer `number` (the team id of vendor profiles). */
 export async function findOrgUnitByNumber(scope: TenantDb, number: number): Promise<OrgUnitRecord | undefined> {
-  const row = await scope.db.selectFrom('org_units').selectAll().where('tenant_id', '=', scope.tenantId).where('number', '=', number).executeTakeFirst();
+  const row = await scope.db.selectFrom('org_units').selectAll().where('number', '=', number).executeTakeFirst();
   return row && toRecord(row);
 }
 
@@ -99,7 +99,6 @@ export async function findOrgUnitByExternalId(scope: TenantDb, externalId: strin
   const row = await scope.db
     .selectFrom('org_units')
     .selectAll()
-    .where('tenant_id', '=', scope.tenantId)
     .where('external_id', '=', externalId)
     .executeTakeFirst();
   return row && toRecord(row);
@@ -132,7 +131,7 @@ export async function listOrgUnits(deps: ServiceDeps, actor: Actor, query: ListO
   const filter = { parentId: query.parentId, root: query.root, q: query.q };
   const pager = await openPager<number>(deps.store, tenantId, 'org-units', filter, query);
   const { db } = deps.store.read(tenantId);
-  let q = db.selectFrom('org_units').selectAll().where('tenant_id', '=', tenantId);
+  let q = db.selectFrom('org_units').selectAll();
   if (query.parentId) q = q.where('parent_id', '=', query.parentId);
   if (query.root) q = q.where('parent_id', 'is', null);
   const text = query.q?.trim();
@@ -237,14 +236,12 @@ export async function updateOrgUnit(
         updated_at: next.updated_at,
         version: next.version,
       })
-      .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', id)
       .execute();
     for (const d of descendants) {
       await tx.db
         .updateTable('org_units')
         .set({ path: next.path + d.path.slice(row.path.length), updated_at: tx.now, version: d.version + 1 })
-        .where('tenant_id', '=', tx.tenantId)
         .where('id', '=', d.id)
         .execute();
       tx.change('orgUnit', d.id, 'update');
@@ -277,7 +274,7 @@ export async function deleteOrgUnit(deps: ServiceDeps, actor: Actor, id: string,
     if (!row) throw notFound('organization unit', id);
     assertIfMatch(ifMatch, row.version);
     await assertNotBlocked(tx, ORG_UNIT_DELETE_BLOCKERS, `organization unit ${row.path}`, id);
-    await tx.db.deleteFrom('org_units').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('org_units').where('id', '=', id).execute();
     const before = toOrgUnitView(row);
     tx.audit({ action: 'orgUnit.delete', targetType: 'orgUnit', targetId: id, before });
     tx.change('orgUnit', id, 'delete');
@@ -310,7 +307,7 @@ async function requireParent(tx: WriteTx, parentId: string): Promise<OrgUnitRow>
 
 /** The id of the unit's manager, which must be an identity of the tenant (400 naming `managerId` otherwise). */
 async function requireManager(tx: WriteTx, managerId: string): Promise<string> {
-  const found = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', managerId).executeTakeFirst();
+  const found = await tx.db.selectFrom('identities').select('id').where('id', '=', managerId).executeTakeFirst();
   if (!found) {
     throw new AppError('validation_failed', `identity ${managerId} does not exist`, { errors: [{ field: 'managerId', message: 'does not exist' }] });
   }
@@ -338,7 +335,6 @@ async function assertUnique(tx: WriteTx, row: OrgUnitRow): Promise<void> {
   const sibling = await tx.db
     .selectFrom('org_units')
     .select('id')
-    .where('tenant_id', '=', tx.tenantId)
     .where('name', '=', row.name)
     .where('id', '<>', row.id)
     .where((eb) => (row.parent_id === null ? eb('parent_id', 'is', null) : eb('parent_id', '=', row.parent_id)))
@@ -352,7 +348,6 @@ async function assertUnique(tx: WriteTx, row: OrgUnitRow): Promise<void> {
   const other = await tx.db
     .selectFrom('org_units')
     .select('id')
-    .where('tenant_id', '=', tx.tenantId)
     .where('external_id', '=', row.external_id)
     .where('id', '<>', row.id)
     .executeTakeFirst();
@@ -368,7 +363,7 @@ async function descendantsOf(scope: TenantDb, unitId: string): Promise<OrgUnitRo
   const found: OrgUnitRow[] = [];
   let frontier = [unitId];
   for (let level = 0; frontier.length && level <= MAX_DEPTH; level += 1) {
-    const children = await scope.db.selectFrom('org_units').selectAll().where('tenant_id', '=', scope.tenantId).where('parent_id', 'in', frontier).execute();
+    const children = await scope.db.selectFrom('org_units').selectAll().where('parent_id', 'in', frontier).execute();
     found.push(...children);
     frontier = children.map((c) => c.id);
   }

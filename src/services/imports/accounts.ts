@@ -42,7 +42,6 @@ export async function listApplicationAccounts(
     )
     .selectAll('accounts')
     .select(['u.state as unmatched_state', 'u.candidates', 'r.resolution', 'r.note'])
-    .where('accounts.tenant_id', '=', tenantId)
     .where('accounts.application_id', '=', applicationId);
   const state = filter.state;
   if (state === 'linked' || state === 'service' || state === 'ignored') q = q.where('r.resolution', '=', state);
@@ -90,7 +89,7 @@ export async function listOrphans(
   requireRight(actor, 'manage-imports');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
   const pager = await openPager<string>(deps.store, tenantId, 'orphans', { ...filter }, page);
-  let q = db.selectFrom('unmatched_accounts').selectAll().where('tenant_id', '=', tenantId);
+  let q = db.selectFrom('unmatched_accounts').selectAll();
   if (filter.applicationId) q = q.where('application_id', '=', filter.applicationId);
   if (filter.state) q = q.where('state', '=', filter.state);
   if (pager.after !== null) {
@@ -150,13 +149,12 @@ export async function resolveAccount(
     if (!app) throw notFound('application', applicationId);
     const identityId = input.identityId ?? null;
     if (identityId) {
-      const identity = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', identityId).executeTakeFirst();
+      const identity = await tx.db.selectFrom('identities').select('id').where('id', '=', identityId).executeTakeFirst();
       if (!identity) throw new AppError('validation_failed', `identity ${identityId} does not exist`, { errors: [{ field: 'identityId', message: 'no such identity' }] });
     }
     const before = await tx.db
       .selectFrom('account_resolutions')
       .selectAll()
-      .where('tenant_id', '=', tx.tenantId)
       .where('application_id', '=', applicationId)
       .where('account_name', '=', accountName)
       .executeTakeFirst();
@@ -174,7 +172,6 @@ export async function resolveAccount(
       await tx.db
         .updateTable('account_resolutions')
         .set({ resolution: input.resolution, identity_id: identityId, note: view.note, updated_at: tx.now })
-        .where('tenant_id', '=', tx.tenantId)
         .where('application_id', '=', applicationId)
         .where('account_name', '=', accountName)
         .execute();
@@ -184,11 +181,10 @@ export async function resolveAccount(
         .values({ tenant_id: tx.tenantId, application_id: applicationId, account_name: accountName, resolution: input.resolution, identity_id: identityId, note: view.note, created_by: actor.caller.name, created_at: tx.now, updated_at: tx.now })
         .execute();
     }
-    await tx.db.deleteFrom('unmatched_accounts').where('tenant_id', '=', tx.tenantId).where('application_id', '=', applicationId).where('account_name', '=', accountName).execute();
+    await tx.db.deleteFrom('unmatched_accounts').where('application_id', '=', applicationId).where('account_name', '=', accountName).execute();
     const account = await tx.db
       .selectFrom('accounts')
       .select(['id', 'identity_id', 'version'])
-      .where('tenant_id', '=', tx.tenantId)
       .where('application_id', '=', applicationId)
       .where('name', '=', accountName)
       .executeTakeFirst();
@@ -196,7 +192,6 @@ export async function resolveAccount(
       await tx.db
         .updateTable('accounts')
         .set({ identity_id: identityId, updated_at: tx.now, version: account.version + 1 })
-        .where('tenant_id', '=', tx.tenantId)
         .where('id', '=', account.id)
         .execute();
       tx.change('account', account.id, 'update');

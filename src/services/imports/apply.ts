@@ -185,7 +185,6 @@ async function diffAndApply(tx: WriteTx, importRow: Database['imports'], prepare
   // Fingerprints of accounts deleted outside imports (the accounts API) go too.
   await tx.db
     .deleteFrom('import_fingerprints')
-    .where('tenant_id', '=', tx.tenantId)
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('accounts').select('accounts.id').whereRef('accounts.id', '=', 'import_fingerprints.account_id'))))
     .execute();
   await replaceUnmatched(tx, applicationId, importRow.id, matches);

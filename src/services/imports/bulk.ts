@@ -5,6 +5,12 @@
  * PostgreSQL they are plain parameterised statements. Either way they run inside the
  * caller's transaction, so they commit or roll back with the rest of the import.
  *
+ * Raw SQL is not scoped by the write's handle (`store/tenant-scope.ts`), so the same rule is
+ * kept here: the columns must include `tenant_id` and every row must carry the write's
+ * tenant, or {@link TenantScopeViolation} is thrown (and the write rolls back).
+ * An `onConflict` clause must name `tenant_id` in its conflict target, so an upsert only
+ * meets a row of the tenant.
+ *
  * ```ts
  * const accounts = bulkInsert(tx, 'accounts', ['id', 'tenant_id', ...]);
  * const grants = bulkInsert(tx, 'grants', ['id', 'account_id', ...], { after: accounts });
@@ -15,6 +21,7 @@
 import { CompiledQuery } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
+import { TenantScopeViolation } from '../../store/tenant-scope.ts';
 
 export interface BulkInsert {
   /** Adds one row (values in the order of the columns). */
@@ -36,6 +43,11 @@ export function bulkInsert(
   columns: readonly string[],
   options: { after?: BulkInsert; onConflict?: string } = {},
 ): BulkInsert {
+  const tenantColumn = columns.indexOf('tenant_id');
+  if (tenantColumn < 0) throw new TenantScopeViolation(`bulk insert into ${table} without tenant_id (tenant ${tx.tenantId})`);
+  if (options.onConflict !== undefined && !/^on conflict \([^)]*\btenant_id\b[^)]*\)/i.test(options.onConflict.trim())) {
+    throw new TenantScopeViolation(`bulk insert into ${table}: the conflict target must include tenant_id (tenant ${tx.tenantId})`);
+  }
   const sqlite = tx.sqlite;
   const rowsPerStatement = sqlite ? SQLITE_ROWS : Math.max(1, Math.floor(PG_PARAMETERS / columns.length));
   const head = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values `;
@@ -67,6 +79,7 @@ export function bulkInsert(
   return {
     async push(values) {
       if (values.length !== columns.length) throw new Error(`bulk insert into ${table}: ${values.length} values for ${columns.length} columns`);
+      if (values[tenantColumn] !== tx.tenantId) throw new TenantScopeViolation(`bulk insert into ${table} with another tenant_id (tenant ${tx.tenantId})`);
       for (const v of values) params.push(v);
       rows += 1;
       if (rows === rowsPerStatement) await flush();

@@ -13,7 +13,7 @@ import type { ServiceDeps } from '../deps.ts';
 export type ApplicationRow = Database['applications'];
 
 export async function findApplication(scope: TenantDb, id: string): Promise<ApplicationRow | undefined> {
-  return scope.db.selectFrom('applications').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  return scope.db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 export async function requireApplication(scope: TenantDb, id: string, field = 'applicationId'): Promise<ApplicationRow> {
@@ -64,7 +64,6 @@ export async function setConnector(
     await tx.db
       .updateTable('applications')
       .set({ connector: text, updated_at: tx.now, version: app.version + 1 })
-      .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', app.id)
       .execute();
     tx.audit({

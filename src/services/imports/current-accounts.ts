@@ -15,7 +15,7 @@ export interface Catalog {
 }
 
 export async function loadCatalog(tx: WriteTx, applicationId: string): Promise<Catalog> {
-  const rows = await tx.db.selectFrom('permissions').select(['id', 'name']).where('tenant_id', '=', tx.tenantId).where('application_id', '=', applicationId).execute();
+  const rows = await tx.db.selectFrom('permissions').select(['id', 'name']).where('application_id', '=', applicationId).execute();
   return { byName: new Map(rows.map((r) => [r.name, r.id])), nameById: new Map(rows.map((r) => [r.id, r.name])) };
 }
 
@@ -49,7 +49,6 @@ export async function* currentAccountRows(tx: WriteTx, applicationId: string): A
         'f.grants_hash',
         'f.grant_count',
       ])
-      .where('accounts.tenant_id', '=', tx.tenantId)
       .where('accounts.application_id', '=', applicationId);
     if (after !== null) q = q.where('accounts.name', '>', after);
     const rows: CurrentRow[] = await q.orderBy('accounts.name').limit(5 * CHUNK).execute();
@@ -73,7 +72,6 @@ export async function withGrants(
     const grants = await tx.db
       .selectFrom('grants')
       .select(['id', 'account_id', 'permission_id', 'context_type', 'context_id'])
-      .where('tenant_id', '=', tx.tenantId)
       .where(
         'account_id',
         'in',
@@ -134,7 +132,6 @@ export async function accountsState(tx: WriteTx, applicationId: string): Promise
   const row = await tx.db
     .selectFrom('accounts')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('version').as('versions'), eb.fn.max('updated_at').as('updated')])
-    .where('tenant_id', '=', tx.tenantId)
     .where('application_id', '=', applicationId)
     .executeTakeFirstOrThrow();
   return `${Number(row.n)}:${Number(row.versions ?? 0)}:${row.updated ?? ''}`;

@@ -26,7 +26,6 @@ async function withManagers(deps: ServiceDeps, tenantId: string, rows: Database[
     const found = await db
       .selectFrom('identities')
       .select(['id', 'display_name', 'first_name', 'last_name', 'username', 'subject'])
-      .where('tenant_id', '=', tenantId)
       .where('id', 'in', ids)
       .execute();
     for (const m of found) managers.set(m.id, displayName(m));
@@ -37,15 +36,15 @@ async function withManagers(deps: ServiceDeps, tenantId: string, rows: Database[
 export async function listIdentitiesByPage(deps: ServiceDeps, actor: Actor, offset: number, limit: number): Promise<{ items: IdentityRecord[]; total: number }> {
   requireRight(actor, 'manage-users', 'manage-imports', 'approve-requests', 'manage-personnel-events');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const total = await db.selectFrom('identities').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
-  const rows = await db.selectFrom('identities').selectAll().where('tenant_id', '=', tenantId).orderBy('number').limit(limit).offset(offset).execute();
+  const total = await db.selectFrom('identities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await db.selectFrom('identities').selectAll().orderBy('number').limit(limit).offset(offset).execute();
   return { items: await withManagers(deps, tenantId, rows), total: Number(total.n) };
 }
 
 export async function getIdentityRecord(deps: ServiceDeps, actor: Actor, id: string): Promise<IdentityRecord> {
   requireRight(actor, 'manage-users', 'manage-imports', 'approve-requests', 'manage-personnel-events');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const row = await db.selectFrom('identities').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('identities').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('identity', id);
   return (await withManagers(deps, tenantId, [row]))[0]!;
 }
@@ -58,8 +57,8 @@ export interface ApplicationRecord {
 export async function listApplicationsByPage(deps: ServiceDeps, actor: Actor, offset: number, limit: number): Promise<{ items: ApplicationRecord[]; total: number }> {
   requireRight(actor, 'manage-applications', 'manage-imports');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const total = await db.selectFrom('applications').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
-  const rows = await db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId).orderBy('number').limit(limit).offset(offset).execute();
+  const total = await db.selectFrom('applications').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await db.selectFrom('applications').selectAll().orderBy('number').limit(limit).offset(offset).execute();
   const last = await lastImportsOf(deps.store.read(tenantId), rows.map((r) => r.id));
   return { items: rows.map((row) => ({ row, lastImport: last.get(row.id) ?? null })), total: Number(total.n) };
 }
@@ -67,7 +66,7 @@ export async function listApplicationsByPage(deps: ServiceDeps, actor: Actor, of
 export async function getApplicationRecord(deps: ServiceDeps, actor: Actor, id: string): Promise<ApplicationRecord> {
   requireRight(actor, 'manage-applications', 'manage-imports');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const row = await db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('application', id);
   const last = await lastImportsOf(deps.store.read(tenantId), [row.id]);
   return { row, lastImport: last.get(row.id) ?? null };

@@ -9,8 +9,8 @@ import { FINAL_STATUSES, toChangeView, toImportView, type ImportChangeView, type
 
 export async function getImport(deps: ServiceDeps, actor: Actor, id: string): Promise<ImportView> {
   requireRight(actor, 'manage-imports');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const row = await db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const row = await db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('import', id);
   return toImportView(row);
 }
@@ -30,7 +30,7 @@ export async function listImports(
   requireRight(actor, 'manage-imports');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
   const pager = await openPager<number>(deps.store, tenantId, 'imports', { ...filter }, page);
-  let q = db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId);
+  let q = db.selectFrom('imports').selectAll();
   if (filter.applicationId) q = q.where('application_id', '=', filter.applicationId);
   if (filter.status) q = q.where('status', '=', filter.status);
   if (pager.after !== null) q = q.where('number', '<', pager.after);
@@ -47,8 +47,8 @@ export async function listImportsByPage(
   limit: number,
 ): Promise<{ items: ImportView[]; total: number }> {
   requireRight(actor, 'manage-imports');
-  const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  let q = db.selectFrom('imports').where('tenant_id', '=', tenantId);
+  const { db } = deps.store.read(actor.caller.tenantId);
+  let q = db.selectFrom('imports');
   if (filter.applicationId) q = q.where('application_id', '=', filter.applicationId);
   if (filter.status) q = q.where('status', '=', filter.status);
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -65,10 +65,10 @@ export async function listImportChanges(
 ): Promise<Page<ImportChangeView>> {
   requireRight(actor, 'manage-imports');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const exists = await db.selectFrom('imports').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const exists = await db.selectFrom('imports').select('id').where('id', '=', id).executeTakeFirst();
   if (!exists) throw notFound('import', id);
   const pager = await openPager<number>(deps.store, tenantId, 'import-changes', { id, ...filter }, page);
-  let q = db.selectFrom('import_changes').selectAll().where('tenant_id', '=', tenantId).where('import_id', '=', id);
+  let q = db.selectFrom('import_changes').selectAll().where('import_id', '=', id);
   if (filter.op) q = q.where('op', '=', filter.op);
   if (pager.after !== null) q = q.where('seq', '>', pager.after);
   const rows = await q.orderBy('seq').limit(pager.limit + 1).execute();

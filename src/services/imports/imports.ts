@@ -156,7 +156,7 @@ export async function stageImport(deps: ServiceDeps, actor: Actor, input: StageI
 // ---------------------------------------------------------------- decisions
 
 async function lockImport(tx: WriteTx, id: string, field = 'id'): Promise<Database['imports']> {
-  const row = await tx.db.selectFrom('imports').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await tx.db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new AppError('not_found', `import ${id} does not exist`, { errors: [{ field, message: 'no such import' }] });
   return row;
 }
@@ -166,7 +166,6 @@ export async function updateImport(tx: WriteTx, row: Database['imports'], change
   await tx.db
     .updateTable('imports')
     .set({ ...changes, updated_at: tx.now, version: row.version + 1 })
-    .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', row.id)
     .execute();
   tx.change('import', row.id, 'update');

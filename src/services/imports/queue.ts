@@ -36,7 +36,6 @@ export async function endAbandonedImports(deps: ServiceDeps, tenantId: string, o
   const candidates = await db
     .selectFrom('imports')
     .selectAll()
-    .where('tenant_id', '=', tenantId)
     .where('status', 'in', ['Running', 'Canceling'])
     .execute();
   for (const row of candidates) {
@@ -45,7 +44,7 @@ export async function endAbandonedImports(deps: ServiceDeps, tenantId: string, o
     const stale = options.failAll || (row.heartbeat_at ?? row.updated_at) < options.staleBefore;
     if (started && !stale) continue;
     await deps.store.write(tenantId, importMeta(row), async (tx) => {
-      const current = await tx.db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId).where('id', '=', row.id).executeTakeFirst();
+      const current = await tx.db.selectFrom('imports').selectAll().where('id', '=', row.id).executeTakeFirst();
       if (!current || current.status !== row.status || current.heartbeat_at !== row.heartbeat_at) throw new Raced();
       const interrupted = current.build_start !== null;
       const status = interrupted ? 'Failed' : 'Canceled';
@@ -70,7 +69,6 @@ export async function scheduleDueImports(deps: ServiceDeps, tenantId: string, no
   const apps = await db
     .selectFrom('applications')
     .selectAll()
-    .where('tenant_id', '=', tenantId)
     .where('archived', '=', 0)
     .where('connector', 'is not', null)
     .execute();
@@ -80,7 +78,6 @@ export async function scheduleDueImports(deps: ServiceDeps, tenantId: string, no
     const last = await db
       .selectFrom('imports')
       .select((eb) => eb.fn.max('scheduled_for').as('at'))
-      .where('tenant_id', '=', tenantId)
       .where('application_id', '=', app.id)
       .executeTakeFirst();
     const cron = parseCron(connector.schedule);
@@ -132,7 +129,7 @@ export async function scheduleDueImports(deps: ServiceDeps, tenantId: string, no
 /** Pending imports of a tenant in number order. */
 export async function pendingImports(deps: ServiceDeps, tenantId: string, limit: number): Promise<ImportRow[]> {
   const { db } = deps.store.read(tenantId);
-  return db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId).where('status', '=', 'Pending').orderBy('number').limit(limit).execute();
+  return db.selectFrom('imports').selectAll().where('status', '=', 'Pending').orderBy('number').limit(limit).execute();
 }
 
 /** Claims the application's next Pending import if nothing of it is active; false when another node got it or it is not next. */
@@ -141,7 +138,6 @@ export async function claimImport(deps: ServiceDeps, tenantId: string, candidate
     .read(tenantId)
     .db.selectFrom('imports')
     .select('id')
-    .where('tenant_id', '=', tenantId)
     .where('application_id', '=', candidate.application_id)
     .where((eb) => eb.or([eb('status', 'in', ['Running', 'Held']), eb.and([eb('status', '=', 'Canceling'), eb('build_start', 'is not', null)])]))
     .executeTakeFirst();
@@ -150,14 +146,12 @@ export async function claimImport(deps: ServiceDeps, tenantId: string, candidate
     const busy = await tx.db
       .selectFrom('imports')
       .select('id')
-      .where('tenant_id', '=', tenantId)
       .where('application_id', '=', candidate.application_id)
       .where((eb) => eb.or([eb('status', 'in', ['Running', 'Held']), eb.and([eb('status', '=', 'Canceling'), eb('build_start', 'is not', null)])]))
       .executeTakeFirst();
     const first = await tx.db
       .selectFrom('imports')
       .selectAll()
-      .where('tenant_id', '=', tenantId)
       .where('application_id', '=', candidate.application_id)
       .where('status', '=', 'Pending')
       .orderBy('number')
@@ -186,5 +180,5 @@ export async function claimImport(deps: ServiceDeps, tenantId: string, candidate
 /** Records that this node still runs the imports `ids` (operational liveness, not a change of state: not audited). */
 export async function recordImportHeartbeat(deps: ServiceDeps, tenantId: string, ids: readonly string[], at: string): Promise<void> {
   const { db } = deps.store.read(tenantId);
-  await db.updateTable('imports').set({ heartbeat_at: at }).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  await db.updateTable('imports').set({ heartbeat_at: at }).where('id', 'in', ids).execute();
 }

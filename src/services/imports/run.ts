@@ -36,7 +36,7 @@ export function importMeta(row: ImportRow): WriteMeta {
 
 async function readRow(deps: ServiceDeps, tenantId: string, id: string): Promise<ImportRow | undefined> {
   const { db } = deps.store.read(tenantId);
-  return db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** Operational progress (rows, bytes, heartbeat, phase): not a change of state, so not audited. */
@@ -45,7 +45,6 @@ async function recordProgress(deps: ServiceDeps, tenantId: string, id: string, f
   await db
     .updateTable('imports')
     .set({ ...fields, heartbeat_at: deps.now().toISOString() })
-    .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .where('status', 'in', ['Running', 'Canceling'])
     .execute();
@@ -72,7 +71,7 @@ async function countLines(path: string): Promise<number> {
 
 async function finish(deps: ServiceDeps, row: ImportRow, status: 'Failed' | 'Canceled', message: string, level: LogEntry['level']): Promise<void> {
   await deps.store.write(row.tenant_id, importMeta(row), async (tx) => {
-    const current = await tx.db.selectFrom('imports').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', row.id).executeTakeFirst();
+    const current = await tx.db.selectFrom('imports').selectAll().where('id', '=', row.id).executeTakeFirst();
     if (!current || (current.status !== 'Running' && current.status !== 'Canceling' && current.status !== 'Pending')) return;
     await updateImport(tx, current, {
       status,
@@ -112,7 +111,6 @@ async function matchAll(deps: ServiceDeps, tenantId: string, applicationId: stri
       uses.has('username') ? 'username' : sql<string | null>`null`.as('username'),
       uses.has('subject') ? 'subject' : sql<string | null>`null`.as('subject'),
     ])
-    .where('tenant_id', '=', tenantId)
     .execute();
   const index = buildIdentityIndex(
     (function* () {
@@ -125,7 +123,6 @@ async function matchAll(deps: ServiceDeps, tenantId: string, applicationId: stri
       await db
         .selectFrom('account_resolutions')
         .select(['account_name', 'resolution', 'identity_id'])
-        .where('tenant_id', '=', tenantId)
         .where('application_id', '=', applicationId)
         .execute()
     ).map((r) => [r.account_name, r]),
@@ -199,7 +196,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
 
     const prepared: Prepared = { applicationId: app.id, connector, snapshot, matches };
     const result = await deps.store.write(tenantId, importMeta(row), async (tx) => {
-      const current = await tx.db.selectFrom('imports').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', importId).executeTakeFirst();
+      const current = await tx.db.selectFrom('imports').selectAll().where('id', '=', importId).executeTakeFirst();
       if (!current || current.status === 'Failed') throw new ImportFailure('the import was marked failed while it ran');
       if (current.status === 'Canceling') return { canceled: true as const };
       const t3 = Date.now();
@@ -263,10 +260,10 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
 export async function approveImport(deps: ServiceDeps, actor: Actor, id: string, note?: string) {
   requireRight(actor, 'manage-imports');
   const result = await writeAs(deps, actor, async (tx) => {
-    const row = await tx.db.selectFrom('imports').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await tx.db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new AppError('not_found', `import ${id} does not exist`);
     if (row.status !== 'Held') throw new AppError('conflict', `import #${row.number} is ${row.status}, not Held`, { errors: [{ field: 'id', message: `the import is ${row.status}` }] });
-    const app = await tx.db.selectFrom('applications').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', row.application_id).executeTakeFirst();
+    const app = await tx.db.selectFrom('applications').selectAll().where('id', '=', row.application_id).executeTakeFirst();
     const connector = app ? storedConnector(app.connector) : null;
     if (!app || !connector) throw new AppError('conflict', 'the application or its connector is gone; reject the import instead');
     // The reviewed diff is only right against the state it was computed from: if the
@@ -284,7 +281,7 @@ export async function approveImport(deps: ServiceDeps, actor: Actor, id: string,
     if (connector.unknownPermissions === 'create') {
       const names = new Set<string>();
       for (let c = 0; c < codes.size; c += 1) names.add(codes.decode(c).permission);
-      const known = new Set((await tx.db.selectFrom('permissions').select('name').where('tenant_id', '=', tx.tenantId).where('application_id', '=', app.id).execute()).map((p) => p.name));
+      const known = new Set((await tx.db.selectFrom('permissions').select('name').where('application_id', '=', app.id).execute()).map((p) => p.name));
       for (const name of [...names].filter((n) => !known.has(n)).sort()) {
         const { randomUUID } = await import('node:crypto');
         const pid = randomUUID();

@@ -23,7 +23,7 @@ function refsJson(codes: GrantCodes): (list: number[]) => string {
 }
 
 export async function storeChanges(tx: WriteTx, importId: string, changes: AccountChange[], codes: GrantCodes): Promise<void> {
-  await tx.db.deleteFrom('import_changes').where('tenant_id', '=', tx.tenantId).where('import_id', '=', importId).execute();
+  await tx.db.deleteFrom('import_changes').where('import_id', '=', importId).execute();
   const refs = refsJson(codes);
   const rows = bulkInsert(tx, 'import_changes', [
     'tenant_id',
@@ -69,7 +69,6 @@ export async function replaceUnmatched(tx: WriteTx, applicationId: string, impor
       await tx.db
         .selectFrom('unmatched_accounts')
         .select(['account_name', 'state', 'candidates', 'first_seen_at'])
-        .where('tenant_id', '=', tx.tenantId)
         .where('application_id', '=', applicationId)
         .execute()
     ).map((r) => [r.account_name, r]),
@@ -81,14 +80,13 @@ export async function replaceUnmatched(tx: WriteTx, applicationId: string, impor
     const old = before.get(name);
     before.delete(name);
     if (old && old.state === m.state && old.candidates === candidates) continue;
-    if (old) await tx.db.deleteFrom('unmatched_accounts').where('tenant_id', '=', tx.tenantId).where('application_id', '=', applicationId).where('account_name', '=', name).execute();
+    if (old) await tx.db.deleteFrom('unmatched_accounts').where('application_id', '=', applicationId).where('account_name', '=', name).execute();
     rows.push({ tenant_id: tx.tenantId, application_id: applicationId, account_name: name, state: m.state, candidates, import_id: importId, first_seen_at: old?.first_seen_at ?? tx.now, updated_at: tx.now });
   }
   const gone = [...before.keys()];
   for (let j = 0; j < gone.length; j += CHUNK) {
     await tx.db
       .deleteFrom('unmatched_accounts')
-      .where('tenant_id', '=', tx.tenantId)
       .where('application_id', '=', applicationId)
       .where('account_name', 'in', gone.slice(j, j + CHUNK))
       .execute();
@@ -98,7 +96,7 @@ export async function replaceUnmatched(tx: WriteTx, applicationId: string, impor
 
 /** Reads a stored diff back (to apply an approved held import). */
 export async function loadStoredChanges(tx: WriteTx, importId: string, codes: GrantCodes): Promise<AccountChange[]> {
-  const rows = await tx.db.selectFrom('import_changes').selectAll().where('tenant_id', '=', tx.tenantId).where('import_id', '=', importId).orderBy('seq').execute();
+  const rows = await tx.db.selectFrom('import_changes').selectAll().where('import_id', '=', importId).orderBy('seq').execute();
   const decode = (text: string) => (JSON.parse(text) as GrantRef[]).map((r) => codes.intern(r.permission, r.context));
   return rows.map((r) => {
     const match: AccountMatch | null =
@@ -128,7 +126,7 @@ export async function loadStoredChanges(tx: WriteTx, importId: string, codes: Gr
 /** After an approved held import: orphan/ambiguous rows follow the applied changes. */
 export async function updateUnmatchedFromChanges(tx: WriteTx, applicationId: string, importId: string, changes: AccountChange[]): Promise<void> {
   for (const c of changes) {
-    await tx.db.deleteFrom('unmatched_accounts').where('tenant_id', '=', tx.tenantId).where('application_id', '=', applicationId).where('account_name', '=', c.accountName).execute();
+    await tx.db.deleteFrom('unmatched_accounts').where('application_id', '=', applicationId).where('account_name', '=', c.accountName).execute();
     if (c.match && (c.match.state === 'orphan' || c.match.state === 'ambiguous')) {
       await tx.db
         .insertInto('unmatched_accounts')

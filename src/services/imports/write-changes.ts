@@ -125,7 +125,6 @@ export async function applyChanges(
       const rows = await tx.db
         .selectFrom('accounts')
         .select(['id', 'name', 'identity_id', 'status', 'version'])
-        .where('tenant_id', '=', tx.tenantId)
         .where('application_id', '=', applicationId)
         .where(
           'name',
@@ -163,7 +162,6 @@ export async function applyChanges(
         await tx.db
           .updateTable('accounts')
           .set({ identity_id: change.identityAfter, status, observed_at: now, import_id: importId, updated_at: now, version })
-          .where('tenant_id', '=', tx.tenantId)
           .where('id', '=', account.id)
           .execute();
       }
@@ -181,7 +179,7 @@ export async function applyChanges(
     }
     await deleteByIds(tx, 'grants', deleteGrantIds);
     for (let j = 0; j < deleteAccountIds.length; j += CHUNK) {
-      await tx.db.deleteFrom('import_fingerprints').where('tenant_id', '=', tx.tenantId).where('account_id', 'in', deleteAccountIds.slice(j, j + CHUNK)).execute();
+      await tx.db.deleteFrom('import_fingerprints').where('account_id', 'in', deleteAccountIds.slice(j, j + CHUNK)).execute();
     }
     await deleteByIds(tx, 'accounts', deleteAccountIds);
   }
@@ -202,7 +200,7 @@ async function deleteByIds(tx: WriteTx, table: 'grants' | 'accounts', ids: strin
     for (const id of ids) tx.sqlite.run(`delete from ${table} where id = ? and tenant_id = ?`, [id, tx.tenantId]);
     return;
   }
-  for (let j = 0; j < ids.length; j += CHUNK) await tx.db.deleteFrom(table).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids.slice(j, j + CHUNK)).execute();
+  for (let j = 0; j < ids.length; j += CHUNK) await tx.db.deleteFrom(table).where('id', 'in', ids.slice(j, j + CHUNK)).execute();
 }
 
 

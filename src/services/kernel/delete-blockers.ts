@@ -45,7 +45,7 @@ type Filter<TB extends RefTable> = (q: SelectQueryBuilder<Database, TB, object>)
 
 /** Counts the tenant's rows of `table` that `filter` keeps, and names a few of them. */
 export async function findRefs<TB extends RefTable>(scope: TenantDb, table: TB, filter: Filter<TB>): Promise<{ count: number; ids: string[] }> {
-  const base = () => filter(scope.db.selectFrom(table as RefTable).where('tenant_id', '=', scope.tenantId) as unknown as SelectQueryBuilder<Database, TB, object>);
+  const base = () => filter(scope.db.selectFrom(table as RefTable) as unknown as SelectQueryBuilder<Database, TB, object>);
   const counted = await base()
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirst();
@@ -60,7 +60,6 @@ async function findResolutions(scope: TenantDb, identityId: string): Promise<{ c
   const rows = await scope.db
     .selectFrom('account_resolutions')
     .select(['application_id', 'account_name'])
-    .where('tenant_id', '=', scope.tenantId)
     .where('identity_id', '=', identityId)
     .orderBy('application_id')
     .orderBy('account_name')
@@ -128,14 +127,14 @@ export const APPLICATION_DELETE_BLOCKERS: readonly DeleteBlocker[] = [
  * Run after {@link APPLICATION_DELETE_BLOCKERS} found nothing in the way.
  */
 export async function deleteApplicationRecords(scope: TenantDb, applicationId: string): Promise<{ imports: number; unmatchedAccounts: number; accountResolutions: number }> {
-  const { db, tenantId } = scope;
-  const imports = db.selectFrom('imports').select('id').where('tenant_id', '=', tenantId).where('application_id', '=', applicationId);
-  await db.deleteFrom('import_changes').where('tenant_id', '=', tenantId).where('import_id', 'in', imports).execute();
+  const { db } = scope;
+  const imports = db.selectFrom('imports').select('id').where('application_id', '=', applicationId);
+  await db.deleteFrom('import_changes').where('import_id', 'in', imports).execute();
   const counted = async (q: { executeTakeFirst(): Promise<{ numDeletedRows: bigint }> }) => Number((await q.executeTakeFirst()).numDeletedRows);
   return {
-    imports: await counted(db.deleteFrom('imports').where('tenant_id', '=', tenantId).where('application_id', '=', applicationId)),
-    unmatchedAccounts: await counted(db.deleteFrom('unmatched_accounts').where('tenant_id', '=', tenantId).where('application_id', '=', applicationId)),
-    accountResolutions: await counted(db.deleteFrom('account_resolutions').where('tenant_id', '=', tenantId).where('application_id', '=', applicationId)),
+    imports: await counted(db.deleteFrom('imports').where('application_id', '=', applicationId)),
+    unmatchedAccounts: await counted(db.deleteFrom('unmatched_accounts').where('application_id', '=', applicationId)),
+    accountResolutions: await counted(db.deleteFrom('account_resolutions').where('application_id', '=', applicationId)),
   };
 }
 

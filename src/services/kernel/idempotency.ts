@@ -34,11 +34,10 @@ export async function findIdempotentResponse(
   fingerprint: string,
   now: Date,
 ): Promise<StoredResponse | null> {
-  const { db, tenantId } = store.read(caller.tenantId);
+  const { db } = store.read(caller.tenantId);
   const row = await db
     .selectFrom('idempotency_keys')
     .selectAll()
-    .where('tenant_id', '=', tenantId)
     .where('caller_id', '=', caller.id)
     .where('key', '=', key)
     .executeTakeFirst();
@@ -61,7 +60,6 @@ export async function saveIdempotentResponse(
   const expired = new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString();
   await db
     .deleteFrom('idempotency_keys')
-    .where('tenant_id', '=', tenantId)
     .where('caller_id', '=', caller.id)
     .where('key', '=', key)
     .where('created_at', '<', expired)

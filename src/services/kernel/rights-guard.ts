@@ -97,7 +97,7 @@ async function mayMoveRights(store: Store, tx: WriteTx, touched: ReadonlyMap<str
   const committed = store.committed(tx.tenantId);
   const identities = [...(touched.get('identity') ?? [])];
   for (const ids of chunks(identities)) {
-    const read = (scope: TenantDb) => scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids).execute();
+    const read = (scope: TenantDb) => scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('id', 'in', ids).execute();
     const key = (rows: { id: string; status: string; org_unit_id: string | null }[]) => rows.map((r) => `${r.id}\u0000${r.status}\u0000${r.org_unit_id ?? ''}`).sort().join('\n');
     if (key(await read(tx)) !== key(await read(committed))) return true;
   }
@@ -105,7 +105,7 @@ async function mayMoveRights(store: Store, tx: WriteTx, touched: ReadonlyMap<str
   if (!assignments.length) return false;
   const core = await loadRightsCore(tx);
   for (const ids of chunks(assignments)) {
-    const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('tenant_id', '=', tx.tenantId).where('id', 'in', ids).execute();
+    const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute();
     // Deleted assignments are only in the committed state, new ones only in the write's.
     if ([...(await read(tx)), ...(await read(committed))].some((a) => givesRight(core, a))) return true;
   }

@@ -52,17 +52,16 @@ export interface RightsCore {
 }
 
 export async function loadRightsCore(scope: TenantDb): Promise<RightsCore> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   // The application first, then its permissions: both by unique keys, whatever the catalog's size.
   const app = await db
     .selectFrom('applications')
     .select('id')
-    .where('tenant_id', '=', tenantId)
     .where('name', '=', GRANTORY_APPLICATION)
     .where('builtin', '=', 1)
     .executeTakeFirst();
   const permissions = app
-    ? await db.selectFrom('permissions').select(['id', 'name']).where('tenant_id', '=', tenantId).where('application_id', '=', app.id).execute()
+    ? await db.selectFrom('permissions').select(['id', 'name']).where('application_id', '=', app.id).execute()
     : [];
   const rightOf = new Map<string, Right>();
   for (const p of permissions) if (isRight(p.name)) rightOf.set(p.id, p.name);
@@ -71,7 +70,7 @@ export async function loadRightsCore(scope: TenantDb): Promise<RightsCore> {
   const roles: RoleContents = new Map();
   const roleOf = (id: string) => roleEntry(roles, id);
   for (const ids of chunks([...rightOf.keys()])) {
-    const rows = await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId).where('permission_id', 'in', ids).execute();
+    const rows = await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('permission_id', 'in', ids).execute();
     for (const r of rows) roleOf(r.role_id).permissionIds.push(r.permission_id);
   }
   await addIncludingRoles(scope, roles);
@@ -84,7 +83,7 @@ export function givesRight(core: RightsCore, resource: { resource_type: string; 
 }
 
 export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<RightsState> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const { rightOf, roles } = await loadRightsCore(scope);
   const rows: Database['assignments'][] = [];
   const resources: [string, string[]][] = [['permission', [...rightOf.keys()]], ['role', [...roles.keys()]]];
@@ -94,7 +93,6 @@ export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<
         ...(await db
           .selectFrom('assignments')
           .selectAll()
-          .where('tenant_id', '=', tenantId)
           .where('resource_type', '=', type)
           .where('resource_id', 'in', ids)
           .where('state', '=', 'active')
@@ -108,7 +106,7 @@ export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<
   const loaded = new Set(rows.map((r) => r.id));
   const sources = [...new Set(rows.map((r) => r.delegated_from_id).filter((id): id is string => !!id && !loaded.has(id)))];
   for (const ids of chunks(sources)) {
-    rows.push(...(await db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()));
+    rows.push(...(await db.selectFrom('assignments').selectAll().where('id', 'in', ids).execute()));
   }
 
   const facts = rows.map(toFact);
@@ -123,7 +121,7 @@ export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<
   const units = new Map<string, { parentId: string | null }>();
   const children = new Map<string, string[]>();
   if (assignedUnits.size) {
-    const all = await db.selectFrom('org_units').select(['id', 'parent_id']).where('tenant_id', '=', tenantId).execute();
+    const all = await db.selectFrom('org_units').select(['id', 'parent_id']).execute();
     for (const u of all) {
       units.set(u.id, { parentId: u.parent_id });
       if (u.parent_id) (children.get(u.parent_id) ?? children.set(u.parent_id, []).get(u.parent_id)!).push(u.id);
@@ -151,7 +149,6 @@ export async function loadIdentities(state: RightsState, ids: readonly string[])
     const rows = await state.scope.db
       .selectFrom('identities')
       .select(['id', 'status', 'org_unit_id'])
-      .where('tenant_id', '=', state.scope.tenantId)
       .where('id', 'in', part)
       .execute();
     for (const r of rows) {
@@ -210,7 +207,6 @@ export async function activeMembers(state: RightsState, unitIds: readonly string
     const rows = await state.scope.db
       .selectFrom('identities')
       .select(['id', 'org_unit_id'])
-      .where('tenant_id', '=', state.scope.tenantId)
       .where('status', '=', 'active')
       .where('org_unit_id', 'in', part)
       .orderBy('id')

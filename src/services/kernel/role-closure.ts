@@ -24,12 +24,12 @@ export function roleEntry(roles: RoleContents, id: string): { permissionIds: str
 
 /** Adds to `roles` every role that includes one of them, transitively, with the include edges. */
 export async function addIncludingRoles(scope: TenantDb, roles: RoleContents): Promise<void> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   let frontier = [...roles.keys()];
   while (frontier.length) {
     const next: string[] = [];
     for (const ids of chunks(frontier)) {
-      const rows = await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).where('included_role_id', 'in', ids).execute();
+      const rows = await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('included_role_id', 'in', ids).execute();
       for (const r of rows) {
         if (!roles.has(r.role_id)) next.push(r.role_id);
         const including = roleEntry(roles, r.role_id);

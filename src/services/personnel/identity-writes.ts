@@ -24,7 +24,7 @@ type IdentityRow = Database['identities'];
 
 
 export async function identityRow(scope: TenantDb, id: string): Promise<IdentityRow | undefined> {
-  return scope.db.selectFrom('identities').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  return scope.db.selectFrom('identities').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** The attributes after merging `changes` (a null value removes the key). */
@@ -39,21 +39,20 @@ export function mergedAttributes(current: Record<string, string>, changes: Ident
 
 /** Why writing `row` would fail now (null when it would not). */
 export async function identityProblem(scope: TenantDb, row: Pick<IdentityRow, 'id' | 'username' | 'employee_number' | 'manager_id' | 'org_unit_id'>): Promise<string | null> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   if (row.org_unit_id !== null) {
-    const unit = await db.selectFrom('org_units').select('id').where('tenant_id', '=', tenantId).where('id', '=', row.org_unit_id).executeTakeFirst();
+    const unit = await db.selectFrom('org_units').select('id').where('id', '=', row.org_unit_id).executeTakeFirst();
     if (!unit) return `organization unit ${row.org_unit_id} does not exist`;
   }
   for (const [column, value] of [['username', row.username], ['employee_number', row.employee_number]] as const) {
     if (value === null) continue;
-    const other = await db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where(column, '=', value).where('id', '<>', row.id).executeTakeFirst();
+    const other = await db.selectFrom('identities').select('id').where(column, '=', value).where('id', '<>', row.id).executeTakeFirst();
     if (other) return `${column === 'username' ? 'username' : 'employeeNumber'} "${value}" is already used by identity ${other.id}`;
   }
   if (row.username !== null) {
     const alike = await db
       .selectFrom('identities')
       .select(['id', 'username'])
-      .where('tenant_id', '=', tenantId)
       .where('username_skeleton', '=', identifierSkeleton(row.username))
       .where('id', '<>', row.id)
       .executeTakeFirst();
@@ -64,7 +63,7 @@ export async function identityProblem(scope: TenantDb, row: Pick<IdentityRow, 'i
   for (let m = row.manager_id, first = true; m !== null; first = false) {
     if (seen.has(m)) return `manager ${row.manager_id} would close a cycle in the manager chain`;
     seen.add(m);
-    const manager = await db.selectFrom('identities').select(['id', 'manager_id']).where('tenant_id', '=', tenantId).where('id', '=', m).executeTakeFirst();
+    const manager = await db.selectFrom('identities').select(['id', 'manager_id']).where('id', '=', m).executeTakeFirst();
     if (!manager) return first ? `manager ${m} does not exist` : null;
     if (seen.size > 10_000) return null;
     m = manager.manager_id;
@@ -134,7 +133,7 @@ export function changedRow(row: IdentityRow, changes: IdentityChanges, status: s
 
 export async function updateIdentityRow(deps: ServiceDeps, tx: WriteTx, row: IdentityRow, next: IdentityRow, cause: Record<string, unknown>): Promise<IdentityView> {
   const { id: _id, tenant_id: _t, number: _n, created_at: _c, subject: _s, ...set } = next;
-  await tx.db.updateTable('identities').set(set).where('tenant_id', '=', tx.tenantId).where('id', '=', row.id).execute();
+  await tx.db.updateTable('identities').set(set).where('id', '=', row.id).execute();
   const before = viewOf(row);
   const after = viewOf(next);
   tx.audit({ action: 'identity.update', targetType: 'identity', targetId: row.id, before, after: { ...after, cause } });

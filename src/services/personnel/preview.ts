@@ -31,7 +31,7 @@ interface Names {
 }
 
 async function namesOf(scope: TenantDb, resources: { type: string; id: string }[]): Promise<Names> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const resource: Names['resource'] = new Map();
   const permIds = [...new Set(resources.filter((r) => r.type === 'permission').map((r) => r.id))];
   const roleIds = [...new Set(resources.filter((r) => r.type === 'role').map((r) => r.id))];
@@ -40,13 +40,12 @@ async function namesOf(scope: TenantDb, resources: { type: string; id: string }[
       .selectFrom('permissions')
       .innerJoin('applications', 'applications.id', 'permissions.application_id')
       .select(['permissions.id as id', 'permissions.name as name', 'applications.id as appId', 'applications.name as appName'])
-      .where('permissions.tenant_id', '=', tenantId)
       .where('permissions.id', 'in', permIds.slice(i, i + 500))
       .execute();
     for (const r of rows) resource.set(`permission:${r.id}`, { name: r.name, application: { id: r.appId, name: r.appName } });
   }
   for (let i = 0; i < roleIds.length; i += 500) {
-    const rows = await db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', roleIds.slice(i, i + 500)).execute();
+    const rows = await db.selectFrom('roles').select(['id', 'name']).where('id', 'in', roleIds.slice(i, i + 500)).execute();
     for (const r of rows) resource.set(`role:${r.id}`, { name: r.name, application: null });
   }
   return { resource };
@@ -68,7 +67,7 @@ function itemOf(names: Names, a: { id: string | null; type: string; resourceId: 
 async function describeRows(scope: TenantDb, rows: AssignmentRow[]): Promise<PreviewItem[]> {
   const names = await namesOf(scope, rows.map((r) => ({ type: r.resource_type, id: r.resource_id })));
   const ruleIds = [...new Set(rows.map((r) => r.rule_id).filter((r): r is string => r !== null))];
-  const rules = ruleIds.length ? await scope.db.selectFrom('assignment_rules').select(['id', 'name']).where('tenant_id', '=', scope.tenantId).where('id', 'in', ruleIds).execute() : [];
+  const rules = ruleIds.length ? await scope.db.selectFrom('assignment_rules').select(['id', 'name']).where('id', 'in', ruleIds).execute() : [];
   const ruleName = new Map(rules.map((r) => [r.id, r.name]));
   return rows.map((r) =>
     itemOf(names, {
@@ -99,7 +98,6 @@ export async function accountsToDeprovision(scope: TenantDb, identityId: string)
     .innerJoin('applications', 'applications.id', 'accounts.application_id')
     .leftJoin('grants', (j) => j.onRef('grants.account_id', '=', 'accounts.id').onRef('grants.tenant_id', '=', 'accounts.tenant_id'))
     .select((eb) => ['accounts.id as id', 'accounts.name as name', 'applications.id as appId', 'applications.name as appName', eb.fn.count('grants.id').as('grants')])
-    .where('accounts.tenant_id', '=', scope.tenantId)
     .where('accounts.identity_id', '=', identityId)
     .where('accounts.status', '=', 'active')
     .where('applications.kind', '=', 'connected')

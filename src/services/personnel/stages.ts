@@ -73,7 +73,6 @@ async function cancelLaterEvents(tx: WriteTx, offboarding: EventRow): Promise<nu
   const later = await tx.db
     .selectFrom('personnel_events')
     .selectAll()
-    .where('tenant_id', '=', tx.tenantId)
     .where('identity_id', '=', offboarding.identity_id)
     .where('id', '!=', offboarding.id)
     .where('status', 'in', ['pending_approval', 'scheduled'])
@@ -115,7 +114,7 @@ async function transition(deps: ServiceDeps, tx: WriteTx, row: EventRow): Promis
 async function endReview(tx: WriteTx, row: EventRow): Promise<void> {
   const stage = (JSON.parse(row.stages) as Stage[]).find((s) => s.name === 'Transition');
   const ids = ((stage?.detail?.review as string[] | undefined) ?? []).slice();
-  const rows = ids.length ? await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tx.tenantId).where('id', 'in', ids).execute() : [];
+  const rows = ids.length ? await tx.db.selectFrom('assignments').selectAll().where('id', 'in', ids).execute() : [];
   const reason = `review period of ${label(row)} ended`;
   const delegations = row.identity_id ? await delegationRowsFrom(tx, row.identity_id, ids) : [];
   const stopped = await revokeAssignments(tx, delegations, reason, cause(row));
@@ -135,7 +134,7 @@ async function suspend(deps: ServiceDeps, tx: WriteTx, row: EventRow): Promise<E
 }
 
 async function restore(deps: ServiceDeps, tx: WriteTx, row: EventRow): Promise<Effect> {
-  const marked = (await tx.db.selectFrom('personnel_event_paused').select('assignment_id').where('tenant_id', '=', tx.tenantId).where('event_id', '=', row.id).execute()).map((r) => r.assignment_id);
+  const marked = (await tx.db.selectFrom('personnel_event_paused').select('assignment_id').where('event_id', '=', row.id).execute()).map((r) => r.assignment_id);
   const restored = await resumeAssignments(tx, marked, `return from leave (${label(row)})`, cause(row));
   const identity = row.identity_id ? await identityRow(tx, row.identity_id) : undefined;
   if (identity && identity.status === 'on_leave') await updateIdentityRow(deps, tx, identity, changedRow(identity, {}, 'active', tx.now), cause(row));

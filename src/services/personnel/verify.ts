@@ -22,9 +22,9 @@ export interface Outstanding {
 
 /** Permissions of connected applications that the given assignments give (roles expanded). */
 async function connectedPermissionsOf(scope: TenantDb, assignmentIds: readonly string[]): Promise<{ id: string; name: string; appId: string; appName: string }[]> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   if (!assignmentIds.length) return [];
-  const rows = await db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('tenant_id', '=', tenantId).where('id', 'in', [...assignmentIds]).where('state', '=', 'active').execute();
+  const rows = await db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', [...assignmentIds]).where('state', '=', 'active').execute();
   const permIds = new Set(rows.filter((r) => r.resource_type === 'permission').map((r) => r.resource_id));
   const seen = new Set<string>();
   let frontier = rows.filter((r) => r.resource_type === 'role').map((r) => r.resource_id);
@@ -32,15 +32,14 @@ async function connectedPermissionsOf(scope: TenantDb, assignmentIds: readonly s
     const next = frontier.filter((r) => !seen.has(r));
     if (!next.length) break;
     next.forEach((r) => seen.add(r));
-    for (const p of await db.selectFrom('role_permissions').select('permission_id').where('tenant_id', '=', tenantId).where('role_id', 'in', next).execute()) permIds.add(p.permission_id);
-    frontier = (await db.selectFrom('role_includes').select('included_role_id').where('tenant_id', '=', tenantId).where('role_id', 'in', next).execute()).map((i) => i.included_role_id);
+    for (const p of await db.selectFrom('role_permissions').select('permission_id').where('role_id', 'in', next).execute()) permIds.add(p.permission_id);
+    frontier = (await db.selectFrom('role_includes').select('included_role_id').where('role_id', 'in', next).execute()).map((i) => i.included_role_id);
   }
   if (!permIds.size) return [];
   return db
     .selectFrom('permissions')
     .innerJoin('applications', 'applications.id', 'permissions.application_id')
     .select(['permissions.id as id', 'permissions.name as name', 'applications.id as appId', 'applications.name as appName'])
-    .where('permissions.tenant_id', '=', tenantId)
     .where('applications.kind', '=', 'connected')
     .where('permissions.id', 'in', [...permIds])
     .orderBy('applications.name')
@@ -61,7 +60,6 @@ export async function outstandingFor(scope: TenantDb, type: string, identityId: 
     .selectFrom('grants')
     .innerJoin('accounts', 'accounts.id', 'grants.account_id')
     .select('grants.permission_id as permissionId')
-    .where('grants.tenant_id', '=', scope.tenantId)
     .where('accounts.identity_id', '=', identityId)
     .where('accounts.status', '=', 'active')
     .where('grants.permission_id', 'in', wanted.map((w) => w.id))

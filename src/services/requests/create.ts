@@ -52,17 +52,17 @@ interface ResourceInfo {
 }
 
 async function resourceInfo(scope: TenantDb, r: { type: 'permission' | 'role'; id: string }): Promise<ResourceInfo> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   if (r.type === 'permission') {
-    const p = await db.selectFrom('permissions').innerJoin('applications', 'applications.id', 'permissions.application_id').select(['permissions.id', 'permissions.application_id', 'permissions.risk', 'permissions.requestable', 'applications.archived', 'applications.builtin']).where('permissions.tenant_id', '=', tenantId).where('permissions.id', '=', r.id).executeTakeFirst();
+    const p = await db.selectFrom('permissions').innerJoin('applications', 'applications.id', 'permissions.application_id').select(['permissions.id', 'permissions.application_id', 'permissions.risk', 'permissions.requestable', 'applications.archived', 'applications.builtin']).where('permissions.id', '=', r.id).executeTakeFirst();
     if (!p) throw notFound('permission', r.id);
     const why = p.requestable !== 1 ? 'the permission is not requestable' : p.archived === 1 ? 'its application is archived' : null;
     return { type: 'permission', id: p.id, applicationId: p.application_id, risk: riskRank(p.risk), requestable: why === null, why };
   }
-  const role = await db.selectFrom('roles').select(['id', 'system']).where('tenant_id', '=', tenantId).where('id', '=', r.id).executeTakeFirst();
+  const role = await db.selectFrom('roles').select(['id', 'system']).where('id', '=', r.id).executeTakeFirst();
   if (!role) throw notFound('role', r.id);
   const perms = await permissionsOfRoles(scope, [role.id]);
-  const rows = perms.length ? await db.selectFrom('permissions').select(['id', 'risk', 'requestable']).where('tenant_id', '=', tenantId).where('id', 'in', perms.map((p) => p.permissionId)).execute() : [];
+  const rows = perms.length ? await db.selectFrom('permissions').select(['id', 'risk', 'requestable']).where('id', 'in', perms.map((p) => p.permissionId)).execute() : [];
   const apps = [...new Set(perms.map((p) => p.applicationId))];
   // A role is requestable when it is not a system role and every permission it gives is.
   const why = role.system === 1 ? 'system roles are not requestable' : rows.some((p) => p.requestable !== 1) ? 'the role gives permissions that are not requestable' : !rows.length ? 'the role gives no permission' : null;
@@ -80,13 +80,13 @@ async function requireMayAskFor(scope: TenantDb, actor: Actor, target: { type: '
 }
 
 async function targetOf(scope: TenantDb, type: 'identity' | 'orgUnit', id: string): Promise<{ type: 'identity' | 'orgUnit'; id: string; managerId: string | null; status: string; members: string[] }> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   if (type === 'identity') {
-    const i = await db.selectFrom('identities').select(['id', 'manager_id', 'status']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const i = await db.selectFrom('identities').select(['id', 'manager_id', 'status']).where('id', '=', id).executeTakeFirst();
     if (!i) throw notFound('identity', id);
     return { type, id, managerId: i.manager_id, status: i.status, members: [i.id] };
   }
-  const u = await db.selectFrom('org_units').select(['id', 'path', 'manager_id']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const u = await db.selectFrom('org_units').select(['id', 'path', 'manager_id']).where('id', '=', id).executeTakeFirst();
   if (!u) throw notFound('organization unit', id);
   return { type, id, managerId: u.manager_id, status: 'active', members: await unitMemberIds(scope, u.path) };
 }
@@ -105,7 +105,6 @@ export async function createAccessRequest(deps: ServiceDeps, actor: Actor, input
  */
 export async function openAccessRequest(deps: ServiceDeps, tx: WriteTx, actor: Actor, input: CreateRequestInput): Promise<string> {
   const scope: TenantDb = tx;
-  const tenantId = tx.tenantId;
   validateWindow(input.validFrom, input.validTo);
   if (input.justification && input.justification.length > 2000) throw invalid('justification', 'must be at most 2000 characters');
 
@@ -115,7 +114,7 @@ export async function openAccessRequest(deps: ServiceDeps, tx: WriteTx, actor: A
   let targetId: string;
   let resource: { type: 'permission' | 'role'; id: string };
   if (input.action !== 'add' && input.assignmentId) {
-    existing = await scope.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tenantId).where('id', '=', input.assignmentId).executeTakeFirst() ?? null;
+    existing = await scope.db.selectFrom('assignments').selectAll().where('id', '=', input.assignmentId).executeTakeFirst() ?? null;
     if (!existing) throw notFound('assignment', input.assignmentId);
     targetType = existing.assignee_type === 'orgUnit' ? 'orgUnit' : 'identity';
     targetId = existing.assignee_id;
@@ -156,7 +155,7 @@ export async function openAccessRequest(deps: ServiceDeps, tx: WriteTx, actor: A
   const me = actor.caller.identityId;
   {
     if (input.action === 'add') {
-      const open = await tx.db.selectFrom('access_requests').select(['number']).where('tenant_id', '=', tx.tenantId).where('action', '=', 'add').where('target_id', '=', targetId).where('resource_id', '=', resource.id).where('context_type', '=', context.type).where('status', 'in', ['pending', 'scheduled', 'open']).executeTakeFirst();
+      const open = await tx.db.selectFrom('access_requests').select(['number']).where('action', '=', 'add').where('target_id', '=', targetId).where('resource_id', '=', resource.id).where('context_type', '=', context.type).where('status', 'in', ['pending', 'scheduled', 'open']).executeTakeFirst();
       if (open) throw noChange(`request #${open.number} already asks for it`, { requestNumber: Number(open.number) });
     }
     const conflicts =
@@ -206,7 +205,7 @@ export async function openAccessRequest(deps: ServiceDeps, tx: WriteTx, actor: A
       targetOrgUnitId: targetType === 'orgUnit' ? targetId : undefined,
       resources: [{ type: resource.type, id: resource.id, applicationId: info.applicationId, risk: info.risk }],
     });
-    if (approval.policyId) await tx.db.updateTable('access_requests').set({ policy_id: approval.policyId }).where('tenant_id', '=', tx.tenantId).where('id', '=', row.id).execute();
+    if (approval.policyId) await tx.db.updateTable('access_requests').set({ policy_id: approval.policyId }).where('id', '=', row.id).execute();
     if (approval.outcome === 'approved') await carryOut(deps, tx, row.id);
     return row.id;
   }
@@ -216,7 +215,6 @@ async function findAssignment(now: number, scope: TenantDb, targetType: string, 
   let q = scope.db
     .selectFrom('assignments')
     .selectAll()
-    .where('tenant_id', '=', scope.tenantId)
     .where('assignee_type', '=', targetType)
     .where('assignee_id', '=', targetId)
     .where('resource_type', '=', resource.type)

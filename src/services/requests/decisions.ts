@@ -21,7 +21,7 @@ export async function decideAccessRequest(deps: ServiceDeps, actor: Actor, id: s
     if (row.status !== 'pending') throw new AppError('conflict', `access request #${row.number} is ${row.status}; only a pending request can be approved or rejected`, { details: { requestStatus: row.status } });
     let targets = row.target_type === 'identity' ? [row.target_id] : [];
     if (row.target_type === 'orgUnit') {
-      const step = await tx.db.selectFrom('approval_steps').select('subject').where('tenant_id', '=', tx.tenantId).where('subject_id', '=', id).executeTakeFirst();
+      const step = await tx.db.selectFrom('approval_steps').select('subject').where('subject_id', '=', id).executeTakeFirst();
       if (step) targets = (JSON.parse(step.subject) as { targetIdentityIds: string[] }).targetIdentityIds;
     }
     const { outcome } = await decideTask(deps, tx, actor, { subject: { kind: 'access_request', id, requesterId: row.requester_id, targetIdentityIds: targets } }, decision, comment);
@@ -51,13 +51,13 @@ export async function cancelAccessRequest(deps: ServiceDeps, actor: Actor, id: s
     if (!CANCELABLE.includes(row.status)) throw new AppError('conflict', `access request #${row.number} is ${row.status}; only a pending or scheduled request can be canceled`, { details: { requestStatus: row.status } });
     // A scheduled add already wrote its (future) assignment: it goes with the request.
     if (row.status === 'scheduled' && row.action === 'add' && row.provisioning_assignment_id) {
-      const a = await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', row.provisioning_assignment_id).executeTakeFirst();
+      const a = await tx.db.selectFrom('assignments').selectAll().where('id', '=', row.provisioning_assignment_id).executeTakeFirst();
       if (a && a.state !== 'revoked') await setState(tx, a, 'revoke', 'access request canceled', { accessRequestId: id });
     }
     await closeApproval(tx, requestRef(id), 'canceled');
     await cancelJobs(tx, { subjectId: id });
     const next = { ...row, status: 'canceled', closed_at: tx.now, updated_at: tx.now, version: Number(row.version) + 1 };
-    await tx.db.updateTable('access_requests').set({ status: next.status, closed_at: next.closed_at, updated_at: next.updated_at, version: next.version }).where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    await tx.db.updateTable('access_requests').set({ status: next.status, closed_at: next.closed_at, updated_at: next.updated_at, version: next.version }).where('id', '=', id).execute();
     tx.audit({ action: 'accessRequest.cancel', targetType: 'accessRequest', targetId: id, before: auditState(row), after: { ...auditState(next), comment } });
     await recordActivity(tx, actor, requestRef(id), `Canceled${comment ? `: ${comment}` : ''}`);
   });

@@ -8,7 +8,6 @@ export async function unitMemberIds(scope: TenantDb, path: string): Promise<stri
     .selectFrom('identities')
     .innerJoin('org_units', 'org_units.id', 'identities.org_unit_id')
     .select('identities.id')
-    .where('identities.tenant_id', '=', scope.tenantId)
     .where((eb) => eb.or([eb('org_units.path', '=', path), eb(sql<string>`substr(org_units.path, 1, ${[...path].length + 1})`, '=', `${path}/`)]))
     .execute();
   return rows.map((r) => r.id);

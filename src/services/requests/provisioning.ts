@@ -29,7 +29,7 @@ export const ACTIVATE_JOB = 'accessRequest.activate';
 const STATE_ACTIONS: Partial<Record<string, StateAction>> = { remove: 'revoke', suspend: 'pause', restore: 'resume' };
 
 async function loadRow(tx: WriteTx, id: string): Promise<RequestRow> {
-  const row = await tx.db.selectFrom('access_requests').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await tx.db.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new AppError('not_found', `access request ${id} does not exist`);
   return row;
 }
@@ -38,7 +38,7 @@ async function loadRow(tx: WriteTx, id: string): Promise<RequestRow> {
 async function update(tx: WriteTx, row: RequestRow, patch: Partial<RequestRow>, action: string, extra: Record<string, unknown> = {}): Promise<RequestRow> {
   const next: RequestRow = { ...row, ...patch, updated_at: tx.now, version: Number(row.version) + 1 };
   const { id: _id, tenant_id: _t, ...fields } = next;
-  await tx.db.updateTable('access_requests').set(fields).where('tenant_id', '=', tx.tenantId).where('id', '=', row.id).execute();
+  await tx.db.updateTable('access_requests').set(fields).where('id', '=', row.id).execute();
   tx.audit({ action, targetType: 'accessRequest', targetId: row.id, before: auditState(row), after: { ...auditState(next), ...extra } });
   return next;
 }
@@ -48,16 +48,16 @@ async function connectedChecks(tx: WriteTx, row: RequestRow): Promise<Provisioni
   if (row.action === 'change') return [];
   const perms = row.resource_type === 'role'
     ? await permissionsOfRoles(tx, [row.resource_id])
-    : (await tx.db.selectFrom('permissions').select(['id', 'application_id']).where('tenant_id', '=', tx.tenantId).where('id', '=', row.resource_id).execute()).map((p) => ({ permissionId: p.id, applicationId: p.application_id }));
+    : (await tx.db.selectFrom('permissions').select(['id', 'application_id']).where('id', '=', row.resource_id).execute()).map((p) => ({ permissionId: p.id, applicationId: p.application_id }));
   if (!perms.length) return [];
-  const connected = new Set((await tx.db.selectFrom('applications').select('id').where('tenant_id', '=', tx.tenantId).where('id', 'in', [...new Set(perms.map((p) => p.applicationId))]).where('kind', '=', 'connected').execute()).map((a) => a.id));
+  const connected = new Set((await tx.db.selectFrom('applications').select('id').where('id', 'in', [...new Set(perms.map((p) => p.applicationId))]).where('kind', '=', 'connected').execute()).map((a) => a.id));
   const expect = row.action === 'remove' || row.action === 'suspend' ? 'absent' : 'present';
   return perms.filter((p) => connected.has(p.applicationId)).map((p) => ({ ...p, expect }));
 }
 
 /** Changes the assignment a non-add request acts on; false (and the request failed) when its state no longer allows it. */
 async function actOnAssignment(tx: WriteTx, row: RequestRow): Promise<RequestRow | null> {
-  const assignment = row.assignment_id ? await tx.db.selectFrom('assignments').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', row.assignment_id).executeTakeFirst() : undefined;
+  const assignment = row.assignment_id ? await tx.db.selectFrom('assignments').selectAll().where('id', '=', row.assignment_id).executeTakeFirst() : undefined;
   const cause = { accessRequestId: row.id, number: Number(row.number) };
   const stateAction = STATE_ACTIONS[row.action];
   const allowed = assignment && (row.action === 'change' ? assignment.state !== 'revoked' : stateAction === 'revoke' ? assignment.state !== 'revoked' : stateAction === 'pause' ? assignment.state === 'active' : assignment.state === 'paused');
@@ -154,7 +154,7 @@ export const ACCESS_REQUEST_OUTCOMES: ApprovalOutcomeHandler = {
 
 /** The `accessRequest.activate` job at a scheduled request's `validFrom`. */
 export const activateRequest: JobHandler = async (_deps, tx, job) => {
-  const row = await tx.db.selectFrom('access_requests').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', job.subjectId).executeTakeFirst();
+  const row = await tx.db.selectFrom('access_requests').selectAll().where('id', '=', job.subjectId).executeTakeFirst();
   if (!row || row.status !== 'scheduled') {
     tx.audit({ action: 'accessRequest.activationMoot', targetType: 'accessRequest', targetId: job.subjectId, after: { status: row?.status ?? 'missing' } });
     return;
@@ -167,14 +167,14 @@ export const activateRequest: JobHandler = async (_deps, tx, job) => {
 /** Why an `add` can no longer be carried out (its resource or target was deleted, its target is no longer active), or null. */
 async function goneSince(tx: WriteTx, row: RequestRow): Promise<string | null> {
   const resource = row.resource_type === 'role'
-    ? await tx.db.selectFrom('roles').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.resource_id).executeTakeFirst()
-    : await tx.db.selectFrom('permissions').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.resource_id).executeTakeFirst();
+    ? await tx.db.selectFrom('roles').select('id').where('id', '=', row.resource_id).executeTakeFirst()
+    : await tx.db.selectFrom('permissions').select('id').where('id', '=', row.resource_id).executeTakeFirst();
   if (!resource) return `the ${row.resource_type} was deleted`;
   if (row.target_type === 'orgUnit') {
-    const unit = await tx.db.selectFrom('org_units').select('id').where('tenant_id', '=', tx.tenantId).where('id', '=', row.target_id).executeTakeFirst();
+    const unit = await tx.db.selectFrom('org_units').select('id').where('id', '=', row.target_id).executeTakeFirst();
     return unit ? null : 'the organization unit was deleted';
   }
-  const identity = await tx.db.selectFrom('identities').select('status').where('tenant_id', '=', tx.tenantId).where('id', '=', row.target_id).executeTakeFirst();
+  const identity = await tx.db.selectFrom('identities').select('status').where('id', '=', row.target_id).executeTakeFirst();
   if (!identity) return 'the identity was deleted';
   return identity.status === 'active' ? null : `the identity is ${identity.status}`;
 }
@@ -182,7 +182,7 @@ async function goneSince(tx: WriteTx, row: RequestRow): Promise<string | null> {
 /** The identities a request reaches: its target identity, or the members of its unit and of the unit's descendants. */
 async function targetIdentities(tx: WriteTx, row: RequestRow): Promise<string[]> {
   if (row.target_type !== 'orgUnit') return [row.target_id];
-  const unit = await tx.db.selectFrom('org_units').select('path').where('tenant_id', '=', tx.tenantId).where('id', '=', row.target_id).executeTakeFirst();
+  const unit = await tx.db.selectFrom('org_units').select('path').where('id', '=', row.target_id).executeTakeFirst();
   return unit ? unitMemberIds(tx, unit.path) : [];
 }
 
@@ -195,7 +195,6 @@ async function checksHold(tx: WriteTx, identityIds: string[], checks: Provisioni
       .innerJoin('accounts', 'accounts.id', 'grants.account_id')
       .select('accounts.identity_id')
       .distinct()
-      .where('grants.tenant_id', '=', tx.tenantId)
       .where('accounts.application_id', '=', c.applicationId)
       .where('grants.permission_id', '=', c.permissionId)
       .where('accounts.identity_id', 'in', identityIds)
@@ -212,7 +211,7 @@ async function checksHold(tx: WriteTx, identityIds: string[], checks: Provisioni
  * counts one more import that does not (failed at `failAfterImports`).
  */
 export const verifyProvisioning: ImportApplyListener = async (_deps, tx, applied) => {
-  const waiting = await tx.db.selectFrom('access_requests').selectAll().where('tenant_id', '=', tx.tenantId).where('provisioning_status', '=', 'pending').where('status', '=', 'open').execute();
+  const waiting = await tx.db.selectFrom('access_requests').selectAll().where('provisioning_status', '=', 'pending').where('status', '=', 'open').execute();
   const relevant = waiting.filter((r) => (JSON.parse(r.provisioning_checks) as ProvisioningCheck[]).some((c) => c.applicationId === applied.applicationId));
   if (!relevant.length) return;
   const { provisioning } = await tenantSettings(tx);

@@ -6,7 +6,7 @@
 import { notFound } from '../../domain/errors.ts';
 import type { TenantDb } from '../../store/store.ts';
 import { openPager, type Actor, type Page } from '../kernel/index.ts';
-import { approvalSteps, journalOf } from '../workflow/index.ts';
+import { approvalSteps, journalOf, openApproverNames } from '../workflow/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { requestRef, toSummary, type AccessRequestSummary, type AccessRequestView, type RequestRow } from './model.ts';
 
@@ -14,30 +14,30 @@ export const seesEveryRequest = (actor: Actor): boolean => actor.caller.rights.h
 
 /** The request row when the actor may see it; 404 otherwise. */
 export async function visibleRow(scope: TenantDb, actor: Actor, id: string): Promise<RequestRow> {
-  const row = await scope.db.selectFrom('access_requests').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await scope.db.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('access request', id);
   if (seesEveryRequest(actor)) return row;
   const me = actor.caller.identityId;
   if (me && (row.requester_id === me || (row.target_type === 'identity' && row.target_id === me))) return row;
   if (me) {
-    const task = await scope.db.selectFrom('approval_tasks').select('id').where('tenant_id', '=', scope.tenantId).where('subject_id', '=', id).where('approver_id', '=', me).executeTakeFirst();
+    const task = await scope.db.selectFrom('approval_tasks').select('id').where('subject_id', '=', id).where('approver_id', '=', me).executeTakeFirst();
     if (task) return row;
   }
   throw notFound('access request', id);
 }
 
 async function namesOf(scope: TenantDb, rows: RequestRow[]): Promise<Map<string, string>> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const names = new Map<string, string>();
   const ids = (type: string, pick: (r: RequestRow) => string | null) => [...new Set(rows.filter((r) => pick(r) !== null && (type === '' || r.target_type === type || r.resource_type === type)).map((r) => pick(r)!))];
   const identityIds = ids('identity', (r) => (r.target_type === 'identity' ? r.target_id : null));
   const unitIds = ids('orgUnit', (r) => (r.target_type === 'orgUnit' ? r.target_id : null));
   const permIds = ids('permission', (r) => (r.resource_type === 'permission' ? r.resource_id : null));
   const roleIds = ids('role', (r) => (r.resource_type === 'role' ? r.resource_id : null));
-  if (identityIds.length) for (const i of await db.selectFrom('identities').select(['id', 'display_name', 'username', 'email', 'first_name', 'last_name']).where('tenant_id', '=', tenantId).where('id', 'in', identityIds).execute()) names.set(i.id, i.display_name ?? ([i.first_name, i.last_name].filter(Boolean).join(' ') || (i.username ?? i.email ?? i.id)));
-  if (unitIds.length) for (const u of await db.selectFrom('org_units').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', unitIds).execute()) names.set(u.id, u.name);
-  if (permIds.length) for (const p of await db.selectFrom('permissions').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', permIds).execute()) names.set(p.id, p.name);
-  if (roleIds.length) for (const r of await db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', roleIds).execute()) names.set(r.id, r.name);
+  if (identityIds.length) for (const i of await db.selectFrom('identities').select(['id', 'display_name', 'username', 'email', 'first_name', 'last_name']).where('id', 'in', identityIds).execute()) names.set(i.id, i.display_name ?? ([i.first_name, i.last_name].filter(Boolean).join(' ') || (i.username ?? i.email ?? i.id)));
+  if (unitIds.length) for (const u of await db.selectFrom('org_units').select(['id', 'name']).where('id', 'in', unitIds).execute()) names.set(u.id, u.name);
+  if (permIds.length) for (const p of await db.selectFrom('permissions').select(['id', 'name']).where('id', 'in', permIds).execute()) names.set(p.id, p.name);
+  if (roleIds.length) for (const r of await db.selectFrom('roles').select(['id', 'name']).where('id', 'in', roleIds).execute()) names.set(r.id, r.name);
   return names;
 }
 
@@ -48,7 +48,7 @@ export async function summaries(scope: TenantDb, rows: RequestRow[]): Promise<Ac
 
 /** The full view: steps, comments, activity, provisioning, SoD findings. */
 export async function requestView(scope: TenantDb, id: string): Promise<AccessRequestView> {
-  const row = await scope.db.selectFrom('access_requests').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirstOrThrow();
+  const row = await scope.db.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   return fullView(scope, row);
 }
 
@@ -64,7 +64,6 @@ async function relatedReviewItems(scope: TenantDb, requestId: string): Promise<R
     .selectFrom('review_items')
     .innerJoin('access_reviews', 'access_reviews.id', 'review_items.review_id')
     .select(['review_items.id', 'review_items.review_id', 'access_reviews.name', 'review_items.decision', 'review_items.comment', 'review_items.decided_by_name', 'review_items.decided_at'])
-    .where('review_items.tenant_id', '=', scope.tenantId)
     .where('review_items.request_id', '=', requestId)
     .orderBy('review_items.id')
     .execute();
@@ -99,7 +98,7 @@ export async function listAccessRequests(deps: ServiceDeps, actor: Actor, filter
 
 /** The filtered query (shared with the Permission Assist profile's page-numbered list). */
 export function filtered(scope: TenantDb, actor: Actor, filter: RequestFilter) {
-  let q = scope.db.selectFrom('access_requests').selectAll().where('tenant_id', '=', scope.tenantId);
+  let q = scope.db.selectFrom('access_requests').selectAll();
   if (typeof filter.status === 'string') q = q.where('status', '=', filter.status);
   else if (filter.status?.length) q = q.where('status', 'in', filter.status);
   if (filter.action) q = q.where('action', '=', filter.action);
@@ -114,10 +113,20 @@ export function filtered(scope: TenantDb, actor: Actor, filter: RequestFilter) {
   return q;
 }
 
-/** A page by number (Permission Assist: `?page=` from 1) and the total. */
-export async function listAccessRequestsByPage(deps: ServiceDeps, actor: Actor, filter: RequestFilter, offset: number, limit: number): Promise<{ items: RequestRow[]; total: number }> {
+/**
+ * A page by number (Permission Assist: `?page=` from 1), the total, and for each request on
+ * the page the names of the approvers its open tasks wait for (by request id).
+ */
+export async function listAccessRequestsByPage(
+  deps: ServiceDeps,
+  actor: Actor,
+  filter: RequestFilter,
+  offset: number,
+  limit: number,
+): Promise<{ items: AccessRequestSummary[]; total: number; waitingFor: Map<string, string[]> }> {
   const scope = deps.store.read(actor.caller.tenantId);
   const rows = await filtered(scope, actor, filter).orderBy('number', 'desc').offset(offset).limit(limit).execute();
   const count = await filtered(scope, actor, filter).clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-  return { items: rows, total: Number(count?.n ?? 0) };
+  const waitingFor = await openApproverNames(scope, rows.map((r) => r.id));
+  return { items: await summaries(scope, rows), total: Number(count?.n ?? 0), waitingFor };
 }

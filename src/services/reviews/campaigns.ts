@@ -54,7 +54,7 @@ export interface CreateReviewInput {
 
 async function requireIds(scope: TenantDb, table: 'applications' | 'org_units' | 'identities', ids: readonly string[], field: string): Promise<void> {
   if (!ids.length) return;
-  const found = new Set((await scope.db.selectFrom(table).select('id').where('tenant_id', '=', scope.tenantId).where('id', 'in', [...ids]).execute()).map((r) => r.id));
+  const found = new Set((await scope.db.selectFrom(table).select('id').where('id', 'in', [...ids]).execute()).map((r) => r.id));
   ids.forEach((id, i) => {
     if (!found.has(id)) throw invalid(`${field}[${i}]`, `names no existing ${table === 'org_units' ? 'organization unit' : table.slice(0, -1)} (${id})`);
   });
@@ -128,7 +128,7 @@ export async function createReview(deps: ServiceDeps, actor: Actor, input: Creat
   const scope = deps.store.read(actor.caller.tenantId);
   const def = await checkDefinition(deps, scope, actor, input);
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
-    const clash = await tx.db.selectFrom('access_reviews').select('id').where('tenant_id', '=', tx.tenantId).where('name', '=', def.name).executeTakeFirst();
+    const clash = await tx.db.selectFrom('access_reviews').select('id').where('name', '=', def.name).executeTakeFirst();
     if (clash) throw new AppError('conflict', `an access review named "${def.name}" exists already`, { errors: [{ field: 'name', message: 'is taken' }] });
     const row: ReviewRow = {
       id: randomUUID(),
@@ -176,7 +176,7 @@ export async function listReviews(deps: ServiceDeps, actor: Actor, filter: { sta
   if (filter.status !== undefined && !(REVIEW_STATUSES as readonly string[]).includes(filter.status)) throw invalid('status', 'must be draft, active or closed');
   const scope = deps.store.read(actor.caller.tenantId);
   const pager = await openPager<number>(deps.store, scope.tenantId, 'access-reviews', { status: filter.status ?? null }, { ...page, limit: Math.min(page.limit ?? 50, MAX_LIST) });
-  let q = scope.db.selectFrom('access_reviews').selectAll().where('tenant_id', '=', scope.tenantId);
+  let q = scope.db.selectFrom('access_reviews').selectAll();
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
   if (pager.after !== null) q = q.where('number', '<', pager.after);
   const rows = await q.orderBy('number', 'desc').limit(pager.limit + 1).execute();
@@ -200,7 +200,6 @@ export async function closeIn(deps: ServiceDeps, tx: WriteTx, row: ReviewRow, re
   const updated = await tx.db
     .updateTable('access_reviews')
     .set({ status: 'closed', closed_at: tx.now, close_reason: reason, close_audit_seq: seq, updated_at: tx.now, version: row.version + 1 })
-    .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', row.id)
     .where('status', '=', 'active')
     .returningAll()
@@ -208,7 +207,7 @@ export async function closeIn(deps: ServiceDeps, tx: WriteTx, row: ReviewRow, re
   if (!updated) throw new AppError('conflict', `access review ${row.id} was closed meanwhile`);
   await cancelJobs(tx, { subjectId: row.id, kind: REMIND_JOB });
   await cancelJobs(tx, { subjectId: row.id, kind: DEADLINE_JOB });
-  const open = await tx.db.selectFrom('review_items').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tx.tenantId).where('review_id', '=', row.id).where('decision', 'is', null).executeTakeFirstOrThrow();
+  const open = await tx.db.selectFrom('review_items').select((eb) => eb.fn.countAll<number>().as('n')).where('review_id', '=', row.id).where('decision', 'is', null).executeTakeFirstOrThrow();
   tx.audit({ action: 'accessReview.close', targetType: 'accessReview', targetId: row.id, before: { status: row.status }, after: { status: 'closed', reason, defaultDecisionApplied: applied, openItems: Number(open.n) } });
   tx.change('access_review', row.id, 'update');
   return updated;
@@ -240,7 +239,6 @@ export async function reviewProgress(deps: ServiceDeps, actor: Actor, id: string
   const groups = await scope.db
     .selectFrom('review_items')
     .select(['reviewer_id', 'decision', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('tenant_id', '=', scope.tenantId)
     .where('review_id', '=', id)
     .groupBy(['reviewer_id', 'decision'])
     .execute();
@@ -259,7 +257,7 @@ export async function reviewProgress(deps: ServiceDeps, actor: Actor, id: string
   }
   const ids = [...per.keys()].filter((k): k is string => k !== null);
   const names = new Map(
-    ids.length ? (await scope.db.selectFrom('identities').select(['id', 'display_name', 'username', 'subject']).where('tenant_id', '=', scope.tenantId).where('id', 'in', ids).execute()).map((i) => [i.id, i.display_name ?? i.username ?? i.subject]) : [],
+    ids.length ? (await scope.db.selectFrom('identities').select(['id', 'display_name', 'username', 'subject']).where('id', 'in', ids).execute()).map((i) => [i.id, i.display_name ?? i.username ?? i.subject]) : [],
   );
   const reviewers = [...per.entries()]
     .map(([reviewerId, p]) => ({ reviewerId, name: reviewerId === null ? null : (names.get(reviewerId) ?? null), ...p }))

@@ -40,13 +40,13 @@ function checkInput(deps: ServiceDeps, input: DecisionInput): void {
 }
 
 async function itemRow(tx: WriteTx, id: string): Promise<ItemRow> {
-  const row = await tx.db.selectFrom('review_items').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await tx.db.selectFrom('review_items').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('review item', id);
   return row;
 }
 
 async function activeReview(tx: WriteTx, id: string): Promise<ReviewRow> {
-  const review = await tx.db.selectFrom('access_reviews').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirstOrThrow();
+  const review = await tx.db.selectFrom('access_reviews').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   if (review.status !== 'active') throw new AppError('conflict', `access review ${review.id} is ${review.status}; decisions are taken while it is active`, { details: { reviewStatus: review.status } });
   return review;
 }
@@ -112,7 +112,6 @@ async function decideIn(deps: ServiceDeps, tx: WriteTx, actor: Actor, item: Item
   const updated = await tx.db
     .updateTable('review_items')
     .set({ decision: input.decision, comment: input.comment ?? null, valid_to: validTo, decided_by: actor.caller.identityId ?? actor.caller.id, decided_by_name: actor.caller.name, decided_at: tx.now, request_id: requestId, remediation, version: item.version + 1 })
-    .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', item.id)
     .where('decision', 'is', null)
     .returningAll()
@@ -159,7 +158,7 @@ export async function decideItems(deps: ServiceDeps, actor: Actor, input: Decisi
   if (!ids.length) throw invalid('itemIds', 'must name at least one item');
   if (ids.length > MAX_BULK) throw invalid('itemIds', `must name at most ${MAX_BULK} items`);
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
-    const rows = new Map((await tx.db.selectFrom('review_items').selectAll().where('tenant_id', '=', tx.tenantId).where('id', 'in', ids).execute()).map((r) => [r.id, r]));
+    const rows = new Map((await tx.db.selectFrom('review_items').selectAll().where('id', 'in', ids).execute()).map((r) => [r.id, r]));
     const reviews = new Map<string, ReviewRow | AppError>();
     const results: BulkResult[] = [];
     for (const id of ids) {
@@ -195,13 +194,12 @@ export async function delegateItem(deps: ServiceDeps, actor: Actor, id: string, 
     if (!(me !== null && item.reviewer_id === me) && !mayManage(actor)) throw new AppError('forbidden', `review item ${item.id} is not assigned to the caller; only its reviewer (or a campaign manager) delegates it`, { details: { reason: 'not_reviewer' } });
     if (item.decision !== null) throw new AppError('conflict', `review item ${item.id} is decided already`);
     if (input.to === item.identity_id) throw new AppError('unprocessable', 'nobody reviews their own access: the item is about that identity', { errors: [{ field: 'to', message: 'is the identity under review' }] });
-    const target = await tx.db.selectFrom('identities').select(['id', 'status']).where('tenant_id', '=', tx.tenantId).where('id', '=', input.to).executeTakeFirst();
+    const target = await tx.db.selectFrom('identities').select(['id', 'status']).where('id', '=', input.to).executeTakeFirst();
     if (!target) throw invalid('to', `names no existing identity (${input.to})`);
     if (target.status !== 'active') throw new AppError('unprocessable', `identity ${input.to} is ${target.status}; items are delegated to active identities`, { errors: [{ field: 'to', message: `is ${target.status}` }] });
     const updated = await tx.db
       .updateTable('review_items')
       .set({ reviewer_id: input.to, delegated_by: me ?? actor.caller.id, reviewer_reason: 'delegated', version: item.version + 1 })
-      .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', item.id)
       .where('decision', 'is', null)
       .returningAll()
@@ -221,7 +219,7 @@ export async function delegateItem(deps: ServiceDeps, actor: Actor, id: string, 
 export async function applyDefaultDecision(deps: ServiceDeps, tx: WriteTx, review: ReviewRow): Promise<number> {
   const decision = review.default_decision;
   if (decision !== 'certify' && decision !== 'revoke') return 0;
-  const open = await tx.db.selectFrom('review_items').selectAll().where('tenant_id', '=', tx.tenantId).where('review_id', '=', review.id).where('decision', 'is', null).orderBy('position').execute();
+  const open = await tx.db.selectFrom('review_items').selectAll().where('review_id', '=', review.id).where('decision', 'is', null).orderBy('position').execute();
   const system = systemActor(tx.tenantId, `access review ${review.name}: default decision`);
   const comment = 'no decision by the due date: the campaign\'s default decision';
   for (const item of open) {
@@ -229,7 +227,6 @@ export async function applyDefaultDecision(deps: ServiceDeps, tx: WriteTx, revie
     await tx.db
       .updateTable('review_items')
       .set({ decision, comment, decided_by: 'system', decided_by_name: system.caller.name, decided_at: tx.now, request_id: requestId, remediation, version: item.version + 1 })
-      .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', item.id)
       .execute();
   }

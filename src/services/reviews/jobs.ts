@@ -16,7 +16,6 @@ const remind: JobHandler = async (_deps, tx, job) => {
   const open = await tx.db
     .selectFrom('review_items')
     .select(['reviewer_id', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('tenant_id', '=', tx.tenantId)
     .where('review_id', '=', row.id)
     .where('decision', 'is', null)
     .groupBy('reviewer_id')
@@ -41,7 +40,7 @@ const recur: JobHandler = async (deps, tx, job) => {
   if (!template.schedule) return;
   const day = job.dueAt.slice(0, 10);
   let name = `${template.name} ${day}`;
-  for (let n = 2; await tx.db.selectFrom('access_reviews').select('id').where('tenant_id', '=', tx.tenantId).where('name', '=', name).executeTakeFirst(); n += 1) name = `${template.name} ${day} (${n})`;
+  for (let n = 2; await tx.db.selectFrom('access_reviews').select('id').where('name', '=', name).executeTakeFirst(); n += 1) name = `${template.name} ${day} (${n})`;
   const copy: ReviewRow = {
     ...template,
     id: randomUUID(),

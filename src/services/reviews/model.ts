@@ -159,7 +159,7 @@ export function itemView(r: ItemRow): ItemView {
 export const invalid = (field: string, message: string) => new AppError('validation_failed', `${field} ${message}`, { errors: [{ field, message }] });
 
 export async function reviewRow(scope: TenantDb, id: string): Promise<ReviewRow> {
-  const row = await scope.db.selectFrom('access_reviews').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await scope.db.selectFrom('access_reviews').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('access review', id);
   return row;
 }

@@ -35,12 +35,12 @@ export interface CoveringCheckpoint {
 async function coveringCheckpoint(scope: TenantDb, row: ReviewRow): Promise<CoveringCheckpoint> {
   let through: number;
   if (row.status === 'closed') {
-    const last = await scope.db.selectFrom('audit_events').select('seq').where('tenant_id', '=', scope.tenantId).where('target_type', '=', 'accessReview').where('target_id', '=', row.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const last = await scope.db.selectFrom('audit_events').select('seq').where('target_type', '=', 'accessReview').where('target_id', '=', row.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     through = Number(last?.seq ?? row.close_audit_seq ?? 0);
   } else {
     through = Number((await scope.db.selectFrom('tenants').select('audit_seq').where('id', '=', scope.tenantId).executeTakeFirstOrThrow()).audit_seq);
   }
-  const c = await scope.db.selectFrom('audit_checkpoints').selectAll().where('tenant_id', '=', scope.tenantId).where('seq', '>=', through).orderBy('seq').limit(1).executeTakeFirst();
+  const c = await scope.db.selectFrom('audit_checkpoints').selectAll().where('seq', '>=', through).orderBy('seq').limit(1).executeTakeFirst();
   return { throughSeq: through, checkpoint: c ? { seq: Number(c.seq), hash: c.hash, time: c.time, keyId: c.key_id, signature: c.signature } : null };
 }
 
@@ -48,7 +48,7 @@ async function* itemPages(scope: TenantDb, reviewId: string, max = Infinity): As
   let after = 0;
   let sent = 0;
   while (sent < max) {
-    const rows = await scope.db.selectFrom('review_items').selectAll().where('tenant_id', '=', scope.tenantId).where('review_id', '=', reviewId).where('position', '>', after).orderBy('position').limit(Math.min(PAGE, max - sent)).execute();
+    const rows = await scope.db.selectFrom('review_items').selectAll().where('review_id', '=', reviewId).where('position', '>', after).orderBy('position').limit(Math.min(PAGE, max - sent)).execute();
     if (!rows.length) return;
     after = rows[rows.length - 1]!.position;
     sent += rows.length;

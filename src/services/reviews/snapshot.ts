@@ -61,10 +61,10 @@ export async function startIn(deps: ServiceDeps, tx: WriteTx, row: ReviewRow): P
   const apps = appsInScope(index, scope);
   const units = unitsInScope(index, scope);
   const minRisk = scope.minRisk ? riskRank(scope.minRisk) : 0;
-  const risks = new Map((await tx.db.selectFrom('permissions').select(['id', 'risk']).where('tenant_id', '=', tx.tenantId).execute()).map((p) => [p.id, p.risk]));
+  const risks = new Map((await tx.db.selectFrom('permissions').select(['id', 'risk']).execute()).map((p) => [p.id, p.risk]));
   const resolver: Resolver = {
-    managerOf: reviewer.type === 'manager' ? new Map((await tx.db.selectFrom('identities').select(['id', 'manager_id']).where('tenant_id', '=', tx.tenantId).execute()).map((i) => [i.id, i.manager_id])) : new Map(),
-    ownersOf: new Map((await tx.db.selectFrom('applications').select(['id', 'owner_ids']).where('tenant_id', '=', tx.tenantId).execute()).map((a) => [a.id, JSON.parse(a.owner_ids) as string[]])),
+    managerOf: reviewer.type === 'manager' ? new Map((await tx.db.selectFrom('identities').select(['id', 'manager_id']).execute()).map((i) => [i.id, i.manager_id])) : new Map(),
+    ownersOf: new Map((await tx.db.selectFrom('applications').select(['id', 'owner_ids']).execute()).map((a) => [a.id, JSON.parse(a.owner_ids) as string[]])),
   };
   const sod = await sodInvolvement(deps, tx);
   const items = bulkInsert(tx, 'review_items', ITEM_COLUMNS);
@@ -142,7 +142,6 @@ export async function startIn(deps: ServiceDeps, tx: WriteTx, row: ReviewRow): P
   const updated = await tx.db
     .updateTable('access_reviews')
     .set({ status: 'active', started_at: startedAt, due_at: dueAt, item_count: position, start_revision: revision, start_audit_seq: seq, updated_at: tx.now, version: row.version + 1 })
-    .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', row.id)
     .where('status', '=', 'draft')
     .returningAll()

@@ -50,7 +50,6 @@ async function changedSince(tx: WriteTx, after: number, upTo: number): Promise<b
   const row = await tx.db
     .selectFrom('changes')
     .select('revision')
-    .where('tenant_id', '=', tx.tenantId)
     .where('revision', '>', after)
     .where('revision', '<=', upTo)
     .where('entity', 'in', [...SOD_CATALOG_ENTITIES])

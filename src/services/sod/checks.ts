@@ -90,7 +90,7 @@ export async function activeExceptions(scope: TenantDb, identityIds: readonly st
       if (!known || known.expiresAt < r.expires_at) out.set(k, toExceptionView(r));
     }
   };
-  const base = () => scope.db.selectFrom('sod_exceptions').selectAll().where('tenant_id', '=', scope.tenantId).where('expires_at', '>', nowIso);
+  const base = () => scope.db.selectFrom('sod_exceptions').selectAll().where('expires_at', '>', nowIso);
   if (identityIds === null) take(await base().execute());
   else for (const ids of chunked([...new Set(identityIds)])) take(await base().where('identity_id', 'in', ids).execute());
   return out;
@@ -103,7 +103,7 @@ export async function resourceNames(scope: TenantDb, resources: readonly SodReso
     const ids = [...new Set(resources.filter((r) => r.type === type).map((r) => r.id))];
     const table = type === 'role' ? 'roles' : 'permissions';
     for (const part of chunked(ids)) {
-      for (const r of await scope.db.selectFrom(table).select(['id', 'name']).where('tenant_id', '=', scope.tenantId).where('id', 'in', part).execute()) names.set(`${type}:${r.id}`, r.name);
+      for (const r of await scope.db.selectFrom(table).select(['id', 'name']).where('id', 'in', part).execute()) names.set(`${type}:${r.id}`, r.name);
     }
   }
   return names;

@@ -37,12 +37,12 @@ export async function loadSodGraph(scope: TenantDb, keys: ReadonlySet<string>): 
   const roles: Roles = new Map();
   const roleOf = (id: string) => roleEntry(roles, id);
   for (const ids of chunked(of('permission'))) {
-    for (const r of await db.selectFrom('permissions').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()) permissions.add(r.id);
-    const rows = await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('tenant_id', '=', tenantId).where('permission_id', 'in', ids).execute();
+    for (const r of await db.selectFrom('permissions').select('id').where('id', 'in', ids).execute()) permissions.add(r.id);
+    const rows = await db.selectFrom('role_permissions').select(['role_id', 'permission_id']).where('permission_id', 'in', ids).execute();
     for (const r of rows) roleOf(r.role_id).permissionIds.push(r.permission_id);
   }
   for (const ids of chunked(of('role'))) {
-    for (const r of await db.selectFrom('roles').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()) roleOf(r.id);
+    for (const r of await db.selectFrom('roles').select('id').where('id', 'in', ids).execute()) roleOf(r.id);
   }
   await addIncludingRoles({ db, tenantId }, roles);
   return { keys, permissions, roles };
@@ -80,7 +80,7 @@ export async function loadUnitChains(scope: TenantDb, units: Map<string, { paren
   while (pending.length) {
     const next: string[] = [];
     for (const ids of chunked(pending)) {
-      const rows = await scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('tenant_id', '=', scope.tenantId).where('id', 'in', ids).execute();
+      const rows = await scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('id', 'in', ids).execute();
       for (const r of rows) {
         units.set(r.id, { parentId: r.parent_id });
         if (r.parent_id !== null && !units.has(r.parent_id)) next.push(r.parent_id);
@@ -99,7 +99,7 @@ export async function membersOfUnits(scope: TenantDb, unitIds: readonly string[]
   while (frontier.length) {
     const next: string[] = [];
     for (const ids of chunked(frontier)) {
-      for (const r of await scope.db.selectFrom('org_units').select('id').where('tenant_id', '=', scope.tenantId).where('parent_id', 'in', ids).execute()) {
+      for (const r of await scope.db.selectFrom('org_units').select('id').where('parent_id', 'in', ids).execute()) {
         if (!all.has(r.id)) {
           all.add(r.id);
           next.push(r.id);
@@ -110,7 +110,7 @@ export async function membersOfUnits(scope: TenantDb, unitIds: readonly string[]
   }
   const members: string[] = [];
   for (const ids of chunked([...all])) {
-    members.push(...(await scope.db.selectFrom('identities').select('id').where('tenant_id', '=', scope.tenantId).where('org_unit_id', 'in', ids).execute()).map((r) => r.id));
+    members.push(...(await scope.db.selectFrom('identities').select('id').where('org_unit_id', 'in', ids).execute()).map((r) => r.id));
   }
   return members;
 }
@@ -146,7 +146,7 @@ export async function loadSodModel(scope: TenantDb, graph: SodGraph, identityIds
 
   const loadIdentities = async (ids: readonly string[], forceActive: boolean) => {
     for (const part of chunked(ids.filter((id) => !identities.has(id)))) {
-      const found = await scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('tenant_id', '=', scope.tenantId).where('id', 'in', part).execute();
+      const found = await scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('id', 'in', part).execute();
       for (const r of found) identities.set(r.id, { status: forceActive ? 'active' : r.status, unitId: r.org_unit_id });
     }
     await loadUnitChains(scope, units, ids.map((id) => identities.get(id)?.unitId).filter((u): u is string => !!u));
@@ -165,7 +165,6 @@ export async function loadSodModel(scope: TenantDb, graph: SodGraph, identityIds
       const found = await scope.db
         .selectFrom('assignments')
         .selectAll()
-        .where('tenant_id', '=', scope.tenantId)
         .where('assignee_type', '=', assigneeType)
         .where('assignee_id', 'in', who)
         .where('state', '=', 'active')
@@ -182,7 +181,7 @@ export async function loadSodModel(scope: TenantDb, graph: SodGraph, identityIds
   for (let round = 0; round < 8; round += 1) {
     const sources = [...new Set([...rows.values()].map((r) => r.fact.delegatedFromId).filter((id): id is string => !!id && !rows.has(id)))];
     if (!sources.length) break;
-    for (const ids of chunked(sources)) (await scope.db.selectFrom('assignments').selectAll().where('tenant_id', '=', scope.tenantId).where('id', 'in', ids).execute()).forEach(add);
+    for (const ids of chunked(sources)) (await scope.db.selectFrom('assignments').selectAll().where('id', 'in', ids).execute()).forEach(add);
     await loadIdentities([...new Set([...rows.values()].map((r) => r.fact.delegatorId).filter((id): id is string => !!id))], false);
   }
   return { model, rows, byAssignee };

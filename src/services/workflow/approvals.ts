@@ -87,7 +87,7 @@ export async function openApproval(deps: ServiceDeps, tx: WriteTx, subject: Appr
       via = 'escalation';
       await recordActivity(tx, null, ref, `Step "${step.name}": nobody but the requester or a target may decide it; it goes to ${approvers.length ? `${approvers.length} escalation approver(s)` : 'nobody (no eligible approver: cancel the request or change the policy)'}`);
       if (approvers.length) row.escalated_at = tx.now;
-      await tx.db.updateTable('approval_steps').set({ escalated_at: row.escalated_at }).where('tenant_id', '=', tx.tenantId).where('id', '=', row.id).execute();
+      await tx.db.updateTable('approval_steps').set({ escalated_at: row.escalated_at }).where('id', '=', row.id).execute();
     }
     for (const approverId of approvers) {
       await tx.db.insertInto('approval_tasks').values({ id: randomUUID(), tenant_id: tx.tenantId, step_id: row.id, subject_kind: subject.kind, subject_id: subject.id, approver_id: approverId, status: 'waiting', via, due_at: null, comment: null, decided_at: null, created_at: tx.now }).execute();
@@ -99,25 +99,25 @@ export async function openApproval(deps: ServiceDeps, tx: WriteTx, subject: Appr
 
 /** Opens the step at `position`: its tasks become open, its due date is set and its escalation scheduled. */
 async function openStep(tx: WriteTx, kind: SubjectKind, subjectId: string, position: number): Promise<StepRow | null> {
-  const step = await tx.db.selectFrom('approval_steps').selectAll().where('tenant_id', '=', tx.tenantId).where('subject_kind', '=', kind).where('subject_id', '=', subjectId).where('position', '=', position).executeTakeFirst();
+  const step = await tx.db.selectFrom('approval_steps').selectAll().where('subject_kind', '=', kind).where('subject_id', '=', subjectId).where('position', '=', position).executeTakeFirst();
   if (!step) return null;
   const dueAt = step.due_days !== null ? new Date(Date.parse(tx.now) + Number(step.due_days) * DAY_MS).toISOString() : null;
-  await tx.db.updateTable('approval_steps').set({ status: 'open', opened_at: tx.now, due_at: dueAt }).where('tenant_id', '=', tx.tenantId).where('id', '=', step.id).execute();
-  await tx.db.updateTable('approval_tasks').set({ status: 'open', due_at: dueAt }).where('tenant_id', '=', tx.tenantId).where('step_id', '=', step.id).where('status', '=', 'waiting').execute();
+  await tx.db.updateTable('approval_steps').set({ status: 'open', opened_at: tx.now, due_at: dueAt }).where('id', '=', step.id).execute();
+  await tx.db.updateTable('approval_tasks').set({ status: 'open', due_at: dueAt }).where('step_id', '=', step.id).where('status', '=', 'waiting').execute();
   if (dueAt) await scheduleJob(tx, { kind: escalationJobKind(kind), subjectId, key: step.id, dueAt });
   return { ...step, status: 'open', opened_at: tx.now, due_at: dueAt };
 }
 
 /** A subject's steps with their approvers, in order. */
 export async function approvalSteps(scope: TenantDb, subject: { kind: SubjectKind; id: string }): Promise<ApprovalStepView[]> {
-  const { db, tenantId } = scope;
-  const steps = await db.selectFrom('approval_steps').selectAll().where('tenant_id', '=', tenantId).where('subject_kind', '=', subject.kind).where('subject_id', '=', subject.id).orderBy('position').execute();
+  const { db } = scope;
+  const steps = await db.selectFrom('approval_steps').selectAll().where('subject_kind', '=', subject.kind).where('subject_id', '=', subject.id).orderBy('position').execute();
   if (!steps.length) return [];
-  const tasks = await db.selectFrom('approval_tasks').selectAll().where('tenant_id', '=', tenantId).where('subject_id', '=', subject.id).orderBy('created_at').orderBy('approver_id').execute();
+  const tasks = await db.selectFrom('approval_tasks').selectAll().where('subject_id', '=', subject.id).orderBy('created_at').orderBy('approver_id').execute();
   const ids = [...new Set(tasks.map((t) => t.approver_id))];
   const names = new Map<string, string | null>();
   if (ids.length) {
-    for (const i of await db.selectFrom('identities').select(['id', 'display_name', 'username', 'email']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()) names.set(i.id, i.display_name ?? i.username ?? i.email);
+    for (const i of await db.selectFrom('identities').select(['id', 'display_name', 'username', 'email']).where('id', 'in', ids).execute()) names.set(i.id, i.display_name ?? i.username ?? i.email);
   }
   return steps.map((s) => {
     const own = tasks.filter((t) => t.step_id === s.id);
@@ -144,8 +144,8 @@ export async function approvalSteps(scope: TenantDb, subject: { kind: SubjectKin
 
 /** Inside a write: withdraws the subject's undecided steps and tasks and cancels their escalations. */
 export async function closeApproval(tx: WriteTx, subject: { kind: SubjectKind; id: string }, reason: 'canceled' | 'rejected' | 'approved'): Promise<void> {
-  await tx.db.updateTable('approval_tasks').set({ status: 'withdrawn', decided_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('subject_id', '=', subject.id).where('status', 'in', ['open', 'waiting']).execute();
-  await tx.db.updateTable('approval_steps').set({ status: 'withdrawn', decided_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('subject_kind', '=', subject.kind).where('subject_id', '=', subject.id).where('status', 'in', ['open', 'waiting']).execute();
+  await tx.db.updateTable('approval_tasks').set({ status: 'withdrawn', decided_at: tx.now }).where('subject_id', '=', subject.id).where('status', 'in', ['open', 'waiting']).execute();
+  await tx.db.updateTable('approval_steps').set({ status: 'withdrawn', decided_at: tx.now }).where('subject_kind', '=', subject.kind).where('subject_id', '=', subject.id).where('status', 'in', ['open', 'waiting']).execute();
   await cancelJobs(tx, { subjectId: subject.id, kind: escalationJobKind(subject.kind) });
   void reason;
 }
@@ -166,13 +166,13 @@ export async function decideTask(deps: ServiceDeps, tx: WriteTx, actor: Actor, t
   if (!me) throw new AppError('forbidden', 'only a credential that acts as an identity can decide an approval');
   let task: TaskRow | undefined;
   if ('taskId' in target) {
-    task = await tx.db.selectFrom('approval_tasks').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', target.taskId).executeTakeFirst();
+    task = await tx.db.selectFrom('approval_tasks').selectAll().where('id', '=', target.taskId).executeTakeFirst();
     if (!task || task.approver_id !== me) throw notFound('approval task', target.taskId);
   } else {
     const s = target.subject;
     if (s.requesterId === me || s.targetIdentityIds.includes(me)) throw new AppError('forbidden', 'nobody approves or rejects their own request or one that targets themselves');
-    const open = await tx.db.selectFrom('approval_steps').select('id').where('tenant_id', '=', tx.tenantId).where('subject_kind', '=', s.kind).where('subject_id', '=', s.id).where('status', '=', 'open').executeTakeFirst();
-    const mine = await tx.db.selectFrom('approval_tasks').selectAll().where('tenant_id', '=', tx.tenantId).where('subject_id', '=', s.id).where('approver_id', '=', me).orderBy('created_at', 'desc').execute();
+    const open = await tx.db.selectFrom('approval_steps').select('id').where('subject_kind', '=', s.kind).where('subject_id', '=', s.id).where('status', '=', 'open').executeTakeFirst();
+    const mine = await tx.db.selectFrom('approval_tasks').selectAll().where('subject_id', '=', s.id).where('approver_id', '=', me).orderBy('created_at', 'desc').execute();
     if (!open) throw new AppError('conflict', 'the approval is closed: no step is open', { details: { reason: 'closed' } });
     task = mine.find((t) => t.step_id === open.id);
     if (!task) {
@@ -182,26 +182,26 @@ export async function decideTask(deps: ServiceDeps, tx: WriteTx, actor: Actor, t
     }
   }
   if (task.status !== 'open') throw new AppError('conflict', `this approval task is ${task.status}; only an open task can be decided`, { details: { taskStatus: task.status } });
-  const step = await tx.db.selectFrom('approval_steps').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', task.step_id).executeTakeFirstOrThrow();
+  const step = await tx.db.selectFrom('approval_steps').selectAll().where('id', '=', task.step_id).executeTakeFirstOrThrow();
   if (step.status !== 'open') throw new AppError('conflict', `step "${step.name}" is ${step.status}`, { details: { stepStatus: step.status } });
   const subject = { kind: task.subject_kind as SubjectKind, id: task.subject_id };
   const status = decision === 'approve' ? 'approved' : 'rejected';
-  await tx.db.updateTable('approval_tasks').set({ status, decided_at: tx.now, comment }).where('tenant_id', '=', tx.tenantId).where('id', '=', task.id).execute();
+  await tx.db.updateTable('approval_tasks').set({ status, decided_at: tx.now, comment }).where('id', '=', task.id).execute();
   tx.audit({ action: `approval.${decision}`, targetType: auditTargetType(subject.kind), targetId: subject.id, after: { taskId: task.id, step: step.name, decision: status, comment } });
   await recordActivity(tx, actor, subject, `${decision === 'approve' ? 'Approved' : 'Rejected'} step "${step.name}"${comment ? `: ${comment}` : ''}`, { stepId: step.id, taskId: task.id });
 
   if (decision === 'reject') {
-    await tx.db.updateTable('approval_steps').set({ status: 'rejected', decided_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('id', '=', step.id).execute();
+    await tx.db.updateTable('approval_steps').set({ status: 'rejected', decided_at: tx.now }).where('id', '=', step.id).execute();
     await closeApproval(tx, subject, 'rejected');
     await outcomeHandler(deps, subject.kind).rejected(deps, tx, subject.id, comment);
     return { ...subjectRef(subject), outcome: 'rejected' };
   }
-  const tasks = await tx.db.selectFrom('approval_tasks').select(['status']).where('tenant_id', '=', tx.tenantId).where('step_id', '=', step.id).execute();
+  const tasks = await tx.db.selectFrom('approval_tasks').select(['status']).where('step_id', '=', step.id).execute();
   const approvals = tasks.filter((t) => t.status === 'approved').length;
   const needed = Math.min(Number(step.quorum), tasks.filter((t) => t.status !== 'withdrawn').length);
   if (approvals < needed) return { ...subjectRef(subject), outcome: 'open' };
-  await tx.db.updateTable('approval_steps').set({ status: 'approved', decided_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('id', '=', step.id).execute();
-  await tx.db.updateTable('approval_tasks').set({ status: 'withdrawn', decided_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('step_id', '=', step.id).where('status', '=', 'open').execute();
+  await tx.db.updateTable('approval_steps').set({ status: 'approved', decided_at: tx.now }).where('id', '=', step.id).execute();
+  await tx.db.updateTable('approval_tasks').set({ status: 'withdrawn', decided_at: tx.now }).where('step_id', '=', step.id).where('status', '=', 'open').execute();
   await cancelJobs(tx, { subjectId: subject.id, kind: escalationJobKind(subject.kind), key: step.id });
   await recordActivity(tx, null, subject, `Step "${step.name}" approved (${approvals} of ${needed} needed)`);
   const next = await openStep(tx, subject.kind, subject.id, Number(step.position) + 1);
@@ -228,20 +228,20 @@ function outcomeHandler(deps: ServiceDeps, kind: SubjectKind) {
  * original approvers too. A step decided meanwhile is left as it is.
  */
 export async function escalateStep(deps: ServiceDeps, tx: WriteTx, job: { kind: string; subjectId: string; key: string }): Promise<void> {
-  const step = await tx.db.selectFrom('approval_steps').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', job.key).executeTakeFirst();
+  const step = await tx.db.selectFrom('approval_steps').selectAll().where('id', '=', job.key).executeTakeFirst();
   if (!step || step.status !== 'open') {
     tx.audit({ action: 'approval.escalationMoot', targetType: auditTargetType((step?.subject_kind ?? job.kind.split('.')[0]!) as SubjectKind), targetId: job.subjectId, after: { stepId: job.key, status: step?.status ?? 'missing' } });
     return;
   }
   const subject = JSON.parse(step.subject) as ApprovalSubject;
-  const all = await tx.db.selectFrom('approval_steps').selectAll().where('tenant_id', '=', tx.tenantId).where('subject_id', '=', step.subject_id).where('subject_kind', '=', step.subject_kind).orderBy('position').execute();
+  const all = await tx.db.selectFrom('approval_steps').selectAll().where('subject_id', '=', step.subject_id).where('subject_kind', '=', step.subject_kind).orderBy('position').execute();
   const targets = await escalationTargets(deps, tx, stepOf(step).escalateTo, all.map(stepOf), subject);
-  const existing = new Set((await tx.db.selectFrom('approval_tasks').select('approver_id').where('tenant_id', '=', tx.tenantId).where('step_id', '=', step.id).execute()).map((t) => t.approver_id));
+  const existing = new Set((await tx.db.selectFrom('approval_tasks').select('approver_id').where('step_id', '=', step.id).execute()).map((t) => t.approver_id));
   const added = targets.filter((t) => !existing.has(t));
   for (const approverId of added) {
     await tx.db.insertInto('approval_tasks').values({ id: randomUUID(), tenant_id: tx.tenantId, step_id: step.id, subject_kind: step.subject_kind, subject_id: step.subject_id, approver_id: approverId, status: 'open', via: 'escalation', due_at: step.due_at, comment: null, decided_at: null, created_at: tx.now }).execute();
   }
-  await tx.db.updateTable('approval_steps').set({ escalated_at: tx.now }).where('tenant_id', '=', tx.tenantId).where('id', '=', step.id).execute();
+  await tx.db.updateTable('approval_steps').set({ escalated_at: tx.now }).where('id', '=', step.id).execute();
   tx.audit({ action: 'approval.escalate', targetType: auditTargetType(subject.kind), targetId: step.subject_id, after: { stepId: step.id, step: step.name, dueAt: step.due_at, addedApprovers: added } });
   await recordActivity(tx, null, { kind: subject.kind, id: step.subject_id }, `Step "${step.name}" was due ${step.due_at}: escalated to ${added.length ? `${added.length} more approver(s)` : 'nobody new (no eligible escalation approver)'}`, { addedApprovers: added });
 }

@@ -19,7 +19,7 @@ export async function approversOf(deps: ServiceDeps, scope: TenantDb, step: Pick
     case 'manager': {
       if (subject.targetOrgUnitId) return unitManagers(scope, [subject.targetOrgUnitId]);
       if (!subject.targetIdentityIds.length) return subject.newHireManagerId ? [subject.newHireManagerId] : [];
-      const rows = await db.selectFrom('identities').select('manager_id').where('tenant_id', '=', tenantId).where('id', 'in', subject.targetIdentityIds).execute();
+      const rows = await db.selectFrom('identities').select('manager_id').where('id', 'in', subject.targetIdentityIds).execute();
       return rows.map((r) => r.manager_id).filter((m): m is string => !!m);
     }
     case 'org_unit_manager':
@@ -32,24 +32,24 @@ export async function approversOf(deps: ServiceDeps, scope: TenantDb, step: Pick
 }
 
 async function unitManagers(scope: TenantDb, unitIds: string[]): Promise<string[]> {
-  const rows = await scope.db.selectFrom('org_units').select('manager_id').where('tenant_id', '=', scope.tenantId).where('id', 'in', unitIds).execute();
+  const rows = await scope.db.selectFrom('org_units').select('manager_id').where('id', 'in', unitIds).execute();
   return rows.map((r) => r.manager_id).filter((m): m is string => !!m);
 }
 
 /** The owners of the applications the subject's resources belong to (a role: every application of its permissions). */
 async function applicationOwners(scope: TenantDb, subject: ApprovalSubject): Promise<string[]> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const appIds = new Set(subject.resources.map((r) => r.applicationId).filter((a): a is string => !!a));
   const roles = subject.resources.filter((r) => r.type === 'role').map((r) => r.id);
   if (roles.length) for (const a of await applicationsOfRoles(scope, roles)) appIds.add(a);
   if (!appIds.size) return [];
-  const rows = await db.selectFrom('applications').select('owner_ids').where('tenant_id', '=', tenantId).where('id', 'in', [...appIds]).execute();
+  const rows = await db.selectFrom('applications').select('owner_ids').where('id', 'in', [...appIds]).execute();
   return rows.flatMap((r) => JSON.parse(r.owner_ids) as string[]);
 }
 
 /** The permissions a role gives (through included roles too), with their applications. */
 export async function permissionsOfRoles(scope: TenantDb, roleIds: string[]): Promise<{ permissionId: string; applicationId: string }[]> {
-  const { db, tenantId } = scope;
+  const { db } = scope;
   const seen = new Set<string>();
   const permissionIds = new Set<string>();
   let frontier = roleIds;
@@ -57,11 +57,11 @@ export async function permissionsOfRoles(scope: TenantDb, roleIds: string[]): Pr
     const next = frontier.filter((r) => !seen.has(r));
     if (!next.length) break;
     next.forEach((r) => seen.add(r));
-    for (const p of await db.selectFrom('role_permissions').select('permission_id').where('tenant_id', '=', tenantId).where('role_id', 'in', next).execute()) permissionIds.add(p.permission_id);
-    frontier = (await db.selectFrom('role_includes').select('included_role_id').where('tenant_id', '=', tenantId).where('role_id', 'in', next).execute()).map((i) => i.included_role_id);
+    for (const p of await db.selectFrom('role_permissions').select('permission_id').where('role_id', 'in', next).execute()) permissionIds.add(p.permission_id);
+    frontier = (await db.selectFrom('role_includes').select('included_role_id').where('role_id', 'in', next).execute()).map((i) => i.included_role_id);
   }
   if (!permissionIds.size) return [];
-  const rows = await db.selectFrom('permissions').select(['id', 'application_id']).where('tenant_id', '=', tenantId).where('id', 'in', [...permissionIds]).execute();
+  const rows = await db.selectFrom('permissions').select(['id', 'application_id']).where('id', 'in', [...permissionIds]).execute();
   return rows.map((r) => ({ permissionId: r.id, applicationId: r.application_id }));
 }
 
@@ -74,7 +74,7 @@ export async function eligible(scope: TenantDb, ids: readonly string[], subject:
   const excluded = new Set([...(subject.requesterId ? [subject.requesterId] : []), ...subject.targetIdentityIds]);
   const candidates = [...new Set(ids)].filter((id) => !excluded.has(id));
   if (!candidates.length) return [];
-  const rows = await scope.db.selectFrom('identities').select('id').where('tenant_id', '=', scope.tenantId).where('id', 'in', candidates).where('status', '=', 'active').execute();
+  const rows = await scope.db.selectFrom('identities').select('id').where('id', 'in', candidates).where('status', '=', 'active').execute();
   return rows.map((r) => r.id).sort();
 }
 

@@ -37,7 +37,6 @@ export async function approvalInbox(deps: ServiceDeps, actor: Actor, options: { 
     .selectFrom('approval_tasks')
     .innerJoin('approval_steps', 'approval_steps.id', 'approval_tasks.step_id')
     .select(['approval_tasks.id', 'approval_tasks.subject_kind', 'approval_tasks.subject_id', 'approval_tasks.due_at', 'approval_tasks.created_at', 'approval_tasks.via', 'approval_steps.name'])
-    .where('approval_tasks.tenant_id', '=', scope.tenantId)
     .where('approval_tasks.approver_id', '=', me)
     .where('approval_tasks.status', '=', 'open');
   if (options.kind) q = q.where('approval_tasks.subject_kind', '=', options.kind);
@@ -77,7 +76,6 @@ export async function openApproverNames(scope: TenantDb, subjectIds: readonly st
     .selectFrom('approval_tasks')
     .innerJoin('identities', 'identities.id', 'approval_tasks.approver_id')
     .select(['approval_tasks.subject_id', 'identities.id', 'identities.display_name', 'identities.username', 'identities.email'])
-    .where('approval_tasks.tenant_id', '=', scope.tenantId)
     .where('approval_tasks.subject_id', 'in', [...subjectIds])
     .where('approval_tasks.status', '=', 'open')
     .orderBy('approval_tasks.created_at')

@@ -74,7 +74,7 @@ async function missingReferences(scope: TenantDb, appliesTo: AppliesTo, steps: P
   const errors: FieldError[] = [];
   const check = async (table: 'applications' | 'permissions' | 'roles' | 'identities' | 'org_units', ids: readonly string[], field: (id: string) => string, what: string) => {
     if (!ids.length) return;
-    const found = new Set((await scope.db.selectFrom(table).select('id').where('tenant_id', '=', scope.tenantId).where('id', 'in', [...ids]).execute()).map((r) => r.id));
+    const found = new Set((await scope.db.selectFrom(table).select('id').where('id', 'in', [...ids]).execute()).map((r) => r.id));
     for (const id of ids) if (!found.has(id)) errors.push({ field: field(id), message: `names no ${what} of this tenant: ${id}` });
   };
   await check('applications', appliesTo.applicationIds ?? [], () => 'appliesTo.applicationIds', 'application');
@@ -128,7 +128,7 @@ export async function createApprovalPolicy(deps: ServiceDeps, actor: Actor, inpu
 }
 
 async function policyRow(scope: TenantDb, id: string): Promise<Database['approval_policies']> {
-  const row = await scope.db.selectFrom('approval_policies').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await scope.db.selectFrom('approval_policies').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('approval policy', id);
   return row;
 }
@@ -157,7 +157,6 @@ export async function updateApprovalPolicy(deps: ServiceDeps, actor: Actor, id: 
     await tx.db
       .updateTable('approval_policies')
       .set({ name: next.name, applies_to: next.applies_to, steps: next.steps, auto_approve: next.auto_approve, updated_at: next.updated_at, version: next.version })
-      .where('tenant_id', '=', tx.tenantId)
       .where('id', '=', id)
       .execute()
       .catch((e: unknown) => nameTaken(e, next.name));
@@ -172,7 +171,7 @@ export async function deleteApprovalPolicy(deps: ServiceDeps, actor: Actor, id: 
   requireRight(actor, 'manage-roles');
   const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await policyRow(tx, id);
-    await tx.db.deleteFrom('approval_policies').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    await tx.db.deleteFrom('approval_policies').where('id', '=', id).execute();
     tx.audit({ action: 'approvalPolicy.delete', targetType: 'approvalPolicy', targetId: id, before: toPolicyView(row) });
   });
   return { revision };
@@ -187,7 +186,7 @@ export async function listApprovalPolicies(deps: ServiceDeps, actor: Actor, page
   requireRight(actor, ...POLICY_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
   const pager = await openPager<string>(deps.store, scope.tenantId, 'approval-policies', {}, page);
-  let q = scope.db.selectFrom('approval_policies').selectAll().where('tenant_id', '=', scope.tenantId);
+  let q = scope.db.selectFrom('approval_policies').selectAll();
   if (pager.after !== null) q = q.where('name', '>', pager.after);
   const rows = await q.orderBy('name').limit(pager.limit + 1).execute();
   return pager.page(rows, (r) => r.name, toPolicyView);
@@ -195,6 +194,6 @@ export async function listApprovalPolicies(deps: ServiceDeps, actor: Actor, page
 
 /** Every policy of the tenant (few; read inside the write that opens an approval). */
 export async function allPolicies(scope: TenantDb): Promise<ApprovalPolicyView[]> {
-  const rows = await scope.db.selectFrom('approval_policies').selectAll().where('tenant_id', '=', scope.tenantId).orderBy('name').execute();
+  const rows = await scope.db.selectFrom('approval_policies').selectAll().orderBy('name').execute();
   return rows.map(toPolicyView);
 }

@@ -11,8 +11,7 @@ import type { App, RouteDeps } from '../../deps.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { actorOf } from '../../request-context.ts';
 import { AUTHENTICATED } from '../../route-auth.ts';
-import { openApproverNames } from '../../../services/workflow/index.ts';
-import { getAccessRequest, listAccessRequestsByPage, summaries, type AccessRequestSummary, type AccessRequestView } from '../../../services/requests/index.ts';
+import { getAccessRequest, listAccessRequestsByPage, type AccessRequestSummary, type AccessRequestView } from '../../../services/requests/index.ts';
 import { PA_PAGE_SIZE, paPage } from './mapping.ts';
 
 const tags = ['Permission Assist profile'];
@@ -150,11 +149,8 @@ export async function registerPaAccessRequests(app: App, deps: RouteDeps): Promi
       const action = q.type?.toLowerCase();
       if (action !== undefined && !ACTIONS.includes(action)) throw invalid('type', 'must be one of Add, Change, Remove, Suspend, Restore');
       const actor = actorOf(request);
-      const { items, total } = await listAccessRequestsByPage(sd, actor, { status, action, targetIdentityId: q.identityId?.toLowerCase(), applicationId: q.applicationId?.toLowerCase() }, (page - 1) * size, size);
-      const scope = sd.store.read(actor.caller.tenantId);
-      const rendered = await summaries(scope, items);
-      const waitingFor = await openApproverNames(scope, items.map((r) => r.id));
-      return paPage(rendered.map((r) => toPaRequest(r, waitingFor.get(r.id)?.join(', ') ?? null)), total, page, size);
+      const { items, total, waitingFor } = await listAccessRequestsByPage(sd, actor, { status, action, targetIdentityId: q.identityId?.toLowerCase(), applicationId: q.applicationId?.toLowerCase() }, (page - 1) * size, size);
+      return paPage(items.map((r) => toPaRequest(r, waitingFor.get(r.id)?.join(', ') ?? null)), total, page, size);
     },
   );
 
