@@ -107,12 +107,23 @@ function listedFromAssignments(index: TenantIndex, p: number, space: AccessSpace
   return space !== 'provisioned' || perm.app === NONE || index.apps.get(perm.app).managed;
 }
 
+const viaKey = (v: HeldVia): string => (v.kind === 'assignment' ? v.assignmentId : v.accountId);
+
+/**
+ * A list of reasons in one order whatever order the index was built in (by assignment or
+ * account id), so the live answer, a rebuilt index and the history agree.
+ */
+function inOrder(via: HeldVia[]): HeldVia[] {
+  if (via.length > 1) via.sort((a, b) => (viaKey(a) < viaKey(b) ? -1 : viaKey(a) > viaKey(b) ? 1 : 0));
+  return via;
+}
+
 /** The assignments through which the permission at position `k` of an effective set is held. */
 function viasAt(index: TenantIndex, data: Int32Array, k: number): HeldVia[] {
   const { from, to } = viaRange(data, k);
   const via: HeldVia[] = new Array<HeldVia>(to - from);
   for (let i = from; i < to; i += 1) via[i - from] = viaAssignment(index, index.assignments.get(data[i]!));
-  return via;
+  return inOrder(via);
 }
 
 /**
@@ -134,6 +145,7 @@ function accountHeld(index: TenantIndex, identity: number, app: number): Map<num
       else list.push(viaAccount(acc, g));
     }
   }
+  for (const via of held.values()) inOrder(via);
   return held;
 }
 
@@ -267,9 +279,9 @@ export function heldVia(index: TenantIndex, identity: number, permission: number
       if (!acc.exists || !acc.active || acc.app !== perm.app) continue;
       for (const g of acc.grants) if (g.permission === permission) out.push(viaAccount(acc, g));
     }
-    return out;
+    return inOrder(out);
   }
-  return assignmentsGiving(index, identity, permission, now).map((a) => viaAssignment(index, index.assignments.get(a)));
+  return inOrder(assignmentsGiving(index, identity, permission, now).map((a) => viaAssignment(index, index.assignments.get(a))));
 }
 
 /** The assignment slots through which the identity holds the permission now (assigned space). */
