@@ -52,7 +52,7 @@ interface Identity {
 describe('the console, signed in as the administrator', () => {
   let someone: Identity;
   let someoneName: string;
-  let coreBanking: { id: string; name: string };
+  let warehouse: { id: string; name: string };
 
   it('signs in with the administrator API key and shows the overview', async () => {
     await page.goto(console_('/'));
@@ -130,7 +130,7 @@ describe('the console, signed in as the administrator', () => {
   });
 
   it('configures a connector, runs an import and watches it finish', async () => {
-    const apps = await server.api<{ items: { id: string; name: string }[] }>('GET', '/api/v1/applications?q=Core%20Banking');
+    const apps = await server.api<{ items: { id: string; name: string }[] }>('GET', '/api/v1/applications?q=Data%20Warehouse');
     const app = apps.body.items[0]!;
     await page.getByRole('link', { name: 'Applications' }).click();
     await page.getByRole('link', { name: app.name }).click();
@@ -153,7 +153,7 @@ describe('the console, signed in as the administrator', () => {
     await page.getByText('Saved.').waitFor();
 
     await page.getByRole('tab', { name: 'Imports' }).click();
-    const csv = ['login,entitlement', `${someone.username},accounts.read`, `${someone.username},reports.view`, 'nobody.known,accounts.read', 'svc.batch,reports.view'].join('\n');
+    const csv = ['login,entitlement', `${someone.username},dashboards.view`, `${someone.username},queries.run`, 'nobody.known,dashboards.view', 'svc.batch,queries.run'].join('\n');
     await page.getByLabel('grants').setInputFiles({ name: 'grants.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.getByRole('button', { name: 'Upload and import' }).click();
     const result = page.getByTestId('import-result');
@@ -163,7 +163,7 @@ describe('the console, signed in as the administrator', () => {
     await expect(result.innerText()).resolves.toMatch(/Orphans\s*2/);
     await screenshot(page, 'application-import');
     await expectAccessible('imports');
-    coreBanking = app;
+    warehouse = app;
   });
 
   it('resolves the orphan accounts: links one to its owner, ignores the other after confirming', async () => {
@@ -188,7 +188,7 @@ describe('the console, signed in as the administrator', () => {
     await page.getByText('svc.batch is marked ignored.').waitFor();
     await page.getByText('No orphan accounts').waitFor();
 
-    const orphans = await server.api<{ items: unknown[] }>('GET', `/api/v1/orphans?applicationId=${coreBanking.id}`);
+    const orphans = await server.api<{ items: unknown[] }>('GET', `/api/v1/orphans?applicationId=${warehouse.id}`);
     expect(orphans.body.items).toEqual([]);
     const resolved = await server.api<{ items: { after: { accountName: string; resolution: string; identityId: string | null } }[] }>('GET', '/api/v1/audit-events?action=account.resolve&limit=10');
     expect(resolved.body.items.map((e) => e.after)).toEqual(
