@@ -10,7 +10,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { cleanEnv, killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type CliResult, type ServerProcess } from '../support/cli.ts';
 import { ADMIN_KEY, createThrowawayDatabase, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
@@ -55,6 +55,12 @@ beforeAll(async () => {
   });
   env = { GRANTORY_URL: server.url, GRANTORY_API_KEY: ADMIN_KEY, GRANTORY_CONFIG_DIR: join(dir.path, 'config') };
 }, 120_000);
+
+// A server that ended under a test says why (its output), rather than the next test's ECONNREFUSED.
+afterEach(() => {
+  const ended = server.child.exitCode ?? server.child.signalCode;
+  if (ended !== null) throw new Error(`the server ended (${ended}):\n${server.stdout()}\n${server.stderr()}`);
+});
 
 afterAll(async () => {
   await killAllServers();
