@@ -23,7 +23,7 @@ import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor, openPager, type Page, containsText, writeAs, assertNotBlocked, ORG_UNIT_DELETE_BLOCKERS } from '../kernel/index.ts';
 import { notifyOrgUnitChange } from './hooks.ts';
 import type { OrgUnitView, IdentityView } from './views.ts';
-import { listIdentities } from './identities.ts';
+import { listIdentities, setUnitMembersInTx } from './identities.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
 
@@ -44,6 +44,8 @@ export interface CreateOrgUnitInput {
   externalId?: string | null | undefined;
   /** The unit's manager: approves what approval policies send to `org_unit_manager`. */
   managerId?: string | null | undefined;
+  /** Identities that become the unit's members in the same write (they leave their unit). */
+  memberIds?: readonly string[] | undefined;
 }
 
 export interface UpdateOrgUnitInput {
@@ -52,6 +54,8 @@ export interface UpdateOrgUnitInput {
   parentId?: string | null | undefined;
   externalId?: string | null | undefined;
   managerId?: string | null | undefined;
+  /** Makes exactly these identities the unit's members, in the same write. */
+  memberIds?: readonly string[] | undefined;
 }
 
 export interface ListOrgUnitsQuery {
@@ -180,6 +184,7 @@ export async function createOrgUnit(deps: ServiceDeps, actor: Actor, input: Crea
     tx.audit({ action: 'orgUnit.create', targetType: 'orgUnit', targetId: row.id, after });
     tx.change('orgUnit', row.id, 'create');
     await notifyOrgUnitChange(deps, tx, { before: null, after });
+    if (input.memberIds?.length) await setUnitMembersInTx(deps, tx, row.id, input.memberIds, 'memberIds');
     return toRecord(row);
   });
   return { ...value, revision };
@@ -257,17 +262,23 @@ export async function updateOrgUnit(
     });
     tx.change('orgUnit', id, 'update');
     await notifyOrgUnitChange(deps, tx, { before, after });
+    if (patch.memberIds !== undefined) await setUnitMembersInTx(deps, tx, id, patch.memberIds, 'memberIds');
     return { ...toRecord(next), descendantsMoved: descendants.length };
   });
   return { ...value, revision };
 }
 
-export async function deleteOrgUnit(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
+/**
+ * Deletes a unit. With `releaseMembers` its members leave it first, in the same write (a
+ * SCIM Group deleted by an identity provider); otherwise members block the delete.
+ */
+export async function deleteOrgUnit(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string, options: { releaseMembers?: boolean } = {}): Promise<{ revision: number }> {
   requireRight(actor, 'manage-users');
   const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findOrgUnitRow(tx, id);
     if (!row) throw notFound('organization unit', id);
     assertIfMatch(ifMatch, row.version);
+    if (options.releaseMembers) await setUnitMembersInTx(deps, tx, id, []);
     await assertNotBlocked(tx, ORG_UNIT_DELETE_BLOCKERS, `organization unit ${row.path}`, id);
     await tx.db.deleteFrom('org_units').where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
     const before = toOrgUnitView(row);
