@@ -45,6 +45,7 @@ import { declareVendorErrors } from '../error-responses.ts';
 import { challengeOf, toAppError } from '../problem.ts';
 import { actorOf, maybeActorOf } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
+import { Nullable } from '../schemas.ts';
 import { utf8Parser } from '../text-guard.ts';
 
 export const SCIM_PREFIX = '/scim/v2';
@@ -125,7 +126,7 @@ const UserBody = Type.Object(
         {
           employeeNumber: Type.Optional(text(100, ['E-1042'])),
           department: Type.Optional(text(500, ['Finance'])),
-          manager: Type.Optional(Type.Union([text(64), Type.Object({ value: Type.Optional(text(64)) }, { additionalProperties: true })])),
+          manager: Type.Optional(Type.Union([text(64), Type.Object({ value: Type.Optional(text(64)) }, { additionalProperties: true }), Type.Array(Type.Object({ value: Type.Optional(text(64)) }, { additionalProperties: true }), { maxItems: 1 })])),
         },
         { additionalProperties: true },
       ),
@@ -158,7 +159,8 @@ const User = Type.Object(
   { additionalProperties: true },
 );
 
-const MemberBody = Type.Object({ value: text(64), display: Type.Optional(text(400)), type: Type.Optional(text(20)), $ref: Type.Optional(text(2000)) }, { additionalProperties: true });
+/** Entra sends `"$ref": null`. */
+const MemberBody = Type.Object({ value: text(64), display: Type.Optional(Nullable(text(400))), type: Type.Optional(text(20)), $ref: Type.Optional(Nullable(text(2000))) }, { additionalProperties: true });
 
 const GroupBody = Type.Object(
   {

@@ -6,6 +6,7 @@
  * - Entra capitalises operations (`"op": "Replace"`, `"Add"`, `"Remove"`): any case is taken;
  * - Entra sends booleans as strings (`"value": "False"`): the resource mappers read
  *   `"True"`/`"False"` as booleans (`scimBoolean`);
+ * - Entra removes values with a value list: each becomes a remove by value path;
  * - Okta and Entra send value paths (`members[value eq "…"]`, `emails[type eq "work"].value`)
  *   and operations without a path whose value holds the attributes (`{"active": false}`),
  *   which `scim-patch` applies as the RFC says.
@@ -41,7 +42,20 @@ export function patchOperations(operations: readonly PatchOperation[]): ScimPatc
     if (op === 'remove' && !operation.path) throw invalidPatch(`Operations[${i}]: remove needs a path`, 'noTarget', `Operations[${i}].path`);
     if (op !== 'remove' && operation.value === undefined) throw invalidPatch(`Operations[${i}]: ${op} needs a value`, 'invalidValue', `Operations[${i}].value`);
     return { op, ...(operation.path ? { path: operation.path } : {}), ...(operation.value !== undefined ? { value: operation.value } : {}) } as ScimPatchOperation;
-  });
+  }).flatMap(removeByValue);
+}
+
+/**
+ * Entra removes members with a value list (`{"op":"Remove","path":"members","value":[{"value":"id","$ref":null}]}`):
+ * one remove by value path (`members[value eq "id"]`) each, so the values match by `value`
+ * alone rather than as whole objects.
+ */
+function removeByValue(operation: ScimPatchOperation): ScimPatchOperation[] {
+  const { path, value } = operation as { path?: string; value?: unknown };
+  if (operation.op !== 'remove' || !path || path.includes('[') || !Array.isArray(value)) return [operation];
+  const values = value.map((v) => (v && typeof v === 'object' ? (v as { value?: unknown }).value : undefined));
+  if (!values.every((v): v is string => typeof v === 'string')) return [operation];
+  return values.map((v) => ({ op: 'remove', path: `${path}[value eq ${JSON.stringify(v)}]` }));
 }
 
 /** `resource` with `operations` applied (a copy; `resource` is not changed). */

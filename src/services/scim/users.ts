@@ -191,10 +191,11 @@ function emailOf(emails: unknown): string | null {
   return chosen ? text(chosen.value, 'emails.value', 320) : null;
 }
 
-/** Entra sends the manager as the id itself, Okta and the RFC as `{value}`. */
+/** Entra sends the manager as the id itself (or `[{value}]`), Okta and the RFC as `{value}`. */
 function managerOf(manager: unknown): string | null {
   if (manager === undefined || manager === null || manager === '') return null;
-  if (typeof manager === 'string') return manager;
+  if (typeof manager === 'string') return text(manager, 'manager', 64);
+  if (Array.isArray(manager)) return manager.length ? managerOf(manager[0]) : null;
   return text(object(manager, 'manager').value, 'manager.value', 64);
 }
 
