@@ -183,7 +183,8 @@ const ALWAYS_RETURNED = new Set(['id', 'schemas', 'meta']);
 
 /** `urn:…:User:name.givenName` → `name`: the top-level key (schema extensions keep their URN key). */
 function topLevelKey(path: string, resource: Record<string, unknown>): string {
-  const urnKey = Object.keys(resource).find((k) => k.startsWith('urn:') && path.toLowerCase().startsWith(`${k.toLowerCase()}:`));
+  const lowered = path.toLowerCase();
+  const urnKey = Object.keys(resource).find((k) => k.startsWith('urn:') && (lowered === k.toLowerCase() || lowered.startsWith(`${k.toLowerCase()}:`)));
   if (urnKey) return urnKey;
   const core = [SCHEMA_USER, SCHEMA_GROUP].find((urn) => path.toLowerCase().startsWith(`${urn.toLowerCase()}:`));
   const bare = core ? path.slice(core.length + 1) : path;
