@@ -135,6 +135,9 @@ const UserBody = Type.Object(
   { additionalProperties: true, examples: [{ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ada.lovelace@example.com', name: { givenName: 'Ada', familyName: 'Lovelace' }, emails: [{ value: 'ada.lovelace@example.com', type: 'work', primary: true }], active: true }] },
 );
 
+/** A reference to another resource; its `$ref` (the URI) is sent but not declared: a property of that name reads as a JSON reference. */
+const REFERENCE = { additionalProperties: true, description: 'With `$ref`, the URI of the resource' };
+
 const User = Type.Object(
   {
     schemas: Type.Array(Type.String()),
@@ -146,12 +149,12 @@ const User = Type.Object(
     title: Type.Optional(Type.String()),
     active: Type.Optional(Type.Boolean()),
     emails: Type.Optional(Type.Array(Type.Object({ value: Type.String(), type: Type.String({ examples: ['work'] }), primary: Type.Boolean() }))),
-    groups: Type.Optional(Type.Array(Type.Object({ value: Type.String({ format: 'uuid' }), display: Type.Optional(Type.String()), $ref: Type.String() }))),
+    groups: Type.Optional(Type.Array(Type.Object({ value: Type.String({ format: 'uuid' }), display: Type.Optional(Type.String()) }, REFERENCE))),
     'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': Type.Optional(
       Type.Object({
         employeeNumber: Type.Optional(Type.String()),
         department: Type.Optional(Type.String()),
-        manager: Type.Optional(Type.Object({ value: Type.String({ format: 'uuid' }), displayName: Type.Optional(Type.String()), $ref: Type.String() })),
+        manager: Type.Optional(Type.Object({ value: Type.String({ format: 'uuid' }), displayName: Type.Optional(Type.String()) }, REFERENCE)),
       }),
     ),
     meta: Meta,
@@ -159,8 +162,11 @@ const User = Type.Object(
   { additionalProperties: true },
 );
 
-/** Entra sends `"$ref": null`. */
-const MemberBody = Type.Object({ value: text(64), display: Type.Optional(Nullable(text(400))), type: Type.Optional(text(20)), $ref: Type.Optional(Nullable(text(2000))) }, { additionalProperties: true });
+/**
+ * A member as sent: `value` is a User id; `display`, `$ref` (Entra sends `null`) and others are
+ * ignored. (`$ref` is not declared: a property of that name reads as a JSON reference.)
+ */
+const MemberBody = Type.Object({ value: text(64), display: Type.Optional(Nullable(text(400))), type: Type.Optional(text(20)) }, { additionalProperties: true });
 
 const GroupBody = Type.Object(
   {
@@ -178,7 +184,7 @@ const Group = Type.Object(
     id: Type.String({ format: 'uuid' }),
     externalId: Type.Optional(Type.String()),
     displayName: Type.Optional(Type.String({ examples: ['Finance'] })),
-    members: Type.Optional(Type.Array(Type.Object({ value: Type.String({ format: 'uuid' }), display: Type.Optional(Type.String()), $ref: Type.String(), type: Type.String({ examples: ['User'] }) }))),
+    members: Type.Optional(Type.Array(Type.Object({ value: Type.String({ format: 'uuid' }), display: Type.Optional(Type.String()), type: Type.String({ examples: ['User'] }) }, REFERENCE))),
     meta: Meta,
   },
   { additionalProperties: true },
