@@ -266,6 +266,24 @@ describe('writes in the rest of Grantory', () => {
     expect(JSON.parse(events[1]!.after!)).toMatchObject({ status: 'terminated' });
   });
 
+  it('ends access on active false and gives it back on active true (assignments stay recorded)', async () => {
+    const api = async (method: 'GET' | 'POST', url: string, payload?: object) => {
+      const res = await t.app.inject({ method, url: `/api/v1${url}`, headers: t.auth, ...(payload ? { payload } : {}) });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+      return res.json() as Record<string, unknown>;
+    };
+    const user = await scim.post('/Users', { schemas: [USER], userName: `access.${tag}@example.com` });
+    const application = await api('POST', '/applications', { name: `SCIM app ${tag}` });
+    const permission = await api('POST', `/applications/${application.id as string}/permissions`, { name: 'read' });
+    await api('POST', '/assignments', { assignee: { type: 'identity', id: user.body.id }, resource: { type: 'permission', id: permission.id } });
+    const allowed = async () => (await api('POST', '/check', { identity: user.body.id, permission: permission.id as string })).allowed;
+    expect(await allowed()).toBe(true);
+    await scim.patch(`/Users/${user.body.id}`, [{ op: 'replace', value: { active: false } }]);
+    expect(await allowed()).toBe(false);
+    await scim.patch(`/Users/${user.body.id}`, [{ op: 'replace', value: { active: true } }]);
+    expect(await allowed()).toBe(true);
+  });
+
   it('keeps on leave an identity on leave when the IdP deactivates it', async () => {
     await t.store.write(t.tenantId, { actorType: 'system', actorId: 'test', actorName: 'test', requestId: null, sourceIp: null, userAgent: null, origin: null }, async (tx) => {
       await tx.db.updateTable('identities').set({ status: 'on_leave' }).where('tenant_id', '=', t.tenantId).where('id', '=', ids.grace!).execute();

@@ -8,7 +8,7 @@
  * `status` as a string, `scimType`), and the scope check: a credential narrowed by scopes
  * needs `scim` (or `grantory:*`); one that is not narrowed needs only `manage-users`.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../deps.ts';
 import { AppError } from '../../domain/errors.ts';
@@ -237,6 +237,9 @@ const Open = Type.Object({}, { additionalProperties: true });
 
 /* ---------- helpers ---------- */
 
+/** A success response in `application/scim+json` (set before serialization, so the schema applies). */
+const scimJson = <T extends TSchema>(schema: T) => ({ description: 'OK', content: { [SCIM_CONTENT_TYPE]: { schema } } });
+
 const baseOf = (request: FastifyRequest) => `${request.protocol}://${request.host}${SCIM_PREFIX}`;
 
 function pageOf(query: Static<typeof ListQuery>) {
@@ -280,6 +283,11 @@ export async function registerScimRoutes(app: App, deps: RouteDeps): Promise<voi
         }
       });
 
+      // Before serialization: Fastify picks the response schema by the reply's content type.
+      scim.addHook('preSerialization', async (_request, reply, payload) => {
+        reply.header('content-type', SCIM_CONTENT_TYPE);
+        return payload;
+      });
       scim.addHook('onSend', async (_request, reply, payload) => {
         if (payload !== undefined && payload !== null && payload !== '') reply.header('content-type', SCIM_CONTENT_TYPE);
         return payload;
@@ -303,12 +311,12 @@ function registerDiscoveryRoutes(app: App): void {
   const bodyLimit = app.initialConfig.bodyLimit ?? 1024 * 1024;
   app.get(
     '/ServiceProviderConfig',
-    { config, schema: { tags, summary: 'SCIM: what this service provider supports', description: 'RFC 7643 §5: PATCH, filters and ETags are supported; bulk, sorting and password changes are not.', response: { 200: Open } } },
+    { config, schema: { tags, summary: 'SCIM: what this service provider supports', description: 'RFC 7643 §5: PATCH, filters and ETags are supported; bulk, sorting and password changes are not.', response: { 200: scimJson(Open) } } },
     async (request) => serviceProviderConfig(baseOf(request), bodyLimit),
   );
   app.get(
     '/ResourceTypes',
-    { config, schema: { tags, summary: 'SCIM: the resource types (User, Group)', response: { 200: ListOf(Open) } } },
+    { config, schema: { tags, summary: 'SCIM: the resource types (User, Group)', response: { 200: scimJson(ListOf(Open)) } } },
     async (request) => {
       const types = resourceTypes(baseOf(request));
       return { schemas: [SCHEMA_LIST], totalResults: types.length, startIndex: 1, itemsPerPage: types.length, Resources: types };
@@ -316,7 +324,7 @@ function registerDiscoveryRoutes(app: App): void {
   );
   app.get(
     '/ResourceTypes/:id',
-    { config, schema: { tags, summary: 'SCIM: one resource type', params: IdParams, response: { 200: Open } } },
+    { config, schema: { tags, summary: 'SCIM: one resource type', params: IdParams, response: { 200: scimJson(Open) } } },
     async (request) => {
       const found = resourceTypes(baseOf(request)).find((t) => t.id === request.params.id);
       if (!found) throw new AppError('not_found', `resource type ${request.params.id} does not exist (User, Group)`);
@@ -325,7 +333,7 @@ function registerDiscoveryRoutes(app: App): void {
   );
   app.get(
     '/Schemas',
-    { config, schema: { tags, summary: 'SCIM: the schemas and the attributes kept', response: { 200: ListOf(Open) } } },
+    { config, schema: { tags, summary: 'SCIM: the schemas and the attributes kept', response: { 200: scimJson(ListOf(Open)) } } },
     async (request) => {
       const schemas = schemaDefinitions(baseOf(request));
       return { schemas: [SCHEMA_LIST], totalResults: schemas.length, startIndex: 1, itemsPerPage: schemas.length, Resources: schemas };
@@ -333,7 +341,7 @@ function registerDiscoveryRoutes(app: App): void {
   );
   app.get(
     '/Schemas/:id',
-    { config, schema: { tags, summary: 'SCIM: one schema', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'The schema URN' }) }), response: { 200: Open } } },
+    { config, schema: { tags, summary: 'SCIM: one schema', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'The schema URN' }) }), response: { 200: scimJson(Open) } } },
     async (request) => {
       const found = schemaDefinitions(baseOf(request)).find((s) => s.id === request.params.id);
       if (!found) throw new AppError('not_found', `schema ${request.params.id} does not exist`);
@@ -348,7 +356,7 @@ function registerUserRoutes(app: App, deps: RouteDeps): void {
     '/Users',
     {
       config,
-      schema: { tags, summary: 'SCIM: list or filter Users (identities)', description: 'In identity number order; `filter`, `startIndex` (1-based), `count`, `attributes`, `excludedAttributes`.', querystring: ListQuery, response: { 200: ListOf(User) } },
+      schema: { tags, summary: 'SCIM: list or filter Users (identities)', description: 'In identity number order; `filter`, `startIndex` (1-based), `count`, `attributes`, `excludedAttributes`.', querystring: ListQuery, response: { 200: scimJson(ListOf(User)) } },
     },
     async (request) => {
       const page = pageOf(request.query);
@@ -357,19 +365,19 @@ function registerUserRoutes(app: App, deps: RouteDeps): void {
   );
   app.get(
     '/Users/:id',
-    { config, schema: { tags, summary: 'SCIM: get a User', params: IdParams, querystring: OneQuery, response: { 200: User } } },
+    { config, schema: { tags, summary: 'SCIM: get a User', params: IdParams, querystring: OneQuery, response: { 200: scimJson(User) } } },
     async (request, reply) => sendResource(reply, 200, await getScimUser(sd, actorOf(request), request.params.id, baseOf(request)), request.query),
   );
   app.post(
     '/Users',
-    { config, schema: { tags, summary: 'SCIM: create a User (identity)', description: '201 with the User, its `Location` and `ETag`; a userName, externalId or employeeNumber taken is a 409 `uniqueness`.', body: UserBody, response: { 201: User } } },
+    { config, schema: { tags, summary: 'SCIM: create a User (identity)', description: '201 with the User, its `Location` and `ETag`; a userName, externalId or employeeNumber taken is a 409 `uniqueness`.', body: UserBody, response: { 201: scimJson(User) } } },
     async (request, reply) => sendResource(reply, 201, await createScimUser(sd, actorOf(request), request.body, baseOf(request))),
   );
   app.put(
     '/Users/:id',
     {
       config,
-      schema: { tags, summary: 'SCIM: replace a User', description: 'Every attribute SCIM knows is replaced (absent ones are cleared); `active: false` ends its access (status terminated).', params: IdParams, headers: IfMatch, body: UserBody, response: { 200: User } },
+      schema: { tags, summary: 'SCIM: replace a User', description: 'Every attribute SCIM knows is replaced (absent ones are cleared); `active: false` ends its access (status terminated).', params: IdParams, headers: IfMatch, body: UserBody, response: { 200: scimJson(User) } },
     },
     async (request, reply) => sendResource(reply, 200, await replaceScimUser(sd, actorOf(request), request.params.id, request.body, request.headers['if-match'], baseOf(request))),
   );
@@ -377,7 +385,7 @@ function registerUserRoutes(app: App, deps: RouteDeps): void {
     '/Users/:id',
     {
       config,
-      schema: { tags, summary: 'SCIM: change a User (PatchOp)', description: 'add, replace and remove, with value paths (`emails[type eq "work"].value`) and the forms Okta and Entra send.', params: IdParams, headers: IfMatch, body: PatchBody, response: { 200: User } },
+      schema: { tags, summary: 'SCIM: change a User (PatchOp)', description: 'add, replace and remove, with value paths (`emails[type eq "work"].value`) and the forms Okta and Entra send.', params: IdParams, headers: IfMatch, body: PatchBody, response: { 200: scimJson(User) } },
     },
     async (request, reply) => sendResource(reply, 200, await patchScimUser(sd, actorOf(request), request.params.id, request.body.Operations, request.headers['if-match'], baseOf(request))),
   );
@@ -397,7 +405,7 @@ function registerGroupRoutes(app: App, deps: RouteDeps): void {
     '/Groups',
     {
       config,
-      schema: { tags, summary: 'SCIM: list or filter Groups (organization units)', description: 'In unit number order; `excludedAttributes=members` leaves the members out (and unread).', querystring: ListQuery, response: { 200: ListOf(Group) } },
+      schema: { tags, summary: 'SCIM: list or filter Groups (organization units)', description: 'In unit number order; `excludedAttributes=members` leaves the members out (and unread).', querystring: ListQuery, response: { 200: scimJson(ListOf(Group)) } },
     },
     async (request) => {
       const page = pageOf(request.query);
@@ -407,7 +415,7 @@ function registerGroupRoutes(app: App, deps: RouteDeps): void {
   );
   app.get(
     '/Groups/:id',
-    { config, schema: { tags, summary: 'SCIM: get a Group', params: IdParams, querystring: OneQuery, response: { 200: Group } } },
+    { config, schema: { tags, summary: 'SCIM: get a Group', params: IdParams, querystring: OneQuery, response: { 200: scimJson(Group) } } },
     async (request, reply) => {
       const withMembers = !attributeLeftOut('members', request.query.attributes, request.query.excludedAttributes);
       return sendResource(reply, 200, await getScimGroup(sd, actorOf(request), request.params.id, baseOf(request), withMembers), request.query);
@@ -415,19 +423,19 @@ function registerGroupRoutes(app: App, deps: RouteDeps): void {
   );
   app.post(
     '/Groups',
-    { config, schema: { tags, summary: 'SCIM: create a Group (a root organization unit)', description: '201 with the Group; members move into it (an identity has one unit).', body: GroupBody, response: { 201: Group } } },
+    { config, schema: { tags, summary: 'SCIM: create a Group (a root organization unit)', description: '201 with the Group; members move into it (an identity has one unit).', body: GroupBody, response: { 201: scimJson(Group) } } },
     async (request, reply) => sendResource(reply, 201, await createScimGroup(sd, actorOf(request), request.body, baseOf(request))),
   );
   app.put(
     '/Groups/:id',
-    { config, schema: { tags, summary: 'SCIM: replace a Group', description: 'Name, externalId and members replaced; members not listed leave the unit.', params: IdParams, headers: IfMatch, body: GroupBody, response: { 200: Group } } },
+    { config, schema: { tags, summary: 'SCIM: replace a Group', description: 'Name, externalId and members replaced; members not listed leave the unit.', params: IdParams, headers: IfMatch, body: GroupBody, response: { 200: scimJson(Group) } } },
     async (request, reply) => sendResource(reply, 200, await replaceScimGroup(sd, actorOf(request), request.params.id, request.body, request.headers['if-match'], baseOf(request))),
   );
   app.patch(
     '/Groups/:id',
     {
       config,
-      schema: { tags, summary: 'SCIM: change a Group (PatchOp)', description: 'Rename, and add or remove members (`members[value eq "…"]`, or `remove` with a value list as Entra sends).', params: IdParams, headers: IfMatch, body: PatchBody, response: { 200: Group } },
+      schema: { tags, summary: 'SCIM: change a Group (PatchOp)', description: 'Rename, and add or remove members (`members[value eq "…"]`, or `remove` with a value list as Entra sends).', params: IdParams, headers: IfMatch, body: PatchBody, response: { 200: scimJson(Group) } },
     },
     async (request, reply) => sendResource(reply, 200, await patchScimGroup(sd, actorOf(request), request.params.id, request.body.Operations, request.headers['if-match'], baseOf(request))),
   );

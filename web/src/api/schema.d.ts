@@ -27906,14 +27906,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /** @example {} */
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -28042,7 +28042,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -28061,7 +28061,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         /**
                          * @example [
                          *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -28204,14 +28204,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /** @example {} */
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -28368,7 +28368,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -28387,7 +28387,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         /**
                          * @example [
                          *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -28530,14 +28530,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /** @example {} */
-                    "application/json": {
+                    "application/scim+json": {
                         [key: string]: unknown;
                     };
                 };
@@ -28708,7 +28708,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -28770,7 +28770,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         /**
                          * @example [
                          *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -29030,7 +29030,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -29082,7 +29082,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         schemas: string[];
                         /** Format: uuid */
                         id: string;
@@ -29411,7 +29411,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -29463,7 +29463,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         schemas: string[];
                         /** Format: uuid */
                         id: string;
@@ -29746,7 +29746,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -29798,7 +29798,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         schemas: string[];
                         /** Format: uuid */
                         id: string;
@@ -30439,7 +30439,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -30491,7 +30491,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         schemas: string[];
                         /** Format: uuid */
                         id: string;
@@ -30827,7 +30827,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -30867,7 +30867,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         /**
                          * @example [
                          *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -31064,7 +31064,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -31094,7 +31094,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         schemas: string[];
                         /** Format: uuid */
                         id: string;
@@ -31400,7 +31400,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -31430,7 +31430,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         schemas: string[];
                         /** Format: uuid */
                         id: string;
@@ -31650,7 +31650,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -31680,7 +31680,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         schemas: string[];
                         /** Format: uuid */
                         id: string;
@@ -32298,7 +32298,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -32328,7 +32328,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
+                    "application/scim+json": {
                         schemas: string[];
                         /** Format: uuid */
                         id: string;
