@@ -1,12 +1,15 @@
 /** A SCIM client over `inject()`: the requests an identity provider sends, in application/scim+json. */
+import { SCHEMA_PATCH } from '../../src/domain/scim.ts';
 import type { TestApp } from '../support/harness.ts';
 
-export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-export const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
-export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+export {
+  SCHEMA_ENTERPRISE_USER as ENTERPRISE,
+  SCHEMA_ERROR as ERROR,
+  SCHEMA_GROUP as GROUP,
+  SCHEMA_LIST as LIST,
+  SCHEMA_PATCH as PATCH_OP,
+  SCHEMA_USER as USER,
+} from '../../src/domain/scim.ts';
 
 export interface ScimAnswer {
   status: number;
@@ -30,7 +33,7 @@ export function scimClient(t: TestApp, authorization = t.auth.authorization) {
     get: (url: string, headers?: Record<string, string>) => send('GET', url, undefined, headers),
     post: (url: string, body: unknown, headers?: Record<string, string>) => send('POST', url, body, headers),
     put: (url: string, body: unknown, headers?: Record<string, string>) => send('PUT', url, body, headers),
-    patch: (url: string, operations: unknown[], headers?: Record<string, string>) => send('PATCH', url, { schemas: [PATCH_OP], Operations: operations }, headers),
+    patch: (url: string, operations: unknown[], headers?: Record<string, string>) => send('PATCH', url, { schemas: [SCHEMA_PATCH], Operations: operations }, headers),
     delete: (url: string, headers?: Record<string, string>) => send('DELETE', url, undefined, headers),
     filter: (resource: 'Users' | 'Groups', filter: string, extra = '') => send('GET', `/${resource}?filter=${encodeURIComponent(filter)}${extra}`),
   };

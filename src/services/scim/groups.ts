@@ -18,7 +18,7 @@ import { sql } from 'kysely';
 import { etagOf } from '../../domain/etag.ts';
 import { SCHEMA_GROUP } from '../../domain/scim.ts';
 import type { TenantDb } from '../../store/store.ts';
-import { createOrgUnit, deleteOrgUnit, getOrgUnit, updateOrgUnit, type OrgUnitView } from '../directory/index.ts';
+import { createOrgUnit, deleteOrgUnit, getOrgUnit, toOrgUnitView, updateOrgUnit, type OrgUnitView } from '../directory/index.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { filterCondition, type AttributeMap } from './filter.ts';
@@ -89,18 +89,6 @@ async function membersOf(scope: TenantDb, unitIds: readonly string[]): Promise<M
   return byUnit;
 }
 
-const viewOf = (row: { id: string; number: number | string; name: string; parent_id: string | null; external_id: string | null; path: string; manager_id: string | null; created_at: string; updated_at: string }): OrgUnitView => ({
-  id: row.id,
-  number: Number(row.number),
-  name: row.name,
-  parentId: row.parent_id,
-  externalId: row.external_id,
-  path: row.path,
-  managerId: row.manager_id,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
-
 /** `GET /Groups`: the units `filter` selects, `count` of them from `startIndex` (1-based), in number order. */
 export async function listScimGroups(deps: ServiceDeps, actor: Actor, query: ListQuery & { withMembers: boolean }, base: string): Promise<ListResult<ScimGroup>> {
   requireRight(actor, 'manage-users');
@@ -110,7 +98,7 @@ export async function listScimGroups(deps: ServiceDeps, actor: Actor, query: Lis
   const { total } = await selected.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow();
   const rows = query.count === 0 ? [] : await selected.selectAll().orderBy('number').limit(query.count).offset(query.startIndex - 1).execute();
   const members = query.withMembers ? await membersOf(scope, rows.map((r) => r.id)) : null;
-  return { total: Number(total), resources: rows.map((r) => toScimGroup(viewOf(r), r.version, members?.get(r.id) ?? null, base)) };
+  return { total: Number(total), resources: rows.map((r) => toScimGroup(toOrgUnitView(r), r.version, members?.get(r.id) ?? null, base)) };
 }
 
 export async function getScimGroup(deps: ServiceDeps, actor: Actor, id: string, base: string, withMembers = true): Promise<ScimGroup> {
