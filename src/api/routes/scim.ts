@@ -43,6 +43,7 @@ import {
 } from '../../services/scim/index.ts';
 import { declareVendorErrors } from '../error-responses.ts';
 import { challengeOf, toAppError } from '../problem.ts';
+import type { Actor } from '../../services/kernel/index.ts';
 import { actorOf, maybeActorOf } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 import { Nullable } from '../schemas.ts';
@@ -373,30 +374,20 @@ function registerUserRoutes(app: App, deps: RouteDeps): void {
     { config, schema: { tags, summary: 'SCIM: create a User (identity)', description: '201 with the User, its `Location` and `ETag`; a userName, externalId or employeeNumber taken is a 409 `uniqueness`.', body: UserBody, response: { 201: scimJson(User) } } },
     async (request, reply) => sendResource(reply, 201, await createScimUser(sd, actorOf(request), request.body, baseOf(request))),
   );
-  app.put(
-    '/Users/:id',
-    {
-      config,
-      schema: { tags, summary: 'SCIM: replace a User', description: 'Every attribute SCIM knows is replaced (absent ones are cleared); `active: false` ends its access (status terminated).', params: IdParams, headers: IfMatch, body: UserBody, response: { 200: scimJson(User) } },
+  registerResourceWrites(app, {
+    path: '/Users/:id',
+    resource: 'User',
+    item: User,
+    body: UserBody,
+    describe: {
+      put: 'Every attribute SCIM knows is replaced (absent ones are cleared); `active: false` ends its access (status terminated).',
+      patch: 'add, replace and remove, with value paths (`emails[type eq "work"].value`) and the forms Okta and Entra send.',
+      delete: '204; 409 while the identity has access history or credentials (deactivate it with `active: false` instead).',
     },
-    async (request, reply) => sendResource(reply, 200, await replaceScimUser(sd, actorOf(request), request.params.id, request.body, request.headers['if-match'], baseOf(request))),
-  );
-  app.patch(
-    '/Users/:id',
-    {
-      config,
-      schema: { tags, summary: 'SCIM: change a User (PatchOp)', description: 'add, replace and remove, with value paths (`emails[type eq "work"].value`) and the forms Okta and Entra send.', params: IdParams, headers: IfMatch, body: PatchBody, response: { 200: scimJson(User) } },
-    },
-    async (request, reply) => sendResource(reply, 200, await patchScimUser(sd, actorOf(request), request.params.id, request.body.Operations, request.headers['if-match'], baseOf(request))),
-  );
-  app.delete(
-    '/Users/:id',
-    { config, schema: { tags, summary: 'SCIM: delete a User', description: '204; 409 while the identity has access history or credentials (deactivate it with `active: false` instead).', params: IdParams, headers: IfMatch, response: { 204: Type.Null() } } },
-    async (request, reply) => {
-      await deleteScimUser(sd, actorOf(request), request.params.id, request.headers['if-match']);
-      return reply.status(204).send(null);
-    },
-  );
+    replace: (actor, id, body, ifMatch, base) => replaceScimUser(sd, actor, id, body, ifMatch, base),
+    patch: (actor, id, operations, ifMatch, base) => patchScimUser(sd, actor, id, operations, ifMatch, base),
+    remove: (actor, id, ifMatch) => deleteScimUser(sd, actor, id, ifMatch),
+  });
 }
 
 function registerGroupRoutes(app: App, deps: RouteDeps): void {
@@ -426,24 +417,57 @@ function registerGroupRoutes(app: App, deps: RouteDeps): void {
     { config, schema: { tags, summary: 'SCIM: create a Group (a root organization unit)', description: '201 with the Group; members move into it (an identity has one unit).', body: GroupBody, response: { 201: scimJson(Group) } } },
     async (request, reply) => sendResource(reply, 201, await createScimGroup(sd, actorOf(request), request.body, baseOf(request))),
   );
+  registerResourceWrites(app, {
+    path: '/Groups/:id',
+    resource: 'Group',
+    item: Group,
+    body: GroupBody,
+    describe: {
+      put: 'Name, externalId and members replaced; members not listed leave the unit.',
+      patch: 'Rename, and add or remove members (`members[value eq "…"]`, or `remove` with a value list as Entra sends).',
+      delete: '204; its members leave the unit first. 409 while it has child units or assignments.',
+    },
+    replace: (actor, id, body, ifMatch, base) => replaceScimGroup(sd, actor, id, body, ifMatch, base),
+    patch: (actor, id, operations, ifMatch, base) => patchScimGroup(sd, actor, id, operations, ifMatch, base),
+    remove: (actor, id, ifMatch) => deleteScimGroup(sd, actor, id, ifMatch),
+  });
+}
+
+type Resource = { meta: { version: string; location: string } };
+
+/** `PUT`, `PATCH` and `DELETE` of one resource (`/Users/:id`, `/Groups/:id`), each with If-Match. */
+function registerResourceWrites(
+  app: App,
+  spec: {
+    path: string;
+    resource: 'User' | 'Group';
+    item: TSchema;
+    body: TSchema;
+    describe: { put: string; patch: string; delete: string };
+    replace: (actor: Actor, id: string, body: Record<string, unknown>, ifMatch: string | undefined, base: string) => Promise<Resource>;
+    patch: (actor: Actor, id: string, operations: Static<typeof PatchBody>['Operations'], ifMatch: string | undefined, base: string) => Promise<Resource>;
+    remove: (actor: Actor, id: string, ifMatch: string | undefined) => Promise<void>;
+  },
+): void {
+  // The schemas are the spec's: Fastify's request typing cannot follow them, so id and If-Match are read here.
+  const idOf = (request: FastifyRequest) => (request.params as Static<typeof IdParams>).id;
+  const ifMatchOf = (request: FastifyRequest) => (request.headers as Static<typeof IfMatch>)['if-match'];
+  const { path, resource, describe } = spec;
   app.put(
-    '/Groups/:id',
-    { config, schema: { tags, summary: 'SCIM: replace a Group', description: 'Name, externalId and members replaced; members not listed leave the unit.', params: IdParams, headers: IfMatch, body: GroupBody, response: { 200: scimJson(Group) } } },
-    async (request, reply) => sendResource(reply, 200, await replaceScimGroup(sd, actorOf(request), request.params.id, request.body, request.headers['if-match'], baseOf(request))),
+    path,
+    { config, schema: { tags, summary: `SCIM: replace a ${resource}`, description: describe.put, params: IdParams, headers: IfMatch, body: spec.body, response: { 200: scimJson(spec.item) } } },
+    async (request, reply) => sendResource(reply, 200, await spec.replace(actorOf(request), idOf(request), request.body as Record<string, unknown>, ifMatchOf(request), baseOf(request))),
   );
   app.patch(
-    '/Groups/:id',
-    {
-      config,
-      schema: { tags, summary: 'SCIM: change a Group (PatchOp)', description: 'Rename, and add or remove members (`members[value eq "…"]`, or `remove` with a value list as Entra sends).', params: IdParams, headers: IfMatch, body: PatchBody, response: { 200: scimJson(Group) } },
-    },
-    async (request, reply) => sendResource(reply, 200, await patchScimGroup(sd, actorOf(request), request.params.id, request.body.Operations, request.headers['if-match'], baseOf(request))),
+    path,
+    { config, schema: { tags, summary: `SCIM: change a ${resource} (PatchOp)`, description: describe.patch, params: IdParams, headers: IfMatch, body: PatchBody, response: { 200: scimJson(spec.item) } } },
+    async (request, reply) => sendResource(reply, 200, await spec.patch(actorOf(request), idOf(request), (request.body as Static<typeof PatchBody>).Operations, ifMatchOf(request), baseOf(request))),
   );
   app.delete(
-    '/Groups/:id',
-    { config, schema: { tags, summary: 'SCIM: delete a Group', description: '204; its members leave the unit first. 409 while it has child units or assignments.', params: IdParams, headers: IfMatch, response: { 204: Type.Null() } } },
+    path,
+    { config, schema: { tags, summary: `SCIM: delete a ${resource}`, description: describe.delete, params: IdParams, headers: IfMatch, response: { 204: Type.Null() } } },
     async (request, reply) => {
-      await deleteScimGroup(sd, actorOf(request), request.params.id, request.headers['if-match']);
+      await spec.remove(actorOf(request), idOf(request), ifMatchOf(request));
       return reply.status(204).send(null);
     },
   );
