@@ -42,6 +42,7 @@ import { loggerOptions, registerRequestLog, type LogFormat } from './request-log
 export { LOG_REDACT } from './request-log.ts';
 import { registerOAuthRoutes } from './routes/oauth.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
+import { registerScimRoutes } from './routes/scim.ts';
 import { describeOperation, finishDocument, PRODUCT_VERSION } from './openapi-document.ts';
 import { registerRateLimiters, rateLimited, setRateLimitHeaders } from './rate-limit.ts';
 import { CSRF_HEADER, isUnsafeMethod, sessionCookieOf, setCookieSession } from './session-cookie.ts';
@@ -378,6 +379,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(async (scope) => registerOAuthRoutes(scope, deps));
   await app.register(async (scope) => registerDocsRoutes(scope));
   for (const register of NATIVE_ROUTES) await app.register(async (scope) => register(scope, deps), { prefix: NATIVE_PREFIX });
+  await app.register(async (scope) => registerScimRoutes(scope, deps));
   for (const register of COMPAT_PROFILES) await app.register(async (scope) => register(scope, deps));
   await app.register(async (scope) => registerConsoleRoutes(scope, { dir: options.consoleDir ?? DEFAULT_CONSOLE_DIR }));
 

@@ -143,6 +143,8 @@ export interface VendorErrors {
   description: string;
   /** Statuses every route of the profile can answer (e.g. 406 for a versioned media type). */
   always?: number[];
+  /** The media type of its error bodies (default `application/json`). */
+  contentType?: string;
 }
 
 /** In a profile's scope: its routes declare the vendor's error bodies instead of problem+json. */
@@ -162,9 +164,10 @@ export function declareVendorErrors(scope: { addHook(name: 'onRoute', hook: (rou
       if (sent === null || sent in response) continue;
       const body = vendor.bodyOf(sent);
       const description = `${DESCRIPTIONS[status] ?? 'Error'}; ${vendor.description}`;
+      const mediaType = vendor.contentType ?? 'application/json';
       if (!body) response[sent] = { description, type: 'null' };
-      else if (sent === 400) response[sent] = { description: `${description}; a URL that cannot be decoded is refused before routing, as problem+json`, content: { 'application/json': { schema: body }, [PROBLEM_CONTENT_TYPE]: { schema: PROBLEM_REF } } };
-      else response[sent] = { description, content: { 'application/json': { schema: body } } };
+      else if (sent === 400) response[sent] = { description: `${description}; a URL that cannot be decoded is refused before routing, as problem+json`, content: { [mediaType]: { schema: body }, [PROBLEM_CONTENT_TYPE]: { schema: PROBLEM_REF } } };
+      else response[sent] = { description, content: { [mediaType]: { schema: body } } };
     }
     route.schema = { ...schema, response } as RouteOptions['schema'];
   });

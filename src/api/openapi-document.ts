@@ -46,6 +46,7 @@ const NATIVE_TAGS: TagInfo[] = [
   { name: 'Sessions', description: 'Console sign-in: sessions from an API key, a local password or an OIDC provider' },
   { name: 'Settings', description: "The tenant's settings" },
   { name: 'OAuth 2.0', description: 'Token, introspection and revocation endpoints, and the discovery documents' },
+  { name: 'SCIM 2.0', description: 'Provisioning from identity providers (RFC 7643/7644) at /scim/v2: Users are identities, Groups organization units (docs/scim.md)' },
   { name: 'Operations', description: 'Liveness and readiness probes' },
 ];
 

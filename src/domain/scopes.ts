@@ -14,6 +14,7 @@
  * | `access_control_api` (Checkmarx) | manage-users, manage-roles, manage-clients, manage-system-settings |
  * | `sast_rest_api` (Checkmarx) | no right: Grantory serves no SAST API; accepted so the vendor's documented token request works |
  * | `email` (CoreOne) | no right; lets permission reads include e-mail addresses |
+ * | `scim` | manage-users; and a narrowed credential needs it to call `/scim/v2` |
  *
  * ```ts
  * narrowRights(new Set(['read-audit', 'manage-users']), ['audit.log']) // Set {'read-audit'}
@@ -33,6 +34,7 @@ export const VENDOR_SCOPES: Readonly<Record<string, readonly Right[]>> = {
   access_control_api: ['manage-users', 'manage-roles', 'manage-clients', 'manage-system-settings'],
   sast_rest_api: [],
   email: [],
+  scim: ['manage-users'],
 };
 
 /**

@@ -561,6 +561,33 @@ const MATRIX: Record<string, Row> = {
   'POST /api/personnel-events/offboard': { request: fixed('/api/personnel-events/offboard', {}) },
   'POST /api/personnel-events/role-transition': { request: fixed('/api/personnel-events/role-transition', {}) },
   'POST /api/personnel-events/leave-of-absence': { request: fixed('/api/personnel-events/leave-of-absence', {}) },
+  // SCIM 2.0: ids are Grantory ids; bodies in SCIM's shapes.
+  'GET /scim/v2/ServiceProviderConfig': { request: fixed('/scim/v2/ServiceProviderConfig') },
+  'GET /scim/v2/ResourceTypes': { request: fixed('/scim/v2/ResourceTypes') },
+  'GET /scim/v2/ResourceTypes/:id': { request: fixed('/scim/v2/ResourceTypes/User') },
+  'GET /scim/v2/Schemas': { request: fixed('/scim/v2/Schemas') },
+  'GET /scim/v2/Schemas/:id': { request: fixed('/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User') },
+  'GET /scim/v2/Users': { request: fixed('/scim/v2/Users?count=5') },
+  'GET /scim/v2/Users/:id': { tenantObject: true, identityTarget: (id) => ({ url: `/scim/v2/Users/${id}` }) },
+  'POST /scim/v2/Users': { request: () => ({ url: '/scim/v2/Users', payload: { userName: unique('matrix-scim') } }) },
+  'PUT /scim/v2/Users/:id': {
+    tenantObject: true,
+    identityTarget: async (id) => ({ url: `/scim/v2/Users/${id}`, payload: { userName: (await get(`/api/v1/identities/${id}`)).username } }),
+  },
+  'PATCH /scim/v2/Users/:id': {
+    tenantObject: true,
+    identityTarget: (id) => ({ url: `/scim/v2/Users/${id}`, payload: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'Matrix' }] } }),
+  },
+  'DELETE /scim/v2/Users/:id': { tenantObject: true, request: async () => ({ url: `/scim/v2/Users/${(await make.identity()).id}` }) },
+  'GET /scim/v2/Groups': { request: fixed('/scim/v2/Groups?count=5') },
+  'GET /scim/v2/Groups/:id': { tenantObject: true, request: async () => ({ url: `/scim/v2/Groups/${(await unitA()).id}` }) },
+  'POST /scim/v2/Groups': { request: () => ({ url: '/scim/v2/Groups', payload: { displayName: unique('matrix-scim-group') } }) },
+  'PUT /scim/v2/Groups/:id': { tenantObject: true, request: async () => ({ url: `/scim/v2/Groups/${(await make.unit()).id}`, payload: { displayName: unique('matrix-scim-group') } }) },
+  'PATCH /scim/v2/Groups/:id': {
+    tenantObject: true,
+    request: async () => ({ url: `/scim/v2/Groups/${(await make.unit()).id}`, payload: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'externalId', value: unique('matrix') }] } }),
+  },
+  'DELETE /scim/v2/Groups/:id': { tenantObject: true, request: async () => ({ url: `/scim/v2/Groups/${(await make.unit()).id}` }) },
 };
 
 const routes: RouteTableEntry[] = routeTableOf(t.app);

@@ -13,6 +13,7 @@ import { CX_LATEST, cxContentType } from './checkmarx/media-type.ts';
 import { registerCoreOneRoutes } from './coreone/index.ts';
 import { registerPermissionAssist } from './permission-assist/index.ts';
 import { paError } from './permission-assist/mapping.ts';
+import { SCIM_PREFIX, sendScimError } from '../routes/scim.ts';
 
 export const COMPAT_PROFILES: RouteRegistrar[] = [registerCheckmarxProfile, registerCoreOneRoutes, registerCelonisProfile, registerPermissionAssist];
 
@@ -22,7 +23,8 @@ type Render = (reply: FastifyReply, request: FastifyRequest, error: AppError) =>
  * How a request no route answers (404 `route_not_found`, 405 `method_not_allowed`) is
  * rendered under a profile's prefix: in the Checkmarx error body under `/cxrestapi/auth`,
  * in the Permission Assist envelope under `/api/` (the vendor's prefix; the native API's
- * `/api/v1/` keeps problem details). `null`: the native problem details.
+ * `/api/v1/` keeps problem details), as a SCIM error under `/scim/v2`. `null`: the native
+ * problem details.
  */
 export function unroutedRendererFor(path: string): Render | null {
   if (path === CX_PREFIX || path.startsWith(`${CX_PREFIX}/`)) {
@@ -39,5 +41,6 @@ export function unroutedRendererFor(path: string): Render | null {
       return reply.status(status).type('application/json').send(body);
     };
   }
+  if (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`)) return sendScimError;
   return null;
 }

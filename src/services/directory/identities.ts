@@ -25,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { assertIfMatch } from '../../domain/etag.ts';
-import { notFound } from '../../domain/errors.ts';
+import { AppError, notFound } from '../../domain/errors.ts';
 import { identifierSkeleton } from '../../domain/identifiers.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor, openPager, type Page, containsText, writeAs, assertNotBlocked, IDENTITY_DELETE_BLOCKERS } from '../kernel/index.ts';
@@ -219,22 +219,43 @@ export async function setUnitMembers(
   identityIds: readonly string[],
 ): Promise<{ added: string[]; removed: string[]; revision: number }> {
   requireRight(actor, 'manage-users');
-  const wanted = new Set(identityIds);
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const unit = await tx.db.selectFrom('org_units').select('id').where('id', '=', orgUnitId).executeTakeFirst();
     if (!unit) throw notFound('organization unit', orgUnitId);
-    const current = await tx.db.selectFrom('identities').select('id').where('org_unit_id', '=', orgUnitId).execute();
-    const currentIds = new Set(current.map((r) => r.id));
-    const added = [...wanted].filter((i) => !currentIds.has(i));
-    const removed = [...currentIds].filter((i) => !wanted.has(i));
-    for (const identityId of added) await updateIdentityInTx(deps, tx, identityId, { orgUnitId }, undefined, actor);
-    for (const identityId of removed) await updateIdentityInTx(deps, tx, identityId, { orgUnitId: null }, undefined, actor);
-    if (!added.length && !removed.length) {
+    const moved = await setUnitMembersInTx(deps, tx, actor, orgUnitId, identityIds);
+    if (!moved.added.length && !moved.removed.length) {
       tx.audit({ action: 'orgUnit.members.set', targetType: 'orgUnit', targetId: orgUnitId, after: { unchanged: true } });
     }
-    return { added, removed };
+    return moved;
   });
   return { ...value, revision };
+}
+
+/**
+ * Inside a write (the unit exists): makes `identityIds` exactly the unit's members. An
+ * identity that does not exist is a 400 naming `field`; members not listed leave the unit.
+ */
+export async function setUnitMembersInTx(
+  deps: ServiceDeps,
+  tx: WriteTx,
+  actor: Actor,
+  orgUnitId: string,
+  identityIds: readonly string[],
+  field = 'identityIds',
+): Promise<{ added: string[]; removed: string[] }> {
+  const wanted = new Set(identityIds);
+  const current = await tx.db.selectFrom('identities').select('id').where('org_unit_id', '=', orgUnitId).execute();
+  const currentIds = new Set(current.map((r) => r.id));
+  const added = [...wanted].filter((i) => !currentIds.has(i));
+  const removed = [...currentIds].filter((i) => !wanted.has(i));
+  for (const identityId of added) {
+    if (!(await findIdentityRow(tx, identityId))) {
+      throw new AppError('validation_failed', `${field} names an identity that does not exist: ${identityId}`, { errors: [{ field, message: `names an identity that does not exist: ${identityId}` }] });
+    }
+    await updateIdentityInTx(deps, tx, identityId, { orgUnitId }, undefined, actor);
+  }
+  for (const identityId of removed) await updateIdentityInTx(deps, tx, identityId, { orgUnitId: null }, undefined, actor);
+  return { added, removed };
 }
 
 export async function deleteIdentity(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {

@@ -24,7 +24,7 @@ import { requireRight, type Actor, openPager, type Page, containsText, writeAs, 
 import { notifyOrgUnitChange } from './hooks.ts';
 import { checkUnitMoveSod, refuseOrReport, unitChain, unitMembers } from '../sod/index.ts';
 import type { OrgUnitView, IdentityView } from './views.ts';
-import { listIdentities } from './identities.ts';
+import { listIdentities, setUnitMembersInTx } from './identities.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { withNormalizedName } from '../../domain/identifiers.ts';
 
@@ -45,6 +45,8 @@ export interface CreateOrgUnitInput {
   externalId?: string | null | undefined;
   /** The unit's manager: approves what approval policies send to `org_unit_manager`. */
   managerId?: string | null | undefined;
+  /** Identities that become the unit's members in the same write (they leave their unit). */
+  memberIds?: readonly string[] | undefined;
 }
 
 export interface UpdateOrgUnitInput {
@@ -53,6 +55,8 @@ export interface UpdateOrgUnitInput {
   parentId?: string | null | undefined;
   externalId?: string | null | undefined;
   managerId?: string | null | undefined;
+  /** Makes exactly these identities the unit's members, in the same write. */
+  memberIds?: readonly string[] | undefined;
 }
 
 export interface ListOrgUnitsQuery {
@@ -180,6 +184,7 @@ export async function createOrgUnit(deps: ServiceDeps, actor: Actor, input: Crea
     tx.audit({ action: 'orgUnit.create', targetType: 'orgUnit', targetId: row.id, after });
     tx.change('orgUnit', row.id, 'create');
     await notifyOrgUnitChange(deps, tx, { before: null, after });
+    if (input.memberIds?.length) await setUnitMembersInTx(deps, tx, actor, row.id, input.memberIds, 'memberIds');
     return toRecord(row);
   });
   return { ...value, revision };
@@ -262,17 +267,23 @@ export async function updateOrgUnit(
       const conflicts = await checkUnitMoveSod(tx, deps, { identityIds: await unitMembers(tx, id), oldChain: chainBefore });
       await refuseOrReport(tx, actor, conflicts, { mode: 'refuse', path: 'unitMove', subject: { type: 'orgUnit', id } });
     }
+    if (patch.memberIds !== undefined) await setUnitMembersInTx(deps, tx, actor, id, patch.memberIds, 'memberIds');
     return { ...toRecord(next), descendantsMoved: descendants.length };
   });
   return { ...value, revision };
 }
 
-export async function deleteOrgUnit(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
+/**
+ * Deletes a unit. With `releaseMembers` its members leave it first, in the same write (a
+ * SCIM Group deleted by an identity provider); otherwise members block the delete.
+ */
+export async function deleteOrgUnit(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string, options: { releaseMembers?: boolean } = {}): Promise<{ revision: number }> {
   requireRight(actor, 'manage-users');
   const { revision } = await writeAs(deps, actor, async (tx) => {
     const row = await findOrgUnitRow(tx, id);
     if (!row) throw notFound('organization unit', id);
     assertIfMatch(ifMatch, row.version);
+    if (options.releaseMembers) await setUnitMembersInTx(deps, tx, actor, id, []);
     await assertNotBlocked(tx, ORG_UNIT_DELETE_BLOCKERS, `organization unit ${row.path}`, id);
     await tx.db.deleteFrom('org_units').where('id', '=', id).execute();
     const before = toOrgUnitView(row);

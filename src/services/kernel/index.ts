@@ -9,7 +9,7 @@ export { findIdempotentResponse, requestFingerprint, saveIdempotentResponse, val
 export { MAX_PAGE_SIZE, openCursor, openPager, sealCursor } from './pagination.ts';
 export type { CursorBinding, Page } from './pagination.ts';
 export { withRightsGuard, writeAs } from './rights-guard.ts';
-export { containsText } from './text-search.ts';
+export { containsText, endsWithText, startsWithText } from './text-search.ts';
 export { storeReadiness } from './readiness.ts';
 export { APPLICATION_DELETE_BLOCKERS, IDENTITY_DELETE_BLOCKERS, ORG_UNIT_DELETE_BLOCKERS, assertNotBlocked, deleteApplicationRecords } from './delete-blockers.ts';
 export { getSettings, tenantSettings, updateSettings } from './settings.ts';

@@ -2732,6 +2732,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/scim/v2/ServiceProviderConfig": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: what this service provider supports
+         * @description RFC 7643 §5: PATCH, filters and ETags are supported; bulk, sorting and password changes are not.
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2ServiceProviderConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/ResourceTypes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: the resource types (User, Group)
+         * @description SCIM: the resource types (User, Group).
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2ResourceTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/ResourceTypes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: one resource type
+         * @description SCIM: one resource type.
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2ResourceTypesById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/Schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: the schemas and the attributes kept
+         * @description SCIM: the schemas and the attributes kept.
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2Schemas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/Schemas/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: one schema
+         * @description SCIM: one schema.
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2SchemasById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/Users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: list or filter Users (identities)
+         * @description In identity number order; `filter`, `startIndex` (1-based), `count`, `attributes`, `excludedAttributes`.
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2Users"];
+        put?: never;
+        /**
+         * SCIM: create a User (identity)
+         * @description 201 with the User, its `Location` and `ETag`; a userName, externalId or employeeNumber taken is a 409 `uniqueness`.
+         *
+         *     Needs the right `manage-users`.
+         */
+        post: operations["postScimV2Users"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/Users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: get a User
+         * @description SCIM: get a User.
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2UsersById"];
+        /**
+         * SCIM: replace a User
+         * @description Every attribute SCIM knows is replaced (absent ones are cleared); `active: false` ends its access (status terminated).
+         *
+         *     Needs the right `manage-users`.
+         */
+        put: operations["putScimV2UsersById"];
+        post?: never;
+        /**
+         * SCIM: delete a User
+         * @description 204; 409 while the identity has access history or credentials (deactivate it with `active: false` instead).
+         *
+         *     Needs the right `manage-users`.
+         */
+        delete: operations["deleteScimV2UsersById"];
+        options?: never;
+        head?: never;
+        /**
+         * SCIM: change a User (PatchOp)
+         * @description add, replace and remove, with value paths (`emails[type eq "work"].value`) and the forms Okta and Entra send.
+         *
+         *     Needs the right `manage-users`.
+         */
+        patch: operations["patchScimV2UsersById"];
+        trace?: never;
+    };
+    "/scim/v2/Groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: list or filter Groups (organization units)
+         * @description In unit number order; `excludedAttributes=members` leaves the members out (and unread).
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2Groups"];
+        put?: never;
+        /**
+         * SCIM: create a Group (a root organization unit)
+         * @description 201 with the Group; members move into it (an identity has one unit).
+         *
+         *     Needs the right `manage-users`.
+         */
+        post: operations["postScimV2Groups"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/Groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SCIM: get a Group
+         * @description SCIM: get a Group.
+         *
+         *     Needs the right `manage-users`.
+         */
+        get: operations["getScimV2GroupsById"];
+        /**
+         * SCIM: replace a Group
+         * @description Name, externalId and members replaced; members not listed leave the unit.
+         *
+         *     Needs the right `manage-users`.
+         */
+        put: operations["putScimV2GroupsById"];
+        post?: never;
+        /**
+         * SCIM: delete a Group
+         * @description 204; its members leave the unit first. 409 while it has child units or assignments.
+         *
+         *     Needs the right `manage-users`.
+         */
+        delete: operations["deleteScimV2GroupsById"];
+        options?: never;
+        head?: never;
+        /**
+         * SCIM: change a Group (PatchOp)
+         * @description Rename, and add or remove members (`members[value eq "…"]`, or `remove` with a value list as Entra sends).
+         *
+         *     Needs the right `manage-users`.
+         */
+        patch: operations["patchScimV2GroupsById"];
+        trace?: never;
+    };
     "/cxrestapi/auth/Permissions": {
         parameters: {
             query?: never;
@@ -28454,6 +28700,4727 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getScimV2ServiceProviderConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/scim+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    getScimV2ResourceTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                     *       ],
+                     *       "totalResults": 3,
+                     *       "startIndex": 1,
+                     *       "itemsPerPage": 1,
+                     *       "Resources": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                         *     ]
+                         */
+                        schemas: string[];
+                        totalResults: number;
+                        startIndex: number;
+                        itemsPerPage: number;
+                        Resources: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    getScimV2ResourceTypesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/scim+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    getScimV2Schemas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                     *       ],
+                     *       "totalResults": 3,
+                     *       "startIndex": 1,
+                     *       "itemsPerPage": 1,
+                     *       "Resources": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                         *     ]
+                         */
+                        schemas: string[];
+                        totalResults: number;
+                        startIndex: number;
+                        itemsPerPage: number;
+                        Resources: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    getScimV2SchemasById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schema URN */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/scim+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    getScimV2Users: {
+        parameters: {
+            query?: {
+                /**
+                 * @description eq, ne, co, sw, ew, gt, ge, lt, le, pr, and, or, not, value paths
+                 * @example userName eq "ada.lovelace@example.com"
+                 */
+                filter?: string;
+                /** @description 1-based; less than 1 is 1 */
+                startIndex?: number;
+                /** @description Page size (default 100, at most 1000); 0 answers the total only */
+                count?: number;
+                /** @example userName,emails */
+                attributes?: string;
+                /** @example members */
+                excludedAttributes?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                     *       ],
+                     *       "totalResults": 3,
+                     *       "startIndex": 1,
+                     *       "itemsPerPage": 1,
+                     *       "Resources": [
+                     *         {
+                     *           "schemas": [
+                     *             "schema"
+                     *           ],
+                     *           "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "userName": "ada.lovelace",
+                     *           "name": {
+                     *             "formatted": "formatted",
+                     *             "givenName": "Ada",
+                     *             "familyName": "Lovelace"
+                     *           },
+                     *           "displayName": "Ada Lovelace",
+                     *           "title": "The object does not exist",
+                     *           "active": true,
+                     *           "emails": [
+                     *             {
+                     *               "value": "Finance",
+                     *               "type": "work",
+                     *               "primary": true
+                     *             }
+                     *           ],
+                     *           "groups": [
+                     *             {
+                     *               "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *               "display": "display"
+                     *             }
+                     *           ],
+                     *           "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                     *             "employeeNumber": "E-1042",
+                     *             "department": "department",
+                     *             "manager": {
+                     *               "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *               "displayName": "Ada Lovelace"
+                     *             }
+                     *           },
+                     *           "meta": {
+                     *             "resourceType": "User",
+                     *             "created": "2026-03-02T09:30:00.000Z",
+                     *             "lastModified": "2026-03-02T09:30:00.000Z",
+                     *             "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "version": "\"3\""
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                         *     ]
+                         */
+                        schemas: string[];
+                        totalResults: number;
+                        startIndex: number;
+                        itemsPerPage: number;
+                        Resources: ({
+                            schemas: string[];
+                            /** Format: uuid */
+                            id: string;
+                            externalId?: string;
+                            userName?: string | null;
+                            name?: {
+                                formatted?: string;
+                                givenName?: string;
+                                familyName?: string;
+                            };
+                            displayName?: string;
+                            title?: string;
+                            active?: boolean;
+                            emails?: {
+                                value: string;
+                                /** @example work */
+                                type: string;
+                                primary: boolean;
+                            }[];
+                            groups?: ({
+                                /** Format: uuid */
+                                value: string;
+                                display?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                                employeeNumber?: string;
+                                department?: string;
+                                /** @description With `$ref`, the URI of the resource */
+                                manager?: {
+                                    /** Format: uuid */
+                                    value: string;
+                                    displayName?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            meta: {
+                                /** @example User */
+                                resourceType: string;
+                                /** Format: date-time */
+                                created: string;
+                                /** Format: date-time */
+                                lastModified: string;
+                                /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                                location: string;
+                                /** @example "3" */
+                                version: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    postScimV2Users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:schemas:core:2.0:User"
+                 *       ],
+                 *       "userName": "ada.lovelace@example.com",
+                 *       "name": {
+                 *         "givenName": "Ada",
+                 *         "familyName": "Lovelace"
+                 *       },
+                 *       "emails": [
+                 *         {
+                 *           "value": "ada.lovelace@example.com",
+                 *           "type": "work",
+                 *           "primary": true
+                 *         }
+                 *       ],
+                 *       "active": true
+                 *     }
+                 */
+                "application/json": {
+                    schemas?: string[];
+                    /** @example ada.lovelace@example.com */
+                    userName: string;
+                    /** @example 00u1abcd2EFGH3ijk4l5 */
+                    externalId?: string;
+                    name?: {
+                        givenName?: string;
+                        familyName?: string;
+                        formatted?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    displayName?: string;
+                    title?: string;
+                    active?: boolean | string;
+                    emails?: ({
+                        value?: string;
+                        type?: string;
+                        primary?: boolean | string;
+                        display?: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                        /** @example E-1042 */
+                        employeeNumber?: string;
+                        /** @example Finance */
+                        department?: string;
+                        manager?: string | ({
+                            value?: string;
+                        } & {
+                            [key: string]: unknown;
+                        }) | ({
+                            value?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "schema"
+                     *       ],
+                     *       "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *       "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "userName": "ada.lovelace",
+                     *       "name": {
+                     *         "formatted": "formatted",
+                     *         "givenName": "Ada",
+                     *         "familyName": "Lovelace"
+                     *       },
+                     *       "displayName": "Ada Lovelace",
+                     *       "title": "The object does not exist",
+                     *       "active": true,
+                     *       "emails": [
+                     *         {
+                     *           "value": "Finance",
+                     *           "type": "work",
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "groups": [
+                     *         {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "display": "display"
+                     *         }
+                     *       ],
+                     *       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                     *         "employeeNumber": "E-1042",
+                     *         "department": "department",
+                     *         "manager": {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "displayName": "Ada Lovelace"
+                     *         }
+                     *       },
+                     *       "meta": {
+                     *         "resourceType": "User",
+                     *         "created": "2026-03-02T09:30:00.000Z",
+                     *         "lastModified": "2026-03-02T09:30:00.000Z",
+                     *         "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "version": "\"3\""
+                     *       }
+                     *     }
+                     */
+                    "application/scim+json": {
+                        schemas: string[];
+                        /** Format: uuid */
+                        id: string;
+                        externalId?: string;
+                        userName?: string | null;
+                        name?: {
+                            formatted?: string;
+                            givenName?: string;
+                            familyName?: string;
+                        };
+                        displayName?: string;
+                        title?: string;
+                        active?: boolean;
+                        emails?: {
+                            value: string;
+                            /** @example work */
+                            type: string;
+                            primary: boolean;
+                        }[];
+                        groups?: ({
+                            /** Format: uuid */
+                            value: string;
+                            display?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                            employeeNumber?: string;
+                            department?: string;
+                            /** @description With `$ref`, the URI of the resource */
+                            manager?: {
+                                /** Format: uuid */
+                                value: string;
+                                displayName?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                        meta: {
+                            /** @example User */
+                            resourceType: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** Format: date-time */
+                            lastModified: string;
+                            /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                            location: string;
+                            /** @example "3" */
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request; a SCIM error body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    getScimV2UsersById: {
+        parameters: {
+            query?: {
+                attributes?: string;
+                /** @example members */
+                excludedAttributes?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "schema"
+                     *       ],
+                     *       "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *       "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "userName": "ada.lovelace",
+                     *       "name": {
+                     *         "formatted": "formatted",
+                     *         "givenName": "Ada",
+                     *         "familyName": "Lovelace"
+                     *       },
+                     *       "displayName": "Ada Lovelace",
+                     *       "title": "The object does not exist",
+                     *       "active": true,
+                     *       "emails": [
+                     *         {
+                     *           "value": "Finance",
+                     *           "type": "work",
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "groups": [
+                     *         {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "display": "display"
+                     *         }
+                     *       ],
+                     *       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                     *         "employeeNumber": "E-1042",
+                     *         "department": "department",
+                     *         "manager": {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "displayName": "Ada Lovelace"
+                     *         }
+                     *       },
+                     *       "meta": {
+                     *         "resourceType": "User",
+                     *         "created": "2026-03-02T09:30:00.000Z",
+                     *         "lastModified": "2026-03-02T09:30:00.000Z",
+                     *         "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "version": "\"3\""
+                     *       }
+                     *     }
+                     */
+                    "application/scim+json": {
+                        schemas: string[];
+                        /** Format: uuid */
+                        id: string;
+                        externalId?: string;
+                        userName?: string | null;
+                        name?: {
+                            formatted?: string;
+                            givenName?: string;
+                            familyName?: string;
+                        };
+                        displayName?: string;
+                        title?: string;
+                        active?: boolean;
+                        emails?: {
+                            value: string;
+                            /** @example work */
+                            type: string;
+                            primary: boolean;
+                        }[];
+                        groups?: ({
+                            /** Format: uuid */
+                            value: string;
+                            display?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                            employeeNumber?: string;
+                            department?: string;
+                            /** @description With `$ref`, the URI of the resource */
+                            manager?: {
+                                /** Format: uuid */
+                                value: string;
+                                displayName?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                        meta: {
+                            /** @example User */
+                            resourceType: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** Format: date-time */
+                            lastModified: string;
+                            /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                            location: string;
+                            /** @example "3" */
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    putScimV2UsersById: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (meta.version) the change expects */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:schemas:core:2.0:User"
+                 *       ],
+                 *       "userName": "ada.lovelace@example.com",
+                 *       "name": {
+                 *         "givenName": "Ada",
+                 *         "familyName": "Lovelace"
+                 *       },
+                 *       "emails": [
+                 *         {
+                 *           "value": "ada.lovelace@example.com",
+                 *           "type": "work",
+                 *           "primary": true
+                 *         }
+                 *       ],
+                 *       "active": true
+                 *     }
+                 */
+                "application/json": {
+                    schemas?: string[];
+                    /** @example ada.lovelace@example.com */
+                    userName: string;
+                    /** @example 00u1abcd2EFGH3ijk4l5 */
+                    externalId?: string;
+                    name?: {
+                        givenName?: string;
+                        familyName?: string;
+                        formatted?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    displayName?: string;
+                    title?: string;
+                    active?: boolean | string;
+                    emails?: ({
+                        value?: string;
+                        type?: string;
+                        primary?: boolean | string;
+                        display?: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                        /** @example E-1042 */
+                        employeeNumber?: string;
+                        /** @example Finance */
+                        department?: string;
+                        manager?: string | ({
+                            value?: string;
+                        } & {
+                            [key: string]: unknown;
+                        }) | ({
+                            value?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "schema"
+                     *       ],
+                     *       "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *       "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "userName": "ada.lovelace",
+                     *       "name": {
+                     *         "formatted": "formatted",
+                     *         "givenName": "Ada",
+                     *         "familyName": "Lovelace"
+                     *       },
+                     *       "displayName": "Ada Lovelace",
+                     *       "title": "The object does not exist",
+                     *       "active": true,
+                     *       "emails": [
+                     *         {
+                     *           "value": "Finance",
+                     *           "type": "work",
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "groups": [
+                     *         {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "display": "display"
+                     *         }
+                     *       ],
+                     *       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                     *         "employeeNumber": "E-1042",
+                     *         "department": "department",
+                     *         "manager": {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "displayName": "Ada Lovelace"
+                     *         }
+                     *       },
+                     *       "meta": {
+                     *         "resourceType": "User",
+                     *         "created": "2026-03-02T09:30:00.000Z",
+                     *         "lastModified": "2026-03-02T09:30:00.000Z",
+                     *         "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "version": "\"3\""
+                     *       }
+                     *     }
+                     */
+                    "application/scim+json": {
+                        schemas: string[];
+                        /** Format: uuid */
+                        id: string;
+                        externalId?: string;
+                        userName?: string | null;
+                        name?: {
+                            formatted?: string;
+                            givenName?: string;
+                            familyName?: string;
+                        };
+                        displayName?: string;
+                        title?: string;
+                        active?: boolean;
+                        emails?: {
+                            value: string;
+                            /** @example work */
+                            type: string;
+                            primary: boolean;
+                        }[];
+                        groups?: ({
+                            /** Format: uuid */
+                            value: string;
+                            display?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                            employeeNumber?: string;
+                            department?: string;
+                            /** @description With `$ref`, the URI of the resource */
+                            manager?: {
+                                /** Format: uuid */
+                                value: string;
+                                displayName?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                        meta: {
+                            /** @example User */
+                            resourceType: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** Format: date-time */
+                            lastModified: string;
+                            /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                            location: string;
+                            /** @example "3" */
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description If-Match does not match the current version (precondition_failed); a SCIM error body */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteScimV2UsersById: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (meta.version) the change expects */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description If-Match does not match the current version (precondition_failed); a SCIM error body */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    patchScimV2UsersById: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (meta.version) the change expects */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+                 *       ],
+                 *       "Operations": [
+                 *         {
+                 *           "op": "replace",
+                 *           "path": "active",
+                 *           "value": false
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @example [
+                     *       "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+                     *     ]
+                     */
+                    schemas: string[];
+                    Operations: ({
+                        /** @example replace */
+                        op: string;
+                        /** @example members[value eq "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"] */
+                        path?: string;
+                        value?: unknown;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "schema"
+                     *       ],
+                     *       "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *       "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "userName": "ada.lovelace",
+                     *       "name": {
+                     *         "formatted": "formatted",
+                     *         "givenName": "Ada",
+                     *         "familyName": "Lovelace"
+                     *       },
+                     *       "displayName": "Ada Lovelace",
+                     *       "title": "The object does not exist",
+                     *       "active": true,
+                     *       "emails": [
+                     *         {
+                     *           "value": "Finance",
+                     *           "type": "work",
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "groups": [
+                     *         {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "display": "display"
+                     *         }
+                     *       ],
+                     *       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                     *         "employeeNumber": "E-1042",
+                     *         "department": "department",
+                     *         "manager": {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "displayName": "Ada Lovelace"
+                     *         }
+                     *       },
+                     *       "meta": {
+                     *         "resourceType": "User",
+                     *         "created": "2026-03-02T09:30:00.000Z",
+                     *         "lastModified": "2026-03-02T09:30:00.000Z",
+                     *         "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "version": "\"3\""
+                     *       }
+                     *     }
+                     */
+                    "application/scim+json": {
+                        schemas: string[];
+                        /** Format: uuid */
+                        id: string;
+                        externalId?: string;
+                        userName?: string | null;
+                        name?: {
+                            formatted?: string;
+                            givenName?: string;
+                            familyName?: string;
+                        };
+                        displayName?: string;
+                        title?: string;
+                        active?: boolean;
+                        emails?: {
+                            value: string;
+                            /** @example work */
+                            type: string;
+                            primary: boolean;
+                        }[];
+                        groups?: ({
+                            /** Format: uuid */
+                            value: string;
+                            display?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                            employeeNumber?: string;
+                            department?: string;
+                            /** @description With `$ref`, the URI of the resource */
+                            manager?: {
+                                /** Format: uuid */
+                                value: string;
+                                displayName?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                        meta: {
+                            /** @example User */
+                            resourceType: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** Format: date-time */
+                            lastModified: string;
+                            /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                            location: string;
+                            /** @example "3" */
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description If-Match does not match the current version (precondition_failed); a SCIM error body */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    getScimV2Groups: {
+        parameters: {
+            query?: {
+                /**
+                 * @description eq, ne, co, sw, ew, gt, ge, lt, le, pr, and, or, not, value paths
+                 * @example userName eq "ada.lovelace@example.com"
+                 */
+                filter?: string;
+                /** @description 1-based; less than 1 is 1 */
+                startIndex?: number;
+                /** @description Page size (default 100, at most 1000); 0 answers the total only */
+                count?: number;
+                /** @example userName,emails */
+                attributes?: string;
+                /** @example members */
+                excludedAttributes?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                     *       ],
+                     *       "totalResults": 3,
+                     *       "startIndex": 1,
+                     *       "itemsPerPage": 1,
+                     *       "Resources": [
+                     *         {
+                     *           "schemas": [
+                     *             "schema"
+                     *           ],
+                     *           "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "displayName": "Finance",
+                     *           "members": [
+                     *             {
+                     *               "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *               "display": "display",
+                     *               "type": "User"
+                     *             }
+                     *           ],
+                     *           "meta": {
+                     *             "resourceType": "User",
+                     *             "created": "2026-03-02T09:30:00.000Z",
+                     *             "lastModified": "2026-03-02T09:30:00.000Z",
+                     *             "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "version": "\"3\""
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                         *     ]
+                         */
+                        schemas: string[];
+                        totalResults: number;
+                        startIndex: number;
+                        itemsPerPage: number;
+                        Resources: ({
+                            schemas: string[];
+                            /** Format: uuid */
+                            id: string;
+                            externalId?: string;
+                            /** @example Finance */
+                            displayName?: string;
+                            members?: ({
+                                /** Format: uuid */
+                                value: string;
+                                display?: string;
+                                /** @example User */
+                                type: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            meta: {
+                                /** @example User */
+                                resourceType: string;
+                                /** Format: date-time */
+                                created: string;
+                                /** Format: date-time */
+                                lastModified: string;
+                                /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                                location: string;
+                                /** @example "3" */
+                                version: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    postScimV2Groups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:schemas:core:2.0:Group"
+                 *       ],
+                 *       "displayName": "Finance",
+                 *       "members": []
+                 *     }
+                 */
+                "application/json": {
+                    schemas?: string[];
+                    /** @example Finance */
+                    displayName: string;
+                    externalId?: string;
+                    members?: ({
+                        value: string;
+                        display?: string | null;
+                        type?: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "schema"
+                     *       ],
+                     *       "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *       "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "displayName": "Finance",
+                     *       "members": [
+                     *         {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "display": "display",
+                     *           "type": "User"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "resourceType": "User",
+                     *         "created": "2026-03-02T09:30:00.000Z",
+                     *         "lastModified": "2026-03-02T09:30:00.000Z",
+                     *         "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "version": "\"3\""
+                     *       }
+                     *     }
+                     */
+                    "application/scim+json": {
+                        schemas: string[];
+                        /** Format: uuid */
+                        id: string;
+                        externalId?: string;
+                        /** @example Finance */
+                        displayName?: string;
+                        members?: ({
+                            /** Format: uuid */
+                            value: string;
+                            display?: string;
+                            /** @example User */
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        meta: {
+                            /** @example User */
+                            resourceType: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** Format: date-time */
+                            lastModified: string;
+                            /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                            location: string;
+                            /** @example "3" */
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request; a SCIM error body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    getScimV2GroupsById: {
+        parameters: {
+            query?: {
+                attributes?: string;
+                /** @example members */
+                excludedAttributes?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "schema"
+                     *       ],
+                     *       "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *       "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "displayName": "Finance",
+                     *       "members": [
+                     *         {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "display": "display",
+                     *           "type": "User"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "resourceType": "User",
+                     *         "created": "2026-03-02T09:30:00.000Z",
+                     *         "lastModified": "2026-03-02T09:30:00.000Z",
+                     *         "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "version": "\"3\""
+                     *       }
+                     *     }
+                     */
+                    "application/scim+json": {
+                        schemas: string[];
+                        /** Format: uuid */
+                        id: string;
+                        externalId?: string;
+                        /** @example Finance */
+                        displayName?: string;
+                        members?: ({
+                            /** Format: uuid */
+                            value: string;
+                            display?: string;
+                            /** @example User */
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        meta: {
+                            /** @example User */
+                            resourceType: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** Format: date-time */
+                            lastModified: string;
+                            /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                            location: string;
+                            /** @example "3" */
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    putScimV2GroupsById: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (meta.version) the change expects */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:schemas:core:2.0:Group"
+                 *       ],
+                 *       "displayName": "Finance",
+                 *       "members": []
+                 *     }
+                 */
+                "application/json": {
+                    schemas?: string[];
+                    /** @example Finance */
+                    displayName: string;
+                    externalId?: string;
+                    members?: ({
+                        value: string;
+                        display?: string | null;
+                        type?: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "schema"
+                     *       ],
+                     *       "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *       "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "displayName": "Finance",
+                     *       "members": [
+                     *         {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "display": "display",
+                     *           "type": "User"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "resourceType": "User",
+                     *         "created": "2026-03-02T09:30:00.000Z",
+                     *         "lastModified": "2026-03-02T09:30:00.000Z",
+                     *         "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "version": "\"3\""
+                     *       }
+                     *     }
+                     */
+                    "application/scim+json": {
+                        schemas: string[];
+                        /** Format: uuid */
+                        id: string;
+                        externalId?: string;
+                        /** @example Finance */
+                        displayName?: string;
+                        members?: ({
+                            /** Format: uuid */
+                            value: string;
+                            display?: string;
+                            /** @example User */
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        meta: {
+                            /** @example User */
+                            resourceType: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** Format: date-time */
+                            lastModified: string;
+                            /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                            location: string;
+                            /** @example "3" */
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description If-Match does not match the current version (precondition_failed); a SCIM error body */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteScimV2GroupsById: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (meta.version) the change expects */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description If-Match does not match the current version (precondition_failed); a SCIM error body */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    patchScimV2GroupsById: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (meta.version) the change expects */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+                 *       ],
+                 *       "Operations": [
+                 *         {
+                 *           "op": "replace",
+                 *           "path": "active",
+                 *           "value": false
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @example [
+                     *       "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+                     *     ]
+                     */
+                    schemas: string[];
+                    Operations: ({
+                        /** @example replace */
+                        op: string;
+                        /** @example members[value eq "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"] */
+                        path?: string;
+                        value?: unknown;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "schema"
+                     *       ],
+                     *       "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *       "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "displayName": "Finance",
+                     *       "members": [
+                     *         {
+                     *           "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "display": "display",
+                     *           "type": "User"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "resourceType": "User",
+                     *         "created": "2026-03-02T09:30:00.000Z",
+                     *         "lastModified": "2026-03-02T09:30:00.000Z",
+                     *         "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "version": "\"3\""
+                     *       }
+                     *     }
+                     */
+                    "application/scim+json": {
+                        schemas: string[];
+                        /** Format: uuid */
+                        id: string;
+                        externalId?: string;
+                        /** @example Finance */
+                        displayName?: string;
+                        members?: ({
+                            /** Format: uuid */
+                            value: string;
+                            display?: string;
+                            /** @example User */
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        meta: {
+                            /** @example User */
+                            resourceType: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** Format: date-time */
+                            lastModified: string;
+                            /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                            location: string;
+                            /** @example "3" */
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description If-Match does not match the current version (precondition_failed); a SCIM error body */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
                 };
             };
         };
