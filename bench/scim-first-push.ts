@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const services = createServices({ store, now: () => new Date(), secrets, access });
   const admin = await store.read(tenantId).db.selectFrom('identities').select('id').where('tenant_id', '=', tenantId).where('subject', '=', 'grantory:admin').executeTakeFirstOrThrow();
   const { key } = await createApiKey(services.deps, systemActor(tenantId), { name: 'bench SCIM', identityId: admin.id, scopes: ['scim'] });
-  const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: { windowSeconds: 60, perCredential: 0, tokenPerClient: 60, authFailuresPerIp: 30 } });
+  const app = await buildApp({ services, store, logLevel: 'silent', rateLimits: { windowSeconds: 60, perCredential: 0, decisionPerCredential: 0, tokenPerClient: 60, authFailuresPerIp: 30 } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
