@@ -37,10 +37,21 @@ const ITEM_COLUMNS = [
 export async function startReview(deps: ServiceDeps, actor: Actor, id: string): Promise<{ value: ReviewView; revision: number }> {
   requireManage(actor);
   const tenantId = actor.caller.tenantId;
-  await engineOf(deps).syncNow(tenantId);
-  const { value, revision } = await writeAs(deps, actor, async (tx) => startIn(deps, tx, await reviewRow(tx, id)));
-  return { value: reviewView(value), revision };
+  // The index must be at the revision the start writes on; a write landing between the catch-up
+  // and this write's start (a job, another caller) moves it on: catch up again and retry.
+  for (let attempt = 1; ; attempt += 1) {
+    await engineOf(deps).syncNow(tenantId);
+    try {
+      const { value, revision } = await writeAs(deps, actor, async (tx) => startIn(deps, tx, await reviewRow(tx, id)));
+      return { value: reviewView(value), revision };
+    } catch (e) {
+      if (!(e instanceof AppError && e.code === 'not_ready' && attempt < START_ATTEMPTS)) throw e;
+    }
+  }
 }
+
+/** How often a start is tried when writes keep landing between the index's catch-up and the start. */
+const START_ATTEMPTS = 5;
 
 interface Resolver {
   managerOf: Map<string, string | null>;
