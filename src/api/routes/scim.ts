@@ -259,6 +259,11 @@ function listBody<T extends Record<string, unknown>>(result: { total: number; re
   };
 }
 
+/** A list answered whole, in one page (the discovery resources). */
+function wholeList<T>(items: T[]) {
+  return { schemas: [SCHEMA_LIST], totalResults: items.length, startIndex: 1, itemsPerPage: items.length, Resources: items };
+}
+
 /** One resource with its ETag (and `Location` when created). */
 function sendResource<T extends { meta: { version: string; location: string } }>(reply: FastifyReply, status: number, resource: T, query: Static<typeof OneQuery> = {}): FastifyReply {
   reply.header('etag', resource.meta.version);
@@ -319,8 +324,7 @@ function registerDiscoveryRoutes(app: App): void {
     '/ResourceTypes',
     { config, schema: { tags, summary: 'SCIM: the resource types (User, Group)', response: { 200: scimJson(ListOf(Open)) } } },
     async (request) => {
-      const types = resourceTypes(baseOf(request));
-      return { schemas: [SCHEMA_LIST], totalResults: types.length, startIndex: 1, itemsPerPage: types.length, Resources: types };
+      return wholeList(resourceTypes(baseOf(request)));
     },
   );
   app.get(
@@ -336,8 +340,7 @@ function registerDiscoveryRoutes(app: App): void {
     '/Schemas',
     { config, schema: { tags, summary: 'SCIM: the schemas and the attributes kept', response: { 200: scimJson(ListOf(Open)) } } },
     async (request) => {
-      const schemas = schemaDefinitions(baseOf(request));
-      return { schemas: [SCHEMA_LIST], totalResults: schemas.length, startIndex: 1, itemsPerPage: schemas.length, Resources: schemas };
+      return wholeList(schemaDefinitions(baseOf(request)));
     },
   );
   app.get(
