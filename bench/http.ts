@@ -4,7 +4,10 @@
  * and OAuth-token callers), next to a bare Fastify JSON route in a process of its own, in
  * the same run, with 1 and 2 workers (GRANTORY_WORKERS).
  *
- *   node --import tsx bench/http.ts [S|M|L] [sqlite|postgres] [--workers 1,2] [--connections 50] [--duration 10]
+ *   node --import tsx bench/http.ts [S|M|L] [sqlite|postgres] [--workers 1,2] [--connections 50] [--duration 10] [--cpu-prof DIR]
+ *
+ * `--cpu-prof DIR` writes a V8 CPU profile of every server process into DIR (`node --cpu-prof`;
+ * open it in Chrome DevTools or summarise it with `node bench/cpu-profile.ts FILE`).
  *
  * PostgreSQL: a throwaway database on BENCH_DATABASE_URL's server (default
  * postgres://postgres@127.0.0.1:5432/postgres), dropped at the end. Prints a JSON summary and
@@ -37,6 +40,7 @@ const backend = process.argv[3] === 'postgres' ? 'postgres' : 'sqlite';
 const workerCounts = arg('--workers', '1,2').split(',').map(Number);
 const connections = Number(arg('--connections', '50'));
 const duration = Number(arg('--duration', '10'));
+const cpuProfileDir = arg('--cpu-prof', '');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const load3 = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
@@ -184,7 +188,7 @@ async function main(): Promise<void> {
         GRANTORY_LOG_FORMAT: 'json',
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       };
-      const server = await startProcess(['bin/grantory.js', 'serve'], env, /Grantory listening on (http:\/\/\S+)/);
+      const server = await startProcess([...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfileDir)}`] : []), 'bin/grantory.js', 'serve'], env, /Grantory listening on (http:\/\/\S+)/);
       try {
         // Every worker's index built: several ready answers in a row on new connections.
         let inARow = 0;

@@ -9,6 +9,7 @@ import type { AccessEngine } from '../engine/engine.ts';
 import type { Store, WriteTx } from '../store/store.ts';
 import type { IdentityView, OrgUnitView } from './directory/views.ts';
 import type { Actor } from './kernel/actor.ts';
+import type { CredentialCache } from './credentials/credential-cache.ts';
 
 export interface ServiceDeps {
   store: Store;
@@ -16,6 +17,11 @@ export interface ServiceDeps {
   now: () => Date;
   /** Keys derived from the server secret: credential hashing and signing-key encryption. */
   secrets: ServerSecrets;
+  /**
+   * Credentials read for authentication, kept while their tenant's revision is unchanged
+   * (credentials/credential-cache.ts); created by createServices, absent: every request reads.
+   */
+  credentialCache?: CredentialCache;
   /** Token settings; defaults to {@link DEFAULT_SECURITY} with issuer `http://localhost`. */
   security?: Partial<SecuritySettings> | undefined;
   /** Listeners run inside identity / organization-unit writes (e.g. assignment rules). */

@@ -12,7 +12,7 @@ import { REVIEW_JOB_HANDLERS } from './reviews/index.ts';
 import { PERSONNEL_EVENT_OUTCOMES, PERSONNEL_JOB_FAILURE_HANDLERS, PERSONNEL_JOB_HANDLERS } from './personnel/index.ts';
 import type { Caller, RequestMeta } from './kernel/index.ts';
 import { authenticateSession as authenticateSessionSecret, createConsoleOidc, SESSION_PREFIX, type AuthenticatedSession, type ConsoleOidc } from './credentials/index.ts';
-import { authenticateApplicationKey, createAuthFailureRecorder, type AuthFailureRecorder, authenticateApiKey, CredentialRejected, createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier, authenticateAccessToken, createKeyRing, type KeyRing } from './credentials/index.ts';
+import { authenticateApplicationKey, createAuthFailureRecorder, type AuthFailureRecorder, authenticateApiKey, CredentialRejected, createExternalTokenVerifier, EXTERNAL_ALGORITHMS, type ExternalTokenVerifier, authenticateAccessToken, createKeyRing, CredentialCache, type KeyRing } from './credentials/index.ts';
 
 
 /** Console sessions: 30 minutes idle, 12 hours at most; 5 failed sign-ins in 15 minutes lock 15 minutes. */
@@ -80,6 +80,7 @@ export function createServices(given: ServiceDeps): Services {
     // An approved access request is carried out in the deciding write; imports verify connected provisioning.
     approvalOutcomes: { access_request: ACCESS_REQUEST_OUTCOMES, personnel_event: PERSONNEL_EVENT_OUTCOMES, ...given.approvalOutcomes },
     afterImportApply: given.afterImportApply ?? [verifyProvisioning],
+    credentialCache: given.credentialCache ?? new CredentialCache(given.store),
   };
   const settings: SecuritySettings = {
     ...DEFAULT_SECURITY,

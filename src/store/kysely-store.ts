@@ -121,6 +121,14 @@ export class KyselyStore implements Store {
     return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').orderBy('id').execute();
   }
 
+  async tenantRevisions(tenantIds: readonly string[]): Promise<Map<string, number>> {
+    const revisions = new Map<string, number>();
+    if (tenantIds.length === 0) return revisions;
+    const rows = await this.db.selectFrom('tenants').select(['id', 'revision']).where('id', 'in', tenantIds).execute();
+    for (const row of rows) revisions.set(row.id, Number(row.revision));
+    return revisions;
+  }
+
   async createTenant(name: string, now: string): Promise<string> {
     const id = randomUUID();
     await this.db

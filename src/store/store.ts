@@ -141,6 +141,12 @@ export interface Store {
   /** Tenants are the one table read without a tenant: it is how a tenant is found. */
   findTenantByName(name: string): Promise<{ id: string; name: string; revision: number } | undefined>;
   listTenants(): Promise<{ id: string; name: string; revision: number }[]>;
+  /**
+   * The committed revision of each of these tenants, in one query (a tenant that does not
+   * exist is absent from the map). What a cached credential is checked against: every change
+   * to a credential is a write, and every write raises its tenant's revision.
+   */
+  tenantRevisions(tenantIds: readonly string[]): Promise<Map<string, number>>;
   createTenant(name: string, now: string): Promise<string>;
   /**
    * Finds an API key by the hash of its secret, in any tenant: authentication is how a

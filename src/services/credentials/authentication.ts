@@ -18,7 +18,7 @@ import { AppError } from '../../domain/errors.ts';
 import { narrowRights } from '../../domain/scopes.ts';
 import { digestsEqual, hasValidChecksum, hashSecret } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
-import { credentialUsageIsStale } from '../../store/store.ts';
+import { credentialUsageIsStale, type WithTenantRevision } from '../../store/store.ts';
 import { systemActor, type Caller } from '../kernel/index.ts';
 import type { AuthFailure } from './auth-failures.ts';
 import { capByAuthority } from './authority.ts';
@@ -61,7 +61,10 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   if (presented.length < 32 || presented.length > 512) reject('the API key is not valid');
 
   const digest = deps.secrets.hashCredential(presented);
-  let key = await deps.store.findApiKeyByHash(digest);
+  const cache = deps.credentialCache;
+  const cached = await cache?.fresh<Database['api_keys']>(`api_key\u0000${digest}`, (row) => row.tenant_id);
+  let key: WithTenantRevision<Database['api_keys']> | undefined = cached && { ...cached.value, tenant_revision: cached.revision };
+  key ??= await deps.store.findApiKeyByHash(digest);
   if (key && !digestsEqual(key.key_hash, digest)) key = undefined;
   if (!key) {
     // A key stored before hashes were keyed: accept it once more and re-hash it.
@@ -73,7 +76,14 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   if (!key) return reject('the API key is not valid');
   const nowIso = deps.now().toISOString();
   if (key.expires_at && key.expires_at <= nowIso) reject('the API key has expired', key.tenant_id, key.id);
-  if (credentialUsageIsStale(key.last_used_at, nowIso)) await deps.store.touchCredential('api_keys', key.tenant_id, key.id, nowIso);
+  if (credentialUsageIsStale(key.last_used_at, nowIso)) {
+    await deps.store.touchCredential('api_keys', key.tenant_id, key.id, nowIso);
+    key = { ...key, last_used_at: nowIso };
+  }
+  if (cache && (!cached || key.last_used_at !== cached.value.last_used_at)) {
+    const { tenant_revision: revision, ...row } = key;
+    cache.set(`api_key\u0000${digest}`, row, revision);
+  }
   return apiKeyCaller(deps, key, nowIso, key.tenant_revision);
 }
 

@@ -5,6 +5,7 @@
  */
 export { createApiKey, deleteApiKey, listApiKeys } from './api-keys.ts';
 export { authenticateApplicationKey, createApplicationKey, deleteApplicationKey, listApplicationKeys } from './application-keys.ts';
+export { CredentialCache, DEFAULT_CREDENTIAL_CACHE_ENTRIES } from './credential-cache.ts';
 export { createAuthFailureRecorder } from './auth-failures.ts';
 export type { AuthFailureRecorder } from './auth-failures.ts';
 export { API_KEY_PREFIX, CredentialRejected, authenticateApiKey } from './authentication.ts';

@@ -165,7 +165,7 @@ interface AccessTokenClaims extends JWTPayload {
 }
 
 type Inspection =
-  | { ok: true; claims: AccessTokenClaims; client: WithTenantRevision<Database['oauth_clients']> }
+  | { ok: true; claims: AccessTokenClaims; client: WithTenantRevision<Database['oauth_clients']>; verifiedWith: { kid: string; key: CryptoKey; issuer: string } }
   | { ok: false; reason: string; expired: boolean; claims: AccessTokenClaims | null; client: Database['oauth_clients'] | null };
 
 function describeJoseError(e: unknown): { reason: string; expired: boolean } {
@@ -184,17 +184,20 @@ class UnknownKid extends Error {}
 async function inspectAccessToken(services: TokenServices, token: string): Promise<Inspection> {
   const { deps, settings, keyRing } = services;
   let claims: AccessTokenClaims;
+  const issuer = settings.issuer();
+  let verifiedWith: { kid: string; key: CryptoKey; issuer: string } | null = null;
   try {
     const verified = await jwtVerify<AccessTokenClaims>(
       token,
       async (header) => {
         const key = header.kid ? await keyRing.verificationKey(header.kid) : undefined;
-        if (!key) throw new UnknownKid();
+        if (!key || !header.kid) throw new UnknownKid();
+        verifiedWith = { kid: header.kid, key, issuer };
         return key;
       },
       {
         algorithms: [SIGNING_ALG],
-        issuer: settings.issuer(),
+        issuer,
         audience: settings.audience,
         typ: 'at+jwt',
         clockTolerance: settings.clockToleranceSeconds,
@@ -224,12 +227,40 @@ async function inspectAccessToken(services: TokenServices, token: string): Promi
     .where('jti', '=', claims.jti)
     .executeTakeFirst();
   if (revoked) return { ok: false, reason: 'the access token has been revoked', expired: false, claims, client };
-  return { ok: true, claims, client };
+  return { ok: true, claims, client, verifiedWith: verifiedWith! };
+}
+
+type CachedToken = Omit<Extract<Inspection, { ok: true }>, 'ok' | 'client'> & { client: Database['oauth_clients'] };
+
+/**
+ * A token checked before, while its tenant has not changed since (credential-cache.ts): no
+ * client was deleted and no token revoked. What time or the server's key ring can change is
+ * checked again: the expiry, the issuer, and that the key it was verified with is still in
+ * the ring. Null when the token must be checked completely.
+ */
+async function inspectCachedToken(services: TokenServices, cacheKey: string): Promise<Inspection | null> {
+  const { deps, settings, keyRing } = services;
+  const fresh = await deps.credentialCache?.fresh<CachedToken>(cacheKey, (token) => token.client.tenant_id);
+  if (!fresh) return null;
+  const { claims, client, verifiedWith } = fresh.value;
+  if (claims.exp <= deps.now().getTime() / 1000 - settings.clockToleranceSeconds) return null;
+  if (verifiedWith.issuer !== settings.issuer()) return null;
+  if ((await keyRing.verificationKey(verifiedWith.kid)) !== verifiedWith.key) return null;
+  return { ok: true, claims, client: { ...client, tenant_revision: fresh.revision }, verifiedWith };
 }
 
 /** Authenticates a request that presents one of Grantory's access tokens. */
 export async function authenticateAccessToken(services: TokenServices, token: string): Promise<Caller> {
-  const inspection = await inspectAccessToken(services, token);
+  const cache = services.deps.credentialCache;
+  const cacheKey = cache ? `access_token\u0000${services.deps.secrets.hashCredential(token)}` : null;
+  let inspection = cacheKey ? await inspectCachedToken(services, cacheKey) : null;
+  if (!inspection) {
+    inspection = await inspectAccessToken(services, token);
+    if (inspection.ok && cache && cacheKey) {
+      const { ok: _ok, client: { tenant_revision: revision, ...client }, ...checked } = inspection;
+      cache.set(cacheKey, { ...checked, client } satisfies CachedToken, revision);
+    }
+  }
   if (!inspection.ok) {
     throw new CredentialRejected(inspection.reason, {
       tenantId: inspection.client?.tenant_id ?? null,
