@@ -84,12 +84,12 @@ export function registerRequestLog(app: FastifyInstance, level: string | undefin
     const probe = route !== undefined && PROBES.has(route);
     if (probe && !probesLogged) return;
     const { method } = request;
-    const url = loggedUrl(request.url);
     const status = reply.statusCode;
     const elapsed = reply.elapsedTime;
     const useful = status >= 400 || elapsed >= options.slowMs || (!READS.has(method) && !isDecisionRoute(request.routeOptions.config));
     const atInfo = !probe && (options.accessLog === 'all' || (options.accessLog === 'useful' && useful));
     if (!atInfo && !probesLogged) return;
+    const url = loggedUrl(request.url);
     const responseTime = Math.round(elapsed * 10) / 10;
     request.log[atInfo ? 'info' : 'debug']({ method, url, statusCode: status, responseTime }, `${method} ${url} ${status} ${responseTime} ms`);
   });

@@ -19,13 +19,16 @@ export interface AskedContext {
   unit: number;
 }
 
-export function askContext(index: TenantIndex, c: AccessContext | undefined): AskedContext {
-  if (!c || c.type === 'all') return { type: 'all', id: null, unit: NONE };
+/** The context `all` as asked (shared: most checks name no context). */
+const ASKED_ALL: Readonly<AskedContext> = Object.freeze({ type: 'all', id: null, unit: NONE });
+
+export function askContext(index: TenantIndex, c: AccessContext | undefined): Readonly<AskedContext> {
+  if (!c || c.type === 'all') return ASKED_ALL;
   return { type: c.type, id: c.id, unit: c.type === 'orgUnit' && c.id !== null ? index.units.find(c.id) : NONE };
 }
 
 /** Whether the identity holds the permission in the context (hot path: no allocation when cached). */
-export function checkSlots(index: TenantIndex, identity: number, permission: number, asked: AskedContext, now: number, space: AccessSpace): boolean {
+export function checkSlots(index: TenantIndex, identity: number, permission: number, asked: Readonly<AskedContext>, now: number, space: AccessSpace): boolean {
   if (identity === NONE || permission === NONE) return false;
   const perm = index.perms.get(permission);
   if (!perm.exists) return false;

@@ -121,10 +121,18 @@ export class KyselyStore implements Store {
     return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').orderBy('id').execute();
   }
 
+  /** The compiled revision query by number of tenants (it runs for nearly every request: compiled once). */
+  private readonly revisionQueries = new Map<number, CompiledQuery<{ id: string; revision: number | string }>>();
+
   async tenantRevisions(tenantIds: readonly string[]): Promise<Map<string, number>> {
     const revisions = new Map<string, number>();
     if (tenantIds.length === 0) return revisions;
-    const rows = await this.db.selectFrom('tenants').select(['id', 'revision']).where('id', 'in', tenantIds).execute();
+    let query = this.revisionQueries.get(tenantIds.length);
+    if (!query) {
+      query = this.db.selectFrom('tenants').select(['id', 'revision']).where('id', 'in', tenantIds).compile();
+      if (this.revisionQueries.size < 64) this.revisionQueries.set(tenantIds.length, query);
+    }
+    const { rows } = await this.db.executeQuery<{ id: string; revision: number | string }>({ ...query, parameters: tenantIds });
     for (const row of rows) revisions.set(row.id, Number(row.revision));
     return revisions;
   }

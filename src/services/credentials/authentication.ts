@@ -60,17 +60,22 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   if (presented.startsWith(`${API_KEY_PREFIX}_`) && !hasValidChecksum(presented, API_KEY_PREFIX)) reject('the API key is not valid');
   if (presented.length < 32 || presented.length > 512) reject('the API key is not valid');
 
-  const digest = deps.secrets.hashCredential(presented);
+  // The cache is keyed by a plain hash of the key: found there, the keyed hash is not needed.
   const cache = deps.credentialCache;
-  const cached = await cache?.fresh<Database['api_keys']>(`api_key\u0000${digest}`, (row) => row.tenant_id);
+  const plainHash = hashSecret(presented);
+  const cacheKey = `api_key\u0000${plainHash}`;
+  const cached = await cache?.fresh<Database['api_keys']>(cacheKey, (row) => row.tenant_id);
   let key: WithTenantRevision<Database['api_keys']> | undefined = cached && { ...cached.value, tenant_revision: cached.revision };
-  key ??= await deps.store.findApiKeyByHash(digest);
-  if (key && !digestsEqual(key.key_hash, digest)) key = undefined;
   if (!key) {
-    // A key stored before hashes were keyed: accept it once more and re-hash it.
-    const legacy = await deps.store.findApiKeyByHash(hashSecret(presented));
-    if (legacy && legacy.hash_scheme === 'sha256' && digestsEqual(legacy.key_hash, hashSecret(presented))) {
-      key = await upgradeLegacyHash(deps, legacy, digest);
+    const digest = deps.secrets.hashCredential(presented);
+    key = await deps.store.findApiKeyByHash(digest);
+    if (key && !digestsEqual(key.key_hash, digest)) key = undefined;
+    if (!key) {
+      // A key stored before hashes were keyed: accept it once more and re-hash it.
+      const legacy = await deps.store.findApiKeyByHash(plainHash);
+      if (legacy && legacy.hash_scheme === 'sha256' && digestsEqual(legacy.key_hash, plainHash)) {
+        key = await upgradeLegacyHash(deps, legacy, digest);
+      }
     }
   }
   if (!key) return reject('the API key is not valid');
@@ -82,7 +87,7 @@ export async function authenticateApiKey(deps: ServiceDeps, presented: string): 
   }
   if (cache && (!cached || key.last_used_at !== cached.value.last_used_at)) {
     const { tenant_revision: revision, ...row } = key;
-    cache.set(`api_key\u0000${digest}`, row, revision);
+    cache.set(cacheKey, row, revision);
   }
   return apiKeyCaller(deps, key, nowIso, key.tenant_revision);
 }

@@ -14,8 +14,9 @@
  * deleted key or a revoked token is therefore refused on the next request, on every worker
  * and node, as without the cache.
  *
- * Entries are keyed by the keyed hash of the secret (never the secret itself) and bounded in
- * number; the oldest is dropped first.
+ * Entries are keyed by a SHA-256 hash of the secret (never the secret itself; a hash of a
+ * random secret cannot be presented in its place) and bounded in number; the oldest is
+ * dropped first.
  */
 import type { Store } from '../../store/store.ts';
 

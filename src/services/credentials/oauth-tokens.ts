@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { isKnownScope, parseScopeParam, scopesRefused } from '../../domain/scopes.ts';
-import { digestsEqual, hasValidChecksum } from '../../domain/secret-format.ts';
+import { digestsEqual, hashSecret, hasValidChecksum } from '../../domain/secret-format.ts';
 import type { Database } from '../../store/schema.ts';
 import type { WithTenantRevision } from '../../store/store.ts';
 import { writeMeta, type Actor, type Caller, type RequestMeta } from '../kernel/index.ts';
@@ -252,7 +252,7 @@ async function inspectCachedToken(services: TokenServices, cacheKey: string): Pr
 /** Authenticates a request that presents one of Grantory's access tokens. */
 export async function authenticateAccessToken(services: TokenServices, token: string): Promise<Caller> {
   const cache = services.deps.credentialCache;
-  const cacheKey = cache ? `access_token\u0000${services.deps.secrets.hashCredential(token)}` : null;
+  const cacheKey = cache ? `access_token\u0000${hashSecret(token)}` : null;
   let inspection = cacheKey ? await inspectCachedToken(services, cacheKey) : null;
   if (!inspection) {
     inspection = await inspectAccessToken(services, token);
