@@ -11,7 +11,7 @@
  * paused, roles edited, units moved. Then times, at random past instants:
  * `accessAt` (what `GET /access/at?identity=` runs) and `holdersAt` (`?permission=`, first
  * page of 100), p50/p99 of 200 and 50 calls. Reports the history's storage (the
- * `access_facts` and `access_fact_refs` tables) per million changes, and the write cost.
+ * `access_history_keys`, `_versions` and `_refs` tables, with indexes) per million changes, and the write cost.
  * Prints a JSON summary with the load average (bench/results/).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ async function open(): Promise<{ store: Store; size: () => Promise<number>; disp
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const store = await openStore({ databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', pgSchema: schema, dataDir: '' });
     const size = async () => {
-      const r = await sql<{ n: string }>`select (pg_total_relation_size(${`${schema}.access_facts`}) + pg_total_relation_size(${`${schema}.access_fact_refs`}))::text as n`.execute(store.read('').db);
+      const r = await sql<{ n: string }>`select (pg_total_relation_size(${`${schema}.access_history_keys`}) + pg_total_relation_size(${`${schema}.access_history_versions`}) + pg_total_relation_size(${`${schema}.access_history_refs`}))::text as n`.execute(store.read('').db);
       return Number(r.rows[0]!.n);
     };
     return { store, size, dispose: () => store.close() };
@@ -54,7 +54,7 @@ async function open(): Promise<{ store: Store; size: () => Promise<number>; disp
   const dir = mkdtempSync(join(tmpdir(), 'grantory-history-bench-'));
   const store = await openStore({ dataDir: dir, sqliteSynchronous: 'NORMAL' });
   const size = async () => {
-    const r = await sql<{ n: number }>`select sum(pgsize) as n from dbstat where name like 'access_fact%'`.execute(store.read('').db);
+    const r = await sql<{ n: number }>`select sum(pgsize) as n from dbstat where name like 'access_history%'`.execute(store.read('').db);
     return Number(r.rows[0]!.n);
   };
   return { store, size, dispose: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
