@@ -205,12 +205,13 @@ type ReadDb = ReturnType<Store['read']>['db'];
 type VersionQuery = ReturnType<typeof versionsById>;
 
 /** Versions of the facts with these ids (every read reaches versions through the tenant's keys). */
-function versionsById(db: ReadDb, ids: string[]) {
+function versionsById(db: ReadDb, entity: FactEntity, ids: string[]) {
   return db
     .selectFrom('access_history_keys as k')
     .innerJoin('access_history_versions as v', 'v.key', 'k.key')
     .select(['k.entity_id', 'v.data'])
-    .where('k.entity_id', 'in', ids);
+    .where('k.entity_id', 'in', ids)
+    .where('v.entity', '=', ENTITY_CODE[entity]);
 }
 
 /** Reads facts valid at one revision into a {@link HistoricalFacts}. */
@@ -236,7 +237,7 @@ class FactReader {
     const out: FactRow[] = [];
     const db = this.store.read(this.tenantId).db;
     for (let i = 0; i < ids.length; i += IN_CHUNK) {
-      const rows = await where(versionsById(db, ids.slice(i, i + IN_CHUNK))).execute();
+      const rows = await where(versionsById(db, entity, ids.slice(i, i + IN_CHUNK))).execute();
       out.push(...(await this.keep(entity, rows)));
     }
     return out;
@@ -265,7 +266,7 @@ class FactReader {
     return db
       .selectFrom('access_history_keys as rk')
       .innerJoin('access_history_refs as r', 'r.ref_key', 'rk.key')
-      .innerJoin('access_history_versions as v', (j) => j.onRef('v.key', '=', 'r.key').onRef('v.from_rev', '=', 'r.from_rev'))
+      .innerJoin('access_history_versions as v', (j) => j.onRef('v.key', '=', 'r.key').onRef('v.entity', '=', 'r.entity').onRef('v.from_rev', '=', 'r.from_rev'))
       .innerJoin('access_history_keys as k', 'k.key', 'r.key')
       .where('rk.entity_id', 'in', refs)
       .where('r.entity', '=', ENTITY_CODE[entity])

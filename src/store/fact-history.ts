@@ -6,10 +6,11 @@
  *
  * Stored compactly (migration 0027): every id the history mentions — a fact's own and the ids
  * it refers to — is interned once per tenant as an integer key (`access_history_keys`, the
- * one tenant-scoped table of the three); a version is `(key, from_rev, to_rev, data)` where
- * `data` is the row as a positional JSON array with the ids it refers to replaced by their
- * keys; `access_history_refs` lists, per version, the keys it refers to, so the facts around
- * one identity or one permission at any revision are found by index without reading the whole
+ * one tenant-scoped table of the three). A version is `(key, entity, from_rev, to_rev, data)`
+ * (primary key `(key, entity, from_rev)`: an id is one key whatever kind of fact it names),
+ * `data` the row as a positional JSON array with the ids it refers to replaced by their keys.
+ * `access_history_refs` lists, per version, the keys it refers to, so the facts around one
+ * identity or one permission at any revision are found by index without reading the whole
  * history. Every read reaches versions and refs through the keys table, so the tenant
  * filter of `access_history_keys` scopes them.
  */
@@ -19,7 +20,7 @@ import type { Database } from './schema.ts';
 
 const CHUNK = 500;
 
-/** The entity kind of a version, as `access_history_refs.entity` stores it. */
+/** The kind of a version's fact, as `access_history_versions.entity` and `access_history_refs.entity` store it. */
 export const ENTITY_CODE: Readonly<Record<FactEntity, number>> = { unit: 1, identity: 2, application: 3, permission: 4, role: 5, assignment: 6, account: 7 };
 
 /** A field of a row: a plain value, an id (stored as its key), a list of ids, or an account's grants. */
@@ -213,6 +214,7 @@ export async function recordFacts(db: Kysely<Database>, tenantId: string, revisi
           'in',
           chunk.map((id) => keyOf.get(id)!),
         )
+        .where('entity', '=', ENTITY_CODE[entity])
         .where('to_rev', 'is', null)
         .execute();
       await insertVersions(db, entity, rows.map((row) => ({ row, fromRev: revision, toRev: null })), keyOf);
@@ -231,7 +233,7 @@ export async function insertVersions(
     const chunk = versions.slice(i, i + CHUNK);
     await db
       .insertInto('access_history_versions')
-      .values(chunk.map((v) => ({ key: keyOf.get(v.row.id)!, from_rev: v.fromRev, to_rev: v.toRev, data: encodeFact(entity, v.row, keyOf) })))
+      .values(chunk.map((v) => ({ key: keyOf.get(v.row.id)!, entity: ENTITY_CODE[entity], from_rev: v.fromRev, to_rev: v.toRev, data: encodeFact(entity, v.row, keyOf) })))
       .execute();
     const refs = chunk.flatMap((v) => factRefs(entity, v.row).map((ref) => ({ ref_key: keyOf.get(ref)!, entity: ENTITY_CODE[entity], from_rev: v.fromRev, key: keyOf.get(v.row.id)! })));
     for (let j = 0; j < refs.length; j += CHUNK) await db.insertInto('access_history_refs').values(refs.slice(j, j + CHUNK)).execute();
@@ -255,6 +257,7 @@ export async function pruneFacts(db: Kysely<Database>, revision: number): Promis
           .selectFrom('access_history_versions as v')
           .select('v.from_rev')
           .whereRef('v.key', '=', 'access_history_refs.key')
+          .whereRef('v.entity', '=', 'access_history_refs.entity')
           .whereRef('v.from_rev', '=', 'access_history_refs.from_rev')
           .where('v.to_rev', 'is not', null)
           .where('v.to_rev', '<=', revision),

@@ -66,6 +66,8 @@ export interface AccessHistoryKeysTable {
 export interface AccessHistoryVersionsTable {
   /** The fact's id, as its key in `access_history_keys`. */
   key: number;
+  /** The fact's kind (`ENTITY_CODE`). */
+  entity: number;
   from_rev: number;
   to_rev: number | null;
   /** The row as the access index applies it, positional, ids as keys (src/store/fact-history.ts). */

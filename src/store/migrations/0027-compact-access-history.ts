@@ -15,7 +15,7 @@ const PAGE = 2000;
  * their refs (`access_fact_refs`: one row per referred id, repeating the version's key) are
  * converted into
  * - `access_history_keys`: every id the history mentions, once per tenant, as an integer key;
- * - `access_history_versions`: `(key, from_rev, to_rev, data)`, the row positional with its
+ * - `access_history_versions`: `(key, entity, from_rev, to_rev, data)`, the row positional with its
  *   ids as keys (on SQLite a WITHOUT ROWID table: the primary key is the table);
  * - `access_history_refs`: `(ref_key, entity, from_rev, key)`, the primary key alone.
  * A tenant whose history began after it was created (it existed before 0019) keeps that
@@ -35,10 +35,11 @@ export async function up(db: Db): Promise<void> {
     db.schema
       .createTable('access_history_versions')
       .addColumn('key', 'bigint', (c) => c.notNull())
+      .addColumn('entity', 'smallint', (c) => c.notNull())
       .addColumn('from_rev', 'bigint', (c) => c.notNull())
       .addColumn('to_rev', 'bigint')
       .addColumn('data', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('access_history_versions_pk', ['key', 'from_rev']),
+      .addPrimaryKeyConstraint('access_history_versions_pk', ['key', 'entity', 'from_rev']),
   ).execute();
   await withoutRowid(
     db.schema
