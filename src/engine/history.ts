@@ -209,7 +209,7 @@ function versionsById(db: ReadDb, entity: FactEntity, ids: string[]) {
   return db
     .selectFrom('access_history_keys as k')
     .innerJoin('access_history_versions as v', 'v.key', 'k.key')
-    .select(['k.entity_id', 'v.data'])
+    .select(['k.key', 'k.entity_id', 'v.data'])
     .where('k.entity_id', 'in', ids)
     .where('v.entity', '=', ENTITY_CODE[entity]);
 }
@@ -280,7 +280,7 @@ class FactReader {
     const db = this.store.read(this.tenantId).db;
     const refs = [...new Set(refIds)];
     for (let i = 0; i < refs.length; i += IN_CHUNK) {
-      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select(['k.entity_id', 'v.data']).distinct().execute();
+      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select(['k.key', 'k.entity_id', 'v.data']).distinct().execute();
       for (const row of await this.keep(entity, rows.filter((r) => !out.has(r.entity_id)))) out.set(row.id, row);
     }
     return [...out.values()];
@@ -320,8 +320,10 @@ class FactReader {
   }
 
   /** Decodes stored versions (resolving the keys they mention) and keeps them. */
-  private async keep(entity: FactEntity, rows: readonly { entity_id: string; data: string }[]): Promise<FactRow[]> {
+  private async keep(entity: FactEntity, rows: readonly { key: number; entity_id: string; data: string }[]): Promise<FactRow[]> {
     if (rows.length === 0) return [];
+    // The ids of the facts read are known: only the keys of others they refer to are looked up.
+    for (const r of rows) this.names.set(Number(r.key), r.entity_id);
     await idsOfKeys(this.store.read(this.tenantId).db, this.tenantId, rows.flatMap((r) => encodedKeys(entity, r.data)), this.names);
     return rows.map((r) => {
       const row = decodeFact(entity, r.entity_id, r.data, this.names);
