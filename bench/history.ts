@@ -11,7 +11,10 @@
  * paused, roles edited, units moved. Then times, at random past instants:
  * `accessAt` (what `GET /access/at?identity=` runs) and `holdersAt` (`?permission=`, first
  * page of 100), p50/p99 of 200 and 50 calls. Reports the history's storage (the
- * `access_facts` and `access_fact_refs` tables) per million changes, and the write cost.
+ * `access_history_keys`, `_versions` and `_refs` tables, with indexes) per million changes and
+ * per change by table, and the write cost. On PostgreSQL the tables are analyzed after the
+ * history is written (as autovacuum would have done on a running server) and the bench's
+ * schema is dropped at the end.
  * Prints a JSON summary with the load average (bench/results/).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,24 +44,47 @@ const UNITS = 200;
 const PERMS = 500;
 const ROLES = 50;
 
-async function open(): Promise<{ store: Store; size: () => Promise<number>; dispose: () => Promise<void> }> {
+const HISTORY_TABLES = ['access_history_keys', 'access_history_versions', 'access_history_refs'] as const;
+
+interface Bench {
+  store: Store;
+  /** Bytes of each history table, indexes included. */
+  sizes: () => Promise<Record<string, number>>;
+  /** What a running database has done by itself after a burst of writes (PostgreSQL: autovacuum's analyze). */
+  settle: () => Promise<void>;
+  dispose: () => Promise<void>;
+}
+
+async function open(): Promise<Bench> {
   if (backend === 'postgres') {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const store = await openStore({ databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', pgSchema: schema, dataDir: '' });
-    const size = async () => {
-      const r = await sql<{ n: string }>`select (pg_total_relation_size(${`${schema}.access_facts`}) + pg_total_relation_size(${`${schema}.access_fact_refs`}))::text as n`.execute(store.read('').db);
-      return Number(r.rows[0]!.n);
+    const db = store.read('').db;
+    const sizes = async () => {
+      const out: Record<string, number> = {};
+      for (const t of HISTORY_TABLES) out[t] = Number((await sql<{ n: string }>`select pg_total_relation_size(${`${schema}.${t}`})::text as n`.execute(db)).rows[0]!.n);
+      return out;
     };
-    return { store, size, dispose: () => store.close() };
+    const settle = async () => void (await sql`analyze`.execute(db));
+    const dispose = async () => {
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(db);
+      await store.close();
+    };
+    return { store, sizes, settle, dispose };
   }
   const dir = mkdtempSync(join(tmpdir(), 'grantory-history-bench-'));
   const store = await openStore({ dataDir: dir, sqliteSynchronous: 'NORMAL' });
-  const size = async () => {
-    const r = await sql<{ n: number }>`select sum(pgsize) as n from dbstat where name like 'access_fact%'`.execute(store.read('').db);
-    return Number(r.rows[0]!.n);
+  const sizes = async () => {
+    const r = await sql<{ name: string; n: number }>`select name, sum(pgsize) as n from dbstat where name like 'access_history%' group by name`.execute(store.read('').db);
+    const out: Record<string, number> = Object.fromEntries(HISTORY_TABLES.map((t) => [t, 0]));
+    // Indexes are counted with their table (access_history_keys_id with access_history_keys).
+    for (const row of r.rows) out[HISTORY_TABLES.find((t) => row.name.startsWith(t))!]! += Number(row.n);
+    return out;
   };
-  return { store, size, dispose: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
+  return { store, sizes, settle: async () => {}, dispose: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
 }
+
+const total = (sizes: Record<string, number>) => Object.values(sizes).reduce((a, b) => a + b, 0);
 
 function stats(samples: number[]): { p50: number; p99: number } {
   const s = [...samples].sort((a, b) => a - b);
@@ -71,7 +97,7 @@ const META = { actorType: 'system', actorId: null, actorName: 'history bench' } 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAtStart = load1();
-  const { store, size, dispose } = await open();
+  const { store, sizes, settle, dispose } = await open();
   try {
     await store.migrate();
     const secrets = createServerSecrets(generateSecretKey());
@@ -155,7 +181,7 @@ async function main(): Promise<void> {
     // The history.
     const live: string[] = [];
     const instants: string[] = [];
-    const sizeBefore = await size();
+    const sizesBefore = await sizes();
     t0 = performance.now();
     let done = 0;
     while (done < CHANGES) {
@@ -228,7 +254,10 @@ async function main(): Promise<void> {
       if (instants.length % 500 === 0) console.error(`${done} changes, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
     const historySeconds = (performance.now() - t0) / 1000;
-    const historyBytes = (await size()) - sizeBefore;
+    const sizesAfter = await sizes();
+    const historyBytes = total(sizesAfter) - total(sizesBefore);
+    const bytesPerChangeByTable = Object.fromEntries(HISTORY_TABLES.map((t) => [t, Math.round((sizesAfter[t]! - sizesBefore[t]!) / CHANGES)]));
+    await settle();
     console.error(`history of ${CHANGES} changes in ${historySeconds.toFixed(1)} s, ${(historyBytes / 1e6).toFixed(0)} MB`);
 
     const access = new AccessEngine(store, { pollIntervalMs: 0 });
@@ -268,6 +297,7 @@ async function main(): Promise<void> {
       historySeconds: Math.round(historySeconds * 10) / 10,
       historyBytes,
       bytesPerMillionChanges: Math.round((historyBytes / CHANGES) * 1e6),
+      bytesPerChangeByTable,
       accessAtIdentityMs: stats(identityMs),
       meanPermissionsHeld: Math.round((held / 200) * 10) / 10,
       accessAtPermissionFirstPageMs: stats(holdersMs),

@@ -9,7 +9,8 @@
  */
 import { sql } from 'kysely';
 import { AppError } from '../domain/errors.ts';
-import { FACT_ORDER, type AccountRow, type AssignmentRow, type FactEntity, type FactRow, type IdentityRow, type RoleRow, type UnitRow } from '../store/fact-rows.ts';
+import { decodeFact, encodedKeys, ENTITY_CODE, idsOfKeys } from '../store/fact-history.ts';
+import { FACT_ORDER, factEntity, factRefs, type AccountRow, type AssignmentRow, type FactEntity, type FactRow, type IdentityRow, type RoleRow, type UnitRow } from '../store/fact-rows.ts';
 import type { Store } from '../store/store.ts';
 import { applyFacts } from './loader.ts';
 import { TenantIndex } from './tenant-index.ts';
@@ -57,18 +58,11 @@ export class AccessHistory {
 
   async bounds(tenantId: string): Promise<HistoryBounds> {
     const db = this.store.read(tenantId).db;
-    const tenant = await db.selectFrom('tenants').select(['created_at', 'history_from_time']).where('id', '=', tenantId).executeTakeFirst();
+    const tenant = await db.selectFrom('tenants').select(['created_at', 'history_from_time', 'history_began_time']).where('id', '=', tenantId).executeTakeFirst();
     if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
-    const first = await db
-      .selectFrom('access_facts')
-      .select(['from_rev', 'from_time'])
-      .where('tenant_id', '=', tenantId)
-      .orderBy('from_rev')
-      .limit(1)
-      .executeTakeFirst();
     // History recorded from the tenant's first write covers it from its creation; a tenant
-    // that existed before recording began has its history from the first recorded revision.
-    const recorded = first === undefined || Number(first.from_rev) <= 1 ? tenant.created_at : first.from_time;
+    // that existed before recording began has its history from then on.
+    const recorded = tenant.history_began_time ?? tenant.created_at;
     const prunedBefore = tenant.history_from_time;
     // Once pruned, the earliest versions left may be old ones still valid: the horizon bounds the answers, not them.
     const recordedFrom = prunedBefore !== null && prunedBefore > recorded ? prunedBefore : recorded;
@@ -119,17 +113,16 @@ export class AccessHistory {
   /** The (entity, id) pairs a revision changed, with the refs of their new versions. */
   async changesAt(tenantId: string, revision: number): Promise<{ entityId: string; refs: string[] }[]> {
     const db = this.store.read(tenantId).db;
-    const changed = await db.selectFrom('changes').select(['entity_id']).where('tenant_id', '=', tenantId).where('revision', '=', revision).execute();
-    const refs = await db
-      .selectFrom('access_fact_refs')
-      .select(['entity_id', 'ref_id'])
-      .where('tenant_id', '=', tenantId)
-      .where('from_rev', '=', revision)
-      .where('entity_id', 'in', changed.length ? changed.map((c) => c.entity_id) : [''])
-      .execute();
+    const changed = await db.selectFrom('changes').select(['entity', 'entity_id']).where('tenant_id', '=', tenantId).where('revision', '=', revision).execute();
     const byId = new Map<string, string[]>(changed.map((c) => [c.entity_id, []]));
-    for (const r of refs) byId.get(r.entity_id)?.push(r.ref_id);
-    return [...byId].map(([entityId, list]) => ({ entityId, refs: list }));
+    const facts = new HistoricalFacts();
+    for (const entity of FACT_ORDER) {
+      const ids = changed.filter((c) => factEntity(c.entity) === entity).map((c) => c.entity_id);
+      // The version each changed fact got at this revision (none when it was deleted).
+      const rows = await new FactReader(this.store, tenantId, revision, facts).versions(entity, ids, (q) => q.where('v.from_rev', '=', revision));
+      for (const row of rows) byId.set(row.id, factRefs(entity, row));
+    }
+    return [...byId].map(([entityId, refs]) => ({ entityId, refs }));
   }
 
   /**
@@ -208,8 +201,24 @@ export class AccessHistory {
 
 const FACT_ENTITY_NAMES = ['org_unit', 'orgUnit', 'org-unit', 'unit', 'identity', 'application', 'permission', 'role', 'assignment', 'account'];
 
+type ReadDb = ReturnType<Store['read']>['db'];
+type VersionQuery = ReturnType<typeof versionsById>;
+
+/** Versions of the facts with these ids (every read reaches versions through the tenant's keys). */
+function versionsById(db: ReadDb, entity: FactEntity, ids: string[]) {
+  return db
+    .selectFrom('access_history_keys as k')
+    .innerJoin('access_history_versions as v', 'v.key', 'k.key')
+    .select(['k.key', 'k.entity_id', 'v.data'])
+    .where('k.entity_id', 'in', ids)
+    .where('v.entity', '=', ENTITY_CODE[entity]);
+}
+
 /** Reads facts valid at one revision into a {@link HistoricalFacts}. */
 class FactReader {
+  /** The ids of the keys decoded so far. */
+  private readonly names = new Map<number, string>();
+
   constructor(
     private readonly store: Store,
     private readonly tenantId: string,
@@ -220,21 +229,22 @@ class FactReader {
   /** The facts with these ids (those not read yet), valid at the revision. */
   async byId(entity: FactEntity, ids: Iterable<string | null>): Promise<FactRow[]> {
     const wanted = [...new Set([...ids].filter((id): id is string => id !== null && !this.facts.has(entity, id)))];
+    return this.versions(entity, wanted, (q) => this.valid(q));
+  }
+
+  /** Versions of the facts with these ids that `where` selects, decoded and kept. */
+  async versions(entity: FactEntity, ids: readonly string[], where: (q: VersionQuery) => VersionQuery): Promise<FactRow[]> {
     const out: FactRow[] = [];
     const db = this.store.read(this.tenantId).db;
-    for (let i = 0; i < wanted.length; i += IN_CHUNK) {
-      const rows = await db
-        .selectFrom('access_facts')
-        .select('data')
-        .where('tenant_id', '=', this.tenantId)
-        .where('entity', '=', entity)
-        .where('entity_id', 'in', wanted.slice(i, i + IN_CHUNK))
-        .where('from_rev', '<=', this.revision)
-        .where((eb) => eb.or([eb('to_rev', 'is', null), eb('to_rev', '>', this.revision)]))
-        .execute();
-      for (const r of rows) out.push(this.keep(entity, r.data));
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const rows = await where(versionsById(db, entity, ids.slice(i, i + IN_CHUNK))).execute();
+      out.push(...(await this.keep(entity, rows)));
     }
     return out;
+  }
+
+  private valid<Q extends VersionQuery>(q: Q): Q {
+    return q.where('v.from_rev', '<=', this.revision).where((eb) => eb.or([eb('v.to_rev', 'is', null), eb('v.to_rev', '>', this.revision)])) as Q;
   }
 
   /**
@@ -246,23 +256,22 @@ class FactReader {
     const db = this.store.read(this.tenantId).db;
     const refs = [...new Set(refIds)];
     for (let i = 0; i < refs.length; i += IN_CHUNK) {
-      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select('f.entity_id').execute();
+      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select('k.entity_id').execute();
       for (const r of rows) out.add(r.entity_id);
     }
     return [...out];
   }
 
-  private validRefs(db: ReturnType<Store['read']>['db'], entity: FactEntity, refs: string[]) {
+  private validRefs(db: ReadDb, entity: FactEntity, refs: string[]) {
     return db
-      .selectFrom('access_fact_refs as r')
-      .innerJoin('access_facts as f', (j) =>
-        j.onRef('f.tenant_id', '=', 'r.tenant_id').onRef('f.entity', '=', 'r.entity').onRef('f.entity_id', '=', 'r.entity_id').onRef('f.from_rev', '=', 'r.from_rev'),
-      )
-      .where('r.tenant_id', '=', this.tenantId)
-      .where('r.entity', '=', entity)
-      .where('r.ref_id', 'in', refs)
+      .selectFrom('access_history_keys as rk')
+      .innerJoin('access_history_refs as r', 'r.ref_key', 'rk.key')
+      .innerJoin('access_history_versions as v', (j) => j.onRef('v.key', '=', 'r.key').onRef('v.entity', '=', 'r.entity').onRef('v.from_rev', '=', 'r.from_rev'))
+      .innerJoin('access_history_keys as k', 'k.key', 'r.key')
+      .where('rk.entity_id', 'in', refs)
+      .where('r.entity', '=', ENTITY_CODE[entity])
       .where('r.from_rev', '<=', this.revision)
-      .where((eb) => eb.or([eb('f.to_rev', 'is', null), eb('f.to_rev', '>', this.revision)]));
+      .where((eb) => eb.or([eb('v.to_rev', 'is', null), eb('v.to_rev', '>', this.revision)]));
   }
 
   /** The facts of a kind that refer to any of the ids, valid at the revision. */
@@ -271,8 +280,8 @@ class FactReader {
     const db = this.store.read(this.tenantId).db;
     const refs = [...new Set(refIds)];
     for (let i = 0; i < refs.length; i += IN_CHUNK) {
-      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select(['f.entity_id', 'f.data']).execute();
-      for (const r of rows) if (!out.has(r.entity_id)) out.set(r.entity_id, this.keep(entity, r.data));
+      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select(['k.key', 'k.entity_id', 'v.data']).distinct().execute();
+      for (const row of await this.keep(entity, rows.filter((r) => !out.has(r.entity_id)))) out.set(row.id, row);
     }
     return [...out.values()];
   }
@@ -310,9 +319,16 @@ class FactReader {
     await this.byId('application', (loadedPerms as { application_id: string }[]).map((p) => p.application_id));
   }
 
-  private keep(entity: FactEntity, data: string): FactRow {
-    const row = JSON.parse(data) as FactRow;
-    this.facts.rows.get(entity)!.set(row.id, row);
-    return row;
+  /** Decodes stored versions (resolving the keys they mention) and keeps them. */
+  private async keep(entity: FactEntity, rows: readonly { key: number; entity_id: string; data: string }[]): Promise<FactRow[]> {
+    if (rows.length === 0) return [];
+    // The ids of the facts read are known: only the keys of others they refer to are looked up.
+    for (const r of rows) this.names.set(Number(r.key), r.entity_id);
+    await idsOfKeys(this.store.read(this.tenantId).db, this.tenantId, rows.flatMap((r) => encodedKeys(entity, r.data)), this.names);
+    return rows.map((r) => {
+      const row = decodeFact(entity, r.entity_id, r.data, this.names);
+      this.facts.rows.get(entity)!.set(row.id, row);
+      return row;
+    });
   }
 }

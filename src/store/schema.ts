@@ -1,8 +1,10 @@
 /**
  * Row types of every table, as Kysely sees them. Conventions that hold on both backends:
  * ids are strings, timestamps are ISO 8601 UTC strings (they sort as text), booleans are
- * 0/1 integers, JSON values are canonical JSON text, and every row carries `tenant_id`.
+ * 0/1 integers, JSON values are canonical JSON text, and every row carries `tenant_id` (but
+ * the access history's versions and refs, keyed by the tenant's `access_history_keys`).
  */
+import type { Generated } from 'kysely';
 
 export interface TenantsTable {
   id: string;
@@ -16,6 +18,8 @@ export interface TenantsTable {
   /** Access history is pruned before this revision and instant (docs/history.md, retention); null: never pruned. */
   history_from_rev: number | null;
   history_from_time: string | null;
+  /** When access history began for a tenant that existed before it was recorded (0027); null: at its creation. */
+  history_began_time: string | null;
 }
 
 export interface CountersTable {
@@ -51,25 +55,32 @@ export interface AuditEventsTable {
   hash: string;
 }
 
-/** One version of a fact effective access is computed from (src/store/fact-history.ts). */
-export interface AccessFactsTable {
+/** An id the access history mentions, interned per tenant (src/store/fact-history.ts). */
+export interface AccessHistoryKeysTable {
+  key: Generated<number>;
   tenant_id: string;
-  entity: string;
   entity_id: string;
+}
+
+/** One version of a fact effective access is computed from (src/store/fact-history.ts). */
+export interface AccessHistoryVersionsTable {
+  /** The fact's id, as its key in `access_history_keys`. */
+  key: number;
+  /** The fact's kind (`ENTITY_CODE`). */
+  entity: number;
   from_rev: number;
-  from_time: string;
   to_rev: number | null;
-  /** The row as the access index applies it (src/store/fact-rows.ts), as JSON. */
+  /** The row as the access index applies it, positional, ids as keys (src/store/fact-history.ts). */
   data: string;
 }
 
-/** An id a fact version refers to. */
-export interface AccessFactRefsTable {
-  tenant_id: string;
-  ref_id: string;
-  entity: string;
-  entity_id: string;
+/** A key a fact version refers to. */
+export interface AccessHistoryRefsTable {
+  ref_key: number;
+  /** The referring fact's kind (`ENTITY_CODE`). */
+  entity: number;
   from_rev: number;
+  key: number;
 }
 
 export interface ChangesTable {
@@ -543,8 +554,9 @@ export interface Database {
   counters: CountersTable;
   audit_events: AuditEventsTable;
   changes: ChangesTable;
-  access_facts: AccessFactsTable;
-  access_fact_refs: AccessFactRefsTable;
+  access_history_keys: AccessHistoryKeysTable;
+  access_history_versions: AccessHistoryVersionsTable;
+  access_history_refs: AccessHistoryRefsTable;
   identities: IdentitiesTable;
   org_units: OrgUnitsTable;
   applications: ApplicationsTable;

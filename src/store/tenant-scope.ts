@@ -19,7 +19,8 @@
  *
  * The tenant id is a bound parameter, never inlined: the SQL text is the same for every
  * tenant, so SQLite's compiled-statement cache keeps working. Tables without `tenant_id`
- * (`tenants`, `signing_keys`) are left alone. Raw SQL (`sql` templates, compiled queries
+ * (`tenants`, `signing_keys`, and the access history's versions and refs, which are reached
+ * only through the tenant's `access_history_keys`) are left alone. Raw SQL (`sql` templates, compiled queries
  * run with `executeQuery`, `tx.sqlite.run`) is not parsed: such code applies the tenant itself.
  *
  * ```ts
@@ -70,8 +71,9 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   counters: true,
   audit_events: true,
   changes: true,
-  access_facts: true,
-  access_fact_refs: true,
+  access_history_keys: true,
+  access_history_versions: false,
+  access_history_refs: false,
   identities: true,
   org_units: true,
   applications: true,

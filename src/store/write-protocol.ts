@@ -108,7 +108,7 @@ return db.transaction().execute(async (trx) => {
     }));
     for (let i = 0; i < changeRows.length; i += 2000) await trx.insertInto('changes').values(changeRows.slice(i, i + 2000)).execute();
     // Access history: the new versions of the facts this write changed, in the same transaction.
-    await recordFacts(tx.db, tenantId, head.revision, now, changes.values());
+    await recordFacts(tx.db, tenantId, head.revision, changes.values());
     await trx
       .updateTable('tenants')
       .set({ audit_seq: seq, audit_head_hash: prevHash })

@@ -46,7 +46,16 @@ describe('access history retention', () => {
     const afterChanges = new Date().toISOString();
     const heldThen = await ok(await get(`/access/at?at=${held}&identity=${who}`));
     expect(heldThen.items.map((i: Json) => i.permissionId)).toEqual([open]);
-    const versions = async () => (await t.store.read(t.tenantId).db.selectFrom('access_facts').select('to_rev').where('tenant_id', '=', t.tenantId).where('entity_id', '=', first).execute()).map((v) => v.to_rev === null);
+    const versions = async () =>
+      (
+        await t.store
+          .read(t.tenantId)
+          .db.selectFrom('access_history_keys as k')
+          .innerJoin('access_history_versions as v', 'v.key', 'k.key')
+          .select('v.to_rev')
+          .where('k.entity_id', '=', first)
+          .execute()
+      ).map((v) => v.to_rev === null);
     expect((await versions()).sort()).toEqual([false, true]); // active until the revocation, revoked since
 
     // Nothing is older than a year: no write, nothing pruned.

@@ -4,12 +4,16 @@
  * terminated, accounts observed and removed, validity windows passing), recording after each
  * step what the live engine answered at that instant; then, for random recorded instants,
  * `GET /access/at` must answer exactly what the live engine answered then — in both spaces,
- * for every identity and every permission's holders. Runs on the run's backend.
+ * for every identity and every permission's holders; the same after a history written in
+ * the format of migration 0019 is converted by 0027. Runs on the run's backend.
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holders, listAccess } from '../../src/engine/queries.ts';
+import { createHistoryV1Tables, recordFactsV1, seedFactsV1 } from '../../src/store/migrations/history-v1.ts';
+import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { AccessFixtures } from '../support/access-fixtures.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 
@@ -313,4 +317,58 @@ describe('identity access history', () => {
     expect(items[0]!.cause.auditEvents.map((e) => e.action)).toEqual(['test.fixture']);
     expect(items.at(-1)!.cause.assignmentId).toBe(a);
   });
+});
+
+describe('a history written in the format of migration 0019, converted by 0027', () => {
+  it('answers what the live engine answered then, and what the history written natively answered, at every instant since recording began', async () => {
+    const raw = t.store.read(t.tenantId).db.withoutPlugins() as unknown as Kysely<unknown>;
+    const head = async () => Number((await t.store.read(t.tenantId).db.selectFrom('tenants').select('revision').where('id', '=', t.tenantId).executeTakeFirstOrThrow()).revision);
+    // The history of 0019 begins now, as for a tenant that existed before it (its current facts seeded).
+    await createHistoryV1Tables(raw);
+    const began = new Date().toISOString();
+    let mirrored = await head();
+    await seedFactsV1(raw, t.tenantId, mirrored, began);
+    await pastInstant(Date.parse(began));
+    // Each write also recorded as 0019's code recorded it: its changes, the facts as they are right after it.
+    const mirror = async () => {
+      const revision = await head();
+      expect(revision - mirrored).toBeLessThanOrEqual(1);
+      if (revision === mirrored) return;
+      const db = t.store.read(t.tenantId).db;
+      const changes = await db.selectFrom('changes').select(['entity', 'entity_id']).where('revision', '=', revision).execute();
+      const { time } = await db.selectFrom('audit_events').select('time').where('revision', '=', revision).orderBy('seq').limit(1).executeTakeFirstOrThrow();
+      await recordFactsV1(raw, t.tenantId, revision, time, changes.map((c) => ({ entity: c.entity, entityId: c.entity_id })));
+      mirrored = revision;
+    };
+    const w = await makeWorld();
+    await mirror();
+    const recorded: Answers[] = [];
+    for (const op of fc.sample(fc.array(opArb, { minLength: 30, maxLength: 30 }), { numRuns: 1, seed: 20 })[0]!) {
+      await apply(w, op);
+      await mirror();
+      await t.access.syncNow(t.tenantId);
+      const ms = Date.now();
+      recorded.push(await liveAnswers(w, ms));
+      await pastInstant(ms);
+    }
+    const instants = recorded.filter((_, i) => i % 5 === 4);
+    const native = [];
+    for (const then of instants) native.push(await historyAnswers(w, then.at));
+
+    // The database as the previous version left it: no compact tables, then 0027 converts.
+    for (const table of ['access_history_refs', 'access_history_versions', 'access_history_keys']) await raw.schema.dropTable(table).execute();
+    await raw.schema.alterTable('tenants').dropColumn('history_began_time').execute();
+    await MIGRATIONS['0027-compact-access-history']!.up(raw);
+    expect(await raw.introspection.getTables().then((ts) => ts.filter((x) => x.name.startsWith('access_fact')))).toEqual([]);
+
+    for (const [k, then] of instants.entries()) {
+      const converted = await historyAnswers(w, then.at);
+      expect(converted).toEqual(then);
+      expect(converted).toEqual(native[k]);
+    }
+    // Before the seeded revision the converted history does not answer: recording began then.
+    const before = await t.app.inject({ method: 'GET', url: `/api/v1/access/at?at=${new Date(Date.parse(began) - 1).toISOString()}&identity=${w.identities[0]}`, headers: t.auth });
+    expect(before.statusCode).toBe(400);
+    expect(before.json()).toMatchObject({ errors: [{ field: 'at', message: expect.stringContaining(began) }] });
+  }, 300_000);
 });

@@ -11,6 +11,7 @@ import { RIGHTS } from '../../src/domain/rights.ts';
 import { verifyAuditTrail } from '../../src/services/audit/trail.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
 import { grantoryRights } from '../../src/services/access/rights.ts';
+import { createHistoryV1Tables, seedFactsV1, type HistoryV1Tables } from '../../src/store/migrations/history-v1.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 
@@ -30,14 +31,21 @@ function node(): { services: Services; engine: AccessEngine } {
   return { services: createServices({ ...t.services.deps, access: engine }), engine };
 }
 
-/** Makes the database look as it did before 0023: no such permission, nor its history, no history horizon. */
+/** The history's tables as they were then (0019, before 0027 made them compact). */
+const v1 = () => db() as unknown as Kysely<HistoryV1Tables>;
+
+/**
+ * Makes the database look as it did before 0023: no such permission, no history horizon, and
+ * the access history in the tables of 0019, recorded from the current revision.
+ */
 async function beforeMigration(): Promise<void> {
   for (const column of ['history_from_rev', 'history_from_time']) await db().schema.alterTable('tenants').dropColumn(column).execute();
   const { id } = await db().selectFrom('permissions').select('id').where('tenant_id', '=', t.tenantId).where('name', '=', RIGHT).executeTakeFirstOrThrow();
   await db().deleteFrom('role_permissions').where('tenant_id', '=', t.tenantId).where('permission_id', '=', id).execute();
-  await db().deleteFrom('access_fact_refs').where('tenant_id', '=', t.tenantId).where('entity_id', '=', id).execute();
-  await db().deleteFrom('access_facts').where('tenant_id', '=', t.tenantId).where('entity_id', '=', id).execute();
   await db().deleteFrom('permissions').where('tenant_id', '=', t.tenantId).where('id', '=', id).execute();
+  await createHistoryV1Tables(db() as unknown as Kysely<unknown>);
+  const { revision } = await db().selectFrom('tenants').select('revision').where('id', '=', t.tenantId).executeTakeFirstOrThrow();
+  await seedFactsV1(db() as unknown as Kysely<unknown>, t.tenantId, Number(revision), new Date().toISOString());
 }
 
 const runMigration = () => MIGRATIONS[MIGRATION]!.up(db() as unknown as Kysely<unknown>);
@@ -67,12 +75,12 @@ describe('migration 0023', () => {
       { entity: 'role', entity_id: admin.id },
     ]);
     // The history records both facts' new versions at that revision (the Admin role's previous version closed).
-    const versions = await db().selectFrom('access_facts').select(['entity', 'entity_id', 'to_rev']).where('tenant_id', '=', t.tenantId).where('from_rev', '=', revision).orderBy('entity').execute();
+    const versions = await v1().selectFrom('access_facts').select(['entity', 'entity_id', 'to_rev']).where('tenant_id', '=', t.tenantId).where('from_rev', '=', revision).orderBy('entity').execute();
     expect(versions.map((v) => [v.entity, v.entity_id, v.to_rev])).toEqual([
       ['permission', permission.id, null],
       ['role', admin.id, null],
     ]);
-    const closed = await db().selectFrom('access_facts').select('from_rev').where('tenant_id', '=', t.tenantId).where('entity', '=', 'role').where('entity_id', '=', admin.id).where('to_rev', '=', revision).execute();
+    const closed = await v1().selectFrom('access_facts').select('from_rev').where('tenant_id', '=', t.tenantId).where('entity', '=', 'role').where('entity_id', '=', admin.id).where('to_rev', '=', revision).execute();
     expect(closed).toHaveLength(1);
     const [verified] = await verifyAuditTrail(t.store);
     expect(verified).toMatchObject({ problem: null });
@@ -90,5 +98,7 @@ describe('migration 0023', () => {
     expect([Number(after.revision), Number(after.audit_seq)]).toEqual([revision, Number(head.audit_seq) + 2]);
     old.engine.stop();
     fresh.engine.stop();
+    await db().schema.dropTable('access_fact_refs').execute();
+    await db().schema.dropTable('access_facts').execute();
   });
 });

@@ -354,7 +354,7 @@ export async function pruneAccessHistory(deps: ServiceDeps, tenantId: string, re
   const revision = await history.revisionAt(tenantId, horizon);
   if (revision === 0 || !(await hasPrunable(deps, tenantId, revision))) return null;
   const { value } = await writeAs(deps, systemActor(tenantId), async (tx) => {
-    const versionsRemoved = await pruneFacts(tx.db, tenantId, revision);
+    const versionsRemoved = await pruneFacts(tx.db, revision);
     await tx.db.updateTable('tenants').set({ history_from_rev: revision, history_from_time: horizon }).where('id', '=', tenantId).execute();
     tx.audit({ action: 'accessHistory.prune', targetType: 'tenant', targetId: tenantId, after: { prunedBefore: horizon, revision, versionsRemoved, retentionDays } });
     return versionsRemoved;
@@ -364,6 +364,14 @@ export async function pruneAccessHistory(deps: ServiceDeps, tenantId: string, re
 
 /** Whether some version ended at or before the revision (else pruning would remove nothing). */
 async function hasPrunable(deps: ServiceDeps, tenantId: string, revision: number): Promise<boolean> {
-  const row = await deps.store.read(tenantId).db.selectFrom('access_facts').select('from_rev').where('tenant_id', '=', tenantId).where('to_rev', 'is not', null).where('to_rev', '<=', revision).limit(1).executeTakeFirst();
+  const row = await deps.store
+    .read(tenantId)
+    .db.selectFrom('access_history_keys as k')
+    .innerJoin('access_history_versions as v', 'v.key', 'k.key')
+    .select('v.from_rev')
+    .where('v.to_rev', 'is not', null)
+    .where('v.to_rev', '<=', revision)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }

@@ -119,7 +119,7 @@ export async function startIn(deps: ServiceDeps, tx: WriteTx, row: ReviewRow): P
       position += 1;
       await items.push([
         randomUUID(), tx.tenantId, row.id, position, person.id, nameOf(person), account?.accountId ?? null, account?.accountName ?? null, held.applicationId, held.applicationName,
-        held.permissionId, held.permissionName, risk, JSON.stringify(why), observedAt, drift ? 1 : 0, sodFlag(involvement, held.permissionId, [...held.via, ...assignedVia]) ? 1 : 0, 0,
+        held.permissionId, held.permissionName, risk, JSON.stringify(why), observedAt, drift ? 1 : 0, sodFlag(involvement, held.permissionId, held.via, assignedVia) ? 1 : 0, 0,
         who.id, who.id, who.reason, 1,
       ]);
     }
@@ -211,10 +211,10 @@ export function describeVia(index: TenantIndex, v: HeldVia): string {
   return `${what}${to} (${v.source})${context}${extra}`;
 }
 
-function sodFlag(involvement: SodInvolvement | undefined, permissionId: string, via: readonly HeldVia[]): boolean {
+function sodFlag(involvement: SodInvolvement | undefined, permissionId: string, ...vias: (readonly HeldVia[])[]): boolean {
   if (!involvement) return false;
   if (involvement.permissionIds.has(permissionId)) return true;
-  return via.some((v) => v.kind === 'assignment' && involvement.assignmentIds.has(v.assignmentId));
+  return vias.some((via) => via.some((v) => v.kind === 'assignment' && involvement.assignmentIds.has(v.assignmentId)));
 }
 
 function cmp(a: string, b: string): number {

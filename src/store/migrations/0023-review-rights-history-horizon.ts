@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import { recordFacts } from '../fact-history.ts';
 import type { Database } from '../schema.ts';
 import { grantNewRight } from './builtin-right.ts';
+import { recordFactsV1 } from './history-v1.ts';
 
 /* Kysely migrations are untyped by design: a migration sees the schema as it was then. */
 type Db = Kysely<unknown>;
@@ -26,7 +26,7 @@ export async function up(db: Db): Promise<void> {
       right: 'manage-reviews',
       description: 'Create, start, close and schedule access-review campaigns and read every review item',
       actorName: 'migration 0023-review-rights-history-horizon',
-      afterWrite: (tx, tenantId, revision, time, changes) => recordFacts(tx as unknown as Kysely<Database>, tenantId, revision, time, changes),
+      afterWrite: recordFactsV1,
     });
   }
 }
