@@ -11,5 +11,5 @@ export type { SodPolicyInput, SodPolicyPatch, SodPolicyView } from './policies.t
 export { listSodViolations, sodConflicts, sodInvolvement } from './violations.ts';
 export type { SodInvolvement, SodViolation, ViolationQuery } from './violations.ts';
 export { checkObservedSod, checkRoleContentsSod, checkUnitMoveSod, refuseOrReport, sodGraphBefore, sodNamedPermissions, unitChain, unitMembers } from './gained.ts';
-export { createSodException, getSodException, listSodExceptions } from './exceptions.ts';
+export { createSodException, getSodException, listSodExceptions, revokeSodException } from './exceptions.ts';
 export type { SodExceptionCreate, SodExceptionFilter } from './exceptions.ts';
