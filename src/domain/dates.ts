@@ -15,9 +15,18 @@ const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A full time with seconds optional, fraction optional, and a `Z` or `±hh:mm` offset. */
 const FULL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
+/** Zone names already asked about (a few per deployment): asking luxon builds an `Intl.DateTimeFormat` each time. */
+const knownZones = new Map<string, boolean>();
+
 /** Whether `zone` is an IANA time zone name this runtime knows (`Europe/Zurich`, `UTC`). */
 export function isTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    known = IANAZone.isValidZone(zone);
+    // Bounded: names come from tenant settings and requests; a flood of made-up ones is not kept.
+    if (knownZones.size < 1_000) knownZones.set(zone, known);
+  }
+  return known;
 }
 
 /** Whether `value` is a plain calendar date (no time of day). */

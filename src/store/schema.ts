@@ -759,6 +759,12 @@ export interface SodExceptionsTable {
   subject_type: string;
   subject_id: string | null;
   created_at: string;
+  /** Revoked before it expired (0026): when, by which credential, and why; null while not revoked. */
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoked_by_name: string | null;
+  revoker_identity_id: string | null;
+  revoke_reason: string | null;
 }
 
 /** An access review campaign (0018-access-reviews); JSON columns hold canonical JSON text. */

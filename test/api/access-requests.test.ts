@@ -269,6 +269,45 @@ describe('requests for an organization unit', () => {
   });
 });
 
+describe('deleting an identity', () => {
+  const del = (id: string) => t.app.inject({ method: 'DELETE', url: `/api/v1/identities/${id}`, headers: t.auth });
+  const pa = (url: string) => t.app.inject({ method: 'GET', url, headers: t.auth });
+
+  it('is refused while a request for it or by it is under way, naming them; closed requests are history and still read', async () => {
+    // Asked by the administrator for the leaver: the request targets it.
+    const leaver = await identity('leaver');
+    const forIt = await request({ action: 'add', targetIdentityId: leaver, resource: { type: 'permission', id: ids.hrRead } }, t.auth);
+    const refused = await del(leaver);
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json().blockers).toEqual([expect.objectContaining({ type: 'accessRequest', count: 1, ids: [forIt.id] })]);
+    expect(refused.json().detail).toContain('1 access request for it under way');
+    await ok(await post(`/access-requests/${forIt.id}/cancel`, { comment: 'not now' }));
+    expect((await del(leaver)).statusCode).toBe(200);
+
+    // Asked by the asker for itself: it is both the requester and the target.
+    const asker = await identity('asker');
+    const askerKey = await ok(await post('/api-keys', { name: 'asker', identityId: asker }), 201);
+    const byIt = await request({ action: 'add', targetIdentityId: asker, resource: { type: 'permission', id: ids.hrRead } }, { authorization: `Bearer ${askerKey.secret as string}` });
+    await ok(await t.app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${askerKey.id as string}`, headers: t.auth }));
+    const blocked = await del(asker);
+    expect(blocked.statusCode, blocked.body).toBe(409);
+    expect((blocked.json().blockers as Json[]).map((b) => [b.type, b.ids])).toEqual([
+      ['accessRequest', [byIt.id]],
+      ['requestedAccessRequest', [byIt.id]],
+    ]);
+    await ok(await post(`/access-requests/${byIt.id}/cancel`, {}));
+    expect((await del(asker)).statusCode).toBe(200);
+
+    // Both closed requests read on, natively and in the Permission Assist shape.
+    const closed = await ok(await get(`/access-requests/${forIt.id}`));
+    expect(closed).toMatchObject({ status: 'canceled', targetIdentityId: leaver, requesterId: who.admin });
+    const canceled = await ok(await get(`/access-requests/${byIt.id}`));
+    expect(canceled).toMatchObject({ status: 'canceled', requesterId: asker, targetIdentityId: asker });
+    expect((await ok(await get(`/access-requests?targetIdentityId=${asker}`))).items.map((r: Json) => r.id)).toEqual([byIt.id]);
+    expect(await ok(await pa(`/api/access-requests/${byIt.id}`))).toMatchObject({ id: byIt.id, status: 'Canceled', target: { type: 'User', affectedIdentity: { id: asker } } });
+  });
+});
+
 describe('the Permission Assist access-request routes', () => {
   it('lists with case-insensitive filters in the page envelope, and shows one in the vendor shape', async () => {
     const pa = (url: string, headers: Headers = t.auth) => t.app.inject({ method: 'GET', url, headers });

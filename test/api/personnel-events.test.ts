@@ -352,6 +352,30 @@ describe("moving a leave's return date", () => {
     await ok(await post(`/personnel-events/${offboarding.id}/cancel`, {}), 200);
   });
 
+  it('honours If-Match: the ETag of a GET moves the date once; a stale one is 412 and changes nothing', async () => {
+    const who = await identity({ username: 'etag-leave', orgUnitId: ids.finance });
+    const created = await post('/personnel-events/leave-of-absence', { identityId: who, effectiveDate: dayFromNow(100), endDate: dayFromNow(110) });
+    const event = await ok(created);
+    expect(created.headers.etag).toBe(`"${event.version}"`);
+    const read = await get(`/personnel-events/${event.id}`);
+    const etag = read.headers.etag as string;
+    expect(etag).toBe(`"${(await ok(read, 200)).version}"`);
+
+    const moved = await patch(`/personnel-events/${event.id}`, { endDate: dayFromNow(115) }, { 'if-match': etag });
+    const after = await ok(moved, 200);
+    expect(after.version).toBeGreaterThan(event.version);
+    expect(moved.headers.etag).toBe(`"${after.version}"`);
+
+    const stale = await patch(`/personnel-events/${event.id}`, { endDate: dayFromNow(120) }, { 'if-match': etag });
+    expect(stale.statusCode, stale.body).toBe(412);
+    expect(stale.json().code).toBe('precondition_failed');
+    const unchanged = await ok(await get(`/personnel-events/${event.id}`), 200);
+    expect(unchanged.endDate).toBe(zurichMidnight(dayFromNow(115)));
+    expect(unchanged.version).toBe(after.version);
+    await ok(await patch(`/personnel-events/${event.id}`, { endDate: dayFromNow(120) }, { 'if-match': moved.headers.etag as string }), 200);
+    await ok(await post(`/personnel-events/${event.id}/cancel`, {}), 200);
+  });
+
   it('a scheduled recheck of Verify runs at its time, and completes the event once the import shows the grant', async () => {
     const who = await identity({ username: 'recheck', orgUnitId: ids.finance });
     // Minutes from now (full times): the recheck, an hour after the return, is then still ahead of the clock the stages run at.

@@ -143,6 +143,40 @@ describe('moving into a unit', () => {
     expect((await get('/sod-exceptions/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
   });
 
+  it('an exception revoked early stops mitigating: the next conflicting write is refused, the violation is listed without it, the record stays', async () => {
+    const erin = (await ok(await post('/identities', { username: 'erin' }), 201)).id as string;
+    await ok(await assign({ type: 'identity', id: erin }, perm(ids.view)), 201);
+    const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const made = await ok(await post('/sod-exceptions', { policyId: ids.exception, identityId: erin, reason: 'month-end close', expiresAt }), 201);
+    expect(made.revoked).toBeNull();
+    // While it lasts the export goes through (it mitigates the conflict).
+    await ok(await assign({ type: 'identity', id: erin }, perm(ids.export)), 201);
+
+    expect((await post(`/sod-exceptions/${made.id}/revoke`, {}, await callerWith(t, ['manage-roles']))).statusCode).toBe(403);
+    expect((await post('/sod-exceptions/00000000-0000-4000-8000-000000000000/revoke', {})).statusCode).toBe(404);
+    const revoked = await ok(await post(`/sod-exceptions/${made.id}/revoke`, { reason: 'the close is over' }));
+    expect(revoked).toMatchObject({ id: made.id, reason: 'month-end close', expiresAt: made.expiresAt, revoked: { reason: 'the close is over', by: { name: expect.any(String) } } });
+    const again = await post(`/sod-exceptions/${made.id}/revoke`, {});
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.json().detail).toContain('revoked');
+
+    // The same conflict in another context now needs an exception again.
+    const refused = await post('/assignments', { assignee: { type: 'identity', id: erin }, resource: perm(ids.export), context: { type: 'orgUnit', id: ids.finance } });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json()).toMatchObject({ reason: 'sod_exception_required', policy: { id: ids.exception }, identityId: erin });
+
+    const violations = await ok(await get(`/sod-violations?identityId=${erin}&minRevision=${revoked.revision}`));
+    expect(violations.items).toHaveLength(1);
+    expect(violations.items[0]).toMatchObject({ policy: { id: ids.exception }, exception: null });
+    expect((await ok(await get(`/sod-exceptions?identityId=${erin}&active=true`))).items).toEqual([]);
+    expect((await ok(await get(`/sod-exceptions?identityId=${erin}&active=false`))).items.map((e: Json) => e.id)).toEqual([made.id]);
+    expect((await ok(await get(`/sod-exceptions/${made.id}`))).revoked.at).toBe(revoked.revoked.at);
+    const events = (await ok(await get(`/audit-events?action=sodException.revoke&targetId=${erin}`))).items as Json[];
+    expect(events).toHaveLength(1);
+    expect(events[0]!.before.revoked).toBeNull();
+    expect(events[0]!.after.revoked.reason).toBe('the close is over');
+  });
+
   it('pages the exceptions newest first', async () => {
     const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
     const made: string[] = [];

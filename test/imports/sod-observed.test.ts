@@ -82,4 +82,29 @@ describe('grants observed by an import', () => {
     expect(again.status).toBe('Finished');
     expect(await detected()).toHaveLength(2);
   });
+
+  it('an account newly linked to an identity counts as new access: by a resolution, and by an import matching it with unchanged grants', async () => {
+    const { db } = t.store.read(t.tenantId);
+    // Two accounts no identity matches, each holding `approve`.
+    const file = 'login,mail,perm\nann,ann@x.org,approve\nbob,bob@x.org,create\nbob,bob@x.org,read\nbob,bob@x.org,write\nann-admin,nobody@x.org,approve\ncleo,cleo@x.org,approve\n';
+    expect((await importFile(file)).status).toBe('Finished');
+    const before = (await detected()).length;
+
+    // An administrator links the orphan `ann-admin` to Ann (assigned `create`).
+    await call('PUT', `/applications/${appId}/account-resolutions/ann-admin`, { resolution: 'linked', identityId: annId });
+    const linked = (await detected()).slice(before);
+    expect(linked).toHaveLength(1);
+    const adminAccount = await db.selectFrom('accounts').select('id').where('name', '=', 'ann-admin').executeTakeFirstOrThrow();
+    expect(linked[0]).toMatchObject({ targetId: annId, after: { path: 'accountLink', subject: { type: 'account', id: adminAccount.id }, policy: { name: 'Create vs approve' } } });
+
+    // Cleo joins with `create` assigned; the next import matches `cleo` to her, its grants unchanged.
+    const cleoId = await createIdentity(t.store, t.tenantId, { subject: 's:cleo', email: 'cleo@x.org' });
+    await call('POST', '/assignments', { assignee: { type: 'identity', id: cleoId }, resource: { type: 'permission', id: perms.create } });
+    const run = await importFile(file);
+    expect(run.status).toBe('Finished');
+    const matched = (await detected()).slice(before + 1);
+    expect(matched).toHaveLength(1);
+    expect(matched[0]).toMatchObject({ targetId: cleoId, after: { path: 'import', subject: { type: 'import', id: run.id }, policy: { name: 'Create vs approve' } } });
+    expect((await db.selectFrom('accounts').select('identity_id').where('name', '=', 'cleo').executeTakeFirstOrThrow()).identity_id).toBe(cleoId);
+  });
 });

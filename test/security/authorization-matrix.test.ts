@@ -529,6 +529,13 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/sod-violations': { request: fixed(`/api/v1/sod-violations`) },
   'GET /api/v1/sod-exceptions': { request: fixed(`/api/v1/sod-exceptions`) },
   'GET /api/v1/sod-exceptions/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-exceptions/${(await someSodException()).id}` }) },
+  'POST /api/v1/sod-exceptions/:id/revoke': {
+    tenantObject: true,
+    request: async () => {
+      const fresh = await asAdmin('POST', '/api/v1/sod-exceptions', { policyId: (await exceptionPolicy()).id, identityId: (await make.identity()).id, reason: 'matrix', expiresAt: inAYear() });
+      return { url: `/api/v1/sod-exceptions/${fresh.id}/revoke`, payload: { reason: 'matrix' } };
+    },
+  },
   'POST /api/v1/sod-exceptions': { request: async () => ({ url: `/api/v1/sod-exceptions`, payload: { policyId: (await exceptionPolicy()).id, identityId: (await make.identity()).id, reason: 'matrix', expiresAt: inAYear() } }) },
   'POST /api/v1/access-reviews': { request: fixed('/api/v1/access-reviews', { name: unique('matrix-review'), reviewer: { type: 'manager' } }) },
   'GET /api/v1/access-reviews': { request: fixed('/api/v1/access-reviews') },

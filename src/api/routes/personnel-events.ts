@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
+import { etagOf } from '../../domain/etag.ts';
 import { ATTRIBUTE_LIMITS, IDENTITY_TYPES } from '../../services/directory/index.ts';
 import {
   cancelPersonnelEvent,
@@ -18,9 +19,9 @@ import {
   type CreateEventInput,
   type EventType,
 } from '../../services/personnel/index.ts';
-import { actorOf, sendWritten } from '../request-context.ts';
+import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
-import { IdempotencyHeaders, IdParams, ListQuery, Nullable, PageOf, Timestamp, Written } from '../schemas.ts';
+import { IdempotencyHeaders, IdParams, IfMatchHeaders, ListQuery, Nullable, PageOf, Timestamp, Written } from '../schemas.ts';
 
 const TAGS = ['Personnel events'];
 const NEEDS = needs('manage-personnel-events');
@@ -115,6 +116,7 @@ export const EventSchema = Type.Object(
     completedAt: Nullable(Timestamp),
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    version: Type.Integer({ description: 'Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH)' }),
     comments: Type.Array(Entry),
     activity: Type.Array(Entry),
   },
@@ -167,6 +169,7 @@ export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
         const result = await createPersonnelEvent(sd, actorOf(request), toInput(path, request.body as Record<string, unknown>), { dryRun: request.query.dryRun === true });
         if ('dryRun' in result) return reply.status(200).send(result);
         reply.header('location', `/api/v1/personnel-events/${result.event.id}`);
+        reply.header('etag', etagOf(result.event.version));
         if (!result.created || result.revision === null) return reply.status(200).send({ ...result.event, preview: result.preview });
         return sendWritten(reply, 201, { ...result.event, preview: result.preview }, result.revision);
       },
@@ -179,8 +182,20 @@ export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
   );
   app.get(
     '/personnel-events/:id',
-    { config: NEEDS, schema: { tags: TAGS, summary: 'Get a personnel event with its stages, comments, activity and the preview it was created with', params: IdParams, response: { 200: Created } } },
-    async (request) => getPersonnelEvent(sd, actorOf(request), request.params.id),
+    {
+      config: NEEDS,
+      schema: {
+        tags: TAGS,
+        summary: 'Get a personnel event with its stages, comments, activity and the preview it was created with',
+        description: 'With its ETag (the event\'s `version`), for If-Match on PATCH.',
+        params: IdParams,
+        response: { 200: Created },
+      },
+    },
+    async (request, reply) => {
+      const event = await getPersonnelEvent(sd, actorOf(request), request.params.id);
+      return sendWithEtag(reply, event, event.version);
+    },
   );
   app.get(
     '/personnel-events/:id/preview',
@@ -199,14 +214,17 @@ export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
         summary: "Move a leave of absence's return date",
         description:
           'Only `endDate` of a leave of absence, while its return (Restore) has not run: the return is re-planned to the new date (a plain date is midnight in the tenant time zone; a date already past makes it due at once). ' +
-          '400 naming `endDate` when it is not after the effective date or does not exist; 409 for another event type, a closed event, a return that already ran, or a leave that would overlap another (naming it).',
+          '400 naming `endDate` when it is not after the effective date or does not exist; 409 for another event type, a closed event, a return that already ran, or a leave that would overlap another (naming it). ' +
+          'With `If-Match` (the ETag of a GET), 412 when the event changed since (a stage ran, the date was moved).',
         params: IdParams,
+        headers: IfMatchHeaders,
         body: Type.Object({ endDate: Type.String({ minLength: 1, maxLength: 40, examples: ['2026-04-30'], description: 'The new return date: a plain date or an ISO 8601 time' }) }, { additionalProperties: false }),
         response: { 200: Written(EventSchema) },
       },
     },
     async (request, reply) => {
-      const { event, revision } = await changeLeaveReturn(sd, actorOf(request), request.params.id, request.body);
+      const { event, revision } = await changeLeaveReturn(sd, actorOf(request), request.params.id, request.body, request.headers['if-match']);
+      reply.header('etag', etagOf(event.version));
       return sendWritten(reply, 200, event, revision);
     },
   );
@@ -225,6 +243,7 @@ export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const { event, revision } = await cancelPersonnelEvent(sd, actorOf(request), request.params.id, request.body?.comment ?? null);
+      reply.header('etag', etagOf(event.version));
       return sendWritten(reply, 200, event, revision);
     },
   );

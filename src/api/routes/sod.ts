@@ -13,6 +13,7 @@ import {
   listSodExceptions,
   listSodPolicies,
   listSodViolations,
+  revokeSodException,
   updateSodPolicy,
 } from '../../services/sod/index.ts';
 import { actorOf, sendWithEtag, sendWritten } from '../request-context.ts';
@@ -74,6 +75,17 @@ const SodException = Type.Object({
   approvedBy: Type.Object({ id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), identityId: Type.Union([Type.String(), Type.Null()]) }),
   subject: Type.Object({ type: Type.String(), id: Type.Union([Type.String(), Type.Null()]) }),
   createdAt: DateTime,
+  revoked: Type.Union(
+    [
+      Type.Object({
+        at: DateTime,
+        by: Type.Object({ id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), identityId: Type.Union([Type.String(), Type.Null()]) }),
+        reason: Type.Union([Type.String(), Type.Null()]),
+      }),
+      Type.Null(),
+    ],
+    { description: 'Revoked before it expired (POST /sod-exceptions/{id}/revoke): it no longer mitigates; null while not revoked' },
+  ),
 });
 const Violation = Type.Object({
   policy: PolicyRef,
@@ -247,6 +259,30 @@ export function registerSodRoutes(app: App, deps: RouteDeps): void {
       const { exception, revision } = await createSodException(sd, actorOf(request), request.body);
       reply.header('location', `/api/v1/sod-exceptions/${exception.id}`);
       return sendWritten(reply, 201, exception, revision);
+    },
+  );
+
+  app.post(
+    '/sod-exceptions/:id/revoke',
+    {
+      config: needs('approve-requests'),
+      schema: {
+        tags,
+        summary: 'Revoke a separation-of-duties exception before it expires',
+        description:
+          'From this write on the exception no longer mitigates: a write that would add access to its conflict is refused again, and `GET /sod-violations` lists the conflict without it. ' +
+          'Access given while it lasted stays (revoke or review that access). The exception stays on record with `revoked {at, by, reason}`. ' +
+          'An exception already revoked or expired is a 409. Audited as `sodException.revoke`.',
+        params: IdParams,
+        body: Type.Optional(
+          Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000, examples: ['the audit season ended early'] })) }, { additionalProperties: false }),
+        ),
+        response: { 200: Written(SodException) },
+      },
+    },
+    async (request, reply) => {
+      const { exception, revision } = await revokeSodException(sd, actorOf(request), request.params.id, { reason: request.body?.reason });
+      return sendWritten(reply, 200, exception, revision);
     },
   );
 }

@@ -8,7 +8,7 @@ import type { AccountChange, GrantCodes, GrantRef } from '../../domain/import-di
 import type { Database } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import { systemActor } from '../kernel/index.ts';
-import { checkObservedSod, refuseOrReport, sodNamedPermissions } from '../sod/index.ts';
+import { checkObservedSod, linkedAccountGrants, refuseOrReport, sodNamedPermissions } from '../sod/index.ts';
 import { bulkInsert } from './bulk.ts';
 import { CHUNK, loadCatalog, withGrants, type Catalog, type ExistingAccount } from './current-accounts.ts';
 
@@ -106,6 +106,7 @@ export async function applyChanges(
       (observed.get(identityId) ?? observed.set(identityId, []).get(identityId)!).push({ permissionId, context: ref.context === null ? { type: 'all', id: null } : { type: 'object', id: ref.context } });
     }
   };
+  const relinked: { accountId: string; identityId: string }[] = [];
   const accountRows = bulkInsert(tx, 'accounts', ACCOUNT_COLUMNS);
   // A grant is written only after its account: flushing grants flushes accounts first.
   const grantRows = bulkInsert(tx, 'grants', GRANT_COLUMNS, { after: accountRows });
@@ -171,8 +172,12 @@ export async function applyChanges(
       }
       const added = change.grantsAdded.filter((code) => !account.grants.has(code));
       await addGrants(account.id, added);
-      // An account newly linked to the identity brings the grants it kept, too.
-      if (change.identityAfter !== account.identityId) observe(change.identityAfter, [...account.grants.keys()].filter((code) => !change.grantsRemoved.includes(code)));
+      // An account newly linked to the identity brings the grants it kept, too. An account
+      // whose grants were not read (the fingerprint showed them unchanged) is read below.
+      if (change.identityAfter !== account.identityId && change.identityAfter) {
+        if (account.grants.size) observe(change.identityAfter, [...account.grants.keys()].filter((code) => !change.grantsRemoved.includes(code)));
+        else if (!change.grantsAdded.length && sodNamed.size) relinked.push({ accountId: account.id, identityId: change.identityAfter });
+      }
       observe(change.identityAfter, added);
       tx.change('account', account.id, 'update');
       applied.push({ id: account.id, name: change.accountName, version });
@@ -185,6 +190,7 @@ export async function applyChanges(
   }
   await grantRows.end();
   await accountRows.end();
+  for (const [identityId, grants] of await linkedAccountGrants(tx, relinked)) (observed.get(identityId) ?? observed.set(identityId, []).get(identityId)!).push(...grants);
   const conflicts = observed.size ? await checkObservedSod(tx, { now: () => new Date(tx.now) }, observed) : [];
   const reported = await refuseOrReport(tx, systemActor(tx.tenantId), conflicts, { mode: 'report', path: 'import', subject: { type: 'import', id: importId } });
   return { applied, sodDetected: reported.length };

@@ -5,11 +5,11 @@
  * same shape the catalog's delete checks use).
  *
  * Each later table that refers to identities or units adds one entry to the lists below
- * (e.g. access requests, personnel events):
+ * (as access requests and personnel events do):
  *
  * ```ts
- * { type: 'accessRequest', noun: ['open access request', 'open access requests'],
- *   find: (s, id) => findRefs(s, 'access_requests', (q) => q.where('requester_id', '=', id).where('state', '=', 'open')) },
+ * { type: 'personnelEvent', noun: ['open personnel event', 'open personnel events'],
+ *   find: (s, id) => findRefs(s, 'personnel_events', (q) => q.where('identity_id', '=', id).where('status', 'in', OPEN)) },
  * ```
  */
 import type { SelectQueryBuilder } from 'kysely';
@@ -40,7 +40,16 @@ export interface DeleteBlocker {
 }
 
 /** Tables whose rows have an `id` and a `tenant_id`. */
-type RefTable = 'identities' | 'org_units' | 'assignments' | 'api_keys' | 'applications' | 'oauth_clients' | 'application_keys' | 'accounts' | 'imports' | 'personnel_events';
+type RefTable = 'identities' | 'org_units' | 'assignments' | 'api_keys' | 'applications' | 'oauth_clients' | 'application_keys' | 'accounts' | 'imports' | 'personnel_events' | 'access_requests';
+
+/**
+ * Access requests still under way: waiting for approval (`pending`), approved and waiting for
+ * an import to confirm the provisioning (`open`), or approved for a later `validFrom`
+ * (`scheduled`). Their approval or provisioning would act for an identity that is gone.
+ * Closed ones (completed, rejected, canceled, failed) are history: they keep the identity's
+ * id and the requester's name, and read on without it.
+ */
+const UNDER_WAY_REQUEST = ['pending', 'open', 'scheduled'];
 type Filter<TB extends RefTable> = (q: SelectQueryBuilder<Database, TB, object>) => SelectQueryBuilder<Database, TB, object>;
 
 /** Counts the tenant's rows of `table` that `filter` keeps, and names a few of them. */
@@ -96,6 +105,16 @@ export const IDENTITY_DELETE_BLOCKERS: readonly DeleteBlocker[] = [
     type: 'personnelEvent',
     noun: ['open personnel event (cancel it first)', 'open personnel events (cancel them first)'],
     find: (s, id) => findRefs(s, 'personnel_events', (q) => q.where('identity_id', '=', id).where('status', 'in', ['pending_approval', 'scheduled', 'in_progress'])),
+  },
+  {
+    type: 'accessRequest',
+    noun: ['access request for it under way (cancel it first)', 'access requests for it under way (cancel them first)'],
+    find: (s, id) => findRefs(s, 'access_requests', (q) => q.where('target_type', '=', 'identity').where('target_id', '=', id).where('status', 'in', UNDER_WAY_REQUEST)),
+  },
+  {
+    type: 'requestedAccessRequest',
+    noun: ['access request it made under way', 'access requests it made under way'],
+    find: (s, id) => findRefs(s, 'access_requests', (q) => q.where('requester_id', '=', id).where('status', 'in', UNDER_WAY_REQUEST)),
   },
   {
     // Ids are `applicationId/accountName`: a resolution has no id of its own.

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { effectiveInstant } from '../../domain/dates.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
+import { assertIfMatch } from '../../domain/etag.ts';
 import type { TenantDb } from '../../store/store.ts';
 import { cancelJobs, openPager, requireRight, scheduleJob, tenantSettings, type Actor, type Page, writeAs } from '../kernel/index.ts';
 import { journalOf, recordActivity, recordComment, type JournalEntryView } from '../workflow/index.ts';
@@ -312,13 +313,14 @@ export async function cancelPersonnelEvent(deps: ServiceDeps, actor: Actor, id: 
  * date (400 naming `endDate`) and the leave may not come to overlap another one (409 naming
  * it); a date already past makes the return due at once. 409 for another event type, a
  * closed event or one whose return already ran. Audited `personnelEvent.update` (before and after, with `endDate`); the activity
- * log says from what to what.
+ * log says from what to what. `ifMatch`: the event's ETag read earlier (412 when it changed since).
  */
-export async function changeLeaveReturn(deps: ServiceDeps, actor: Actor, id: string, input: { endDate: string }): Promise<{ event: EventDetail; revision: number }> {
+export async function changeLeaveReturn(deps: ServiceDeps, actor: Actor, id: string, input: { endDate: string }, ifMatch?: string): Promise<{ event: EventDetail; revision: number }> {
   requireRight(actor, 'manage-personnel-events');
   const { value, revision } = await writeAs(deps, actor, async (tx) => {
     const row = await eventRow(tx, id);
     if (!row) throw notFound('personnel event', id);
+    assertIfMatch(ifMatch, Number(row.version));
     if (row.type !== 'leave_of_absence') throw new AppError('conflict', `personnel event #${row.number} is a ${row.type}; only a leave of absence's return date (endDate) can be changed`, { details: { eventType: row.type } });
     if (!OPEN_STATUSES.includes(row.status as EventView['status'])) throw new AppError('conflict', `personnel event #${row.number} is ${row.status}; its return date can no longer change`, { details: { eventStatus: row.status } });
     const stages = JSON.parse(row.stages) as Stage[];

@@ -100,6 +100,8 @@ export interface EventView {
   completedAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Incremented by every change of the event (its stages included); its ETag is `"<version>"`. */
+  version: number;
 }
 
 export type EventRow = Database['personnel_events'];
@@ -121,6 +123,7 @@ export function toEventView(row: EventRow): EventView {
     completedAt: row.completed_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: Number(row.version),
   };
 }
 

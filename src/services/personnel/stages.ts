@@ -31,7 +31,7 @@ import { eventRow, saveEvent } from './event-rows.ts';
 import { changedRow, identityProblem, identityRow, insertJoiner, joinerRow, updateIdentityRow } from './identity-writes.ts';
 import { accountsToDeprovision, computePreview } from './preview.ts';
 import { outstandingFor } from './verify.ts';
-import { displayName, STAGE_JOB, SUBJECT_KIND, type EventRow, type IdentityChanges, type Stage, type StageName } from './model.ts';
+import { displayName, STAGE_JOB, SUBJECT_KIND, type EventRow, type IdentityChanges, type PreviewAccount, type Stage, type StageName } from './model.ts';
 
 /** How long Verify waits before it checks the imports again. */
 export const VERIFY_RECHECK_MS = 60 * 60 * 1000;
@@ -153,10 +153,11 @@ function setStage(stages: Stage[], name: StageName, patch: Partial<Stage>): Stag
   return stages.map((s) => (s.name === name ? { ...s, ...patch } : s));
 }
 
-async function verify(tx: WriteTx, row: EventRow, attempt: number): Promise<void> {
+/** `accounts`: the accounts to deprovision the Deprovision stage listed in this same write (not read again). */
+async function verify(tx: WriteTx, row: EventRow, attempt: number, accounts?: readonly PreviewAccount[]): Promise<void> {
   const stages = JSON.parse(row.stages) as Stage[];
   const given = stages.flatMap((s) => (s.name === 'Verify' ? [] : [...((s.detail?.added as string[] | undefined) ?? []), ...((s.detail?.restored as string[] | undefined) ?? [])]));
-  const outstanding = await outstandingFor(tx, row.type, row.identity_id, given);
+  const outstanding = await outstandingFor(tx, row.type, row.identity_id, given, accounts);
   const startedAt = stages.find((s) => s.name === 'Verify')?.startedAt ?? tx.now;
   if (!outstanding.length) {
     await saveEvent(tx, row, { status: 'completed', completed_at: tx.now, stages: setStage(stages, 'Verify', { status: 'completed', startedAt, completedAt: tx.now, detail: { outstanding: [], checks: attempt } }) });
@@ -205,7 +206,7 @@ export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, 
     await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: nextEffect.stage, dueAt: nextEffect.dueAt, payload: { stage: nextEffect.stage } });
   } else if (saved.type !== 'leave_of_absence' || stage === 'Restore') {
     // The first check runs in the same write: access in managed applications needs no wait.
-    await verify(tx, saved, 1);
+    await verify(tx, saved, 1, stage === 'Deprovision' ? (result.detail.accountsToDeprovision as PreviewAccount[] | undefined) : undefined);
   }
 }
 

@@ -10,6 +10,7 @@
  *   (outstanding: each one not yet held — provision it).
  */
 import type { TenantDb } from '../../store/store.ts';
+import type { PreviewAccount } from './model.ts';
 import { accountsToDeprovision } from './preview.ts';
 
 export interface Outstanding {
@@ -47,10 +48,14 @@ async function connectedPermissionsOf(scope: TenantDb, assignmentIds: readonly s
     .execute();
 }
 
-export async function outstandingFor(scope: TenantDb, type: string, identityId: string | null, givenAssignmentIds: readonly string[]): Promise<Outstanding[]> {
+/**
+ * `accounts`: for an offboarding, the identity's accounts to deprovision when the caller has
+ * just read them in the same write (the Deprovision stage's own list), so they are not read twice.
+ */
+export async function outstandingFor(scope: TenantDb, type: string, identityId: string | null, givenAssignmentIds: readonly string[], accounts?: readonly PreviewAccount[]): Promise<Outstanding[]> {
   if (identityId === null) return [];
   if (type === 'offboard') {
-    return (await accountsToDeprovision(scope, identityId))
+    return (accounts ?? (await accountsToDeprovision(scope, identityId)))
       .filter((a) => a.grants > 0)
       .map((a) => ({ action: 'deprovision' as const, application: a.application, account: a.name, permission: null, grants: a.grants }));
   }

@@ -51,6 +51,8 @@ export interface SodExceptionView {
   approvedBy: { id: string; name: string | null; identityId: string | null };
   subject: { type: string; id: string | null };
   createdAt: string;
+  /** Revoked before it expired: it no longer mitigates (null while not revoked). */
+  revoked: { at: string; by: { id: string; name: string | null; identityId: string | null }; reason: string | null } | null;
 }
 
 export interface SodHeldView {
@@ -77,10 +79,11 @@ export function toExceptionView(r: Database['sod_exceptions']): SodExceptionView
     approvedBy: { id: r.approved_by, name: r.approved_by_name, identityId: r.approver_identity_id },
     subject: { type: r.subject_type, id: r.subject_id },
     createdAt: r.created_at,
+    revoked: r.revoked_at ? { at: r.revoked_at, by: { id: r.revoked_by ?? '', name: r.revoked_by_name, identityId: r.revoker_identity_id }, reason: r.revoke_reason } : null,
   };
 }
 
-/** The unexpired exceptions of these identities, the one lasting longest per (policy, identity). */
+/** The unexpired, unrevoked exceptions of these identities, the one lasting longest per (policy, identity). */
 export async function activeExceptions(scope: TenantDb, identityIds: readonly string[] | null, nowIso: string): Promise<Map<string, SodExceptionView>> {
   const out = new Map<string, SodExceptionView>();
   const take = (rows: Database['sod_exceptions'][]) => {
@@ -90,7 +93,7 @@ export async function activeExceptions(scope: TenantDb, identityIds: readonly st
       if (!known || known.expiresAt < r.expires_at) out.set(k, toExceptionView(r));
     }
   };
-  const base = () => scope.db.selectFrom('sod_exceptions').selectAll().where('expires_at', '>', nowIso);
+  const base = () => scope.db.selectFrom('sod_exceptions').selectAll().where('expires_at', '>', nowIso).where('revoked_at', 'is', null);
   if (identityIds === null) take(await base().execute());
   else for (const ids of chunked([...new Set(identityIds)])) take(await base().where('identity_id', 'in', ids).execute());
   return out;
@@ -229,6 +232,11 @@ export async function recordSodException(
     subject_type: input.subject.type,
     subject_id: input.subject.id,
     created_at: tx.now,
+    revoked_at: null,
+    revoked_by: null,
+    revoked_by_name: null,
+    revoker_identity_id: null,
+    revoke_reason: null,
   };
   await tx.db.insertInto('sod_exceptions').values(row).execute();
   const view = toExceptionView(row);

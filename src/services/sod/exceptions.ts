@@ -5,7 +5,10 @@
  * mitigated. Exceptions recorded by writes (`sodException` on an assignment, an approver's
  * comment on an access request) are listed the same way.
  *
- * Rights: reading as the policies (`SOD_READ_RIGHTS`); recording needs `approve-requests`.
+ * An exception can be revoked before it expires ({@link revokeSodException}): the record
+ * stays, with who revoked it and why, and it no longer mitigates from then on.
+ *
+ * Rights: reading as the policies (`SOD_READ_RIGHTS`); recording and revoking need `approve-requests`.
  */
 import { AppError, notFound } from '../../domain/errors.ts';
 import { openPager, requireRight, writeAs, type Actor, type Page } from '../kernel/index.ts';
@@ -16,7 +19,7 @@ import { SOD_READ_RIGHTS, findPolicyRow } from './policies.ts';
 export interface SodExceptionFilter {
   policyId?: string | undefined;
   identityId?: string | undefined;
-  /** true: only unexpired ones; false: only expired ones. */
+  /** true: only unexpired, unrevoked ones (those that mitigate); false: only expired or revoked ones. */
   active?: boolean | undefined;
 }
 
@@ -41,7 +44,8 @@ export async function listSodExceptions(
   let q = scope.db.selectFrom('sod_exceptions').selectAll().where('tenant_id', '=', scope.tenantId);
   if (filter.policyId !== undefined) q = q.where('policy_id', '=', filter.policyId);
   if (filter.identityId !== undefined) q = q.where('identity_id', '=', filter.identityId);
-  if (filter.active !== undefined) q = q.where('expires_at', filter.active ? '>' : '<=', now);
+  if (filter.active === true) q = q.where('expires_at', '>', now).where('revoked_at', 'is', null);
+  if (filter.active === false) q = q.where((eb) => eb.or([eb('expires_at', '<=', now), eb('revoked_at', 'is not', null)]));
   if (pager.after !== null) {
     const [at, id] = [pager.after.slice(0, pager.after.indexOf('|')), pager.after.slice(pager.after.indexOf('|') + 1)];
     q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
@@ -74,4 +78,31 @@ export async function getSodException(deps: ServiceDeps, actor: Actor, id: strin
   const row = await scope.db.selectFrom('sod_exceptions').selectAll().where('tenant_id', '=', scope.tenantId).where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('separation-of-duties exception', id);
   return toExceptionView(row);
+}
+
+/**
+ * Revokes an exception before it expires: from this write on it no longer mitigates — a later
+ * write that would add access to its conflict is refused again, and `GET /sod-violations`
+ * lists the conflict unmitigated. Access given while it lasted is not taken away (revoke that
+ * access, or review it). The row stays, with who revoked it, when and why. 404 for an unknown
+ * or another tenant's exception; 409 for one already revoked or expired. Audited
+ * `sodException.revoke` (before and after).
+ */
+export async function revokeSodException(deps: ServiceDeps, actor: Actor, id: string, input: { reason?: string | null | undefined }): Promise<{ exception: SodExceptionView; revision: number }> {
+  requireRight(actor, 'approve-requests');
+  const reason = input.reason?.trim() || null;
+  const { value, revision } = await writeAs(deps, actor, async (tx) => {
+    const row = await tx.db.selectFrom('sod_exceptions').selectAll().where('tenant_id', '=', tx.tenantId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('separation-of-duties exception', id);
+    if (row.revoked_at) throw new AppError('conflict', `separation-of-duties exception ${id} was revoked at ${row.revoked_at}`, { details: { revokedAt: row.revoked_at } });
+    if (row.expires_at <= tx.now) throw new AppError('conflict', `separation-of-duties exception ${id} expired at ${row.expires_at}; it no longer mitigates`, { details: { expiresAt: row.expires_at } });
+    const revoked = { revoked_at: tx.now, revoked_by: actor.caller.id, revoked_by_name: actor.caller.name, revoker_identity_id: actor.caller.identityId, revoke_reason: reason };
+    await tx.db.updateTable('sod_exceptions').set(revoked).where('tenant_id', '=', tx.tenantId).where('id', '=', id).execute();
+    const before = toExceptionView(row);
+    const after = toExceptionView({ ...row, ...revoked });
+    tx.audit({ action: 'sodException.revoke', targetType: 'identity', targetId: row.identity_id, before, after });
+    tx.change('sod_exception', id, 'update');
+    return after;
+  });
+  return { exception: value, revision };
 }

@@ -197,7 +197,7 @@ export async function refuseOrReport(
   tx: WriteTx,
   actor: Actor,
   conflicts: readonly SodConflict[],
-  how: { mode: 'refuse' | 'report'; path: 'role' | 'unitMove' | 'import' | 'personnelEvent'; subject: { type: string; id: string } },
+  how: { mode: 'refuse' | 'report'; path: 'role' | 'unitMove' | 'import' | 'personnelEvent' | 'accountLink'; subject: { type: string; id: string } },
 ): Promise<SodConflict[]> {
   if (!conflicts.length) return [];
   if (how.mode === 'refuse') {
@@ -221,4 +221,30 @@ export async function refuseOrReport(
 export async function sodNamedPermissions(tx: TenantDb): Promise<ReadonlySet<string>> {
   const { keys } = await sodCatalog(tx);
   return new Set([...keys].filter((k) => k.startsWith('permission:')).map((k) => k.slice('permission:'.length)));
+}
+
+/**
+ * Accounts newly linked to an identity (an account resolution, an import that matched an
+ * account to another identity): the grants they hold of permissions an enabled policy names,
+ * per identity they now belong to — for {@link checkObservedSod}, since to the identity they
+ * are new access even when the application reports the same grants as before. One query per
+ * chunk of accounts, and none without such policies.
+ */
+export async function linkedAccountGrants(
+  tx: TenantDb,
+  links: readonly { accountId: string; identityId: string }[],
+): Promise<Map<string, { permissionId: string; context: AccessContext }[]>> {
+  const out = new Map<string, { permissionId: string; context: AccessContext }[]>();
+  const named = [...(await sodNamedPermissions(tx))];
+  if (!links.length || !named.length) return out;
+  const identityOf = new Map(links.map((l) => [l.accountId, l.identityId]));
+  for (const accounts of chunked([...identityOf.keys()])) {
+    const rows = await tx.db.selectFrom('grants').select(['account_id', 'permission_id', 'context_type', 'context_id']).where('account_id', 'in', accounts).where('permission_id', 'in', named).execute();
+    for (const r of rows) {
+      const identityId = identityOf.get(r.account_id)!;
+      const context = { type: r.context_type, id: r.context_id } as AccessContext;
+      (out.get(identityId) ?? out.set(identityId, []).get(identityId)!).push({ permissionId: r.permission_id, context });
+    }
+  }
+  return out;
 }

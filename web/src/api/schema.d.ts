@@ -2287,7 +2287,7 @@ export interface paths {
         };
         /**
          * Get a personnel event with its stages, comments, activity and the preview it was created with
-         * @description Get a personnel event with its stages, comments, activity and the preview it was created with.
+         * @description With its ETag (the event's `version`), for If-Match on PATCH.
          *
          *     Needs the right `manage-personnel-events`.
          */
@@ -2299,7 +2299,7 @@ export interface paths {
         head?: never;
         /**
          * Move a leave of absence's return date
-         * @description Only `endDate` of a leave of absence, while its return (Restore) has not run: the return is re-planned to the new date (a plain date is midnight in the tenant time zone; a date already past makes it due at once). 400 naming `endDate` when it is not after the effective date or does not exist; 409 for another event type, a closed event, a return that already ran, or a leave that would overlap another (naming it).
+         * @description Only `endDate` of a leave of absence, while its return (Restore) has not run: the return is re-planned to the new date (a plain date is midnight in the tenant time zone; a date already past makes it due at once). 400 naming `endDate` when it is not after the effective date or does not exist; 409 for another event type, a closed event, a return that already ran, or a leave that would overlap another (naming it). With `If-Match` (the ETag of a GET), 412 when the event changed since (a stage ran, the date was moved).
          *
          *     Needs the right `manage-personnel-events`.
          */
@@ -2500,6 +2500,28 @@ export interface paths {
         get: operations["getSodExceptionsById"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sod-exceptions/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a separation-of-duties exception before it expires
+         * @description From this write on the exception no longer mitigates: a write that would add access to its conflict is refused again, and `GET /sod-violations` lists the conflict without it. Access given while it lasted stays (revoke or review that access). The exception stays on record with `revoked {at, by, reason}`. An exception already revoked or expired is a 409. Audited as `sodException.revoke`.
+         *
+         *     Needs the right `approve-requests`.
+         */
+        post: operations["postSodExceptionsByIdRevoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -21844,6 +21866,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -21941,6 +21964,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -22081,6 +22106,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -22179,6 +22205,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -22402,6 +22430,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -22499,6 +22528,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -22639,6 +22670,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -22737,6 +22769,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -22992,6 +23026,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -23089,6 +23124,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -23229,6 +23266,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -23327,6 +23365,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -23552,6 +23592,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -23649,6 +23690,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -23789,6 +23832,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -23887,6 +23931,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -24094,6 +24140,7 @@ export interface operations {
                      *           "completedAt": "2026-03-02T09:30:00.000Z",
                      *           "createdAt": "2026-03-02T09:30:00.000Z",
                      *           "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *           "version": 1,
                      *           "comments": [
                      *             {
                      *               "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -24165,6 +24212,8 @@ export interface operations {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                            version: number;
                             comments: {
                                 id: string;
                                 /** Format: date-time */
@@ -24290,6 +24339,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -24387,6 +24437,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -24503,7 +24555,10 @@ export interface operations {
     patchPersonnelEventsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag read earlier; the write fails with 412 if the object changed since */
+                "if-match"?: string;
+            };
             path: {
                 /** @description The object id */
                 id: string;
@@ -24562,6 +24617,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -24630,6 +24686,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -24700,6 +24758,15 @@ export interface operations {
             };
             /** @description A unique field is taken, or the state forbids the change (conflict) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version (precondition_failed) */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -24928,6 +24995,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -24996,6 +25064,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -25170,6 +25240,7 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:30:00.000Z",
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
                      *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "version": 1,
                      *       "comments": [
                      *         {
                      *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
@@ -25267,6 +25338,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Incremented by every change of the event; the ETag is its quoted value (If-Match on PATCH) */
+                        version: number;
                         comments: {
                             id: string;
                             /** Format: date-time */
@@ -26194,7 +26267,16 @@ export interface operations {
                      *               "type": "employee",
                      *               "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
                      *             },
-                     *             "createdAt": "2026-03-02T09:30:00.000Z"
+                     *             "createdAt": "2026-03-02T09:30:00.000Z",
+                     *             "revoked": {
+                     *               "at": "2026-03-02T09:30:00.000Z",
+                     *               "by": {
+                     *                 "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *                 "name": "Payroll",
+                     *                 "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *               },
+                     *               "reason": "Needs to approve payroll runs for the Finance team"
+                     *             }
                      *           }
                      *         }
                      *       ],
@@ -26266,6 +26348,17 @@ export interface operations {
                                 };
                                 /** Format: date-time */
                                 createdAt: string;
+                                /** @description Revoked before it expired (POST /sod-exceptions/{id}/revoke): it no longer mitigates; null while not revoked */
+                                revoked: {
+                                    /** Format: date-time */
+                                    at: string;
+                                    by: {
+                                        id: string;
+                                        name: string | null;
+                                        identityId: string | null;
+                                    };
+                                    reason: string | null;
+                                } | null;
                             } | null;
                         }[];
                         nextCursor: string | null;
@@ -26381,7 +26474,16 @@ export interface operations {
                      *             "type": "employee",
                      *             "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
                      *           },
-                     *           "createdAt": "2026-03-02T09:30:00.000Z"
+                     *           "createdAt": "2026-03-02T09:30:00.000Z",
+                     *           "revoked": {
+                     *             "at": "2026-03-02T09:30:00.000Z",
+                     *             "by": {
+                     *               "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *               "name": "Payroll",
+                     *               "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *             },
+                     *             "reason": "Needs to approve payroll runs for the Finance team"
+                     *           }
                      *         }
                      *       ],
                      *       "nextCursor": "eyJrIjoiM2YyYjhjMWUifQ"
@@ -26406,6 +26508,17 @@ export interface operations {
                             };
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description Revoked before it expired (POST /sod-exceptions/{id}/revoke): it no longer mitigates; null while not revoked */
+                            revoked: {
+                                /** Format: date-time */
+                                at: string;
+                                by: {
+                                    id: string;
+                                    name: string | null;
+                                    identityId: string | null;
+                                };
+                                reason: string | null;
+                            } | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -26515,6 +26628,15 @@ export interface operations {
                      *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
                      *       },
                      *       "createdAt": "2026-03-02T09:30:00.000Z",
+                     *       "revoked": {
+                     *         "at": "2026-03-02T09:30:00.000Z",
+                     *         "by": {
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "name": "Payroll",
+                     *           "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *         },
+                     *         "reason": "Needs to approve payroll runs for the Finance team"
+                     *       },
                      *       "revision": 42
                      *     }
                      */
@@ -26536,6 +26658,17 @@ export interface operations {
                         };
                         /** Format: date-time */
                         createdAt: string;
+                        /** @description Revoked before it expired (POST /sod-exceptions/{id}/revoke): it no longer mitigates; null while not revoked */
+                        revoked: {
+                            /** Format: date-time */
+                            at: string;
+                            by: {
+                                id: string;
+                                name: string | null;
+                                identityId: string | null;
+                            };
+                            reason: string | null;
+                        } | null;
                     } & {
                         /** @description The revision this write committed as */
                         revision: number;
@@ -26659,7 +26792,16 @@ export interface operations {
                      *         "type": "employee",
                      *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
                      *       },
-                     *       "createdAt": "2026-03-02T09:30:00.000Z"
+                     *       "createdAt": "2026-03-02T09:30:00.000Z",
+                     *       "revoked": {
+                     *         "at": "2026-03-02T09:30:00.000Z",
+                     *         "by": {
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "name": "Payroll",
+                     *           "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *         },
+                     *         "reason": "Needs to approve payroll runs for the Finance team"
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -26680,6 +26822,17 @@ export interface operations {
                         };
                         /** Format: date-time */
                         createdAt: string;
+                        /** @description Revoked before it expired (POST /sod-exceptions/{id}/revoke): it no longer mitigates; null while not revoked */
+                        revoked: {
+                            /** Format: date-time */
+                            at: string;
+                            by: {
+                                id: string;
+                                name: string | null;
+                                identityId: string | null;
+                            };
+                            reason: string | null;
+                        } | null;
                     };
                 };
             };
@@ -26712,6 +26865,183 @@ export interface operations {
             };
             /** @description The object does not exist in the caller’s tenant (not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postSodExceptionsByIdRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "the audit season ended early"
+                 *     }
+                 */
+                "application/json": {
+                    /** @example the audit season ended early */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "policyId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *       "reason": "Needs to approve payroll runs for the Finance team",
+                     *       "expiresAt": "2026-03-02T09:30:00.000Z",
+                     *       "approvedBy": {
+                     *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "name": "Payroll",
+                     *         "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *       },
+                     *       "subject": {
+                     *         "type": "employee",
+                     *         "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *       },
+                     *       "createdAt": "2026-03-02T09:30:00.000Z",
+                     *       "revoked": {
+                     *         "at": "2026-03-02T09:30:00.000Z",
+                     *         "by": {
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "name": "Payroll",
+                     *           "identityId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b"
+                     *         },
+                     *         "reason": "Needs to approve payroll runs for the Finance team"
+                     *       },
+                     *       "revision": 42
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        policyId: string;
+                        identityId: string;
+                        reason: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        approvedBy: {
+                            id: string;
+                            name: string | null;
+                            identityId: string | null;
+                        };
+                        subject: {
+                            type: string;
+                            id: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Revoked before it expired (POST /sod-exceptions/{id}/revoke): it no longer mitigates; null while not revoked */
+                        revoked: {
+                            /** Format: date-time */
+                            at: string;
+                            by: {
+                                id: string;
+                                name: string | null;
+                                identityId: string | null;
+                            };
+                            reason: string | null;
+                        } | null;
+                    } & {
+                        /** @description The revision this write committed as */
+                        revision: number;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
