@@ -83,7 +83,7 @@ describe('resources', PROCESS_TIMEOUT, () => {
     expect(parseYaml((await cli(['identities', 'get', created.id, '-o', 'yaml'])).stdout)).toMatchObject({ username: 'jdoe', attributes: { department: 'Finance' } });
     expect(await cli(['identities', 'list', '--q', 'jdoe', '--quiet'])).toMatchObject({ code: 0, stdout: `${created.id}\n` });
 
-    expect(await cli(['identities', 'delete', created.id, '-q'])).toMatchObject({ code: 0, stderr: '' });
+    expect(await cli(['identities', 'delete', created.id, '-q', '--yes'])).toMatchObject({ code: 0, stderr: '' });
     const gone = await cli(['identities', 'get', created.id]);
     expect(gone.code).toBe(3);
     expect(gone.stdout).toBe('');
@@ -115,7 +115,7 @@ describe('resources', PROCESS_TIMEOUT, () => {
     expect(json(await cli(['access', 'list', person.id])).items).toEqual([expect.objectContaining({ permissionId: permission.id })]);
     expect(json(await cli(['assignments', 'pause', assignment.id, '--reason', 'leave']))).toMatchObject({ id: assignment.id });
     expect(json(await cli(['assignments', 'resume', assignment.id]))).toMatchObject({ id: assignment.id });
-    expect(json(await cli(['assignments', 'revoke', assignment.id, '--reason', 'left']))).toMatchObject({ id: assignment.id });
+    expect(json(await cli(['assignments', 'revoke', assignment.id, '--reason', 'left', '--yes']))).toMatchObject({ id: assignment.id });
     expect(await cli([...check, '-q'])).toMatchObject({ code: 1 });
     const actions = (await cli(['audit', 'list', '--target-id', assignment.id, '--all', '-o', 'ndjson', '--fields', 'action'])).stdout;
     expect(actions).toContain('"assignment.create"');
