@@ -5,14 +5,14 @@
  * pages, an import uploaded and watched to its end, a streamed export, and a terminal (a
  * pseudo-terminal from util-linux `script`) for tables, colours and progress.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { cleanEnv, killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type CliResult, type ServerProcess } from '../support/cli.ts';
+import { killAllServers, PROCESS_TIMEOUT, runCli, runOnTerminal, startServer, tempDir, type CliResult, type ServerProcess } from '../support/cli.ts';
 import { ADMIN_KEY, createThrowawayDatabase, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- outputs are read loosely
@@ -32,17 +32,8 @@ const json = (result: CliResult): Json => {
   return JSON.parse(result.stdout) as Json;
 };
 
-/** Runs a shell command line on a pseudo-terminal (util-linux `script`); resolves with what the terminal showed. */
-function onTerminal(commandLine: string, extra: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn('script', ['-qefc', commandLine, '/dev/null'], { env: cleanEnv({ ...env, TERM: 'xterm-256color', ...extra }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, output }));
-  });
-}
+/** Runs a shell command line on a pseudo-terminal; resolves with what the terminal showed. */
+const onTerminal = (commandLine: string, extra: Record<string, string> = {}) => runOnTerminal(commandLine, { ...env, ...extra });
 const G = `${process.execPath} ${BIN}`;
 
 beforeAll(async () => {
@@ -236,6 +227,9 @@ describe('imports', PROCESS_TIMEOUT, () => {
     // On a terminal: a progress bar on stderr, then the table.
     const shown = await onTerminal(`${G} imports upload --application-id ${app.id} --file grants=${csv} --watch --interval 0.2`, { NO_COLOR: '1' });
     expect(shown.code).toBe(0);
+    // The bytes sent, then the import's progress.
+    const size = statSync(csv).size;
+    expect(shown.output).toMatch(new RegExp(`upload \\[[^\\]]*\\] 100% ${size} B of ${size} B`));
     expect(shown.output).toMatch(/import #\d+ Finished .*\d+\/\d+ rows, 1 files/);
     expect(shown.output).toMatch(/status\s+Finished/);
   });
@@ -253,7 +247,7 @@ describe('on a terminal', PROCESS_TIMEOUT, () => {
     // An export's progress (rows and bytes) on stderr when it is a terminal.
     const exported = await onTerminal(`${G} exports effective-permissions --space assigned --format csv --out ${join(dir.path, 'tty.csv')}`);
     expect(exported.code).toBe(0);
-    expect(exported.output).toMatch(/\r\d+ rows, \d+\.\d MiB\r?\n/);
+    expect(exported.output).toMatch(/\r\d+ rows, \d+(\.\d)? (B|KiB|MiB)\r?\n/);
     // The same command on a pipe: JSON, no colour.
     expect(json(await cli(['identities', 'list', '--q', 'tabled']))).toHaveLength(1);
   });

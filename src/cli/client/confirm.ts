@@ -26,9 +26,10 @@ export const interactive = (stdin: { isTTY?: boolean } = process.stdin, stderr: 
 function ask(question: string): Promise<boolean> {
   const lines = createInterface({ input: process.stdin, output: process.stderr });
   return new Promise<boolean>((resolve) => {
+    // Resolved before the close, whose own handler (Ctrl-D) says no.
     const answer = (yes: boolean) => {
-      lines.close();
       resolve(yes);
+      lines.close();
     };
     lines.once('SIGINT', () => {
       process.stderr.write('\n');

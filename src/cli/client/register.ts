@@ -171,13 +171,19 @@ function buildCommand(parent: Command, command: ClientCommand, context: CommandC
   return cmd;
 }
 
-/** Adds the client commands to the program (and `list`/`export` to the existing `audit`). */
-export function registerClientCommands(program: Command, context: CommandContext): void {
+/**
+ * Adds the client commands to the program (and `list`/`export` to the existing `audit`): all of
+ * them, or only the group named by `only` (what main.ts runs: building a hundred commands the
+ * run does not use would delay its first byte; `completion` needs them all).
+ */
+export function registerClientCommands(program: Command, context: CommandContext, only?: string): void {
+  const wanted = (name: string) => only === undefined || only === 'completion' || only === name;
   for (const group of CLIENT_GROUPS) {
+    if (!wanted(group.name)) continue;
     const existing = program.commands.find((c) => c.name() === group.name);
     const parent = existing ?? program.command(group.name).description(group.description);
     for (const command of group.commands) buildCommand(parent, command, context, group);
   }
-  buildCommand(program, CHECK_COMMAND, context);
+  if (wanted(CHECK_COMMAND.name)) buildCommand(program, CHECK_COMMAND, context);
   registerSessionCommands(program, context);
 }

@@ -111,7 +111,17 @@ async function fileParts(run: SpecialRun, applicationId: string): Promise<[strin
   });
 }
 
-const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+/** 512 B, 3.4 KiB, 12.0 MiB, 1.2 GiB. */
+function byteSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
 
 /** A bar of the bytes sent on stderr (the files' sizes are the total; the multipart framing is a few hundred bytes more). */
 async function uploadBar(size: number): Promise<{ sent: (bytes: number) => void; stop: () => void }> {
@@ -121,9 +131,9 @@ async function uploadBar(size: number): Promise<{ sent: (bytes: number) => void;
     progress.Presets.shades_classic,
   );
   const total = Math.max(size, 1);
-  bar.start(total, 0, { done: mebibytes(0), size: mebibytes(size) });
+  bar.start(total, 0, { done: byteSize(0), size: byteSize(size) });
   return {
-    sent: (bytes) => bar.update(Math.min(bytes, total), { done: mebibytes(Math.min(bytes, size)) }),
+    sent: (bytes) => bar.update(Math.min(bytes, total), { done: byteSize(Math.min(bytes, size)) }),
     stop: () => bar.stop(),
   };
 }
@@ -169,7 +179,7 @@ async function download(run: SpecialRun): Promise<number> {
         const now = Date.now();
         if (!done && now - lastDrawn < 100) return;
         lastDrawn = now;
-        process.stderr.write(`\r${rows.toLocaleString('en')} rows, ${mebibytes(bytes)}${done ? '\n' : ''}`);
+        process.stderr.write(`\r${rows.toLocaleString('en')} rows, ${byteSize(bytes)}${done ? '\n' : ''}`);
       }
     : undefined;
   source.on('data', (chunk: Buffer) => {
