@@ -5,7 +5,6 @@
  * question. Where no one can answer (a pipe, cron, a scheduler, CI) it refuses with exit 2
  * and says to pass --yes, so a script states that it means it instead of deleting by default.
  */
-import { createInterface } from 'node:readline';
 import { CliFailure, EXIT } from './exit-codes.ts';
 
 export interface Confirmation {
@@ -23,7 +22,9 @@ const PAST: Record<string, string> = { delete: 'deleted', revoke: 'revoked', can
 export const interactive = (stdin: { isTTY?: boolean } = process.stdin, stderr: { isTTY?: boolean } = process.stderr): boolean => stdin.isTTY === true && stderr.isTTY === true;
 
 /** Asks a yes/no question on the terminal; Enter, n, Ctrl-C and Ctrl-D are no. */
-function ask(question: string): Promise<boolean> {
+async function ask(question: string): Promise<boolean> {
+  // Loaded only when asking: the other runs do not pay for it before their first byte.
+  const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: process.stdin, output: process.stderr });
   return new Promise<boolean>((resolve) => {
     // Resolved before the close, whose own handler (Ctrl-D) says no.
