@@ -8,48 +8,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { killAllServers, PROCESS_TIMEOUT, runCli, runOnTerminal, startServer, tempDir, type CliResult, type ServerProcess } from '../support/cli.ts';
-import { ADMIN_KEY, createThrowawayDatabase, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
+import { PROCESS_TIMEOUT, runOnTerminal, type CliResult } from '../support/cli.ts';
+import { printedJson, useClientServer } from '../support/client-server.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- outputs are read loosely
 
 const G = `${process.execPath} ${resolve(import.meta.dirname, '../../bin/grantory.js')}`;
-const dir = tempDir('cli-governance');
-let database: ThrowawayDatabase | null = null;
-let server: ServerProcess;
-let env: Record<string, string>;
-
-const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra });
-const json = (result: CliResult): Json => {
-  expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as Json;
-};
+const context = useClientServer('cli-governance');
+const cli = context.cli;
+const json = (result: CliResult): Json => printedJson<Json>(result);
 const lines = (result: CliResult): string[] => result.stdout.trim().split('\n');
-
-beforeAll(async () => {
-  database = TEST_BACKEND === 'postgres' ? await createThrowawayDatabase() : null;
-  server = await startServer({
-    GRANTORY_DATA_DIR: join(dir.path, 'data'),
-    GRANTORY_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-    GRANTORY_SECRET_KEY: TEST_SECRET_KEY,
-    ...(database ? { DATABASE_URL: database.url } : {}),
-  });
-  env = { GRANTORY_URL: server.url, GRANTORY_API_KEY: ADMIN_KEY, GRANTORY_CONFIG_DIR: join(dir.path, 'config') };
-}, 120_000);
-
-afterEach(() => {
-  const ended = server.child.exitCode ?? server.child.signalCode;
-  if (ended !== null) throw new Error(`the server ended (${ended}):\n${server.stdout()}\n${server.stderr()}`);
-});
-
-afterAll(async () => {
-  await killAllServers();
-  await database?.drop();
-  dir.remove();
-});
 
 /** An application with two permissions, and a person holding both. */
 async function payroll(name: string): Promise<{ app: Json; pay: Json; approve: Json; person: Json }> {
@@ -139,7 +109,7 @@ describe('access reviews', PROCESS_TIMEOUT, () => {
     expect(csv.code).toBe(0);
     expect(csv.stdout).toMatch(/^# IN PROGRESS/);
     expect(csv.stdout).toContain('review.approve');
-    const pdf = join(dir.path, 'report.pdf');
+    const pdf = join(context.dir, 'report.pdf');
     expect(await cli(['reviews', 'report', review.id, '--format', 'pdf', '--out', pdf])).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
 
@@ -195,29 +165,29 @@ describe('event sinks', PROCESS_TIMEOUT, () => {
 describe('confirmation on a terminal', PROCESS_TIMEOUT, () => {
   it('delete and revoke ask; n keeps, y goes on, --yes does not ask', async () => {
     const person = json(await cli(['identities', 'create', '--username', 'asked']));
-    const declined = await runOnTerminal(`${G} identities delete ${person.id}`, { ...env, NO_COLOR: '1' }, [{ when: /\[y\/N\]/, type: 'n\r' }]);
+    const declined = await runOnTerminal(`${G} identities delete ${person.id}`, { ...context.env, NO_COLOR: '1' }, [{ when: /\[y\/N\]/, type: 'n\r' }]);
     expect(declined.output).toContain(`Delete identity ${person.id}? [y/N] `);
     expect(declined.output).toContain(`grantory: not deleted: identity ${person.id}`);
     expect(declined.code).toBe(1);
     expect(json(await cli(['identities', 'get', person.id]))).toMatchObject({ id: person.id });
 
     // Enter alone is no.
-    const enter = await runOnTerminal(`${G} identities delete ${person.id}`, env, [{ when: /\[y\/N\]/, type: '\r' }]);
+    const enter = await runOnTerminal(`${G} identities delete ${person.id}`, context.env, [{ when: /\[y\/N\]/, type: '\r' }]);
     expect(enter.code).toBe(1);
 
     const { pay, person: holder } = await payroll('asked');
     const assignment = json(await cli(['assignments', 'list', '--assignee-id', holder.id, '--resource-id', pay.id]))[0] as Json;
-    const revoked = await runOnTerminal(`${G} assignments revoke ${assignment.id} --reason left`, { ...env, NO_COLOR: '1' }, [{ when: /\[y\/N\]/, type: 'y\r' }]);
+    const revoked = await runOnTerminal(`${G} assignments revoke ${assignment.id} --reason left`, { ...context.env, NO_COLOR: '1' }, [{ when: /\[y\/N\]/, type: 'y\r' }]);
     expect(revoked.output).toContain(`Revoke assignment ${assignment.id}? [y/N] `);
     expect(revoked.code).toBe(0);
     expect(json(await cli(['assignments', 'get', assignment.id])).state).not.toBe('active');
 
-    const accepted = await runOnTerminal(`${G} identities delete ${person.id}`, env, [{ when: /\[y\/N\]/, type: 'yes\r' }]);
+    const accepted = await runOnTerminal(`${G} identities delete ${person.id}`, context.env, [{ when: /\[y\/N\]/, type: 'yes\r' }]);
     expect(accepted.code).toBe(0);
     expect((await cli(['identities', 'get', person.id])).code).toBe(3);
 
     const other = json(await cli(['identities', 'create', '--username', 'unasked']));
-    const yes = await runOnTerminal(`${G} identities delete ${other.id} --yes`, env);
+    const yes = await runOnTerminal(`${G} identities delete ${other.id} --yes`, context.env);
     expect(yes.code).toBe(0);
     expect(yes.output).not.toContain('[y/N]');
   });
