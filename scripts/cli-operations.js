@@ -86,7 +86,8 @@ function responseOf(operation, resolve) {
   if (!ok) return { status: 204, mediaTypes: [] };
   const content = resolve(ok[1]).content ?? {};
   const schema = resolve(content['application/json']?.schema ?? {});
-  const properties = schema.properties ?? {};
+  // A page with more fields (e.g. the revision it was read at) is an allOf of the page and them.
+  const properties = Object.assign({}, ...(schema.allOf ?? []).map((part) => resolve(part).properties ?? {}), schema.properties ?? {});
   return { status: Number(ok[0]), mediaTypes: Object.keys(content), ...('items' in properties && 'nextCursor' in properties ? { paged: true } : {}) };
 }
 

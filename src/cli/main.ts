@@ -68,11 +68,11 @@ function registerClientSummaries(program: Command): void {
   }
 }
 
-/** Whether these arguments run (or ask help of) a client command. */
-export const needsClientCommands = (argv: string[]): boolean => {
+/** The client command these arguments run (or ask help of), if any. */
+export const clientCommandOf = (argv: string[]): string | undefined => {
   const words = argv.filter((a) => !a.startsWith('-'));
   const first = words[0] === 'help' ? words[1] : words[0];
-  return first !== undefined && CLIENT_COMMAND_NAMES.includes(first);
+  return first !== undefined && CLIENT_COMMAND_NAMES.includes(first) ? first : undefined;
 };
 
 /** The program and its commands; every action reports its exit code through `finish`. */
@@ -118,7 +118,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   // No command (or only settings flags) means `serve`.
   const first = argv[0];
   const args = first === undefined || (first.startsWith('-') && !TOP_LEVEL_FLAGS.has(first)) ? ['serve', ...argv] : argv;
-  const registerClient = needsClientCommands(args) ? (await import('./client/register.ts')).registerClientCommands : undefined;
+  const client = clientCommandOf(args);
+  const register = client === undefined ? undefined : (await import('./client/register.ts')).registerClientCommands;
+  const registerClient = register && ((program: Command, context: CommandContext) => register(program, context, client));
   const program = createProgram({ io, finish: (code) => (exitCode = code) }, registerClient);
   try {
     await program.parseAsync(args, { from: 'user' });

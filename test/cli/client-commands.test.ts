@@ -5,68 +5,30 @@
  * pages, an import uploaded and watched to its end, a streamed export, and a terminal (a
  * pseudo-terminal from util-linux `script`) for tables, colours and progress.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { cleanEnv, killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type CliResult, type ServerProcess } from '../support/cli.ts';
-import { ADMIN_KEY, createThrowawayDatabase, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
+import { PROCESS_TIMEOUT, runCli, runOnTerminal, type CliResult } from '../support/cli.ts';
+import { printedJson, useClientServer } from '../support/client-server.ts';
+import { ADMIN_KEY } from '../support/harness.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- outputs are read loosely
 
 const BIN = resolve(import.meta.dirname, '../../bin/grantory.js');
 const ESC = String.fromCharCode(27);
-const dir = tempDir('cli-client');
-let database: ThrowawayDatabase | null = null;
-let server: ServerProcess;
-let env: Record<string, string>;
+const context = useClientServer('cli-client');
 
 /** `grantory <args>` with the server in GRANTORY_URL / GRANTORY_API_KEY and its own config directory. */
-const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra });
-const json = (result: CliResult): Json => {
-  expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as Json;
-};
+const cli = context.cli;
+const json = (result: CliResult): Json => printedJson<Json>(result);
 
-/** Runs a shell command line on a pseudo-terminal (util-linux `script`); resolves with what the terminal showed. */
-function onTerminal(commandLine: string, extra: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn('script', ['-qefc', commandLine, '/dev/null'], { env: cleanEnv({ ...env, TERM: 'xterm-256color', ...extra }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, output }));
-  });
-}
+/** Runs a shell command line on a pseudo-terminal; resolves with what the terminal showed. */
+const onTerminal = (commandLine: string, extra: Record<string, string> = {}) => runOnTerminal(commandLine, { ...context.env, ...extra });
 const G = `${process.execPath} ${BIN}`;
-
-beforeAll(async () => {
-  database = TEST_BACKEND === 'postgres' ? await createThrowawayDatabase() : null;
-  server = await startServer({
-    GRANTORY_DATA_DIR: join(dir.path, 'data'),
-    GRANTORY_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-    GRANTORY_SECRET_KEY: TEST_SECRET_KEY,
-    ...(database ? { DATABASE_URL: database.url } : {}),
-  });
-  env = { GRANTORY_URL: server.url, GRANTORY_API_KEY: ADMIN_KEY, GRANTORY_CONFIG_DIR: join(dir.path, 'config') };
-}, 120_000);
-
-// A server that ended under a test says why (its output), rather than the next test's ECONNREFUSED.
-afterEach(() => {
-  const ended = server.child.exitCode ?? server.child.signalCode;
-  if (ended !== null) throw new Error(`the server ended (${ended}):\n${server.stdout()}\n${server.stderr()}`);
-});
-
-afterAll(async () => {
-  await killAllServers();
-  await database?.drop();
-  dir.remove();
-});
 
 describe('resources', PROCESS_TIMEOUT, () => {
   it('create, get, update, list in every format, delete', async () => {
@@ -83,7 +45,7 @@ describe('resources', PROCESS_TIMEOUT, () => {
     expect(parseYaml((await cli(['identities', 'get', created.id, '-o', 'yaml'])).stdout)).toMatchObject({ username: 'jdoe', attributes: { department: 'Finance' } });
     expect(await cli(['identities', 'list', '--q', 'jdoe', '--quiet'])).toMatchObject({ code: 0, stdout: `${created.id}\n` });
 
-    expect(await cli(['identities', 'delete', created.id, '-q'])).toMatchObject({ code: 0, stderr: '' });
+    expect(await cli(['identities', 'delete', created.id, '-q', '--yes'])).toMatchObject({ code: 0, stderr: '' });
     const gone = await cli(['identities', 'get', created.id]);
     expect(gone.code).toBe(3);
     expect(gone.stdout).toBe('');
@@ -115,14 +77,14 @@ describe('resources', PROCESS_TIMEOUT, () => {
     expect(json(await cli(['access', 'list', person.id])).items).toEqual([expect.objectContaining({ permissionId: permission.id })]);
     expect(json(await cli(['assignments', 'pause', assignment.id, '--reason', 'leave']))).toMatchObject({ id: assignment.id });
     expect(json(await cli(['assignments', 'resume', assignment.id]))).toMatchObject({ id: assignment.id });
-    expect(json(await cli(['assignments', 'revoke', assignment.id, '--reason', 'left']))).toMatchObject({ id: assignment.id });
+    expect(json(await cli(['assignments', 'revoke', assignment.id, '--reason', 'left', '--yes']))).toMatchObject({ id: assignment.id });
     expect(await cli([...check, '-q'])).toMatchObject({ code: 1 });
     const actions = (await cli(['audit', 'list', '--target-id', assignment.id, '--all', '-o', 'ndjson', '--fields', 'action'])).stdout;
     expect(actions).toContain('"assignment.create"');
   });
 
   it('exports effective-permissions streams to a file', async () => {
-    const out = join(dir.path, 'effective.csv');
+    const out = join(context.dir, 'effective.csv');
     expect(await cli(['exports', 'effective-permissions', '--space', 'assigned', '--format', 'csv', '--out', out])).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toMatch(/^identityId,subject,username,/);
@@ -181,33 +143,33 @@ describe('retries', PROCESS_TIMEOUT, () => {
 
 describe('connection profiles', PROCESS_TIMEOUT, () => {
   it('login checks and saves the credential (mode 0600); --profile picks it; logout removes it', async () => {
-    const config = join(dir.path, 'profiles');
+    const config = join(context.dir, 'profiles');
     const none = await runCli(['identities', 'list'], { GRANTORY_CONFIG_DIR: config });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^grantory: no server to talk to\n/);
-    const refused = await runCli(['login', '--url', server.url, '--api-key', 'wrong-key-0123456789abcdefghijklmnopq'], { GRANTORY_CONFIG_DIR: config });
+    const refused = await runCli(['login', '--url', context.server.url, '--api-key', 'wrong-key-0123456789abcdefghijklmnopq'], { GRANTORY_CONFIG_DIR: config });
     expect(refused.code).toBe(4);
-    const login = await runCli(['login', '--url', server.url, '--api-key', ADMIN_KEY, '--profile', 'prod'], { GRANTORY_CONFIG_DIR: config });
+    const login = await runCli(['login', '--url', context.server.url, '--api-key', ADMIN_KEY, '--profile', 'prod'], { GRANTORY_CONFIG_DIR: config });
     expect(login).toMatchObject({ code: 0, stdout: '' });
     expect(login.stderr).toMatch(/^logged in to http:\/\/.* profile "prod" saved in .*config\.json \(default\)\n$/);
     const file = join(config, 'config.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ defaultProfile: 'prod', profiles: { prod: { url: server.url, apiKey: ADMIN_KEY } } });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ defaultProfile: 'prod', profiles: { prod: { url: context.server.url, apiKey: ADMIN_KEY } } });
     // The default profile and an explicit one; an unknown one is a usage error.
     const viaProfile = { GRANTORY_CONFIG_DIR: config };
     expect((await runCli(['identities', 'list', '-q', '--limit', '1'], viaProfile)).code).toBe(0);
     expect((await runCli(['identities', 'list', '-q', '--limit', '1', '--profile', 'prod'], viaProfile)).code).toBe(0);
     expect(await runCli(['identities', 'list', '--profile', 'staging'], viaProfile)).toMatchObject({ code: 2, stderr: `grantory: no profile "staging" in ${file}\n  profiles: prod\n` });
-    expect(JSON.parse((await runCli(['profiles', '-o', 'json'], viaProfile)).stdout)).toEqual([{ name: 'prod', url: server.url, credential: 'api key', default: true }]);
+    expect(JSON.parse((await runCli(['profiles', '-o', 'json'], viaProfile)).stdout)).toEqual([{ name: 'prod', url: context.server.url, credential: 'api key', default: true }]);
     expect(await runCli(['logout', '--profile', 'prod'], viaProfile)).toMatchObject({ code: 0 });
     expect(JSON.parse(readFileSync(file, 'utf8')).profiles).toEqual({});
 
     // An OAuth 2.0 client: a token from /oauth/token for each run, from the environment or a profile.
     const client = json(await cli(['clients', 'create', '--name', 'scheduler']));
-    const clientEnv = { GRANTORY_URL: server.url, GRANTORY_CLIENT_ID: client.clientId, GRANTORY_CLIENT_SECRET: client.clientSecret, GRANTORY_CONFIG_DIR: config };
+    const clientEnv = { GRANTORY_URL: context.server.url, GRANTORY_CLIENT_ID: client.clientId, GRANTORY_CLIENT_SECRET: client.clientSecret, GRANTORY_CONFIG_DIR: config };
     expect(await runCli(['identities', 'get', client.identityId, '--fields', 'username', '-o', 'csv'], clientEnv)).toMatchObject({ code: 0, stdout: 'username\nadmin\n' });
     expect(await runCli(['identities', 'list', '-q'], { ...clientEnv, GRANTORY_CLIENT_SECRET: 'wrong' })).toMatchObject({ code: 4, stderr: expect.stringMatching(new RegExp(`^grantory: cannot get a token for client ${client.clientId}: `)) });
-    expect(await runCli(['login', '--url', server.url, '--client-id', client.clientId, '--client-secret', client.clientSecret, '--profile', 'sched'], viaProfile)).toMatchObject({ code: 0 });
+    expect(await runCli(['login', '--url', context.server.url, '--client-id', client.clientId, '--client-secret', client.clientSecret, '--profile', 'sched'], viaProfile)).toMatchObject({ code: 0 });
     expect((await runCli(['identities', 'list', '-q', '--limit', '1'], viaProfile)).code).toBe(0);
   });
 });
@@ -216,7 +178,7 @@ describe('imports', PROCESS_TIMEOUT, () => {
   it('upload --watch follows the import to its end; watch of a failed import exits 1', async () => {
     const app = json(await cli(['applications', 'create', '--name', 'Ledger']));
     json(await cli(['api', 'PUT', `applications/${app.id}/connector`, '--data', JSON.stringify({ type: 'file', fileGroups: [{ name: 'grants', pattern: 'grants.csv', columns: { accountName: 'login', permission: 'entitlement' } }], matching: [], unknownPermissions: 'create' })]));
-    const csv = join(dir.path, 'grants.csv');
+    const csv = join(context.dir, 'grants.csv');
     writeFileSync(csv, 'login,entitlement\nalice,ledger.read\nbob,ledger.write\n');
     const done = await cli(['imports', 'upload', '--application-id', app.id, '--file', `grants=${csv}`, '--watch', '--interval', '0.2']);
     expect(done.stderr).toBe('');
@@ -225,7 +187,7 @@ describe('imports', PROCESS_TIMEOUT, () => {
     expect(finished).toMatchObject({ status: 'Finished', applicationId: app.id });
     expect(await cli(['imports', 'watch', finished.id, '--fields', 'status', '-o', 'csv'])).toEqual({ code: 0, signal: null, stdout: 'status\nFinished\n', stderr: '' });
 
-    const bad = join(dir.path, 'bad.csv');
+    const bad = join(context.dir, 'bad.csv');
     writeFileSync(bad, 'wrong,header\n1,2\n');
     const failed = await cli(['imports', 'upload', '--application-id', app.id, '--file', `grants=${bad}`, '--watch', '--interval', '0.2']);
     expect(failed.code).toBe(1);
@@ -236,6 +198,9 @@ describe('imports', PROCESS_TIMEOUT, () => {
     // On a terminal: a progress bar on stderr, then the table.
     const shown = await onTerminal(`${G} imports upload --application-id ${app.id} --file grants=${csv} --watch --interval 0.2`, { NO_COLOR: '1' });
     expect(shown.code).toBe(0);
+    // The bytes sent, then the import's progress.
+    const size = statSync(csv).size;
+    expect(shown.output).toMatch(new RegExp(`upload \\[[^\\]]*\\] 100% ${size} B of ${size} B`));
     expect(shown.output).toMatch(/import #\d+ Finished .*\d+\/\d+ rows, 1 files/);
     expect(shown.output).toMatch(/status\s+Finished/);
   });
@@ -251,9 +216,9 @@ describe('on a terminal', PROCESS_TIMEOUT, () => {
     const coloured = await onTerminal(`${G} identities list --q tabled`);
     expect(coloured.output).toContain(`${ESC}[`);
     // An export's progress (rows and bytes) on stderr when it is a terminal.
-    const exported = await onTerminal(`${G} exports effective-permissions --space assigned --format csv --out ${join(dir.path, 'tty.csv')}`);
+    const exported = await onTerminal(`${G} exports effective-permissions --space assigned --format csv --out ${join(context.dir, 'tty.csv')}`);
     expect(exported.code).toBe(0);
-    expect(exported.output).toMatch(/\r\d+ rows, \d+\.\d MiB\r?\n/);
+    expect(exported.output).toMatch(/\r\d+ rows, \d+(\.\d)? (B|KiB|MiB)\r?\n/);
     // The same command on a pipe: JSON, no colour.
     expect(json(await cli(['identities', 'list', '--q', 'tabled']))).toHaveLength(1);
   });
@@ -263,7 +228,7 @@ describe('shell completion', PROCESS_TIMEOUT, () => {
   it('bash and zsh scripts parse and complete commands, subcommands and flag values; fish names them', async () => {
     const bash = await cli(['completion', 'bash']);
     expect(bash.code).toBe(0);
-    const script = join(dir.path, 'grantory.bash');
+    const script = join(context.dir, 'grantory.bash');
     writeFileSync(script, bash.stdout);
     const complete = (line: string) =>
       execFileSync('bash', ['-c', `source ${script}; COMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _grantory; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).trim();
@@ -284,7 +249,7 @@ describe('shell completion', PROCESS_TIMEOUT, () => {
 describe('audit verify --remote', PROCESS_TIMEOUT, () => {
   it('checks the chain and the checkpoints over the API; an edited event is found (exit 1)', async () => {
     json(await cli(['api', 'POST', 'audit-checkpoints']));
-    const exported = join(dir.path, 'checkpoints.json');
+    const exported = join(context.dir, 'checkpoints.json');
     writeFileSync(exported, (await cli(['api', 'GET', 'audit-checkpoints', '--query', 'limit=10'])).stdout);
     const ok = await cli(['audit', 'verify', '--remote', '--checkpoints', exported]);
     expect(ok.stderr).toBe('');
@@ -292,15 +257,15 @@ describe('audit verify --remote', PROCESS_TIMEOUT, () => {
     expect(ok.stdout).toMatch(/^tenant default: ok, \d+ events, 2 checkpoints matched, head [0-9a-f]{64}\n$/);
 
     const edit = "update audit_events set action = 'identity.delete' where seq = 3";
-    if (database) {
+    if (context.database) {
       const { default: pg } = await import('pg');
-      const client = new pg.Client({ connectionString: database.url });
+      const client = new pg.Client({ connectionString: context.database.url });
       await client.connect();
       await client.query(edit);
       await client.end();
     } else {
       const { default: Database } = await import('better-sqlite3');
-      const db = new Database(join(dir.path, 'data', 'grantory.db'));
+      const db = new Database(join(context.dir, 'data', 'grantory.db'));
       db.prepare(edit).run();
       db.close();
     }

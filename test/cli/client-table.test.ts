@@ -50,8 +50,27 @@ describe('the client commands and openapi.json', () => {
         'exports: effective-permissions',
         expect.stringMatching(/^api-keys: /),
         expect.stringMatching(/^clients: /),
+        'approval-policies: list get create update delete',
+        'sod-policies: list get create update delete',
+        'sod-violations: list',
+        'sod-exceptions: list get create',
+        expect.stringMatching(/^reviews: list get create start close items progress decide decide-many delegate report/),
+        'personnel-events: list get onboard offboard role-transition leave preview update cancel comment',
+        'event-sinks: list get create retry delete',
+        'settings: get update',
       ]),
     );
+  });
+
+  it('every delete, revoke and cancel takes --yes; a run builds only the group it names', () => {
+    const program = createProgram({ io: { out: () => {}, err: () => {} }, finish: () => {} }, registerClientCommands);
+    const destructive = program.commands.flatMap(leaves).filter((c) => ['delete', 'revoke', 'cancel'].includes(c.name()) && c.parent?.name() !== 'grantory');
+    expect(destructive.map(pathOf)).toEqual(expect.arrayContaining(['grantory identities delete', 'grantory assignments revoke', 'grantory personnel-events cancel', 'grantory event-sinks delete']));
+    for (const command of destructive) expect(command.options.map((o) => o.long), pathOf(command)).toContain('--yes');
+    const one = createProgram({ io: { out: () => {}, err: () => {} }, finish: () => {} }, (p, c) => registerClientCommands(p, c, 'reviews'));
+    const names = one.commands.map((c) => c.name());
+    expect(names).toContain('reviews');
+    expect(names).not.toContain('identities');
   });
 
   it('every client command has examples in its help, and every API field a flag', () => {

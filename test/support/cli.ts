@@ -149,3 +149,30 @@ export function startServer(env: Record<string, string>): Promise<ServerProcess>
 export async function killAllServers(): Promise<void> {
   await Promise.all([...children].map((c) => killChild(c)));
 }
+
+/** A reply typed on the terminal once its output matches `when`. */
+export interface TerminalAnswer {
+  when: RegExp;
+  type: string;
+}
+
+/**
+ * Runs a shell command line on a pseudo-terminal (util-linux `script`), typing each answer once
+ * the output shows its prompt; resolves with the exit code and what the terminal showed
+ * (stdout and stderr together, as a user sees them).
+ */
+export function runOnTerminal(commandLine: string, env: Record<string, string>, answers: TerminalAnswer[] = []): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn('script', ['-qefc', commandLine, '/dev/null'], { env: cleanEnv({ TERM: 'xterm-256color', ...env }), stdio: [answers.length ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const pending = [...answers];
+    let output = '';
+    const seen = (d: Buffer) => {
+      output += d.toString();
+      while (pending[0] && pending[0].when.test(output)) child.stdin?.write(pending.shift()!.type);
+    };
+    child.stdout!.on('data', seen);
+    child.stderr!.on('data', seen);
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, output }));
+  });
+}

@@ -27,8 +27,16 @@ export interface ClientCommand {
 export interface ClientGroup {
   name: string;
   description: string;
+  /** What one object of the group is called in a confirmation ("Delete identity ID?"). */
+  noun?: string;
   commands: ClientCommand[];
 }
+
+/**
+ * Commands that delete or end something: on a terminal they ask first ("Delete identity ID?
+ * [y/N]") unless --yes; elsewhere they refuse without --yes (see confirm.ts).
+ */
+export const DESTRUCTIVE = new Set(['delete', 'revoke', 'cancel']);
 
 const IDENTITY_COLUMNS = ['id', 'username', 'displayName', 'email', 'type', 'status'];
 const NAMED_COLUMNS = ['id', 'name', 'description'];
@@ -36,6 +44,7 @@ const NAMED_COLUMNS = ['id', 'name', 'description'];
 export const CLIENT_GROUPS: ClientGroup[] = [
   {
     name: 'identities',
+    noun: 'identity',
     description: 'people and service accounts',
     commands: [
       { name: 'list', op: 'getIdentities', columns: IDENTITY_COLUMNS, examples: ['grantory identities list --status active --q smith', 'grantory identities list --all -o ndjson > identities.ndjson'] },
@@ -47,6 +56,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'org-units',
+    noun: 'org unit',
     description: 'organization units',
     commands: [
       { name: 'list', op: 'getOrgUnits', columns: ['id', 'name', 'parentId'] },
@@ -58,6 +68,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'applications',
+    noun: 'application',
     description: 'applications whose permissions Grantory governs',
     commands: [
       { name: 'list', op: 'getApplications', columns: NAMED_COLUMNS },
@@ -69,6 +80,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'permissions',
+    noun: 'permission',
     description: "applications' permissions",
     commands: [
       { name: 'list', op: 'getPermissions', columns: ['id', 'applicationId', 'name', 'category', 'risk'], examples: ['grantory permissions list --application-id APP_ID'] },
@@ -80,6 +92,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'roles',
+    noun: 'role',
     description: 'roles: bundles of permissions and other roles',
     commands: [
       { name: 'list', op: 'getRoles', columns: NAMED_COLUMNS },
@@ -91,6 +104,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'assignments',
+    noun: 'assignment',
     description: 'who is assigned which permission or role',
     commands: [
       { name: 'list', op: 'getAssignments', columns: ['id', 'assignee.type', 'assignee.id', 'resource.type', 'resource.id', 'state'], examples: ['grantory assignments list --assignee-id IDENTITY_ID --all'] },
@@ -115,6 +129,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'imports',
+    noun: 'import',
     description: "imports of applications' accounts and grants",
     commands: [
       { name: 'list', op: 'getImports', columns: ['id', 'number', 'applicationId', 'status', 'phase', 'createdAt'] },
@@ -141,6 +156,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'requests',
+    noun: 'access request',
     description: 'access requests',
     commands: [
       { name: 'list', op: 'getAccessRequests', columns: ['id', 'number', 'action', 'status', 'requesterId', 'createdAt'] },
@@ -159,6 +175,119 @@ export const CLIENT_GROUPS: ClientGroup[] = [
       { name: 'list', op: 'getApprovals', columns: ['id', 'kind', 'step', 'dueAt', 'via'] },
       { name: 'approve', op: 'postApprovalsByIdApprove', examples: ['grantory approvals approve APPROVAL_ID --comment ok'] },
       { name: 'reject', op: 'postApprovalsByIdReject' },
+    ],
+  },
+  {
+    name: 'assignment-rules',
+    noun: 'assignment rule',
+    description: 'rules that assign access to the identities matching a condition (birthright access)',
+    commands: [
+      { name: 'list', op: 'getAssignmentRules', columns: ['id', 'name', 'enabled', 'description'] },
+      { name: 'get', op: 'getAssignmentRulesById' },
+      { name: 'create', op: 'postAssignmentRules', examples: ['grantory assignment-rules create --name "Finance basics" --condition \'{"attributes":[{"name":"department","equals":"Finance"}]}\' --resources \'[{"type":"role","id":"ROLE_ID"}]\''] },
+      { name: 'update', op: 'patchAssignmentRulesById', examples: ['grantory assignment-rules update RULE_ID --no-enabled'] },
+      { name: 'delete', op: 'deleteAssignmentRulesById', description: "delete an assignment rule; its assignments are revoked (asks first on a terminal)", examples: ['grantory assignment-rules delete RULE_ID --yes'] },
+    ],
+  },
+  {
+    name: 'approval-policies',
+    noun: 'approval policy',
+    description: 'who approves access requests, in which steps',
+    commands: [
+      { name: 'list', op: 'getApprovalPolicies', columns: ['id', 'name', 'autoApprove', 'updatedAt'], examples: ['grantory approval-policies list --all -o yaml'] },
+      { name: 'get', op: 'getApprovalPoliciesById' },
+      { name: 'create', op: 'postApprovalPolicies', examples: ['grantory approval-policies create --name "Manager then owner" --steps \'[{"name":"Manager","approver":"manager"},{"name":"Owner","approver":"application_owner"}]\' --auto-approve low', 'grantory approval-policies create --data @policy.json'] },
+      { name: 'update', op: 'patchApprovalPoliciesById', examples: ['grantory approval-policies update POLICY_ID --auto-approve medium'] },
+      { name: 'delete', op: 'deleteApprovalPoliciesById', examples: ['grantory approval-policies delete POLICY_ID --yes'] },
+    ],
+  },
+  {
+    name: 'sod-policies',
+    noun: 'separation-of-duties policy',
+    description: 'separation-of-duties policies: access no one may hold together',
+    commands: [
+      { name: 'list', op: 'getSodPolicies', columns: ['id', 'name', 'mode', 'severity', 'enabled'], examples: ['grantory sod-policies list --enabled'] },
+      { name: 'get', op: 'getSodPoliciesById' },
+      { name: 'create', op: 'postSodPolicies', examples: ['grantory sod-policies create --name "Pay and approve" --conflicting \'[[{"type":"permission","id":"PERM_A"}],[{"type":"permission","id":"PERM_B"}]]\' --mode require_exception --severity high'] },
+      { name: 'update', op: 'patchSodPoliciesById', examples: ['grantory sod-policies update POLICY_ID --no-enabled'] },
+      { name: 'delete', op: 'deleteSodPoliciesById', examples: ['grantory sod-policies delete POLICY_ID --yes'] },
+    ],
+  },
+  {
+    name: 'sod-violations',
+    description: 'current separation-of-duties violations',
+    commands: [
+      { name: 'list', op: 'getSodViolations', columns: ['policy.name', 'policy.severity', 'identity.username', 'identity.displayName', 'exception.id'], examples: ['grantory sod-violations list --policy-id POLICY_ID --all -o csv'] },
+    ],
+  },
+  {
+    name: 'sod-exceptions',
+    noun: 'separation-of-duties exception',
+    description: 'separation-of-duties exceptions: a conflict allowed for a time, with a reason',
+    commands: [
+      { name: 'list', op: 'getSodExceptions', columns: ['id', 'policyId', 'identityId', 'reason', 'expiresAt'], examples: ['grantory sod-exceptions list --identity-id IDENTITY_ID --active'] },
+      { name: 'get', op: 'getSodExceptionsById' },
+      { name: 'create', op: 'postSodExceptions', examples: ['grantory sod-exceptions create --policy-id POLICY_ID --identity-id IDENTITY_ID --reason "Month-end cover" --expires-at 2026-12-31T23:59:59Z'] },
+    ],
+  },
+  {
+    name: 'reviews',
+    noun: 'access review',
+    description: 'access review campaigns (certifications), their items and decisions',
+    commands: [
+      { name: 'list', op: 'getAccessReviews', columns: ['id', 'number', 'name', 'status', 'itemCount', 'dueAt'], examples: ['grantory reviews list --status active'] },
+      { name: 'get', op: 'getAccessReviewsById' },
+      { name: 'create', op: 'postAccessReviews', examples: ['grantory reviews create --name "Q3 Payroll" --scope \'{"applicationIds":["APP_ID"]}\' --reviewer type=manager --due-days 14', 'grantory reviews create --data @campaign.json'] },
+      { name: 'start', op: 'postAccessReviewsByIdStart', examples: ['grantory reviews start REVIEW_ID'] },
+      { name: 'close', op: 'postAccessReviewsByIdClose', examples: ['grantory reviews close REVIEW_ID --apply-default-decision'] },
+      { name: 'items', op: 'getAccessReviewsByIdItems', args: ['review-id'], columns: ['id', 'identity.name', 'application.name', 'permission.name', 'risk', 'decision', 'reviewerId'], examples: ['grantory reviews items REVIEW_ID --state open --all -o ndjson', 'grantory reviews decide-many --decision certify --item-ids "$(grantory reviews items REVIEW_ID --state open -q | paste -sd, -)"'] },
+      { name: 'progress', op: 'getAccessReviewsByIdProgress', examples: ['grantory reviews progress REVIEW_ID -o yaml'] },
+      { name: 'decide', op: 'postReviewItemsByIdDecide', args: ['item-id'], examples: ['grantory reviews decide ITEM_ID --decision revoke --comment "Left the team"', 'grantory reviews decide ITEM_ID --decision modify --valid-to 2026-12-31'] },
+      { name: 'decide-many', op: 'postReviewItemsDecisions', examples: ['grantory reviews decide-many --item-ids ITEM_1,ITEM_2 --decision certify'] },
+      { name: 'delegate', op: 'postReviewItemsByIdDelegate', args: ['item-id'], examples: ['grantory reviews delegate ITEM_ID --to IDENTITY_ID --comment "Owns this now"'] },
+      { name: 'report', op: 'getAccessReviewsByIdReport', special: 'download', description: "download the auditor's report (CSV of every item, or PDF) to stdout or --out", examples: ['grantory reviews report REVIEW_ID --out q3-payroll.csv', 'grantory reviews report REVIEW_ID --format pdf --out q3-payroll.pdf'] },
+    ],
+  },
+  {
+    name: 'personnel-events',
+    noun: 'personnel event',
+    description: 'joiners, movers, leavers and leaves of absence',
+    commands: [
+      { name: 'list', op: 'getPersonnelEvents', columns: ['id', 'number', 'type', 'status', 'identityName', 'effectiveDate'], examples: ['grantory personnel-events list --status scheduled --all'] },
+      { name: 'get', op: 'getPersonnelEventsById' },
+      { name: 'onboard', op: 'postPersonnelEventsOnboard', examples: ['grantory personnel-events onboard --identity \'firstName=Jane,lastName=Doe,username=jdoe,email=jdoe@example.com\' --effective-date 2026-09-01 --dry-run', 'grantory personnel-events onboard --identity @joiner.json --effective-date 2026-09-01'] },
+      { name: 'offboard', op: 'postPersonnelEventsOffboard', examples: ['grantory personnel-events offboard --identity-id IDENTITY_ID --effective-date 2026-06-30 --comment "Resigned"'] },
+      { name: 'role-transition', op: 'postPersonnelEventsRoleTransition', examples: ['grantory personnel-events role-transition --identity-id IDENTITY_ID --effective-date 2026-07-01 --changes department=Sales'] },
+      { name: 'leave', op: 'postPersonnelEventsLeaveOfAbsence', examples: ['grantory personnel-events leave --identity-id IDENTITY_ID --effective-date 2026-05-01 --end-date 2026-08-01'] },
+      { name: 'preview', op: 'getPersonnelEventsByIdPreview', examples: ['grantory personnel-events preview EVENT_ID -o json'] },
+      { name: 'update', op: 'patchPersonnelEventsById', examples: ['grantory personnel-events update EVENT_ID --end-date 2026-09-15'] },
+      { name: 'cancel', op: 'postPersonnelEventsByIdCancel', examples: ['grantory personnel-events cancel EVENT_ID --comment "Offer withdrawn" --yes'] },
+      { name: 'comment', op: 'postPersonnelEventsByIdComments', examples: ['grantory personnel-events comment EVENT_ID --comment "Laptop ordered"'] },
+    ],
+  },
+  {
+    name: 'event-sinks',
+    noun: 'event sink',
+    description: 'where the audit trail is delivered (webhooks, syslog) and how delivery goes',
+    commands: [
+      { name: 'list', op: 'getEventSinks', columns: ['id', 'name', 'type', 'format', 'status', 'deadLetterCount', 'lastDeliveredAt'] },
+      { name: 'get', op: 'getEventSinksById', description: 'a sink with its deliveries: status, cursor, last error and dead letters', examples: ['grantory event-sinks get SINK_ID -o yaml'] },
+      { name: 'create', op: 'postEventSinks', examples: ['grantory event-sinks create --name siem --type webhook --webhook url=https://siem.example.com/grantory --format ocsf -o json | jq -r .secret', 'grantory event-sinks create --name rsyslog --type syslog --syslog \'{"host":"logs.example.com","port":514,"transport":"tcp"}\''] },
+      { name: 'retry', op: 'postEventSinksByIdRetry', examples: ['grantory event-sinks retry SINK_ID'] },
+      { name: 'delete', op: 'deleteEventSinksById', examples: ['grantory event-sinks delete SINK_ID --yes'] },
+    ],
+  },
+  {
+    name: 'orphans',
+    description: "accounts the last import could not match to an identity",
+    commands: [{ name: 'list', op: 'getOrphans', columns: ['applicationId', 'accountName', 'state', 'importId', 'firstSeenAt'], examples: ['grantory orphans list --application-id APP_ID --state orphan --all -o csv'] }],
+  },
+  {
+    name: 'settings',
+    description: "the tenant's settings",
+    commands: [
+      { name: 'get', op: 'getSettings', examples: ['grantory settings get -o yaml'] },
+      { name: 'update', op: 'patchSettings', examples: ['grantory settings update --time-zone Europe/Oslo', 'grantory settings update --personnel-events @personnel-settings.json'] },
     ],
   },
   {
@@ -183,6 +312,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'api-keys',
+    noun: 'API key',
     description: 'API keys (each acts as an identity)',
     commands: [
       { name: 'list', op: 'getApiKeys', columns: ['id', 'name', 'identityId', 'scopes', 'expiresAt'] },
@@ -192,6 +322,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
   },
   {
     name: 'clients',
+    noun: 'OAuth client',
     description: 'OAuth 2.0 clients (client credentials)',
     commands: [
       { name: 'list', op: 'getClients', columns: ['id', 'clientId', 'name', 'scopes'] },

@@ -14,6 +14,8 @@ export interface RequestOptions {
   body?: unknown;
   /** A body sent as it is (multipart uploads). */
   rawBody?: BodyInit;
+  /** Called with the bytes of rawBody sent so far (a form is then streamed, counted as it goes). */
+  onSent?: (bytes: number) => void;
   accept?: string;
   headers?: Record<string, string>;
 }
@@ -60,6 +62,25 @@ export function problemFailure(status: number, text: string, contentType: string
   const details = (problem.errors ?? []).map((e) => `${e.field ?? '(body)'}: ${e.message ?? 'is not valid'}`);
   if (problem.requestId) details.push(`request id: ${problem.requestId}`);
   return new CliFailure(`${what} (${status}${problem.code ? ` ${problem.code}` : ''})`, exitCodeOf(status), details);
+}
+
+/**
+ * The body as a stream that reports the bytes read from it as fetch sends them (its headers
+ * carry the multipart boundary the encoding chose). Sent chunked, with no content length.
+ */
+function countedBody(body: BodyInit, headers: Record<string, string>, onSent: (bytes: number) => void): RequestInit {
+  const encoded = new Response(body);
+  let sent = 0;
+  const counting = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      sent += chunk.byteLength;
+      onSent(sent);
+      controller.enqueue(chunk);
+    },
+  });
+  const contentType = encoded.headers.get('content-type');
+  // `duplex: 'half'` is what fetch needs to send a stream (not yet in the DOM RequestInit type).
+  return { headers: { ...headers, ...(contentType ? { 'content-type': contentType } : {}) }, body: encoded.body?.pipeThrough(counting), duplex: 'half' } as RequestInit;
 }
 
 export class ApiClient {
@@ -118,7 +139,9 @@ export class ApiClient {
     }
     const url = this.url(options.path, options.query);
     for (let attempt = 1; ; attempt += 1) {
-      const response = await this.send(url, { method: options.method, headers, body });
+      // A counted body is a stream, read once: each attempt makes its own.
+      const init: RequestInit = options.onSent && body !== undefined ? countedBody(body, headers, options.onSent) : { headers, body };
+      const response = await this.send(url, { method: options.method, ...init });
       if (response.ok) return response;
       const text = await response.text();
       const wait = retryAfterSeconds(response);

@@ -8,7 +8,8 @@
 import { Command, Option } from 'commander';
 import type { CommandContext } from '../io.ts';
 import { camel, convert, kebab, parseData } from './arguments.ts';
-import { CHECK_COMMAND, CLIENT_GROUPS, type ClientCommand } from './commands.ts';
+import { CHECK_COMMAND, CLIENT_GROUPS, DESTRUCTIVE, type ClientCommand, type ClientGroup } from './commands.ts';
+import { confirm } from './confirm.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { ApiClient } from './http.ts';
 import type { FieldSpec, OperationSpec } from './operation-spec.ts';
@@ -21,7 +22,7 @@ import { runSpecial } from './special.ts';
 
 
 /** Flags every client command has; an API field with one of these names is not offered as a flag. */
-const RESERVED = new Set(['url', 'apiKey', 'profile', 'output', 'fields', 'quiet', 'all', 'data', 'help', 'out']);
+const RESERVED = new Set(['url', 'apiKey', 'profile', 'output', 'fields', 'quiet', 'all', 'data', 'help', 'out', 'yes']);
 
 export const specOf = (command: ClientCommand): OperationSpec => OPERATIONS[command.op];
 
@@ -112,8 +113,8 @@ async function runOperation(command: ClientCommand, args: string[], options: Opt
   const spec = specOf(command);
   const { query, body } = requestParts(spec, options);
   const client = new ApiClient(resolveConnection(options));
-  if (command.special) return runSpecial(command.special, { client, spec, args, options, query, body, context, columns: command.columns });
   const path = fillPath(spec, args);
+  if (command.special) return runSpecial(command.special, { client, spec, path, args, options, query, body, context, columns: command.columns });
   const printer = new Printer(streamSink(), options, command.columns);
   if (spec.response.paged) {
     await runPaged(client, spec, path, query, options, printer, context);
@@ -132,7 +133,7 @@ async function runOperation(command: ClientCommand, args: string[], options: Opt
   return EXIT.ok;
 }
 
-function buildCommand(parent: Command, command: ClientCommand, context: CommandContext): Command {
+function buildCommand(parent: Command, command: ClientCommand, context: CommandContext, group?: ClientGroup): Command {
   const spec = specOf(command);
   const argNames = command.args ?? spec.pathParams.map((p) => kebab(p));
   const cmd = parent.command(command.name).description(command.description ?? spec.summary.replace(/^./, (c) => c.toLowerCase()));
@@ -152,6 +153,8 @@ function buildCommand(parent: Command, command: ClientCommand, context: CommandC
   }
   if (command.special === 'upload' || command.special === 'watch') cmd.option('--interval <seconds>', 'seconds between polls', '1');
   if (command.special === 'download') cmd.option('--out <file>', 'write to this file instead of stdout');
+  const destructive = group !== undefined && DESTRUCTIVE.has(command.name);
+  if (destructive) cmd.option('-y, --yes', 'do not ask for confirmation (needed when stdin or stderr is not a terminal)');
   if (command.special !== 'download') addOutputOptions(cmd);
   addConnectionOptions(cmd);
   const path = `grantory ${parent.name() === 'grantory' ? '' : `${parent.name()} `}${command.name}`;
@@ -160,18 +163,27 @@ function buildCommand(parent: Command, command: ClientCommand, context: CommandC
   cmd.action(async (...received: unknown[]) => {
     const options = received[argNames.length] as Options;
     const args = received.slice(0, argNames.length) as string[];
-    await guarded(context, () => runOperation(command, args, options, context));
+    await guarded(context, async () => {
+      if (destructive) await confirm({ verb: command.name, noun: group.noun ?? group.name, id: args[0] ?? '' }, options.yes === true);
+      return runOperation(command, args, options, context);
+    });
   });
   return cmd;
 }
 
-/** Adds the client commands to the program (and `list`/`export` to the existing `audit`). */
-export function registerClientCommands(program: Command, context: CommandContext): void {
+/**
+ * Adds the client commands to the program (and `list`/`export` to the existing `audit`): all of
+ * them, or only the group named by `only` (what main.ts runs: building a hundred commands the
+ * run does not use would delay its first byte; `completion` needs them all).
+ */
+export function registerClientCommands(program: Command, context: CommandContext, only?: string): void {
+  const wanted = (name: string) => only === undefined || only === 'completion' || only === name;
   for (const group of CLIENT_GROUPS) {
+    if (!wanted(group.name)) continue;
     const existing = program.commands.find((c) => c.name() === group.name);
     const parent = existing ?? program.command(group.name).description(group.description);
-    for (const command of group.commands) buildCommand(parent, command, context);
+    for (const command of group.commands) buildCommand(parent, command, context, group);
   }
-  buildCommand(program, CHECK_COMMAND, context);
+  if (wanted(CHECK_COMMAND.name)) buildCommand(program, CHECK_COMMAND, context);
   registerSessionCommands(program, context);
 }

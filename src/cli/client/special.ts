@@ -18,6 +18,8 @@ import type { Options } from './flags.ts';
 export interface SpecialRun {
   client: ApiClient;
   spec: OperationSpec;
+  /** The operation's path with the command's arguments filled in. */
+  path: string;
   args: string[];
   options: Options;
   query: Record<string, string | string[]>;
@@ -109,24 +111,63 @@ async function fileParts(run: SpecialRun, applicationId: string): Promise<[strin
   });
 }
 
+/** 512 B, 3.4 KiB, 12.0 MiB, 1.2 GiB. */
+function byteSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A bar of the bytes sent on stderr (the files' sizes are the total; the multipart framing is a few hundred bytes more). */
+async function uploadBar(size: number): Promise<{ sent: (bytes: number) => void; stop: () => void }> {
+  const { default: progress } = await import('cli-progress');
+  const bar = new progress.SingleBar(
+    { format: 'upload [{bar}] {percentage}% {done} of {size}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+    progress.Presets.shades_classic,
+  );
+  const total = Math.max(size, 1);
+  bar.start(total, 0, { done: byteSize(0), size: byteSize(size) });
+  return {
+    sent: (bytes) => bar.update(Math.min(bytes, total), { done: byteSize(Math.min(bytes, size)) }),
+    stop: () => bar.stop(),
+  };
+}
+
 async function upload(run: SpecialRun): Promise<number> {
   const applicationId = run.query.applicationId;
   if (typeof applicationId !== 'string') throw new CliFailure('missing --application-id', EXIT.usage);
   const form = new FormData();
   form.append('applicationId', applicationId);
-  for (const [group, path] of await fileParts(run, applicationId)) form.append(group, await openAsBlob(path), basename(path));
-  const created = await run.client.json<ImportRun>({ method: 'POST', path: run.spec.path, query: run.query, rawBody: form });
+  let size = 0;
+  for (const [group, path] of await fileParts(run, applicationId)) {
+    const blob = await openAsBlob(path);
+    size += blob.size;
+    form.append(group, blob, basename(path));
+  }
+  const bar = showProgress(run.options) ? await uploadBar(size) : undefined;
+  let created: ImportRun;
+  try {
+    created = await run.client.json<ImportRun>({ method: 'POST', path: run.spec.path, query: run.query, rawBody: form, onSent: bar?.sent });
+  } finally {
+    bar?.stop();
+  }
   if (run.options.watch) return watchImport(run, created.id);
   await new Printer(streamSink(), run.options, run.columns).one(created);
   return EXIT.ok;
 }
 
-const ACCEPT: Record<string, string> = { ndjson: 'application/x-ndjson', csv: 'text/csv', json: 'application/json' };
+const ACCEPT: Record<string, string> = { ndjson: 'application/x-ndjson', csv: 'text/csv', json: 'application/json', pdf: 'application/pdf' };
 
 /** Streams the answer to stdout or --out; bytes and rows (lines) on stderr on a terminal. */
 async function download(run: SpecialRun): Promise<number> {
-  const format = typeof run.query.format === 'string' ? run.query.format : 'ndjson';
-  const response = await run.client.request({ method: run.spec.method, path: run.spec.path, query: run.query, accept: ACCEPT[format] ?? '*/*' });
+  const format = typeof run.query.format === 'string' ? run.query.format : undefined;
+  const accept = (format && ACCEPT[format]) ?? run.spec.response.mediaTypes[0] ?? '*/*';
+  const response = await run.client.request({ method: run.spec.method, path: run.path, query: run.query, accept });
   if (!response.body) return EXIT.ok;
   const out = typeof run.options.out === 'string' && run.options.out !== '-' ? createWriteStream(run.options.out) : process.stdout;
   const source = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
@@ -138,7 +179,7 @@ async function download(run: SpecialRun): Promise<number> {
         const now = Date.now();
         if (!done && now - lastDrawn < 100) return;
         lastDrawn = now;
-        process.stderr.write(`\r${rows.toLocaleString('en')} rows, ${(bytes / 1024 / 1024).toFixed(1)} MiB${done ? '\n' : ''}`);
+        process.stderr.write(`\r${rows.toLocaleString('en')} rows, ${byteSize(bytes)}${done ? '\n' : ''}`);
       }
     : undefined;
   source.on('data', (chunk: Buffer) => {
