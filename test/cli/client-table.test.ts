@@ -53,7 +53,7 @@ describe('the client commands and openapi.json', () => {
         'approval-policies: list get create update delete',
         'sod-policies: list get create update delete',
         'sod-violations: list',
-        'sod-exceptions: list get create',
+        'sod-exceptions: list get create revoke',
         expect.stringMatching(/^reviews: list get create start close items progress decide decide-many delegate report/),
         'personnel-events: list get onboard offboard role-transition leave preview update cancel comment',
         'event-sinks: list get create retry delete',

@@ -228,6 +228,7 @@ export const CLIENT_GROUPS: ClientGroup[] = [
       { name: 'list', op: 'getSodExceptions', columns: ['id', 'policyId', 'identityId', 'reason', 'expiresAt'], examples: ['grantory sod-exceptions list --identity-id IDENTITY_ID --active'] },
       { name: 'get', op: 'getSodExceptionsById' },
       { name: 'create', op: 'postSodExceptions', examples: ['grantory sod-exceptions create --policy-id POLICY_ID --identity-id IDENTITY_ID --reason "Month-end cover" --expires-at 2026-12-31T23:59:59Z'] },
+      { name: 'revoke', op: 'postSodExceptionsByIdRevoke', examples: ['grantory sod-exceptions revoke EXCEPTION_ID --reason "Cover no longer needed" --yes'] },
     ],
   },
   {
