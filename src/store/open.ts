@@ -90,7 +90,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
     committed = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(reader) }), ...(log ? { log } : {}) });
-    raw = { sqlite };
+    raw = { sqlite, reader };
     statements = sqliteStatements(sqlite);
   }
   return new KyselyStore(db, committed, dialect, raw, migrationSchema, statements);

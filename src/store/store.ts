@@ -179,7 +179,9 @@ export interface Store {
   /**
    * Streams the rows of a (compiled) read query as arrays of column values, in batches, from
    * one consistent snapshot, with the driver's raw row mode: no object per row and no
-   * paging. For bulk reads (building the access index), not for request paths.
+   * paging. For bulk reads (building the access index), not for request paths. It reads
+   * beside the connections requests use (SQLite: the read-only connection of `committed`;
+   * PostgreSQL: a connection of the pool), so requests are served while it runs.
    */
   scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize?: number): Promise<void>;
   close(): Promise<void>;
