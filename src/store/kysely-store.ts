@@ -1,5 +1,5 @@
 /** The {@link Store} over one Kysely database (SQLite or PostgreSQL) and a second one that reads the last commit. */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import SQLiteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import {
@@ -144,28 +144,6 @@ export class KyselyStore implements Store {
       .where('api_keys.key_hash', '=', keyHash)
       .executeTakeFirst();
     return row && { ...row, tenant_revision: Number(row.tenant_revision) };
-  }
-
-  private readonly secrets = new Map<string, Buffer>();
-
-  async tenantSecret(tenantId: string, name: string): Promise<Buffer> {
-    const cacheKey = `${tenantId}\u0000${name}`;
-    const cached = this.secrets.get(cacheKey);
-    if (cached) return cached;
-    await this.db
-      .insertInto('tenant_secrets')
-      .values({ tenant_id: tenantId, name, value: randomBytes(32).toString('base64url'), created_at: new Date().toISOString() })
-      .onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
-      .execute();
-    const row = await this.db
-      .selectFrom('tenant_secrets')
-      .select('value')
-      .where('tenant_id', '=', tenantId)
-      .where('name', '=', name)
-      .executeTakeFirstOrThrow();
-    const secret = Buffer.from(row.value, 'base64url');
-    this.secrets.set(cacheKey, secret);
-    return secret;
   }
 
   async findClientByClientId(clientId: string) {

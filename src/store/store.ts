@@ -147,11 +147,6 @@ export interface Store {
    * request's tenant is learnt, so this is the one credential read made without a tenant.
    */
   findApiKeyByHash(keyHash: string): Promise<WithTenantRevision<Database['api_keys']> | undefined>;
-  /**
-   * A per-tenant random secret (32 bytes, base64url) named `name`, created on first use and
-   * the same for every node. Key material, not business data: not audited.
-   */
-  tenantSecret(tenantId: string, name: string): Promise<Buffer>;
   /** Finds an OAuth client by its public `client_id`, in any tenant (how a token request's tenant is learnt). */
   findClientByClientId(clientId: string): Promise<WithTenantRevision<Database['oauth_clients']> | undefined>;
   /** Finds a session by the keyed hash of its secret, in any tenant (how a session cookie's tenant is learnt). */
