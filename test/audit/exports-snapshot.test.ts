@@ -74,6 +74,8 @@ async function late(): Promise<string[]> {
  * `writes` and lets the index apply them, and reads the rest: equal to the first.
  */
 async function snapshotHolds(space: AccessSpace, format: ExportFormat, writes: () => Promise<void>): Promise<void> {
+  // Every earlier write applied: the two exports below start at the same revision.
+  await t.access.syncNow(t.tenantId);
   const before = await exportOf(space, format);
   const reference = await drain(before.chunks[Symbol.asyncIterator]());
   const slow = await exportOf(space, format);
