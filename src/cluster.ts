@@ -13,11 +13,15 @@
  *   next request, by whichever worker answers it (docs/architecture.md);
  * - rate limits: counted across workers — on PostgreSQL in the database (which also spans
  *   nodes), on SQLite by the primary, which the workers send their counts to every 100 ms
- *   (services/kernel/rate-counters.ts).
+ *   (services/kernel/rate-counters.ts);
+ * - metrics: the worker that answers `/metrics` asks the primary, which gathers every
+ *   worker's registry with prom-client's `AggregatorRegistry` (counters and histograms
+ *   summed), so a scrape shows the whole node.
  *
  * A worker that dies after start is replaced; one that fails to start stops the whole server.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { openConfiguredStore } from './configured-store.ts';
 import { createRateTotals, type RateTransport } from './services/kernel/index.ts';
@@ -30,8 +34,11 @@ interface Io {
 
 type ToPrimary =
   | { grantory: 'listening'; url: string; line: string }
-  | { grantory: 'rate'; id: number; rows: RateLimitCount[] };
-type ToWorker = { grantory: 'rate'; id: number; totals: RateLimitCount[] };
+  | { grantory: 'rate'; id: number; rows: RateLimitCount[] }
+  | { grantory: 'metrics'; id: number };
+type ToWorker =
+  | { grantory: 'rate'; id: number; totals: RateLimitCount[] }
+  | { grantory: 'metrics'; id: number; text: string | null; error: string | null };
 
 const WORKER_INDEX = 'GRANTORY_WORKER_INDEX';
 
@@ -56,6 +63,7 @@ export async function startPrimary(config: Config, io: Io): Promise<{ close(): P
     await store.close();
   }
   const totals = createRateTotals();
+  const aggregator = new AggregatorRegistry();
   const workers = new Map<number, Worker>();
   let stopping = false;
   let url = '';
@@ -75,6 +83,15 @@ export async function startPrimary(config: Config, io: Io): Promise<{ close(): P
         } else if (message?.grantory === 'rate') {
           const reply: ToWorker = { grantory: 'rate', id: message.id, totals: totals.add(message.rows) };
           if (worker.isConnected()) worker.send(reply);
+        } else if (message?.grantory === 'metrics') {
+          const answer = (text: string | null, error: string | null) => {
+            const reply: ToWorker = { grantory: 'metrics', id: message.id, text, error };
+            if (worker.isConnected()) worker.send(reply);
+          };
+          aggregator.clusterMetrics().then(
+            (text) => answer(text, null),
+            (e: unknown) => answer(null, (e as Error).message),
+          );
         }
       });
       worker.on('exit', (code, signal) => {
@@ -129,6 +146,37 @@ export function primaryRateTransport(): RateTransport {
         });
       }),
   };
+}
+
+/**
+ * A worker's `/metrics` text: answers the primary's requests for this worker's `registry`
+ * (prom-client's cluster protocol), and asks the primary for the sum over every worker.
+ */
+export function clusterExposition(registry: Registry): () => Promise<string> {
+  AggregatorRegistry.setRegistries([registry]);
+  // Constructing one in a worker makes prom-client answer the primary's requests.
+  new AggregatorRegistry();
+  let next = 0;
+  const waiting = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
+  process.on('message', (message: ToWorker) => {
+    if (message?.grantory !== 'metrics') return;
+    const pending = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.text !== null) pending?.resolve(message.text);
+    else pending?.reject(new Error(`the workers' metrics could not be gathered: ${message.error ?? 'unknown error'}`));
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const id = (next += 1);
+      waiting.set(id, { resolve, reject });
+      const sent: ToPrimary = { grantory: 'metrics', id };
+      process.send!(sent, undefined, undefined, (e) => {
+        if (e) {
+          waiting.delete(id);
+          reject(e);
+        }
+      });
+    });
 }
 
 /** Tells the primary that this worker listens (the primary prints the line once). */

@@ -18,7 +18,7 @@ import { openConfiguredStore } from './configured-store.ts';
 import { createImportWorker } from './jobs/import-worker.ts';
 import type { Store } from './store/store.ts';
 import { CONSOLE_DIR } from './domain/install-dir.ts';
-import { announceListening, primaryRateTransport, workerIndex } from './cluster.ts';
+import { announceListening, clusterExposition, primaryRateTransport, workerIndex } from './cluster.ts';
 import { createSharedRateCounter, storeRateTransport } from './services/kernel/index.ts';
 import { CONSOLE_PATH, DOCS_PATH, consoleInstalled } from './api/routes/front-door.ts';
 
@@ -54,7 +54,8 @@ export async function startServer(config: Config, io: { out: (line: string) => v
   // One of several workers (src/cluster.ts), or the only process.
   const worker = workerIndex();
   const first = worker === null || worker === 1;
-  const metrics = createMetrics({ defaultMetrics: true });
+  // A worker's /metrics shows every worker of the node (summed by the primary).
+  const metrics = createMetrics({ defaultMetrics: true, ...(worker !== null ? { exposition: clusterExposition } : {}) });
   const store = await openConfiguredStore(config, metrics.observeQuery);
   // Rate limits across processes: PostgreSQL nodes and workers share counters in the
   // database; SQLite workers in the primary; a lone SQLite process counts in memory.

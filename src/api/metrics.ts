@@ -10,9 +10,14 @@ export interface Metrics {
   rateLimited: Counter<'limit'>;
   /** Hook for the store's query log. */
   observeQuery(ms: number, failed: boolean): void;
+  /**
+   * The text `/metrics` answers: this process's registry, or — in a worker of a cluster
+   * (`GRANTORY_WORKERS` > 1) — every worker's, summed by the primary (src/cluster.ts).
+   */
+  exposition(): Promise<string>;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(options: { defaultMetrics?: boolean; exposition?: (registry: Registry) => () => Promise<string> } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'grantory_' });
   const httpRequests = new Counter({
@@ -48,5 +53,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     storeQueryDuration,
     rateLimited,
     observeQuery: (ms, failed) => storeQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000),
+    exposition: options.exposition ? options.exposition(registry) : () => registry.metrics(),
   };
 }

@@ -20,7 +20,7 @@ import { followedEntity, loadAll, reloadEntities, type FollowedEntity } from './
 import { everywherePerms } from './effective.ts';
 import { NONE } from './nodes.ts';
 import { DEFAULT_CACHE_BYTES } from './index-graph.ts';
-import { TenantIndex } from './tenant-index.ts';
+import { TenantIndex, type IndexChanges } from './tenant-index.ts';
 
 export interface AccessEngineOptions {
   /** Milliseconds since the epoch; validity windows are judged against it. */
@@ -90,6 +90,22 @@ export class AccessEngine {
     const t = await this.tenantState(tenantId);
     if (minRevision !== undefined && t.applied < minRevision) await this.waitForRevision(tenantId, minRevision, timeoutMs);
     return { index: t.index, revision: t.applied };
+  }
+
+  /**
+   * The tenant's index at a revision it has fully applied (at least `minRevision`), with a
+   * record of what changes in it from then on: between two syncs, so that no change is
+   * half-applied. A reader uses the index for what `changes` leaves untouched and the
+   * history at `revision` for the rest; it calls `close()` when done.
+   */
+  async snapshot(tenantId: string, minRevision?: number): Promise<{ index: TenantIndex; revision: number; changes: IndexChanges; close: () => void }> {
+    await this.at(tenantId, minRevision);
+    const t = await this.tenantState(tenantId);
+    for (let pending = t.running ?? t.queued; pending !== null; pending = t.running ?? t.queued) await pending.catch(() => undefined);
+    // No sync is under way: the index holds exactly the revision applied.
+    const index = t.index;
+    const changes = index.watch();
+    return { index, revision: t.applied, changes, close: () => index.unwatch(changes) };
   }
 
   /** The revision this node has applied for the tenant. */

@@ -163,6 +163,19 @@ export class AccessHistory {
     return facts;
   }
 
+  /**
+   * The units (with their ancestors) that the assignments and account grants read so far
+   * name as their context, valid at `revision`: what an export needs to name each context
+   * as it was.
+   */
+  async contextFacts(tenantId: string, revision: number, facts: HistoricalFacts): Promise<HistoricalFacts> {
+    const reader = new FactReader(this.store, tenantId, revision, facts);
+    const contexts: { context_type: string; context_id: string | null }[] = [...(facts.rows.get('assignment')!.values() as Iterable<AssignmentRow>)];
+    for (const a of facts.rows.get('account')!.values() as Iterable<AccountRow>) contexts.push(...a.grants);
+    await reader.unitChains(contexts.filter((c) => c.context_type === 'orgUnit').map((c) => c.context_id));
+    return facts;
+  }
+
   /** Catalog facts valid at `revision`: `type\0id` keys of roles (with what they include) and permissions. */
   async catalogFacts(tenantId: string, revision: number, resources: Iterable<string>, facts: HistoricalFacts): Promise<void> {
     await new FactReader(this.store, tenantId, revision, facts).catalog(resources);

@@ -21,10 +21,58 @@ export function contextMapKey(type: ContextType, id: string | null): string {
   return type === 'all' ? 'all' : `${type}\u0000${id ?? ''}`;
 }
 
+/**
+ * What changed in an index since a reader began watching it (`TenantIndex.watch`): the
+ * identities whose answers — or the names shown with them — may differ now, or `all` when
+ * a change reaches every identity (units, the catalog, assignments to units). A reader that
+ * needs the index as it was (an export at the revision it announced) reads an identity from
+ * the index only while it is untouched, and the others as of that revision from the history.
+ */
+export class IndexChanges {
+  readonly identities = new Set<number>();
+  all = false;
+}
+
+/** Above this many touched identities a watcher treats every identity as touched. */
+const MAX_TOUCHED = 100_000;
+
 export class TenantIndex extends IndexGraph {
+  private readonly watchers = new Set<IndexChanges>();
+
+  /** Starts recording what changes from now on; `unwatch` when done. */
+  watch(): IndexChanges {
+    const changes = new IndexChanges();
+    this.watchers.add(changes);
+    return changes;
+  }
+
+  unwatch(changes: IndexChanges): void {
+    this.watchers.delete(changes);
+  }
+
+  private touchIdentity(idx: number): void {
+    if (idx === NONE) return;
+    for (const w of this.watchers) {
+      if (w.all) continue;
+      w.identities.add(idx);
+      if (w.identities.size > MAX_TOUCHED) {
+        w.all = true;
+        w.identities.clear();
+      }
+    }
+  }
+
+  private touchAll(): void {
+    for (const w of this.watchers) {
+      w.all = true;
+      w.identities.clear();
+    }
+  }
+
   // ---- maintenance -------------------------------------------------------------------
 
   applyUnit(row: UnitRow): void {
+    this.touchAll();
     const idx = this.units.intern(row.id);
     const node = this.units.get(idx);
     if (node.exists && this.unitByNumber.get(node.number) === idx) this.unitByNumber.delete(node.number);
@@ -45,6 +93,7 @@ export class TenantIndex extends IndexGraph {
   removeUnit(id: string): void {
     const idx = this.units.find(id);
     if (idx === NONE) return;
+    this.touchAll();
     const node = this.units.get(idx);
     if (this.unitByNumber.get(node.number) === idx) this.unitByNumber.delete(node.number);
     if (node.externalId !== null && this.unitByExternalId.get(node.externalId) === idx) this.unitByExternalId.delete(node.externalId);
@@ -106,6 +155,7 @@ export class TenantIndex extends IndexGraph {
   }
 
   applyApplication(row: ApplicationRow): void {
+    this.touchAll();
     this.permRank = null;
     const idx = this.apps.intern(row.id);
     const node = this.apps.get(idx);
@@ -125,6 +175,7 @@ export class TenantIndex extends IndexGraph {
   }
 
   removeApplication(id: string): void {
+    this.touchAll();
     this.permRank = null;
     const idx = this.apps.find(id);
     if (idx === NONE) return;
@@ -134,6 +185,7 @@ export class TenantIndex extends IndexGraph {
   }
 
   applyPermission(row: PermissionRow): void {
+    this.touchAll();
     this.permRank = null;
     const idx = this.perms.intern(row.id);
     const node = this.perms.get(idx);
@@ -150,6 +202,7 @@ export class TenantIndex extends IndexGraph {
   }
 
   removePermission(id: string): void {
+    this.touchAll();
     this.permRank = null;
     const idx = this.perms.find(id);
     if (idx === NONE) return;
@@ -202,6 +255,7 @@ export class TenantIndex extends IndexGraph {
   }
 
   private catalogChanged(): void {
+    this.touchAll();
     this.roleEpoch += 1;
     this.epoch += 1;
   }
@@ -266,6 +320,7 @@ export class TenantIndex extends IndexGraph {
   applyAccount(row: AccountRow): void {
     const idx = this.accounts.intern(row.id);
     const node = this.accounts.get(idx);
+    if (node.exists) this.touchIdentity(node.identity);
     this.detachAccount(node);
     node.exists = true;
     node.app = this.apps.intern(row.application_id);
@@ -282,6 +337,7 @@ export class TenantIndex extends IndexGraph {
       },
     );
     if (node.identity !== NONE) this.identities.get(node.identity).accounts.add(idx);
+    this.touchIdentity(node.identity);
     for (const g of node.grants) {
       this.perms.get(g.permission).accounts.add(idx);
       if (g.contextType !== 'all') addTo(this.accountsByContext, contextMapKey(g.contextType, g.contextId), idx);
@@ -292,6 +348,7 @@ export class TenantIndex extends IndexGraph {
     const idx = this.accounts.find(id);
     if (idx === NONE) return;
     const node = this.accounts.get(idx);
+    if (node.exists) this.touchIdentity(node.identity);
     this.detachAccount(node);
     node.exists = false;
   }
@@ -309,6 +366,7 @@ export class TenantIndex extends IndexGraph {
   // ---- invalidation ------------------------------------------------------------------
 
   private invalidateIdentity(idx: number, seen: Set<number>): void {
+    this.touchIdentity(idx);
     this.dropCache(this.identities.get(idx));
     const delegations = this.delegationsByDelegator.get(idx);
     if (delegations) for (const d of delegations) this.invalidateAssignment(d, seen);
@@ -319,7 +377,10 @@ export class TenantIndex extends IndexGraph {
     if (seen.has(idx)) return;
     seen.add(idx);
     const node = this.assignments.get(idx);
-    if (node.assigneeIsUnit) this.epoch += 1;
+    if (node.assigneeIsUnit) {
+      this.epoch += 1;
+      this.touchAll();
+    }
     else if (node.assignee !== NONE) this.invalidateIdentity(node.assignee, seen);
     const delegations = this.delegationsBySource.get(idx);
     if (delegations) for (const d of delegations) this.invalidateAssignment(d, seen);

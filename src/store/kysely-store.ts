@@ -1,5 +1,5 @@
 /** The {@link Store} over one Kysely database (SQLite or PostgreSQL) and a second one that reads the last commit. */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import SQLiteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import {
@@ -17,8 +17,11 @@ import { type Dialect, type RateLimitCount, type SqliteStatements, type Store, t
 
 const SCAN_BATCH = 10_000;
 
-/** The driver under Kysely, for {@link Store.scan}. */
-export type RawDriver = { sqlite: SQLiteDatabase.Database } | { pool: pg.Pool };
+/**
+ * The drivers under Kysely, for {@link Store.scan}: on SQLite the read-only connection that
+ * `committed` reads through (`reader`), beside the one writes use.
+ */
+export type RawDriver = { sqlite: SQLiteDatabase.Database; reader: SQLiteDatabase.Database } | { pool: pg.Pool };
 
 export class KyselyStore implements Store {
   constructor(
@@ -33,11 +36,13 @@ export class KyselyStore implements Store {
   async scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize = SCAN_BATCH): Promise<void> {
     const raw = this.raw;
     if ('sqlite' in raw) {
-      // Holding Kysely's (single) connection keeps every other query waiting while the
-      // statement iterates (better-sqlite3 refuses other statements meanwhile); between
-      // batches the event loop runs, so requests that need no query are answered.
-      await this.db.connection().execute(async () => {
-        const stmt = raw.sqlite.prepare(query.sql).raw(true);
+      // On the read-only connection (WAL: it reads the last commit, one snapshot for the
+      // statement), so requests and writes go on through the other one meanwhile. The scan
+      // holds the read-only connection's Kysely lock while the statement iterates
+      // (better-sqlite3 refuses other statements on it meanwhile): what reads the last
+      // commit — a write's rights guard — waits for it; between batches the event loop runs.
+      await this.committedDb.connection().execute(async () => {
+        const stmt = raw.reader.prepare(query.sql).raw(true);
         let rows: unknown[][] = [];
         for (const row of stmt.iterate(...query.parameters) as Iterable<unknown[]>) {
           rows.push(row);
@@ -155,28 +160,6 @@ export class KyselyStore implements Store {
       .where('api_keys.key_hash', '=', keyHash)
       .executeTakeFirst();
     return row && { ...row, tenant_revision: Number(row.tenant_revision) };
-  }
-
-  private readonly secrets = new Map<string, Buffer>();
-
-  async tenantSecret(tenantId: string, name: string): Promise<Buffer> {
-    const cacheKey = `${tenantId}\u0000${name}`;
-    const cached = this.secrets.get(cacheKey);
-    if (cached) return cached;
-    await this.db
-      .insertInto('tenant_secrets')
-      .values({ tenant_id: tenantId, name, value: randomBytes(32).toString('base64url'), created_at: new Date().toISOString() })
-      .onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
-      .execute();
-    const row = await this.db
-      .selectFrom('tenant_secrets')
-      .select('value')
-      .where('tenant_id', '=', tenantId)
-      .where('name', '=', name)
-      .executeTakeFirstOrThrow();
-    const secret = Buffer.from(row.value, 'base64url');
-    this.secrets.set(cacheKey, secret);
-    return secret;
   }
 
   async findClientByClientId(clientId: string) {

@@ -78,7 +78,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     } catch (e) {
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }), ...(log ? { log } : {}) });
+    const cache = new StatementCache(sqlite);
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cache }), ...(log ? { log } : {}) });
     // A second, read-only connection: in WAL mode it reads the last commit while a write
     // transaction is open on the first.
     let reader: SQLiteDatabase.Database;
@@ -89,9 +90,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       sqlite.close();
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
-    committed = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(reader) }), ...(log ? { log } : {}) });
-    raw = { sqlite };
-    statements = sqliteStatements(sqlite);
+    committed = new Kysely<Database>({ dialect: new SqliteDialect({ database: new StatementCache(reader) }), ...(log ? { log } : {}) });
+    raw = { sqlite, reader };
+    statements = sqliteStatements(cache);
   }
   return new KyselyStore(db, committed, dialect, raw, migrationSchema, statements);
 }
@@ -110,58 +111,54 @@ function poolOptions(url: string, pgSchema: string | undefined): pg.PoolConfig {
 const STATEMENT_CACHE_SIZE = 500;
 
 /**
- * The database as Kysely's SQLite driver sees it, with compiled statements kept by their SQL
- * text: the driver prepares every query anew, and compiling is as costly as running the
- * small queries a request makes (the credential lookup, a check's reads). Sharing a
- * statement is safe because the driver runs one query at a time on its one connection
- * (a streamed query holds the connection until it ends), and SQLite recompiles a statement
- * by itself after a schema change.
+ * A connection's compiled statements, kept by their SQL text (the last 500 used): Kysely's
+ * driver prepares every query anew, and compiling is as costly as running the small queries
+ * a request makes (the credential lookup, a check's reads). One cache per connection serves
+ * both Kysely and a write's `tx.sqlite`. Sharing a statement is safe because one query runs
+ * at a time on a connection (Kysely's driver serialises access; `tx.sqlite` runs inside the
+ * write that holds it; a streamed query holds the connection until it ends), and SQLite
+ * recompiles a statement by itself after a schema change.
  */
-function cachingStatements(sqlite: SQLiteDatabase.Database): { prepare(sql: string): SQLiteDatabase.Statement; close(): void } {
-  const cache = new Map<string, SQLiteDatabase.Statement>();
-  return {
-    prepare(text) {
-      let statement = cache.get(text);
-      if (statement) {
-        cache.delete(text);
-      } else {
-        statement = sqlite.prepare(text);
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      }
-      cache.set(text, statement);
-      return statement;
-    },
-    close() {
-      cache.clear();
-      sqlite.close();
-    },
-  };
+class StatementCache {
+  private readonly cache = new Map<string, SQLiteDatabase.Statement>();
+
+  constructor(readonly sqlite: SQLiteDatabase.Database) {}
+
+  prepare(text: string): SQLiteDatabase.Statement {
+    let statement = this.cache.get(text);
+    if (statement) {
+      this.cache.delete(text);
+    } else {
+      statement = this.sqlite.prepare(text);
+      if (this.cache.size >= STATEMENT_CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(text, statement);
+    return statement;
+  }
+
+  close(): void {
+    this.cache.clear();
+    this.sqlite.close();
+  }
 }
 
 /**
- * SQLite has one connection, and a write holds it for its whole transaction (Kysely's
- * driver serialises access), so statements run on it directly are part of that transaction.
+ * SQLite has one connection for writes, and a write holds it for its whole transaction
+ * (Kysely's driver serialises access), so statements run on it directly are part of that
+ * transaction. They come from the connection's one statement cache.
  */
-function sqliteStatements(sqlite: SQLiteDatabase.Database): SqliteStatements {
-  const cache = new Map<string, SQLiteDatabase.Statement>();
+function sqliteStatements(statements: StatementCache): SqliteStatements {
   return {
     run(text, params) {
-      let statement = cache.get(text);
-      if (!statement) {
-        statement = sqlite.prepare(text);
-        if (cache.size >= 100) cache.clear();
-        cache.set(text, statement);
-      }
-      statement.run(...params);
+      statements.prepare(text).run(...params);
     },
     pragma(name, value) {
-      const old = sqlite.pragma(name, { simple: true });
-      if (value !== undefined) sqlite.pragma(`${name} = ${value}`);
+      const old = statements.sqlite.pragma(name, { simple: true });
+      if (value !== undefined) statements.sqlite.pragma(`${name} = ${value}`);
       return old;
     },
   };
 }
-
 
 function quoteIdent(s: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(s)) throw new StoreOpenError('pgSchema', `invalid schema name ${s}`);

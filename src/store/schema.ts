@@ -355,14 +355,7 @@ export interface SigningKeysTable {
   retired_at: string | null;
 }
 
-export interface TenantSecretsTable {
-  tenant_id: string;
-  name: string;
-  value: string;
-  created_at: string;
-}
-
-/** Per-tenant keys of the audit trail (`purpose`: `checkpoint` Ed25519, `cursor` HMAC). */
+/** Per-tenant keys (`purpose`: `checkpoint` Ed25519 of the audit trail, `cursor` the HMAC key of every list's cursors). */
 export interface AuditKeysTable {
   tenant_id: string;
   purpose: string;
@@ -577,7 +570,6 @@ export interface Database {
   revoked_tokens: RevokedTokensTable;
   rate_limit_counters: RateLimitCountersTable;
   signing_keys: SigningKeysTable;
-  tenant_secrets: TenantSecretsTable;
   audit_keys: AuditKeysTable;
   audit_checkpoints: AuditCheckpointsTable;
   event_sinks: EventSinksTable;

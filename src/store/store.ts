@@ -153,11 +153,6 @@ export interface Store {
    * request's tenant is learnt, so this is the one credential read made without a tenant.
    */
   findApiKeyByHash(keyHash: string): Promise<WithTenantRevision<Database['api_keys']> | undefined>;
-  /**
-   * A per-tenant random secret (32 bytes, base64url) named `name`, created on first use and
-   * the same for every node. Key material, not business data: not audited.
-   */
-  tenantSecret(tenantId: string, name: string): Promise<Buffer>;
   /** Finds an OAuth client by its public `client_id`, in any tenant (how a token request's tenant is learnt). */
   findClientByClientId(clientId: string): Promise<WithTenantRevision<Database['oauth_clients']> | undefined>;
   /** Finds a session by the keyed hash of its secret, in any tenant (how a session cookie's tenant is learnt). */
@@ -185,7 +180,9 @@ export interface Store {
   /**
    * Streams the rows of a (compiled) read query as arrays of column values, in batches, from
    * one consistent snapshot, with the driver's raw row mode: no object per row and no
-   * paging. For bulk reads (building the access index), not for request paths.
+   * paging. For bulk reads (building the access index), not for request paths. It reads
+   * beside the connections requests use (SQLite: the read-only connection of `committed`;
+   * PostgreSQL: a connection of the pool), so requests are served while it runs.
    */
   scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize?: number): Promise<void>;
   close(): Promise<void>;

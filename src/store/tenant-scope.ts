@@ -94,7 +94,6 @@ export const HAS_TENANT_COLUMN: { readonly [T in keyof Database]: HasTenantColum
   revoked_tokens: true,
   rate_limit_counters: false,
   signing_keys: false,
-  tenant_secrets: true,
   audit_keys: true,
   audit_checkpoints: true,
   event_sinks: true,

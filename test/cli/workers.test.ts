@@ -7,6 +7,7 @@
  *   next request by whichever worker answers it, though both workers have just accepted
  *   (and cached) the credential;
  * - rate limits are counted across the workers (GRANTORY_RATE_LIMIT=12 here);
+ * - /metrics shows the whole node (every worker's counts summed), whichever worker answers;
  * - SIGTERM stops the primary and both workers with exit code 0.
  */
 import { request as httpRequest } from 'node:http';
@@ -41,6 +42,19 @@ function send(base: string, method: string, path: string, authorization: string 
     );
     req.on('error', reject);
     req.end(payload);
+  });
+}
+
+/** A GET on a connection of its own, its body as text. */
+function text(base: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { method: 'GET', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -153,6 +167,18 @@ describe('two workers on one port', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await statuses(4, 'GET', '/api/v1/me', auth)).toEqual([429, 429, 429, 429]);
     expect(pidsOf(server, '/api/v1/me', 429).size).toBe(2);
+  });
+
+  it('answers /metrics for the whole node, whichever worker answers the scrape', PROCESS_TIMEOUT, async () => {
+    expect(await statuses(6, 'GET', '/livez', admin)).toEqual(Array(6).fill(200));
+    const counted = /^grantory_http_requests_total\{method="GET",route="\/livez",status="200"\} (\d+)$/m;
+    // The primary spreads connections round-robin: each worker answered three of them, and
+    // one scrape of the next two goes to each worker. Both show all six.
+    for (let i = 0; i < 2; i += 1) {
+      const scrape = await text(server.url, '/metrics');
+      expect(scrape.status).toBe(200);
+      expect(Number(counted.exec(scrape.body)?.[1])).toBe(6);
+    }
   });
 
   it('stops the primary and both workers on SIGTERM', PROCESS_TIMEOUT, async () => {

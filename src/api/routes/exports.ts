@@ -130,7 +130,7 @@ export function registerExportRoutes(app: App, deps: RouteDeps): void {
           minRevision: MinRevision,
           format: Format,
         }),
-        response: streamed('One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision the export starts at (rows of identities exported after a later write show it)', Type.Array(EffectivePermissionRow)),
+        response: streamed('One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision the export is a snapshot of (writes committed while it runs do not show)', Type.Array(EffectivePermissionRow)),
       },
     },
     async (request, reply) => {

@@ -45,7 +45,7 @@ export function registerOperationsRoutes(app: App, deps: RouteDeps): void {
     { config: PUBLIC, schema: { tags: ['Operations'], summary: 'Prometheus metrics', security: [], hide: true } },
     async (_request, reply) => {
       reply.type(deps.metrics.registry.contentType);
-      return deps.metrics.registry.metrics();
+      return deps.metrics.exposition();
     },
   );
 

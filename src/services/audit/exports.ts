@@ -10,7 +10,8 @@ import { CHECKPOINT_ALGORITHM } from '../../domain/checkpoint.ts';
 import { EXPORT_CONTENT_TYPES, renderExport, renderExportBatches, type Column, type ExportFormat } from '../../domain/export-format.ts';
 import { NONE } from '../../engine/nodes.ts';
 import { listAccess, type HeldVia } from '../../engine/queries.ts';
-import type { TenantIndex } from '../../engine/tenant-index.ts';
+import { AccessHistory } from '../../engine/history.ts';
+import type { IndexChanges, TenantIndex } from '../../engine/tenant-index.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
@@ -247,6 +248,15 @@ const ACCESS_COLUMNS: Column<EffectiveAccessRow>[] = [
   { name: 'viaNames', value: (r) => r.viaNames.join('; ') },
 ];
 
+/** The items of `items`, then `close()` — also when the consumer stops early or fails. */
+async function* closing<T>(items: AsyncIterable<T>, close: () => void): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } finally {
+    close();
+  }
+}
+
 const viaId = (v: HeldVia): string => (v.kind === 'assignment' ? v.assignmentId : v.accountId);
 
 /** A unit's path of names from the root (`Acme/Finance/Payables`). */
@@ -331,20 +341,86 @@ function identityRows(index: TenantIndex, slot: number, now: number, space: Acce
   return rows;
 }
 
+/** The export's view of the index: the engine's snapshot at the revision it announces. */
+interface AccessSnapshot {
+  tenantId: string;
+  index: TenantIndex;
+  revision: number;
+  changes: IndexChanges;
+}
+
+/** Identities read together: from the live index between two awaits, or from the history. */
+const IDENTITY_BATCH = 64;
+
+/** Whether the identity is in the export's scope (the unit filter) in `index`. */
+function inScope(index: TenantIndex, slot: number, unit: number): boolean {
+  const node = index.identities.get(slot);
+  return node.exists && (unit === NONE || (node.unit !== NONE && index.unitWithin(node.unit, unit)));
+}
+
 /**
- * Streams the effective permissions the access engine answers for: each identity in turn
- * (only the filtered one, or the members of the unit subtree), its held permissions in the
- * space. Memory holds one identity's rows at a time.
+ * The rows of identities the index has changed for since the snapshot, as they were at its
+ * revision: their facts at that revision are read from the history into a small index of
+ * their own, which the same queries answer.
  */
-async function* iterateEffectiveAccess(index: TenantIndex, scope: { identity: number; unit: number; app: number }, now: number, space: AccessSpace): AsyncGenerator<EffectiveAccessRow[]> {
+async function rowsAtRevision(
+  history: AccessHistory,
+  snap: AccessSnapshot,
+  ids: string[],
+  filter: { unitId: string | null; appId: string | null },
+  now: number,
+  space: AccessSpace,
+): Promise<Map<string, EffectiveAccessRow[]>> {
+  const facts = await history.identityFacts(snap.tenantId, snap.revision, ids);
+  const index = (await history.contextFacts(snap.tenantId, snap.revision, facts)).index(snap.tenantId);
+  const unit = filter.unitId === null ? NONE : index.units.find(filter.unitId);
+  const app = filter.appId === null ? NONE : index.apps.find(filter.appId);
+  const out = new Map<string, EffectiveAccessRow[]>();
+  for (const id of ids) {
+    const slot = index.identities.find(id);
+    // A unit filter whose unit is in none of the identities' unit chains holds none of them.
+    if (slot === NONE || (filter.unitId !== null && unit === NONE) || !inScope(index, slot, unit)) continue;
+    // An application the identity holds nothing of at the revision is not among its facts.
+    if (filter.appId !== null && app === NONE) continue;
+    out.set(id, identityRows(index, slot, now, space, app));
+  }
+  return out;
+}
+
+/**
+ * Streams the effective permissions the access engine answers for, as they were at the
+ * snapshot's revision: each identity in turn (only the filtered one, or the members of the
+ * unit subtree), its held permissions in the space. An identity the index has not changed
+ * for since the snapshot is read from the index; one it has (a write landed during the
+ * export) from the history at the revision. Memory holds one batch of identities' rows.
+ */
+async function* iterateEffectiveAccess(
+  history: AccessHistory,
+  snap: AccessSnapshot,
+  scope: { identity: number; unit: number; app: number },
+  now: number,
+  space: AccessSpace,
+): AsyncGenerator<EffectiveAccessRow[]> {
+  const { index, changes } = snap;
+  // Identities created after the snapshot have later slots.
   const slots = scope.identity === NONE ? index.identities.nodes.length : 1;
-  for (let i = 0; i < slots; i += 1) {
-    const slot = scope.identity === NONE ? i : scope.identity;
-    const node = index.identities.get(slot);
-    if (!node.exists) continue;
-    if (scope.unit !== NONE && (node.unit === NONE || !index.unitWithin(node.unit, scope.unit))) continue;
-    const rows = identityRows(index, slot, now, space, scope.app);
-    if (rows.length) yield rows;
+  const filter = {
+    unitId: scope.unit === NONE ? null : index.units.get(scope.unit).id,
+    appId: scope.app === NONE ? null : index.apps.get(scope.app).id,
+  };
+  for (let start = 0; start < slots; start += IDENTITY_BATCH) {
+    const batch: (EffectiveAccessRow[] | string)[] = [];
+    for (let i = start; i < Math.min(start + IDENTITY_BATCH, slots); i += 1) {
+      const slot = scope.identity === NONE ? i : scope.identity;
+      if (changes.all || changes.identities.has(slot)) batch.push(index.identities.get(slot).id);
+      else if (inScope(index, slot, scope.unit)) batch.push(identityRows(index, slot, now, space, scope.app));
+    }
+    const changed = batch.filter((b): b is string => typeof b === 'string');
+    const past = changed.length ? await rowsAtRevision(history, snap, changed, filter, now, space) : null;
+    for (const b of batch) {
+      const rows = typeof b === 'string' ? (past!.get(b) ?? []) : b;
+      if (rows.length) yield rows;
+    }
   }
 }
 
@@ -360,7 +436,8 @@ export async function exportEffectivePermissions(
 ): Promise<ExportStream> {
   requireRight(actor, 'read-permissions-any-application');
   const engine = engineOf(deps);
-  const { index, revision } = await engine.at(actor.caller.tenantId, input.minRevision);
+  const snapshot = await engine.snapshot(actor.caller.tenantId, input.minRevision);
+  const { index, revision } = snapshot;
   const { identityId, orgUnitId, applicationId } = input.filter;
   const found = (table: { find(id: string): number; get(slot: number): { exists: boolean } }, id: string | undefined, what: string): number => {
     if (id === undefined) return NONE;
@@ -368,12 +445,19 @@ export async function exportEffectivePermissions(
     if (slot === NONE || !table.get(slot).exists) throw notFound(what, id);
     return slot;
   };
-  const scope = {
-    identity: found(index.identities, identityId, 'identity'),
-    unit: found(index.units, orgUnitId, 'organization unit'),
-    app: found(index.apps, applicationId, 'application'),
-  };
-  const batches = iterateEffectiveAccess(index, scope, engine.now(), input.space);
+  let scope;
+  try {
+    scope = {
+      identity: found(index.identities, identityId, 'identity'),
+      unit: found(index.units, orgUnitId, 'organization unit'),
+      app: found(index.apps, applicationId, 'application'),
+    };
+  } catch (err) {
+    snapshot.close();
+    throw err;
+  }
+  const snap = { tenantId: actor.caller.tenantId, ...snapshot };
+  const batches = closing(iterateEffectiveAccess(new AccessHistory(deps.store), snap, scope, engine.now(), input.space), snapshot.close);
   const chunks = renderExportBatches(batches, input.format, { columns: ACCESS_COLUMNS, toJson: (r) => r });
   return { contentType: EXPORT_CONTENT_TYPES[input.format], filename: `effective-permissions-${input.space}.${extension(input.format)}`, chunks, revision };
 }

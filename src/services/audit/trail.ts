@@ -17,12 +17,11 @@ import { ChainVerifier, type ChainProblem } from '../../domain/audit-chain.ts';
 import type { AuditEventView } from '../../domain/audit-event.ts';
 import { verifyCheckpointSignature, type SignedCheckpoint } from '../../domain/checkpoint.ts';
 import { AppError } from '../../domain/errors.ts';
-import { openCursor, sealCursor, type CursorBinding, requireRight, type Actor, writeAs } from '../kernel/index.ts';
+import { cursorKey, openCursor, sealCursor, type CursorBinding, requireRight, type Actor, writeAs } from '../kernel/index.ts';
 import type { Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
 import { type Store, type TenantDb } from '../../store/store.ts';
 import { fromAuditRow } from '../../store/write-protocol.ts';
-import { cursorKey } from './keys.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 export type { AuditEventView };

@@ -251,7 +251,7 @@ export async function listApplications(
 ): Promise<Page<ApplicationView>> {
   requireRight(actor, ...CATALOG_READ_RIGHTS);
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<number>(deps.store, tenantId, 'applications', { ...filter }, page);
+  const pager = await openPager<number>(deps, tenantId, 'applications', { ...filter }, page);
   let q = db.selectFrom('applications').selectAll();
   if (filter.q !== undefined) q = q.where(containsText('name', filter.q));
   if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind);

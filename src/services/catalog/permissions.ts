@@ -177,7 +177,7 @@ export async function listPermissions(
   requireRight(actor, ...CATALOG_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
   if (filter.applicationId !== undefined) await findApplicationRow(scope, filter.applicationId);
-  const pager = await openPager<number>(deps.store, scope.tenantId, 'permissions', { ...filter }, page);
+  const pager = await openPager<number>(deps, scope.tenantId, 'permissions', { ...filter }, page);
   let q = selectPermissions(scope);
   if (filter.applicationId !== undefined) q = q.where('permissions.application_id', '=', filter.applicationId);
   if (filter.q !== undefined) q = q.where(containsText('permissions.name', filter.q));

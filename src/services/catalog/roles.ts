@@ -243,7 +243,7 @@ export async function listRoles(
 ): Promise<Page<RoleView>> {
   requireRight(actor, ...ROLE_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<number>(deps.store, scope.tenantId, 'roles', { ...filter }, page);
+  const pager = await openPager<number>(deps, scope.tenantId, 'roles', { ...filter }, page);
   let q = scope.db.selectFrom('roles').selectAll();
   if (filter.q !== undefined) q = q.where(containsText('name', filter.q));
   if (filter.permissionId !== undefined) {

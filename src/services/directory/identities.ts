@@ -105,7 +105,7 @@ export async function listIdentities(deps: ServiceDeps, actor: Actor, query: Lis
   requireRight(actor, 'manage-users');
   const { tenantId } = actor.caller;
   const filter = { status: query.status, orgUnitId: query.orgUnitId, managerId: query.managerId, q: query.q };
-  const pager = await openPager<number>(deps.store, tenantId, 'identities', filter, query);
+  const pager = await openPager<number>(deps, tenantId, 'identities', filter, query);
   const { db } = deps.store.read(tenantId);
   let q = db.selectFrom('identities').selectAll();
   if (query.status) q = q.where('status', '=', query.status);

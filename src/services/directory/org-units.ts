@@ -133,7 +133,7 @@ export async function listOrgUnits(deps: ServiceDeps, actor: Actor, query: ListO
   requireRight(actor, 'manage-users');
   const { tenantId } = actor.caller;
   const filter = { parentId: query.parentId, root: query.root, q: query.q };
-  const pager = await openPager<number>(deps.store, tenantId, 'org-units', filter, query);
+  const pager = await openPager<number>(deps, tenantId, 'org-units', filter, query);
   const { db } = deps.store.read(tenantId);
   let q = db.selectFrom('org_units').selectAll();
   if (query.parentId) q = q.where('parent_id', '=', query.parentId);

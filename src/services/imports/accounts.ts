@@ -32,7 +32,7 @@ export async function listApplicationAccounts(
   const scope = deps.store.read(actor.caller.tenantId);
   if (!(await findApplication(scope, applicationId))) throw notFound('application', applicationId);
   const { db, tenantId } = scope;
-  const pager = await openPager<string>(deps.store, tenantId, 'application-accounts', { applicationId, ...filter }, page);
+  const pager = await openPager<string>(deps, tenantId, 'application-accounts', { applicationId, ...filter }, page);
   let q = db
     .selectFrom('accounts')
     .leftJoin('unmatched_accounts as u', (j) =>
@@ -89,7 +89,7 @@ export async function listOrphans(
 ): Promise<Page<OrphanView>> {
   requireRight(actor, 'manage-imports');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<string>(deps.store, tenantId, 'orphans', { ...filter }, page);
+  const pager = await openPager<string>(deps, tenantId, 'orphans', { ...filter }, page);
   let q = db.selectFrom('unmatched_accounts').selectAll();
   if (filter.applicationId) q = q.where('application_id', '=', filter.applicationId);
   if (filter.state) q = q.where('state', '=', filter.state);

@@ -29,7 +29,7 @@ export async function listImports(
 ): Promise<Page<ImportView>> {
   requireRight(actor, 'manage-imports');
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<number>(deps.store, tenantId, 'imports', { ...filter }, page);
+  const pager = await openPager<number>(deps, tenantId, 'imports', { ...filter }, page);
   let q = db.selectFrom('imports').selectAll();
   if (filter.applicationId) q = q.where('application_id', '=', filter.applicationId);
   if (filter.status) q = q.where('status', '=', filter.status);
@@ -67,7 +67,7 @@ export async function listImportChanges(
   const { db, tenantId } = deps.store.read(actor.caller.tenantId);
   const exists = await db.selectFrom('imports').select('id').where('id', '=', id).executeTakeFirst();
   if (!exists) throw notFound('import', id);
-  const pager = await openPager<number>(deps.store, tenantId, 'import-changes', { id, ...filter }, page);
+  const pager = await openPager<number>(deps, tenantId, 'import-changes', { id, ...filter }, page);
   let q = db.selectFrom('import_changes').selectAll().where('import_id', '=', id);
   if (filter.op) q = q.where('op', '=', filter.op);
   if (pager.after !== null) q = q.where('seq', '>', pager.after);

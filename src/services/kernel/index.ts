@@ -7,6 +7,7 @@ export { requireRight, systemActor, writeMeta } from './actor.ts';
 export type { Actor, Caller, RequestMeta } from './actor.ts';
 export { findIdempotentResponse, requestFingerprint, saveIdempotentResponse, validIdempotencyKey } from './idempotency.ts';
 export { MAX_PAGE_SIZE, openCursor, openPager, sealCursor } from './pagination.ts';
+export { cursorKey, findOrCreateKey, revealKey } from './cursor-key.ts';
 export type { CursorBinding, Page } from './pagination.ts';
 export { withRightsGuard, writeAs } from './rights-guard.ts';
 export { containsText, endsWithText, startsWithText } from './text-search.ts';

@@ -1,7 +1,7 @@
 /**
  * Cursor pagination, the one implementation of list cursors. A cursor is opaque to callers:
  * the position after the last item of a page, bound to the tenant, the list and its filter
- * by an HMAC-SHA256 with a per-tenant key, so a forged, altered or foreign cursor (another
+ * by an HMAC-SHA256 with the tenant's cursor key (`cursor-key.ts`), so a forged, altered or foreign cursor (another
  * list, another filter, another tenant) is refused with `invalid_cursor` instead of
  * becoming a query.
  *
@@ -9,7 +9,7 @@
  * keyset-ordered list with them:
  *
  * ```ts
- * const pager = await openPager(deps.store, tenantId, 'identities', { status }, query.cursor);
+ * const pager = await openPager(deps, tenantId, 'identities', { status }, query.cursor);
  * let q = db.selectFrom('identities')...orderBy('number');
  * if (pager.after !== null) q = q.where('number', '>', pager.after);
  * const rows = await q.limit(pager.limit + 1).execute();
@@ -19,7 +19,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { AppError } from '../../domain/errors.ts';
-import type { Store } from '../../store/store.ts';
+import { cursorKey, type KeyDeps } from './cursor-key.ts';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -80,17 +80,15 @@ export function openCursor(key: Buffer, binding: CursorBinding, token: string): 
   return p as CursorPosition;
 }
 
-const CURSOR_SECRET = 'cursor';
-
 export async function openPager<K extends string | number>(
-  store: Store,
+  deps: KeyDeps,
   tenantId: string,
   list: string,
   filter: Record<string, unknown>,
   request: { cursor?: string | undefined; limit?: number | undefined },
 ): Promise<Pager<K>> {
   const limit = Math.min(Math.max(request.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
-  const key = await store.tenantSecret(tenantId, CURSOR_SECRET);
+  const key = await cursorKey(deps, tenantId);
   const binding: CursorBinding = { tenantId, list, filter };
   let after: K | null = null;
   if (request.cursor !== undefined) {

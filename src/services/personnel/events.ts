@@ -255,7 +255,7 @@ function filtered(scope: TenantDb, query: ListEventsQuery) {
 export async function pagePersonnelEvents(deps: ServiceDeps, actor: Actor, query: ListEventsQuery & { cursor?: string | undefined }): Promise<Page<EventDetail>> {
   requireRight(actor, 'manage-personnel-events');
   const { tenantId } = actor.caller;
-  const pager = await openPager<number>(deps.store, tenantId, 'personnel-events', { identityId: query.identityId, type: query.type, status: query.status }, query);
+  const pager = await openPager<number>(deps, tenantId, 'personnel-events', { identityId: query.identityId, type: query.type, status: query.status }, query);
   const scope = deps.store.read(tenantId);
   let q = filtered(scope, query).selectAll();
   if (pager.after !== null) q = q.where('number', '>', pager.after);

@@ -88,7 +88,7 @@ export interface RequestFilter {
 /** Newest first. Without `manage-users` or `approve-requests`, only the caller's own requests (as requester or target). */
 export async function listAccessRequests(deps: ServiceDeps, actor: Actor, filter: RequestFilter, page: { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<AccessRequestSummary>> {
   const scope = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<number>(deps.store, scope.tenantId, 'access-requests', { ...filter, own: !seesEveryRequest(actor) }, page);
+  const pager = await openPager<number>(deps, scope.tenantId, 'access-requests', { ...filter, own: !seesEveryRequest(actor) }, page);
   let q = filtered(scope, actor, filter);
   if (pager.after !== null) q = q.where('number', '<', pager.after);
   const rows = await q.orderBy('number', 'desc').limit(pager.limit + 1).execute();

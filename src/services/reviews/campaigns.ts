@@ -175,7 +175,7 @@ export async function listReviews(deps: ServiceDeps, actor: Actor, filter: { sta
   requireReadAll(actor);
   if (filter.status !== undefined && !(REVIEW_STATUSES as readonly string[]).includes(filter.status)) throw invalid('status', 'must be draft, active or closed');
   const scope = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<number>(deps.store, scope.tenantId, 'access-reviews', { status: filter.status ?? null }, { ...page, limit: Math.min(page.limit ?? 50, MAX_LIST) });
+  const pager = await openPager<number>(deps, scope.tenantId, 'access-reviews', { status: filter.status ?? null }, { ...page, limit: Math.min(page.limit ?? 50, MAX_LIST) });
   let q = scope.db.selectFrom('access_reviews').selectAll();
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
   if (pager.after !== null) q = q.where('number', '<', pager.after);

@@ -30,7 +30,7 @@ export async function listReviewItems(deps: ServiceDeps, actor: Actor, reviewId:
     reviewerId = me;
   }
   await reviewRow(scope, reviewId);
-  const pager = await openPager<number>(deps.store, scope.tenantId, 'review-items', { reviewId, ...filter, reviewerId: reviewerId ?? null }, page);
+  const pager = await openPager<number>(deps, scope.tenantId, 'review-items', { reviewId, ...filter, reviewerId: reviewerId ?? null }, page);
   let q = scope.db.selectFrom('review_items').selectAll().where('review_id', '=', reviewId);
   if (reviewerId !== undefined) q = q.where('reviewer_id', '=', reviewerId);
   if (filter.state === 'open') q = q.where('decision', 'is', null);

@@ -39,7 +39,7 @@ export async function listSodExceptions(
 ): Promise<Page<SodExceptionView>> {
   requireRight(actor, ...SOD_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<string>(deps.store, scope.tenantId, 'sod-exceptions', { ...filter }, page);
+  const pager = await openPager<string>(deps, scope.tenantId, 'sod-exceptions', { ...filter }, page);
   const now = deps.now().toISOString();
   let q = scope.db.selectFrom('sod_exceptions').selectAll().where('tenant_id', '=', scope.tenantId);
   if (filter.policyId !== undefined) q = q.where('policy_id', '=', filter.policyId);

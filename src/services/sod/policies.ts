@@ -179,7 +179,7 @@ export async function listSodPolicies(
 ): Promise<Page<SodPolicyView>> {
   requireRight(actor, ...SOD_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<string>(deps.store, scope.tenantId, 'sod-policies', { ...filter }, page);
+  const pager = await openPager<string>(deps, scope.tenantId, 'sod-policies', { ...filter }, page);
   let q = scope.db.selectFrom('sod_policies').selectAll().where('tenant_id', '=', scope.tenantId);
   if (filter.enabled !== undefined) q = q.where('enabled', '=', filter.enabled ? 1 : 0);
   if (pager.after !== null) q = q.where('name', '>', pager.after);

@@ -66,7 +66,7 @@ export async function listSodViolations(deps: ServiceDeps, actor: Actor, query: 
   const engine = engineOf(deps);
   const { index, revision } = await engine.at(scope.tenantId, query.minRevision);
   const filter = { policyId: query.policyId ?? null, identityId: query.identityId ?? null };
-  const pager = await openPager<string>(deps.store, scope.tenantId, 'sod-violations', filter, query);
+  const pager = await openPager<string>(deps, scope.tenantId, 'sod-violations', filter, query);
   let policies = (await enabledPolicies(scope)).map(toPolicyRule);
   if (query.policyId !== undefined) policies = policies.filter((p) => p.id === query.policyId);
   let only = NONE;

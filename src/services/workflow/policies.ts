@@ -185,7 +185,7 @@ export async function getApprovalPolicy(deps: ServiceDeps, actor: Actor, id: str
 export async function listApprovalPolicies(deps: ServiceDeps, actor: Actor, page: { limit?: number | undefined; cursor?: string | undefined }): Promise<Page<ApprovalPolicyView>> {
   requireRight(actor, ...POLICY_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
-  const pager = await openPager<string>(deps.store, scope.tenantId, 'approval-policies', {}, page);
+  const pager = await openPager<string>(deps, scope.tenantId, 'approval-policies', {}, page);
   let q = scope.db.selectFrom('approval_policies').selectAll();
   if (pager.after !== null) q = q.where('name', '>', pager.after);
   const rows = await q.orderBy('name').limit(pager.limit + 1).execute();

@@ -21,6 +21,7 @@ import * as m0019 from './0019-access-history.ts';
 import * as m0020 from './0020-source-port-token-client.ts';
 import * as m0023 from './0023-review-rights-history-horizon.ts';
 import * as m0024 from './0024-rate-limit-counters.ts';
+import * as m0025 from './0025-one-cursor-key.ts';
 import * as m0026 from './0026-sod-exception-revocation.ts';
 import * as m0027 from './0027-compact-access-history.ts';
 
@@ -51,6 +52,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0020-source-port-token-client': m0020,
   '0023-review-rights-history-horizon': m0023,
   '0024-rate-limit-counters': m0024,
+  '0025-one-cursor-key': m0025,
   '0026-sod-exception-revocation': m0026,
   '0027-compact-access-history': m0027,
 };

@@ -15141,7 +15141,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision the export starts at (rows of identities exported after a later write show it) */
+            /** @description One row per identity, permission and context, with the assignments or accounts behind it (via); header x-grantory-revision: the revision the export is a snapshot of (writes committed while it runs do not show) */
             200: {
                 headers: {
                     [name: string]: unknown;
