@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 import { apiKeyFor, basic, clientFor } from '../support/security-fixtures.ts';
-import { ENTERPRISE, ERROR, GROUP, LIST, USER, scimClient } from './scim-client.ts';
+import { ENTERPRISE, ERROR, GROUP, LIST, SEARCH, USER, scimClient } from './scim-client.ts';
 
 let t: TestApp;
 let scim: ReturnType<typeof scimClient>;
@@ -119,6 +119,11 @@ describe('pagination and projection', () => {
     expect(total.body).toMatchObject({ totalResults: 4, itemsPerPage: 0, Resources: [] });
     const zero = await scim.get(`/Users?filter=${filter}&startIndex=0&count=1`);
     expect(zero.body.startIndex).toBe(1);
+    // A short page tells the total without counting: it must still be the list's.
+    const last = await scim.get(`/Users?filter=${filter}&startIndex=4&count=2`);
+    expect(last.body).toMatchObject({ totalResults: 4, itemsPerPage: 1, startIndex: 4 });
+    const past = await scim.get(`/Users?filter=${filter}&startIndex=9&count=2`);
+    expect(past.body).toMatchObject({ totalResults: 4, itemsPerPage: 0 });
     const many = await scim.get(`/Users?count=100000`);
     expect(many.status).toBe(200);
     expect(many.body.itemsPerPage).toBeLessThanOrEqual(1000);
@@ -131,6 +136,100 @@ describe('pagination and projection', () => {
     expect(without.body.emails).toBeUndefined();
     expect(without.body[ENTERPRISE]).toBeUndefined();
     expect(without.body.userName).toBe(people[0]!.userName);
+  });
+});
+
+describe('sorting (sortBy, sortOrder)', () => {
+  const sorted = async (query: string) => {
+    const res = await scim.get(`/Users?filter=${encodeURIComponent(`userName co "${tag}"`)}&${query}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const keyOf = new Map(Object.entries(ids).map(([k, id]) => [id, k]));
+    return res.body.Resources.map((r: { id: string }) => keyOf.get(r.id));
+  };
+
+  it('sorts by an attribute, ascending or descending, text without case', async () => {
+    expect(await sorted('sortBy=userName')).toEqual(['ada', 'alan', 'edsger', 'grace']);
+    expect(await sorted('sortBy=name.familyName&sortOrder=descending')).toEqual(['alan', 'ada', 'grace', 'edsger']);
+    expect(await sorted('sortBy=emails&sortOrder=descending')).toEqual(['grace', 'edsger', 'alan', 'ada']);
+    expect(await sorted(`sortBy=${encodeURIComponent(`${ENTERPRISE}:employeeNumber`)}&sortOrder=ascending`)).toEqual(['ada', 'alan', 'grace', 'edsger']);
+  });
+
+  it('puts resources without the value last when ascending and first when descending; ties in number order', async () => {
+    expect(await sorted('sortBy=title')).toEqual(['alan', 'ada', 'edsger', 'grace']);
+    expect(await sorted('sortBy=title&sortOrder=descending')).toEqual(['grace', 'ada', 'edsger', 'alan']);
+  });
+
+  it('pages through a sorted list', async () => {
+    expect(await sorted('sortBy=userName&startIndex=2&count=2')).toEqual(['alan', 'edsger']);
+  });
+
+  it('refuses an attribute it cannot sort by with 400 invalidValue', async () => {
+    for (const [resource, sortBy] of [['Users', 'nickName'], ['Groups', 'members']] as const) {
+      const res = await scim.get(`/${resource}?sortBy=${sortBy}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidValue' });
+      expect(res.body.detail).toContain(sortBy);
+    }
+    expect((await scim.get('/Users?sortBy=userName&sortOrder=sideways')).status).toBe(400);
+  });
+});
+
+describe('POST .search (SearchRequest)', () => {
+  let groupId: string;
+  beforeAll(async () => {
+    const res = await scim.post('/Groups', { schemas: [GROUP], displayName: `Search ${tag}`, members: [{ value: ids.ada }] });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    groupId = res.body.id;
+  });
+
+  it('searches Users with the query in the body: filter, sort, page and attribute lists', async () => {
+    const res = await scim.post('/Users/.search', {
+      schemas: [SEARCH],
+      filter: `userName co "${tag}"`,
+      sortBy: 'userName',
+      sortOrder: 'descending',
+      startIndex: 1,
+      count: 2,
+      attributes: ['userName'],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.headers['content-type']).toContain('application/scim+json');
+    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 4, startIndex: 1, itemsPerPage: 2 });
+    expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual([ids.grace, ids.edsger]);
+    expect(Object.keys(res.body.Resources[0]).sort()).toEqual(['id', 'meta', 'schemas', 'userName']);
+  });
+
+  it('searches Groups, leaving out excluded members', async () => {
+    const body = { schemas: [SEARCH], filter: `displayName eq "search ${tag}"` };
+    const withMembers = await scim.post('/Groups/.search', body);
+    expect(withMembers.body.Resources).toHaveLength(1);
+    expect(withMembers.body.Resources[0].members.map((m: { value: string }) => m.value)).toEqual([ids.ada]);
+    const without = await scim.post('/Groups/.search', { ...body, excludedAttributes: ['members'] });
+    expect(without.body.Resources[0]).not.toHaveProperty('members');
+  });
+
+  it('searches Users and Groups at the root: Users first, a type the filter cannot apply to has no matches', async () => {
+    const both = await scim.post('/.search', { schemas: [SEARCH], filter: `id eq "${ids.ada}" or id eq "${groupId}"` });
+    expect(both.status, JSON.stringify(both.body)).toBe(200);
+    expect(both.body.totalResults).toBe(2);
+    expect(both.body.Resources.map((r: { id: string; meta: { resourceType: string } }) => [r.meta.resourceType, r.id])).toEqual([['User', ids.ada], ['Group', groupId]]);
+    expect(both.body.Resources[1].members).toEqual([expect.objectContaining({ value: ids.ada, type: 'User' })]);
+    const second = await scim.post('/.search', { schemas: [SEARCH], filter: `id eq "${ids.ada}" or id eq "${groupId}"`, startIndex: 2, count: 1 });
+    expect(second.body).toMatchObject({ totalResults: 2, itemsPerPage: 1, Resources: [{ id: groupId }] });
+    // Descending by an attribute Groups lack: the Groups (without the value) come first.
+    const descending = await scim.post('/.search', { schemas: [SEARCH], filter: `id eq "${ids.ada}" or id eq "${groupId}"`, sortBy: 'userName', sortOrder: 'descending' });
+    expect(descending.body.Resources.map((r: { id: string }) => r.id)).toEqual([groupId, ids.ada]);
+    // userName is no Group attribute: only Users match.
+    const users = await scim.post('/.search', { schemas: [SEARCH], filter: `userName eq "ada.${tag}@example.com"` });
+    expect(users.body).toMatchObject({ totalResults: 1, Resources: [{ id: ids.ada }] });
+  });
+
+  it('refuses a filter no resource type takes with 400 invalidFilter', async () => {
+    for (const filter of ['userName eq', 'nickName eq "x"']) {
+      const res = await scim.post('/.search', { schemas: [SEARCH], filter });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidFilter' });
+    }
   });
 });
 
@@ -246,7 +345,7 @@ describe('credentials and the scim scope', () => {
 describe('discovery', () => {
   it('serves ServiceProviderConfig, ResourceTypes and Schemas', async () => {
     const config = await scim.get('/ServiceProviderConfig');
-    expect(config.body).toMatchObject({ patch: { supported: true }, filter: { supported: true, maxResults: 1000 }, etag: { supported: true }, bulk: { supported: false } });
+    expect(config.body).toMatchObject({ patch: { supported: true }, filter: { supported: true, maxResults: 1000 }, etag: { supported: true }, sort: { supported: true }, bulk: { supported: false } });
     const types = await scim.get('/ResourceTypes');
     expect(types.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User', 'Group']);
     expect((await scim.get('/ResourceTypes/User')).body.schemaExtensions).toEqual([{ schema: ENTERPRISE, required: false }]);

@@ -21,9 +21,9 @@ import type { TenantDb } from '../../store/store.ts';
 import { createOrgUnit, deleteOrgUnit, getOrgUnit, toOrgUnitView, updateOrgUnit, type OrgUnitView } from '../directory/index.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { filterCondition, type AttributeMap } from './filter.ts';
+import { filterCondition, sortTerm, type AttributeMap } from './filter.ts';
 import { applyPatch, type PatchOperation } from './patch.ts';
-import { invalidValue, meta, readModifyWrite, text, type ListQuery, type ListResult, type ScimResource } from './resources.ts';
+import { invalidValue, meta, pageWithTotal, readModifyWrite, text, type ListQuery, type ListResult, type ScimResource } from './resources.ts';
 
 const col = (name: string) => sql.ref(`org_units.${name}`);
 
@@ -89,16 +89,20 @@ async function membersOf(scope: TenantDb, unitIds: readonly string[]): Promise<M
   return byUnit;
 }
 
-/** `GET /Groups`: the units `filter` selects, `count` of them from `startIndex` (1-based), in number order. */
+/** `GET /Groups`: the units `filter` selects, `count` of them from `startIndex` (1-based), by `sortBy` then number. */
 export async function listScimGroups(deps: ServiceDeps, actor: Actor, query: ListQuery & { withMembers: boolean }, base: string): Promise<ListResult<ScimGroup>> {
   requireRight(actor, 'manage-users');
   const scope = deps.store.read(actor.caller.tenantId);
   const where = query.filter ? filterCondition(query.filter, GROUP_ATTRIBUTES) : sql<boolean>`(1 = 1)`;
   const selected = scope.db.selectFrom('org_units').where('tenant_id', '=', scope.tenantId).where(where);
-  const { total } = await selected.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow();
-  const rows = query.count === 0 ? [] : await selected.selectAll().orderBy('number').limit(query.count).offset(query.startIndex - 1).execute();
+  const sorted = query.sortBy ? selected.orderBy(sortTerm(query.sortBy, query.sortOrder ?? 'ascending', GROUP_ATTRIBUTES)) : selected;
+  const { total, rows } = await pageWithTotal(
+    query,
+    (limit, offset) => sorted.selectAll().orderBy('number').limit(limit).offset(offset).execute(),
+    async () => Number((await selected.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow()).total),
+  );
   const members = query.withMembers ? await membersOf(scope, rows.map((r) => r.id)) : null;
-  return { total: Number(total), resources: rows.map((r) => toScimGroup(toOrgUnitView(r), r.version, members?.get(r.id) ?? null, base)) };
+  return { total, resources: rows.map((r) => toScimGroup(toOrgUnitView(r), r.version, members?.get(r.id) ?? null, base)) };
 }
 
 export async function getScimGroup(deps: ServiceDeps, actor: Actor, id: string, base: string, withMembers = true): Promise<ScimGroup> {

@@ -11,3 +11,4 @@ export { createScimUser, deleteScimUser, getScimUser, listScimUsers, patchScimUs
 export type { ScimUser } from './users.ts';
 export type { ListQuery as ScimListQuery, ListResult as ScimListResult, ScimMeta } from './resources.ts';
 export type { PatchOperation as ScimPatchOperation } from './patch.ts';
+export { searchScimResources } from './search.ts';
