@@ -27,7 +27,7 @@ import type { TenantDb } from '../../store/store.ts';
 import { createIdentity, deleteIdentity, getIdentity, toIdentityView, updateIdentity, type IdentityFields, type IdentityView } from '../directory/index.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { filterCondition, sortTerm, type AttributeMap } from './filter.ts';
+import { compileFilter, sortTerm, type AttributeMap } from './filter.ts';
 import { applyPatch, type PatchOperation } from './patch.ts';
 import { invalidValue, meta, pageWithTotal, readModifyWrite, text, type ListQuery, type ListResult, type ScimResource } from './resources.ts';
 
@@ -123,21 +123,35 @@ async function relatedOf(scope: TenantDb, identities: readonly IdentityView[]): 
   return { units: new Map(units.map((u) => [u.id, u.name])), managers: new Map(managers.map((m) => [m.id, nameOf(toIdentityView(m))])) };
 }
 
+/**
+ * The queries of a `GET /Users`: `page` the identities `filter` selects, by `sortBy` then
+ * number, `count` the number of them.
+ */
+export function scimUserQueries(deps: ServiceDeps, tenantId: string, query: Pick<ListQuery, 'filter' | 'sortBy' | 'sortOrder'>) {
+  const scope = deps.store.read(tenantId);
+  const attributes = userAttributes(jsonTextOf(deps.store.dialect));
+  const { where, narrowed } = query.filter ? compileFilter(query.filter, attributes) : { where: sql<boolean>`(1 = 1)`, narrowed: false };
+  const selected = scope.db.selectFrom('identities').where('tenant_id', '=', scope.tenantId).where(where);
+  const sorted = query.sortBy ? selected.orderBy(sortTerm(query.sortBy, query.sortOrder ?? 'ascending', attributes)) : selected;
+  // A narrowed filter sorts its few rows (`number + 0` is no index order): see compileFilter.
+  const byNumber = narrowed ? sql`${col('number')} + 0` : col('number');
+  return {
+    page: (limit: number, offset: number) => sorted.selectAll().orderBy(byNumber).limit(limit).offset(offset),
+    count: () => selected.select((eb) => eb.fn.countAll<number | string>().as('total')),
+  };
+}
+
 /** `GET /Users`: the identities `filter` selects, `count` of them from `startIndex` (1-based), by `sortBy` then number. */
 export async function listScimUsers(deps: ServiceDeps, actor: Actor, query: ListQuery, base: string): Promise<ListResult<ScimUser>> {
   requireRight(actor, 'manage-users');
-  const scope = deps.store.read(actor.caller.tenantId);
-  const attributes = userAttributes(jsonTextOf(deps.store.dialect));
-  const where = query.filter ? filterCondition(query.filter, attributes) : sql<boolean>`(1 = 1)`;
-  const selected = scope.db.selectFrom('identities').where('tenant_id', '=', scope.tenantId).where(where);
-  const sorted = query.sortBy ? selected.orderBy(sortTerm(query.sortBy, query.sortOrder ?? 'ascending', attributes)) : selected;
+  const queries = scimUserQueries(deps, actor.caller.tenantId, query);
   const { total, rows } = await pageWithTotal(
     query,
-    (limit, offset) => sorted.selectAll().orderBy('number').limit(limit).offset(offset).execute(),
-    async () => Number((await selected.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow()).total),
+    (limit, offset) => queries.page(limit, offset).execute(),
+    async () => Number((await queries.count().executeTakeFirstOrThrow()).total),
   );
   const views = rows.map(toIdentityView);
-  const related = await relatedOf(scope, views);
+  const related = await relatedOf(deps.store.read(actor.caller.tenantId), views);
   return { total, resources: views.map((v, i) => toScimUser(v, rows[i]!.version, related, base)) };
 }
 
