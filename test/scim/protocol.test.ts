@@ -411,6 +411,43 @@ describe('writes in the rest of Grantory', () => {
     expect(members).toEqual([...users].sort());
   });
 
+  it('changes only the members a membership PATCH names, moving the version, in one audited write', async () => {
+    const user = async (n: number) => (await scim.post('/Users', { schemas: [USER], userName: `member.${n}.${tag}@example.com` })).body.id as string;
+    const [a, b, c, d] = [await user(1), await user(2), await user(3), await user(4)];
+    const elsewhere = await scim.post('/Groups', { schemas: [GROUP], displayName: `Elsewhere ${tag}`, members: [{ value: d }] });
+    const group = await scim.post('/Groups', { schemas: [GROUP], displayName: `Members ${tag}`, members: [{ value: a }] });
+    const url = `/Groups/${group.body.id}`;
+    const membersOf = async (path: string) => ((await scim.get(path)).body.members as { value: string }[]).map((m) => m.value).sort();
+
+    const added = await scim.patch(url, [{ op: 'Add', path: 'members', value: [{ value: b }, { value: c }] }]);
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    expect(added.body.members.map((m: { value: string }) => m.value).sort()).toEqual([a, b, c].sort());
+    expect(added.headers.etag).not.toBe(group.headers.etag);
+    const events = await t.store.read(t.tenantId).db.selectFrom('audit_events').select(['action', 'target_id', 'revision']).where('tenant_id', '=', t.tenantId).where('request_id', 'is not', null).orderBy('seq', 'desc').limit(3).execute();
+    expect(events.map((e) => [e.action, e.target_id]).sort()).toEqual([['identity.update', b], ['identity.update', c], ['orgUnit.update', group.body.id]].sort());
+    expect(new Set(events.map((e) => e.revision)).size).toBe(1);
+
+    // Okta's remove by value path, Entra's by value list; a non-member named stays where it is.
+    expect((await scim.patch(url, [{ op: 'remove', path: `members[value eq "${a}"]` }])).status).toBe(200);
+    expect((await scim.patch(url, [{ op: 'Remove', path: 'members', value: [{ value: b, $ref: null }, { value: d }] }])).status).toBe(200);
+    expect(await membersOf(url)).toEqual([c]);
+    expect(await membersOf(`/Groups/${elsewhere.body.id}`)).toEqual([d]);
+    expect((await scim.get(`/Users/${a}`)).body.groups).toBeUndefined();
+
+    // A stale If-Match, and an identity that does not exist, change nothing.
+    const stale = await scim.patch(url, [{ op: 'add', path: 'members', value: [{ value: a }] }], { 'if-match': added.headers.etag as string });
+    expect(stale.status).toBe(412);
+    const missing = await scim.patch(url, [{ op: 'add', path: 'members', value: [{ value: a }, { value: randomUUID() }] }]);
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidValue' });
+    expect(await membersOf(url)).toEqual([c]);
+
+    // A PATCH that also renames is applied to the whole Group.
+    const renamed = await scim.patch(url, [{ op: 'replace', path: 'displayName', value: `Members renamed ${tag}` }, { op: 'add', path: 'members', value: [{ value: a }] }]);
+    expect(renamed.body).toMatchObject({ displayName: `Members renamed ${tag}` });
+    expect(renamed.body.members.map((m: { value: string }) => m.value).sort()).toEqual([a, c].sort());
+  });
+
   it('refuses to delete a user with access history (409) and says to deactivate it', async () => {
     const adminRow = await t.store.read(t.tenantId).db.selectFrom('identities').select('id').where('tenant_id', '=', t.tenantId).where('subject', '=', 'grantory:admin').executeTakeFirstOrThrow();
     const res = await scim.delete(`/Users/${adminRow.id}`);
