@@ -25,8 +25,10 @@
  * const { value, revision } = await writeAs(deps, actor, async (tx) => { ...; return row; });
  * ```
  */
+import type { ExpressionBuilder } from 'kysely';
 import { AppError } from '../../domain/errors.ts';
 import { RIGHTS, type Right } from '../../domain/rights.ts';
+import type { Database } from '../../store/schema.ts';
 import type { Store, TenantDb, WriteTx } from '../../store/store.ts';
 import { writeMeta, type Actor } from './actor.ts';
 import {
@@ -127,6 +129,8 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
   }
   const assignments = [...(touched.get('assignment') ?? [])];
   if (!assignments.length && !moved.length) return false;
+  // Identities in no unit and named by no assignment at all: nothing to look up in the roles.
+  if (!assignments.length && !moved.some((m) => m.units.some((u) => u !== null)) && !(await namedByAssignments(tx, moved.map((m) => m.id)))) return false;
   const core = await loadRightsCore(tx);
   for (const ids of chunks(assignments)) {
     const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute();
@@ -134,6 +138,24 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
     if ([...(await read(tx)), ...(await read(committed))].some((a) => givesRight(core, a))) return true;
   }
   return moved.length > 0 && (await mayHoldRights(tx, core, moved));
+}
+
+/** An assignment's assignee or delegator is one of `ids`. */
+const assigneeOrDelegator = (ids: readonly string[]) => (eb: ExpressionBuilder<Database, 'assignments'>) =>
+  eb.or([eb.and([eb('assignee_type', '=', 'identity'), eb('assignee_id', 'in', ids)]), eb('delegator_id', 'in', ids)]);
+
+/** Whether some assignment (of anything) has one of `ids` as its assignee or delegator. */
+async function namedByAssignments(tx: WriteTx, ids: readonly string[]): Promise<boolean> {
+  for (const part of chunks(ids)) {
+    const named = await tx.db
+      .selectFrom('assignments')
+      .select('id')
+      .where(assigneeOrDelegator(part))
+      .limit(1)
+      .executeTakeFirst();
+    if (named) return true;
+  }
+  return false;
 }
 
 /**
@@ -150,10 +172,7 @@ async function mayHoldRights(tx: WriteTx, core: RightsCore, moved: readonly { id
       const giving = tx.db.selectFrom('assignments').select('id').where('resource_type', '=', type).where('resource_id', 'in', resourceChunk);
       if (inUnit && (await giving.where('assignee_type', '=', 'orgUnit').limit(1).executeTakeFirst())) return true;
       for (const ids of chunks(moved.map((m) => m.id))) {
-        const held = await giving
-          .where((eb) => eb.or([eb.and([eb('assignee_type', '=', 'identity'), eb('assignee_id', 'in', ids)]), eb('delegator_id', 'in', ids)]))
-          .limit(1)
-          .executeTakeFirst();
+        const held = await giving.where(assigneeOrDelegator(ids)).limit(1).executeTakeFirst();
         if (held) return true;
       }
     }
