@@ -16,6 +16,7 @@ export const SCHEMA_ENTERPRISE_USER = 'urn:ietf:params:scim:schemas:extension:en
 export const SCHEMA_LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const SCHEMA_ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const SCHEMA_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const SCHEMA_SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 export const SCHEMA_SERVICE_PROVIDER_CONFIG = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 export const SCHEMA_RESOURCE_TYPE = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 export const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
@@ -41,7 +42,7 @@ export function serviceProviderConfig(base: string, maxPayloadSize: number) {
     bulk: { supported: false, maxOperations: 0, maxPayloadSize },
     filter: { supported: true, maxResults: SCIM_MAX_COUNT },
     changePassword: { supported: false },
-    sort: { supported: false },
+    sort: { supported: true },
     etag: { supported: true },
     authenticationSchemes: [
       {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 import { apiKeyFor, basic, clientFor } from '../support/security-fixtures.ts';
-import { ENTERPRISE, ERROR, GROUP, LIST, USER, scimClient } from './scim-client.ts';
+import { ENTERPRISE, ERROR, GROUP, LIST, SEARCH, USER, scimClient } from './scim-client.ts';
 
 let t: TestApp;
 let scim: ReturnType<typeof scimClient>;
@@ -119,6 +119,11 @@ describe('pagination and projection', () => {
     expect(total.body).toMatchObject({ totalResults: 4, itemsPerPage: 0, Resources: [] });
     const zero = await scim.get(`/Users?filter=${filter}&startIndex=0&count=1`);
     expect(zero.body.startIndex).toBe(1);
+    // A short page tells the total without counting: it must still be the list's.
+    const last = await scim.get(`/Users?filter=${filter}&startIndex=4&count=2`);
+    expect(last.body).toMatchObject({ totalResults: 4, itemsPerPage: 1, startIndex: 4 });
+    const past = await scim.get(`/Users?filter=${filter}&startIndex=9&count=2`);
+    expect(past.body).toMatchObject({ totalResults: 4, itemsPerPage: 0 });
     const many = await scim.get(`/Users?count=100000`);
     expect(many.status).toBe(200);
     expect(many.body.itemsPerPage).toBeLessThanOrEqual(1000);
@@ -131,6 +136,100 @@ describe('pagination and projection', () => {
     expect(without.body.emails).toBeUndefined();
     expect(without.body[ENTERPRISE]).toBeUndefined();
     expect(without.body.userName).toBe(people[0]!.userName);
+  });
+});
+
+describe('sorting (sortBy, sortOrder)', () => {
+  const sorted = async (query: string) => {
+    const res = await scim.get(`/Users?filter=${encodeURIComponent(`userName co "${tag}"`)}&${query}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const keyOf = new Map(Object.entries(ids).map(([k, id]) => [id, k]));
+    return res.body.Resources.map((r: { id: string }) => keyOf.get(r.id));
+  };
+
+  it('sorts by an attribute, ascending or descending, text without case', async () => {
+    expect(await sorted('sortBy=userName')).toEqual(['ada', 'alan', 'edsger', 'grace']);
+    expect(await sorted('sortBy=name.familyName&sortOrder=descending')).toEqual(['alan', 'ada', 'grace', 'edsger']);
+    expect(await sorted('sortBy=emails&sortOrder=descending')).toEqual(['grace', 'edsger', 'alan', 'ada']);
+    expect(await sorted(`sortBy=${encodeURIComponent(`${ENTERPRISE}:employeeNumber`)}&sortOrder=ascending`)).toEqual(['ada', 'alan', 'grace', 'edsger']);
+  });
+
+  it('puts resources without the value last when ascending and first when descending; ties in number order', async () => {
+    expect(await sorted('sortBy=title')).toEqual(['alan', 'ada', 'edsger', 'grace']);
+    expect(await sorted('sortBy=title&sortOrder=descending')).toEqual(['grace', 'ada', 'edsger', 'alan']);
+  });
+
+  it('pages through a sorted list', async () => {
+    expect(await sorted('sortBy=userName&startIndex=2&count=2')).toEqual(['alan', 'edsger']);
+  });
+
+  it('refuses an attribute it cannot sort by with 400 invalidValue', async () => {
+    for (const [resource, sortBy] of [['Users', 'nickName'], ['Groups', 'members']] as const) {
+      const res = await scim.get(`/${resource}?sortBy=${sortBy}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidValue' });
+      expect(res.body.detail).toContain(sortBy);
+    }
+    expect((await scim.get('/Users?sortBy=userName&sortOrder=sideways')).status).toBe(400);
+  });
+});
+
+describe('POST .search (SearchRequest)', () => {
+  let groupId: string;
+  beforeAll(async () => {
+    const res = await scim.post('/Groups', { schemas: [GROUP], displayName: `Search ${tag}`, members: [{ value: ids.ada }] });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    groupId = res.body.id;
+  });
+
+  it('searches Users with the query in the body: filter, sort, page and attribute lists', async () => {
+    const res = await scim.post('/Users/.search', {
+      schemas: [SEARCH],
+      filter: `userName co "${tag}"`,
+      sortBy: 'userName',
+      sortOrder: 'descending',
+      startIndex: 1,
+      count: 2,
+      attributes: ['userName'],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.headers['content-type']).toContain('application/scim+json');
+    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 4, startIndex: 1, itemsPerPage: 2 });
+    expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual([ids.grace, ids.edsger]);
+    expect(Object.keys(res.body.Resources[0]).sort()).toEqual(['id', 'meta', 'schemas', 'userName']);
+  });
+
+  it('searches Groups, leaving out excluded members', async () => {
+    const body = { schemas: [SEARCH], filter: `displayName eq "search ${tag}"` };
+    const withMembers = await scim.post('/Groups/.search', body);
+    expect(withMembers.body.Resources).toHaveLength(1);
+    expect(withMembers.body.Resources[0].members.map((m: { value: string }) => m.value)).toEqual([ids.ada]);
+    const without = await scim.post('/Groups/.search', { ...body, excludedAttributes: ['members'] });
+    expect(without.body.Resources[0]).not.toHaveProperty('members');
+  });
+
+  it('searches Users and Groups at the root: Users first, a type the filter cannot apply to has no matches', async () => {
+    const both = await scim.post('/.search', { schemas: [SEARCH], filter: `id eq "${ids.ada}" or id eq "${groupId}"` });
+    expect(both.status, JSON.stringify(both.body)).toBe(200);
+    expect(both.body.totalResults).toBe(2);
+    expect(both.body.Resources.map((r: { id: string; meta: { resourceType: string } }) => [r.meta.resourceType, r.id])).toEqual([['User', ids.ada], ['Group', groupId]]);
+    expect(both.body.Resources[1].members).toEqual([expect.objectContaining({ value: ids.ada, type: 'User' })]);
+    const second = await scim.post('/.search', { schemas: [SEARCH], filter: `id eq "${ids.ada}" or id eq "${groupId}"`, startIndex: 2, count: 1 });
+    expect(second.body).toMatchObject({ totalResults: 2, itemsPerPage: 1, Resources: [{ id: groupId }] });
+    // Descending by an attribute Groups lack: the Groups (without the value) come first.
+    const descending = await scim.post('/.search', { schemas: [SEARCH], filter: `id eq "${ids.ada}" or id eq "${groupId}"`, sortBy: 'userName', sortOrder: 'descending' });
+    expect(descending.body.Resources.map((r: { id: string }) => r.id)).toEqual([groupId, ids.ada]);
+    // userName is no Group attribute: only Users match.
+    const users = await scim.post('/.search', { schemas: [SEARCH], filter: `userName eq "ada.${tag}@example.com"` });
+    expect(users.body).toMatchObject({ totalResults: 1, Resources: [{ id: ids.ada }] });
+  });
+
+  it('refuses a filter no resource type takes with 400 invalidFilter', async () => {
+    for (const filter of ['userName eq', 'nickName eq "x"']) {
+      const res = await scim.post('/.search', { schemas: [SEARCH], filter });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidFilter' });
+    }
   });
 });
 
@@ -246,7 +345,7 @@ describe('credentials and the scim scope', () => {
 describe('discovery', () => {
   it('serves ServiceProviderConfig, ResourceTypes and Schemas', async () => {
     const config = await scim.get('/ServiceProviderConfig');
-    expect(config.body).toMatchObject({ patch: { supported: true }, filter: { supported: true, maxResults: 1000 }, etag: { supported: true }, bulk: { supported: false } });
+    expect(config.body).toMatchObject({ patch: { supported: true }, filter: { supported: true, maxResults: 1000 }, etag: { supported: true }, sort: { supported: true }, bulk: { supported: false } });
     const types = await scim.get('/ResourceTypes');
     expect(types.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User', 'Group']);
     expect((await scim.get('/ResourceTypes/User')).body.schemaExtensions).toEqual([{ schema: ENTERPRISE, required: false }]);
@@ -310,6 +409,43 @@ describe('writes in the rest of Grantory', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     const members = (await scim.get(`/Groups/${group.body.id}`)).body.members.map((m: { value: string }) => m.value).sort();
     expect(members).toEqual([...users].sort());
+  });
+
+  it('changes only the members a membership PATCH names, moving the version, in one audited write', async () => {
+    const user = async (n: number) => (await scim.post('/Users', { schemas: [USER], userName: `member.${n}.${tag}@example.com` })).body.id as string;
+    const [a, b, c, d] = [await user(1), await user(2), await user(3), await user(4)];
+    const elsewhere = await scim.post('/Groups', { schemas: [GROUP], displayName: `Elsewhere ${tag}`, members: [{ value: d }] });
+    const group = await scim.post('/Groups', { schemas: [GROUP], displayName: `Members ${tag}`, members: [{ value: a }] });
+    const url = `/Groups/${group.body.id}`;
+    const membersOf = async (path: string) => ((await scim.get(path)).body.members as { value: string }[]).map((m) => m.value).sort();
+
+    const added = await scim.patch(url, [{ op: 'Add', path: 'members', value: [{ value: b }, { value: c }] }]);
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    expect(added.body.members.map((m: { value: string }) => m.value).sort()).toEqual([a, b, c].sort());
+    expect(added.headers.etag).not.toBe(group.headers.etag);
+    const events = await t.store.read(t.tenantId).db.selectFrom('audit_events').select(['action', 'target_id', 'revision']).where('tenant_id', '=', t.tenantId).where('request_id', 'is not', null).orderBy('seq', 'desc').limit(3).execute();
+    expect(events.map((e) => [e.action, e.target_id]).sort()).toEqual([['identity.update', b], ['identity.update', c], ['orgUnit.update', group.body.id]].sort());
+    expect(new Set(events.map((e) => e.revision)).size).toBe(1);
+
+    // Okta's remove by value path, Entra's by value list; a non-member named stays where it is.
+    expect((await scim.patch(url, [{ op: 'remove', path: `members[value eq "${a}"]` }])).status).toBe(200);
+    expect((await scim.patch(url, [{ op: 'Remove', path: 'members', value: [{ value: b, $ref: null }, { value: d }] }])).status).toBe(200);
+    expect(await membersOf(url)).toEqual([c]);
+    expect(await membersOf(`/Groups/${elsewhere.body.id}`)).toEqual([d]);
+    expect((await scim.get(`/Users/${a}`)).body.groups).toBeUndefined();
+
+    // A stale If-Match, and an identity that does not exist, change nothing.
+    const stale = await scim.patch(url, [{ op: 'add', path: 'members', value: [{ value: a }] }], { 'if-match': added.headers.etag as string });
+    expect(stale.status).toBe(412);
+    const missing = await scim.patch(url, [{ op: 'add', path: 'members', value: [{ value: a }, { value: randomUUID() }] }]);
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidValue' });
+    expect(await membersOf(url)).toEqual([c]);
+
+    // A PATCH that also renames is applied to the whole Group.
+    const renamed = await scim.patch(url, [{ op: 'replace', path: 'displayName', value: `Members renamed ${tag}` }, { op: 'add', path: 'members', value: [{ value: a }] }]);
+    expect(renamed.body).toMatchObject({ displayName: `Members renamed ${tag}` });
+    expect(renamed.body.members.map((m: { value: string }) => m.value).sort()).toEqual([a, c].sort());
   });
 
   it('refuses to delete a user with access history (409) and says to deactivate it', async () => {

@@ -8,6 +8,7 @@ export {
   SCHEMA_GROUP as GROUP,
   SCHEMA_LIST as LIST,
   SCHEMA_PATCH as PATCH_OP,
+  SCHEMA_SEARCH as SEARCH,
   SCHEMA_USER as USER,
 } from '../../src/domain/scim.ts';
 

@@ -600,6 +600,9 @@ const MATRIX: Record<string, Row> = {
     request: async () => ({ url: `/scim/v2/Groups/${(await make.unit()).id}`, payload: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'externalId', value: unique('matrix') }] } }),
   },
   'DELETE /scim/v2/Groups/:id': { tenantObject: true, request: async () => ({ url: `/scim/v2/Groups/${(await make.unit()).id}` }) },
+  'POST /scim/v2/.search': { request: fixed('/scim/v2/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], count: 5 }) },
+  'POST /scim/v2/Users/.search': { request: fixed('/scim/v2/Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], count: 5 }) },
+  'POST /scim/v2/Groups/.search': { request: fixed('/scim/v2/Groups/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], count: 5 }) },
 };
 
 const routes: RouteTableEntry[] = routeTableOf(t.app);

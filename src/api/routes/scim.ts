@@ -17,6 +17,7 @@ import {
   SCHEMA_ERROR,
   SCHEMA_LIST,
   SCHEMA_PATCH,
+  SCHEMA_SEARCH,
   SCIM_CONTENT_TYPE,
   SCIM_DEFAULT_COUNT,
   SCIM_MAX_COUNT,
@@ -40,6 +41,8 @@ import {
   patchScimUser,
   replaceScimGroup,
   replaceScimUser,
+  searchScimResources,
+  type ScimListQuery,
 } from '../../services/scim/index.ts';
 import { declareVendorErrors } from '../error-responses.ts';
 import { challengeOf, toAppError } from '../problem.ts';
@@ -209,13 +212,31 @@ const PatchBody = Type.Object(
   { additionalProperties: true, examples: [{ schemas: [SCHEMA_PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] }] },
 );
 
-const ListQuery = Type.Object({
+const SortOrder = Type.Union([Type.Literal('ascending'), Type.Literal('descending')], { description: 'ascending (the default) or descending; resources without the value come last when ascending' });
+const paging = {
   filter: Type.Optional(Type.String({ maxLength: 2000, description: 'eq, ne, co, sw, ew, gt, ge, lt, le, pr, and, or, not, value paths', examples: ['userName eq "ada.lovelace@example.com"'] })),
   startIndex: Type.Optional(Type.Integer({ minimum: -2147483648, maximum: 2147483647, description: '1-based; less than 1 is 1' })),
   count: Type.Optional(Type.Integer({ minimum: -2147483648, maximum: 2147483647, description: `Page size (default ${SCIM_DEFAULT_COUNT}, at most ${SCIM_MAX_COUNT}); 0 answers the total only` })),
+  sortBy: Type.Optional(Type.String({ maxLength: 200, description: 'The attribute to sort by (then by number); text sorts without case', examples: ['userName'] })),
+  sortOrder: Type.Optional(SortOrder),
+};
+
+const ListQuery = Type.Object({
+  ...paging,
   attributes: Type.Optional(Type.String({ maxLength: 1000, examples: ['userName,emails'] })),
   excludedAttributes: Type.Optional(Type.String({ maxLength: 1000, examples: ['members'] })),
 });
+
+/** A SearchRequest (RFC 7644 §3.4.3): the list query in a body; `attributes` and `excludedAttributes` as lists. */
+const SearchBody = Type.Object(
+  {
+    schemas: Type.Array(text(200), { maxItems: 10, examples: [[SCHEMA_SEARCH]] }),
+    ...paging,
+    attributes: Type.Optional(Type.Array(text(200), { maxItems: 100, examples: [['userName', 'emails']] })),
+    excludedAttributes: Type.Optional(Type.Array(text(200), { maxItems: 100, examples: [['members']] })),
+  },
+  { additionalProperties: true, examples: [{ schemas: [SCHEMA_SEARCH], filter: 'userName sw "ada"', sortBy: 'userName', startIndex: 1, count: 10, attributes: ['userName', 'emails'] }] },
+);
 
 const OneQuery = Type.Object({
   attributes: Type.Optional(Type.String({ maxLength: 1000 })),
@@ -225,7 +246,7 @@ const OneQuery = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'The resource id' }) });
 const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 200, description: 'The ETag (meta.version) the change expects' })) });
 
-const ListOf = (resource: ReturnType<typeof Type.Object>) =>
+const ListOf = (resource: TSchema) =>
   Type.Object({
     schemas: Type.Array(Type.String(), { examples: [[SCHEMA_LIST]] }),
     totalResults: Type.Integer(),
@@ -243,10 +264,15 @@ const scimJson = <T extends TSchema>(schema: T) => ({ description: 'OK', content
 
 const baseOf = (request: FastifyRequest) => `${request.protocol}://${request.host}${SCIM_PREFIX}`;
 
-function pageOf(query: Static<typeof ListQuery>) {
+function pageOf(query: Pick<Static<typeof ListQuery>, keyof typeof paging>): ScimListQuery {
   const startIndex = Math.max(1, query.startIndex ?? 1);
   const count = Math.min(SCIM_MAX_COUNT, Math.max(0, query.count ?? SCIM_DEFAULT_COUNT));
-  return { filter: query.filter, startIndex, count };
+  return { filter: query.filter, startIndex, count, sortBy: query.sortBy, sortOrder: query.sortOrder };
+}
+
+/** A SearchRequest body as the list query's projection (lists joined as the query string sends them). */
+function projectionOf(body: Static<typeof SearchBody>): Static<typeof OneQuery> {
+  return { attributes: body.attributes?.join(','), excludedAttributes: body.excludedAttributes?.join(',') };
 }
 
 function listBody<T extends Record<string, unknown>>(result: { total: number; resources: T[] }, startIndex: number, query: Static<typeof OneQuery>) {
@@ -308,6 +334,7 @@ export async function registerScimRoutes(app: App, deps: RouteDeps): Promise<voi
       registerDiscoveryRoutes(scim);
       registerUserRoutes(scim, deps);
       registerGroupRoutes(scim, deps);
+      registerSearchRoutes(scim, deps);
     },
     { prefix: SCIM_PREFIX },
   );
@@ -434,6 +461,41 @@ function registerGroupRoutes(app: App, deps: RouteDeps): void {
     patch: (actor, id, operations, ifMatch, base) => patchScimGroup(sd, actor, id, operations, ifMatch, base),
     remove: (actor, id, ifMatch) => deleteScimGroup(sd, actor, id, ifMatch),
   });
+}
+
+/** `POST /.search`, `/Users/.search` and `/Groups/.search` (RFC 7644 §3.4.3): the list query sent as a SearchRequest body. */
+function registerSearchRoutes(app: App, deps: RouteDeps): void {
+  const sd = deps.services.deps;
+  const search = (summary: string, description: string, item: TSchema) => ({ config, schema: { tags, summary, description, body: SearchBody, response: { 200: scimJson(ListOf(item)) } } });
+  const membersWanted = (body: Static<typeof SearchBody>) => !attributeLeftOut('members', projectionOf(body).attributes, projectionOf(body).excludedAttributes);
+  app.post(
+    '/.search',
+    search(
+      'SCIM: search Users and Groups (a SearchRequest at the root)',
+      'The filter is applied to Users and to Groups; a type whose attributes it does not name has no matches. The matching Users come first, then the Groups, each in `sortBy` order.',
+      Type.Union([User, Group]),
+    ),
+    async (request) => {
+      const page = pageOf(request.body);
+      return listBody(await searchScimResources(sd, actorOf(request), { ...page, withMembers: membersWanted(request.body) }, baseOf(request)), page.startIndex, projectionOf(request.body));
+    },
+  );
+  app.post(
+    '/Users/.search',
+    search('SCIM: search Users (a SearchRequest)', 'As `GET /Users`, with the query in the body: the filter stays out of URLs and logs.', User),
+    async (request) => {
+      const page = pageOf(request.body);
+      return listBody(await listScimUsers(sd, actorOf(request), page, baseOf(request)), page.startIndex, projectionOf(request.body));
+    },
+  );
+  app.post(
+    '/Groups/.search',
+    search('SCIM: search Groups (a SearchRequest)', 'As `GET /Groups`, with the query in the body; `excludedAttributes: ["members"]` leaves the members out (and unread).', Group),
+    async (request) => {
+      const page = pageOf(request.body);
+      return listBody(await listScimGroups(sd, actorOf(request), { ...page, withMembers: membersWanted(request.body) }, baseOf(request)), page.startIndex, projectionOf(request.body));
+    },
+  );
 }
 
 type Resource = { meta: { version: string; location: string } };

@@ -248,14 +248,32 @@ export async function setUnitMembersInTx(
   const currentIds = new Set(current.map((r) => r.id));
   const added = [...wanted].filter((i) => !currentIds.has(i));
   const removed = [...currentIds].filter((i) => !wanted.has(i));
-  for (const identityId of added) {
-    if (!(await findIdentityRow(tx, identityId))) {
+  await moveUnitMembersInTx(deps, tx, actor, orgUnitId, { add: added, remove: removed }, field);
+  return { added, removed };
+}
+
+/**
+ * Inside a write (the unit exists): moves `add` into the unit and `remove` out of it (their
+ * unit becomes null); the caller has chosen who is not yet in it and who is. An identity in
+ * `add` that does not exist is a 400 naming `field`.
+ */
+export async function moveUnitMembersInTx(
+  deps: ServiceDeps,
+  tx: WriteTx,
+  actor: Actor,
+  orgUnitId: string,
+  change: { add: readonly string[]; remove: readonly string[] },
+  field: string,
+): Promise<void> {
+  for (const identityId of change.add) {
+    try {
+      await updateIdentityInTx(deps, tx, identityId, { orgUnitId }, undefined, actor);
+    } catch (e) {
+      if (!(e instanceof AppError && e.code === 'not_found')) throw e;
       throw new AppError('validation_failed', `${field} names an identity that does not exist: ${identityId}`, { errors: [{ field, message: `names an identity that does not exist: ${identityId}` }] });
     }
-    await updateIdentityInTx(deps, tx, identityId, { orgUnitId }, undefined, actor);
   }
-  for (const identityId of removed) await updateIdentityInTx(deps, tx, identityId, { orgUnitId: null }, undefined, actor);
-  return { added, removed };
+  for (const identityId of change.remove) await updateIdentityInTx(deps, tx, identityId, { orgUnitId: null }, undefined, actor);
 }
 
 export async function deleteIdentity(deps: ServiceDeps, actor: Actor, id: string, ifMatch?: string): Promise<{ revision: number }> {
@@ -307,8 +325,8 @@ async function updateIdentityInTx(
     updated_at: tx.now,
     version: row.version + 1,
   };
-  await assertReferences(tx, next);
-  await assertUnique(tx, next, next.username !== row.username);
+  await assertReferences(tx, next, row);
+  await assertUnique(tx, next, row);
   const { id: _id, tenant_id: _tenant, number: _number, created_at: _created, ...changes } = next;
   await insertOrConflict(
     tx.db.updateTable('identities').set(changes).where('id', '=', id).execute(),

@@ -44,8 +44,13 @@ export function assertAttributes(attributes: Record<string, string> | undefined)
   if (errors.length) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
 }
 
-export async function assertReferences(tx: WriteTx, row: IdentityRow): Promise<void> {
-  if (row.org_unit_id !== null) {
+/**
+ * The unit and manager exist, and the manager chain has no cycle. With `before` (an update),
+ * only what changed is checked: an unchanged unit or manager was checked when it was set
+ * (a unit with members cannot be deleted, and a cycle needs a changed manager to close).
+ */
+export async function assertReferences(tx: WriteTx, row: IdentityRow, before?: IdentityRow): Promise<void> {
+  if (row.org_unit_id !== null && row.org_unit_id !== before?.org_unit_id) {
     const unit = await tx.db.selectFrom('org_units').select('id').where('id', '=', row.org_unit_id).executeTakeFirst();
     if (!unit) {
       throw new AppError('validation_failed', `organization unit ${row.org_unit_id} does not exist`, {
@@ -53,7 +58,7 @@ export async function assertReferences(tx: WriteTx, row: IdentityRow): Promise<v
       });
     }
   }
-  if (row.manager_id === null) return;
+  if (row.manager_id === null || row.manager_id === before?.manager_id) return;
   // Walk up the new manager's chain: reaching this identity again would close a cycle.
   const chain: { id: string; subject: string }[] = [{ id: row.id, subject: row.subject }];
   let managerId: string | null = row.manager_id;
@@ -90,14 +95,16 @@ const UNIQUE_FIELDS = [
 
 /**
  * Names the unique field(s) another identity already holds (409), and a new username that
- * looks like another identity's. Writes are serialized per tenant. Usernames that looked
- * alike before the check existed are kept: only a changed username is compared.
+ * looks like another identity's. Writes are serialized per tenant. With `before` (an update)
+ * only changed values are compared: the stored ones are unique already (the database's
+ * constraints), and usernames that looked alike before the check existed are kept.
  */
-export async function assertUnique(tx: WriteTx, row: IdentityRow, usernameChanged = true): Promise<void> {
+export async function assertUnique(tx: WriteTx, row: IdentityRow, before?: IdentityRow): Promise<void> {
   const taken: FieldError[] = [];
+  const usernameChanged = row.username !== before?.username;
   for (const { column, field } of UNIQUE_FIELDS) {
     const value = row[column];
-    if (value === null) continue;
+    if (value === null || (before && value === before[column])) continue;
     const other = await tx.db
       .selectFrom('identities')
       .select('id')

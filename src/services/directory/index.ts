@@ -8,6 +8,6 @@ export { ATTRIBUTE_LIMITS, IDENTITY_STATUSES, IDENTITY_TYPES } from './identity-
 export type { CreateIdentityInput, IdentityFields, IdentityRecord, UpdateIdentityInput } from './identity-records.ts';
 export { streamMembers } from './members.ts';
 export type { MemberView } from './members.ts';
-export { UNIT_NAME_PATTERN, createOrgUnit, deleteOrgUnit, findOrgUnitByExternalId, getOrgUnit, getOrgUnitByNumber, listOrgUnits, listUnitMembers, toOrgUnitView, updateOrgUnit } from './org-units.ts';
+export { UNIT_NAME_PATTERN, changeUnitMembers, createOrgUnit, deleteOrgUnit, findOrgUnitByExternalId, getOrgUnit, getOrgUnitByNumber, listOrgUnits, listUnitMembers, toOrgUnitView, updateOrgUnit } from './org-units.ts';
 export type { IdentityView, OrgUnitView } from './views.ts';
 export { toIdentityView } from './identity-records.ts';

@@ -25,8 +25,10 @@
  * const { value, revision } = await writeAs(deps, actor, async (tx) => { ...; return row; });
  * ```
  */
+import type { ExpressionBuilder } from 'kysely';
 import { AppError } from '../../domain/errors.ts';
 import { RIGHTS, type Right } from '../../domain/rights.ts';
+import type { Database } from '../../store/schema.ts';
 import type { Store, TenantDb, WriteTx } from '../../store/store.ts';
 import { writeMeta, type Actor } from './actor.ts';
 import {
@@ -38,6 +40,7 @@ import {
   loadRightsCore,
   loadRightsState,
   unitRights,
+  type RightsCore,
   unitsWithRights,
   type RightsState,
   type RightsView,
@@ -87,27 +90,92 @@ export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: Rea
 }
 
 /**
- * Whether the write's changes can move a right: any change of a unit, role, permission or
- * application; an identity whose status or unit changed (attributes act through assignment
- * rules, whose effect is assignment changes); an assignment of a resource that gives a right.
+ * Whether the write's changes can move a right (when not, the guard's before/after is
+ * skipped: no identity's rights differ between the two states).
+ *
+ * - a role, permission or application changed: yes;
+ * - a unit: when its parent changed, or it was deleted (a unit created or renamed in place
+ *   holds nothing yet and gives nothing to anyone by itself; its members moving in are
+ *   identity changes, judged below);
+ * - an assignment: when its resource gives a right (deleted ones are read from the last
+ *   commit, new ones from the write);
+ * - an identity whose status or unit changed (attributes act through assignment rules, whose
+ *   effect is assignment changes), when it can hold or pass on a right in either state: it
+ *   is the assignee or delegator of an assignment giving a right, or it is (or was) in a unit
+ *   while some unit is assigned a right. An identity holding nothing, in no unit that could
+ *   give it anything, moves no right — its own or anyone else's (a first push of people
+ *   from an identity provider).
  */
-async function mayMoveRights(store: Store, tx: WriteTx, touched: ReadonlyMap<string, ReadonlySet<string>>): Promise<boolean> {
+export async function mayMoveRights(store: Store, tx: WriteTx, touched: ReadonlyMap<string, ReadonlySet<string>>): Promise<boolean> {
   const kinds = [...touched.keys()].filter((e) => RIGHTS_ENTITIES.has(e));
-  if (kinds.some((k) => k !== 'identity' && k !== 'assignment')) return true;
+  if (kinds.some((k) => k !== 'identity' && k !== 'assignment' && k !== 'orgUnit')) return true;
   const committed = store.committed(tx.tenantId);
-  const identities = [...(touched.get('identity') ?? [])];
-  for (const ids of chunks(identities)) {
+  for (const ids of chunks([...(touched.get('orgUnit') ?? [])])) {
+    const read = (scope: TenantDb) => scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('id', 'in', ids).execute();
+    const after = new Map((await read(tx)).map((u) => [u.id, u.parent_id]));
+    for (const u of await read(committed)) if (!after.has(u.id) || after.get(u.id) !== u.parent_id) return true;
+  }
+  const moved: { id: string; units: (string | null)[] }[] = [];
+  for (const ids of chunks([...(touched.get('identity') ?? [])])) {
     const read = (scope: TenantDb) => scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('id', 'in', ids).execute();
-    const key = (rows: { id: string; status: string; org_unit_id: string | null }[]) => rows.map((r) => `${r.id}\u0000${r.status}\u0000${r.org_unit_id ?? ''}`).sort().join('\n');
-    if (key(await read(tx)) !== key(await read(committed))) return true;
+    const before = new Map((await read(committed)).map((r) => [r.id, r]));
+    for (const now of await read(tx)) {
+      const then = before.get(now.id);
+      before.delete(now.id);
+      if (!then || then.status !== now.status || then.org_unit_id !== now.org_unit_id) moved.push({ id: now.id, units: [now.org_unit_id, then?.org_unit_id ?? null] });
+    }
+    // Deleted by the write: only in the last commit.
+    for (const then of before.values()) moved.push({ id: then.id, units: [then.org_unit_id] });
   }
   const assignments = [...(touched.get('assignment') ?? [])];
-  if (!assignments.length) return false;
+  if (!assignments.length && !moved.length) return false;
+  // Identities in no unit and named by no assignment at all: nothing to look up in the roles.
+  if (!assignments.length && !moved.some((m) => m.units.some((u) => u !== null)) && !(await namedByAssignments(tx, moved.map((m) => m.id)))) return false;
   const core = await loadRightsCore(tx);
   for (const ids of chunks(assignments)) {
     const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute();
     // Deleted assignments are only in the committed state, new ones only in the write's.
     if ([...(await read(tx)), ...(await read(committed))].some((a) => givesRight(core, a))) return true;
+  }
+  return moved.length > 0 && (await mayHoldRights(tx, core, moved));
+}
+
+/** An assignment's assignee or delegator is one of `ids`. */
+const assigneeOrDelegator = (ids: readonly string[]) => (eb: ExpressionBuilder<Database, 'assignments'>) =>
+  eb.or([eb.and([eb('assignee_type', '=', 'identity'), eb('assignee_id', 'in', ids)]), eb('delegator_id', 'in', ids)]);
+
+/** Whether some assignment (of anything) has one of `ids` as its assignee or delegator. */
+async function namedByAssignments(tx: WriteTx, ids: readonly string[]): Promise<boolean> {
+  for (const part of chunks(ids)) {
+    const named = await tx.db
+      .selectFrom('assignments')
+      .select('id')
+      .where(assigneeOrDelegator(part))
+      .limit(1)
+      .executeTakeFirst();
+    if (named) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether one of `moved` is the assignee or delegator of an assignment giving a right, or
+ * is (or was) in a unit while some unit is assigned a right. Assignments are read in the
+ * write: those the write did not touch are the same in the last commit, and those it
+ * touched were judged already.
+ */
+async function mayHoldRights(tx: WriteTx, core: RightsCore, moved: readonly { id: string; units: (string | null)[] }[]): Promise<boolean> {
+  const resources = (['permission', 'role'] as const).map((type) => ({ type, ids: [...(type === 'role' ? core.roles.keys() : core.rightOf.keys())] }));
+  const inUnit = moved.some((m) => m.units.some((u) => u !== null));
+  for (const { type, ids: resourceIds } of resources) {
+    for (const resourceChunk of chunks(resourceIds)) {
+      const giving = tx.db.selectFrom('assignments').select('id').where('resource_type', '=', type).where('resource_id', 'in', resourceChunk);
+      if (inUnit && (await giving.where('assignee_type', '=', 'orgUnit').limit(1).executeTakeFirst())) return true;
+      for (const ids of chunks(moved.map((m) => m.id))) {
+        const held = await giving.where(assigneeOrDelegator(ids)).limit(1).executeTakeFirst();
+        if (held) return true;
+      }
+    }
   }
   return false;
 }

@@ -18,12 +18,12 @@ import { sql } from 'kysely';
 import { etagOf } from '../../domain/etag.ts';
 import { SCHEMA_GROUP } from '../../domain/scim.ts';
 import type { TenantDb } from '../../store/store.ts';
-import { createOrgUnit, deleteOrgUnit, getOrgUnit, toOrgUnitView, updateOrgUnit, type OrgUnitView } from '../directory/index.ts';
+import { changeUnitMembers, createOrgUnit, deleteOrgUnit, getOrgUnit, toOrgUnitView, updateOrgUnit, type OrgUnitView } from '../directory/index.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { filterCondition, type AttributeMap } from './filter.ts';
-import { applyPatch, type PatchOperation } from './patch.ts';
-import { invalidValue, meta, readModifyWrite, text, type ListQuery, type ListResult, type ScimResource } from './resources.ts';
+import { filterCondition, sortTerm, type AttributeMap } from './filter.ts';
+import { applyPatch, patchOperations, type PatchOperation } from './patch.ts';
+import { invalidValue, meta, pageWithTotal, readModifyWrite, text, type ListQuery, type ListResult, type ScimResource } from './resources.ts';
 
 const col = (name: string) => sql.ref(`org_units.${name}`);
 
@@ -89,16 +89,20 @@ async function membersOf(scope: TenantDb, unitIds: readonly string[]): Promise<M
   return byUnit;
 }
 
-/** `GET /Groups`: the units `filter` selects, `count` of them from `startIndex` (1-based), in number order. */
+/** `GET /Groups`: the units `filter` selects, `count` of them from `startIndex` (1-based), by `sortBy` then number. */
 export async function listScimGroups(deps: ServiceDeps, actor: Actor, query: ListQuery & { withMembers: boolean }, base: string): Promise<ListResult<ScimGroup>> {
   requireRight(actor, 'manage-users');
   const scope = deps.store.read(actor.caller.tenantId);
   const where = query.filter ? filterCondition(query.filter, GROUP_ATTRIBUTES) : sql<boolean>`(1 = 1)`;
   const selected = scope.db.selectFrom('org_units').where('tenant_id', '=', scope.tenantId).where(where);
-  const { total } = await selected.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow();
-  const rows = query.count === 0 ? [] : await selected.selectAll().orderBy('number').limit(query.count).offset(query.startIndex - 1).execute();
+  const sorted = query.sortBy ? selected.orderBy(sortTerm(query.sortBy, query.sortOrder ?? 'ascending', GROUP_ATTRIBUTES)) : selected;
+  const { total, rows } = await pageWithTotal(
+    query,
+    (limit, offset) => sorted.selectAll().orderBy('number').limit(limit).offset(offset).execute(),
+    async () => Number((await selected.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow()).total),
+  );
   const members = query.withMembers ? await membersOf(scope, rows.map((r) => r.id)) : null;
-  return { total: Number(total), resources: rows.map((r) => toScimGroup(toOrgUnitView(r), r.version, members?.get(r.id) ?? null, base)) };
+  return { total, resources: rows.map((r) => toScimGroup(toOrgUnitView(r), r.version, members?.get(r.id) ?? null, base)) };
 }
 
 export async function getScimGroup(deps: ServiceDeps, actor: Actor, id: string, base: string, withMembers = true): Promise<ScimGroup> {
@@ -112,19 +116,20 @@ function unitFieldsOf(body: Record<string, unknown>): { name: string; externalId
   const name = text(body.displayName, 'displayName', 200);
   if (!name) throw invalidValue('displayName', 'is required');
   const members = body.members;
-  let memberIds: string[] | undefined;
-  if (members !== undefined && members !== null) {
-    if (!Array.isArray(members)) throw invalidValue('members', 'must be a list');
-    memberIds = members.map((m, i) => {
-      const member = (m && typeof m === 'object' ? m : {}) as Record<string, unknown>;
-      if (typeof member.type === 'string' && member.type !== 'User') throw invalidValue(`members[${i}].type`, 'must be User: a Group cannot be a member');
-      const value = text(member.value, `members[${i}].value`, 64);
-      if (!value) throw invalidValue(`members[${i}].value`, 'is required');
-      return value;
-    });
-    memberIds = [...new Set(memberIds)];
-  }
-  return { name, externalId: text(body.externalId, 'externalId', 200), memberIds };
+  return { name, externalId: text(body.externalId, 'externalId', 200), memberIds: members === undefined || members === null ? undefined : memberIdsOf(members) };
+}
+
+/** The User ids of a `members` list (a Group as a member is a 400 `invalidValue`). */
+function memberIdsOf(members: unknown): string[] {
+  if (!Array.isArray(members)) throw invalidValue('members', 'must be a list');
+  const ids = members.map((m, i) => {
+    const member = (m && typeof m === 'object' ? m : {}) as Record<string, unknown>;
+    if (typeof member.type === 'string' && member.type !== 'User') throw invalidValue(`members[${i}].type`, 'must be User: a Group cannot be a member');
+    const value = text(member.value, `members[${i}].value`, 64);
+    if (!value) throw invalidValue(`members[${i}].value`, 'is required');
+    return value;
+  });
+  return [...new Set(ids)];
 }
 
 /** `POST /Groups`: a root unit with its members, in one write. */
@@ -143,8 +148,10 @@ export async function replaceScimGroup(deps: ServiceDeps, actor: Actor, id: stri
 }
 
 /**
- * `PATCH /Groups/{id}`: the operations applied to the Group with its members, the result
- * written in one update (see {@link readModifyWrite} for concurrent PATCHes).
+ * `PATCH /Groups/{id}`. Operations that only add or remove members (the forms Okta and Entra
+ * send to push membership) change just the members named, without reading the Group's
+ * others; any other PATCH is applied to the Group with its members and the result written in
+ * one update (see {@link readModifyWrite} for concurrent PATCHes).
  */
 export async function patchScimGroup(
   deps: ServiceDeps,
@@ -154,6 +161,11 @@ export async function patchScimGroup(
   ifMatch: string | undefined,
   base: string,
 ): Promise<ScimGroup> {
+  const change = memberChangeOf(operations);
+  if (change) {
+    await changeUnitMembers(deps, actor, id, change, ifMatch);
+    return getScimGroup(deps, actor, id, base);
+  }
   await readModifyWrite(ifMatch, async (expected) => {
     const current = await getScimGroup(deps, actor, id, base);
     const patched = applyPatch({ ...current, members: current.members ?? [] }, operations);
@@ -161,6 +173,33 @@ export async function patchScimGroup(
     await updateOrgUnit(deps, actor, id, { name: fields.name, externalId: fields.externalId, memberIds: fields.memberIds ?? [] }, expected ?? current.meta.version);
   });
   return getScimGroup(deps, actor, id, base);
+}
+
+const MEMBER_BY_VALUE = /^members\[value eq "([^"\\]+)"\]$/i;
+
+/**
+ * The members added and removed when every operation is one of: `add` to `members` with a
+ * list of `{value}`, `remove` of `members[value eq "…"]`, or `remove` of `members` with a
+ * list of `{value}` (Entra). Anything else (a rename, `replace` of the members, a member of
+ * type Group): null, and the PATCH is applied whole.
+ */
+function memberChangeOf(operations: readonly PatchOperation[]): { add: string[]; remove: string[] } | null {
+  patchOperations(operations);
+  const add: string[] = [];
+  const remove: string[] = [];
+  for (const operation of operations) {
+    const op = String(operation.op).toLowerCase();
+    const path = operation.path?.trim() ?? '';
+    const byValue = MEMBER_BY_VALUE.exec(path);
+    if (op === 'remove' && byValue && operation.value === undefined) {
+      remove.push(byValue[1]!);
+      continue;
+    }
+    if (path.toLowerCase() !== 'members' || (op !== 'add' && op !== 'remove')) return null;
+    if (!Array.isArray(operation.value) || !operation.value.length) return null;
+    (op === 'add' ? add : remove).push(...memberIdsOf(operation.value));
+  }
+  return { add, remove };
 }
 
 /** `DELETE /Groups/{id}`: its members leave it and it is deleted, in one write (409 while it has child units or assignments). */

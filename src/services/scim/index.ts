@@ -7,7 +7,8 @@
  */
 export { createScimGroup, deleteScimGroup, getScimGroup, listScimGroups, patchScimGroup, replaceScimGroup } from './groups.ts';
 export type { ScimGroup } from './groups.ts';
-export { createScimUser, deleteScimUser, getScimUser, listScimUsers, patchScimUser, replaceScimUser } from './users.ts';
+export { createScimUser, deleteScimUser, getScimUser, listScimUsers, patchScimUser, replaceScimUser, scimUserQueries } from './users.ts';
 export type { ScimUser } from './users.ts';
 export type { ListQuery as ScimListQuery, ListResult as ScimListResult, ScimMeta } from './resources.ts';
 export type { PatchOperation as ScimPatchOperation } from './patch.ts';
+export { searchScimResources } from './search.ts';

@@ -2,6 +2,7 @@
 import { etagOf } from '../../domain/etag.ts';
 import { AppError } from '../../domain/errors.ts';
 import { scimError } from '../../domain/scim.ts';
+import type { SortOrder } from './filter.ts';
 
 export interface ScimResource {
   schemas: string[];
@@ -18,11 +19,13 @@ export interface ScimMeta {
   version: string;
 }
 
-/** `startIndex` is 1-based; `count` 0 asks for the total only. */
+/** `startIndex` is 1-based; `count` 0 asks for the total only; `sortBy` an attribute path. */
 export interface ListQuery {
   filter?: string | undefined;
   startIndex: number;
   count: number;
+  sortBy?: string | undefined;
+  sortOrder?: SortOrder | undefined;
 }
 
 export interface ListResult<T> {
@@ -62,4 +65,16 @@ export async function readModifyWrite<T>(ifMatch: string | undefined, attempt: (
       if (!(e instanceof AppError && e.code === 'precondition_failed') || i >= tries) throw e;
     }
   }
+}
+
+/**
+ * One page of rows and the total of the list. The total is counted only when the page
+ * cannot tell it (a full page, or an empty one past the first): the `userName eq` look-up
+ * an identity provider makes before each create is then one query.
+ */
+export async function pageWithTotal<R>(query: ListQuery, rows: (limit: number, offset: number) => Promise<R[]>, countAll: () => Promise<number>): Promise<{ total: number; rows: R[] }> {
+  if (query.count === 0) return { total: await countAll(), rows: [] };
+  const page = await rows(query.count, query.startIndex - 1);
+  const told = page.length < query.count && (page.length > 0 || query.startIndex === 1);
+  return { total: told ? query.startIndex - 1 + page.length : await countAll(), rows: page };
 }

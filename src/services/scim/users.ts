@@ -27,9 +27,9 @@ import type { TenantDb } from '../../store/store.ts';
 import { createIdentity, deleteIdentity, getIdentity, toIdentityView, updateIdentity, type IdentityFields, type IdentityView } from '../directory/index.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { filterCondition, type AttributeMap } from './filter.ts';
+import { compileFilter, sortTerm, type AttributeMap } from './filter.ts';
 import { applyPatch, type PatchOperation } from './patch.ts';
-import { invalidValue, meta, readModifyWrite, text, type ListQuery, type ListResult, type ScimResource } from './resources.ts';
+import { invalidValue, meta, pageWithTotal, readModifyWrite, text, type ListQuery, type ListResult, type ScimResource } from './resources.ts';
 
 /** Subjects Grantory generated (`grantory:<number>`): no externalId. */
 const GENERATED_SUBJECT = /^grantory:\d+$/;
@@ -52,7 +52,7 @@ function userAttributes(jsonText: (key: string) => ReturnType<typeof sql>): Attr
     'name.givenname': { kind: 'text', column: col('first_name') },
     'name.familyname': { kind: 'text', column: col('last_name') },
     active: { kind: 'boolean', condition: sql<boolean>`(${col('status')} = 'active')` },
-    emails: { kind: 'multi', value: 'value', attributes: EMAIL_VALUES, has: (inner) => sql<boolean>`(${col('email')} is not null and ${inner})` },
+    emails: { kind: 'multi', value: 'value', attributes: EMAIL_VALUES, has: (inner) => sql<boolean>`(${col('email')} is not null and ${inner})`, primary: col('email') },
     title: { kind: 'text', column: jsonText('title') },
     employeenumber: { kind: 'text', column: col('employee_number'), caseExact: true },
     department: { kind: 'text', column: jsonText('department') },
@@ -123,17 +123,36 @@ async function relatedOf(scope: TenantDb, identities: readonly IdentityView[]): 
   return { units: new Map(units.map((u) => [u.id, u.name])), managers: new Map(managers.map((m) => [m.id, nameOf(toIdentityView(m))])) };
 }
 
-/** `GET /Users`: the identities `filter` selects, `count` of them from `startIndex` (1-based), in number order. */
+/**
+ * The queries of a `GET /Users`: `page` the identities `filter` selects, by `sortBy` then
+ * number, `count` the number of them.
+ */
+export function scimUserQueries(deps: ServiceDeps, tenantId: string, query: Pick<ListQuery, 'filter' | 'sortBy' | 'sortOrder'>) {
+  const scope = deps.store.read(tenantId);
+  const attributes = userAttributes(jsonTextOf(deps.store.dialect));
+  const { where, narrowed } = query.filter ? compileFilter(query.filter, attributes) : { where: sql<boolean>`(1 = 1)`, narrowed: false };
+  const selected = scope.db.selectFrom('identities').where('tenant_id', '=', scope.tenantId).where(where);
+  const sorted = query.sortBy ? selected.orderBy(sortTerm(query.sortBy, query.sortOrder ?? 'ascending', attributes)) : selected;
+  // A narrowed filter sorts its few rows (`number + 0` is no index order): see compileFilter.
+  const byNumber = narrowed ? sql`${col('number')} + 0` : col('number');
+  return {
+    page: (limit: number, offset: number) => sorted.selectAll().orderBy(byNumber).limit(limit).offset(offset),
+    count: () => selected.select((eb) => eb.fn.countAll<number | string>().as('total')),
+  };
+}
+
+/** `GET /Users`: the identities `filter` selects, `count` of them from `startIndex` (1-based), by `sortBy` then number. */
 export async function listScimUsers(deps: ServiceDeps, actor: Actor, query: ListQuery, base: string): Promise<ListResult<ScimUser>> {
   requireRight(actor, 'manage-users');
-  const scope = deps.store.read(actor.caller.tenantId);
-  const where = query.filter ? filterCondition(query.filter, userAttributes(jsonTextOf(deps.store.dialect))) : sql<boolean>`(1 = 1)`;
-  const base_ = scope.db.selectFrom('identities').where('tenant_id', '=', scope.tenantId).where(where);
-  const { total } = await base_.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow();
-  const rows = query.count === 0 ? [] : await base_.selectAll().orderBy('number').limit(query.count).offset(query.startIndex - 1).execute();
+  const queries = scimUserQueries(deps, actor.caller.tenantId, query);
+  const { total, rows } = await pageWithTotal(
+    query,
+    (limit, offset) => queries.page(limit, offset).execute(),
+    async () => Number((await queries.count().executeTakeFirstOrThrow()).total),
+  );
   const views = rows.map(toIdentityView);
-  const related = await relatedOf(scope, views);
-  return { total: Number(total), resources: views.map((v, i) => toScimUser(v, rows[i]!.version, related, base)) };
+  const related = await relatedOf(deps.store.read(actor.caller.tenantId), views);
+  return { total, resources: views.map((v, i) => toScimUser(v, rows[i]!.version, related, base)) };
 }
 
 export async function getScimUser(deps: ServiceDeps, actor: Actor, id: string, base: string): Promise<ScimUser> {

@@ -3000,6 +3000,72 @@ export interface paths {
         patch: operations["patchScimV2GroupsById"];
         trace?: never;
     };
+    "/scim/v2/.search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SCIM: search Users and Groups (a SearchRequest at the root)
+         * @description The filter is applied to Users and to Groups; a type whose attributes it does not name has no matches. The matching Users come first, then the Groups, each in `sortBy` order.
+         *
+         *     Needs the right `manage-users`.
+         */
+        post: operations["postScimV2Search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/Users/.search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SCIM: search Users (a SearchRequest)
+         * @description As `GET /Users`, with the query in the body: the filter stays out of URLs and logs.
+         *
+         *     Needs the right `manage-users`.
+         */
+        post: operations["postScimV2UsersSearch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/Groups/.search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SCIM: search Groups (a SearchRequest)
+         * @description As `GET /Groups`, with the query in the body; `excludedAttributes: ["members"]` leaves the members out (and unread).
+         *
+         *     Needs the right `manage-users`.
+         */
+        post: operations["postScimV2GroupsSearch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cxrestapi/auth/Permissions": {
         parameters: {
             query?: never;
@@ -29834,6 +29900,13 @@ export interface operations {
                 startIndex?: number;
                 /** @description Page size (default 100, at most 1000); 0 answers the total only */
                 count?: number;
+                /**
+                 * @description The attribute to sort by (then by number); text sorts without case
+                 * @example userName
+                 */
+                sortBy?: string;
+                /** @description ascending (the default) or descending; resources without the value come last when ascending */
+                sortOrder?: "ascending" | "descending";
                 /** @example userName,emails */
                 attributes?: string;
                 /** @example members */
@@ -31953,6 +32026,13 @@ export interface operations {
                 startIndex?: number;
                 /** @description Page size (default 100, at most 1000); 0 answers the total only */
                 count?: number;
+                /**
+                 * @description The attribute to sort by (then by number); text sorts without case
+                 * @example userName
+                 */
+                sortBy?: string;
+                /** @description ascending (the default) or descending; resources without the value come last when ascending */
+                sortOrder?: "ascending" | "descending";
                 /** @example userName,emails */
                 attributes?: string;
                 /** @example members */
@@ -33699,6 +33779,1349 @@ export interface operations {
             };
             /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    postScimV2Search: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+                 *       ],
+                 *       "filter": "userName sw \"ada\"",
+                 *       "sortBy": "userName",
+                 *       "startIndex": 1,
+                 *       "count": 10,
+                 *       "attributes": [
+                 *         "userName",
+                 *         "emails"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @example [
+                     *       "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+                     *     ]
+                     */
+                    schemas: string[];
+                    /**
+                     * @description eq, ne, co, sw, ew, gt, ge, lt, le, pr, and, or, not, value paths
+                     * @example userName eq "ada.lovelace@example.com"
+                     */
+                    filter?: string;
+                    /** @description 1-based; less than 1 is 1 */
+                    startIndex?: number;
+                    /** @description Page size (default 100, at most 1000); 0 answers the total only */
+                    count?: number;
+                    /**
+                     * @description The attribute to sort by (then by number); text sorts without case
+                     * @example userName
+                     */
+                    sortBy?: string;
+                    /** @description ascending (the default) or descending; resources without the value come last when ascending */
+                    sortOrder?: "ascending" | "descending";
+                    /**
+                     * @example [
+                     *       "userName",
+                     *       "emails"
+                     *     ]
+                     */
+                    attributes?: string[];
+                    /**
+                     * @example [
+                     *       "members"
+                     *     ]
+                     */
+                    excludedAttributes?: string[];
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                     *       ],
+                     *       "totalResults": 3,
+                     *       "startIndex": 1,
+                     *       "itemsPerPage": 1,
+                     *       "Resources": [
+                     *         {
+                     *           "schemas": [
+                     *             "schema"
+                     *           ],
+                     *           "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "userName": "ada.lovelace",
+                     *           "name": {
+                     *             "formatted": "formatted",
+                     *             "givenName": "Ada",
+                     *             "familyName": "Lovelace"
+                     *           },
+                     *           "displayName": "Ada Lovelace",
+                     *           "title": "The object does not exist",
+                     *           "active": true,
+                     *           "emails": [
+                     *             {
+                     *               "value": "Finance",
+                     *               "type": "work",
+                     *               "primary": true
+                     *             }
+                     *           ],
+                     *           "groups": [
+                     *             {
+                     *               "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *               "display": "display"
+                     *             }
+                     *           ],
+                     *           "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                     *             "employeeNumber": "E-1042",
+                     *             "department": "department",
+                     *             "manager": {
+                     *               "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *               "displayName": "Ada Lovelace"
+                     *             }
+                     *           },
+                     *           "meta": {
+                     *             "resourceType": "User",
+                     *             "created": "2026-03-02T09:30:00.000Z",
+                     *             "lastModified": "2026-03-02T09:30:00.000Z",
+                     *             "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "version": "\"3\""
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                         *     ]
+                         */
+                        schemas: string[];
+                        totalResults: number;
+                        startIndex: number;
+                        itemsPerPage: number;
+                        Resources: (({
+                            schemas: string[];
+                            /** Format: uuid */
+                            id: string;
+                            externalId?: string;
+                            userName?: string | null;
+                            name?: {
+                                formatted?: string;
+                                givenName?: string;
+                                familyName?: string;
+                            };
+                            displayName?: string;
+                            title?: string;
+                            active?: boolean;
+                            emails?: {
+                                value: string;
+                                /** @example work */
+                                type: string;
+                                primary: boolean;
+                            }[];
+                            groups?: ({
+                                /** Format: uuid */
+                                value: string;
+                                display?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                                employeeNumber?: string;
+                                department?: string;
+                                /** @description With `$ref`, the URI of the resource */
+                                manager?: {
+                                    /** Format: uuid */
+                                    value: string;
+                                    displayName?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            meta: {
+                                /** @example User */
+                                resourceType: string;
+                                /** Format: date-time */
+                                created: string;
+                                /** Format: date-time */
+                                lastModified: string;
+                                /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                                location: string;
+                                /** @example "3" */
+                                version: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        }) | ({
+                            schemas: string[];
+                            /** Format: uuid */
+                            id: string;
+                            externalId?: string;
+                            /** @example Finance */
+                            displayName?: string;
+                            members?: ({
+                                /** Format: uuid */
+                                value: string;
+                                display?: string;
+                                /** @example User */
+                                type: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            meta: {
+                                /** @example User */
+                                resourceType: string;
+                                /** Format: date-time */
+                                created: string;
+                                /** Format: date-time */
+                                lastModified: string;
+                                /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                                location: string;
+                                /** @example "3" */
+                                version: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        }))[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request; a SCIM error body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    postScimV2UsersSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+                 *       ],
+                 *       "filter": "userName sw \"ada\"",
+                 *       "sortBy": "userName",
+                 *       "startIndex": 1,
+                 *       "count": 10,
+                 *       "attributes": [
+                 *         "userName",
+                 *         "emails"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @example [
+                     *       "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+                     *     ]
+                     */
+                    schemas: string[];
+                    /**
+                     * @description eq, ne, co, sw, ew, gt, ge, lt, le, pr, and, or, not, value paths
+                     * @example userName eq "ada.lovelace@example.com"
+                     */
+                    filter?: string;
+                    /** @description 1-based; less than 1 is 1 */
+                    startIndex?: number;
+                    /** @description Page size (default 100, at most 1000); 0 answers the total only */
+                    count?: number;
+                    /**
+                     * @description The attribute to sort by (then by number); text sorts without case
+                     * @example userName
+                     */
+                    sortBy?: string;
+                    /** @description ascending (the default) or descending; resources without the value come last when ascending */
+                    sortOrder?: "ascending" | "descending";
+                    /**
+                     * @example [
+                     *       "userName",
+                     *       "emails"
+                     *     ]
+                     */
+                    attributes?: string[];
+                    /**
+                     * @example [
+                     *       "members"
+                     *     ]
+                     */
+                    excludedAttributes?: string[];
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                     *       ],
+                     *       "totalResults": 3,
+                     *       "startIndex": 1,
+                     *       "itemsPerPage": 1,
+                     *       "Resources": [
+                     *         {
+                     *           "schemas": [
+                     *             "schema"
+                     *           ],
+                     *           "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "userName": "ada.lovelace",
+                     *           "name": {
+                     *             "formatted": "formatted",
+                     *             "givenName": "Ada",
+                     *             "familyName": "Lovelace"
+                     *           },
+                     *           "displayName": "Ada Lovelace",
+                     *           "title": "The object does not exist",
+                     *           "active": true,
+                     *           "emails": [
+                     *             {
+                     *               "value": "Finance",
+                     *               "type": "work",
+                     *               "primary": true
+                     *             }
+                     *           ],
+                     *           "groups": [
+                     *             {
+                     *               "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *               "display": "display"
+                     *             }
+                     *           ],
+                     *           "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                     *             "employeeNumber": "E-1042",
+                     *             "department": "department",
+                     *             "manager": {
+                     *               "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *               "displayName": "Ada Lovelace"
+                     *             }
+                     *           },
+                     *           "meta": {
+                     *             "resourceType": "User",
+                     *             "created": "2026-03-02T09:30:00.000Z",
+                     *             "lastModified": "2026-03-02T09:30:00.000Z",
+                     *             "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "version": "\"3\""
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                         *     ]
+                         */
+                        schemas: string[];
+                        totalResults: number;
+                        startIndex: number;
+                        itemsPerPage: number;
+                        Resources: ({
+                            schemas: string[];
+                            /** Format: uuid */
+                            id: string;
+                            externalId?: string;
+                            userName?: string | null;
+                            name?: {
+                                formatted?: string;
+                                givenName?: string;
+                                familyName?: string;
+                            };
+                            displayName?: string;
+                            title?: string;
+                            active?: boolean;
+                            emails?: {
+                                value: string;
+                                /** @example work */
+                                type: string;
+                                primary: boolean;
+                            }[];
+                            groups?: ({
+                                /** Format: uuid */
+                                value: string;
+                                display?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                                employeeNumber?: string;
+                                department?: string;
+                                /** @description With `$ref`, the URI of the resource */
+                                manager?: {
+                                    /** Format: uuid */
+                                    value: string;
+                                    displayName?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            meta: {
+                                /** @example User */
+                                resourceType: string;
+                                /** Format: date-time */
+                                created: string;
+                                /** Format: date-time */
+                                lastModified: string;
+                                /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                                location: string;
+                                /** @example "3" */
+                                version: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request; a SCIM error body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After; a SCIM error body */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    postScimV2GroupsSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemas": [
+                 *         "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+                 *       ],
+                 *       "filter": "userName sw \"ada\"",
+                 *       "sortBy": "userName",
+                 *       "startIndex": 1,
+                 *       "count": 10,
+                 *       "attributes": [
+                 *         "userName",
+                 *         "emails"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @example [
+                     *       "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+                     *     ]
+                     */
+                    schemas: string[];
+                    /**
+                     * @description eq, ne, co, sw, ew, gt, ge, lt, le, pr, and, or, not, value paths
+                     * @example userName eq "ada.lovelace@example.com"
+                     */
+                    filter?: string;
+                    /** @description 1-based; less than 1 is 1 */
+                    startIndex?: number;
+                    /** @description Page size (default 100, at most 1000); 0 answers the total only */
+                    count?: number;
+                    /**
+                     * @description The attribute to sort by (then by number); text sorts without case
+                     * @example userName
+                     */
+                    sortBy?: string;
+                    /** @description ascending (the default) or descending; resources without the value come last when ascending */
+                    sortOrder?: "ascending" | "descending";
+                    /**
+                     * @example [
+                     *       "userName",
+                     *       "emails"
+                     *     ]
+                     */
+                    attributes?: string[];
+                    /**
+                     * @example [
+                     *       "members"
+                     *     ]
+                     */
+                    excludedAttributes?: string[];
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                     *       ],
+                     *       "totalResults": 3,
+                     *       "startIndex": 1,
+                     *       "itemsPerPage": 1,
+                     *       "Resources": [
+                     *         {
+                     *           "schemas": [
+                     *             "schema"
+                     *           ],
+                     *           "id": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *           "externalId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "displayName": "Finance",
+                     *           "members": [
+                     *             {
+                     *               "value": "8d0e6a52-1f3b-4c7d-a9e8-5b4c3d2e1f0a",
+                     *               "display": "display",
+                     *               "type": "User"
+                     *             }
+                     *           ],
+                     *           "meta": {
+                     *             "resourceType": "User",
+                     *             "created": "2026-03-02T09:30:00.000Z",
+                     *             "lastModified": "2026-03-02T09:30:00.000Z",
+                     *             "location": "https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "version": "\"3\""
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+                         *     ]
+                         */
+                        schemas: string[];
+                        totalResults: number;
+                        startIndex: number;
+                        itemsPerPage: number;
+                        Resources: ({
+                            schemas: string[];
+                            /** Format: uuid */
+                            id: string;
+                            externalId?: string;
+                            /** @example Finance */
+                            displayName?: string;
+                            members?: ({
+                                /** Format: uuid */
+                                value: string;
+                                display?: string;
+                                /** @example User */
+                                type: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            meta: {
+                                /** @example User */
+                                resourceType: string;
+                                /** Format: date-time */
+                                created: string;
+                                /** Format: date-time */
+                                lastModified: string;
+                                /** @example https://grantory.example.com/scim/v2/Users/3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b */
+                                location: string;
+                                /** @example "3" */
+                                version: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor); a SCIM error body; a URL that cannot be decoded is refused before routing, as problem+json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated); a SCIM error body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The caller lacks the right (forbidden); a SCIM error body */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The object does not exist in the caller’s tenant (not_found); a SCIM error body */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A unique field is taken, or the state forbids the change (conflict); a SCIM error body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body exceeds the size limit (payload_too_large); a SCIM error body */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The body is not in a supported media type (unsupported_media_type); a SCIM error body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:Error"
+                         *     ]
+                         */
+                        schemas: string[];
+                        /**
+                         * @description The HTTP status, as a string
+                         * @example 409
+                         */
+                        status: string;
+                        /**
+                         * @description RFC 7644 §3.12: invalidFilter, uniqueness, invalidSyntax, invalidPath, noTarget, invalidValue, mutability, tooMany
+                         * @example uniqueness
+                         */
+                        scimType?: string;
+                        /** @example username "ada.lovelace" is already taken */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request; a SCIM error body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

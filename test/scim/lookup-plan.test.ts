@@ -1,0 +1,39 @@
+/**
+ * The look-ups an identity provider makes before each create (`userName eq "…"`) are answered
+ * through the username index, not by walking every identity of the tenant in number order
+ * (which SQLite prefers for `order by number ... limit` unless told otherwise). SQLite's plan
+ * is what is checked: it is the backend whose planner makes that choice without statistics.
+ */
+import { CompiledQuery } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scimUserQueries } from '../../src/services/scim/index.ts';
+import { TEST_BACKEND, createTestApp, type TestApp } from '../support/harness.ts';
+
+describe.runIf(TEST_BACKEND === 'sqlite')('SCIM User look-ups (SQLite query plans)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  const planOf = async (query: Parameters<typeof scimUserQueries>[2], which: 'page' | 'count' = 'page') => {
+    const queries = scimUserQueries(t.services.deps, t.tenantId, query);
+    const compiled = (which === 'page' ? queries.page(100, 0) : queries.count()).compile();
+    const { rows } = await t.store.read(t.tenantId).db.executeQuery(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
+    return (rows as { detail: string }[]).map((r) => r.detail).join(' | ');
+  };
+
+  it('finds a userName through the username index, alone or with other conditions', async () => {
+    for (const filter of ['userName eq "ada@example.com"', 'userName eq "ada@example.com" and active eq true', 'userName eq "a@x" or userName eq "b@x"']) {
+      expect(await planOf({ filter }), filter).toMatch(/USING INDEX identities_username_skeleton/);
+    }
+    expect(await planOf({ filter: 'userName eq "ada@example.com"' }, 'count')).toMatch(/USING INDEX identities_username_skeleton/);
+    expect(await planOf({ filter: 'userName eq "ada@example.com"', sortBy: 'name.familyName' })).toMatch(/USING INDEX identities_username_skeleton/);
+  });
+
+  it('lists without a narrowing filter in number order from the index (no sort of every row)', async () => {
+    for (const filter of [undefined, 'userName sw "ada"', 'userName eq "a@x" or title eq "Engineer"']) {
+      expect(await planOf({ filter }), String(filter)).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+});
