@@ -171,8 +171,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // arrive as text and are coerced to the declared types.
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    lazySchemas.validator(() => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object)),
+  app.setValidatorCompiler(({ schema, httpPart, method, url }) =>
+    lazySchemas.validator(() => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object), `${method} ${url} ${httpPart}`),
   );
 
   // The problem+json body every error response of the native API declares (error-responses.ts).

@@ -17,8 +17,8 @@ type Serialize = (doc: unknown) => string;
 type RouteDefinition = Parameters<ReturnType<ReturnType<typeof SerializerSelector>>>[0];
 
 export interface LazySchemas {
-  /** Wraps a validator compile: the returned function compiles on its first call. */
-  validator<F extends Validate>(compile: () => F): F;
+  /** Wraps a validator compile: the returned function compiles on its first call; `label` names it in the warm-up's errors. */
+  validator<F extends Validate>(compile: () => F, label: string): F;
   /** A serializer factory for Fastify's `schemaController.compilersFactory.buildSerializer`. */
   buildSerializer: (externalSchemas?: unknown, options?: object) => (route: RouteDefinition) => Serialize;
   /** Compiles every schema not compiled yet, yielding to requests between batches: how many compiled, and the errors of those that did not. */
@@ -26,10 +26,11 @@ export interface LazySchemas {
 }
 
 export function createLazySchemas(): LazySchemas {
-  const pending = new Set<() => void>();
+  /** What is not compiled yet, with the route part it is for. */
+  const pending = new Map<() => void, string>();
 
   /** Holds `compile` until first needed; `pending` lets warmUp() run it earlier. */
-  const once = <T>(compile: () => T): (() => T) => {
+  const once = <T>(compile: () => T, label: string): (() => T) => {
     let compiled: T | undefined;
     const get = (): T => {
       if (compiled === undefined) {
@@ -38,12 +39,12 @@ export function createLazySchemas(): LazySchemas {
       }
       return compiled;
     };
-    pending.add(get);
+    pending.set(get, label);
     return get;
   };
 
-  const validator = <F extends Validate>(compile: () => F): F => {
-    const get = once(compile);
+  const validator = <F extends Validate>(compile: () => F, label: string): F => {
+    const get = once(compile, label);
     const lazy = (data: never, context?: never) => get()(data, context);
     // Fastify reads `errors` after a failed call, and passes the parent object (so Ajv can
     // coerce the root value) when `schemaEnv` is set: both belong to the compiled function.
@@ -55,7 +56,7 @@ export function createLazySchemas(): LazySchemas {
   const buildSerializer: LazySchemas['buildSerializer'] = (externalSchemas, options) => {
     const compileFor = SerializerSelector()(externalSchemas, options);
     return (route) => {
-      const get = once(() => compileFor(route));
+      const get = once(() => compileFor(route), `${route.method} ${route.url} response ${route.httpStatus}`);
       return (doc) => get()(doc);
     };
   };
@@ -65,13 +66,13 @@ export function createLazySchemas(): LazySchemas {
     const errors: Error[] = [];
     while (pending.size) {
       // A few schemas at a time (milliseconds), then let requests in.
-      for (const get of [...pending].slice(0, 8)) {
+      for (const [get, label] of [...pending].slice(0, 8)) {
         pending.delete(get);
         try {
           get();
           compiled += 1;
         } catch (e) {
-          errors.push(e as Error);
+          errors.push(new Error(`${label}: ${(e as Error).message}`, { cause: e }));
         }
       }
       await new Promise((resolve) => setImmediate(resolve));

@@ -37,7 +37,7 @@ describe('route schemas compiled on first use', () => {
     const validate = lazy.validator(() => {
       compiles += 1;
       return ajv.compile({ type: 'object', properties: { n: { type: 'integer', minimum: 1 } } });
-    });
+    }, 'GET /n querystring');
     expect(compiles).toBe(0);
     // Fastify passes the parent object when schemaEnv is set: reading it compiles.
     expect(validate.schemaEnv).toBeTruthy();
@@ -53,13 +53,13 @@ describe('route schemas compiled on first use', () => {
   it('reports a schema that does not compile from the warm-up and keeps the others', async () => {
     const lazy = createLazySchemas();
     const ajv = new Ajv();
-    lazy.validator(() => ajv.compile({ type: 'nonsense' }));
-    const fine = lazy.validator(() => ajv.compile({ type: 'string' }));
+    lazy.validator(() => ajv.compile({ type: 'nonsense' }), 'POST /broken body');
+    const fine = lazy.validator(() => ajv.compile({ type: 'string' }), 'POST /fine body');
     const serialize = lazy.buildSerializer()({ method: 'GET', url: '/x', httpStatus: '200', schema: { type: 'object', properties: { a: { type: 'integer' } } } });
     const { compiled, errors } = await lazy.warmUp();
     expect(compiled).toBe(2);
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.message).toMatch(/^schema is invalid: data\/type /);
+    expect(errors[0]!.message).toMatch(/^POST \/broken body: schema is invalid: data\/type /);
     expect(fine('x')).toBe(true);
     expect(serialize({ a: 1, b: 2 })).toBe('{"a":1}');
   });
