@@ -1,8 +1,13 @@
 /**
- * Several server processes on one port (GRANTORY_WORKERS, node:cluster): the primary applies
- * the migrations, starts the first worker (which bootstraps and runs the background jobs and
- * the import worker: one process owns them), then the others, and prints one "listening"
- * line. Connections are spread over the workers by the primary (round-robin on Linux).
+ * Several server processes on one port (GRANTORY_WORKERS, node:cluster). The primary starts
+ * every worker at once, so they load the server in parallel. The first worker applies the
+ * migrations, binds the port, bootstraps, and runs the background jobs and the import worker
+ * (one process owns them); as soon as it listens the primary prints the one "listening" line
+ * and the node serves. The other workers wait for the first to have listened before they open
+ * the database, then build their access index and compile their route schemas, and only then
+ * join the port — so a request never reaches a worker that is not ready, and `/readyz` says
+ * ready as soon as one worker serves. The primary says on stderr when all of them serve.
+ * Connections are spread over the listening workers by the primary (round-robin on Linux).
  *
  * Each worker has its own access index (built from the database) and its own connection(s)
  * to the database. What makes the workers agree:
@@ -18,12 +23,12 @@
  *   worker's registry with prom-client's `AggregatorRegistry` (counters and histograms
  *   summed), so a scrape shows the whole node.
  *
- * A worker that dies after start is replaced; one that fails to start stops the whole server.
+ * A worker that dies after start is replaced. The first worker failing to start stops the
+ * whole server; another failing to join is reported and the node goes on with the others.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from './config.ts';
-import { openConfiguredStore } from './configured-store.ts';
 import { createRateTotals, type RateTransport } from './services/kernel/index.ts';
 import type { RateLimitCount } from './store/store.ts';
 
@@ -34,11 +39,13 @@ interface Io {
 
 type ToPrimary =
   | { grantory: 'listening'; url: string; line: string }
+  | { grantory: 'waiting' }
   | { grantory: 'rate'; id: number; rows: RateLimitCount[] }
   | { grantory: 'metrics'; id: number };
 type ToWorker =
   | { grantory: 'rate'; id: number; totals: RateLimitCount[] }
-  | { grantory: 'metrics'; id: number; text: string | null; error: string | null };
+  | { grantory: 'metrics'; id: number; text: string | null; error: string | null }
+  | { grantory: 'go' };
 
 const WORKER_INDEX = 'GRANTORY_WORKER_INDEX';
 
@@ -50,26 +57,25 @@ export function workerIndex(): number | null {
 }
 
 /**
- * Runs the primary: resolves with a stop function once every worker listens; rejects when a
- * worker fails to start.
+ * Runs the primary: resolves with a stop function once the first worker listens (the others
+ * join when ready); rejects when the first worker fails to start.
  */
 export async function startPrimary(config: Config, io: Io): Promise<{ close(): Promise<void>; url: string }> {
-  // Migrations once, before any worker opens the database.
-  const store = await openConfiguredStore(config);
-  try {
-    const applied = await store.migrate();
-    if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
-  } finally {
-    await store.close();
-  }
   const totals = createRateTotals();
   const aggregator = new AggregatorRegistry();
   const workers = new Map<number, Worker>();
   let stopping = false;
   let url = '';
-  let line = '';
+  // Workers after the first wait for it (migrations applied, tenant bootstrapped) before they
+  // touch the database.
+  let firstListened = false;
+  const waitingForFirst: Worker[] = [];
+  const go = (worker: Worker): void => {
+    const message: ToWorker = { grantory: 'go' };
+    if (worker.isConnected()) worker.send(message);
+  };
 
-  const fork = (index: number): Promise<void> =>
+  const fork = (index: number): Promise<string> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ [WORKER_INDEX]: String(index) });
       workers.set(index, worker);
@@ -78,8 +84,14 @@ export async function startPrimary(config: Config, io: Io): Promise<{ close(): P
         if (message?.grantory === 'listening') {
           listening = true;
           url = message.url;
-          if (index === 1) line = message.line;
-          resolve();
+          if (index === 1 && !firstListened) {
+            firstListened = true;
+            for (const waiting of waitingForFirst.splice(0)) go(waiting);
+          }
+          resolve(message.line);
+        } else if (message?.grantory === 'waiting') {
+          if (firstListened) go(worker);
+          else waitingForFirst.push(worker);
         } else if (message?.grantory === 'rate') {
           const reply: ToWorker = { grantory: 'rate', id: message.id, totals: totals.add(message.rows) };
           if (worker.isConnected()) worker.send(reply);
@@ -111,16 +123,37 @@ export async function startPrimary(config: Config, io: Io): Promise<{ close(): P
     await Promise.all(exits);
   };
 
+  // All at once: the first bootstraps (and shows a generated administrator key once) and
+  // serves; the others load meanwhile and join when ready.
+  const first = fork(1);
+  const others = Promise.allSettled(Array.from({ length: config.workers - 1 }, (_, i) => fork(i + 2)));
   try {
-    // The first worker bootstraps (and shows a generated administrator key once); then the others.
-    await fork(1);
-    await Promise.all(Array.from({ length: config.workers - 1 }, (_, i) => fork(i + 2)));
-    io.out(`${line} (${config.workers} workers)`);
+    io.out(`${await first} (${config.workers} workers)`);
   } catch (e) {
     await stopAll();
     throw e;
   }
+  void others.then((results) => {
+    if (stopping) return;
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    for (const { reason } of failed) io.err(`grantory: ${(reason as Error).message}; serving with the other workers`);
+    io.err(`grantory: ${config.workers - failed.length} of ${config.workers} workers serving`);
+  });
   return { close: stopAll, url };
+}
+
+/** A worker after the first: resolves once the first worker listens (the database is migrated and bootstrapped). */
+export function firstWorkerListening(): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: ToWorker): void => {
+      if (message?.grantory !== 'go') return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+    const waiting: ToPrimary = { grantory: 'waiting' };
+    process.send?.(waiting);
+  });
 }
 
 /** A worker's rate-limit transport: the primary keeps the totals (SQLite). */
@@ -128,7 +161,7 @@ export function primaryRateTransport(): RateTransport {
   let next = 0;
   const waiting = new Map<number, (totals: RateLimitCount[]) => void>();
   process.on('message', (message: ToWorker) => {
-    if (message?.grantory !== 'rate') return;
+    if (message.grantory !== 'rate') return;
     waiting.get(message.id)?.(message.totals);
     waiting.delete(message.id);
   });

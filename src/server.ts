@@ -4,7 +4,7 @@
  * requests for at most the grace period, close the remaining connections and the store).
  */
 import { type Config, ConfigError } from './config.ts';
-import { buildApp } from './api/app.ts';
+import { buildApp, warmUpSchemas } from './api/app.ts';
 import type { App } from './api/deps.ts';
 import { createMetrics } from './api/metrics.ts';
 import { startJobs } from './jobs/index.ts';
@@ -18,7 +18,7 @@ import { openConfiguredStore } from './configured-store.ts';
 import { createImportWorker } from './jobs/import-worker.ts';
 import type { Store } from './store/store.ts';
 import { CONSOLE_DIR } from './domain/install-dir.ts';
-import { announceListening, clusterExposition, primaryRateTransport, workerIndex } from './cluster.ts';
+import { announceListening, clusterExposition, firstWorkerListening, primaryRateTransport, workerIndex } from './cluster.ts';
 import { createSharedRateCounter, storeRateTransport } from './services/kernel/index.ts';
 import { CONSOLE_PATH, DOCS_PATH, consoleInstalled } from './api/routes/front-door.ts';
 
@@ -54,6 +54,10 @@ export async function startServer(config: Config, io: { out: (line: string) => v
   // One of several workers (src/cluster.ts), or the only process.
   const worker = workerIndex();
   const first = worker === null || worker === 1;
+  // A worker after the first joins a node that serves already: it waits for the first to have
+  // migrated and bootstrapped the database, and listens only once it is ready (cluster.ts).
+  const joining = !first;
+  if (joining) await firstWorkerListening();
   // A worker's /metrics shows every worker of the node (summed by the primary).
   const metrics = createMetrics({ defaultMetrics: true, ...(worker !== null ? { exposition: clusterExposition } : {}) });
   const store = await openConfiguredStore(config, metrics.observeQuery);
@@ -66,7 +70,7 @@ export async function startServer(config: Config, io: { out: (line: string) => v
   let app: App | undefined;
   let access: AccessEngine | undefined;
   try {
-    const applied = await store.migrate();
+    const applied = joining ? [] : await store.migrate();
     let bootstrapped = false;
     const { secretKey, generatedFile } = resolveSecretKey(config);
     const secrets = createServerSecrets(secretKey);
@@ -124,6 +128,16 @@ export async function startServer(config: Config, io: { out: (line: string) => v
       connections: config.connections,
       readiness: async () => (bootstrapped ? engine.notReadyReason() : 'the first-start setup is not finished'),
     });
+    const built = app;
+    const warmUp = async (): Promise<void> => {
+      const { errors } = await warmUpSchemas(built);
+      for (const e of errors) io.err(`grantory: a route schema does not compile: ${e.message}`);
+    };
+    if (joining) {
+      await engine.start();
+      await warmUp();
+      bootstrapped = true;
+    }
     try {
       await listenQuietly(app, { port: config.port, host: config.host });
     } catch (e) {
@@ -136,9 +150,10 @@ export async function startServer(config: Config, io: { out: (line: string) => v
     // Bootstrap only once the port is bound: a generated administrator key is shown once,
     // so it must be shown by a start that goes on serving, not by one that then fails
     // (after which the key would exist but nobody could have kept it).
-    const boot = await bootstrap(store, { adminKey: config.bootstrapAdminKey, secrets });
+    const boot = joining ? { generatedKey: null } : await bootstrap(store, { adminKey: config.bootstrapAdminKey, secrets });
     bootstrapped = true;
-    engine.start().catch((e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
+    // Schemas compile on first use; the rest once the index is built (lazy-schemas.ts).
+    if (!joining) engine.start().then(warmUp, (e: unknown) => io.err(`grantory: building the access index failed: ${(e as Error).message}`));
     if (applied.length) io.err(`grantory: applied migrations ${applied.join(', ')}`);
     if (generatedFile) io.err(`grantory: generated the server secret key into ${generatedFile} (back it up with the database)`);
     const address = app.server.address();

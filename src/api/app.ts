@@ -18,6 +18,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { createLazySchemas, type LazySchemas } from './lazy-schemas.ts';
 import FindMyWay from 'find-my-way';
 import { AppError } from '../domain/errors.ts';
 import type { Right } from '../domain/rights.ts';
@@ -117,12 +118,15 @@ const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const metrics = options.metrics ?? createMetrics();
-  const logger = loggerOptions(options.logLevel, options.logFormat);
+  const logger = await loggerOptions(options.logLevel, options.logFormat);
 
   const limits = options.connections ?? DEFAULT_CONNECTION_LIMITS;
   const outerRequestTimeout = limits.headersTimeoutMs + Math.max(limits.requestTimeoutMs, limits.uploadTimeoutMs);
+  // Schemas compile on first use (and in warmUpSchemas() once serving), not before listening.
+  const lazySchemas = createLazySchemas();
   const app = Fastify({
     logger,
+    schemaController: { compilersFactory: { buildSerializer: lazySchemas.buildSerializer } },
     // One line a request, written when it is answered (request-log.ts).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -167,8 +171,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // arrive as text and are coerced to the declared types.
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object),
+  app.setValidatorCompiler(({ schema, httpPart, method, url }) =>
+    lazySchemas.validator(() => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object), `${method} ${url} ${httpPart}`),
   );
 
   // The problem+json body every error response of the native API declares (error-responses.ts).
@@ -191,6 +195,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     describeOperation(route, operationIds);
   });
   app.decorate('routeTable', routeTable);
+  app.decorate('lazySchemas', lazySchemas);
 
   await app.register(swagger, {
     // Shared schemas keep their $id as their component name (#/components/schemas/Problem).
@@ -391,6 +396,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
 
 /** The declared routes of a built app (for the authorization tests). */
+/** Compiles the route schemas no request has needed yet (lazy-schemas.ts): a started server runs it once it serves. */
+export function warmUpSchemas(app: App): ReturnType<LazySchemas['warmUp']> {
+  return (app as unknown as { lazySchemas: LazySchemas }).lazySchemas.warmUp();
+}
+
 export function routeTableOf(app: App): RouteTableEntry[] {
   return (app as unknown as { routeTable: RouteTableEntry[] }).routeTable;
 }

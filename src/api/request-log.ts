@@ -21,7 +21,6 @@
  * ever sent there), the status and the time; never a header.
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import pinoPretty from 'pino-pretty';
 import type { AccessLog } from '../config.ts';
 import { isDecisionRoute } from './route-auth.ts';
 
@@ -43,10 +42,12 @@ export const LOG_REDACT = [
 const REQUEST_FIELDS = 'pid,hostname,reqId,method,url,statusCode,responseTime';
 
 /** Fastify's logger option for a level and format; `false` when the level is silent or unset. */
-export function loggerOptions(level: string | undefined, format: LogFormat = 'json'): FastifyServerOptions['logger'] {
+export async function loggerOptions(level: string | undefined, format: LogFormat = 'json'): Promise<FastifyServerOptions['logger']> {
   if (!level || level === 'silent') return false;
   const options = { level, redact: { paths: LOG_REDACT, censor: '[redacted]' } };
   if (format === 'json') return options;
+  // Loaded only for the pretty format (a person at a terminal).
+  const { default: pinoPretty } = await import('pino-pretty');
   return { ...options, stream: pinoPretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: REQUEST_FIELDS }) };
 }
 

@@ -38,11 +38,16 @@ export const SERVE_SETTINGS: SettingName[] = [...SERVER_SETTINGS, 'workers'];
 /** What the commands that only open the store take. */
 export const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl'];
 
-/** Declares the flags of the named settings on a command. */
-export function withSettings(command: Command, names: readonly SettingName[]): Command {
+/**
+ * Declares the flags of the named settings on a command; `defaults` names the defaults that
+ * differ for this command (`demo` serves ./data-demo on 127.0.0.1), so its help says them.
+ */
+export function withSettings(command: Command, names: readonly SettingName[], defaults: Partial<Record<SettingName, string>> = {}): Command {
   for (const name of names) {
     const flag: SettingFlag = SETTING_FLAGS[name];
-    const option = new Option(flag.flags, flag.description);
+    const own = defaults[name];
+    const description = own === undefined ? flag.description : flag.description.replace(/default [^)]*\)$/, `default ${own})`);
+    const option = new Option(flag.flags, description);
     if (flag.choices) option.choices(flag.choices);
     command.addOption(option);
   }

@@ -1,7 +1,7 @@
 /** The {@link Store} over one Kysely database (SQLite or PostgreSQL) and a second one that reads the last commit. */
 import { randomUUID } from 'node:crypto';
 import SQLiteDatabase from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   Kysely,
   Migrator,

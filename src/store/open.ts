@@ -6,16 +6,36 @@
 import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SQLiteDatabase from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   Kysely,
   PostgresDialect,
+  SqliteAdapter,
   SqliteDialect,
   type LogEvent,
 } from 'kysely';
 import type { Database } from './schema.ts';
 import { KyselyStore, type RawDriver } from './kysely-store.ts';
 import { StoreOpenError, type SqliteStatements, type Store, type StoreOptions, type Dialect } from './store.ts';
+
+/**
+ * SQLite runs DDL inside transactions, but Kysely's SQLite adapter says it does not, so its
+ * migrator would apply every statement on its own: one synced commit each, about a second on
+ * an empty database with synchronous FULL. Saying it does makes the pending migrations one
+ * transaction: one sync, and a failing migration leaves nothing half-applied. Only Kysely's
+ * migrator reads this flag.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class GrantorySqliteDialect extends SqliteDialect {
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const url = options.databaseUrl;
@@ -31,7 +51,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let committed: Kysely<Database>;
   if (isPg) {
     dialect = 'postgres';
-    const pool = new pg.Pool({ ...poolOptions(url, options.pgSchema), max: 10 });
+    // The PostgreSQL driver is loaded only by a server that uses it.
+    const { default: driver } = await import('pg');
+    const pool = new driver.Pool({ ...poolOptions(driver, url, options.pgSchema), max: 10 });
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it on next use.
     });
@@ -54,7 +76,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
     // A pool of its own: a write holding a connection of the main pool never waits for
     // another connection of that pool (which concurrent writes could all be holding).
-    const committedPool = new pg.Pool({ ...poolOptions(url, options.pgSchema), max: 4 });
+    const committedPool = new driver.Pool({ ...poolOptions(driver, url, options.pgSchema), max: 4 });
     committedPool.on('error', () => undefined);
     committed = new Kysely<Database>({ dialect: new PostgresDialect({ pool: committedPool }), ...(log ? { log } : {}) });
     raw = { pool };
@@ -79,7 +101,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
     const cache = new StatementCache(sqlite);
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cache }), ...(log ? { log } : {}) });
+    db = new Kysely<Database>({ dialect: new GrantorySqliteDialect({ database: cache }), ...(log ? { log } : {}) });
     // A second, read-only connection: in WAL mode it reads the last commit while a write
     // transaction is open on the first.
     let reader: SQLiteDatabase.Database;
@@ -97,12 +119,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return new KyselyStore(db, committed, dialect, raw, migrationSchema, statements);
 }
 
-function poolOptions(url: string, pgSchema: string | undefined): pg.PoolConfig {
+function poolOptions(driver: typeof import('pg').default, url: string, pgSchema: string | undefined): pg.PoolConfig {
   return {
     connectionString: url,
     connectionTimeoutMillis: 5000,
     // bigint columns hold revisions and sequence numbers well below 2^53.
-    types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
+    types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : driver.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
     ...(pgSchema ? { options: `-c search_path=${quoteIdent(pgSchema)}` } : {}),
   };
 }

@@ -51,6 +51,15 @@ describe('grantory --help', PROCESS_TIMEOUT, () => {
     expect(viaHelp).toEqual(viaFlag);
     expect(viaFlag.stdout).toMatch(/--seed <n>[\s\S]*--identities <n>[\s\S]*--data-dir <dir>/);
   });
+
+  it("states the defaults of the command it describes (demo's data directory and host are its own)", async () => {
+    const [demo, serve] = await Promise.all([runCli(['demo', '--help'], {}), runCli(['serve', '--help'], {})]);
+    const flat = (text: string) => text.replace(/\s+/g, ' ');
+    expect(flat(demo.stdout)).toContain('(GRANTORY_DATA_DIR, default ./data-demo)');
+    expect(flat(demo.stdout)).toContain('(GRANTORY_HOST, default 127.0.0.1)');
+    expect(flat(serve.stdout)).toContain('(GRANTORY_DATA_DIR, default ./data)');
+    expect(flat(serve.stdout)).toContain('(GRANTORY_HOST, default 0.0.0.0)');
+  });
 });
 
 describe('grantory --version', PROCESS_TIMEOUT, () => {

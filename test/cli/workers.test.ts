@@ -8,6 +8,7 @@
  *   (and cached) the credential;
  * - rate limits are counted across the workers (GRANTORY_RATE_LIMIT=12 here);
  * - /metrics shows the whole node (every worker's counts summed), whichever worker answers;
+ * - the node serves once the first worker listens; the second joins when ready, and then both answer;
  * - SIGTERM stops the primary and both workers with exit code 0.
  */
 import { request as httpRequest } from 'node:http';
@@ -70,6 +71,12 @@ function pidsOf(server: ServerProcess, path: string, status: number, since = 0):
   return pids;
 }
 
+/** pidsOf once the log lines of the requests just answered have arrived (a worker writes its line after answering). */
+async function answeredBy(proc: ServerProcess, path: string, status: number, since = 0): Promise<number> {
+  for (let i = 0; i < 50 && pidsOf(proc, path, status, since).size < 2; i += 1) await new Promise((r) => setTimeout(r, 100));
+  return pidsOf(proc, path, status, since).size;
+}
+
 let server: ServerProcess;
 let pg: ThrowawayDatabase | null = null;
 const dir = tempDir('workers');
@@ -89,14 +96,15 @@ beforeAll(async () => {
     // An hour's window (aligned to the epoch): no window ends while the test runs, but in its last seconds.
     GRANTORY_RATE_LIMIT_WINDOW: '3600',
   });
+  // The node serves once the first worker listens; the second joins the port when it is ready.
   expect(server.stdout()).toMatch(/\(2 workers\)/);
-  // Both workers' indexes built: several ready answers in a row, each on a new connection.
-  let readyInARow = 0;
-  for (let i = 0; i < 600 && readyInARow < 6; i += 1) {
-    readyInARow = (await send(server.url, 'GET', '/readyz', null)).status === 200 ? readyInARow + 1 : 0;
-    if (readyInARow < 6) await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(readyInARow).toBe(6);
+  for (let i = 0; i < 1200 && !/2 of 2 workers serving/.test(server.stderr()); i += 1) await new Promise((r) => setTimeout(r, 100));
+  expect(server.stderr()).toMatch(/2 of 2 workers serving/);
+  // Both workers ready: several ready answers in a row, each on a new connection (a joining
+  // worker listens only once its index is built, so none of them is a 503).
+  const ready: number[] = [];
+  for (let i = 0; i < 6; i += 1) ready.push((await send(server.url, 'GET', '/readyz', null)).status);
+  expect(ready).toEqual([200, 200, 200, 200, 200, 200]);
 }, 180_000);
 
 afterAll(async () => {
@@ -132,15 +140,15 @@ describe('two workers on one port', () => {
     // The right removed through one worker: the very next requests, on either worker, are refused.
     expect((await send(server.url, 'POST', `/api/v1/assignments/${assignmentId}/revoke`, admin, {})).status).toBe(200);
     expect(await statuses(4, 'GET', audit, keyAuth)).toEqual([403, 403, 403, 403]);
-    expect(pidsOf(server, audit, 403).size).toBe(2);
+    expect(await answeredBy(server, audit, 403)).toBe(2);
 
     // The key deleted: refused at once everywhere, though both workers hold it in their
     // credential caches (each has just accepted it).
     expect(await statuses(4, 'GET', '/api/v1/me', keyAuth)).toEqual([200, 200, 200, 200]);
-    expect(pidsOf(server, '/api/v1/me', 200).size).toBe(2);
+    expect(await answeredBy(server, '/api/v1/me', 200)).toBe(2);
     expect((await send(server.url, 'DELETE', `/api/v1/api-keys/${keyId}`, admin)).status).toBe(200);
     expect(await statuses(4, 'GET', '/api/v1/me', keyAuth)).toEqual([401, 401, 401, 401]);
-    expect(pidsOf(server, '/api/v1/me', 401).size).toBe(2);
+    expect(await answeredBy(server, '/api/v1/me', 401)).toBe(2);
 
     // An OAuth client's token, revoked: refused at once everywhere.
     const client = await send(server.url, 'POST', '/api/v1/clients', admin, { name: 'workers-client', scopes: ['grantory:*'] });
@@ -151,7 +159,7 @@ describe('two workers on one port', () => {
     const accessToken = (token.body as { access_token: string }).access_token;
     const beforeToken = server.stdout().length;
     expect(await statuses(4, 'GET', '/api/v1/me', `Bearer ${accessToken}`)).toEqual([200, 200, 200, 200]);
-    expect(pidsOf(server, '/api/v1/me', 200, beforeToken).size).toBe(2);
+    expect(await answeredBy(server, '/api/v1/me', 200, beforeToken)).toBe(2);
     const revoked = await send(server.url, 'POST', '/oauth/revoke', null, { token: accessToken, client_id: clientId, client_secret: clientSecret });
     expect(revoked.status).toBe(200);
     expect(await statuses(4, 'GET', '/api/v1/me', `Bearer ${accessToken}`)).toEqual([401, 401, 401, 401]);
@@ -166,7 +174,7 @@ describe('two workers on one port', () => {
     // After a sync interval both know the twelve: without sharing, each could admit six more.
     await new Promise((r) => setTimeout(r, 500));
     expect(await statuses(4, 'GET', '/api/v1/me', auth)).toEqual([429, 429, 429, 429]);
-    expect(pidsOf(server, '/api/v1/me', 429).size).toBe(2);
+    expect(await answeredBy(server, '/api/v1/me', 429)).toBe(2);
   });
 
   it('answers /metrics for the whole node, whichever worker answers the scrape', PROCESS_TIMEOUT, async () => {

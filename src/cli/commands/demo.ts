@@ -18,6 +18,7 @@ export function registerDemoCommand(program: Command, { io, finish }: CommandCon
       .option('--seed <n>', 'seed of the generated data', wholeNumber(2 ** 31))
       .option('--identities <n>', 'how many identities to generate (default 300)', wholeNumber(100_000)),
     SERVER_SETTINGS,
+    { dataDir: './data-demo', host: '127.0.0.1' },
   ).action(async (options: Record<string, unknown> & { seed?: number; identities?: number }) => {
     const { demo } = await import('../../demo/command.ts');
     finish(await demo(settingsOf(options), { seed: options.seed, identities: options.identities }, io));

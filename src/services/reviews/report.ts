@@ -4,7 +4,6 @@
  * and the signed audit-chain checkpoint that covers it. A report of a campaign that is not
  * closed says so on its first page (and in the CSV's first line): its decisions may change.
  */
-import PDFDocument from 'pdfkit';
 import { csvLine } from '../../domain/export-format.ts';
 import type { TenantDb } from '../../store/store.ts';
 import type { Actor } from '../kernel/index.ts';
@@ -96,7 +95,9 @@ export async function reviewReport(deps: ServiceDeps, actor: Actor, id: string, 
   return { contentType: 'application/pdf', filename, body: await renderPdf(review, progress, covering, items) };
 }
 
-function renderPdf(review: ReviewView, progress: ReviewProgress, covering: CoveringCheckpoint, items: ItemView[]): Promise<Buffer> {
+async function renderPdf(review: ReviewView, progress: ReviewProgress, covering: CoveringCheckpoint, items: ItemView[]): Promise<Buffer> {
+  // pdfkit (with its fonts) is loaded by the first PDF asked for, not by every server start.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `Access review ${review.name}`, Author: 'Grantory', CreationDate: new Date() } });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
