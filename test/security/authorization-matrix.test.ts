@@ -418,6 +418,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/audit-checkpoints': { request: fixed(`/api/v1/audit-checkpoints`) },
   'GET /api/v1/audit-events': { request: fixed(`/api/v1/audit-events`) },
   'GET /api/v1/audit-verification': { request: fixed(`/api/v1/audit-verification`) },
+  'GET /api/v1/audit-verification/last': { request: fixed(`/api/v1/audit-verification/last`) },
   'GET /api/v1/event-sinks': { request: fixed(`/api/v1/event-sinks`) },
   'GET /api/v1/event-sinks/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/event-sinks/${(await sink()).id}` }) },
   'GET /api/v1/exports/audit-events': { request: fixed(`/api/v1/exports/audit-events`) },

@@ -11,6 +11,22 @@ import { ErrorNote, Field, Tabs, TabPanel } from '../components/ui';
 const PasswordForm = z.object({ username: z.string().trim().min(1, 'Enter your username'), password: z.string().min(1, 'Enter your password') });
 const KeyForm = z.object({ apiKey: z.string().trim().min(1, 'Enter an API key') });
 
+/**
+ * What a failed single sign-on means to the person signing in: the callback sends the browser
+ * back here with `signInError` (a failure kind, never free text, so a link cannot put words on
+ * this page). The detail is in the audit trail for the administrator.
+ */
+const SIGN_IN_ERRORS: Record<string, string> = {
+  provider_error: 'Your organization’s sign-in did not complete: it was cancelled or refused there. Try again, or sign in another way.',
+  not_started: 'The single sign-on could not be completed: it was started in another browser or its cookie is gone. Start it again.',
+  expired: 'The single sign-on took too long. Start it again.',
+  state_mismatch: 'The single sign-on answer does not belong to this sign-in (it may have been opened twice). Start it again.',
+  provider_unusable: 'Grantory could not confirm the sign-in with your organization’s service. Try again; if it keeps failing, tell your administrator.',
+  unknown_identity: 'You signed in at your organization, but no Grantory identity matches your account. Ask an administrator to add you.',
+  inactive_identity: 'You signed in at your organization, but your Grantory identity is not active. Ask an administrator.',
+};
+const SIGN_IN_ERROR_DEFAULT = 'The single sign-on did not complete. Start it again, or sign in another way.';
+
 /** Only same-console paths: never an open redirect. */
 export function safeReturnTo(value: string | null): string {
   return value && value.startsWith('/') && !value.startsWith('//') ? value : '/';
@@ -20,6 +36,7 @@ export function SignInPage() {
   const { signIn, notice } = useSession();
   const [params] = useSearchParams();
   const returnTo = safeReturnTo(params.get('returnTo'));
+  const signInError = params.get('signInError');
   const methods = useQuery({ queryKey: ['sessions', 'methods'], queryFn: sessionsApi.methods, retry: false });
   const [tab, setTab] = useState<'password' | 'apiKey'>('password');
   const [error, setError] = useState<unknown>(null);
@@ -50,6 +67,11 @@ export function SignInPage() {
           <p className="alert alert-info" role="status">
             {notice}
           </p>
+        ) : null}
+        {signInError ? (
+          <div className="alert alert-error" role="alert" data-testid="sign-in-error">
+            <strong>Single sign-on failed.</strong> <span>{SIGN_IN_ERRORS[signInError] ?? SIGN_IN_ERROR_DEFAULT}</span>
+          </div>
         ) : null}
         {oidc?.enabled && oidc.startUrl ? (
           <>
