@@ -424,6 +424,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/exports/audit-events': { request: fixed(`/api/v1/exports/audit-events`) },
   'GET /api/v1/exports/effective-permissions': { request: fixed(`/api/v1/exports/effective-permissions`) },
   'GET /api/v1/exports/permission-configuration': { request: fixed(`/api/v1/exports/permission-configuration`) },
+  'GET /api/v1/directory/identities': { request: fixed(`/api/v1/directory/identities?q=ma`) },
   'GET /api/v1/identities': { request: fixed(`/api/v1/identities`) },
   'GET /api/v1/identities/:id': { tenantObject: true, identityTarget: (id) => ({ url: `/api/v1/identities/${id}` }) },
   'GET /api/v1/identities/:id/access/history': { tenantObject: true, identityTarget: (id) => ({ url: `/api/v1/identities/${id}/access/history` }) },

@@ -664,6 +664,28 @@ export interface paths {
         patch: operations["patchIdentitiesById"];
         trace?: never;
     };
+    "/api/v1/directory/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Look up colleagues by name: the active identities whose name or username contains q (id, username and name only)
+         * @description For any caller acting as an identity (403 for an application key or a client bound to an application), without manage-users: what a person needs to pick a colleague (whom to delegate to). At most 20 matches in number order, no paging; only active identities; no e-mail, employee number, unit, manager or attributes (GET /identities, with manage-users, has those).
+         *
+         *     Any authenticated caller; what is answered depends on the caller.
+         */
+        get: operations["getDirectoryIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/identities/{id}/password": {
         parameters: {
             query?: never;
@@ -7317,6 +7339,77 @@ export interface operations {
             };
             /** @description The body is not in a supported media type (unsupported_media_type) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDirectoryIdentities: {
+        parameters: {
+            query: {
+                /**
+                 * @description Part of the display name, first and last name, or username (case-insensitive)
+                 * @example ada
+                 */
+                q: string;
+                limit: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "username": "ada.lovelace",
+                     *           "displayName": "Ada Lovelace"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: string;
+                            username: string | null;
+                            displayName: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
