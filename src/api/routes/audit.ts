@@ -71,16 +71,21 @@ const VerificationProblem = Type.Union([
   Type.Null(),
 ]);
 
-export const AuditVerificationSchema = Type.Object({
+/** What a verification found: the route's answer and each recorded verification. */
+const VerificationResult = {
   ok: Type.Boolean({ description: 'true when every event, link, the head and every signed checkpoint verified' }),
   events: Type.Integer({ description: 'Events checked (up to the first broken one)' }),
   headSeq: Type.Integer({ description: 'The last event that verified' }),
   headHash: Type.String({ description: "That event's hash" }),
-  checkpoints: Type.Integer({ description: "Signed checkpoints whose signature and hash matched the chain" }),
+  checkpoints: Type.Integer({ description: 'Signed checkpoints whose signature and hash matched the chain' }),
   problem: VerificationProblem,
+  durationMs: Type.Integer(),
+};
+
+export const AuditVerificationSchema = Type.Object({
+  ...VerificationResult,
   notes: Type.Array(Type.String()),
   verifiedAt: Type.String({ format: 'date-time' }),
-  durationMs: Type.Integer(),
 });
 
 export const LastAuditVerificationSchema = Type.Object({
@@ -90,13 +95,7 @@ export const LastAuditVerificationSchema = Type.Object({
       source: Type.Union([Type.Literal('api'), Type.Literal('cli')], { description: 'api: GET /api/v1/audit-verification (the console\'s Verify button); cli: `grantory audit verify`' }),
       actor: AuditEvent.properties.actor,
       onBehalfOfId: Nullable(Type.String({ description: 'The identity the credential acted for' })),
-      ok: Type.Boolean({ description: 'true when every event, link, the head and every signed checkpoint verified' }),
-      events: Type.Integer({ description: 'Events checked (up to the first broken one)' }),
-      headSeq: Type.Integer({ description: 'The last event that verified' }),
-      headHash: Type.String({ description: "That event's hash" }),
-      checkpoints: Type.Integer({ description: 'Signed checkpoints whose signature and hash matched the chain' }),
-      problem: VerificationProblem,
-      durationMs: Type.Integer(),
+      ...VerificationResult,
       eventSeq: Type.Integer({ description: 'The `audit.verified` event that recorded this result' }),
     }),
     Type.Null(),

@@ -14858,11 +14858,11 @@ export interface operations {
                      *         "seq": 1,
                      *         "message": "Needs to approve payroll runs for the Finance team"
                      *       },
+                     *       "durationMs": 1,
                      *       "notes": [
                      *         "Needs to approve payroll runs for the Finance team"
                      *       ],
-                     *       "verifiedAt": "2026-03-02T09:30:00.000Z",
-                     *       "durationMs": 1
+                     *       "verifiedAt": "2026-03-02T09:30:00.000Z"
                      *     }
                      */
                     "application/json": {
@@ -14883,10 +14883,10 @@ export interface operations {
                             seq: number;
                             message: string;
                         } | null;
+                        durationMs: number;
                         notes: string[];
                         /** Format: date-time */
                         verifiedAt: string;
-                        durationMs: number;
                     };
                 };
             };

@@ -1,15 +1,16 @@
 /** Sign-in: username and password, an API key, or the organization's OIDC issuer. */
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { zodResolver } from '@hookform/resolvers/zod';
-import { z } from 'zod';
 import { useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router';
 import { sessionsApi, useSession } from '../session';
 import { ErrorNote, Field, Tabs, TabPanel } from '../components/ui';
 
-const PasswordForm = z.object({ username: z.string().trim().min(1, 'Enter your username'), password: z.string().min(1, 'Enter your password') });
-const KeyForm = z.object({ apiKey: z.string().trim().min(1, 'Enter an API key') });
+// Plain react-hook-form rules rather than zod schemas: this page is in the first chunk, and zod
+// (used by the forms of the other pages) stays in theirs.
+const required = (message: string) => ({ validate: (value: string) => value.trim().length > 0 || message });
+type PasswordForm = { username: string; password: string };
+type KeyForm = { apiKey: string };
 
 /**
  * What a failed single sign-on means to the person signing in: the callback sends the browser
@@ -41,8 +42,8 @@ export function SignInPage() {
   const [tab, setTab] = useState<'password' | 'apiKey'>('password');
   const [error, setError] = useState<unknown>(null);
 
-  const passwordForm = useForm<z.infer<typeof PasswordForm>>({ resolver: zodResolver(PasswordForm), defaultValues: { username: '', password: '' } });
-  const keyForm = useForm<z.infer<typeof KeyForm>>({ resolver: zodResolver(KeyForm), defaultValues: { apiKey: '' } });
+  const passwordForm = useForm<PasswordForm>({ defaultValues: { username: '', password: '' } });
+  const keyForm = useForm<KeyForm>({ defaultValues: { apiKey: '' } });
 
   const submit = async (credentials: { apiKey: string } | { username: string; password: string }) => {
     setError(null);
@@ -85,12 +86,12 @@ export function SignInPage() {
         <ErrorNote error={error} />
         {current === 'password' ? (
           <TabPanel id="password">
-            <form noValidate onSubmit={passwordForm.handleSubmit((v) => submit(v))}>
+            <form noValidate onSubmit={passwordForm.handleSubmit((v) => submit({ username: v.username.trim(), password: v.password }))}>
               <Field label="Username" error={passwordForm.formState.errors.username?.message}>
-                {(p) => <input {...p} autoComplete="username" {...passwordForm.register('username')} />}
+                {(p) => <input {...p} autoComplete="username" {...passwordForm.register('username', required('Enter your username'))} />}
               </Field>
               <Field label="Password" error={passwordForm.formState.errors.password?.message}>
-                {(p) => <input {...p} type="password" autoComplete="current-password" {...passwordForm.register('password')} />}
+                {(p) => <input {...p} type="password" autoComplete="current-password" {...passwordForm.register('password', { validate: (value: string) => value.length > 0 || 'Enter your password' })} />}
               </Field>
               <button type="submit" className="btn btn-primary btn-block" disabled={passwordForm.formState.isSubmitting}>
                 Sign in
@@ -99,9 +100,9 @@ export function SignInPage() {
           </TabPanel>
         ) : (
           <TabPanel id="apiKey">
-            <form noValidate onSubmit={keyForm.handleSubmit((v) => submit(v))}>
+            <form noValidate onSubmit={keyForm.handleSubmit((v) => submit({ apiKey: v.apiKey.trim() }))}>
               <Field label="API key" error={keyForm.formState.errors.apiKey?.message} hint="On a fresh install, the administrator key printed at the first start.">
-                {(p) => <input {...p} type="password" autoComplete="off" spellCheck={false} {...keyForm.register('apiKey')} />}
+                {(p) => <input {...p} type="password" autoComplete="off" spellCheck={false} {...keyForm.register('apiKey', required('Enter an API key'))} />}
               </Field>
               <button type="submit" className="btn btn-primary btn-block" disabled={keyForm.formState.isSubmitting}>
                 Sign in with key
