@@ -233,23 +233,39 @@ describe(`audit trail of a real app, tampered in its ${TEST_BACKEND} database`, 
     return res.json();
   }
 
+  /** The newest recorded verification (GET /api/v1/audit-verification/last). */
+  async function lastVerification(): Promise<unknown> {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/audit-verification/last', headers: t.auth });
+    expect(res.statusCode).toBe(200);
+    return (res.json() as { verification: unknown }).verification;
+  }
+
   async function expectBroken(kind: string, seq: number): Promise<void> {
     const [result] = await verifyAuditTrail(t.store);
     expect(result).toMatchObject({ tenant: 'default', problem: { kind, seq } });
     expect(await verifiedByApi()).toMatchObject({ ok: false, problem: { kind, seq, message: result!.problem!.message }, headSeq: result!.headSeq });
+    // The API's verification was recorded as an event after the (broken) head: the chain is still broken at the same event.
+    const [again] = await verifyAuditTrail(t.store);
+    expect(again).toMatchObject({ problem: { kind: expect.any(String), seq } });
     const cli = await runCli(['audit', 'verify'], storeEnv);
     expect(cli.stderr).toBe('');
-    expect(cli.stdout).toBe(`tenant default: BROKEN at event #${seq}: ${result!.problem!.message}\n`);
+    expect(cli.stdout).toBe(`tenant default: BROKEN at event #${seq}: ${again!.problem!.message}\n`);
     expect(cli.code).toBe(1);
+    expect(await lastVerification()).toMatchObject({ ok: false, source: 'cli', problem: { seq }, actor: { type: 'system', name: 'grantory audit verify' } });
   }
 
   it('verifies an intact trail (exit 0)', async () => {
     const [result] = await verifyAuditTrail(t.store);
     const head = await events().selectFrom('tenants').select('audit_head_hash').where('id', '=', t.tenantId).executeTakeFirstOrThrow();
     expect(result).toMatchObject({ tenant: 'default', tenantId: t.tenantId, events: total, headSeq: total, headHash: head.audit_head_hash, problem: null, checkpoints: 0 });
+    expect(await lastVerification()).toBeNull();
     expect(await verifiedByApi()).toMatchObject({ ok: true, events: total, headSeq: total, headHash: head.audit_head_hash, problem: null });
+    // Each verification is recorded as an audit.verified event, and the newest is the last verification.
+    expect(await lastVerification()).toMatchObject({ ok: true, source: 'api', events: total, headSeq: total, headHash: head.audit_head_hash, eventSeq: total + 1, actor: { type: 'api_key' } });
+    const recorded = await events().selectFrom('tenants').select('audit_head_hash').where('id', '=', t.tenantId).executeTakeFirstOrThrow();
     const cli = await runCli(['audit', 'verify'], storeEnv);
-    expect(cli).toEqual({ code: 0, signal: null, stdout: `tenant default: ok, ${total} events, 0 checkpoints matched, head ${head.audit_head_hash}\n`, stderr: '' });
+    expect(cli).toEqual({ code: 0, signal: null, stdout: `tenant default: ok, ${total + 1} events, 0 checkpoints matched, head ${recorded.audit_head_hash}\n`, stderr: '' });
+    expect(await lastVerification()).toMatchObject({ ok: true, source: 'cli', events: total + 1, eventSeq: total + 2, actor: { type: 'system', name: 'grantory audit verify' }, onBehalfOfId: null });
   });
 
   it('finds a field edited in a middle event', async () => {

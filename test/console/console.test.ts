@@ -61,6 +61,8 @@ describe('the console, signed in as the administrator', () => {
     await expectAccessible('sign-in');
     await signInWithKey(page, server, server.adminKey);
     await page.getByRole('heading', { name: 'Recent audit events' }).waitFor();
+    // The audit chain tile shows the last verification; a fresh install was never verified.
+    await page.getByTestId('last-verification').getByText('The chain was never verified.').waitFor();
     await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Overview', 'Identities', 'Applications', 'Access requests', 'Approvals', 'Audit', 'Settings']);
     await screenshot(page, 'overview');
     await expectAccessible('overview');
@@ -236,13 +238,27 @@ describe('the console, signed in as the administrator', () => {
     await expect(changed.innerText()).resolves.toMatch(/"active"\s+"revoked"/);
     await screenshot(page, 'audit');
     // Verify checks the whole chain on the server, not only the events loaded here.
+    const head = await server.api<{ items: { seq: number }[] }>('GET', '/api/v1/audit-events?order=desc&limit=1');
     await page.getByRole('button', { name: 'Verify the whole chain' }).click();
     const verified = page.getByTestId('verification');
     await verified.getByText('The audit trail is intact.').waitFor();
-    const head = await server.api<{ items: { seq: number }[] }>('GET', '/api/v1/audit-events?order=desc&limit=1');
     await expect(verified.innerText()).resolves.toContain(`to event ${head.body.items[0]!.seq}`);
     await screenshot(page, 'audit-verification');
     await expectAccessible('audit');
+
+    // The verification was recorded: the API answers it as the last one, and the overview shows it.
+    const last = await server.api<{ verification: { ok: boolean; source: string; headSeq: number; eventSeq: number; onBehalfOfId: string | null } | null }>('GET', '/api/v1/audit-verification/last');
+    expect(last.body.verification).toMatchObject({ ok: true, source: 'api', headSeq: head.body.items[0]!.seq, eventSeq: head.body.items[0]!.seq + 1 });
+    const recorded = await server.api<{ items: { action: string; after: { ok: boolean } }[] }>('GET', `/api/v1/audit-events?action=audit.verified&order=desc&limit=1`);
+    expect(recorded.body.items[0]).toMatchObject({ action: 'audit.verified', after: { ok: true } });
+    const me = await server.api<{ identityId: string; name: string }>('GET', '/api/v1/me');
+    expect(last.body.verification!.onBehalfOfId).toBe(me.body.identityId);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+    const tile = page.getByTestId('last-verification');
+    await tile.getByText('Intact').waitFor();
+    await expect(tile.innerText()).resolves.toMatch(new RegExp(`Last verified .* by .+ \\(the console or API\\): ${head.body.items[0]!.seq.toLocaleString("en-GB")} events`));
+    await screenshot(page, 'overview-verified');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
   });
 
   it('downloads an export of the audit events', async () => {

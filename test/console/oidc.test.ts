@@ -3,7 +3,9 @@
  * OpenID Connect provider (test/support/oidc-provider.ts): the button starts the code flow
  * with PKCE at Grantory, the browser follows the provider's redirect back to the callback,
  * Grantory opens a session and returns to the page that was asked for, signed in as the
- * identity the provider named, with that identity's rights only.
+ * identity the provider named, with that identity's rights only. A failed sign-in (the
+ * provider's error, a state that does not match, an identity Grantory does not know) lands on
+ * the sign-in page with a readable message, never the problem document.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -73,5 +75,53 @@ describe('console sign-in through OIDC', () => {
     expect(await page.evaluate(() => window.localStorage.length + window.sessionStorage.length)).toBe(0);
     expect(pageErrors).toEqual([]);
     await context.close();
+  });
+
+  const failures = [
+    { name: 'the provider answered an error', arrange: () => (provider.nextError = 'access_denied'), failure: 'provider_error', message: 'it was cancelled or refused there' },
+    { name: 'the state does not match', arrange: () => (provider.forcedState = 'forged-state'), failure: 'state_mismatch', message: 'does not belong to this sign-in' },
+    { name: 'the provider names an unknown user', arrange: () => (provider.nextSubject = 'oidc:nobody.here'), failure: 'unknown_identity', message: 'no Grantory identity matches your account' },
+  ];
+  for (const { name, arrange, failure, message } of failures) {
+    it(`returns to the sign-in page with a readable message when ${name}`, async () => {
+      provider.nextError = null;
+      provider.forcedState = null;
+      arrange();
+      const context = await newContext(browser);
+      context.setDefaultTimeout(10_000);
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      try {
+        await page.goto(`${server.url}/console/audit`);
+        await page.getByRole('link', { name: 'Sign in with your organization' }).click();
+        const alert = page.getByTestId('sign-in-error');
+        await alert.waitFor();
+        await expect(alert.innerText()).resolves.toContain(message);
+        // The sign-in page, not the callback's problem document; the page asked for is kept.
+        const landed = new URL(page.url());
+        expect(landed.pathname).toBe('/console/sign-in');
+        expect(Object.fromEntries(landed.searchParams)).toEqual({ signInError: failure, returnTo: '/audit' });
+        await expect(page.locator('body').innerText()).resolves.not.toContain('"status"');
+        await page.getByRole('heading', { name: 'Sign in to Grantory' }).waitFor();
+        expect(await seriousViolations(page)).toEqual([]);
+        expect((await context.cookies()).some((c) => c.name === 'grantory_session' || c.name === 'grantory_oidc')).toBe(false);
+        // Signing in again (the provider now well-behaved) goes on to the page asked for.
+        provider.nextError = null;
+        provider.forcedState = null;
+        provider.nextSubject = 'oidc:ada.auditor';
+        await page.getByRole('link', { name: 'Sign in with your organization' }).click();
+        await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
+        expect(pageErrors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  it('still answers an API client (no Accept: text/html) with the 401 problem', async () => {
+    const res = await fetch(`${server.url}/api/v1/sessions/oidc/callback?error=access_denied&state=x`, { headers: { accept: 'application/json' }, redirect: 'manual' });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ status: 401, failure: 'provider_error' });
   });
 });

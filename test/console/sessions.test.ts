@@ -1,11 +1,13 @@
 /**
  * Console sign-in in Chromium: a local password, wrong credentials, the session cookie's
- * CSRF guard on writes, a caller without rights (no admin pages, 403 from the API), the
- * sessions list, sign-out.
+ * CSRF guard on writes, a caller without rights (no admin pages, 403 from the API; delegating
+ * its own access to a colleague found by name through the directory lookup), the sessions
+ * list, sign-out.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, newContext, screenshot, seriousViolations, signInWithKey, startConsoleServer, type ConsoleServer } from './harness.ts';
+import { createIdentityWithRights } from '../support/security-fixtures.ts';
 
 // A real browser on a loaded machine: each step waits up to 10 s, a test up to 90 s.
 vi.setConfig({ testTimeout: 90_000 });
@@ -96,6 +98,48 @@ describe('console sign-in and sessions', () => {
     await expect(page.getByRole('tab').allInnerTexts()).resolves.toEqual(['My sessions']);
     await expect(page.getByTestId('sessions-table').innerText()).resolves.toContain('Password');
     expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('a user without manage-users delegates their own access to a colleague picked by name', async () => {
+    // An application manager: reads effective access (and so her assignments), but may not list identities.
+    const dora = { body: { id: await createIdentityWithRights(server.store, server.tenantId, 'console:dora', ['read-permissions-any-application']) } };
+    const named = await server.api('PATCH', `/api/v1/identities/${dora.body.id}`, { username: 'dora.delegate', displayName: 'Dora Delegate' });
+    expect(named.status).toBe(200);
+    expect((await server.api('PUT', `/api/v1/identities/${dora.body.id}/password`, { password: 'delegation is not abdication' })).status).toBe(204);
+    const colleague = await server.api<{ id: string }>('POST', '/api/v1/identities', { subject: 'console:ingrid', username: 'iwestmoreland', firstName: 'Ingrid', lastName: 'Westmoreland' });
+    const permissions = await server.api<{ items: { id: string; name: string; delegable: boolean }[] }>('GET', '/api/v1/permissions?limit=200');
+    const delegable = permissions.body.items.find((p) => p.delegable && p.name !== 'payments.approve')!;
+    const source = await server.api<{ id: string }>('POST', '/api/v1/assignments', { assignee: { type: 'identity', id: dora.body.id }, resource: { type: 'permission', id: delegable.id }, reason: 'her job' });
+    expect(source.status).toBe(201);
+
+    const { context, page } = await freshPage();
+    await signInWithPassword(page, 'dora.delegate', 'delegation is not abdication');
+    // Her own page is one click away (the name at the top), without the Identities section.
+    await expect(page.getByTestId('signed-in-as').innerText()).resolves.toContain('Dora Delegate');
+    await page.getByTestId('signed-in-as').click();
+    await page.getByRole('heading', { name: 'My access', level: 1 }).waitFor();
+    await page.getByRole('tab', { name: 'Assignments' }).click();
+    await page.getByTestId('assignments-table').getByRole('row').filter({ hasText: delegable.name }).getByRole('button', { name: 'Delegate' }).click();
+    const form = page.getByRole('form', { name: 'Delegate access' });
+    // No identity id to type: a search by name, answered by the directory lookup.
+    const lookups: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/directory/identities')) lookups.push(new URL(r.url()).searchParams.get('q') ?? '');
+    });
+    await form.getByLabel('Find a person').fill('westmo');
+    await form.getByRole('option', { name: 'Ingrid Westmoreland (iwestmoreland)' }).waitFor();
+    expect(lookups).toContain('westmo');
+    await form.getByLabel('Delegate to').selectOption(colleague.body.id);
+    await form.getByLabel('Reason').fill('Cover during my holiday');
+    await screenshot(page, 'delegate-picker');
+    expect(await seriousViolations(page)).toEqual([]);
+    await form.getByRole('button', { name: 'Delegate' }).click();
+    await form.waitFor({ state: 'detached' });
+    const delegations = await server.api<{ items: { assignee: { id: string }; delegatorId: string }[] }>('GET', `/api/v1/assignments?delegatedFromId=${source.body.id}`);
+    expect(delegations.body.items).toEqual([expect.objectContaining({ assignee: { type: 'identity', id: colleague.body.id }, delegatorId: dora.body.id })]);
+    // The API still refuses her the full identity list.
+    expect((await fromPage(page, 'GET', '/api/v1/identities?q=westmo')).status).toBe(403);
     await context.close();
   });
 

@@ -25,6 +25,10 @@ export class Provider {
   server!: Server;
   issuer = '';
   nextSubject = '';
+  /** When set, the authorize endpoint sends the browser back with this error (e.g. access_denied) instead of a code. */
+  nextError: string | null = null;
+  /** When set, the authorize endpoint sends back this state instead of the one it was given. */
+  forcedState: string | null = null;
   /** When set, the ID token carries this nonce instead of the one asked for. */
   forcedNonce: string | null = null;
   tokenRequests: URLSearchParams[] = [];
@@ -60,11 +64,15 @@ export class Provider {
       if (p.get('client_id') !== CLIENT_ID || p.get('response_type') !== 'code' || p.get('code_challenge_method') !== 'S256' || !p.get('code_challenge') || !p.get('nonce') || !p.get('state')) {
         return json(400, { error: 'invalid_request' });
       }
-      const code = randomBytes(16).toString('hex');
-      this.codes.set(code, { challenge: p.get('code_challenge')!, nonce: p.get('nonce')!, redirectUri: p.get('redirect_uri')!, subject: this.nextSubject });
       const back = new URL(p.get('redirect_uri')!);
-      back.searchParams.set('code', code);
-      back.searchParams.set('state', p.get('state')!);
+      if (this.nextError) {
+        back.searchParams.set('error', this.nextError);
+      } else {
+        const code = randomBytes(16).toString('hex');
+        this.codes.set(code, { challenge: p.get('code_challenge')!, nonce: p.get('nonce')!, redirectUri: p.get('redirect_uri')!, subject: this.nextSubject });
+        back.searchParams.set('code', code);
+      }
+      back.searchParams.set('state', this.forcedState ?? p.get('state')!);
       res.writeHead(302, { location: back.toString() });
       return void res.end();
     }

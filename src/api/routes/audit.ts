@@ -1,7 +1,7 @@
 /** `/audit-events` (the filtered, cursor-paged trail) and `/audit-checkpoints` (signed heads). */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { listAuditEvents, createCheckpoint, listCheckpoints, verifyTenantAudit } from '../../services/audit/index.ts';
+import { listAuditEvents, createCheckpoint, listCheckpoints, verifyTenantAudit, lastAuditVerification } from '../../services/audit/index.ts';
 import { actorOf, sendWritten } from '../request-context.ts';
 import { needs } from '../route-auth.ts';
 
@@ -62,23 +62,44 @@ export const CheckpointList = Type.Object({
   items: Type.Array(Checkpoint),
 });
 
-export const AuditVerificationSchema = Type.Object({
+const VerificationProblem = Type.Union([
+  Type.Object({
+    kind: Type.String({ description: 'hash_mismatch, broken_link, gap, checkpoint_mismatch, truncated or bad_checkpoint' }),
+    seq: Type.Integer({ description: 'The first event at fault' }),
+    message: Type.String(),
+  }),
+  Type.Null(),
+]);
+
+/** What a verification found: the route's answer and each recorded verification. */
+const VerificationResult = {
   ok: Type.Boolean({ description: 'true when every event, link, the head and every signed checkpoint verified' }),
   events: Type.Integer({ description: 'Events checked (up to the first broken one)' }),
   headSeq: Type.Integer({ description: 'The last event that verified' }),
   headHash: Type.String({ description: "That event's hash" }),
-  checkpoints: Type.Integer({ description: "Signed checkpoints whose signature and hash matched the chain" }),
-  problem: Type.Union([
-    Type.Object({
-      kind: Type.String({ description: 'hash_mismatch, broken_link, gap, checkpoint_mismatch, truncated or bad_checkpoint' }),
-      seq: Type.Integer({ description: 'The first event at fault' }),
-      message: Type.String(),
-    }),
-    Type.Null(),
-  ]),
+  checkpoints: Type.Integer({ description: 'Signed checkpoints whose signature and hash matched the chain' }),
+  problem: VerificationProblem,
+  durationMs: Type.Integer(),
+};
+
+export const AuditVerificationSchema = Type.Object({
+  ...VerificationResult,
   notes: Type.Array(Type.String()),
   verifiedAt: Type.String({ format: 'date-time' }),
-  durationMs: Type.Integer(),
+});
+
+export const LastAuditVerificationSchema = Type.Object({
+  verification: Type.Union([
+    Type.Object({
+      verifiedAt: Type.String({ format: 'date-time', description: 'When the verification was recorded' }),
+      source: Type.Union([Type.Literal('api'), Type.Literal('cli')], { description: 'api: GET /api/v1/audit-verification (the console\'s Verify button); cli: `grantory audit verify`' }),
+      actor: AuditEvent.properties.actor,
+      onBehalfOfId: Nullable(Type.String({ description: 'The identity the credential acted for' })),
+      ...VerificationResult,
+      eventSeq: Type.Integer({ description: 'The `audit.verified` event that recorded this result' }),
+    }),
+    Type.Null(),
+  ], { description: 'null when the trail was never verified' }),
 });
 
 export function registerAuditRoutes(app: App, deps: RouteDeps): void {
@@ -131,13 +152,33 @@ export function registerAuditRoutes(app: App, deps: RouteDeps): void {
         summary: "Verify the tenant's whole audit trail now: every hash, every link, the head and every signed checkpoint",
         description:
           'Reads the trail from its first event in sequence order (constant memory; time grows with the trail) and answers the first broken link, as ' +
-          '`grantory audit verify` does. A broken trail is a 200 with `ok: false` and the problem.',
+          '`grantory audit verify` does. A broken trail is a 200 with `ok: false` and the problem. The result is recorded as an `audit.verified` event ' +
+          '(`GET /api/v1/audit-verification/last` answers the newest).',
         response: { 200: AuditVerificationSchema },
       },
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return verifyTenantAudit(sd, actorOf(request));
+    },
+  );
+
+  app.get(
+    '/audit-verification/last',
+    {
+      config: needs('read-audit'),
+      schema: {
+        tags: ['Audit'],
+        summary: "The audit trail's last verification: when, by whom and its result",
+        description:
+          'The newest `audit.verified` event, read as a verification: each `GET /api/v1/audit-verification` and each `grantory audit verify` run records ' +
+          'one. `verification` is null when the trail was never verified.',
+        response: { 200: LastAuditVerificationSchema },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { verification: await lastAuditVerification(sd, actorOf(request)) };
     },
   );
 

@@ -9,6 +9,8 @@ import {
   IDENTITY_STATUSES,
   IDENTITY_TYPES,
   listIdentities,
+  lookUpIdentities,
+  DIRECTORY_LOOKUP_MAX,
   updateIdentity,
 } from '../../services/directory/index.ts';
 import { etagOf } from '../../domain/etag.ts';
@@ -140,6 +142,39 @@ export function registerIdentityRoutes(app: App, deps: RouteDeps): void {
       const { identity, version } = await getIdentity(sd, actorOf(request), request.params.id);
       return sendWithEtag(reply, identity, version);
     },
+  );
+  app.get(
+    '/directory/identities',
+    {
+      config: AUTHENTICATED,
+      schema: {
+        tags: TAGS,
+        summary: 'Look up colleagues by name: the active identities whose name or username contains q (id, username and name only)',
+        description:
+          'For any caller acting as an identity (403 for an application key or a client bound to an application), without manage-users: what a person ' +
+          `needs to pick a colleague (whom to delegate to). At most ${DIRECTORY_LOOKUP_MAX} matches in number order, no paging; only active identities; ` +
+          'no e-mail, employee number, unit, manager or attributes (GET /identities, with manage-users, has those).',
+        querystring: Type.Object(
+          {
+            q: Type.String({ minLength: 2, maxLength: 100, description: 'Part of the display name, first and last name, or username (case-insensitive)', examples: ['ada'] }),
+            limit: Type.Integer({ minimum: 1, maximum: DIRECTORY_LOOKUP_MAX, default: 10 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                username: Nullable(Type.String()),
+                displayName: Nullable(Type.String({ description: 'The display name, else the first and last name' })),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => lookUpIdentities(sd, actorOf(request), request.query),
   );
   app.patch(
     '/identities/:id',

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../error-responses.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
-import { csrfTokenOf, OIDC_START_PATH, endSession, listSessions, noSession, SignInRefused, signIn, type OpenedSession } from '../../services/credentials/index.ts';
+import { csrfTokenOf, OIDC_START_PATH, OidcSignInFailed, endSession, listSessions, noSession, SignInRefused, signIn, type OpenedSession } from '../../services/credentials/index.ts';
 import type { Caller } from '../../services/kernel/index.ts';
 import type { App, RouteDeps } from '../deps.ts';
 import { rateLimited } from '../rate-limit.ts';
@@ -140,6 +140,11 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Where the OIDC provider sends the browser back: sets the session cookie and redirects to returnTo',
+        description:
+          'A failed sign-in (the provider answered an error, the state or the transaction cookie does not match, the ID token names no active identity) ' +
+          'redirects a browser (`Accept: text/html`) to the console\'s sign-in page, `/console/sign-in?signInError=<failure>&returnTo=<page>`, which shows ' +
+          'a readable message; `failure` is provider_error, not_started, expired, state_mismatch, provider_unusable, unknown_identity or inactive_identity. ' +
+          'Other callers get the 401 problem (with `failure`).',
         security: [],
         querystring: Type.Object({
           code: Type.Optional(Type.String({ maxLength: 4096 })),
@@ -164,12 +169,24 @@ export function registerSessionRoutes(app: App, deps: RouteDeps): void {
       } catch (e) {
         if (e instanceof AppError && e.code === 'unauthenticated') await rateLimiters.authFailuresPerIp.hit(request, request.ip);
         reply.header('set-cookie', clearOidcCookie(request));
+        if (e instanceof OidcSignInFailed && acceptsHtml(request)) return reply.redirect(signInPageAfter(e), 302);
         throw e;
       }
       reply.header('set-cookie', [sessionCookieHeader(request, result.session.secret), clearOidcCookie(request)]);
       return reply.redirect(result.returnTo, 302);
     },
   );
+
+  /** A browser's navigation (not an API client): it is shown the sign-in page rather than a problem document. */
+  const acceptsHtml = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/html');
+
+  /** The console's sign-in page naming the failure, returning to the console page the sign-in was for. */
+  const signInPageAfter = (failure: OidcSignInFailed) => {
+    const params = new URLSearchParams({ signInError: failure.failure });
+    const page = failure.returnTo?.startsWith('/console/') ? failure.returnTo.slice('/console'.length) : null;
+    if (page && page !== '/') params.set('returnTo', page);
+    return `/console/sign-in?${params.toString()}`;
+  };
 
   const currentSession = (request: FastifyRequest) => {
     const session = cookieSessionOf(request);

@@ -27,11 +27,11 @@ async function auditVerify(settings: Record<string, string>, paths: string[], io
     return 2;
   }
   const config = loadConfig(process.env, settings);
-  const [{ openMigratedStore }, { verifyAuditTrail }] = await Promise.all([import('../../configured-store.ts'), import('../../services/audit/index.ts')]);
+  const [{ openMigratedStore }, { verifyAndRecordAuditTrails }] = await Promise.all([import('../../configured-store.ts'), import('../../services/audit/index.ts')]);
   const store = await openMigratedStore(config);
   try {
     let broken = false;
-    const results = await verifyAuditTrail(store, { checkpointFiles });
+    const results = await verifyAndRecordAuditTrails(store, { checkpointFiles });
     for (const file of checkpointFiles) {
       if (!results.some((r) => r.tenantId === file.tenant.id)) {
         broken = true;

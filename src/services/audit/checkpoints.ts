@@ -37,7 +37,7 @@ export async function createCheckpoint(deps: Pick<ServiceDeps, 'store' | 'now' |
 }
 
 /**
- * Creates a checkpoint when events other than checkpoints were recorded since the last one
+ * Creates a checkpoint when events other than checkpoints and verifications were recorded since the last one
  * (the scheduled job; a quiet tenant gets no new checkpoint). Returns it, or null.
  */
 export async function checkpointIfChanged(deps: Pick<ServiceDeps, 'store' | 'now' | 'secrets'>, tenantId: string): Promise<SignedCheckpoint | null> {
@@ -47,7 +47,7 @@ export async function checkpointIfChanged(deps: Pick<ServiceDeps, 'store' | 'now
     .selectFrom('audit_events')
     .select('seq')
     .where('seq', '>', Number(last?.seq ?? 0))
-    .where('action', '<>', 'audit.checkpoint')
+    .where('action', 'not in', ['audit.checkpoint', 'audit.verified'])
     .limit(1)
     .executeTakeFirst();
   if (!fresh) return null;

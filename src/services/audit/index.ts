@@ -9,6 +9,6 @@ export type { DeliveryOptions } from './delivery.ts';
 export { createEventSink, deleteEventSink, getEventSink, listEventSinks, retryEventSink } from './event-sinks.ts';
 export { exportAuditEvents, exportEffectivePermissions, exportPermissionConfiguration } from './exports.ts';
 export type { ExportStream } from './exports.ts';
-export { cursorPageAuditEvents, listAuditEvents, pageAuditEvents, pageAuthenticationEvents, recordDenial, recordRateLimited, verifyAuditTrail, verifyTenantAudit } from './trail.ts';
+export { cursorPageAuditEvents, listAuditEvents, pageAuditEvents, pageAuthenticationEvents, recordDenial, recordRateLimited, verifyAndRecordAuditTrails, verifyAuditTrail, verifyTenantAudit, lastAuditVerification } from './trail.ts';
 export type { RateLimitRefusal } from './trail.ts';
-export type { AuditEventView, AuditFilter, AuditVerification, AuthenticationEventView, CheckpointFile } from './trail.ts';
+export type { AuditEventView, AuditFilter, AuditVerification, LastAuditVerification, AuthenticationEventView, CheckpointFile } from './trail.ts';

@@ -10,14 +10,16 @@
  *   an exported copy), so an edited, deleted, reordered, truncated or rewritten trail is
  *   reported with the first broken link.
  * - {@link verifyTenantAudit}: the same for the caller's tenant only (`read-audit`), what the
- *   API's verification route and the console's **Verify** button answer.
+ *   API's verification route and the console's **Verify** button answer; it and
+ *   {@link verifyAndRecordAuditTrails} (`grantory audit verify`) record each result as an
+ *   `audit.verified` event, the newest of which {@link lastAuditVerification} reads.
  */
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import { ChainVerifier, type ChainProblem } from '../../domain/audit-chain.ts';
 import type { AuditEventView } from '../../domain/audit-event.ts';
 import { verifyCheckpointSignature, type SignedCheckpoint } from '../../domain/checkpoint.ts';
 import { AppError } from '../../domain/errors.ts';
-import { cursorKey, openCursor, sealCursor, type CursorBinding, requireRight, type Actor, writeAs } from '../kernel/index.ts';
+import { cursorKey, openCursor, sealCursor, type CursorBinding, requireRight, systemActor, type Actor, writeAs } from '../kernel/index.ts';
 import type { Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
 import { type Store, type TenantDb } from '../../store/store.ts';
@@ -372,10 +374,57 @@ async function verifyTenantTrail(store: Store, tenant: { id: string; name: strin
 /** The result of verifying the caller's tenant's whole trail (`GET /api/v1/audit-verification`). */
 export type AuditVerification = Omit<TenantVerification, 'tenant' | 'tenantId'> & { ok: boolean; verifiedAt: string; durationMs: number };
 
+/** Where a verification ran: the API's route (and the console's button) or `grantory audit verify`. */
+export type VerificationSource = 'api' | 'cli';
+
+/** What an `audit.verified` event records (its `after`). */
+export interface RecordedVerification {
+  source: VerificationSource;
+  ok: boolean;
+  events: number;
+  headSeq: number;
+  headHash: string;
+  checkpoints: number;
+  problem: AuditProblem | null;
+  durationMs: number;
+}
+
+/** The newest recorded verification with who ran it (`GET /api/v1/audit-verification/last`). */
+export interface LastAuditVerification extends RecordedVerification {
+  /** The `audit.verified` event that recorded it. */
+  eventSeq: number;
+  verifiedAt: string;
+  actor: AuditEventView['actor'];
+  onBehalfOfId: string | null;
+}
+
+/**
+ * Records a verification's result as an `audit.verified` event, so the last verification (when,
+ * by whom, its result) can be shown and audited. The event is appended after the head that was
+ * verified; it changes no data, so the checkpoint job does not count it.
+ */
+async function recordVerification(deps: Pick<ServiceDeps, 'store'>, actor: Actor, recorded: RecordedVerification): Promise<void> {
+  await writeAs(deps, actor, async (tx) => {
+    tx.audit({ action: 'audit.verified', targetType: 'audit_trail', targetId: null, after: recorded });
+  });
+}
+
+const recordedOf = (source: VerificationSource, result: TenantVerification, durationMs: number): RecordedVerification => ({
+  source,
+  ok: result.problem === null,
+  events: result.events,
+  headSeq: result.headSeq,
+  headHash: result.headHash,
+  checkpoints: result.checkpoints,
+  problem: result.problem,
+  durationMs,
+});
+
 /**
  * Verifies the caller's tenant's whole audit trail (read-audit): every hash re-computed,
  * every link, the head recorded on the tenant and every signed checkpoint in the database,
  * as `grantory audit verify` does (which can also compare an exported checkpoint file).
+ * The result is recorded as an `audit.verified` event.
  */
 export async function verifyTenantAudit(deps: Pick<ServiceDeps, 'store' | 'now'>, actor: Actor): Promise<AuditVerification> {
   requireRight(actor, 'read-audit');
@@ -384,8 +433,36 @@ export async function verifyTenantAudit(deps: Pick<ServiceDeps, 'store' | 'now'>
   const tenant = (await deps.store.listTenants()).find((t) => t.id === tenantId);
   if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
   const result = await verifyTenantTrail(deps.store, tenant, []);
+  const durationMs = Math.round(performance.now() - started);
+  await recordVerification(deps, actor, recordedOf('api', result, durationMs));
   const { tenant: _name, tenantId: _id, ...verified } = result;
-  return { ok: result.problem === null, ...verified, verifiedAt: deps.now().toISOString(), durationMs: Math.round(performance.now() - started) };
+  return { ok: result.problem === null, ...verified, verifiedAt: deps.now().toISOString(), durationMs };
+}
+
+/**
+ * `grantory audit verify`: verifies every tenant's trail ({@link verifyAuditTrail}) and records
+ * each tenant's result as an `audit.verified` event by the command.
+ */
+export async function verifyAndRecordAuditTrails(store: Store, options: { checkpointFiles?: CheckpointFile[] } = {}): Promise<TenantVerification[]> {
+  const results: TenantVerification[] = [];
+  for (const tenant of await store.listTenants()) {
+    const started = performance.now();
+    const result = await verifyTenantTrail(store, tenant, options.checkpointFiles ?? []);
+    await recordVerification({ store }, systemActor(tenant.id, 'grantory audit verify'), recordedOf('cli', result, Math.round(performance.now() - started)));
+    results.push(result);
+  }
+  return results;
+}
+
+/** The newest recorded verification of the caller's tenant's trail, or null when it was never verified (read-audit). */
+export async function lastAuditVerification(deps: Pick<ServiceDeps, 'store'>, actor: Actor): Promise<LastAuditVerification | null> {
+  requireRight(actor, 'read-audit');
+  const tenantId = actor.caller.tenantId;
+  const { db } = deps.store.read(tenantId);
+  const row = await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('action', '=', 'audit.verified').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  if (!row) return null;
+  const event = toAuditEventView(row);
+  return { ...(event.after as RecordedVerification), eventSeq: event.seq, verifiedAt: event.time, actor: event.actor, onBehalfOfId: event.onBehalfOfId };
 }
 
 // ---------------------------------------------------------------------------------------

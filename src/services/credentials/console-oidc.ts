@@ -11,7 +11,9 @@
  *    identity whose `subject` is the configured claim (as for external tokens) in the
  *    configured tenant, and opens an `oidc` session for it.
  *
- * A failure is an `unauthenticated` error, recorded as a failed authentication.
+ * A failure is an {@link OidcSignInFailed} (`unauthenticated`), recorded as a failed
+ * authentication; it names the kind of failure, so the callback can send a browser back to the
+ * sign-in page with a readable message instead of the problem document.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
@@ -40,6 +42,20 @@ interface Transaction {
   verifier: string;
   returnTo: string;
   exp: number;
+}
+
+/** Why an OIDC sign-in failed, as the sign-in page words it (the detail stays in the message and the audit trail). */
+export type OidcFailure = 'provider_error' | 'not_started' | 'expired' | 'state_mismatch' | 'provider_unusable' | 'unknown_identity' | 'inactive_identity';
+
+export class OidcSignInFailed extends AppError {
+  constructor(
+    message: string,
+    readonly failure: OidcFailure,
+    /** The page the sign-in was started for, when the transaction could be read. */
+    readonly returnTo: string | null,
+  ) {
+    super('unauthenticated', message, { details: { failure } });
+  }
 }
 
 export interface ConsoleOidc {
@@ -105,21 +121,22 @@ export function createConsoleOidc(deps: ServiceDeps, settings: ConsoleOidcSettin
 
     async finish(query, sealed, meta) {
       let tenantId: string | null = null;
-      const fail = (reason: string): never => {
+      let tx: Transaction | null = null;
+      const fail = (failure: OidcFailure, reason: string): never => {
         authFailures.record({ tenantId, credentialType: 'session', credentialId: null, label: settings.issuer.slice(0, 100), reason: `OIDC sign-in: ${reason}`, meta });
-        throw new AppError('unauthenticated', `the sign-in through ${settings.issuer} failed: ${reason}; start it again`);
+        throw new OidcSignInFailed(`the sign-in through ${settings.issuer} failed: ${reason}; start it again`, failure, tx?.returnTo ?? null);
       };
       tenantId = (await deps.store.findTenantByName(settings.tenant))?.id ?? null;
-      if (query.error) return fail(`the provider answered ${query.error.slice(0, 100)}`);
-      let tx: Transaction;
       try {
         tx = JSON.parse(deps.secrets.decrypt(sealed ?? '')) as Transaction;
       } catch {
-        return fail('the sign-in was not started from this browser (or its cookie is gone)');
+        tx = null;
       }
-      if (tx.exp < deps.now().getTime() / 1000) return fail('the sign-in took too long');
-      if (!query.state || query.state !== tx.state) return fail('the state does not match');
-      if (!query.code) return fail('no authorization code');
+      if (query.error) return fail('provider_error', `the provider answered ${query.error.slice(0, 100)}`);
+      if (!tx) return fail('not_started', 'the sign-in was not started from this browser (or its cookie is gone)');
+      if (tx.exp < deps.now().getTime() / 1000) return fail('expired', 'the sign-in took too long');
+      if (!query.state || query.state !== tx.state) return fail('state_mismatch', 'the state does not match');
+      if (!query.code) return fail('provider_unusable', 'no authorization code');
       const doc = await discover();
       const res = await fetch(doc.token_endpoint, {
         method: 'POST',
@@ -130,9 +147,9 @@ export function createConsoleOidc(deps: ServiceDeps, settings: ConsoleOidcSettin
         body: new URLSearchParams({ grant_type: 'authorization_code', code: query.code, redirect_uri: redirectUri, code_verifier: tx.verifier }).toString(),
         signal: AbortSignal.timeout(10_000),
       }).catch(() => null);
-      if (!res) return fail('the token endpoint cannot be reached');
+      if (!res) return fail('provider_unusable', 'the token endpoint cannot be reached');
       const tokens = (await res.json().catch(() => ({}))) as { id_token?: string; error?: string };
-      if (!res.ok || typeof tokens.id_token !== 'string') return fail(`the token endpoint refused the code (${tokens.error ?? res.status})`);
+      if (!res.ok || typeof tokens.id_token !== 'string') return fail('provider_unusable', `the token endpoint refused the code (${tokens.error ?? res.status})`);
       keys ??= createRemoteJWKSet(new URL(doc.jwks_uri), { timeoutDuration: 5000 });
       let claims: JWTPayload;
       try {
@@ -144,15 +161,15 @@ export function createConsoleOidc(deps: ServiceDeps, settings: ConsoleOidcSettin
           requiredClaims: ['exp', 'iat', 'nonce', settings.subjectClaim],
         }));
       } catch (e) {
-        return fail(`the ID token is not valid (${(e as { code?: string }).code ?? 'unverifiable'})`);
+        return fail('provider_unusable', `the ID token is not valid (${(e as { code?: string }).code ?? 'unverifiable'})`);
       }
-      if (claims.nonce !== tx.nonce) return fail('the ID token nonce does not match');
-      if (!tenantId) return fail(`the tenant "${settings.tenant}" does not exist`);
+      if (claims.nonce !== tx.nonce) return fail('provider_unusable', 'the ID token nonce does not match');
+      if (!tenantId) return fail('provider_unusable', `the tenant "${settings.tenant}" does not exist`);
       const subject = claims[settings.subjectClaim];
-      if (typeof subject !== 'string' || subject.length === 0 || subject.length > 300) return fail('the ID token has no usable subject');
+      if (typeof subject !== 'string' || subject.length === 0 || subject.length > 300) return fail('unknown_identity', 'the ID token has no usable subject');
       const identity = await findIdentityBySubject(deps, tenantId, subject);
-      if (!identity) return fail('the ID token names no known identity');
-      if (identity.status !== 'active') return fail(`the identity is ${identity.status}`);
+      if (!identity) return fail('unknown_identity', 'the ID token names no known identity');
+      if (identity.status !== 'active') return fail('inactive_identity', `the identity is ${identity.status}`);
       const session = await openSession(deps, sessions, { tenantId, identityId: identity.id, apiKeyId: null, method: 'oidc', actorName: identity.display_name ?? identity.subject }, meta);
       return { session, returnTo: tx.returnTo };
     },

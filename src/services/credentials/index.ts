@@ -21,5 +21,5 @@ export { SIGNING_ALG, createKeyRing, rotateSigningKey } from './signing-keys.ts'
 export type { KeyRing } from './signing-keys.ts';
 export { CX_PASSWORD_CLIENT, WRONG_API_KEY, passwordGrant, signIn } from './sign-in.ts';
 export type { SignInInput } from './sign-in.ts';
-export { OIDC_CALLBACK_PATH, OIDC_START_PATH, createConsoleOidc, safeReturnTo } from './console-oidc.ts';
-export type { ConsoleOidc } from './console-oidc.ts';
+export { OIDC_CALLBACK_PATH, OIDC_START_PATH, OidcSignInFailed, createConsoleOidc, safeReturnTo } from './console-oidc.ts';
+export type { ConsoleOidc, OidcFailure } from './console-oidc.ts';

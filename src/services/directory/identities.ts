@@ -112,19 +112,54 @@ export async function listIdentities(deps: ServiceDeps, actor: Actor, query: Lis
   if (query.orgUnitId) q = q.where('org_unit_id', '=', query.orgUnitId);
   if (query.managerId) q = q.where('manager_id', '=', query.managerId);
   const text = query.q?.trim();
-  if (text) {
-    q = q.where((eb) =>
-      eb.or([
-        ...(['username', 'email', 'first_name', 'last_name', 'display_name', 'employee_number'] as const).map((c) =>
-          containsText(sql.ref(c), text),
-        ),
-        containsText(sql`coalesce(first_name, '') || ' ' || coalesce(last_name, '')`, text),
-      ]),
-    );
-  }
+  if (text) q = q.where(() => matchesText(text, ['username', 'email', 'first_name', 'last_name', 'display_name', 'employee_number']));
   if (pager.after !== null) q = q.where('number', '>', pager.after);
   const rows = await q.orderBy('number').limit(pager.limit + 1).execute();
   return pager.page(rows, (r) => Number(r.number), toIdentityView);
+}
+
+type SearchedColumn = 'username' | 'email' | 'first_name' | 'last_name' | 'display_name' | 'employee_number';
+
+/** An identity whose `columns`, or its first and last name together, contain `text`. */
+function matchesText(text: string, columns: readonly SearchedColumn[]) {
+  const parts = [...columns.map((c) => containsText(sql.ref(c), text)), containsText(sql`coalesce(first_name, '') || ' ' || coalesce(last_name, '')`, text)];
+  return sql<boolean>`(${sql.join(parts, sql` or `)})`;
+}
+
+/** One match of the directory lookup: only what picking a person needs. */
+export interface DirectoryEntry {
+  id: string;
+  username: string | null;
+  /** The display name, else the first and last name; null when the identity has neither. */
+  displayName: string | null;
+}
+
+export const DIRECTORY_LOOKUP_MAX = 20;
+
+/**
+ * The directory lookup (`GET /api/v1/directory/identities`): the active identities of the
+ * caller's tenant whose name or username contains `q`, with their id, username and name only,
+ * for any caller acting as an identity — so that someone without manage-users can pick a
+ * colleague (whom to delegate to). No e-mail, employee number, unit or attributes, no other
+ * status, at most {@link DIRECTORY_LOOKUP_MAX} matches, and no paging past them.
+ */
+export async function lookUpIdentities(deps: Pick<ServiceDeps, 'store'>, actor: Actor, query: { q: string; limit: number }): Promise<{ items: DirectoryEntry[] }> {
+  if (actor.caller.identityId === null) throw new AppError('forbidden', 'the directory lookup is for callers acting as an identity');
+  const text = query.q.trim();
+  if (text.length < 2) throw new AppError('validation_failed', 'q must have at least 2 characters', { errors: [{ field: 'q', message: 'at least 2 characters' }] });
+  const { tenantId } = actor.caller;
+  const { db } = deps.store.read(tenantId);
+  const rows = await db
+    .selectFrom('identities')
+    .select(['id', 'username', 'display_name', 'first_name', 'last_name'])
+    .where('status', '=', 'active')
+    .where(() => matchesText(text, ['username', 'first_name', 'last_name', 'display_name']))
+    .orderBy('number')
+    .limit(Math.min(query.limit, DIRECTORY_LOOKUP_MAX))
+    .execute();
+  return {
+    items: rows.map((r) => ({ id: r.id, username: r.username, displayName: r.display_name ?? ([r.first_name, r.last_name].filter(Boolean).join(' ') || null) })),
+  };
 }
 
 /** More changes made in the same write as an identity's (a refused request then changes nothing). */

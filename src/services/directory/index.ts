@@ -3,7 +3,8 @@
  *
  * The public face of this folder: code outside it imports from here only.
  */
-export { createIdentity, deleteIdentity, getIdentity, getIdentityByNumber, listIdentities, setIdentityUnit, setUnitMembers, updateIdentity } from './identities.ts';
+export { DIRECTORY_LOOKUP_MAX, createIdentity, deleteIdentity, getIdentity, getIdentityByNumber, listIdentities, lookUpIdentities, setIdentityUnit, setUnitMembers, updateIdentity } from './identities.ts';
+export type { DirectoryEntry } from './identities.ts';
 export { ATTRIBUTE_LIMITS, IDENTITY_STATUSES, IDENTITY_TYPES } from './identity-records.ts';
 export type { CreateIdentityInput, IdentityFields, IdentityRecord, UpdateIdentityInput } from './identity-records.ts';
 export { streamMembers } from './members.ts';

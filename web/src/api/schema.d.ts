@@ -389,7 +389,7 @@ export interface paths {
         };
         /**
          * Where the OIDC provider sends the browser back: sets the session cookie and redirects to returnTo
-         * @description Where the OIDC provider sends the browser back: sets the session cookie and redirects to returnTo.
+         * @description A failed sign-in (the provider answered an error, the state or the transaction cookie does not match, the ID token names no active identity) redirects a browser (`Accept: text/html`) to the console's sign-in page, `/console/sign-in?signInError=<failure>&returnTo=<page>`, which shows a readable message; `failure` is provider_error, not_started, expired, state_mismatch, provider_unusable, unknown_identity or inactive_identity. Other callers get the 401 problem (with `failure`).
          *
          *     No credential needed.
          */
@@ -662,6 +662,28 @@ export interface paths {
          *     Needs the right `manage-users`.
          */
         patch: operations["patchIdentitiesById"];
+        trace?: never;
+    };
+    "/api/v1/directory/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Look up colleagues by name: the active identities whose name or username contains q (id, username and name only)
+         * @description For any caller acting as an identity (403 for an application key or a client bound to an application), without manage-users: what a person needs to pick a colleague (whom to delegate to). At most 20 matches in number order, no paging; only active identities; no e-mail, employee number, unit, manager or attributes (GET /identities, with manage-users, has those).
+         *
+         *     Any authenticated caller; what is answered depends on the caller.
+         */
+        get: operations["getDirectoryIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/identities/{id}/password": {
@@ -1447,11 +1469,33 @@ export interface paths {
         };
         /**
          * Verify the tenant's whole audit trail now: every hash, every link, the head and every signed checkpoint
-         * @description Reads the trail from its first event in sequence order (constant memory; time grows with the trail) and answers the first broken link, as `grantory audit verify` does. A broken trail is a 200 with `ok: false` and the problem.
+         * @description Reads the trail from its first event in sequence order (constant memory; time grows with the trail) and answers the first broken link, as `grantory audit verify` does. A broken trail is a 200 with `ok: false` and the problem. The result is recorded as an `audit.verified` event (`GET /api/v1/audit-verification/last` answers the newest).
          *
          *     Needs the right `read-audit`.
          */
         get: operations["getAuditVerification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-verification/last": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail's last verification: when, by whom and its result
+         * @description The newest `audit.verified` event, read as a verification: each `GET /api/v1/audit-verification` and each `grantory audit verify` run records one. `verification` is null when the trail was never verified.
+         *
+         *     Needs the right `read-audit`.
+         */
+        get: operations["getAuditVerificationLast"];
         put?: never;
         post?: never;
         delete?: never;
@@ -7383,6 +7427,77 @@ export interface operations {
             };
             /** @description The body is not in a supported media type (unsupported_media_type) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDirectoryIdentities: {
+        parameters: {
+            query: {
+                /**
+                 * @description Part of the display name, first and last name, or username (case-insensitive)
+                 * @example ada
+                 */
+                q: string;
+                limit: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "username": "ada.lovelace",
+                     *           "displayName": "Ada Lovelace"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: string;
+                            username: string | null;
+                            displayName: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14831,11 +14946,11 @@ export interface operations {
                      *         "seq": 1,
                      *         "message": "Needs to approve payroll runs for the Finance team"
                      *       },
+                     *       "durationMs": 1,
                      *       "notes": [
                      *         "Needs to approve payroll runs for the Finance team"
                      *       ],
-                     *       "verifiedAt": "2026-03-02T09:30:00.000Z",
-                     *       "durationMs": 1
+                     *       "verifiedAt": "2026-03-02T09:30:00.000Z"
                      *     }
                      */
                     "application/json": {
@@ -14856,10 +14971,130 @@ export interface operations {
                             seq: number;
                             message: string;
                         } | null;
+                        durationMs: number;
                         notes: string[];
                         /** Format: date-time */
                         verifiedAt: string;
-                        durationMs: number;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditVerificationLast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "verification": {
+                     *         "verifiedAt": "2026-03-02T09:30:00.000Z",
+                     *         "source": "api",
+                     *         "actor": {
+                     *           "type": "employee",
+                     *           "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "name": "Payroll"
+                     *         },
+                     *         "onBehalfOfId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *         "ok": true,
+                     *         "events": 1,
+                     *         "headSeq": 1,
+                     *         "headHash": "head hash",
+                     *         "checkpoints": 1,
+                     *         "problem": {
+                     *           "kind": "employee",
+                     *           "seq": 1,
+                     *           "message": "Needs to approve payroll runs for the Finance team"
+                     *         },
+                     *         "durationMs": 1,
+                     *         "eventSeq": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description null when the trail was never verified */
+                        verification: {
+                            /**
+                             * Format: date-time
+                             * @description When the verification was recorded
+                             */
+                            verifiedAt: string;
+                            /** @description api: GET /api/v1/audit-verification (the console's Verify button); cli: `grantory audit verify` */
+                            source: "api" | "cli";
+                            actor: {
+                                /** @description api_key, client, app_key, system, anonymous */
+                                type: string;
+                                id: string | null;
+                                name: string | null;
+                            };
+                            onBehalfOfId: string | null;
+                            /** @description true when every event, link, the head and every signed checkpoint verified */
+                            ok: boolean;
+                            /** @description Events checked (up to the first broken one) */
+                            events: number;
+                            /** @description The last event that verified */
+                            headSeq: number;
+                            /** @description That event's hash */
+                            headHash: string;
+                            /** @description Signed checkpoints whose signature and hash matched the chain */
+                            checkpoints: number;
+                            problem: {
+                                /** @description hash_mismatch, broken_link, gap, checkpoint_mismatch, truncated or bad_checkpoint */
+                                kind: string;
+                                /** @description The first event at fault */
+                                seq: number;
+                                message: string;
+                            } | null;
+                            durationMs: number;
+                            /** @description The `audit.verified` event that recorded this result */
+                            eventSeq: number;
+                        } | null;
                     };
                 };
             };

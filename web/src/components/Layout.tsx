@@ -1,5 +1,5 @@
 /** The signed-in frame: skip link, navigation (only what the caller's rights allow), main. */
-import { NavLink, Outlet } from 'react-router';
+import { Link, NavLink, Outlet } from 'react-router';
 import { useSession } from '../session';
 import { NAV } from '../nav';
 
@@ -13,9 +13,16 @@ export function Layout() {
       </a>
       <header className="topbar">
         <span className="brand">Grantory</span>
-        <span className="topbar-user" data-testid="signed-in-as">
-          {me?.name}
-        </span>
+        {me?.identityId ? (
+          // One's own identity page: one's access, and delegating it (for everyone, not only holders of manage-users).
+          <Link className="topbar-user" data-testid="signed-in-as" to={`/identities/${me.identityId}`} title="My access">
+            {me.name}
+          </Link>
+        ) : (
+          <span className="topbar-user" data-testid="signed-in-as">
+            {me?.name}
+          </span>
+        )}
         <button type="button" className="btn btn-small btn-on-dark" onClick={() => void signOut()}>
           Sign out
         </button>

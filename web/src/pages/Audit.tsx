@@ -7,6 +7,7 @@ import { useCursorList } from '../api/paging';
 import { useSession } from '../session';
 import { Badge, Empty, ErrorNote, Field, Loading, PageHeader, QueryState, formatDate } from '../components/ui';
 import { Diff } from '../components/Diff';
+import { LastVerification, lastVerificationKey } from '../components/LastVerification';
 
 type AuditEvent = paths['/api/v1/audit-events']['get']['responses'][200]['content']['application/json']['items'][number];
 
@@ -133,7 +134,11 @@ export default function AuditPage() {
  * hash, every link, the head and every signed checkpoint, not only the events loaded here.
  */
 function Verification() {
-  const verify = useMutation({ mutationFn: () => unwrap(api.GET('/api/v1/audit-verification')) });
+  const queryClient = useQueryClient();
+  const verify = useMutation({
+    mutationFn: () => unwrap(api.GET('/api/v1/audit-verification')),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: lastVerificationKey }),
+  });
   const result = verify.data;
   return (
     <section className="panel" aria-labelledby="verification-title">
@@ -168,7 +173,12 @@ function Verification() {
           {n}
         </p>
       ))}
-      {!result && !verify.isPending ? <p className="muted">Re-computes every event's hash and link on the server, and compares the head and the signed checkpoints.</p> : null}
+      {!result && !verify.isPending ? (
+        <>
+          <p className="muted">Re-computes every event's hash and link on the server, and compares the head and the signed checkpoints.</p>
+          <LastVerification />
+        </>
+      ) : null}
     </section>
   );
 }

@@ -36,7 +36,9 @@ export default function IdentityPage() {
   const [params, setParams] = useSearchParams();
   const tab = (TABS.find((t) => t.id === params.get('tab'))?.id ?? 'access') as TabId;
   const identity = useQuery({ queryKey: ['identity', id], queryFn: () => unwrap(api.GET('/api/v1/identities/{id}', { params: { path: { id } } })), enabled: can('manage-users') });
-  const name = identity.data ? identityName(identity.data) : 'Identity';
+  const me = useMe();
+  // Without manage-users one reads only one's own identity page (reached from one's name at the top).
+  const name = identity.data ? identityName(identity.data) : id === me.identityId ? 'My access' : 'Identity';
   const tabs = TABS.filter((t) => t.id !== 'history' || can('read-audit'));
 
   return (
@@ -300,7 +302,7 @@ const DelegateSchema = z.object({
  * identity (POST /api/v1/assignments/{id}/delegate): only delegable permissions, no wider
  * than the source; the API says why when it refuses.
  */
-function DelegateForm({ source, onDone }: { source: Assignment; onDone: () => void }) {
+function DelegateForm({ source, resourceName, onDone }: { source: Assignment; resourceName: string | undefined; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [formError, setFormError] = useState<unknown>(null);
   const form = useForm<z.infer<typeof DelegateSchema>>({ resolver: zodResolver(DelegateSchema), defaultValues: { assigneeId: '', validTo: '', reason: '' } });
@@ -324,7 +326,7 @@ function DelegateForm({ source, onDone }: { source: Assignment; onDone: () => vo
     <form className="panel form" onSubmit={submit} noValidate aria-label="Delegate access">
       <h2>
         Delegate {source.resource.type === 'role' ? 'role ' : ''}
-        <Name kind={source.resource.type as NamedKind} id={source.resource.id} />
+        {resourceName ?? <Name kind={source.resource.type as NamedKind} id={source.resource.id} />}
       </h2>
       <p className="muted">The delegation counts only while this assignment gives you the access, and ends with it at the latest.</p>
       <ErrorNote error={formError} />
@@ -344,6 +346,10 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
   const queryClient = useQueryClient();
   const me = useMe();
   const [delegating, setDelegating] = useState<Assignment | null>(null);
+  // Permission names from the identity's effective access (readable with read-permissions-any-application,
+  // unlike the catalog): an application manager without catalog rights sees names, not ids.
+  const held = useAccess(identityId, 'assigned');
+  const permissionNames = useMemo(() => new Map((held.data?.items ?? []).map((p) => [p.permissionId, `${p.applicationName}: ${p.permissionName}`])), [held.data]);
   const assignments = useQuery({
     queryKey: ['assignments', identityId],
     queryFn: () => unwrap(api.GET('/api/v1/assignments', { params: { query: { assigneeType: 'identity', assigneeId: identityId, limit: 500 } } })),
@@ -365,7 +371,7 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
       {(data) => (
         <>
           <ErrorNote error={act.error} />
-          {delegating ? <DelegateForm key={delegating.id} source={delegating} onDone={() => setDelegating(null)} /> : null}
+          {delegating ? <DelegateForm key={delegating.id} source={delegating} resourceName={permissionNames.get(delegating.resource.id)} onDone={() => setDelegating(null)} /> : null}
           <table className="table" data-testid="assignments-table">
             <thead>
               <tr>
@@ -381,7 +387,7 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
                 <tr key={a.id}>
                   <td>
                     {a.resource.type === 'role' ? 'Role ' : ''}
-                    <Name kind={a.resource.type as NamedKind} id={a.resource.id} />
+                    {permissionNames.get(a.resource.id) ?? <Name kind={a.resource.type as NamedKind} id={a.resource.id} />}
                   </td>
                   <td>
                     {a.source}

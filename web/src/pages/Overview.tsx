@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useSession, useMe } from '../session';
+import { LastVerification } from '../components/LastVerification';
 import { Empty, ErrorNote, Loading, PageHeader, StatusBadge, formatDate } from '../components/ui';
 
 function Tile({ title, children, to }: { title: string; children: React.ReactNode; to?: string }) {
@@ -40,7 +41,6 @@ export function OverviewPage() {
   const drift = useQuery({ queryKey: ['drift'], enabled: can('read-permissions-any-application'), queryFn: () => unwrap(api.GET('/api/v1/access/drift', { params: { query: { limit: 20 } } })) });
   const sod = useQuery({ queryKey: ['sod-violations'], enabled: can('manage-roles'), queryFn: () => unwrap(api.GET('/api/v1/sod-violations', { params: { query: { limit: 100 } } })) });
   const audit = useQuery({ queryKey: ['audit', 'recent'], enabled: can('read-audit'), queryFn: () => unwrap(api.GET('/api/v1/audit-events', { params: { query: { limit: 8, order: 'desc' } } })) });
-  const checkpoints = useQuery({ queryKey: ['audit-checkpoints', 'last'], enabled: can('read-audit'), queryFn: () => unwrap(api.GET('/api/v1/audit-checkpoints', { params: { query: { limit: 1 } } })) });
 
   return (
     <>
@@ -95,17 +95,7 @@ export function OverviewPage() {
         ) : null}
         {can('read-audit') ? (
           <Tile title="Audit chain" to="/audit">
-            {checkpoints.isPending ? (
-              <Loading />
-            ) : checkpoints.error ? (
-              <ErrorNote error={checkpoints.error} />
-            ) : checkpoints.data.items[0] ? (
-              <p>
-                Last signed checkpoint at event {checkpoints.data.items[0].seq}, {formatDate(checkpoints.data.items[0].time)}
-              </p>
-            ) : (
-              <p>No checkpoint signed yet.</p>
-            )}
+            <LastVerification />
           </Tile>
         ) : null}
       </div>
