@@ -9,7 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scimUserQueries } from '../../src/services/scim/index.ts';
 import { TEST_BACKEND, createTestApp, type TestApp } from '../support/harness.ts';
 
-describe.runIf(TEST_BACKEND === 'sqlite')('SCIM User look-ups (SQLite query plans)', () => {
+// Registered on SQLite only (as two-nodes.test.ts registers its PostgreSQL-only tests): a
+// skipped test would fail CI, and PostgreSQL's plan depends on table statistics, not on this.
+const sqliteOnly = TEST_BACKEND === 'sqlite' ? describe : () => undefined;
+
+sqliteOnly('SCIM User look-ups (SQLite query plans)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp();
