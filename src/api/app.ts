@@ -395,12 +395,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
 
 
-/** The declared routes of a built app (for the authorization tests). */
 /** Compiles the route schemas no request has needed yet (lazy-schemas.ts): a started server runs it once it serves. */
 export function warmUpSchemas(app: App): ReturnType<LazySchemas['warmUp']> {
   return (app as unknown as { lazySchemas: LazySchemas }).lazySchemas.warmUp();
 }
 
+/** The declared routes of a built app (for the authorization tests). */
 export function routeTableOf(app: App): RouteTableEntry[] {
   return (app as unknown as { routeTable: RouteTableEntry[] }).routeTable;
 }

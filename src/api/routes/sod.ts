@@ -66,20 +66,22 @@ const Held = Type.Object({
   resource: Type.Object({ type: Type.Union([Type.Literal('permission'), Type.Literal('role')]), id: Type.String(), name: Type.Union([Type.String(), Type.Null()]) }),
   via: Type.Array(Via),
 });
+/** Who recorded or revoked an exception. */
+const ExceptionActor = Type.Object({ id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), identityId: Type.Union([Type.String(), Type.Null()]) });
 const SodException = Type.Object({
   id: Type.String(),
   policyId: Type.String(),
   identityId: Type.String(),
   reason: Type.String(),
   expiresAt: DateTime,
-  approvedBy: Type.Object({ id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), identityId: Type.Union([Type.String(), Type.Null()]) }),
+  approvedBy: ExceptionActor,
   subject: Type.Object({ type: Type.String(), id: Type.Union([Type.String(), Type.Null()]) }),
   createdAt: DateTime,
   revoked: Type.Union(
     [
       Type.Object({
         at: DateTime,
-        by: Type.Object({ id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), identityId: Type.Union([Type.String(), Type.Null()]) }),
+        by: ExceptionActor,
         reason: Type.Union([Type.String(), Type.Null()]),
       }),
       Type.Null(),

@@ -13,7 +13,7 @@ import type { AccessContext, ContextType } from '../../domain/access.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
 import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
-import { checkObservedSod, linkedAccountGrants, refuseOrReport } from '../sod/index.ts';
+import { reportLinkedAccountSod } from '../sod/index.ts';
 import { afterWrite, invalid, normalizeContext } from './common.ts';
 import type { ServiceDeps } from '../deps.ts';
 
@@ -136,11 +136,8 @@ export async function putAccount(
       updatedAt: row.updated_at,
     };
     tx.audit({ action: existing ? 'account.update' : 'account.create', targetType: 'account', targetId: row.id, before, after: view });
-    // An account newly linked to an identity brings its grants to it: conflicts are reported as an import's are.
-    if (row.identity_id && row.identity_id !== existing?.identity_id) {
-      const conflicts = await checkObservedSod(tx, deps, await linkedAccountGrants(tx, [{ accountId: row.id, identityId: row.identity_id }]));
-      await refuseOrReport(tx, actor, conflicts, { mode: 'report', path: 'accountLink', subject: { type: 'account', id: row.id } });
-    }
+    // An account newly linked to an identity brings its grants to it.
+    if (row.identity_id && row.identity_id !== existing?.identity_id) await reportLinkedAccountSod(tx, deps, actor, { accountId: row.id, identityId: row.identity_id });
     tx.change('account', row.id, existing ? 'update' : 'create');
     return { view, created: !existing };
   });

@@ -457,9 +457,8 @@ export async function verifyAndRecordAuditTrails(store: Store, options: { checkp
 /** The newest recorded verification of the caller's tenant's trail, or null when it was never verified (read-audit). */
 export async function lastAuditVerification(deps: Pick<ServiceDeps, 'store'>, actor: Actor): Promise<LastAuditVerification | null> {
   requireRight(actor, 'read-audit');
-  const tenantId = actor.caller.tenantId;
-  const { db } = deps.store.read(tenantId);
-  const row = await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('action', '=', 'audit.verified').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  const { db } = deps.store.read(actor.caller.tenantId);
+  const row = await db.selectFrom('audit_events').selectAll().where('action', '=', 'audit.verified').orderBy('seq', 'desc').limit(1).executeTakeFirst();
   if (!row) return null;
   const event = toAuditEventView(row);
   return { ...(event.after as RecordedVerification), eventSeq: event.seq, verifiedAt: event.time, actor: event.actor, onBehalfOfId: event.onBehalfOfId };

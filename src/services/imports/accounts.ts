@@ -13,7 +13,7 @@ import { requireRight, type Actor, openPager, type Page, writeAs } from '../kern
 import type { ServiceDeps } from '../deps.ts';
 import { findApplication } from './connectors.ts';
 import { accountView, type AccountView } from '../access/index.ts';
-import { checkObservedSod, linkedAccountGrants, refuseOrReport } from '../sod/index.ts';
+import { reportLinkedAccountSod } from '../sod/index.ts';
 
 export const MATCHING_STATES = ['matched', 'linked', 'service', 'ignored', 'orphan', 'ambiguous', 'unmatched'] as const;
 export type MatchingState = (typeof MATCHING_STATES)[number];
@@ -196,12 +196,8 @@ export async function resolveAccount(
         .where('id', '=', account.id)
         .execute();
       tx.change('account', account.id, 'update');
-      // Its grants are new access for the identity it now belongs to: conflicts are reported as an import's are.
-      if (identityId) {
-        const observed = await linkedAccountGrants(tx, [{ accountId: account.id, identityId }]);
-        const conflicts = await checkObservedSod(tx, deps, observed);
-        await refuseOrReport(tx, actor, conflicts, { mode: 'report', path: 'accountLink', subject: { type: 'account', id: account.id } });
-      }
+      // Its grants are new access for the identity it now belongs to.
+      if (identityId) await reportLinkedAccountSod(tx, deps, actor, { accountId: account.id, identityId });
     }
     tx.audit({
       action: 'account.resolve',

@@ -248,3 +248,13 @@ export async function linkedAccountGrants(
   }
   return out;
 }
+
+/**
+ * An account just linked to an identity (by hand or by an account resolution): its grants are
+ * new access for that identity, so their conflicts are reported (`sod.detected`, path
+ * `accountLink`) as an import's are — never refused, the application holds them already.
+ */
+export async function reportLinkedAccountSod(tx: WriteTx, deps: Pick<ServiceDeps, 'now'>, actor: Actor, link: { accountId: string; identityId: string }): Promise<void> {
+  const conflicts = await checkObservedSod(tx, deps, await linkedAccountGrants(tx, [link]));
+  await refuseOrReport(tx, actor, conflicts, { mode: 'report', path: 'accountLink', subject: { type: 'account', id: link.accountId } });
+}

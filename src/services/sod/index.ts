@@ -10,6 +10,6 @@ export { SOD_READ_RIGHTS, createSodPolicy, deleteSodPolicy, getSodPolicy, listSo
 export type { SodPolicyInput, SodPolicyPatch, SodPolicyView } from './policies.ts';
 export { listSodViolations, sodConflicts, sodInvolvement } from './violations.ts';
 export type { SodInvolvement, SodViolation, ViolationQuery } from './violations.ts';
-export { checkObservedSod, checkRoleContentsSod, checkUnitMoveSod, linkedAccountGrants, refuseOrReport, sodGraphBefore, sodNamedPermissions, unitChain, unitMembers } from './gained.ts';
+export { checkObservedSod, checkRoleContentsSod, checkUnitMoveSod, linkedAccountGrants, refuseOrReport, reportLinkedAccountSod, sodGraphBefore, sodNamedPermissions, unitChain, unitMembers } from './gained.ts';
 export { createSodException, getSodException, listSodExceptions, revokeSodException } from './exceptions.ts';
 export type { SodExceptionCreate, SodExceptionFilter } from './exceptions.ts';
