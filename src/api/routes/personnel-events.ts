@@ -147,6 +147,14 @@ function toInput(path: keyof typeof BODIES, body: Record<string, unknown>): Crea
   };
 }
 
+/** Each create route's summary (what the event is called, and who it is for). */
+const CREATE_SUMMARY: Record<keyof typeof BODIES, string> = {
+  onboard: 'Create an onboarding event (a joiner)',
+  offboard: 'Create an offboarding event (a leaver)',
+  'role-transition': 'Create a role-transition event (a mover)',
+  'leave-of-absence': 'Create a leave-of-absence event',
+};
+
 export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;
   for (const path of Object.keys(BODIES) as (keyof typeof BODIES)[]) {
@@ -156,7 +164,7 @@ export function registerPersonnelEventRoutes(app: App, deps: RouteDeps): void {
         config: NEEDS,
         schema: {
           tags: TAGS,
-          summary: `Create a ${path.replace(/-/g, ' ')} event`,
+          summary: CREATE_SUMMARY[path],
           description:
             'Needs manage-personnel-events. 201 with the event and its preview; 200 with the existing event when the same message was sent before (same Idempotency-Key, or the same identity, type and effective date). ?dryRun=true returns only the preview and writes nothing. 400 naming the field (a date that does not exist, an end date not after the effective date); 409 naming the event in the way (an offboarded identity, a pending offboarding, an overlapping leave).',
           headers: IdempotencyHeaders,

@@ -2222,7 +2222,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a onboard event
+         * Create an onboarding event (a joiner)
          * @description Needs manage-personnel-events. 201 with the event and its preview; 200 with the existing event when the same message was sent before (same Idempotency-Key, or the same identity, type and effective date). ?dryRun=true returns only the preview and writes nothing. 400 naming the field (a date that does not exist, an end date not after the effective date); 409 naming the event in the way (an offboarded identity, a pending offboarding, an overlapping leave).
          *
          *     Needs the right `manage-personnel-events`.
@@ -2244,7 +2244,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a offboard event
+         * Create an offboarding event (a leaver)
          * @description Needs manage-personnel-events. 201 with the event and its preview; 200 with the existing event when the same message was sent before (same Idempotency-Key, or the same identity, type and effective date). ?dryRun=true returns only the preview and writes nothing. 400 naming the field (a date that does not exist, an end date not after the effective date); 409 naming the event in the way (an offboarded identity, a pending offboarding, an overlapping leave).
          *
          *     Needs the right `manage-personnel-events`.
@@ -2266,7 +2266,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a role transition event
+         * Create a role-transition event (a mover)
          * @description Needs manage-personnel-events. 201 with the event and its preview; 200 with the existing event when the same message was sent before (same Idempotency-Key, or the same identity, type and effective date). ?dryRun=true returns only the preview and writes nothing. 400 naming the field (a date that does not exist, an end date not after the effective date); 409 naming the event in the way (an offboarded identity, a pending offboarding, an overlapping leave).
          *
          *     Needs the right `manage-personnel-events`.
@@ -2288,7 +2288,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a leave of absence event
+         * Create a leave-of-absence event
          * @description Needs manage-personnel-events. 201 with the event and its preview; 200 with the existing event when the same message was sent before (same Idempotency-Key, or the same identity, type and effective date). ?dryRun=true returns only the preview and writes nothing. 400 naming the field (a date that does not exist, an end date not after the effective date); 409 naming the event in the way (an offboarded identity, a pending offboarding, an overlapping leave).
          *
          *     Needs the right `manage-personnel-events`.
