@@ -306,6 +306,23 @@ describe('deleting an identity', () => {
     expect((await ok(await get(`/access-requests?targetIdentityId=${asker}`))).items.map((r: Json) => r.id)).toEqual([byIt.id]);
     expect(await ok(await pa(`/api/access-requests/${byIt.id}`))).toMatchObject({ id: byIt.id, status: 'Canceled', target: { type: 'User', affectedIdentity: { id: asker } } });
   });
+
+  it('is refused while it has approval tasks awaiting its decision; decided tasks do not block', async () => {
+    const approver = await identity('approver');
+    const app = (await ok(await post('/applications', { name: 'Ledger', kind: 'managed' }), 201)).id as string;
+    const entry = (await ok(await post(`/applications/${app}/permissions`, { name: 'post-entries' }), 201)).id as string;
+    await ok(await post('/approval-policies', { name: 'Ledger', appliesTo: { applicationIds: [app] }, steps: [{ name: 'Approver', approver: 'identity', id: approver }] }), 201);
+    const waiting = await request({ action: 'add', targetIdentityId: who.eve, resource: { type: 'permission', id: entry } });
+    expect(waiting.steps[0].approvers.map((a: Json) => a.identityId)).toEqual([approver]);
+    const task = (await inbox(await keyOf(approver)))[0];
+    const refused = await del(approver);
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect((refused.json().blockers as Json[]).filter((b) => b.type === 'approvalTask')).toEqual([expect.objectContaining({ count: 1, ids: [task.id] })]);
+    expect(refused.json().detail).toContain('1 approval task awaiting its decision');
+    // Once the request is closed the task is history: only the approver's API key is left in the way.
+    await ok(await post(`/access-requests/${waiting.id}/cancel`, {}, key.eve));
+    expect(((await del(approver)).json().blockers as Json[]).map((b) => b.type)).toEqual(['apiKey']);
+  });
 });
 
 describe('the Permission Assist access-request routes', () => {

@@ -40,7 +40,7 @@ export interface DeleteBlocker {
 }
 
 /** Tables whose rows have an `id` and a `tenant_id`. */
-type RefTable = 'identities' | 'org_units' | 'assignments' | 'api_keys' | 'applications' | 'oauth_clients' | 'application_keys' | 'accounts' | 'imports' | 'personnel_events' | 'access_requests';
+type RefTable = 'identities' | 'org_units' | 'assignments' | 'api_keys' | 'applications' | 'oauth_clients' | 'application_keys' | 'accounts' | 'imports' | 'personnel_events' | 'access_requests' | 'approval_tasks';
 
 /**
  * Access requests still under way: waiting for approval (`pending`), approved and waiting for
@@ -115,6 +115,13 @@ export const IDENTITY_DELETE_BLOCKERS: readonly DeleteBlocker[] = [
     type: 'requestedAccessRequest',
     noun: ['access request it made under way', 'access requests it made under way'],
     find: (s, id) => findRefs(s, 'access_requests', (q) => q.where('requester_id', '=', id).where('status', 'in', UNDER_WAY_REQUEST)),
+  },
+  {
+    // Waiting or open approval tasks: the step would wait on someone who can no longer decide.
+    // Decide them, or cancel their requests or events, first. Decided tasks are history.
+    type: 'approvalTask',
+    noun: ['approval task awaiting its decision', 'approval tasks awaiting its decision'],
+    find: (s, id) => findRefs(s, 'approval_tasks', (q) => q.where('approver_id', '=', id).where('status', 'in', ['waiting', 'open'])),
   },
   {
     // Ids are `applicationId/accountName`: a resolution has no id of its own.
