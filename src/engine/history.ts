@@ -9,7 +9,7 @@
  */
 import { sql } from 'kysely';
 import { AppError } from '../domain/errors.ts';
-import { decodeFact, encodedKeys, ENTITY_CODE, idsOfKeys } from '../store/fact-history.ts';
+import { decodeFact, encodedKeys, ENTITY_CODE, KeyNames, parseFact } from '../store/fact-history.ts';
 import { FACT_ORDER, factEntity, factRefs, type AccountRow, type AssignmentRow, type FactEntity, type FactRow, type IdentityRow, type RoleRow, type UnitRow } from '../store/fact-rows.ts';
 import type { Store } from '../store/store.ts';
 import { applyFacts } from './loader.ts';
@@ -227,9 +227,27 @@ function versionsById(db: ReadDb, entity: FactEntity, ids: string[]) {
     .where('v.entity', '=', ENTITY_CODE[entity]);
 }
 
+/** The key names each store's history reads have resolved (a store is one database). */
+const KEY_NAMES = new WeakMap<Store, KeyNames>();
+
+/**
+ * Forgets the key names read from the store's history. Only for a history whose keys were
+ * renumbered under a running store — migration 0027 run again in place by a test; a server
+ * migrates before it reads, and keys are never renumbered after.
+ */
+export function forgetKeyNames(store: Store): void {
+  KEY_NAMES.delete(store);
+}
+
+function keyNamesOf(store: Store): KeyNames {
+  let names = KEY_NAMES.get(store);
+  if (names === undefined) KEY_NAMES.set(store, (names = new KeyNames()));
+  return names;
+}
+
 /** Reads facts valid at one revision into a {@link HistoricalFacts}. */
 class FactReader {
-  /** The ids of the keys decoded so far. */
+  /** The ids of the facts read so far, by key (the key names cache holds the ids they refer to). */
   private readonly names = new Map<number, string>();
 
   constructor(
@@ -337,9 +355,11 @@ class FactReader {
     if (rows.length === 0) return [];
     // The ids of the facts read are known: only the keys of others they refer to are looked up.
     for (const r of rows) this.names.set(Number(r.key), r.entity_id);
-    await idsOfKeys(this.store.read(this.tenantId).db, this.tenantId, rows.flatMap((r) => encodedKeys(entity, r.data)), this.names);
-    return rows.map((r) => {
-      const row = decodeFact(entity, r.entity_id, r.data, this.names);
+    const values = rows.map((r) => parseFact(r.data));
+    const db = this.store.read(this.tenantId).db;
+    const idOf = await keyNamesOf(this.store).resolve(db, this.tenantId, values.flatMap((v) => encodedKeys(entity, v)), this.names);
+    return rows.map((r, i) => {
+      const row = decodeFact(entity, r.entity_id, values[i]!, idOf);
       this.facts.rows.get(entity)!.set(row.id, row);
       return row;
     });
