@@ -319,3 +319,18 @@ export async function pruneFacts(db: Kysely<Database>, revision: number): Promis
   const removed = await db.deleteFrom('access_history_versions').where('key', 'in', tenantKeys).where('to_rev', 'is not', null).where('to_rev', '<=', revision).executeTakeFirst();
   return Number(removed.numDeletedRows);
 }
+
+/** A stored version as the history reads return it: the kind, the fact's key and id, its row. */
+export interface StoredVersion {
+  entity: FactEntity;
+  key: number;
+  entity_id: string;
+  data: string;
+}
+
+const ENTITY_OF_CODE = new Map<number, FactEntity>(Object.entries(ENTITY_CODE).map(([e, c]) => [c, e as FactEntity]));
+
+/** The kind a stored `entity` code names. */
+export function entityOfCode(code: number | string): FactEntity {
+  return ENTITY_OF_CODE.get(Number(code)) ?? fail(`unknown history entity code ${code}`);
+}
