@@ -9,7 +9,7 @@
  */
 import { sql } from 'kysely';
 import { AppError } from '../domain/errors.ts';
-import { decodeFact, encodedKeys, ENTITY_CODE, idsOfKeys } from '../store/fact-history.ts';
+import { decodeFact, encodedKeys, ENTITY_CODE, entityOfCode, KeyNames, parseFact, type StoredVersion } from '../store/fact-history.ts';
 import { FACT_ORDER, factEntity, factRefs, type AccountRow, type AssignmentRow, type FactEntity, type FactRow, type IdentityRow, type RoleRow, type UnitRow } from '../store/fact-rows.ts';
 import type { Store } from '../store/store.ts';
 import { applyFacts } from './loader.ts';
@@ -136,6 +136,7 @@ export class AccessHistory {
     let identities = [...new Set(identityIds)].filter((id) => !facts.has('identity', id));
     const assignmentsOf = new Set(identities);
     const resources = new Set<string>();
+    let accounts: AccountRow[] = [];
     for (let depth = 0; identities.length > 0 && depth < MAX_DEPTH; depth += 1) {
       const loaded = (await reader.byId('identity', identities)) as IdentityRow[];
       // Delegators need only their unit chain (a delegation counts while its source reaches them).
@@ -143,7 +144,11 @@ export class AccessHistory {
       const asked = loaded.filter((i) => assignmentsOf.has(i.id));
       // Assignments reach an identity directly or through one of its units.
       const assignees = new Set([...asked.map((i) => i.id), ...(await reader.unitChains(asked.map((i) => i.org_unit_id)))]);
-      let assignments = ((await reader.referencing('assignment', [...assignees])) as AssignmentRow[]).filter((a) => assignees.has(a.assignee_id));
+      // The asked identities' accounts are read along with their assignments (one read; delegators' are not needed).
+      const askedNow = new Set(identities.filter((id) => assignmentsOf.has(id)));
+      const read = await reader.referencingKinds(askedNow.size > 0 ? ['assignment', 'account'] : ['assignment'], [...askedNow, ...assignees]);
+      accounts.push(...(read.filter((r) => r.entity === 'account' && askedNow.has((r.row as AccountRow).identity_id ?? '')).map((r) => r.row) as AccountRow[]));
+      let assignments = read.filter((r) => r.entity === 'assignment' && assignees.has((r.row as AssignmentRow).assignee_id)).map((r) => r.row) as AssignmentRow[];
       const delegators = new Set<string>();
       // Delegation sources, recursively: each counts only while its source counts for its delegator.
       for (let d = 0; assignments.length > 0 && d < MAX_DEPTH; d += 1) {
@@ -154,12 +159,10 @@ export class AccessHistory {
       }
       identities = [...delegators].filter((id) => !facts.has('identity', id));
     }
-    await reader.catalog(resources);
-    const accounts = (await reader.referencing('account', [...assignmentsOf])) as AccountRow[];
-    const granted = new Set<string>();
-    for (const a of accounts) for (const g of a.grants) granted.add(`permission\u0000${g.permission_id}`);
-    await reader.byId('application', accounts.map((a) => a.application_id));
-    await reader.catalog(granted);
+    accounts = [...new Map(accounts.map((a) => [a.id, a])).values()];
+    // The catalog the assignments and the accounts' grants name, in one pass.
+    for (const a of accounts) for (const g of a.grants) resources.add(`permission\u0000${g.permission_id}`);
+    await reader.catalog(resources, accounts.map((a) => a.application_id));
     return facts;
   }
 
@@ -227,9 +230,27 @@ function versionsById(db: ReadDb, entity: FactEntity, ids: string[]) {
     .where('v.entity', '=', ENTITY_CODE[entity]);
 }
 
+/** The key names each store's history reads have resolved (a store is one database). */
+const KEY_NAMES = new WeakMap<Store, KeyNames>();
+
+/**
+ * Forgets the key names read from the store's history. Only for a history whose keys were
+ * renumbered under a running store — migration 0027 run again in place by a test; a server
+ * migrates before it reads, and keys are never renumbered after.
+ */
+export function forgetKeyNames(store: Store): void {
+  KEY_NAMES.delete(store);
+}
+
+function keyNamesOf(store: Store): KeyNames {
+  let names = KEY_NAMES.get(store);
+  if (names === undefined) KEY_NAMES.set(store, (names = new KeyNames()));
+  return names;
+}
+
 /** Reads facts valid at one revision into a {@link HistoricalFacts}. */
 class FactReader {
-  /** The ids of the keys decoded so far. */
+  /** The ids of the facts read so far, by key (the key names cache holds the ids they refer to). */
   private readonly names = new Map<number, string>();
 
   constructor(
@@ -269,32 +290,44 @@ class FactReader {
     const db = this.store.read(this.tenantId).db;
     const refs = [...new Set(refIds)];
     for (let i = 0; i < refs.length; i += IN_CHUNK) {
-      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select('k.entity_id').execute();
+      const rows = await this.validRefs(db, [entity], refs.slice(i, i + IN_CHUNK)).select('k.entity_id').execute();
       for (const r of rows) out.add(r.entity_id);
     }
     return [...out];
   }
 
-  private validRefs(db: ReadDb, entity: FactEntity, refs: string[]) {
+  private validRefs(db: ReadDb, entities: readonly FactEntity[], refs: string[]) {
     return db
       .selectFrom('access_history_keys as rk')
       .innerJoin('access_history_refs as r', 'r.ref_key', 'rk.key')
       .innerJoin('access_history_versions as v', (j) => j.onRef('v.key', '=', 'r.key').onRef('v.entity', '=', 'r.entity').onRef('v.from_rev', '=', 'r.from_rev'))
       .innerJoin('access_history_keys as k', 'k.key', 'r.key')
       .where('rk.entity_id', 'in', refs)
-      .where('r.entity', '=', ENTITY_CODE[entity])
+      .where('r.entity', 'in', entities.map((e) => ENTITY_CODE[e]))
       .where('r.from_rev', '<=', this.revision)
       .where((eb) => eb.or([eb('v.to_rev', 'is', null), eb('v.to_rev', '>', this.revision)]));
   }
 
   /** The facts of a kind that refer to any of the ids, valid at the revision. */
   async referencing(entity: FactEntity, refIds: readonly string[]): Promise<FactRow[]> {
-    const out = new Map<string, FactRow>();
+    return (await this.referencingKinds([entity], refIds)).map((r) => r.row);
+  }
+
+  /** The facts of these kinds that refer to any of the ids, valid at the revision (one read). */
+  async referencingKinds(entities: readonly FactEntity[], refIds: readonly string[]): Promise<{ entity: FactEntity; row: FactRow }[]> {
+    const out = new Map<string, { entity: FactEntity; row: FactRow }>();
     const db = this.store.read(this.tenantId).db;
     const refs = [...new Set(refIds)];
     for (let i = 0; i < refs.length; i += IN_CHUNK) {
-      const rows = await this.validRefs(db, entity, refs.slice(i, i + IN_CHUNK)).select(['k.key', 'k.entity_id', 'v.data']).distinct().execute();
-      for (const row of await this.keep(entity, rows.filter((r) => !out.has(r.entity_id)))) out.set(row.id, row);
+      const rows = await this.validRefs(db, entities, refs.slice(i, i + IN_CHUNK)).select(['r.entity', 'k.key', 'k.entity_id', 'v.data']).execute();
+      // A version referring to several of the ids comes once per id: each is decoded once.
+      const fresh = new Map<string, StoredVersion>();
+      for (const r of rows) {
+        const entity = entityOfCode(r.entity);
+        const id = `${entity}\u0000${r.entity_id}`;
+        if (!out.has(id)) fresh.set(id, { entity, key: Number(r.key), entity_id: r.entity_id, data: r.data });
+      }
+      for (const row of await this.keepAll([...fresh.values()])) out.set(`${row.entity}\u0000${row.row.id}`, row);
     }
     return [...out.values()];
   }
@@ -314,8 +347,8 @@ class FactReader {
     return [...chain];
   }
 
-  /** Roles (with the roles they include, transitively), permissions and their applications. */
-  async catalog(resources: Iterable<string>): Promise<void> {
+  /** Roles (with the roles they include, transitively), permissions and their applications, and the applications named. */
+  async catalog(resources: Iterable<string>, applicationIds: Iterable<string> = []): Promise<void> {
     let roles: string[] = [];
     const perms: string[] = [];
     for (const key of resources) {
@@ -329,7 +362,17 @@ class FactReader {
       roles = loaded.flatMap((r) => r.includedRoleIds).filter((id) => !this.facts.has('role', id));
     }
     const loadedPerms = await this.byId('permission', perms);
-    await this.byId('application', (loadedPerms as { application_id: string }[]).map((p) => p.application_id));
+    await this.byId('application', [...(loadedPerms as { application_id: string }[]).map((p) => p.application_id), ...applicationIds]);
+  }
+
+  /** {@link keep} for versions of several kinds. */
+  private async keepAll(versions: readonly StoredVersion[]): Promise<{ entity: FactEntity; row: FactRow }[]> {
+    const out: { entity: FactEntity; row: FactRow }[] = [];
+    for (const entity of FACT_ORDER) {
+      const rows = versions.filter((v) => v.entity === entity);
+      for (const row of await this.keep(entity, rows)) out.push({ entity, row });
+    }
+    return out;
   }
 
   /** Decodes stored versions (resolving the keys they mention) and keeps them. */
@@ -337,9 +380,11 @@ class FactReader {
     if (rows.length === 0) return [];
     // The ids of the facts read are known: only the keys of others they refer to are looked up.
     for (const r of rows) this.names.set(Number(r.key), r.entity_id);
-    await idsOfKeys(this.store.read(this.tenantId).db, this.tenantId, rows.flatMap((r) => encodedKeys(entity, r.data)), this.names);
-    return rows.map((r) => {
-      const row = decodeFact(entity, r.entity_id, r.data, this.names);
+    const values = rows.map((r) => parseFact(r.data));
+    const db = this.store.read(this.tenantId).db;
+    const idOf = await keyNamesOf(this.store).resolve(db, this.tenantId, values.flatMap((v) => encodedKeys(entity, v)), this.names);
+    return rows.map((r, i) => {
+      const row = decodeFact(entity, r.entity_id, values[i]!, idOf);
       this.facts.rows.get(entity)!.set(row.id, row);
       return row;
     });

@@ -14,7 +14,7 @@
  * history. Every read reaches versions and refs through the keys table, so the tenant
  * filter of `access_history_keys` scopes them.
  */
-import type { Kysely } from 'kysely';
+import { SqliteAdapter, sql, type Kysely } from 'kysely';
 import { FACT_ORDER, factEntity, factRefs, readFactRows, type FactEntity, type FactRow } from './fact-rows.ts';
 import type { Database } from './schema.ts';
 
@@ -117,9 +117,13 @@ export function encodeFact(entity: FactEntity, row: FactRow, keyOf: ReadonlyMap<
   return JSON.stringify(out);
 }
 
+/** A stored row's values (`data` parsed once: {@link encodedKeys} and {@link decodeFact} both read them). */
+export function parseFact(data: string): unknown[] {
+  return JSON.parse(data) as unknown[];
+}
+
 /** The keys a stored row refers to (to be resolved before {@link decodeFact}). */
-export function encodedKeys(entity: FactEntity, data: string): number[] {
-  const values = JSON.parse(data) as unknown[];
+export function encodedKeys(entity: FactEntity, values: readonly unknown[]): number[] {
   const out: number[] = [];
   FIELDS[entity].forEach(([, kind], i) => {
     const v = values[i];
@@ -131,18 +135,16 @@ export function encodedKeys(entity: FactEntity, data: string): number[] {
   return out;
 }
 
-/** The row a stored version holds, as the access index applies it. */
-export function decodeFact(entity: FactEntity, id: string, data: string, idOf: ReadonlyMap<number, string>): FactRow {
-  const values = JSON.parse(data) as unknown[];
-  const name = (key: number) => idOf.get(Number(key)) ?? fail(`history key ${key} not resolved`);
+/** The row a stored version holds (its values, {@link parseFact}), as the access index applies it. */
+export function decodeFact(entity: FactEntity, id: string, values: readonly unknown[], idOf: (key: number) => string): FactRow {
   const row: Record<string, unknown> = { id };
   FIELDS[entity].forEach(([field, kind], i) => {
     const v = values[i] ?? null;
     if (v === null) row[field] = kind === 'ids' || kind === 'grants' ? [] : null;
     else if (kind === 'value') row[field] = v;
-    else if (kind === 'id') row[field] = name(v as number);
-    else if (kind === 'ids') row[field] = (v as number[]).map(name);
-    else row[field] = (v as EncodedGrant[]).map(([p, contextType, contextId]) => ({ permission_id: name(p), context_type: contextType, context_id: contextId }));
+    else if (kind === 'id') row[field] = idOf(v as number);
+    else if (kind === 'ids') row[field] = (v as number[]).map(idOf);
+    else row[field] = (v as EncodedGrant[]).map(([p, contextType, contextId]) => ({ permission_id: idOf(p), context_type: contextType, context_id: contextId }));
   });
   return row as unknown as FactRow;
 }
@@ -177,14 +179,64 @@ export async function internIds(db: Kysely<Database>, tenantId: string, ids: Ite
   return out;
 }
 
-/** The ids of keys (the tenant's). */
-export async function idsOfKeys(db: Kysely<Database>, tenantId: string, keys: Iterable<number>, into = new Map<number, string>()): Promise<Map<number, string>> {
-  const wanted = [...new Set(keys)].filter((k) => !into.has(k));
-  for (let i = 0; i < wanted.length; i += CHUNK) {
-    const rows = await db.selectFrom('access_history_keys').select(['key', 'entity_id']).where('tenant_id', '=', tenantId).where('key', 'in', wanted.slice(i, i + CHUNK)).execute();
-    for (const r of rows) into.set(Number(r.key), r.entity_id);
+/**
+ * The ids of the keys the history read so far, per tenant, shared by every read of one store.
+ * A key names one id for ever — keys are only added, never changed, deleted or reused, and
+ * only committed reads fill the cache — so an entry, once read, stays right; a key not cached
+ * is read ({@link KeyNames.resolve}). What is cached is the ids facts refer to (units,
+ * identities, roles, permissions, applications, delegation sources): about the size of the
+ * directory. Bounded: past {@link KEY_CACHE_ENTRIES} entries (all tenants together) it starts over.
+ */
+export class KeyNames {
+  private readonly tenants = new Map<string, Map<number, string>>();
+  private entries = 0;
+
+  /**
+   * Resolves the keys (those neither in `local` nor cached are read, the tenant's, and
+   * cached); returns what names a key: `local`, else the tenant's cache.
+   */
+  async resolve(db: Kysely<Database>, tenantId: string, keys: Iterable<number>, local: ReadonlyMap<number, string>): Promise<(key: number) => string> {
+    let names = this.tenants.get(tenantId);
+    if (names === undefined) this.tenants.set(tenantId, (names = new Map()));
+    const wanted = new Set<number>();
+    for (const k of keys) if (!local.has(Number(k))) wanted.add(Number(k));
+    const missing = [...wanted].filter((k) => !names!.has(k));
+    if (missing.length > 0) {
+      const read = await idsOfKeys(db, tenantId, missing);
+      if (this.entries + read.size > KEY_CACHE_ENTRIES) {
+        // Starts over, keeping what this call needs (a call still resolving keeps the map it holds).
+        names = new Map([...wanted].filter((k) => names!.has(k)).map((k) => [k, names!.get(k)!]));
+        this.tenants.clear();
+        this.tenants.set(tenantId, names);
+        this.entries = names.size;
+      }
+      for (const [k, id] of read) names.set(k, id);
+      this.entries += read.size;
+    }
+    const cached = names;
+    return (key) => local.get(Number(key)) ?? cached.get(Number(key)) ?? fail(`history key ${key} not resolved`);
   }
-  return into;
+}
+
+/** Cached key names at most per {@link KeyNames} (about 100 bytes each). */
+const KEY_CACHE_ENTRIES = 200_000;
+
+/**
+ * The ids of keys (the tenant's). Raw SQL that names the tenant itself: on SQLite the keys
+ * table is read `not indexed`, i.e. by its rowid (the key) alone — with the tenant filter
+ * and no statistics, SQLite otherwise walks every key of the tenant in the
+ * `(tenant_id, entity_id)` index to find a few.
+ */
+export async function idsOfKeys(db: Kysely<Database>, tenantId: string, keys: Iterable<number>): Promise<Map<number, string>> {
+  const wanted = [...new Set(keys)];
+  const out = new Map<number, string>();
+  const table = db.getExecutor().adapter instanceof SqliteAdapter ? sql`access_history_keys not indexed` : sql`access_history_keys`;
+  for (let i = 0; i < wanted.length; i += CHUNK) {
+    const chunk = wanted.slice(i, i + CHUNK).map((k) => Number(k));
+    const { rows } = await sql<{ key: number | string; entity_id: string }>`select key, entity_id from ${table} where tenant_id = ${tenantId} and key in (${sql.join(chunk)})`.execute(db);
+    for (const r of rows) out.set(Number(r.key), r.entity_id);
+  }
+  return out;
 }
 
 /**
@@ -266,4 +318,19 @@ export async function pruneFacts(db: Kysely<Database>, revision: number): Promis
     .execute();
   const removed = await db.deleteFrom('access_history_versions').where('key', 'in', tenantKeys).where('to_rev', 'is not', null).where('to_rev', '<=', revision).executeTakeFirst();
   return Number(removed.numDeletedRows);
+}
+
+/** A stored version as the history reads return it: the kind, the fact's key and id, its row. */
+export interface StoredVersion {
+  entity: FactEntity;
+  key: number;
+  entity_id: string;
+  data: string;
+}
+
+const ENTITY_OF_CODE = new Map<number, FactEntity>(Object.entries(ENTITY_CODE).map(([e, c]) => [c, e as FactEntity]));
+
+/** The kind a stored `entity` code names. */
+export function entityOfCode(code: number | string): FactEntity {
+  return ENTITY_OF_CODE.get(Number(code)) ?? fail(`unknown history entity code ${code}`);
 }
