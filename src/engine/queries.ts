@@ -30,6 +30,7 @@ export function askContext(index: TenantIndex, c: AccessContext | undefined): Re
 /** Whether the identity holds the permission in the context (hot path: no allocation when cached). */
 export function checkSlots(index: TenantIndex, identity: number, permission: number, asked: Readonly<AskedContext>, now: number, space: AccessSpace): boolean {
   if (identity === NONE || permission === NONE) return false;
+  if (asked.type === 'all' && space === 'assigned') return index.holdsEverywhereAt(identity, permission, now);
   const perm = index.perms.get(permission);
   if (!perm.exists) return false;
   if (space === 'provisioned' && perm.app !== NONE && !index.apps.get(perm.app).managed) {
