@@ -4,7 +4,9 @@
  * and OAuth-token callers), next to a bare Fastify JSON route in a process of its own, in
  * the same run, with 1 and 2 workers (GRANTORY_WORKERS).
  *
- *   node --import tsx bench/http.ts [S|M|L] [sqlite|postgres] [--workers 1,2] [--connections 50] [--duration 10] [--cpu-prof DIR]
+ *   node --import tsx bench/http.ts [S|M|L] [sqlite|postgres] [--workers 1,2] [--connections 50] [--duration 10] [--cpu-prof DIR] [--only batch]
+ *
+ * `--only batch` runs the batch route alone (after the warm-up), e.g. to profile it.
  *
  * `--cpu-prof DIR` writes a V8 CPU profile of every server process into DIR (`node --cpu-prof`;
  * open it in Chrome DevTools or summarise it with `node bench/cpu-profile.ts FILE`).
@@ -41,6 +43,7 @@ const workerCounts = arg('--workers', '1,2').split(',').map(Number);
 const connections = Number(arg('--connections', '50'));
 const duration = Number(arg('--duration', '10'));
 const cpuProfileDir = arg('--cpu-prof', '');
+const onlyBatch = arg('--only', '') === 'batch';
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const load3 = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
@@ -206,16 +209,17 @@ async function main(): Promise<void> {
         const bearer = { authorization: `Bearer ${(token.json as { access_token: string }).access_token}` };
         // Warm-up (each worker computes its identities' sets on first touch).
         await cannon(`${server.url}/api/v1/check`, admin, bodies);
-        const bareRun = await cannon(`${bare.url}/check`, {}, bodies);
-        const apiKey = await cannon(`${server.url}/api/v1/check`, admin, bodies);
-        const oauth = await cannon(`${server.url}/api/v1/check`, bearer, bodies);
+        const bareRun = onlyBatch ? null : await cannon(`${bare.url}/check`, {}, bodies);
+        const apiKey = onlyBatch ? null : await cannon(`${server.url}/api/v1/check`, admin, bodies);
+        const oauth = onlyBatch ? null : await cannon(`${server.url}/api/v1/check`, bearer, bodies);
         const batch = await cannon(`${server.url}/api/v1/check/batch`, admin, batchBodies);
+        const ofBare = (r: Run | null) => (r && bareRun ? { ...r, ofBare: Math.round((r.rps / bareRun.rps) * 100) / 100 } : null);
         const run = {
           workers,
           rssMB: memory,
           bare: bareRun,
-          checkApiKey: { ...apiKey, ofBare: Math.round((apiKey.rps / bareRun.rps) * 100) / 100 },
-          checkOAuthToken: { ...oauth, ofBare: Math.round((oauth.rps / bareRun.rps) * 100) / 100 },
+          checkApiKey: ofBare(apiKey),
+          checkOAuthToken: ofBare(oauth),
           batch100: { ...batch, checksPerSecond: batch.rps * 100 },
           logLines: (server.child as ChildProcess & { logLines?: () => number }).logLines?.() ?? null,
           loadAverage: load3(),
