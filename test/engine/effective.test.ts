@@ -252,6 +252,14 @@ describe('TenantIndex effective sets', () => {
     expect(listAccess(index, index.identities.find('i0'), NOW, 'provisioned').map((h) => h.permissionName)).toEqual(['aaa', 'perm1', 'perm2', 'zzz']);
   });
 
+  it('lists the assignments behind a permission by assignment id, whatever order they were loaded in', () => {
+    const index = smallIndex(1);
+    for (const id of ['m', 'z', 'a', 'q']) index.applyAssignment(assignment(id, 'identity', 'i0', 'permission', 'p0'));
+    index.applyAssignment(assignment('b', 'orgUnit', 'mid', 'permission', 'p0'));
+    const [p0] = listAccess(index, index.identities.find('i0'), NOW, 'assigned');
+    expect(p0!.via.map((v) => (v.kind === 'assignment' ? v.assignmentId : ''))).toEqual(['a', 'b', 'm', 'q', 'toRoot', 'z']);
+  });
+
   it('renders an assignment once and renders it anew after it changes', () => {
     const index = smallIndex(1);
     const [first] = listAccess(index, index.identities.find('i0'), NOW, 'assigned');
