@@ -35,7 +35,7 @@ export type { App, RouteDeps, RouteRegistrar } from './deps.ts';
 import { declareErrorResponses, ProblemSchema } from './error-responses.ts';
 import { maybeActorOf, requestMetaOf, setActor } from './request-context.ts';
 import type { App, RouteDeps } from './deps.ts';
-import { badUrlEncoding, registerTextGuard, utf8Parser } from './text-guard.ts';
+import { badUrlEncoding, jsonParser, registerTextGuard } from './text-guard.ts';
 import { registerQueryGuard } from './query-guard.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerFrontDoor } from './routes/front-door.ts';
@@ -163,7 +163,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.removeContentTypeParser('text/plain');
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8Parser(json));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonParser(json));
   registerTextGuard(app);
   registerQueryGuard(app, (url) => url.startsWith(`${NATIVE_PREFIX}/`));
 

@@ -13,9 +13,15 @@
  *
  * ```ts
  * registerTextGuard(app);                       // in buildApp, before the routes
- * app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8Parser(app.getDefaultJsonParser('error', 'error')));
+ * app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonParser(app.getDefaultJsonParser('error', 'error')));
  * ```
+ *
+ * A JSON body of printable ASCII with no backslash (nearly every request: ids, names,
+ * numbers) is parsed by `JSON.parse` at once and known clean without a walk: no escape can
+ * spell a control, `__proto__` or `constructor`, and raw controls are not JSON. Any other
+ * body takes Fastify's parser (prototype-poisoning checks) and the walk.
  */
+import { isAscii } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode, type FieldError } from '../domain/errors.ts';
 import { textProblem } from '../domain/text.ts';
@@ -38,8 +44,9 @@ export function assertCleanText(value: string, field: string, freeText = FREE_TE
  * with its own stack, so a deeply nested body cannot overflow the call stack.
  */
 export function controlCharacterErrors(root: unknown, prefix: string): FieldError[] {
-  // Nearly every request is clean: found so without allocating, it needs no walk.
-  if (plainlyClean(root, 0)) return [];
+  // Nearly every request is clean: found so without allocating (or by the parser, from the
+  // text), it needs no walk.
+  if ((typeof root === 'object' && root !== null && PLAIN_BODIES.has(root)) || plainlyClean(root, 0)) return [];
   const errors: FieldError[] = [];
   const stack: { value: unknown; path: string; key: string }[] = [{ value: root, path: '', key: '' }];
   const name = (path: string) => prefix + (path || '(root)');
@@ -127,6 +134,57 @@ export function utf8Parser(parse: TextParser): (request: FastifyRequest, body: B
       return;
     }
     parse(request, text, done);
+  };
+}
+
+/**
+ * Bodies parsed from text of printable ASCII without a backslash: every string and key in
+ * them is printable ASCII, so the guard need not look.
+ */
+const PLAIN_BODIES = new WeakSet<object>();
+
+const BACKSLASH = 0x5c;
+const DEL = 0x7f;
+
+/**
+ * Whether a JSON text (as bytes) can be parsed with `JSON.parse` alone and needs no text
+ * walk: ASCII, no backslash (so no escape), no DEL, and no `__proto__` or `constructor`
+ * (the names Fastify's parser guards against; without escapes they can only be spelled
+ * plainly). Raw controls inside strings are not JSON, so `JSON.parse` refuses them; a body
+ * that fails takes Fastify's parser, which answers it as before.
+ */
+function plainJson(body: Buffer): boolean {
+  return (
+    body.length > 0 &&
+    isAscii(body) &&
+    body.indexOf(BACKSLASH) < 0 &&
+    body.indexOf(DEL) < 0 &&
+    body.indexOf('__proto__') < 0 &&
+    body.indexOf('constructor') < 0
+  );
+}
+
+/**
+ * {@link utf8Parser} for JSON with a fast path: a plain body ({@link plainJson}) is parsed by
+ * `JSON.parse` and marked clean for the text guard; anything else (and any body
+ * `JSON.parse` refuses) goes to `parse`, Fastify's JSON parser, with its errors.
+ */
+export function jsonParser(parse: TextParser): (request: FastifyRequest, body: Buffer | string, done: Done) => void {
+  const slow = utf8Parser(parse);
+  return (request, body, done) => {
+    if (typeof body === 'string' || !plainJson(body)) {
+      slow(request, body, done);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('latin1'));
+    } catch {
+      slow(request, body, done);
+      return;
+    }
+    if (typeof value === 'object' && value !== null) PLAIN_BODIES.add(value);
+    done(null, value);
   };
 }
 

@@ -3,14 +3,21 @@
  * `Int32Array` instead of maps and sets, so that 100k identities' sets fit in memory and a
  * check is a binary search.
  *
- * Layout of `data` (n permissions, c of them held in context `all`, m assignment slots):
+ * Layout of `data` (n permissions, c of them held in context `all`, m assignment slots, and
+ * f = ceil(c / 16) fence entries):
  *
  * ```
- * [0] n   [1] c   [2 .. 2+n) permission slots, ascending
- * [2+n .. 3+2n) start of each permission's assignments in `data` (n + 1 offsets)
- * [3+2n .. 3+2n+c) permission slots held in context `all`, ascending
- * [3+2n+c .. 3+2n+c+m) assignment slots, grouped by permission
+ * [0] n   [1] c   [2] f   [3 .. 3+f) fence: every 16th permission slot of the context-`all` list
+ * [P = 3+f .. P+n) permission slots, ascending
+ * [P+n .. P+2n+1) start of each permission's assignments in `data` (n + 1 offsets)
+ * [P+2n+1 .. P+2n+1+c) permission slots held in context `all`, ascending
+ * [P+2n+1+c .. P+2n+1+c+m) assignment slots, grouped by permission
  * ```
+ *
+ * The context-`all` check (the common one) reads the header and the fence, which share the
+ * first cache lines, then one block of at most 16 slots: two or three memory lines where a
+ * binary search over the whole list touches five or more (what dominates at L, where the
+ * sets do not fit in the processor's caches).
  *
  * Within a permission the assignments are ordered by slot, an identity's own before its
  * units'.
@@ -25,11 +32,20 @@ export interface EffectiveSet {
   data: Int32Array;
 }
 
-export const EMPTY_DATA: Int32Array = new Int32Array(3);
+/** The set holding nothing. */
+export const EMPTY_DATA: Int32Array = Int32Array.of(0, 0, 0, 4);
+
+/** Slots of the context-`all` list per fence entry (16 int32 = one 64-byte cache line). */
+const FENCE_BLOCK = 16;
 
 /** Approximate bytes an effective set takes (typed array + object headers). */
 export function effectiveBytes(set: EffectiveSet): number {
   return set.data.byteLength + 160;
+}
+
+/** Where the permission slots start. */
+function permsAt(data: Int32Array): number {
+  return 3 + data[2]!;
 }
 
 /** How many permissions the set holds. */
@@ -39,31 +55,41 @@ export function permCount(data: Int32Array): number {
 
 /** The k-th permission slot (ascending). */
 export function permAt(data: Int32Array, k: number): number {
-  return data[2 + k]!;
+  return data[3 + data[2]! + k]!;
 }
 
 /** The position of permission `p` in the set, or -1. */
 export function findPerm(data: Int32Array, p: number): number {
-  return search(data, 2, 2 + data[0]!, p);
+  const from = permsAt(data);
+  return search(data, from, from + data[0]!, p);
 }
 
-/** Whether `p` is held in context `all`. */
+/** Whether `p` is held in context `all`: the fence names the one block of the list to search. */
 export function holdsEverywhere(data: Int32Array, p: number): boolean {
+  const f = data[2]!;
+  // The last fence entry not above p (the fence is short: a linear scan stays in one line).
+  let j = 0;
+  while (j < f && data[3 + j]! <= p) j += 1;
+  if (j === 0) return false;
   const n = data[0]!;
-  const start = 3 + 2 * n;
-  return search(data, start, start + data[1]!, p) >= 0;
+  const start = 3 + f + 2 * n + 1 + (j - 1) * FENCE_BLOCK;
+  const end = Math.min(start + FENCE_BLOCK, 3 + f + 2 * n + 1 + data[1]!);
+  for (let i = start; i < end; i += 1) {
+    const v = data[i]!;
+    if (v >= p) return v === p;
+  }
+  return false;
 }
 
 /** The assignment slots behind the k-th permission: `data[from .. to)`. */
 export function viaRange(data: Int32Array, k: number): { from: number; to: number } {
-  const n = data[0]!;
-  return { from: data[2 + n + k]!, to: data[3 + n + k]! };
+  const at = permsAt(data) + data[0]! + k;
+  return { from: data[at]!, to: data[at + 1]! };
 }
 
 /** Permission slots held in context `all`. */
 export function everywherePerms(data: Int32Array): Int32Array {
-  const n = data[0]!;
-  const start = 3 + 2 * n;
+  const start = permsAt(data) + 2 * data[0]! + 1;
   return data.subarray(start, start + data[1]!);
 }
 
@@ -120,7 +146,8 @@ export class EffectiveBuilder {
     const pairs = this.pairs.subarray(0, len);
     pairs.sort();
     const bn = base[0]!;
-    const bm = bn === 0 ? 0 : base[2 + bn + bn]! - base[2 + bn]!;
+    const bp = permsAt(base);
+    const bm = base[bp + bn + bn]! - base[bp + bn]!;
     this.ensure(len + bn, len + bm);
     const { perms, starts, via } = this;
     let n = 0;
@@ -129,7 +156,7 @@ export class EffectiveBuilder {
     let k = 0;
     while (i < len || k < bn) {
       const pi = i < len ? Math.floor(pairs[i]! / PAIR) : NO_SLOT;
-      const pk = k < bn ? base[2 + k]! : NO_SLOT;
+      const pk = k < bn ? base[bp + k]! : NO_SLOT;
       const p = pi <= pk ? pi : pk;
       if (n === 0 || perms[n - 1] !== p) {
         perms[n] = p;
@@ -142,7 +169,7 @@ export class EffectiveBuilder {
         if (m === starts[n - 1] || via[m - 1] !== a) via[m++] = a;
         i += 1;
       } else {
-        for (let j = base[2 + bn + k]!, to = base[3 + bn + k]!; j < to; j += 1) via[m++] = base[j]!;
+        for (let j = base[bp + bn + k]!, to = base[bp + bn + k + 1]!; j < to; j += 1) via[m++] = base[j]!;
         k += 1;
       }
     }
@@ -156,14 +183,19 @@ export class EffectiveBuilder {
         }
       }
     }
-    const viaBase = 3 + 2 * n + c;
+    const f = Math.ceil(c / FENCE_BLOCK);
+    const p0 = 3 + f;
+    const everywhereAt = p0 + 2 * n + 1;
+    const viaBase = everywhereAt + c;
     const data = new Int32Array(viaBase + m);
     data[0] = n;
     data[1] = c;
-    data.set(perms.subarray(0, n), 2);
-    for (let q = 0; q < n; q += 1) data[2 + n + q] = viaBase + starts[q]!;
-    data[2 + n + n] = viaBase + m;
-    data.set(this.everywhere.subarray(0, c), 3 + 2 * n);
+    data[2] = f;
+    for (let j = 0; j < f; j += 1) data[3 + j] = this.everywhere[j * FENCE_BLOCK]!;
+    data.set(perms.subarray(0, n), p0);
+    for (let q = 0; q < n; q += 1) data[p0 + n + q] = viaBase + starts[q]!;
+    data[p0 + n + n] = viaBase + m;
+    data.set(this.everywhere.subarray(0, c), everywhereAt);
     data.set(via.subarray(0, m), viaBase);
     return data;
   }

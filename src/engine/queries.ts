@@ -30,6 +30,7 @@ export function askContext(index: TenantIndex, c: AccessContext | undefined): Re
 /** Whether the identity holds the permission in the context (hot path: no allocation when cached). */
 export function checkSlots(index: TenantIndex, identity: number, permission: number, asked: Readonly<AskedContext>, now: number, space: AccessSpace): boolean {
   if (identity === NONE || permission === NONE) return false;
+  if (asked.type === 'all' && space === 'assigned') return index.holdsEverywhereAt(identity, permission, now);
   const perm = index.perms.get(permission);
   if (!perm.exists) return false;
   if (space === 'provisioned' && perm.app !== NONE && !index.apps.get(perm.app).managed) {
@@ -105,6 +106,7 @@ function viaAccount(acc: AccountNode, g: { contextType: ContextType; contextId: 
  * its accounts hold counts instead).
  */
 function listedFromAssignments(index: TenantIndex, p: number, space: AccessSpace, app: number): boolean {
+  if (app === NONE && space === 'assigned') return true;
   const perm = index.perms.get(p);
   if (app !== NONE && perm.app !== app) return false;
   return space !== 'provisioned' || perm.app === NONE || index.apps.get(perm.app).managed;
@@ -121,12 +123,23 @@ function inOrder(via: HeldVia[]): HeldVia[] {
   return via;
 }
 
-/** The assignments through which the permission at position `k` of an effective set is held. */
+/**
+ * The assignments through which the permission at position `k` of an effective set is held,
+ * by assignment id ({@link inOrder}'s order; an insertion sort: there are one to a few).
+ */
 function viasAt(index: TenantIndex, data: Int32Array, k: number): HeldVia[] {
   const { from, to } = viaRange(data, k);
   const via: HeldVia[] = new Array<HeldVia>(to - from);
-  for (let i = from; i < to; i += 1) via[i - from] = viaAssignment(index, index.assignments.get(data[i]!));
-  return inOrder(via);
+  for (let i = from; i < to; i += 1) {
+    const v = viaAssignment(index, index.assignments.get(data[i]!)) as HeldVia & { kind: 'assignment' };
+    let j = i - from;
+    while (j > 0 && (via[j - 1] as HeldVia & { kind: 'assignment' }).assignmentId > v.assignmentId) {
+      via[j] = via[j - 1]!;
+      j -= 1;
+    }
+    via[j] = v;
+  }
+  return via;
 }
 
 /**

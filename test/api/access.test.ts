@@ -130,6 +130,13 @@ describe('assignments and check', () => {
       results: [{ allowed: true }, { allowed: false }, { allowed: false, reason: 'identity nobody does not exist (by id, subject or username)' }],
       revision: expect.any(Number),
     });
+    // The answer's JSON is written by hand (batchJson): the same text JSON.stringify writes, escapes included.
+    const odd = 'c1s:"quoted" \\ back\u2028 é 😀';
+    const oddRes = await post('/api/v1/check/batch', { checks: [{ identity: odd, permission: ids.addBill }, { identity: ids.alice, permission: ids.addBill }] });
+    expect(oddRes.statusCode, oddRes.body).toBe(200);
+    expect(oddRes.headers['content-type']).toMatch(/^application\/json/);
+    const oddRevision = (oddRes.json() as { revision: number }).revision;
+    expect(oddRes.body).toBe(JSON.stringify({ results: [{ allowed: false, reason: `identity ${odd} does not exist (by id, subject or username)` }, { allowed: true }], revision: oddRevision }));
     const unknownApp = await post('/api/v1/check/batch', {
       checks: [
         { identity: ids.alice, application: 'trusteeApp', permission: 'AddBill' },

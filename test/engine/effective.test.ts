@@ -3,7 +3,7 @@
  * inherited set, the shared per-unit sets, and the memory bound of the identity cache.
  */
 import { describe, expect, it } from 'vitest';
-import { EffectiveBuilder, EMPTY_DATA, MAX_PERMISSION_SLOT, findPerm, holdsEverywhere, permAt, permCount, viaRange } from '../../src/engine/effective.ts';
+import { EffectiveBuilder, EMPTY_DATA, MAX_PERMISSION_SLOT, everywherePerms, findPerm, holdsEverywhere, permAt, permCount, viaRange } from '../../src/engine/effective.ts';
 import { askContext, checkSlots, listAccess } from '../../src/engine/queries.ts';
 import type { AssignmentRow } from '../../src/engine/index-rows.ts';
 import { TenantIndex } from '../../src/engine/tenant-index.ts';
@@ -60,6 +60,43 @@ describe('EffectiveBuilder', () => {
     ]);
     expect(() => b.add(MAX_PERMISSION_SLOT, 0)).toThrow(RangeError);
     expect(() => b.add(0, 2 ** 31)).toThrow(RangeError);
+  });
+
+  it('answers context `all` through its fence for every size around the 16-slot blocks, merged or not', () => {
+    let seed = 7;
+    const random = (below: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % below;
+    };
+    const b = new EffectiveBuilder();
+    for (const size of [0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 100, 257]) {
+      b.reset();
+      const everywhere = new Set<number>();
+      const held = new Set<number>();
+      for (let k = 0; k < size * 2; k += 1) {
+        const p = 1 + random(size * 4 + 2);
+        const a = random(1000);
+        b.add(p, a);
+        held.add(p);
+        if (a % 2 === 0) everywhere.add(p);
+      }
+      const base = b.build(EMPTY_DATA, (a) => a % 2 === 0);
+      b.reset();
+      for (let k = 0; k < size; k += 1) {
+        const p = 1 + random(size * 4 + 2);
+        b.add(p, 1001 + 2 * random(1000));
+        held.add(p);
+      }
+      const merged = b.build(base, (a) => a % 2 === 0);
+      const max = size * 4 + 4;
+      for (let p = 0; p <= max; p += 1) {
+        expect(holdsEverywhere(base, p), `base of ${size}, permission ${p}`).toBe(everywhere.has(p));
+        expect(holdsEverywhere(merged, p), `merged of ${size}, permission ${p}`).toBe(everywhere.has(p));
+        expect(findPerm(merged, p) >= 0).toBe(held.has(p));
+      }
+      expect(Array.from(everywherePerms(merged))).toEqual([...everywhere].sort((x, y) => x - y));
+      expect(contents(merged).map(([p]) => p)).toEqual([...held].sort((x, y) => x - y));
+    }
   });
 
   it('grows past its initial scratch space', () => {
@@ -159,6 +196,38 @@ describe('TenantIndex effective sets', () => {
     expect(bounded.identities.get(bounded.identities.find(`i${n - 1}`)).cache).not.toBeNull();
   });
 
+  it('answers a check from the by-slot cache only while the set is current: validity windows, pauses, status and epoch', () => {
+    const index = smallIndex(2);
+    const all = askContext(index, undefined);
+    const i0 = index.identities.find('i0');
+    const p3 = index.perms.find('p3');
+    const p0 = index.perms.find('p0');
+    const check = (p: number, at = NOW) => checkSlots(index, i0, p, all, at, 'assigned');
+    index.applyAssignment(assignment('later', 'identity', 'i0', 'permission', 'p3', { valid_from: new Date(NOW + 1000).toISOString(), valid_to: new Date(NOW + 2000).toISOString() }));
+    expect(check(p3)).toBe(false);
+    expect(check(p3, NOW + 1000)).toBe(true);
+    expect(check(p3, NOW + 1999)).toBe(true);
+    expect(check(p3, NOW + 2000)).toBe(false);
+    expect(check(p3, NOW)).toBe(false);
+    expect(check(p3, NOW + 1500)).toBe(true);
+    index.applyAssignment(assignment('later', 'identity', 'i0', 'permission', 'p3', { state: 'paused', valid_from: new Date(NOW + 1000).toISOString() }));
+    expect(check(p3, NOW + 1500)).toBe(false);
+    // Inherited through the unit (an epoch change), then the identity leaves: no longer held.
+    expect(check(p0)).toBe(true);
+    index.applyAssignment(assignment('toRoot', 'orgUnit', 'root', 'role', 'role', { state: 'paused' }));
+    expect(check(p0)).toBe(false);
+    index.applyAssignment(assignment('toRoot', 'orgUnit', 'root', 'role', 'role'));
+    expect(check(p0)).toBe(true);
+    index.applyIdentity({ id: 'i0', number: 0, subject: 's0', username: null, email: null, display_name: null, status: 'on_leave', org_unit_id: 'leaf' });
+    expect(check(p0)).toBe(false);
+    index.applyIdentity({ id: 'i0', number: 0, subject: 's0', username: null, email: null, display_name: null, status: 'active', org_unit_id: 'leaf' });
+    expect(check(p0)).toBe(true);
+    // A removed permission is held by no one, though no set names the removal.
+    index.removePermission('p0');
+    expect(check(p0)).toBe(false);
+    expect(checkSlots(index, index.identities.find('i1'), p0, all, NOW, 'assigned')).toBe(false);
+  });
+
   it('drops an identity from the cache accounting when it is invalidated', () => {
     const index = smallIndex(2);
     index.effective(index.identities.find('i0'), NOW);
@@ -181,6 +250,14 @@ describe('TenantIndex effective sets', () => {
     index.applyApplication({ id: 'app0', number: 2, name: 'Alpha', kind: 'managed' });
     expect(held(index, 'i0')).toEqual(['aaa', 'perm1', 'perm2', 'zzz']);
     expect(listAccess(index, index.identities.find('i0'), NOW, 'provisioned').map((h) => h.permissionName)).toEqual(['aaa', 'perm1', 'perm2', 'zzz']);
+  });
+
+  it('lists the assignments behind a permission by assignment id, whatever order they were loaded in', () => {
+    const index = smallIndex(1);
+    for (const id of ['m', 'z', 'a', 'q']) index.applyAssignment(assignment(id, 'identity', 'i0', 'permission', 'p0'));
+    index.applyAssignment(assignment('b', 'orgUnit', 'mid', 'permission', 'p0'));
+    const [p0] = listAccess(index, index.identities.find('i0'), NOW, 'assigned');
+    expect(p0!.via.map((v) => (v.kind === 'assignment' ? v.assignmentId : ''))).toEqual(['a', 'b', 'm', 'q', 'toRoot', 'z']);
   });
 
   it('renders an assignment once and renders it anew after it changes', () => {

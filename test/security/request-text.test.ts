@@ -4,7 +4,9 @@
  * every vendor profile's own error envelope — the same on SQLite and PostgreSQL (which
  * cannot store U+0000 and used to answer 500).
  */
+import Fastify, { type FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { controlCharacterErrors, jsonParser } from '../../src/api/text-guard.ts';
 import { createTestApp, type TestApp } from '../support/harness.ts';
 
 let t: TestApp;
@@ -87,6 +89,19 @@ describe('bytes that are not UTF-8', () => {
     expect((await send('POST', '/api/v1/applications', '{"__proto__":{"x":1},"name":"p"}')).statusCode).toBe(400);
   });
 
+  it('answers plain ASCII bodies (parsed without the poisoning scan) exactly as other bodies', async () => {
+    // Printable ASCII without a backslash takes JSON.parse alone; these must still be refused.
+    expect((await send('POST', '/api/v1/applications', '{"constructor":{"prototype":{"x":1}},"name":"p"}')).statusCode).toBe(400);
+    expect((await send('POST', '/api/v1/applications', '{"\\u005f_proto__":{"x":1},"name":"p"}')).statusCode).toBe(400);
+    expectRefused(await send('POST', '/api/v1/applications', '{"name":"raw \u007f DEL"}'), 'name');
+    expectRefused(await send('POST', '/api/v1/applications', '{"name":"raw \u0001 control"}'), '', 'malformed_json');
+    expectRefused(await send('POST', '/api/v1/applications', '   '), '', 'malformed_json');
+    expectRefused(await send('POST', '/api/v1/applications', '{"name":"x"} trailing'), '', 'malformed_json');
+    const plain = await send('POST', '/api/v1/applications', '{ "name" : "Plain ASCII app" ,\n "description": "ok" }');
+    expect(plain.statusCode, plain.body).toBe(201);
+    expect(plain.json()).toMatchObject({ name: 'Plain ASCII app', description: 'ok' });
+  });
+
   it('refuses percent-encoded bytes that are not UTF-8 in the path and the query', async () => {
     expectRefused(await send('GET', '/api/v1/identities?q=%FF'), 'querystring');
     expectRefused(await send('GET', '/api/v1/identities/%C3%28'), 'path');
@@ -131,5 +146,40 @@ describe('vendor profiles answer in their own envelopes', () => {
   it('CoreOne: a 400', async () => {
     const res = await send('GET', '/api/permission?userSubject=c1s%00');
     expect(res.statusCode, res.body).toBe(400);
+  });
+});
+
+describe('the JSON parser: plain ASCII bodies take JSON.parse alone', () => {
+  const parse = jsonParser(Fastify().getDefaultJsonParser('error', 'error'));
+  const run = (text: string | Buffer) =>
+    new Promise<{ error: Error | null; value: unknown }>((resolve) => parse({} as FastifyRequest, Buffer.isBuffer(text) ? text : Buffer.from(text), (error, value) => resolve({ error, value })));
+
+  it('keeps the prototype-poisoning refusals, spelled plainly or escaped', async () => {
+    for (const text of ['{"constructor":{"prototype":{"x":1}}}', '{"__proto__":{"x":1}}', '{"\\u005f_proto__":{"x":1}}', '{"a":{"constructor":{"prototype":{}}}}']) {
+      const { error } = await run(text);
+      expect(error, text).not.toBeNull();
+    }
+  });
+
+  it('leaves every character the text guard refuses to the guard: DEL, C1, escapes', async () => {
+    for (const [text, field] of [
+      ['{"a":"x\u007fy"}', 'a'],
+      ['{"a":["ok","x\u0085"]}', 'a.1'],
+      ['{"b":"\\u0000"}', 'b'],
+      ['{"b":"\\ud800"}', 'b'],
+    ] as const) {
+      const { error, value } = await run(text);
+      expect(error, text).toBeNull();
+      expect(controlCharacterErrors(value, '').map((e) => e.field), text).toEqual([field]);
+    }
+  });
+
+  it('parses a plain body as JSON.parse does and refuses what it refuses as before', async () => {
+    const text = JSON.stringify({ checks: [{ identity: 'i-1', permission: 'p-2', context: { type: 'all' } }], n: 1.5, t: true, z: null });
+    const { error, value } = await run(text);
+    expect(error).toBeNull();
+    expect(value).toEqual(JSON.parse(text));
+    expect(controlCharacterErrors(value, '')).toEqual([]);
+    for (const bad of ['{"a":', '{"a":"raw \u0001"}', '', '  ', '{"a":1} x']) expect((await run(bad)).error, bad).not.toBeNull();
   });
 });
