@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders, deleteAccount, putAccount } from '../../services/access/index.ts';
+import { accessDrift, accessDriftSummary, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders, deleteAccount, putAccount } from '../../services/access/index.ts';
 import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/index.ts';
 import { ListQuery, PageOf } from '../schemas.ts';
 import type { ContextType as ContextTypeValue } from '../../domain/access.ts';
@@ -169,6 +169,36 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => accessDrift(sd, actorOf(request), request.query),
+  );
+  app.get(
+    '/access/drift/summary',
+    {
+      config: needs('read-permissions-any-application'),
+      schema: {
+        tags: ['Access'],
+        summary: 'Drift counted per connected application (what GET /access/drift lists, without its rows)',
+        description:
+          'For every connected application (in name order, none left out): how many (identity, permission) pairs are assigned but held by no active account of the identity, ' +
+          'and how many (account, permission) grants of active accounts are not assigned (`orphanGrants` of them belong to accounts of no identity) — the same pairs `GET /access/drift` lists, never truncated. ' +
+          'Answered by the access index, which keeps the counts and re-counts only the identities each change touches.',
+        querystring: Type.Object({ minRevision: MinRevision }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                applicationId: Type.String(),
+                applicationName: Type.String(),
+                assignedNotProvisioned: Type.Integer({ minimum: 0 }),
+                provisionedNotAssigned: Type.Integer({ minimum: 0 }),
+                orphanGrants: Type.Integer({ minimum: 0, description: 'Of provisionedNotAssigned: grants of accounts that belong to no identity' }),
+              }),
+            ),
+            revision: Revision,
+          }),
+        },
+      },
+    },
+    async (request) => accessDriftSummary(sd, actorOf(request), request.query),
   );
 
   // ---- provisioned space of connected applications ----
