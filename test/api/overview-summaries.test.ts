@@ -67,6 +67,13 @@ async function expectSummaryMatchesList(revision?: number): Promise<Summary> {
     expect(p.unmitigated).toBe(list.filter((v) => v.policy.id === p.policy.id && v.exception === null).length);
   }
   for (const [severity, counted] of Object.entries(summary.bySeverity)) expect(counted.total).toBe(list.filter((v) => v.policy.severity === severity).length);
+  // And each person's, evaluated on its own (not from the kept answer), adds up to the same.
+  let each = 0;
+  for (const name of PEOPLE) {
+    const own = await get(`/sod-violations?identityId=${ids[name]}${revision ? `&minRevision=${revision}` : ''}`);
+    each += (own.json().items as unknown[]).length;
+  }
+  expect(each).toBe(summary.total);
   return summary;
 }
 

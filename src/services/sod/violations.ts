@@ -87,6 +87,19 @@ function allViolations(index: TenantIndex, policies: SodPolicyRule[], now: numbe
         const broken = policies.filter((p) => breaksPolicy(p, h.heldByKey(i), meet, h.everywhere(i)));
         return broken.length ? broken : null;
       },
+      // Each policy only over its own candidates (in policy order, as `evaluate` lists them).
+      all: () => {
+        const out = new Map<number, SodPolicyRule[]>();
+        for (const p of policies) {
+          for (const i of candidatesOf(h, p)) {
+            if (!breaksPolicy(p, h.heldByKey(i), meet, h.everywhere(i))) continue;
+            const broken = out.get(i);
+            if (broken) broken.push(p);
+            else out.set(i, [p]);
+          }
+        }
+        return out;
+      },
     };
   });
   if (ordered && ordered.version === answer.version) return ordered.found;
