@@ -76,8 +76,23 @@ interface Found {
  * since the last read (and wholly when the policies, or the time window, changed).
  */
 function allViolations(index: TenantIndex, policies: SodPolicyRule[], now: number): Found[] {
+  const answer = keptAnswer(index, policies, now);
   const ordered = sortedViolations.get(index);
-  const answer = keptViolations.current(index, JSON.stringify(policies), now, () => {
+  if (ordered && ordered.version === answer.version) return ordered.found;
+  const found: Found[] = [];
+  for (const [i, broken] of answer.values) {
+    const id = index.identities.get(i).id;
+    for (const policy of broken) found.push({ key: `${policy.id}\u0000${id}`, policy, identity: i });
+  }
+  found.sort((a, b) => cmp(a.key, b.key));
+  sortedViolations.set(index, { version: answer.version, found });
+  return found;
+}
+const sortedViolations = new WeakMap<TenantIndex, { version: number; found: Found[] }>();
+
+/** The policies each identity breaks now (unordered), kept per access index. */
+function keptAnswer(index: TenantIndex, policies: SodPolicyRule[], now: number) {
+  return keptViolations.current(index, JSON.stringify(policies), now, () => {
     const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), now);
     const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
     return {
@@ -102,17 +117,7 @@ function allViolations(index: TenantIndex, policies: SodPolicyRule[], now: numbe
       },
     };
   });
-  if (ordered && ordered.version === answer.version) return ordered.found;
-  const found: Found[] = [];
-  for (const [i, broken] of answer.values) {
-    const id = index.identities.get(i).id;
-    for (const policy of broken) found.push({ key: `${policy.id}\u0000${id}`, policy, identity: i });
-  }
-  found.sort((a, b) => cmp(a.key, b.key));
-  sortedViolations.set(index, { version: answer.version, found });
-  return found;
 }
-const sortedViolations = new WeakMap<TenantIndex, { version: number; found: Found[] }>();
 
 async function violationScope(deps: ServiceDeps, actor: Actor, minRevision: number | undefined) {
   requireRight(actor, ...SOD_READ_RIGHTS);
@@ -192,7 +197,9 @@ export interface SodViolationSummary {
 export async function summarizeSodViolations(deps: ServiceDeps, actor: Actor, query: { minRevision?: number | undefined }): Promise<SodViolationSummary> {
   const { scope, engine, index, revision, policies } = await violationScope(deps, actor, query.minRevision);
   const now = engine.now();
-  const found = allViolations(index, policies, now);
+  // Counted as they are kept, unordered (the list's order is not needed here).
+  const found: Omit<Found, 'key'>[] = [];
+  for (const [identity, broken] of keptAnswer(index, policies, now).values) for (const policy of broken) found.push({ policy, identity });
   const exceptions = found.length ? await activeExceptions(scope, null, new Date(now).toISOString()) : new Map();
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, { total: 0, unmitigated: 0 }])) as SodViolationSummary['bySeverity'];
   const byPolicy = new Map(policies.map((p) => [p.id, { policy: { id: p.id, name: p.name, mode: p.mode, severity: p.severity }, total: 0, unmitigated: 0 }]));
