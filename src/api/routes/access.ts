@@ -3,7 +3,7 @@
  * `/permissions/{id}/holders`, `/access/explain`, `/access/drift`) and the provisioned space
  * of connected applications (`/applications/{id}/accounts`).
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TProperties } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
 import { accessDrift, accessDriftSummary, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders, deleteAccount, putAccount } from '../../services/access/index.ts';
 import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/index.ts';
@@ -27,6 +27,11 @@ const CheckAnswer = Type.Object({
 });
 
 const DriftEntry = Type.Object({ identityId: Type.Union([Type.String(), Type.Null()]), permissionId: Type.String(), accountName: Type.Optional(Type.String()) });
+
+/** A drift answer: one entry per connected application with `fields`, and the revision. */
+function perApplication<T extends TProperties>(fields: T) {
+  return Type.Object({ items: Type.Array(Type.Object({ applicationId: Type.String(), applicationName: Type.String(), ...fields })), revision: Revision });
+}
 
 export function registerAccessRoutes(app: App, deps: RouteDeps): void {
   const sd = deps.services.deps;
@@ -152,20 +157,7 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
         tags: ['Access'],
         summary: 'Assigned but not provisioned, and provisioned but not assigned, per connected application',
         querystring: Type.Object({ applicationId: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })), minRevision: MinRevision }),
-        response: {
-          200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                applicationId: Type.String(),
-                applicationName: Type.String(),
-                assignedNotProvisioned: Type.Array(DriftEntry),
-                provisionedNotAssigned: Type.Array(DriftEntry),
-                truncated: Type.Boolean(),
-              }),
-            ),
-            revision: Revision,
-          }),
-        },
+        response: { 200: perApplication({ assignedNotProvisioned: Type.Array(DriftEntry), provisionedNotAssigned: Type.Array(DriftEntry), truncated: Type.Boolean() }) },
       },
     },
     async (request) => accessDrift(sd, actorOf(request), request.query),
@@ -183,17 +175,10 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
           'Answered by the access index, which keeps the counts and re-counts only the identities each change touches.',
         querystring: Type.Object({ minRevision: MinRevision }, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                applicationId: Type.String(),
-                applicationName: Type.String(),
-                assignedNotProvisioned: Type.Integer({ minimum: 0 }),
-                provisionedNotAssigned: Type.Integer({ minimum: 0 }),
-                orphanGrants: Type.Integer({ minimum: 0, description: 'Of provisionedNotAssigned: grants of accounts that belong to no identity' }),
-              }),
-            ),
-            revision: Revision,
+          200: perApplication({
+            assignedNotProvisioned: Type.Integer({ minimum: 0 }),
+            provisionedNotAssigned: Type.Integer({ minimum: 0 }),
+            orphanGrants: Type.Integer({ minimum: 0, description: 'Of provisionedNotAssigned: grants of accounts that belong to no identity' }),
           }),
         },
       },
