@@ -64,6 +64,17 @@ describe('the console, signed in as the administrator', () => {
     // The audit chain tile shows the last verification; a fresh install was never verified.
     await page.getByTestId('last-verification').getByText('The chain was never verified.').waitFor();
     await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Overview', 'Identities', 'Applications', 'Access requests', 'Approvals', 'Audit', 'Settings']);
+    // The drift and separation-of-duties tiles show the server's counts (the summary routes), not a page of rows.
+    const drift = await server.api<{ items: { applicationName: string; assignedNotProvisioned: number; provisionedNotAssigned: number }[] }>('GET', '/api/v1/access/drift/summary');
+    const drifting = drift.body.items.filter((d) => d.assignedNotProvisioned + d.provisionedNotAssigned > 0);
+    if (drifting.length === 0) await page.getByText('applications with drift').waitFor();
+    for (const d of drifting) {
+      await page.getByTestId('drift-list').getByText(`${d.applicationName}: ${d.assignedNotProvisioned.toLocaleString('en-GB')} not provisioned, ${d.provisionedNotAssigned.toLocaleString('en-GB')} not assigned`).waitFor();
+    }
+    const sod = await server.api<{ unmitigated: number }>('GET', '/api/v1/sod-violations/summary');
+    await expect(page.getByTestId('sod-summary').locator('.count-value').innerText()).resolves.toBe(sod.body.unmitigated.toLocaleString('en-GB'));
+    // The top bar names the key the session was opened with, and how.
+    await expect(page.getByTestId('signed-in-as').innerText()).resolves.toMatch(/^.+ \(API key\)$/);
     await screenshot(page, 'overview');
     await expectAccessible('overview');
     // Nothing secret is kept in the browser's storage.

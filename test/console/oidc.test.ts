@@ -36,6 +36,7 @@ describe('console sign-in through OIDC', () => {
   it('signs in with the organization button and returns to the page asked for', async () => {
     const subject = 'oidc:ada.auditor';
     const identityId = await createIdentityWithRights(server.store, server.tenantId, subject, ['read-audit']);
+    expect((await server.api('PATCH', `/api/v1/identities/${identityId}`, { displayName: 'Ada Auditor' })).status).toBe(200);
     provider.nextSubject = subject;
     const context = await newContext(browser);
     context.setDefaultTimeout(10_000);
@@ -67,7 +68,9 @@ describe('console sign-in through OIDC', () => {
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Overview', 'Access requests', 'Approvals', 'Audit', 'Settings']);
     const me = await page.evaluate(async () => (await fetch('/api/v1/me', { credentials: 'same-origin' })).json());
-    expect(me).toMatchObject({ kind: 'session', identityId, rights: ['read-audit'] });
+    expect(me).toMatchObject({ kind: 'session', identityId, rights: ['read-audit'], signedIn: { name: 'Ada Auditor', method: 'oidc' } });
+    // The top bar names the person and how she signed in.
+    await expect(page.getByTestId('signed-in-as').innerText()).resolves.toBe('Ada Auditor (single sign-on)');
     await page.getByRole('link', { name: 'Settings' }).click();
     await expect(page.getByTestId('sessions-table').innerText()).resolves.toContain('Single sign-on');
     // The transaction cookie is gone; nothing is kept in the browser's storage.

@@ -116,7 +116,8 @@ describe('console sign-in and sessions', () => {
     const { context, page } = await freshPage();
     await signInWithPassword(page, 'dora.delegate', 'delegation is not abdication');
     // Her own page is one click away (the name at the top), without the Identities section.
-    await expect(page.getByTestId('signed-in-as').innerText()).resolves.toContain('Dora Delegate');
+    // Her name and how she signed in, not the session's actor name.
+    await expect(page.getByTestId('signed-in-as').innerText()).resolves.toBe('Dora Delegate (password)');
     await page.getByTestId('signed-in-as').click();
     await page.getByRole('heading', { name: 'My access', level: 1 }).waitFor();
     await page.getByRole('tab', { name: 'Assignments' }).click();
@@ -140,6 +141,44 @@ describe('console sign-in and sessions', () => {
     expect(delegations.body.items).toEqual([expect.objectContaining({ assignee: { type: 'identity', id: colleague.body.id }, delegatorId: dora.body.id })]);
     // The API still refuses her the full identity list.
     expect((await fromPage(page, 'GET', '/api/v1/identities?q=westmo')).status).toBe(403);
+    await context.close();
+  });
+
+  it('a user without any right opens My access on her assignments and delegates one', async () => {
+    const nora = await createUser('nora.norights', 'nothing but my own access');
+    expect((await server.api('PATCH', `/api/v1/identities/${nora}`, { displayName: 'Nora Norights' })).status).toBe(200);
+    const colleague = await server.api<{ id: string }>('POST', '/api/v1/identities', { subject: 'console:oswin', username: 'oswin', firstName: 'Oswin', lastName: 'Overcover' });
+    const permissions = await server.api<{ items: { id: string; name: string; delegable: boolean }[] }>('GET', '/api/v1/permissions?limit=200');
+    const delegable = permissions.body.items.find((p) => p.delegable && p.name !== 'payments.approve')!;
+    const source = await server.api<{ id: string }>('POST', '/api/v1/assignments', { assignee: { type: 'identity', id: nora }, resource: { type: 'permission', id: delegable.id }, reason: 'her job' });
+    expect(source.status).toBe(201);
+
+    const { context, page } = await freshPage();
+    await signInWithPassword(page, 'nora.norights', 'nothing but my own access');
+    await expect(page.getByTestId('signed-in-as').innerText()).resolves.toBe('Nora Norights (password)');
+    await page.getByTestId('signed-in-as').click();
+    await page.getByRole('heading', { name: 'My access', level: 1 }).waitFor();
+    // Only the tabs her rights allow; the page opens on her assignments, named (not ids).
+    await expect(page.getByRole('tab').allInnerTexts()).resolves.toEqual(['Assignments', 'Requests']);
+    const row = page.getByTestId('assignments-table').getByRole('row').filter({ hasText: delegable.name });
+    await row.waitFor();
+    // Pausing or revoking what she was given is not hers to do; delegating it is.
+    await expect(row.getByRole('button').allInnerTexts()).resolves.toEqual(['Delegate']);
+    expect(await seriousViolations(page)).toEqual([]);
+    await row.getByRole('button', { name: 'Delegate' }).click();
+    const form = page.getByRole('form', { name: 'Delegate access' });
+    await expect(form.getByRole('heading').innerText()).resolves.toContain(delegable.name);
+    await form.getByLabel('Find a person').fill('overc');
+    await form.getByRole('option', { name: 'Oswin Overcover (oswin)' }).waitFor();
+    await form.getByLabel('Delegate to').selectOption(colleague.body.id);
+    await form.getByLabel('Reason').fill('Cover while I am away');
+    await form.getByRole('button', { name: 'Delegate' }).click();
+    await form.waitFor({ state: 'detached' });
+    const delegations = await server.api<{ items: { assignee: { id: string }; delegatorId: string }[] }>('GET', `/api/v1/assignments?delegatedFromId=${source.body.id}`);
+    expect(delegations.body.items).toEqual([expect.objectContaining({ assignee: { type: 'identity', id: colleague.body.id }, delegatorId: nora })]);
+    // The delegation she made is listed on the receiver's side, not hers; her own list is still hers only.
+    expect((await fromPage(page, 'GET', `/api/v1/assignments?assigneeId=${nora}`)).status).toBe(200);
+    expect((await fromPage(page, 'GET', `/api/v1/assignments?assigneeId=${colleague.body.id}`)).status).toBe(403);
     await context.close();
   });
 

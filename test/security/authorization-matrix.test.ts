@@ -413,7 +413,8 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/applications/:id/permissions': { tenantObject: true, request: fixed(`/api/v1/applications/${applicationId}/permissions`) },
   'GET /api/v1/assignment-rules': { request: fixed(`/api/v1/assignment-rules`) },
   'GET /api/v1/assignment-rules/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/assignment-rules/${(await rule()).id}` }) },
-  'GET /api/v1/assignments': { request: fixed(`/api/v1/assignments`) },
+  'GET /api/v1/assignments': { selfService: async () => ({ url: `/api/v1/assignments?assigneeType=identity&assigneeId=${(await holder()).ids.self}` }) },
+  'GET /api/v1/access/drift/summary': { request: fixed(`/api/v1/access/drift/summary`) },
   'GET /api/v1/assignments/:id': { tenantObject: true, selfService: async () => ({ url: `/api/v1/assignments/${await delegation()}` }) },
   'GET /api/v1/audit-checkpoints': { request: fixed(`/api/v1/audit-checkpoints`) },
   'GET /api/v1/audit-events': { request: fixed(`/api/v1/audit-events`) },
@@ -529,6 +530,7 @@ const MATRIX: Record<string, Row> = {
   'PATCH /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await someSodPolicy()).id}`, payload: { severity: 'low' } }) },
   'DELETE /api/v1/sod-policies/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-policies/${(await sodPolicy()).id}` }) },
   'GET /api/v1/sod-violations': { request: fixed(`/api/v1/sod-violations`) },
+  'GET /api/v1/sod-violations/summary': { request: fixed(`/api/v1/sod-violations/summary`) },
   'GET /api/v1/sod-exceptions': { request: fixed(`/api/v1/sod-exceptions`) },
   'GET /api/v1/sod-exceptions/:id': { tenantObject: true, request: async () => ({ url: `/api/v1/sod-exceptions/${(await someSodException()).id}` }) },
   'POST /api/v1/sod-exceptions/:id/revoke': {

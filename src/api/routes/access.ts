@@ -3,9 +3,9 @@
  * `/permissions/{id}/holders`, `/access/explain`, `/access/drift`) and the provisioned space
  * of connected applications (`/applications/{id}/accounts`).
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TProperties } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../deps.ts';
-import { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders, deleteAccount, putAccount } from '../../services/access/index.ts';
+import { accessDrift, accessDriftSummary, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders, deleteAccount, putAccount } from '../../services/access/index.ts';
 import { listApplicationAccounts, MATCHING_STATES } from '../../services/imports/index.ts';
 import { ListQuery, PageOf } from '../schemas.ts';
 import type { ContextType as ContextTypeValue } from '../../domain/access.ts';
@@ -42,6 +42,11 @@ export function batchJson(answer: { results: readonly { allowed: boolean; reason
     out += r.reason === undefined ? (r.allowed ? '{"allowed":true}' : '{"allowed":false}') : `{"allowed":${r.allowed ? 'true' : 'false'},"reason":${JSON.stringify(r.reason)}}`;
   }
   return `${out}],"revision":${JSON.stringify(answer.revision)}}`;
+}
+
+/** A drift answer: one entry per connected application with `fields`, and the revision. */
+function perApplication<T extends TProperties>(fields: T) {
+  return Type.Object({ items: Type.Array(Type.Object({ applicationId: Type.String(), applicationName: Type.String(), ...fields })), revision: Revision });
 }
 
 export function registerAccessRoutes(app: App, deps: RouteDeps): void {
@@ -172,23 +177,33 @@ export function registerAccessRoutes(app: App, deps: RouteDeps): void {
         tags: ['Access'],
         summary: 'Assigned but not provisioned, and provisioned but not assigned, per connected application',
         querystring: Type.Object({ applicationId: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })), minRevision: MinRevision }),
+        response: { 200: perApplication({ assignedNotProvisioned: Type.Array(DriftEntry), provisionedNotAssigned: Type.Array(DriftEntry), truncated: Type.Boolean() }) },
+      },
+    },
+    async (request) => accessDrift(sd, actorOf(request), request.query),
+  );
+  app.get(
+    '/access/drift/summary',
+    {
+      config: needs('read-permissions-any-application'),
+      schema: {
+        tags: ['Access'],
+        summary: 'Drift counted per connected application (what GET /access/drift lists, without its rows)',
+        description:
+          'For every connected application (in name order, none left out): how many (identity, permission) pairs are assigned but held by no active account of the identity, ' +
+          'and how many (account, permission) grants of active accounts are not assigned (`orphanGrants` of them belong to accounts of no identity) — the same pairs `GET /access/drift` lists, never truncated. ' +
+          'Answered by the access index, which keeps the counts and re-counts only the identities each change touches.',
+        querystring: Type.Object({ minRevision: MinRevision }, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                applicationId: Type.String(),
-                applicationName: Type.String(),
-                assignedNotProvisioned: Type.Array(DriftEntry),
-                provisionedNotAssigned: Type.Array(DriftEntry),
-                truncated: Type.Boolean(),
-              }),
-            ),
-            revision: Revision,
+          200: perApplication({
+            assignedNotProvisioned: Type.Integer({ minimum: 0 }),
+            provisionedNotAssigned: Type.Integer({ minimum: 0 }),
+            orphanGrants: Type.Integer({ minimum: 0, description: 'Of provisionedNotAssigned: grants of accounts that belong to no identity' }),
           }),
         },
       },
     },
-    async (request) => accessDrift(sd, actorOf(request), request.query),
+    async (request) => accessDriftSummary(sd, actorOf(request), request.query),
   );
 
   // ---- provisioned space of connected applications ----

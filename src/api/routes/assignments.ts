@@ -48,10 +48,13 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
   app.get(
     '/assignments',
     {
-      config: needs('manage-users', 'read-permissions-any-application'),
+      config: AUTHENTICATED,
       schema: {
         tags: ['Access'],
         summary: 'List assignments (cursor-paged, ordered by id)',
+        description:
+          'With manage-users or read-permissions-any-application: any assignments of the tenant. Without them, a caller acting as an identity lists its own: ' +
+          '`assigneeId` must be its identity (and `assigneeType` identity or absent), e.g. to choose one to delegate; any other filter is a 403.',
         querystring: Type.Object({
           assigneeType: Type.Optional(Type.Union([Type.Literal('identity'), Type.Literal('orgUnit')])),
           assigneeId: Type.Optional(Id),
@@ -64,7 +67,12 @@ export function registerAssignmentRoutes(app: App, deps: RouteDeps): void {
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
           cursor: Type.Optional(Type.String({ maxLength: 400 })),
         }),
-        response: { 200: Type.Object({ items: Type.Array(Assignment), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
+        response: {
+          200: Type.Object({
+            items: Type.Array(Type.Intersect([Assignment, Type.Object({ resourceName: Type.Union([Type.String(), Type.Null()], { description: "The permission's or role's name" }) })])),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
       },
     },
     async (request) => listAssignments(sd, actorOf(request), request.query),

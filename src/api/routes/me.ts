@@ -17,6 +17,16 @@ export const Me = Type.Object({
   applicationId: Type.Union([Type.String(), Type.Null()]),
   scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
   rights: Type.Array(Type.String(), { description: "The caller's effective Grantory rights" }),
+  signedIn: Type.Union(
+    [
+      Type.Object({
+        name: Type.String({ description: "The identity's display name (or subject) for a password or single sign-on; the API key's name for a key" }),
+        method: Type.Union([Type.Literal('api_key'), Type.Literal('password'), Type.Literal('oidc')]),
+      }),
+      Type.Null(),
+    ],
+    { description: 'A console session: who signed in and how (`name` above is the actor name the audit trail records); null for other credentials' },
+  ),
 });
 
 export function registerMeRoutes(app: App): void {
@@ -42,5 +52,6 @@ export function meOf(caller: Caller): Static<typeof Me> {
     applicationId: caller.applicationId,
     scopes: caller.scopes ? [...caller.scopes] : null,
     rights: [...caller.rights].sort(),
+    signedIn: caller.signedIn ?? null,
   };
 }

@@ -13,6 +13,7 @@ import {
   listSodExceptions,
   listSodPolicies,
   listSodViolations,
+  summarizeSodViolations,
   revokeSodException,
   updateSodPolicy,
 } from '../../services/sod/index.ts';
@@ -205,6 +206,33 @@ export function registerSodRoutes(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => listSodViolations(sd, actorOf(request), request.query),
+  );
+
+  const Counted = Type.Object({ total: Type.Integer({ minimum: 0 }), unmitigated: Type.Integer({ minimum: 0, description: 'Without an unexpired exception' }) });
+  app.get(
+    '/sod-violations/summary',
+    {
+      config: needs(...SOD_READ_RIGHTS),
+      schema: {
+        tags,
+        summary: 'Separation-of-duties violations counted (what GET /sod-violations lists, without its rows)',
+        description:
+          'The violations of every page of `GET /sod-violations`, counted: in all, per severity and per enabled policy (policies with none included), each also without the ones an unexpired exception mitigates, ' +
+          'and the number of identities involved. The violations are kept per access index and re-evaluated only for the identities each change touches (wholly when a policy changes).',
+        querystring: Type.Object({ minRevision: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            total: Type.Integer({ minimum: 0 }),
+            unmitigated: Type.Integer({ minimum: 0 }),
+            identities: Type.Integer({ minimum: 0, description: 'Identities with at least one violation' }),
+            bySeverity: Type.Object({ low: Counted, medium: Counted, high: Counted, critical: Counted }),
+            byPolicy: Type.Array(Type.Intersect([Type.Object({ policy: PolicyRef }), Counted])),
+            revision: Revision,
+          }),
+        },
+      },
+    },
+    async (request) => summarizeSodViolations(sd, actorOf(request), request.query),
   );
 
   app.get(

@@ -14,7 +14,7 @@ export { engineOf } from './common.ts';
 export { activeRoleNamesOf, createIdentityWithRoles, listDirectRoleIds, updateIdentityWithRoles } from './direct-roles.ts';
 export { MAX_PROVISIONED_PAGE, provisionedPermissions } from './provisioned-permissions.ts';
 export type { ProvisionedPage, ProvisionedQuery } from './provisioned-permissions.ts';
-export { accessDrift, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from './queries.ts';
+export { accessDrift, accessDriftSummary, checkAccess, checkAccessBatch, explainAccess, identityAccess, permissionHolders } from './queries.ts';
 export { grantoryRights } from './rights.ts';
 export { RULE_DIRECTORY_HOOKS } from './rule-hooks.ts';
 export { roleHolderIds, rightHolderIds } from './holders.ts';

@@ -10,6 +10,7 @@
 import type { AccessContext, AccessSpace, ContextType } from '../../domain/access.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import { NONE } from '../../engine/nodes.ts';
+import { driftSummary, type ApplicationDriftCounts } from '../../engine/drift-summary.ts';
 import { drift, explain, type ApplicationDrift, type Explanation } from '../../engine/explain.ts';
 import { askContext, checkSlots, holders, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
@@ -197,4 +198,16 @@ export async function accessDrift(
     if (app === NONE) throw notFound('application', options.applicationId);
   }
   return { items: drift(index, engine.now(), app, Math.min(Math.max(options.limit ?? 1000, 1), 10_000)), revision };
+}
+
+/**
+ * Drift counted per connected application (the console's overview): the counts of
+ * {@link accessDrift}'s full answer, kept per access index and brought up to date from the
+ * identities each change touches.
+ */
+export async function accessDriftSummary(deps: ServiceDeps, actor: Actor, options: { minRevision?: number | undefined }): Promise<{ items: ApplicationDriftCounts[]; revision: number }> {
+  requireRight(actor, 'read-permissions-any-application');
+  const engine = engineOf(deps);
+  const { index, revision } = await engine.at(actor.caller.tenantId, options.minRevision);
+  return { items: driftSummary(index, engine.now()), revision };
 }

@@ -196,7 +196,13 @@ export async function authenticateSession(deps: ServiceDeps, settings: SessionSe
   }
   const via = session.method === 'api_key' ? `${base.name} (session)` : session.method === 'token' ? `${base.name} (${session.client_id ? 'password-grant token' : 'Checkmarx token'})` : `${base.name} (session)`;
   return {
-    caller: { ...base, kind: 'session', id: session.id, name: via },
+    caller: {
+      ...base,
+      kind: 'session',
+      id: session.id,
+      name: via,
+      ...(session.method === 'token' ? {} : { signedIn: { name: base.name, method: session.method as CookieSessionMethod } }),
+    },
     session: { id: session.id, method: session.method, expiresAt },
   };
 }

@@ -34,6 +34,11 @@ export interface Caller {
   rights: ReadonlySet<Right>;
   /** The application an application key or client is bound to. */
   applicationId: string | null;
+  /**
+   * A console session only: who signed in — the identity's display name (or subject) for a
+   * password or single sign-on, the API key's name for a key — and how.
+   */
+  signedIn?: { name: string; method: 'api_key' | 'password' | 'oidc' } | undefined;
 }
 
 export interface RequestMeta {

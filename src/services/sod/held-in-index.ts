@@ -21,6 +21,8 @@ export class IndexHoldings {
   private readonly everywhereKeys = new Map<number, Set<string>>();
   private readonly chains = new Map<string, string[]>();
   private readonly policyPerms: number[];
+  /** Narrowed to the interval around `now` in which every answer given so far holds. */
+  readonly bounds = { lo: -Infinity, hi: Infinity };
 
   constructor(
     private readonly index: TenantIndex,
@@ -97,7 +99,7 @@ export class IndexHoldings {
         const a = index.assignments.get(aIdx);
         if (!a.exists || !a.active) return;
         const given = this.givenBy(a.resourceIsRole, a.resource);
-        if (!given.length || !index.counts(a, this.now, { lo: -Infinity, hi: Infinity })) return;
+        if (!given.length || !index.counts(a, this.now, this.bounds)) return;
         const via = this.viaOf(a);
         for (const resource of given) out.push({ resource, via });
       };

@@ -14,6 +14,7 @@
  */
 import { AppError, notFound } from '../../domain/errors.ts';
 import { breaksPolicy, contextsMeet, explainConflict, findConflicts, resourceKey, type SodFinding, type SodHeldItem, type SodPolicyRule } from '../../domain/sod.ts';
+import { KeptPerIdentity } from '../../engine/kept.ts';
 import { NONE } from '../../engine/nodes.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import type { TenantDb } from '../../store/store.ts';
@@ -60,38 +61,98 @@ function candidatesOf(h: IndexHoldings, policy: SodPolicyRule): number[] {
   return [...(first ?? [])].filter((i) => rest.every((s) => s.has(i)));
 }
 
-export async function listSodViolations(deps: ServiceDeps, actor: Actor, query: ViolationQuery): Promise<Page<SodViolation> & { revision: number }> {
+/** The tenant's violations, kept per access index (src/engine/kept.ts): the policies each identity breaks. */
+const keptViolations = new KeptPerIdentity<SodPolicyRule[]>();
+
+interface Found {
+  key: string;
+  policy: SodPolicyRule;
+  identity: number;
+}
+
+/**
+ * Every (policy, identity) that breaks an enabled policy now, ordered by policy id then
+ * identity id: from the kept answer, re-evaluated only for identities the index changed
+ * since the last read (and wholly when the policies, or the time window, changed).
+ */
+function allViolations(index: TenantIndex, policies: SodPolicyRule[], now: number): Found[] {
+  const answer = keptAnswer(index, policies, now);
+  const ordered = sortedViolations.get(index);
+  if (ordered && ordered.version === answer.version) return ordered.found;
+  const found: Found[] = [];
+  for (const [i, broken] of answer.values) {
+    const id = index.identities.get(i).id;
+    for (const policy of broken) found.push({ key: `${policy.id}\u0000${id}`, policy, identity: i });
+  }
+  found.sort((a, b) => cmp(a.key, b.key));
+  sortedViolations.set(index, { version: answer.version, found });
+  return found;
+}
+const sortedViolations = new WeakMap<TenantIndex, { version: number; found: Found[] }>();
+
+/** The policies each identity breaks now (unordered), kept per access index. */
+function keptAnswer(index: TenantIndex, policies: SodPolicyRule[], now: number) {
+  return keptViolations.current(index, JSON.stringify(policies), now, () => {
+    const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), now);
+    const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
+    return {
+      bounds: h.bounds,
+      candidates: () => new Set(policies.flatMap((p) => candidatesOf(h, p))),
+      evaluate: (i) => {
+        const broken = policies.filter((p) => breaksPolicy(p, h.heldByKey(i), meet, h.everywhere(i)));
+        return broken.length ? broken : null;
+      },
+      // Each policy only over its own candidates (in policy order, as `evaluate` lists them).
+      all: () => {
+        const out = new Map<number, SodPolicyRule[]>();
+        for (const p of policies) {
+          for (const i of candidatesOf(h, p)) {
+            if (!breaksPolicy(p, h.heldByKey(i), meet, h.everywhere(i))) continue;
+            const broken = out.get(i);
+            if (broken) broken.push(p);
+            else out.set(i, [p]);
+          }
+        }
+        return out;
+      },
+    };
+  });
+}
+
+async function violationScope(deps: ServiceDeps, actor: Actor, minRevision: number | undefined) {
   requireRight(actor, ...SOD_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
   const engine = engineOf(deps);
-  const { index, revision } = await engine.at(scope.tenantId, query.minRevision);
-  const filter = { policyId: query.policyId ?? null, identityId: query.identityId ?? null };
-  const pager = await openPager<string>(deps, scope.tenantId, 'sod-violations', filter, query);
-  let policies = (await enabledPolicies(scope)).map(toPolicyRule);
-  if (query.policyId !== undefined) policies = policies.filter((p) => p.id === query.policyId);
-  let only = NONE;
-  if (query.identityId !== undefined) {
-    only = index.identities.find(query.identityId);
-    if (only === NONE || !index.identities.get(only).exists) return { items: [], nextCursor: null, revision };
-  }
-  const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), engine.now());
-  const ancestors = (u: string) => h.ancestors(u);
-  const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, ancestors);
+  // The policies first: the index is then used without an await in between.
+  const policies = (await enabledPolicies(scope)).map(toPolicyRule);
+  const { index, revision } = await engine.at(scope.tenantId, minRevision);
+  return { scope, engine, index, revision, policies };
+}
 
-  // First the fast question for every candidate (is the policy broken?), then the
-  // explanation only for the rows of the page.
-  const found: { key: string; policy: SodPolicyRule; identity: number }[] = [];
-  for (const policy of policies) {
-    const candidates = only === NONE ? candidatesOf(h, policy) : [only];
-    for (const i of candidates) {
-      const key = `${policy.id}\u0000${index.identities.get(i).id}`;
-      if (pager.after !== null && key <= pager.after) continue;
-      if (breaksPolicy(policy, h.heldByKey(i), meet, h.everywhere(i))) found.push({ key, policy, identity: i });
-    }
+export async function listSodViolations(deps: ServiceDeps, actor: Actor, query: ViolationQuery): Promise<Page<SodViolation> & { revision: number }> {
+  requireRight(actor, ...SOD_READ_RIGHTS);
+  const filter = { policyId: query.policyId ?? null, identityId: query.identityId ?? null };
+  const pager = await openPager<string>(deps, actor.caller.tenantId, 'sod-violations', filter, query);
+  const { scope, engine, index, revision, policies: enabled } = await violationScope(deps, actor, query.minRevision);
+  const policies = query.policyId === undefined ? enabled : enabled.filter((p) => p.id === query.policyId);
+  const now = engine.now();
+  const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), now);
+  const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
+
+  let found: Found[];
+  if (query.identityId !== undefined) {
+    // One identity: evaluated directly.
+    const only = index.identities.find(query.identityId);
+    if (only === NONE || !index.identities.get(only).exists) return { items: [], nextCursor: null, revision };
+    found = policies.filter((p) => breaksPolicy(p, h.heldByKey(only), meet, h.everywhere(only))).map((policy) => ({ key: `${policy.id}\u0000${query.identityId}`, policy, identity: only }));
+  } else {
+    found = allViolations(index, enabled, now);
+    if (query.policyId !== undefined) found = found.filter((f) => f.policy.id === query.policyId);
   }
-  found.sort((a, b) => cmp(a.key, b.key));
-  const rows = found.slice(0, pager.limit + 1).map((r) => ({ ...r, finding: explainConflict(r.policy, h.heldByKey(r.identity), meet)! }));
-  const exceptions = await activeExceptions(scope, rows.length > 200 ? null : rows.map((r) => index.identities.get(r.identity).id), new Date(engine.now()).toISOString());
+  const start = pager.after === null ? 0 : firstAfter(found, pager.after);
+  // The explanation only for the rows of the page.
+  const rows = found.slice(start, start + pager.limit + 1).map((r) => ({ ...r, finding: explainConflict(r.policy, h.heldByKey(r.identity), meet)! }));
+  const exceptions = await activeExceptions(scope, rows.length > 200 ? null : rows.map((r) => index.identities.get(r.identity).id), new Date(now).toISOString());
   const page = pager.page(rows, (r) => r.key, (r): SodViolation => {
     const n = index.identities.get(r.identity);
     return {
@@ -102,6 +163,61 @@ export async function listSodViolations(deps: ServiceDeps, actor: Actor, query: 
     };
   });
   return { ...page, revision };
+}
+
+/** The position of the first key after `after` (the keys are sorted). */
+function firstAfter(found: readonly Found[], after: string): number {
+  let lo = 0;
+  let hi = found.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (found[mid]!.key <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+export interface SodViolationSummary {
+  total: number;
+  /** Violations without an unexpired exception. */
+  unmitigated: number;
+  identities: number;
+  bySeverity: Record<(typeof SEVERITIES)[number], { total: number; unmitigated: number }>;
+  byPolicy: { policy: SodConflict['policy']; total: number; unmitigated: number }[];
+  revision: number;
+}
+
+/**
+ * The counts of `GET /sod-violations` without its rows: the same violations (every page of
+ * it), counted per severity and per enabled policy (policies with none included), and how
+ * many an unexpired exception mitigates.
+ */
+export async function summarizeSodViolations(deps: ServiceDeps, actor: Actor, query: { minRevision?: number | undefined }): Promise<SodViolationSummary> {
+  const { scope, engine, index, revision, policies } = await violationScope(deps, actor, query.minRevision);
+  const now = engine.now();
+  // Counted as they are kept, unordered (the list's order is not needed here).
+  const found: Omit<Found, 'key'>[] = [];
+  for (const [identity, broken] of keptAnswer(index, policies, now).values) for (const policy of broken) found.push({ policy, identity });
+  const exceptions = found.length ? await activeExceptions(scope, null, new Date(now).toISOString()) : new Map();
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, { total: 0, unmitigated: 0 }])) as SodViolationSummary['bySeverity'];
+  const byPolicy = new Map(policies.map((p) => [p.id, { policy: { id: p.id, name: p.name, mode: p.mode, severity: p.severity }, total: 0, unmitigated: 0 }]));
+  const identities = new Set<number>();
+  let unmitigated = 0;
+  for (const f of found) {
+    const open = !exceptions.has(`${f.policy.id}|${index.identities.get(f.identity).id}`);
+    identities.add(f.identity);
+    const perPolicy = byPolicy.get(f.policy.id)!;
+    perPolicy.total += 1;
+    bySeverity[f.policy.severity].total += 1;
+    if (open) {
+      unmitigated += 1;
+      perPolicy.unmitigated += 1;
+      bySeverity[f.policy.severity].unmitigated += 1;
+    }
+  }
+  return { total: found.length, unmitigated, identities: identities.size, bySeverity, byPolicy: [...byPolicy.values()], revision };
 }
 
 /**

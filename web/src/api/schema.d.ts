@@ -993,9 +993,9 @@ export interface paths {
         };
         /**
          * List assignments (cursor-paged, ordered by id)
-         * @description List assignments (cursor-paged, ordered by id).
+         * @description With manage-users or read-permissions-any-application: any assignments of the tenant. Without them, a caller acting as an identity lists its own: `assigneeId` must be its identity (and `assigneeType` identity or absent), e.g. to choose one to delegate; any other filter is a 403.
          *
-         *     Needs one of the rights `manage-users`, `read-permissions-any-application`.
+         *     Any authenticated caller; what is answered depends on the caller.
          */
         get: operations["getAssignments"];
         put?: never;
@@ -1308,6 +1308,28 @@ export interface paths {
          *     Needs the right `read-permissions-any-application`.
          */
         get: operations["getAccessDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/drift/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Drift counted per connected application (what GET /access/drift lists, without its rows)
+         * @description For every connected application (in name order, none left out): how many (identity, permission) pairs are assigned but held by no active account of the identity, and how many (account, permission) grants of active accounts are not assigned (`orphanGrants` of them belong to accounts of no identity) — the same pairs `GET /access/drift` lists, never truncated. Answered by the access index, which keeps the counts and re-counts only the identities each change touches.
+         *
+         *     Needs the right `read-permissions-any-application`.
+         */
+        get: operations["getAccessDriftSummary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2492,6 +2514,28 @@ export interface paths {
          *     Needs one of the rights `manage-roles`, `read-permissions-any-application`, `approve-requests`.
          */
         get: operations["getSodViolations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sod-violations/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Separation-of-duties violations counted (what GET /sod-violations lists, without its rows)
+         * @description The violations of every page of `GET /sod-violations`, counted: in all, per severity and per enabled policy (policies with none included), each also without the ones an unexpired exception mitigates, and the number of identities involved. The violations are kept per access index and re-evaluated only for the identities each change touches (wholly when a policy changes).
+         *
+         *     Needs one of the rights `manage-roles`, `read-permissions-any-application`, `approve-requests`.
+         */
+        get: operations["getSodViolationsSummary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4976,7 +5020,11 @@ export interface operations {
                      *       ],
                      *       "rights": [
                      *         "right"
-                     *       ]
+                     *       ],
+                     *       "signedIn": {
+                     *         "name": "Payroll",
+                     *         "method": "api_key"
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -4992,6 +5040,12 @@ export interface operations {
                         scopes: string[] | null;
                         /** @description The caller's effective Grantory rights */
                         rights: string[];
+                        /** @description A console session: who signed in and how (`name` above is the actor name the audit trail records); null for other credentials */
+                        signedIn: {
+                            /** @description The identity's display name (or subject) for a password or single sign-on; the API key's name for a key */
+                            name: string;
+                            method: "api_key" | "password" | "oidc";
+                        } | null;
                     };
                 };
             };
@@ -5197,7 +5251,11 @@ export interface operations {
                      *         ],
                      *         "rights": [
                      *           "right"
-                     *         ]
+                     *         ],
+                     *         "signedIn": {
+                     *           "name": "Payroll",
+                     *           "method": "api_key"
+                     *         }
                      *       }
                      *     }
                      */
@@ -5220,6 +5278,12 @@ export interface operations {
                             scopes: string[] | null;
                             /** @description The caller's effective Grantory rights */
                             rights: string[];
+                            /** @description A console session: who signed in and how (`name` above is the actor name the audit trail records); null for other credentials */
+                            signedIn: {
+                                /** @description The identity's display name (or subject) for a password or single sign-on; the API key's name for a key */
+                                name: string;
+                                method: "api_key" | "password" | "oidc";
+                            } | null;
                         };
                     };
                 };
@@ -5394,7 +5458,11 @@ export interface operations {
                      *         ],
                      *         "rights": [
                      *           "right"
-                     *         ]
+                     *         ],
+                     *         "signedIn": {
+                     *           "name": "Payroll",
+                     *           "method": "api_key"
+                     *         }
                      *       }
                      *     }
                      */
@@ -5417,6 +5485,12 @@ export interface operations {
                             scopes: string[] | null;
                             /** @description The caller's effective Grantory rights */
                             rights: string[];
+                            /** @description A console session: who signed in and how (`name` above is the actor name the audit trail records); null for other credentials */
+                            signedIn: {
+                                /** @description The identity's display name (or subject) for a password or single sign-on; the API key's name for a key */
+                                name: string;
+                                method: "api_key" | "password" | "oidc";
+                            } | null;
                         };
                     };
                 };
@@ -10616,14 +10690,15 @@ export interface operations {
                      *           "createdBy": "created by",
                      *           "createdAt": "2026-03-02T09:30:00.000Z",
                      *           "updatedAt": "2026-03-02T09:30:00.000Z",
-                     *           "version": 1
+                     *           "version": 1,
+                     *           "resourceName": "Payroll"
                      *         }
                      *       ],
                      *       "nextCursor": "eyJrIjoiM2YyYjhjMWUifQ"
                      *     }
                      */
                     "application/json": {
-                        items: {
+                        items: ({
                             id: string;
                             assignee: {
                                 type: "identity" | "orgUnit";
@@ -10653,7 +10728,10 @@ export interface operations {
                             /** Format: date-time */
                             updatedAt: string;
                             version: number;
-                        }[];
+                        } & {
+                            /** @description The permission's or role's name */
+                            resourceName: string | null;
+                        })[];
                         nextCursor: string | null;
                     };
                 };
@@ -10669,15 +10747,6 @@ export interface operations {
             };
             /** @description No, malformed, unknown or expired credentials (unauthenticated) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller lacks the right (forbidden) */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13521,6 +13590,108 @@ export interface operations {
             };
             /** @description The object does not exist in the caller’s tenant (not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This node is not ready for the request (not_ready); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAccessDriftSummary: {
+        parameters: {
+            query?: {
+                /** @description Wait (up to 5 s, then 503 with Retry-After) until this node has applied this revision; a revision the tenant has not committed yet is a 422 */
+                minRevision?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "applicationId": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *           "applicationName": "Payroll",
+                     *           "assignedNotProvisioned": 1,
+                     *           "provisionedNotAssigned": 1,
+                     *           "orphanGrants": 1
+                     *         }
+                     *       ],
+                     *       "revision": 42
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            applicationId: string;
+                            applicationName: string;
+                            assignedNotProvisioned: number;
+                            provisionedNotAssigned: number;
+                            /** @description Of provisionedNotAssigned: grants of accounts that belong to no identity */
+                            orphanGrants: number;
+                        }[];
+                        /** @description The change-feed revision the answer reflects (or the write committed as) */
+                        revision: number;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -26698,6 +26869,162 @@ export interface operations {
             };
             /** @description The object does not exist in the caller’s tenant (not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request cannot be carried out, or its Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate_limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This node is not ready for the request (not_ready); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSodViolationsSummary: {
+        parameters: {
+            query?: {
+                minRevision?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "total": 3,
+                     *       "unmitigated": 1,
+                     *       "identities": 1,
+                     *       "bySeverity": {
+                     *         "low": {
+                     *           "total": 3,
+                     *           "unmitigated": 1
+                     *         },
+                     *         "medium": {
+                     *           "total": 3,
+                     *           "unmitigated": 1
+                     *         },
+                     *         "high": {
+                     *           "total": 3,
+                     *           "unmitigated": 1
+                     *         },
+                     *         "critical": {
+                     *           "total": 3,
+                     *           "unmitigated": 1
+                     *         }
+                     *       },
+                     *       "byPolicy": [
+                     *         {
+                     *           "policy": {
+                     *             "id": "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a6b",
+                     *             "name": "Payroll",
+                     *             "mode": "block",
+                     *             "severity": "low"
+                     *           },
+                     *           "total": 3,
+                     *           "unmitigated": 1
+                     *         }
+                     *       ],
+                     *       "revision": 42
+                     *     }
+                     */
+                    "application/json": {
+                        total: number;
+                        unmitigated: number;
+                        /** @description Identities with at least one violation */
+                        identities: number;
+                        bySeverity: {
+                            low: {
+                                total: number;
+                                /** @description Without an unexpired exception */
+                                unmitigated: number;
+                            };
+                            medium: {
+                                total: number;
+                                /** @description Without an unexpired exception */
+                                unmitigated: number;
+                            };
+                            high: {
+                                total: number;
+                                /** @description Without an unexpired exception */
+                                unmitigated: number;
+                            };
+                            critical: {
+                                total: number;
+                                /** @description Without an unexpired exception */
+                                unmitigated: number;
+                            };
+                        };
+                        byPolicy: ({
+                            policy: {
+                                id: string;
+                                name: string;
+                                /** @description `block`: a write that would create the conflict is refused (409); `require_exception`: refused unless it carries an approved exception */
+                                mode: "block" | "require_exception";
+                                severity: "low" | "medium" | "high" | "critical";
+                            };
+                        } & {
+                            total: number;
+                            /** @description Without an unexpired exception */
+                            unmitigated: number;
+                        })[];
+                        /** @description The change-feed revision the answer reflects (or the write committed as) */
+                        revision: number;
+                    };
+                };
+            };
+            /** @description The request is not valid (validation_failed, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, malformed, unknown or expired credentials (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right (forbidden) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 /** The signed-in frame: skip link, navigation (only what the caller's rights allow), main. */
 import { Link, NavLink, Outlet } from 'react-router';
-import { useSession } from '../session';
+import { useSession, type MeShape } from '../session';
 import { NAV } from '../nav';
 
 export function Layout() {
@@ -16,11 +16,11 @@ export function Layout() {
         {me?.identityId ? (
           // One's own identity page: one's access, and delegating it (for everyone, not only holders of manage-users).
           <Link className="topbar-user" data-testid="signed-in-as" to={`/identities/${me.identityId}`} title="My access">
-            {me.name}
+            <SignedInAs me={me} />
           </Link>
         ) : (
           <span className="topbar-user" data-testid="signed-in-as">
-            {me?.name}
+            {me ? <SignedInAs me={me} /> : null}
           </span>
         )}
         <button type="button" className="btn btn-small btn-on-dark" onClick={() => void signOut()}>
@@ -44,5 +44,17 @@ export function Layout() {
         </main>
       </div>
     </div>
+  );
+}
+
+const SIGNED_IN_WITH = { password: 'password', oidc: 'single sign-on', api_key: 'API key' } as const;
+
+/** Who signed in (the person's name, or the API key's name) and how. */
+function SignedInAs({ me }: { me: MeShape }) {
+  if (!me.signedIn) return <>{me.name}</>;
+  return (
+    <>
+      {me.signedIn.name} <span className="topbar-method">({SIGNED_IN_WITH[me.signedIn.method]})</span>
+    </>
   );
 }

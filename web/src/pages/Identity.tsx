@@ -20,13 +20,14 @@ const ExplainGraph = lazy(() => import('../components/ExplainGraph'));
 type AccessItem = paths['/api/v1/identities/{id}/access']['get']['responses'][200]['content']['application/json']['items'][number];
 type Space = 'assigned' | 'provisioned';
 
+/** The tabs, each with the right it needs (none: anyone reaching the page, e.g. their own). */
 const TABS = [
-  { id: 'access', label: 'Effective access' },
-  { id: 'assignments', label: 'Assignments' },
-  { id: 'accounts', label: 'Accounts' },
-  { id: 'events', label: 'Personnel events' },
-  { id: 'requests', label: 'Requests' },
-  { id: 'history', label: 'History' },
+  { id: 'access', label: 'Effective access', needs: 'read-permissions-any-application' },
+  { id: 'assignments', label: 'Assignments', needs: null },
+  { id: 'accounts', label: 'Accounts', needs: 'read-permissions-any-application' },
+  { id: 'events', label: 'Personnel events', needs: 'manage-personnel-events' },
+  { id: 'requests', label: 'Requests', needs: null },
+  { id: 'history', label: 'History', needs: 'read-audit' },
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
@@ -34,12 +35,13 @@ export default function IdentityPage() {
   const { id = '' } = useParams();
   const { can } = useSession();
   const [params, setParams] = useSearchParams();
-  const tab = (TABS.find((t) => t.id === params.get('tab'))?.id ?? 'access') as TabId;
+  // Without read-permissions-any-application (one's own page, reached from one's name) the page opens on one's assignments.
+  const tabs = TABS.filter((t) => t.needs === null || can(t.needs));
+  const tab = (tabs.find((t) => t.id === params.get('tab'))?.id ?? tabs[0]!.id) as TabId;
   const identity = useQuery({ queryKey: ['identity', id], queryFn: () => unwrap(api.GET('/api/v1/identities/{id}', { params: { path: { id } } })), enabled: can('manage-users') });
   const me = useMe();
   // Without manage-users one reads only one's own identity page (reached from one's name at the top).
   const name = identity.data ? identityName(identity.data) : id === me.identityId ? 'My access' : 'Identity';
-  const tabs = TABS.filter((t) => t.id !== 'history' || can('read-audit'));
 
   return (
     <>
@@ -85,8 +87,13 @@ export default function IdentityPage() {
   );
 }
 
+const accessQuery = (identityId: string, space: Space) => ({
+  queryKey: ['access', identityId, space],
+  queryFn: () => unwrap(api.GET('/api/v1/identities/{id}/access', { params: { path: { id: identityId }, query: { space } } })),
+});
+
 function useAccess(identityId: string, space: Space) {
-  return useQuery({ queryKey: ['access', identityId, space], queryFn: () => unwrap(api.GET('/api/v1/identities/{id}/access', { params: { path: { id: identityId }, query: { space } } })) });
+  return useQuery(accessQuery(identityId, space));
 }
 
 function AccessTab({ identityId, identityName: name }: { identityId: string; identityName: string }) {
@@ -345,11 +352,14 @@ function DelegateForm({ source, resourceName, onDone }: { source: Assignment; re
 function AssignmentsTab({ identityId }: { identityId: string }) {
   const queryClient = useQueryClient();
   const me = useMe();
+  const { can } = useSession();
   const [delegating, setDelegating] = useState<Assignment | null>(null);
-  // Permission names from the identity's effective access (readable with read-permissions-any-application,
-  // unlike the catalog): an application manager without catalog rights sees names, not ids.
-  const held = useAccess(identityId, 'assigned');
+  // Permission names with their application from the identity's effective access (readable with
+  // read-permissions-any-application); without it, the names the assignments list carries.
+  const held = useQuery({ ...accessQuery(identityId, 'assigned'), enabled: can('read-permissions-any-application') });
   const permissionNames = useMemo(() => new Map((held.data?.items ?? []).map((p) => [p.permissionId, `${p.applicationName}: ${p.permissionName}`])), [held.data]);
+  // Pausing, resuming and revoking need manage-users, except for a delegation one made oneself.
+  const manages = (a: Assignment) => can('manage-users') || (a.delegatorId !== null && a.delegatorId === me.identityId);
   const assignments = useQuery({
     queryKey: ['assignments', identityId],
     queryFn: () => unwrap(api.GET('/api/v1/assignments', { params: { query: { assigneeType: 'identity', assigneeId: identityId, limit: 500 } } })),
@@ -367,11 +377,11 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
     },
   });
   return (
-    <QueryState query={assignments} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No assignments">Grant access from the Effective access tab.</Empty>}>
+    <QueryState query={assignments} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No assignments">{can('manage-users') ? 'Grant access from the Effective access tab.' : 'Request access from Access requests.'}</Empty>}>
       {(data) => (
         <>
           <ErrorNote error={act.error} />
-          {delegating ? <DelegateForm key={delegating.id} source={delegating} resourceName={permissionNames.get(delegating.resource.id)} onDone={() => setDelegating(null)} /> : null}
+          {delegating ? <DelegateForm key={delegating.id} source={delegating} resourceName={permissionNames.get(delegating.resource.id) ?? delegating.resourceName ?? undefined} onDone={() => setDelegating(null)} /> : null}
           <table className="table" data-testid="assignments-table">
             <thead>
               <tr>
@@ -387,7 +397,7 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
                 <tr key={a.id}>
                   <td>
                     {a.resource.type === 'role' ? 'Role ' : ''}
-                    {permissionNames.get(a.resource.id) ?? <Name kind={a.resource.type as NamedKind} id={a.resource.id} />}
+                    {permissionNames.get(a.resource.id) ?? a.resourceName ?? <Name kind={a.resource.type as NamedKind} id={a.resource.id} />}
                   </td>
                   <td>
                     {a.source}
@@ -403,12 +413,12 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
                   </td>
                   <td>{formatDate(a.validTo)}</td>
                   <td className="actions">
-                    {a.state === 'active' ? (
+                    {a.state === 'active' && manages(a) ? (
                       <button type="button" className="btn btn-small" onClick={() => act.mutate({ id: a.id, action: 'pause' })}>
                         Pause
                       </button>
                     ) : null}
-                    {a.state === 'paused' ? (
+                    {a.state === 'paused' && manages(a) ? (
                       <button type="button" className="btn btn-small" onClick={() => act.mutate({ id: a.id, action: 'resume' })}>
                         Resume
                       </button>
@@ -418,7 +428,7 @@ function AssignmentsTab({ identityId }: { identityId: string }) {
                         Delegate
                       </button>
                     ) : null}
-                    {a.state !== 'revoked' ? (
+                    {a.state !== 'revoked' && manages(a) ? (
                       <ConfirmButton
                         className="btn btn-small btn-danger-outline"
                         label="Revoke"

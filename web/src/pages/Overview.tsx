@@ -38,14 +38,16 @@ export function OverviewPage() {
       return [...held.items, ...failed.items];
     },
   });
-  const drift = useQuery({ queryKey: ['drift'], enabled: can('read-permissions-any-application'), queryFn: () => unwrap(api.GET('/api/v1/access/drift', { params: { query: { limit: 20 } } })) });
-  const sod = useQuery({ queryKey: ['sod-violations'], enabled: can('manage-roles'), queryFn: () => unwrap(api.GET('/api/v1/sod-violations', { params: { query: { limit: 100 } } })) });
+  // Counts only (kept by the server per revision of the access index), not the rows behind them.
+  const drift = useQuery({ queryKey: ['drift', 'summary'], enabled: can('read-permissions-any-application'), queryFn: () => unwrap(api.GET('/api/v1/access/drift/summary')) });
+  const sod = useQuery({ queryKey: ['sod-violations', 'summary'], enabled: can('manage-roles'), queryFn: () => unwrap(api.GET('/api/v1/sod-violations/summary')) });
+  const drifting = (drift.data?.items ?? []).filter((d) => d.assignedNotProvisioned + d.provisionedNotAssigned > 0);
   const audit = useQuery({ queryKey: ['audit', 'recent'], enabled: can('read-audit'), queryFn: () => unwrap(api.GET('/api/v1/audit-events', { params: { query: { limit: 8, order: 'desc' } } })) });
 
   return (
     <>
       <PageHeader title="Overview" />
-      <p className="lead">Signed in as {me.name}.</p>
+      <p className="lead">Signed in as {me.signedIn?.name ?? me.name}.</p>
       <div className="tiles">
         <Tile title="Approvals for me" to="/approvals">
           {approvals.isPending ? <Loading /> : approvals.error ? <ErrorNote error={approvals.error} /> : <Count value={approvals.data.items.length} label="waiting" />}
@@ -75,22 +77,45 @@ export function OverviewPage() {
               <Loading />
             ) : drift.error ? (
               <ErrorNote error={drift.error} />
-            ) : drift.data.items.length === 0 ? (
+            ) : drifting.length === 0 ? (
               <Count value={0} label="applications with drift" />
             ) : (
-              <ul className="plain">
-                {drift.data.items.map((d) => (
-                  <li key={d.applicationId}>
-                    <Link to={`/applications/${d.applicationId}`}>{d.applicationName}</Link>: {d.assignedNotProvisioned.length} not provisioned, {d.provisionedNotAssigned.length} not assigned
-                  </li>
-                ))}
-              </ul>
+              <>
+                <Count value={drifting.length} label={`of ${drift.data.items.length} connected applications with drift`} />
+                <ul className="plain" data-testid="drift-list">
+                  {drifting
+                    .sort((a, b) => b.assignedNotProvisioned + b.provisionedNotAssigned - (a.assignedNotProvisioned + a.provisionedNotAssigned))
+                    .slice(0, 8)
+                    .map((d) => (
+                      <li key={d.applicationId}>
+                        <Link to={`/applications/${d.applicationId}`}>{d.applicationName}</Link>: {d.assignedNotProvisioned.toLocaleString()} not provisioned, {d.provisionedNotAssigned.toLocaleString()} not assigned
+                      </li>
+                    ))}
+                </ul>
+              </>
             )}
           </Tile>
         ) : null}
         {can('manage-roles') ? (
           <Tile title="Separation-of-duties violations">
-            {sod.isPending ? <Loading /> : sod.error ? <ErrorNote error={sod.error} /> : <Count value={`${sod.data.items.length}${sod.data.nextCursor ? '+' : ''}`} label="open" />}
+            {sod.isPending ? (
+              <Loading />
+            ) : sod.error ? (
+              <ErrorNote error={sod.error} />
+            ) : (
+              <div data-testid="sod-summary">
+                <Count value={sod.data.unmitigated.toLocaleString()} label="open" />
+                {sod.data.total > sod.data.unmitigated ? <p className="muted">{(sod.data.total - sod.data.unmitigated).toLocaleString()} more mitigated by an exception</p> : null}
+                {sod.data.unmitigated > 0 ? (
+                  <p className="muted">
+                    {(['critical', 'high', 'medium', 'low'] as const)
+                      .filter((s) => sod.data.bySeverity[s].unmitigated > 0)
+                      .map((s) => `${sod.data.bySeverity[s].unmitigated.toLocaleString()} ${s}`)
+                      .join(', ')}
+                  </p>
+                ) : null}
+              </div>
+            )}
           </Tile>
         ) : null}
         {can('read-audit') ? (

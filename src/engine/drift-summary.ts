@@ -1,0 +1,110 @@
+/**
+ * Drift counted per connected application, for the console's overview: the numbers the full
+ * `drift` answer (explain.ts) would list, without its rows. Each identity's counts are kept
+ * per access index and re-evaluated only when the index touches that identity (kept.ts);
+ * orphan accounts (no identity) are counted on every read (one pass over the accounts).
+ *
+ * Counted like `drift`: a pair (identity, permission) assigned but not held by an active
+ * account of the identity is one "assigned, not provisioned"; an active account holding a
+ * permission its identity is not assigned (or that has no identity) is one "provisioned, not
+ * assigned" per account and permission. Contexts are not compared.
+ */
+import { permAt, permCount, findPerm } from './effective.ts';
+import { KeptPerIdentity } from './kept.ts';
+import { NONE } from './nodes.ts';
+import type { TenantIndex } from './tenant-index.ts';
+
+export interface ApplicationDriftCounts {
+  applicationId: string;
+  applicationName: string;
+  assignedNotProvisioned: number;
+  provisionedNotAssigned: number;
+  /** Of `provisionedNotAssigned`: grants of accounts that belong to no identity. */
+  orphanGrants: number;
+}
+
+/** Per identity: [application, assigned not provisioned, provisioned not assigned] triples. */
+const kept = new KeptPerIdentity<number[]>();
+const sums = new WeakMap<TenantIndex, { version: number; perApp: Map<number, [number, number]> }>();
+
+/** The connected application of a permission, or NONE (managed, removed, unknown). */
+function connectedApp(index: TenantIndex, p: number): number {
+  const perm = index.perms.get(p);
+  if (!perm.exists || perm.app === NONE) return NONE;
+  const app = index.apps.get(perm.app);
+  return app.exists && !app.managed && app.permissions.has(p) ? perm.app : NONE;
+}
+
+function identityDrift(index: TenantIndex, i: number, now: number, bounds: { lo: number; hi: number }): number[] | null {
+  const node = index.identities.get(i);
+  const effective = index.effective(i, now);
+  if (effective.lo > bounds.lo) bounds.lo = effective.lo;
+  if (effective.hi < bounds.hi) bounds.hi = effective.hi;
+  const perApp = new Map<number, [number, number]>();
+  const bump = (app: number, k: 0 | 1) => {
+    let c = perApp.get(app);
+    if (!c) perApp.set(app, (c = [0, 0]));
+    c[k] += 1;
+  };
+  const provisioned = new Set<number>();
+  for (const accIdx of node.accounts) {
+    const acc = index.accounts.get(accIdx);
+    if (!acc.exists || !acc.active || acc.identity !== i) continue;
+    const perms = new Set(acc.grants.map((g) => g.permission));
+    for (const p of perms) {
+      const app = connectedApp(index, p);
+      if (app === NONE) continue;
+      provisioned.add(p);
+      if (findPerm(effective.data, p) < 0) bump(app, 1);
+    }
+  }
+  for (let k = 0, n = permCount(effective.data); k < n; k += 1) {
+    const p = permAt(effective.data, k);
+    const app = connectedApp(index, p);
+    if (app !== NONE && !provisioned.has(p)) bump(app, 0);
+  }
+  if (perApp.size === 0) return null;
+  return [...perApp].flatMap(([app, [anp, pna]]) => [app, anp, pna]);
+}
+
+/** Drift counts of every connected application of the tenant, in application name order. */
+export function driftSummary(index: TenantIndex, now: number): ApplicationDriftCounts[] {
+  const answer = kept.current(index, 'drift', now, () => {
+    const bounds = { lo: -Infinity, hi: Infinity };
+    return {
+      bounds,
+      candidates: () => index.identities.nodes.filter((n) => n.exists || n.accounts.size > 0).map((n) => n.idx),
+      evaluate: (i) => identityDrift(index, i, now, bounds),
+    };
+  });
+  let summed = sums.get(index);
+  if (!summed || summed.version !== answer.version) {
+    const perApp = new Map<number, [number, number]>();
+    for (const triples of answer.values.values()) {
+      for (let k = 0; k < triples.length; k += 3) {
+        const app = triples[k]!;
+        let c = perApp.get(app);
+        if (!c) perApp.set(app, (c = [0, 0]));
+        c[0] += triples[k + 1]!;
+        c[1] += triples[k + 2]!;
+      }
+    }
+    sums.set(index, (summed = { version: answer.version, perApp }));
+  }
+  const orphans = new Map<number, number>();
+  for (const acc of index.accounts.nodes) {
+    if (!acc.exists || !acc.active || acc.identity !== NONE) continue;
+    for (const p of new Set(acc.grants.map((g) => g.permission))) {
+      const app = connectedApp(index, p);
+      if (app !== NONE) orphans.set(app, (orphans.get(app) ?? 0) + 1);
+    }
+  }
+  return index.apps.nodes
+    .filter((a) => a.exists && !a.managed)
+    .map((a) => {
+      const [anp, pna] = summed.perApp.get(a.idx) ?? [0, 0];
+      const orphanGrants = orphans.get(a.idx) ?? 0;
+      return { applicationId: a.id, applicationName: a.name, assignedNotProvisioned: anp, provisionedNotAssigned: pna + orphanGrants, orphanGrants };
+    })
+    .sort((x, y) => (x.applicationName < y.applicationName ? -1 : x.applicationName > y.applicationName ? 1 : 0));
+}
