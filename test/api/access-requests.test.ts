@@ -314,7 +314,7 @@ describe('deleting an identity', () => {
     await ok(await post('/approval-policies', { name: 'Ledger', appliesTo: { applicationIds: [app] }, steps: [{ name: 'Approver', approver: 'identity', id: approver }] }), 201);
     const waiting = await request({ action: 'add', targetIdentityId: who.eve, resource: { type: 'permission', id: entry } });
     expect(waiting.steps[0].approvers.map((a: Json) => a.identityId)).toEqual([approver]);
-    const task = (await inbox(await keyOf(approver)))[0];
+    const task = (await inbox(await keyOf(approver)))[0]!;
     const refused = await del(approver);
     expect(refused.statusCode, refused.body).toBe(409);
     expect((refused.json().blockers as Json[]).filter((b) => b.type === 'approvalTask')).toEqual([expect.objectContaining({ count: 1, ids: [task.id] })]);
