@@ -31,9 +31,9 @@ const load1 = loadAverage;
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAtStart = load1();
-  const { store, dispose } = await openBenchStore(backend, 'sod');
+  const { store, dispose, cache } = await openBenchStore(backend, 'sod', { dataset: size });
   try {
-    const { tenantId, secrets, access, loadSeconds, indexSeconds } = await loadBenchTenant(store, size);
+    const { tenantId, secrets, access, loadSeconds, indexSeconds } = await loadBenchTenant(store, size, cache);
     const s = SIZES[size];
     const services = createServices({ store, now: () => new Date(), secrets, access });
     const system = systemActor(tenantId);
