@@ -13,7 +13,8 @@ import { migrationProvider } from './migrations/index.ts';
 import { TenantScopePlugin } from './tenant-scope.ts';
 import type { Database } from './schema.ts';
 import { runWrite } from './write-protocol.ts';
-import { type Dialect, type RateLimitCount, type SqliteStatements, type Store, type TenantDb, type WriteMeta, type WriteTx, USAGE_RESOLUTION_MS } from './store.ts';
+import { type Dialect, type RateLimitCount, type SqliteStatements, type Store, type TenantDb, type WriteMeta, type WriteOptions, type WriteStats, type WriteTx, USAGE_RESOLUTION_MS } from './store.ts';
+import { GroupCommit } from './group-commit.ts';
 
 const SCAN_BATCH = 10_000;
 
@@ -31,7 +32,10 @@ export class KyselyStore implements Store {
     private readonly raw: RawDriver,
     private readonly migrationSchema?: string,
     private readonly statements: SqliteStatements | null = null,
-  ) {}
+  ) {
+    const sqlite = 'sqlite' in raw ? raw.sqlite : null;
+    this.group = sqlite ? new GroupCommit(db, statements, () => sqlite.inTransaction) : null;
+  }
 
   async scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize = SCAN_BATCH): Promise<void> {
     const raw = this.raw;
@@ -253,8 +257,20 @@ export class KyselyStore implements Store {
     return this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
   }
 
-  write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {
-    return runWrite(this.db, this.statements, tenantId, meta, fn);
+  /** SQLite: the writes' group commit (one write connection); PostgreSQL commits each write on its own connection. */
+  private readonly group: GroupCommit | null;
+  /** PostgreSQL: one commit per write. */
+  private committedWrites = 0;
+
+  async write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<{ value: T; revision: number }> {
+    if (this.group) return this.group.write(tenantId, meta, fn, options);
+    const result = await runWrite(this.db, this.statements, tenantId, meta, fn);
+    this.committedWrites += 1;
+    return result;
+  }
+
+  writeStats(): WriteStats {
+    return this.group ? this.group.writeStats() : { writes: this.committedWrites, commits: this.committedWrites, rerun: 0 };
   }
 
   async close(): Promise<void> {
