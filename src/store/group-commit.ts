@@ -10,6 +10,8 @@
  * - A write that throws rolls back to its savepoint: nothing of it remains, its caller gets the
  *   error, the others commit. If SQLite rolled back the whole transaction (an I/O error, a full
  *   disk), or the commit fails, every caller of the group gets the error: none was answered.
+ * - Before the commit, the group lets the event loop turn once (`setImmediate`): the writes
+ *   of requests under way join it. A write arriving alone is committed after that one turn.
  * - A group takes at most {@link GROUP_MAX_WRITES} writes and no new one once it is
  *   {@link GROUP_MAX_MS} old; a write with `alone` (an import's batch) is committed by itself,
  *   after the group before it is committed.
@@ -89,7 +91,11 @@ export class GroupCommit {
         begun = true;
         // Tenant -> entity -> ids changed by the group's writes so far.
         const pending = new Map<string, Map<string, Set<string>>>();
-        for (let n = 1; this.queue.length > 0; n += 1) {
+        for (let n = 1; ; n += 1) {
+          // A request reaches its write in a turn of the event loop, and a write runs in
+          // microtasks: before committing, one turn lets the writes of requests under way join.
+          if (this.queue.length === 0 && n > 1) await new Promise((resolve) => setImmediate(resolve));
+          if (this.queue.length === 0) break;
           const write = this.queue[0]!;
           if (n > 1 && (write.alone || n > GROUP_MAX_WRITES || performance.now() - started >= GROUP_MAX_MS)) break;
           this.queue.shift();

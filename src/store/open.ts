@@ -113,7 +113,18 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
     committed = new Kysely<Database>({ dialect: new SqliteDialect({ database: new StatementCache(reader) }), ...(log ? { log } : {}) });
-    raw = { sqlite, reader };
+    // A third, read-only, for bulk scans (an index build), which hold their connection while
+    // they iterate: requests and the rights guard read beside them.
+    let scanner: SQLiteDatabase.Database;
+    try {
+      scanner = new SQLiteDatabase(join(dir, 'grantory.db'), { readonly: true, fileMustExist: true });
+      scanner.pragma('busy_timeout = 5000');
+    } catch (e) {
+      reader.close();
+      sqlite.close();
+      throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
+    }
+    raw = { sqlite, scanner: { sqlite: scanner, db: new Kysely<Database>({ dialect: new SqliteDialect({ database: scanner }) }) } };
     statements = sqliteStatements(cache);
   }
   return new KyselyStore(db, committed, dialect, raw, migrationSchema, statements);
