@@ -83,6 +83,7 @@ describe('group commit', () => {
   });
 
   it('undoes only the write that fails; the others of its group commit', async () => {
+    await t.store.write(t.tenantId, META, (tx) => insertRole(tx, 'gc-taken'));
     const before = t.store.writeStats();
     const outcomes = await Promise.allSettled(
       ['a', 'b', 'c', 'd', 'e'].map((n) =>
@@ -90,14 +91,14 @@ describe('group commit', () => {
           await insertRole(tx, `gc-fail-${n}`);
           if (n === 'c') throw new AppError('conflict', 'refused on purpose');
           // A constraint violation after its own insert: the write is undone to its savepoint.
-          if (n === 'd') await insertRole(tx, 'gc-fail-a');
+          if (n === 'd') await insertRole(tx, 'gc-taken');
         }),
       ),
     );
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(AppError);
     expect(await roleNames(t.store, t.tenantId, 'gc-fail-')).toEqual(['gc-fail-a', 'gc-fail-b', 'gc-fail-e']);
-    const revisions = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.revision] : []));
+    const revisions = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.revision] : [])).sort((x, y) => x - y);
     expect(revisions[1]).toBe(revisions[0]! + 1);
     expect(revisions[2]).toBe(revisions[1]! + 1);
     if (sqlite) expect(commitsSince(before)).toBeLessThan(3);
@@ -128,7 +129,9 @@ describe('group commit', () => {
         { alone },
       );
     await Promise.all([write('1', false), write('2', false), write('3', true), write('4', false)]);
-    expect(order).toEqual(['1', '2', '3', '4']);
+    // In the order they came (PostgreSQL runs them side by side, in any order).
+    if (sqlite) expect(order).toEqual(['1', '2', '3', '4']);
+    else expect(order.sort()).toEqual(['1', '2', '3', '4']);
     // 1 and 2 together (unless the time bound cut them), 3 by itself, 4 after it.
     if (sqlite) expect(commitsSince(before)).toBeGreaterThanOrEqual(3);
     expect(commitsSince(before)).toBeLessThanOrEqual(4);
@@ -137,17 +140,20 @@ describe('group commit', () => {
   it('runs a write that needs the state it started from again once the earlier writes are committed', async () => {
     const before = t.store.writeStats();
     let runs = 0;
-    const [, second] = await Promise.all([
-      t.store.write(t.tenantId, META, (tx) => insertRole(tx, 'gc-rerun-first')),
-      t.store.write(t.tenantId, META, async (tx) => {
+    // The second write is asked for while the first runs: on SQLite it queues behind it and
+    // joins its group; on PostgreSQL it waits for the first's lock on the tenant.
+    let second!: Promise<{ value: string[]; revision: number }>;
+    await t.store.write(t.tenantId, META, async (tx) => {
+      second = t.store.write(t.tenantId, META, async (tx) => {
         runs += 1;
         if (tx.pending.size > 0) throw new WriteMustRunAlone('test');
         await insertRole(tx, 'gc-rerun-second');
         // The committed state is the one this write started from: the first write's role is in it.
         return roleNames({ read: (id: string) => t.store.committed(id) } as unknown as Store, t.tenantId, 'gc-rerun-');
-      }),
-    ]);
-    expect(second.value).toEqual(['gc-rerun-first']);
+      });
+      return insertRole(tx, 'gc-rerun-first');
+    });
+    expect((await second).value).toEqual(['gc-rerun-first']);
     expect(runs).toBe(sqlite ? 2 : 1);
     expect(t.store.writeStats().rerun - before.rerun).toBe(sqlite ? 1 : 0);
     expect(commitsSince(before)).toBe(2);
@@ -166,9 +172,14 @@ describe('group commit', () => {
     // The first write takes the right away (the holder is no longer active); the second, by an
     // actor holding no right, gives it back. Judged against the last commit (the holder still
     // active) it would change nothing; judged against the state it started from, it is a gain.
-    const [first, second] = await Promise.allSettled([t.store.write(t.tenantId, META, setStatus('terminated')), writeAs(t.services.deps, powerless(t.tenantId, weak.identityId), setStatus('active'))]);
-    expect(first.status).toBe('fulfilled');
-    expect(second.status).toBe('rejected');
+    // The second is asked for while the first runs (so it comes after it on both backends).
+    let giveBack!: Promise<unknown>;
+    await t.store.write(t.tenantId, META, async (tx) => {
+      giveBack = writeAs(t.services.deps, powerless(t.tenantId, weak.identityId), setStatus('active'));
+      await setStatus('terminated')(tx);
+    });
+    const [second] = await Promise.allSettled([giveBack]);
+    expect(second!.status).toBe('rejected');
     expect(((second as PromiseRejectedResult).reason as AppError).code).toBe('forbidden');
     const row = await t.store.read(t.tenantId).db.selectFrom('identities').select('status').where('id', '=', holder.identityId).executeTakeFirstOrThrow();
     expect(row.status).toBe('terminated');
