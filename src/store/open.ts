@@ -102,28 +102,22 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     const cache = new StatementCache(sqlite);
     db = new Kysely<Database>({ dialect: new GrantorySqliteDialect({ database: cache }), ...(log ? { log } : {}) });
-    // A second, read-only connection: in WAL mode it reads the last commit while a write
-    // transaction is open on the first.
-    let reader: SQLiteDatabase.Database;
+    // Read-only connections beside it (WAL: each reads the last commit while a write
+    // transaction is open on the first): one for reads, one for bulk scans (an index build),
+    // which hold their connection while they iterate.
+    const readOnly: SQLiteDatabase.Database[] = [];
     try {
-      reader = new SQLiteDatabase(join(dir, 'grantory.db'), { readonly: true, fileMustExist: true });
-      reader.pragma('busy_timeout = 5000');
+      for (let i = 0; i < 2; i += 1) {
+        const connection = new SQLiteDatabase(join(dir, 'grantory.db'), { readonly: true, fileMustExist: true });
+        readOnly.push(connection);
+        connection.pragma('busy_timeout = 5000');
+      }
     } catch (e) {
-      sqlite.close();
+      for (const connection of [...readOnly, sqlite]) connection.close();
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
+    const [reader, scanner] = readOnly as [SQLiteDatabase.Database, SQLiteDatabase.Database];
     committed = new Kysely<Database>({ dialect: new SqliteDialect({ database: new StatementCache(reader) }), ...(log ? { log } : {}) });
-    // A third, read-only, for bulk scans (an index build), which hold their connection while
-    // they iterate: requests and the rights guard read beside them.
-    let scanner: SQLiteDatabase.Database;
-    try {
-      scanner = new SQLiteDatabase(join(dir, 'grantory.db'), { readonly: true, fileMustExist: true });
-      scanner.pragma('busy_timeout = 5000');
-    } catch (e) {
-      reader.close();
-      sqlite.close();
-      throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
-    }
     raw = { sqlite, scanner: { sqlite: scanner, db: new Kysely<Database>({ dialect: new SqliteDialect({ database: scanner }) }) } };
     statements = sqliteStatements(cache);
   }

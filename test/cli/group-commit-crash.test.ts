@@ -6,9 +6,8 @@
  * the writes and the commits that committed them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/open.ts';
 import type { TenantDb } from '../../src/store/store.ts';
-import { killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
+import { inFirstTenant, killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
 import { ADMIN_KEY, createThrowawayDatabase, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
 
 const dir = tempDir('group-commit-crash');
@@ -25,15 +24,7 @@ async function create(node: ServerProcess, username: string): Promise<number> {
   return res.status;
 }
 
-async function inStore<T>(fn: (scope: TenantDb) => Promise<T>): Promise<T> {
-  const store = await openStore({ dataDir: dir.path, databaseUrl: database?.url });
-  try {
-    const tenant = (await store.listTenants())[0]!;
-    return await fn(store.read(tenant.id));
-  } finally {
-    await store.close();
-  }
-}
+const inStore = <T>(fn: (scope: TenantDb) => Promise<T>): Promise<T> => inFirstTenant({ dataDir: dir.path, databaseUrl: database?.url }, fn);
 
 /** The value of a counter in a Prometheus exposition. */
 function counter(text: string, name: string): number {
@@ -60,7 +51,7 @@ afterAll(async () => {
 describe(`kill -9 during a burst of grouped writes (${TEST_BACKEND})`, { timeout: 3 * PROCESS_TIMEOUT.timeout }, () => {
   it('loses no answered write, and the audit chain verifies', async () => {
     let server = await startServer(env);
-    // A first burst, answered in full: the writes were grouped.
+    // A first burst, answered in full.
     const warm = await Promise.all(Array.from({ length: 40 }, (_, i) => create(server, `warm${i}`)));
     expect(warm.every((s) => s === 201)).toBe(true);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
