@@ -10,7 +10,8 @@
  * assigned" per account and permission. Contexts are not compared.
  */
 import { permAt, permCount, findPerm } from './effective.ts';
-import { KeptPerIdentity } from './kept.ts';
+import type { AccessEngine } from './engine.ts';
+import { KeptPerIdentity, readKept, type KeptAnswer, type KeptPass } from './kept.ts';
 import { NONE } from './nodes.ts';
 import type { TenantIndex } from './tenant-index.ts';
 
@@ -67,16 +68,34 @@ function identityDrift(index: TenantIndex, i: number, now: number, bounds: { lo:
   return [...perApp].flatMap(([app, [anp, pna]]) => [app, anp, pna]);
 }
 
-/** Drift counts of every connected application of the tenant, in application name order. */
-export function driftSummary(index: TenantIndex, now: number): ApplicationDriftCounts[] {
-  const answer = kept.current(index, 'drift', now, () => {
-    const bounds = { lo: -Infinity, hi: Infinity };
-    return {
-      bounds,
-      candidates: () => index.identities.nodes.filter((n) => n.exists || n.accounts.size > 0).map((n) => n.idx),
-      evaluate: (i) => identityDrift(index, i, now, bounds),
-    };
+function driftPass(index: TenantIndex, now: number): KeptPass<number[]> {
+  const bounds = { lo: -Infinity, hi: Infinity };
+  return {
+    bounds,
+    candidates: () => index.identities.nodes.filter((n) => n.exists || n.accounts.size > 0).map((n) => n.idx),
+    evaluate: (i) => identityDrift(index, i, now, bounds),
+  };
+}
+
+/**
+ * Starts the full pass of the kept drift counts in the background when an index is built or
+ * a change invalidated them, so that the first read finds them ready (or nearly).
+ */
+export function warmDriftSummary(engine: AccessEngine): void {
+  engine.addWarmer((_tenantId, index) => {
+    if (kept.stale(index, engine.now())) void kept.prepare(index, 'drift', () => engine.now(), (now) => driftPass(index, now)).catch(() => undefined);
   });
+}
+
+/**
+ * Drift counts of every connected application of the tenant, in application name order, at
+ * the revision returned; the kept counts' full pass is never made in one go (kept.ts).
+ */
+export function driftSummary(engine: AccessEngine, tenantId: string): Promise<{ items: ApplicationDriftCounts[]; revision: number }> {
+  return readKept(kept, (fn) => engine.settled(tenantId, fn), 'drift', () => engine.now(), driftPass, (answer, index, revision) => ({ items: countsOf(index, answer), revision }));
+}
+
+function countsOf(index: TenantIndex, answer: KeptAnswer<number[]>): ApplicationDriftCounts[] {
   let summed = sums.get(index);
   if (!summed || summed.version !== answer.version) {
     const perApp = new Map<number, [number, number]>();

@@ -208,6 +208,6 @@ export async function accessDrift(
 export async function accessDriftSummary(deps: ServiceDeps, actor: Actor, options: { minRevision?: number | undefined }): Promise<{ items: ApplicationDriftCounts[]; revision: number }> {
   requireRight(actor, 'read-permissions-any-application');
   const engine = engineOf(deps);
-  const { index, revision } = await engine.at(actor.caller.tenantId, options.minRevision);
-  return { items: driftSummary(index, engine.now()), revision };
+  await engine.at(actor.caller.tenantId, options.minRevision);
+  return driftSummary(engine, actor.caller.tenantId);
 }
