@@ -61,8 +61,9 @@ export interface KeptAnswer<T> {
 }
 
 /**
- * How a full pass is sliced. `afterSlice`, when set (tests), is awaited after every slice,
- * e.g. to hold a pass half done.
+ * How a full pass is sliced: about `sliceMs` of work, then a turn of the event loop (0: one
+ * step a slice). `afterSlice`, when set (tests), is awaited after every slice, e.g. to hold a
+ * pass half done.
  */
 export const passTuning: { sliceMs: number; afterSlice: (() => Promise<void>) | null } = { sliceMs: 4, afterSlice: null };
 
@@ -119,15 +120,14 @@ export class KeptPerIdentity<T> {
       const it = steps[Symbol.iterator]();
       for (let finished = false; !finished; ) {
         const start = performance.now();
-        let elapsed = 0;
         for (let n = 0; ; n += 1) {
           if (it.next().done) {
             finished = true;
             break;
           }
-          if ((n & 15) === 15 && (elapsed = performance.now() - start) >= passTuning.sliceMs) break;
+          if (passTuning.sliceMs <= 0 || ((n & 15) === 15 && performance.now() - start >= passTuning.sliceMs)) break;
         }
-        elapsed = performance.now() - start;
+        const elapsed = performance.now() - start;
         passStats.slices += 1;
         if (elapsed > passStats.longestSliceMs) passStats.longestSliceMs = elapsed;
         if (finished) break;
