@@ -10,6 +10,7 @@
  * assigned" per account and permission. Contexts are not compared.
  */
 import { permAt, permCount, findPerm } from './effective.ts';
+import type { ApplicationDrift } from './explain.ts';
 import type { AccessEngine } from './engine.ts';
 import { KeptPerIdentity, readKept, type KeptAnswer, type KeptPass } from './kept.ts';
 import { NONE } from './nodes.ts';
@@ -126,4 +127,94 @@ function countsOf(index: TenantIndex, answer: KeptAnswer<number[]>): Application
       return { applicationId: a.id, applicationName: a.name, assignedNotProvisioned: anp, provisionedNotAssigned: pna + orphanGrants, orphanGrants };
     })
     .sort((x, y) => (x.applicationName < y.applicationName ? -1 : x.applicationName > y.applicationName ? 1 : 0));
+}
+
+/** Per application: the identities whose kept values name it (ascending), kept per answer version. */
+const drifting = new WeakMap<TenantIndex, { version: number; perApp: Map<number, number[]> }>();
+
+function driftingOf(index: TenantIndex, answer: KeptAnswer<number[]>): Map<number, number[]> {
+  const known = drifting.get(index);
+  if (known && known.version === answer.version) return known.perApp;
+  const perApp = new Map<number, number[]>();
+  for (const [i, triples] of answer.values) {
+    for (let k = 0; k < triples.length; k += 3) {
+      const list = perApp.get(triples[k]!);
+      if (list) list.push(i);
+      else perApp.set(triples[k]!, [i]);
+    }
+  }
+  for (const list of perApp.values()) list.sort((a, b) => a - b);
+  drifting.set(index, { version: answer.version, perApp });
+  return perApp;
+}
+
+/**
+ * The drift list (explain.ts `drift`: the same entries) from the kept answer: only the
+ * identities whose kept counts show drift in an application are looked at — every other
+ * identity's accounts hold exactly what it is assigned there. Per application and permission
+ * (in permission order): the accounts holding it unassigned (in account order), then the
+ * identities assigned it without an account holding it (in identity order); at most `limit`
+ * entries per application (`truncated` says when more).
+ */
+function driftFromKept(index: TenantIndex, now: number, only: number, limit: number, answer: KeptAnswer<number[]>): ApplicationDrift[] {
+  const perApp = driftingOf(index, answer);
+  const apps = only === NONE ? index.apps.nodes.filter((n) => n.exists && !n.managed) : [index.apps.get(only)].filter((n) => n.exists && !n.managed);
+  return apps.map((application) => {
+    const entry: ApplicationDrift = { applicationId: application.id, applicationName: application.name, assignedNotProvisioned: [], provisionedNotAssigned: [], truncated: false };
+    const push = (list: ApplicationDrift['assignedNotProvisioned'], e: ApplicationDrift['assignedNotProvisioned'][number]) => {
+      if (entry.assignedNotProvisioned.length + entry.provisionedNotAssigned.length < limit) list.push(e);
+      else entry.truncated = true;
+    };
+    const who = perApp.get(application.idx) ?? [];
+    const inDrift = new Set(who);
+    // Who of them is assigned each permission of the application.
+    const assignedBy = new Map<number, number[]>();
+    for (const i of who) {
+      const data = index.effective(i, now).data;
+      for (let k = 0, n = permCount(data); k < n; k += 1) {
+        const p = permAt(data, k);
+        if (connectedApp(index, p) !== application.idx) continue;
+        const list = assignedBy.get(p);
+        if (list) list.push(i);
+        else assignedBy.set(p, [i]);
+      }
+    }
+    for (const p of [...application.permissions].sort((x, y) => index.perms.get(x).number - index.perms.get(y).number)) {
+      const perm = index.perms.get(p);
+      if (!perm.exists) continue;
+      const assigned = assignedBy.get(p) ?? [];
+      const provisioned = new Set<number>();
+      for (const accIdx of perm.accounts) {
+        const acc = index.accounts.get(accIdx);
+        if (!acc.exists || !acc.active) continue;
+        if (acc.identity === NONE) {
+          push(entry.provisionedNotAssigned, { identityId: null, permissionId: perm.id, accountName: acc.name });
+          continue;
+        }
+        provisioned.add(acc.identity);
+        if (inDrift.has(acc.identity) && !assigned.includes(acc.identity)) push(entry.provisionedNotAssigned, { identityId: index.identities.get(acc.identity).id, permissionId: perm.id, accountName: acc.name });
+      }
+      for (const i of assigned) if (!provisioned.has(i)) push(entry.assignedNotProvisioned, { identityId: index.identities.get(i).id, permissionId: perm.id });
+    }
+    return entry;
+  });
+}
+
+/**
+ * `GET /access/drift` from the kept answer (see {@link driftFromKept}), at the revision
+ * returned; `app` names one application (its id or name; `find` resolves it on the index,
+ * NONE when unknown, and `unknown` is thrown then).
+ */
+export function driftList(
+  engine: AccessEngine,
+  tenantId: string,
+  find: ((index: TenantIndex) => number) | null,
+  limit: number,
+  unknown: () => Error,
+): Promise<{ items: ApplicationDrift[]; revision: number }> {
+  return readKept(kept, (fn) => engine.settled(tenantId, fn), 'drift', () => engine.now(), driftPass, (answer, index, revision, now) => {
+    const app = find ? find(index) : NONE;
+    if (find && app === NONE) throw unknown();
+    return { items: driftFromKept(index, now, app, limit, answer), revision };
+  });
 }

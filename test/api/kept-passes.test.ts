@@ -4,13 +4,16 @@
  * server starts, runs in slices (held here between slices by a test hook), and a check is
  * answered while it runs; the summaries a reader awaits equal the full lists at the revision
  * they report — after a start, after a role change that invalidates everything during a pass,
- * and after a write.
+ * and after a write. And `GET /access/drift`, answered from the kept drift counts, lists what
+ * the drift walk over every permission and holder lists.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/api/app.ts';
 import { createServerSecrets } from '../../src/domain/server-secrets.ts';
 import { AccessEngine } from '../../src/engine/engine.ts';
+import { drift, type ApplicationDrift } from '../../src/engine/explain.ts';
 import { passStats, passTuning } from '../../src/engine/kept.ts';
+import { NONE } from '../../src/engine/nodes.ts';
 import { createServices } from '../../src/services/index.ts';
 import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../support/harness.ts';
 
@@ -47,7 +50,7 @@ const gate = {
   },
 };
 
-const call = (app: App, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+const call = (app: App, method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: unknown, headers: Record<string, string> = {}) =>
   app.inject({ method, url: `/api/v1${url}`, headers: { ...t.auth, ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) });
 
 async function write(method: 'POST' | 'PATCH', url: string, payload: unknown): Promise<{ id: string; revision: number }> {
@@ -190,5 +193,46 @@ describe('the kept answers on a running server', () => {
     const after = (await call(t.app, 'GET', `/sod-violations/summary?minRevision=${paid.revision}`)).json() as Summary;
     expect(after.total).toBe(14);
     await expectMatchesList(t.app, after);
+  });
+});
+
+describe('GET /access/drift from the kept counts', () => {
+  /** Entries in a comparable order (the walk lists assigned holders in candidate order). */
+  const sorted = (items: ApplicationDrift[]) =>
+    items.map((a) => ({ ...a, assignedNotProvisioned: [...a.assignedNotProvisioned].sort((x, y) => `${x.permissionId}${x.identityId}`.localeCompare(`${y.permissionId}${y.identityId}`)) }));
+
+  /** The route's answer and the walk's on the index at the same revision. */
+  async function both(query: string, app: string | null, limit: number) {
+    const res = await call(t.app, 'GET', `/access/drift?${query}`);
+    expect(res.statusCode, res.body).toBe(200);
+    const walked = await t.access.settled(t.tenantId, (index, revision) => ({ revision, items: drift(index, t.access.now(), app === null ? NONE : index.apps.find(app), limit) }));
+    expect(walked.revision).toBe(res.json().revision);
+    return { route: res.json().items as ApplicationDrift[], walked: walked.items };
+  }
+
+  it('lists what the walk lists, for every application and one, and truncates alike', async () => {
+    // Accounts: ann's in sync, bo's holds more than assigned, an orphan; the others have none.
+    await write('POST', '/applications/' + ids.ledger + '/permissions', { name: 'post' });
+    const post = (await call(t.app, 'GET', `/applications/${ids.ledger}/permissions?limit=10`)).json().items.find((p: { name: string }) => p.name === 'post').id as string;
+    await call(t.app, 'PUT', `/applications/${ids.ledger}/accounts/ann.l`, { identityId: ids.ann, grants: [{ permission: ids.export }] });
+    await call(t.app, 'PUT', `/applications/${ids.ledger}/accounts/bo.l`, { identityId: ids.bo, grants: [{ permission: ids.export }, { permission: post }] });
+    await call(t.app, 'PUT', `/applications/${ids.ledger}/accounts/svc`, { grants: [{ permission: post }] });
+    const last = await assign(ids.gus!, { type: 'permission', id: post });
+
+    const all = await both(`limit=10000&minRevision=${last.revision}`, null, 10_000);
+    expect(sorted(all.route)).toEqual(sorted(all.walked));
+    const ledger = all.route.find((a) => a.applicationId === ids.ledger)!;
+    // cy..fay assigned export without an account, gus assigned post; bo's post and the orphan's post held unassigned.
+    expect(ledger.assignedNotProvisioned).toHaveLength(5);
+    expect(ledger.provisionedNotAssigned.map((e) => e.accountName).sort()).toEqual(['bo.l', 'svc']);
+
+    const one = await both(`applicationId=${ids.ledger}&limit=10000`, ids.ledger!, 10_000);
+    expect(sorted(one.route)).toEqual(sorted(one.walked));
+    expect(one.route).toHaveLength(1);
+    // Truncated at 3 entries: the same count and flag (which three depends on the order).
+    const cut = await both(`applicationId=${ids.ledger}&limit=3`, ids.ledger!, 3);
+    expect(cut.route.map((a) => [a.assignedNotProvisioned.length + a.provisionedNotAssigned.length, a.truncated])).toEqual([[3, true]]);
+    expect(cut.walked.map((a) => [a.assignedNotProvisioned.length + a.provisionedNotAssigned.length, a.truncated])).toEqual([[3, true]]);
+    expect((await call(t.app, 'GET', '/access/drift?applicationId=nope')).statusCode).toBe(404);
   });
 });
