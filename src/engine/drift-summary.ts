@@ -129,23 +129,32 @@ function countsOf(index: TenantIndex, answer: KeptAnswer<number[]>): Application
     .sort((x, y) => (x.applicationName < y.applicationName ? -1 : x.applicationName > y.applicationName ? 1 : 0));
 }
 
-/** Per application: the identities whose kept values name it (ascending), kept per answer version. */
-const drifting = new WeakMap<TenantIndex, { version: number; perApp: Map<number, number[]> }>();
+/**
+ * Per connected permission: the identities assigned it whose kept values show drift in its
+ * application (ascending) — kept per answer version (within the kept bounds, effective access
+ * does not change with `now`).
+ */
+const assignedInDrift = new WeakMap<TenantIndex, { version: number; perPerm: Map<number, number[]> }>();
 
-function driftingOf(index: TenantIndex, answer: KeptAnswer<number[]>): Map<number, number[]> {
-  const known = drifting.get(index);
-  if (known && known.version === answer.version) return known.perApp;
-  const perApp = new Map<number, number[]>();
-  for (const [i, triples] of answer.values) {
-    for (let k = 0; k < triples.length; k += 3) {
-      const list = perApp.get(triples[k]!);
+function assignedInDriftOf(index: TenantIndex, now: number, answer: KeptAnswer<number[]>): Map<number, number[]> {
+  const known = assignedInDrift.get(index);
+  if (known && known.version === answer.version) return known.perPerm;
+  const perPerm = new Map<number, number[]>();
+  for (const i of [...answer.values.keys()].sort((a, b) => a - b)) {
+    const triples = answer.values.get(i)!;
+    const apps = new Set<number>();
+    for (let k = 0; k < triples.length; k += 3) apps.add(triples[k]!);
+    const data = index.effective(i, now).data;
+    for (let k = 0, n = permCount(data); k < n; k += 1) {
+      const p = permAt(data, k);
+      if (!apps.has(connectedApp(index, p))) continue;
+      const list = perPerm.get(p);
       if (list) list.push(i);
-      else perApp.set(triples[k]!, [i]);
+      else perPerm.set(p, [i]);
     }
   }
-  for (const list of perApp.values()) list.sort((a, b) => a - b);
-  drifting.set(index, { version: answer.version, perApp });
-  return perApp;
+  assignedInDrift.set(index, { version: answer.version, perPerm });
+  return perPerm;
 }
 
 /**
@@ -157,44 +166,42 @@ function driftingOf(index: TenantIndex, answer: KeptAnswer<number[]>): Map<numbe
  * entries per application (`truncated` says when more).
  */
 function driftFromKept(index: TenantIndex, now: number, only: number, limit: number, answer: KeptAnswer<number[]>): ApplicationDrift[] {
-  const perApp = driftingOf(index, answer);
+  const assignedBy = assignedInDriftOf(index, now, answer);
+  const inDrift = (i: number, app: number) => {
+    const triples = answer.values.get(i);
+    if (!triples) return false;
+    for (let k = 0; k < triples.length; k += 3) if (triples[k] === app) return true;
+    return false;
+  };
   const apps = only === NONE ? index.apps.nodes.filter((n) => n.exists && !n.managed) : [index.apps.get(only)].filter((n) => n.exists && !n.managed);
   return apps.map((application) => {
     const entry: ApplicationDrift = { applicationId: application.id, applicationName: application.name, assignedNotProvisioned: [], provisionedNotAssigned: [], truncated: false };
+    /** False once the limit is passed (the rest need not be looked at). */
     const push = (list: ApplicationDrift['assignedNotProvisioned'], e: ApplicationDrift['assignedNotProvisioned'][number]) => {
-      if (entry.assignedNotProvisioned.length + entry.provisionedNotAssigned.length < limit) list.push(e);
-      else entry.truncated = true;
+      if (entry.assignedNotProvisioned.length + entry.provisionedNotAssigned.length >= limit) return !(entry.truncated = true);
+      list.push(e);
+      return true;
     };
-    const who = perApp.get(application.idx) ?? [];
-    const inDrift = new Set(who);
-    // Who of them is assigned each permission of the application.
-    const assignedBy = new Map<number, number[]>();
-    for (const i of who) {
-      const data = index.effective(i, now).data;
-      for (let k = 0, n = permCount(data); k < n; k += 1) {
-        const p = permAt(data, k);
-        if (connectedApp(index, p) !== application.idx) continue;
-        const list = assignedBy.get(p);
-        if (list) list.push(i);
-        else assignedBy.set(p, [i]);
-      }
-    }
-    for (const p of [...application.permissions].sort((x, y) => index.perms.get(x).number - index.perms.get(y).number)) {
+    walk: for (const p of [...application.permissions].sort((x, y) => index.perms.get(x).number - index.perms.get(y).number)) {
       const perm = index.perms.get(p);
       if (!perm.exists) continue;
-      const assigned = assignedBy.get(p) ?? [];
+      const assigned = new Set(assignedBy.get(p));
       const provisioned = new Set<number>();
       for (const accIdx of perm.accounts) {
         const acc = index.accounts.get(accIdx);
         if (!acc.exists || !acc.active) continue;
         if (acc.identity === NONE) {
-          push(entry.provisionedNotAssigned, { identityId: null, permissionId: perm.id, accountName: acc.name });
+          if (!push(entry.provisionedNotAssigned, { identityId: null, permissionId: perm.id, accountName: acc.name })) break walk;
           continue;
         }
         provisioned.add(acc.identity);
-        if (inDrift.has(acc.identity) && !assigned.includes(acc.identity)) push(entry.provisionedNotAssigned, { identityId: index.identities.get(acc.identity).id, permissionId: perm.id, accountName: acc.name });
+        if (assigned.has(acc.identity) || !inDrift(acc.identity, application.idx)) continue;
+        if (!push(entry.provisionedNotAssigned, { identityId: index.identities.get(acc.identity).id, permissionId: perm.id, accountName: acc.name })) break walk;
       }
-      for (const i of assigned) if (!provisioned.has(i)) push(entry.assignedNotProvisioned, { identityId: index.identities.get(i).id, permissionId: perm.id });
+      for (const i of assigned) {
+        if (provisioned.has(i)) continue;
+        if (!push(entry.assignedNotProvisioned, { identityId: index.identities.get(i).id, permissionId: perm.id })) break walk;
+      }
     }
     return entry;
   });
