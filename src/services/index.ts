@@ -7,7 +7,7 @@ import { AppError } from '../domain/errors.ts';
 import type { JobFailureHandler, JobHandler, SecuritySettings, ServiceDeps, SessionSettings } from './deps.ts';
 import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
 import { warmDriftSummary } from '../engine/drift-summary.ts';
-import { warmSodViolations } from './sod/violations.ts';
+import { warmSodViolations } from './sod/index.ts';
 import { ACCESS_REQUEST_OUTCOMES, REQUEST_JOB_HANDLERS, verifyProvisioning } from './requests/index.ts';
 import { APPROVAL_JOB_HANDLERS } from './workflow/index.ts';
 import { REVIEW_JOB_HANDLERS } from './reviews/index.ts';
