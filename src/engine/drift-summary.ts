@@ -10,7 +10,9 @@
  * assigned" per account and permission. Contexts are not compared.
  */
 import { permAt, permCount, findPerm } from './effective.ts';
-import { KeptPerIdentity } from './kept.ts';
+import type { ApplicationDrift } from './explain.ts';
+import type { AccessEngine } from './engine.ts';
+import { KeptPerIdentity, readKept, type KeptAnswer, type KeptPass } from './kept.ts';
 import { NONE } from './nodes.ts';
 import type { TenantIndex } from './tenant-index.ts';
 
@@ -67,16 +69,34 @@ function identityDrift(index: TenantIndex, i: number, now: number, bounds: { lo:
   return [...perApp].flatMap(([app, [anp, pna]]) => [app, anp, pna]);
 }
 
-/** Drift counts of every connected application of the tenant, in application name order. */
-export function driftSummary(index: TenantIndex, now: number): ApplicationDriftCounts[] {
-  const answer = kept.current(index, 'drift', now, () => {
-    const bounds = { lo: -Infinity, hi: Infinity };
-    return {
-      bounds,
-      candidates: () => index.identities.nodes.filter((n) => n.exists || n.accounts.size > 0).map((n) => n.idx),
-      evaluate: (i) => identityDrift(index, i, now, bounds),
-    };
+function driftPass(index: TenantIndex, now: number): KeptPass<number[]> {
+  const bounds = { lo: -Infinity, hi: Infinity };
+  return {
+    bounds,
+    candidates: () => index.identities.nodes.filter((n) => n.exists || n.accounts.size > 0).map((n) => n.idx),
+    evaluate: (i) => identityDrift(index, i, now, bounds),
+  };
+}
+
+/**
+ * Starts the full pass of the kept drift counts in the background when an index is built or
+ * a change invalidated them, so that the first read finds them ready (or nearly).
+ */
+export function warmDriftSummary(engine: AccessEngine): void {
+  engine.addWarmer((_tenantId, index) => {
+    if (kept.stale(index, engine.now())) void kept.prepare(index, 'drift', () => engine.now(), (now) => driftPass(index, now)).catch(() => undefined);
   });
+}
+
+/**
+ * Drift counts of every connected application of the tenant, in application name order, at
+ * the revision returned; the kept counts' full pass is never made in one go (kept.ts).
+ */
+export function driftSummary(engine: AccessEngine, tenantId: string): Promise<{ items: ApplicationDriftCounts[]; revision: number }> {
+  return readKept(kept, (fn) => engine.settled(tenantId, fn), 'drift', () => engine.now(), driftPass, (answer, index, revision) => ({ items: countsOf(index, answer), revision }));
+}
+
+function countsOf(index: TenantIndex, answer: KeptAnswer<number[]>): ApplicationDriftCounts[] {
   let summed = sums.get(index);
   if (!summed || summed.version !== answer.version) {
     const perApp = new Map<number, [number, number]>();
@@ -107,4 +127,101 @@ export function driftSummary(index: TenantIndex, now: number): ApplicationDriftC
       return { applicationId: a.id, applicationName: a.name, assignedNotProvisioned: anp, provisionedNotAssigned: pna + orphanGrants, orphanGrants };
     })
     .sort((x, y) => (x.applicationName < y.applicationName ? -1 : x.applicationName > y.applicationName ? 1 : 0));
+}
+
+/**
+ * Per connected permission: the identities assigned it whose kept values show drift in its
+ * application (ascending) — kept per answer version (within the kept bounds, effective access
+ * does not change with `now`).
+ */
+const assignedInDrift = new WeakMap<TenantIndex, { version: number; perPerm: Map<number, number[]> }>();
+
+function assignedInDriftOf(index: TenantIndex, now: number, answer: KeptAnswer<number[]>): Map<number, number[]> {
+  const known = assignedInDrift.get(index);
+  if (known && known.version === answer.version) return known.perPerm;
+  const perPerm = new Map<number, number[]>();
+  for (const i of [...answer.values.keys()].sort((a, b) => a - b)) {
+    const triples = answer.values.get(i)!;
+    const apps = new Set<number>();
+    for (let k = 0; k < triples.length; k += 3) apps.add(triples[k]!);
+    const data = index.effective(i, now).data;
+    for (let k = 0, n = permCount(data); k < n; k += 1) {
+      const p = permAt(data, k);
+      if (!apps.has(connectedApp(index, p))) continue;
+      const list = perPerm.get(p);
+      if (list) list.push(i);
+      else perPerm.set(p, [i]);
+    }
+  }
+  assignedInDrift.set(index, { version: answer.version, perPerm });
+  return perPerm;
+}
+
+/**
+ * The drift list (explain.ts `drift`: the same entries) from the kept answer: only the
+ * identities whose kept counts show drift in an application are looked at — every other
+ * identity's accounts hold exactly what it is assigned there. Per application and permission
+ * (in permission order): the accounts holding it unassigned (in account order), then the
+ * identities assigned it without an account holding it (in identity order); at most `limit`
+ * entries per application (`truncated` says when more).
+ */
+function driftFromKept(index: TenantIndex, now: number, only: number, limit: number, answer: KeptAnswer<number[]>): ApplicationDrift[] {
+  const assignedBy = assignedInDriftOf(index, now, answer);
+  const inDrift = (i: number, app: number) => {
+    const triples = answer.values.get(i);
+    if (!triples) return false;
+    for (let k = 0; k < triples.length; k += 3) if (triples[k] === app) return true;
+    return false;
+  };
+  const apps = only === NONE ? index.apps.nodes.filter((n) => n.exists && !n.managed) : [index.apps.get(only)].filter((n) => n.exists && !n.managed);
+  return apps.map((application) => {
+    const entry: ApplicationDrift = { applicationId: application.id, applicationName: application.name, assignedNotProvisioned: [], provisionedNotAssigned: [], truncated: false };
+    /** False once the limit is passed (the rest need not be looked at). */
+    const push = (list: ApplicationDrift['assignedNotProvisioned'], e: ApplicationDrift['assignedNotProvisioned'][number]) => {
+      if (entry.assignedNotProvisioned.length + entry.provisionedNotAssigned.length >= limit) return !(entry.truncated = true);
+      list.push(e);
+      return true;
+    };
+    walk: for (const p of [...application.permissions].sort((x, y) => index.perms.get(x).number - index.perms.get(y).number)) {
+      const perm = index.perms.get(p);
+      if (!perm.exists) continue;
+      const assigned = new Set(assignedBy.get(p));
+      const provisioned = new Set<number>();
+      for (const accIdx of perm.accounts) {
+        const acc = index.accounts.get(accIdx);
+        if (!acc.exists || !acc.active) continue;
+        if (acc.identity === NONE) {
+          if (!push(entry.provisionedNotAssigned, { identityId: null, permissionId: perm.id, accountName: acc.name })) break walk;
+          continue;
+        }
+        provisioned.add(acc.identity);
+        if (assigned.has(acc.identity) || !inDrift(acc.identity, application.idx)) continue;
+        if (!push(entry.provisionedNotAssigned, { identityId: index.identities.get(acc.identity).id, permissionId: perm.id, accountName: acc.name })) break walk;
+      }
+      for (const i of assigned) {
+        if (provisioned.has(i)) continue;
+        if (!push(entry.assignedNotProvisioned, { identityId: index.identities.get(i).id, permissionId: perm.id })) break walk;
+      }
+    }
+    return entry;
+  });
+}
+
+/**
+ * `GET /access/drift` from the kept answer (see {@link driftFromKept}), at the revision
+ * returned; `app` names one application (its id or name; `find` resolves it on the index,
+ * NONE when unknown, and `unknown` is thrown then).
+ */
+export function driftList(
+  engine: AccessEngine,
+  tenantId: string,
+  find: ((index: TenantIndex) => number) | null,
+  limit: number,
+  unknown: () => Error,
+): Promise<{ items: ApplicationDrift[]; revision: number }> {
+  return readKept(kept, (fn) => engine.settled(tenantId, fn), 'drift', () => engine.now(), driftPass, (answer, index, revision, now) => {
+    const app = find ? find(index) : NONE;
+    if (find && app === NONE) throw unknown();
+    return { items: driftFromKept(index, now, app, limit, answer), revision };
+  });
 }

@@ -49,6 +49,7 @@ export const DEFAULT_WAIT_MS = 5000;
 export class AccessEngine {
   private readonly tenants = new Map<string, TenantState>();
   private readonly building = new Map<string, Promise<TenantState>>();
+  private readonly warmers: ((tenantId: string, index: TenantIndex) => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private started = false;
   readonly clock: () => number;
@@ -106,6 +107,30 @@ export class AccessEngine {
     const index = t.index;
     const changes = index.watch();
     return { index, revision: t.applied, changes, close: () => index.unwatch(changes) };
+  }
+
+  /**
+   * Calls `use` with the tenant's index at a quiet point — no sync half-applied, so the index
+   * holds exactly `revision` — synchronously, and returns what it returns.
+   */
+  async settled<R>(tenantId: string, use: (index: TenantIndex, revision: number) => R): Promise<R> {
+    const t = await this.tenantState(tenantId);
+    for (let pending = t.running ?? t.queued; pending !== null; pending = t.running ?? t.queued) await pending.catch(() => undefined);
+    return use(t.index, t.applied);
+  }
+
+  /**
+   * Registers work to start in the background whenever a tenant's index is built or has
+   * applied a sync (e.g. a kept answer's full pass, when a change invalidated it); called at
+   * once for the indexes already built. `warm` must return quickly and catch its own errors.
+   */
+  addWarmer(warm: (tenantId: string, index: TenantIndex) => void): void {
+    this.warmers.push(warm);
+    for (const t of this.tenants.values()) warm(t.tenantId, t.index);
+  }
+
+  private warm(t: TenantState): void {
+    for (const w of this.warmers) w(t.tenantId, t.index);
   }
 
   /** The revision this node has applied for the tenant. */
@@ -182,6 +207,7 @@ export class AccessEngine {
     const { index, revision } = await this.buildIndex(tenantId);
     const t: TenantState = { tenantId, index, applied: revision, running: null, queued: null };
     this.tenants.set(tenantId, t);
+    this.warm(t);
     return t;
   }
 
@@ -214,6 +240,7 @@ export class AccessEngine {
         } finally {
           if (t.running === p) t.running = null;
         }
+        this.warm(t);
       });
     t.queued = p;
     return p;

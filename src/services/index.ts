@@ -6,6 +6,8 @@ import { decodeJwt } from 'jose';
 import { AppError } from '../domain/errors.ts';
 import type { JobFailureHandler, JobHandler, SecuritySettings, ServiceDeps, SessionSettings } from './deps.ts';
 import { RULE_DIRECTORY_HOOKS } from './access/index.ts';
+import { warmDriftSummary } from '../engine/drift-summary.ts';
+import { warmSodViolations } from './sod/index.ts';
 import { ACCESS_REQUEST_OUTCOMES, REQUEST_JOB_HANDLERS, verifyProvisioning } from './requests/index.ts';
 import { APPROVAL_JOB_HANDLERS } from './workflow/index.ts';
 import { REVIEW_JOB_HANDLERS } from './reviews/index.ts';
@@ -82,6 +84,12 @@ export function createServices(given: ServiceDeps): Services {
     afterImportApply: given.afterImportApply ?? [verifyProvisioning],
     credentialCache: given.credentialCache ?? new CredentialCache(given.store),
   };
+  // The overview's kept answers are computed in the background (sliced) as soon as an index
+  // is built, and again after a change invalidates them.
+  if (deps.access) {
+    warmDriftSummary(deps.access);
+    warmSodViolations(deps);
+  }
   const settings: SecuritySettings = {
     ...DEFAULT_SECURITY,
     issuer: () => 'http://localhost',

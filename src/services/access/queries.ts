@@ -10,8 +10,8 @@
 import type { AccessContext, AccessSpace, ContextType } from '../../domain/access.ts';
 import { AppError, notFound } from '../../domain/errors.ts';
 import { NONE } from '../../engine/nodes.ts';
-import { driftSummary, type ApplicationDriftCounts } from '../../engine/drift-summary.ts';
-import { drift, explain, type ApplicationDrift, type Explanation } from '../../engine/explain.ts';
+import { driftList, driftSummary, type ApplicationDriftCounts } from '../../engine/drift-summary.ts';
+import { explain, type ApplicationDrift, type Explanation } from '../../engine/explain.ts';
 import { askContext, checkSlots, holders, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
@@ -191,13 +191,10 @@ export async function accessDrift(
 ): Promise<{ items: ApplicationDrift[]; revision: number }> {
   requireRight(actor, 'read-permissions-any-application');
   const engine = engineOf(deps);
-  const { index, revision } = await engine.at(actor.caller.tenantId, options.minRevision);
-  let app = NONE;
-  if (options.applicationId !== undefined) {
-    app = findApplication(index, options.applicationId);
-    if (app === NONE) throw notFound('application', options.applicationId);
-  }
-  return { items: drift(index, engine.now(), app, Math.min(Math.max(options.limit ?? 1000, 1), 10_000)), revision };
+  await engine.at(actor.caller.tenantId, options.minRevision);
+  const { applicationId } = options;
+  const find = applicationId === undefined ? null : (index: TenantIndex) => findApplication(index, applicationId);
+  return driftList(engine, actor.caller.tenantId, find, Math.min(Math.max(options.limit ?? 1000, 1), 10_000), () => notFound('application', applicationId ?? ''));
 }
 
 /**
@@ -208,6 +205,6 @@ export async function accessDrift(
 export async function accessDriftSummary(deps: ServiceDeps, actor: Actor, options: { minRevision?: number | undefined }): Promise<{ items: ApplicationDriftCounts[]; revision: number }> {
   requireRight(actor, 'read-permissions-any-application');
   const engine = engineOf(deps);
-  const { index, revision } = await engine.at(actor.caller.tenantId, options.minRevision);
-  return { items: driftSummary(index, engine.now()), revision };
+  await engine.at(actor.caller.tenantId, options.minRevision);
+  return driftSummary(engine, actor.caller.tenantId);
 }

@@ -8,7 +8,7 @@ export { checkSod, enforceSod, recordSodException, sodTouches, unmitigated, vali
 export type { SodAdd, SodCheckInput, SodConflict, SodExceptionInput, SodExceptionView, SodHeldView } from './checks.ts';
 export { SOD_READ_RIGHTS, createSodPolicy, deleteSodPolicy, getSodPolicy, listSodPolicies, updateSodPolicy } from './policies.ts';
 export type { SodPolicyInput, SodPolicyPatch, SodPolicyView } from './policies.ts';
-export { listSodViolations, sodConflicts, sodInvolvement, summarizeSodViolations, type SodViolationSummary } from './violations.ts';
+export { listSodViolations, sodConflicts, sodInvolvement, summarizeSodViolations, warmSodViolations, type SodViolationSummary } from './violations.ts';
 export type { SodInvolvement, SodViolation, ViolationQuery } from './violations.ts';
 export { checkObservedSod, checkRoleContentsSod, checkUnitMoveSod, linkedAccountGrants, refuseOrReport, reportLinkedAccountSod, sodGraphBefore, sodNamedPermissions, unitChain, unitMembers } from './gained.ts';
 export { createSodException, getSodException, listSodExceptions, revokeSodException } from './exceptions.ts';

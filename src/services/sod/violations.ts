@@ -14,7 +14,8 @@
  */
 import { AppError, notFound } from '../../domain/errors.ts';
 import { breaksPolicy, contextsMeet, explainConflict, findConflicts, resourceKey, type SodFinding, type SodHeldItem, type SodPolicyRule } from '../../domain/sod.ts';
-import { KeptPerIdentity } from '../../engine/kept.ts';
+import type { AccessEngine } from '../../engine/engine.ts';
+import { KeptPerIdentity, readKept, type KeptAnswer, type KeptPass } from '../../engine/kept.ts';
 import { NONE } from '../../engine/nodes.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import type { TenantDb } from '../../store/store.ts';
@@ -72,11 +73,9 @@ interface Found {
 
 /**
  * Every (policy, identity) that breaks an enabled policy now, ordered by policy id then
- * identity id: from the kept answer, re-evaluated only for identities the index changed
- * since the last read (and wholly when the policies, or the time window, changed).
+ * identity id: from the kept answer (synchronous: called inside {@link readViolations}).
  */
-function allViolations(index: TenantIndex, policies: SodPolicyRule[], now: number): Found[] {
-  const answer = keptAnswer(index, policies, now);
+function orderedViolations(index: TenantIndex, answer: KeptAnswer<SodPolicyRule[]>): Found[] {
   const ordered = sortedViolations.get(index);
   if (ordered && ordered.version === answer.version) return ordered.found;
   const found: Found[] = [];
@@ -90,32 +89,62 @@ function allViolations(index: TenantIndex, policies: SodPolicyRule[], now: numbe
 }
 const sortedViolations = new WeakMap<TenantIndex, { version: number; found: Found[] }>();
 
-/** The policies each identity breaks now (unordered), kept per access index. */
-function keptAnswer(index: TenantIndex, policies: SodPolicyRule[], now: number) {
-  return keptViolations.current(index, JSON.stringify(policies), now, () => {
-    const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), now);
-    const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
-    return {
-      bounds: h.bounds,
-      candidates: () => new Set(policies.flatMap((p) => candidatesOf(h, p))),
-      evaluate: (i) => {
-        const broken = policies.filter((p) => breaksPolicy(p, h.heldByKey(i), meet, h.everywhere(i)));
-        return broken.length ? broken : null;
-      },
-      // Each policy only over its own candidates (in policy order, as `evaluate` lists them).
-      all: () => {
-        const out = new Map<number, SodPolicyRule[]>();
-        for (const p of policies) {
-          for (const i of candidatesOf(h, p)) {
-            if (!breaksPolicy(p, h.heldByKey(i), meet, h.everywhere(i))) continue;
-            const broken = out.get(i);
-            if (broken) broken.push(p);
-            else out.set(i, [p]);
-          }
+/** A pass over the policies (kept.ts): each identity's broken policies, in policy order. */
+function violationPass(policies: SodPolicyRule[], index: TenantIndex, now: number): KeptPass<SodPolicyRule[]> {
+  const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), now);
+  const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
+  return {
+    bounds: h.bounds,
+    candidates: () => new Set(policies.flatMap((p) => candidatesOf(h, p))),
+    evaluate: (i) => {
+      const broken = policies.filter((p) => breaksPolicy(p, h.heldByKey(i), meet, h.everywhere(i)));
+      return broken.length ? broken : null;
+    },
+    // Each policy only over its own candidates (in policy order, as `evaluate` lists them).
+    *all(out) {
+      for (const p of policies) {
+        for (const i of candidatesOf(h, p)) {
+          yield;
+          if (!breaksPolicy(p, h.heldByKey(i), meet, h.everywhere(i))) continue;
+          const broken = out.get(i);
+          if (broken) broken.push(p);
+          else out.set(i, [p]);
         }
-        return out;
-      },
-    };
+      }
+    },
+  };
+}
+
+/**
+ * Reads the kept violations without ever making the full pass in one go (kept.ts
+ * `readKept`): `use` runs synchronously on the index at the revision it is given.
+ */
+function readViolations<R>(
+  engine: AccessEngine,
+  tenantId: string,
+  policies: SodPolicyRule[],
+  use: (answer: KeptAnswer<SodPolicyRule[]>, index: TenantIndex, revision: number, now: number) => R,
+): Promise<R> {
+  return readKept(keptViolations, (fn) => engine.settled(tenantId, fn), JSON.stringify(policies), () => engine.now(), (index, now) => violationPass(policies, index, now), use);
+}
+
+/**
+ * Starts the full pass of the kept violations in the background when an index is built or a
+ * change invalidated the kept answer, so that the first read finds it ready (or nearly).
+ */
+export function warmSodViolations(deps: ServiceDeps): void {
+  const engine = deps.access;
+  if (!engine) return;
+  const warming = new WeakSet<TenantIndex>();
+  engine.addWarmer((tenantId, index) => {
+    if (warming.has(index) || !keptViolations.stale(index, engine.now())) return;
+    warming.add(index);
+    void (async () => {
+      const policies = (await enabledPolicies(deps.store.read(tenantId))).map(toPolicyRule);
+      await keptViolations.prepare(index, JSON.stringify(policies), () => engine.now(), (now) => violationPass(policies, index, now));
+    })()
+      .catch(() => undefined)
+      .finally(() => warming.delete(index));
   });
 }
 
@@ -123,45 +152,59 @@ async function violationScope(deps: ServiceDeps, actor: Actor, minRevision: numb
   requireRight(actor, ...SOD_READ_RIGHTS);
   const scope = deps.store.read(actor.caller.tenantId);
   const engine = engineOf(deps);
-  // The policies first: the index is then used without an await in between.
+  // The policies first; the index is read at a quiet point after (readViolations).
   const policies = (await enabledPolicies(scope)).map(toPolicyRule);
-  const { index, revision } = await engine.at(scope.tenantId, minRevision);
-  return { scope, engine, index, revision, policies };
+  await engine.at(scope.tenantId, minRevision);
+  return { scope, engine, policies };
 }
 
 export async function listSodViolations(deps: ServiceDeps, actor: Actor, query: ViolationQuery): Promise<Page<SodViolation> & { revision: number }> {
   requireRight(actor, ...SOD_READ_RIGHTS);
   const filter = { policyId: query.policyId ?? null, identityId: query.identityId ?? null };
   const pager = await openPager<string>(deps, actor.caller.tenantId, 'sod-violations', filter, query);
-  const { scope, engine, index, revision, policies: enabled } = await violationScope(deps, actor, query.minRevision);
+  const { scope, engine, policies: enabled } = await violationScope(deps, actor, query.minRevision);
   const policies = query.policyId === undefined ? enabled : enabled.filter((p) => p.id === query.policyId);
-  const now = engine.now();
-  const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), now);
-  const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
 
-  let found: Found[];
+  /** The page's rows, explained and named on the index at `revision` (the exceptions are added after). */
+  const pageOf = (index: TenantIndex, now: number, found: readonly Found[]) => {
+    const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), now);
+    const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
+    const start = pager.after === null ? 0 : firstAfter(found, pager.after);
+    return found.slice(start, start + pager.limit + 1).map((r) => {
+      const n = index.identities.get(r.identity);
+      const view: SodViolation = {
+        policy: { id: r.policy.id, name: r.policy.name, mode: r.policy.mode, severity: r.policy.severity },
+        identity: { id: n.id, subject: n.subject, username: n.username, displayName: n.displayName, status: n.status },
+        conflicting: render(h, explainConflict(r.policy, h.heldByKey(r.identity), meet)!),
+        exception: null,
+      };
+      return { key: r.key, view };
+    });
+  };
+
+  let read: { rows: ReturnType<typeof pageOf>; revision: number; now: number };
   if (query.identityId !== undefined) {
     // One identity: evaluated directly.
-    const only = index.identities.find(query.identityId);
-    if (only === NONE || !index.identities.get(only).exists) return { items: [], nextCursor: null, revision };
-    found = policies.filter((p) => breaksPolicy(p, h.heldByKey(only), meet, h.everywhere(only))).map((policy) => ({ key: `${policy.id}\u0000${query.identityId}`, policy, identity: only }));
+    const identityId = query.identityId;
+    read = await engine.settled(scope.tenantId, (index, revision) => {
+      const now = engine.now();
+      const only = index.identities.find(identityId);
+      if (only === NONE || !index.identities.get(only).exists) return { rows: [], revision, now };
+      const h = new IndexHoldings(index, new Set(policies.flatMap((p) => p.conflicting.flat().map(resourceKey))), now);
+      const meet = (a: Parameters<typeof contextsMeet>[0], b: Parameters<typeof contextsMeet>[1]) => contextsMeet(a, b, (u) => h.ancestors(u));
+      const found = policies.filter((p) => breaksPolicy(p, h.heldByKey(only), meet, h.everywhere(only))).map((policy) => ({ key: `${policy.id}\u0000${identityId}`, policy, identity: only }));
+      return { rows: pageOf(index, now, found), revision, now };
+    });
   } else {
-    found = allViolations(index, enabled, now);
-    if (query.policyId !== undefined) found = found.filter((f) => f.policy.id === query.policyId);
+    read = await readViolations(engine, scope.tenantId, enabled, (answer, index, revision, now) => {
+      let found = orderedViolations(index, answer);
+      if (query.policyId !== undefined) found = found.filter((f) => f.policy.id === query.policyId);
+      return { rows: pageOf(index, now, found), revision, now };
+    });
   }
-  const start = pager.after === null ? 0 : firstAfter(found, pager.after);
-  // The explanation only for the rows of the page.
-  const rows = found.slice(start, start + pager.limit + 1).map((r) => ({ ...r, finding: explainConflict(r.policy, h.heldByKey(r.identity), meet)! }));
-  const exceptions = await activeExceptions(scope, rows.length > 200 ? null : rows.map((r) => index.identities.get(r.identity).id), new Date(now).toISOString());
-  const page = pager.page(rows, (r) => r.key, (r): SodViolation => {
-    const n = index.identities.get(r.identity);
-    return {
-      policy: { id: r.policy.id, name: r.policy.name, mode: r.policy.mode, severity: r.policy.severity },
-      identity: { id: n.id, subject: n.subject, username: n.username, displayName: n.displayName, status: n.status },
-      conflicting: render(h, r.finding),
-      exception: exceptions.get(`${r.policy.id}|${n.id}`) ?? null,
-    };
-  });
+  const { rows, revision, now } = read;
+  const exceptions = await activeExceptions(scope, rows.length > 200 ? null : rows.map((r) => r.view.identity.id), new Date(now).toISOString());
+  const page = pager.page(rows, (r) => r.key, (r): SodViolation => ({ ...r.view, exception: exceptions.get(`${r.view.policy.id}|${r.view.identity.id}`) ?? null }));
   return { ...page, revision };
 }
 
@@ -195,18 +238,20 @@ export interface SodViolationSummary {
  * many an unexpired exception mitigates.
  */
 export async function summarizeSodViolations(deps: ServiceDeps, actor: Actor, query: { minRevision?: number | undefined }): Promise<SodViolationSummary> {
-  const { scope, engine, index, revision, policies } = await violationScope(deps, actor, query.minRevision);
-  const now = engine.now();
+  const { scope, engine, policies } = await violationScope(deps, actor, query.minRevision);
   // Counted as they are kept, unordered (the list's order is not needed here).
-  const found: Omit<Found, 'key'>[] = [];
-  for (const [identity, broken] of keptAnswer(index, policies, now).values) for (const policy of broken) found.push({ policy, identity });
+  const { found, revision, now } = await readViolations(engine, scope.tenantId, policies, (answer, index, revision, now) => {
+    const found: { policy: SodPolicyRule; identity: number; identityId: string }[] = [];
+    for (const [identity, broken] of answer.values) for (const policy of broken) found.push({ policy, identity, identityId: index.identities.get(identity).id });
+    return { found, revision, now };
+  });
   const exceptions = found.length ? await activeExceptions(scope, null, new Date(now).toISOString()) : new Map();
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, { total: 0, unmitigated: 0 }])) as SodViolationSummary['bySeverity'];
   const byPolicy = new Map(policies.map((p) => [p.id, { policy: { id: p.id, name: p.name, mode: p.mode, severity: p.severity }, total: 0, unmitigated: 0 }]));
   const identities = new Set<number>();
   let unmitigated = 0;
   for (const f of found) {
-    const open = !exceptions.has(`${f.policy.id}|${index.identities.get(f.identity).id}`);
+    const open = !exceptions.has(`${f.policy.id}|${f.identityId}`);
     identities.add(f.identity);
     const perPolicy = byPolicy.get(f.policy.id)!;
     perPolicy.total += 1;
