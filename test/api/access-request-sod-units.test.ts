@@ -15,7 +15,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 let t: TestApp;
 const { get, post } = v1Calls(() => t);
-const ids: Record<string, string> = {};
+const ids = {} as Record<'acme' | 'finance' | 'payables' | 'other' | 'dana' | 'erin' | 'post' | 'pay' | 'clerk' | 'staff' | 'officer', string>;
 
 async function ok(res: { statusCode: number; body: string; json: () => unknown }, status = 200): Promise<Json> {
   expect(res.statusCode, res.body).toBe(status);

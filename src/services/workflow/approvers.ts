@@ -63,8 +63,10 @@ export async function permissionsOfRoles(scope: TenantDb, roleIds: string[]): Pr
         .union(db.selectFrom('role_includes').innerJoin('reached', 'reached.id', 'role_includes.role_id').select('role_includes.included_role_id as id')),
     )
     .selectFrom('role_permissions')
-    .innerJoin('reached', 'reached.id', 'role_permissions.role_id')
     .innerJoin('permissions', 'permissions.id', 'role_permissions.permission_id')
+    // `in (select …)`, not a join: SQLite then looks the reached roles up in the primary key
+    // (a join let it read every role_permissions row of the tenant and probe the CTE).
+    .where('role_permissions.role_id', 'in', (qb) => qb.selectFrom('reached').select('reached.id'))
     .select(['permissions.id', 'permissions.application_id'])
     .distinct()
     .execute();
