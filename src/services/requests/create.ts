@@ -211,18 +211,25 @@ export async function openAccessRequest(deps: ServiceDeps, tx: WriteTx, actor: A
   }
 }
 
+/**
+ * The target's assignment of `resource` in `context` (oldest first) that counts now. Read by
+ * assignee only (its index: a few rows per identity or unit), the resource and context
+ * matched here: with the resource in the query too, SQLite (no statistics) may pick the
+ * resource index instead and read every assignment of a widely held role.
+ */
 async function findAssignment(now: number, scope: TenantDb, targetType: string, targetId: string, resource: { type: string; id: string }, context: { type: string; id: string | null }, states: string[]) {
-  let q = scope.db
+  const rows = await scope.db
     .selectFrom('assignments')
     .selectAll()
     .where('assignee_type', '=', targetType)
     .where('assignee_id', '=', targetId)
-    .where('resource_type', '=', resource.type)
-    .where('resource_id', '=', resource.id)
-    .where('context_type', '=', context.type)
     .where('state', 'in', states)
-    .where('delegated_from_id', 'is', null);
-  q = context.id === null ? q.where('context_id', 'is', null) : q.where('context_id', '=', context.id);
-  const rows = await q.orderBy('created_at').execute();
-  return rows.find((r) => !r.valid_to || Date.parse(r.valid_to) > now) ?? null;
+    .where('delegated_from_id', 'is', null)
+    .execute();
+  return (
+    rows
+      .filter((r) => r.resource_type === resource.type && r.resource_id === resource.id && r.context_type === context.type && (r.context_id ?? null) === (context.id ?? null))
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+      .find((r) => !r.valid_to || Date.parse(r.valid_to) > now) ?? null
+  );
 }

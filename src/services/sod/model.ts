@@ -74,21 +74,27 @@ export interface SodModel {
   byAssignee: Map<string, string[]>;
 }
 
-/** Adds the given units and their ancestors to `units` (a few small queries per level). */
+/**
+ * Adds the given units and their ancestors to `units`: one query per chunk of units, the
+ * chains walked up by a recursive common table expression (`union` ends a cycle).
+ */
 export async function loadUnitChains(scope: TenantDb, units: Map<string, { parentId: string | null }>, unitIds: Iterable<string>): Promise<void> {
-  let pending = [...new Set(unitIds)].filter((u) => !units.has(u));
-  while (pending.length) {
-    const next: string[] = [];
-    for (const ids of chunked(pending)) {
-      const rows = await scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('id', 'in', ids).execute();
-      for (const r of rows) {
-        units.set(r.id, { parentId: r.parent_id });
-        if (r.parent_id !== null && !units.has(r.parent_id)) next.push(r.parent_id);
-      }
-      // A unit that does not exist stops its chain.
-      for (const id of ids) if (!units.has(id)) units.set(id, { parentId: null });
-    }
-    pending = [...new Set(next)].filter((u) => !units.has(u));
+  const pending = [...new Set(unitIds)].filter((u) => !units.has(u));
+  for (const ids of chunked(pending)) {
+    const rows = await scope.db
+      .withRecursive('chain(id, parent_id)', (db) =>
+        db
+          .selectFrom('org_units')
+          .select(['org_units.id', 'org_units.parent_id'])
+          .where('org_units.id', 'in', ids)
+          .union(db.selectFrom('org_units').innerJoin('chain', 'chain.parent_id', 'org_units.id').select(['org_units.id', 'org_units.parent_id'])),
+      )
+      .selectFrom('chain')
+      .select(['id', 'parent_id'])
+      .execute();
+    for (const r of rows) units.set(r.id, { parentId: r.parent_id });
+    // A unit that does not exist stops its chain.
+    for (const id of [...ids, ...rows.map((r) => r.parent_id)]) if (id !== null && !units.has(id)) units.set(id, { parentId: null });
   }
 }
 

@@ -47,21 +47,29 @@ async function applicationOwners(scope: TenantDb, subject: ApprovalSubject): Pro
   return rows.flatMap((r) => JSON.parse(r.owner_ids) as string[]);
 }
 
-/** The permissions a role gives (through included roles too), with their applications. */
+/**
+ * The permissions a role gives (through included roles too), with their applications: one
+ * query, the inclusions walked by a recursive common table expression (`union` drops a role
+ * met again, so a cycle ends).
+ */
 export async function permissionsOfRoles(scope: TenantDb, roleIds: string[]): Promise<{ permissionId: string; applicationId: string }[]> {
-  const { db } = scope;
-  const seen = new Set<string>();
-  const permissionIds = new Set<string>();
-  let frontier = roleIds;
-  while (frontier.length) {
-    const next = frontier.filter((r) => !seen.has(r));
-    if (!next.length) break;
-    next.forEach((r) => seen.add(r));
-    for (const p of await db.selectFrom('role_permissions').select('permission_id').where('role_id', 'in', next).execute()) permissionIds.add(p.permission_id);
-    frontier = (await db.selectFrom('role_includes').select('included_role_id').where('role_id', 'in', next).execute()).map((i) => i.included_role_id);
-  }
-  if (!permissionIds.size) return [];
-  const rows = await db.selectFrom('permissions').select(['id', 'application_id']).where('id', 'in', [...permissionIds]).execute();
+  if (!roleIds.length) return [];
+  const rows = await scope.db
+    .withRecursive('reached(id)', (db) =>
+      db
+        .selectFrom('roles')
+        .select('roles.id')
+        .where('roles.id', 'in', [...new Set(roleIds)])
+        .union(db.selectFrom('role_includes').innerJoin('reached', 'reached.id', 'role_includes.role_id').select('role_includes.included_role_id as id')),
+    )
+    .selectFrom('role_permissions')
+    .innerJoin('permissions', 'permissions.id', 'role_permissions.permission_id')
+    // `in (select …)`, not a join: SQLite then looks the reached roles up in the primary key
+    // (a join let it read every role_permissions row of the tenant and probe the CTE).
+    .where('role_permissions.role_id', 'in', (qb) => qb.selectFrom('reached').select('reached.id'))
+    .select(['permissions.id', 'permissions.application_id'])
+    .distinct()
+    .execute();
   return rows.map((r) => ({ permissionId: r.id, applicationId: r.application_id }));
 }
 
