@@ -29,6 +29,7 @@ import type { ExpressionBuilder } from 'kysely';
 import { AppError } from '../../domain/errors.ts';
 import { RIGHTS, type Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
+import { idChunks } from '../../store/id-lookups.ts';
 import type { Store, TenantDb, WriteTx } from '../../store/store.ts';
 import { writeMeta, type Actor } from './actor.ts';
 import {
@@ -110,13 +111,13 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
   const kinds = [...touched.keys()].filter((e) => RIGHTS_ENTITIES.has(e));
   if (kinds.some((k) => k !== 'identity' && k !== 'assignment' && k !== 'orgUnit')) return true;
   const committed = store.committed(tx.tenantId);
-  for (const ids of chunks([...(touched.get('orgUnit') ?? [])])) {
+  for (const ids of idChunks(tx.db, touched.get('orgUnit') ?? [])) {
     const read = (scope: TenantDb) => scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('id', 'in', ids).execute();
     const after = new Map((await read(tx)).map((u) => [u.id, u.parent_id]));
     for (const u of await read(committed)) if (!after.has(u.id) || after.get(u.id) !== u.parent_id) return true;
   }
   const moved: { id: string; units: (string | null)[] }[] = [];
-  for (const ids of chunks([...(touched.get('identity') ?? [])])) {
+  for (const ids of idChunks(tx.db, touched.get('identity') ?? [])) {
     const read = (scope: TenantDb) => scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('id', 'in', ids).execute();
     const before = new Map((await read(committed)).map((r) => [r.id, r]));
     for (const now of await read(tx)) {
@@ -132,7 +133,7 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
   // Identities in no unit and named by no assignment at all: nothing to look up in the roles.
   if (!assignments.length && !moved.some((m) => m.units.some((u) => u !== null)) && !(await namedByAssignments(tx, moved.map((m) => m.id)))) return false;
   const core = await loadRightsCore(tx);
-  for (const ids of chunks(assignments)) {
+  for (const ids of idChunks(tx.db, assignments)) {
     const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute();
     // Deleted assignments are only in the committed state, new ones only in the write's.
     if ([...(await read(tx)), ...(await read(committed))].some((a) => givesRight(core, a))) return true;
