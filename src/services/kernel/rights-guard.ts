@@ -68,13 +68,14 @@ export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: 
  * holding `allowed` — for work done later on someone's behalf (a personnel event's stage,
  * run by the scheduler with the rights of whoever created the event).
  *
- * `before: 'write'` judges `fn`'s effect against the write's own state when `fn` starts
- * instead of the last commit: for a write that runs several such pieces of work one after
- * another (the scheduler's batches), so each is judged on its own effect only. It reads the
- * rights state before `fn` runs and checks after it, whether or not `fn` moved a right.
+ * In a write that runs several such pieces of work one after another (the scheduler's
+ * batches), each is judged against the last commit, i.e. with the effect of the pieces before
+ * it: a gain one of those made counts against it too (the batch is then rolled back and each
+ * piece runs in a write of its own, where only its own effect counts). Judging against the
+ * write's own state instead would read an identity's status and unit, and a unit's members,
+ * after `fn` had changed them.
  */
-export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, fn: (tx: WriteTx) => Promise<T>, options: { before?: 'committed' | 'write' } = {}): Promise<T> {
-  const before = options.before === 'write' ? await loadRightsState(tx, tx.now) : undefined;
+export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
   const touched = new Map<string, Set<string>>();
   const watched: WriteTx = {
     ...tx,
@@ -84,9 +85,7 @@ export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: Rea
     },
   };
   const value = await fn(watched);
-  // Judged against the write's earlier state, the shortcut (which compares with the last
-  // commit) does not apply: the guard always runs.
-  if (before || (await mayMoveRights(store, tx, touched))) await guardRights(store, tx, allowed, touched.get('identity') ?? new Set(), before);
+  if (await mayMoveRights(store, tx, touched)) await guardRights(store, tx, allowed, touched.get('identity') ?? new Set());
   return value;
 }
 
@@ -181,9 +180,9 @@ async function mayHoldRights(tx: WriteTx, core: RightsCore, moved: readonly { id
   return false;
 }
 
-async function guardRights(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, changedIdentities: ReadonlySet<string>, given?: RightsState): Promise<void> {
+async function guardRights(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, changedIdentities: ReadonlySet<string>): Promise<void> {
   const after = await loadRightsState(tx, tx.now);
-  let before: RightsState | undefined = given;
+  let before: RightsState | undefined;
   const beforeState = async () => (before ??= await loadRightsState(store.committed(tx.tenantId), tx.now));
 
   const beyond = new Set(RIGHTS.filter((r) => !allowed.has(r)));
