@@ -132,10 +132,17 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
   // Identities in no unit and named by no assignment at all: nothing to look up in the roles.
   if (!assignments.length && !moved.some((m) => m.units.some((u) => u !== null)) && !(await namedByAssignments(tx, moved.map((m) => m.id)))) return false;
   const core = await loadRightsCore(tx);
+  // An assignment's resource never changes: read in the write, and only those the write
+  // deleted (no longer there) in the last commit.
+  const gone: string[] = [];
   for (const ids of idChunks(tx.db, assignments)) {
-    const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute();
-    // Deleted assignments are only in the committed state, new ones only in the write's.
-    if ([...(await read(tx)), ...(await read(committed))].some((a) => givesRight(core, a))) return true;
+    const rows = await tx.db.selectFrom('assignments').select(['id', 'resource_type', 'resource_id']).where('id', 'in', ids).execute();
+    if (rows.some((a) => givesRight(core, a))) return true;
+    const found = new Set(rows.map((r) => r.id));
+    gone.push(...ids.filter((id) => !found.has(id)));
+  }
+  for (const ids of idChunks(tx.db, gone)) {
+    if ((await committed.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute()).some((a) => givesRight(core, a))) return true;
   }
   return moved.length > 0 && (await mayHoldRights(tx, core, moved));
 }
