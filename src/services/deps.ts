@@ -54,7 +54,8 @@ export interface ScheduledJob {
   payload: unknown;
   /**
    * True when other jobs ran before it in the same write (a batch): their changes are not
-   * committed yet, so "the state before this job" is the write's, not the last commit.
+   * committed yet, so the last commit is not "the state before this job" (a personnel event's
+   * stage is still judged against it by the rights guard: see `withRightsGuard`).
    */
   batched?: boolean;
 }

@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
+import { idChunks } from './id-lookups.ts';
 
 /** The entity kinds effective access follows, by the names services record in `tx.change(...)`. */
 export type FactEntity = 'unit' | 'identity' | 'application' | 'permission' | 'role' | 'assignment' | 'account';
@@ -133,20 +134,28 @@ export async function readFactRows<E extends FactEntity>(db: Kysely<Database>, t
 async function readRows(db: Kysely<Database>, tenantId: string, entity: FactEntity, ids: readonly string[]): Promise<FactRow[]> {
   if (ids.length === 0) return [];
   const chunk = [...ids];
+  // The rows by primary key, in the chunks that make it a primary-key lookup (see id-lookups.ts).
+  const byId = async <R>(read: (part: string[]) => Promise<R[]>): Promise<R[]> => {
+    const out: R[] = [];
+    for (const part of idChunks(db, chunk)) out.push(...(await read(part)));
+    return out;
+  };
   switch (entity) {
     case 'unit':
-      return db.selectFrom('org_units').select(['id', 'number', 'name', 'parent_id', 'external_id']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute();
+      return byId((part) => db.selectFrom('org_units').select(['id', 'number', 'name', 'parent_id', 'external_id']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute());
     case 'identity':
-      return db
-        .selectFrom('identities')
-        .select(['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id'])
-        .where('tenant_id', '=', tenantId)
-        .where('id', 'in', chunk)
-        .execute();
+      return byId((part) =>
+        db
+          .selectFrom('identities')
+          .select(['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id'])
+          .where('tenant_id', '=', tenantId)
+          .where('id', 'in', part)
+          .execute(),
+      );
     case 'application':
-      return db.selectFrom('applications').select(['id', 'number', 'name', 'kind', 'builtin']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute();
+      return byId((part) => db.selectFrom('applications').select(['id', 'number', 'name', 'kind', 'builtin']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute());
     case 'permission':
-      return db.selectFrom('permissions').select(['id', 'number', 'application_id', 'name', 'delegable']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute();
+      return byId((part) => db.selectFrom('permissions').select(['id', 'number', 'application_id', 'name', 'delegable']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute());
     case 'role': {
       const rolePerms = new Map<string, string[]>();
       const roleIncludes = new Map<string, string[]>();
@@ -156,11 +165,11 @@ async function readRows(db: Kysely<Database>, tenantId: string, entity: FactEnti
       for (const r of await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).where('role_id', 'in', chunk).execute()) {
         push(roleIncludes, r.role_id, r.included_role_id);
       }
-      const roles = await db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute();
+      const roles = await byId((part) => db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute());
       return roles.map((r) => ({ id: r.id, name: r.name, permissionIds: rolePerms.get(r.id) ?? [], includedRoleIds: roleIncludes.get(r.id) ?? [] }));
     }
     case 'assignment':
-      return (await db.selectFrom('assignments').select(ASSIGNMENT_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute()) as AssignmentRow[];
+      return (await byId((part) => db.selectFrom('assignments').select(ASSIGNMENT_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', part).execute())) as AssignmentRow[];
     case 'account': {
       const grants = new Map<string, AccountRow['grants'][number][]>();
       for (const g of await db
@@ -171,12 +180,9 @@ async function readRows(db: Kysely<Database>, tenantId: string, entity: FactEnti
         .execute()) {
         push(grants, g.account_id, { permission_id: g.permission_id, context_type: g.context_type, context_id: g.context_id });
       }
-      const accounts = await db
-        .selectFrom('accounts')
-        .select(['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id'])
-        .where('tenant_id', '=', tenantId)
-        .where('id', 'in', chunk)
-        .execute();
+      const accounts = await byId((part) =>
+        db.selectFrom('accounts').select(['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute(),
+      );
       return accounts.map((r) => ({ ...r, grants: grants.get(r.id) ?? [] }));
     }
   }

@@ -15,6 +15,7 @@ let t: TestApp;
 const { get, post } = v1Calls(() => t);
 let hr: { authorization: string };
 let adminsUnit: string;
+let manageUsersId: string;
 
 async function ok(res: { statusCode: number; body: string; json: () => unknown }, status = 200): Promise<Json> {
   expect(res.statusCode, res.body).toBe(status);
@@ -39,6 +40,7 @@ beforeAll(async () => {
     .where('applications.name', '=', 'grantory')
     .where('permissions.name', '=', 'manage-users')
     .executeTakeFirstOrThrow();
+  manageUsersId = manageUsers.id;
   adminsUnit = (await ok(await post('/org-units', { name: 'Identity admins' }), 201)).id;
   await ok(await post('/assignment-rules', { name: 'Identity admins manage users', condition: { orgUnitSubtree: adminsUnit }, resources: [{ type: 'permission', id: manageUsers.id }] }), 201);
 });
@@ -64,6 +66,31 @@ describe('personnel event stages and Grantory rights', () => {
     expect((await ok(await get(`/personnel-events/${event.id}`))).status).not.toBe('failed');
     expect((await ok(await get(`/identities/${mover}`))).orgUnitId).toBe(adminsUnit);
     expect(await accessText(mover)).toContain('manage-users');
+  });
+
+  it('in a batch of stages too: moves into a unit that holds manage-users fail, after another job ran in the same write', async () => {
+    const unit = (await ok(await post('/org-units', { name: 'Unit admins' }), 201)).id as string;
+    await ok(await post('/assignments', { assignee: { type: 'orgUnit', id: unit }, resource: { type: 'permission', id: manageUsersId } }), 201);
+    // An offboarding due earlier runs first in the scheduler's write, so the moves are not its first job.
+    const leaver = (await ok(await post('/identities', { username: 'batch.leaver' }), 201)).id as string;
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const off = await post('/personnel-events/offboard', { identityId: leaver, effectiveDate: yesterday }, hr);
+    expect(off.statusCode, off.body).toBe(201);
+    const movers: string[] = [];
+    const events: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const m = (await ok(await post('/identities', { username: `batch.mover.${i}` }), 201)).id as string;
+      movers.push(m);
+      events.push((await ok(await post('/personnel-events/role-transition', { identityId: m, effectiveDate: today(), changes: { orgUnitId: unit } }, hr), 201)).id);
+    }
+    await runToday();
+    const statuses = [];
+    for (const e of events) statuses.push((await ok(await get(`/personnel-events/${e}`))).status);
+    const units = [];
+    for (const m of movers) units.push((await ok(await get(`/identities/${m}`))).orgUnitId === unit);
+    expect({ statuses, units }).toEqual({ statuses: events.map(() => 'failed'), units: movers.map(() => false) });
+    for (const m of movers) expect(await accessText(m)).not.toContain('manage-users');
+    expect((await ok(await get(`/identities/${leaver}`))).status).toBe('terminated');
   });
 
   it('ordinary events of a manage-personnel-events caller apply', async () => {

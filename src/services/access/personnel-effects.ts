@@ -58,16 +58,19 @@ export async function resumeAssignments(tx: WriteTx, ids: readonly string[], rea
   return rows.map((r) => r.id);
 }
 
-/** Revokes the given assignments that are not revoked yet; returns the ids it revoked. */
+/**
+ * Revokes the given assignments that are not revoked yet; returns the ids it revoked. `rows`
+ * are as read in this write since its last change to them (they are not read again: an
+ * offboarding revokes every assignment of the identity, one statement each).
+ */
 export async function revokeAssignments(tx: WriteTx, rows: readonly AssignmentRow[], reason: string, cause: EventCause): Promise<string[]> {
-  const done: string[] = [];
+  const done = new Set<string>();
   for (const row of rows) {
-    const current = await tx.db.selectFrom('assignments').selectAll().where('id', '=', row.id).executeTakeFirst();
-    if (!current || current.state === 'revoked') continue;
-    await setState(tx, current, 'revoke', reason, cause);
-    done.push(row.id);
+    if (row.state === 'revoked' || done.has(row.id)) continue;
+    await setState(tx, row, 'revoke', reason, cause);
+    done.add(row.id);
   }
-  return done;
+  return [...done];
 }
 
 /**

@@ -32,6 +32,7 @@ import type { ExpressionBuilder } from 'kysely';
 import { AppError } from '../../domain/errors.ts';
 import { RIGHTS, type Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
+import { idChunks } from '../../store/id-lookups.ts';
 import { WriteMustRunAlone, type Store, type TenantDb, type WriteOptions, type WriteTx } from '../../store/store.ts';
 import { writeMeta, type Actor } from './actor.ts';
 import {
@@ -73,13 +74,14 @@ export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: 
  * holding `allowed` — for work done later on someone's behalf (a personnel event's stage,
  * run by the scheduler with the rights of whoever created the event).
  *
- * `before: 'write'` judges `fn`'s effect against the write's own state when `fn` starts
- * instead of the last commit: for a write that runs several such pieces of work one after
- * another (the scheduler's batches), so each is judged on its own effect only. It reads the
- * rights state before `fn` runs and checks after it, whether or not `fn` moved a right.
+ * In a write that runs several such pieces of work one after another (the scheduler's
+ * batches), each is judged against the last commit, i.e. with the effect of the pieces before
+ * it: a gain one of those made counts against it too (the batch is then rolled back and each
+ * piece runs in a write of its own, where only its own effect counts). Judging against the
+ * write's own state instead would read an identity's status and unit, and a unit's members,
+ * after `fn` had changed them.
  */
-export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, fn: (tx: WriteTx) => Promise<T>, options: { before?: 'committed' | 'write' } = {}): Promise<T> {
-  const before = options.before === 'write' ? await loadRightsState(tx, tx.now) : undefined;
+export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
   const touched = new Map<string, Set<string>>();
   const watched: WriteTx = {
     ...tx,
@@ -89,9 +91,7 @@ export async function withRightsGuard<T>(store: Store, tx: WriteTx, allowed: Rea
     },
   };
   const value = await fn(watched);
-  // Judged against the write's earlier state, the shortcut (which compares with the last
-  // commit) does not apply: the guard always runs.
-  if (before || (await mayMoveRights(store, tx, touched))) await guardRights(store, tx, allowed, touched.get('identity') ?? new Set(), before);
+  if (await mayMoveRights(store, tx, touched)) await guardRights(store, tx, allowed, touched.get('identity') ?? new Set());
   return value;
 }
 
@@ -122,13 +122,13 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
     const pending = tx.pending.get(entity);
     if (pending && [...(touched.get(entity) ?? [])].some((id) => pending.has(id))) throw new WriteMustRunAlone(`the rights guard reads a ${entity} an earlier write changed`);
   }
-  for (const ids of chunks([...(touched.get('orgUnit') ?? [])])) {
+  for (const ids of idChunks(tx.db, touched.get('orgUnit') ?? [])) {
     const read = (scope: TenantDb) => scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('id', 'in', ids).execute();
     const after = new Map((await read(tx)).map((u) => [u.id, u.parent_id]));
     for (const u of await read(committed)) if (!after.has(u.id) || after.get(u.id) !== u.parent_id) return true;
   }
   const moved: { id: string; units: (string | null)[] }[] = [];
-  for (const ids of chunks([...(touched.get('identity') ?? [])])) {
+  for (const ids of idChunks(tx.db, touched.get('identity') ?? [])) {
     const read = (scope: TenantDb) => scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('id', 'in', ids).execute();
     const before = new Map((await read(committed)).map((r) => [r.id, r]));
     for (const now of await read(tx)) {
@@ -144,10 +144,17 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
   // Identities in no unit and named by no assignment at all: nothing to look up in the roles.
   if (!assignments.length && !moved.some((m) => m.units.some((u) => u !== null)) && !(await namedByAssignments(tx, moved.map((m) => m.id)))) return false;
   const core = await loadRightsCore(tx);
-  for (const ids of chunks(assignments)) {
-    const read = (scope: TenantDb) => scope.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute();
-    // Deleted assignments are only in the committed state, new ones only in the write's.
-    if ([...(await read(tx)), ...(await read(committed))].some((a) => givesRight(core, a))) return true;
+  // An assignment's resource never changes: read in the write, and only those the write
+  // deleted (no longer there) in the last commit.
+  const gone: string[] = [];
+  for (const ids of idChunks(tx.db, assignments)) {
+    const rows = await tx.db.selectFrom('assignments').select(['id', 'resource_type', 'resource_id']).where('id', 'in', ids).execute();
+    if (rows.some((a) => givesRight(core, a))) return true;
+    const found = new Set(rows.map((r) => r.id));
+    gone.push(...ids.filter((id) => !found.has(id)));
+  }
+  for (const ids of idChunks(tx.db, gone)) {
+    if ((await committed.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute()).some((a) => givesRight(core, a))) return true;
   }
   return moved.length > 0 && (await mayHoldRights(tx, core, moved));
 }
@@ -192,9 +199,9 @@ async function mayHoldRights(tx: WriteTx, core: RightsCore, moved: readonly { id
   return false;
 }
 
-async function guardRights(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, changedIdentities: ReadonlySet<string>, given?: RightsState): Promise<void> {
+async function guardRights(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, changedIdentities: ReadonlySet<string>): Promise<void> {
   const after = await loadRightsState(tx, tx.now);
-  let before: RightsState | undefined = given;
+  let before: RightsState | undefined;
   const beforeState = async () => {
     // The last commit is the state this write started from only when no earlier write of the
     // tenant shares its transaction (SQLite group commit).

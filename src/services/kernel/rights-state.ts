@@ -17,7 +17,8 @@ import { effectiveGrants, type ReferenceModel } from '../../domain/access-rules.
 import { timeOf, type AssignmentFact } from '../../domain/access.ts';
 import { GRANTORY_APPLICATION, isRight, type Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
-import type { TenantDb } from '../../store/store.ts';
+import { idChunks } from '../../store/id-lookups.ts';
+import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { addIncludingRoles, chunks, roleEntry, type RoleContents } from './role-closure.ts';
 
 /**
@@ -51,7 +52,32 @@ export interface RightsCore {
   roles: Map<string, { permissionIds: string[]; includedRoleIds: string[] }>;
 }
 
+/** Change-feed entities whose change can alter a {@link RightsCore}. */
+const CORE_ENTITIES: readonly string[] = ['application', 'permission', 'role'];
+
+/**
+ * The core as read inside a write, by the write's transaction: read again only once the write
+ * changed an application, permission or role (a batch of scheduled jobs guards each job's
+ * effect, before and after, in one write: the core is read once, not twice per job).
+ */
+const coreOfWrite = new WeakMap<object, RightsCore>();
+
+const isWrite = (scope: TenantDb): scope is WriteTx => typeof (scope as Partial<WriteTx>).hasChanged === 'function';
+
 export async function loadRightsCore(scope: TenantDb): Promise<RightsCore> {
+  if (!isWrite(scope)) return readRightsCore(scope);
+  if (scope.hasChanged(CORE_ENTITIES)) {
+    coreOfWrite.delete(scope.db);
+    return readRightsCore(scope);
+  }
+  const known = coreOfWrite.get(scope.db);
+  if (known) return known;
+  const core = await readRightsCore(scope);
+  coreOfWrite.set(scope.db, core);
+  return core;
+}
+
+async function readRightsCore(scope: TenantDb): Promise<RightsCore> {
   const { db } = scope;
   // The application first, then its permissions: both by unique keys, whatever the catalog's size.
   const app = await db
@@ -105,7 +131,7 @@ export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<
   // A delegation counts while its source does (rule 2): load sources made in other contexts too.
   const loaded = new Set(rows.map((r) => r.id));
   const sources = [...new Set(rows.map((r) => r.delegated_from_id).filter((id): id is string => !!id && !loaded.has(id)))];
-  for (const ids of chunks(sources)) {
+  for (const ids of idChunks(db, sources)) {
     rows.push(...(await db.selectFrom('assignments').selectAll().where('id', 'in', ids).execute()));
   }
 
@@ -145,7 +171,7 @@ export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<
 /** Loads the status and unit of identities (those not found hold nothing). */
 export async function loadIdentities(state: RightsState, ids: readonly string[]): Promise<void> {
   const missing = ids.filter((id) => !state.models.current.identities.has(id));
-  for (const part of chunks([...new Set(missing)])) {
+  for (const part of idChunks(state.scope.db, missing)) {
     const rows = await state.scope.db
       .selectFrom('identities')
       .select(['id', 'status', 'org_unit_id'])

@@ -37,10 +37,14 @@ export const DEFAULT_LEASE_MS = 60_000;
 export const DEFAULT_RUN_LIMIT = 1000;
 const CLAIM_BATCH = 100;
 /**
- * Due jobs run this many to a write: a burst (10,000 offboardings due the same minute) then
- * costs a commit, a revision and an audit-chain append per batch rather than per job.
+ * Due jobs run this many to a write (as many as one claim leases): a burst (10,000
+ * offboardings due the same minute) then costs a commit, a revision and an audit-chain append
+ * per batch rather than per job. On SQLite with `synchronous=FULL` the commit (the WAL's sync,
+ * and its checkpoints) is the largest single cost of a batch: about 90 ms for 25 offboardings
+ * and 150 ms for 100 on the development machine under load (BENCHMARKS.md, "Workflows"). A
+ * batch holds the tenant's write lock while it runs, a few milliseconds per job.
  */
-export const DEFAULT_BATCH_SIZE = 25;
+export const DEFAULT_BATCH_SIZE = 100;
 
 /** The wait before retry `attempts` (1-based): 30 s doubled each time, at most an hour. */
 export function retryDelayMs(attempts: number): number {

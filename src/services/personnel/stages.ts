@@ -70,13 +70,10 @@ async function deprovision(deps: ServiceDeps, tx: WriteTx, row: EventRow): Promi
 
 /** The identity's moves and leaves that have not taken effect yet are canceled: a leaver neither moves nor goes on leave. */
 async function cancelLaterEvents(tx: WriteTx, offboarding: EventRow): Promise<number[]> {
-  const later = await tx.db
-    .selectFrom('personnel_events')
-    .selectAll()
-    .where('identity_id', '=', offboarding.identity_id)
-    .where('id', '!=', offboarding.id)
-    .where('status', 'in', ['pending_approval', 'scheduled'])
-    .execute();
+  // By the identity's index, the status checked here: an identity has a few events, while the
+  // status index (which SQLite, without statistics, prefers) leads to every scheduled event of the tenant.
+  const open = new Set(['pending_approval', 'scheduled']);
+  const later = (await tx.db.selectFrom('personnel_events').selectAll().where('identity_id', '=', offboarding.identity_id).where('id', '!=', offboarding.id).execute()).filter((e) => open.has(e.status));
   for (const other of later) {
     await cancelJobs(tx, { subjectId: other.id });
     const stages = (JSON.parse(other.stages) as Stage[]).map((s) => (s.status === 'pending' || s.status === 'in_progress' ? { ...s, status: 'canceled' as const, completedAt: tx.now } : s));
@@ -171,7 +168,7 @@ async function verify(tx: WriteTx, row: EventRow, attempt: number, accounts?: re
 }
 
 /** Runs one stage of an event (the scheduler's handler for `personnel_event.stage`). */
-export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, stage: StageName | 'Review', attempt = 1, batched = false): Promise<void> {
+export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, stage: StageName | 'Review', attempt = 1): Promise<void> {
   const row = await eventRow(tx, eventId);
   // The end of a review period comes after the event completed: it runs whatever the status.
   if (row && stage === 'Review') return endReview(tx, row);
@@ -188,9 +185,9 @@ export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, 
   }
   // The stage may give no identity a Grantory right its creator did not hold (nor remove the
   // last full administrator): a refusal fails the job at once, and nothing of the stage remains.
-  // In a batch of jobs the stage is judged against the write's state before it, so only its own effect counts.
+  // In a batch of jobs it is judged against the last commit (see withRightsGuard).
   const allowed = row.creator_rights === null ? null : new Set(JSON.parse(row.creator_rights) as Right[]);
-  const result = allowed ? await withRightsGuard(deps.store, tx, allowed, (guarded) => effect(deps, guarded, row), { before: batched ? 'write' : 'committed' }) : await effect(deps, tx, row);
+  const result = allowed ? await withRightsGuard(deps.store, tx, allowed, (guarded) => effect(deps, guarded, row)) : await effect(deps, tx, row);
   if ('failed' in result) {
     const failed = stages.map((s) => (s.name === stage ? { ...s, status: 'failed' as const, startedAt: tx.now, completedAt: tx.now, detail: { error: result.failed } } : s.status === 'pending' ? { ...s, status: 'canceled' as const } : s));
     await saveEvent(tx, row, { status: 'failed', stages: failed });
@@ -212,7 +209,7 @@ export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, 
 
 export const runStageJob: JobHandler = async (deps, tx, job: ScheduledJob) => {
   const payload = (job.payload ?? {}) as { stage?: StageName | 'Review'; attempt?: number };
-  await runStage(deps, tx, job.subjectId, payload.stage ?? 'Verify', payload.attempt ?? 1, job.batched === true);
+  await runStage(deps, tx, job.subjectId, payload.stage ?? 'Verify', payload.attempt ?? 1);
 };
 
 /** A stage job that failed for good (its retries ran out): the event fails, with the error in the stage. */
