@@ -91,7 +91,6 @@ async function main(): Promise<void> {
   }
 
   const userIds: string[] = new Array<string>(USERS);
-  const statsAtStart = store.writeStats();
   const userSeconds = await parallel(USERS, async (i) => {
     const userName = `user${i}@bench.example.com`;
     const found = await send('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
@@ -110,7 +109,6 @@ async function main(): Promise<void> {
     if ((i + 1) % 10_000 === 0) console.error(`${i + 1} users`);
   });
   const userLatencies = latencies.splice(0);
-  const statsAfterUsers = store.writeStats();
 
   const perGroup = Math.ceil(USERS / Math.max(1, GROUPS));
   const groupSeconds = await parallel(GROUPS, async (g) => {
@@ -146,9 +144,6 @@ async function main(): Promise<void> {
     userRequestMs: { p50: pct(userLatencies, 50), p99: pct(userLatencies, 99) },
     groupsSeconds: Math.round(groupSeconds * 10) / 10,
     groupRequestMs: { p50: pct(groupLatencies, 50), p99: pct(groupLatencies, 99) },
-    // Writes and the commits (fsyncs) that committed them: fewer commits than writes is the group commit.
-    usersPhaseWrites: statsAfterUsers.writes - statsAtStart.writes,
-    usersPhaseCommits: statsAfterUsers.commits - statsAtStart.commits,
     totalSeconds: Math.round((userSeconds + groupSeconds) * 10) / 10,
     loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: load1(),

@@ -61,7 +61,6 @@ export async function startServer(config: Config, io: { out: (line: string) => v
   // A worker's /metrics shows every worker of the node (summed by the primary).
   const metrics = createMetrics({ defaultMetrics: true, ...(worker !== null ? { exposition: clusterExposition } : {}) });
   const store = await openConfiguredStore(config, metrics.observeQuery);
-  metrics.observeWrites(() => store.writeStats());
   // Rate limits across processes: PostgreSQL nodes and workers share counters in the
   // database; SQLite workers in the primary; a lone SQLite process counts in memory.
   const rateTransport = store.dialect === 'postgres' ? storeRateTransport(store) : worker !== null ? primaryRateTransport() : null;

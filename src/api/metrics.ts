@@ -1,6 +1,5 @@
 /** Prometheus metrics: HTTP requests by route and status, latency, and store query timings. */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { WriteStats } from '../store/store.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -11,11 +10,6 @@ export interface Metrics {
   rateLimited: Counter<'limit'>;
   /** Hook for the store's query log. */
   observeQuery(ms: number, failed: boolean): void;
-  /**
-   * Exposes the store's writes and commits (`grantory_store_writes_total`,
-   * `grantory_store_commits_total`): with SQLite's group commit, fewer commits than writes.
-   */
-  observeWrites(stats: () => WriteStats): void;
   /**
    * The text `/metrics` answers: this process's registry, or — in a worker of a cluster
    * (`GRANTORY_WORKERS` > 1) — every worker's, summed by the primary (src/cluster.ts).
@@ -59,20 +53,6 @@ export function createMetrics(options: { defaultMetrics?: boolean; exposition?: 
     storeQueryDuration,
     rateLimited,
     observeQuery: (ms, failed) => storeQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000),
-    observeWrites: (stats) => {
-      const counted = (name: string, help: string, of: (s: WriteStats) => number) =>
-        new Counter({
-          name,
-          help,
-          registers: [registry],
-          collect() {
-            this.reset();
-            this.inc(of(stats()));
-          },
-        });
-      counted('grantory_store_writes_total', 'Writes committed (the write protocol)', (s) => s.writes);
-      counted('grantory_store_commits_total', 'Database commits that committed the writes (SQLite groups writes queued together into one commit)', (s) => s.commits);
-    },
     exposition: options.exposition ? options.exposition(registry) : () => registry.metrics(),
   };
 }

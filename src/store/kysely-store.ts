@@ -13,18 +13,15 @@ import { migrationProvider } from './migrations/index.ts';
 import { TenantScopePlugin } from './tenant-scope.ts';
 import type { Database } from './schema.ts';
 import { runWrite } from './write-protocol.ts';
-import { type Dialect, type RateLimitCount, type SqliteStatements, type Store, type TenantDb, type WriteMeta, type WriteOptions, type WriteStats, type WriteTx, USAGE_RESOLUTION_MS } from './store.ts';
-import { GroupCommit } from './group-commit.ts';
-import { SplitReadsDialect } from './split-reads.ts';
+import { type Dialect, type RateLimitCount, type SqliteStatements, type Store, type TenantDb, type WriteMeta, type WriteTx, USAGE_RESOLUTION_MS } from './store.ts';
 
 const SCAN_BATCH = 10_000;
 
 /**
- * The drivers under Kysely: on SQLite the write connection (`sqlite`) and, for
- * {@link Store.scan}, a read-only connection of its own (`scanner`, with the Kysely instance
- * whose lock serialises its scans); PostgreSQL's pool.
+ * The drivers under Kysely, for {@link Store.scan}: on SQLite the read-only connection that
+ * `committed` reads through (`reader`), beside the one writes use.
  */
-export type RawDriver = { sqlite: SQLiteDatabase.Database; scanner: { sqlite: SQLiteDatabase.Database; db: Kysely<Database> } } | { pool: pg.Pool };
+export type RawDriver = { sqlite: SQLiteDatabase.Database; reader: SQLiteDatabase.Database } | { pool: pg.Pool };
 
 export class KyselyStore implements Store {
   constructor(
@@ -34,22 +31,18 @@ export class KyselyStore implements Store {
     private readonly raw: RawDriver,
     private readonly migrationSchema?: string,
     private readonly statements: SqliteStatements | null = null,
-  ) {
-    const sqlite = 'sqlite' in raw ? raw.sqlite : null;
-    this.group = sqlite ? new GroupCommit(db, statements, () => sqlite.inTransaction) : null;
-    this.readDb = sqlite ? new Kysely<Database>({ dialect: new SplitReadsDialect(committedDb, db) }) : db;
-  }
+  ) {}
 
   async scan(query: CompiledQuery, onRows: (rows: unknown[][]) => void, batchSize = SCAN_BATCH): Promise<void> {
     const raw = this.raw;
     if ('sqlite' in raw) {
-      // On a read-only connection of its own (WAL: it reads the last commit, one snapshot for
-      // the statement), so requests and writes go on through the others meanwhile. The scan
-      // holds that connection's Kysely lock while the statement iterates (better-sqlite3
-      // refuses other statements on it meanwhile): another scan waits for it; between batches
-      // the event loop runs.
-      await raw.scanner.db.connection().execute(async () => {
-        const stmt = raw.scanner.sqlite.prepare(query.sql).raw(true);
+      // On the read-only connection (WAL: it reads the last commit, one snapshot for the
+      // statement), so requests and writes go on through the other one meanwhile. The scan
+      // holds the read-only connection's Kysely lock while the statement iterates
+      // (better-sqlite3 refuses other statements on it meanwhile): what reads the last
+      // commit — a write's rights guard — waits for it; between batches the event loop runs.
+      await this.committedDb.connection().execute(async () => {
+        const stmt = raw.reader.prepare(query.sql).raw(true);
         let rows: unknown[][] = [];
         for (const row of stmt.iterate(...query.parameters) as Iterable<unknown[]>) {
           rows.push(row);
@@ -117,15 +110,8 @@ export class KyselyStore implements Store {
     await sql`select 1`.execute(this.db);
   }
 
-  /**
-   * SQLite: selects outside a write go through the read-only connection (the last commit), not
-   * the write connection, which a write — or a group of them — holds for its whole
-   * transaction (`split-reads.ts`); other statements to the write connection. PostgreSQL: the pool.
-   */
-  private readonly readDb: Kysely<Database>;
-
   read(tenantId: string): TenantDb {
-    return { tenantId, db: this.readDb.withPlugin(new TenantScopePlugin(tenantId)) };
+    return { tenantId, db: this.db.withPlugin(new TenantScopePlugin(tenantId)) };
   }
 
   committed(tenantId: string): TenantDb {
@@ -133,11 +119,11 @@ export class KyselyStore implements Store {
   }
 
   async findTenantByName(name: string) {
-    return this.readDb.selectFrom('tenants').select(['id', 'name', 'revision']).where('name', '=', name).executeTakeFirst();
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).where('name', '=', name).executeTakeFirst();
   }
 
   async listTenants() {
-    return this.readDb.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').orderBy('id').execute();
+    return this.db.selectFrom('tenants').select(['id', 'name', 'revision']).orderBy('created_at').orderBy('id').execute();
   }
 
   /** The compiled revision query by number of tenants (it runs for nearly every request: compiled once). */
@@ -148,10 +134,10 @@ export class KyselyStore implements Store {
     if (tenantIds.length === 0) return revisions;
     let query = this.revisionQueries.get(tenantIds.length);
     if (!query) {
-      query = this.readDb.selectFrom('tenants').select(['id', 'revision']).where('id', 'in', tenantIds).compile();
+      query = this.db.selectFrom('tenants').select(['id', 'revision']).where('id', 'in', tenantIds).compile();
       if (this.revisionQueries.size < 64) this.revisionQueries.set(tenantIds.length, query);
     }
-    const { rows } = await this.readDb.executeQuery<{ id: string; revision: number | string }>({ ...query, parameters: tenantIds });
+    const { rows } = await this.db.executeQuery<{ id: string; revision: number | string }>({ ...query, parameters: tenantIds });
     for (const row of rows) revisions.set(row.id, Number(row.revision));
     return revisions;
   }
@@ -166,7 +152,7 @@ export class KyselyStore implements Store {
   }
 
   async findApiKeyByHash(keyHash: string) {
-    const row = await this.readDb
+    const row = await this.db
       .selectFrom('api_keys')
       .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
       .selectAll('api_keys')
@@ -177,7 +163,7 @@ export class KyselyStore implements Store {
   }
 
   async findClientByClientId(clientId: string) {
-    const row = await this.readDb
+    const row = await this.db
       .selectFrom('oauth_clients')
       .innerJoin('tenants', 'tenants.id', 'oauth_clients.tenant_id')
       .selectAll('oauth_clients')
@@ -188,7 +174,7 @@ export class KyselyStore implements Store {
   }
 
   async findSessionByHash(secretHash: string) {
-    const row = await this.readDb
+    const row = await this.db
       .selectFrom('sessions')
       .innerJoin('tenants', 'tenants.id', 'sessions.tenant_id')
       .selectAll('sessions')
@@ -211,7 +197,7 @@ export class KyselyStore implements Store {
   }
 
   async findApplicationKeyByHash(keyHash: string) {
-    return this.readDb.selectFrom('application_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    return this.db.selectFrom('application_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
   }
 
   async touchCredential(table: 'api_keys' | 'application_keys' | 'oauth_clients', tenantId: string, id: string, now: string): Promise<void> {
@@ -264,27 +250,14 @@ export class KyselyStore implements Store {
   }
 
   async listSigningKeys() {
-    return this.readDb.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
+    return this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
   }
 
-  /** SQLite: the writes' group commit (one write connection); PostgreSQL commits each write on its own connection. */
-  private readonly group: GroupCommit | null;
-  /** PostgreSQL: one commit per write. */
-  private committedWrites = 0;
-
-  async write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<{ value: T; revision: number }> {
-    if (this.group) return this.group.write(tenantId, meta, fn, options);
-    const result = await runWrite(this.db, this.statements, tenantId, meta, fn);
-    this.committedWrites += 1;
-    return result;
-  }
-
-  writeStats(): WriteStats {
-    return this.group ? this.group.writeStats() : { writes: this.committedWrites, commits: this.committedWrites, rerun: 0 };
+  write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {
+    return runWrite(this.db, this.statements, tenantId, meta, fn);
   }
 
   async close(): Promise<void> {
-    if ('sqlite' in this.raw) await this.raw.scanner.db.destroy();
     await this.committedDb.destroy();
     await this.db.destroy();
   }

@@ -102,23 +102,18 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     const cache = new StatementCache(sqlite);
     db = new Kysely<Database>({ dialect: new GrantorySqliteDialect({ database: cache }), ...(log ? { log } : {}) });
-    // Read-only connections beside it (WAL: each reads the last commit while a write
-    // transaction is open on the first): one for reads, one for bulk scans (an index build),
-    // which hold their connection while they iterate.
-    const readOnly: SQLiteDatabase.Database[] = [];
+    // A second, read-only connection: in WAL mode it reads the last commit while a write
+    // transaction is open on the first.
+    let reader: SQLiteDatabase.Database;
     try {
-      for (let i = 0; i < 2; i += 1) {
-        const connection = new SQLiteDatabase(join(dir, 'grantory.db'), { readonly: true, fileMustExist: true });
-        readOnly.push(connection);
-        connection.pragma('busy_timeout = 5000');
-      }
+      reader = new SQLiteDatabase(join(dir, 'grantory.db'), { readonly: true, fileMustExist: true });
+      reader.pragma('busy_timeout = 5000');
     } catch (e) {
-      for (const connection of [...readOnly, sqlite]) connection.close();
+      sqlite.close();
       throw new StoreOpenError('GRANTORY_DATA_DIR', `cannot open the database in ${dir}: ${(e as Error).message}`);
     }
-    const [reader, scanner] = readOnly as [SQLiteDatabase.Database, SQLiteDatabase.Database];
     committed = new Kysely<Database>({ dialect: new SqliteDialect({ database: new StatementCache(reader) }), ...(log ? { log } : {}) });
-    raw = { sqlite, scanner: { sqlite: scanner, db: new Kysely<Database>({ dialect: new SqliteDialect({ database: scanner }) }) } };
+    raw = { sqlite, reader };
     statements = sqliteStatements(cache);
   }
   return new KyselyStore(db, committed, dialect, raw, migrationSchema, statements);

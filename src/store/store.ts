@@ -90,46 +90,6 @@ export interface WriteTx extends TenantDb {
    * running it (an import inserting a million grants). Usable only inside the write.
    */
   readonly sqlite: SqliteStatements | null;
-  /**
-   * What earlier writes of this tenant that commit together with this one changed
-   * (`tx.change` entity -> ids; SQLite group commit, see {@link Store.write}). Those changes
-   * are in `tx.db` but not in {@link Store.committed}: a row named here reads there as it was
-   * before them. Empty when this write is its tenant's first in its transaction (always on
-   * PostgreSQL), and then `committed` is the state this write starts from.
-   */
-  readonly pending: ReadonlyMap<string, ReadonlySet<string>>;
-}
-
-/** How a write is committed. */
-export interface WriteOptions {
-  /**
-   * Commit this write in a transaction of its own, never grouped with others (a long write —
-   * an import's batch, a scheduler batch — would hold the writes grouped with it until it ends).
-   */
-  alone?: boolean;
-}
-
-/**
- * Thrown inside a write that needs {@link Store.committed} to be the state it started from
- * while earlier writes of its tenant share its transaction (`tx.pending` names rows it needs).
- * The store undoes the write, commits the earlier ones, and runs `fn` again as its tenant's
- * first write of a new transaction. Never reaches the caller.
- */
-export class WriteMustRunAlone extends Error {
-  override readonly name = 'WriteMustRunAlone';
-  constructor(reason: string) {
-    super(`the write must run without earlier uncommitted writes of its tenant: ${reason}`);
-  }
-}
-
-/** Writes and commits since the store opened (a commit per write, or fewer with group commit). */
-export interface WriteStats {
-  /** Writes committed. */
-  writes: number;
-  /** Commits (one fsync each with SQLite `synchronous=FULL`) that committed them. */
-  commits: number;
-  /** Writes undone and run again alone ({@link WriteMustRunAlone}). */
-  rerun: number;
 }
 
 /** Prepared statements run on the write's connection, inside its transaction. */
@@ -177,18 +137,7 @@ export interface Store {
    * its transaction started from. Read-only; keep its queries few and small.
    */
   committed(tenantId: string): TenantDb;
-  /**
-   * Runs `fn` as one write of `tenantId` (the write protocol, docs/architecture.md) and
-   * resolves once it is committed. On SQLite, writes that queue while another runs are
-   * committed together (group commit): each in a savepoint of one transaction, with its own
-   * revision, audit events and change feed; a write that fails rolls back to its savepoint and
-   * only its caller gets the error; one commit (one fsync) for the group, and every caller is
-   * answered after it (rejected if it fails). `fn` may run more than once (a transaction
-   * retry, see {@link WriteMustRunAlone}): only its database effects may count.
-   */
-  write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<{ value: T; revision: number }>;
-  /** Writes and commits so far (the group commit's effect, for tests and `/metrics`). */
-  writeStats(): WriteStats;
+  write<T>(tenantId: string, meta: WriteMeta, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }>;
   /** Tenants are the one table read without a tenant: it is how a tenant is found. */
   findTenantByName(name: string): Promise<{ id: string; name: string; revision: number } | undefined>;
   listTenants(): Promise<{ id: string; name: string; revision: number }[]>;

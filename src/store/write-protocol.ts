@@ -5,7 +5,9 @@
  * and commits.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import {
+  Kysely,
+} from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { hashAuditEvent, type ChainedAuditEvent } from '../domain/audit-chain.ts';
 import { AppError } from '../domain/errors.ts';
@@ -15,10 +17,7 @@ import type { Database } from './schema.ts';
 import type { AuditInput, SqliteStatements, WriteMeta, WriteTx } from './store.ts';
 
 
-/** No earlier write shares the transaction: `Store.committed` is the state the write starts from. */
-export const NOTHING_PENDING: ReadonlyMap<string, ReadonlySet<string>> = new Map();
-
-/** Runs `fn` as one write of `tenantId` in a transaction of its own (see {@link Store.write}). */
+/** Runs `fn` as one write of `tenantId` (see {@link Store.write}). */
 export function runWrite<T>(
   db: Kysely<Database>,
   statements: SqliteStatements | null,
@@ -26,122 +25,97 @@ export function runWrite<T>(
   meta: WriteMeta,
   fn: (tx: WriteTx) => Promise<T>,
 ): Promise<{ value: T; revision: number }> {
-  return db.transaction().execute((trx) => runWriteIn(trx, statements, tenantId, meta, fn, NOTHING_PENDING).then((w) => ({ value: w.value, revision: w.revision })));
-}
-
-/** What a write did, for the transaction it ran in (the group commit records its changes). */
-export interface WriteDone<T> {
-  value: T;
-  revision: number;
-  /** `tx.change` entity -> ids this write changed. */
-  changed: Map<string, Set<string>>;
-}
-
-/**
- * Runs `fn` as one write of `tenantId` inside the open transaction `trx` (its own, or — SQLite
- * group commit — a savepoint of a transaction shared with other writes). `pending`: what
- * earlier writes of the tenant in the same transaction changed (`WriteTx.pending`).
- */
-export async function runWriteIn<T>(
-  trx: Transaction<Database>,
-  statements: SqliteStatements | null,
-  tenantId: string,
-  meta: WriteMeta,
-  fn: (tx: WriteTx) => Promise<T>,
-  pending: ReadonlyMap<string, ReadonlySet<string>>,
-): Promise<WriteDone<T>> {
-  // Bumping the tenant's revision first takes the tenant's row lock (PostgreSQL) or the
-  // write lock (SQLite): writes of one tenant are serialized, so revisions, numbers and
-  // the audit chain advance without gaps or forks.
-  const head = await trx
-    .updateTable('tenants')
-    .set((eb) => ({ revision: eb('revision', '+', 1) }))
-    .where('id', '=', tenantId)
-    .returning(['revision', 'audit_seq', 'audit_head_hash'])
-    .executeTakeFirst();
-  if (!head) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
-  const now = new Date().toISOString();
-  const audits: AuditInput[] = [];
-  const changes = new Map<string, { entity: string; entityId: string; op: string }>();
-  const changedEntities = new Set<string>();
-  const tx: WriteTx = {
-    tenantId,
-    db: trx.withPlugin(new TenantScopePlugin(tenantId)),
-    revision: head.revision,
-    now,
-    audit: (e) => void audits.push(e),
-    change: (entity, entityId, op) => {
-      changes.set(`${entity}\u0000${entityId}`, { entity, entityId, op });
-      changedEntities.add(entity);
-    },
-    hasChanged: (entities) => entities.some((e) => changedEntities.has(e)),
-    nextNumber: async (name) => {
-      const row = await trx
-        .insertInto('counters')
-        .values({ tenant_id: tenantId, name, value: 1 })
-        .onConflict((oc) => oc.columns(['tenant_id', 'name']).doUpdateSet((eb) => ({ value: eb('counters.value', '+', 1) })))
-        .returning('value')
-        .executeTakeFirstOrThrow();
-      return row.value;
-    },
-    sqlite: statements,
-    pending,
-  };
-  const value = await fn(tx);
-  if (audits.length === 0) throw new Error('every write must record an audit event');
-
-  let seq = head.audit_seq;
-  let prevHash = head.audit_head_hash;
-  const rows = audits.map((a) => {
-    seq += 1;
-    const event: ChainedAuditEvent = {
+return db.transaction().execute(async (trx) => {
+    // Bumping the tenant's revision first takes the tenant's row lock (PostgreSQL) or the
+    // write lock (SQLite): writes of one tenant are serialized, so revisions, numbers and
+    // the audit chain advance without gaps or forks.
+    const head = await trx
+      .updateTable('tenants')
+      .set((eb) => ({ revision: eb('revision', '+', 1) }))
+      .where('id', '=', tenantId)
+      .returning(['revision', 'audit_seq', 'audit_head_hash'])
+      .executeTakeFirst();
+    if (!head) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
+    const now = new Date().toISOString();
+    const audits: AuditInput[] = [];
+    const changes = new Map<string, { entity: string; entityId: string; op: string }>();
+    const changedEntities = new Set<string>();
+    const tx: WriteTx = {
       tenantId,
-      seq,
-      id: randomUUID(),
-      time: now,
+      db: trx.withPlugin(new TenantScopePlugin(tenantId)),
       revision: head.revision,
-      actorType: meta.actorType,
-      actorId: meta.actorId,
-      actorName: meta.actorName,
-      onBehalfOfId: meta.onBehalfOfId ?? null,
-      authorityId: meta.authorityId ?? null,
-      action: a.action,
-      targetType: a.targetType,
-      targetId: a.targetId,
-      before: a.before === undefined ? null : canonicalJson(a.before),
-      after: a.after === undefined ? null : canonicalJson(a.after),
-      requestId: meta.requestId ?? null,
-      sourceIp: meta.sourceIp ?? null,
-      sourcePort: meta.sourcePort ?? null,
-      userAgent: meta.userAgent ?? null,
-      origin: meta.origin ?? null,
-      prevHash,
+      now,
+      audit: (e) => void audits.push(e),
+      change: (entity, entityId, op) => {
+        changes.set(`${entity}\u0000${entityId}`, { entity, entityId, op });
+        changedEntities.add(entity);
+      },
+      hasChanged: (entities) => entities.some((e) => changedEntities.has(e)),
+      nextNumber: async (name) => {
+        const row = await trx
+          .insertInto('counters')
+          .values({ tenant_id: tenantId, name, value: 1 })
+          .onConflict((oc) => oc.columns(['tenant_id', 'name']).doUpdateSet((eb) => ({ value: eb('counters.value', '+', 1) })))
+          .returning('value')
+          .executeTakeFirstOrThrow();
+        return row.value;
+      },
+      sqlite: statements,
     };
-    const hash = hashAuditEvent(event);
-    prevHash = hash;
-    return toAuditRow(event, hash);
+    const value = await fn(tx);
+    if (audits.length === 0) throw new Error('every write must record an audit event');
+
+    let seq = head.audit_seq;
+    let prevHash = head.audit_head_hash;
+    const rows = audits.map((a) => {
+      seq += 1;
+      const event: ChainedAuditEvent = {
+        tenantId,
+        seq,
+        id: randomUUID(),
+        time: now,
+        revision: head.revision,
+        actorType: meta.actorType,
+        actorId: meta.actorId,
+        actorName: meta.actorName,
+        onBehalfOfId: meta.onBehalfOfId ?? null,
+        authorityId: meta.authorityId ?? null,
+        action: a.action,
+        targetType: a.targetType,
+        targetId: a.targetId,
+        before: a.before === undefined ? null : canonicalJson(a.before),
+        after: a.after === undefined ? null : canonicalJson(a.after),
+        requestId: meta.requestId ?? null,
+        sourceIp: meta.sourceIp ?? null,
+        sourcePort: meta.sourcePort ?? null,
+        userAgent: meta.userAgent ?? null,
+        origin: meta.origin ?? null,
+        prevHash,
+      };
+      const hash = hashAuditEvent(event);
+      prevHash = hash;
+      return toAuditRow(event, hash);
+    });
+    // Inserted in chunks: a large write (an import touching 100k accounts) would exceed
+    // the bound-parameter limits of both backends in one statement.
+    for (let i = 0; i < rows.length; i += 500) await trx.insertInto('audit_events').values(rows.slice(i, i + 500)).execute();
+    const changeRows = [...changes.values()].map((c) => ({
+      tenant_id: tenantId,
+      revision: head.revision,
+      entity: c.entity,
+      entity_id: c.entityId,
+      op: c.op,
+    }));
+    for (let i = 0; i < changeRows.length; i += 2000) await trx.insertInto('changes').values(changeRows.slice(i, i + 2000)).execute();
+    // Access history: the new versions of the facts this write changed, in the same transaction.
+    await recordFacts(tx.db, tenantId, head.revision, changes.values());
+    await trx
+      .updateTable('tenants')
+      .set({ audit_seq: seq, audit_head_hash: prevHash })
+      .where('id', '=', tenantId)
+      .execute();
+    return { value, revision: head.revision };
   });
-  // Inserted in chunks: a large write (an import touching 100k accounts) would exceed
-  // the bound-parameter limits of both backends in one statement.
-  for (let i = 0; i < rows.length; i += 500) await trx.insertInto('audit_events').values(rows.slice(i, i + 500)).execute();
-  const changeRows = [...changes.values()].map((c) => ({
-    tenant_id: tenantId,
-    revision: head.revision,
-    entity: c.entity,
-    entity_id: c.entityId,
-    op: c.op,
-  }));
-  for (let i = 0; i < changeRows.length; i += 2000) await trx.insertInto('changes').values(changeRows.slice(i, i + 2000)).execute();
-  // Access history: the new versions of the facts this write changed, in the same transaction.
-  await recordFacts(tx.db, tenantId, head.revision, changes.values());
-  await trx
-    .updateTable('tenants')
-    .set({ audit_seq: seq, audit_head_hash: prevHash })
-    .where('id', '=', tenantId)
-    .execute();
-  const changed = new Map<string, Set<string>>();
-  for (const c of changes.values()) (changed.get(c.entity) ?? changed.set(c.entity, new Set()).get(c.entity)!).add(c.entityId);
-  return { value, revision: head.revision, changed };
 }
 
 function toAuditRow(e: ChainedAuditEvent, hash: string): Database['audit_events'] {

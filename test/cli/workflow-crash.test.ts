@@ -15,8 +15,9 @@
  * Both end with `grantory audit verify` exiting 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open.ts';
 import type { TenantDb } from '../../src/store/store.ts';
-import { inFirstTenant, killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
+import { killAllServers, PROCESS_TIMEOUT, runCli, startServer, tempDir, type ServerProcess } from '../support/cli.ts';
 import { ADMIN_KEY, createThrowawayDatabase, TEST_BACKEND, TEST_SECRET_KEY, type ThrowawayDatabase } from '../support/harness.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies are read loosely
@@ -40,7 +41,15 @@ async function made(node: ServerProcess, path: string, body: unknown, key = ADMI
 }
 
 /** Reads the database directly (the server may be dead). */
-const inStore = <T>(fn: (scope: TenantDb) => Promise<T>): Promise<T> => inFirstTenant({ dataDir: dir.path, databaseUrl: database?.url }, fn);
+async function inStore<T>(fn: (scope: TenantDb) => Promise<T>): Promise<T> {
+  const store = await openStore({ dataDir: dir.path, databaseUrl: database?.url });
+  try {
+    const tenant = (await store.listTenants())[0]!;
+    return await fn(store.read(tenant.id));
+  } finally {
+    await store.close();
+  }
+}
 
 /** Polls (only a bound on how long to keep looking, no timing assertion). */
 async function until<T>(what: string, probe: () => Promise<T | null>, tries = 3000): Promise<T> {

@@ -6,8 +6,6 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openStore } from '../../src/store/open.ts';
-import type { TenantDb } from '../../src/store/store.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/grantory.js');
 
@@ -177,18 +175,4 @@ export function runOnTerminal(commandLine: string, env: Record<string, string>, 
     child.on('error', reject);
     child.on('close', (code) => resolveRun({ code, output }));
   });
-}
-
-/**
- * Runs `fn` on the first tenant of the store in `dataDir` (or at `databaseUrl`), opened and
- * closed around it: reads a server's database directly, also after the server was killed.
- */
-export async function inFirstTenant<T>(where: { dataDir: string; databaseUrl?: string | undefined }, fn: (scope: TenantDb) => Promise<T>): Promise<T> {
-  const store = await openStore({ dataDir: where.dataDir, databaseUrl: where.databaseUrl });
-  try {
-    const tenant = (await store.listTenants())[0]!;
-    return await fn(store.read(tenant.id));
-  } finally {
-    await store.close();
-  }
 }

@@ -227,7 +227,7 @@ export async function processImport(deps: ServiceDeps, tenantId: string, importI
         for (const listener of deps.afterImportApply ?? []) await listener(deps, tx, { applicationId: app.id, importId });
       }
       return { canceled: false as const };
-    }, { alone: true });
+    });
     // Let this node's access index catch up at once (others follow the change feed).
     await deps.access?.syncNow(tenantId).catch(() => undefined);
     if (result.value.canceled) {

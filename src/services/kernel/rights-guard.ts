@@ -15,10 +15,7 @@
  * jobs) is not checked.
  *
  * "Before" is the last committed state, read on the store's second connection: a tenant's
- * writes are serialized, so it is the state the write started from — unless earlier writes
- * of the tenant share the write's transaction (SQLite group commit, `tx.pending`): then a
- * guard that would read what they changed throws `WriteMustRunAlone`, and the store runs the
- * write again once they are committed. The guard only runs
+ * writes are serialized, so it is the state the write started from. The guard only runs
  * when the write changed something that can move rights (assignments, identities, units,
  * roles, permissions, applications), and only looks at identities that can have gained:
  * those with their own assignments of a right, those the write changed, and — one query —
@@ -33,7 +30,7 @@ import { AppError } from '../../domain/errors.ts';
 import { RIGHTS, type Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
 import { idChunks } from '../../store/id-lookups.ts';
-import { WriteMustRunAlone, type Store, type TenantDb, type WriteOptions, type WriteTx } from '../../store/store.ts';
+import type { Store, TenantDb, WriteTx } from '../../store/store.ts';
 import { writeMeta, type Actor } from './actor.ts';
 import {
   activeMembers,
@@ -60,12 +57,9 @@ const NAMED = 5;
  * `store.write` for an actor: records the actor on the write's audit events and runs the
  * rights guard on the write's effect before it commits.
  */
-export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<{ value: T; revision: number }> {
-  return deps.store.write(
-    actor.caller.tenantId,
-    writeMeta(actor),
-    (tx) => (actor.caller.kind === 'system' ? fn(tx) : withRightsGuard(deps.store, tx, actor.caller.rights, fn)),
-    options,
+export async function writeAs<T>(deps: { store: Store }, actor: Actor, fn: (tx: WriteTx) => Promise<T>): Promise<{ value: T; revision: number }> {
+  return deps.store.write(actor.caller.tenantId, writeMeta(actor), (tx) =>
+    actor.caller.kind === 'system' ? fn(tx) : withRightsGuard(deps.store, tx, actor.caller.rights, fn),
   );
 }
 
@@ -116,12 +110,6 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
   const kinds = [...touched.keys()].filter((e) => RIGHTS_ENTITIES.has(e));
   if (kinds.some((k) => k !== 'identity' && k !== 'assignment' && k !== 'orgUnit')) return true;
   const committed = store.committed(tx.tenantId);
-  // A row an earlier write of the same transaction changed reads in `committed` as it was
-  // before that write, not as this write found it (SQLite group commit).
-  for (const entity of ['orgUnit', 'identity', 'assignment']) {
-    const pending = tx.pending.get(entity);
-    if (pending && [...(touched.get(entity) ?? [])].some((id) => pending.has(id))) throw new WriteMustRunAlone(`the rights guard reads a ${entity} an earlier write changed`);
-  }
   for (const ids of idChunks(tx.db, touched.get('orgUnit') ?? [])) {
     const read = (scope: TenantDb) => scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('id', 'in', ids).execute();
     const after = new Map((await read(tx)).map((u) => [u.id, u.parent_id]));
@@ -202,12 +190,7 @@ async function mayHoldRights(tx: WriteTx, core: RightsCore, moved: readonly { id
 async function guardRights(store: Store, tx: WriteTx, allowed: ReadonlySet<Right>, changedIdentities: ReadonlySet<string>): Promise<void> {
   const after = await loadRightsState(tx, tx.now);
   let before: RightsState | undefined;
-  const beforeState = async () => {
-    // The last commit is the state this write started from only when no earlier write of the
-    // tenant shares its transaction (SQLite group commit).
-    if (!before && tx.pending.size > 0) throw new WriteMustRunAlone('the rights guard compares with the state before the write');
-    return (before ??= await loadRightsState(store.committed(tx.tenantId), tx.now));
-  };
+  const beforeState = async () => (before ??= await loadRightsState(store.committed(tx.tenantId), tx.now));
 
   const beyond = new Set(RIGHTS.filter((r) => !allowed.has(r)));
   if (beyond.size) {

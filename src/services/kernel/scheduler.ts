@@ -328,7 +328,7 @@ async function runBatch(deps: ServiceDeps, rows: readonly JobRow[]): Promise<Run
       }
       if (!done) throw new AlreadyEnded();
       return done;
-    }, { alone: true });
+    });
     report.done = value;
     report.skipped = rows.length - value;
   } catch (e) {

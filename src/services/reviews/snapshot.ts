@@ -42,7 +42,7 @@ export async function startReview(deps: ServiceDeps, actor: Actor, id: string): 
   for (let attempt = 1; ; attempt += 1) {
     await engineOf(deps).syncNow(tenantId);
     try {
-      const { value, revision } = await writeAs(deps, actor, async (tx) => startIn(deps, tx, await reviewRow(tx, id)), { alone: true });
+      const { value, revision } = await writeAs(deps, actor, async (tx) => startIn(deps, tx, await reviewRow(tx, id)));
       return { value: reviewView(value), revision };
     } catch (e) {
       if (!(e instanceof AppError && e.code === 'not_ready' && attempt < START_ATTEMPTS)) throw e;
