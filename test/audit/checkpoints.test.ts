@@ -78,6 +78,13 @@ describe('signed checkpoints and tamper detection', () => {
     const [result] = await verifyAuditTrail(app.store, { checkpointFiles: [file] });
     expect(result!.problem).toBeNull();
     expect(result!.checkpoints).toBe(2);
+    // A page before a sequence number no store can hold is a 400 naming it, not a database error.
+    for (const beforeSeq of ['1e%2B308', '9007199254740992']) {
+      const huge = await app.app.inject({ method: 'GET', url: `/api/v1/audit-checkpoints?beforeSeq=${beforeSeq}`, headers: app.auth });
+      expect(huge.statusCode, huge.body).toBe(400);
+      expect(huge.body).toContain('beforeSeq');
+    }
+    expect((await app.app.inject({ method: 'GET', url: `/api/v1/audit-checkpoints?beforeSeq=${Number.MAX_SAFE_INTEGER}`, headers: app.auth })).statusCode).toBe(200);
   });
 
   it('detects an edited event', async () => {

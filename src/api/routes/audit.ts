@@ -135,7 +135,7 @@ export function registerAuditRoutes(app: App, deps: RouteDeps): void {
         summary: 'Signed checkpoints of the audit chain (newest first) with the public key; save it for `grantory audit verify --checkpoints`',
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
-          beforeSeq: Type.Optional(Type.Integer({ minimum: 1 })),
+          beforeSeq: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
         }),
         response: { 200: CheckpointList },
       },
