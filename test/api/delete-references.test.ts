@@ -142,7 +142,9 @@ describe('deleting an application', () => {
   it('is refused while an import is in progress or it has accounts; finished imports, orphans and resolutions go with it', async () => {
     const appId = await createApplication(t.store, t.tenantId, { name: 'Imported' });
     await putGrantsConnector(t, appId, 'imported');
-    dropFile(t.importDir, 'imported', 'grants.csv', 'login,entitlement\nann,read\n');
+    // 5,001 rows (the same grant): the reader asks whether to stop every 5,000 rows, which is
+    // where the hold below waits — a shorter file would never reach it.
+    dropFile(t.importDir, 'imported', 'grants.csv', `login,entitlement\n${'ann,read\n'.repeat(5001)}`);
     // Hold the import (the worker starts it at once) so that it is still in progress when the delete comes.
     let release = () => {};
     importGate = new Promise<void>((resolve) => (release = resolve));
