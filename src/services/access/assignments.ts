@@ -18,9 +18,9 @@ import { AppError, notFound } from '../../domain/errors.ts';
 import type { AccessContext } from '../../domain/access.ts';
 import { NONE } from '../../engine/nodes.ts';
 import type { Database } from '../../store/schema.ts';
-import type { TenantDb, WriteTx } from '../../store/store.ts';
+import type { WriteTx } from '../../store/store.ts';
 import { requireRight, type Actor, writeAs } from '../kernel/index.ts';
-import { checkSod, enforceSod, validateSodException, type SodExceptionInput } from '../sod/index.ts';
+import { checkSod, enforceSod, resourceNames, validateSodException, type SodExceptionInput } from '../sod/index.ts';
 import {
   afterWrite,
   decodeCursor,
@@ -242,23 +242,11 @@ export async function listAssignments(deps: ServiceDeps, actor: Actor, f: Assign
   if (after !== null) q = q.where('id', '>', after);
   const rows = await q.orderBy('id').limit(limit + 1).execute();
   const page = rows.slice(0, limit).map(toAssignmentView);
-  const names = await resourceNamesOf(db, page);
+  const names = await resourceNames({ tenantId: actor.caller.tenantId, db }, page.map((a) => a.resource));
   return {
     items: page.map((a) => ({ ...a, resourceName: names.get(`${a.resource.type}:${a.resource.id}`) ?? null })),
     nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null,
   };
-}
-
-/** The names of the permissions and roles a page of assignments gives (at most 500 of each). */
-async function resourceNamesOf(db: TenantDb['db'], page: readonly AssignmentView[]): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  for (const type of ['permission', 'role'] as const) {
-    const ids = [...new Set(page.filter((a) => a.resource.type === type).map((a) => a.resource.id))];
-    if (!ids.length) continue;
-    const table = type === 'role' ? 'roles' : 'permissions';
-    for (const r of await db.selectFrom(table).select(['id', 'name']).where('id', 'in', ids).execute()) names.set(`${type}:${r.id}`, r.name);
-  }
-  return names;
 }
 
 export interface DelegateInput {

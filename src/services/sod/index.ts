@@ -4,7 +4,7 @@
  *
  * The public face of this folder: code outside it imports from here only.
  */
-export { checkSod, enforceSod, recordSodException, sodTouches, unmitigated, validateSodException } from './checks.ts';
+export { checkSod, enforceSod, recordSodException, sodTouches, unmitigated, validateSodException, resourceNames } from './checks.ts';
 export type { SodAdd, SodCheckInput, SodConflict, SodExceptionInput, SodExceptionView, SodHeldView } from './checks.ts';
 export { SOD_READ_RIGHTS, createSodPolicy, deleteSodPolicy, getSodPolicy, listSodPolicies, updateSodPolicy } from './policies.ts';
 export type { SodPolicyInput, SodPolicyPatch, SodPolicyView } from './policies.ts';
