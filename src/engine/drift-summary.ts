@@ -84,7 +84,7 @@ function driftPass(index: TenantIndex, now: number): KeptPass<number[]> {
  */
 export function warmDriftSummary(engine: AccessEngine): void {
   engine.addWarmer((_tenantId, index) => {
-    if (kept.stale(index, engine.now())) void kept.prepare(index, 'drift', () => engine.now(), (now) => driftPass(index, now)).catch(() => undefined);
+    if (kept.stale(index, engine.now())) void kept.prepare(index, 'drift', () => engine.now(), (now) => driftPass(index, now), { background: true }).catch(() => undefined);
   });
 }
 

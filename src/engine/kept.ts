@@ -14,7 +14,11 @@
  * A full pass never runs inside one turn of the event loop: {@link KeptPerIdentity.prepare}
  * runs it in slices of about {@link passTuning}.sliceMs of work, yielding (setImmediate) in
  * between, so checks keep being answered. One pass at a time per index and key: readers (and
- * the background start after an index is built or invalidated) await the same pass. The index
+ * the background start after an index is built or invalidated) await the same pass. A pass
+ * someone awaits goes first: a background pass (started by a warmer, awaited by no reader)
+ * pauses between its slices while any awaited pass runs, so that a reader — the first
+ * overview after a start, `GET /sod-violations` after a policy change — does not share the
+ * CPU with warm-ups nobody is waiting for (they resume when it is done). The index
  * changes while the pass runs; the pass watches it from its first slice, so an identity a
  * change touches is evaluated again at the read (on the index as it is then), and a change
  * that reaches everyone starts the pass over. {@link KeptPerIdentity.current} is synchronous:
@@ -72,9 +76,39 @@ export const passStats = { passes: 0, restarts: 0, slices: 0, longestSliceMs: 0 
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A running full pass and how many readers await it (0: a background warm-up). */
+interface Running {
+  key: string;
+  done: Promise<void>;
+  readers: number;
+}
+
+/**
+ * The passes some reader awaits, across every kept answer of the process: while there is
+ * one, background passes wait for `idle()` between slices.
+ */
+const foreground = {
+  awaited: 0,
+  waiters: [] as (() => void)[],
+  join(run: Running): void {
+    if ((run.readers += 1) === 1) this.awaited += 1;
+    // A paused pass that a reader now awaits must go on: every waiter looks again.
+    this.wake();
+  },
+  leave(run: Running): void {
+    if ((run.readers -= 1) === 0 && (this.awaited -= 1) === 0) this.wake();
+  },
+  wake(): void {
+    for (const resume of this.waiters.splice(0)) resume();
+  },
+  idle(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  },
+};
+
 export class KeptPerIdentity<T> {
   private readonly kept = new WeakMap<TenantIndex, Kept<T>>();
-  private readonly running = new WeakMap<TenantIndex, { key: string; done: Promise<void> }>();
+  private readonly running = new WeakMap<TenantIndex, Running>();
   private versions = 0;
 
   /** Whether a read at `now` needs no full pass (only the touched identities, if any). */
@@ -92,24 +126,32 @@ export class KeptPerIdentity<T> {
   /**
    * Resolves once a full pass for `key` has been made on the index (sliced, see above);
    * at once when none is needed. A pass already running for the key is shared.
+   * `background`: a warm-up nobody awaits yet — it gives way to awaited passes (see above).
    */
-  async prepare(index: TenantIndex, key: string, now: () => number, begin: (now: number) => KeptPass<T>): Promise<void> {
+  async prepare(index: TenantIndex, key: string, now: () => number, begin: (now: number) => KeptPass<T>, options: { background?: boolean } = {}): Promise<void> {
     while (!this.ready(index, key, now())) {
-      const running = this.running.get(index);
-      if (running) {
-        // Shared; a pass for another key (policies just changed) is let finish first.
-        await running.done;
-        continue;
+      let run = this.running.get(index);
+      if (!run) {
+        const started: Running = { key, done: Promise.resolve(), readers: 0 };
+        started.done = this.fullPass(index, key, now, begin, started).finally(() => {
+          if (this.running.get(index) === started) this.running.delete(index);
+        });
+        this.running.set(index, (run = started));
       }
-      const done = this.fullPass(index, key, now, begin).finally(() => {
-        if (this.running.get(index)?.done === done) this.running.delete(index);
-      });
-      this.running.set(index, { key, done });
-      await done;
+      // Shared; a pass for another key (policies just changed) is let finish first.
+      if (options.background) await run.done;
+      else {
+        foreground.join(run);
+        try {
+          await run.done;
+        } finally {
+          foreground.leave(run);
+        }
+      }
     }
   }
 
-  private async fullPass(index: TenantIndex, key: string, now: () => number, begin: (now: number) => KeptPass<T>): Promise<void> {
+  private async fullPass(index: TenantIndex, key: string, now: () => number, begin: (now: number) => KeptPass<T>, run: Running): Promise<void> {
     for (;;) {
       const changes = index.watch();
       const at = now();
@@ -132,6 +174,7 @@ export class KeptPerIdentity<T> {
         if (elapsed > passStats.longestSliceMs) passStats.longestSliceMs = elapsed;
         if (finished) break;
         await nextTurn();
+        while (run.readers === 0 && foreground.awaited > 0) await foreground.idle();
         if (passTuning.afterSlice) await passTuning.afterSlice();
         if (changes.all) {
           restart = true;

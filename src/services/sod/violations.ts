@@ -141,7 +141,7 @@ export function warmSodViolations(deps: ServiceDeps): void {
     warming.add(index);
     void (async () => {
       const policies = (await enabledPolicies(deps.store.read(tenantId))).map(toPolicyRule);
-      await keptViolations.prepare(index, JSON.stringify(policies), () => engine.now(), (now) => violationPass(policies, index, now));
+      await keptViolations.prepare(index, JSON.stringify(policies), () => engine.now(), (now) => violationPass(policies, index, now), { background: true });
     })()
       .catch(() => undefined)
       .finally(() => warming.delete(index));
