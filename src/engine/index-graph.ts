@@ -25,6 +25,19 @@ import {
 import { EffectiveBuilder, EMPTY_DATA, effectiveBytes, holdsEverywhere, type EffectiveSet } from './effective.ts';
 
 const MAX_DEPTH = 256;
+
+/**
+ * How {@link IndexGraph.counts} reads the rules. The default follows them as they are; the
+ * separation-of-duties check of a write (src/services/sod) counts what will count:
+ */
+export interface CountingView {
+  /** An assignment valid only from a future date counts (it will). */
+  readonly potential?: boolean;
+  /** Identities judged active whatever their status, as delegators (an identity on leave gets its access back). */
+  readonly active?: ReadonlySet<number>;
+}
+const RULES_VIEW: CountingView = {};
+
 /** Default memory for cached identity sets: L (100k identities, ~230 permissions each) fits. */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
 
@@ -170,14 +183,18 @@ export class IndexGraph {
   /**
    * Rules 1, 2 and 6 for an assignment that reaches an active identity: whether it counts
    * at `now`. Narrows `bounds` to the interval around `now` in which the answer holds.
+   * `view` (default: the rules as they are) is for the separation-of-duties check a write
+   * makes, which counts what will count (see {@link CountingView}).
    */
-  counts(a: AssignmentNode, now: number, bounds: { lo: number; hi: number }, depth = 0): boolean {
+  counts(a: AssignmentNode, now: number, bounds: { lo: number; hi: number }, view: CountingView = RULES_VIEW, depth = 0): boolean {
     if (!a.exists || !a.active || depth > 32) return false;
-    if (a.validFrom > now) {
-      if (a.validFrom < bounds.hi) bounds.hi = a.validFrom;
-      return false;
+    if (!view.potential) {
+      if (a.validFrom > now) {
+        if (a.validFrom < bounds.hi) bounds.hi = a.validFrom;
+        return false;
+      }
+      if (a.validFrom > bounds.lo) bounds.lo = a.validFrom;
     }
-    if (a.validFrom > bounds.lo) bounds.lo = a.validFrom;
     if (a.validTo <= now) {
       if (a.validTo > bounds.lo) bounds.lo = a.validTo;
       return false;
@@ -187,8 +204,8 @@ export class IndexGraph {
     const source = this.assignments.get(a.delegatedFrom);
     if (!source.exists || a.delegator === NONE) return false;
     const delegator = this.identities.get(a.delegator);
-    if (!delegator.active || !this.reaches(source, a.delegator) || !this.sourceGives(source, a)) return false;
-    return this.counts(source, now, bounds, depth + 1);
+    if (!(delegator.active || view.active?.has(a.delegator)) || !this.reaches(source, a.delegator) || !this.sourceGives(source, a)) return false;
+    return this.counts(source, now, bounds, view, depth + 1);
   }
 
   private sourceGives(source: AssignmentNode, delegated: AssignmentNode): boolean {

@@ -28,6 +28,9 @@ export function factEntity(name: string): FactEntity | undefined {
   return ENTITY_NAMES[name];
 }
 
+/** Every `tx.change(...)` entity name the access index follows (a write that recorded none changed nothing it holds). */
+export const FACT_ENTITY_NAMES: readonly string[] = Object.keys(ENTITY_NAMES);
+
 /** Order in which facts are applied (referenced things first). */
 export const FACT_ORDER: readonly FactEntity[] = ['unit', 'application', 'permission', 'role', 'identity', 'assignment', 'account'];
 

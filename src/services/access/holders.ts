@@ -49,11 +49,11 @@ export async function roleHolderIds(deps: ServiceDeps, tenantId: string, roleId:
 export async function rightHolderIds(deps: ServiceDeps, tenantId: string, right: Right): Promise<string[]> {
   const engine = engineOf(deps);
   const { index } = await engine.at(tenantId);
-  let permission = NONE;
-  for (const p of index.perms.nodes) {
-    if (p.exists && p.name === right && p.app !== NONE && index.apps.get(p.app).builtin && index.apps.get(p.app).name === GRANTORY_APPLICATION) permission = p.idx;
-  }
-  if (permission === NONE) return [];
+  // Grantory's own application by its name (unique in a tenant), the right by its name in it:
+  // two lookups, not a pass over every permission (an approval step that escalates asks this).
+  const app = index.appByName.get(GRANTORY_APPLICATION);
+  const permission = app !== undefined && index.apps.get(app).builtin ? (index.permByAppName.get(`${app}\u0000${right}`) ?? NONE) : NONE;
+  if (permission === NONE || !index.perms.get(permission).exists) return [];
   return holders(index, permission, engine.now(), 'assigned', null, 10_000)
     .items.map((h) => index.identities.get(h.identity))
     .filter((n) => n.active)

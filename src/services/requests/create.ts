@@ -62,11 +62,10 @@ async function resourceInfo(scope: TenantDb, r: { type: 'permission' | 'role'; i
   const role = await db.selectFrom('roles').select(['id', 'system']).where('id', '=', r.id).executeTakeFirst();
   if (!role) throw notFound('role', r.id);
   const perms = await permissionsOfRoles(scope, [role.id]);
-  const rows = perms.length ? await db.selectFrom('permissions').select(['id', 'risk', 'requestable']).where('id', 'in', perms.map((p) => p.permissionId)).execute() : [];
   const apps = [...new Set(perms.map((p) => p.applicationId))];
   // A role is requestable when it is not a system role and every permission it gives is.
-  const why = role.system === 1 ? 'system roles are not requestable' : rows.some((p) => p.requestable !== 1) ? 'the role gives permissions that are not requestable' : !rows.length ? 'the role gives no permission' : null;
-  return { type: 'role', id: role.id, applicationId: apps.length === 1 ? apps[0]! : null, risk: Math.max(1, ...rows.map((p) => riskRank(p.risk))), requestable: why === null, why };
+  const why = role.system === 1 ? 'system roles are not requestable' : perms.some((p) => !p.requestable) ? 'the role gives permissions that are not requestable' : !perms.length ? 'the role gives no permission' : null;
+  return { type: 'role', id: role.id, applicationId: apps.length === 1 ? apps[0]! : null, risk: Math.max(1, ...perms.map((p) => riskRank(p.risk))), requestable: why === null, why };
 }
 
 /** Whether the actor may ask on behalf of the target (see the module comment). */

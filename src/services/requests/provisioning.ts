@@ -52,7 +52,7 @@ async function connectedChecks(tx: WriteTx, row: RequestRow): Promise<Provisioni
   if (!perms.length) return [];
   const connected = new Set((await tx.db.selectFrom('applications').select('id').where('id', 'in', [...new Set(perms.map((p) => p.applicationId))]).where('kind', '=', 'connected').execute()).map((a) => a.id));
   const expect = row.action === 'remove' || row.action === 'suspend' ? 'absent' : 'present';
-  return perms.filter((p) => connected.has(p.applicationId)).map((p) => ({ ...p, expect }));
+  return perms.filter((p) => connected.has(p.applicationId)).map((p) => ({ permissionId: p.permissionId, applicationId: p.applicationId, expect }));
 }
 
 /** Changes the assignment a non-add request acts on; false (and the request failed) when its state no longer allows it. */

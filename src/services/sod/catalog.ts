@@ -37,7 +37,8 @@ interface Entry extends SodCatalog {
 const KEPT = 256;
 const cache = new Map<string, Entry>();
 
-const isWrite = (scope: TenantDb): scope is WriteTx => typeof (scope as Partial<WriteTx>).hasChanged === 'function' && typeof (scope as Partial<WriteTx>).revision === 'number';
+/** Whether the scope is a write (its base revision and its own changes known). */
+export const isWrite = (scope: TenantDb): scope is WriteTx => typeof (scope as Partial<WriteTx>).hasChanged === 'function' && typeof (scope as Partial<WriteTx>).revision === 'number';
 
 async function read(scope: TenantDb): Promise<SodCatalog> {
   const policies = await enabledPolicies(scope);

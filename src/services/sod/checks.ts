@@ -13,7 +13,6 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import { unitAndAncestors } from '../../domain/access-rules.ts';
 import type { AccessContext } from '../../domain/access.ts';
 import { AppError } from '../../domain/errors.ts';
 import { contextsMeet, findConflicts, resourceKey, type SodHeldItem, type SodMode, type SodResource, type SodSeverity, type SodVia } from '../../domain/sod.ts';
@@ -22,7 +21,8 @@ import type { TenantDb, WriteTx } from '../../store/store.ts';
 import type { Actor } from '../kernel/index.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { sodCatalog } from './catalog.ts';
-import { chunked, countingAssignments, loadSodModel, loadUnitChains, membersOfUnits, policyResourcesGiven } from './model.ts';
+import { checkHoldings } from './check-holdings.ts';
+import { chunked, membersOfUnits, policyResourcesGiven } from './model.ts';
 import { toPolicyRule } from './policies.ts';
 
 export interface SodAdd {
@@ -118,9 +118,11 @@ export async function resourceNames(scope: TenantDb, resources: readonly SodReso
  * returned; each names the policy, its mode and severity, what is held of each set and
  * the assignments behind it (`assignmentId: null, proposed: true` for the addition), and
  * the unexpired exception that mitigates it, if any. No policy touched: no query beyond
- * the tenant's policy catalog (catalog.ts: cached between writes while unchanged).
+ * the tenant's policy catalog (catalog.ts: cached between writes while unchanged). What the
+ * identities hold is read from the access index when it holds the write's state, else from
+ * the write (check-holdings.ts).
  */
-export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, input: SodCheckInput): Promise<SodConflict[]> {
+export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now' | 'access'>, input: SodCheckInput): Promise<SodConflict[]> {
   if (!input.adds.length) return [];
   const { policies, keys, graph } = await sodCatalog(tx);
   if (!graph) return [];
@@ -136,18 +138,16 @@ export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, inp
   for (const id of input.identityIds ?? []) reachedVia.set(id, { type: 'identity', id });
   const targets = [...reachedVia.keys()];
   if (!targets.length) return [];
-  const m = await loadSodModel(tx, graph, targets, nowIso);
+  const addedUnits = given.flatMap(({ add }) => (add.context?.type === 'orgUnit' && add.context.id ? [add.context.id] : []));
+  const holdings = await checkHoldings(tx, deps.access, graph, targets, addedUnits, now);
 
   const rules = policies.map(toPolicyRule);
   const findings: { identityId: string; found: ReturnType<typeof findConflicts> }[] = [];
   for (const identityId of targets) {
-    if (!m.model.identities.has(identityId)) continue;
+    const counting = holdings.counting(identityId);
+    if (!counting) continue;
     const held: SodHeldItem[] = [];
-    for (const a of countingAssignments(m, identityId, now)) {
-      const assigned: SodResource = { type: a.fact.resourceType, id: a.fact.resourceId };
-      const via: SodVia = { assignmentId: a.fact.id, proposed: false, source: a.source, assignee: { type: a.fact.assigneeType, id: a.fact.assigneeId }, assigned, context: a.fact.context };
-      for (const resource of policyResourcesGiven(graph, assigned)) held.push({ resource, via });
-    }
+    for (const via of counting) for (const resource of policyResourcesGiven(graph, via.assigned)) held.push({ resource, via });
     for (const { add, gives } of given) {
       const via: SodVia = {
         assignmentId: null,
@@ -159,24 +159,36 @@ export async function checkSod(tx: TenantDb, deps: Pick<ServiceDeps, 'now'>, inp
       };
       for (const resource of gives) held.push({ resource, via });
     }
-    await loadUnitChains(tx, m.model.units, held.filter((h) => h.via.context.type === 'orgUnit' && h.via.context.id).map((h) => h.via.context.id!));
-    const ancestors = (u: string) => unitAndAncestors(m.model, u);
-    const found = findConflicts(rules, held, (a, b) => contextsMeet(a, b, ancestors), { needProposed: true });
+    await holdings.knowUnits(held.filter((h) => h.via.context.type === 'orgUnit' && h.via.context.id).map((h) => h.via.context.id!));
+    const found = findConflicts(rules, held, (a, b) => contextsMeet(a, b, holdings.ancestors), { needProposed: true });
     if (found.length) findings.push({ identityId, found });
   }
-  return explainFindings(tx, findings, nowIso);
+  return explainFindings(tx, findings, nowIso, holdings.names);
 }
 
-/** The findings per identity as conflicts: resources named, and the unexpired exception that mitigates each. */
-export async function explainFindings(tx: TenantDb, findings: readonly { identityId: string; found: ReturnType<typeof findConflicts> }[], nowIso: string): Promise<SodConflict[]> {
+/**
+ * The findings per identity as conflicts: resources named, and the unexpired exception that
+ * mitigates each (read from `tx`). `names`: the resources' names when at hand, else read.
+ */
+export async function explainFindings(
+  tx: TenantDb,
+  findings: readonly { identityId: string; found: ReturnType<typeof findConflicts> }[],
+  nowIso: string,
+  names: ((resource: SodResource) => string | null) | null = null,
+): Promise<SodConflict[]> {
   if (!findings.length) return [];
   const exceptions = await activeExceptions(tx, findings.map((f) => f.identityId), nowIso);
-  const names = await resourceNames(tx, findings.flatMap((f) => f.found.flatMap((c) => c.sets.flatMap((s) => s.held.map((h) => h.resource)))));
+  let nameOf: (resource: SodResource) => string | null;
+  if (names) nameOf = names;
+  else {
+    const read = await resourceNames(tx, findings.flatMap((f) => f.found.flatMap((c) => c.sets.flatMap((s) => s.held.map((h) => h.resource)))));
+    nameOf = (r) => read.get(resourceKey(r)) ?? null;
+  }
   return findings.flatMap(({ identityId, found }) =>
     found.map((c) => ({
       policy: { id: c.policy.id, name: c.policy.name, mode: c.policy.mode, severity: c.policy.severity },
       identityId,
-      conflicting: c.sets.map((s) => ({ set: s.set, held: s.held.map((h) => ({ resource: { ...h.resource, name: names.get(resourceKey(h.resource)) ?? null }, via: h.via })) })),
+      conflicting: c.sets.map((s) => ({ set: s.set, held: s.held.map((h) => ({ resource: { ...h.resource, name: nameOf(h.resource) }, via: h.via })) })),
       exception: exceptions.get(`${c.policy.id}|${identityId}`) ?? null,
     })),
   );

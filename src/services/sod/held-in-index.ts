@@ -7,11 +7,59 @@
  */
 import type { AccessContext } from '../../domain/access.ts';
 import { heldByKey, resourceKey, type SodHeldItem, type SodResource, type SodVia } from '../../domain/sod.ts';
+import type { CountingView } from '../../engine/index-graph.ts';
 import { NONE, type AssignmentNode } from '../../engine/nodes.ts';
-import { addMembersOfUnit, holderCandidates } from '../../engine/queries.ts';
+import { addMembersOfUnit, cmp, holderCandidates } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 
 const MAX_DEPTH = 256;
+
+/** What counts for a write's check: what will count, delegators checked judged active (see `loadSodModel`). */
+export function writeCheckView(index: TenantIndex, checked: readonly string[]): CountingView {
+  const active = new Set<number>();
+  for (const id of checked) {
+    const slot = index.identities.find(id);
+    if (slot !== NONE) active.add(slot);
+  }
+  return { potential: true, active };
+}
+
+/**
+ * For the separation-of-duties check of a write whose own state the index holds (checks.ts):
+ * the assignments that count for the identity as that check counts them from the write
+ * (model.ts `loadSodModel`, `countingAssignments`) — the identity judged active whatever its
+ * status, `view` from {@link writeCheckView} — and whose resource `gives` a policy resource.
+ * Its own first, then its units' nearest first, each assignee's by id. Null when the identity
+ * does not exist.
+ */
+export function countingForCheck(index: TenantIndex, identityId: string, gives: (r: SodResource) => boolean, now: number, view: CountingView): SodVia[] | null {
+  const identity = index.identities.find(identityId);
+  if (identity === NONE || !index.identities.get(identity).exists) return null;
+  const node = index.identities.get(identity);
+  const out: SodVia[] = [];
+  const bounds = { lo: -Infinity, hi: Infinity };
+  const take = (assignee: SodVia['assignee'], slots: Iterable<number>) => {
+    const counted: SodVia[] = [];
+    for (const aIdx of slots) {
+      const a = index.assignments.get(aIdx);
+      if (!a.exists || !a.active) continue;
+      const assigned: SodResource = a.resourceIsRole ? { type: 'role', id: index.roles.get(a.resource).id } : { type: 'permission', id: index.perms.get(a.resource).id };
+      if (!gives(assigned) || !index.counts(a, now, bounds, view)) continue;
+      counted.push({ assignmentId: a.id, proposed: false, source: a.source, assignee, assigned, context: { type: a.contextType, id: a.contextId } as AccessContext });
+    }
+    out.push(...counted.sort((x, y) => cmp(x.assignmentId!, y.assignmentId!)));
+  };
+  take({ type: 'identity', id: identityId }, node.assignments);
+  const seen = new Set<number>();
+  for (let u = node.unit, d = 0; u !== NONE && d < MAX_DEPTH && !seen.has(u); u = index.units.get(u).parent, d += 1) {
+    seen.add(u);
+    const unit = index.units.get(u);
+    // A unit that does not exist ends the chain (as loadUnitChains reads it).
+    if (!unit.exists) break;
+    take({ type: 'orgUnit', id: unit.id }, unit.assignments);
+  }
+  return out;
+}
 
 export class IndexHoldings {
   private readonly gives = new Map<string, SodResource[]>();

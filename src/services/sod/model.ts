@@ -9,10 +9,12 @@
  *
  * Read from the transaction rather than from the access index on purpose: the index
  * follows commits, so it lags behind the write (and behind other nodes' writes until it
- * syncs); the transaction is exactly the state the write would commit.
+ * syncs); the transaction is exactly the state the write would commit. check-holdings.ts
+ * asks the index instead only when it holds that state exactly.
  */
 import { assignmentCounts, roleAndIncluded, unitAndAncestors, type ReferenceModel } from '../../domain/access-rules.ts';
 import { timeOf, type AccessContext, type AssignmentFact } from '../../domain/access.ts';
+import { cmp } from '../../engine/queries.ts';
 import { resourceKey, type SodResource } from '../../domain/sod.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb } from '../../store/store.ts';
@@ -193,11 +195,14 @@ export async function loadSodModel(scope: TenantDb, graph: SodGraph, identityIds
   return { model, rows, byAssignee };
 }
 
-/** The assignments that count for the identity now (its own and its units'). */
+/**
+ * The assignments that count for the identity now: its own, then its units' nearest first,
+ * each assignee's by id (the order the access index gives them in too: held-in-index.ts).
+ */
 export function countingAssignments(m: SodModel, identityId: string, now: number): LoadedAssignment[] {
   const identity = m.model.identities.get(identityId);
   if (!identity) return [];
-  const candidates = [...(m.byAssignee.get(identityId) ?? [])];
-  if (identity.unitId !== null) for (const u of unitAndAncestors(m.model, identity.unitId)) candidates.push(...(m.byAssignee.get(u) ?? []));
+  const assignees = [identityId, ...(identity.unitId !== null ? unitAndAncestors(m.model, identity.unitId) : [])];
+  const candidates = assignees.flatMap((who) => [...(m.byAssignee.get(who) ?? [])].sort(cmp));
   return candidates.map((id) => m.rows.get(id)!).filter((a) => assignmentCounts(m.model, a.fact, identityId, now));
 }

@@ -48,11 +48,11 @@ async function applicationOwners(scope: TenantDb, subject: ApprovalSubject): Pro
 }
 
 /**
- * The permissions a role gives (through included roles too), with their applications: one
- * query, the inclusions walked by a recursive common table expression (`union` drops a role
- * met again, so a cycle ends).
+ * The permissions a role gives (through included roles too), with their applications, risks
+ * and whether they are requestable: one query, the inclusions walked by a recursive common
+ * table expression (`union` drops a role met again, so a cycle ends).
  */
-export async function permissionsOfRoles(scope: TenantDb, roleIds: string[]): Promise<{ permissionId: string; applicationId: string }[]> {
+export async function permissionsOfRoles(scope: TenantDb, roleIds: string[]): Promise<{ permissionId: string; applicationId: string; risk: string; requestable: boolean }[]> {
   if (!roleIds.length) return [];
   const rows = await scope.db
     .withRecursive('reached(id)', (db) =>
@@ -67,10 +67,10 @@ export async function permissionsOfRoles(scope: TenantDb, roleIds: string[]): Pr
     // `in (select …)`, not a join: SQLite then looks the reached roles up in the primary key
     // (a join let it read every role_permissions row of the tenant and probe the CTE).
     .where('role_permissions.role_id', 'in', (qb) => qb.selectFrom('reached').select('reached.id'))
-    .select(['permissions.id', 'permissions.application_id'])
+    .select(['permissions.id', 'permissions.application_id', 'permissions.risk', 'permissions.requestable'])
     .distinct()
     .execute();
-  return rows.map((r) => ({ permissionId: r.id, applicationId: r.application_id }));
+  return rows.map((r) => ({ permissionId: r.id, applicationId: r.application_id, risk: r.risk, requestable: Number(r.requestable) === 1 }));
 }
 
 async function applicationsOfRoles(scope: TenantDb, roleIds: string[]): Promise<string[]> {
