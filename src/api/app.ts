@@ -26,7 +26,7 @@ import type { Store } from '../store/store.ts';
 import type { Services } from '../services/index.ts';
 import { requireRight, findIdempotentResponse, requestFingerprint, saveIdempotentResponse, validIdempotencyKey } from '../services/kernel/index.ts';
 import { recordDenial, recordRateLimited } from '../services/audit/index.ts';
-import type { SharedRateCounter } from '../services/kernel/index.ts';
+import type { Actor, SharedRateCounter } from '../services/kernel/index.ts';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { sendProblem, toAppError } from './problem.ts';
 import { isDecisionRoute, routeAuthOf, type RouteTableEntry } from './route-auth.ts';
@@ -37,6 +37,7 @@ import { maybeActorOf, requestMetaOf, setActor } from './request-context.ts';
 import type { App, RouteDeps } from './deps.ts';
 import { badUrlEncoding, jsonParser, registerTextGuard } from './text-guard.ts';
 import { registerQueryGuard } from './query-guard.ts';
+import { passingReadBodies } from './route-body.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerFrontDoor } from './routes/front-door.ts';
 import { loggerOptions, registerRequestLog, type LogFormat } from './request-log.ts';
@@ -171,9 +172,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // arrive as text and are coerced to the declared types.
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);
-  app.setValidatorCompiler(({ schema, httpPart, method, url }) =>
-    lazySchemas.validator(() => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object), `${method} ${url} ${httpPart}`),
-  );
+  app.setValidatorCompiler(({ schema, httpPart, method, url }) => {
+    const validate = lazySchemas.validator(() => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object), `${method} ${url} ${httpPart}`);
+    // A body a route read itself (route-body.ts) is one its schema accepts.
+    return httpPart === 'body' ? passingReadBodies(validate) : validate;
+  });
 
   // The problem+json body every error response of the native API declares (error-responses.ts).
   app.addSchema(ProblemSchema);
@@ -230,15 +233,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // A method no route uses (QUERY, PROPFIND, ...) is answered before its body is read:
   // 405 with Allow on a known path, 404 elsewhere — never a parse error.
   const routedMethods = new Set<string>(HTTP_METHODS);
-  app.addHook('onRequest', async (request, reply) => {
-    if (!routedMethods.has(request.method)) return answerUnrouted(request, reply);
+  // The hooks that rarely wait are synchronous where they do not (no promise and no turn of
+  // the microtask queue per request); a hook that answers does not call done.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (routedMethods.has(request.method)) done();
+    else answerUnrouted(request, reply);
   });
 
   const refusedWindows = new RefusedWindows();
   const limiters = await registerRateLimiters(app, options.rateLimits, options.rateCounter ?? null);
   const windowSeconds = (options.rateLimits ?? { windowSeconds: 60 }).windowSeconds;
   app.addHook('onRequest', async (request, reply) => {
-    const auth = routeAuthOf(request.routeOptions.config);
+    // Fastify builds `routeOptions` anew on each read.
+    const { config } = request.routeOptions;
+    const auth = routeAuthOf(config);
     // Client-authenticated routes (OAuth endpoints) authenticate and limit in their handlers.
     if (!auth || auth.kind === 'public' || auth.kind === 'client') return;
     const meta = requestMetaOf(request);
@@ -270,7 +278,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         throw new AppError('csrf_token_invalid', 'a request signed in by the session cookie must carry the header X-CSRF-Token with the session\'s CSRF token');
       }
     }
-    const decision = isDecisionRoute(request.routeOptions.config);
+    const decision = isDecisionRoute(config);
     const limit = await (decision ? limiters.decisionPerCredential : limiters.perCredential).hit(request, `${caller.tenantId}\u0000${caller.kind}\u0000${caller.id}`);
     const actor = { caller, meta };
     if (!limit.allowed) {
@@ -295,9 +303,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onError', async (request, _reply, error) => {
     if (error instanceof AppError && error.code === 'forbidden') refusals.set(request, error);
   });
-  app.addHook('onSend', async (request, reply, payload) => {
-    const actor = maybeActorOf(request);
-    if (reply.statusCode !== 403 || !actor) return payload;
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const actor = reply.statusCode === 403 ? maybeActorOf(request) : undefined;
+    if (!actor) done(null, payload);
+    else recordRefusal(request, actor).then(() => done(null, payload), (e: unknown) => done(e as Error));
+  });
+  const recordRefusal = async (request: FastifyRequest, actor: Actor): Promise<void> => {
     const refusal = refusals.get(request);
     const auth = routeAuthOf(request.routeOptions.config);
     const required = refusal?.details?.requiredRights;
@@ -309,8 +320,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     };
     // Failing to record it must not turn the 403 into a 500.
     await recordDenial(options.services.deps, actor, denial).catch((recordError: unknown) => request.log.error({ err: recordError }, 'could not record a denied request'));
-    return payload;
-  });
+  };
 
   app.addHook('onClose', async () => {
     await options.services.authFailures.flush();
@@ -318,44 +328,56 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // Idempotency-Key on POST: a retry with the same key and request gets the first response.
   const pendingIdempotency = new WeakMap<object, { key: string; fingerprint: string }>();
-  app.addHook('preHandler', async (request, reply) => {
+  app.addHook('preHandler', (request, reply, done) => {
+    const key = request.headers['idempotency-key'];
+    if (key === undefined || request.method !== 'POST') {
+      done();
+      return;
+    }
+    replayIdempotent(request, reply).then(
+      () => {
+        if (!reply.sent) done();
+      },
+      (e: unknown) => done(e as Error),
+    );
+  });
+  const replayIdempotent = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const key = request.headers['idempotency-key'];
     const actor = maybeActorOf(request);
-    if (request.method !== 'POST' || typeof key !== 'string' || !actor) return;
+    if (typeof key !== 'string' || !actor) return;
     if (!validIdempotencyKey(key)) throw new AppError('validation_failed', 'Idempotency-Key must be 1-255 visible ASCII characters');
     const fingerprint = requestFingerprint(request.method, request.url, request.body);
     const now = options.services.deps.now();
     const stored = await findIdempotentResponse(options.store, actor.caller, key, fingerprint, now);
     if (stored) {
-      return reply.status(stored.status).type(stored.contentType).header('idempotent-replayed', 'true').send(stored.body);
+      reply.status(stored.status).type(stored.contentType).header('idempotent-replayed', 'true').send(stored.body);
+      return;
     }
     pendingIdempotency.set(request, { key, fingerprint });
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     const pending = pendingIdempotency.get(request);
-    const actor = maybeActorOf(request);
-    if (pending && actor && reply.statusCode < 500 && typeof payload === 'string') {
-      pendingIdempotency.delete(request);
-      const contentType = String(reply.getHeader('content-type') ?? 'application/json');
-      await saveIdempotentResponse(
-        options.store,
-        actor.caller,
-        pending.key,
-        pending.fingerprint,
-        { status: reply.statusCode, body: payload, contentType },
-        options.services.deps.now(),
-      );
+    const actor = pending && maybeActorOf(request);
+    if (!pending || !actor || reply.statusCode >= 500 || typeof payload !== 'string') {
+      done(null, payload);
+      return;
     }
-    return payload;
+    pendingIdempotency.delete(request);
+    const contentType = String(reply.getHeader('content-type') ?? 'application/json');
+    saveIdempotentResponse(options.store, actor.caller, pending.key, pending.fingerprint, { status: reply.statusCode, body: payload, contentType }, options.services.deps.now()).then(
+      () => done(null, payload),
+      (e: unknown) => done(e as Error),
+    );
   });
 
   registerRequestLog(app, options.logLevel, { accessLog: options.accessLog ?? 'useful', slowMs: options.slowRequestMs ?? 1000 });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setErrorHandler(async (error, request, reply) => {

@@ -30,12 +30,15 @@ export function registerQueryGuard(app: FastifyInstance, isChecked: (url: string
     if (declared === null) return;
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) allowedByRoute.set(`${method} ${route.url}`, new Set(declared));
   });
-  app.addHook('preValidation', async (request) => {
+  // Synchronous (no promise per request); a throw is the request's error.
+  app.addHook('preValidation', (request, _reply, done) => {
     const { method, url } = request.routeOptions;
     const allowed = allowedByRoute.get(`${request.method} ${url}`) ?? allowedByRoute.get(`${String(method)} ${url}`);
-    if (!allowed) return;
-    const unknown = Object.keys((request.query ?? {}) as object).filter((name) => !allowed.has(name));
-    if (!unknown.length) return;
+    const unknown = allowed ? Object.keys((request.query ?? {}) as object).filter((name) => !allowed.has(name)) : [];
+    if (!allowed || !unknown.length) {
+      done();
+      return;
+    }
     const takes = allowed.size ? `this route takes ${[...allowed].join(', ')}` : 'this route takes no query parameters';
     throw new AppError('validation_failed', `unknown query parameter${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; ${takes}`, {
       errors: unknown.map((name) => ({ field: `querystring.${name}`, message: 'is not a known parameter' })),

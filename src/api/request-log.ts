@@ -20,7 +20,7 @@
  * ends can be found. The line names the method, the URL (path and query: no credential is
  * ever sent there), the status and the time; never a header.
  */
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { AccessLog } from '../config.ts';
 import { isDecisionRoute } from './route-auth.ts';
 
@@ -80,18 +80,24 @@ export function registerRequestLog(app: FastifyInstance, level: string | undefin
       request.log.debug({ method: request.method, url: loggedUrl(request.url) }, 'incoming request');
     });
   }
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url;
+  // Synchronous: no promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
+    logAnswered(request, reply);
+    done();
+  });
+
+  function logAnswered(request: FastifyRequest, reply: FastifyReply): void {
+    const { url: route, config } = request.routeOptions;
     const probe = route !== undefined && PROBES.has(route);
     if (probe && !probesLogged) return;
     const { method } = request;
     const status = reply.statusCode;
     const elapsed = reply.elapsedTime;
-    const useful = status >= 400 || elapsed >= options.slowMs || (!READS.has(method) && !isDecisionRoute(request.routeOptions.config));
+    const useful = status >= 400 || elapsed >= options.slowMs || (!READS.has(method) && !isDecisionRoute(config));
     const atInfo = !probe && (options.accessLog === 'all' || (options.accessLog === 'useful' && useful));
     if (!atInfo && !probesLogged) return;
     const url = loggedUrl(request.url);
     const responseTime = Math.round(elapsed * 10) / 10;
     request.log[atInfo ? 'info' : 'debug']({ method, url, statusCode: status, responseTime }, `${method} ${url} ${status} ${responseTime} ms`);
-  });
+  }
 }

@@ -19,12 +19,14 @@
  * A JSON body of printable ASCII with no backslash (nearly every request: ids, names,
  * numbers) is parsed by `JSON.parse` at once and known clean without a walk: no escape can
  * spell a control, `__proto__` or `constructor`, and raw controls are not JSON. Any other
- * body takes Fastify's parser (prototype-poisoning checks) and the walk.
+ * body takes Fastify's parser (prototype-poisoning checks) and the walk. A route that reads
+ * its own body (route-body.ts) is given the text before either.
  */
 import { isAscii } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode, type FieldError } from '../domain/errors.ts';
 import { textProblem } from '../domain/text.ts';
+import { bodyReaderOf, markReadBody } from './route-body.ts';
 
 /** Fields (by property name) whose text may hold tab, line feed and carriage return. */
 export const FREE_TEXT_FIELDS: ReadonlySet<string> = new Set(['description', 'note', 'reason', 'comment', 'justification', 'message', 'delimiter']);
@@ -165,14 +167,27 @@ function plainJson(body: Buffer): boolean {
 }
 
 /**
- * {@link utf8Parser} for JSON with a fast path: a plain body ({@link plainJson}) is parsed by
- * `JSON.parse` and marked clean for the text guard; anything else (and any body
+ * {@link utf8Parser} for JSON with two fast paths: a route that reads its own body
+ * (route-body.ts) is given the text first; a plain body ({@link plainJson}) is parsed by
+ * `JSON.parse`; either is marked clean for the text guard. Anything else (and any body
  * `JSON.parse` refuses) goes to `parse`, Fastify's JSON parser, with its errors.
  */
 export function jsonParser(parse: TextParser): (request: FastifyRequest, body: Buffer | string, done: Done) => void {
   const slow = utf8Parser(parse);
   return (request, body, done) => {
-    if (typeof body === 'string' || !plainJson(body)) {
+    if (typeof body === 'string') {
+      slow(request, body, done);
+      return;
+    }
+    const read = bodyReaderOf(request);
+    const own = read === undefined ? null : read(body.toString('latin1'));
+    if (own !== null) {
+      PLAIN_BODIES.add(own);
+      markReadBody(own);
+      done(null, own);
+      return;
+    }
+    if (!plainJson(body)) {
       slow(request, body, done);
       return;
     }
@@ -219,14 +234,18 @@ export function assertUtf8Url(url: string): void {
  * a mangled path), then — after parsing, before schema validation — params, query and body.
  */
 export function registerTextGuard(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => assertUtf8Url(request.raw.url ?? '/'));
-  app.addHook('preValidation', async (request) => {
+  // Synchronous hooks (no promise and no turn of the microtask queue per request); a throw is the request's error.
+  app.addHook('onRequest', (request, _reply, done) => {
+    assertUtf8Url(request.raw.url ?? '/');
+    done();
+  });
+  app.addHook('preValidation', (request, _reply, done) => {
     const errors = [
       ...controlCharacterErrors(request.params, 'params.'),
       ...controlCharacterErrors(request.query, 'querystring.'),
       ...controlCharacterErrors(request.body, ''),
     ];
-    if (!errors.length) return;
-    throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors: errors.slice(0, MAX_ERRORS) });
+    if (errors.length) throw new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors: errors.slice(0, MAX_ERRORS) });
+    done();
   });
 }

@@ -14,6 +14,7 @@ export type AccessSpace = 'assigned' | 'provisioned';
 export const ASSIGNEE_TYPES: readonly AssigneeType[] = ['identity', 'orgUnit'];
 export const RESOURCE_TYPES: readonly ResourceType[] = ['permission', 'role'];
 export const CONTEXT_TYPES: readonly ContextType[] = ['all', 'orgUnit', 'identity', 'object'];
+export const ACCESS_SPACES: readonly AccessSpace[] = ['assigned', 'provisioned'];
 export const ASSIGNMENT_SOURCES: readonly AssignmentSource[] = ['direct', 'rule', 'delegation', 'request'];
 export const ASSIGNMENT_STATES: readonly AssignmentState[] = ['active', 'paused', 'revoked'];
 

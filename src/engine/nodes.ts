@@ -147,10 +147,24 @@ export class AccountNode {
   ) {}
 }
 
-/** An interning table: id -> slot, slot -> node. */
+/** FNV-1a of the character codes of `text` from `start` to `end`: the key of {@link Table.findText}. */
+export function textHash(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/**
+ * An interning table: id -> slot, slot -> node. An id can also be found by its characters
+ * within a larger text (`findText`: a batch of checks read from the request's text) without
+ * slicing it out: by {@link textHash} in an open-addressing table of slots, built on the
+ * first such look-up and kept as ids are interned (slots are never removed).
+ */
 export class Table<N extends { readonly idx: number; readonly id: string }> {
   readonly nodes: N[] = [];
   readonly byId = new Map<string, number>();
+  /** Slots by the hash of their id (-1: empty; size a power of two, at most half full); null until `findText` is first used. */
+  private byText: Int32Array | null = null;
   constructor(private readonly make: (idx: number, id: string) => N) {}
 
   intern(id: string): number {
@@ -159,6 +173,10 @@ export class Table<N extends { readonly idx: number; readonly id: string }> {
       idx = this.nodes.length;
       this.nodes.push(this.make(idx, id));
       this.byId.set(id, idx);
+      if (this.byText !== null) {
+        if (this.nodes.length * 2 > this.byText.length) this.byText = this.textIndex();
+        else this.addText(this.byText, idx);
+      }
     }
     return idx;
   }
@@ -167,7 +185,36 @@ export class Table<N extends { readonly idx: number; readonly id: string }> {
     return this.byId.get(id) ?? NONE;
   }
 
+  /** The slot of the id spelt by `text` from `start` to `end` (what `find(text.slice(start, end))` answers). */
+  findText(text: string, start: number, end: number): number {
+    const table = (this.byText ??= this.textIndex());
+    const mask = table.length - 1;
+    const length = end - start;
+    for (let at = textHash(text, start, end) & mask; ; at = (at + 1) & mask) {
+      const slot = table[at]!;
+      if (slot < 0) return NONE;
+      const { id } = this.nodes[slot]!;
+      if (id.length === length && text.startsWith(id, start)) return slot;
+    }
+  }
+
   get(idx: number): N {
     return this.nodes[idx]!;
+  }
+
+  private textIndex(): Int32Array {
+    let size = 16;
+    while (size < this.nodes.length * 4) size *= 2;
+    const table = new Int32Array(size).fill(-1);
+    for (let idx = 0; idx < this.nodes.length; idx += 1) this.addText(table, idx);
+    return table;
+  }
+
+  private addText(table: Int32Array, idx: number): void {
+    const { id } = this.nodes[idx]!;
+    const mask = table.length - 1;
+    let at = textHash(id, 0, id.length) & mask;
+    while (table[at]! >= 0) at = (at + 1) & mask;
+    table[at] = idx;
   }
 }

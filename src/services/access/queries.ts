@@ -1,18 +1,19 @@
 /**
- * Reads of effective access, answered by the in-memory index: check (and batch), an
- * identity's access, holders of a permission, explain and drift. Each answer carries the
+ * Reads of effective access, answered by the in-memory index: an identity's access, holders
+ * of a permission, explain and drift (checks are in checks.ts). Each answer carries the
  * `revision` it reflects; `minRevision` makes the read wait (bounded) until this node has
  * applied that revision.
  *
  * Rights: `read-permissions-any-application`; a check about the caller's own application
- * (a credential bound to an application) also passes with `read-permissions-my-application`.
+ * (a credential bound to an application) also passes with `read-permissions-my-application`
+ * (checks.ts).
  */
-import type { AccessContext, AccessSpace, ContextType } from '../../domain/access.ts';
-import { AppError, notFound } from '../../domain/errors.ts';
+import type { AccessContext, AccessSpace } from '../../domain/access.ts';
+import { notFound } from '../../domain/errors.ts';
 import { NONE } from '../../engine/nodes.ts';
 import { driftList, driftSummary, type ApplicationDriftCounts } from '../../engine/drift-summary.ts';
 import { explain, type ApplicationDrift, type Explanation } from '../../engine/explain.ts';
-import { askContext, checkSlots, holders, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
+import { askContext, holders, listAccess, type HeldPermission, type HeldVia } from '../../engine/queries.ts';
 import type { TenantIndex } from '../../engine/tenant-index.ts';
 import { requireRight, type Actor } from '../kernel/index.ts';
 import { decodeCursor, encodeCursor, engineOf } from './common.ts';
@@ -23,98 +24,32 @@ export interface ReadOptions {
   space?: AccessSpace | undefined;
 }
 
+/*
+ * The look-ups by reference take the reference as `text` from `start` to `end` (the whole
+ * string by default): a batch of checks read from the request's text is looked up by id
+ * without slicing its strings out (`Table.findText`); a name is sliced only when no id matches.
+ */
+
 /** An identity by id, else by subject, else by username. */
-export function findIdentity(index: TenantIndex, ref: string): number {
-  let i = index.identities.find(ref);
+export function findIdentity(index: TenantIndex, text: string, start = 0, end = text.length): number {
+  const i = index.identities.findText(text, start, end);
   if (i !== NONE && index.identities.get(i).exists) return i;
-  i = index.identitySlotByKey(ref);
-  return i;
+  return index.identitySlotByKey(text.slice(start, end));
 }
 
-export function findApplication(index: TenantIndex, ref: string): number {
-  const byId = index.apps.find(ref);
+/** An application by id, else by name. */
+export function findApplication(index: TenantIndex, text: string, start = 0, end = text.length): number {
+  const byId = index.apps.findText(text, start, end);
   if (byId !== NONE && index.apps.get(byId).exists) return byId;
-  return index.appByName.get(ref) ?? NONE;
+  return index.appByName.get(text.slice(start, end)) ?? NONE;
 }
 
 /** A permission by id, or by name within the application. */
-export function findPermission(index: TenantIndex, app: number, ref: string): number {
-  const byId = index.perms.find(ref);
+export function findPermission(index: TenantIndex, app: number, text: string, start = 0, end = text.length): number {
+  const byId = index.perms.findText(text, start, end);
   if (byId !== NONE && index.perms.get(byId).exists && (app === NONE || index.perms.get(byId).app === app)) return byId;
   if (app === NONE) return NONE;
-  return index.permByAppName.get(`${app}\u0000${ref}`) ?? NONE;
-}
-
-export interface CheckInput {
-  identity: string;
-  application?: string | undefined;
-  permission: string;
-  context?: { type: ContextType; id?: string | null | undefined } | undefined;
-  space?: AccessSpace | undefined;
-}
-
-function requireReadFor(actor: Actor, index: TenantIndex, app: number): void {
-  if (actor.caller.rights.has('read-permissions-any-application')) return;
-  if (app !== NONE && actor.caller.applicationId !== null && actor.caller.rights.has('read-permissions-my-application') && index.apps.get(app).id === actor.caller.applicationId) return;
-  requireRight(actor, 'read-permissions-any-application');
-}
-
-/** A check's answer; `reason` says why an unknown identity is not allowed. */
-export interface CheckAnswer {
-  allowed: boolean;
-  reason?: string;
-}
-
-/**
- * Answers one check. An application or permission that does not exist is a 404 naming
- * which (`field` prefixes the field names, for a batch); an identity that does not exist
- * is not allowed (fail closed), with a `reason`.
- */
-function evaluateCheck(index: TenantIndex, input: CheckInput, now: number, actor: Actor, field = ''): CheckAnswer {
-  const app = input.application === undefined ? NONE : findApplication(index, input.application);
-  const permission = findPermission(index, app, input.permission);
-  // Rights first: a caller who may not ask learns nothing about which names exist.
-  requireReadFor(actor, index, permission === NONE ? app : index.perms.get(permission).app);
-  if (input.application !== undefined && app === NONE) {
-    throw new AppError('not_found', `application ${input.application} does not exist`, { errors: [{ field: `${field}application`, message: 'names no application (by id or name)' }] });
-  }
-  if (permission === NONE) {
-    const where = input.application === undefined ? '; name its application, or give the permission id' : ` in application ${input.application}`;
-    throw new AppError('not_found', `permission ${input.permission} does not exist${where}`, {
-      errors: [{ field: `${field}permission`, message: input.application === undefined ? 'names no permission id' : 'names no permission of the application' }],
-    });
-  }
-  const identity = findIdentity(index, input.identity);
-  if (identity === NONE) return { allowed: false, reason: `identity ${input.identity} does not exist (by id, subject or username)` };
-  const context: AccessContext | undefined = input.context ? { type: input.context.type, id: input.context.id ?? null } : undefined;
-  return checkSlots(index, identity, permission, askContext(index, context), now, input.space ?? 'assigned') ? ALLOWED : DENIED;
-}
-
-/** The two answers of a known identity, shared (a batch of 1,000 allocates no answer). */
-const ALLOWED: CheckAnswer = Object.freeze({ allowed: true });
-const DENIED: CheckAnswer = Object.freeze({ allowed: false });
-
-export async function checkAccess(deps: ServiceDeps, actor: Actor, input: CheckInput, options: ReadOptions = {}): Promise<CheckAnswer & { revision: number }> {
-  const engine = engineOf(deps);
-  const { index, revision } = await engine.at(actor.caller.tenantId, options.minRevision);
-  return { ...evaluateCheck(index, input, engine.now(), actor), revision };
-}
-
-/** Every check of the batch at one revision; one naming an unknown application or permission makes the batch a 404 naming its index. */
-export async function checkAccessBatch(deps: ServiceDeps, actor: Actor, checks: CheckInput[], options: ReadOptions = {}): Promise<{ results: CheckAnswer[]; revision: number }> {
-  if (checks.length > 1000) throw new AppError('validation_failed', 'a batch holds at most 1000 checks', { errors: [{ field: 'checks', message: 'has more than 1000 items' }] });
-  const engine = engineOf(deps);
-  const { index, revision } = await engine.at(actor.caller.tenantId, options.minRevision);
-  const now = engine.now();
-  const results = checks.map((c, i) => {
-    try {
-      return evaluateCheck(index, c, now, actor, `checks.${i}.`);
-    } catch (e) {
-      if (e instanceof AppError && e.code === 'not_found') throw new AppError('not_found', `checks[${i}]: ${e.message}`, { errors: e.errors ?? [] });
-      throw e;
-    }
-  });
-  return { results, revision };
+  return index.permByAppName.get(`${app}\u0000${text.slice(start, end)}`) ?? NONE;
 }
 
 export async function identityAccess(
