@@ -24,6 +24,7 @@ import * as m0024 from './0024-rate-limit-counters.ts';
 import * as m0025 from './0025-one-cursor-key.ts';
 import * as m0026 from './0026-sod-exception-revocation.ts';
 import * as m0027 from './0027-compact-access-history.ts';
+import * as m0030 from './0030-assignment-delegations-index.ts';
 
 /**
  * The one migration set, run in name order on SQLite and PostgreSQL alike. Each issue adds
@@ -55,6 +56,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0025-one-cursor-key': m0025,
   '0026-sod-exception-revocation': m0026,
   '0027-compact-access-history': m0027,
+  '0030-assignment-delegations-index': m0030,
 };
 
 export const migrationProvider: MigrationProvider = {
