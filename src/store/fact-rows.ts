@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
-import { idChunks } from './id-lookups.ts';
+import { selectByIds } from './id-lookups.ts';
 
 /** The entity kinds effective access follows, by the names services record in `tx.change(...)`. */
 export type FactEntity = 'unit' | 'identity' | 'application' | 'permission' | 'role' | 'assignment' | 'account';
@@ -137,28 +137,16 @@ export async function readFactRows<E extends FactEntity>(db: Kysely<Database>, t
 async function readRows(db: Kysely<Database>, tenantId: string, entity: FactEntity, ids: readonly string[]): Promise<FactRow[]> {
   if (ids.length === 0) return [];
   const chunk = [...ids];
-  // The rows by primary key, in the chunks that make it a primary-key lookup (see id-lookups.ts).
-  const byId = async <R>(read: (part: string[]) => Promise<R[]>): Promise<R[]> => {
-    const out: R[] = [];
-    for (const part of idChunks(db, chunk)) out.push(...(await read(part)));
-    return out;
-  };
+  // The rows by primary key, one statement whatever the number of ids (see id-lookups.ts).
   switch (entity) {
     case 'unit':
-      return byId((part) => db.selectFrom('org_units').select(['id', 'number', 'name', 'parent_id', 'external_id']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute());
+      return selectByIds(db, tenantId, 'org_units', ['id', 'number', 'name', 'parent_id', 'external_id'], chunk);
     case 'identity':
-      return byId((part) =>
-        db
-          .selectFrom('identities')
-          .select(['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id'])
-          .where('tenant_id', '=', tenantId)
-          .where('id', 'in', part)
-          .execute(),
-      );
+      return selectByIds(db, tenantId, 'identities', ['id', 'number', 'subject', 'username', 'email', 'display_name', 'status', 'org_unit_id'], chunk);
     case 'application':
-      return byId((part) => db.selectFrom('applications').select(['id', 'number', 'name', 'kind', 'builtin']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute());
+      return selectByIds(db, tenantId, 'applications', ['id', 'number', 'name', 'kind', 'builtin'], chunk);
     case 'permission':
-      return byId((part) => db.selectFrom('permissions').select(['id', 'number', 'application_id', 'name', 'delegable']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute());
+      return selectByIds(db, tenantId, 'permissions', ['id', 'number', 'application_id', 'name', 'delegable'], chunk);
     case 'role': {
       const rolePerms = new Map<string, string[]>();
       const roleIncludes = new Map<string, string[]>();
@@ -168,11 +156,11 @@ async function readRows(db: Kysely<Database>, tenantId: string, entity: FactEnti
       for (const r of await db.selectFrom('role_includes').select(['role_id', 'included_role_id']).where('tenant_id', '=', tenantId).where('role_id', 'in', chunk).execute()) {
         push(roleIncludes, r.role_id, r.included_role_id);
       }
-      const roles = await byId((part) => db.selectFrom('roles').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute());
+      const roles = await selectByIds(db, tenantId, 'roles', ['id', 'name'], chunk);
       return roles.map((r) => ({ id: r.id, name: r.name, permissionIds: rolePerms.get(r.id) ?? [], includedRoleIds: roleIncludes.get(r.id) ?? [] }));
     }
     case 'assignment':
-      return (await byId((part) => db.selectFrom('assignments').select(ASSIGNMENT_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', part).execute())) as AssignmentRow[];
+      return selectByIds(db, tenantId, 'assignments', ASSIGNMENT_COLUMNS, chunk);
     case 'account': {
       const grants = new Map<string, AccountRow['grants'][number][]>();
       for (const g of await db
@@ -183,9 +171,7 @@ async function readRows(db: Kysely<Database>, tenantId: string, entity: FactEnti
         .execute()) {
         push(grants, g.account_id, { permission_id: g.permission_id, context_type: g.context_type, context_id: g.context_id });
       }
-      const accounts = await byId((part) =>
-        db.selectFrom('accounts').select(['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id']).where('tenant_id', '=', tenantId).where('id', 'in', part).execute(),
-      );
+      const accounts = await selectByIds(db, tenantId, 'accounts', ['id', 'application_id', 'name', 'identity_id', 'status', 'observed_at', 'import_id'], chunk);
       return accounts.map((r) => ({ ...r, grants: grants.get(r.id) ?? [] }));
     }
   }

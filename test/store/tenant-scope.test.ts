@@ -12,7 +12,7 @@ import type { Database } from '../../src/store/schema.ts';
 import type { Store, WriteMeta, WriteTx } from '../../src/store/store.ts';
 import { HAS_TENANT_COLUMN, TENANT_TABLES, TenantScopeViolation } from '../../src/store/tenant-scope.ts';
 import { bulkInsert } from '../../src/services/imports/bulk.ts';
-import { CONTRACT_BACKENDS, openTestStore, type TestStore } from '../support/harness.ts';
+import { CONTRACT_BACKENDS, openTestTenants, type TestStore } from '../support/harness.ts';
 
 const META: WriteMeta = { actorType: 'system', actorId: null, actorName: 'tenant scope test' };
 const NOW = '2026-12-01T10:00:00.000Z';
@@ -42,11 +42,10 @@ describe.each(CONTRACT_BACKENDS)('tenant scope on %s', (backend) => {
   let b: Record<string, string>;
 
   beforeAll(async () => {
-    ts = await openTestStore(backend);
+    let tenants: string[];
+    ({ ts, tenantIds: tenants } = await openTestTenants(backend, ['tenant-a', 'tenant-b'], NOW));
     store = ts.store;
-    await store.migrate();
-    tenantA = await store.createTenant('tenant-a', NOW);
-    tenantB = await store.createTenant('tenant-b', NOW);
+    [tenantA, tenantB] = tenants as [string, string];
     a = await seed(store, tenantA, 'a');
     b = await seed(store, tenantB, 'b');
     // Rows of B that point at A's roles: B's `b3` includes A's `a3`, and B's `a1` (a role of B

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Right } from '../../src/domain/rights.ts';
 import { systemActor, writeMeta } from '../../src/services/kernel/actor.ts';
+import type { Database } from '../../src/store/schema.ts';
+import type { WriteTx } from '../../src/store/store.ts';
 import type { TestApp } from './harness.ts';
 
 /** Sends a request as `auth` (the administrator by default). */
@@ -56,36 +58,45 @@ export async function assignToAdmin(
 ): Promise<string> {
   const { value } = await t.store.write(t.tenantId, writeMeta(systemActor(t.tenantId, 'test')), async (tx) => {
     const admin = await tx.db.selectFrom('identities').select('id').where('tenant_id', '=', tx.tenantId).where('subject', '=', 'grantory:admin').executeTakeFirstOrThrow();
-    const id = randomUUID();
-    await tx.db
-      .insertInto('assignments')
-      .values({
-        id,
-        tenant_id: tx.tenantId,
-        assignee_type: 'identity',
-        assignee_id: admin.id,
-        resource_type: resource.type,
-        resource_id: resource.id,
-        context_type: 'all',
-        context_id: null,
-        source: 'direct',
-        state,
-        valid_from: null,
-        valid_to: null,
-        delegated_from_id: null,
-        rule_id: null,
-        reason: 'test',
-        created_by: null,
-        created_at: tx.now,
-        updated_at: tx.now,
-        version: 1,
-      })
-      .execute();
+    const row = directAssignmentRow(tx, admin.id, resource, state);
+    await tx.db.insertInto('assignments').values({ ...row, reason: 'test' }).execute();
+    const { id } = row;
     tx.audit({ action: 'assignment.create', targetType: 'assignment', targetId: id });
     tx.change('assignment', id, 'create');
     return id;
   });
   return value;
+}
+
+/** A direct assignment of a permission or role to an identity in context All, as the store holds it. */
+export function directAssignmentRow(
+  tx: WriteTx,
+  identityId: string,
+  resource: { type: 'permission' | 'role'; id: string },
+  state: 'active' | 'paused' | 'revoked' = 'active',
+): Database['assignments'] {
+  return {
+    id: randomUUID(),
+    tenant_id: tx.tenantId,
+    assignee_type: 'identity',
+    assignee_id: identityId,
+    resource_type: resource.type,
+    resource_id: resource.id,
+    context_type: 'all',
+    context_id: null,
+    source: 'direct',
+    state,
+    valid_from: null,
+    valid_to: null,
+    delegated_from_id: null,
+    delegator_id: null,
+    rule_id: null,
+    reason: null,
+    created_by: null,
+    created_at: tx.now,
+    updated_at: tx.now,
+    version: 1,
+  };
 }
 
 /** Every Grantory right as a permission of the built-in application: name → id. */

@@ -43,6 +43,15 @@ export interface TestStore {
   dispose(): Promise<void>;
 }
 
+/** A fresh migrated store on `backend` with a tenant per name, created at `now`: their ids, in order. */
+export async function openTestTenants(backend: Backend, names: readonly string[], now: string): Promise<{ ts: TestStore; tenantIds: string[] }> {
+  const ts = await openTestStore(backend);
+  await ts.store.migrate();
+  const tenantIds: string[] = [];
+  for (const name of names) tenantIds.push(await ts.store.createTenant(name, now));
+  return { ts, tenantIds };
+}
+
 /**
  * Opens a fresh store on `backend`. With `databaseUrl` (PostgreSQL), the store uses that
  * database's default schema instead of a schema of its own; the caller owns the database.

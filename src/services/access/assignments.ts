@@ -175,19 +175,28 @@ export async function changeAssignmentState(
 
 /** Applies a state transition inside a write (also used by assignment rules). */
 export async function setState(tx: WriteTx, row: Database['assignments'], action: StateAction, reason: string | null, cause?: Record<string, unknown>): Promise<AssignmentView> {
-  const t = TRANSITIONS[action];
-  if (!t.from.includes(row.state)) {
-    throw new AppError('conflict', `assignment ${row.id} is ${row.state}; ${action} needs ${t.from.join(' or ')}`, { details: { state: row.state } });
-  }
-  const before = toAssignmentView(row);
-  const updated: Database['assignments'] = { ...row, state: t.to, updated_at: tx.now, version: Number(row.version) + 1, reason: reason ?? row.reason };
+  const updated = transitionedRow(row, action, reason, tx.now);
   await tx.db
     .updateTable('assignments')
     .set({ state: updated.state, updated_at: updated.updated_at, version: updated.version, reason: updated.reason })
     .where('id', '=', row.id)
     .execute();
+  return recordTransition(tx, row, updated, action, cause);
+}
+
+/** The row after `action` at `now` (409 `conflict` when its state does not allow it). */
+export function transitionedRow(row: Database['assignments'], action: StateAction, reason: string | null, now: string): Database['assignments'] {
+  const t = TRANSITIONS[action];
+  if (!t.from.includes(row.state)) {
+    throw new AppError('conflict', `assignment ${row.id} is ${row.state}; ${action} needs ${t.from.join(' or ')}`, { details: { state: row.state } });
+  }
+  return { ...row, state: t.to, updated_at: now, version: Number(row.version) + 1, reason: reason ?? row.reason };
+}
+
+/** Records a transition the caller wrote (`row` before, `updated` after): its audit event and the change. */
+export function recordTransition(tx: WriteTx, row: Database['assignments'], updated: Database['assignments'], action: StateAction, cause?: Record<string, unknown>): AssignmentView {
   const after = toAssignmentView(updated);
-  tx.audit({ action: `assignment.${action}`, targetType: 'assignment', targetId: row.id, before, after: cause ? { ...after, cause } : after });
+  tx.audit({ action: `assignment.${action}`, targetType: 'assignment', targetId: row.id, before: toAssignmentView(row), after: cause ? { ...after, cause } : after });
   tx.change('assignment', row.id, 'update');
   return after;
 }

@@ -24,7 +24,7 @@ export { changeAssignmentTerms, insertAssignment, setState } from './assignments
 export { normalizeContext, validateWindow } from './common.ts';
 export type { NewAssignment } from './assignments.ts';
 export type { AssignmentView } from './common.ts';
-export { delegationRowsFrom, holdForReview, identityAssignmentRows, pauseIdentityAssignments, resumeAssignments, revokeAssignments, ruleGrantsFor } from './personnel-effects.ts';
+export { delegationRowsFrom, holdForReview, identityAssignmentRows, pauseIdentityAssignments, resumeAssignments, revokeAssignments, revokeIdentityAssignments, ruleGrantsFor } from './personnel-effects.ts';
 export type { EventCause, RuleGrant } from './personnel-effects.ts';
 export { accessAt, holdersAt, identityAccessHistory, pruneAccessHistory } from './history.ts';
 export type { AccessChange, HistoryCause } from './history.ts';

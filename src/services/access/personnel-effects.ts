@@ -12,7 +12,7 @@
  */
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
-import { setState } from './assignments.ts';
+import { recordTransition, setState, transitionedRow } from './assignments.ts';
 import { ruleMatches, type RuleCondition, type RuleResource } from './assignment-rules.ts';
 import { toAssignmentView } from './common.ts';
 
@@ -59,9 +59,31 @@ export async function resumeAssignments(tx: WriteTx, ids: readonly string[], rea
 }
 
 /**
+ * Revokes every assignment of the identity that is not revoked yet (an offboarding); returns
+ * the ids it revoked, each audited as {@link setState} does. They are read for their audit
+ * events, then revoked with one statement by the same condition — through the identity's
+ * index, in the same write, so exactly the rows read (checked: otherwise the write fails).
+ */
+export async function revokeIdentityAssignments(tx: WriteTx, identityId: string, reason: string, cause: EventCause): Promise<string[]> {
+  const states = ['active', 'paused'];
+  const rows = await identityAssignmentRows(tx, identityId, states);
+  if (!rows.length) return [];
+  const updated = rows.map((row) => transitionedRow(row, 'revoke', reason, tx.now));
+  const result = await tx.db
+    .updateTable('assignments')
+    .set((eb) => ({ state: updated[0]!.state, updated_at: tx.now, version: eb('version', '+', 1), reason }))
+    .where('assignee_type', '=', 'identity')
+    .where('assignee_id', '=', identityId)
+    .where('state', 'in', states)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== rows.length) throw new Error(`revoking the assignments of identity ${identityId}: ${rows.length} read, ${result.numUpdatedRows} updated`);
+  rows.forEach((row, i) => recordTransition(tx, row, updated[i]!, 'revoke', cause));
+  return rows.map((r) => r.id);
+}
+
+/**
  * Revokes the given assignments that are not revoked yet; returns the ids it revoked. `rows`
- * are as read in this write since its last change to them (they are not read again: an
- * offboarding revokes every assignment of the identity, one statement each).
+ * are as read in this write since its last change to them (they are not read again).
  */
 export async function revokeAssignments(tx: WriteTx, rows: readonly AssignmentRow[], reason: string, cause: EventCause): Promise<string[]> {
   const done = new Set<string>();

@@ -29,7 +29,7 @@ import type { ExpressionBuilder } from 'kysely';
 import { AppError } from '../../domain/errors.ts';
 import { RIGHTS, type Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
-import { idChunks } from '../../store/id-lookups.ts';
+import { selectByIds } from '../../store/id-lookups.ts';
 import type { Store, TenantDb, WriteTx } from '../../store/store.ts';
 import { writeMeta, type Actor } from './actor.ts';
 import {
@@ -110,14 +110,17 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
   const kinds = [...touched.keys()].filter((e) => RIGHTS_ENTITIES.has(e));
   if (kinds.some((k) => k !== 'identity' && k !== 'assignment' && k !== 'orgUnit')) return true;
   const committed = store.committed(tx.tenantId);
-  for (const ids of idChunks(tx.db, touched.get('orgUnit') ?? [])) {
-    const read = (scope: TenantDb) => scope.db.selectFrom('org_units').select(['id', 'parent_id']).where('id', 'in', ids).execute();
+  // Each read by primary key in one statement, whatever the number of ids (see id-lookups.ts).
+  const unitIds = touched.get('orgUnit') ?? new Set<string>();
+  if (unitIds.size) {
+    const read = (scope: TenantDb) => selectByIds(scope.db, tx.tenantId, 'org_units', ['id', 'parent_id'], unitIds);
     const after = new Map((await read(tx)).map((u) => [u.id, u.parent_id]));
     for (const u of await read(committed)) if (!after.has(u.id) || after.get(u.id) !== u.parent_id) return true;
   }
   const moved: { id: string; units: (string | null)[] }[] = [];
-  for (const ids of idChunks(tx.db, touched.get('identity') ?? [])) {
-    const read = (scope: TenantDb) => scope.db.selectFrom('identities').select(['id', 'status', 'org_unit_id']).where('id', 'in', ids).execute();
+  const identityIds = touched.get('identity') ?? new Set<string>();
+  if (identityIds.size) {
+    const read = (scope: TenantDb) => selectByIds(scope.db, tx.tenantId, 'identities', ['id', 'status', 'org_unit_id'], identityIds);
     const before = new Map((await read(committed)).map((r) => [r.id, r]));
     for (const now of await read(tx)) {
       const then = before.get(now.id);
@@ -134,15 +137,12 @@ export async function mayMoveRights(store: Store, tx: WriteTx, touched: Readonly
   const core = await loadRightsCore(tx);
   // An assignment's resource never changes: read in the write, and only those the write
   // deleted (no longer there) in the last commit.
-  const gone: string[] = [];
-  for (const ids of idChunks(tx.db, assignments)) {
-    const rows = await tx.db.selectFrom('assignments').select(['id', 'resource_type', 'resource_id']).where('id', 'in', ids).execute();
+  if (assignments.length) {
+    const rows = await selectByIds(tx.db, tx.tenantId, 'assignments', ['id', 'resource_type', 'resource_id'], assignments);
     if (rows.some((a) => givesRight(core, a))) return true;
     const found = new Set(rows.map((r) => r.id));
-    gone.push(...ids.filter((id) => !found.has(id)));
-  }
-  for (const ids of idChunks(tx.db, gone)) {
-    if ((await committed.db.selectFrom('assignments').select(['resource_type', 'resource_id']).where('id', 'in', ids).execute()).some((a) => givesRight(core, a))) return true;
+    const gone = assignments.filter((id) => !found.has(id));
+    if (gone.length && (await selectByIds(committed.db, tx.tenantId, 'assignments', ['resource_type', 'resource_id'], gone)).some((a) => givesRight(core, a))) return true;
   }
   return moved.length > 0 && (await mayHoldRights(tx, core, moved));
 }

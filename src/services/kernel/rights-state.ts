@@ -17,7 +17,7 @@ import { effectiveGrants, type ReferenceModel } from '../../domain/access-rules.
 import { timeOf, type AssignmentFact } from '../../domain/access.ts';
 import { GRANTORY_APPLICATION, isRight, type Right } from '../../domain/rights.ts';
 import type { Database } from '../../store/schema.ts';
-import { idChunks } from '../../store/id-lookups.ts';
+import { idChunks, selectByIds } from '../../store/id-lookups.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { addIncludingRoles, chunks, roleEntry, type RoleContents } from './role-closure.ts';
 
@@ -171,15 +171,8 @@ export async function loadRightsState(scope: TenantDb, nowIso: string): Promise<
 /** Loads the status and unit of identities (those not found hold nothing). */
 export async function loadIdentities(state: RightsState, ids: readonly string[]): Promise<void> {
   const missing = ids.filter((id) => !state.models.current.identities.has(id));
-  for (const part of idChunks(state.scope.db, missing)) {
-    const rows = await state.scope.db
-      .selectFrom('identities')
-      .select(['id', 'status', 'org_unit_id'])
-      .where('id', 'in', part)
-      .execute();
-    for (const r of rows) {
-      for (const m of Object.values(state.models)) m.identities.set(r.id, { status: r.status, unitId: r.org_unit_id });
-    }
+  for (const r of await selectByIds(state.scope.db, state.scope.tenantId, 'identities', ['id', 'status', 'org_unit_id'], missing)) {
+    for (const m of Object.values(state.models)) m.identities.set(r.id, { status: r.status, unitId: r.org_unit_id });
   }
 }
 

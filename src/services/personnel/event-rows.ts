@@ -1,5 +1,6 @@
 /** Reading and saving a personnel event's row inside the services of this folder. */
 import { canonicalJson } from '../../domain/canonical-json.ts';
+import { changedColumns } from '../../store/changed-columns.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { toEventView, type EventRow, type Stage } from './model.ts';
 
@@ -13,7 +14,7 @@ export async function saveEvent(tx: WriteTx, row: EventRow, patch: Partial<Pick<
   const next: EventRow = { ...row, ...columns, stages: stages ? canonicalJson(stages) : row.stages, updated_at: tx.now, version: Number(row.version) + 1 };
   await tx.db
     .updateTable('personnel_events')
-    .set({ status: next.status, identity_id: next.identity_id, identity_name: next.identity_name, completed_at: next.completed_at, end_at: next.end_at, stages: next.stages, updated_at: next.updated_at, version: next.version })
+    .set(changedColumns(row, next))
     .where('tenant_id', '=', tx.tenantId)
     .where('id', '=', row.id)
     .execute();

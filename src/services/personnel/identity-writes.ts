@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import { identifierSkeleton } from '../../domain/identifiers.ts';
+import { changedColumns } from '../../store/changed-columns.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TenantDb, WriteTx } from '../../store/store.ts';
 import { toIdentityView as viewOf, type IdentityView } from '../directory/index.ts';
@@ -132,8 +133,8 @@ export function changedRow(row: IdentityRow, changes: IdentityChanges, status: s
 }
 
 export async function updateIdentityRow(deps: ServiceDeps, tx: WriteTx, row: IdentityRow, next: IdentityRow, cause: Record<string, unknown>): Promise<IdentityView> {
-  const { id: _id, tenant_id: _t, number: _n, created_at: _c, subject: _s, ...set } = next;
-  await tx.db.updateTable('identities').set(set).where('id', '=', row.id).execute();
+  // The id, tenant, number, subject and creation time never change here; the version always does.
+  await tx.db.updateTable('identities').set(changedColumns(row, next)).where('id', '=', row.id).execute();
   const before = viewOf(row);
   const after = viewOf(next);
   tx.audit({ action: 'identity.update', targetType: 'identity', targetId: row.id, before, after: { ...after, cause } });

@@ -23,9 +23,9 @@
  */
 import type { WriteTx } from '../../store/store.ts';
 import type { Right } from '../../domain/rights.ts';
-import { delegationRowsFrom, holdForReview, identityAssignmentRows, pauseIdentityAssignments, resumeAssignments, revokeAssignments } from '../access/index.ts';
+import { delegationRowsFrom, holdForReview, identityAssignmentRows, pauseIdentityAssignments, resumeAssignments, revokeAssignments, revokeIdentityAssignments } from '../access/index.ts';
 import { cancelJobs, scheduleJob, tenantSettings, withRightsGuard } from '../kernel/index.ts';
-import { recordActivity } from '../workflow/index.ts';
+import { recordActivities, recordActivity, type ActivityLine } from '../workflow/index.ts';
 import type { JobFailureHandler, JobHandler, ScheduledJob, ServiceDeps } from '../deps.ts';
 import { eventRow, saveEvent } from './event-rows.ts';
 import { changedRow, identityProblem, identityRow, insertJoiner, joinerRow, updateIdentityRow } from './identity-writes.ts';
@@ -62,7 +62,7 @@ async function deprovision(deps: ServiceDeps, tx: WriteTx, row: EventRow): Promi
   const delegationsStopped = await revokeAssignments(tx, await delegationRowsFrom(tx, identity.id), reason, cause(row));
   // Terminated: the rules take their assignments back in the same write (audited per rule).
   await updateIdentityRow(deps, tx, identity, changedRow(identity, {}, 'terminated', tx.now), cause(row));
-  const revoked = await revokeAssignments(tx, await identityAssignmentRows(tx, identity.id), reason, cause(row));
+  const revoked = await revokeIdentityAssignments(tx, identity.id, reason, cause(row));
   const accounts = await accountsToDeprovision(tx, identity.id);
   const canceledEvents = await cancelLaterEvents(tx, row);
   return { detail: { status: 'terminated', revoked, delegationsStopped, accountsToDeprovision: accounts, canceledEvents } };
@@ -150,21 +150,39 @@ function setStage(stages: Stage[], name: StageName, patch: Partial<Stage>): Stag
   return stages.map((s) => (s.name === name ? { ...s, ...patch } : s));
 }
 
-/** `accounts`: the accounts to deprovision the Deprovision stage listed in this same write (not read again). */
-async function verify(tx: WriteTx, row: EventRow, attempt: number, accounts?: readonly PreviewAccount[]): Promise<void> {
-  const stages = JSON.parse(row.stages) as Stage[];
+type EventPatch = Parameters<typeof saveEvent>[2];
+
+/**
+ * What an effect stage changed in its event, saved with the Verify check that runs in the
+ * same write (one save of the event, one append to its activity log). `accounts`: the
+ * accounts to deprovision the Deprovision stage listed (not read again).
+ */
+interface Applied {
+  patch: EventPatch;
+  stages: Stage[];
+  activity: ActivityLine[];
+  accounts?: readonly PreviewAccount[] | undefined;
+}
+
+/** Checks the change of `row` (attempt `attempt`); `applied`: the effect stage run just before, in this write. */
+async function verify(tx: WriteTx, row: EventRow, attempt: number, applied?: Applied): Promise<void> {
+  const stages = applied?.stages ?? (JSON.parse(row.stages) as Stage[]);
+  const identityId = applied?.patch.identity_id ?? row.identity_id;
   const given = stages.flatMap((s) => (s.name === 'Verify' ? [] : [...((s.detail?.added as string[] | undefined) ?? []), ...((s.detail?.restored as string[] | undefined) ?? [])]));
-  const outstanding = await outstandingFor(tx, row.type, row.identity_id, given, accounts);
+  const outstanding = await outstandingFor(tx, row.type, identityId, given, applied?.accounts);
   const startedAt = stages.find((s) => s.name === 'Verify')?.startedAt ?? tx.now;
+  const activity = [...(applied?.activity ?? [])];
+  const subject = { kind: SUBJECT_KIND, id: row.id };
   if (!outstanding.length) {
-    await saveEvent(tx, row, { status: 'completed', completed_at: tx.now, stages: setStage(stages, 'Verify', { status: 'completed', startedAt, completedAt: tx.now, detail: { outstanding: [], checks: attempt } }) });
-    await recordActivity(tx, null, { kind: SUBJECT_KIND, id: row.id }, 'Verified: the change is confirmed; the event is completed');
+    await saveEvent(tx, row, { ...applied?.patch, status: 'completed', completed_at: tx.now, stages: setStage(stages, 'Verify', { status: 'completed', startedAt, completedAt: tx.now, detail: { outstanding: [], checks: attempt } }) });
+    await recordActivities(tx, null, subject, [...activity, { text: 'Verified: the change is confirmed; the event is completed' }]);
     return;
   }
   const nextCheckAt = new Date(Date.parse(tx.now) + VERIFY_RECHECK_MS).toISOString();
-  await saveEvent(tx, row, { stages: setStage(stages, 'Verify', { status: 'in_progress', startedAt, detail: { outstanding, checks: attempt, nextCheckAt } }) });
+  await saveEvent(tx, row, { ...applied?.patch, stages: setStage(stages, 'Verify', { status: 'in_progress', startedAt, detail: { outstanding, checks: attempt, nextCheckAt } }) });
   await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: `Verify-${attempt + 1}`, dueAt: nextCheckAt, payload: { stage: 'Verify', attempt: attempt + 1 } });
-  if (attempt === 1) await recordActivity(tx, null, { kind: SUBJECT_KIND, id: row.id }, `Waiting for imports to confirm ${outstanding.length} change(s) in connected applications`, { outstanding });
+  if (attempt === 1) activity.push({ text: `Waiting for imports to confirm ${outstanding.length} change(s) in connected applications`, detail: { outstanding } });
+  await recordActivities(tx, null, subject, activity);
 }
 
 /** Runs one stage of an event (the scheduler's handler for `personnel_event.stage`). */
@@ -194,17 +212,23 @@ export async function runStage(deps: ServiceDeps, tx: WriteTx, eventId: string, 
     await recordActivity(tx, null, { kind: SUBJECT_KIND, id: row.id }, `${stage} failed: ${result.failed}`);
     return;
   }
-  const done = setStage(stages, stage, { status: 'completed', startedAt: tx.now, completedAt: tx.now, detail: result.detail });
-  const saved = await saveEvent(tx, row, { status: 'in_progress', stages: done, identity_id: result.identityId ?? row.identity_id, identity_name: result.identityName ?? row.identity_name });
-  await recordActivity(tx, null, { kind: SUBJECT_KIND, id: row.id }, `${stage} completed`, result.detail);
+  const applied: Applied = {
+    patch: { status: 'in_progress', identity_id: result.identityId ?? row.identity_id, identity_name: result.identityName ?? row.identity_name },
+    stages: setStage(stages, stage, { status: 'completed', startedAt: tx.now, completedAt: tx.now, detail: result.detail }),
+    activity: [{ text: `${stage} completed`, detail: result.detail }],
+    accounts: stage === 'Deprovision' ? (result.detail.accountsToDeprovision as PreviewAccount[] | undefined) : undefined,
+  };
   const nextEffect = result.next && result.next.stage !== 'Review' ? result.next : null;
   if (result.next?.stage === 'Review') await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: 'Review', dueAt: result.next.dueAt, payload: { stage: 'Review' } });
-  if (nextEffect) {
-    await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: nextEffect.stage, dueAt: nextEffect.dueAt, payload: { stage: nextEffect.stage } });
-  } else if (saved.type !== 'leave_of_absence' || stage === 'Restore') {
-    // The first check runs in the same write: access in managed applications needs no wait.
-    await verify(tx, saved, 1, stage === 'Deprovision' ? (result.detail.accountsToDeprovision as PreviewAccount[] | undefined) : undefined);
+  if (!nextEffect && (row.type !== 'leave_of_absence' || stage === 'Restore')) {
+    // The first check runs in the same write (access in managed applications needs no wait),
+    // saved with the stage: one save of the event and one append to its log for both.
+    await verify(tx, row, 1, applied);
+    return;
   }
+  await saveEvent(tx, row, { ...applied.patch, stages: applied.stages });
+  await recordActivities(tx, null, { kind: SUBJECT_KIND, id: row.id }, applied.activity);
+  if (nextEffect) await scheduleJob(tx, { kind: STAGE_JOB, subjectId: row.id, key: nextEffect.stage, dueAt: nextEffect.dueAt, payload: { stage: nextEffect.stage } });
 }
 
 export const runStageJob: JobHandler = async (deps, tx, job: ScheduledJob) => {

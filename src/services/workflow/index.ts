@@ -6,7 +6,7 @@
  *
  * The public face of this folder: code outside it imports from here only.
  */
-export { auditTargetType, journalOf, MAX_COMMENT_LENGTH, recordActivity, recordComment } from './journal.ts';
+export { auditTargetType, journalOf, MAX_COMMENT_LENGTH, recordActivities, recordActivity, recordComment, type ActivityLine } from './journal.ts';
 export type { JournalActor, JournalEntryView, SubjectKind, WorkflowSubject } from './journal.ts';
 export { APPROVAL_JOB_HANDLERS } from './jobs.ts';
 export { approvalSteps, closeApproval, decideTask, escalateStep, openApproval } from './approvals.ts';

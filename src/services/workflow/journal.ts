@@ -47,19 +47,28 @@ export function auditTargetType(kind: SubjectKind): 'accessRequest' | 'personnel
 /** Longest comment kept (characters). */
 export const MAX_COMMENT_LENGTH = 4000;
 
-async function append(tx: WriteTx, actor: Actor | null, subject: WorkflowSubject, entry: 'comment' | 'activity', text: string, detail: unknown): Promise<JournalEntryView> {
+/** A line of an activity log: its text and what it is about. */
+export interface ActivityLine {
+  text: string;
+  detail?: unknown;
+}
+
+/** Appends entries to the subject's journal, in order, with one insert. */
+async function append(tx: WriteTx, actor: Actor | null, subject: WorkflowSubject, entry: 'comment' | 'activity', lines: readonly ActivityLine[]): Promise<JournalEntryView[]> {
+  if (!lines.length) return [];
   const last = await tx.db
     .selectFrom('workflow_entries')
     .select((eb) => eb.fn.max('seq').as('seq'))
     .where('subject_id', '=', subject.id)
     .executeTakeFirst();
   const caller = actor?.caller;
-  const row = {
+  const first = Number(last?.seq ?? 0) + 1;
+  const rows = lines.map(({ text, detail }, i) => ({
     id: randomUUID(),
     tenant_id: tx.tenantId,
     subject_kind: subject.kind,
     subject_id: subject.id,
-    seq: Number(last?.seq ?? 0) + 1,
+    seq: first + i,
     entry,
     at: tx.now,
     actor_type: caller?.kind ?? 'system',
@@ -68,14 +77,19 @@ async function append(tx: WriteTx, actor: Actor | null, subject: WorkflowSubject
     actor_identity_id: caller?.identityId ?? null,
     text,
     detail: detail === undefined ? null : JSON.stringify(detail),
-  };
-  await tx.db.insertInto('workflow_entries').values(row).execute();
-  return toView(row);
+  }));
+  await tx.db.insertInto('workflow_entries').values(rows).execute();
+  return rows.map(toView);
 }
 
 /** Inside a write: adds a line to the subject's activity log (`actor` null: the system). */
 export async function recordActivity(tx: WriteTx, actor: Actor | null, subject: WorkflowSubject, text: string, detail?: unknown): Promise<JournalEntryView> {
-  return append(tx, actor, subject, 'activity', text, detail);
+  return (await append(tx, actor, subject, 'activity', [{ text, detail }]))[0]!;
+}
+
+/** Inside a write: adds lines to the subject's activity log, in order (one statement for all). */
+export async function recordActivities(tx: WriteTx, actor: Actor | null, subject: WorkflowSubject, lines: readonly ActivityLine[]): Promise<JournalEntryView[]> {
+  return append(tx, actor, subject, 'activity', lines);
 }
 
 /**
@@ -89,7 +103,7 @@ export async function recordComment(tx: WriteTx, actor: Actor, subject: Workflow
       errors: [{ field: 'comment', message: `must be 1-${MAX_COMMENT_LENGTH} characters` }],
     });
   }
-  const view = await append(tx, actor, subject, 'comment', trimmed, undefined);
+  const view = (await append(tx, actor, subject, 'comment', [{ text: trimmed }]))[0]!;
   const targetType = auditTargetType(subject.kind);
   tx.audit({ action: `${targetType}.comment`, targetType, targetId: subject.id, after: { commentId: view.id, text: trimmed } });
   return view;
