@@ -152,7 +152,7 @@ describe('vendor profiles answer in their own envelopes', () => {
 describe('the JSON parser: plain ASCII bodies take JSON.parse alone', () => {
   const parse = jsonParser(Fastify().getDefaultJsonParser('error', 'error'));
   const run = (text: string | Buffer) =>
-    new Promise<{ error: Error | null; value: unknown }>((resolve) => parse({} as FastifyRequest, Buffer.isBuffer(text) ? text : Buffer.from(text), (error, value) => resolve({ error, value })));
+    new Promise<{ error: Error | null; value: unknown }>((resolve) => parse({ routeOptions: { config: {} }, headers: {} } as unknown as FastifyRequest, Buffer.isBuffer(text) ? text : Buffer.from(text), (error, value) => resolve({ error, value })));
 
   it('keeps the prototype-poisoning refusals, spelled plainly or escaped', async () => {
     for (const text of ['{"constructor":{"prototype":{"x":1}}}', '{"__proto__":{"x":1}}', '{"\\u005f_proto__":{"x":1}}', '{"a":{"constructor":{"prototype":{}}}}']) {
