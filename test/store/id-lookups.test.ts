@@ -102,7 +102,8 @@ describe.each(CONTRACT_BACKENDS)('reads by id and set-based revocation on %s', (
   });
 
   // SQLite's planner, without statistics, is the one that would walk the tenant's rows.
-  it.runIf(backend === 'sqlite')('plans each id as a primary-key lookup, and the revocation through the assignee index (SQLite)', async () => {
+  const sqliteOnly = backend === 'sqlite' ? it : () => undefined;
+  sqliteOnly('plans each id as a primary-key lookup, and the revocation through the assignee index (SQLite)', async () => {
     const plans = await store.write(tenantA, META, async (tx) => {
       const seen: CompiledQuery[] = [];
       const scope = watched(tx, seen);
